@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that building, testing and the demo need.
+# Runs apt-get as root, or through sudo when not root. Safe to run again.
+set -euo pipefail
+
+pkgs=(
+  # build
+  build-essential cmake pkg-config
+  libuv1-dev libnghttp2-dev libssl-dev libhiredis-dev
+  libprotobuf-c-dev protobuf-c-compiler libinih-dev
+  # tests, demo and benchmark
+  redis-server redis-tools nghttp2-client curl openssl jq python3 procps
+  gnuplot-nox
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

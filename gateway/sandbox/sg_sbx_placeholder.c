@@ -1,0 +1,1 @@
+/* placeholder */ typedef int sg_sbx_placeholder_t;
