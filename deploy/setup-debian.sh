@@ -9,7 +9,7 @@ pkgs=(
   libuv1-dev libnghttp2-dev libssl-dev libhiredis-dev
   libprotobuf-c-dev protobuf-c-compiler libinih-dev
   # tests, demo and benchmark
-  redis-server redis-tools nghttp2-client curl openssl jq python3 procps
+  redis-server redis-tools nghttp2-client nghttp2-server curl openssl jq python3 procps
   gnuplot-nox
 )
 
