@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The sandbox's settings table; see sg_sbx_settings.h. */
+#include "sandbox/sg_sbx_settings.h"
+
+#include <stddef.h>
+
+#include "core/sg_mem.h"
+
+#define F(name) offsetof(sg_sbx_cfg, name)
+#define BIG INT64_MAX
+
+static const sg_setting tbl[] = {
+    {"server", "listen", SG_SET_STR, F(listen), "127.0.0.1:8443", 0, 0, 0, NULL,
+     "host:port to listen on (port 0: any free port)"},
+    {"server", "state_dir", SG_SET_STR, F(state_dir), "sendgate-sandbox-state", 0, 0, 0, NULL,
+     "directory for the CA, certificate, ACS key and messages"},
+    {"server", "public_host", SG_SET_STR, F(public_host), "localhost", 0, 0, 0, NULL,
+     "host name clients use (must be in the certificate)"},
+    {"server", "cert_file", SG_SET_STR, F(cert_file), "", 0, 0, 0, NULL, "certificate chain (PEM)"},
+    {"server", "key_file", SG_SET_STR, F(key_file), "", 0, 0, SG_SET_SECRET, NULL, "private key (PEM)"},
+    {"server", "ca_file", SG_SET_STR, F(ca_file), "", 0, 0, 0, NULL, "CA that signed cert_file"},
+    {"server", "max_concurrent_streams", SG_SET_INT, F(max_concurrent_streams), "256", 1, 100000, 0,
+     NULL, "HTTP/2 streams per connection"},
+
+    {"entra", "tenant_id", SG_SET_STR, F(tenant_id), "11111111-2222-3333-4444-555555555555", 0, 0, 0,
+     NULL, "the tenant that exists"},
+    {"entra", "client_id", SG_SET_STR, F(client_id), "66666666-7777-8888-9999-000000000000", 0, 0, 0,
+     NULL, "the app registered in it"},
+    {"entra", "client_secret", SG_SET_STR, F(client_secret), "sandbox-secret", 0, 0, SG_SET_SECRET,
+     NULL, "its client secret"},
+    {"entra", "token_lifetime_s", SG_SET_INT, F(token_lifetime_s), "0", 0, 100000000, 0, NULL,
+     "token lifetime; 0 = random 3600..5400"},
+    {"entra", "fault_429_rate", SG_SET_DOUBLE, F(token_fault_429_rate), "0", 0, 0, 0, NULL,
+     "share of token requests answered 429"},
+    {"entra", "retry_after_s", SG_SET_INT, F(token_retry_after_s), "60", 0, 86400, 0, NULL,
+     "Retry-After of the token endpoint's 429"},
+
+    {"graph", "max_request_bytes", SG_SET_INT, F(graph_max_request_bytes), "4194304", 0, BIG, 0,
+     NULL, "sendMail request cap (413 above)"},
+    {"graph", "mailbox_concurrency", SG_SET_INT, F(graph_mailbox_concurrency), "4", 0, BIG, 0, NULL,
+     "requests in flight per (app, mailbox); 0 = off"},
+    {"graph", "mailbox_requests", SG_SET_INT, F(graph_mailbox_requests), "10000", 0, BIG, 0, NULL,
+     "requests per window per (app, mailbox); 0 = off"},
+    {"graph", "mailbox_window_ms", SG_SET_INT, F(graph_mailbox_window_ms), "600000", 1, BIG, 0, NULL,
+     "that window"},
+    {"graph", "mailbox_messages_per_minute", SG_SET_INT, F(graph_mailbox_messages_per_minute), "0",
+     0, BIG, 0, NULL, "messages per minute window per mailbox; 0 = off"},
+    {"graph", "minute_window_ms", SG_SET_INT, F(graph_minute_window_ms), "60000", 1, BIG, 0, NULL,
+     "the 'minute'"},
+    {"graph", "mailbox_recipients_per_day", SG_SET_INT, F(graph_mailbox_recipients_per_day), "10000",
+     0, BIG, 0, NULL, "recipients per day window per mailbox; 0 = off"},
+    {"graph", "day_window_ms", SG_SET_INT, F(graph_day_window_ms), "86400000", 1, BIG, 0, NULL,
+     "the 'day'"},
+    {"graph", "retry_after_fractional", SG_SET_BOOL, F(graph_retry_after_fractional), "false", 0, 0,
+     0, NULL, "write Retry-After as fractional seconds (2.128) instead of whole ones"},
+
+    {"acs", "access_key", SG_SET_STR, F(acs_access_key), "", 0, 0, SG_SET_SECRET, NULL,
+     "ACS access key (base64); empty = made and kept in state_dir"},
+    {"acs", "sends_per_minute", SG_SET_INT, F(acs_sends_per_minute), "30", 0, BIG, 0, NULL,
+     "sends per minute window per resource; 0 = off"},
+    {"acs", "sends_per_hour", SG_SET_INT, F(acs_sends_per_hour), "100", 0, BIG, 0, NULL,
+     "sends per hour window per resource; 0 = off"},
+    {"acs", "minute_window_ms", SG_SET_INT, F(acs_minute_window_ms), "60000", 1, BIG, 0, NULL, ""},
+    {"acs", "hour_window_ms", SG_SET_INT, F(acs_hour_window_ms), "3600000", 1, BIG, 0, NULL, ""},
+    {"acs", "status_per_minute", SG_SET_INT, F(acs_status_per_minute), "60", 0, BIG, 0, NULL,
+     "status polls per minute window; 0 = off"},
+    {"acs", "status_per_hour", SG_SET_INT, F(acs_status_per_hour), "200", 0, BIG, 0, NULL,
+     "status polls per hour window; 0 = off"},
+    {"acs", "op_step_ms", SG_SET_INT, F(acs_op_step_ms), "200", 0, BIG, 0, NULL,
+     "time an operation spends in each of NotStarted and Running"},
+    {"acs", "max_request_bytes", SG_SET_INT, F(acs_max_request_bytes), "10485760", 0, BIG, 0, NULL,
+     "emails:send request cap (413 above)"},
+    {"acs", "bounce_domains", SG_SET_STR, F(acs_bounce_domains), "bounce.example", 0, 0, 0, NULL,
+     "recipient domains whose operations end Failed (EmailDropped)"},
+    {"acs", "drop_first_response", SG_SET_BOOL, F(acs_drop_first_response), "false", 0, 0, 0, NULL,
+     "accept each new operation, then drop the connection instead of answering"},
+    {"acs", "clock_skew_s", SG_SET_INT, F(acs_clock_skew_s), "900", 0, BIG, 0, NULL,
+     "accepted x-ms-date skew"},
+
+    {"faults", "seed", SG_SET_INT, F(fault_seed), "1", 0, BIG, 0, NULL, "random seed"},
+    {"faults", "rate_500", SG_SET_DOUBLE, F(fault_rate_500), "0", 0, 0, 0, NULL, "share answered 500"},
+    {"faults", "rate_503", SG_SET_DOUBLE, F(fault_rate_503), "0", 0, 0, 0, NULL,
+     "share answered 503 with Retry-After"},
+    {"faults", "rate_503_no_retry_after", SG_SET_DOUBLE, F(fault_rate_503_no_retry_after), "0", 0, 0,
+     0, NULL, "share answered 503 without Retry-After"},
+    {"faults", "rate_504", SG_SET_DOUBLE, F(fault_rate_504), "0", 0, 0, 0, NULL, "share answered 504"},
+    {"faults", "rate_reset", SG_SET_DOUBLE, F(fault_rate_reset), "0", 0, 0, 0, NULL,
+     "share of streams reset (not processed)"},
+    {"faults", "rate_drop", SG_SET_DOUBLE, F(fault_rate_drop), "0", 0, 0, 0, NULL,
+     "share of requests whose connection is dropped (not processed)"},
+    {"faults", "goaway_every", SG_SET_INT, F(fault_goaway_every), "0", 0, BIG, 0, NULL,
+     "send GOAWAY after every N requests on a connection; 0 = never"},
+    {"faults", "latency_ms", SG_SET_INT, F(fault_latency_ms), "0", 0, BIG, 0, NULL,
+     "added to every answer"},
+    {"faults", "delay_202_rate", SG_SET_DOUBLE, F(fault_delay_202_rate), "0", 0, 0, 0, NULL,
+     "share of accepted messages whose 202 comes late"},
+    {"faults", "delay_202_ms", SG_SET_INT, F(fault_delay_202_ms), "0", 0, BIG, 0, NULL, "how late"},
+    {"faults", "retry_after_s", SG_SET_DOUBLE, F(fault_retry_after_s), "1", 0, 0, 0, NULL,
+     "Retry-After on injected 503s"},
+
+    {"record", "file", SG_SET_STR, F(record_file), "", 0, 0, 0, NULL,
+     "JSON-lines file of accepted messages; empty = <state_dir>/messages.jsonl; off = none"},
+    {"record", "memory", SG_SET_INT, F(record_memory), "1000", 0, 10000000, 0, NULL,
+     "recent messages kept for GET /sandbox/messages"},
+};
+
+const sg_settings sg_sbx_settings = {tbl, SG_ARRAY_LEN(tbl), "SENDGATE_SANDBOX_"};

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The sandbox's settings: where it listens, the made-up tenant, app and ACS
+ * key it accepts, the provider limits it enforces and the faults it injects.
+ * Each comes from the config file (--config), the environment
+ * (SENDGATE_SANDBOX_<SECTION>_<KEY>), --set section.key=value, or at run time
+ * from POST /sandbox/config. Limits of 0 are off. Windows are in milliseconds
+ * so tests can shrink a 10-minute window to a second.
+ */
+#ifndef SG_SBX_SETTINGS_H
+#define SG_SBX_SETTINGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/sg_settings.h"
+
+typedef struct sg_sbx_cfg {
+  /* [server] */
+  char *listen;      /* host:port; port 0 = any free port */
+  char *state_dir;   /* CA, server certificate, ACS key, messages file */
+  char *public_host; /* the host name printed in URLs (must be in the certificate) */
+  char *cert_file;   /* given certificate chain; empty = make one in state_dir */
+  char *key_file;
+  char *ca_file; /* the CA to print for clients when cert_file is given */
+  int64_t max_concurrent_streams;
+  /* [entra] */
+  char *tenant_id;
+  char *client_id;
+  char *client_secret;
+  int64_t token_lifetime_s; /* 0 = random 3600..5400 as Entra does */
+  double token_fault_429_rate;
+  int64_t token_retry_after_s;
+  /* [graph] */
+  int64_t graph_max_request_bytes;
+  int64_t graph_mailbox_concurrency;
+  int64_t graph_mailbox_requests;
+  int64_t graph_mailbox_window_ms;
+  int64_t graph_mailbox_messages_per_minute;
+  int64_t graph_minute_window_ms;
+  int64_t graph_mailbox_recipients_per_day;
+  int64_t graph_day_window_ms;
+  bool graph_retry_after_fractional;
+  /* [acs] */
+  char *acs_access_key; /* base64; empty = made and kept in state_dir */
+  int64_t acs_sends_per_minute;
+  int64_t acs_sends_per_hour;
+  int64_t acs_minute_window_ms;
+  int64_t acs_hour_window_ms;
+  int64_t acs_status_per_minute;
+  int64_t acs_status_per_hour;
+  int64_t acs_op_step_ms;
+  int64_t acs_max_request_bytes;
+  char *acs_bounce_domains; /* comma-separated recipient domains whose ops end Failed */
+  bool acs_drop_first_response;
+  int64_t acs_clock_skew_s;
+  /* [faults] */
+  int64_t fault_seed;
+  double fault_rate_500;
+  double fault_rate_503;
+  double fault_rate_503_no_retry_after;
+  double fault_rate_504;
+  double fault_rate_reset;
+  double fault_rate_drop;
+  int64_t fault_goaway_every;
+  int64_t fault_latency_ms;
+  double fault_delay_202_rate;
+  int64_t fault_delay_202_ms;
+  double fault_retry_after_s;
+  /* [record] */
+  char *record_file; /* JSON lines; empty = <state_dir>/messages.jsonl; "off" = none */
+  int64_t record_memory; /* recent messages kept for GET /sandbox/messages */
+} sg_sbx_cfg;
+
+/* The settings table (prefix SENDGATE_SANDBOX_). */
+extern const sg_settings sg_sbx_settings;
+
+#endif
