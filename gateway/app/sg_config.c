@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Gateway configuration: settings tables, named accounts, validation; see sg_config.h. */
+#include "app/sg_config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "core/sg_err.h"
+#include "core/sg_log.h"
+#include "core/sg_mem.h"
+
+#define F(name) offsetof(sg_config, name)
+#define L(name) (offsetof(sg_config, limits) + offsetof(sg_limits, name))
+#define BIG INT64_MAX
+
+static const sg_setting tbl[] = {
+    {"gateway", "consumer", SG_SET_STR, F(consumer), "", 0, 0, 0, NULL,
+     "Redis consumer name, stable across restarts (default: host name)"},
+    {"gateway", "default_backend", SG_SET_STR, F(default_backend), "graph", 0, 0, 0,
+     "SENDGATE_DEFAULT_BACKEND", "graph or acs"},
+    {"gateway", "max_in_flight", SG_SET_INT, F(max_in_flight), "10000", 1, 10000000, 0, NULL,
+     "jobs held in memory at once; fetching stops at this cap"},
+    {"gateway", "fetch_count", SG_SET_INT, F(fetch_count), "512", 1, 100000, 0, NULL,
+     "entries per XREADGROUP"},
+    {"gateway", "grace_ms", SG_SET_INT, F(grace_ms), "10000", 0, 3600000, 0, NULL,
+     "time to finish in-flight work on SIGTERM"},
+    {"gateway", "results_stream", SG_SET_STR, F(results_stream), "sendgate:results", 0, 0, 0, NULL,
+     "default results stream"},
+    {"gateway", "results_maxlen", SG_SET_INT, F(results_maxlen), "10000000", 0, BIG, 0, NULL,
+     "approximate cap of the default results stream (MAXLEN ~); 0 = none"},
+    {"gateway", "jobs_stream", SG_SET_STR, F(jobs_stream), "sendgate:jobs", 0, 0, 0, NULL, ""},
+    {"gateway", "group", SG_SET_STR, F(group), "sendgate", 0, 0, 0, NULL, ""},
+    {"gateway", "dead_stream", SG_SET_STR, F(dead_stream), "sendgate:dead", 0, 0, 0, NULL, ""},
+    {"gateway", "max_attempts", SG_SET_INT, F(max_attempts), "8", 1, 1000, 0, NULL,
+     "attempts per job when the job does not say"},
+    {"gateway", "deadline_ms", SG_SET_INT, F(deadline_ms), "86400000", 1000, BIG, 0, NULL,
+     "give up this long after a job was created, when the job does not say"},
+    {"gateway", "request_timeout_ms", SG_SET_INT, F(request_timeout_ms), "30000", 100, 3600000, 0,
+     NULL, "one HTTP request, queueing included"},
+    {"gateway", "connect_timeout_ms", SG_SET_INT, F(connect_timeout_ms), "10000", 100, 600000, 0,
+     NULL, "TCP connect + TLS handshake"},
+    {"gateway", "retry_base_ms", SG_SET_INT, F(retry_base_ms), "500", 1, 3600000, 0, NULL,
+     "backoff base for retries without Retry-After"},
+    {"gateway", "retry_cap_ms", SG_SET_INT, F(retry_cap_ms), "60000", 1, 86400000, 0, NULL,
+     "backoff cap"},
+    {"gateway", "max_conns_per_origin", SG_SET_INT, F(max_conns_per_origin), "4", 1, 64, 0, NULL,
+     "HTTP/2 connections per provider origin"},
+
+    {"redis", "url", SG_SET_STR, F(redis_url), "redis://127.0.0.1:6379/0", 0, 0, SG_SET_SECRET, NULL,
+     "redis://[:password@]host:port/db"},
+    {"redis", "timeout_ms", SG_SET_INT, F(redis_timeout_ms), "5000", 100, 600000, 0, NULL,
+     "per-command timeout"},
+
+    {"graph", "tenant_id", SG_SET_STR, F(graph_tenant_id), "", 0, 0, 0, NULL, ""},
+    {"graph", "client_id", SG_SET_STR, F(graph_client_id), "", 0, 0, 0, NULL, ""},
+    {"graph", "client_secret", SG_SET_STR, F(graph_client_secret), "", 0, 0, SG_SET_SECRET, NULL, ""},
+    {"graph", "url", SG_SET_STR, F(graph_url), "https://graph.microsoft.com", 0, 0, 0, NULL,
+     "Graph root"},
+    {"login", "url", SG_SET_STR, F(login_url), "https://login.microsoftonline.com", 0, 0, 0, NULL,
+     "Entra token root"},
+    {"graph", "mailbox_concurrency", SG_SET_INT, L(graph_mailbox_concurrency), "4", 0, 100000, 0,
+     NULL, "requests in flight per (account, mailbox)"},
+    {"graph", "mailbox_requests_per_10min", SG_SET_INT, L(graph_mailbox_requests_per_10min),
+     "10000", 0, BIG, 0, NULL, ""},
+    {"graph", "mailbox_messages_per_minute", SG_SET_INT, L(graph_mailbox_messages_per_minute), "0",
+     0, BIG, 0, NULL, ""},
+    {"graph", "mailbox_recipients_per_day", SG_SET_INT, L(graph_mailbox_recipients_per_day),
+     "10000", 0, BIG, 0, NULL, ""},
+
+    {"acs", "connection_string", SG_SET_STR, F(acs_connection_string), "", 0, 0, SG_SET_SECRET, NULL,
+     "endpoint=https://...;accesskey=..."},
+    {"acs", "api_version", SG_SET_STR, F(acs_api_version), "2025-09-01", 0, 0, 0, NULL, ""},
+    {"acs", "poll", SG_SET_BOOL, F(acs_poll), "true", 0, 0, 0, NULL,
+     "follow Operation-Location until the operation ends"},
+    {"acs", "poll_max", SG_SET_INT, F(acs_poll_max), "20", 1, 1000, 0, NULL, "polls per operation"},
+    {"acs", "sends_per_minute", SG_SET_INT, L(acs_sends_per_minute), "30", 0, BIG, 0, NULL, ""},
+    {"acs", "sends_per_hour", SG_SET_INT, L(acs_sends_per_hour), "100", 0, BIG, 0, NULL, ""},
+
+    {"tls", "ca_file", SG_SET_STR, F(tls_ca_file), "", 0, 0, 0, NULL,
+     "extra trust anchors (PEM); verification stays on"},
+    {"http", "listen", SG_SET_STR, F(http_listen), "127.0.0.1:9464", 0, 0, 0, NULL,
+     "/metrics and /healthz; empty = off"},
+    {"log", "level", SG_SET_STR, F(log_level), "info", 0, 0, 0, NULL, "debug, info, warn, error"},
+    {"log", "show_recipients", SG_SET_BOOL, F(log_show_recipients), "false", 0, 0, 0, NULL,
+     "log recipient addresses in clear"},
+};
+
+const sg_settings sg_config_settings = {tbl, SG_ARRAY_LEN(tbl), "SENDGATE_"};
+
+/* Per-account settings ([account.NAME] sections, SENDGATE_ACCOUNT_<NAME>_<KEY>). */
+typedef struct {
+  sg_account a;
+  char *type;
+} acct_in;
+
+#define A(name) offsetof(acct_in, a.name)
+#define AL(name) (offsetof(acct_in, a.limits) + offsetof(sg_limits, name))
+static const sg_setting acct_tbl[] = {
+    {"", "type", SG_SET_STR, offsetof(acct_in, type), "", 0, 0, 0, NULL, "graph or acs"},
+    {"", "tenant_id", SG_SET_STR, A(tenant_id), "", 0, 0, 0, NULL, ""},
+    {"", "client_id", SG_SET_STR, A(client_id), "", 0, 0, 0, NULL, ""},
+    {"", "client_secret", SG_SET_STR, A(client_secret), "", 0, 0, SG_SET_SECRET, NULL, ""},
+    {"", "login_url", SG_SET_STR, A(login_url), "", 0, 0, 0, NULL, ""},
+    {"", "graph_url", SG_SET_STR, A(graph_url), "", 0, 0, 0, NULL, ""},
+    {"", "connection_string", SG_SET_STR, A(connection_string), "", 0, 0, SG_SET_SECRET, NULL, ""},
+    {"", "endpoint", SG_SET_STR, A(acs_endpoint), "", 0, 0, 0, NULL, ""},
+    {"", "mailbox_concurrency", SG_SET_INT, AL(graph_mailbox_concurrency), "-1", -1, BIG, 0, NULL, ""},
+    {"", "mailbox_requests_per_10min", SG_SET_INT, AL(graph_mailbox_requests_per_10min), "-1", -1,
+     BIG, 0, NULL, ""},
+    {"", "mailbox_messages_per_minute", SG_SET_INT, AL(graph_mailbox_messages_per_minute), "-1", -1,
+     BIG, 0, NULL, ""},
+    {"", "mailbox_recipients_per_day", SG_SET_INT, AL(graph_mailbox_recipients_per_day), "-1", -1,
+     BIG, 0, NULL, ""},
+    {"", "sends_per_minute", SG_SET_INT, AL(acs_sends_per_minute), "-1", -1, BIG, 0, NULL, ""},
+    {"", "sends_per_hour", SG_SET_INT, AL(acs_sends_per_hour), "-1", -1, BIG, 0, NULL, ""},
+};
+
+typedef struct {
+  acct_in *v;
+  char **names;
+  size_t n;
+} acct_list;
+
+static bool valid_account_name(const char *s) {
+  if (*s == '\0' || strlen(s) > 64)
+    return false;
+  for (; *s; s++)
+    if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+      return false;
+  return true;
+}
+
+static int on_unknown(void *ud, const char *section, const char *key, const char *value, char *err,
+                      size_t errcap) {
+  acct_list *l = ud;
+  if (strncasecmp(section, "account.", 8) != 0) {
+    snprintf(err, errcap, "unknown section [%s]", section);
+    return SG_ERR_CONFIG;
+  }
+  const char *name = section + 8;
+  if (!valid_account_name(name)) {
+    snprintf(err, errcap, "account name '%s': use letters, digits, '_' or '-'", name);
+    return SG_ERR_CONFIG;
+  }
+  size_t i;
+  for (i = 0; i < l->n; i++)
+    if (strcmp(l->names[i], name) == 0)
+      break;
+  sg_settings s = {acct_tbl, SG_ARRAY_LEN(acct_tbl), ""};
+  if (i == l->n) {
+    l->v = sg_xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+    l->names = sg_xrealloc(l->names, (l->n + 1) * sizeof *l->names);
+    memset(&l->v[i], 0, sizeof l->v[i]);
+    l->names[i] = sg_xstrdup(name);
+    l->n++;
+    int rv = sg_settings_defaults(&s, &l->v[i], err, errcap);
+    if (rv)
+      return rv;
+  }
+  char kerr[200];
+  int rv = sg_settings_set(&s, &l->v[i], "", key, value, kerr, sizeof kerr);
+  if (rv) {
+    snprintf(err, errcap, "[%s] %s", section, kerr);
+    return SG_ERR_CONFIG;
+  }
+  return 0;
+}
+
+static void limits_inherit(sg_limits *l, const sg_limits *def) {
+  int64_t *v = (int64_t *)(void *)l;
+  const int64_t *d = (const int64_t *)(const void *)def;
+  for (size_t i = 0; i < sizeof *l / sizeof(int64_t); i++)
+    if (v[i] < 0)
+      v[i] = d[i];
+}
+
+int sg_backend_parse(const char *s, sg_backend *out) {
+  if (strcasecmp(s, "graph") == 0)
+    *out = SG_BACKEND_GRAPH;
+  else if (strcasecmp(s, "acs") == 0)
+    *out = SG_BACKEND_ACS;
+  else
+    return SG_ERR_INVAL;
+  return 0;
+}
+
+static char *dup_or(const char *v, const char *def) { return sg_xstrdup(v && v[0] ? v : def); }
+
+static void account_free(sg_account *a) {
+  sg_free(a->name);
+  sg_free(a->tenant_id);
+  sg_free(a->client_id);
+  sg_free(a->client_secret);
+  sg_free(a->login_url);
+  sg_free(a->graph_url);
+  sg_free(a->connection_string);
+  sg_free(a->acs_endpoint);
+}
+
+static void push_account(sg_config *cfg, const sg_account *a) {
+  cfg->accounts = sg_xrealloc(cfg->accounts, (cfg->naccounts + 1) * sizeof *cfg->accounts);
+  cfg->accounts[cfg->naccounts++] = *a;
+}
+
+static bool acs_conn_string_ok(const char *s) {
+  return strcasestr(s, "endpoint=") != NULL && strcasestr(s, "accesskey=") != NULL;
+}
+
+static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char *err,
+                           size_t errcap) {
+  /* The default accounts, from [graph] and [acs]. */
+  bool t = cfg->graph_tenant_id[0], c = cfg->graph_client_id[0], s = cfg->graph_client_secret[0];
+  if (t || c || s) {
+    if (!(t && c && s)) {
+      snprintf(err, errcap, "default Graph account: SENDGATE_GRAPH_%s is missing",
+               !t ? "TENANT_ID" : !c ? "CLIENT_ID" : "CLIENT_SECRET");
+      return SG_ERR_CONFIG;
+    }
+    sg_account a = {0};
+    a.name = sg_xstrdup("");
+    a.backend = SG_BACKEND_GRAPH;
+    a.tenant_id = sg_xstrdup(cfg->graph_tenant_id);
+    a.client_id = sg_xstrdup(cfg->graph_client_id);
+    a.client_secret = sg_xstrdup(cfg->graph_client_secret);
+    a.login_url = sg_xstrdup(cfg->login_url);
+    a.graph_url = sg_xstrdup(cfg->graph_url);
+    a.connection_string = sg_xstrdup("");
+    a.acs_endpoint = sg_xstrdup("");
+    a.limits = cfg->limits;
+    push_account(cfg, &a);
+  }
+  if (cfg->acs_connection_string[0]) {
+    if (!acs_conn_string_ok(cfg->acs_connection_string)) {
+      snprintf(err, errcap,
+               "SENDGATE_ACS_CONNECTION_STRING: expected endpoint=https://...;accesskey=...");
+      return SG_ERR_CONFIG;
+    }
+    sg_account a = {0};
+    a.name = sg_xstrdup("");
+    a.backend = SG_BACKEND_ACS;
+    a.tenant_id = sg_xstrdup("");
+    a.client_id = sg_xstrdup("");
+    a.client_secret = sg_xstrdup("");
+    a.login_url = sg_xstrdup(cfg->login_url);
+    a.graph_url = sg_xstrdup("");
+    a.connection_string = sg_xstrdup(cfg->acs_connection_string);
+    a.acs_endpoint = sg_xstrdup("");
+    a.limits = cfg->limits;
+    push_account(cfg, &a);
+  }
+  /* Named accounts: the environment overrides each, then validate. */
+  for (size_t i = 0; i < l->n; i++) {
+    acct_in *in = &l->v[i];
+    char prefix[100];
+    snprintf(prefix, sizeof prefix, "SENDGATE_ACCOUNT_%s_", l->names[i]);
+    for (char *p = prefix; *p; p++)
+      *p = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+    sg_settings s2 = {acct_tbl, SG_ARRAY_LEN(acct_tbl), prefix};
+    int rv = sg_settings_load_env(&s2, in, envp, err, errcap);
+    if (rv)
+      return rv;
+    sg_account a = in->a;
+    memset(&in->a, 0, sizeof in->a);
+    a.name = l->names[i];
+    l->names[i] = NULL;
+    const char *why = NULL;
+    if (sg_backend_parse(in->type, &a.backend) != 0)
+      why = "type must be graph or acs";
+    else if (a.backend == SG_BACKEND_GRAPH &&
+             !(a.tenant_id[0] && a.client_id[0] && a.client_secret[0]))
+      why = "a Graph account needs tenant_id, client_id and client_secret";
+    else if (a.backend == SG_BACKEND_ACS && !a.connection_string[0] &&
+             !(a.acs_endpoint[0] && a.tenant_id[0] && a.client_id[0] && a.client_secret[0]))
+      why = "an ACS account needs connection_string, or endpoint with tenant_id, client_id and "
+            "client_secret";
+    else if (a.backend == SG_BACKEND_ACS && a.connection_string[0] &&
+             !acs_conn_string_ok(a.connection_string))
+      why = "connection_string: expected endpoint=https://...;accesskey=...";
+    char *login = dup_or(a.login_url, cfg->login_url), *graph = dup_or(a.graph_url, cfg->graph_url);
+    sg_free(a.login_url);
+    sg_free(a.graph_url);
+    a.login_url = login;
+    a.graph_url = graph;
+    limits_inherit(&a.limits, &cfg->limits);
+    if (why) {
+      snprintf(err, errcap, "[account.%s] %s", a.name, why);
+      account_free(&a);
+      return SG_ERR_CONFIG;
+    }
+    push_account(cfg, &a);
+  }
+  if (cfg->naccounts == 0) {
+    snprintf(err, errcap,
+             "no account configured: set SENDGATE_GRAPH_TENANT_ID, SENDGATE_GRAPH_CLIENT_ID and "
+             "SENDGATE_GRAPH_CLIENT_SECRET, or SENDGATE_ACS_CONNECTION_STRING, or [account.NAME] "
+             "sections");
+    return SG_ERR_CONFIG;
+  }
+  return 0;
+}
+
+static void acct_list_free(acct_list *l) {
+  sg_settings s = {acct_tbl, SG_ARRAY_LEN(acct_tbl), ""};
+  for (size_t i = 0; i < l->n; i++) {
+    sg_settings_free(&s, &l->v[i]);
+    sg_free(l->names[i]);
+  }
+  sg_free(l->v);
+  sg_free(l->names);
+}
+
+int sg_config_load(sg_config *cfg, const char *path, char *const *envp, char *err, size_t errcap) {
+  memset(cfg, 0, sizeof *cfg);
+  acct_list l = {0};
+  int rv = sg_settings_defaults(&sg_config_settings, cfg, err, errcap);
+  if (rv == 0 && path)
+    rv = sg_settings_load_ini(&sg_config_settings, cfg, path, on_unknown, &l, err, errcap);
+  if (rv == 0)
+    rv = sg_settings_load_env(&sg_config_settings, cfg, envp, err, errcap);
+  sg_backend b;
+  sg_log_level lvl;
+  if (rv == 0 && sg_backend_parse(cfg->default_backend, &b) != 0) {
+    snprintf(err, errcap, "SENDGATE_DEFAULT_BACKEND: '%s' is not graph or acs", cfg->default_backend);
+    rv = SG_ERR_CONFIG;
+  }
+  if (rv == 0 && sg_log_parse_level(cfg->log_level, &lvl) != 0) {
+    snprintf(err, errcap, "SENDGATE_LOG_LEVEL: '%s' is not debug, info, warn or error",
+             cfg->log_level);
+    rv = SG_ERR_CONFIG;
+  }
+  if (rv == 0 && cfg->consumer[0] == '\0') {
+    char host[256] = "sendgate";
+    gethostname(host, sizeof host - 1);
+    sg_free(cfg->consumer);
+    cfg->consumer = sg_xstrdup(host);
+  }
+  if (rv == 0)
+    rv = finish_accounts(cfg, &l, envp, err, errcap);
+  acct_list_free(&l);
+  if (rv)
+    sg_config_free(cfg);
+  return rv;
+}
+
+void sg_config_free(sg_config *cfg) {
+  for (size_t i = 0; i < cfg->naccounts; i++)
+    account_free(&cfg->accounts[i]);
+  sg_free(cfg->accounts);
+  cfg->accounts = NULL;
+  cfg->naccounts = 0;
+  sg_settings_free(&sg_config_settings, cfg);
+}
+
+const sg_account *sg_config_account(const sg_config *cfg, sg_backend backend, const char *name) {
+  if (name == NULL)
+    name = "";
+  for (size_t i = 0; i < cfg->naccounts; i++) {
+    const sg_account *a = &cfg->accounts[i];
+    if (name[0] == '\0') {
+      if (a->name[0] == '\0' && a->backend == backend)
+        return a;
+    } else if (strcmp(a->name, name) == 0) {
+      return a;
+    }
+  }
+  return NULL;
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The gateway's configuration: an INI file (sendgate run --config FILE) with
+ * every setting overridable by SENDGATE_<SECTION>_<KEY> in the environment
+ * (the environment wins), secrets also from <VAR>_FILE. Named accounts are
+ * sections "[account.NAME]" with "type = graph" or "type = acs"; their
+ * settings can be overridden by SENDGATE_ACCOUNT_<NAME>_<KEY>. The [graph]
+ * and [acs] sections describe the default accounts (job.account empty).
+ * Pure: the environment is passed in; no I/O besides reading the files named.
+ */
+#ifndef SG_CONFIG_H
+#define SG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/sg_settings.h"
+
+typedef enum { SG_BACKEND_GRAPH = 1, SG_BACKEND_ACS = 2 } sg_backend;
+
+/* Limits of one lane; 0 = no limit. -1 = inherit (in account/sender overrides). */
+typedef struct sg_limits {
+  int64_t graph_mailbox_concurrency;
+  int64_t graph_mailbox_requests_per_10min;
+  int64_t graph_mailbox_messages_per_minute;
+  int64_t graph_mailbox_recipients_per_day;
+  int64_t acs_sends_per_minute;
+  int64_t acs_sends_per_hour;
+} sg_limits;
+
+typedef struct sg_account {
+  char *name; /* "" for the default account of its backend */
+  sg_backend backend;
+  /* Graph, and ACS with Entra auth */
+  char *tenant_id;
+  char *client_id;
+  char *client_secret;
+  char *login_url;
+  char *graph_url;
+  /* ACS */
+  char *connection_string; /* endpoint=...;accesskey=... (HMAC) */
+  char *acs_endpoint;      /* with Entra auth instead of a key */
+  sg_limits limits;
+} sg_account;
+
+typedef struct sg_config {
+  /* [gateway] */
+  char *consumer;        /* Redis consumer name; default: host name */
+  char *default_backend; /* graph | acs */
+  int64_t max_in_flight; /* jobs held at once; fetching stops at the cap */
+  int64_t fetch_count;   /* entries per XREADGROUP */
+  int64_t grace_ms;      /* shutdown grace */
+  char *results_stream;
+  int64_t results_maxlen;
+  char *jobs_stream;
+  char *group;
+  char *dead_stream;
+  int64_t max_attempts;
+  int64_t deadline_ms;
+  int64_t request_timeout_ms;
+  int64_t connect_timeout_ms;
+  int64_t retry_base_ms;
+  int64_t retry_cap_ms;
+  int64_t max_conns_per_origin;
+  /* [redis] */
+  char *redis_url;
+  int64_t redis_timeout_ms;
+  /* [graph]: the default Graph account */
+  char *graph_tenant_id;
+  char *graph_client_id;
+  char *graph_client_secret;
+  char *graph_url;
+  char *login_url;
+  /* [acs]: the default ACS account */
+  char *acs_connection_string;
+  char *acs_api_version;
+  bool acs_poll;
+  int64_t acs_poll_max;
+  /* default limits ([graph] / [acs] keys) */
+  sg_limits limits;
+  /* [tls] */
+  char *tls_ca_file;
+  /* [http] */
+  char *http_listen;
+  /* [log] */
+  char *log_level;
+  bool log_show_recipients;
+
+  /* Accounts: defaults first (when configured), then the named ones. */
+  sg_account *accounts;
+  size_t naccounts;
+} sg_config;
+
+extern const sg_settings sg_config_settings;
+
+/*
+ * Loads defaults, then |path| (may be NULL), then the environment |envp|, then
+ * validates. On failure returns SG_ERR_CONFIG or SG_ERR_IO with a one-line
+ * reason in |err|; |cfg| is left freed.
+ */
+int sg_config_load(sg_config *cfg, const char *path, char *const *envp, char *err, size_t errcap);
+
+void sg_config_free(sg_config *cfg);
+
+/* The account a job names (|name| may be "" for the backend's default), or NULL. */
+const sg_account *sg_config_account(const sg_config *cfg, sg_backend backend, const char *name);
+
+/* Parses "graph"/"acs". Returns 0 or SG_ERR_INVAL. */
+int sg_backend_parse(const char *s, sg_backend *out);
+
+#endif

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests for app/sg_config: precedence, named accounts, validation messages. */
+#include "harness.h"
+
+#include <unistd.h>
+
+#include "app/sg_config.h"
+#include "core/sg_err.h"
+
+static char *write_tmp(const char *text) {
+  static char path[64];
+  snprintf(path, sizeof path, "/tmp/sg_cfg_XXXXXX");
+  int fd = mkstemp(path);
+  ASSERT(fd >= 0);
+  ASSERT_EQ((ssize_t)strlen(text), write(fd, text, strlen(text)));
+  close(fd);
+  return path;
+}
+
+static void t_env_only(void) {
+  char e1[] = "SENDGATE_GRAPH_TENANT_ID=t", e2[] = "SENDGATE_GRAPH_CLIENT_ID=c",
+       e3[] = "SENDGATE_GRAPH_CLIENT_SECRET=s", e4[] = "SENDGATE_GRAPH_URL=https://localhost:8443",
+       e5[] = "SENDGATE_GRAPH_MAILBOX_CONCURRENCY=2", e6[] = "SENDGATE_ACS_SENDS_PER_MINUTE=0";
+  char *envp[] = {e1, e2, e3, e4, e5, e6, NULL};
+  sg_config cfg;
+  char err[300];
+  ASSERT_OK(sg_config_load(&cfg, NULL, envp, err, sizeof err));
+  ASSERT_STR_EQ("redis://127.0.0.1:6379/0", cfg.redis_url);
+  ASSERT_STR_EQ("127.0.0.1:9464", cfg.http_listen);
+  ASSERT_EQ(1, cfg.naccounts);
+  const sg_account *a = sg_config_account(&cfg, SG_BACKEND_GRAPH, "");
+  ASSERT_NOT_NULL(a);
+  ASSERT_STR_EQ("https://localhost:8443", a->graph_url);
+  ASSERT_STR_EQ("https://login.microsoftonline.com", a->login_url);
+  ASSERT_EQ(2, a->limits.graph_mailbox_concurrency);
+  ASSERT_EQ(0, cfg.limits.acs_sends_per_minute);
+  ASSERT_NULL(sg_config_account(&cfg, SG_BACKEND_ACS, ""));
+  ASSERT(cfg.consumer[0] != '\0');
+  sg_config_free(&cfg);
+}
+
+static void t_file_accounts(void) {
+  char *path = write_tmp("[gateway]\nmax_in_flight = 500\n"
+                         "[graph]\nmailbox_concurrency = 3\n"
+                         "[account.sales]\ntype = graph\ntenant_id = t2\nclient_id = c2\n"
+                         "client_secret = s2\nmailbox_concurrency = 1\n"
+                         "[account.bulk]\ntype = acs\n"
+                         "connection_string = endpoint=https://x.example/;accesskey=AAAA\n");
+  char e1[] = "SENDGATE_ACCOUNT_SALES_CLIENT_SECRET=fromenv", e2[] = "SENDGATE_GATEWAY_MAX_IN_FLIGHT=700";
+  char *envp[] = {e1, e2, NULL};
+  sg_config cfg;
+  char err[300];
+  ASSERT_OK(sg_config_load(&cfg, path, envp, err, sizeof err));
+  ASSERT_EQ(700, cfg.max_in_flight);
+  ASSERT_EQ(2, cfg.naccounts);
+  const sg_account *s = sg_config_account(&cfg, SG_BACKEND_GRAPH, "sales");
+  ASSERT_NOT_NULL(s);
+  ASSERT_STR_EQ("fromenv", s->client_secret);
+  ASSERT_EQ(1, s->limits.graph_mailbox_concurrency);
+  ASSERT_EQ(10000, s->limits.graph_mailbox_recipients_per_day); /* inherited default */
+  const sg_account *b = sg_config_account(&cfg, SG_BACKEND_ACS, "bulk");
+  ASSERT_NOT_NULL(b);
+  ASSERT_EQ(SG_BACKEND_ACS, b->backend);
+  ASSERT_EQ(30, b->limits.acs_sends_per_minute);
+  sg_config_free(&cfg);
+  unlink(path);
+}
+
+static void t_errors(void) {
+  sg_config cfg;
+  char err[300];
+  char *none[] = {NULL};
+  ASSERT_EQ(SG_ERR_CONFIG, sg_config_load(&cfg, NULL, none, err, sizeof err));
+  ASSERT(strstr(err, "no account configured") != NULL);
+
+  char e1[] = "SENDGATE_GRAPH_TENANT_ID=t", e2[] = "SENDGATE_GRAPH_CLIENT_ID=c";
+  char *partial[] = {e1, e2, NULL};
+  ASSERT_EQ(SG_ERR_CONFIG, sg_config_load(&cfg, NULL, partial, err, sizeof err));
+  ASSERT(strstr(err, "SENDGATE_GRAPH_CLIENT_SECRET") != NULL);
+
+  char e3[] = "SENDGATE_ACS_CONNECTION_STRING=endpoint=https://x/;accesskey=AA",
+       e4[] = "SENDGATE_DEFAULT_BACKEND=smtp";
+  char *badb[] = {e3, e4, NULL};
+  ASSERT_EQ(SG_ERR_CONFIG, sg_config_load(&cfg, NULL, badb, err, sizeof err));
+  ASSERT(strstr(err, "SENDGATE_DEFAULT_BACKEND") != NULL);
+
+  char *path = write_tmp("[account.x]\ntype = graph\ntenant_id = t\n");
+  char *envp[] = {e3, NULL};
+  ASSERT_EQ(SG_ERR_CONFIG, sg_config_load(&cfg, path, envp, err, sizeof err));
+  ASSERT(strstr(err, "[account.x]") != NULL);
+  unlink(path);
+  path = write_tmp("[gateway]\nmax_in_flight = lots\n");
+  ASSERT_EQ(SG_ERR_CONFIG, sg_config_load(&cfg, path, envp, err, sizeof err));
+  ASSERT(strstr(err, ":2:") != NULL && strstr(err, "gateway.max_in_flight") != NULL);
+  unlink(path);
+  path = write_tmp("[nonsense]\nx = 1\n");
+  ASSERT_EQ(SG_ERR_CONFIG, sg_config_load(&cfg, path, envp, err, sizeof err));
+  ASSERT(strstr(err, "[nonsense]") != NULL);
+  unlink(path);
+}
+
+SG_TESTS({"env_only", t_env_only}, {"file_accounts", t_file_accounts}, {"errors", t_errors})
