@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The scheduler: one lane per (account, mailbox) for Graph and per resource
+ * for ACS. A lane holds the jobs waiting for it and admits one when its
+ * limits allow: a cap on requests in flight, sliding windows on requests,
+ * messages and recipients, and a pause (Retry-After) until a given time.
+ * Ready lanes are served round robin, so senders that share nothing never
+ * wait for each other and one campaign cannot hold up another sender.
+ *
+ * Lane states: IDLE (nothing queued), READY (in the round-robin list),
+ * WAIT_SLOT (at its in-flight cap; back to READY on release) and WAIT_TIME
+ * (paused or out of window budget; in a heap by wake time). Pure: no timers,
+ * the caller passes now and arms one timer for sg_sched_next_wake.
+ */
+#ifndef SG_SCHED_H
+#define SG_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/sg_list.h"
+#include "sched/sg_window.h"
+
+typedef struct sg_lane_cfg {
+  uint32_t max_inflight; /* 0 = no cap */
+  uint64_t req_limit, req_window_ms;   /* requests (every attempt) */
+  uint64_t msg_limit, msg_window_ms;   /* messages (first attempt of a job) */
+  uint64_t rcpt_limit, rcpt_window_ms; /* recipients of those messages */
+} sg_lane_cfg;
+
+/* Embed in the job; |units| = recipients, |counted| set once the job's message
+ * and recipients have been charged (retries charge only a request). */
+typedef struct sg_sched_item {
+  sg_list link;
+  uint32_t rcpts;
+  bool counted;
+} sg_sched_item;
+
+typedef enum { SG_LANE_IDLE, SG_LANE_READY, SG_LANE_WAIT_SLOT, SG_LANE_WAIT_TIME } sg_lane_state;
+
+typedef struct sg_lane {
+  char *key;
+  sg_lane_cfg cfg;
+  sg_lane_state state;
+  uint32_t inflight;
+  uint32_t max_inflight_seen;
+  sg_window req, msg, rcpt;
+  uint64_t paused_until;
+  uint64_t wake_at;
+  size_t heap_idx;
+  sg_list queue;
+  size_t queued;
+  sg_list ready_link;
+  struct sg_lane *hnext; /* hash chain */
+  /* counters */
+  uint64_t admitted, pauses;
+} sg_lane;
+
+typedef struct sg_sched {
+  sg_lane **buckets;
+  size_t nbuckets, nlanes;
+  sg_list ready;
+  sg_lane **heap;
+  size_t heap_len, heap_cap;
+  size_t queued; /* items waiting in all lanes */
+} sg_sched;
+
+void sg_sched_init(sg_sched *s);
+/* Frees the lanes; items still queued are not touched (the caller owns them). */
+void sg_sched_free(sg_sched *s);
+
+/* The lane named |key|, created with |cfg| when new (an existing lane keeps its cfg). */
+sg_lane *sg_sched_lane(sg_sched *s, const char *key, const sg_lane_cfg *cfg);
+
+/* Queues |it| on |lane|, at the front for a job that was throttled (it keeps its place). */
+void sg_sched_push(sg_sched *s, sg_lane *lane, sg_sched_item *it, bool front);
+
+/* Takes |it| off its lane's queue (for jobs cancelled or expired while waiting). */
+void sg_sched_remove(sg_sched *s, sg_lane *lane, sg_sched_item *it);
+
+/*
+ * Returns the next admissible item (its lane in |*lane_out|), charging the
+ * lane's windows and in-flight count, or NULL when none is admissible now.
+ */
+sg_sched_item *sg_sched_pop(sg_sched *s, uint64_t now_ms, sg_lane **lane_out);
+
+/* A request of |lane| finished (whatever the outcome). */
+void sg_sched_release(sg_sched *s, sg_lane *lane);
+
+/* Pauses |lane| until |until_ms| (Retry-After); later pauses extend, never shorten. */
+void sg_sched_pause(sg_sched *s, sg_lane *lane, uint64_t until_ms);
+
+/* Moves lanes whose wake time has come back to READY. */
+void sg_sched_tick(sg_sched *s, uint64_t now_ms);
+
+/* The earliest wake time of a waiting lane, or UINT64_MAX. */
+uint64_t sg_sched_next_wake(const sg_sched *s);
+
+#endif
