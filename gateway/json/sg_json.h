@@ -51,19 +51,35 @@ typedef struct sg_json_doc sg_json_doc;
 #define SG_JSON_DEFAULT_DEPTH 64
 
 /*
- * Parses |len| bytes at |text| (need not be NUL-terminated). On success
- * stores a new document in |*out| and returns 0. On failure returns
- * SG_ERR_PARSE (or SG_ERR_RANGE when nesting exceeds |max_depth|) and, when
- * |err| is not NULL, writes a one-line reason with the byte offset.
+ * Parses |len| bytes at |text| (need not be NUL-terminated; borrowed only
+ * during the call: the document copies what it keeps). On success stores a
+ * new document in |*out|, owned by the caller (sg_json_doc_free), and returns
+ * 0; every node and string stays valid until then. On failure stores NULL and
+ * returns SG_ERR_PARSE (or SG_ERR_RANGE when more than |max_depth| arrays or
+ * objects are nested; 0 means SG_JSON_DEFAULT_DEPTH) and, when |err| is not
+ * NULL, writes a one-line reason ending in "at byte N" (truncated to
+ * |errcap|). Rejected: empty input, a BOM, invalid UTF-8 anywhere in strings
+ * (overlongs, UTF-8-encoded surrogates, above U+10FFFF), unpaired \u
+ * surrogates, control characters below 0x20 in strings, leading zeros, "+1",
+ * ".5", "1.", "1e", NaN/Infinity, trailing commas, trailing non-whitespace.
+ * Duplicate member names are kept (lookups find the first). A number whose
+ * exponent overflows a double is accepted with num = +-HUGE_VAL.
+ * Memory: one allocation holding the strings (at most len + 1 bytes) and the
+ * first nodes, plus a few doubling blocks of nodes for large documents.
+ *
+ * Returns 0 or one of: SG_ERR_PARSE, SG_ERR_RANGE.
  */
 int sg_json_parse(sg_json_doc **out, const char *text, size_t len,
                   unsigned max_depth, char *err, size_t errcap);
 
+/* The top-level value of |doc| (NULL when doc is NULL). */
 const sg_json *sg_json_root(const sg_json_doc *doc);
+/* Frees |doc| and every node and string in it; NULL is ignored. */
 void sg_json_doc_free(sg_json_doc *doc);
 
-/* The first member of object |obj| named |key|, or NULL (also when obj is NULL
- * or not an object). */
+/* The first member of object |obj| named |key| (NUL-terminated, so names with
+ * an embedded NUL never match), or NULL (also when obj is NULL or not an
+ * object). Linear in the number of members. */
 const sg_json *sg_json_get(const sg_json *obj, const char *key);
 /* Case-insensitive variant (ASCII). */
 const sg_json *sg_json_get_ci(const sg_json *obj, const char *key);
@@ -74,7 +90,9 @@ const char *sg_json_str(const sg_json *v);
 bool sg_json_true(const sg_json *v);
 /*
  * Stores |v| in |*out| when it is a NUMBER holding an integer in int64 range.
- * Returns true on success.
+ * Only literals written without fraction or exponent count: "42" and "-0" do,
+ * "42.0" and "4.2e1" do not. |out| may be NULL to test only.
+ * Returns true on success; NULL or non-NUMBER |v| gives false.
  */
 bool sg_json_int(const sg_json *v, int64_t *out);
 
