@@ -142,10 +142,10 @@ static int set_random_serial(X509 *cert) {
 
 static int set_subject(X509 *cert, const char *cn) {
   X509_NAME *name = X509_get_subject_name(cert);
-  if (X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)"sendgate",
-                                 -1, -1, 0) != 1 ||
-      X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
-                                 0) != 1)
+  if (X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)"sendgate", -1,
+                                 -1, 0) != 1 ||
+      X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) !=
+          1)
     return SG_ERR_CRYPTO;
   return 0;
 }

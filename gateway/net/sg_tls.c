@@ -267,7 +267,9 @@ int sg_tls_handshake(sg_tls *t) {
   return 0;
 }
 
-bool sg_tls_handshake_done(const sg_tls *t) { return t->done; }
+bool sg_tls_handshake_done(const sg_tls *t) {
+  return t->done;
+}
 
 int sg_tls_read(sg_tls *t, uint8_t *buf, size_t cap, size_t *nread) {
   *nread = 0;
@@ -320,7 +322,9 @@ int sg_tls_shutdown(sg_tls *t) {
   return 0;
 }
 
-size_t sg_tls_out_pending(const sg_tls *t) { return BIO_ctrl_pending(t->wbio); }
+size_t sg_tls_out_pending(const sg_tls *t) {
+  return BIO_ctrl_pending(t->wbio);
+}
 
 size_t sg_tls_take_out(sg_tls *t, sg_buf *dst) {
   size_t total = 0;
@@ -339,6 +343,10 @@ size_t sg_tls_take_out(sg_tls *t, sg_buf *dst) {
   return total;
 }
 
-const char *sg_tls_alpn(const sg_tls *t) { return t->alpn; }
+const char *sg_tls_alpn(const sg_tls *t) {
+  return t->alpn;
+}
 
-const char *sg_tls_error_detail(const sg_tls *t) { return t->detail; }
+const char *sg_tls_error_detail(const sg_tls *t) {
+  return t->detail;
+}

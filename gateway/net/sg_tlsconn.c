@@ -245,7 +245,6 @@ static void on_write(uv_write_t *req, int status) {
   }
 }
 
-
 /* ---- input ---- */
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
@@ -555,6 +554,8 @@ int sg_tlsconn_connect(sg_tlsconn **out, uv_loop_t *loop, SSL_CTX *ctx, const ch
   c->state = ST_RESOLVING;
   snprintf(c->peer, sizeof c->peer, "%s:%u", host, (unsigned)port);
   init_handles(c);
+  /* The loop's cached time may be stale (the caller may have been busy). */
+  uv_update_time(loop);
   uv_timer_start(&c->timer, on_timer, c->timeout_ms, 0);
   *out = c;
   return 0;
@@ -597,6 +598,7 @@ int sg_tlsconn_accept(sg_tlsconn **out, uv_stream_t *server, SSL_CTX *ctx,
     teardown(c);
     return rv;
   }
+  uv_update_time(c->loop);
   uv_timer_start(&c->timer, on_timer, c->timeout_ms, 0);
   *out = c;
   return 0;
@@ -671,10 +673,18 @@ void sg_tlsconn_close(sg_tlsconn *c, int err) {
   closing_progress(c);
 }
 
-const char *sg_tlsconn_alpn(const sg_tlsconn *c) { return c->tls ? sg_tls_alpn(c->tls) : ""; }
+const char *sg_tlsconn_alpn(const sg_tlsconn *c) {
+  return c->tls ? sg_tls_alpn(c->tls) : "";
+}
 
-const char *sg_tlsconn_error_detail(const sg_tlsconn *c) { return c->detail; }
+const char *sg_tlsconn_error_detail(const sg_tlsconn *c) {
+  return c->detail;
+}
 
-const char *sg_tlsconn_peer(const sg_tlsconn *c) { return c->peer; }
+const char *sg_tlsconn_peer(const sg_tlsconn *c) {
+  return c->peer;
+}
 
-void sg_tlsconn_set_ud(sg_tlsconn *c, void *ud) { c->ud = ud; }
+void sg_tlsconn_set_ud(sg_tlsconn *c, void *ud) {
+  c->ud = ud;
+}

@@ -18,11 +18,20 @@
  * tells them when it has all been handed to the kernel.
  *
  * Every wait has a timer: the connect + handshake must finish within
- * |handshake_timeout_ms| or the connection closes with SG_ERR_TIMEOUT.
+ * |handshake_timeout_ms| (0: 10 s) or the connection closes with
+ * SG_ERR_TIMEOUT. The same bound applies to an orderly close (flush, then
+ * linger for the peer's EOF).
  *
  * Lifetime: the connection is freed by the library after on_close has
- * returned. on_close is called exactly once, also when connect fails.
- * sg_tlsconn_close may be called from inside any callback.
+ * returned. on_close is called exactly once, also when connect fails, and
+ * never from inside sg_tlsconn_connect/accept/close themselves. When those two
+ * return an error immediately, no callback follows and *out is NULL.
+ * sg_tlsconn_close may be called from inside any callback; no on_read follows.
+ *
+ * Callbacks a peer can cause: on_ready once (never for a failed handshake);
+ * on_read only after on_ready; the peer's close_notify or TCP EOF after
+ * on_ready ends the connection with on_close(0), a TCP EOF during the
+ * handshake with SG_ERR_EOF.
  */
 #ifndef SG_TLSCONN_H
 #define SG_TLSCONN_H
@@ -39,7 +48,11 @@ typedef struct sg_tlsconn_cbs {
   void (*on_ready)(sg_tlsconn *c, void *ud);
   /* Plaintext bytes arrived; borrowed for the duration of the call. */
   void (*on_read)(sg_tlsconn *c, const uint8_t *p, size_t n, void *ud);
-  /* Everything written so far has been handed to the kernel. May be NULL. */
+  /*
+   * Everything written so far has been handed to the kernel (called after a
+   * write completes and nothing is queued; only between on_ready and close).
+   * May be NULL.
+   */
   void (*on_drain)(sg_tlsconn *c, void *ud);
   /*
    * Final callback. |err| is 0 for an orderly close (ours or the peer's EOF),
@@ -51,35 +64,53 @@ typedef struct sg_tlsconn_cbs {
 /*
  * Opens a client connection to |host|:|port|. |host| is also the SNI name and
  * the name the certificate must match (an IP literal is matched as an IP).
- * |ctx| comes from sg_tls_ctx_client_new (NULL: plain TCP). Returns 0 (the
- * outcome arrives through the callbacks) or a negative code immediately.
+ * |ctx| comes from sg_tls_ctx_client_new (NULL: plain TCP); borrowed, it must
+ * outlive the connection. |host| and |cbs| are copied. Addresses are tried in
+ * resolver order until one connects. on_ready, on_read and on_close are
+ * required. Returns 0 (the outcome arrives through the callbacks) or one of,
+ * immediately: SG_ERR_INVAL (missing argument, port 0, |ctx| not a client
+ * context), SG_ERR_TLS, a libuv getaddrinfo code.
  */
-int sg_tlsconn_connect(sg_tlsconn **out, uv_loop_t *loop, SSL_CTX *ctx,
-                       const char *host, uint16_t port,
-                       uint64_t handshake_timeout_ms, const sg_tlsconn_cbs *cbs,
+int sg_tlsconn_connect(sg_tlsconn **out, uv_loop_t *loop, SSL_CTX *ctx, const char *host,
+                       uint16_t port, uint64_t handshake_timeout_ms, const sg_tlsconn_cbs *cbs,
                        void *ud);
 
 /*
  * Accepts one connection from |server| (call from its connection callback).
- * |ctx| comes from sg_tls_ctx_server_new (NULL: plain TCP).
+ * |ctx| comes from sg_tls_ctx_server_new (NULL: plain TCP); borrowed, it must
+ * outlive the connection. With plain TCP, on_ready follows on the next loop
+ * turn. Returns 0 or one of: SG_ERR_INVAL, SG_ERR_TLS, a libuv code from
+ * uv_accept.
  */
 int sg_tlsconn_accept(sg_tlsconn **out, uv_stream_t *server, SSL_CTX *ctx,
-                      uint64_t handshake_timeout_ms, const sg_tlsconn_cbs *cbs,
-                      void *ud);
+                      uint64_t handshake_timeout_ms, const sg_tlsconn_cbs *cbs, void *ud);
 
-/* Queues |n| plaintext bytes (copied). Returns 0, or SG_ERR_CLOSED once closing. */
+/*
+ * Queues |n| plaintext bytes (copied); they leave on this loop turn. Bytes
+ * written before on_ready wait for it (and are dropped if the handshake
+ * fails). Returns 0, or SG_ERR_CLOSED once closing.
+ */
 int sg_tlsconn_write(sg_tlsconn *c, const uint8_t *p, size_t n);
 
 /* Bytes queued but not yet handed to the kernel. */
 size_t sg_tlsconn_out_pending(const sg_tlsconn *c);
 
-/* Stops reading until resumed (receive-side backpressure). */
+/*
+ * Stops on_read until resumed (receive-side backpressure); callable from
+ * on_read, which then is not called again. Before on_ready it takes effect
+ * once the handshake is done. Input the TLS engine already holds is delivered
+ * on the loop turn after resume.
+ */
 void sg_tlsconn_pause_read(sg_tlsconn *c);
 void sg_tlsconn_resume_read(sg_tlsconn *c);
 
 /*
  * Closes the connection: flushes what is queued when |err| is 0 (sending a TLS
- * close_notify), drops it otherwise, then calls on_close(err). Idempotent.
+ * close_notify, then a FIN, then reading and discarding until the peer's EOF,
+ * all within the timeout), drops it otherwise, then calls on_close(err), from
+ * a later callback. Idempotent: the first call's |err| is what on_close gets,
+ * even if the orderly flush later fails or times out. Before on_ready, |err|
+ * 0 also closes at once.
  */
 void sg_tlsconn_close(sg_tlsconn *c, int err);
 

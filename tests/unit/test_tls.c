@@ -468,5 +468,5 @@ static void t_certgen_files(void) {
 
 SG_TESTS({"roundtrip", t_roundtrip}, {"alpn_http11", t_alpn_http11},
          {"alpn_required", t_alpn_required}, {"wrong_host", t_wrong_host},
-         {"untrusted_ca", t_untrusted_ca}, {"ip_literal", t_ip_literal},
-         {"ctx_roles", t_ctx_roles}, {"certgen_files", t_certgen_files})
+         {"untrusted_ca", t_untrusted_ca}, {"ip_literal", t_ip_literal}, {"ctx_roles", t_ctx_roles},
+         {"certgen_files", t_certgen_files})

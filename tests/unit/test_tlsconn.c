@@ -83,7 +83,9 @@ typedef struct fx {
   bool send_on_ready;
 } fx;
 
-static void on_guard(uv_timer_t *t) { SG_FAIL_("test did not finish within %d ms", GUARD_MS); }
+static void on_guard(uv_timer_t *t) {
+  SG_FAIL_("test did not finish within %d ms", GUARD_MS);
+}
 
 static void fx_init(fx *f) {
   memset(f, 0, sizeof *f);
@@ -261,9 +263,13 @@ static void run_echo(bool tls) {
   fx_finish(&f);
 }
 
-static void t_echo_tls(void) { run_echo(true); }
+static void t_echo_tls(void) {
+  run_echo(true);
+}
 
-static void t_echo_plain(void) { run_echo(false); }
+static void t_echo_plain(void) {
+  run_echo(false);
+}
 
 static void t_wrong_host(void) {
   fx f;
@@ -308,9 +314,10 @@ static void t_ip_literal(void) {
   make_payload(&f, 10);
   f.echo = true;
   f.echo_high_water = 1 << 20;
-  f.send_on_ready = true;
   ASSERT_OK(sg_tlsconn_connect(&f.cli.conn, &f.loop, f.cctx, "127.0.0.1", f.port, HS_TIMEOUT_MS,
                                &cli_cbs, &f));
+  /* Written before the handshake: held until on_ready, then sent. */
+  ASSERT_OK(sg_tlsconn_write(f.cli.conn, f.payload, f.total));
   ASSERT_OK(uv_run(&f.loop, UV_RUN_DEFAULT));
   ASSERT_EQ(1, f.cli.ready);
   ASSERT_EQ(0, f.cli.close_err);
@@ -338,9 +345,10 @@ static void t_handshake_timeout(void) {
   fx_init(&f);
   f.accept_ctx = NULL; /* plain TCP: reads the ClientHello and says nothing */
   fx_listen(&f);
+  uv_update_time(&f.loop);
   uint64_t t0 = uv_now(&f.loop);
-  ASSERT_OK(sg_tlsconn_connect(&f.cli.conn, &f.loop, f.cctx, "127.0.0.1", f.port, 200, &cli_cbs,
-                               &f));
+  ASSERT_OK(
+      sg_tlsconn_connect(&f.cli.conn, &f.loop, f.cctx, "127.0.0.1", f.port, 200, &cli_cbs, &f));
   ASSERT_OK(uv_run(&f.loop, UV_RUN_DEFAULT));
   ASSERT_GE(uv_now(&f.loop) - t0, 200);
   ASSERT_EQ(0, f.cli.ready);
@@ -395,7 +403,28 @@ static void t_close_in_ready(void) {
   fx_finish(&f);
 }
 
+/* Closing while the name is resolving or the TCP connect is pending. */
+static void t_close_early(void) {
+  for (int round = 0; round < 2; round++) {
+    fx f;
+    fx_init(&f);
+    fx_listen(&f);
+    int err = round == 0 ? SG_ERR_SHUTDOWN : 0;
+    ASSERT_OK(sg_tlsconn_connect(&f.cli.conn, &f.loop, f.cctx, "localhost", f.port, HS_TIMEOUT_MS,
+                                 &cli_cbs, &f));
+    sg_tlsconn_close(f.cli.conn, err);
+    ASSERT_EQ(0, f.cli.closed); /* never from inside close */
+    ASSERT_EQ(SG_ERR_CLOSED, sg_tlsconn_write(f.cli.conn, (const uint8_t *)"x", 1));
+    ASSERT_OK(uv_run(&f.loop, UV_RUN_DEFAULT));
+    ASSERT_EQ(0, f.cli.ready);
+    ASSERT_EQ(1, f.cli.closed);
+    ASSERT_EQ(err, f.cli.close_err);
+    ASSERT_EQ(0, f.srv.ready);
+    fx_finish(&f);
+  }
+}
+
 SG_TESTS({"echo_tls", t_echo_tls}, {"echo_plain", t_echo_plain}, {"wrong_host", t_wrong_host},
          {"ip_literal", t_ip_literal}, {"refused", t_refused},
          {"handshake_timeout", t_handshake_timeout}, {"bad_args", t_bad_args},
-         {"close_in_ready", t_close_in_ready})
+         {"close_in_ready", t_close_in_ready}, {"close_early", t_close_early})
