@@ -36,6 +36,8 @@
 #define READ_BUF_SIZE (64 * 1024)
 /* Plaintext chunk per SSL_read: one TLS record holds at most 16 KB. */
 #define PLAIN_CHUNK (16 * 1024)
+/* Largest write buffer kept for reuse after a write completes (idle memory). */
+#define RETAIN_CAP (256 * 1024)
 /* Used when the caller passes a timeout of 0. */
 #define DEFAULT_TIMEOUT_MS 10000
 
@@ -230,7 +232,10 @@ static void closing_progress(sg_tlsconn *c) {
 static void on_write(uv_write_t *req, int status) {
   sg_tlsconn *c = req->data;
   c->writing = false;
-  sg_buf_reset(&c->inflight);
+  if (c->inflight.cap > RETAIN_CAP)
+    sg_buf_free(&c->inflight); /* a burst's memory is not kept for the connection's life */
+  else
+    sg_buf_reset(&c->inflight);
   if (status == UV_ECANCELED || c->state == ST_CLOSED)
     return;
   if (status < 0) {
