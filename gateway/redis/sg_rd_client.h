@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One Redis connection with a life of its own: non-blocking connect (host
+ * names resolved with uv_getaddrinfo, never in the loop thread) under a
+ * connect timer, then AUTH (if a password is set) and SELECT (if db != 0), or
+ * a PING, before it reports UP. Each command has a deadline; replies arrive in
+ * order, so one timer watches the earliest deadline of the FIFO. On a timeout,
+ * an I/O error or an oversized reply the connection is dropped, every pending
+ * command's callback fails, and it reconnects with full-jitter exponential
+ * backoff (capped). It does not queue commands while down: callers decide
+ * what to keep (sg_rd_stream keeps its completions).
+ *
+ * Single-threaded: all calls and callbacks happen on the loop thread.
+ */
+#ifndef SG_RD_CLIENT_H
+#define SG_RD_CLIENT_H
+
+#include "redis/sg_rd_url.h"
+
+#include <hiredis/hiredis.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct sg_rd_client sg_rd_client;
+
+/*
+ * Reply callback. |status| is 0 with a non-error |reply|; SG_ERR_REDIS with
+ * the error reply (-ERR ..., type REDIS_REPLY_ERROR); or another negative
+ * code (SG_ERR_TIMEOUT, SG_ERR_CLOSED, SG_ERR_TOOBIG, SG_ERR_SHUTDOWN) with
+ * |reply| NULL when the command's connection went away. The reply is
+ * BORROWED: hiredis frees it when the callback returns, so copy what you keep.
+ * The callback may issue commands, reset or close the client.
+ */
+typedef void (*sg_rd_reply_cb)(sg_rd_client *c, int status, const redisReply *reply, void *ud);
+/* Fires when the client is closed and all its handles are gone; |c| is freed right after. */
+typedef void (*sg_rd_client_done_cb)(sg_rd_client *c, void *ud);
+
+typedef struct sg_rd_client_cbs {
+  /* The connection is established, authenticated and on its db. Optional. */
+  void (*on_up)(sg_rd_client *c, void *ud);
+  /* An UP connection was lost (|reason| as for reply callbacks); pending
+   * commands have already been failed. A reconnect is scheduled. Optional.
+   * Not called by sg_rd_client_close. */
+  void (*on_down)(sg_rd_client *c, int reason, void *ud);
+  void *ud;
+} sg_rd_client_cbs;
+
+typedef struct sg_rd_client_opts {
+  const char *name;            /* for logs ("cmd", "read"); copied; default "redis" */
+  uint32_t connect_timeout_ms; /* resolve + connect + AUTH/SELECT; default 3000 */
+  uint32_t backoff_base_ms;    /* first reconnect delay ceiling; default 100 */
+  uint32_t backoff_max_ms;     /* cap of the delay ceiling; default 5000 */
+  size_t max_reply_bytes;      /* cap on buffered unparsed reply bytes; default 64 MiB */
+} sg_rd_client_opts;
+
+typedef struct sg_rd_client_stats {
+  uint64_t connects; /* times it reached UP */
+  uint64_t failures; /* connect failures and dropped connections */
+  uint64_t timeouts; /* command or connect timeouts */
+  uint64_t commands; /* commands queued to Redis */
+} sg_rd_client_stats;
+
+/*
+ * Creates a client on |loop| for |url| (copied). |opts| may be NULL
+ * (defaults); |cbs| is copied and may be NULL. Nothing happens until
+ * sg_rd_client_start. Free it with sg_rd_client_close.
+ *
+ * Returns 0 or one of: SG_ERR_INVAL, or a libuv code from uv_timer_init.
+ */
+int sg_rd_client_new(uv_loop_t *loop, const sg_rd_url *url, const sg_rd_client_opts *opts,
+                     const sg_rd_client_cbs *cbs, sg_rd_client **out);
+
+/* Starts connecting (no-op unless freshly created). */
+void sg_rd_client_start(sg_rd_client *c);
+
+/* True while the connection is UP (commands accepted). */
+bool sg_rd_client_is_up(const sg_rd_client *c);
+
+/*
+ * Sends one command: |argc| arguments |argv| with byte lengths |lens| (both
+ * borrowed; copied before return; binary-safe). |timeout_ms| > 0 bounds the
+ * wait for its reply (measured from now; since replies come in order it also
+ * covers the commands before it). |cb| (may be NULL: reply ignored) is called
+ * exactly once with |ud|, never from inside this call.
+ *
+ * Returns 0 or one of: SG_ERR_CLOSED (not UP; cb will not be called),
+ * SG_ERR_SHUTDOWN (closing), SG_ERR_INVAL, SG_ERR_REDIS (hiredis refused).
+ */
+int sg_rd_client_cmd(sg_rd_client *c, int argc, const char **argv, const size_t *lens,
+                     uint32_t timeout_ms, sg_rd_reply_cb cb, void *ud);
+
+/*
+ * Drops the connection as if it had failed with |reason| (pending commands
+ * fail with it, on_down fires if it was UP) and reconnects after backoff.
+ * Used to abandon a half-written transaction. No-op unless connecting or UP.
+ */
+void sg_rd_client_reset(sg_rd_client *c, int reason);
+
+/*
+ * Closes |c|. With |drain| and an UP connection, commands already sent get
+ * their replies first (each still bounded by its timeout); new commands are
+ * refused. Otherwise pending commands fail with SG_ERR_SHUTDOWN at once.
+ * |done| (may be NULL) fires once everything is released; |c| is then freed.
+ */
+void sg_rd_client_close(sg_rd_client *c, bool drain, sg_rd_client_done_cb done, void *ud);
+
+/* Counters (copied out). */
+void sg_rd_client_get_stats(const sg_rd_client *c, sg_rd_client_stats *out);
+
+/* Number of commands sent and not yet answered. */
+size_t sg_rd_client_pending(const sg_rd_client *c);
+
+/*
+ * Full-jitter exponential backoff (pure): a value in [0, min(cap, base * 2^attempt)]
+ * drawn with |rnd| (any 64-bit random value).
+ */
+uint64_t sg_rd_backoff_ms(unsigned attempt, uint32_t base_ms, uint32_t cap_ms, uint64_t rnd);
+
+#endif

@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Job stream consumer: the read side (group setup, own pending entries, then
+ * blocking reads under credit) and the lifecycle. The completion queue lives
+ * in sg_rd_stream_txn.c. See sg_rd_stream.h for the protocol.
+ */
+#include "redis/sg_rd_stream_int.h"
+
+#include "core/sg_err.h"
+#include "core/sg_log.h"
+#include "core/sg_mem.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* After an unexpected error reply to a read, wait this long before setting up
+ * again, so a persistent error (WRONGTYPE on the key...) cannot spin. */
+#define READ_RETRY_MS 1000
+
+static void do_setup(sg_rd_stream *s);
+static void on_retry_timer(uv_timer_t *t);
+
+/* ---- read side ---- */
+
+static void read_error(sg_rd_stream *s, const char *what, const redisReply *reply) {
+  sg_log_kv(SG_LOG_ERROR, "redis", what, "stream", s->key, "detail",
+            reply && reply->type == REDIS_REPLY_ERROR ? reply->str : NULL, NULL);
+  s->read_state = RS_SETUP;
+  if (!s->stopping)
+    uv_timer_start(&s->retry_timer, on_retry_timer, READ_RETRY_MS, 0);
+}
+
+static const sg_rd_field *build_fields(sg_rd_stream *s, const redisReply *kv, size_t *n) {
+  size_t pairs = kv->elements / 2;
+  if (pairs > s->fields_cap) {
+    s->fields = sg_xrealloc(s->fields, pairs * sizeof *s->fields);
+    s->fields_cap = pairs;
+  }
+  for (size_t i = 0; i < pairs; i++) {
+    const redisReply *k = kv->element[2 * i], *v = kv->element[2 * i + 1];
+    s->fields[i] = (sg_rd_field){k->str, k->len, v->str, v->len};
+  }
+  *n = pairs;
+  return s->fields;
+}
+
+static bool is_str(const redisReply *r) {
+  return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS);
+}
+
+/* Checks the shape [[key, [[id, [f, v, ...] | nil], ...]]]; returns the entries array. */
+static const redisReply *entries_of(const redisReply *reply) {
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 1)
+    return NULL;
+  const redisReply *kv = reply->element[0];
+  if (kv->type != REDIS_REPLY_ARRAY || kv->elements != 2 ||
+      kv->element[1]->type != REDIS_REPLY_ARRAY)
+    return NULL;
+  const redisReply *entries = kv->element[1];
+  for (size_t i = 0; i < entries->elements; i++) {
+    const redisReply *e = entries->element[i];
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || !is_str(e->element[0]))
+      return NULL;
+    const redisReply *f = e->element[1];
+    if (f->type == REDIS_REPLY_NIL)
+      continue;
+    if (f->type != REDIS_REPLY_ARRAY || f->elements % 2 != 0)
+      return NULL;
+    for (size_t j = 0; j < f->elements; j++)
+      if (!is_str(f->element[j]))
+        return NULL;
+  }
+  return entries;
+}
+
+static void deliver(sg_rd_stream *s, const redisReply *e, bool from_pending) {
+  const redisReply *idr = e->element[0];
+  sg_rd_entry ent;
+  memset(&ent, 0, sizeof ent);
+  if (idr->len >= SG_RD_ID_MAX || sg_rd_id_parse(idr->str, idr->len, &ent.id_num) != 0) {
+    sg_log_kv(SG_LOG_ERROR, "redis", "bad entry id", "stream", s->key, NULL);
+    return;
+  }
+  if (sg_rd_idset_has(&s->held, ent.id_num))
+    return; /* still being worked on since before the reconnect */
+  if (e->element[1]->type == REDIS_REPLY_NIL) {
+    /* Pending but deleted meanwhile: nothing to send, just stop it coming back. */
+    sg_log_kv(SG_LOG_WARN, "redis", "pending entry without payload acked", "stream", s->key,
+              "entry", idr->str, NULL);
+    s->stats.deleted_acked++;
+    sg_rd_stream_complete(s, idr->str, NULL, 0, NULL, NULL);
+    return;
+  }
+  sg_rd_idset_add(&s->held, ent.id_num);
+  ent.id = idr->str;
+  ent.fields = build_fields(s, e->element[1], &ent.nfields);
+  ent.redelivered = from_pending;
+  if (s->credit > 0)
+    s->credit--;
+  s->stats.fetched++;
+  s->cbs.on_entry(s, &ent, s->cbs.ud);
+}
+
+static void read_reply(sg_rd_client *c, int status, const redisReply *reply, void *ud) {
+  (void)c;
+  sg_rd_stream *s = ud;
+  s->read_inflight = false;
+  if (s->stopping || status == SG_ERR_SHUTDOWN)
+    return;
+  if (status == SG_ERR_REDIS) {
+    if (strncmp(reply->str, "NOGROUP", 7) == 0) { /* group or key vanished (FLUSHALL...) */
+      do_setup(s);
+      return;
+    }
+    read_error(s, "XREADGROUP failed", reply);
+    return;
+  }
+  if (status != 0)
+    return; /* connection lost: on_down / on_up restart the cycle */
+  bool from_pending = s->read_state == RS_PENDING;
+  if (reply->type == REDIS_REPLY_NIL) { /* BLOCK expired without entries */
+    sg_rd_stream_maybe_read(s);
+    return;
+  }
+  const redisReply *entries = entries_of(reply);
+  if (entries == NULL) {
+    read_error(s, "unexpected XREADGROUP reply", NULL);
+    return;
+  }
+  if (from_pending) {
+    if (entries->elements == 0) {
+      s->read_state = RS_LIVE;
+      sg_log_kv(SG_LOG_DEBUG, "redis", "own pending entries done", "stream", s->key, NULL);
+    } else {
+      const redisReply *last = entries->element[entries->elements - 1]->element[0];
+      snprintf(s->cursor, sizeof s->cursor, "%.*s", (int)last->len, last->str);
+    }
+  }
+  s->delivering = true;
+  for (size_t i = 0; i < entries->elements && !s->stopping; i++)
+    deliver(s, entries->element[i], from_pending);
+  s->delivering = false;
+  sg_rd_stream_maybe_read(s);
+}
+
+void sg_rd_stream_maybe_read(sg_rd_stream *s) {
+  if (s->stopping || s->delivering || s->read_inflight || s->credit == 0 ||
+      (s->read_state != RS_PENDING && s->read_state != RS_LIVE))
+    return;
+  uint32_t n = s->credit < s->opts.count ? s->credit : s->opts.count;
+  char count[16], block[16];
+  int clen = snprintf(count, sizeof count, "%u", n);
+  int blen = snprintf(block, sizeof block, "%u", s->opts.block_ms);
+  bool live = s->read_state == RS_LIVE;
+  const char *id = live ? ">" : s->cursor;
+  const char *argv[] = {"XREADGROUP", "GROUP", s->group,  s->consumer, "COUNT", count,
+                        "BLOCK",      block,   "STREAMS", s->key,      id};
+  size_t lens[] = {10,           5, strlen(s->group), strlen(s->consumer), 5, (size_t)clen, 5,
+                   (size_t)blen, 7, strlen(s->key),   strlen(id)};
+  /* The pending scan does not block: drop BLOCK <ms> by moving the tail down. */
+  int argc = 11;
+  if (!live) {
+    for (int i = 6; i < 9; i++) {
+      argv[i] = argv[i + 2];
+      lens[i] = lens[i + 2];
+    }
+    argc = 9;
+  }
+  uint32_t timeout = s->opts.cmd_timeout_ms + (live ? s->opts.block_ms : 0);
+  if (sg_rd_client_cmd(s->rc, argc, argv, lens, timeout, read_reply, s) == 0)
+    s->read_inflight = true;
+}
+
+static void setup_reply(sg_rd_client *c, int status, const redisReply *reply, void *ud) {
+  (void)c;
+  sg_rd_stream *s = ud;
+  s->read_inflight = false;
+  if (s->stopping || (status != 0 && status != SG_ERR_REDIS))
+    return;
+  if (status == SG_ERR_REDIS && strncmp(reply->str, "BUSYGROUP", 9) != 0) {
+    read_error(s, "XGROUP CREATE failed", reply);
+    return;
+  }
+  s->read_state = RS_PENDING;
+  strcpy(s->cursor, "0");
+  sg_rd_stream_maybe_read(s);
+}
+
+static void do_setup(sg_rd_stream *s) {
+  s->read_state = RS_SETUP;
+  if (s->stopping || s->read_inflight)
+    return;
+  const char *argv[] = {"XGROUP", "CREATE", s->key, s->group, "0", "MKSTREAM"};
+  size_t lens[] = {6, 6, strlen(s->key), strlen(s->group), 1, 8};
+  if (sg_rd_client_cmd(s->rc, 6, argv, lens, s->opts.cmd_timeout_ms, setup_reply, s) == 0)
+    s->read_inflight = true;
+}
+
+static void on_retry_timer(uv_timer_t *t) {
+  sg_rd_stream *s = t->data;
+  if (s->read_state == RS_SETUP)
+    do_setup(s);
+}
+
+static void rc_up(sg_rd_client *c, void *ud) {
+  (void)c;
+  sg_rd_stream *s = ud;
+  if (s->rc_ups++ > 0)
+    s->stats.reconnects++;
+  do_setup(s);
+}
+
+static void rc_down(sg_rd_client *c, int reason, void *ud) {
+  (void)c;
+  (void)reason;
+  sg_rd_stream *s = ud;
+  s->read_state = RS_DOWN;
+  s->read_inflight = false;
+  uv_timer_stop(&s->retry_timer);
+}
+
+static void cc_up(sg_rd_client *c, void *ud) {
+  (void)c;
+  sg_rd_stream *s = ud;
+  if (s->cc_ups++ > 0)
+    s->stats.reconnects++;
+  sg_rd_stream_txn_kick(s);
+}
+
+/* ---- lifecycle ---- */
+
+int sg_rd_stream_new(uv_loop_t *loop, const sg_rd_url *url, const sg_rd_stream_opts *opts,
+                     const sg_rd_stream_cbs *cbs, sg_rd_stream **out) {
+  if (!loop || !url || !opts || !opts->consumer || !opts->consumer[0] || !cbs || !cbs->on_entry)
+    return SG_ERR_INVAL;
+  sg_rd_stream *s = sg_xcalloc(1, sizeof *s);
+  s->loop = loop;
+  s->opts = *opts;
+  s->cbs = *cbs;
+  s->key = sg_xstrdup(opts->stream ? opts->stream : "sendgate:jobs");
+  s->group = sg_xstrdup(opts->group ? opts->group : "sendgate");
+  s->consumer = sg_xstrdup(opts->consumer);
+  s->dead = sg_xstrdup(opts->dead_stream ? opts->dead_stream : "sendgate:dead");
+  s->opts.stream = s->opts.group = s->opts.consumer = s->opts.dead_stream = NULL;
+  if (s->opts.count == 0)
+    s->opts.count = 64;
+  if (s->opts.block_ms == 0)
+    s->opts.block_ms = 1000;
+  if (s->opts.cmd_timeout_ms == 0)
+    s->opts.cmd_timeout_ms = 5000;
+  if (s->opts.stop_timeout_ms == 0)
+    s->opts.stop_timeout_ms = 5000;
+  sg_rd_idset_init(&s->held);
+  sg_rd_stream_txn_init(s);
+  uv_timer_init(loop, &s->retry_timer);
+  uv_timer_init(loop, &s->stop_timer);
+  uv_prepare_init(loop, &s->flush);
+  s->retry_timer.data = s->stop_timer.data = s->flush.data = s;
+  s->open = 3;
+
+  sg_rd_client_opts co = s->opts.client;
+  co.name = "read";
+  sg_rd_client_cbs rcb = {rc_up, rc_down, s};
+  sg_rd_client_cbs ccb = {cc_up, NULL, s};
+  sg_rd_client_new(loop, url, &co, &rcb, &s->rc);
+  co.name = "cmd";
+  sg_rd_client_new(loop, url, &co, &ccb, &s->cc);
+  s->open += 2;
+  sg_rd_client_start(s->cc);
+  sg_rd_client_start(s->rc);
+  *out = s;
+  return 0;
+}
+
+static void release(sg_rd_stream *s) {
+  if (--s->open > 0)
+    return;
+  if (s->stopped_cb)
+    s->stopped_cb(s, s->stopped_ud);
+  sg_rd_idset_free(&s->held);
+  sg_free(s->fields);
+  sg_free(s->key);
+  sg_free(s->group);
+  sg_free(s->consumer);
+  sg_free(s->dead);
+  sg_free(s);
+}
+
+static void on_handle_closed(uv_handle_t *h) {
+  release(h->data);
+}
+static void on_client_closed(sg_rd_client *c, void *ud) {
+  (void)c;
+  release(ud);
+}
+
+void sg_rd_stream_finish_stop(sg_rd_stream *s) {
+  if (s->cc_closing)
+    return;
+  s->cc_closing = true;
+  sg_rd_stream_txn_fail_queued(s, SG_ERR_SHUTDOWN);
+  sg_rd_client_close(s->cc, false, on_client_closed, s);
+  uv_close((uv_handle_t *)&s->flush, on_handle_closed);
+  uv_close((uv_handle_t *)&s->stop_timer, on_handle_closed);
+  uv_close((uv_handle_t *)&s->retry_timer, on_handle_closed);
+}
+
+static void on_stop_timer(uv_timer_t *t) {
+  sg_rd_stream *s = t->data;
+  sg_log_kv(SG_LOG_WARN, "redis", "stop: completions unconfirmed", "stream", s->key, NULL);
+  sg_rd_stream_finish_stop(s);
+}
+
+void sg_rd_stream_stop(sg_rd_stream *s, sg_rd_stream_stopped_cb done, void *ud) {
+  if (s->stopping)
+    return;
+  s->stopping = true;
+  s->stopped_cb = done;
+  s->stopped_ud = ud;
+  uv_timer_stop(&s->retry_timer);
+  sg_rd_client_close(s->rc, false, on_client_closed, s);
+  if (sg_rd_stream_txn_pending(s) == 0)
+    sg_rd_stream_finish_stop(s);
+  else
+    uv_timer_start(&s->stop_timer, on_stop_timer, s->opts.stop_timeout_ms, 0);
+}
+
+void sg_rd_stream_set_credit(sg_rd_stream *s, uint32_t credit) {
+  s->credit = credit;
+  sg_rd_stream_maybe_read(s);
+}
+
+void sg_rd_stream_add_credit(sg_rd_stream *s, uint32_t n) {
+  s->credit = n > UINT32_MAX - s->credit ? UINT32_MAX : s->credit + n;
+  sg_rd_stream_maybe_read(s);
+}
+
+sg_rd_client *sg_rd_stream_cmd_client(sg_rd_stream *s) {
+  return s->cc;
+}
+
+bool sg_rd_stream_is_up(const sg_rd_stream *s) {
+  return !s->stopping && sg_rd_client_is_up(s->rc) && sg_rd_client_is_up(s->cc);
+}
+
+void sg_rd_stream_get_stats(const sg_rd_stream *s, sg_rd_stream_stats *out) {
+  *out = s->stats;
+  out->pending_completions = sg_rd_stream_txn_pending(s);
+  out->held = s->held.n;
+  out->credit = s->credit;
+}

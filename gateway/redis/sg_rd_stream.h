@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The job stream consumer: reads `sendgate:jobs` as consumer |consumer| of
+ * group `sendgate` and completes entries with "result + ack" transactions.
+ *
+ * Two connections (sg_rd_client): the read connection runs only XGROUP CREATE
+ * (once per connect, so the group exists before that connection's first read)
+ * and XREADGROUP; the command connection runs the completions and whatever
+ * the owner sends through sg_rd_stream_cmd_client.
+ *
+ * Reading. On every (re)connect: XGROUP CREATE <key> <group> 0 MKSTREAM
+ * (BUSYGROUP ignored), then this consumer's own pending entries
+ * (XREADGROUP ... STREAMS <key> 0, paged by the last id), then new ones
+ * (`>` with BLOCK). Entries already handed out and not yet completed are not
+ * handed out again (the pending list after a reconnect holds them too).
+ * Pending entries whose payload was deleted (nil) are acknowledged and
+ * dropped. Backpressure is structural: it reads only while the owner's credit
+ * is > 0, asks for at most min(COUNT, credit) entries, and each entry handed
+ * out consumes one credit.
+ *
+ * Completing. sg_rd_stream_complete queues MULTI <ops...> XACK XDEL EXEC;
+ * everything queued during one loop turn is written in one pipelined flush
+ * (uv_prepare, just before the loop polls). The done callback fires after EXEC
+ * succeeded. If the command connection drops first, the completion stays
+ * queued and is sent again after the reconnect: XACK, XDEL and SET NX are
+ * idempotent, but when the lost reply belonged to an EXEC that did run, the
+ * result XADD is written twice (a duplicate result, never a lost one). A
+ * result is therefore never missing for an acked entry, and an entry is never
+ * acked without the ops queued with it.
+ */
+#ifndef SG_RD_STREAM_H
+#define SG_RD_STREAM_H
+
+#include "redis/sg_rd_client.h"
+#include "redis/sg_rd_ids.h"
+#include "redis/sg_rd_url.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct sg_rd_stream sg_rd_stream;
+
+/* One field/value pair of an entry (binary-safe; borrowed). */
+typedef struct sg_rd_field {
+  const char *name;
+  size_t name_len;
+  const char *value;
+  size_t value_len;
+} sg_rd_field;
+
+/* An entry handed to on_entry. Everything is BORROWED for the callback only. */
+typedef struct sg_rd_entry {
+  const char *id; /* NUL-terminated "<ms>-<seq>" */
+  sg_rd_id id_num;
+  const sg_rd_field *fields;
+  size_t nfields;
+  bool redelivered; /* came from this consumer's pending list */
+} sg_rd_entry;
+
+/* One command of a completion transaction (all borrowed; copied by the callee). */
+typedef struct sg_rd_op {
+  int argc;
+  const char *const *argv;
+  const size_t *lens;
+} sg_rd_op;
+
+/*
+ * Completion outcome: 0 after EXEC succeeded (entry acked with its ops);
+ * SG_ERR_REDIS when Redis refused the transaction (EXECABORT: a malformed op;
+ * nothing ran, the entry is still pending and still yours) or when EXEC ran
+ * but one of its commands failed (logged; the ack ran); SG_ERR_SHUTDOWN when
+ * the stream stopped before it could be confirmed (the entry stays pending for
+ * a later run).
+ */
+typedef void (*sg_rd_stream_done_cb)(sg_rd_stream *s, int status, void *ud);
+typedef void (*sg_rd_stream_stopped_cb)(sg_rd_stream *s, void *ud);
+
+typedef struct sg_rd_stream_cbs {
+  /* A new (or re-delivered) entry; the owner decides what to do with it and
+   * eventually calls sg_rd_stream_complete (or _dead_letter) with its id. */
+  void (*on_entry)(sg_rd_stream *s, const sg_rd_entry *e, void *ud);
+  void *ud;
+} sg_rd_stream_cbs;
+
+typedef struct sg_rd_stream_opts {
+  const char *stream;       /* default "sendgate:jobs" (copied) */
+  const char *group;        /* default "sendgate" (copied) */
+  const char *consumer;     /* required, stable across restarts (copied) */
+  const char *dead_stream;  /* default "sendgate:dead" (copied) */
+  uint32_t count;           /* max entries per read; default 64 */
+  uint32_t block_ms;        /* XREADGROUP BLOCK; default 1000 */
+  uint32_t cmd_timeout_ms;  /* per command, added to block_ms for reads; default 5000 */
+  uint32_t stop_timeout_ms; /* max wait for queued completions at stop; default 5000 */
+  sg_rd_client_opts client; /* connect timeout, backoff, reply cap (name ignored) */
+} sg_rd_stream_opts;
+
+typedef struct sg_rd_stream_stats {
+  uint64_t fetched;           /* entries handed to on_entry */
+  uint64_t completed;         /* completions confirmed by EXEC */
+  uint64_t completion_errors; /* completions Redis refused or partly failed */
+  uint64_t reconnects;        /* connections re-established after a loss */
+  uint64_t deleted_acked;     /* pending entries with nil payload, acked */
+  uint64_t flushes;           /* pipelined flushes that sent completions */
+  size_t pending_completions; /* queued or sent, not yet confirmed */
+  size_t held;                /* handed out, not yet completed */
+  uint32_t credit;
+} sg_rd_stream_stats;
+
+/*
+ * Creates and starts a consumer on |loop| for |url| (copied). |opts| and
+ * |cbs| are copied; opts->consumer and cbs->on_entry are required. Initial
+ * credit is 0: nothing is read until sg_rd_stream_set_credit/add_credit.
+ *
+ * Returns 0 or one of: SG_ERR_INVAL, or a libuv code.
+ */
+int sg_rd_stream_new(uv_loop_t *loop, const sg_rd_url *url, const sg_rd_stream_opts *opts,
+                     const sg_rd_stream_cbs *cbs, sg_rd_stream **out);
+
+/* Sets the number of further entries the owner accepts (lowering it takes
+ * effect from the next read). */
+void sg_rd_stream_set_credit(sg_rd_stream *s, uint32_t credit);
+/* Adds |n| to the credit (e.g. 1 per finished job). */
+void sg_rd_stream_add_credit(sg_rd_stream *s, uint32_t n);
+
+/*
+ * Queues a completion for |entry_id| (NUL-terminated, borrowed): MULTI, the
+ * |nops| |ops| (copied), XACK <stream> <group> <id>, XDEL <stream> <id>, EXEC.
+ * With |entry_id| NULL the transaction has no ack (publishing only). |done|
+ * (may be NULL) fires once, see sg_rd_stream_done_cb; never from inside this
+ * call.
+ *
+ * Returns 0 or one of: SG_ERR_INVAL (bad id, no ops and no id),
+ * SG_ERR_SHUTDOWN (stopped).
+ */
+int sg_rd_stream_complete(sg_rd_stream *s, const char *entry_id, const sg_rd_op *ops, size_t nops,
+                          sg_rd_stream_done_cb done, void *ud);
+
+/* sg_rd_stream_complete without an ack: runs |ops| in one MULTI/EXEC. */
+int sg_rd_stream_publish(sg_rd_stream *s, const sg_rd_op *ops, size_t nops,
+                         sg_rd_stream_done_cb done, void *ud);
+
+/*
+ * For an entry that cannot be processed: XADD <dead stream> * <the entry's
+ * fields> reason <reason>, then |extra| ops (e.g. the INVALID result XADD),
+ * then the ack, in one transaction. |e| is borrowed (copied before return).
+ * Returns as sg_rd_stream_complete.
+ */
+int sg_rd_stream_dead_letter(sg_rd_stream *s, const sg_rd_entry *e, const char *reason,
+                             const sg_rd_op *extra, size_t nextra, sg_rd_stream_done_cb done,
+                             void *ud);
+
+/* The command connection, for the owner's own commands (not the read one). */
+sg_rd_client *sg_rd_stream_cmd_client(sg_rd_stream *s);
+
+/* True while both connections are UP. */
+bool sg_rd_stream_is_up(const sg_rd_stream *s);
+
+void sg_rd_stream_get_stats(const sg_rd_stream *s, sg_rd_stream_stats *out);
+
+/*
+ * Stops reading at once (an in-flight read is abandoned; what it would have
+ * returned stays pending for this consumer), waits up to stop_timeout_ms for
+ * queued completions to be confirmed, fails the rest with SG_ERR_SHUTDOWN,
+ * closes both connections and calls |done| (may be NULL); |s| is freed right
+ * after it returns.
+ */
+void sg_rd_stream_stop(sg_rd_stream *s, sg_rd_stream_stopped_cb done, void *ud);
+
+#endif

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Internals shared by sg_rd_stream.c (read side, lifecycle) and
+ * sg_rd_stream_txn.c (completion queue). Not for other modules.
+ */
+#ifndef SG_RD_STREAM_INT_H
+#define SG_RD_STREAM_INT_H
+
+#include "core/sg_list.h"
+#include "redis/sg_rd_stream.h"
+
+enum { RS_DOWN, RS_SETUP, RS_PENDING, RS_LIVE };
+
+struct sg_rd_stream {
+  uv_loop_t *loop;
+  sg_rd_stream_opts opts; /* string members NULL: see below */
+  sg_rd_stream_cbs cbs;
+  char *key, *group, *consumer, *dead;
+  sg_rd_client *rc; /* read connection: XGROUP CREATE + XREADGROUP only */
+  sg_rd_client *cc; /* command connection */
+  int rc_ups, cc_ups;
+
+  /* read side */
+  int read_state;
+  bool read_inflight;
+  bool delivering;           /* inside on_entry calls: no nested reads */
+  char cursor[SG_RD_ID_MAX]; /* pending scan position */
+  uint32_t credit;
+  sg_rd_idset held; /* handed out, not completed */
+  sg_rd_field *fields;
+  size_t fields_cap;
+  uv_timer_t retry_timer;
+
+  /* completions (sg_rd_stream_txn.c) */
+  sg_list queue; /* not sent yet */
+  sg_list retry; /* sent on a connection that died: sent again first */
+  sg_list sent;  /* EXEC outstanding */
+  size_t ncomp;  /* in all three lists */
+  uv_prepare_t flush;
+  bool flush_active;
+
+  /* stopping */
+  bool stopping, cc_closing;
+  uv_timer_t stop_timer;
+  int open; /* handles and clients still to close */
+  sg_rd_stream_stopped_cb stopped_cb;
+  void *stopped_ud;
+
+  sg_rd_stream_stats stats;
+};
+
+void sg_rd_stream_maybe_read(sg_rd_stream *s);
+void sg_rd_stream_finish_stop(sg_rd_stream *s);
+
+void sg_rd_stream_txn_init(sg_rd_stream *s);
+/* Starts the per-turn flush if there is something to send and the connection is UP. */
+void sg_rd_stream_txn_kick(sg_rd_stream *s);
+size_t sg_rd_stream_txn_pending(const sg_rd_stream *s);
+/* Fails every completion not yet sent with |status|. */
+void sg_rd_stream_txn_fail_queued(sg_rd_stream *s, int status);
+
+#endif

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Redis endpoint URLs. Parses `redis://[[user]:password@]host[:port][/db]`
+ * (host may be a bracketed IPv6 literal; user and password may be
+ * percent-encoded) and `unix:///path/to/socket[?db=N]`. Defaults:
+ * 127.0.0.1, 6379, db 0. Pure: no I/O, no allocation. TLS (`rediss://`) is
+ * not supported and is rejected rather than silently downgraded.
+ */
+#ifndef SG_RD_URL_H
+#define SG_RD_URL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Fixed caps keep the struct copyable and free-less; longer inputs are errors. */
+#define SG_RD_URL_HOST_MAX 256
+#define SG_RD_URL_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path) */
+#define SG_RD_URL_USER_MAX 128
+#define SG_RD_URL_PASS_MAX 512
+
+typedef struct sg_rd_url {
+  bool is_unix;
+  char host[SG_RD_URL_HOST_MAX];     /* TCP host, IPv6 without brackets */
+  char path[SG_RD_URL_PATH_MAX];     /* unix socket path */
+  uint16_t port;                     /* TCP port */
+  int db;                            /* SELECT index, >= 0 */
+  char user[SG_RD_URL_USER_MAX];     /* "" when none (AUTH with password only) */
+  char password[SG_RD_URL_PASS_MAX]; /* "" when none (no AUTH) */
+} sg_rd_url;
+
+/*
+ * Parses |s| (NUL-terminated, borrowed) into |out|. On error |out| is left
+ * zeroed. A NULL or empty |s| yields the defaults (redis://127.0.0.1:6379/0).
+ *
+ * Returns 0 or one of: SG_ERR_PARSE (unknown scheme, bad port or db, stray
+ * characters, bad percent escape), SG_ERR_TOOBIG (a part is over its cap).
+ */
+int sg_rd_url_parse(const char *s, sg_rd_url *out);
+
+/*
+ * Writes a loggable form of |u| into |out| (cap bytes, always NUL-terminated):
+ * the password is replaced by "***". Returns the length it wanted to write
+ * (snprintf style).
+ */
+int sg_rd_url_describe(const sg_rd_url *u, char *out, size_t cap);
+
+#endif

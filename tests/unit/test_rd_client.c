@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sg_rd_client against a real, private redis-server (tests/redis_server.h):
+ * commands and binary values, error replies, command timeout, reconnect after
+ * the server is killed and restarted on the same port, AUTH and SELECT,
+ * unreachable servers, and clean closing (uv_loop_close must return 0).
+ */
+#include "harness.h"
+#include "redis_server.h"
+
+#include "core/sg_err.h"
+#include "redis/sg_rd_client.h"
+
+#include <uv.h>
+
+typedef struct ctx {
+  uv_loop_t loop;
+  uv_timer_t tick; /* keeps UV_RUN_ONCE returning so waits stay bounded */
+  sg_rd_client *c;
+  int ups, downs, last_down;
+  int replies, last_status;
+  char last_str[256];
+  size_t last_len;
+  long long last_int;
+  int order[16], norder;
+  bool closed;
+} ctx;
+
+static void on_tick(uv_timer_t *t) {
+  (void)t;
+}
+
+static void ctx_init(ctx *x) {
+  memset(x, 0, sizeof *x);
+  ASSERT_OK(uv_loop_init(&x->loop));
+  ASSERT_OK(uv_timer_init(&x->loop, &x->tick));
+  ASSERT_OK(uv_timer_start(&x->tick, on_tick, 20, 20));
+}
+
+/* Runs the loop until *flag >= want or |ms| pass. */
+static void run_until(ctx *x, const int *flag, int want, uint64_t ms) {
+  uint64_t end = uv_now(&x->loop) + ms;
+  while (*flag < want && uv_now(&x->loop) < end)
+    uv_run(&x->loop, UV_RUN_ONCE);
+  if (*flag < want)
+    SG_FAIL_("timed out waiting (%d < %d)", *flag, want);
+}
+
+static void on_closed(sg_rd_client *c, void *ud) {
+  (void)c;
+  ((ctx *)ud)->closed = true;
+}
+
+static void ctx_finish(ctx *x) {
+  if (x->c) {
+    sg_rd_client_close(x->c, true, on_closed, x);
+    for (int i = 0; i < 500 && !x->closed; i++)
+      uv_run(&x->loop, UV_RUN_ONCE);
+    ASSERT(x->closed);
+  }
+  uv_close((uv_handle_t *)&x->tick, NULL);
+  for (int i = 0; i < 100 && uv_loop_alive(&x->loop); i++)
+    uv_run(&x->loop, UV_RUN_NOWAIT);
+  ASSERT_OK(uv_loop_close(&x->loop));
+}
+
+static void on_up(sg_rd_client *c, void *ud) {
+  (void)c;
+  ((ctx *)ud)->ups++;
+}
+
+static void on_down(sg_rd_client *c, int reason, void *ud) {
+  (void)c;
+  ctx *x = ud;
+  x->downs++;
+  x->last_down = reason;
+}
+
+static void on_reply(sg_rd_client *c, int status, const redisReply *r, void *ud) {
+  (void)c;
+  ctx *x = ud;
+  x->replies++;
+  x->last_status = status;
+  x->last_len = 0;
+  x->last_str[0] = '\0';
+  if (r && r->type == REDIS_REPLY_INTEGER)
+    x->last_int = r->integer;
+  if (r && r->str && r->len < sizeof x->last_str) {
+    memcpy(x->last_str, r->str, r->len);
+    x->last_str[r->len] = '\0';
+    x->last_len = r->len;
+  }
+}
+
+static void start_client(ctx *x, const char *url_s, const sg_rd_client_opts *o) {
+  sg_rd_url url;
+  ASSERT_OK(sg_rd_url_parse(url_s, &url));
+  sg_rd_client_cbs cbs = {on_up, on_down, x};
+  ASSERT_OK(sg_rd_client_new(&x->loop, &url, o, &cbs, &x->c));
+  sg_rd_client_start(x->c);
+}
+
+static int cmd(ctx *x, const char *a0, const char *a1, const char *a2, size_t a2len,
+               uint32_t timeout) {
+  const char *argv[3] = {a0, a1, a2};
+  size_t lens[3] = {strlen(a0), a1 ? strlen(a1) : 0, a2len};
+  int argc = a2 ? 3 : a1 ? 2 : 1;
+  return sg_rd_client_cmd(x->c, argc, argv, lens, timeout, on_reply, x);
+}
+
+static void url_of(const sg_test_redis *r, const char *auth, int db, char *out, size_t cap) {
+  snprintf(out, cap, "redis://%s127.0.0.1:%d/%d", auth ? auth : "", r->port, db);
+}
+
+static void t_commands(void) {
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, NULL));
+  ctx x;
+  ctx_init(&x);
+  char url[128];
+  url_of(&r, NULL, 0, url, sizeof url);
+  start_client(&x, url, NULL);
+  ASSERT(!sg_rd_client_is_up(x.c));
+  ASSERT_EQ(SG_ERR_CLOSED, cmd(&x, "PING", NULL, NULL, 0, 1000));
+  run_until(&x, &x.ups, 1, 5000);
+  ASSERT(sg_rd_client_is_up(x.c));
+
+  const char bin[] = "a\0b\r\nc";
+  ASSERT_OK(cmd(&x, "SET", "k", bin, sizeof bin - 1, 1000));
+  ASSERT_OK(cmd(&x, "GET", "k", NULL, 0, 1000));
+  ASSERT_EQ(2, sg_rd_client_pending(x.c));
+  ASSERT_EQ(0, x.replies); /* never from inside sg_rd_client_cmd */
+  run_until(&x, &x.replies, 2, 5000);
+  ASSERT_EQ(0, x.last_status);
+  ASSERT_EQ(sizeof bin - 1, x.last_len);
+  ASSERT_MEM_EQ(bin, x.last_str, sizeof bin - 1);
+
+  ASSERT_OK(cmd(&x, "INCR", "n", NULL, 0, 1000));
+  run_until(&x, &x.replies, 3, 5000);
+  ASSERT_EQ(1, x.last_int);
+
+  ASSERT_OK(cmd(&x, "NOSUCHCOMMAND", NULL, NULL, 0, 1000));
+  run_until(&x, &x.replies, 4, 5000);
+  ASSERT_EQ(SG_ERR_REDIS, x.last_status);
+  ASSERT(strstr(x.last_str, "unknown command") != NULL);
+  ASSERT(sg_rd_client_is_up(x.c)); /* an error reply is not a connection failure */
+
+  ASSERT_EQ(SG_ERR_INVAL, sg_rd_client_cmd(x.c, 0, NULL, NULL, 1000, NULL, NULL));
+  /* Close with drain: the command in flight still gets its reply. */
+  ASSERT_OK(cmd(&x, "PING", NULL, NULL, 0, 1000));
+  sg_rd_client_close(x.c, true, on_closed, &x);
+  ASSERT_EQ(SG_ERR_SHUTDOWN, cmd(&x, "PING", NULL, NULL, 0, 1000));
+  for (int i = 0; i < 500 && !x.closed; i++)
+    uv_run(&x.loop, UV_RUN_ONCE);
+  ASSERT(x.closed);
+  ASSERT_EQ(5, x.replies);
+  ASSERT_EQ(0, x.last_status);
+  ASSERT_STR_EQ("PONG", x.last_str);
+  x.c = NULL;
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
+}
+
+static void t_timeout(void) {
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, NULL));
+  ctx x;
+  ctx_init(&x);
+  char url[128];
+  url_of(&r, NULL, 0, url, sizeof url);
+  sg_rd_client_opts o = {.backoff_base_ms = 10, .backoff_max_ms = 50};
+  start_client(&x, url, &o);
+  run_until(&x, &x.ups, 1, 5000);
+  uint64_t t0 = uv_now(&x.loop);
+  ASSERT_OK(cmd(&x, "DEBUG", "SLEEP", "1", 1, 200));
+  ASSERT_OK(cmd(&x, "PING", NULL, NULL, 0, 5000)); /* behind it: fails with it */
+  run_until(&x, &x.replies, 2, 5000);
+  uint64_t took = uv_now(&x.loop) - t0;
+  ASSERT_EQ(SG_ERR_TIMEOUT, x.last_status);
+  ASSERT_GE(took, 190);
+  ASSERT_LT(took, 900); /* did not wait for the server */
+  ASSERT_EQ(1, x.downs);
+  ASSERT_EQ(SG_ERR_TIMEOUT, x.last_down);
+  sg_rd_client_stats st;
+  sg_rd_client_get_stats(x.c, &st);
+  ASSERT_EQ(1, st.timeouts);
+  /* It reconnects by itself once the server answers again. */
+  run_until(&x, &x.ups, 2, 5000);
+  ASSERT_OK(cmd(&x, "PING", NULL, NULL, 0, 3000));
+  run_until(&x, &x.replies, 3, 5000);
+  ASSERT_STR_EQ("PONG", x.last_str);
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
+}
+
+static void on_order(sg_rd_client *c, int status, const redisReply *r, void *ud) {
+  (void)c;
+  (void)r;
+  ctx *x = ud;
+  if (x->norder < 16)
+    x->order[x->norder++] = status;
+  x->replies++;
+}
+
+static void t_reconnect(void) {
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, NULL));
+  ctx x;
+  ctx_init(&x);
+  char url[128];
+  url_of(&r, NULL, 0, url, sizeof url);
+  sg_rd_client_opts o = {.backoff_base_ms = 20, .backoff_max_ms = 200};
+  start_client(&x, url, &o);
+  run_until(&x, &x.ups, 1, 5000);
+  /* Commands pending when the server dies all fail, in order, with a connection error. */
+  const char *argv[] = {"BLPOP", "nothing", "5"};
+  size_t lens[] = {5, 7, 1};
+  for (int i = 0; i < 3; i++)
+    ASSERT_OK(sg_rd_client_cmd(x.c, 3, argv, lens, 10000, on_order, &x));
+  for (int i = 0; i < 5; i++) /* let them be written */
+    uv_run(&x.loop, UV_RUN_NOWAIT);
+  sg_test_redis_kill(&r);
+  run_until(&x, &x.downs, 1, 5000);
+  ASSERT_EQ(3, x.norder);
+  for (int i = 0; i < 3; i++)
+    ASSERT_EQ(SG_ERR_CLOSED, x.order[i]);
+  ASSERT_EQ(SG_ERR_CLOSED, x.last_down);
+  ASSERT(!sg_rd_client_is_up(x.c));
+  ASSERT_EQ(SG_ERR_CLOSED, cmd(&x, "PING", NULL, NULL, 0, 1000));
+  /* A few failed attempts while it is down, then back on the same port. */
+  uint64_t until = uv_now(&x.loop) + 300;
+  while (uv_now(&x.loop) < until)
+    uv_run(&x.loop, UV_RUN_ONCE);
+  sg_rd_client_stats st;
+  sg_rd_client_get_stats(x.c, &st);
+  ASSERT_GE(st.failures, 2);
+  ASSERT_OK(sg_test_redis_restart(&r));
+  run_until(&x, &x.ups, 2, 5000);
+  int before = x.replies;
+  ASSERT_OK(cmd(&x, "PING", NULL, NULL, 0, 1000));
+  run_until(&x, &x.replies, before + 1, 5000);
+  ASSERT_STR_EQ("PONG", x.last_str);
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
+}
+
+static void t_auth_select(void) {
+  sg_test_redis_opts so = {.password = "p@ss word"};
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, &so));
+  {
+    ctx x;
+    ctx_init(&x);
+    char url[160];
+    url_of(&r, ":p%40ss%20word@", 2, url, sizeof url);
+    start_client(&x, url, NULL);
+    run_until(&x, &x.ups, 1, 5000);
+    ASSERT_OK(cmd(&x, "SET", "dbkey", "two", 3, 1000));
+    run_until(&x, &x.replies, 1, 5000);
+    ASSERT_EQ(0, x.last_status);
+    ctx_finish(&x);
+    redisContext *c = sg_test_redis_connect(&r);
+    ASSERT_NOT_NULL(c);
+    redisReply *y = redisCommand(c, "EXISTS dbkey");
+    ASSERT_EQ(0, y->integer); /* not in db 0 */
+    freeReplyObject(y);
+    freeReplyObject(redisCommand(c, "SELECT 2"));
+    y = redisCommand(c, "GET dbkey");
+    ASSERT_STR_EQ("two", y->str);
+    freeReplyObject(y);
+    redisFree(c);
+  }
+  {
+    /* Wrong password: never UP, keeps retrying, closes cleanly. */
+    ctx x;
+    ctx_init(&x);
+    char url[160];
+    url_of(&r, ":wrong@", 0, url, sizeof url);
+    sg_rd_client_opts o = {.backoff_base_ms = 10, .backoff_max_ms = 40};
+    start_client(&x, url, &o);
+    uint64_t until = uv_now(&x.loop) + 300;
+    while (uv_now(&x.loop) < until)
+      uv_run(&x.loop, UV_RUN_ONCE);
+    ASSERT_EQ(0, x.ups);
+    sg_rd_client_stats st;
+    sg_rd_client_get_stats(x.c, &st);
+    ASSERT_GE(st.failures, 2);
+    ctx_finish(&x);
+  }
+  sg_test_redis_stop(&r);
+}
+
+static void t_unreachable(void) {
+  /* Nothing listens: connect fails quickly and repeatedly; close mid-backoff. */
+  ctx x;
+  ctx_init(&x);
+  char url[64];
+  snprintf(url, sizeof url, "redis://127.0.0.1:%d", sg_test_free_port());
+  sg_rd_client_opts o = {.backoff_base_ms = 5, .backoff_max_ms = 20};
+  start_client(&x, url, &o);
+  uint64_t until = uv_now(&x.loop) + 200;
+  while (uv_now(&x.loop) < until)
+    uv_run(&x.loop, UV_RUN_ONCE);
+  ASSERT_EQ(0, x.ups);
+  ASSERT_EQ(0, x.downs); /* never UP, so never "down" */
+  sg_rd_client_stats st;
+  sg_rd_client_get_stats(x.c, &st);
+  ASSERT_GE(st.failures, 3);
+  ctx_finish(&x);
+  /* A host name goes through uv_getaddrinfo; closing while resolving is clean too. */
+  ctx y;
+  ctx_init(&y);
+  snprintf(url, sizeof url, "redis://localhost:%d", sg_test_free_port());
+  start_client(&y, url, NULL);
+  ctx_finish(&y);
+}
+
+SG_TESTS({"commands", t_commands}, {"timeout", t_timeout}, {"reconnect", t_reconnect},
+         {"auth_select", t_auth_select}, {"unreachable", t_unreachable})

@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sg_rd_stream against a real, private redis-server: entries queued before the
+ * start, re-delivery of own pending entries after a restart, credit, completion
+ * (result written, entry acked and deleted), dead letters, refused
+ * transactions, 1,000 completions in one flush, and a Redis crash + restart
+ * (appendonly) in the middle of a run with nothing lost or acked without its
+ * result.
+ */
+#include "harness.h"
+#include "redis_server.h"
+
+#include "core/sg_err.h"
+#include "redis/sg_rd_stream.h"
+
+#include <uv.h>
+
+#define MAXE 2000
+
+typedef struct ctx {
+  uv_loop_t loop;
+  uv_timer_t tick;
+  sg_test_redis *r;
+  sg_rd_stream *s;
+  int n; /* entries received */
+  char ids[MAXE][SG_RD_ID_MAX];
+  char jobs[MAXE][32];
+  bool redelivered[MAXE];
+  int done_ok, done_err, last_err;
+  bool auto_complete; /* complete each entry as it arrives, +1 credit when done */
+  int stopped;
+} ctx;
+
+static void on_tick(uv_timer_t *t) {
+  (void)t;
+}
+
+static void ctx_init(ctx *x, sg_test_redis *r) {
+  memset(x, 0, sizeof *x);
+  x->r = r;
+  ASSERT_OK(uv_loop_init(&x->loop));
+  ASSERT_OK(uv_timer_init(&x->loop, &x->tick));
+  ASSERT_OK(uv_timer_start(&x->tick, on_tick, 20, 20));
+}
+
+static void run_until(ctx *x, const int *flag, int want, uint64_t ms) {
+  uint64_t end = uv_now(&x->loop) + ms;
+  while (*flag < want && uv_now(&x->loop) < end)
+    uv_run(&x->loop, UV_RUN_ONCE);
+  if (*flag < want)
+    SG_FAIL_("timed out waiting (%d < %d)", *flag, want);
+}
+
+static void run_for(ctx *x, uint64_t ms) {
+  uint64_t end = uv_now(&x->loop) + ms;
+  while (uv_now(&x->loop) < end)
+    uv_run(&x->loop, UV_RUN_ONCE);
+}
+
+static void on_done(sg_rd_stream *s, int status, void *ud) {
+  ctx *x = ud;
+  if (status == 0) {
+    x->done_ok++;
+    if (x->auto_complete)
+      sg_rd_stream_add_credit(s, 1);
+  } else {
+    x->done_err++;
+    x->last_err = status;
+  }
+}
+
+/* MULTI payload for one entry: the result XADD and the sent ledger. */
+static int complete_entry(ctx *x, const char *id, const char *job) {
+  char result[64], key[80];
+  int rl = snprintf(result, sizeof result, "result:%s", job);
+  int kl = snprintf(key, sizeof key, "sendgate:sent:%s", job);
+  const char *xadd[] = {"XADD", "sendgate:results", "MAXLEN", "~", "100000", "*", "result", result};
+  size_t xl[] = {4, 16, 6, 1, 6, 1, 6, (size_t)rl};
+  const char *set[] = {"SET", key, "1", "NX", "EX", "600"};
+  size_t sl[] = {3, (size_t)kl, 1, 2, 2, 3};
+  sg_rd_op ops[] = {{8, xadd, xl}, {6, set, sl}};
+  return sg_rd_stream_complete(x->s, id, ops, 2, on_done, x);
+}
+
+static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
+  (void)s;
+  ctx *x = ud;
+  ASSERT_LT(x->n, MAXE);
+  ASSERT_EQ(1, e->nfields);
+  ASSERT_EQ(3, e->fields[0].name_len);
+  ASSERT_MEM_EQ("job", e->fields[0].name, 3);
+  ASSERT_LT(e->fields[0].value_len, sizeof x->jobs[0]);
+  snprintf(x->ids[x->n], SG_RD_ID_MAX, "%s", e->id);
+  memcpy(x->jobs[x->n], e->fields[0].value, e->fields[0].value_len);
+  x->jobs[x->n][e->fields[0].value_len] = '\0';
+  x->redelivered[x->n] = e->redelivered;
+  x->n++;
+  if (x->auto_complete)
+    ASSERT_OK(complete_entry(x, e->id, x->jobs[x->n - 1]));
+}
+
+static void start_stream(ctx *x, const char *consumer, uint32_t count, uint32_t credit) {
+  char url[64];
+  snprintf(url, sizeof url, "redis://127.0.0.1:%d", x->r->port);
+  sg_rd_url u;
+  ASSERT_OK(sg_rd_url_parse(url, &u));
+  sg_rd_stream_opts o = {
+      .consumer = consumer, .count = count, .block_ms = 200, .cmd_timeout_ms = 2000};
+  o.client.backoff_base_ms = 20;
+  o.client.backoff_max_ms = 200;
+  sg_rd_stream_cbs cbs = {on_entry, x};
+  ASSERT_OK(sg_rd_stream_new(&x->loop, &u, &o, &cbs, &x->s));
+  sg_rd_stream_set_credit(x->s, credit);
+}
+
+static void on_stopped(sg_rd_stream *s, void *ud) {
+  (void)s;
+  ((ctx *)ud)->stopped++;
+}
+
+static void stop_stream(ctx *x) {
+  int want = x->stopped + 1;
+  sg_rd_stream_stop(x->s, on_stopped, x);
+  run_until(x, &x->stopped, want, 10000);
+  x->s = NULL;
+}
+
+static void ctx_finish(ctx *x) {
+  if (x->s)
+    stop_stream(x);
+  uv_close((uv_handle_t *)&x->tick, NULL);
+  for (int i = 0; i < 100 && uv_loop_alive(&x->loop); i++)
+    uv_run(&x->loop, UV_RUN_NOWAIT);
+  ASSERT_OK(uv_loop_close(&x->loop));
+}
+
+static void add_jobs(sg_test_redis *r, int from, int n) {
+  redisContext *c = sg_test_redis_connect(r);
+  ASSERT_NOT_NULL(c);
+  for (int i = from; i < from + n; i++) {
+    char job[32];
+    int len = snprintf(job, sizeof job, "job-%d", i);
+    redisAppendCommand(c, "XADD sendgate:jobs * job %b", job, (size_t)len);
+  }
+  for (int i = 0; i < n; i++) {
+    redisReply *y;
+    ASSERT_EQ(REDIS_OK, redisGetReply(c, (void **)&y));
+    ASSERT_EQ(REDIS_REPLY_STRING, y->type);
+    freeReplyObject(y);
+  }
+  redisFree(c);
+}
+
+static long long pending_count(sg_test_redis *r) {
+  redisReply *y = sg_test_redis_cmd(r, "XPENDING sendgate:jobs sendgate");
+  ASSERT_NOT_NULL(y);
+  long long v = y->type == REDIS_REPLY_ARRAY ? y->element[0]->integer : -1;
+  freeReplyObject(y);
+  return v;
+}
+
+static void t_preexisting(void) {
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, NULL));
+  add_jobs(&r, 0, 5); /* before the group exists */
+  ctx x;
+  ctx_init(&x, &r);
+  start_stream(&x, "c1", 64, 100);
+  run_until(&x, &x.n, 5, 5000);
+  for (int i = 0; i < 5; i++) {
+    char want[32];
+    snprintf(want, sizeof want, "job-%d", i);
+    ASSERT_STR_EQ(want, x.jobs[i]);
+    ASSERT(!x.redelivered[i]);
+  }
+  ASSERT_EQ(5, pending_count(&r));
+  sg_rd_stream_stats st;
+  sg_rd_stream_get_stats(x.s, &st);
+  ASSERT_EQ(5, st.fetched);
+  ASSERT_EQ(5, st.held);
+  ASSERT_EQ(95, st.credit);
+  ASSERT(sg_rd_stream_is_up(x.s));
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
+}
+
+static void t_pending_redelivery(void) {
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, NULL));
+  add_jobs(&r, 0, 5);
+  ctx x;
+  ctx_init(&x, &r);
+  start_stream(&x, "worker-a", 2, 3);
+  run_until(&x, &x.n, 3, 5000);
+  run_for(&x, 100);
+  ASSERT_EQ(3, x.n); /* credit */
+  stop_stream(&x);   /* nothing completed: 3 stay pending for worker-a */
+  ASSERT_EQ(3, pending_count(&r));
+
+  /* Another consumer name does not get them. */
+  ctx y;
+  ctx_init(&y, &r);
+  start_stream(&y, "worker-b", 2, 10);
+  run_until(&y, &y.n, 2, 5000);
+  run_for(&y, 300);
+  ASSERT_EQ(2, y.n);
+  ASSERT_STR_EQ("job-3", y.jobs[0]);
+  ctx_finish(&y);
+
+  /* Same name again: its 3 pending ones first (paged by COUNT 2), marked re-delivered. */
+  ctx_finish(&x);
+  ctx_init(&x, &r);
+  start_stream(&x, "worker-a", 2, 10);
+  run_until(&x, &x.n, 3, 5000);
+  run_for(&x, 300);
+  ASSERT_EQ(3, x.n);
+  for (int i = 0; i < 3; i++) {
+    char want[32];
+    snprintf(want, sizeof want, "job-%d", i);
+    ASSERT_STR_EQ(want, x.jobs[i]);
+    ASSERT(x.redelivered[i]);
+  }
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
+}
+
+static void t_credit(void) {
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, NULL));
+  add_jobs(&r, 0, 100);
+  ctx x;
+  ctx_init(&x, &r);
+  start_stream(&x, "c1", 64, 0);
+  run_for(&x, 300);
+  ASSERT_EQ(0, x.n);
+  sg_rd_stream_set_credit(x.s, 10);
+  run_until(&x, &x.n, 10, 5000);
+  run_for(&x, 500); /* a few BLOCK periods: no more reads */
+  ASSERT_EQ(10, x.n);
+  ASSERT_EQ(10, pending_count(&r)); /* never read more than the credit */
+  sg_rd_stream_add_credit(x.s, 5);
+  run_until(&x, &x.n, 15, 5000);
+  run_for(&x, 300);
+  ASSERT_EQ(15, x.n);
+  ASSERT_EQ(15, pending_count(&r));
+  sg_rd_stream_stats st;
+  sg_rd_stream_get_stats(x.s, &st);
+  ASSERT_EQ(0, st.credit);
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
+}
+
+static void t_complete(void) {
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, NULL));
+  add_jobs(&r, 0, 4);
+  ctx x;
+  ctx_init(&x, &r);
+  start_stream(&x, "c1", 64, 10);
+  run_until(&x, &x.n, 4, 5000);
+
+  /* 0: normal completion. */
+  ASSERT_OK(complete_entry(&x, x.ids[0], x.jobs[0]));
+  ASSERT_EQ(0, x.done_ok); /* never from inside the call */
+  run_until(&x, &x.done_ok, 1, 5000);
+  redisReply *y = sg_test_redis_cmd(&r, "XRANGE sendgate:results - +");
+  ASSERT_EQ(1, y->elements);
+  ASSERT_STR_EQ("result:job-0", y->element[0]->element[1]->element[1]->str);
+  freeReplyObject(y);
+  ASSERT_EQ(1, sg_test_redis_int(&r, "EXISTS sendgate:sent:job-0"));
+  ASSERT_EQ(3, sg_test_redis_int(&r, "XLEN sendgate:jobs")); /* deleted */
+  ASSERT_EQ(3, pending_count(&r));                           /* acked */
+
+  /* 1: dead letter (fields + reason) plus an extra op, acked. */
+  sg_rd_field f = {"job", 3, x.jobs[1], strlen(x.jobs[1])};
+  sg_rd_entry e = {.id = x.ids[1], .fields = &f, .nfields = 1};
+  const char *inv[] = {"XADD", "sendgate:results", "*", "result", "INVALID"};
+  size_t il[] = {4, 16, 1, 6, 7};
+  sg_rd_op extra = {5, inv, il};
+  ASSERT_OK(sg_rd_stream_dead_letter(x.s, &e, "undecodable", &extra, 1, on_done, &x));
+  run_until(&x, &x.done_ok, 2, 5000);
+  y = sg_test_redis_cmd(&r, "XRANGE sendgate:dead - +");
+  ASSERT_EQ(1, y->elements);
+  redisReply *fv = y->element[0]->element[1];
+  ASSERT_EQ(4, fv->elements);
+  ASSERT_STR_EQ("job", fv->element[0]->str);
+  ASSERT_STR_EQ("job-1", fv->element[1]->str);
+  ASSERT_STR_EQ("reason", fv->element[2]->str);
+  ASSERT_STR_EQ("undecodable", fv->element[3]->str);
+  freeReplyObject(y);
+  ASSERT_EQ(2, sg_test_redis_int(&r, "XLEN sendgate:results"));
+  ASSERT_EQ(2, pending_count(&r));
+
+  /* 2: a malformed op makes Redis refuse the whole transaction: nothing acked. */
+  const char *bad[] = {"XADD", "sendgate:results"};
+  size_t bl[] = {4, 16};
+  sg_rd_op bop = {2, bad, bl};
+  ASSERT_OK(sg_rd_stream_complete(x.s, x.ids[2], &bop, 1, on_done, &x));
+  run_until(&x, &x.done_err, 1, 5000);
+  ASSERT_EQ(SG_ERR_REDIS, x.last_err);
+  ASSERT_EQ(2, pending_count(&r));
+  ASSERT_EQ(2, sg_test_redis_int(&r, "XLEN sendgate:results"));
+
+  /* Publishing without an ack. */
+  const char *pub[] = {"XADD", "app:replies", "*", "result", "x"};
+  size_t pl[] = {4, 11, 1, 6, 1};
+  sg_rd_op pop = {5, pub, pl};
+  ASSERT_OK(sg_rd_stream_publish(x.s, &pop, 1, on_done, &x));
+  run_until(&x, &x.done_ok, 3, 5000);
+  ASSERT_EQ(1, sg_test_redis_int(&r, "XLEN app:replies"));
+  ASSERT_EQ(2, pending_count(&r));
+
+  ASSERT_EQ(SG_ERR_INVAL, sg_rd_stream_complete(x.s, "not-an-id", NULL, 0, NULL, NULL));
+  ASSERT_EQ(SG_ERR_INVAL, sg_rd_stream_publish(x.s, NULL, 0, NULL, NULL));
+  sg_rd_stream_stats st;
+  sg_rd_stream_get_stats(x.s, &st);
+  ASSERT_EQ(3, st.completed);
+  ASSERT_EQ(1, st.completion_errors);
+  ASSERT_EQ(0, st.pending_completions);
+  ASSERT_EQ(2, st.held); /* 2 (refused) and 3 are still ours */
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
+}
+
+static void t_deleted_pending(void) {
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, NULL));
+  add_jobs(&r, 0, 3);
+  ctx x;
+  ctx_init(&x, &r);
+  start_stream(&x, "c1", 64, 3);
+  run_until(&x, &x.n, 3, 5000);
+  stop_stream(&x);
+  /* Someone deletes a pending entry's payload. */
+  ASSERT_EQ(1, sg_test_redis_int(&r, "XDEL sendgate:jobs %s", x.ids[1]));
+  char kept[2][SG_RD_ID_MAX];
+  snprintf(kept[0], SG_RD_ID_MAX, "%s", x.ids[0]);
+  snprintf(kept[1], SG_RD_ID_MAX, "%s", x.ids[2]);
+  ctx_finish(&x);
+  ctx_init(&x, &r);
+  start_stream(&x, "c1", 64, 10);
+  run_until(&x, &x.n, 2, 5000);
+  run_for(&x, 300);
+  ASSERT_EQ(2, x.n);
+  ASSERT_STR_EQ(kept[0], x.ids[0]);
+  ASSERT_STR_EQ(kept[1], x.ids[1]);
+  ASSERT_EQ(2, pending_count(&r)); /* the deleted one was acked */
+  sg_rd_stream_stats st;
+  sg_rd_stream_get_stats(x.s, &st);
+  ASSERT_EQ(1, st.deleted_acked);
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
+}
+
+static void t_batch_1000(void) {
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, NULL));
+  add_jobs(&r, 0, 1000);
+  ctx x;
+  ctx_init(&x, &r);
+  start_stream(&x, "c1", 500, 1000);
+  run_until(&x, &x.n, 1000, 10000);
+  sg_rd_stream_stats st0;
+  sg_rd_stream_get_stats(x.s, &st0);
+  uint64_t t0 = uv_hrtime();
+  for (int i = 0; i < 1000; i++)
+    ASSERT_OK(complete_entry(&x, x.ids[i], x.jobs[i]));
+  run_until(&x, &x.done_ok, 1000, 10000);
+  uint64_t ms = (uv_hrtime() - t0) / 1000000;
+  sg_rd_stream_stats st;
+  sg_rd_stream_get_stats(x.s, &st);
+  ASSERT_EQ(1, st.flushes - st0.flushes); /* one pipelined write burst for all 1,000 */
+  ASSERT_EQ(1000, st.completed);
+  ASSERT_LT(ms, 3000); /* typically ~50 ms; one round trip each would not be "fast" under ASan */
+  fprintf(stderr, "1000 completions in %llu ms\n", (unsigned long long)ms);
+  ASSERT_EQ(0, sg_test_redis_int(&r, "XLEN sendgate:jobs"));
+  ASSERT_EQ(1000, sg_test_redis_int(&r, "XLEN sendgate:results"));
+  ASSERT_EQ(0, pending_count(&r));
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
+}
+
+static void t_restart_mid_run(void) {
+  sg_test_redis_opts so = {.appendonly = true};
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, &so));
+  enum { N = 400 };
+  add_jobs(&r, 0, N);
+  ctx x;
+  ctx_init(&x, &r);
+  x.auto_complete = true;
+  start_stream(&x, "c1", 10, 20);
+  run_until(&x, &x.done_ok, 120, 10000);
+  sg_test_redis_kill(&r); /* completions and reads are in flight */
+  run_for(&x, 200);
+  ASSERT(!sg_rd_stream_is_up(x.s));
+  ASSERT_OK(sg_test_redis_restart(&r));
+  run_until(&x, &x.done_ok, N, 20000);
+  ASSERT_EQ(0, x.done_err);
+  sg_rd_stream_stats st;
+  sg_rd_stream_get_stats(x.s, &st);
+  ASSERT_GE(st.reconnects, 2);
+  ASSERT_EQ(0, st.pending_completions);
+  ASSERT_EQ(0, st.held);
+  /* Every job was handed out exactly once in this process. */
+  ASSERT_EQ(N, x.n);
+  ASSERT_EQ(0, sg_test_redis_int(&r, "XLEN sendgate:jobs"));
+  ASSERT_EQ(0, pending_count(&r));
+  /* Nothing lost: every job has a result (a duplicate is allowed, a gap is not). */
+  redisReply *y = sg_test_redis_cmd(&r, "XRANGE sendgate:results - +");
+  ASSERT_GE(y->elements, N);
+  static bool seen[N];
+  memset(seen, 0, sizeof seen);
+  for (size_t i = 0; i < y->elements; i++) {
+    int k;
+    ASSERT_EQ(1, sscanf(y->element[i]->element[1]->element[1]->str, "result:job-%d", &k));
+    ASSERT(k >= 0 && k < N);
+    seen[k] = true;
+  }
+  for (int k = 0; k < N; k++)
+    if (!seen[k])
+      SG_FAIL_("job-%d has no result", k);
+  fprintf(stderr, "results: %zu for %d jobs\n", y->elements, N);
+  freeReplyObject(y);
+  ASSERT_EQ(N, sg_test_redis_int(&r, "DBSIZE") - 2); /* N ledger keys + 2 streams */
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
+}
+
+SG_TESTS({"preexisting", t_preexisting}, {"pending_redelivery", t_pending_redelivery},
+         {"credit", t_credit}, {"complete", t_complete}, {"deleted_pending", t_deleted_pending},
+         {"batch_1000", t_batch_1000}, {"restart_mid_run", t_restart_mid_run})
