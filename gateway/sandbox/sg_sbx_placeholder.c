@@ -1,1 +1,0 @@
-/* placeholder */ typedef int sg_sbx_placeholder_t;
