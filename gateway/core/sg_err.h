@@ -31,7 +31,8 @@
   XX(RANGE, -2019, "value out of range")                                      \
   XX(EXISTS, -2020, "already exists")                                         \
   XX(IO, -2021, "I/O error")                                                  \
-  XX(BUSY, -2022, "at capacity")
+  XX(BUSY, -2022, "at capacity")                                              \
+  XX(AUTH, -2023, "no access token could be obtained")
 
 typedef enum {
 #define XX(name, value, text) SG_ERR_##name = (value),

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The validated job view: a plain C picture of one MailJob (proto/sendgate/v1/
+ * mail.proto) that the job codec fills after decoding and checking the
+ * protobuf. The service builders (svc/sg_graph, svc/sg_acs) read only this, so
+ * no code outside the codec ever sees protobuf-c types.
+ *
+ * Everything is borrowed: the strings and byte ranges point into the decoded
+ * message (or the codec's scratch), which the job owns and outlives every
+ * reader. Strings are NUL-terminated UTF-8 and never NULL (an absent proto3
+ * string is ""); byte fields (attachment content, mime) are pointer + length
+ * and may hold any bytes. Arrays are pointer + count; the pointer may be NULL
+ * when the count is 0. Header only: there is nothing to free here.
+ */
+#ifndef SG_JOB_H
+#define SG_JOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Same values as sendgate.v1.Backend. */
+typedef enum {
+  SG_BACKEND_UNSPECIFIED = 0, /* the configured default backend */
+  SG_BACKEND_GRAPH = 1,
+  SG_BACKEND_ACS = 2
+} sg_backend;
+
+/* A mailbox: |address| non-empty once validated; |name| "" when not given. */
+typedef struct sg_job_addr {
+  const char *address;
+  const char *name;
+} sg_job_addr;
+
+typedef struct sg_job_attachment {
+  const char *name;
+  const char *content_type; /* "" when not given */
+  const uint8_t *content;   /* raw bytes; the builders base64 them */
+  size_t content_len;
+  const char *content_id; /* "" when not given; for cid: references */
+  bool is_inline;         /* proto field `inline` (a C keyword) */
+} sg_job_attachment;
+
+/* A custom header; Graph accepts only X- names (checked by the codec). */
+typedef struct sg_job_header {
+  const char *name;
+  const char *value;
+} sg_job_header;
+
+/* One metadata pair, echoed in the result. */
+typedef struct sg_job_kv {
+  const char *key;
+  const char *value;
+} sg_job_kv;
+
+typedef struct sg_job {
+  const char *id; /* 1..128 printable ASCII */
+  sg_backend backend;
+  const char *account; /* "" = the default account */
+  const char *sender;  /* Graph: mailbox UPN or object id; ACS: senderAddress */
+
+  const sg_job_addr *to;
+  size_t n_to;
+  const sg_job_addr *cc;
+  size_t n_cc;
+  const sg_job_addr *bcc;
+  size_t n_bcc;
+  const sg_job_addr *reply_to;
+  size_t n_reply_to;
+
+  const char *subject;
+  const char *text_body; /* "" when absent */
+  const char *html_body; /* "" when absent */
+
+  const sg_job_attachment *attachments;
+  size_t n_attachments;
+  const sg_job_header *headers;
+  size_t n_headers;
+
+  /* A complete RFC 5322 message (Graph only). When mime_len > 0 the
+   * structured content fields above are empty and only |sender| applies. */
+  const uint8_t *mime;
+  size_t mime_len;
+
+  bool save_to_sent_items;  /* Graph only */
+  const char *reply_stream; /* "" = the default results stream */
+  const char *campaign_id;
+  const sg_job_kv *metadata;
+  size_t n_metadata;
+
+  uint32_t max_attempts;    /* 0 = configured default */
+  int64_t deadline_unix_ms; /* 0 = configured default */
+  int64_t created_unix_ms;
+} sg_job;
+
+#endif

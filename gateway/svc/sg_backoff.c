@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Full-jitter exponential backoff; see sg_backoff.h. */
+#include "svc/sg_backoff.h"
+
+#include <stddef.h>
+
+/* splitmix64 (Steele, Lea, Flood 2014): tiny, fast, good enough for jitter. */
+static uint64_t splitmix64(void *ud) {
+  uint64_t *s = ud;
+  uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+void sg_backoff_init(sg_backoff *b, uint64_t base_ms, uint64_t cap_ms, uint64_t seed) {
+  b->base_ms = base_ms;
+  b->cap_ms = cap_ms < base_ms ? base_ms : cap_ms;
+  b->attempt = 0;
+  b->_state = seed;
+  b->rand = NULL;
+  b->rand_ud = NULL;
+}
+
+void sg_backoff_set_rand(sg_backoff *b, sg_backoff_rand_fn fn, void *ud) {
+  b->rand = fn;
+  b->rand_ud = fn ? ud : NULL;
+}
+
+uint64_t sg_backoff_ceiling(uint64_t base_ms, uint64_t cap_ms, unsigned attempt) {
+  uint64_t c = base_ms;
+  for (unsigned i = 0; i < attempt && c < cap_ms; i++)
+    c = c > UINT64_MAX / 2 ? UINT64_MAX : c * 2;
+  return c < cap_ms ? c : cap_ms;
+}
+
+uint64_t sg_backoff_delay(uint64_t base_ms, uint64_t cap_ms, unsigned attempt, uint64_t r) {
+  uint64_t c = sg_backoff_ceiling(base_ms, cap_ms, attempt);
+  return c == UINT64_MAX ? r : r % (c + 1);
+}
+
+uint64_t sg_backoff_next(sg_backoff *b) {
+  /* The built-in state is used through |b| itself, so copies of |b| work. */
+  uint64_t r = b->rand ? b->rand(b->rand_ud) : splitmix64(&b->_state);
+  uint64_t d = sg_backoff_delay(b->base_ms, b->cap_ms, b->attempt, r);
+  if (b->attempt < 64)
+    b->attempt++;
+  return d;
+}
+
+void sg_backoff_reset(sg_backoff *b) {
+  b->attempt = 0;
+}
