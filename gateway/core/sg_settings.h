@@ -44,7 +44,11 @@ typedef struct sg_settings {
   const char *env_prefix; /* "SENDGATE_" */
 } sg_settings;
 
-/* Sets every field of |obj| to its default. Returns 0 or SG_ERR_CONFIG. */
+/*
+ * Sets every field of |obj| to its default. |obj| must be zeroed or filled by
+ * these functions before (string fields are freed before being replaced).
+ * Returns 0 or SG_ERR_CONFIG.
+ */
 int sg_settings_defaults(const sg_settings *s, void *obj, char *err, size_t errcap);
 
 /*

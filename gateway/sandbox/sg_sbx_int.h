@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Internals shared by the sandbox's files: the server object, and the
+ * helpers every route uses (delayed replies, ids, fault application). Each
+ * route lives in its own file: sg_sbx_route_entra.c, sg_sbx_route_graph.c,
+ * sg_sbx_route_acs.c, sg_sbx_route_ctl.c.
+ */
+#ifndef SG_SBX_INT_H
+#define SG_SBX_INT_H
+
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <uv.h>
+
+#include "core/sg_http.h"
+#include "core/sg_list.h"
+#include "core/sg_mem.h"
+#include "httpd/sg_httpd.h"
+#include "sandbox/sg_sbx_app.h"
+#include "sandbox/sg_sbx_faults.h"
+#include "sandbox/sg_sbx_limits.h"
+#include "sandbox/sg_sbx_msg.h"
+#include "sandbox/sg_sbx_ops.h"
+#include "sandbox/sg_sbx_settings.h"
+#include "sandbox/sg_sbx_stats.h"
+#include "sandbox/sg_sbx_tokens.h"
+
+struct sg_sbx {
+  uv_loop_t *loop;
+  sg_sbx_cfg cfg;
+  SSL_CTX *ssl;
+  sg_httpd *httpd;
+  uint16_t port;
+  char ca_path[1024];
+  unsigned char acs_key[64];
+  size_t acs_key_len;
+  char *acs_key_b64;
+  /* provider state */
+  sg_sbx_tokens *tokens;
+  sg_sbx_ops *ops;
+  sg_sbx_inflight *graph_inflight;
+  sg_sbx_rate *graph_req, *graph_msg, *graph_rcpt;
+  sg_sbx_rate *acs_min, *acs_hour, *acs_status_min, *acs_status_hour;
+  sg_sbx_backoff *backoff;
+  sg_sbx_stats stats;
+  uint64_t rng;
+  uint64_t send_requests; /* for faults.goaway_every */
+  /* recording */
+  FILE *record;
+  uv_timer_t flush_timer;
+  /* replies waiting for their time (latency, late 202s) */
+  sg_list delayed;
+  int closing;
+  void (*on_closed)(void *);
+  void *closed_ud;
+};
+
+/* A reply to send later (added latency, late 202). */
+typedef struct sg_sbx_reply {
+  int status;
+  sg_http_header hdrs[12];
+  size_t nhdrs;
+  sg_buf strings; /* header names/values and body, copied */
+  size_t body_off, body_len;
+  char inflight_key[300]; /* released when the reply goes out; "" for none */
+  bool goaway;
+} sg_sbx_reply;
+
+void sg_sbx_reply_init(sg_sbx_reply *r, int status);
+/* Adds a header (copied). */
+void sg_sbx_reply_header(sg_sbx_reply *r, const char *name, const char *value);
+/* Sets the body (copied). */
+void sg_sbx_reply_body(sg_sbx_reply *r, const void *body, size_t len);
+
+/*
+ * Sends |r| for |req| after |delay_ms| (0: now), then releases the in-flight
+ * slot it names. Takes ownership of |r|'s contents.
+ */
+void sg_sbx_send(sg_sbx *s, sg_httpd_req *req, sg_sbx_reply *r, uint64_t delay_ms);
+
+/* Responds at once with a JSON body. */
+void sg_sbx_send_json(sg_sbx *s, sg_httpd_req *req, int status, const sg_buf *json);
+
+/* A random GUID "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx". */
+void sg_sbx_guid(sg_sbx *s, char out[37]);
+
+/* The value of header |name| as a NUL-terminated copy in |out|, or NULL. */
+const char *sg_sbx_header(const sg_httpd_req *req, const char *name, char *out, size_t cap);
+
+/* The value of query parameter |name| in |path| (undecoded), or NULL. */
+const char *sg_sbx_query(const char *path, const char *name, char *out, size_t cap);
+
+/* Appends one accepted message to the record file. */
+void sg_sbx_record(sg_sbx *s, const sg_sbx_msg *m, const char *request_id, const char *op_id);
+
+/* Monotonic and wall clock in ms. */
+uint64_t sg_sbx_now(const sg_sbx *s);
+
+/* (Re)creates the limiters from the settings (state is dropped). */
+void sg_sbx_limits_rebuild(sg_sbx *s);
+
+/* Routes. */
+void sg_sbx_route_token(sg_sbx *s, sg_httpd_req *req, const char *tenant);
+void sg_sbx_route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox);
+void sg_sbx_route_acs_send(sg_sbx *s, sg_httpd_req *req);
+void sg_sbx_route_acs_get(sg_sbx *s, sg_httpd_req *req, const char *op_id);
+void sg_sbx_route_ctl(sg_sbx *s, sg_httpd_req *req);
+
+#endif
