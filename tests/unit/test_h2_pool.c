@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -145,13 +146,22 @@ static void cleanup(void) {
     if (g_pids[i] > 0) {
       kill(g_pids[i], SIGKILL);
       waitpid(g_pids[i], NULL, 0);
+      g_pids[i] = 0;
     }
   if (g_dir[0]) {
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
     if (system(cmd) != 0)
       fprintf(stderr, "could not remove %s\n", g_dir);
+    g_dir[0] = '\0';
   }
+}
+
+/* A failed assertion abort()s, which skips atexit: clean up there too. */
+static void on_abort(int sig) {
+  cleanup();
+  signal(sig, SIG_DFL);
+  raise(sig);
 }
 
 static void write_file(const char *path, const void *p, size_t n) {
@@ -170,6 +180,7 @@ static void setup(void) {
   snprintf(g_dir, sizeof g_dir, "/tmp/sg_h2_test.XXXXXX");
   ASSERT_NOT_NULL(mkdtemp(g_dir));
   atexit(cleanup);
+  signal(SIGABRT, on_abort);
   char pki[96], other[96];
   snprintf(pki, sizeof pki, "%s/pki", g_dir);
   snprintf(other, sizeof other, "%s/other", g_dir);
@@ -231,6 +242,7 @@ static void server_start(server *s, uint16_t port, int max_streams) {
   pid_t pid = fork();
   ASSERT(pid >= 0);
   if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed (aborted) test */
     int fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
     dup2(fd, 1);
     dup2(fd, 2);
