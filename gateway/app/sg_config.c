@@ -177,6 +177,11 @@ static void limits_inherit(sg_limits *l, const sg_limits *def) {
       v[i] = d[i];
 }
 
+int sg_config_ignore_unknown(void *ud, const char *section, const char *key, const char *value,
+                             char *err, size_t errcap) {
+  return 0;
+}
+
 int sg_backend_parse(const char *s, sg_backend *out) {
   if (strcasecmp(s, "graph") == 0)
     *out = SG_BACKEND_GRAPH;

@@ -16,8 +16,7 @@
 #include <stdint.h>
 
 #include "core/sg_settings.h"
-
-typedef enum { SG_BACKEND_GRAPH = 1, SG_BACKEND_ACS = 2 } sg_backend;
+#include "job/sg_job.h"
 
 /* Limits of one lane; 0 = no limit. -1 = inherit (in account/sender overrides). */
 typedef struct sg_limits {
@@ -105,6 +104,11 @@ void sg_config_free(sg_config *cfg);
 
 /* The account a job names (|name| may be "" for the backend's default), or NULL. */
 const sg_account *sg_config_account(const sg_config *cfg, sg_backend backend, const char *name);
+
+/* An sg_settings_unknown_cb that accepts every unknown line (for tools that
+ * read only some settings of the gateway's file). */
+int sg_config_ignore_unknown(void *ud, const char *section, const char *key, const char *value,
+                             char *err, size_t errcap);
 
 /* Parses "graph"/"acs". Returns 0 or SG_ERR_INVAL. */
 int sg_backend_parse(const char *s, sg_backend *out);

@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* MailJob decoding, validation and encoding; see sg_job_codec.h. */
+#include "job/sg_job_codec.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/sg_addr.h"
+#include "core/sg_err.h"
+#include "job/sg_proto.h"
+#include "json/sg_json_write.h"
+
+struct sg_job_msg {
+  Sendgate__V1__MailJob *pb;
+  sg_job job;
+  sg_job_addr *addrs; /* to, cc, bcc, reply_to back to back */
+  sg_job_attachment *atts;
+  sg_job_header *hdrs;
+  sg_job_kv *meta;
+};
+
+static int fail(sg_job_error *err, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(sg_job_error *err, const char *code, const char *fmt, ...) {
+  err->code = code;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err->message, sizeof err->message, fmt, ap);
+  va_end(ap);
+  return SG_ERR_INVAL;
+}
+
+static bool has_crlf(const char *s) { return strpbrk(s, "\r\n") != NULL; }
+static bool utf8(const char *s) { return sg_utf8_valid(s, strlen(s)); }
+
+static const sg_job_addr *fill_addrs(sg_job_addr *dst, Sendgate__V1__Address **src, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    dst[i].address = src[i]->address;
+    dst[i].name = src[i]->name;
+  }
+  return n ? dst : NULL;
+}
+
+static void build_view(sg_job_msg *m) {
+  Sendgate__V1__MailJob *pb = m->pb;
+  sg_job *j = &m->job;
+  size_t na = pb->n_to + pb->n_cc + pb->n_bcc + pb->n_reply_to;
+  m->addrs = na ? sg_xcalloc(na, sizeof *m->addrs) : NULL;
+  sg_job_addr *p = m->addrs;
+  j->to = fill_addrs(p, pb->to, pb->n_to);
+  j->n_to = pb->n_to;
+  p += pb->n_to;
+  j->cc = fill_addrs(p, pb->cc, pb->n_cc);
+  j->n_cc = pb->n_cc;
+  p += pb->n_cc;
+  j->bcc = fill_addrs(p, pb->bcc, pb->n_bcc);
+  j->n_bcc = pb->n_bcc;
+  p += pb->n_bcc;
+  j->reply_to = fill_addrs(p, pb->reply_to, pb->n_reply_to);
+  j->n_reply_to = pb->n_reply_to;
+
+  j->id = pb->id;
+  j->backend = (sg_backend)pb->backend;
+  j->account = pb->account;
+  j->sender = pb->sender;
+  j->subject = pb->subject;
+  j->text_body = pb->text_body;
+  j->html_body = pb->html_body;
+  if (pb->n_attachments) {
+    m->atts = sg_xcalloc(pb->n_attachments, sizeof *m->atts);
+    for (size_t i = 0; i < pb->n_attachments; i++) {
+      Sendgate__V1__Attachment *a = pb->attachments[i];
+      m->atts[i] = (sg_job_attachment){a->name, a->content_type, a->content.data, a->content.len,
+                                       a->content_id, a->inline_ != 0};
+    }
+  }
+  j->attachments = m->atts;
+  j->n_attachments = pb->n_attachments;
+  if (pb->n_headers) {
+    m->hdrs = sg_xcalloc(pb->n_headers, sizeof *m->hdrs);
+    for (size_t i = 0; i < pb->n_headers; i++)
+      m->hdrs[i] = (sg_job_header){pb->headers[i]->name, pb->headers[i]->value};
+  }
+  j->headers = m->hdrs;
+  j->n_headers = pb->n_headers;
+  j->mime = pb->mime.data;
+  j->mime_len = pb->mime.len;
+  j->save_to_sent_items = pb->save_to_sent_items != 0;
+  j->reply_stream = pb->reply_stream;
+  j->campaign_id = pb->campaign_id;
+  if (pb->n_metadata) {
+    m->meta = sg_xcalloc(pb->n_metadata, sizeof *m->meta);
+    for (size_t i = 0; i < pb->n_metadata; i++)
+      m->meta[i] = (sg_job_kv){pb->metadata[i]->key, pb->metadata[i]->value};
+  }
+  j->metadata = m->meta;
+  j->n_metadata = pb->n_metadata;
+  j->max_attempts = pb->max_attempts;
+  j->deadline_unix_ms = pb->deadline_unix_ms;
+  j->created_unix_ms = pb->created_unix_ms;
+}
+
+static int check_addrs(const sg_job_addr *a, size_t n, const char *field, sg_job_error *err) {
+  for (size_t i = 0; i < n; i++) {
+    if (!utf8(a[i].address) || !utf8(a[i].name))
+      return fail(err, SG_JOBERR_BAD_UTF8, "%s[%zu] is not valid UTF-8", field, i);
+    if (has_crlf(a[i].name))
+      return fail(err, SG_JOBERR_CRLF, "%s[%zu].name contains CR or LF", field, i);
+    if (!sg_addr_valid(a[i].address, strlen(a[i].address)))
+      return fail(err, SG_JOBERR_BAD_ADDRESS, "%s[%zu] is not a valid address", field, i);
+  }
+  return 0;
+}
+
+static bool header_name_ok(const char *s) {
+  if (!(s[0] == 'X' || s[0] == 'x') || s[1] != '-' || s[2] == '\0' || strlen(s) > 128)
+    return false;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    if (*p <= 0x20 || *p >= 0x7f || *p == ':')
+      return false;
+  return true;
+}
+
+static int validate(const sg_job *j, sg_job_error *err) {
+  size_t idlen = strlen(j->id);
+  if (idlen == 0 || idlen > SG_JOB_ID_MAX)
+    return fail(err, SG_JOBERR_BAD_ID, "id must be 1 to %d characters (got %zu)", SG_JOB_ID_MAX,
+                idlen);
+  for (const unsigned char *p = (const unsigned char *)j->id; *p; p++)
+    if (*p < 0x20 || *p > 0x7e)
+      return fail(err, SG_JOBERR_BAD_ID, "id must be printable ASCII");
+  if (j->backend != SG_BACKEND_UNSPECIFIED && j->backend != SG_BACKEND_GRAPH &&
+      j->backend != SG_BACKEND_ACS)
+    return fail(err, SG_JOBERR_BAD_BACKEND, "backend %d is not known", (int)j->backend);
+  const char *strs[] = {j->account, j->sender, j->subject, j->text_body, j->html_body,
+                        j->reply_stream, j->campaign_id};
+  for (size_t i = 0; i < SG_ARRAY_LEN(strs); i++)
+    if (!utf8(strs[i]))
+      return fail(err, SG_JOBERR_BAD_UTF8, "a text field is not valid UTF-8");
+  for (size_t i = 0; i < j->n_metadata; i++)
+    if (!utf8(j->metadata[i].key) || !utf8(j->metadata[i].value))
+      return fail(err, SG_JOBERR_BAD_UTF8, "metadata is not valid UTF-8");
+  if (j->sender[0] == '\0')
+    return fail(err, SG_JOBERR_NO_SENDER, "sender is empty");
+  for (const unsigned char *p = (const unsigned char *)j->sender; *p; p++)
+    if (*p < 0x20 || *p == 0x7f || *p == '/' || *p == '?' || *p == '#')
+      return fail(err, SG_JOBERR_BAD_ADDRESS, "sender contains a character not allowed in a mailbox");
+  if (has_crlf(j->subject))
+    return fail(err, SG_JOBERR_CRLF, "subject contains CR or LF");
+
+  bool content = j->subject[0] || j->text_body[0] || j->html_body[0] || j->n_to || j->n_cc ||
+                 j->n_bcc || j->n_reply_to || j->n_attachments || j->n_headers;
+  if (j->mime_len) {
+    if (content)
+      return fail(err, SG_JOBERR_MIME_AND_CONTENT,
+                  "mime is set, so recipients, subject, bodies, attachments and headers must be empty");
+    return 0;
+  }
+  if (j->n_to + j->n_cc + j->n_bcc == 0)
+    return fail(err, SG_JOBERR_NO_RECIPIENTS, "no recipient in to, cc or bcc");
+  int rv;
+  if ((rv = check_addrs(j->to, j->n_to, "to", err)) || (rv = check_addrs(j->cc, j->n_cc, "cc", err)) ||
+      (rv = check_addrs(j->bcc, j->n_bcc, "bcc", err)) ||
+      (rv = check_addrs(j->reply_to, j->n_reply_to, "reply_to", err)))
+    return rv;
+  if (j->n_headers > SG_JOB_MAX_HEADERS)
+    return fail(err, SG_JOBERR_TOO_MANY_HEADERS, "%zu custom headers; at most %d", j->n_headers,
+                SG_JOB_MAX_HEADERS);
+  for (size_t i = 0; i < j->n_headers; i++) {
+    if (!utf8(j->headers[i].name) || !utf8(j->headers[i].value))
+      return fail(err, SG_JOBERR_BAD_UTF8, "headers[%zu] is not valid UTF-8", i);
+    if (has_crlf(j->headers[i].name) || has_crlf(j->headers[i].value))
+      return fail(err, SG_JOBERR_CRLF, "headers[%zu] contains CR or LF", i);
+    if (!header_name_ok(j->headers[i].name))
+      return fail(err, SG_JOBERR_BAD_HEADER, "headers[%zu]: the name must start with X- and be a token", i);
+  }
+  for (size_t i = 0; i < j->n_attachments; i++) {
+    const sg_job_attachment *a = &j->attachments[i];
+    if (!utf8(a->name) || !utf8(a->content_type) || !utf8(a->content_id))
+      return fail(err, SG_JOBERR_BAD_UTF8, "attachments[%zu] is not valid UTF-8", i);
+    if (a->name[0] == '\0')
+      return fail(err, SG_JOBERR_BAD_ATTACHMENT, "attachments[%zu] has no name", i);
+    if (has_crlf(a->name) || has_crlf(a->content_type) || has_crlf(a->content_id))
+      return fail(err, SG_JOBERR_CRLF, "attachments[%zu] contains CR or LF", i);
+  }
+  return 0;
+}
+
+int sg_job_decode(const uint8_t *data, size_t len, sg_job_msg **out, sg_job_error *err) {
+  *out = NULL;
+  Sendgate__V1__MailJob *pb = sendgate__v1__mail_job__unpack(NULL, len, data);
+  if (pb == NULL) {
+    err->code = SG_JOBERR_UNDECODABLE;
+    snprintf(err->message, sizeof err->message, "the job field is not a sendgate.v1.MailJob (%zu bytes)",
+             len);
+    return SG_ERR_PARSE;
+  }
+  sg_job_msg *m = sg_xcalloc(1, sizeof *m);
+  m->pb = pb;
+  build_view(m);
+  *out = m;
+  return validate(&m->job, err);
+}
+
+const sg_job *sg_job_msg_view(const sg_job_msg *m) { return &m->job; }
+
+void sg_job_msg_free(sg_job_msg *m) {
+  if (m == NULL)
+    return;
+  sendgate__v1__mail_job__free_unpacked(m->pb, NULL);
+  sg_free(m->addrs);
+  sg_free(m->atts);
+  sg_free(m->hdrs);
+  sg_free(m->meta);
+  sg_free(m);
+}
+
+int sg_job_check_backend(const sg_job *j, sg_backend backend, size_t request_size,
+                         sg_job_error *err) {
+  size_t rcpts = j->n_to + j->n_cc + j->n_bcc;
+  if (backend == SG_BACKEND_GRAPH) {
+    if (rcpts > SG_GRAPH_MAX_RECIPIENTS)
+      return fail(err, SG_JOBERR_TOO_MANY_RECIPIENTS, "%zu recipients; Graph takes at most %d",
+                  rcpts, SG_GRAPH_MAX_RECIPIENTS);
+    if (request_size > SG_GRAPH_MAX_REQUEST)
+      return fail(err, SG_JOBERR_TOO_LARGE, "the Graph request would be %zu bytes; the cap is %u",
+                  request_size, SG_GRAPH_MAX_REQUEST);
+    return 0;
+  }
+  if (j->mime_len)
+    return fail(err, SG_JOBERR_MIME_UNSUPPORTED, "ACS takes structured content only, not MIME");
+  if (!sg_addr_valid(j->sender, strlen(j->sender)))
+    return fail(err, SG_JOBERR_BAD_ADDRESS, "sender must be an address for ACS");
+  if (j->subject[0] == '\0')
+    return fail(err, SG_JOBERR_NO_SUBJECT, "ACS requires a subject");
+  if (j->text_body[0] == '\0' && j->html_body[0] == '\0')
+    return fail(err, SG_JOBERR_NO_CONTENT, "ACS requires a text or HTML body");
+  if (rcpts > SG_ACS_MAX_RECIPIENTS)
+    return fail(err, SG_JOBERR_TOO_MANY_RECIPIENTS, "%zu recipients; ACS takes at most %d", rcpts,
+                SG_ACS_MAX_RECIPIENTS);
+  if (request_size > SG_ACS_MAX_REQUEST)
+    return fail(err, SG_JOBERR_TOO_LARGE, "the ACS request would be %zu bytes; the cap is %u",
+                request_size, SG_ACS_MAX_REQUEST);
+  return 0;
+}
+
+/* Encoding: point protobuf-c structs at the view's strings (no copies). */
+static Sendgate__V1__Address **enc_addrs(const sg_job_addr *a, size_t n, Sendgate__V1__Address *store) {
+  if (n == 0)
+    return NULL;
+  Sendgate__V1__Address **v = sg_xcalloc(n, sizeof *v);
+  for (size_t i = 0; i < n; i++) {
+    sendgate__v1__address__init(&store[i]);
+    store[i].address = (char *)a[i].address;
+    store[i].name = (char *)(a[i].name ? a[i].name : "");
+    v[i] = &store[i];
+  }
+  return v;
+}
+
+#define S(x) ((char *)((x) ? (x) : ""))
+
+void sg_job_encode(const sg_job *j, sg_buf *out) {
+  Sendgate__V1__MailJob pb = SENDGATE__V1__MAIL_JOB__INIT;
+  size_t na = j->n_to + j->n_cc + j->n_bcc + j->n_reply_to;
+  Sendgate__V1__Address *as = na ? sg_xcalloc(na, sizeof *as) : NULL;
+  pb.id = S(j->id);
+  pb.backend = (Sendgate__V1__Backend)j->backend;
+  pb.account = S(j->account);
+  pb.sender = S(j->sender);
+  pb.to = enc_addrs(j->to, pb.n_to = j->n_to, as);
+  pb.cc = enc_addrs(j->cc, pb.n_cc = j->n_cc, as + j->n_to);
+  pb.bcc = enc_addrs(j->bcc, pb.n_bcc = j->n_bcc, as + j->n_to + j->n_cc);
+  pb.reply_to = enc_addrs(j->reply_to, pb.n_reply_to = j->n_reply_to, as + j->n_to + j->n_cc + j->n_bcc);
+  pb.subject = S(j->subject);
+  pb.text_body = S(j->text_body);
+  pb.html_body = S(j->html_body);
+  Sendgate__V1__Attachment *at = j->n_attachments ? sg_xcalloc(j->n_attachments, sizeof *at) : NULL;
+  Sendgate__V1__Attachment **atp = j->n_attachments ? sg_xcalloc(j->n_attachments, sizeof *atp) : NULL;
+  for (size_t i = 0; i < j->n_attachments; i++) {
+    sendgate__v1__attachment__init(&at[i]);
+    at[i].name = S(j->attachments[i].name);
+    at[i].content_type = S(j->attachments[i].content_type);
+    at[i].content.data = (uint8_t *)j->attachments[i].content;
+    at[i].content.len = j->attachments[i].content_len;
+    at[i].content_id = S(j->attachments[i].content_id);
+    at[i].inline_ = j->attachments[i].is_inline;
+    atp[i] = &at[i];
+  }
+  pb.attachments = atp;
+  pb.n_attachments = j->n_attachments;
+  Sendgate__V1__Header *hs = j->n_headers ? sg_xcalloc(j->n_headers, sizeof *hs) : NULL;
+  Sendgate__V1__Header **hp = j->n_headers ? sg_xcalloc(j->n_headers, sizeof *hp) : NULL;
+  for (size_t i = 0; i < j->n_headers; i++) {
+    sendgate__v1__header__init(&hs[i]);
+    hs[i].name = S(j->headers[i].name);
+    hs[i].value = S(j->headers[i].value);
+    hp[i] = &hs[i];
+  }
+  pb.headers = hp;
+  pb.n_headers = j->n_headers;
+  pb.mime.data = (uint8_t *)j->mime;
+  pb.mime.len = j->mime_len;
+  pb.save_to_sent_items = j->save_to_sent_items;
+  pb.reply_stream = S(j->reply_stream);
+  pb.campaign_id = S(j->campaign_id);
+  Sendgate__V1__MailJob__MetadataEntry *ms = j->n_metadata ? sg_xcalloc(j->n_metadata, sizeof *ms) : NULL;
+  Sendgate__V1__MailJob__MetadataEntry **mp = j->n_metadata ? sg_xcalloc(j->n_metadata, sizeof *mp) : NULL;
+  for (size_t i = 0; i < j->n_metadata; i++) {
+    sendgate__v1__mail_job__metadata_entry__init(&ms[i]);
+    ms[i].key = S(j->metadata[i].key);
+    ms[i].value = S(j->metadata[i].value);
+    mp[i] = &ms[i];
+  }
+  pb.metadata = mp;
+  pb.n_metadata = j->n_metadata;
+  pb.max_attempts = j->max_attempts;
+  pb.deadline_unix_ms = j->deadline_unix_ms;
+  pb.created_unix_ms = j->created_unix_ms;
+
+  size_t n = sendgate__v1__mail_job__get_packed_size(&pb);
+  sg_buf_reserve(out, n);
+  sendgate__v1__mail_job__pack(&pb, (uint8_t *)out->data + out->len);
+  out->len += n;
+  out->data[out->len] = '\0';
+
+  sg_free(pb.to);
+  sg_free(pb.cc);
+  sg_free(pb.bcc);
+  sg_free(pb.reply_to);
+  sg_free(as);
+  sg_free(at);
+  sg_free(atp);
+  sg_free(hs);
+  sg_free(hp);
+  sg_free(ms);
+  sg_free(mp);
+}

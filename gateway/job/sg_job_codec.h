@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Job codec: protobuf bytes -> a validated sg_job view, and back (for
+ * `sendgate send`, the load generator and tests). The only place besides
+ * sg_result that touches protobuf-c.
+ *
+ * Validation happens in two steps: sg_job_decode checks what holds for every
+ * backend (id, sender, recipients, addresses, UTF-8, CR/LF, headers, MIME vs
+ * structured content); sg_job_check_backend then checks the chosen backend's
+ * own rules (Graph: 500 recipients, the 4 MB request cap; ACS: 50 recipients,
+ * subject and body required, no MIME, 10 MB). Every refusal carries one of the
+ * SG_JOBERR_* codes below, which go into MailResult.error_code unchanged.
+ */
+#ifndef SG_JOB_CODEC_H
+#define SG_JOB_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/sg_mem.h"
+#include "job/sg_job.h"
+
+/* The gateway's own error codes (MailResult.error_code) for INVALID results. */
+#define SG_JOBERR_UNDECODABLE "SENDGATE_UNDECODABLE"
+#define SG_JOBERR_NO_JOB_FIELD "SENDGATE_NO_JOB_FIELD"
+#define SG_JOBERR_BAD_ID "SENDGATE_BAD_ID"
+#define SG_JOBERR_BAD_UTF8 "SENDGATE_BAD_UTF8"
+#define SG_JOBERR_BAD_BACKEND "SENDGATE_BAD_BACKEND"
+#define SG_JOBERR_NO_SENDER "SENDGATE_NO_SENDER"
+#define SG_JOBERR_NO_RECIPIENTS "SENDGATE_NO_RECIPIENTS"
+#define SG_JOBERR_TOO_MANY_RECIPIENTS "SENDGATE_TOO_MANY_RECIPIENTS"
+#define SG_JOBERR_BAD_ADDRESS "SENDGATE_BAD_ADDRESS"
+#define SG_JOBERR_MIME_AND_CONTENT "SENDGATE_MIME_AND_CONTENT"
+#define SG_JOBERR_MIME_UNSUPPORTED "SENDGATE_MIME_UNSUPPORTED"
+#define SG_JOBERR_BAD_HEADER "SENDGATE_BAD_HEADER"
+#define SG_JOBERR_TOO_MANY_HEADERS "SENDGATE_TOO_MANY_HEADERS"
+#define SG_JOBERR_CRLF "SENDGATE_CRLF"
+#define SG_JOBERR_BAD_ATTACHMENT "SENDGATE_BAD_ATTACHMENT"
+#define SG_JOBERR_NO_SUBJECT "SENDGATE_NO_SUBJECT"
+#define SG_JOBERR_NO_CONTENT "SENDGATE_NO_CONTENT"
+#define SG_JOBERR_TOO_LARGE "SENDGATE_TOO_LARGE"
+#define SG_JOBERR_UNKNOWN_ACCOUNT "SENDGATE_UNKNOWN_ACCOUNT"
+#define SG_JOBERR_ACCOUNT_BACKEND "SENDGATE_ACCOUNT_BACKEND"
+
+/* Limits the codec applies. */
+#define SG_JOB_ID_MAX 128
+#define SG_JOB_MAX_HEADERS 5
+#define SG_GRAPH_MAX_RECIPIENTS 500
+#define SG_GRAPH_MAX_REQUEST (4u * 1024u * 1024u)
+#define SG_ACS_MAX_RECIPIENTS 50
+#define SG_ACS_MAX_REQUEST (10u * 1024u * 1024u)
+
+typedef struct sg_job_error {
+  const char *code; /* one of SG_JOBERR_* */
+  char message[240];
+} sg_job_error;
+
+/* A decoded job: owns the protobuf message and the arrays of the view. */
+typedef struct sg_job_msg sg_job_msg;
+
+/*
+ * Decodes and validates |len| bytes. Returns:
+ *   0               valid; |*out| holds the job.
+ *   SG_ERR_INVAL    decoded but invalid; |*out| is still set (so the result can
+ *                   echo the id, reply stream and metadata) and |err| says why.
+ *   SG_ERR_PARSE    not a MailJob at all; |*out| is NULL; |err| is filled.
+ */
+int sg_job_decode(const uint8_t *data, size_t len, sg_job_msg **out, sg_job_error *err);
+
+/* The view; valid until sg_job_msg_free. */
+const sg_job *sg_job_msg_view(const sg_job_msg *m);
+void sg_job_msg_free(sg_job_msg *m);
+
+/*
+ * Checks the rules of |backend| (GRAPH or ACS; the caller resolves
+ * UNSPECIFIED). |request_size| is the size the provider request would have
+ * (the service builders compute it). Returns 0 or SG_ERR_INVAL with |err|.
+ */
+int sg_job_check_backend(const sg_job *job, sg_backend backend, size_t request_size,
+                         sg_job_error *err);
+
+/* Serializes |job| as a MailJob into |out| (appended). */
+void sg_job_encode(const sg_job *job, sg_buf *out);
+
+#endif

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests for the job codec (decode + validation per invalid kind), results, addresses. */
+#include "harness.h"
+
+#include "core/sg_addr.h"
+#include "core/sg_err.h"
+#include "job/sg_job_codec.h"
+#include "job/sg_result.h"
+
+static sg_job_addr to1[] = {{"a@example.com", "Ann"}};
+
+static sg_job base_job(void) {
+  sg_job j = {0};
+  j.id = "job-1";
+  j.account = "";
+  j.sender = "sender@contoso.com";
+  j.to = to1;
+  j.n_to = 1;
+  j.subject = "Hello";
+  j.text_body = "Body";
+  j.html_body = "";
+  j.reply_stream = "";
+  j.campaign_id = "c1";
+  return j;
+}
+
+/* Encodes |j|, decodes it, and returns the decode status; fills |code|. */
+static int roundtrip(const sg_job *j, const char **code) {
+  sg_buf b = SG_BUF_INIT;
+  sg_job_encode(j, &b);
+  sg_job_msg *m = NULL;
+  sg_job_error err = {0};
+  int rv = sg_job_decode((const uint8_t *)b.data, b.len, &m, &err);
+  *code = err.code;
+  if (rv != SG_ERR_PARSE)
+    ASSERT_NOT_NULL(m);
+  sg_job_msg_free(m);
+  sg_buf_free(&b);
+  return rv;
+}
+
+#define EXPECT_INVALID(j, want)                                                \
+  do {                                                                         \
+    const char *code_;                                                         \
+    ASSERT_EQ(SG_ERR_INVAL, roundtrip(&(j), &code_));                          \
+    ASSERT_STR_EQ(want, code_);                                                \
+  } while (0)
+
+static void t_valid_roundtrip(void) {
+  sg_job j = base_job();
+  sg_job_header h[] = {{"X-Ticket", "42"}};
+  j.headers = h;
+  j.n_headers = 1;
+  uint8_t bytes[] = {0, 1, 2, 255};
+  sg_job_attachment at[] = {{"a.bin", "application/octet-stream", bytes, 4, "cid1", true}};
+  j.attachments = at;
+  j.n_attachments = 1;
+  sg_job_kv md[] = {{"k", "v"}};
+  j.metadata = md;
+  j.n_metadata = 1;
+  j.max_attempts = 3;
+  j.created_unix_ms = 1700000000000;
+  sg_buf b = SG_BUF_INIT;
+  sg_job_encode(&j, &b);
+  sg_job_msg *m;
+  sg_job_error err;
+  ASSERT_OK(sg_job_decode((const uint8_t *)b.data, b.len, &m, &err));
+  const sg_job *v = sg_job_msg_view(m);
+  ASSERT_STR_EQ("job-1", v->id);
+  ASSERT_STR_EQ("a@example.com", v->to[0].address);
+  ASSERT_STR_EQ("Ann", v->to[0].name);
+  ASSERT_EQ(4, v->attachments[0].content_len);
+  ASSERT_MEM_EQ(bytes, v->attachments[0].content, 4);
+  ASSERT(v->attachments[0].is_inline);
+  ASSERT_STR_EQ("X-Ticket", v->headers[0].name);
+  ASSERT_STR_EQ("v", v->metadata[0].value);
+  ASSERT_EQ(3, v->max_attempts);
+  ASSERT_EQ(1700000000000, v->created_unix_ms);
+  ASSERT_OK(sg_job_check_backend(v, SG_BACKEND_GRAPH, 1000, &err));
+  ASSERT_OK(sg_job_check_backend(v, SG_BACKEND_ACS, 1000, &err));
+  sg_job_msg_free(m);
+  sg_buf_free(&b);
+}
+
+static void t_undecodable(void) {
+  sg_job_msg *m = (sg_job_msg *)1;
+  sg_job_error err;
+  const uint8_t junk[] = {0xff, 0xff, 0xff, 0xff, 0x0f, 0x01};
+  ASSERT_EQ(SG_ERR_PARSE, sg_job_decode(junk, sizeof junk, &m, &err));
+  ASSERT_NULL(m);
+  ASSERT_STR_EQ(SG_JOBERR_UNDECODABLE, err.code);
+}
+
+static void t_invalid_kinds(void) {
+  sg_job j = base_job();
+  j.id = "";
+  EXPECT_INVALID(j, SG_JOBERR_BAD_ID);
+  char longid[200];
+  memset(longid, 'a', 129);
+  longid[129] = '\0';
+  j = base_job();
+  j.id = longid;
+  EXPECT_INVALID(j, SG_JOBERR_BAD_ID);
+  j = base_job();
+  j.id = "a\x01";
+  EXPECT_INVALID(j, SG_JOBERR_BAD_ID);
+  j = base_job();
+  j.sender = "";
+  EXPECT_INVALID(j, SG_JOBERR_NO_SENDER);
+  j = base_job();
+  j.n_to = 0;
+  j.to = NULL;
+  EXPECT_INVALID(j, SG_JOBERR_NO_RECIPIENTS);
+  sg_job_addr bad[] = {{"not an address", ""}};
+  j = base_job();
+  j.to = bad;
+  EXPECT_INVALID(j, SG_JOBERR_BAD_ADDRESS);
+  j = base_job();
+  j.mime = (const uint8_t *)"Subject: x\r\n\r\nbody";
+  j.mime_len = 18;
+  EXPECT_INVALID(j, SG_JOBERR_MIME_AND_CONTENT);
+  sg_job_header h1[] = {{"Subject", "x"}};
+  j = base_job();
+  j.headers = h1;
+  j.n_headers = 1;
+  EXPECT_INVALID(j, SG_JOBERR_BAD_HEADER);
+  sg_job_header h2[] = {{"X-A", "x\r\nBcc: evil@example.com"}};
+  j.headers = h2;
+  EXPECT_INVALID(j, SG_JOBERR_CRLF);
+  sg_job_header h3[] = {{"X-1", "a"}, {"X-2", "a"}, {"X-3", "a"}, {"X-4", "a"}, {"X-5", "a"}, {"X-6", "a"}};
+  j.headers = h3;
+  j.n_headers = 6;
+  EXPECT_INVALID(j, SG_JOBERR_TOO_MANY_HEADERS);
+  j = base_job();
+  j.subject = "Hi\r\nBcc: x@y.com";
+  EXPECT_INVALID(j, SG_JOBERR_CRLF);
+  j = base_job();
+  j.subject = "bad \xff utf8";
+  EXPECT_INVALID(j, SG_JOBERR_BAD_UTF8);
+  j = base_job();
+  j.backend = (sg_backend)7;
+  EXPECT_INVALID(j, SG_JOBERR_BAD_BACKEND);
+  sg_job_attachment at[] = {{"", "", (const uint8_t *)"x", 1, "", false}};
+  j = base_job();
+  j.attachments = at;
+  j.n_attachments = 1;
+  EXPECT_INVALID(j, SG_JOBERR_BAD_ATTACHMENT);
+}
+
+static void t_mime_job(void) {
+  sg_job j = {0};
+  j.id = "m1";
+  j.sender = "sender@contoso.com";
+  j.mime = (const uint8_t *)"To: a@b.example\r\nSubject: x\r\n\r\nbody";
+  j.mime_len = strlen((const char *)j.mime);
+  const char *code;
+  ASSERT_OK(roundtrip(&j, &code));
+  sg_job_error err;
+  ASSERT_OK(sg_job_check_backend(&j, SG_BACKEND_GRAPH, 100, &err));
+  ASSERT_EQ(SG_ERR_INVAL, sg_job_check_backend(&j, SG_BACKEND_ACS, 100, &err));
+  ASSERT_STR_EQ(SG_JOBERR_MIME_UNSUPPORTED, err.code);
+}
+
+static void t_backend_rules(void) {
+  sg_job j = base_job();
+  sg_job_error err;
+  ASSERT_EQ(SG_ERR_INVAL, sg_job_check_backend(&j, SG_BACKEND_GRAPH, SG_GRAPH_MAX_REQUEST + 1, &err));
+  ASSERT_STR_EQ(SG_JOBERR_TOO_LARGE, err.code);
+  ASSERT_OK(sg_job_check_backend(&j, SG_BACKEND_GRAPH, SG_GRAPH_MAX_REQUEST, &err));
+  ASSERT_EQ(SG_ERR_INVAL, sg_job_check_backend(&j, SG_BACKEND_ACS, SG_ACS_MAX_REQUEST + 1, &err));
+  static sg_job_addr many[51];
+  for (int i = 0; i < 51; i++)
+    many[i] = (sg_job_addr){"r@example.com", ""};
+  j.to = many;
+  j.n_to = 51;
+  ASSERT_EQ(SG_ERR_INVAL, sg_job_check_backend(&j, SG_BACKEND_ACS, 100, &err));
+  ASSERT_STR_EQ(SG_JOBERR_TOO_MANY_RECIPIENTS, err.code);
+  ASSERT_OK(sg_job_check_backend(&j, SG_BACKEND_GRAPH, 100, &err));
+  j = base_job();
+  j.subject = "";
+  ASSERT_EQ(SG_ERR_INVAL, sg_job_check_backend(&j, SG_BACKEND_ACS, 100, &err));
+  ASSERT_STR_EQ(SG_JOBERR_NO_SUBJECT, err.code);
+  j = base_job();
+  j.text_body = "";
+  ASSERT_EQ(SG_ERR_INVAL, sg_job_check_backend(&j, SG_BACKEND_ACS, 100, &err));
+  ASSERT_STR_EQ(SG_JOBERR_NO_CONTENT, err.code);
+}
+
+static void t_addresses(void) {
+  const char *good[] = {"a@b.co", "first.last+tag@sub.example.com", "x@[127.0.0.1]",
+                        "\xc3\xa9l\xc3\xa8" "ve@\xc3\xa9" "cole.fr", "o'brien@example.ie"};
+  const char *bad[] = {"", "@b.co", "a@", "a@b", "a b@c.com", "a@b..com", ".a@b.com", "a.@b.com",
+                       "a..b@c.com", "a@-b.com", "a@b-.com", "<a@b.com>", "a@b.com\r\n", "a\"b@c.com"};
+  for (size_t i = 0; i < SG_ARRAY_LEN(good); i++)
+    ASSERT(sg_addr_valid(good[i], strlen(good[i])));
+  for (size_t i = 0; i < SG_ARRAY_LEN(bad); i++) {
+    if (sg_addr_valid(bad[i], strlen(bad[i])))
+      SG_FAIL_("accepted bad address '%s'", bad[i]);
+  }
+}
+
+static void t_result_roundtrip(void) {
+  sg_job_kv md[] = {{"tenant", "acme"}};
+  sg_result r = {.job_id = "j1", .status = SG_STATUS_FAILED, .backend = SG_BACKEND_GRAPH,
+                 .attempts = 2, .http_status = 400, .error_code = "ErrorInvalidRecipients",
+                 .error_message = "bad", .provider_request_id = "rid", .metadata = md,
+                 .n_metadata = 1, .created_unix_ms = 5, .completed_unix_ms = 9,
+                 .stream_entry_id = "1-0"};
+  sg_buf b = SG_BUF_INIT;
+  sg_result_encode(&r, &b);
+  sg_result_msg *m;
+  ASSERT_OK(sg_result_decode((const uint8_t *)b.data, b.len, &m));
+  const sg_result *v = sg_result_msg_view(m);
+  ASSERT_STR_EQ("j1", v->job_id);
+  ASSERT_EQ(SG_STATUS_FAILED, v->status);
+  ASSERT_EQ(400, v->http_status);
+  ASSERT_STR_EQ("ErrorInvalidRecipients", v->error_code);
+  ASSERT_STR_EQ("acme", v->metadata[0].value);
+  ASSERT_STR_EQ("1-0", v->stream_entry_id);
+  ASSERT_STR_EQ("FAILED", sg_status_name(v->status));
+  sg_result_msg_free(m);
+  sg_buf_free(&b);
+}
+
+SG_TESTS({"valid_roundtrip", t_valid_roundtrip}, {"undecodable", t_undecodable},
+         {"invalid_kinds", t_invalid_kinds}, {"mime_job", t_mime_job},
+         {"backend_rules", t_backend_rules}, {"addresses", t_addresses},
+         {"result_roundtrip", t_result_roundtrip})
