@@ -1,13 +1,37 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* sendgate: command-line entry point. */
+/* sendgate: command-line entry point; dispatches to the subcommands. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "app/sg_cmds.h"
+#include "core/sg_log.h"
+
+extern char **environ;
+
+static const char usage[] =
+    "usage: sendgate <command> [options]\n"
+    "  run     run the gateway (Redis stream -> Graph / ACS -> results)\n"
+    "  send    queue one message from the command line, optionally wait for its result\n"
+    "  version print the version\n"
+    "`sendgate <command> --help` describes each command.\n";
+
 int main(int argc, char **argv) {
-  if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-    printf("usage: sendgate run|send ... (see README.md)\n");
+  signal(SIGPIPE, SIG_IGN);
+  sg_log_set_service("sendgate");
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    fputs(usage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "run") == 0)
+    return sg_cmd_run(argc - 1, argv + 1, environ);
+  if (strcmp(cmd, "send") == 0)
+    return sg_cmd_send(argc - 1, argv + 1, environ);
+  if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+    printf("sendgate %s\n", SG_VERSION);
     return 0;
   }
-  fprintf(stderr, "sendgate: not built yet\n");
+  fprintf(stderr, "sendgate: unknown command '%s' (see sendgate --help)\n", cmd);
   return 2;
 }

@@ -59,6 +59,8 @@ static const sg_setting tbl[] = {
     {"graph", "client_secret", SG_SET_STR, F(graph_client_secret), "", 0, 0, SG_SET_SECRET, NULL, ""},
     {"graph", "url", SG_SET_STR, F(graph_url), "https://graph.microsoft.com", 0, 0, 0, NULL,
      "Graph root"},
+    {"graph", "scope", SG_SET_STR, F(graph_scope), "https://graph.microsoft.com/.default", 0, 0, 0,
+     NULL, "token scope: the Graph resource + /.default (national clouds: their Graph root)"},
     {"login", "url", SG_SET_STR, F(login_url), "https://login.microsoftonline.com", 0, 0, 0, NULL,
      "Entra token root"},
     {"graph", "mailbox_concurrency", SG_SET_INT, L(graph_mailbox_concurrency), "4", 0, 100000, 0,
@@ -105,6 +107,7 @@ static const sg_setting acct_tbl[] = {
     {"", "client_secret", SG_SET_STR, A(client_secret), "", 0, 0, SG_SET_SECRET, NULL, ""},
     {"", "login_url", SG_SET_STR, A(login_url), "", 0, 0, 0, NULL, ""},
     {"", "graph_url", SG_SET_STR, A(graph_url), "", 0, 0, 0, NULL, ""},
+    {"", "scope", SG_SET_STR, A(scope), "", 0, 0, 0, NULL, ""},
     {"", "connection_string", SG_SET_STR, A(connection_string), "", 0, 0, SG_SET_SECRET, NULL, ""},
     {"", "endpoint", SG_SET_STR, A(acs_endpoint), "", 0, 0, 0, NULL, ""},
     {"", "mailbox_concurrency", SG_SET_INT, AL(graph_mailbox_concurrency), "-1", -1, BIG, 0, NULL, ""},
@@ -201,6 +204,7 @@ static void account_free(sg_account *a) {
   sg_free(a->client_secret);
   sg_free(a->login_url);
   sg_free(a->graph_url);
+  sg_free(a->scope);
   sg_free(a->connection_string);
   sg_free(a->acs_endpoint);
 }
@@ -232,6 +236,7 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
     a.client_secret = sg_xstrdup(cfg->graph_client_secret);
     a.login_url = sg_xstrdup(cfg->login_url);
     a.graph_url = sg_xstrdup(cfg->graph_url);
+    a.scope = sg_xstrdup(cfg->graph_scope);
     a.connection_string = sg_xstrdup("");
     a.acs_endpoint = sg_xstrdup("");
     a.limits = cfg->limits;
@@ -251,6 +256,7 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
     a.client_secret = sg_xstrdup("");
     a.login_url = sg_xstrdup(cfg->login_url);
     a.graph_url = sg_xstrdup("");
+    a.scope = sg_xstrdup("https://communication.azure.com//.default");
     a.connection_string = sg_xstrdup(cfg->acs_connection_string);
     a.acs_endpoint = sg_xstrdup("");
     a.limits = cfg->limits;
@@ -285,10 +291,15 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
              !acs_conn_string_ok(a.connection_string))
       why = "connection_string: expected endpoint=https://...;accesskey=...";
     char *login = dup_or(a.login_url, cfg->login_url), *graph = dup_or(a.graph_url, cfg->graph_url);
+    char *scope = dup_or(a.scope, a.backend == SG_BACKEND_ACS
+                                      ? "https://communication.azure.com//.default"
+                                      : cfg->graph_scope);
     sg_free(a.login_url);
     sg_free(a.graph_url);
+    sg_free(a.scope);
     a.login_url = login;
     a.graph_url = graph;
+    a.scope = scope;
     limits_inherit(&a.limits, &cfg->limits);
     if (why) {
       snprintf(err, errcap, "[account.%s] %s", a.name, why);

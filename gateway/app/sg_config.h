@@ -37,6 +37,7 @@ typedef struct sg_account {
   char *client_secret;
   char *login_url;
   char *graph_url;
+  char *scope; /* token scope for Graph ("https://graph.microsoft.com/.default") */
   /* ACS */
   char *connection_string; /* endpoint=...;accesskey=... (HMAC) */
   char *acs_endpoint;      /* with Entra auth instead of a key */
@@ -70,6 +71,7 @@ typedef struct sg_config {
   char *graph_client_id;
   char *graph_client_secret;
   char *graph_url;
+  char *graph_scope;
   char *login_url;
   /* [acs]: the default ACS account */
   char *acs_connection_string;

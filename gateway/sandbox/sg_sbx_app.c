@@ -28,9 +28,11 @@ uint64_t sg_sbx_now(const sg_sbx *s) { return uv_now(s->loop); }
 void sg_sbx_guid(sg_sbx *s, char out[37]) {
   unsigned char r[16];
   for (size_t i = 0; i < sizeof r; i += 8) {
-    double d = sg_sbx_rand01(&s->rng);
-    uint64_t v = (uint64_t)(d * 18446744073709551615.0) ^ s->rng;
-    memcpy(r + i, &v, 8);
+    uint64_t z = (s->id_rng += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    memcpy(r + i, &z, 8);
   }
   r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
   r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
@@ -371,6 +373,8 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
   memset(cfg, 0, sizeof *cfg);
   sg_list_init(&s->delayed);
   s->rng = (uint64_t)s->cfg.fault_seed;
+  if (RAND_bytes((unsigned char *)&s->id_rng, sizeof s->id_rng) != 1)
+    s->id_rng = (uint64_t)sg_wall_ms();
   int rv = ensure_dir(s->cfg.state_dir, err, errcap);
   char host[256];
   uint16_t port = 0;

@@ -93,3 +93,47 @@ finish() {
   echo "$((CHECKS - FAILS)) passed, $FAILS failed"
   [ "$FAILS" -eq 0 ]
 }
+
+TOOLS=${SG_TOOLS_DIR:-$SG_BIN_DIR/../tests}
+
+# start_gateway [VAR=value ...]: runs `sendgate run` with the sandbox's and
+# Redis's settings plus the given overrides; sets GATEWAY_PID.
+start_gateway() {
+  env SENDGATE_HTTP_LISTEN= SENDGATE_GATEWAY_CONSUMER=test-gw "$@" \
+    "$SENDGATE" run >>"$T/gateway.out" 2>>"$T/gateway.log" &
+  GATEWAY_PID=$!
+  PIDS+=("$GATEWAY_PID")
+}
+
+# stop_gateway: SIGTERM, then waits (bounded) for it to exit; returns its exit code.
+stop_gateway() {
+  kill -TERM "$GATEWAY_PID" 2>/dev/null || true
+  local i
+  for i in $(seq 1 300); do
+    kill -0 "$GATEWAY_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  wait "$GATEWAY_PID"
+}
+
+# queue_jobs N [gen options]: N jobs on sendgate:jobs.
+queue_jobs() {
+  "$TOOLS/sg_testjobs" gen "$@" | redis-cli -p "$REDIS_PORT" --pipe >/dev/null
+}
+
+# wait_results N [seconds] [stream]: until the results stream holds N entries.
+wait_results() {
+  local n=$1 secs=${2:-60} stream=${3:-sendgate:results} i
+  for i in $(seq 1 $((secs * 10))); do
+    [ "$(rcli xlen "$stream")" -ge "$n" ] && return 0
+    sleep 0.1
+  done
+  echo "only $(rcli xlen "$stream") of $n results after ${secs}s" >&2
+  return 1
+}
+
+# summary KEY: a figure of the results stream (SENT, FAILED, distinct_ids, code:X ...).
+summary() {
+  "$TOOLS/sg_testjobs" summary "$SENDGATE_REDIS_URL" "${2:-sendgate:results}" >"$T/summary.txt"
+  awk -v k="$1" '$1 == k {print $2; f=1} END {if (!f) print 0}' "$T/summary.txt"
+}

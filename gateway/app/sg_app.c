@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The runtime's lifecycle and job entry/exit: entries from the stream are
+ * decoded and validated (INVALID results and dead letters for bad input),
+ * queued on their lanes, pumped once per loop turn, and finished with one
+ * MULTI that publishes the result and acks the entry. Attempts live in
+ * sg_app_send.c, token fetches in sg_app_tokens.c.
+ */
+#include "app/sg_app_int.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/sg_clock.h"
+#include "core/sg_err.h"
+#include "core/sg_log.h"
+#include "net/sg_tls.h"
+#include "redis/sg_rd_url.h"
+#include "svc/sg_graph.h"
+
+uint64_t sg_app__rand(sg_app *a) {
+  uint64_t z = (a->rng += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+void sg_app__want_pump(sg_app *a) { a->pump_wanted = true; }
+
+static void check_stop(sg_app *a);
+
+/* ---- jobs ---- */
+
+static void on_job_closed(uv_handle_t *h) {
+  sg_jobrun *j = h->data;
+  sg_buf_free(&j->body);
+  sg_buf_free(&j->path);
+  sg_buf_free(&j->result);
+  sg_job_msg_free(j->msg);
+  sg_free(j);
+}
+
+static sg_jobrun *job_new(sg_app *a, const char *entry_id) {
+  sg_jobrun *j = sg_xcalloc(1, sizeof *j);
+  j->app = a;
+  snprintf(j->entry_id, sizeof j->entry_id, "%s", entry_id);
+  uv_timer_init(a->loop, &j->timer);
+  j->timer.data = j;
+  sg_list_node_init(&j->item.link);
+  sg_token_waiter_init(&j->tw, NULL, j);
+  sg_list_push_back(&a->jobs, &j->link);
+  a->njobs++;
+  return j;
+}
+
+static void job_release(sg_jobrun *j, bool credit) {
+  sg_app *a = j->app;
+  sg_list_remove(&j->link);
+  a->njobs--;
+  if (credit && !a->stopping)
+    sg_rd_stream_add_credit(a->stream, 1);
+  uv_close((uv_handle_t *)&j->timer, on_job_closed);
+  if (a->stopping)
+    check_stop(a);
+}
+
+static void on_completed(sg_rd_stream *s, int status, void *ud) {
+  sg_jobrun *j = ud;
+  sg_app *a = j->app;
+  const char *deflt = a->cfg.results_stream;
+  if (status == SG_ERR_REDIS && strcmp(j->result_stream, deflt) != 0 && !a->stopping) {
+    /* The job's reply stream refused the result (e.g. the key holds another
+     * type): publish on the default results stream instead; acks are idempotent. */
+    sg_log_kv(SG_LOG_WARN, "job", "reply stream refused the result; using the default stream",
+              "job_id", j->job ? j->job->id : "", "reply_stream", j->result_stream, NULL);
+    snprintf(j->result_stream, sizeof j->result_stream, "%s", deflt);
+    const char *argv[] = {"XADD", deflt, "MAXLEN", "~", a->results_maxlen, "*", "result", j->result.data};
+    size_t lens[] = {4, strlen(deflt), 6, 1, strlen(a->results_maxlen), 1, 6, j->result.len};
+    sg_rd_op op = {8, argv, lens};
+    if (sg_rd_stream_complete(s, j->entry_id, &op, 1, on_completed, j) == 0)
+      return;
+  } else if (status && status != SG_ERR_SHUTDOWN) {
+    sg_log_kv(SG_LOG_ERROR, "job", "result could not be recorded; the entry stays pending",
+              "entry_id", j->entry_id, "error", sg_strerror(status), NULL);
+  }
+  job_release(j, true);
+}
+
+static void log_result(const sg_jobrun *j, sg_status st, const char *code, const char *msg) {
+  sg_log_level lvl = st == SG_STATUS_SENT ? SG_LOG_DEBUG : SG_LOG_INFO;
+  if (!sg_log_enabled(lvl))
+    return;
+  char rcpt[128] = "";
+  if (j->job && j->job->n_to)
+    sg_log_mask_addr(j->job->to[0].address, rcpt, sizeof rcpt);
+  sg_log_kv(lvl, "job", sg_status_name(st), "job_id", j->job ? j->job->id : "", "entry_id",
+            j->entry_id, "code", code ? code : "", "message", msg ? msg : "", "to", rcpt, NULL);
+}
+
+/* Builds the MailResult of |j| into j->result. */
+static void build_result(sg_jobrun *j, sg_status st, const sg_outcome *o, const char *code,
+                         const char *message) {
+  const sg_job *job = j->job;
+  sg_result r;
+  memset(&r, 0, sizeof r);
+  r.job_id = job ? job->id : "";
+  r.status = st;
+  r.backend = j->backend;
+  r.attempts = j->attempts;
+  r.http_status = o ? o->http_status : 0;
+  r.error_code = code ? code : (o && st != SG_STATUS_SENT ? o->code : "");
+  r.error_message = message ? message : (o && st != SG_STATUS_SENT ? o->message : "");
+  r.provider_request_id = o ? o->request_id : "";
+  r.operation_id = "";
+  r.campaign_id = job ? job->campaign_id : "";
+  r.metadata = job ? job->metadata : NULL;
+  r.n_metadata = job ? job->n_metadata : 0;
+  r.created_unix_ms = job ? job->created_unix_ms : 0;
+  r.completed_unix_ms = sg_wall_ms();
+  r.stream_entry_id = j->entry_id;
+  sg_buf_reset(&j->result);
+  sg_result_encode(&r, &j->result);
+}
+
+/* The XADD of the result: the job's reply stream, or the default one (capped). */
+static sg_rd_op result_op(sg_jobrun *j, const char **argv, size_t *lens) {
+  sg_app *a = j->app;
+  const char *stream =
+      j->job && j->job->reply_stream[0] ? j->job->reply_stream : a->cfg.results_stream;
+  snprintf(j->result_stream, sizeof j->result_stream, "%s", stream);
+  int n = 0;
+  argv[n] = "XADD", lens[n++] = 4;
+  argv[n] = j->result_stream, lens[n++] = strlen(j->result_stream);
+  if (strcmp(j->result_stream, a->cfg.results_stream) == 0 && a->cfg.results_maxlen > 0) {
+    argv[n] = "MAXLEN", lens[n++] = 6;
+    argv[n] = "~", lens[n++] = 1;
+    argv[n] = a->results_maxlen, lens[n++] = strlen(a->results_maxlen);
+  }
+  argv[n] = "*", lens[n++] = 1;
+  argv[n] = "result", lens[n++] = 6;
+  argv[n] = j->result.data, lens[n++] = j->result.len;
+  sg_rd_op op = {n, argv, lens};
+  return op;
+}
+
+void sg_app__finish(sg_jobrun *j, sg_status st, const sg_outcome *o, const char *code,
+                    const char *message) {
+  sg_app *a = j->app;
+  if (st == SG_STATUS_UNSPECIFIED) { /* no result: the entry stays pending */
+    job_release(j, false);
+    return;
+  }
+  if (st == SG_STATUS_INVALID)
+    a->n_invalid++;
+  build_result(j, st, o, code, message);
+  log_result(j, st, code ? code : (o ? o->code : ""), message ? message : (o ? o->message : ""));
+  const char *argv[8];
+  size_t lens[8];
+  sg_rd_op op = result_op(j, argv, lens);
+  j->state = SG_JOB_COMPLETING;
+  if (sg_rd_stream_complete(a->stream, j->entry_id, &op, 1, on_completed, j) != 0)
+    job_release(j, false);
+}
+
+/* An entry that is not a job at all: INVALID result on the default stream + dead letter. */
+static void reject_entry(sg_app *a, sg_rd_stream *s, const sg_rd_entry *e, sg_jobrun *j,
+                         const char *code, const char *message) {
+  a->n_invalid++;
+  build_result(j, SG_STATUS_INVALID, NULL, code, message);
+  log_result(j, SG_STATUS_INVALID, code, message);
+  const char *argv[8];
+  size_t lens[8];
+  sg_rd_op op = result_op(j, argv, lens);
+  j->state = SG_JOB_COMPLETING;
+  if (sg_rd_stream_dead_letter(s, e, code, &op, 1, on_completed, j) != 0)
+    job_release(j, false);
+}
+
+static bool resolve_account(sg_app *a, sg_jobrun *j) {
+  const sg_job *job = j->job;
+  sg_backend b = job->backend;
+  const sg_account *acct = NULL;
+  if (job->account[0]) {
+    acct = sg_config_account(&a->cfg, SG_BACKEND_GRAPH, job->account);
+    if (acct == NULL) {
+      sg_app__finish(j, SG_STATUS_INVALID, NULL, SG_JOBERR_UNKNOWN_ACCOUNT,
+                     "the job names an account the gateway does not have");
+      return false;
+    }
+    if (b != SG_BACKEND_UNSPECIFIED && b != acct->backend) {
+      sg_app__finish(j, SG_STATUS_INVALID, NULL, SG_JOBERR_ACCOUNT_BACKEND,
+                     "the job's backend is not the backend of its account");
+      return false;
+    }
+    b = acct->backend;
+  } else {
+    if (b == SG_BACKEND_UNSPECIFIED)
+      sg_backend_parse(a->cfg.default_backend, &b);
+    acct = sg_config_account(&a->cfg, b, "");
+    if (acct == NULL) {
+      sg_app__finish(j, SG_STATUS_INVALID, NULL, SG_JOBERR_UNKNOWN_ACCOUNT,
+                     b == SG_BACKEND_ACS ? "no default ACS account is configured"
+                                         : "no default Graph account is configured");
+      return false;
+    }
+  }
+  j->backend = b;
+  j->rt = &a->rts[acct - a->cfg.accounts];
+  return true;
+}
+
+static void lane_for(sg_app *a, sg_jobrun *j) {
+  const sg_account *acct = j->rt->acct;
+  char key[400];
+  size_t n = (size_t)snprintf(key, sizeof key, "graph|%s|", acct->name);
+  for (const char *p = j->job->sender; *p && n < sizeof key - 1; p++)
+    key[n++] = (char)tolower((unsigned char)*p);
+  key[n] = '\0';
+  const sg_limits *l = &acct->limits;
+  sg_lane_cfg lc = {(uint32_t)l->graph_mailbox_concurrency,
+                    (uint64_t)l->graph_mailbox_requests_per_10min, 600000,
+                    (uint64_t)l->graph_mailbox_messages_per_minute, 60000,
+                    (uint64_t)l->graph_mailbox_recipients_per_day, 86400000};
+  j->lane = sg_sched_lane(&a->sched, key, &lc);
+  size_t rc = j->job->n_to + j->job->n_cc + j->job->n_bcc;
+  j->item.rcpts = (uint32_t)(rc ? rc : 1);
+}
+
+static const sg_rd_field *find_field(const sg_rd_entry *e, const char *name) {
+  size_t n = strlen(name);
+  for (size_t i = 0; i < e->nfields; i++)
+    if (e->fields[i].name_len == n && memcmp(e->fields[i].name, name, n) == 0)
+      return &e->fields[i];
+  return NULL;
+}
+
+static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
+  sg_app *a = ud;
+  if (a->stopping)
+    return; /* stays pending for this consumer's next start */
+  a->n_fetched++;
+  sg_jobrun *j = job_new(a, e->id);
+  const sg_rd_field *f = find_field(e, "job");
+  if (f == NULL) {
+    reject_entry(a, s, e, j, SG_JOBERR_NO_JOB_FIELD, "the stream entry has no 'job' field");
+    return;
+  }
+  sg_job_error err;
+  int rv = sg_job_decode((const uint8_t *)f->value, f->value_len, &j->msg, &err);
+  if (rv == SG_ERR_PARSE) {
+    reject_entry(a, s, e, j, err.code, err.message);
+    return;
+  }
+  if (j->msg)
+    j->job = sg_job_msg_view(j->msg);
+  if (rv != 0) {
+    sg_app__finish(j, SG_STATUS_INVALID, NULL, err.code, err.message);
+    return;
+  }
+  if (!resolve_account(a, j))
+    return;
+  const sg_job *job = j->job;
+  int64_t base = job->created_unix_ms > 0 ? job->created_unix_ms : sg_wall_ms();
+  j->deadline_ms = job->deadline_unix_ms > 0 ? job->deadline_unix_ms : base + a->cfg.deadline_ms;
+  if (j->backend == SG_BACKEND_ACS) {
+    sg_app__finish(j, SG_STATUS_FAILED, NULL, "SENDGATE_ACS_UNAVAILABLE",
+                   "this gateway build cannot send through ACS yet");
+    return;
+  }
+  if (sg_graph_build(job, &j->body, &j->content_type) != 0 ||
+      sg_graph_path(&j->path, job->sender) != 0) {
+    sg_app__finish(j, SG_STATUS_INVALID, NULL, SG_JOBERR_BAD_ADDRESS,
+                   "the sender cannot be used as a Graph mailbox");
+    return;
+  }
+  if (sg_job_check_backend(job, SG_BACKEND_GRAPH, j->body.len, &err) != 0) {
+    sg_app__finish(j, SG_STATUS_INVALID, NULL, err.code, err.message);
+    return;
+  }
+  if (sg_wall_ms() >= j->deadline_ms) {
+    a->n_expired++;
+    sg_app__finish(j, SG_STATUS_EXPIRED, NULL, "SENDGATE_DEADLINE",
+                   "the job's deadline had passed when it was fetched");
+    return;
+  }
+  lane_for(a, j);
+  j->state = SG_JOB_QUEUED;
+  sg_sched_push(&a->sched, j->lane, &j->item, false);
+  sg_app__want_pump(a);
+}
+
+/* ---- the pump: admit what the lanes allow, once per loop turn ---- */
+
+static void on_sched_timer(uv_timer_t *t) { sg_app__want_pump(t->data); }
+
+static void on_pump(uv_prepare_t *h) {
+  sg_app *a = h->data;
+  if (!a->pump_wanted || a->stopping)
+    return;
+  a->pump_wanted = false;
+  uint64_t now = uv_now(a->loop);
+  sg_sched_tick(&a->sched, now);
+  sg_lane *lane;
+  sg_sched_item *it;
+  while ((it = sg_sched_pop(&a->sched, now, &lane)) != NULL) {
+    sg_jobrun *j = sg_container_of(it, sg_jobrun, item);
+    sg_app__start_attempt(j);
+  }
+  uint64_t wake = sg_sched_next_wake(&a->sched);
+  if (wake != UINT64_MAX)
+    uv_timer_start(&a->sched_timer, on_sched_timer, wake > now ? wake - now : 1, 0);
+  else
+    uv_timer_stop(&a->sched_timer);
+}
+
+/* ---- lifecycle ---- */
+
+static int setup_accounts(sg_app *a, char *err, size_t errcap) {
+  a->rts = sg_xcalloc(a->cfg.naccounts ? a->cfg.naccounts : 1, sizeof *a->rts);
+  for (size_t i = 0; i < a->cfg.naccounts; i++) {
+    const sg_account *acct = &a->cfg.accounts[i];
+    sg_acct_rt *rt = &a->rts[i];
+    rt->acct = acct;
+    if (acct->backend != SG_BACKEND_GRAPH)
+      continue;
+    char e2[300];
+    rt->graph = sg_app__origin(a, acct->graph_url, e2, sizeof e2);
+    rt->login = rt->graph ? sg_app__origin(a, acct->login_url, e2, sizeof e2) : NULL;
+    if (rt->graph == NULL || rt->login == NULL) {
+      snprintf(err, errcap, "account %s: %s", acct->name[0] ? acct->name : "(default Graph)", e2);
+      return SG_ERR_CONFIG;
+    }
+    sg_token_key k = {acct->login_url, acct->tenant_id, acct->client_id, acct->scope};
+    rt->token = sg_token_cache_entry(a->tokens, &k);
+  }
+  return 0;
+}
+
+static void free_app(sg_app *a) {
+  if (a->tokens)
+    sg_token_cache_del(a->tokens);
+  if (a->ssl)
+    SSL_CTX_free(a->ssl);
+  sg_sched_free(&a->sched);
+  sg_free(a->rts);
+  sg_config_free(&a->cfg);
+  sg_free(a);
+}
+
+int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_t errcap) {
+  sg_app *a = sg_xcalloc(1, sizeof *a);
+  a->loop = loop;
+  a->cfg = *cfg;
+  memset(cfg, 0, sizeof *cfg);
+  sg_list_init(&a->jobs);
+  sg_sched_init(&a->sched);
+  a->rng = (uint64_t)sg_wall_ms() ^ ((uint64_t)uv_os_getpid() << 32);
+  snprintf(a->results_maxlen, sizeof a->results_maxlen, "%lld", (long long)a->cfg.results_maxlen);
+  int rv = sg_tls_ctx_client_new(&a->ssl, a->cfg.tls_ca_file[0] ? a->cfg.tls_ca_file : NULL);
+  if (rv) {
+    snprintf(err, errcap, "TLS setup failed (SENDGATE_TLS_CA_FILE=%s): %s", a->cfg.tls_ca_file,
+             sg_strerror(rv));
+    free_app(a);
+    return rv;
+  }
+  if ((rv = sg_token_cache_new(&a->tokens, sg_app__rand(a))) != 0 ||
+      (rv = setup_accounts(a, err, errcap)) != 0) {
+    if (rv != SG_ERR_CONFIG)
+      snprintf(err, errcap, "cannot set up accounts: %s", sg_strerror(rv));
+    /* Pools made so far are closed by the loop; nothing was started yet. */
+    free_app(a);
+    return rv;
+  }
+  sg_rd_url url;
+  if (sg_rd_url_parse(a->cfg.redis_url, &url) != 0) {
+    snprintf(err, errcap, "SENDGATE_REDIS_URL: not a redis://[:password@]host:port/db URL");
+    free_app(a);
+    return SG_ERR_CONFIG;
+  }
+  sg_rd_stream_opts so;
+  memset(&so, 0, sizeof so);
+  so.stream = a->cfg.jobs_stream;
+  so.group = a->cfg.group;
+  so.consumer = a->cfg.consumer;
+  so.dead_stream = a->cfg.dead_stream;
+  so.count = (uint32_t)a->cfg.fetch_count;
+  so.cmd_timeout_ms = (uint32_t)a->cfg.redis_timeout_ms;
+  sg_rd_stream_cbs cbs = {on_entry, a};
+  if ((rv = sg_rd_stream_new(loop, &url, &so, &cbs, &a->stream)) != 0) {
+    snprintf(err, errcap, "cannot start the Redis consumer: %s", sg_strerror(rv));
+    free_app(a);
+    return rv;
+  }
+  uv_timer_init(loop, &a->sched_timer);
+  a->sched_timer.data = a;
+  uv_timer_init(loop, &a->grace_timer);
+  a->grace_timer.data = a;
+  uv_prepare_init(loop, &a->pump);
+  a->pump.data = a;
+  uv_prepare_start(&a->pump, on_pump);
+  uv_unref((uv_handle_t *)&a->pump);
+  sg_rd_stream_set_credit(a->stream, (uint32_t)a->cfg.max_in_flight);
+  char desc[300];
+  sg_rd_url_describe(&url, desc, sizeof desc);
+  sg_log_kv(SG_LOG_INFO, "gateway", "started", "redis", desc, "consumer", a->cfg.consumer, NULL);
+  *out = a;
+  return 0;
+}
+
+/* ---- stop ---- */
+
+static void on_handle_closed(uv_handle_t *h) {
+  sg_app *a = h->data;
+  if (--a->closing_handles > 0)
+    return;
+  void (*done)(void *) = a->on_stopped;
+  void *ud = a->stopped_ud;
+  sg_log_kv(SG_LOG_INFO, "gateway", "stopped", NULL);
+  free_app(a);
+  if (done)
+    done(ud);
+}
+
+static void on_origins_closed(void *ud) {
+  sg_app *a = ud;
+  a->closing_handles = 3;
+  uv_close((uv_handle_t *)&a->sched_timer, on_handle_closed);
+  uv_close((uv_handle_t *)&a->grace_timer, on_handle_closed);
+  uv_close((uv_handle_t *)&a->pump, on_handle_closed);
+}
+
+static void on_stream_stopped(sg_rd_stream *s, void *ud) {
+  sg_app *a = ud;
+  a->stream = NULL;
+  sg_app__origins_close(a, on_origins_closed, a);
+}
+
+static void begin_close(sg_app *a) {
+  if (a->closing_pools)
+    return;
+  a->closing_pools = 1;
+  uv_timer_stop(&a->grace_timer);
+  sg_rd_stream_stop(a->stream, on_stream_stopped, a);
+}
+
+static void check_stop(sg_app *a) {
+  if (a->njobs == 0)
+    begin_close(a);
+}
+
+static void on_grace(uv_timer_t *t) {
+  sg_app *a = t->data;
+  sg_log(SG_LOG_WARN, "gateway", "grace time over: %zu jobs left pending for the next run",
+         a->njobs);
+  sg_list *n, *tmp;
+  sg_list_foreach_safe(n, tmp, &a->jobs) {
+    sg_jobrun *j = sg_container_of(n, sg_jobrun, link);
+    sg_app__abandon(j);
+  }
+  begin_close(a);
+}
+
+void sg_app_stop(sg_app *a, void (*done)(void *ud), void *ud) {
+  if (a->stopping)
+    return;
+  a->stopping = true;
+  a->on_stopped = done;
+  a->stopped_ud = ud;
+  sg_rd_stream_set_credit(a->stream, 0);
+  sg_log(SG_LOG_INFO, "gateway", "stopping: %zu jobs held", a->njobs);
+  /* Jobs not on the wire stay pending in the stream for the next run. */
+  sg_list *n, *tmp;
+  sg_list_foreach_safe(n, tmp, &a->jobs) {
+    sg_jobrun *j = sg_container_of(n, sg_jobrun, link);
+    if (j->state != SG_JOB_IN_FLIGHT && j->state != SG_JOB_COMPLETING)
+      sg_app__abandon(j);
+  }
+  if (a->njobs == 0) {
+    begin_close(a);
+    return;
+  }
+  uv_timer_start(&a->grace_timer, on_grace, (uint64_t)a->cfg.grace_ms, 0);
+}

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Internals of the runtime shared by sg_app.c (lifecycle, entries, results),
+ * sg_app_send.c (attempts and outcomes), sg_app_tokens.c (token fetches) and
+ * sg_app_origin.c (one HTTP/2 pool per provider origin).
+ */
+#ifndef SG_APP_INT_H
+#define SG_APP_INT_H
+
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <uv.h>
+
+#include "app/sg_app.h"
+#include "core/sg_list.h"
+#include "core/sg_mem.h"
+#include "h2/sg_h2_pool.h"
+#include "job/sg_job_codec.h"
+#include "job/sg_result.h"
+#include "redis/sg_rd_stream.h"
+#include "sched/sg_sched.h"
+#include "svc/sg_backoff.h"
+#include "svc/sg_classify.h"
+#include "svc/sg_token_cache.h"
+
+/* One provider origin ("host:port"), shared by every account that uses it. */
+typedef struct sg_origin {
+  char *host;
+  uint16_t port;
+  char authority[300];
+  sg_h2_pool *pool;
+} sg_origin;
+
+/* What the runtime keeps per configured account. */
+typedef struct sg_acct_rt {
+  const sg_account *acct;
+  sg_origin *graph;  /* Graph accounts */
+  sg_origin *login;  /* accounts that need Entra tokens */
+  sg_token_entry *token;
+  bool fetching;
+} sg_acct_rt;
+
+typedef enum {
+  SG_JOB_QUEUED,     /* waiting on its lane */
+  SG_JOB_TOKEN_WAIT, /* admitted, waiting for a token */
+  SG_JOB_IN_FLIGHT,  /* request on the wire */
+  SG_JOB_RETRY_WAIT, /* backing off before going back on its lane */
+  SG_JOB_COMPLETING, /* result + ack queued on Redis */
+} sg_job_state;
+
+typedef struct sg_jobrun {
+  struct sg_app *app;
+  sg_list link; /* app->jobs */
+  sg_job_state state;
+  char entry_id[48];
+  sg_job_msg *msg;
+  const sg_job *job;
+  sg_backend backend;
+  sg_acct_rt *rt;
+  sg_lane *lane;
+  sg_sched_item item;
+  sg_buf body;
+  const char *content_type;
+  sg_buf path;
+  uint32_t attempts; /* requests sent */
+  uint32_t failures; /* failed attempts (throttles excluded) */
+  bool auth_retried;
+  int64_t deadline_ms; /* wall clock */
+  sg_token_waiter tw;
+  sg_h2_req *h2;
+  uv_timer_t timer; /* retry wait */
+  bool has_last;
+  sg_outcome last;
+  sg_buf result; /* encoded MailResult while completing */
+  char result_stream[256];
+} sg_jobrun;
+
+struct sg_app {
+  uv_loop_t *loop;
+  sg_config cfg;
+  SSL_CTX *ssl;
+  sg_rd_stream *stream;
+  sg_origin **origins;
+  size_t norigins;
+  sg_acct_rt *rts; /* parallel to cfg.accounts */
+  sg_token_cache *tokens;
+  sg_sched sched;
+  uv_timer_t sched_timer;
+  uv_prepare_t pump;
+  bool pump_wanted;
+  sg_list jobs;
+  size_t njobs;
+  sg_backoff backoff_rng;
+  uint64_t rng;
+  bool stopping;
+  uv_timer_t grace_timer;
+  int closing_handles;
+  size_t closing_pools;
+  void (*on_stopped)(void *);
+  void *stopped_ud;
+  char results_maxlen[24];
+  /* counters for logs and metrics */
+  uint64_t n_fetched, n_sent, n_failed, n_invalid, n_expired, n_retries, n_throttled,
+      n_ambiguous, n_token_fetches, n_token_failures;
+};
+
+/* sg_app.c */
+void sg_app__want_pump(sg_app *a);
+/* Publishes the job's terminal result and acks it; frees the job when Redis confirmed. */
+void sg_app__finish(sg_jobrun *j, sg_status st, const sg_outcome *o, const char *code,
+                    const char *message);
+uint64_t sg_app__rand(sg_app *a);
+
+/* sg_app_send.c */
+void sg_app__start_attempt(sg_jobrun *j);
+/* Puts a job back on its lane after |delay_ms| (0: now, at the front). */
+void sg_app__requeue(sg_jobrun *j, uint64_t delay_ms);
+/* Releases what a job holds on the loop (request, token wait, timer); for stop. */
+void sg_app__abandon(sg_jobrun *j);
+
+/* sg_app_tokens.c */
+void sg_app__token_fetch(sg_app *a, sg_acct_rt *rt);
+
+/* sg_app_origin.c */
+/* Finds or makes the pool for |url| ("https://host[:port]"). NULL with |err| on a bad URL. */
+sg_origin *sg_app__origin(sg_app *a, const char *url, char *err, size_t errcap);
+void sg_app__origins_close(sg_app *a, void (*done)(void *), void *ud);
+
+#endif

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Token fetches: the I/O glue of the pure token cache. One fetch per account
+ * entry at a time (the cache says when); the answer is classified and handed
+ * back to the cache, which wakes every job waiting for it.
+ */
+#include "app/sg_app_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/sg_clock.h"
+#include "core/sg_err.h"
+#include "core/sg_log.h"
+#include "svc/sg_entra.h"
+
+#define SG_GRAPH_SCOPE_SUFFIX "/.default"
+
+typedef struct {
+  sg_app *a;
+  sg_acct_rt *rt;
+  sg_buf body;
+  sg_buf path;
+} token_fetch;
+
+static void on_token(void *ud, int err, const sg_h2_response *resp, bool body_sent) {
+  token_fetch *f = ud;
+  sg_app *a = f->a;
+  sg_acct_rt *rt = f->rt;
+  sg_outcome o;
+  sg_entra_token tok;
+  memset(&tok, 0, sizeof tok);
+  if (err)
+    sg_classify_transport(err, body_sent, &o);
+  else
+    sg_classify_entra(resp->status, resp->headers, resp->n_headers, (const char *)resp->body,
+                      resp->body_len, sg_wall_ms(), &o, &tok);
+  if (err && resp->detail && resp->detail[0])
+    snprintf(o.message, sizeof o.message, "%s: %s", sg_strerror(err), resp->detail);
+  if (o.kind == SG_OUTCOME_OK) {
+    sg_log_kv(SG_LOG_INFO, "token", "token obtained", "account",
+              rt->acct->name[0] ? rt->acct->name : "(default)", NULL);
+  } else {
+    a->n_token_failures++;
+    sg_log_kv(err == SG_ERR_TLS_VERIFY || err == SG_ERR_ALPN ? SG_LOG_ERROR : SG_LOG_WARN, "token",
+              "token request failed", "account",
+              rt->acct->name[0] ? rt->acct->name : "(default)", "code", o.code, "message",
+              o.message, err ? "detail" : NULL, err ? resp->detail : NULL, NULL);
+  }
+  rt->fetching = false;
+  sg_buf_free(&f->body);
+  sg_buf_free(&f->path);
+  sg_free(f);
+  sg_token_fetch_done(rt->token, uv_now(a->loop), &o, o.kind == SG_OUTCOME_OK ? &tok : NULL);
+  sg_entra_token_free(&tok);
+  sg_app__want_pump(a);
+}
+
+void sg_app__token_fetch(sg_app *a, sg_acct_rt *rt) {
+  if (rt->fetching)
+    return;
+  const sg_token_key *k = sg_token_entry_key(rt->token);
+  token_fetch *f = sg_xcalloc(1, sizeof *f);
+  f->a = a;
+  f->rt = rt;
+  sg_outcome o;
+  if (sg_entra_token_path(&f->path, k->tenant) != 0 ||
+      sg_entra_token_body(&f->body, k->client_id, rt->acct->client_secret, k->scope) != 0) {
+    memset(&o, 0, sizeof o);
+    o.kind = SG_OUTCOME_FAILED;
+    snprintf(o.code, sizeof o.code, "SENDGATE_BAD_CREDENTIALS");
+    snprintf(o.message, sizeof o.message, "tenant or client id cannot be used for a token request");
+    sg_buf_free(&f->body);
+    sg_buf_free(&f->path);
+    sg_free(f);
+    sg_token_fetch_done(rt->token, uv_now(a->loop), &o, NULL);
+    return;
+  }
+  sg_http_header h[] = {sg_http_hdr("content-type", SG_ENTRA_CONTENT_TYPE)};
+  sg_h2_request req = {"POST", f->path.data, rt->login->authority, h, 1, f->body.data, f->body.len,
+                       (uint64_t)a->cfg.request_timeout_ms};
+  rt->fetching = true;
+  a->n_token_fetches++;
+  int rv = sg_h2_pool_request(rt->login->pool, &req, on_token, f, NULL);
+  if (rv) {
+    rt->fetching = false;
+    sg_classify_transport(rv, false, &o);
+    sg_buf_free(&f->body);
+    sg_buf_free(&f->path);
+    sg_free(f);
+    sg_token_fetch_done(rt->token, uv_now(a->loop), &o, NULL);
+  }
+}

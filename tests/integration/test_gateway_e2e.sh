@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The gateway end to end on Graph against a real redis-server and the sandbox:
+# 10,000 jobs queued before the first start -> 10,000 results, the sandbox
+# holds the right messages, every invalid kind gets its INVALID code, and
+# entries that are not jobs get an INVALID result and a dead letter.
+. "$(dirname "$0")/lib.sh"
+start_redis
+start_sandbox --set graph.mailbox_concurrency=4
+
+queue_jobs 10000 --senders 20 --invalid-every 100 --prefix e2e
+rcli xadd sendgate:jobs '*' job 'this is not protobuf' >/dev/null
+rcli xadd sendgate:jobs '*' payload nothing >/dev/null
+start_gateway
+wait_results 10002 120
+check "results" 10002 "$(summary results)"
+check "one result per job" 10001 "$(summary distinct_ids)" # the two non-jobs share job_id ""
+check "SENT" 9900 "$(summary SENT)"
+check "INVALID" 102 "$(summary INVALID)"
+check "FAILED" 0 "$(summary FAILED)"
+for code in NO_RECIPIENTS BAD_ADDRESS CRLF BAD_HEADER TOO_MANY_HEADERS UNKNOWN_ACCOUNT MIME_AND_CONTENT; do
+  check_ge "INVALID $code" 14 "$(summary "code:SENDGATE_$code")"
+done
+check "undecodable entry" 1 "$(summary code:SENDGATE_UNDECODABLE)"
+check "entry without job field" 1 "$(summary code:SENDGATE_NO_JOB_FIELD)"
+check "dead letters" 2 "$(rcli xlen sendgate:dead)"
+check "dead letter reasons" "1 1" "$(rcli xrange sendgate:dead - + | grep -c "^SENDGATE_UNDECODABLE$") $(rcli xrange sendgate:dead - + | grep -c "^SENDGATE_NO_JOB_FIELD$")"
+check "jobs stream drained" 0 "$(rcli xlen sendgate:jobs)"
+check "nothing pending" 0 "$(rcli xpending sendgate:jobs sendgate | head -1)"
+check "sandbox accepted" 9900 "$(sbx_stat .graph_accepted)"
+check "no duplicates" 0 "$(sbx_stat .duplicates)"
+check "no early retries" 0 "$(sbx_stat .retry_after_violations)"
+check "at most 4 in flight per mailbox" "true" "$(sbx_stat '.max_inflight_per_mailbox <= 4')"
+check "one token" 1 "$(sbx_stat .tokens_issued)"
+# Content: the message of job e2e-3 (cc, html, custom header, display name).
+curl -s --cacert "$CA" "$SBX/sandbox/messages?limit=100000" >"$T/messages.json"
+jq -c '[.[] | .message | select(.subject == "Order e2e-3 confirmed ✓")][0]' "$T/messages.json" >"$T/m3.json"
+check "mailbox" "sender-3@contoso.com" "$(jq -r .mailbox "$T/m3.json")"
+check "to" "r-3@example.com Réceiver" "$(jq -r '.to[0].address + " " + .to[0].name' "$T/m3.json")"
+check "cc" "c-3@example.com" "$(jq -r '.cc[0].address' "$T/m3.json")"
+check "html body" "html" "$(jq -r .body_kind "$T/m3.json")"
+check "custom header" "X-Order=e2e-3" "$(jq -r '.headers[0].name + "=" + .headers[0].value' "$T/m3.json")"
+check "text body kept escapes" "text" "$(jq -r '[.[] | .message | select(.subject == "Order e2e-4 confirmed ✓")][0].body_kind' "$T/messages.json")"
+stop_gateway && rc=0 || rc=$?
+check "SIGTERM exit code" 0 "$rc"
+finish
