@@ -115,6 +115,11 @@ static void reply_now(sg_sbx *s, sg_httpd_req *req, sg_sbx_reply *r) {
   }
   sg_httpd_respond(req, r->status, h, r->nhdrs,
                    r->body_len ? r->strings.data + r->body_off : NULL, r->body_len);
+  if (r->backoff_key[0] && r->backoff_ms) {
+    uint64_t now = sg_sbx_now(s);
+    sg_sbx_backoff_set(s->backoff, r->backoff_key, now + (uint64_t)s->cfg.violation_grace_ms,
+                       now + r->backoff_ms);
+  }
   if (r->inflight_key[0]) {
     sg_sbx_inflight_release(s->graph_inflight, r->inflight_key);
     if (s->stats.inflight_now)

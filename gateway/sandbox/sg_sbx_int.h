@@ -64,6 +64,8 @@ typedef struct sg_sbx_reply {
   sg_buf strings; /* header names/values and body, copied */
   size_t body_off, body_len;
   char inflight_key[300]; /* released when the reply goes out; "" for none */
+  char backoff_key[300];  /* a Retry-After window starts when the reply goes out */
+  uint64_t backoff_ms;
   bool goaway;
 } sg_sbx_reply;
 

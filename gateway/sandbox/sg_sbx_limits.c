@@ -257,6 +257,7 @@ uint64_t sg_sbx_rate_used(sg_sbx_rate *r, const char *key, uint64_t now_ms) {
 
 typedef struct bkey {
   sg_sbx_entry e;
+  uint64_t from; /* the window starts here (requests before are not violations) */
   uint64_t until;
 } bkey;
 
@@ -291,6 +292,8 @@ void sg_sbx_backoff_set(sg_sbx_backoff *b, const char *key, uint64_t now_ms, uin
   sg_sbx_entry *e = sg_sbx_table_find(&b->table, key, kl);
   if (e) {
     bkey *k = sg_container_of(e, bkey, e);
+    if (k->until <= now_ms) /* the old window is over: a new one */
+      k->from = now_ms;
     if (until_ms > k->until)
       k->until = until_ms;
     sg_sbx_table_touch(&b->table, e);
@@ -312,6 +315,7 @@ void sg_sbx_backoff_set(sg_sbx_backoff *b, const char *key, uint64_t now_ms, uin
     }
   }
   bkey *k = sg_xcalloc(1, sizeof(*k));
+  k->from = now_ms;
   k->until = until_ms;
   sg_sbx_table_insert(&b->table, &k->e, key, kl);
 }
@@ -331,6 +335,9 @@ uint64_t sg_sbx_backoff_until(sg_sbx_backoff *b, const char *key, uint64_t now_m
 
 bool sg_sbx_backoff_check(sg_sbx_backoff *b, const char *key, uint64_t now_ms) {
   if (sg_sbx_backoff_until(b, key, now_ms) == 0)
+    return false;
+  bkey *k = sg_container_of(sg_sbx_table_find(&b->table, key, strlen(key)), bkey, e);
+  if (now_ms < k->from)
     return false;
   b->violations++;
   return true;

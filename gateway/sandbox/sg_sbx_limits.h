@@ -72,13 +72,15 @@ typedef struct sg_sbx_backoff sg_sbx_backoff;
 sg_sbx_backoff *sg_sbx_backoff_new(size_t max_keys);
 void sg_sbx_backoff_free(sg_sbx_backoff *b);
 /*
- * Records that the client was told to leave |key| alone until |until_ms|
- * (an earlier window already recorded is extended, never shortened).
+ * Records that the client was told to leave |key| alone from |now_ms| until
+ * |until_ms| (an earlier window already recorded is extended, never
+ * shortened). Pass a |now_ms| a little in the future to leave a grace for
+ * requests that were already on their way when the answer went out.
  */
 void sg_sbx_backoff_set(sg_sbx_backoff *b, const char *key, uint64_t now_ms, uint64_t until_ms);
 /*
  * Checks a request for |key| at |now_ms|: true (and one more violation
- * counted) when it comes before the recorded time; false otherwise.
+ * counted) when it comes inside the recorded window; false otherwise.
  */
 bool sg_sbx_backoff_check(sg_sbx_backoff *b, const char *key, uint64_t now_ms);
 /* Violations counted so far, over all keys. */

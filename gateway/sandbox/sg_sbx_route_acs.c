@@ -31,7 +31,8 @@ static void acs_error(sg_sbx *s, sg_httpd_req *req, const char *request_id, int 
     sg_sbx_retry_after_int(retry_after_ms, ra);
     sg_sbx_reply_header(&r, "retry-after", ra);
     uint64_t told = sg_sbx_retry_after_secs(retry_after_ms) * 1000;
-    sg_sbx_backoff_set(s->backoff, bkey, sg_sbx_now(s), sg_sbx_now(s) + told);
+    snprintf(r.backoff_key, sizeof r.backoff_key, "%s", bkey);
+    r.backoff_ms = told;
   }
   sg_buf b = SG_BUF_INIT;
   sg_sbx_acs_error_json(&b, code, message);

@@ -62,7 +62,8 @@ static void graph_error(sg_sbx *s, sg_httpd_req *req, const graph_ids *ids, int 
     /* The client was told to wait the header's value (rounded as written). */
     uint64_t told = s->cfg.graph_retry_after_fractional ? retry_after_ms
                                                         : sg_sbx_retry_after_secs(retry_after_ms) * 1000;
-    sg_sbx_backoff_set(s->backoff, bkey, sg_sbx_now(s), sg_sbx_now(s) + told);
+    snprintf(r.backoff_key, sizeof r.backoff_key, "%s", bkey);
+    r.backoff_ms = told;
   }
   sg_sbx_graph_inner in = {ids->date, ids->request_id, ids->client_request_id};
   sg_buf b = SG_BUF_INIT;

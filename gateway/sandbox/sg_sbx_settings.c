@@ -100,6 +100,8 @@ static const sg_setting tbl[] = {
 
     {"record", "file", SG_SET_STR, F(record_file), "", 0, 0, 0, NULL,
      "JSON-lines file of accepted messages; empty = <state_dir>/messages.jsonl; off = none"},
+    {"record", "violation_grace_ms", SG_SET_INT, F(violation_grace_ms), "100", 0, 60000, 0, NULL,
+     "requests within this time after a Retry-After answer was sent are not violations"},
     {"record", "memory", SG_SET_INT, F(record_memory), "1000", 0, 10000000, 0, NULL,
      "recent messages kept for GET /sandbox/messages"},
 };

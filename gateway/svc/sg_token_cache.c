@@ -214,7 +214,12 @@ static void store_token(sg_token_entry *e, uint64_t now, sg_entra_token *tok) {
   uint64_t at_pct = life / 100u * REFRESH_PERCENT;
   uint64_t before = life > REFRESH_BEFORE_MS ? life - REFRESH_BEFORE_MS : 0;
   uint64_t skew = life / 10u < EXPIRY_SKEW_MS ? life / 10u : EXPIRY_SKEW_MS;
-  e->refresh_at_ms = now + (at_pct < before ? at_pct : before);
+  /* The sooner of 80 % and 5 min before expiry, but never before half the
+   * lifetime: a short-lived token (seconds) must not be refreshed at once. */
+  uint64_t at = at_pct < before ? at_pct : before;
+  if (at < life / 2u)
+    at = life / 2u;
+  e->refresh_at_ms = now + at;
   e->usable_until_ms = now + life - skew;
 }
 

@@ -12,7 +12,8 @@
  *             still usable (refresh-ahead) keeps being served meanwhile.
  *   VALID     a token; served until its refresh point, then served while a
  *             refresh-ahead fetch runs, and dropped once near expiry.
- * Times: the refresh point is min(80 % of the lifetime, 5 min before expiry)
+ * Times: the refresh point is min(80 % of the lifetime, 5 min before expiry),
+ * but not before half the lifetime,
  * after receipt; a token is usable until min(30 s, lifetime / 10) before
  * expiry, so it does not die in flight. After a failed fetch the entry backs
  * off: for the Retry-After of a 429, else full-jitter exponential (1 s .. 60 s).

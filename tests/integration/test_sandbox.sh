@@ -3,7 +3,7 @@
 # nghttp): Entra tokens, Graph sendMail and ACS Email, every rejection path,
 # limits with Retry-After, injected faults, and the counters.
 . "$(dirname "$0")/lib.sh"
-start_sandbox --set acs.op_step_ms=100
+start_sandbox --set acs.op_step_ms=100 --set record.violation_grace_ms=0
 
 C=(curl -s --cacert "$CA")
 TENANT=$SENDGATE_GRAPH_TENANT_ID CLIENT=$SENDGATE_GRAPH_CLIENT_ID SECRET=$SENDGATE_GRAPH_CLIENT_SECRET
