@@ -12,6 +12,10 @@ pkgs=(
   redis-server redis-tools nghttp2-client nghttp2-server curl openssl jq python3 procps
   gnuplot-nox
 )
+# tests/integration/test_acs_sdk.sh: Node.js and npm for Microsoft's ACS client
+# for JavaScript. A Node.js that brings its own npm (NodeSource's nodejs
+# provides and conflicts with Debian's npm) is kept as it is.
+command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 
 missing=()
 for p in "${pkgs[@]}"; do
