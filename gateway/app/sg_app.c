@@ -7,6 +7,7 @@
  * sg_app_send.c, token fetches in sg_app_tokens.c.
  */
 #include "app/sg_app_int.h"
+#include "app/sg_app_metrics.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -98,6 +99,17 @@ static void log_result(const sg_jobrun *j, sg_status st, const char *code, const
             j->entry_id, "code", code ? code : "", "message", msg ? msg : "", "to", rcpt, NULL);
 }
 
+static void count_result(sg_jobrun *j, sg_status st) {
+  sg_app *a = j->app;
+  int b = j->backend == SG_BACKEND_ACS ? 2 : 1;
+  if ((unsigned)st < 5)
+    sg_metric_inc(a->mc.results[b][st]);
+  if (j->job && j->job->created_unix_ms > 0) {
+    int64_t d = sg_wall_ms() - j->job->created_unix_ms;
+    sg_metric_observe(a->mc.job_duration, d > 0 ? (double)d / 1000.0 : 0.0);
+  }
+}
+
 /* Builds the MailResult of |j| into j->result. */
 static void build_result(sg_jobrun *j, sg_status st, const sg_outcome *o, const char *code,
                          const char *message) {
@@ -153,6 +165,7 @@ void sg_app__finish(sg_jobrun *j, sg_status st, const sg_outcome *o, const char 
   }
   if (st == SG_STATUS_INVALID)
     a->n_invalid++;
+  count_result(j, st);
   build_result(j, st, o, code, message);
   log_result(j, st, code ? code : (o ? o->code : ""), message ? message : (o ? o->message : ""));
   const char *argv[8];
@@ -167,6 +180,8 @@ void sg_app__finish(sg_jobrun *j, sg_status st, const sg_outcome *o, const char 
 static void reject_entry(sg_app *a, sg_rd_stream *s, const sg_rd_entry *e, sg_jobrun *j,
                          const char *code, const char *message) {
   a->n_invalid++;
+  count_result(j, SG_STATUS_INVALID);
+  sg_metric_inc(a->mc.dead_letters);
   build_result(j, SG_STATUS_INVALID, NULL, code, message);
   log_result(j, SG_STATUS_INVALID, code, message);
   const char *argv[8];
@@ -240,6 +255,7 @@ static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
   if (a->stopping)
     return; /* stays pending for this consumer's next start */
   a->n_fetched++;
+  sg_metric_inc(a->mc.fetched);
   sg_jobrun *j = job_new(a, e->id);
   const sg_rd_field *f = find_field(e, "job");
   if (f == NULL) {
@@ -327,6 +343,8 @@ static int setup_accounts(sg_app *a, char *err, size_t errcap) {
     char e2[300];
     rt->graph = sg_app__origin(a, acct->graph_url, e2, sizeof e2);
     rt->login = rt->graph ? sg_app__origin(a, acct->login_url, e2, sizeof e2) : NULL;
+    if (rt->graph)
+      rt->graph->for_graph = true;
     if (rt->graph == NULL || rt->login == NULL) {
       snprintf(err, errcap, "account %s: %s", acct->name[0] ? acct->name : "(default Graph)", e2);
       return SG_ERR_CONFIG;
@@ -338,6 +356,8 @@ static int setup_accounts(sg_app *a, char *err, size_t errcap) {
 }
 
 static void free_app(sg_app *a) {
+  if (a->reg)
+    sg_metrics_free(a->reg);
   if (a->tokens)
     sg_token_cache_del(a->tokens);
   if (a->ssl)
@@ -392,6 +412,10 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
     free_app(a);
     return rv;
   }
+  if ((rv = sg_app__metrics_start(a, err, errcap)) != 0) {
+    /* The consumer is running already: stop it through the normal path. */
+    sg_log(SG_LOG_ERROR, "gateway", "%s", err);
+  }
   uv_timer_init(loop, &a->sched_timer);
   a->sched_timer.data = a;
   uv_timer_init(loop, &a->grace_timer);
@@ -403,8 +427,13 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
   sg_rd_stream_set_credit(a->stream, (uint32_t)a->cfg.max_in_flight);
   char desc[300];
   sg_rd_url_describe(&url, desc, sizeof desc);
-  sg_log_kv(SG_LOG_INFO, "gateway", "started", "redis", desc, "consumer", a->cfg.consumer, NULL);
   *out = a;
+  if (rv) { /* the admin endpoint could not start: stop what did */
+    sg_app_stop(a, NULL, NULL);
+    return rv;
+  }
+  sg_log_kv(SG_LOG_INFO, "gateway", "started", "redis", desc, "consumer", a->cfg.consumer, "metrics",
+            a->admin ? a->cfg.http_listen : "off", NULL);
   return 0;
 }
 
@@ -422,12 +451,19 @@ static void on_handle_closed(uv_handle_t *h) {
     done(ud);
 }
 
-static void on_origins_closed(void *ud) {
+static void on_admin_stopped(void *ud) {
   sg_app *a = ud;
-  a->closing_handles = 3;
+  a->admin = NULL;
+  a->closing_handles = 4;
   uv_close((uv_handle_t *)&a->sched_timer, on_handle_closed);
   uv_close((uv_handle_t *)&a->grace_timer, on_handle_closed);
   uv_close((uv_handle_t *)&a->pump, on_handle_closed);
+  uv_close((uv_handle_t *)&a->stats_timer, on_handle_closed);
+}
+
+static void on_origins_closed(void *ud) {
+  sg_app *a = ud;
+  sg_admin_stop(a->admin, on_admin_stopped, a);
 }
 
 static void on_stream_stopped(sg_rd_stream *s, void *ud) {

@@ -11,7 +11,10 @@
 #include <stdbool.h>
 #include <uv.h>
 
+#include "app/sg_admin.h"
 #include "app/sg_app.h"
+#include "app/sg_metrics_gateway.h"
+#include "core/sg_metrics.h"
 #include "core/sg_list.h"
 #include "core/sg_mem.h"
 #include "h2/sg_h2_pool.h"
@@ -29,6 +32,7 @@ typedef struct sg_origin {
   uint16_t port;
   char authority[300];
   sg_h2_pool *pool;
+  bool for_graph; /* carries Graph requests (metrics label "graph", else "entra") */
 } sg_origin;
 
 /* What the runtime keeps per configured account. */
@@ -38,6 +42,8 @@ typedef struct sg_acct_rt {
   sg_origin *login;  /* accounts that need Entra tokens */
   sg_token_entry *token;
   bool fetching;
+  bool token_failing; /* the last token fetch failed (readiness) */
+  sg_metric *m_token_fetches, *m_token_failures;
 } sg_acct_rt;
 
 typedef enum {
@@ -68,6 +74,7 @@ typedef struct sg_jobrun {
   int64_t deadline_ms; /* wall clock */
   sg_token_waiter tw;
   sg_h2_req *h2;
+  uint64_t sent_at; /* monotonic ms, for the request duration */
   uv_timer_t timer; /* retry wait */
   bool has_last;
   sg_outcome last;
@@ -99,6 +106,17 @@ struct sg_app {
   void (*on_stopped)(void *);
   void *stopped_ud;
   char results_maxlen[24];
+  /* metrics: the registry, the families, and the children looked up once */
+  sg_metrics *reg;
+  sg_gw_metrics m;
+  sg_admin *admin;
+  uv_timer_t stats_timer;
+  uint64_t last_reconnects;
+  struct {
+    sg_metric *fetched, *results[3][5], *attempts[3], *retry_throttled, *retry_server,
+        *retry_transport, *retry_timeout, *retry_token, *throttles_graph, *pauses_graph,
+        *dead_letters, *ambiguous[3], *job_duration, *dur_graph, *dur_entra, *reconnects;
+  } mc;
   /* counters for logs and metrics */
   uint64_t n_fetched, n_sent, n_failed, n_invalid, n_expired, n_retries, n_throttled,
       n_ambiguous, n_token_fetches, n_token_failures;

@@ -6,6 +6,7 @@
  * or a token refresh. Deadline and max_attempts bound every job.
  */
 #include "app/sg_app_int.h"
+#include "app/sg_app_metrics.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -87,6 +88,7 @@ static void on_token_ready(sg_token_waiter *w, int status, const char *token, si
     j->has_last = true;
   }
   j->failures++;
+  sg_metric_inc(a->mc.retry_token);
   uint32_t max = j->job->max_attempts ? j->job->max_attempts : (uint32_t)a->cfg.max_attempts;
   if (j->failures >= max || expired(j)) {
     expire(j);
@@ -144,6 +146,8 @@ static void send_graph(sg_jobrun *j, const char *token, size_t token_len) {
                        j->body.data, j->body.len, (uint64_t)a->cfg.request_timeout_ms};
   j->state = SG_JOB_IN_FLIGHT;
   j->attempts++;
+  j->sent_at = uv_now(a->loop);
+  sg_metric_inc(a->mc.attempts[1]);
   int rv = sg_h2_pool_request(j->rt->graph->pool, &req, on_graph_response, j, &j->h2);
   if (rv) {
     j->h2 = NULL;
@@ -159,6 +163,7 @@ static void on_graph_response(void *ud, int err, const sg_h2_response *resp, boo
   j->h2 = NULL;
   sg_sched_release(&a->sched, j->lane);
   sg_app__want_pump(a);
+  sg_app__http_done(a, true, err ? 0 : resp->status, j->sent_at);
   sg_outcome o;
   if (err)
     sg_classify_transport(err, body_sent, &o);
@@ -195,17 +200,25 @@ static void on_graph_response(void *ud, int err, const sg_h2_response *resp, boo
     sg_app__finish(j, SG_STATUS_UNSPECIFIED, NULL, NULL, NULL);
     return;
   }
-  if (o.ambiguous)
+  if (o.ambiguous) {
     a->n_ambiguous++;
+    sg_metric_inc(a->mc.ambiguous[1]);
+  }
   if (o.throttled && o.has_retry_after) {
     /* The provider said when: the whole lane waits, the job keeps its place,
      * and it is not a failed attempt. */
     a->n_throttled++;
+    sg_metric_inc(a->mc.throttles_graph);
+    sg_metric_inc(a->mc.pauses_graph);
+    sg_metric_inc(a->mc.retry_throttled);
     sg_sched_pause(&a->sched, j->lane, uv_now(a->loop) + (uint64_t)o.retry_after_ms);
     sg_app__requeue(j, 0);
     return;
   }
   a->n_retries++;
+  sg_metric_inc(err == SG_ERR_TIMEOUT ? a->mc.retry_timeout
+                : err                ? a->mc.retry_transport
+                                     : a->mc.retry_server);
   j->failures++;
   uint32_t max = j->job->max_attempts ? j->job->max_attempts : (uint32_t)a->cfg.max_attempts;
   if (j->failures >= max || expired(j)) {

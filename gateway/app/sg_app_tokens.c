@@ -5,6 +5,7 @@
  * back to the cache, which wakes every job waiting for it.
  */
 #include "app/sg_app_int.h"
+#include "app/sg_app_metrics.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -21,12 +22,14 @@ typedef struct {
   sg_acct_rt *rt;
   sg_buf body;
   sg_buf path;
+  uint64_t sent_at;
 } token_fetch;
 
 static void on_token(void *ud, int err, const sg_h2_response *resp, bool body_sent) {
   token_fetch *f = ud;
   sg_app *a = f->a;
   sg_acct_rt *rt = f->rt;
+  sg_app__http_done(a, false, err ? 0 : resp->status, f->sent_at);
   sg_outcome o;
   sg_entra_token tok;
   memset(&tok, 0, sizeof tok);
@@ -37,6 +40,9 @@ static void on_token(void *ud, int err, const sg_h2_response *resp, bool body_se
                       resp->body_len, sg_wall_ms(), &o, &tok);
   if (err && resp->detail && resp->detail[0])
     snprintf(o.message, sizeof o.message, "%s: %s", sg_strerror(err), resp->detail);
+  rt->token_failing = o.kind != SG_OUTCOME_OK;
+  if (o.kind != SG_OUTCOME_OK)
+    sg_metric_inc(rt->m_token_failures);
   if (o.kind == SG_OUTCOME_OK) {
     sg_log_kv(SG_LOG_INFO, "token", "token obtained", "account",
               rt->acct->name[0] ? rt->acct->name : "(default)", NULL);
@@ -81,6 +87,8 @@ void sg_app__token_fetch(sg_app *a, sg_acct_rt *rt) {
                        (uint64_t)a->cfg.request_timeout_ms};
   rt->fetching = true;
   a->n_token_fetches++;
+  sg_metric_inc(rt->m_token_fetches);
+  f->sent_at = uv_now(a->loop);
   int rv = sg_h2_pool_request(rt->login->pool, &req, on_token, f, NULL);
   if (rv) {
     rt->fetching = false;

@@ -10,7 +10,8 @@ start_sandbox --set graph.mailbox_concurrency=4
 queue_jobs 10000 --senders 20 --invalid-every 100 --prefix e2e
 rcli xadd sendgate:jobs '*' job 'this is not protobuf' >/dev/null
 rcli xadd sendgate:jobs '*' payload nothing >/dev/null
-start_gateway
+MPORT=$(free_port)
+start_gateway SENDGATE_HTTP_LISTEN=127.0.0.1:$MPORT
 wait_results 10002 120
 check "results" 10002 "$(summary results)"
 check "one result per job" 10001 "$(summary distinct_ids)" # the two non-jobs share job_id ""
@@ -40,6 +41,17 @@ check "cc" "c-3@example.com" "$(jq -r '.cc[0].address' "$T/m3.json")"
 check "html body" "html" "$(jq -r .body_kind "$T/m3.json")"
 check "custom header" "X-Order=e2e-3" "$(jq -r '.headers[0].name + "=" + .headers[0].value' "$T/m3.json")"
 check "text body kept escapes" "text" "$(jq -r '[.[] | .message | select(.subject == "Order e2e-4 confirmed ✓")][0].body_kind' "$T/messages.json")"
+# Metrics and health.
+curl -sf "http://127.0.0.1:$MPORT/metrics" >"$T/metrics.txt"
+metric() { awk -v m="$1" '$1 == m {print $2}' "$T/metrics.txt"; }
+check "metric SENT" 9900 "$(metric 'sendgate_results_total{backend="graph",status="SENT"}')"
+check "metric INVALID" 102 "$(metric 'sendgate_results_total{backend="graph",status="INVALID"}')"
+check "metric fetched" 10002 "$(metric sendgate_jobs_fetched_total)"
+check "metric dead letters" 2 "$(metric sendgate_dead_letters_total)"
+check "metric HTTP 202" 9900 "$(metric 'sendgate_http_requests_total{origin="graph",code="202"}')"
+check "metric in flight" 0 "$(metric sendgate_jobs_in_flight)"
+check "healthz" "ok" "$(curl -sf "http://127.0.0.1:$MPORT/healthz")"
+check "readyz" "200" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/readyz")"
 stop_gateway && rc=0 || rc=$?
 check "SIGTERM exit code" 0 "$rc"
 finish

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The runtime's metrics: registers the gateway families, looks the children
+ * up once, computes the gauges at scrape time, syncs counters kept by other
+ * modules once a second, and runs the admin endpoint (/metrics, /healthz,
+ * /readyz).
+ */
+#include "app/sg_app_metrics.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/sg_err.h"
+#include "core/sg_log.h"
+
+static double g_jobs(void *ud) { return (double)((sg_app *)ud)->njobs; }
+
+static double g_lanes_waiting(void *ud) {
+  const sg_sched *s = &((sg_app *)ud)->sched;
+  double n = 0;
+  for (size_t i = 0; i < s->nbuckets; i++)
+    for (const sg_lane *l = s->buckets[i]; l; l = l->hnext)
+      if (l->queued && (l->state == SG_LANE_WAIT_SLOT || l->state == SG_LANE_WAIT_TIME))
+        n++;
+  return n;
+}
+
+typedef struct {
+  sg_app *a;
+  bool graph;
+  bool streams;
+} pool_gauge;
+
+static pool_gauge gauges[4];
+
+static double g_pool(void *ud) {
+  pool_gauge *g = ud;
+  double n = 0;
+  for (size_t i = 0; i < g->a->norigins; i++) {
+    const sg_origin *o = g->a->origins[i];
+    if (o->for_graph != g->graph)
+      continue;
+    sg_h2_pool_stats st;
+    sg_h2_pool_get_stats(o->pool, &st);
+    n += g->streams ? (double)st.streams_in_flight : (double)st.conns_open;
+  }
+  return n;
+}
+
+static void on_stats(uv_timer_t *t) {
+  sg_app *a = t->data;
+  if (a->stream == NULL)
+    return;
+  sg_rd_stream_stats st;
+  sg_rd_stream_get_stats(a->stream, &st);
+  if (st.reconnects > a->last_reconnects) {
+    sg_metric_add(a->mc.reconnects, (double)(st.reconnects - a->last_reconnects));
+    a->last_reconnects = st.reconnects;
+  }
+}
+
+static bool ready(void *ud, char *reason, size_t cap) {
+  sg_app *a = ud;
+  if (a->stopping) {
+    snprintf(reason, cap, "stopping");
+    return false;
+  }
+  if (a->stream == NULL || !sg_rd_stream_is_up(a->stream)) {
+    snprintf(reason, cap, "Redis is not reachable");
+    return false;
+  }
+  for (size_t i = 0; i < a->cfg.naccounts; i++) {
+    if (a->rts[i].token_failing) {
+      snprintf(reason, cap, "no access token for account %s",
+               a->rts[i].acct->name[0] ? a->rts[i].acct->name : "default");
+      return false;
+    }
+  }
+  return true;
+}
+
+int sg_app__metrics_start(sg_app *a, char *err, size_t errcap) {
+  a->reg = sg_metrics_new();
+  int rv = sg_gw_metrics_register(a->reg, &a->m);
+  if (rv) {
+    snprintf(err, errcap, "metrics: %s", sg_strerror(rv));
+    return rv;
+  }
+  static const char *backends[3] = {"graph", "graph", "acs"};
+  for (int b = 1; b < 3; b++) {
+    for (int st = 1; st < 5; st++)
+      a->mc.results[b][st] = sg_metric_child2(a->m.results, backends[b], sg_status_name((sg_status)st));
+    a->mc.attempts[b] = sg_metric_child1(a->m.attempts, backends[b]);
+    a->mc.ambiguous[b] = sg_metric_child1(a->m.ambiguous_outcomes, backends[b]);
+  }
+  a->mc.fetched = sg_metric_child0(a->m.jobs_fetched);
+  a->mc.retry_throttled = sg_metric_child1(a->m.retries, "throttled");
+  a->mc.retry_server = sg_metric_child1(a->m.retries, "server");
+  a->mc.retry_transport = sg_metric_child1(a->m.retries, "transport");
+  a->mc.retry_timeout = sg_metric_child1(a->m.retries, "timeout");
+  a->mc.retry_token = sg_metric_child1(a->m.retries, "token");
+  a->mc.throttles_graph = sg_metric_child1(a->m.throttles, "graph");
+  a->mc.pauses_graph = sg_metric_child1(a->m.lane_pauses, "graph");
+  a->mc.dead_letters = sg_metric_child0(a->m.dead_letters);
+  a->mc.job_duration = sg_metric_child0(a->m.job_duration);
+  a->mc.dur_graph = sg_metric_child1(a->m.http_request_duration, "graph");
+  a->mc.dur_entra = sg_metric_child1(a->m.http_request_duration, "entra");
+  a->mc.reconnects = sg_metric_child0(a->m.redis_reconnects);
+  sg_metric_set_fn(sg_metric_child0(a->m.jobs_in_flight), g_jobs, a);
+  sg_metric_set_fn(sg_metric_child1(a->m.lanes_waiting, "graph"), g_lanes_waiting, a);
+  for (int i = 0; i < 4; i++) {
+    gauges[i] = (pool_gauge){a, i < 2, i % 2 == 1};
+    sg_metric *c = sg_metric_child1(i % 2 ? a->m.http_streams_open : a->m.http_connections_open,
+                                    i < 2 ? "graph" : "entra");
+    sg_metric_set_fn(c, g_pool, &gauges[i]);
+  }
+  for (size_t i = 0; i < a->cfg.naccounts; i++) {
+    const char *name = a->cfg.accounts[i].name[0] ? a->cfg.accounts[i].name : "default";
+    a->rts[i].m_token_fetches = sg_metric_child1(a->m.token_fetches, name);
+    a->rts[i].m_token_failures = sg_metric_child1(a->m.token_fetch_failures, name);
+  }
+  uv_timer_init(a->loop, &a->stats_timer);
+  a->stats_timer.data = a;
+  uv_timer_start(&a->stats_timer, on_stats, 1000, 1000);
+  uv_unref((uv_handle_t *)&a->stats_timer);
+  return sg_admin_start(&a->admin, a->loop, a->cfg.http_listen, a->reg, ready, a, err, errcap);
+}
+
+void sg_app__http_done(sg_app *a, bool graph, int status, uint64_t sent_at) {
+  char code[16];
+  if (status > 0)
+    snprintf(code, sizeof code, "%d", status);
+  else
+    snprintf(code, sizeof code, "error");
+  sg_metric_inc(sg_metric_child2(a->m.http_requests, graph ? "graph" : "entra", code));
+  uint64_t now = uv_now(a->loop);
+  sg_metric_observe(graph ? a->mc.dur_graph : a->mc.dur_entra,
+                    (double)(now > sent_at ? now - sent_at : 0) / 1000.0);
+}
