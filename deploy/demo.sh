@@ -32,7 +32,8 @@ echo "== Redis on 127.0.0.1:$RP"
 
 "$B/sendgate-sandbox" --listen 127.0.0.1:0 --state-dir "$W/sandbox" --env-file "$W/sandbox.env" \
   --set faults.latency_ms=20 --set faults.rate_503=0.01 --set faults.retry_after_s=0.5 \
-  --set acs.sends_per_minute=0 \
+  --set acs.sends_per_minute=0 --set acs.sends_per_hour=0 --set acs.status_per_minute=0 \
+  --set acs.status_per_hour=0 --set acs.op_step_ms=100 \
   --set acs.sends_per_hour=0 >/dev/null 2>"$W/sandbox.log" &
 PIDS+=($!)
 for _ in $(seq 1 200); do [ -s "$W/sandbox.env" ] && break; sleep 0.05; done
@@ -41,7 +42,11 @@ set -a
 set +a
 echo "== sandbox at $SENDGATE_SANDBOX_URL (20 ms latency; 1% of Graph requests answer 503 with Retry-After)"
 
-SENDGATE_HTTP_LISTEN= "$B/sendgate" run 2>"$W/gateway.log" &
+# The sandbox's ACS quotas are raised above, so the gateway's are too (as an
+# operator does with the quota Microsoft granted).
+SENDGATE_HTTP_LISTEN= SENDGATE_ACS_SENDS_PER_MINUTE=0 SENDGATE_ACS_SENDS_PER_HOUR=0 \
+  SENDGATE_ACS_POLLS_PER_MINUTE=0 SENDGATE_ACS_POLLS_PER_HOUR=0 \
+  "$B/sendgate" run 2>"$W/gateway.log" &
 GW=$!
 PIDS+=($GW)
 echo "== gateway started (log: $W/gateway.log)"
@@ -50,8 +55,8 @@ echo "== one message with sendgate send --wait:"
 "$B/sendgate" send --from alerts@contoso.com --to oncall@example.com \
   --subject "Disk almost full on db-1" --text "92% used on /var" --wait --timeout 30
 
-echo "== queueing $JOBS jobs from 12 senders, every 50th invalid on purpose"
-build/tests/sg_testjobs gen "$JOBS" --senders 12 --invalid-every 50 --prefix demo |
+echo "== queueing $JOBS jobs from 12 senders: every 4th through ACS, every 50th invalid on purpose"
+build/tests/sg_testjobs gen "$JOBS" --senders 12 --invalid-every 50 --acs-every 4 --prefix demo |
   redis-cli -p "$RP" --pipe >/dev/null
 t0=$(date +%s%N)
 last=-1
@@ -72,7 +77,7 @@ echo "== summary (results stream sendgate:results) after $(( (t1 - t0) / 1000000
 build/tests/sg_testjobs summary "$SENDGATE_REDIS_URL" sendgate:results
 echo "== sandbox counters"
 curl -s --cacert "$SENDGATE_TLS_CA_FILE" "$SENDGATE_SANDBOX_URL/sandbox/stats" |
-  jq -c '{graph_accepted, duplicates, throttled_graph, retry_after_violations, tokens_issued, faults: .faults["503"]}'
+  jq -c '{graph_accepted, acs_accepted, acs_polls, duplicates, throttled_graph, retry_after_violations, tokens_issued, faults_503: .faults["503"]}'
 kill -TERM "$GW"
 wait "$GW"
 echo "== gateway stopped cleanly"

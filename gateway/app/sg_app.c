@@ -124,7 +124,7 @@ static void build_result(sg_jobrun *j, sg_status st, const sg_outcome *o, const 
   r.error_code = code ? code : (o && st != SG_STATUS_SENT ? o->code : "");
   r.error_message = message ? message : (o && st != SG_STATUS_SENT ? o->message : "");
   r.provider_request_id = o ? o->request_id : "";
-  r.operation_id = "";
+  r.operation_id = j->op_id;
   r.campaign_id = job ? job->campaign_id : "";
   r.metadata = job ? job->metadata : NULL;
   r.n_metadata = job ? job->n_metadata : 0;
@@ -233,10 +233,13 @@ static void lane_for(sg_app *a, sg_jobrun *j) {
     key[n++] = (char)tolower((unsigned char)*p);
   key[n] = '\0';
   const sg_limits *l = &acct->limits;
-  sg_lane_cfg lc = {(uint32_t)l->graph_mailbox_concurrency,
-                    (uint64_t)l->graph_mailbox_requests_per_10min, 600000,
-                    (uint64_t)l->graph_mailbox_messages_per_minute, 60000,
-                    (uint64_t)l->graph_mailbox_recipients_per_day, 86400000};
+  sg_lane_cfg lc = {.max_inflight = (uint32_t)l->graph_mailbox_concurrency,
+                    .req_limit = (uint64_t)l->graph_mailbox_requests_per_10min,
+                    .req_window_ms = 600000,
+                    .msg_limit = (uint64_t)l->graph_mailbox_messages_per_minute,
+                    .msg_window_ms = 60000,
+                    .rcpt_limit = (uint64_t)l->graph_mailbox_recipients_per_day,
+                    .rcpt_window_ms = 86400000};
   j->lane = sg_sched_lane(&a->sched, key, &lc);
   size_t rc = j->job->n_to + j->job->n_cc + j->job->n_bcc;
   j->item.rcpts = (uint32_t)(rc ? rc : 1);
@@ -280,17 +283,18 @@ static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
   int64_t base = job->created_unix_ms > 0 ? job->created_unix_ms : sg_wall_ms();
   j->deadline_ms = job->deadline_unix_ms > 0 ? job->deadline_unix_ms : base + a->cfg.deadline_ms;
   if (j->backend == SG_BACKEND_ACS) {
-    sg_app__finish(j, SG_STATUS_FAILED, NULL, "SENDGATE_ACS_UNAVAILABLE",
-                   "this gateway build cannot send through ACS yet");
-    return;
-  }
-  if (sg_graph_build(job, &j->body, &j->content_type) != 0 ||
+    if (sg_app__acs_prepare(j, &err) != 0) {
+      sg_app__finish(j, SG_STATUS_INVALID, NULL, err.code, err.message);
+      return;
+    }
+  } else if (sg_graph_build(job, &j->body, &j->content_type) != 0 ||
       sg_graph_path(&j->path, job->sender) != 0) {
     sg_app__finish(j, SG_STATUS_INVALID, NULL, SG_JOBERR_BAD_ADDRESS,
                    "the sender cannot be used as a Graph mailbox");
     return;
   }
-  if (sg_job_check_backend(job, SG_BACKEND_GRAPH, j->body.len, &err) != 0) {
+  if (j->backend == SG_BACKEND_GRAPH &&
+      sg_job_check_backend(job, SG_BACKEND_GRAPH, j->body.len, &err) != 0) {
     sg_app__finish(j, SG_STATUS_INVALID, NULL, err.code, err.message);
     return;
   }
@@ -300,7 +304,8 @@ static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
                    "the job's deadline had passed when it was fetched");
     return;
   }
-  lane_for(a, j);
+  if (j->backend == SG_BACKEND_GRAPH)
+    lane_for(a, j);
   j->state = SG_JOB_QUEUED;
   sg_sched_push(&a->sched, j->lane, &j->item, false);
   sg_app__want_pump(a);
@@ -338,8 +343,12 @@ static int setup_accounts(sg_app *a, char *err, size_t errcap) {
     const sg_account *acct = &a->cfg.accounts[i];
     sg_acct_rt *rt = &a->rts[i];
     rt->acct = acct;
-    if (acct->backend != SG_BACKEND_GRAPH)
+    if (acct->backend == SG_BACKEND_ACS) {
+      int rv = sg_app__acs_setup(a, rt, err, errcap);
+      if (rv)
+        return rv;
       continue;
+    }
     char e2[300];
     rt->graph = sg_app__origin(a, acct->graph_url, e2, sizeof e2);
     rt->login = rt->graph ? sg_app__origin(a, acct->login_url, e2, sizeof e2) : NULL;
@@ -363,6 +372,8 @@ static void free_app(sg_app *a) {
   if (a->ssl)
     SSL_CTX_free(a->ssl);
   sg_sched_free(&a->sched);
+  for (size_t i = 0; a->rts && i < a->cfg.naccounts; i++)
+    sg_app__acs_teardown(&a->rts[i]);
   sg_free(a->rts);
   sg_config_free(&a->cfg);
   sg_free(a);

@@ -22,6 +22,8 @@
 #include "job/sg_result.h"
 #include "redis/sg_rd_stream.h"
 #include "sched/sg_sched.h"
+#include "svc/sg_acs.h"
+#include "svc/sg_acs_hmac.h"
 #include "svc/sg_backoff.h"
 #include "svc/sg_classify.h"
 #include "svc/sg_token_cache.h"
@@ -43,6 +45,11 @@ typedef struct sg_acct_rt {
   sg_token_entry *token;
   bool fetching;
   bool token_failing; /* the last token fetch failed (readiness) */
+  /* ACS accounts */
+  sg_origin *acs;
+  sg_acs_conn conn; /* endpoint and (HMAC) key */
+  bool has_conn;
+  sg_lane *acs_send_lane, *acs_poll_lane;
   sg_metric *m_token_fetches, *m_token_failures;
 } sg_acct_rt;
 
@@ -74,7 +81,12 @@ typedef struct sg_jobrun {
   int64_t deadline_ms; /* wall clock */
   sg_token_waiter tw;
   sg_h2_req *h2;
+  sg_h2_pool *pool; /* the pool |h2| is on */
   uint64_t sent_at; /* monotonic ms, for the request duration */
+  /* ACS */
+  char op_id[SG_ACS_UUID_LEN];
+  bool polling; /* accepted; following the operation */
+  uint32_t polls;
   uv_timer_t timer; /* retry wait */
   bool has_last;
   sg_outcome last;
@@ -135,6 +147,21 @@ void sg_app__start_attempt(sg_jobrun *j);
 void sg_app__requeue(sg_jobrun *j, uint64_t delay_ms);
 /* Releases what a job holds on the loop (request, token wait, timer); for stop. */
 void sg_app__abandon(sg_jobrun *j);
+
+/* sg_app_acs.c */
+int sg_app__acs_setup(sg_app *a, sg_acct_rt *rt, char *err, size_t errcap);
+void sg_app__acs_teardown(sg_acct_rt *rt);
+/* Builds the request of an ACS job and puts it on its resource lane; on a
+ * refusal fills |err| and returns SG_ERR_INVAL. */
+int sg_app__acs_prepare(sg_jobrun *j, sg_job_error *err);
+/* Sends (or, once accepted, polls) an ACS job; |token| NULL for access-key accounts. */
+void sg_app__acs_send(sg_jobrun *j, const char *token, size_t token_len);
+
+/* sg_app_send.c (shared with sg_app_acs.c) */
+bool sg_app__expired(const sg_jobrun *j);
+void sg_app__expire(sg_jobrun *j);
+/* A transient failure: counts it and retries after backoff, or expires the job. */
+void sg_app__retry_later(sg_jobrun *j, const sg_outcome *o, int err);
 
 /* sg_app_tokens.c */
 void sg_app__token_fetch(sg_app *a, sg_acct_rt *rt);

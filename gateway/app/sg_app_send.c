@@ -25,15 +25,24 @@ static void guid(sg_app *a, char out[37]) {
            (unsigned long long)(y & 0xffffffffffffull));
 }
 
-static bool expired(const sg_jobrun *j) { return sg_wall_ms() >= j->deadline_ms; }
+bool sg_app__expired(const sg_jobrun *j) { return sg_wall_ms() >= j->deadline_ms; }
+#define expired sg_app__expired
+#define expire sg_app__expire
 
-static void expire(sg_jobrun *j) {
+void sg_app__expire(sg_jobrun *j) {
   j->app->n_expired++;
   if (j->has_last)
     sg_app__finish(j, SG_STATUS_EXPIRED, &j->last, NULL, NULL);
   else
     sg_app__finish(j, SG_STATUS_EXPIRED, NULL, "SENDGATE_DEADLINE",
                    "the deadline passed before the message could be sent");
+}
+
+static void send_now(sg_jobrun *j, const char *token, size_t len) {
+  if (j->backend == SG_BACKEND_ACS)
+    sg_app__acs_send(j, token, len);
+  else
+    send_graph(j, token, len);
 }
 
 static void on_retry_timer(uv_timer_t *t) {
@@ -72,7 +81,7 @@ static void on_token_ready(sg_token_waiter *w, int status, const char *token, si
     return;
   }
   if (status == 0) {
-    send_graph(j, token, len);
+    send_now(j, token, len);
     return;
   }
   sg_sched_release(&a->sched, j->lane);
@@ -107,6 +116,10 @@ void sg_app__start_attempt(sg_jobrun *j) {
     expire(j);
     return;
   }
+  if (j->rt->token == NULL) { /* ACS with an access key: no token */
+    send_now(j, NULL, 0);
+    return;
+  }
   const char *token = NULL;
   size_t len = 0;
   bool fetch = false;
@@ -117,7 +130,7 @@ void sg_app__start_attempt(sg_jobrun *j) {
   if (fetch)
     sg_app__token_fetch(a, j->rt);
   if (rv == 0) {
-    send_graph(j, token, len);
+    send_now(j, token, len);
   } else if (rv == SG_ERR_AUTH) {
     on_token_ready(&j->tw, SG_ERR_AUTH, NULL, 0, &err);
   } else if (rv != SG_ERR_AGAIN) {
@@ -148,7 +161,8 @@ static void send_graph(sg_jobrun *j, const char *token, size_t token_len) {
   j->attempts++;
   j->sent_at = uv_now(a->loop);
   sg_metric_inc(a->mc.attempts[1]);
-  int rv = sg_h2_pool_request(j->rt->graph->pool, &req, on_graph_response, j, &j->h2);
+  j->pool = j->rt->graph->pool;
+  int rv = sg_h2_pool_request(j->pool, &req, on_graph_response, j, &j->h2);
   if (rv) {
     j->h2 = NULL;
     sg_h2_response none = {0};
@@ -215,6 +229,11 @@ static void on_graph_response(void *ud, int err, const sg_h2_response *resp, boo
     sg_app__requeue(j, 0);
     return;
   }
+  sg_app__retry_later(j, &o, err);
+}
+
+void sg_app__retry_later(sg_jobrun *j, const sg_outcome *o, int err) {
+  sg_app *a = j->app;
   a->n_retries++;
   sg_metric_inc(err == SG_ERR_TIMEOUT ? a->mc.retry_timeout
                 : err                ? a->mc.retry_transport
@@ -225,8 +244,8 @@ static void on_graph_response(void *ud, int err, const sg_h2_response *resp, boo
     expire(j);
     return;
   }
-  uint64_t delay = o.has_retry_after
-                       ? (uint64_t)o.retry_after_ms
+  uint64_t delay = o->has_retry_after
+                       ? (uint64_t)o->retry_after_ms
                        : sg_backoff_delay((uint64_t)a->cfg.retry_base_ms,
                                           (uint64_t)a->cfg.retry_cap_ms, j->failures - 1,
                                           sg_app__rand(a));
@@ -238,7 +257,7 @@ void sg_app__abandon(sg_jobrun *j) {
   switch (j->state) {
   case SG_JOB_IN_FLIGHT:
     if (j->h2) {
-      sg_h2_pool_cancel(j->rt->graph->pool, j->h2);
+      sg_h2_pool_cancel(j->pool, j->h2);
       j->h2 = NULL;
       sg_sched_release(&a->sched, j->lane);
     }

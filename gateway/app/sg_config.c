@@ -78,6 +78,12 @@ static const sg_setting tbl[] = {
     {"acs", "poll", SG_SET_BOOL, F(acs_poll), "true", 0, 0, 0, NULL,
      "follow Operation-Location until the operation ends"},
     {"acs", "poll_max", SG_SET_INT, F(acs_poll_max), "20", 1, 1000, 0, NULL, "polls per operation"},
+    {"acs", "polls_per_minute", SG_SET_INT, F(acs_polls_per_minute), "60", 0, BIG, 0, NULL,
+     "status polls per minute per resource (documented default 60); 0 = no limit"},
+    {"acs", "polls_per_hour", SG_SET_INT, F(acs_polls_per_hour), "200", 0, BIG, 0, NULL,
+     "status polls per hour per resource (documented default 200); 0 = no limit"},
+    {"acs", "disable_tracking", SG_SET_BOOL, F(acs_disable_tracking), "false", 0, 0, 0, NULL,
+     "send userEngagementTrackingDisabled: true"},
     {"acs", "sends_per_minute", SG_SET_INT, L(acs_sends_per_minute), "30", 0, BIG, 0, NULL, ""},
     {"acs", "sends_per_hour", SG_SET_INT, L(acs_sends_per_hour), "100", 0, BIG, 0, NULL, ""},
 

@@ -78,6 +78,9 @@ typedef struct sg_config {
   char *acs_api_version;
   bool acs_poll;
   int64_t acs_poll_max;
+  int64_t acs_polls_per_minute; /* status calls per resource (their own budget) */
+  int64_t acs_polls_per_hour;
+  bool acs_disable_tracking; /* userEngagementTrackingDisabled on every message */
   /* default limits ([graph] / [acs] keys) */
   sg_limits limits;
   /* [tls] */

@@ -149,6 +149,7 @@ sg_lane *sg_sched_lane(sg_sched *s, const char *key, const sg_lane_cfg *cfg) {
   l->key = sg_xstrdup(key);
   l->cfg = *cfg;
   sg_window_init(&l->req, cfg->req_limit, cfg->req_window_ms);
+  sg_window_init(&l->req2, cfg->req2_limit, cfg->req2_window_ms);
   sg_window_init(&l->msg, cfg->msg_limit, cfg->msg_window_ms);
   sg_window_init(&l->rcpt, cfg->rcpt_limit, cfg->rcpt_window_ms);
   sg_list_init(&l->queue);
@@ -190,6 +191,8 @@ static uint64_t admission_wait(sg_lane *l, const sg_sched_item *it, uint64_t now
     w = l->paused_until - now;
   if ((x = sg_window_wait(&l->req, now, 1)) > w)
     w = x;
+  if ((x = sg_window_wait(&l->req2, now, 1)) > w)
+    w = x;
   if (!it->counted) {
     if ((x = sg_window_wait(&l->msg, now, 1)) > w)
       w = x;
@@ -222,6 +225,7 @@ sg_sched_item *sg_sched_pop(sg_sched *s, uint64_t now, sg_lane **lane_out) {
     l->queued--;
     s->queued--;
     sg_window_add(&l->req, now, 1);
+    sg_window_add(&l->req2, now, 1);
     if (!it->counted) {
       sg_window_add(&l->msg, now, 1);
       if (it->rcpts <= l->cfg.rcpt_limit || l->cfg.rcpt_limit == 0)

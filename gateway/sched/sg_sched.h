@@ -25,6 +25,7 @@
 typedef struct sg_lane_cfg {
   uint32_t max_inflight; /* 0 = no cap */
   uint64_t req_limit, req_window_ms;   /* requests (every attempt) */
+  uint64_t req2_limit, req2_window_ms; /* a second window on requests (ACS: per hour) */
   uint64_t msg_limit, msg_window_ms;   /* messages (first attempt of a job) */
   uint64_t rcpt_limit, rcpt_window_ms; /* recipients of those messages */
 } sg_lane_cfg;
@@ -45,7 +46,7 @@ typedef struct sg_lane {
   sg_lane_state state;
   uint32_t inflight;
   uint32_t max_inflight_seen;
-  sg_window req, msg, rcpt;
+  sg_window req, req2, msg, rcpt;
   uint64_t paused_until;
   uint64_t wake_at;
   size_t heap_idx;

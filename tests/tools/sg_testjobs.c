@@ -28,13 +28,16 @@ static void resp_cmd(FILE *f, int argc, const char **argv, const size_t *lens) {
 }
 
 static int gen(int argc, char **argv) {
-  long n = atol(argv[2]), senders = 4, invalid_every = 0, acs_every = 0;
+  long n = atol(argv[2]), senders = 4, invalid_every = 0, acs_every = 0, bounce_every = 0;
+  int all_acs = 0;
   const char *prefix = "job";
   for (int i = 3; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--senders") == 0) senders = atol(argv[i + 1]);
     else if (strcmp(argv[i], "--invalid-every") == 0) invalid_every = atol(argv[i + 1]);
     else if (strcmp(argv[i], "--acs-every") == 0) acs_every = atol(argv[i + 1]);
     else if (strcmp(argv[i], "--prefix") == 0) prefix = argv[i + 1];
+    else if (strcmp(argv[i], "--bounce-every") == 0) bounce_every = atol(argv[i + 1]);
+    else if (strcmp(argv[i], "--backend") == 0) all_acs = strcmp(argv[i + 1], "acs") == 0;
   }
   if (senders < 1) senders = 1;
   sg_buf pb = SG_BUF_INIT;
@@ -44,7 +47,8 @@ static int gen(int argc, char **argv) {
   for (long i = 0; i < n; i++) {
     snprintf(id, sizeof id, "%s-%ld", prefix, i);
     snprintf(sender, sizeof sender, "sender-%ld@contoso.com", i % senders);
-    snprintf(rcpt, sizeof rcpt, "r-%ld@example.com", i);
+    snprintf(rcpt, sizeof rcpt, "r-%ld@%s", i,
+             bounce_every && i % bounce_every == bounce_every - 1 ? "bounce.example" : "example.com");
     snprintf(cc, sizeof cc, "c-%ld@example.com", i);
     snprintf(subject, sizeof subject, "Order %s confirmed \xe2\x9c\x93", id);
     snprintf(body, sizeof body, "Hello,\nyour order %s is confirmed.\n\"Thanks\" \\ <team>\n", id);
@@ -69,7 +73,7 @@ static int gen(int argc, char **argv) {
     j.reply_stream = "";
     j.campaign_id = "demo";
     j.created_unix_ms = sg_wall_ms();
-    if (acs_every && i % acs_every == 1)
+    if (all_acs || (acs_every && i % acs_every == 1))
       j.backend = SG_BACKEND_ACS;
     sg_job_addr bad[] = {{"not-an-address", ""}};
     sg_job_header many[6] = {{"X-1", "a"}, {"X-2", "a"}, {"X-3", "a"}, {"X-4", "a"}, {"X-5", "a"}, {"X-6", "a"}};
@@ -107,7 +111,7 @@ static int summary(const char *url, const char *stream) {
     fprintf(stderr, "sg_testjobs: %s\n", err);
     return 1;
   }
-  long counts[5] = {0}, total = 0, undecodable = 0;
+  long counts[5] = {0}, total = 0, undecodable = 0, with_op = 0;
   struct { char code[64]; long n; } codes[64];
   size_t ncodes = 0;
   char last[64] = "-";
@@ -143,6 +147,8 @@ static int summary(const char *url, const char *stream) {
         }
         const sg_result *res = sg_result_msg_view(m);
         total++;
+        if (res->operation_id[0])
+          with_op++;
         if ((unsigned)res->status < 5)
           counts[res->status]++;
         if (res->error_code[0] && res->status != SG_STATUS_SENT) {
@@ -174,7 +180,8 @@ static int summary(const char *url, const char *stream) {
     if (i == 0 || strcmp(ids[i], ids[i - 1]) != 0)
       distinct++;
   printf("results %ld\nSENT %ld\nFAILED %ld\nINVALID %ld\nEXPIRED %ld\ndistinct_ids %ld\n"
-         "undecodable %ld\n", total, counts[1], counts[2], counts[3], counts[4], distinct, undecodable);
+         "undecodable %ld\nwith_operation_id %ld\n", total, counts[1], counts[2], counts[3], counts[4],
+         distinct, undecodable, with_op);
   for (size_t j = 0; j < ncodes; j++)
     printf("code:%s %ld\n", codes[j].code, codes[j].n);
   for (size_t i = 0; i < nids; i++)
@@ -189,6 +196,6 @@ int main(int argc, char **argv) {
   if (argc == 4 && strcmp(argv[1], "summary") == 0)
     return summary(argv[2], argv[3]);
   fprintf(stderr, "usage: sg_testjobs gen N [--senders S] [--invalid-every K] [--acs-every K] "
-                  "[--prefix P] | summary URL STREAM\n");
+                  "[--backend acs] [--bounce-every K] [--prefix P] | summary URL STREAM\n");
   return 2;
 }
