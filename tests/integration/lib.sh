@@ -96,11 +96,18 @@ finish() {
 
 TOOLS=${SG_TOOLS_DIR:-$SG_BIN_DIR/../tests}
 
-# start_gateway [VAR=value ...]: runs `sendgate run` with the sandbox's and
-# Redis's settings plus the given overrides; sets GATEWAY_PID.
+# start_gateway [VAR=value ...] [--config FILE]: runs `sendgate run` with the
+# sandbox's and Redis's settings plus the given overrides; sets GATEWAY_PID.
 start_gateway() {
-  env SENDGATE_HTTP_LISTEN= SENDGATE_GATEWAY_CONSUMER=test-gw "$@" \
-    "$SENDGATE" run >>"$T/gateway.out" 2>>"$T/gateway.log" &
+  local envs=() args=()
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --config) args+=(--config "$2"); shift 2 ;;
+      *) envs+=("$1"); shift ;;
+    esac
+  done
+  env SENDGATE_HTTP_LISTEN= SENDGATE_GATEWAY_CONSUMER=test-gw "${envs[@]}" \
+    "$SENDGATE" run "${args[@]}" >>"$T/gateway.out" 2>>"$T/gateway.log" &
   GATEWAY_PID=$!
   PIDS+=("$GATEWAY_PID")
 }

@@ -65,4 +65,23 @@ check "over 10 MB" "error=SENDGATE_TOO_LARGE" "$(inv --subject s --text b --atta
 "${S[@]}" --subject ok --text fine >/dev/null && rc=0 || rc=$?
 check "a valid one exits 0" 0 "$rc"
 stop_gateway
+
+echo "# an ACS account that authenticates with an Entra token"
+cat >"$T/gw.conf" <<CONF
+[account.entra_acs]
+type = acs
+endpoint = $SBX
+tenant_id = $SENDGATE_GRAPH_TENANT_ID
+client_id = $SENDGATE_GRAPH_CLIENT_ID
+sends_per_minute = 0
+sends_per_hour = 0
+CONF
+start_gateway "${GW_ENV[@]}" SENDGATE_ACCOUNT_ENTRA_ACS_CLIENT_SECRET="$SENDGATE_GRAPH_CLIENT_SECRET" \
+  SENDGATE_ACS_CONNECTION_STRING= --config "$T/gw.conf"
+tok_before=$(sbx_stat .tokens_issued)
+out=$(env SENDGATE_REDIS_URL="$SENDGATE_REDIS_URL" "$SENDGATE" send --account entra_acs --wait \
+  --timeout 20 --from DoNotReply@contoso.com --to r@example.com --subject entra --text "bearer auth")
+check "Entra-authenticated ACS send" "SENT" "$(echo "$out" | awk '{print $2}')"
+check "a token was fetched for ACS" "$((tok_before + 1))" "$(sbx_stat .tokens_issued)"
+stop_gateway
 finish
