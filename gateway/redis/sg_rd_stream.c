@@ -335,6 +335,37 @@ void sg_rd_stream_add_credit(sg_rd_stream *s, uint32_t n) {
   sg_rd_stream_maybe_read(s);
 }
 
+uint32_t sg_rd_stream_take_credit(sg_rd_stream *s, uint32_t max) {
+  uint32_t n = s->stopping ? 0 : s->credit < max ? s->credit : max;
+  s->credit -= n;
+  return n;
+}
+
+static int parse_id(const char *id, sg_rd_id *out) {
+  size_t n = id ? strlen(id) : 0;
+  return n > 0 && n < SG_RD_ID_MAX ? sg_rd_id_parse(id, n, out) : SG_ERR_INVAL;
+}
+
+int sg_rd_stream_hold(sg_rd_stream *s, const char *id) {
+  sg_rd_id num;
+  if (parse_id(id, &num) != 0)
+    return SG_ERR_INVAL;
+  return sg_rd_idset_add(&s->held, num) ? 0 : SG_ERR_EXISTS;
+}
+
+void sg_rd_stream_unhold(sg_rd_stream *s, const char *id) {
+  sg_rd_id num;
+  if (parse_id(id, &num) == 0)
+    sg_rd_idset_remove(&s->held, num);
+}
+
+void sg_rd_stream_deliver_held(sg_rd_stream *s, const sg_rd_entry *e) {
+  if (s->stopping)
+    return;
+  s->stats.fetched++;
+  s->cbs.on_entry(s, e, s->cbs.ud);
+}
+
 sg_rd_client *sg_rd_stream_cmd_client(sg_rd_stream *s) {
   return s->cc;
 }

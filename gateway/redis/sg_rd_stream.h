@@ -56,7 +56,8 @@ typedef struct sg_rd_entry {
   sg_rd_id id_num;
   const sg_rd_field *fields;
   size_t nfields;
-  bool redelivered; /* came from this consumer's pending list */
+  bool redelivered;    /* came from this consumer's pending list (or was claimed) */
+  uint32_t deliveries; /* delivery count when known (entries claimed by the reaper), else 0 */
 } sg_rd_entry;
 
 /* One command of a completion transaction (all borrowed; copied by the callee). */
@@ -150,6 +151,24 @@ int sg_rd_stream_publish(sg_rd_stream *s, const sg_rd_op *ops, size_t nops,
 int sg_rd_stream_dead_letter(sg_rd_stream *s, const sg_rd_entry *e, const char *reason,
                              const sg_rd_op *extra, size_t nextra, sg_rd_stream_done_cb done,
                              void *ud);
+
+/*
+ * Entries claimed into this consumer by another path (the reaper's XAUTOCLAIM).
+ *
+ * sg_rd_stream_take_credit takes up to |max| of the credit for such entries and
+ * returns the amount taken (give back what is not used with add_credit).
+ * sg_rd_stream_hold marks |id| (NUL-terminated) as handed out, so a re-read of
+ * the own pending list after a reconnect does not hand it out again; a
+ * successful completion or dead letter of |id| clears the mark, as does
+ * sg_rd_stream_unhold. It returns 0, SG_ERR_EXISTS when |id| is already held
+ * (the owner is working on it: leave it alone) or SG_ERR_INVAL.
+ * sg_rd_stream_deliver_held hands a held entry to on_entry without consuming
+ * credit (it was taken before); it does nothing while stopping.
+ */
+uint32_t sg_rd_stream_take_credit(sg_rd_stream *s, uint32_t max);
+int sg_rd_stream_hold(sg_rd_stream *s, const char *id);
+void sg_rd_stream_unhold(sg_rd_stream *s, const char *id);
+void sg_rd_stream_deliver_held(sg_rd_stream *s, const sg_rd_entry *e);
 
 /* The command connection, for the owner's own commands (not the read one). */
 sg_rd_client *sg_rd_stream_cmd_client(sg_rd_stream *s);

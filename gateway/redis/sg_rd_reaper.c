@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The reaper: claims entries left pending by dead consumers and hands them to
+ * the runtime, or dead-letters them with an EXPIRED result once they have been
+ * delivered too often. See sg_rd_reaper.h for the protocol.
+ */
+#include "redis/sg_rd_reaper.h"
+
+#include "core/sg_clock.h"
+#include "core/sg_err.h"
+#include "core/sg_list.h"
+#include "core/sg_log.h"
+#include "job/sg_job_codec.h"
+#include "job/sg_result.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* KEYS[1] jobs; ARGV: group, consumer, min-idle, cursor, count.
+ * Returns {next cursor, claimed entries, deleted ids, delivery counts}. */
+static const char claim_script[] =
+    "local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], "
+    "'COUNT', ARGV[5])\n"
+    "local counts = {}\n"
+    "for i, e in ipairs(r[2]) do\n"
+    "  local n = 0\n"
+    "  if e then\n"
+    "    local p = redis.call('XPENDING', KEYS[1], ARGV[1], e[1], e[1], 1)\n"
+    "    if p[1] then n = p[1][4] end\n"
+    "  end\n"
+    "  counts[i] = n\n"
+    "end\n"
+    "return {r[1], r[2], r[3] or {}, counts}\n";
+
+#define NO_CREDIT_RETRY_MS 1000
+
+/* One queued dead letter; outlives the reaper if it is closed first. */
+typedef struct dl_ctx {
+  sg_list node;
+  sg_rd_reaper *r; /* NULL once the reaper is gone */
+  char id[SG_RD_ID_MAX];
+} dl_ctx;
+
+struct sg_rd_reaper {
+  uv_loop_t *loop;
+  sg_rd_stream *s;
+  sg_rd_reaper_opts o;
+  char *stream, *group, *consumer, *results;
+  char cursor[SG_RD_ID_MAX];
+  uv_timer_t timer;
+  uint64_t rnd;
+  uint32_t taken; /* credit taken for the run in flight */
+  bool inflight, closing, timer_closed;
+  sg_list dls;
+  sg_rd_reaper_closed_cb done;
+  void *done_ud;
+  sg_rd_reaper_stats stats;
+};
+
+static void run(sg_rd_reaper *r);
+
+static uint64_t next_rnd(sg_rd_reaper *r) {
+  /* xorshift64* */
+  r->rnd ^= r->rnd >> 12;
+  r->rnd ^= r->rnd << 25;
+  r->rnd ^= r->rnd >> 27;
+  return r->rnd * 2685821657736338717ULL;
+}
+
+uint64_t sg_rd_reaper_jitter_ms(uint32_t interval_ms, uint64_t rnd) {
+  uint64_t span = interval_ms / 2u + 1u;
+  return (uint64_t)interval_ms - interval_ms / 4u + rnd % span;
+}
+
+static void on_timer(uv_timer_t *t) {
+  run(t->data);
+}
+
+static void schedule(sg_rd_reaper *r, uint64_t ms) {
+  if (!r->closing)
+    uv_timer_start(&r->timer, on_timer, ms, 0);
+}
+
+static void maybe_free(sg_rd_reaper *r) {
+  if (!r->closing || !r->timer_closed || r->inflight)
+    return;
+  sg_list *n;
+  while ((n = sg_list_pop_front(&r->dls)) != NULL)
+    sg_container_of(n, dl_ctx, node)->r = NULL;
+  if (r->done)
+    r->done(r->done_ud);
+  sg_free(r->stream);
+  sg_free(r->group);
+  sg_free(r->consumer);
+  sg_free(r->results);
+  sg_free(r);
+}
+
+static const sg_rd_field *find_field(const sg_rd_field *f, size_t n, const char *name) {
+  size_t len = strlen(name);
+  for (size_t i = 0; i < n; i++)
+    if (f[i].name_len == len && memcmp(f[i].name, name, len) == 0)
+      return &f[i];
+  return NULL;
+}
+
+void sg_rd_reaper_expired_result(const sg_rd_field *fields, size_t nfields, const char *entry_id,
+                                 uint32_t deliveries, uint32_t max_deliveries,
+                                 const char *default_stream, int64_t now_ms, sg_buf *out,
+                                 char **stream) {
+  const sg_rd_field *jf = find_field(fields, nfields, "job");
+  sg_job_msg *m = NULL;
+  if (jf) {
+    sg_job_error jerr;
+    sg_job_decode((const uint8_t *)jf->value, jf->value_len, &m, &jerr); /* m set if decodable */
+  }
+  const sg_job *j = m ? sg_job_msg_view(m) : NULL;
+  char msg[200];
+  snprintf(msg, sizeof msg,
+           "handed out %u times without completing (limit %u): a gateway stopped while holding "
+           "it each time",
+           deliveries, max_deliveries);
+  sg_result res = {
+      .job_id = j ? j->id : "",
+      .status = SG_STATUS_EXPIRED,
+      .backend = j ? j->backend : SG_BACKEND_UNSPECIFIED,
+      .error_code = SG_RD_ERR_MAX_DELIVERIES,
+      .error_message = msg,
+      .campaign_id = j ? j->campaign_id : "",
+      .metadata = j ? j->metadata : NULL,
+      .n_metadata = j ? j->n_metadata : 0,
+      .created_unix_ms = j ? j->created_unix_ms : 0,
+      .completed_unix_ms = now_ms,
+      .stream_entry_id = entry_id,
+  };
+  sg_result_encode(&res, out);
+  *stream = sg_xstrdup(j && j->reply_stream[0] ? j->reply_stream : default_stream);
+  sg_job_msg_free(m);
+}
+
+static void dl_done(sg_rd_stream *s, int status, void *ud) {
+  dl_ctx *c = ud;
+  if (c->r) {
+    sg_list_remove(&c->node);
+    if (status == 0)
+      c->r->stats.dead_lettered++;
+    else
+      c->r->stats.errors++;
+  }
+  /* Refused (nothing ran) or partly failed (the ack ran): either way a later
+   * pass may look at it again. */
+  if (status == SG_ERR_REDIS)
+    sg_rd_stream_unhold(s, c->id);
+  sg_free(c);
+}
+
+static void dead_letter(sg_rd_reaper *r, const sg_rd_entry *e) {
+  char count[16];
+  int clen = snprintf(count, sizeof count, "%u", e->deliveries);
+  sg_rd_field *f = sg_xmalloc((e->nfields + 1) * sizeof *f);
+  memcpy(f, e->fields, e->nfields * sizeof *f);
+  f[e->nfields] = (sg_rd_field){"deliveries", 10, count, (size_t)clen};
+  sg_rd_entry de = *e;
+  de.fields = f;
+  de.nfields = e->nfields + 1;
+
+  sg_buf res = SG_BUF_INIT;
+  char *stream;
+  sg_rd_reaper_expired_result(e->fields, e->nfields, e->id, e->deliveries, r->o.max_deliveries,
+                              r->results, sg_wall_ms(), &res, &stream);
+  char maxlen[24];
+  int mlen = snprintf(maxlen, sizeof maxlen, "%lld", (long long)r->o.results_maxlen);
+  bool cap = r->o.results_maxlen > 0 && strcmp(stream, r->results) == 0;
+  const char *argv[] = {"XADD", stream, "MAXLEN", "~", maxlen, "*", "result", res.data};
+  size_t lens[] = {4, strlen(stream), 6, 1, (size_t)mlen, 1, 6, res.len};
+  sg_rd_op op = {8, argv, lens};
+  if (!cap) {
+    argv[2] = "*", lens[2] = 1;
+    argv[3] = "result", lens[3] = 6;
+    argv[4] = res.data, lens[4] = res.len;
+    op.argc = 5;
+  }
+  dl_ctx *c = sg_xcalloc(1, sizeof *c);
+  c->r = r;
+  snprintf(c->id, sizeof c->id, "%s", e->id);
+  sg_list_push_back(&r->dls, &c->node);
+  sg_log_kv(SG_LOG_WARN, "reaper", "entry dead-lettered: too many deliveries", "entry", e->id,
+            "deliveries", count, NULL);
+  int rv = sg_rd_stream_dead_letter(r->s, &de, SG_RD_REASON_MAX_DELIVERIES, &op, 1, dl_done, c);
+  if (rv != 0) {
+    sg_list_remove(&c->node);
+    sg_free(c);
+    sg_rd_stream_unhold(r->s, e->id);
+    r->stats.errors++;
+  }
+  sg_free(stream);
+  sg_buf_free(&res);
+  sg_free(f);
+}
+
+static bool is_str(const redisReply *x) {
+  return x && (x->type == REDIS_REPLY_STRING || x->type == REDIS_REPLY_STATUS);
+}
+
+/* Checks [cursor, [[id, [f, v...]] | nil ...], [ids...], [counts...]]. */
+static bool reply_ok(const redisReply *x) {
+  if (x->type != REDIS_REPLY_ARRAY || x->elements != 4 || !is_str(x->element[0]) ||
+      x->element[0]->len >= SG_RD_ID_MAX)
+    return false;
+  const redisReply *ents = x->element[1], *del = x->element[2], *cnt = x->element[3];
+  if (ents->type != REDIS_REPLY_ARRAY || del->type != REDIS_REPLY_ARRAY ||
+      cnt->type != REDIS_REPLY_ARRAY || cnt->elements != ents->elements)
+    return false;
+  for (size_t i = 0; i < ents->elements; i++) {
+    const redisReply *e = ents->element[i];
+    if (cnt->element[i]->type != REDIS_REPLY_INTEGER)
+      return false;
+    if (e->type == REDIS_REPLY_NIL)
+      continue;
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || !is_str(e->element[0]) ||
+        e->element[0]->len >= SG_RD_ID_MAX)
+      return false;
+    const redisReply *f = e->element[1];
+    if (f->type == REDIS_REPLY_NIL)
+      continue;
+    if (f->type != REDIS_REPLY_ARRAY || f->elements % 2 != 0)
+      return false;
+    for (size_t j = 0; j < f->elements; j++)
+      if (!is_str(f->element[j]))
+        return false;
+  }
+  return true;
+}
+
+/* Handles one claimed entry; returns true if it used a credit. */
+static bool handle_entry(sg_rd_reaper *r, const redisReply *e, long long deliveries) {
+  char id[SG_RD_ID_MAX];
+  snprintf(id, sizeof id, "%.*s", (int)e->element[0]->len, e->element[0]->str);
+  if (sg_rd_stream_hold(r->s, id) != 0) {
+    r->stats.skipped_held++;
+    return false;
+  }
+  const redisReply *fv = e->element[1];
+  if (fv->type == REDIS_REPLY_NIL) { /* payload gone (Redis 6.2 shape): ack it */
+    r->stats.deleted++;
+    sg_rd_stream_complete(r->s, id, NULL, 0, NULL, NULL);
+    return false;
+  }
+  if (deliveries <= 0) { /* not pending any more (cannot happen inside the script) */
+    sg_rd_stream_unhold(r->s, id);
+    return false;
+  }
+  size_t n = fv->elements / 2;
+  sg_rd_field *f = sg_xmalloc((n ? n : 1) * sizeof *f);
+  for (size_t i = 0; i < n; i++) {
+    const redisReply *k = fv->element[2 * i], *v = fv->element[2 * i + 1];
+    f[i] = (sg_rd_field){k->str, k->len, v->str, v->len};
+  }
+  sg_rd_entry ent = {.id = id, .fields = f, .nfields = n, .redelivered = true};
+  sg_rd_id_parse(id, strlen(id), &ent.id_num);
+  ent.deliveries = deliveries > UINT32_MAX ? UINT32_MAX : (uint32_t)deliveries;
+  bool used = false;
+  if (ent.deliveries > r->o.max_deliveries) {
+    dead_letter(r, &ent);
+  } else {
+    r->stats.delivered++;
+    sg_rd_stream_deliver_held(r->s, &ent);
+    used = true;
+  }
+  sg_free(f);
+  return used;
+}
+
+static void on_reply(sg_rd_client *c, int status, const redisReply *reply, void *ud) {
+  (void)c;
+  sg_rd_reaper *r = ud;
+  r->inflight = false;
+  uint32_t taken = r->taken, used = 0;
+  r->taken = 0;
+  uint64_t next = sg_rd_reaper_jitter_ms(r->o.interval_ms, next_rnd(r));
+  if (r->closing) {
+    /* Claimed entries stay pending for this consumer (own-pending scan at the next start). */
+  } else if (status != 0 || !reply_ok(reply)) {
+    r->stats.errors++;
+    sg_log_kv(SG_LOG_ERROR, "reaper", "claim failed", "err", sg_err_name(status), "detail",
+              reply && reply->type == REDIS_REPLY_ERROR ? reply->str : NULL, NULL);
+  } else {
+    r->stats.runs++;
+    const redisReply *ents = reply->element[1];
+    r->stats.deleted += reply->element[2]->elements;
+    r->stats.claimed += ents->elements;
+    for (size_t i = 0; i < ents->elements; i++) {
+      const redisReply *e = ents->element[i];
+      if (e->type == REDIS_REPLY_NIL)
+        continue;
+      if (handle_entry(r, e, reply->element[3]->element[i]->integer))
+        used++;
+    }
+    snprintf(r->cursor, sizeof r->cursor, "%.*s", (int)reply->element[0]->len,
+             reply->element[0]->str);
+    if (ents->elements > 0)
+      sg_log_kv(SG_LOG_INFO, "reaper", "claimed entries of dead consumers", "cursor", r->cursor,
+                NULL);
+    if (strcmp(r->cursor, "0-0") != 0)
+      next = 0; /* more to scan */
+  }
+  if (used > taken) /* cannot happen: one credit per delivered entry */
+    used = taken;
+  if (taken > used)
+    sg_rd_stream_add_credit(r->s, taken - used);
+  schedule(r, next);
+  maybe_free(r);
+}
+
+static void run(sg_rd_reaper *r) {
+  if (r->closing || r->inflight)
+    return;
+  uv_timer_stop(&r->timer);
+  uint32_t retry = r->o.interval_ms < NO_CREDIT_RETRY_MS ? r->o.interval_ms : NO_CREDIT_RETRY_MS;
+  if (!sg_rd_stream_is_up(r->s)) {
+    schedule(r, retry);
+    return;
+  }
+  uint32_t n = sg_rd_stream_take_credit(r->s, r->o.count);
+  if (n == 0) {
+    schedule(r, retry);
+    return;
+  }
+  char idle[16], count[16];
+  int il = snprintf(idle, sizeof idle, "%u", r->o.min_idle_ms);
+  int cl = snprintf(count, sizeof count, "%u", n);
+  const char *argv[] = {"EVAL",      claim_script, "1",       r->stream, r->group,
+                        r->consumer, idle,         r->cursor, count};
+  size_t lens[] = {4,
+                   sizeof claim_script - 1,
+                   1,
+                   strlen(r->stream),
+                   strlen(r->group),
+                   strlen(r->consumer),
+                   (size_t)il,
+                   strlen(r->cursor),
+                   (size_t)cl};
+  int rv = sg_rd_client_cmd(sg_rd_stream_cmd_client(r->s), 9, argv, lens, r->o.cmd_timeout_ms,
+                            on_reply, r);
+  if (rv != 0) {
+    sg_rd_stream_add_credit(r->s, n);
+    schedule(r, retry);
+    return;
+  }
+  r->taken = n;
+  r->inflight = true;
+}
+
+int sg_rd_reaper_new(uv_loop_t *loop, sg_rd_stream *s, const sg_rd_reaper_opts *opts,
+                     sg_rd_reaper **out) {
+  if (!loop || !s || !opts || !opts->consumer || !opts->consumer[0])
+    return SG_ERR_INVAL;
+  sg_rd_reaper *r = sg_xcalloc(1, sizeof *r);
+  r->loop = loop;
+  r->s = s;
+  r->o = *opts;
+  r->stream = sg_xstrdup(opts->stream ? opts->stream : "sendgate:jobs");
+  r->group = sg_xstrdup(opts->group ? opts->group : "sendgate");
+  r->consumer = sg_xstrdup(opts->consumer);
+  r->results = sg_xstrdup(opts->results_stream ? opts->results_stream : "sendgate:results");
+  r->o.stream = r->o.group = r->o.consumer = r->o.results_stream = NULL;
+  if (r->o.interval_ms == 0)
+    r->o.interval_ms = 30000;
+  if (r->o.first_delay_ms == 0)
+    r->o.first_delay_ms = 1000;
+  if (r->o.min_idle_ms == 0)
+    r->o.min_idle_ms = 300000;
+  if (r->o.max_deliveries == 0)
+    r->o.max_deliveries = 5;
+  if (r->o.count == 0)
+    r->o.count = 100;
+  if (r->o.cmd_timeout_ms == 0)
+    r->o.cmd_timeout_ms = 5000;
+  r->rnd = opts->seed ? opts->seed : (uv_hrtime() ^ ((uint64_t)getpid() << 32)) | 1u;
+  strcpy(r->cursor, "0-0");
+  sg_list_init(&r->dls);
+  uv_timer_init(loop, &r->timer);
+  r->timer.data = r;
+  schedule(r, r->o.first_delay_ms);
+  *out = r;
+  return 0;
+}
+
+void sg_rd_reaper_run_now(sg_rd_reaper *r) {
+  run(r);
+}
+
+void sg_rd_reaper_get_stats(const sg_rd_reaper *r, sg_rd_reaper_stats *out) {
+  *out = r->stats;
+}
+
+static void on_timer_closed(uv_handle_t *h) {
+  sg_rd_reaper *r = h->data;
+  r->timer_closed = true;
+  maybe_free(r);
+}
+
+void sg_rd_reaper_close(sg_rd_reaper *r, sg_rd_reaper_closed_cb done, void *ud) {
+  if (r->closing)
+    return;
+  r->closing = true;
+  r->done = done;
+  r->done_ud = ud;
+  uv_close((uv_handle_t *)&r->timer, on_timer_closed);
+}
