@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app/sg_cmd_dlq.h"
 #include "app/sg_cmds.h"
 #include "core/sg_log.h"
 
@@ -13,6 +14,7 @@ static const char usage[] =
     "usage: sendgate <command> [options]\n"
     "  run     run the gateway (Redis stream -> Graph / ACS -> results)\n"
     "  send    queue one message from the command line, optionally wait for its result\n"
+    "  dlq     list dead letters or put them back on the jobs stream\n"
     "  version print the version\n"
     "`sendgate <command> --help` describes each command.\n";
 
@@ -28,6 +30,8 @@ int main(int argc, char **argv) {
     return sg_cmd_run(argc - 1, argv + 1, environ);
   if (strcmp(cmd, "send") == 0)
     return sg_cmd_send(argc - 1, argv + 1, environ);
+  if (strcmp(cmd, "dlq") == 0)
+    return sg_cmd_dlq(argc - 1, argv + 1, environ);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     printf("sendgate %s\n", SG_VERSION);
     return 0;

@@ -60,6 +60,7 @@ int sg_app__acs_setup(sg_app *a, sg_acct_rt *rt, char *err, size_t errcap) {
   char key[300];
   snprintf(key, sizeof key, "acs|%s", acct->name);
   sg_lane_cfg send = {0};
+  send.max_inflight = (uint32_t)acct->limits.acs_concurrency;
   send.req_limit = (uint64_t)acct->limits.acs_sends_per_minute;
   send.req_window_ms = 60000;
   send.req2_limit = (uint64_t)acct->limits.acs_sends_per_hour;
@@ -67,6 +68,7 @@ int sg_app__acs_setup(sg_app *a, sg_acct_rt *rt, char *err, size_t errcap) {
   rt->acs_send_lane = sg_sched_lane(&a->sched, key, &send);
   snprintf(key, sizeof key, "acs-poll|%s", acct->name);
   sg_lane_cfg poll = {0};
+  poll.max_inflight = (uint32_t)acct->limits.acs_concurrency;
   poll.req_limit = (uint64_t)a->cfg.acs_polls_per_minute;
   poll.req_window_ms = 60000;
   poll.req2_limit = (uint64_t)a->cfg.acs_polls_per_hour;

@@ -86,6 +86,8 @@ static const sg_setting tbl[] = {
      "send userEngagementTrackingDisabled: true"},
     {"acs", "sends_per_minute", SG_SET_INT, L(acs_sends_per_minute), "30", 0, BIG, 0, NULL, ""},
     {"acs", "sends_per_hour", SG_SET_INT, L(acs_sends_per_hour), "100", 0, BIG, 0, NULL, ""},
+    {"acs", "concurrency", SG_SET_INT, L(acs_concurrency), "16", 0, 100000, 0, NULL,
+     "send requests in flight per ACS resource (keeps a Retry-After from meeting a deep queue)"},
 
     {"tls", "ca_file", SG_SET_STR, F(tls_ca_file), "", 0, 0, 0, NULL,
      "extra trust anchors (PEM); verification stays on"},
@@ -125,6 +127,7 @@ static const sg_setting acct_tbl[] = {
      BIG, 0, NULL, ""},
     {"", "sends_per_minute", SG_SET_INT, AL(acs_sends_per_minute), "-1", -1, BIG, 0, NULL, ""},
     {"", "sends_per_hour", SG_SET_INT, AL(acs_sends_per_hour), "-1", -1, BIG, 0, NULL, ""},
+    {"", "concurrency", SG_SET_INT, AL(acs_concurrency), "-1", -1, 100000, 0, NULL, ""},
 };
 
 typedef struct {

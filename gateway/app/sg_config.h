@@ -26,6 +26,7 @@ typedef struct sg_limits {
   int64_t graph_mailbox_recipients_per_day;
   int64_t acs_sends_per_minute;
   int64_t acs_sends_per_hour;
+  int64_t acs_concurrency; /* send requests in flight per ACS resource */
 } sg_limits;
 
 typedef struct sg_account {
