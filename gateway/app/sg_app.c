@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/sg_clock.h"
@@ -38,6 +39,7 @@ static void on_job_closed(uv_handle_t *h) {
   sg_buf_free(&j->body);
   sg_buf_free(&j->path);
   sg_buf_free(&j->result);
+  sg_buf_free(&j->raw);
   sg_job_msg_free(j->msg);
   sg_free(j);
 }
@@ -123,6 +125,11 @@ static void build_result(sg_jobrun *j, sg_status st, const sg_outcome *o, const 
   r.http_status = o ? o->http_status : 0;
   r.error_code = code ? code : (o && st != SG_STATUS_SENT ? o->code : "");
   r.error_message = message ? message : (o && st != SG_STATUS_SENT ? o->message : "");
+  if (st == SG_STATUS_SENT && j->ambiguous_seen && code == NULL) {
+    r.error_code = "SENDGATE_AMBIGUOUS";
+    r.error_message = "sent; an earlier attempt's answer was lost after the request went out, so "
+                      "the message may have been delivered twice";
+  }
   r.provider_request_id = o ? o->request_id : "";
   r.operation_id = j->op_id;
   r.campaign_id = job ? job->campaign_id : "";
@@ -170,10 +177,45 @@ void sg_app__finish(sg_jobrun *j, sg_status st, const sg_outcome *o, const char 
   log_result(j, st, code ? code : (o ? o->code : ""), message ? message : (o ? o->message : ""));
   const char *argv[8];
   size_t lens[8];
-  sg_rd_op op = result_op(j, argv, lens);
+  sg_rd_op ops[2];
+  ops[0] = result_op(j, argv, lens);
+  size_t nops = 1;
+  /* The ledger: a sent job is remembered, so a redelivery (crash, duplicate
+   * id from a producer) re-publishes this result instead of sending again. */
+  char key[200], ttl[24];
+  const char *largv[7];
+  size_t llens[7];
+  if (st == SG_STATUS_SENT && a->cfg.ledger_ttl_s > 0 && j->job) {
+    snprintf(key, sizeof key, "sendgate:sent:%s", j->job->id);
+    snprintf(ttl, sizeof ttl, "%lld", (long long)a->cfg.ledger_ttl_s);
+    const char *v[] = {"SET", key, j->result.data, "NX", "EX", ttl};
+    size_t l[] = {3, strlen(key), j->result.len, 2, 2, strlen(ttl)};
+    memcpy(largv, v, sizeof v);
+    memcpy(llens, l, sizeof l);
+    ops[nops++] = (sg_rd_op){6, largv, llens};
+  }
   j->state = SG_JOB_COMPLETING;
-  if (sg_rd_stream_complete(a->stream, j->entry_id, &op, 1, on_completed, j) != 0)
+  if (sg_rd_stream_complete(a->stream, j->entry_id, ops, nops, on_completed, j) != 0)
     job_release(j, false);
+}
+
+void sg_app__park(sg_jobrun *j, int64_t due_unix_ms) {
+  sg_app *a = j->app;
+  sg_rd_park p;
+  sg_rd_park_init(&p, NULL, due_unix_ms, j->entry_id, j->attempts, j->raw.data, j->raw.len);
+  j->state = SG_JOB_COMPLETING;
+  int rv = sg_rd_stream_complete(a->stream, j->entry_id, &p.op, 1, on_completed, j);
+  sg_rd_park_free(&p);
+  if (rv != 0) {
+    job_release(j, false);
+    return;
+  }
+  char due[32];
+  sg_time_rfc3339(due_unix_ms, due);
+  sg_log_kv(SG_LOG_INFO, "job", "moved to the delayed set", "job_id", j->job ? j->job->id : "",
+            "due", due, NULL);
+  if (a->delayed)
+    sg_rd_delayed_notify(a->delayed, due_unix_ms);
 }
 
 /* An entry that is not a job at all: INVALID result on the default stream + dead letter. */
@@ -253,6 +295,89 @@ static const sg_rd_field *find_field(const sg_rd_entry *e, const char *name) {
   return NULL;
 }
 
+/* The rest of a valid job's arrival: its request, its deadline, its lane. */
+static void queue_job(sg_jobrun *j) {
+  sg_app *a = j->app;
+  const sg_job *job = j->job;
+  sg_job_error err;
+  int64_t base = job->created_unix_ms > 0 ? job->created_unix_ms : sg_wall_ms();
+  j->deadline_ms = job->deadline_unix_ms > 0 ? job->deadline_unix_ms : base + a->cfg.deadline_ms;
+  if (j->backend == SG_BACKEND_ACS) {
+    if (sg_app__acs_prepare(j, &err) != 0) {
+      sg_app__finish(j, SG_STATUS_INVALID, NULL, err.code, err.message);
+      return;
+    }
+  } else if (sg_graph_build(job, &j->body, &j->content_type) != 0 ||
+             sg_graph_path(&j->path, job->sender) != 0) {
+    sg_app__finish(j, SG_STATUS_INVALID, NULL, SG_JOBERR_BAD_ADDRESS,
+                   "the sender cannot be used as a Graph mailbox");
+    return;
+  }
+  if (j->backend == SG_BACKEND_GRAPH &&
+      sg_job_check_backend(job, SG_BACKEND_GRAPH, j->body.len, &err) != 0) {
+    sg_app__finish(j, SG_STATUS_INVALID, NULL, err.code, err.message);
+    return;
+  }
+  if (sg_wall_ms() >= j->deadline_ms) {
+    a->n_expired++;
+    sg_app__finish(j, SG_STATUS_EXPIRED, NULL, "SENDGATE_DEADLINE",
+                   "the job's deadline had passed when it was fetched");
+    return;
+  }
+  if (j->backend == SG_BACKEND_GRAPH)
+    lane_for(a, j);
+  /* A lane that cannot take it for long (paused, daily budget spent): the
+   * job waits in the delayed set, not in memory. */
+  uint64_t wait = sg_sched_wait(&a->sched, j->lane, &j->item, uv_now(a->loop));
+  if (wait != UINT64_MAX && wait > (uint64_t)a->cfg.delayed_after_ms) {
+    sg_app__park(j, sg_wall_ms() + (int64_t)wait);
+    return;
+  }
+  j->state = SG_JOB_QUEUED;
+  sg_sched_push(&a->sched, j->lane, &j->item, false);
+  sg_app__want_pump(a);
+}
+
+/* Re-publishes the result a ledger entry holds (the job was sent before). */
+static void on_ledger(sg_rd_client *c, int status, const redisReply *reply, void *ud) {
+  sg_jobrun *j = ud;
+  sg_app *a = j->app;
+  if (status == 0 && reply && reply->type == REDIS_REPLY_STRING && reply->len > 0) {
+    sg_log_kv(SG_LOG_INFO, "job", "already sent (ledger): result re-published", "job_id",
+              j->job->id, NULL);
+    sg_buf_reset(&j->result);
+    sg_buf_append(&j->result, reply->str, reply->len);
+    const char *argv[8];
+    size_t lens[8];
+    sg_rd_op op = result_op(j, argv, lens);
+    j->state = SG_JOB_COMPLETING;
+    if (sg_rd_stream_complete(a->stream, j->entry_id, &op, 1, on_completed, j) != 0)
+      job_release(j, false);
+    return;
+  }
+  if (status != 0 && status != SG_ERR_REDIS) {
+    /* Redis went away: the entry stays pending and comes back later. */
+    job_release(j, false);
+    return;
+  }
+  if (a->stopping) {
+    job_release(j, false);
+    return;
+  }
+  queue_job(j);
+}
+
+static void ledger_check(sg_jobrun *j) {
+  sg_app *a = j->app;
+  char key[200];
+  snprintf(key, sizeof key, "sendgate:sent:%s", j->job->id);
+  const char *argv[] = {"GET", key};
+  size_t lens[] = {3, strlen(key)};
+  if (sg_rd_client_cmd(sg_rd_stream_cmd_client(a->stream), 2, argv, lens,
+                       (uint32_t)a->cfg.redis_timeout_ms, on_ledger, j) != 0)
+    job_release(j, false); /* not up: stays pending */
+}
+
 static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
   sg_app *a = ud;
   if (a->stopping)
@@ -279,36 +404,18 @@ static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
   }
   if (!resolve_account(a, j))
     return;
-  const sg_job *job = j->job;
-  int64_t base = job->created_unix_ms > 0 ? job->created_unix_ms : sg_wall_ms();
-  j->deadline_ms = job->deadline_unix_ms > 0 ? job->deadline_unix_ms : base + a->cfg.deadline_ms;
-  if (j->backend == SG_BACKEND_ACS) {
-    if (sg_app__acs_prepare(j, &err) != 0) {
-      sg_app__finish(j, SG_STATUS_INVALID, NULL, err.code, err.message);
-      return;
-    }
-  } else if (sg_graph_build(job, &j->body, &j->content_type) != 0 ||
-      sg_graph_path(&j->path, job->sender) != 0) {
-    sg_app__finish(j, SG_STATUS_INVALID, NULL, SG_JOBERR_BAD_ADDRESS,
-                   "the sender cannot be used as a Graph mailbox");
-    return;
+  sg_buf_append(&j->raw, f->value, f->value_len);
+  const sg_rd_field *att = find_field(e, "attempts");
+  if (att && att->value_len < 10) {
+    char n[12];
+    memcpy(n, att->value, att->value_len);
+    n[att->value_len] = '\0';
+    j->attempts = (uint32_t)strtoul(n, NULL, 10);
   }
-  if (j->backend == SG_BACKEND_GRAPH &&
-      sg_job_check_backend(job, SG_BACKEND_GRAPH, j->body.len, &err) != 0) {
-    sg_app__finish(j, SG_STATUS_INVALID, NULL, err.code, err.message);
-    return;
-  }
-  if (sg_wall_ms() >= j->deadline_ms) {
-    a->n_expired++;
-    sg_app__finish(j, SG_STATUS_EXPIRED, NULL, "SENDGATE_DEADLINE",
-                   "the job's deadline had passed when it was fetched");
-    return;
-  }
-  if (j->backend == SG_BACKEND_GRAPH)
-    lane_for(a, j);
-  j->state = SG_JOB_QUEUED;
-  sg_sched_push(&a->sched, j->lane, &j->item, false);
-  sg_app__want_pump(a);
+  if (a->cfg.ledger_ttl_s > 0)
+    ledger_check(j);
+  else
+    queue_job(j);
 }
 
 /* ---- the pump: admit what the lanes allow, once per loop turn ---- */
@@ -427,6 +534,27 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
     /* The consumer is running already: stop it through the normal path. */
     sg_log(SG_LOG_ERROR, "gateway", "%s", err);
   }
+  sg_rd_reaper_opts ro;
+  memset(&ro, 0, sizeof ro);
+  ro.consumer = a->cfg.consumer;
+  ro.stream = a->cfg.jobs_stream;
+  ro.group = a->cfg.group;
+  ro.results_stream = a->cfg.results_stream;
+  ro.results_maxlen = a->cfg.results_maxlen;
+  ro.interval_ms = (uint32_t)a->cfg.reaper_interval_ms;
+  ro.min_idle_ms = (uint32_t)a->cfg.reaper_min_idle_ms;
+  ro.max_deliveries = (uint32_t)a->cfg.max_deliveries;
+  sg_rd_delayed_opts dopts;
+  memset(&dopts, 0, sizeof dopts);
+  dopts.client = sg_rd_stream_cmd_client(a->stream);
+  dopts.stream = a->cfg.jobs_stream;
+  int rv2 = sg_rd_reaper_new(loop, a->stream, &ro, &a->reaper);
+  if (rv2 == 0)
+    rv2 = sg_rd_delayed_new(loop, &dopts, &a->delayed);
+  if (rv2 && rv == 0) {
+    snprintf(err, errcap, "cannot start the reaper or the delayed-set mover: %s", sg_strerror(rv2));
+    rv = rv2;
+  }
   uv_timer_init(loop, &a->sched_timer);
   a->sched_timer.data = a;
   uv_timer_init(loop, &a->grace_timer);
@@ -483,12 +611,27 @@ static void on_stream_stopped(sg_rd_stream *s, void *ud) {
   sg_app__origins_close(a, on_origins_closed, a);
 }
 
+static void on_helper_closed(void *ud) {
+  sg_app *a = ud;
+  if (--a->closing_helpers > 0)
+    return;
+  sg_rd_stream_stop(a->stream, on_stream_stopped, a);
+}
+
 static void begin_close(sg_app *a) {
   if (a->closing_pools)
     return;
   a->closing_pools = 1;
   uv_timer_stop(&a->grace_timer);
-  sg_rd_stream_stop(a->stream, on_stream_stopped, a);
+  /* The reaper and the mover use the stream's connections: close them first. */
+  a->closing_helpers = 1 + (a->reaper != NULL) + (a->delayed != NULL);
+  if (a->reaper)
+    sg_rd_reaper_close(a->reaper, on_helper_closed, a);
+  if (a->delayed)
+    sg_rd_delayed_close(a->delayed, on_helper_closed, a);
+  a->reaper = NULL;
+  a->delayed = NULL;
+  on_helper_closed(a);
 }
 
 static void check_stop(sg_app *a) {

@@ -252,8 +252,7 @@ static void on_acs_response(void *ud, int err, const sg_h2_response *resp, bool 
      * whole lane waits; not a failed attempt. */
     a->n_throttled++;
     sg_metric_inc(a->mc.retry_throttled);
-    sg_sched_pause(&a->sched, j->lane, uv_now(a->loop) + (uint64_t)o.base.retry_after_ms);
-    sg_app__requeue(j, 0);
+    sg_app__throttle(j, (uint64_t)o.base.retry_after_ms);
     return;
   }
   sg_app__retry_later(j, &o.base, err);

@@ -20,6 +20,8 @@
 #include "h2/sg_h2_pool.h"
 #include "job/sg_job_codec.h"
 #include "job/sg_result.h"
+#include "redis/sg_rd_delayed.h"
+#include "redis/sg_rd_reaper.h"
 #include "redis/sg_rd_stream.h"
 #include "sched/sg_sched.h"
 #include "svc/sg_acs.h"
@@ -91,6 +93,8 @@ typedef struct sg_jobrun {
   bool has_last;
   sg_outcome last;
   sg_buf result; /* encoded MailResult while completing */
+  sg_buf raw;    /* the job's protobuf bytes (to park it in the delayed set) */
+  bool ambiguous_seen; /* an earlier attempt's answer was lost after sending */
   char result_stream[256];
 } sg_jobrun;
 
@@ -99,6 +103,8 @@ struct sg_app {
   sg_config cfg;
   SSL_CTX *ssl;
   sg_rd_stream *stream;
+  sg_rd_reaper *reaper;
+  sg_rd_delayed *delayed;
   sg_origin **origins;
   size_t norigins;
   sg_acct_rt *rts; /* parallel to cfg.accounts */
@@ -115,6 +121,7 @@ struct sg_app {
   uv_timer_t grace_timer;
   int closing_handles;
   size_t closing_pools;
+  int closing_helpers;
   void (*on_stopped)(void *);
   void *stopped_ud;
   char results_maxlen[24];
@@ -136,6 +143,8 @@ struct sg_app {
 
 /* sg_app.c */
 void sg_app__want_pump(sg_app *a);
+/* Moves |j| to the delayed set until |due_unix_ms| (acks it in the same MULTI). */
+void sg_app__park(sg_jobrun *j, int64_t due_unix_ms);
 /* Publishes the job's terminal result and acks it; frees the job when Redis confirmed. */
 void sg_app__finish(sg_jobrun *j, sg_status st, const sg_outcome *o, const char *code,
                     const char *message);
@@ -145,6 +154,8 @@ uint64_t sg_app__rand(sg_app *a);
 void sg_app__start_attempt(sg_jobrun *j);
 /* Puts a job back on its lane after |delay_ms| (0: now, at the front). */
 void sg_app__requeue(sg_jobrun *j, uint64_t delay_ms);
+/* Pauses the job's lane for |retry_after_ms| and puts the job back (or parks it). */
+void sg_app__throttle(sg_jobrun *j, uint64_t retry_after_ms);
 /* Releases what a job holds on the loop (request, token wait, timer); for stop. */
 void sg_app__abandon(sg_jobrun *j);
 

@@ -52,7 +52,36 @@ static void on_retry_timer(uv_timer_t *t) {
   sg_app__want_pump(j->app);
 }
 
+/* A lane paused for long: its queued jobs wait in the delayed set, not in memory. */
+static void park_lane(sg_app *a, sg_lane *lane, uint64_t wait_ms) {
+  int64_t due = sg_wall_ms() + (int64_t)wait_ms;
+  sg_list *n;
+  while ((n = sg_list_front(&lane->queue)) != NULL) {
+    sg_jobrun *q = sg_container_of(sg_container_of(n, sg_sched_item, link), sg_jobrun, item);
+    sg_sched_remove(&a->sched, lane, &q->item);
+    sg_app__park(q, due);
+  }
+}
+
+/* The provider said when: pause the whole lane; long waits leave memory. */
+static void throttle(sg_jobrun *j, uint64_t retry_after_ms) {
+  sg_app *a = j->app;
+  sg_sched_pause(&a->sched, j->lane, uv_now(a->loop) + retry_after_ms);
+  if (retry_after_ms > (uint64_t)a->cfg.delayed_after_ms) {
+    park_lane(a, j->lane, retry_after_ms);
+    sg_app__park(j, sg_wall_ms() + (int64_t)retry_after_ms);
+    return;
+  }
+  sg_app__requeue(j, 0);
+}
+
+void sg_app__throttle(sg_jobrun *j, uint64_t retry_after_ms) { throttle(j, retry_after_ms); }
+
 void sg_app__requeue(sg_jobrun *j, uint64_t delay_ms) {
+  if (delay_ms > (uint64_t)j->app->cfg.delayed_after_ms) {
+    sg_app__park(j, sg_wall_ms() + (int64_t)delay_ms);
+    return;
+  }
   if (delay_ms == 0) {
     j->state = SG_JOB_QUEUED;
     sg_sched_push(&j->app->sched, j->lane, &j->item, true);
@@ -217,6 +246,15 @@ static void on_graph_response(void *ud, int err, const sg_h2_response *resp, boo
   if (o.ambiguous) {
     a->n_ambiguous++;
     sg_metric_inc(a->mc.ambiguous[1]);
+    /* Graph has no idempotency key: the message may have been delivered. */
+    if (strcmp(a->cfg.ambiguous, "fail") == 0) {
+      a->n_failed++;
+      sg_app__finish(j, SG_STATUS_FAILED, &o, "SENDGATE_AMBIGUOUS",
+                     "the answer was lost after the request went out; not resent "
+                     "(gateway.ambiguous = fail): the message may or may not have been delivered");
+      return;
+    }
+    j->ambiguous_seen = true;
   }
   if (o.throttled && o.has_retry_after) {
     /* The provider said when: the whole lane waits, the job keeps its place,
@@ -225,8 +263,7 @@ static void on_graph_response(void *ud, int err, const sg_h2_response *resp, boo
     sg_metric_inc(a->mc.throttles_graph);
     sg_metric_inc(a->mc.pauses_graph);
     sg_metric_inc(a->mc.retry_throttled);
-    sg_sched_pause(&a->sched, j->lane, uv_now(a->loop) + (uint64_t)o.retry_after_ms);
-    sg_app__requeue(j, 0);
+    throttle(j, (uint64_t)o.retry_after_ms);
     return;
   }
   sg_app__retry_later(j, &o, err);

@@ -49,6 +49,19 @@ static const sg_setting tbl[] = {
     {"gateway", "max_conns_per_origin", SG_SET_INT, F(max_conns_per_origin), "4", 1, 64, 0, NULL,
      "HTTP/2 connections per provider origin"},
 
+    {"gateway", "ambiguous", SG_SET_STR, F(ambiguous), "resend", 0, 0, 0, NULL,
+     "a Graph request whose answer was lost after it was sent: resend (may duplicate) or fail"},
+    {"gateway", "ledger_ttl_s", SG_SET_INT, F(ledger_ttl_s), "604800", 0, BIG, 0, NULL,
+     "remember sent jobs (sendgate:sent:<id>) this long so a redelivery is not sent again; 0 = off"},
+    {"gateway", "delayed_after_ms", SG_SET_INT, F(delayed_after_ms), "60000", 1000, BIG, 0, NULL,
+     "a job that must wait longer than this moves to sendgate:delayed instead of memory"},
+    {"gateway", "reaper_interval_ms", SG_SET_INT, F(reaper_interval_ms), "30000", 100, BIG, 0, NULL,
+     "how often entries left pending by dead consumers are claimed"},
+    {"gateway", "reaper_min_idle_ms", SG_SET_INT, F(reaper_min_idle_ms), "300000", 1000, BIG, 0,
+     NULL, "claim only entries idle this long (above the longest in-memory wait)"},
+    {"gateway", "max_deliveries", SG_SET_INT, F(max_deliveries), "5", 1, 1000, 0, NULL,
+     "an entry delivered more often than this is dead-lettered"},
+
     {"redis", "url", SG_SET_STR, F(redis_url), "redis://127.0.0.1:6379/0", 0, 0, SG_SET_SECRET, NULL,
      "redis://[:password@]host:port/db"},
     {"redis", "timeout_ms", SG_SET_INT, F(redis_timeout_ms), "5000", 100, 600000, 0, NULL,
@@ -349,6 +362,10 @@ int sg_config_load(sg_config *cfg, const char *path, char *const *envp, char *er
   sg_log_level lvl;
   if (rv == 0 && sg_backend_parse(cfg->default_backend, &b) != 0) {
     snprintf(err, errcap, "SENDGATE_DEFAULT_BACKEND: '%s' is not graph or acs", cfg->default_backend);
+    rv = SG_ERR_CONFIG;
+  }
+  if (rv == 0 && strcmp(cfg->ambiguous, "resend") != 0 && strcmp(cfg->ambiguous, "fail") != 0) {
+    snprintf(err, errcap, "SENDGATE_GATEWAY_AMBIGUOUS: '%s' is not resend or fail", cfg->ambiguous);
     rv = SG_ERR_CONFIG;
   }
   if (rv == 0 && sg_log_parse_level(cfg->log_level, &lvl) != 0) {

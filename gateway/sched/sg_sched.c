@@ -250,6 +250,11 @@ sg_sched_item *sg_sched_pop(sg_sched *s, uint64_t now, sg_lane **lane_out) {
   return NULL;
 }
 
+uint64_t sg_sched_wait(sg_sched *s, sg_lane *l, const sg_sched_item *it, uint64_t now) {
+  (void)s;
+  return admission_wait(l, it, now);
+}
+
 void sg_sched_release(sg_sched *s, sg_lane *l) {
   if (l->inflight)
     l->inflight--;

@@ -86,6 +86,13 @@ void sg_sched_remove(sg_sched *s, sg_lane *lane, sg_sched_item *it);
  */
 sg_sched_item *sg_sched_pop(sg_sched *s, uint64_t now_ms, sg_lane **lane_out);
 
+/*
+ * How long |it| would wait on |lane| at |now_ms| for the lane's pause and
+ * windows (0: it could go now; the in-flight cap is not counted). Charges
+ * nothing. UINT64_MAX when it can never fit.
+ */
+uint64_t sg_sched_wait(sg_sched *s, sg_lane *lane, const sg_sched_item *it, uint64_t now_ms);
+
 /* A request of |lane| finished (whatever the outcome). */
 void sg_sched_release(sg_sched *s, sg_lane *lane);
 

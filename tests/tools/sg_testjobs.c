@@ -151,7 +151,7 @@ static int summary(const char *url, const char *stream) {
           with_op++;
         if ((unsigned)res->status < 5)
           counts[res->status]++;
-        if (res->error_code[0] && res->status != SG_STATUS_SENT) {
+        if (res->error_code[0]) {
           size_t j;
           for (j = 0; j < ncodes; j++)
             if (strcmp(codes[j].code, res->error_code) == 0)

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Delivery guarantees: the sent ledger (a redelivered or duplicate job id is
+# not sent again; its result is re-published), long waits leave memory for the
+# delayed set and come back when due, and the ambiguous-outcome policy.
+. "$(dirname "$0")/lib.sh"
+start_redis
+start_sandbox
+J=(env SENDGATE_REDIS_URL="$SENDGATE_REDIS_URL" "$SENDGATE" send --wait --timeout 20
+  --from sender@contoso.com --to r@example.com --subject ledger --text "once")
+
+echo "# ledger"
+start_gateway SENDGATE_GATEWAY_DELAYED_AFTER_MS=1000
+check "first send" "SENT" "$("${J[@]}" --id dup-1 | awk '{print $2}')"
+check "same id again: result re-published" "SENT" "$("${J[@]}" --id dup-1 | awk '{print $2}')"
+check "sent once" 1 "$(sbx_stat .graph_accepted)"
+check "ledger entry" 1 "$(rcli exists sendgate:sent:dup-1)"
+check_ge "ledger has a TTL" 1 "$(rcli ttl sendgate:sent:dup-1)"
+
+echo "# delayed set"
+# A mailbox whose daily recipient budget is spent answers 429 with a
+# Retry-After of seconds; the gateway parks those jobs instead of holding them.
+sbx_config graph.mailbox_recipients_per_day=4 graph.day_window_ms=3000
+queue_jobs 10 --senders 1 --prefix budget
+wait_results 10 60
+check "all sent eventually" 10 "$(summary SENT)"
+check_ge "jobs went through the delayed set" 1 "$(grep -c 'moved to the delayed set' "$T/gateway.log")"
+check "delayed set empty again" 0 "$(rcli zcard sendgate:delayed)"
+check "no duplicates" 0 "$(sbx_stat .duplicates)"
+stop_gateway
+
+echo "# ambiguous outcomes"
+rcli del sendgate:results >/dev/null
+sbx_config graph.mailbox_recipients_per_day=0 faults.rate_504=1
+start_gateway SENDGATE_GATEWAY_AMBIGUOUS=fail
+queue_jobs 3 --senders 1 --prefix amb
+wait_results 3 30
+check "policy fail: FAILED" 3 "$(summary FAILED)"
+check "policy fail: named" 3 "$(summary code:SENDGATE_AMBIGUOUS)"
+stop_gateway
+rcli del sendgate:results >/dev/null
+sbx_config faults.rate_504=0.5 faults.seed=7
+start_gateway SENDGATE_GATEWAY_RETRY_BASE_MS=10 SENDGATE_GATEWAY_MAX_ATTEMPTS=20
+queue_jobs 20 --senders 2 --prefix amb2
+wait_results 20 60
+check "policy resend: all SENT" 20 "$(summary SENT)"
+check_ge "policy resend: named in results" 1 "$(summary code:SENDGATE_AMBIGUOUS)"
+stop_gateway
+
+echo "# reaper: another process takes over a dead consumer's entries"
+rcli del sendgate:results >/dev/null
+sbx_config faults.rate_504=0 faults.latency_ms=200
+queue_jobs 400 --senders 2 --prefix reap
+start_gateway SENDGATE_GATEWAY_CONSUMER=gw-a
+for i in $(seq 1 100); do [ "$(rcli xlen sendgate:results)" -ge 20 ] && break; sleep 0.05; done
+kill -9 "$GATEWAY_PID"
+wait "$GATEWAY_PID" 2>/dev/null || true
+check "gw-a left entries pending" "true" "$([ "$(rcli xpending sendgate:jobs sendgate | head -1)" -gt 0 ] && echo true)"
+sbx_config faults.latency_ms=0
+start_gateway SENDGATE_GATEWAY_CONSUMER=gw-b SENDGATE_GATEWAY_REAPER_MIN_IDLE_MS=1000 \
+  SENDGATE_GATEWAY_REAPER_INTERVAL_MS=500
+wait_results 400 60
+check "every job has a result" 400 "$(summary distinct_ids)"
+check "nothing pending" 0 "$(rcli xpending sendgate:jobs sendgate | head -1)"
+stop_gateway
+finish
