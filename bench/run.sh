@@ -1,0 +1,388 @@
+#!/usr/bin/env bash
+# The sendgate benchmark (DESIGN.md §8): one command that measures the gateway
+# next to the transport ceiling on this machine. For each sandbox latency
+# (0 ms and --latency-ms, default 50) it starts a private redis-server (AOF,
+# fsync everysec, as in production), sendgate-sandbox with every limit off,
+# and `sendgate run` with no limits, then:
+#   1. saturation: sendgate-loadgen queues --count jobs as fast as it can;
+#      end-to-end messages/s, gateway CPU (utime+stime from /proc) per
+#      message, peak RSS (VmHWM) and peak jobs in flight (/metrics);
+#   2. half rate: the same load paced at 50 % of the saturated rate; latency
+#      percentiles (job created_unix_ms -> result read by the loadgen);
+#   3. ceiling: h2load against the same sandbox Graph endpoint, with the
+#      exact body the gateway sends for a loadgen job (sg-bench-body) and the
+#      gateway's concurrency (4 connections x 256 streams); its requests/s
+#      and its own CPU per request (/usr/bin/time);
+#   4. ratios of the two.
+# Writes results.md, results.json, bench.png (gnuplot, bench/plot.gp) and the
+# .dat series into the results folder. --soak N RATE instead runs N jobs at
+# RATE/s (sandbox latency 0) and samples the gateway's RSS each second.
+# Loopback only; every wait is bounded; stops everything it started.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+usage() {
+  cat <<EOF
+usage: bench/run.sh [options]
+  --build DIR        build tree (default: \$SG_BUILD_DIR or $here/../build); binaries
+                     from DIR/gateway and DIR/bench
+  --out DIR          results folder (default: bench/results/<UTC date-time>)
+  --count N          jobs in the saturation run (default 200000)
+  --half-seconds S   duration of the half-rate run (default 10)
+  --h2load-n N       h2load requests (default: same as --count)
+  --latency-ms L     the second run's sandbox latency (default 50; 0 = only one run)
+  --senders N        distinct sender mailboxes (default 100)
+  --sample S         seconds between samples of throughput, RSS, in flight (default 0.5)
+  --soak N RATE      soak mode: N jobs at RATE/s, RSS sampled every --sample s
+  --perf             perf record -g the gateway during the first saturation run
+                     (perf.data, perf-top.txt; its CPU figures are then inflated)
+  --help
+EOF
+}
+
+BUILD=${SG_BUILD_DIR:-$here/../build}
+OUT=
+COUNT=200000
+HALF_S=10
+H2N=
+LAT=50
+SENDERS=100
+SAMPLE=0.5
+PERF=0
+PERF_PID=
+SOAK_N=
+SOAK_RATE=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --build) BUILD=$2; shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    --count) COUNT=$2; shift 2 ;;
+    --half-seconds) HALF_S=$2; shift 2 ;;
+    --h2load-n) H2N=$2; shift 2 ;;
+    --latency-ms) LAT=$2; shift 2 ;;
+    --senders) SENDERS=$2; shift 2 ;;
+    --sample) SAMPLE=$2; shift 2 ;;
+    --perf) PERF=1; shift ;;
+    --soak) SOAK_N=$2; SOAK_RATE=$3; shift 3 ;;
+    --help | -h) usage; exit 0 ;;
+    *) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+H2N=${H2N:-$COUNT}
+BUILD=$(cd "$BUILD" && pwd)
+SANDBOX=$BUILD/gateway/sendgate-sandbox
+SENDGATE=$BUILD/gateway/sendgate
+LOADGEN=$BUILD/bench/sendgate-loadgen
+BODYTOOL=$BUILD/bench/sg-bench-body
+for b in "$SANDBOX" "$SENDGATE" "$LOADGEN" "$BODYTOOL"; do
+  [ -x "$b" ] || { echo "run.sh: no $b (build first, or pass --build)" >&2; exit 2; }
+done
+for tool in redis-server redis-cli h2load curl jq gnuplot python3 awk /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "run.sh: $tool not found" >&2; exit 2; }
+done
+OUT=${OUT:-$here/results/$(date -u +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+W=$(mktemp -d /tmp/sg-bench.XXXXXX)
+HZ=$(getconf CLK_TCK)
+PIDS=()
+SAMPLER_PID=
+
+log() { echo "bench: $*" >&2; }
+cleanup() {
+  local rc=$?
+  [ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null || true
+  [ -n "$PERF_PID" ] && kill -INT "$PERF_PID" 2>/dev/null || true
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [ "$rc" -ne 0 ]; then
+    echo "bench failed; logs kept in $W" >&2
+    for f in "$W"/*/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }; done
+  else
+    rm -rf "$W"
+  fi
+}
+trap cleanup EXIT
+
+# wait_for CMD...: retries CMD every 0.05 s for up to 20 s.
+wait_for() {
+  local i
+  for i in $(seq 1 400); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.05
+  done
+  echo "timed out waiting for: $*" >&2
+  return 1
+}
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime; comm has no spaces
+vm_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+metric() { curl -sf --max-time 2 "http://127.0.0.1:$MPORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+
+# start_stack DIR LATENCY_MS: redis + sandbox + gateway in DIR; sets REDIS_PORT,
+# SBX_PID, GW_PID, MPORT, CA, SBX and sources the sandbox's env lines.
+start_stack() {
+  local d=$1 lat=$2
+  mkdir -p "$d/redis"
+  REDIS_PORT=$(free_port)
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$d/redis" --save '' \
+    --appendonly yes --appendfsync everysec --daemonize no >"$d/redis.log" 2>&1 &
+  PIDS+=($!)
+  wait_for redis-cli -p "$REDIS_PORT" ping
+  "$SANDBOX" --listen 127.0.0.1:0 --state-dir "$d/sandbox" --env-file "$d/sandbox.env" \
+    --log-level error \
+    --set graph.mailbox_concurrency=0 --set graph.mailbox_requests=0 \
+    --set graph.mailbox_recipients_per_day=0 --set record.file=off --set record.memory=0 \
+    --set faults.latency_ms="$lat" >"$d/sandbox.out" 2>"$d/sandbox.log" &
+  SBX_PID=$!
+  PIDS+=("$SBX_PID")
+  wait_for test -s "$d/sandbox.env"
+  set -a
+  . "$d/sandbox.env"
+  set +a
+  CA=$SENDGATE_TLS_CA_FILE
+  SBX=$SENDGATE_SANDBOX_URL
+  export SENDGATE_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+  MPORT=$(free_port)
+  env SENDGATE_HTTP_LISTEN="127.0.0.1:$MPORT" SENDGATE_GATEWAY_CONSUMER=bench \
+    SENDGATE_LOG_LEVEL=warn \
+    SENDGATE_GRAPH_MAILBOX_CONCURRENCY=0 SENDGATE_GRAPH_MAILBOX_REQUESTS_PER_10MIN=0 \
+    SENDGATE_GRAPH_MAILBOX_RECIPIENTS_PER_DAY=0 SENDGATE_GATEWAY_MAX_IN_FLIGHT=10000 \
+    "$SENDGATE" run >"$d/gateway.out" 2>"$d/gateway.log" &
+  GW_PID=$!
+  PIDS+=("$GW_PID")
+  wait_for curl -sf "http://127.0.0.1:$MPORT/readyz"
+}
+
+# stop_stack: SIGTERM to gateway, sandbox and redis; bounded wait.
+stop_stack() {
+  local p i
+  for p in "$GW_PID" "$SBX_PID" "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do
+    for i in $(seq 1 200); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
+    kill -KILL "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  PIDS=()
+}
+
+# sample FILE T0: appends "<s since T0> <gateway RSS MB> <jobs in flight>" to FILE.
+sample() {
+  local rss inf now
+  rss=$(vm_kb "$GW_PID" VmRSS 2>/dev/null || echo 0)
+  inf=$(metric sendgate_jobs_in_flight 2>/dev/null || true)
+  now=$(date +%s.%N)
+  awk -v a="$2" -v b="$now" -v r="${rss:-0}" -v i="${inf:-0}" \
+    'BEGIN {printf "%.2f %.2f %d\n", b - a, r / 1024, i}' >>"$1"
+}
+# start_sampler FILE: a sample now and every $SAMPLE s (bounded: 200,000 samples).
+start_sampler() {
+  SAMPLE_T0=$(date +%s.%N)
+  (
+    for _ in $(seq 1 200000); do
+      kill -0 "$GW_PID" 2>/dev/null || break
+      sample "$1" "$SAMPLE_T0"
+      sleep "$SAMPLE"
+    done
+  ) &
+  SAMPLER_PID=$!
+}
+# stop_sampler FILE: stops the sampler and takes a last sample.
+stop_sampler() {
+  [ -n "$SAMPLER_PID" ] && { kill "$SAMPLER_PID" 2>/dev/null || true; wait "$SAMPLER_PID" 2>/dev/null || true; }
+  SAMPLER_PID=
+  sample "$1" "$SAMPLE_T0"
+}
+
+# loadgen RUN_ID OUTPREFIX [options]: JSON report in OUTPREFIX.json, progress in OUTPREFIX.progress.
+loadgen() {
+  local id=$1 pre=$2
+  shift 2
+  "$LOADGEN" --run-id "$id" --senders "$SENDERS" --producers 4 --pipeline 256 --json \
+    --interval "$SAMPLE" --timeout 120 "$@" >"$pre.json" 2>"$pre.progress"
+}
+# progress_dat PREFIX: "<elapsed s> <completed/s>" per progress line ("0 0" when none).
+progress_dat() {
+  echo "0 0"
+  sed -nE 's/^\[ *([0-9.]+)s\].*completed [0-9]+ \(([0-9]+)\/s\).*/\1 \2/p' "$1.progress"
+}
+
+# h2load_run DIR N: the ceiling against the sandbox running in DIR; writes DIR/h2load.json.
+h2load_run() {
+  local d=$1 n=$2 token path ctype
+  token=$(curl -sf --cacert "$CA" \
+    -d "grant_type=client_credentials&client_id=$SENDGATE_GRAPH_CLIENT_ID" \
+    -d "client_secret=$SENDGATE_GRAPH_CLIENT_SECRET" \
+    -d "scope=https%3A%2F%2Fgraph.microsoft.com%2F.default" \
+    "$SENDGATE_LOGIN_URL/$SENDGATE_GRAPH_TENANT_ID/oauth2/v2.0/token" | jq -r .access_token)
+  [ -n "$token" ] && [ "$token" != null ] || { echo "no token" >&2; return 1; }
+  read -r path ctype < <("$BODYTOOL" "$d/body.json" 1 --senders "$SENDERS")
+  local sb0 sb1
+  sb0=$(cpu_ticks "$SBX_PID")
+  /usr/bin/time -f "%U %S %M" -o "$d/h2load.time" \
+    h2load -n "$n" -c 4 -m 256 -t 1 -d "$d/body.json" \
+    -H "authorization: Bearer $token" -H "content-type: $ctype" \
+    "${SBX}${path}" >"$d/h2load.out" 2>&1 || { cat "$d/h2load.out" >&2; return 1; }
+  sb1=$(cpu_ticks "$SBX_PID")
+  local rps ok user sys
+  rps=$(sed -nE 's/^finished in .*, ([0-9.]+) req\/s.*/\1/p' "$d/h2load.out")
+  ok=$(sed -nE 's/^status codes: ([0-9]+) 2xx.*/\1/p' "$d/h2load.out")
+  read -r user sys _ <"$d/h2load.time"
+  jq -n --argjson n "$n" --argjson rps "${rps:-0}" --argjson ok "${ok:-0}" \
+    --argjson user "$user" --argjson sys "$sys" --argjson bytes "$(wc -c <"$d/body.json")" \
+    --argjson sbx "$(((sb1 - sb0) * 1000000 / HZ))" \
+    '{requests: $n, ok_2xx: $ok, req_per_s: $rps, body_bytes: $bytes, connections: 4,
+      streams_per_connection: 256, cpu_s: ($user + $sys),
+      cpu_us_per_req: (($user + $sys) * 1e6 / $n), sandbox_cpu_us_per_req: ($sbx / $n)}' \
+    >"$d/h2load.json"
+}
+
+# scenario LAT: one full measurement with the sandbox at LAT ms; writes $OUT/run-LAT.json.
+scenario() {
+  local lat=$1 d="$W/lat$1"
+  mkdir -p "$d"
+  log "sandbox latency ${lat} ms: starting redis, sandbox, gateway"
+  start_stack "$d" "$lat"
+  loadgen warm "$d/warm" --count 2000 || { log "warm-up failed"; return 1; }
+  local c0 c1 sat
+  : >"$d/samples.dat"
+  start_sampler "$d/samples.dat"
+  log "saturation: $COUNT jobs"
+  if [ "$PERF" = 1 ] && [ "$lat" = 0 ]; then
+    perf record -F 499 -g -p "$GW_PID" -o "$OUT/perf.data" >"$d/perf.log" 2>&1 &
+    PERF_PID=$!
+  fi
+  c0=$(cpu_ticks "$GW_PID")
+  loadgen sat "$d/sat" --count "$COUNT" || { log "saturation run failed"; return 1; }
+  c1=$(cpu_ticks "$GW_PID")
+  if [ -n "$PERF_PID" ]; then
+    kill -INT "$PERF_PID" 2>/dev/null || true
+    wait "$PERF_PID" 2>/dev/null || true
+    PERF_PID=
+    perf report -i "$OUT/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
+      grep -E '^ +[0-9]' | head -40 >"$OUT/perf-top.txt" || true
+  fi
+  stop_sampler "$d/samples.dat"
+  local hwm
+  hwm=$(vm_kb "$GW_PID" VmHWM)
+  sat=$(jq .throughput.completed_per_s "$d/sat.json")
+  local half
+  half=$(awk -v s="$sat" 'BEGIN {printf "%d", s / 2}')
+  log "half rate: $half/s for ${HALF_S}s"
+  local h0 h1
+  h0=$(cpu_ticks "$GW_PID")
+  loadgen half "$d/half" --rate "$half" --duration "$HALF_S" || { log "half-rate run failed"; return 1; }
+  h1=$(cpu_ticks "$GW_PID")
+  log "h2load: $H2N requests"
+  h2load_run "$d" "$H2N"
+  stop_stack
+  progress_dat "$d/sat" >"$OUT/throughput-$lat.dat"
+  progress_dat "$d/half" >"$OUT/throughput-half-$lat.dat"
+  cp "$d/samples.dat" "$OUT/samples-$lat.dat"
+  # x = "nines" (-log10(1 - p)): p50 0.3, p90 1, p99 2, p99.9 3; max drawn at 4.
+  jq -r '.latency_ms | "0.301 \(.p50) p50\n1 \(.p90) p90\n2 \(.p99) p99\n3 \(.p99_9) p99.9\n4 \(.max) max"' \
+    "$d/half.json" >"$OUT/latency-$lat.dat"
+  local peak_inf
+  peak_inf=$(awk 'BEGIN {m = 0} $3 > m {m = $3} END {print m}' "$d/samples.dat")
+  jq -n --argjson lat "$lat" --slurpfile sat "$d/sat.json" --slurpfile half "$d/half.json" \
+    --slurpfile h2 "$d/h2load.json" --argjson satcpu "$(((c1 - c0) * 1000000 / HZ))" \
+    --argjson halfcpu "$(((h1 - h0) * 1000000 / HZ))" --argjson hwm "$hwm" \
+    --argjson inflight "$peak_inf" '
+    ($sat[0]) as $s | ($half[0]) as $h | ($h2[0]) as $c |
+    ($satcpu / ([$s.jobs.completed, 1] | max)) as $cpm |
+    {sandbox_latency_ms: $lat,
+     gateway: {messages: $s.jobs.completed, missing: $s.jobs.missing,
+               sent: $s.by_status.SENT, failed: $s.by_status.FAILED,
+               msgs_per_s: $s.throughput.completed_per_s,
+               cpu_s: ($satcpu / 1e6), cpu_us_per_msg: $cpm,
+               peak_rss_mb: ($hwm / 1024), peak_in_flight: $inflight,
+               saturation_latency_ms: $s.latency_ms},
+     half_rate: {rate: $h.config.rate, messages: $h.jobs.completed, missing: $h.jobs.missing,
+                 msgs_per_s: $h.throughput.completed_per_s,
+                 cpu_us_per_msg: ($halfcpu / ([$h.jobs.completed, 1] | max)),
+                 latency_ms: $h.latency_ms},
+     h2load: $c,
+     ratios: {cpu_per_msg_vs_h2load: ($cpm / $c.cpu_us_per_req),
+              throughput_vs_h2load: ($s.throughput.completed_per_s / $c.req_per_s)}}' \
+    >"$OUT/run-$lat.json"
+  local miss
+  miss=$(jq '.gateway.missing + .half_rate.missing' "$OUT/run-$lat.json")
+  [ "$miss" = 0 ] || { log "jobs missing a result: $miss"; return 1; }
+}
+
+machine_json() {
+  local bt
+  bt=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD/CMakeCache.txt" 2>/dev/null || true)
+  jq -n --arg cpu "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)" \
+    --argjson cores "$(nproc)" --arg build "${bt:-unknown}" \
+    --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg commit "$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+    '{cpu: $cpu, cores: $cores, build_type: $build, date: $date, commit: $commit}'
+}
+
+if [ -n "$SOAK_N" ]; then
+  d="$W/soak"
+  mkdir -p "$d"
+  log "soak: $SOAK_N jobs at $SOAK_RATE/s"
+  start_stack "$d" 0
+  loadgen warm "$d/warm" --count 2000
+  : >"$d/samples.dat"
+  start_sampler "$d/samples.dat"
+  loadgen soak "$d/soak" --count "$SOAK_N" --rate "$SOAK_RATE"
+  stop_sampler "$d/samples.dat"
+  hwm=$(vm_kb "$GW_PID" VmHWM)
+  stop_stack
+  cp "$d/samples.dat" "$OUT/soak-rss.dat"
+  progress_dat "$d/soak" >"$OUT/soak-throughput.dat"
+  # Flat: the largest RSS of the last half is at most the first half's + 10 % (and + 4 MB).
+  read -r first last <<<"$(awk '{t[NR] = $1; r[NR] = $2} END {
+    h = int(NR / 2); a = 0; b = 0
+    for (i = 1; i <= h; i++) if (r[i] > a) a = r[i]
+    for (i = h + 1; i <= NR; i++) if (r[i] > b) b = r[i]
+    print a, b}' "$d/samples.dat")"
+  jq -n --argjson m "$(machine_json)" --slurpfile s "$d/soak.json" --argjson first "$first" \
+    --argjson last "$last" --argjson hwm "$hwm" \
+    '{machine: $m, soak: {messages: $s[0].jobs.completed, missing: $s[0].jobs.missing,
+      rate: $s[0].config.rate, msgs_per_s: $s[0].throughput.completed_per_s,
+      latency_ms: $s[0].latency_ms, peak_rss_mb: ($hwm / 1024),
+      max_rss_mb_first_half: $first, max_rss_mb_second_half: $last,
+      rss_flat: ($last <= ($first * 1.1 + 4))}}' >"$OUT/soak.json"
+  gnuplot -e "dir='$OUT'; mode='soak'" "$here/plot.gp"
+  jq -r '.soak | "soak: \(.messages) messages at \(.rate)/s; RSS max first half \(.max_rss_mb_first_half) MB, second half \(.max_rss_mb_second_half) MB; flat: \(.rss_flat)"' "$OUT/soak.json"
+  echo "results in $OUT"
+  jq -e '.soak.rss_flat and .soak.missing == 0' "$OUT/soak.json" >/dev/null
+  exit $?
+fi
+
+LATS=(0)
+[ "$LAT" != 0 ] && LATS+=("$LAT")
+for l in "${LATS[@]}"; do scenario "$l"; done
+
+# results.json: the runs, the machine and the targets (judged on the 0 ms run).
+runs=$(for l in "${LATS[@]}"; do cat "$OUT/run-$l.json"; done | jq -s .)
+jq -n --argjson m "$(machine_json)" --argjson runs "$runs" --argjson count "$COUNT" \
+  --argjson senders "$SENDERS" '
+  ($runs[0]) as $z |
+  {machine: $m, config: {count: $count, senders: $senders, gateway_connections: 4,
+                         max_in_flight: 10000},
+   runs: $runs,
+   targets: {cpu_ratio_le_2: ($z.ratios.cpu_per_msg_vs_h2load <= 2),
+             msgs_per_s_ge_20000: ($z.gateway.msgs_per_s >= 20000),
+             half_rate_p99_lt_20ms: ($z.half_rate.latency_ms.p99 < 20),
+             peak_rss_lt_64mb: ([$runs[].gateway.peak_rss_mb] | max < 64)}}' >"$OUT/results.json"
+
+# results.md
+{
+  jq -r '.machine | "Machine: \(.cpu), \(.cores) cores; build \(.build_type); commit \(.commit); \(.date)\n"' "$OUT/results.json"
+  printf '| sandbox latency | gateway msg/s | gateway CPU us/msg | peak RSS MB | peak in flight | half rate | p50 ms | p99 ms | p99.9 ms | h2load req/s | h2load CPU us/req | CPU ratio | throughput ratio |\n'
+  printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
+  jq -r '.runs[] | "| \(.sandbox_latency_ms) ms | \(.gateway.msgs_per_s | floor) | \(.gateway.cpu_us_per_msg * 10 | floor / 10) | \(.gateway.peak_rss_mb * 10 | floor / 10) | \(.gateway.peak_in_flight) | \(.half_rate.rate | floor)/s | \(.half_rate.latency_ms.p50) | \(.half_rate.latency_ms.p99) | \(.half_rate.latency_ms.p99_9) | \(.h2load.req_per_s | floor) | \(.h2load.cpu_us_per_req * 10 | floor / 10) | \(.ratios.cpu_per_msg_vs_h2load * 100 | floor / 100) | \(.ratios.throughput_vs_h2load * 100 | floor / 100) |"' "$OUT/results.json"
+  echo
+  echo "Targets (0 ms run): "
+  jq -r '.targets | to_entries[] | "- \(.key): \(if .value then "met" else "NOT met" end)"' "$OUT/results.json"
+} >"$OUT/results.md"
+
+gnuplot -e "dir='$OUT'; mode='bench'; lats='${LATS[*]}'" "$here/plot.gp"
+cat "$OUT/results.md"
+echo "results in $OUT"

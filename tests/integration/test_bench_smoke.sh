@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# bench/run.sh in a tiny mode (2,000 messages, sandbox latency 0 and 20 ms):
+# it must succeed and leave a Markdown table with one row per latency, a
+# results.json with every figure (numbers, all jobs answered, h2load all 2xx)
+# and a non-empty PNG. Then a tiny soak (1,000 jobs at 500/s) must report a
+# flat RSS and draw soak.png.
+. "$(dirname "$0")/lib.sh"
+BUILD=$(cd "$SG_BIN_DIR/.." && pwd)
+R="$T/results"
+"$SG_SOURCE_DIR/bench/run.sh" --build "$BUILD" --out "$R" --count 2000 --half-seconds 1 \
+  --h2load-n 2000 --latency-ms 20 --senders 20 --sample 0.1 >"$T/bench.out" 2>"$T/bench.log" && rc=0 || rc=$?
+check "run.sh exit" 0 "$rc"
+check "table header" 1 "$(grep -c '^| sandbox latency | gateway msg/s |' "$R/results.md")"
+check "table rows" 2 "$(grep -cE '^\| (0|20) ms \| [0-9]+ \|' "$R/results.md")"
+check "peak in flight is a number" true "$(jq '[.runs[].gateway.peak_in_flight | type == "number"] | all' "$R/results.json")"
+check "json runs" "0 20" "$(jq -r '[.runs[].sandbox_latency_ms] | join(" ")' "$R/results.json")"
+for k in gateway.msgs_per_s gateway.cpu_us_per_msg gateway.peak_rss_mb \
+  half_rate.rate half_rate.latency_ms.p50 half_rate.latency_ms.p99 h2load.req_per_s \
+  h2load.cpu_us_per_req ratios.cpu_per_msg_vs_h2load ratios.throughput_vs_h2load; do
+  check "json $k is a positive number" true \
+    "$(jq "[.runs[].$k | type == \"number\" and . > 0] | all" "$R/results.json")"
+done
+check "all jobs answered" "2000 2000" "$(jq -r '[.runs[].gateway.messages] | join(" ")' "$R/results.json")"
+check "none missing" 0 "$(jq '[.runs[] | .gateway.missing + .half_rate.missing] | add' "$R/results.json")"
+check "h2load all 2xx" "2000 2000" "$(jq -r '[.runs[].h2load.ok_2xx] | join(" ")' "$R/results.json")"
+check "20 ms latency seen" true "$(jq '.runs[1].half_rate.latency_ms.p50 >= 20' "$R/results.json")"
+check "targets are booleans" true "$(jq '[.targets[] | type == "boolean"] | all and length == 4' "$R/results.json")"
+check "machine" true "$(jq '.machine.cores > 0 and (.machine.build_type | length > 0)' "$R/results.json")"
+check "png" "PNG" "$(head -c 4 "$R/bench.png" | tail -c 3)"
+check_ge "png size" 10000 "$(wc -c <"$R/bench.png")"
+
+"$SG_SOURCE_DIR/bench/run.sh" --build "$BUILD" --out "$R" --soak 1000 500 --senders 20 --sample 0.2 \
+  >"$T/soak.out" 2>"$T/soak.log" && rc=0 || rc=$?
+check "soak exit" 0 "$rc"
+check "soak messages" 1000 "$(jq .soak.messages "$R/soak.json")"
+check "soak flat" true "$(jq .soak.rss_flat "$R/soak.json")"
+check_ge "soak RSS samples" 2 "$(wc -l <"$R/soak-rss.dat")"
+check "soak png" "PNG" "$(head -c 4 "$R/soak.png" | tail -c 3)"
+ls -la "$R" >"$T/ls.log"
+finish
