@@ -57,12 +57,18 @@ static sg_jobrun *job_new(sg_app *a, const char *entry_id) {
   return j;
 }
 
-static void job_release(sg_jobrun *j, bool credit) {
+/* Frees |j|. |acked|: its entry was completed; otherwise the entry stays
+ * pending and is unmarked so a later re-read (reconnect) or the reaper hands
+ * it out again. Either way the job's credit goes back (unless stopping). */
+static void job_release(sg_jobrun *j, bool acked) {
   sg_app *a = j->app;
   sg_list_remove(&j->link);
   a->njobs--;
-  if (credit && !a->stopping)
+  if (!a->stopping && a->stream) {
+    if (!acked)
+      sg_rd_stream_unhold(a->stream, j->entry_id);
     sg_rd_stream_add_credit(a->stream, 1);
+  }
   uv_close((uv_handle_t *)&j->timer, on_job_closed);
   if (a->stopping)
     check_stop(a);
@@ -87,7 +93,7 @@ static void on_completed(sg_rd_stream *s, int status, void *ud) {
     sg_log_kv(SG_LOG_ERROR, "job", "result could not be recorded; the entry stays pending",
               "entry_id", j->entry_id, "error", sg_strerror(status), NULL);
   }
-  job_release(j, true);
+  job_release(j, status == 0);
 }
 
 static void log_result(const sg_jobrun *j, sg_status st, const char *code, const char *msg) {
