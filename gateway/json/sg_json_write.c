@@ -41,6 +41,18 @@ bool sg_utf8_valid(const char *s, size_t n) {
   const unsigned char *p = (const unsigned char *)s;
   size_t i = 0;
   while (i < n) {
+    /* ASCII runs, eight bytes at a time: most text is ASCII. */
+    while (i + 8 <= n) {
+      uint64_t w;
+      memcpy(&w, p + i, 8);
+      if (w & 0x8080808080808080ull)
+        break;
+      i += 8;
+    }
+    while (i < n && p[i] < 0x80)
+      i++;
+    if (i == n)
+      break;
     size_t k = utf8_seq(p + i, n - i);
     if (k == 0)
       return false;
