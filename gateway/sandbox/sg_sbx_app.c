@@ -187,6 +187,7 @@ void sg_sbx_record(sg_sbx *s, const sg_sbx_msg *m, const char *request_id, const
 static void limits_free(sg_sbx *s) {
   sg_sbx_inflight_free(s->graph_inflight);
   sg_sbx_rate_free(s->graph_req);
+  sg_sbx_rate_free(s->graph_slow);
   sg_sbx_rate_free(s->graph_msg);
   sg_sbx_rate_free(s->graph_rcpt);
   sg_sbx_rate_free(s->acs_min);
@@ -204,6 +205,8 @@ void sg_sbx_limits_rebuild(sg_sbx *s) {
   s->graph_inflight = sg_sbx_inflight_new(UINT32_MAX, 0);
   s->graph_req = sg_sbx_rate_new((uint64_t)c->graph_mailbox_requests,
                                  (uint64_t)c->graph_mailbox_window_ms, SG_SBX_WINDOW_SLIDING, 0);
+  s->graph_slow = sg_sbx_rate_new((uint64_t)c->graph_slow_requests,
+                                  (uint64_t)c->graph_slow_window_ms, SG_SBX_WINDOW_SLIDING, 0);
   s->graph_msg = sg_sbx_rate_new((uint64_t)c->graph_mailbox_messages_per_minute,
                                  (uint64_t)c->graph_minute_window_ms, SG_SBX_WINDOW_SLIDING, 0);
   s->graph_rcpt = sg_sbx_rate_new((uint64_t)c->graph_mailbox_recipients_per_day,

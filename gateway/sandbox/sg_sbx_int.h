@@ -40,6 +40,7 @@ struct sg_sbx {
   sg_sbx_ops *ops;
   sg_sbx_inflight *graph_inflight;
   sg_sbx_rate *graph_req, *graph_msg, *graph_rcpt;
+  sg_sbx_rate *graph_slow; /* graph.slow_mailboxes: their requests per window */
   sg_sbx_rate *acs_min, *acs_hour, *acs_status_min, *acs_status_hour;
   sg_sbx_backoff *backoff;
   sg_sbx_stats stats;

@@ -6,6 +6,9 @@
  * injected faults (the request is not processed), per (app, mailbox) limits
  * (in flight, requests per window), the body, then per-mailbox message and
  * recipient budgets. Accepted: 202, empty body, request-id.
+ * Mailboxes listed in graph.slow_mailboxes have their own requests-per-window
+ * limit (graph.slow_requests per graph.slow_window_ms) in place of the usual
+ * one, so a test can throttle one sender hard and leave the others alone.
  */
 #include "sandbox/sg_sbx_int.h"
 
@@ -73,6 +76,24 @@ static void graph_error(sg_sbx *s, sg_httpd_req *req, const graph_ids *ids, int 
   if (inflight_key)
     snprintf(r.inflight_key, sizeof r.inflight_key, "%s", inflight_key);
   sg_sbx_send(s, req, &r, delay);
+}
+
+/* True when |mb| (lower case) is in the comma-separated |list| (spaces around names ignored). */
+static bool slow_mailbox(const char *list, const char *mb) {
+  size_t n = strlen(mb);
+  const char *p = list;
+  while (p && *p) {
+    while (*p == ' ' || *p == ',')
+      p++;
+    const char *e = strchr(p, ',');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    while (len && p[len - 1] == ' ')
+      len--;
+    if (len == n && n && strncasecmp(p, mb, n) == 0)
+      return true;
+    p = e;
+  }
+  return false;
 }
 
 void sg_sbx_route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox) {
@@ -170,7 +191,9 @@ void sg_sbx_route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox) {
                 "Application is over its MailboxConcurrency limit.", true, 1000, key, key, latency);
     return;
   }
-  if (sg_sbx_rate_take(s->graph_req, key, 1, now, &wait) != 0) {
+  sg_sbx_rate *req_limit =
+      slow_mailbox(s->cfg.graph_slow_mailboxes, mb) ? s->graph_slow : s->graph_req;
+  if (sg_sbx_rate_take(req_limit, key, 1, now, &wait) != 0) {
     s->stats.throttled_graph++;
     sg_sbx_stats_reject(&s->stats, "TooManyRequests");
     graph_error(s, req, &ids, 429, "TooManyRequests", "Please retry again later.", true, wait, key,

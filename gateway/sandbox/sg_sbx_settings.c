@@ -53,6 +53,13 @@ static const sg_setting tbl[] = {
      "the 'day'"},
     {"graph", "retry_after_fractional", SG_SET_BOOL, F(graph_retry_after_fractional), "false", 0, 0,
      0, NULL, "write Retry-After as fractional seconds (2.128) instead of whole ones"},
+    {"graph", "slow_mailboxes", SG_SET_STR, F(graph_slow_mailboxes), "", 0, 0, 0, NULL,
+     "comma-separated mailboxes limited by slow_requests per slow_window_ms instead of "
+     "mailbox_requests per mailbox_window_ms (one sender throttled hard); empty = none"},
+    {"graph", "slow_requests", SG_SET_INT, F(graph_slow_requests), "1", 0, BIG, 0, NULL,
+     "requests per slow_window_ms per (app, slow mailbox); 0 = off"},
+    {"graph", "slow_window_ms", SG_SET_INT, F(graph_slow_window_ms), "1000", 1, BIG, 0, NULL,
+     "that window"},
 
     {"acs", "access_key", SG_SET_STR, F(acs_access_key), "", 0, 0, SG_SET_SECRET, NULL,
      "ACS access key (base64); empty = made and kept in state_dir"},

@@ -41,6 +41,11 @@ typedef struct sg_sbx_cfg {
   int64_t graph_mailbox_recipients_per_day;
   int64_t graph_day_window_ms;
   bool graph_retry_after_fractional;
+  /* Per-mailbox override: these mailboxes get their own requests-per-window limit
+   * instead of mailbox_requests/mailbox_window_ms (to throttle one sender hard). */
+  char *graph_slow_mailboxes; /* comma-separated, compared without case; empty = none */
+  int64_t graph_slow_requests;
+  int64_t graph_slow_window_ms;
   /* [acs] */
   char *acs_access_key; /* base64; empty = made and kept in state_dir */
   int64_t acs_sends_per_minute;

@@ -144,3 +144,74 @@ summary() {
   "$TOOLS/sg_testjobs" summary "$SENDGATE_REDIS_URL" "${2:-sendgate:results}" >"$T/summary.txt"
   awk -v k="$1" '$1 == k {print $2; f=1} END {if (!f) print 0}' "$T/summary.txt"
 }
+
+# ---- flow-control test helpers (test_flow_*.sh) ----
+
+now_ms() { date +%s%3N; }
+
+# lane_report LIMIT WINDOW_MS [FROM_MS]: per mailbox of the sandbox's recorded
+# messages (record.memory must hold them all): "mailbox count first_ms last_ms
+# span_ms allowed pct", where allowed = LIMIT * (floor(span / WINDOW) + 1) is the
+# most a sliding window of LIMIT per WINDOW lets through between the first and
+# the last message, and pct = 100 * count / allowed. Messages before FROM_MS
+# (unix ms) are ignored.
+lane_report() {
+  curl -sf --cacert "$CA" "$SBX/sandbox/messages?limit=1000000" >"$T/lanes.json"
+  python3 - "$T/lanes.json" "$1" "$2" "${3:-0}" <<'PY'
+import json, sys, datetime
+msgs = json.load(open(sys.argv[1]))
+limit, window, since = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+lanes = {}
+for m in msgs:
+    t = datetime.datetime.strptime(m["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
+    ms = int(t.timestamp() * 1000)
+    if ms >= since:
+        lanes.setdefault(m["message"]["mailbox"].lower(), []).append(ms)
+for mb in sorted(lanes):
+    ts = sorted(lanes[mb])
+    span = ts[-1] - ts[0]
+    allowed = limit * (span // window + 1) if limit else len(ts)
+    print(mb, len(ts), ts[0], ts[-1], span, allowed, 100 * len(ts) // allowed)
+PY
+}
+
+# lane_nth MAILBOX N: unix ms of the N-th (1-based) message recorded for MAILBOX
+# in the last lane_report's fetch.
+lane_nth() {
+  python3 - "$T/lanes.json" "$1" "$2" <<'PY'
+import json, sys, datetime
+ts = sorted(int(datetime.datetime.strptime(m["ts"], "%Y-%m-%dT%H:%M:%S.%fZ")
+                .replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
+            for m in json.load(open(sys.argv[1])) if m["message"]["mailbox"].lower() == sys.argv[2])
+n = int(sys.argv[3])
+print(ts[n - 1] if len(ts) >= n else 0)
+PY
+}
+
+# kill9_gateway: kill -9 the gateway and reap it.
+kill9_gateway() {
+  kill -9 "$GATEWAY_PID" 2>/dev/null || true
+  wait "$GATEWAY_PID" 2>/dev/null || true
+}
+
+# stop_redis: clean shutdown of the private redis-server (bounded wait).
+stop_redis() {
+  kill -TERM "$REDIS_PID" 2>/dev/null || true
+  local i
+  for i in $(seq 1 200); do
+    kill -0 "$REDIS_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  wait "$REDIS_PID" 2>/dev/null || true
+}
+
+# restart_redis: starts redis-server again on the same port and directory
+# (same REDIS_AOF setting) and waits until it answers.
+restart_redis() {
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T/redis" --save '' \
+    --appendonly "${REDIS_AOF:-no}" --daemonize no >>"$T/redis.log" 2>&1 &
+  REDIS_PID=$!
+  PIDS+=("$REDIS_PID")
+  wait_for redis_pong
+}
+redis_pong() { [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
