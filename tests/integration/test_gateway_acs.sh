@@ -50,6 +50,17 @@ check_ge "lost: resent with the same Operation-Id" 20 "$(sbx_stat .acs_repeats)"
 check "lost: no duplicates" 0 "$(sbx_stat .duplicates)"
 sbx_config acs.drop_first_response=false
 
+echo "# polling switched off: 202 -> SENT"
+rcli del sendgate:results >/dev/null
+stop_gateway
+polls_before=$(sbx_stat .acs_polls)
+queue_jobs 10 --senders 1 --backend acs --prefix nopoll
+start_gateway "${GW_ENV[@]}" SENDGATE_ACS_POLL=false
+wait_results 10 30
+check "no polling: SENT" 10 "$(summary SENT)"
+check "no polling: operation ids kept" 10 "$(summary with_operation_id)"
+check "no polling: no status calls" "$polls_before" "$(sbx_stat .acs_polls)"
+
 echo "# invalid for ACS"
 S=(env SENDGATE_REDIS_URL="$SENDGATE_REDIS_URL" "$SENDGATE" send --backend acs --wait --timeout 20
   --from DoNotReply@contoso.com --to r@example.com)
