@@ -280,7 +280,9 @@ static void lane_for(sg_app *a, sg_jobrun *j) {
   for (const char *p = j->job->sender; *p && n < sizeof key - 1; p++)
     key[n++] = (char)tolower((unsigned char)*p);
   key[n] = '\0';
-  const sg_limits *l = &acct->limits;
+  sg_limits lim;
+  sg_config_sender_limits(&a->cfg, acct, j->job->sender, &lim);
+  const sg_limits *l = &lim;
   sg_lane_cfg lc = {.max_inflight = (uint32_t)l->graph_mailbox_concurrency,
                     .req_limit = (uint64_t)l->graph_mailbox_requests_per_10min,
                     .req_window_ms = 600000,

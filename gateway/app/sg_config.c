@@ -143,11 +143,63 @@ static const sg_setting acct_tbl[] = {
     {"", "concurrency", SG_SET_INT, AL(acs_concurrency), "-1", -1, 100000, 0, NULL, ""},
 };
 
+#define SL(name) (offsetof(sg_sender_limits, limits) + offsetof(sg_limits, name))
+static const sg_setting sender_tbl[] = {
+    {"", "account", SG_SET_STR, offsetof(sg_sender_limits, account), "", 0, 0, 0, NULL,
+     "only under this account (default: every account)"},
+    {"", "mailbox_concurrency", SG_SET_INT, SL(graph_mailbox_concurrency), "-1", -1, 100000, 0,
+     NULL, ""},
+    {"", "mailbox_requests_per_10min", SG_SET_INT, SL(graph_mailbox_requests_per_10min), "-1", -1,
+     BIG, 0, NULL, ""},
+    {"", "mailbox_messages_per_minute", SG_SET_INT, SL(graph_mailbox_messages_per_minute), "-1",
+     -1, BIG, 0, NULL, ""},
+    {"", "mailbox_recipients_per_day", SG_SET_INT, SL(graph_mailbox_recipients_per_day), "-1", -1,
+     BIG, 0, NULL, ""},
+};
+
 typedef struct {
   acct_in *v;
   char **names;
   size_t n;
+  sg_sender_limits *senders;
+  size_t nsenders;
 } acct_list;
+
+static int on_sender(acct_list *l, const char *section, const char *key, const char *value,
+                     char *err, size_t errcap) {
+  const char *addr = section + 7;
+  if (*addr == '\0' || strchr(addr, '@') == NULL) {
+    snprintf(err, errcap, "[%s]: a sender section names an address, e.g. [sender.alerts@contoso.com]",
+             section);
+    return SG_ERR_CONFIG;
+  }
+  size_t i;
+  for (i = 0; i < l->nsenders; i++)
+    if (strcasecmp(l->senders[i].address, addr) == 0)
+      break;
+  sg_settings st = {sender_tbl, SG_ARRAY_LEN(sender_tbl), ""};
+  if (i == l->nsenders) {
+    l->senders = sg_xrealloc(l->senders, (l->nsenders + 1) * sizeof *l->senders);
+    memset(&l->senders[i], 0, sizeof l->senders[i]);
+    int rv = sg_settings_defaults(&st, &l->senders[i], err, errcap);
+    if (rv)
+      return rv;
+    /* The limits not in the table stay "inherit". */
+    l->senders[i].limits.acs_sends_per_minute = -1;
+    l->senders[i].limits.acs_sends_per_hour = -1;
+    l->senders[i].limits.acs_concurrency = -1;
+    l->senders[i].address = sg_xstrdup(addr);
+    for (char *p = l->senders[i].address; *p; p++)
+      *p = (char)tolower((unsigned char)*p);
+    l->nsenders++;
+  }
+  char kerr[200];
+  if (sg_settings_set(&st, &l->senders[i], "", key, value, kerr, sizeof kerr) != 0) {
+    snprintf(err, errcap, "[%s] %s", section, kerr);
+    return SG_ERR_CONFIG;
+  }
+  return 0;
+}
 
 static bool valid_account_name(const char *s) {
   if (*s == '\0' || strlen(s) > 64)
@@ -161,6 +213,8 @@ static bool valid_account_name(const char *s) {
 static int on_unknown(void *ud, const char *section, const char *key, const char *value, char *err,
                       size_t errcap) {
   acct_list *l = ud;
+  if (strncasecmp(section, "sender.", 7) == 0)
+    return on_sender(l, section, key, value, err, errcap);
   if (strncasecmp(section, "account.", 8) != 0) {
     snprintf(err, errcap, "unknown section [%s]", section);
     return SG_ERR_CONFIG;
@@ -340,7 +394,16 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
   return 0;
 }
 
+static void senders_free(sg_sender_limits *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    sg_free(v[i].address);
+    sg_free(v[i].account);
+  }
+  sg_free(v);
+}
+
 static void acct_list_free(acct_list *l) {
+  senders_free(l->senders, l->nsenders);
   sg_settings s = {acct_tbl, SG_ARRAY_LEN(acct_tbl), ""};
   for (size_t i = 0; i < l->n; i++) {
     sg_settings_free(&s, &l->v[i]);
@@ -381,13 +444,46 @@ int sg_config_load(sg_config *cfg, const char *path, char *const *envp, char *er
   }
   if (rv == 0)
     rv = finish_accounts(cfg, &l, envp, err, errcap);
+  for (size_t i = 0; rv == 0 && i < l.nsenders; i++) {
+    const char *acc = l.senders[i].account;
+    if (acc[0] && sg_config_account(cfg, SG_BACKEND_GRAPH, acc) == NULL) {
+      snprintf(err, errcap, "[sender.%s] account '%s' is not configured", l.senders[i].address, acc);
+      rv = SG_ERR_CONFIG;
+    }
+  }
+  if (rv == 0) {
+    cfg->senders = l.senders;
+    cfg->nsenders = l.nsenders;
+    l.senders = NULL;
+    l.nsenders = 0;
+  }
   acct_list_free(&l);
   if (rv)
     sg_config_free(cfg);
   return rv;
 }
 
+void sg_config_sender_limits(const sg_config *cfg, const sg_account *acct, const char *sender,
+                             sg_limits *out) {
+  *out = acct->limits;
+  for (size_t i = 0; i < cfg->nsenders; i++) {
+    const sg_sender_limits *s = &cfg->senders[i];
+    if (strcasecmp(s->address, sender) != 0)
+      continue;
+    if (s->account[0] && strcmp(s->account, acct->name) != 0)
+      continue;
+    int64_t *o = (int64_t *)(void *)out;
+    const int64_t *v = (const int64_t *)(const void *)&s->limits;
+    for (size_t k = 0; k < sizeof *out / sizeof(int64_t); k++)
+      if (v[k] >= 0)
+        o[k] = v[k];
+  }
+}
+
 void sg_config_free(sg_config *cfg) {
+  senders_free(cfg->senders, cfg->nsenders);
+  cfg->senders = NULL;
+  cfg->nsenders = 0;
   for (size_t i = 0; i < cfg->naccounts; i++)
     account_free(&cfg->accounts[i]);
   sg_free(cfg->accounts);

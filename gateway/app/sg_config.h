@@ -45,6 +45,13 @@ typedef struct sg_account {
   sg_limits limits;
 } sg_account;
 
+/* Limits for one sender ([sender.ADDRESS] sections); -1 fields inherit. */
+typedef struct sg_sender_limits {
+  char *address; /* lower case */
+  char *account; /* "" = under every account */
+  sg_limits limits;
+} sg_sender_limits;
+
 typedef struct sg_config {
   /* [gateway] */
   char *consumer;        /* Redis consumer name; default: host name */
@@ -101,6 +108,9 @@ typedef struct sg_config {
   /* Accounts: defaults first (when configured), then the named ones. */
   sg_account *accounts;
   size_t naccounts;
+  /* Per-sender limit overrides. */
+  sg_sender_limits *senders;
+  size_t nsenders;
 } sg_config;
 
 extern const sg_settings sg_config_settings;
@@ -121,6 +131,14 @@ const sg_account *sg_config_account(const sg_config *cfg, sg_backend backend, co
  * read only some settings of the gateway's file). */
 int sg_config_ignore_unknown(void *ud, const char *section, const char *key, const char *value,
                              char *err, size_t errcap);
+
+/*
+ * The limits for |sender| (any case) under |acct|: the account's limits with
+ * the fields a [sender.ADDRESS] section sets (for that account or for all)
+ * laid over them. Writes the result into |out|.
+ */
+void sg_config_sender_limits(const sg_config *cfg, const sg_account *acct, const char *sender,
+                             sg_limits *out);
 
 /* Parses "graph"/"acs". Returns 0 or SG_ERR_INVAL. */
 int sg_backend_parse(const char *s, sg_backend *out);

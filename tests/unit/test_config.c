@@ -99,4 +99,43 @@ static void t_errors(void) {
   unlink(path);
 }
 
-SG_TESTS({"env_only", t_env_only}, {"file_accounts", t_file_accounts}, {"errors", t_errors})
+static void t_sender_limits(void) {
+  char *path = write_tmp("[graph]\nmailbox_concurrency = 3\nmailbox_recipients_per_day = 500\n"
+                         "[account.sales]\ntype = graph\ntenant_id = t\nclient_id = c\n"
+                         "client_secret = s\n"
+                         "[sender.Alerts@Contoso.com]\nmailbox_concurrency = 1\n"
+                         "[sender.bulk@contoso.com]\naccount = sales\nmailbox_messages_per_minute = 30\n");
+  char e1[] = "SENDGATE_GRAPH_TENANT_ID=t", e2[] = "SENDGATE_GRAPH_CLIENT_ID=c",
+       e3[] = "SENDGATE_GRAPH_CLIENT_SECRET=s";
+  char *envp[] = {e1, e2, e3, NULL};
+  sg_config cfg;
+  char err[300];
+  ASSERT_OK(sg_config_load(&cfg, path, envp, err, sizeof err));
+  ASSERT_EQ(2, cfg.nsenders);
+  const sg_account *def = sg_config_account(&cfg, SG_BACKEND_GRAPH, "");
+  const sg_account *sales = sg_config_account(&cfg, SG_BACKEND_GRAPH, "sales");
+  sg_limits l;
+  sg_config_sender_limits(&cfg, def, "alerts@contoso.com", &l);
+  ASSERT_EQ(1, l.graph_mailbox_concurrency);
+  ASSERT_EQ(500, l.graph_mailbox_recipients_per_day); /* inherited */
+  sg_config_sender_limits(&cfg, sales, "ALERTS@contoso.com", &l);
+  ASSERT_EQ(1, l.graph_mailbox_concurrency); /* every account */
+  sg_config_sender_limits(&cfg, def, "other@contoso.com", &l);
+  ASSERT_EQ(3, l.graph_mailbox_concurrency);
+  sg_config_sender_limits(&cfg, def, "bulk@contoso.com", &l);
+  ASSERT_EQ(0, l.graph_mailbox_messages_per_minute); /* only under sales */
+  sg_config_sender_limits(&cfg, sales, "bulk@contoso.com", &l);
+  ASSERT_EQ(30, l.graph_mailbox_messages_per_minute);
+  sg_config_free(&cfg);
+  unlink(path);
+  path = write_tmp("[sender.bulk@contoso.com]\naccount = nope\n");
+  ASSERT_EQ(SG_ERR_CONFIG, sg_config_load(&cfg, path, envp, err, sizeof err));
+  ASSERT(strstr(err, "nope") != NULL);
+  unlink(path);
+  path = write_tmp("[sender.nobody]\nmailbox_concurrency = 1\n");
+  ASSERT_EQ(SG_ERR_CONFIG, sg_config_load(&cfg, path, envp, err, sizeof err));
+  unlink(path);
+}
+
+SG_TESTS({"env_only", t_env_only}, {"file_accounts", t_file_accounts}, {"errors", t_errors},
+         {"sender_limits", t_sender_limits})
