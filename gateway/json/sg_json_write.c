@@ -5,8 +5,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence starting at |p| (at most |n| bytes), or 0. */
-static size_t utf8_seq(const unsigned char *p, size_t n) {
+size_t sg_utf8_seq(const unsigned char *p, size_t n) {
   unsigned char c = p[0];
   if (c < 0x80)
     return 1;
@@ -53,7 +52,7 @@ bool sg_utf8_valid(const char *s, size_t n) {
       i++;
     if (i == n)
       break;
-    size_t k = utf8_seq(p + i, n - i);
+    size_t k = sg_utf8_seq(p + i, n - i);
     if (k == 0)
       return false;
     i += k;
@@ -79,7 +78,7 @@ void sg_jw_escape(sg_buf *b, const char *s, size_t n) {
     }
     unsigned char c = p[i];
     if (c >= 0x80) {
-      size_t k = utf8_seq(p + i, n - i);
+      size_t k = sg_utf8_seq(p + i, n - i);
       if (k == 0) {
         sg_buf_append(b, "\\ufffd", 6);
         i++;
@@ -118,6 +117,28 @@ void sg_jw_escape(sg_buf *b, const char *s, size_t n) {
     }
     i++;
   }
+}
+
+size_t sg_jw_escaped_len(const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t out = 0, i = 0;
+  while (i < n) {
+    unsigned char c = p[i];
+    if (c >= 0x80) {
+      size_t k = sg_utf8_seq(p + i, n - i);
+      out += k ? k : 6; /* invalid bytes become \ufffd */
+      i += k ? k : 1;
+      continue;
+    }
+    if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f')
+      out += 2;
+    else if (c < 0x20)
+      out += 6; /* \u00XX */
+    else
+      out += 1;
+    i++;
+  }
+  return out;
 }
 
 void sg_jw_str(sg_buf *b, const char *s, size_t n) {

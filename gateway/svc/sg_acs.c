@@ -25,62 +25,6 @@ typedef struct emit {
   size_t n;
 } emit;
 
-/* Length of the valid UTF-8 sequence at |p| (at most |n| bytes), or 0. This
- * mirrors json/sg_json_write.c (as svc/sg_graph.c does), whose escaping the
- * size must match byte for byte; the tests compare the two on hostile input. */
-static size_t utf8_seq(const unsigned char *p, size_t n) {
-  unsigned char c = p[0];
-  size_t len;
-  uint32_t cp;
-  if (c < 0x80)
-    return 1;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-    cp = c & 0x1F;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    cp = c & 0x0F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (len > n)
-    return 0;
-  for (size_t i = 1; i < len; i++) {
-    if ((p[i] & 0xC0) != 0x80)
-      return 0;
-    cp = (cp << 6) | (p[i] & 0x3F);
-  }
-  if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-      (cp >= 0xD800 && cp <= 0xDFFF))
-    return 0;
-  return len;
-}
-
-/* Bytes sg_jw_escape() produces for |s|, without the quotes. */
-static size_t escaped_len(const char *s, size_t n) {
-  const unsigned char *p = (const unsigned char *)s;
-  size_t out = 0, i = 0;
-  while (i < n) {
-    unsigned char c = p[i];
-    if (c >= 0x80) {
-      size_t k = utf8_seq(p + i, n - i);
-      out += k == 0 ? 6 : k; /* \ufffd for an invalid byte */
-      i += k == 0 ? 1 : k;
-      continue;
-    }
-    if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f')
-      out += 2;
-    else if (c < 0x20)
-      out += 6; /* \u00XX */
-    else
-      out += 1;
-    i++;
-  }
-  return out;
-}
 
 static void raw(emit *e, const char *s) {
   size_t n = strlen(s);
@@ -97,7 +41,7 @@ static void str(emit *e, const char *s) {
   if (e->b)
     sg_jw_str(e->b, s, n);
   else
-    e->n += 2 + escaped_len(s, n);
+    e->n += 2 + sg_jw_escaped_len(s, n);
 }
 
 static void b64(emit *e, const void *p, size_t n) {
