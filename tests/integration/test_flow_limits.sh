@@ -4,9 +4,11 @@
 #     gateway: only its in-flight cap of 4, its own windows off. Every job SENT,
 #     no request inside a Retry-After window, never more than 4 in flight per
 #     mailbox. Each lane's share of what the window allows between its first
-#     and last message is printed; the goal is >= 95 %, but following whole-second
-#     Retry-After answers alone reaches ~60-70 % on a 1 s window (reported to the
-#     lead), so only a floor of 45 % (measured 55-62 %) is checked here.
+#     and last message is printed. Whole-second Retry-After answers cost up to a
+#     second per window, so on a 1 s window Retry-After alone reaches ~55-62 %:
+#     only a floor of 45 % is checked here; C checks the 95 % on a 5 s window.
+#  C. as A with a 5 s window (20 senders x 250 jobs): every lane >= 95 % of what
+#     the window allows, by following Retry-After alone.
 #  B. the same limits on both sides (the gateway's 1-minute message window
 #     matching the sandbox's): 20 senders x 150 jobs with 100 per minute. The
 #     gateway is never throttled, and the second minute's messages start no
@@ -36,6 +38,30 @@ sed 's/^/A:   /' "$T/lanes_a.txt"
 check "A: 20 lanes" 20 "$(wc -l <"$T/lanes_a.txt")"
 check_ge "A: slowest lane's share of the window budget (%) (goal 95)" 45 "$(awk 'NR == 1 || $7 < m {m = $7} END {print m}' "$T/lanes_a.txt")"
 stop_gateway
+
+# C: Retry-After alone again (the gateway's windows off, its cap of 4 on), with
+# a 5-second window: whole-second Retry-After values cost at most a second per
+# window here, and the lanes must reach 95 % of what the windows allow.
+curl -sf --cacert "$CA" -X POST "$SBX/sandbox/reset" >/dev/null
+sbx_config graph.mailbox_requests=50 graph.mailbox_window_ms=5000
+rcli del sendgate:results >/dev/null
+NC=5000
+queue_jobs $NC --senders 20 --prefix fc
+tc=$(now_ms)
+start_gateway SENDGATE_GRAPH_MAILBOX_CONCURRENCY=4 SENDGATE_GRAPH_MAILBOX_REQUESTS_PER_10MIN=0 \
+  SENDGATE_GRAPH_MAILBOX_RECIPIENTS_PER_DAY=0
+wait_results $NC 120
+echo "C: $NC jobs in $(( $(now_ms) - tc )) ms"
+check "C: all SENT" $NC "$(summary SENT)"
+check "C: no request inside a Retry-After window" 0 "$(sbx_stat .retry_after_violations)"
+check "C: at most 4 in flight per mailbox" "true" "$(sbx_stat '.max_inflight_per_mailbox <= 4')"
+check_ge "C: the sandbox throttled (Retry-After was followed)" 20 "$(sbx_stat .throttled_graph)"
+lane_report 50 5000 >"$T/lanes_c.txt"
+sed 's/^/C:   /' "$T/lanes_c.txt"
+check "C: 20 lanes" 20 "$(wc -l <"$T/lanes_c.txt")"
+check_ge "C: slowest lane's share of the window budget (%)" 95 "$(awk 'NR == 1 || $7 < m {m = $7} END {print m}' "$T/lanes_c.txt")"
+stop_gateway
+sbx_config graph.mailbox_window_ms=1000
 
 # B: the gateway's windows on and matching the sandbox's (1-minute message window).
 curl -sf --cacert "$CA" -X POST "$SBX/sandbox/reset" >/dev/null
