@@ -134,7 +134,8 @@ int sg_tls_ctx_server_new(SSL_CTX **out, const char *cert_chain_file, const char
   if (rv != 0)
     return rv;
   SSL_CTX *ctx = *out;
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL); /* no client certificates */
+  /* A server context asks clients for no certificate (OpenSSL's default mode
+   * for a new context); peer verification is the clients' side. */
   if (SSL_CTX_use_certificate_chain_file(ctx, cert_chain_file) != 1 ||
       SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1 ||
       SSL_CTX_check_private_key(ctx) != 1) {
