@@ -381,6 +381,7 @@ static void ledger_check(sg_jobrun *j) {
   snprintf(key, sizeof key, "sendgate:sent:%s", j->job->id);
   const char *argv[] = {"GET", key};
   size_t lens[] = {3, strlen(key)};
+  j->state = SG_JOB_CHECKING; /* the reply (or its failure) releases the job */
   if (sg_rd_client_cmd(sg_rd_stream_cmd_client(a->stream), 2, argv, lens,
                        (uint32_t)a->cfg.redis_timeout_ms, on_ledger, j) != 0)
     job_release(j, false); /* not up: stays pending */

@@ -56,6 +56,8 @@ typedef struct sg_acct_rt {
 } sg_acct_rt;
 
 typedef enum {
+  SG_JOB_NEW,        /* fetched; being decoded and checked */
+  SG_JOB_CHECKING,   /* waiting for the sent-ledger lookup */
   SG_JOB_QUEUED,     /* waiting on its lane */
   SG_JOB_TOKEN_WAIT, /* admitted, waiting for a token */
   SG_JOB_IN_FLIGHT,  /* request on the wire */

@@ -313,7 +313,10 @@ void sg_app__abandon(sg_jobrun *j) {
     uv_timer_stop(&j->timer);
     break;
   case SG_JOB_COMPLETING:
-    return; /* its result is on the way */
+  case SG_JOB_CHECKING:
+    return; /* a Redis reply is on the way and will release it */
+  case SG_JOB_NEW:
+    break;
   }
   sg_app__finish(j, SG_STATUS_UNSPECIFIED, NULL, NULL, NULL); /* freed without a result */
 }
