@@ -7,8 +7,8 @@
 #     and last message is printed. Whole-second Retry-After answers cost up to a
 #     second per window, so on a 1 s window Retry-After alone reaches ~55-62 %:
 #     only a floor of 45 % is checked here; C checks the 95 % on a 5 s window.
-#  C. as A with a 5 s window (20 senders x 250 jobs): every lane >= 95 % of what
-#     the window allows, by following Retry-After alone.
+#  C. as A with a 5 s window and fractional Retry-After (20 senders x 250 jobs):
+#     every lane >= 95 % of what the window allows, by following Retry-After alone.
 #  B. the same limits on both sides (the gateway's 1-minute message window
 #     matching the sandbox's): 20 senders x 150 jobs with 100 per minute. The
 #     gateway is never throttled, and the second minute's messages start no
@@ -40,10 +40,12 @@ check_ge "A: slowest lane's share of the window budget (%) (goal 95)" 45 "$(awk 
 stop_gateway
 
 # C: Retry-After alone again (the gateway's windows off, its cap of 4 on), with
-# a 5-second window: whole-second Retry-After values cost at most a second per
-# window here, and the lanes must reach 95 % of what the windows allow.
+# a 5-second window and Retry-After in fractional seconds (as in Graph's own
+# example, "2.128"): the lanes must reach 95 % of what the windows allow.
+# (Whole seconds cost up to a second per window: ~94 % here on an idle
+# machine, ~80 % under the sanitizer build with the other tests running.)
 curl -sf --cacert "$CA" -X POST "$SBX/sandbox/reset" >/dev/null
-sbx_config graph.mailbox_requests=50 graph.mailbox_window_ms=5000
+sbx_config graph.mailbox_requests=50 graph.mailbox_window_ms=5000 graph.retry_after_fractional=true
 rcli del sendgate:results >/dev/null
 NC=5000
 queue_jobs $NC --senders 20 --prefix fc
@@ -61,7 +63,7 @@ sed 's/^/C:   /' "$T/lanes_c.txt"
 check "C: 20 lanes" 20 "$(wc -l <"$T/lanes_c.txt")"
 check_ge "C: slowest lane's share of the window budget (%)" 95 "$(awk 'NR == 1 || $7 < m {m = $7} END {print m}' "$T/lanes_c.txt")"
 stop_gateway
-sbx_config graph.mailbox_window_ms=1000
+sbx_config graph.mailbox_window_ms=1000 graph.retry_after_fractional=false
 
 # B: the gateway's windows on and matching the sandbox's (1-minute message window).
 curl -sf --cacert "$CA" -X POST "$SBX/sandbox/reset" >/dev/null
