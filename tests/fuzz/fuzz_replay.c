@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The corpus replay runner linked into every fuzz_<target>_replay executable
- * (except fuzz_json, which has its own copy): runs LLVMFuzzerTestOneInput once
+ * The corpus replay runner linked into every fuzz_<target>_replay executable:
+ * runs LLVMFuzzerTestOneInput once
  * on each file of the directories or files named on the command line, from an
  * exact-size heap copy so ASan catches reads past the end. Exits 1 on a
  * read error or when no input was found (an empty corpus must not pass).
