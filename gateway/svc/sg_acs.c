@@ -17,64 +17,33 @@
 
 #include "core/sg_base64.h"
 #include "core/sg_err.h"
+#include "json/sg_json_emit.h"
 #include "json/sg_json_write.h"
-
-/* Writes into |b|, or only counts into |n| when |b| is NULL. */
-typedef struct emit {
-  sg_buf *b;
-  size_t n;
-} emit;
-
-
-static void raw(emit *e, const char *s) {
-  size_t n = strlen(s);
-  if (e->b)
-    sg_buf_append(e->b, s, n);
-  else
-    e->n += n;
-}
-
-static void str(emit *e, const char *s) {
-  if (s == NULL)
-    s = "";
-  size_t n = strlen(s);
-  if (e->b)
-    sg_jw_str(e->b, s, n);
-  else
-    e->n += 2 + sg_jw_escaped_len(s, n);
-}
-
-static void b64(emit *e, const void *p, size_t n) {
-  if (e->b)
-    sg_base64_encode(e->b, p, n);
-  else
-    e->n += sg_base64_len(n);
-}
 
 static bool nonempty(const char *s) {
   return s != NULL && s[0] != '\0';
 }
 
 /* Writes a comma before every member but the first of the current object, then the key. */
-static void member(emit *e, bool *first, const char *key_colon) {
+static void member(sg_jemit *e, bool *first, const char *key_colon) {
   if (!*first)
-    raw(e, ",");
+    sg_jemit_raw(e, ",");
   *first = false;
-  raw(e, key_colon);
+  sg_jemit_raw(e, key_colon);
 }
 
-static void addr_list(emit *e, const sg_job_addr *v, size_t n) {
-  raw(e, "[");
+static void addr_list(sg_jemit *e, const sg_job_addr *v, size_t n) {
+  sg_jemit_raw(e, "[");
   for (size_t i = 0; i < n; i++) {
-    raw(e, i ? ",{\"address\":" : "{\"address\":");
-    str(e, v[i].address);
+    sg_jemit_raw(e, i ? ",{\"address\":" : "{\"address\":");
+    sg_jemit_str(e, v[i].address);
     if (nonempty(v[i].name)) {
-      raw(e, ",\"displayName\":");
-      str(e, v[i].name);
+      sg_jemit_raw(e, ",\"displayName\":");
+      sg_jemit_str(e, v[i].name);
     }
-    raw(e, "}");
+    sg_jemit_raw(e, "}");
   }
-  raw(e, "]");
+  sg_jemit_raw(e, "]");
 }
 
 /* True when header |i| repeats an earlier name (the first one wins). */
@@ -85,7 +54,7 @@ static bool header_repeats(const sg_job *job, size_t i) {
   return false;
 }
 
-static void headers(emit *e, const sg_job *job, bool *first) {
+static void headers(sg_jemit *e, const sg_job *job, bool *first) {
   if (job->n_headers == 0)
     return;
   member(e, first, "\"headers\":{");
@@ -94,30 +63,30 @@ static void headers(emit *e, const sg_job *job, bool *first) {
     if (header_repeats(job, i))
       continue;
     if (!hfirst)
-      raw(e, ",");
+      sg_jemit_raw(e, ",");
     hfirst = false;
-    str(e, job->headers[i].name);
-    raw(e, ":");
-    str(e, job->headers[i].value);
+    sg_jemit_str(e, job->headers[i].name);
+    sg_jemit_raw(e, ":");
+    sg_jemit_str(e, job->headers[i].value);
   }
-  raw(e, "}");
+  sg_jemit_raw(e, "}");
 }
 
-static void content(emit *e, const sg_job *job, bool *first) {
+static void content(sg_jemit *e, const sg_job *job, bool *first) {
   member(e, first, "\"content\":{\"subject\":");
-  str(e, job->subject);
+  sg_jemit_str(e, job->subject);
   if (nonempty(job->text_body)) {
-    raw(e, ",\"plainText\":");
-    str(e, job->text_body);
+    sg_jemit_raw(e, ",\"plainText\":");
+    sg_jemit_str(e, job->text_body);
   }
   if (nonempty(job->html_body)) {
-    raw(e, ",\"html\":");
-    str(e, job->html_body);
+    sg_jemit_raw(e, ",\"html\":");
+    sg_jemit_str(e, job->html_body);
   }
-  raw(e, "}");
+  sg_jemit_raw(e, "}");
 }
 
-static void recipients(emit *e, const sg_job *job, bool *first) {
+static void recipients(sg_jemit *e, const sg_job *job, bool *first) {
   member(e, first, "\"recipients\":{");
   bool rfirst = true;
   const struct {
@@ -135,37 +104,37 @@ static void recipients(emit *e, const sg_job *job, bool *first) {
     member(e, &rfirst, lists[i].key);
     addr_list(e, lists[i].v, lists[i].n);
   }
-  raw(e, "}");
+  sg_jemit_raw(e, "}");
 }
 
-static void attachments(emit *e, const sg_job *job, bool content_id, bool *first) {
+static void attachments(sg_jemit *e, const sg_job *job, bool content_id, bool *first) {
   if (job->n_attachments == 0)
     return;
   member(e, first, "\"attachments\":[");
   for (size_t i = 0; i < job->n_attachments; i++) {
     const sg_job_attachment *a = &job->attachments[i];
-    raw(e, i ? ",{\"name\":" : "{\"name\":");
-    str(e, a->name);
-    raw(e, ",\"contentType\":");
-    str(e, nonempty(a->content_type) ? a->content_type : SG_ACS_DEFAULT_ATTACHMENT_TYPE);
-    raw(e, ",\"contentInBase64\":\"");
-    b64(e, a->content, a->content_len);
-    raw(e, "\"");
+    sg_jemit_raw(e, i ? ",{\"name\":" : "{\"name\":");
+    sg_jemit_str(e, a->name);
+    sg_jemit_raw(e, ",\"contentType\":");
+    sg_jemit_str(e, nonempty(a->content_type) ? a->content_type : SG_ACS_DEFAULT_ATTACHMENT_TYPE);
+    sg_jemit_raw(e, ",\"contentInBase64\":\"");
+    sg_jemit_b64(e, a->content, a->content_len);
+    sg_jemit_raw(e, "\"");
     if (content_id && a->is_inline && nonempty(a->content_id)) {
-      raw(e, ",\"contentId\":");
-      str(e, a->content_id);
+      sg_jemit_raw(e, ",\"contentId\":");
+      sg_jemit_str(e, a->content_id);
     }
-    raw(e, "}");
+    sg_jemit_raw(e, "}");
   }
-  raw(e, "]");
+  sg_jemit_raw(e, "]");
 }
 
-static void walk(emit *e, const sg_job *job, bool content_id, const sg_acs_build_opts *opts) {
+static void walk(sg_jemit *e, const sg_job *job, bool content_id, const sg_acs_build_opts *opts) {
   bool first = true;
-  raw(e, "{");
+  sg_jemit_raw(e, "{");
   headers(e, job, &first);
   member(e, &first, "\"senderAddress\":");
-  str(e, job->sender);
+  sg_jemit_str(e, job->sender);
   content(e, job, &first);
   recipients(e, job, &first);
   attachments(e, job, content_id, &first);
@@ -175,7 +144,7 @@ static void walk(emit *e, const sg_job *job, bool content_id, const sg_acs_build
   }
   if (opts != NULL && opts->user_engagement_tracking_disabled)
     member(e, &first, "\"userEngagementTrackingDisabled\":true");
-  raw(e, "}");
+  sg_jemit_raw(e, "}");
 }
 
 bool sg_acs_has_content_id(const char *api_version) {
@@ -190,7 +159,7 @@ int sg_acs_build(const sg_job *job, const char *api_version, const sg_acs_build_
                  sg_buf *body) {
   if (job == NULL || api_version == NULL || body == NULL)
     return SG_ERR_INVAL;
-  emit e = {body, 0};
+  sg_jemit e = {body, 0};
   sg_buf_reserve(body, sg_acs_request_size(job, api_version, opts));
   walk(&e, job, sg_acs_has_content_id(api_version), opts);
   return 0;
@@ -198,7 +167,7 @@ int sg_acs_build(const sg_job *job, const char *api_version, const sg_acs_build_
 
 size_t sg_acs_request_size(const sg_job *job, const char *api_version,
                            const sg_acs_build_opts *opts) {
-  emit e = {NULL, 0};
+  sg_jemit e = {NULL, 0};
   if (job != NULL && api_version != NULL)
     walk(&e, job, sg_acs_has_content_id(api_version), opts);
   return e.n;
