@@ -184,13 +184,15 @@ void sg_app__finish(sg_jobrun *j, sg_status st, const sg_outcome *o, const char 
   const char *argv[8];
   size_t lens[8];
   sg_rd_op ops[2];
-  ops[0] = result_op(j, argv, lens);
-  size_t nops = 1;
   /* The ledger: a sent job is remembered, so a redelivery (crash, duplicate
-   * id from a producer) re-publishes this result instead of sending again. */
+   * id from a producer) re-publishes this result instead of sending again.
+   * Its SET NX goes first: if the completion has to be sent again after a lost
+   * reply, a ledger already there means the result is out, not to be doubled. */
   char key[200], ttl[24];
-  const char *largv[7];
-  size_t llens[7];
+  const char *largv[6];
+  size_t llens[6];
+  int rv;
+  j->state = SG_JOB_COMPLETING;
   if (st == SG_STATUS_SENT && a->cfg.ledger_ttl_s > 0 && j->job) {
     snprintf(key, sizeof key, "sendgate:sent:%s", j->job->id);
     snprintf(ttl, sizeof ttl, "%lld", (long long)a->cfg.ledger_ttl_s);
@@ -198,10 +200,14 @@ void sg_app__finish(sg_jobrun *j, sg_status st, const sg_outcome *o, const char 
     size_t l[] = {3, strlen(key), j->result.len, 2, 2, strlen(ttl)};
     memcpy(largv, v, sizeof v);
     memcpy(llens, l, sizeof l);
-    ops[nops++] = (sg_rd_op){6, largv, llens};
+    ops[0] = (sg_rd_op){6, largv, llens};
+    ops[1] = result_op(j, argv, lens);
+    rv = sg_rd_stream_complete_once(a->stream, j->entry_id, ops, 2, on_completed, j);
+  } else {
+    ops[0] = result_op(j, argv, lens);
+    rv = sg_rd_stream_complete(a->stream, j->entry_id, ops, 1, on_completed, j);
   }
-  j->state = SG_JOB_COMPLETING;
-  if (sg_rd_stream_complete(a->stream, j->entry_id, ops, nops, on_completed, j) != 0)
+  if (rv != 0)
     job_release(j, false);
 }
 

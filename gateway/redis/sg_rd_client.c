@@ -284,6 +284,24 @@ static int push_cmd(sg_rd_client *c, int argc, const char **argv, const size_t *
   return 0;
 }
 
+/* Like push_cmd for a command already in RESP (exactly one command). */
+static int push_raw(sg_rd_client *c, const char *resp, size_t len, uint64_t deadline,
+                    sg_rd_reply_cb cb, void *ud) {
+  rd_cmd *cmd = sg_xmalloc(sizeof *cmd);
+  cmd->deadline = deadline;
+  cmd->cb = cb;
+  cmd->ud = ud;
+  if (redisAsyncFormattedCommand(c->ac, on_reply, cmd, resp, len) != REDIS_OK) {
+    sg_free(cmd);
+    return SG_ERR_REDIS;
+  }
+  sg_list_push_back(&c->pending, &cmd->node);
+  c->npending++;
+  c->stats.commands++;
+  arm_cmd_timer(c, deadline);
+  return 0;
+}
+
 static int send_handshake(sg_rd_client *c) {
   const sg_rd_url *u = &c->url;
   int rv = 0;
@@ -525,6 +543,17 @@ int sg_rd_client_cmd(sg_rd_client *c, int argc, const char **argv, const size_t 
   if (argc <= 0 || argv == NULL || lens == NULL || timeout_ms == 0)
     return SG_ERR_INVAL;
   return push_cmd(c, argc, argv, lens, uv_now(c->loop) + timeout_ms, cb, ud);
+}
+
+int sg_rd_client_cmd_resp(sg_rd_client *c, const char *resp, size_t len, uint32_t timeout_ms,
+                          sg_rd_reply_cb cb, void *ud) {
+  if (c->state == ST_CLOSING || c->state == ST_CLOSED)
+    return SG_ERR_SHUTDOWN;
+  if (c->state != ST_UP)
+    return SG_ERR_CLOSED;
+  if (resp == NULL || len < 4 || resp[0] != '*' || timeout_ms == 0)
+    return SG_ERR_INVAL;
+  return push_raw(c, resp, len, uv_now(c->loop) + timeout_ms, cb, ud);
 }
 
 void sg_rd_client_reset(sg_rd_client *c, int reason) {

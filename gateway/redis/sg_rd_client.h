@@ -92,6 +92,15 @@ int sg_rd_client_cmd(sg_rd_client *c, int argc, const char **argv, const size_t 
                      uint32_t timeout_ms, sg_rd_reply_cb cb, void *ud);
 
 /*
+ * sg_rd_client_cmd for one command already written in RESP (an array of bulk
+ * strings, see sg_resp.h): |resp| (|len| bytes, borrowed, copied before
+ * return) must hold exactly one command, or replies and callbacks go out of
+ * step. Returns as sg_rd_client_cmd; SG_ERR_INVAL unless it starts with '*'.
+ */
+int sg_rd_client_cmd_resp(sg_rd_client *c, const char *resp, size_t len, uint32_t timeout_ms,
+                          sg_rd_reply_cb cb, void *ud);
+
+/*
  * Drops the connection as if it had failed with |reason| (pending commands
  * fail with it, on_down fires if it was UP) and reconnects after backoff.
  * Used to abandon a half-written transaction. No-op unless connecting or UP.

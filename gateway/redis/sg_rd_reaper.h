@@ -17,7 +17,7 @@
  *     which the configuration should prevent): left alone;
  *   - delivery count > max_deliveries: dead letter with sg_rd_stream_dead_letter
  *     (XADD <dead> * <original fields> deliveries <n> reason max_deliveries;
- *     the EXPIRED result; XACK; XDEL; one MULTI). The result carries error_code
+ *     the EXPIRED result; XACK; XDEL; applied atomically). The result carries error_code
  *     SENDGATE_MAX_DELIVERIES, echoes the job's id, backend, campaign, metadata
  *     and created time when the job decodes, and goes to its reply stream (or
  *     the default results stream when it has none or does not decode);

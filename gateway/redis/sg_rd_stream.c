@@ -279,6 +279,7 @@ static void release(sg_rd_stream *s) {
     s->stopped_cb(s, s->stopped_ud);
   sg_rd_idset_free(&s->held);
   sg_free(s->fields);
+  sg_buf_free(&s->wbuf);
   sg_free(s->key);
   sg_free(s->group);
   sg_free(s->consumer);

@@ -18,15 +18,20 @@
  * is > 0, asks for at most min(COUNT, credit) entries, and each entry handed
  * out consumes one credit.
  *
- * Completing. sg_rd_stream_complete queues MULTI <ops...> XACK XDEL EXEC;
- * everything queued during one loop turn is written in one pipelined flush
- * (uv_prepare, just before the loop polls). The done callback fires after EXEC
- * succeeded. If the command connection drops first, the completion stays
- * queued and is sent again after the reconnect: XACK, XDEL and SET NX are
- * idempotent, but when the lost reply belonged to an EXEC that did run, the
- * result XADD is written twice (a duplicate result, never a lost one). A
- * result is therefore never missing for an acked entry, and an entry is never
- * acked without the ops queued with it.
+ * Completing. sg_rd_stream_complete queues <ops...> + XACK + XDEL of the
+ * entry; everything queued during one loop turn is written in one pipelined
+ * flush (uv_prepare, just before the loop polls) as calls of one Lua script
+ * that applies up to 256 completions atomically (one XACK and one XDEL for
+ * all their ids). The done callback fires after the script ran. If the
+ * command connection drops first, the completion stays queued and is sent
+ * again after the reconnect: XACK, XDEL and SET NX are idempotent; a result
+ * XADD would be written twice when the lost reply belonged to a call that did
+ * run, unless the completion was queued with sg_rd_stream_complete_once,
+ * whose first op (a SET NX) then tells that it ran. A result is therefore
+ * never missing for an acked entry, and an entry is never acked without the
+ * ops queued with it.
+ *
+ * Redis needs EVAL (scripting) for the command connection's user.
  */
 #ifndef SG_RD_STREAM_H
 #define SG_RD_STREAM_H
@@ -68,12 +73,12 @@ typedef struct sg_rd_op {
 } sg_rd_op;
 
 /*
- * Completion outcome: 0 after EXEC succeeded (entry acked with its ops);
- * SG_ERR_REDIS when Redis refused the transaction (EXECABORT: a malformed op;
- * nothing ran, the entry is still pending and still yours) or when EXEC ran
- * but one of its commands failed (logged; the ack ran); SG_ERR_SHUTDOWN when
- * the stream stopped before it could be confirmed (the entry stays pending for
- * a later run).
+ * Completion outcome: 0 after the ops ran and the entry was acked;
+ * SG_ERR_REDIS when one of its ops failed (logged; the ops before it ran, the
+ * ones after it did not, and the entry was NOT acked: it is still pending and
+ * still yours) or when Redis refused the script call as a whole (nothing
+ * ran); SG_ERR_SHUTDOWN when the stream stopped before it could be confirmed
+ * (the entry stays pending for a later run).
  */
 typedef void (*sg_rd_stream_done_cb)(sg_rd_stream *s, int status, void *ud);
 typedef void (*sg_rd_stream_stopped_cb)(sg_rd_stream *s, void *ud);
@@ -99,7 +104,7 @@ typedef struct sg_rd_stream_opts {
 
 typedef struct sg_rd_stream_stats {
   uint64_t fetched;           /* entries handed to on_entry */
-  uint64_t completed;         /* completions confirmed by EXEC */
+  uint64_t completed;         /* completions confirmed by Redis */
   uint64_t completion_errors; /* completions Redis refused or partly failed */
   uint64_t reconnects;        /* connections re-established after a loss */
   uint64_t deleted_acked;     /* pending entries with nil payload, acked */
@@ -126,8 +131,9 @@ void sg_rd_stream_set_credit(sg_rd_stream *s, uint32_t credit);
 void sg_rd_stream_add_credit(sg_rd_stream *s, uint32_t n);
 
 /*
- * Queues a completion for |entry_id| (NUL-terminated, borrowed): MULTI, the
- * |nops| |ops| (copied), XACK <stream> <group> <id>, XDEL <stream> <id>, EXEC.
+ * Queues a completion for |entry_id| (NUL-terminated, borrowed): the |nops|
+ * |ops| (copied), then XACK <stream> <group> <id> and XDEL <stream> <id>,
+ * applied atomically.
  * With |entry_id| NULL the transaction has no ack (publishing only). |done|
  * (may be NULL) fires once, see sg_rd_stream_done_cb; never from inside this
  * call.
@@ -138,7 +144,17 @@ void sg_rd_stream_add_credit(sg_rd_stream *s, uint32_t n);
 int sg_rd_stream_complete(sg_rd_stream *s, const char *entry_id, const sg_rd_op *ops, size_t nops,
                           sg_rd_stream_done_cb done, void *ud);
 
-/* sg_rd_stream_complete without an ack: runs |ops| in one MULTI/EXEC. */
+/*
+ * sg_rd_stream_complete for ops whose first one is a SET ... NX that records
+ * the completion (the sent ledger): when the completion has to be sent again
+ * after a lost reply and that SET finds its key already there, the other ops
+ * are skipped (they ran the first time) and only the ack is applied. Returns
+ * as sg_rd_stream_complete; SG_ERR_INVAL also when |nops| is 0.
+ */
+int sg_rd_stream_complete_once(sg_rd_stream *s, const char *entry_id, const sg_rd_op *ops,
+                               size_t nops, sg_rd_stream_done_cb done, void *ud);
+
+/* sg_rd_stream_complete without an ack: runs |ops| atomically. */
 int sg_rd_stream_publish(sg_rd_stream *s, const sg_rd_op *ops, size_t nops,
                          sg_rd_stream_done_cb done, void *ud);
 

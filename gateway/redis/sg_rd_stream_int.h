@@ -7,6 +7,7 @@
 #define SG_RD_STREAM_INT_H
 
 #include "core/sg_list.h"
+#include "core/sg_mem.h"
 #include "redis/sg_rd_stream.h"
 
 enum { RS_DOWN, RS_SETUP, RS_PENDING, RS_LIVE };
@@ -34,7 +35,8 @@ struct sg_rd_stream {
   /* completions (sg_rd_stream_txn.c) */
   sg_list queue; /* not sent yet */
   sg_list retry; /* sent on a connection that died: sent again first */
-  sg_list sent;  /* EXEC outstanding */
+  sg_list sent;  /* script call outstanding */
+  sg_buf wbuf;   /* the script call being written */
   size_t ncomp;  /* in all three lists */
   uv_prepare_t flush;
   bool flush_active;

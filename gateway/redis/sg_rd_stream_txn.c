@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Completion queue of the job stream consumer: each completion is one
- * MULTI <ops> [XACK XDEL] EXEC on the command connection. Completions queued
- * during a loop turn go out in one pipelined flush from a uv_prepare handle
- * (run just before the loop polls, so hiredis writes them with one write);
- * the handle is active only while something waits. A completion whose
- * connection dies before EXEC is answered goes to the retry list and is sent
+ * Completion queue of the job stream consumer. A completion is its ops plus
+ * the ack (XACK + XDEL) of its entry, applied atomically by one Lua script
+ * (k_script) that takes many completions per call: everything queued during
+ * a loop turn goes out from a uv_prepare handle (run just before the loop
+ * polls, so hiredis writes it with one write) as EVAL calls of up to
+ * BATCH_MAX completions, written straight in RESP. Redis runs one script per
+ * batch instead of a MULTI/EXEC of five or more commands per job. A batch
+ * whose connection dies before the reply goes to the retry list and is sent
  * again after the reconnect (see sg_rd_stream.h for why that is safe).
  */
 #include "redis/sg_rd_stream_int.h"
@@ -13,23 +15,67 @@
 #include "core/sg_err.h"
 #include "core/sg_log.h"
 #include "core/sg_mem.h"
+#include "redis/sg_resp.h"
 
 #include <stdio.h>
 #include <string.h>
 
+/*
+ * The completion script. ARGV: stream, group, number of completions, then per
+ * completion: flags (1 = ack the entry, 2 = "once": a first op that returns
+ * nil, i.e. a SET NX that found its key, means this completion already ran,
+ * so its other ops are skipped), entry id, number of ops, and per op its
+ * argument count and arguments. An op that fails stops its completion: the
+ * ops after it do not run and the entry is not acked. The acks of all the
+ * others go out as one XACK and one XDEL. Returns {index, error, ...} for the
+ * completions that failed (1-based), empty when all ran.
+ */
+static const char k_script[] =
+    "local a,i,errs,acks=ARGV,4,{},{}\n"
+    "for c=1,tonumber(a[3]) do\n"
+    " local f,id,nops=tonumber(a[i]),a[i+1],tonumber(a[i+2])\n"
+    " i=i+3\n"
+    " local ok,skip=true,false\n"
+    " for o=1,nops do\n"
+    "  local n=tonumber(a[i])\n"
+    "  if ok and not skip then\n"
+    "   local r=redis.pcall(unpack(a,i+1,i+n))\n"
+    "   if type(r)=='table' and r.err then ok=false errs[#errs+1]=c errs[#errs+1]=r.err\n"
+    "   elseif o==1 and f>=2 and not r then skip=true end\n"
+    "  end\n"
+    "  i=i+1+n\n"
+    " end\n"
+    " if ok and f%2==1 then acks[#acks+1]=id end\n"
+    "end\n"
+    "if #acks>0 then\n"
+    " redis.call('XACK',a[1],a[2],unpack(acks))\n"
+    " redis.call('XDEL',a[1],unpack(acks))\n"
+    "end\n"
+    "return errs\n";
+
+/* At most this many completions (or about this many bytes) per script call. */
+#define BATCH_MAX 256
+#define BATCH_BYTES (1u << 20)
+
 typedef struct rd_comp {
   sg_list node;
-  sg_rd_stream *s;
   bool has_id;
+  bool once;   /* ops[0] guards the others (sg_rd_stream_complete_once) */
+  bool resent; /* its first send may have run: the guard applies */
   char id[SG_RD_ID_MAX];
   sg_rd_id id_num;
-  size_t nops;
-  int *argc;         /* per op */
-  const char **argv; /* all ops' arguments, flattened */
-  size_t *lens;
+  size_t nargs; /* script arguments in |resp| (id, nops, per op argc + args) */
+  size_t resp_len;
   sg_rd_stream_done_cb done;
   void *ud;
+  char resp[]; /* those arguments as RESP bulk strings */
 } rd_comp;
+
+typedef struct rd_batch {
+  sg_rd_stream *s;
+  size_t n;
+  rd_comp *c[];
+} rd_batch;
 
 static void on_flush(uv_prepare_t *h);
 
@@ -37,6 +83,7 @@ void sg_rd_stream_txn_init(sg_rd_stream *s) {
   sg_list_init(&s->queue);
   sg_list_init(&s->retry);
   sg_list_init(&s->sent);
+  sg_buf_init(&s->wbuf);
 }
 
 size_t sg_rd_stream_txn_pending(const sg_rd_stream *s) {
@@ -52,34 +99,31 @@ void sg_rd_stream_txn_kick(sg_rd_stream *s) {
   s->flush_active = true;
 }
 
-/* Copies the ops into one allocation. */
-static rd_comp *comp_new(sg_rd_stream *s, const char *id, sg_rd_id id_num, const sg_rd_op *ops,
-                         size_t nops) {
-  size_t nargs = 0, bytes = 0;
-  for (size_t i = 0; i < nops; i++)
-    for (int j = 0; j < ops[i].argc; j++) {
-      nargs++;
-      bytes += ops[i].lens[j];
-    }
-  size_t sz = sizeof(rd_comp) + nargs * (sizeof(char *) + sizeof(size_t)) + nops * sizeof(int);
-  rd_comp *c = sg_xmalloc(sz + bytes);
-  memset(c, 0, sizeof *c);
-  c->s = s;
-  c->argv = (const char **)(c + 1);
-  c->lens = (size_t *)(c->argv + nargs);
-  c->argc = (int *)(c->lens + nargs);
-  char *data = (char *)(c->argc + nops);
-  c->nops = nops;
-  size_t k = 0;
+/* Writes the id and the ops as script arguments into one allocation. */
+static rd_comp *comp_new(const char *id, sg_rd_id id_num, const sg_rd_op *ops, size_t nops) {
+  const char *idv = id ? id : "";
+  size_t idlen = strlen(idv);
+  size_t bytes = sg_resp_bulk_size(idlen) + sg_resp_bulk_size(20), nargs = 2;
   for (size_t i = 0; i < nops; i++) {
-    c->argc[i] = ops[i].argc;
-    for (int j = 0; j < ops[i].argc; j++, k++) {
-      memcpy(data, ops[i].argv[j], ops[i].lens[j]);
-      c->argv[k] = data;
-      c->lens[k] = ops[i].lens[j];
-      data += ops[i].lens[j];
-    }
+    bytes += sg_resp_bulk_size(20);
+    nargs += 1 + (size_t)ops[i].argc;
+    for (int j = 0; j < ops[i].argc; j++)
+      bytes += sg_resp_bulk_size(ops[i].lens[j]);
   }
+  /* Written through an sg_buf over the allocation's tail: sized exactly above
+   * (numbers at most 20 digits), so it never grows. */
+  rd_comp *c = sg_xmalloc(sizeof *c + bytes + 1);
+  memset(c, 0, sizeof *c);
+  sg_buf b = {c->resp, 0, bytes + 1};
+  sg_resp_bulk(&b, idv, idlen);
+  sg_resp_bulk_u64(&b, nops);
+  for (size_t i = 0; i < nops; i++) {
+    sg_resp_bulk_u64(&b, (uint64_t)ops[i].argc);
+    for (int j = 0; j < ops[i].argc; j++)
+      sg_resp_bulk(&b, ops[i].argv[j], ops[i].lens[j]);
+  }
+  c->nargs = nargs;
+  c->resp_len = b.len;
   if (id) {
     c->has_id = true;
     c->id_num = id_num;
@@ -98,70 +142,112 @@ static void comp_finish(sg_rd_stream *s, rd_comp *c, int status) {
   sg_free(c);
 }
 
-/* Looks for errors inside EXEC's array (commands that ran and failed: no rollback). */
-static const redisReply *first_error(const redisReply *r) {
-  for (size_t i = 0; i < r->elements; i++)
-    if (r->element[i]->type == REDIS_REPLY_ERROR)
-      return r->element[i];
+/* The error the script reported for completion |k| (1-based), or NULL. */
+static const redisReply *comp_error(const redisReply *r, size_t k) {
+  for (size_t i = 0; i + 1 < r->elements; i += 2)
+    if (r->element[i]->type == REDIS_REPLY_INTEGER && (size_t)r->element[i]->integer == k)
+      return r->element[i + 1];
   return NULL;
 }
 
-static void exec_reply(sg_rd_client *cc, int status, const redisReply *reply, void *ud) {
+static void batch_reply(sg_rd_client *cc, int status, const redisReply *reply, void *ud) {
   (void)cc;
-  rd_comp *c = ud;
-  sg_rd_stream *s = c->s;
+  rd_batch *b = ud;
+  sg_rd_stream *s = b->s;
   if (status == 0 && reply->type == REDIS_REPLY_ARRAY) {
-    const redisReply *err = first_error(reply);
-    if (err) {
-      sg_log_kv(SG_LOG_ERROR, "redis", "completion command failed inside EXEC", "entry",
-                c->has_id ? c->id : NULL, "detail", err->str, NULL);
-      s->stats.completion_errors++;
-      comp_finish(s, c, SG_ERR_REDIS);
-    } else {
-      s->stats.completed++;
-      comp_finish(s, c, 0);
+    for (size_t k = 0; k < b->n; k++) {
+      rd_comp *c = b->c[k];
+      const redisReply *err = reply->elements ? comp_error(reply, k + 1) : NULL;
+      if (err) {
+        sg_log_kv(SG_LOG_ERROR, "redis", "completion command failed; entry not acked", "entry",
+                  c->has_id ? c->id : NULL, "detail",
+                  err->type == REDIS_REPLY_STRING || err->type == REDIS_REPLY_ERROR ? err->str
+                                                                                    : NULL,
+                  NULL);
+        s->stats.completion_errors++;
+        comp_finish(s, c, SG_ERR_REDIS);
+      } else {
+        s->stats.completed++;
+        comp_finish(s, c, 0);
+      }
     }
   } else if (status == 0 || status == SG_ERR_REDIS) {
-    /* EXECABORT (a malformed op was refused while queueing) or a nil EXEC: nothing ran. */
-    sg_log_kv(SG_LOG_ERROR, "redis", "completion refused", "entry", c->has_id ? c->id : NULL,
-              "detail", reply && reply->type == REDIS_REPLY_ERROR ? reply->str : NULL, NULL);
-    s->stats.completion_errors++;
-    comp_finish(s, c, SG_ERR_REDIS);
+    /* The script was refused (or failed as a whole): treat every completion as not run. */
+    sg_log_kv(SG_LOG_ERROR, "redis", "completion batch refused", "detail",
+              reply && reply->type == REDIS_REPLY_ERROR ? reply->str : NULL, NULL);
+    for (size_t k = 0; k < b->n; k++) {
+      s->stats.completion_errors++;
+      comp_finish(s, b->c[k], SG_ERR_REDIS);
+    }
   } else if (s->cc_closing || status == SG_ERR_SHUTDOWN) {
-    comp_finish(s, c, SG_ERR_SHUTDOWN);
+    for (size_t k = 0; k < b->n; k++)
+      comp_finish(s, b->c[k], SG_ERR_SHUTDOWN);
   } else {
-    /* Connection lost or timed out before EXEC was answered: send it again later. */
-    sg_list_remove(&c->node);
-    sg_list_push_back(&s->retry, &c->node);
+    /* Connection lost or timed out before the reply: send them again later,
+     * in order; the script may have run, so "once" guards now apply. */
+    for (size_t k = 0; k < b->n; k++) {
+      rd_comp *c = b->c[k];
+      c->resent = true;
+      sg_list_remove(&c->node);
+      sg_list_push_back(&s->retry, &c->node);
+    }
+    sg_free(b);
     return;
   }
+  sg_free(b);
   if (s->stopping && s->ncomp == 0)
     sg_rd_stream_finish_stop(s);
 }
 
-static int cmd(sg_rd_stream *s, int argc, const char **argv, const size_t *lens, sg_rd_reply_cb cb,
-               void *ud) {
-  return sg_rd_client_cmd(s->cc, argc, argv, lens, s->opts.cmd_timeout_ms, cb, ud);
-}
-
-static int send_comp(sg_rd_stream *s, rd_comp *c) {
-  int rv = cmd(s, 1, (const char *[]){"MULTI"}, (size_t[]){5}, NULL, NULL);
-  size_t k = 0;
-  for (size_t i = 0; rv == 0 && i < c->nops; i++) {
-    rv = cmd(s, c->argc[i], c->argv + k, c->lens + k, NULL, NULL);
-    k += (size_t)c->argc[i];
+/* Takes up to BATCH_MAX completions (retries first) and sends them as one script call. */
+static int send_batch(sg_rd_stream *s) {
+  rd_batch *b = sg_xmalloc(sizeof *b + BATCH_MAX * sizeof(rd_comp *));
+  b->s = s;
+  b->n = 0;
+  size_t nargs = 6, bytes = 0;
+  while (b->n < BATCH_MAX && bytes < BATCH_BYTES) {
+    sg_list *from = !sg_list_empty(&s->retry) ? &s->retry : &s->queue;
+    sg_list *n = sg_list_pop_front(from);
+    if (n == NULL)
+      break;
+    rd_comp *c = sg_container_of(n, rd_comp, node);
+    sg_list_push_back(&s->sent, n);
+    b->c[b->n++] = c;
+    nargs += 1 + c->nargs;
+    bytes += c->resp_len;
   }
-  if (rv == 0 && c->has_id) {
-    size_t klen = strlen(s->key), idlen = strlen(c->id);
-    rv = cmd(s, 4, (const char *[]){"XACK", s->key, s->group, c->id},
-             (size_t[]){4, klen, strlen(s->group), idlen}, NULL, NULL);
-    if (rv == 0)
-      rv = cmd(s, 3, (const char *[]){"XDEL", s->key, c->id}, (size_t[]){4, klen, idlen}, NULL,
-               NULL);
+  if (b->n == 0) {
+    sg_free(b);
+    return 0;
   }
-  if (rv == 0)
-    rv = cmd(s, 1, (const char *[]){"EXEC"}, (size_t[]){4}, exec_reply, c);
-  return rv;
+  sg_buf *w = &s->wbuf;
+  sg_buf_reset(w);
+  sg_buf_reserve(w, bytes + sizeof k_script + 256 + 8 * b->n);
+  sg_resp_array(w, nargs);
+  sg_resp_bulk(w, "EVAL", 4);
+  sg_resp_bulk(w, k_script, sizeof k_script - 1);
+  sg_resp_bulk(w, "0", 1);
+  sg_resp_bulk(w, s->key, strlen(s->key));
+  sg_resp_bulk(w, s->group, strlen(s->group));
+  sg_resp_bulk_u64(w, b->n);
+  for (size_t k = 0; k < b->n; k++) {
+    rd_comp *c = b->c[k];
+    sg_resp_bulk_u64(w, (c->has_id ? 1u : 0u) | (c->once && c->resent ? 2u : 0u));
+    sg_buf_append(w, c->resp, c->resp_len);
+  }
+  int rv = sg_rd_client_cmd_resp(s->cc, w->data, w->len, s->opts.cmd_timeout_ms, batch_reply, b);
+  if (w->cap > 4 * BATCH_BYTES)
+    sg_buf_free(w); /* do not keep a huge buffer around */
+  if (rv != 0) {
+    /* Not queued: back to the front of the retry list, in order. */
+    for (size_t k = b->n; k-- > 0;) {
+      sg_list_remove(&b->c[k]->node);
+      sg_list_push_front(&s->retry, &b->c[k]->node);
+    }
+    sg_free(b);
+    return rv;
+  }
+  return 1;
 }
 
 static void on_flush(uv_prepare_t *h) {
@@ -172,18 +258,10 @@ static void on_flush(uv_prepare_t *h) {
     return; /* cc_up kicks us again */
   bool sent_any = false;
   for (;;) {
-    sg_list *from = !sg_list_empty(&s->retry) ? &s->retry : &s->queue;
-    sg_list *n = sg_list_pop_front(from);
-    if (n == NULL)
+    int rv = send_batch(s);
+    if (rv == 0)
       break;
-    rd_comp *c = sg_container_of(n, rd_comp, node);
-    sg_list_push_back(&s->sent, n);
-    int rv = send_comp(s, c);
-    if (rv != 0) {
-      /* A half-queued MULTI must not survive: drop the connection (which moves
-       * everything sent to the retry list) and try again after the reconnect. */
-      sg_list_remove(n);
-      sg_list_push_front(&s->retry, n);
+    if (rv < 0) {
       sg_log_kv(SG_LOG_ERROR, "redis", "completion not queued", "err", sg_err_name(rv), NULL);
       sg_rd_client_reset(s->cc, SG_ERR_REDIS);
       break;
@@ -204,7 +282,7 @@ void sg_rd_stream_txn_fail_queued(sg_rd_stream *s, int status) {
 }
 
 static int enqueue(sg_rd_stream *s, const char *entry_id, const sg_rd_op *ops, size_t nops,
-                   sg_rd_stream_done_cb done, void *ud) {
+                   bool once, sg_rd_stream_done_cb done, void *ud) {
   if (s->cc_closing)
     return SG_ERR_SHUTDOWN;
   sg_rd_id id_num = {0, 0};
@@ -218,7 +296,8 @@ static int enqueue(sg_rd_stream *s, const char *entry_id, const sg_rd_op *ops, s
   for (size_t i = 0; i < nops; i++)
     if (ops[i].argc <= 0 || !ops[i].argv || !ops[i].lens)
       return SG_ERR_INVAL;
-  rd_comp *c = comp_new(s, entry_id, id_num, ops, nops);
+  rd_comp *c = comp_new(entry_id, id_num, ops, nops);
+  c->once = once && nops > 1;
   c->done = done;
   c->ud = ud;
   sg_list_push_back(&s->queue, &c->node);
@@ -231,12 +310,19 @@ int sg_rd_stream_complete(sg_rd_stream *s, const char *entry_id, const sg_rd_op 
                           sg_rd_stream_done_cb done, void *ud) {
   if (entry_id == NULL)
     return SG_ERR_INVAL;
-  return enqueue(s, entry_id, ops, nops, done, ud);
+  return enqueue(s, entry_id, ops, nops, false, done, ud);
+}
+
+int sg_rd_stream_complete_once(sg_rd_stream *s, const char *entry_id, const sg_rd_op *ops,
+                               size_t nops, sg_rd_stream_done_cb done, void *ud) {
+  if (entry_id == NULL || nops == 0)
+    return SG_ERR_INVAL;
+  return enqueue(s, entry_id, ops, nops, true, done, ud);
 }
 
 int sg_rd_stream_publish(sg_rd_stream *s, const sg_rd_op *ops, size_t nops,
                          sg_rd_stream_done_cb done, void *ud) {
-  return enqueue(s, NULL, ops, nops, done, ud);
+  return enqueue(s, NULL, ops, nops, false, done, ud);
 }
 
 int sg_rd_stream_dead_letter(sg_rd_stream *s, const sg_rd_entry *e, const char *reason,
@@ -262,7 +348,7 @@ int sg_rd_stream_dead_letter(sg_rd_stream *s, const sg_rd_entry *e, const char *
   ops[0] = (sg_rd_op){(int)argc, argv, lens};
   for (size_t i = 0; i < nextra; i++)
     ops[1 + i] = extra[i];
-  int rv = enqueue(s, e->id, ops, 1 + nextra, done, ud);
+  int rv = enqueue(s, e->id, ops, 1 + nextra, false, done, ud);
   sg_free(ops);
   sg_free(argv);
   sg_free(lens);

@@ -28,6 +28,7 @@ typedef struct ctx {
   bool redelivered[MAXE];
   int done_ok, done_err, last_err;
   bool auto_complete; /* complete each entry as it arrives, +1 credit when done */
+  uint32_t cmd_timeout_ms; /* 0: 2000 */
   int stopped;
 } ctx;
 
@@ -105,7 +106,10 @@ static void start_stream(ctx *x, const char *consumer, uint32_t count, uint32_t 
   sg_rd_url u;
   ASSERT_OK(sg_rd_url_parse(url, &u));
   sg_rd_stream_opts o = {
-      .consumer = consumer, .count = count, .block_ms = 200, .cmd_timeout_ms = 2000};
+      .consumer = consumer,
+      .count = count,
+      .block_ms = 200,
+      .cmd_timeout_ms = x->cmd_timeout_ms ? x->cmd_timeout_ms : 2000};
   o.client.backoff_base_ms = 20;
   o.client.backoff_max_ms = 200;
   sg_rd_stream_cbs cbs = {on_entry, x};
@@ -427,6 +431,101 @@ static void t_restart_mid_run(void) {
   sg_test_redis_stop(&r);
 }
 
+/* Keeps Redis busy for about |ms| ms with a script sent on its own connection
+ * (returns at once; the reply is never read). */
+static redisContext *busy_redis(sg_test_redis *r, int ms) {
+  redisContext *c = sg_test_redis_connect(r);
+  ASSERT_NOT_NULL(c);
+  redisAppendCommand(c,
+                     "EVAL %s 0 %d",
+                     "local s=redis.call('TIME') local e=s[1]*1000000+s[2]+ARGV[1]*1000 "
+                     "while true do local t=redis.call('TIME') "
+                     "if t[1]*1000000+t[2]>=e then return 1 end end",
+                     ms);
+  int done = 0;
+  while (!done)
+    ASSERT_EQ(REDIS_OK, redisBufferWrite(c, &done));
+  return c;
+}
+
+/* One completion whose reply is lost after Redis ran it (Redis busy past the
+ * command timeout, the connection dropped, the call sent again): with
+ * |once| the ledger SET NX tells that it ran and the result is not doubled;
+ * without it the result is written twice (what the guard is for). */
+static void lost_reply_case(bool once) {
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, NULL));
+  add_jobs(&r, 0, 1);
+  ctx x;
+  ctx_init(&x, &r);
+  x.cmd_timeout_ms = 300;
+  start_stream(&x, "c1", 10, 10);
+  run_until(&x, &x.n, 1, 5000);
+  redisContext *busy = busy_redis(&r, 900);
+  const char *set[] = {"SET", "sendgate:sent:job-0", "r", "NX", "EX", "600"};
+  size_t sl[] = {3, 19, 1, 2, 2, 3};
+  const char *xadd[] = {"XADD", "sendgate:results", "*", "result", "r"};
+  size_t xl[] = {4, 16, 1, 6, 1};
+  sg_rd_op ops[] = {{6, set, sl}, {5, xadd, xl}};
+  if (once)
+    ASSERT_OK(sg_rd_stream_complete_once(x.s, x.ids[0], ops, 2, on_done, &x));
+  else
+    ASSERT_OK(sg_rd_stream_complete(x.s, x.ids[0], ops, 2, on_done, &x));
+  run_until(&x, &x.done_ok, 1, 10000);
+  redisFree(busy);
+  sg_rd_stream_stats st;
+  sg_rd_stream_get_stats(x.s, &st);
+  ASSERT_GE(st.reconnects, 1); /* the reply was really lost */
+  ASSERT_EQ(0, x.done_err);
+  ASSERT_EQ(once ? 1 : 2, sg_test_redis_int(&r, "XLEN sendgate:results"));
+  ASSERT_EQ(0, pending_count(&r));
+  ASSERT_EQ(0, sg_test_redis_int(&r, "XLEN sendgate:jobs"));
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
+}
+
+static void t_once_after_lost_reply(void) {
+  lost_reply_case(true);
+  lost_reply_case(false);
+}
+
+/* A failing op stops its completion (no ack) without touching the others in the same call. */
+static void t_failing_op_in_batch(void) {
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, NULL));
+  add_jobs(&r, 0, 3);
+  freeReplyObject(sg_test_redis_cmd(&r, "SET app:notastream x"));
+  ctx x;
+  ctx_init(&x, &r);
+  start_stream(&x, "c1", 10, 10);
+  run_until(&x, &x.n, 3, 5000);
+  const char *good[] = {"XADD", "sendgate:results", "*", "result", "ok"};
+  size_t gl[] = {4, 16, 1, 6, 2};
+  const char *bad[] = {"XADD", "app:notastream", "*", "result", "no"};
+  size_t bl[] = {4, 14, 1, 6, 2};
+  const char *after[] = {"SET", "app:after", "1"};
+  size_t al[] = {3, 9, 1};
+  sg_rd_op g = {5, good, gl};
+  sg_rd_op b2[] = {{5, bad, bl}, {3, after, al}};
+  ASSERT_OK(sg_rd_stream_complete(x.s, x.ids[0], &g, 1, on_done, &x));
+  ASSERT_OK(sg_rd_stream_complete(x.s, x.ids[1], b2, 2, on_done, &x));
+  ASSERT_OK(sg_rd_stream_complete(x.s, x.ids[2], &g, 1, on_done, &x));
+  run_until(&x, &x.done_ok, 2, 5000);
+  run_until(&x, &x.done_err, 1, 5000);
+  ASSERT_EQ(SG_ERR_REDIS, x.last_err);
+  ASSERT_EQ(2, sg_test_redis_int(&r, "XLEN sendgate:results"));
+  ASSERT_EQ(0, sg_test_redis_int(&r, "EXISTS app:after")); /* ops after the failure did not run */
+  ASSERT_EQ(1, pending_count(&r));                          /* the failed one is not acked */
+  sg_rd_stream_stats st;
+  sg_rd_stream_get_stats(x.s, &st);
+  ASSERT_EQ(1, st.held);
+  ASSERT_EQ(1, st.completion_errors);
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
+}
+
 SG_TESTS({"preexisting", t_preexisting}, {"pending_redelivery", t_pending_redelivery},
          {"credit", t_credit}, {"complete", t_complete}, {"deleted_pending", t_deleted_pending},
-         {"batch_1000", t_batch_1000}, {"restart_mid_run", t_restart_mid_run})
+         {"batch_1000", t_batch_1000}, {"restart_mid_run", t_restart_mid_run},
+         {"once_after_lost_reply", t_once_after_lost_reply},
+         {"failing_op_in_batch", t_failing_op_in_batch})
