@@ -19,6 +19,7 @@
 #include "core/sg_log.h"
 #include "net/sg_tls.h"
 #include "redis/sg_rd_url.h"
+#include "redis/sg_resp.h"
 #include "svc/sg_graph.h"
 
 uint64_t sg_app__rand(sg_app *a) {
@@ -51,6 +52,7 @@ static sg_jobrun *job_new(sg_app *a, const char *entry_id) {
   uv_timer_init(a->loop, &j->timer);
   j->timer.data = j;
   sg_list_node_init(&j->item.link);
+  sg_list_node_init(&j->lnode);
   sg_token_waiter_init(&j->tw, NULL, j);
   sg_list_push_back(&a->jobs, &j->link);
   a->njobs++;
@@ -365,15 +367,15 @@ static void queue_job(sg_jobrun *j) {
   sg_app__want_pump(a);
 }
 
-/* Re-publishes the result a ledger entry holds (the job was sent before). */
-static void on_ledger(sg_rd_client *c, int status, const redisReply *reply, void *ud) {
-  sg_jobrun *j = ud;
+/* What the ledger holds for |j| (|val| NULL: nothing, or the lookup failed
+ * with |status|): re-publish the result of a job sent before, or go on. */
+static void ledger_answer(sg_jobrun *j, int status, const char *val, size_t len) {
   sg_app *a = j->app;
-  if (status == 0 && reply && reply->type == REDIS_REPLY_STRING && reply->len > 0) {
+  if (status == 0 && val && len > 0) {
     sg_log_kv(SG_LOG_INFO, "job", "already sent (ledger): result re-published", "job_id",
               j->job->id, NULL);
     sg_buf_reset(&j->result);
-    sg_buf_append(&j->result, reply->str, reply->len);
+    sg_buf_append(&j->result, val, len);
     const char *argv[8];
     size_t lens[8];
     sg_rd_op op = result_op(j, argv, lens);
@@ -382,28 +384,76 @@ static void on_ledger(sg_rd_client *c, int status, const redisReply *reply, void
       job_release(j, false);
     return;
   }
-  if (status != 0 && status != SG_ERR_REDIS) {
-    /* Redis went away: the entry stays pending and comes back later. */
-    job_release(j, false);
-    return;
-  }
-  if (a->stopping) {
+  if ((status != 0 && status != SG_ERR_REDIS) || a->stopping) {
+    /* Redis went away (or we are stopping): the entry stays pending and comes back later. */
     job_release(j, false);
     return;
   }
   queue_job(j);
 }
 
+/* One MGET for the ledger keys of many jobs. */
+typedef struct ledger_batch {
+  size_t n;
+  sg_jobrun *j[];
+} ledger_batch;
+
+#define LEDGER_BATCH_MAX 512
+
+static void on_ledger(sg_rd_client *c, int status, const redisReply *reply, void *ud) {
+  (void)c;
+  ledger_batch *b = ud;
+  bool ok = status == 0 && reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == b->n;
+  if (status == 0 && !ok)
+    status = SG_ERR_REDIS;
+  for (size_t i = 0; i < b->n; i++) {
+    const redisReply *e = ok ? reply->element[i] : NULL;
+    bool has = e && e->type == REDIS_REPLY_STRING;
+    ledger_answer(b->j[i], status, has ? e->str : NULL, has ? e->len : 0);
+  }
+  sg_free(b);
+}
+
+/* Sends the queued ledger lookups (from the pump, once per loop turn). */
+static void ledger_flush(sg_app *a) {
+  sg_buf *w = &a->ledger_buf;
+  while (!sg_list_empty(&a->ledger_q)) {
+    ledger_batch *b = sg_xmalloc(sizeof *b + LEDGER_BATCH_MAX * sizeof(sg_jobrun *));
+    b->n = 0;
+    sg_list *n;
+    while (b->n < LEDGER_BATCH_MAX && (n = sg_list_pop_front(&a->ledger_q)) != NULL)
+      b->j[b->n++] = sg_container_of(n, sg_jobrun, lnode);
+    sg_buf_reset(w);
+    sg_resp_array(w, 1 + b->n);
+    sg_resp_bulk(w, "MGET", 4);
+    for (size_t i = 0; i < b->n; i++) {
+      char key[160]; /* ids are at most SG_JOB_ID_MAX (128) */
+      int kl = snprintf(key, sizeof key, "sendgate:sent:%s", b->j[i]->job->id);
+      sg_resp_bulk(w, key, (size_t)kl);
+    }
+    sg_rd_client *cc = sg_rd_stream_cmd_client(a->stream);
+    if (sg_rd_client_cmd_resp(cc, w->data, w->len, (uint32_t)a->cfg.redis_timeout_ms, on_ledger,
+                              b) != 0) {
+      for (size_t i = 0; i < b->n; i++)
+        job_release(b->j[i], false); /* not up: stays pending */
+      sg_free(b);
+    }
+  }
+  if (w->cap > (1u << 20))
+    sg_buf_free(w);
+  sg_rd_client_flush(sg_rd_stream_cmd_client(a->stream));
+}
+
 static void ledger_check(sg_jobrun *j) {
-  sg_app *a = j->app;
-  char key[200];
-  snprintf(key, sizeof key, "sendgate:sent:%s", j->job->id);
-  const char *argv[] = {"GET", key};
-  size_t lens[] = {3, strlen(key)};
   j->state = SG_JOB_CHECKING; /* the reply (or its failure) releases the job */
-  if (sg_rd_client_cmd(sg_rd_stream_cmd_client(a->stream), 2, argv, lens,
-                       (uint32_t)a->cfg.redis_timeout_ms, on_ledger, j) != 0)
-    job_release(j, false); /* not up: stays pending */
+  sg_list_push_back(&j->app->ledger_q, &j->lnode);
+}
+
+void sg_app__ledger_cancel(sg_jobrun *j) {
+  if (sg_list_linked(&j->lnode)) {
+    sg_list_remove(&j->lnode);
+    j->state = SG_JOB_NEW;
+  }
 }
 
 static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
@@ -452,6 +502,8 @@ static void on_sched_timer(uv_timer_t *t) { sg_app__want_pump(t->data); }
 
 static void on_pump(uv_prepare_t *h) {
   sg_app *a = h->data;
+  if (!sg_list_empty(&a->ledger_q))
+    ledger_flush(a);
   if (!a->pump_wanted || a->stopping)
     return;
   a->pump_wanted = false;
@@ -511,6 +563,7 @@ static void free_app(sg_app *a) {
     sg_app__acs_teardown(&a->rts[i]);
   sg_free(a->rts);
   sg_config_free(&a->cfg);
+  sg_buf_free(&a->ledger_buf);
   sg_free(a);
 }
 
@@ -520,6 +573,7 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
   a->cfg = *cfg;
   memset(cfg, 0, sizeof *cfg);
   sg_list_init(&a->jobs);
+  sg_list_init(&a->ledger_q);
   sg_sched_init(&a->sched);
   a->rng = (uint64_t)sg_wall_ms() ^ ((uint64_t)uv_os_getpid() << 32);
   snprintf(a->results_maxlen, sizeof a->results_maxlen, "%lld", (long long)a->cfg.results_maxlen);
@@ -551,6 +605,7 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
   so.consumer = a->cfg.consumer;
   so.dead_stream = a->cfg.dead_stream;
   so.count = (uint32_t)a->cfg.fetch_count;
+  so.fetch_wait_ms = (uint32_t)a->cfg.fetch_wait_ms;
   so.cmd_timeout_ms = (uint32_t)a->cfg.redis_timeout_ms;
   sg_rd_stream_cbs cbs = {on_entry, a};
   if ((rv = sg_rd_stream_new(loop, &url, &so, &cbs, &a->stream)) != 0) {

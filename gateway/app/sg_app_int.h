@@ -68,6 +68,7 @@ typedef enum {
 typedef struct sg_jobrun {
   struct sg_app *app;
   sg_list link; /* app->jobs */
+  sg_list lnode; /* app->ledger_q while its ledger lookup waits to be sent */
   sg_job_state state;
   char entry_id[48];
   sg_job_msg *msg;
@@ -117,6 +118,8 @@ struct sg_app {
   bool pump_wanted;
   sg_list jobs;
   size_t njobs;
+  sg_list ledger_q;  /* jobs whose ledger lookup goes out with the next MGET */
+  sg_buf ledger_buf; /* that MGET being written */
   sg_backoff backoff_rng;
   uint64_t rng;
   bool stopping;
@@ -151,6 +154,8 @@ void sg_app__park(sg_jobrun *j, int64_t due_unix_ms);
 void sg_app__finish(sg_jobrun *j, sg_status st, const sg_outcome *o, const char *code,
                     const char *message);
 uint64_t sg_app__rand(sg_app *a);
+/* Takes |j| off the queue of ledger lookups not sent yet (state back to NEW). */
+void sg_app__ledger_cancel(sg_jobrun *j);
 
 /* sg_app_send.c */
 void sg_app__start_attempt(sg_jobrun *j);

@@ -312,8 +312,12 @@ void sg_app__abandon(sg_jobrun *j) {
   case SG_JOB_RETRY_WAIT:
     uv_timer_stop(&j->timer);
     break;
-  case SG_JOB_COMPLETING:
   case SG_JOB_CHECKING:
+    if (!sg_list_linked(&j->lnode))
+      return; /* the MGET's reply is on the way and will release it */
+    sg_app__ledger_cancel(j);
+    break;
+  case SG_JOB_COMPLETING:
     return; /* a Redis reply is on the way and will release it */
   case SG_JOB_NEW:
     break;

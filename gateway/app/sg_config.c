@@ -25,6 +25,9 @@ static const sg_setting tbl[] = {
      "jobs held in memory at once; fetching stops at this cap"},
     {"gateway", "fetch_count", SG_SET_INT, F(fetch_count), "512", 1, 100000, 0, NULL,
      "entries per XREADGROUP"},
+    {"gateway", "fetch_wait_ms", SG_SET_INT, F(fetch_wait_ms), "0", 0, 1000, 0, NULL,
+     "after a read that returned fewer entries than asked, wait this long before the next "
+     "(fewer, fuller reads under moderate load, for that much latency); 0 = at once"},
     {"gateway", "grace_ms", SG_SET_INT, F(grace_ms), "10000", 0, 3600000, 0, NULL,
      "time to finish in-flight work on SIGTERM"},
     {"gateway", "results_stream", SG_SET_STR, F(results_stream), "sendgate:results", 0, 0, 0, NULL,

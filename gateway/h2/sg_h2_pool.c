@@ -113,6 +113,7 @@ static void dispatch(sg_h2_pool *p);
 
 static void on_prepare(uv_prepare_t *h) {
   sg_h2_pool *p = h->data;
+  bool flushed = false;
   for (int round = 0; round < PREPARE_ROUNDS; round++) {
     if (p->need_dispatch) {
       p->need_dispatch = false;
@@ -127,7 +128,13 @@ static void on_prepare(uv_prepare_t *h) {
     /* A flush may free other connections: each one unlinks itself. */
     while ((n = sg_list_pop_front(&batch)) != NULL)
       sg_h2_conn_flush(sg_container_of(n, sg_h2_conn, dirty_node));
+    flushed = true;
   }
+  /* Output handed to a connection now is written by its own uv_prepare, which
+   * libuv runs only from the next loop turn (a prepare started during the
+   * prepare phase waits): keep the loop from blocking in poll until then. */
+  if (flushed && !p->handles_closing)
+    uv_idle_start(&p->kick, on_kick);
   if (p->need_dispatch || !sg_list_empty(&p->dirty)) {
     if (!p->handles_closing)
       uv_idle_start(&p->kick, on_kick); /* left over: do not block in poll */
@@ -136,18 +143,25 @@ static void on_prepare(uv_prepare_t *h) {
   }
 }
 
+/* Also starts the idle kick: when this is called from a uv_prepare callback
+ * (the gateway's pump), the pool's prepare only runs on the next loop turn,
+ * and the loop must not block in poll before it. */
 void sg_h2_pool_schedule(sg_h2_pool *p) {
   p->need_dispatch = true;
-  if (!p->handles_closing)
+  if (!p->handles_closing) {
     uv_prepare_start(&p->prep, on_prepare);
+    uv_idle_start(&p->kick, on_kick);
+  }
 }
 
 void sg_h2_pool_mark_dirty(sg_h2_pool *p, sg_h2_conn *c) {
   if (c->state >= SG_H2_CONN_CLOSING || sg_list_linked(&c->dirty_node))
     return;
   sg_list_push_back(&p->dirty, &c->dirty_node);
-  if (!p->handles_closing)
+  if (!p->handles_closing) {
     uv_prepare_start(&p->prep, on_prepare);
+    uv_idle_start(&p->kick, on_kick);
+  }
 }
 
 /* ---- deadlines ---- */

@@ -5,10 +5,16 @@
 #include "core/sg_err.h"
 #include "core/sg_mem.h"
 
+#include <stdbool.h>
+
 typedef struct rd_events {
   redisAsyncContext *context; /* NULL once hiredis ran the cleanup hook */
   uv_poll_t handle;
-  int events;
+  uv_idle_t idle;  /* deferred write: at the start of the next loop turn */
+  int events;      /* what the poll handle watches */
+  bool want_write; /* hiredis has output and the idle handle will write it */
+  bool writing;    /* inside our own write attempt */
+  int open;        /* handles not closed yet */
   size_t max_rbuf;
   sg_rd_overflow_cb on_overflow;
   void *ud;
@@ -30,8 +36,11 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
     p->on_overflow(p->context, p->ud);
     return;
   }
-  if (p->context != NULL && (ev & UV_WRITABLE))
+  if (p->context != NULL && (ev & UV_WRITABLE)) {
+    p->writing = true;
     redisAsyncHandleWrite(p->context);
+    p->writing = false;
+  }
 }
 
 static void update(rd_events *p) {
@@ -57,9 +66,42 @@ static void del_read(void *privdata) {
   update(p);
 }
 
+/* Writes what hiredis holds, now. */
+static void flush(rd_events *p) {
+  if (!p->want_write || p->context == NULL)
+    return;
+  p->want_write = false;
+  uv_idle_stop(&p->idle);
+  p->writing = true;
+  redisAsyncHandleWrite(p->context); /* calls del_write, or add_write if it is not all out */
+  p->writing = false;
+}
+
+static void on_idle(uv_idle_t *h) {
+  flush(h->data);
+}
+
+/*
+ * hiredis asks for a write after every command it buffers. Once connected,
+ * the write is deferred to the idle handle (the next loop turn, before the
+ * loop can block), so all commands of one turn go out in one write() and the
+ * socket is never armed for writability, which would cost two epoll_ctl calls
+ * and an extra wake-up per burst; owners that queue commands from a uv_prepare
+ * callback call sg_rd_adapter_flush. Only a write that did not finish (or a
+ * connect in progress) waits for the socket to become writable.
+ */
 static void add_write(void *privdata) {
   rd_events *p = privdata;
-  if (p == NULL || (p->events & UV_WRITABLE))
+  if (p == NULL)
+    return;
+  if (!p->writing && p->context && (p->context->c.flags & REDIS_CONNECTED)) {
+    if (!p->want_write) {
+      p->want_write = true;
+      uv_idle_start(&p->idle, on_idle);
+    }
+    return;
+  }
+  if (p->events & UV_WRITABLE)
     return;
   p->events |= UV_WRITABLE;
   update(p);
@@ -67,14 +109,28 @@ static void add_write(void *privdata) {
 
 static void del_write(void *privdata) {
   rd_events *p = privdata;
-  if (p == NULL || !(p->events & UV_WRITABLE))
+  if (p == NULL)
+    return;
+  if (p->want_write) {
+    p->want_write = false;
+    uv_idle_stop(&p->idle);
+  }
+  if (!(p->events & UV_WRITABLE))
     return;
   p->events &= ~UV_WRITABLE;
   update(p);
 }
 
+void sg_rd_adapter_flush(redisAsyncContext *ac) {
+  rd_events *p = ac ? ac->ev.data : NULL;
+  if (p != NULL && ac->ev.addWrite == add_write)
+    flush(p);
+}
+
 static void on_close(uv_handle_t *handle) {
-  sg_free(handle->data);
+  rd_events *p = handle->data;
+  if (--p->open == 0)
+    sg_free(p);
 }
 
 static void cleanup(void *privdata) {
@@ -90,7 +146,9 @@ static void cleanup(void *privdata) {
     ac->ev.cleanup = NULL;
   }
   p->context = NULL;
+  p->want_write = false;
   uv_close((uv_handle_t *)&p->handle, on_close);
+  uv_close((uv_handle_t *)&p->idle, on_close);
 }
 
 int sg_rd_adapter_attach(redisAsyncContext *ac, uv_loop_t *loop, size_t max_rbuf,
@@ -105,8 +163,11 @@ int sg_rd_adapter_attach(redisAsyncContext *ac, uv_loop_t *loop, size_t max_rbuf
     sg_free(p);
     return rv;
   }
+  uv_idle_init(loop, &p->idle);
+  p->open = 2;
   p->context = ac;
   p->handle.data = p;
+  p->idle.data = p;
   p->max_rbuf = on_overflow ? max_rbuf : 0;
   p->on_overflow = on_overflow;
   p->ud = ud;

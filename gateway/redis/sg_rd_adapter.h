@@ -8,6 +8,12 @@
  * callback; and after each read it checks the reply reader against a byte
  * cap, since hiredis 0.14 has no limit of its own.
  *
+ * Writes: once connected, the output hiredis buffers during a loop turn is
+ * written at the start of the next turn (a uv_idle handle), in one write()
+ * and without arming the socket for writability; sg_rd_adapter_flush writes
+ * at once (for commands queued from a uv_prepare callback, after which the
+ * loop may block in poll before any idle handle runs).
+ *
  * It does no timeouts (hiredis 0.14 has no scheduleTimer): sg_rd_client runs
  * its own timers.
  */
@@ -36,5 +42,8 @@ typedef void (*sg_rd_overflow_cb)(redisAsyncContext *ac, void *ud);
  */
 int sg_rd_adapter_attach(redisAsyncContext *ac, uv_loop_t *loop, size_t max_rbuf,
                          sg_rd_overflow_cb on_overflow, void *ud);
+
+/* Writes the output hiredis holds for |ac| now (no-op if none or not ours). */
+void sg_rd_adapter_flush(redisAsyncContext *ac);
 
 #endif

@@ -556,6 +556,11 @@ int sg_rd_client_cmd_resp(sg_rd_client *c, const char *resp, size_t len, uint32_
   return push_raw(c, resp, len, uv_now(c->loop) + timeout_ms, cb, ud);
 }
 
+void sg_rd_client_flush(sg_rd_client *c) {
+  if (c->state == ST_UP && c->ac)
+    sg_rd_adapter_flush(c->ac);
+}
+
 void sg_rd_client_reset(sg_rd_client *c, int reason) {
   if (c->state == ST_UP || c->state == ST_CONNECTING || c->state == ST_RESOLVING)
     connection_lost(c, reason, true);

@@ -101,6 +101,12 @@ int sg_rd_client_cmd_resp(sg_rd_client *c, const char *resp, size_t len, uint32_
                           sg_rd_reply_cb cb, void *ud);
 
 /*
+ * Writes the commands queued so far now instead of at the start of the next
+ * loop turn (see sg_rd_adapter.h); for callers in a uv_prepare callback.
+ */
+void sg_rd_client_flush(sg_rd_client *c);
+
+/*
  * Drops the connection as if it had failed with |reason| (pending commands
  * fail with it, on_down fires if it was UP) and reconnects after backoff.
  * Used to abandon a half-written transaction. No-op unless connecting or UP.

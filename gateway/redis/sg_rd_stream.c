@@ -19,6 +19,7 @@
 
 static void do_setup(sg_rd_stream *s);
 static void on_retry_timer(uv_timer_t *t);
+static void on_wait_timer(uv_timer_t *t);
 
 /* ---- read side ---- */
 
@@ -140,14 +141,27 @@ static void read_reply(sg_rd_client *c, int status, const redisReply *reply, voi
   for (size_t i = 0; i < entries->elements && !s->stopping; i++)
     deliver(s, entries->element[i], from_pending);
   s->delivering = false;
+  if (!from_pending && s->opts.fetch_wait_ms > 0 && entries->elements > 0 &&
+      entries->elements < s->last_count && !s->stopping) {
+    /* A short read: the rest of the burst is probably still on its way (Redis
+     * wakes a blocked reader on the first entry). Let it gather first. */
+    uv_timer_start(&s->wait_timer, on_wait_timer, s->opts.fetch_wait_ms, 0);
+    return;
+  }
   sg_rd_stream_maybe_read(s);
+}
+
+static void on_wait_timer(uv_timer_t *t) {
+  sg_rd_stream_maybe_read(t->data);
 }
 
 void sg_rd_stream_maybe_read(sg_rd_stream *s) {
   if (s->stopping || s->delivering || s->read_inflight || s->credit == 0 ||
-      (s->read_state != RS_PENDING && s->read_state != RS_LIVE))
+      (s->read_state != RS_PENDING && s->read_state != RS_LIVE) ||
+      uv_is_active((uv_handle_t *)&s->wait_timer))
     return;
   uint32_t n = s->credit < s->opts.count ? s->credit : s->opts.count;
+  s->last_count = n;
   char count[16], block[16];
   int clen = snprintf(count, sizeof count, "%u", n);
   int blen = snprintf(block, sizeof block, "%u", s->opts.block_ms);
@@ -217,6 +231,7 @@ static void rc_down(sg_rd_client *c, int reason, void *ud) {
   s->read_state = RS_DOWN;
   s->read_inflight = false;
   uv_timer_stop(&s->retry_timer);
+  uv_timer_stop(&s->wait_timer);
 }
 
 static void cc_up(sg_rd_client *c, void *ud) {
@@ -253,10 +268,13 @@ int sg_rd_stream_new(uv_loop_t *loop, const sg_rd_url *url, const sg_rd_stream_o
   sg_rd_idset_init(&s->held);
   sg_rd_stream_txn_init(s);
   uv_timer_init(loop, &s->retry_timer);
+  uv_timer_init(loop, &s->wait_timer);
   uv_timer_init(loop, &s->stop_timer);
   uv_prepare_init(loop, &s->flush);
-  s->retry_timer.data = s->stop_timer.data = s->flush.data = s;
-  s->open = 3;
+  uv_idle_init(loop, &s->kick);
+  s->retry_timer.data = s->wait_timer.data = s->stop_timer.data = s->flush.data = s;
+  s->kick.data = s;
+  s->open = 5;
 
   sg_rd_client_opts co = s->opts.client;
   co.name = "read";
@@ -302,8 +320,10 @@ void sg_rd_stream_finish_stop(sg_rd_stream *s) {
   sg_rd_stream_txn_fail_queued(s, SG_ERR_SHUTDOWN);
   sg_rd_client_close(s->cc, false, on_client_closed, s);
   uv_close((uv_handle_t *)&s->flush, on_handle_closed);
+  uv_close((uv_handle_t *)&s->kick, on_handle_closed);
   uv_close((uv_handle_t *)&s->stop_timer, on_handle_closed);
   uv_close((uv_handle_t *)&s->retry_timer, on_handle_closed);
+  uv_close((uv_handle_t *)&s->wait_timer, on_handle_closed);
 }
 
 static void on_stop_timer(uv_timer_t *t) {
@@ -319,6 +339,7 @@ void sg_rd_stream_stop(sg_rd_stream *s, sg_rd_stream_stopped_cb done, void *ud) 
   s->stopped_cb = done;
   s->stopped_ud = ud;
   uv_timer_stop(&s->retry_timer);
+  uv_timer_stop(&s->wait_timer);
   sg_rd_client_close(s->rc, false, on_client_closed, s);
   if (sg_rd_stream_txn_pending(s) == 0)
     sg_rd_stream_finish_stop(s);

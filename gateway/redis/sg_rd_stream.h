@@ -97,6 +97,8 @@ typedef struct sg_rd_stream_opts {
   const char *dead_stream;  /* default "sendgate:dead" (copied) */
   uint32_t count;           /* max entries per read; default 64 */
   uint32_t block_ms;        /* XREADGROUP BLOCK; default 1000 */
+  uint32_t fetch_wait_ms;   /* pause after a read that returned fewer entries than asked
+                               (a burst still arriving); default 0 = read again at once */
   uint32_t cmd_timeout_ms;  /* per command, added to block_ms for reads; default 5000 */
   uint32_t stop_timeout_ms; /* max wait for queued completions at stop; default 5000 */
   sg_rd_client_opts client; /* connect timeout, backoff, reply cap (name ignored) */

@@ -31,6 +31,8 @@ struct sg_rd_stream {
   sg_rd_field *fields;
   size_t fields_cap;
   uv_timer_t retry_timer;
+  uv_timer_t wait_timer; /* fetch_wait_ms after a short read */
+  uint32_t last_count;   /* COUNT of the last read */
 
   /* completions (sg_rd_stream_txn.c) */
   sg_list queue; /* not sent yet */
@@ -39,6 +41,7 @@ struct sg_rd_stream {
   sg_buf wbuf;   /* the script call being written */
   size_t ncomp;  /* in all three lists */
   uv_prepare_t flush;
+  uv_idle_t kick; /* see sg_rd_stream_txn_kick */
   bool flush_active;
 
   /* stopping */

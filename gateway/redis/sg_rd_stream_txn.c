@@ -79,6 +79,10 @@ typedef struct rd_batch {
 
 static void on_flush(uv_prepare_t *h);
 
+static void on_kick(uv_idle_t *h) {
+  uv_idle_stop(h);
+}
+
 void sg_rd_stream_txn_init(sg_rd_stream *s) {
   sg_list_init(&s->queue);
   sg_list_init(&s->retry);
@@ -96,6 +100,9 @@ void sg_rd_stream_txn_kick(sg_rd_stream *s) {
   if (sg_list_empty(&s->queue) && sg_list_empty(&s->retry))
     return;
   uv_prepare_start(&s->flush, on_flush);
+  /* Queued from a uv_prepare callback (the gateway's pump), the flush runs
+   * only on the next loop turn: keep the loop from blocking in poll first. */
+  uv_idle_start(&s->kick, on_kick);
   s->flush_active = true;
 }
 
@@ -268,8 +275,10 @@ static void on_flush(uv_prepare_t *h) {
     }
     sent_any = true;
   }
-  if (sent_any)
+  if (sent_any) {
     s->stats.flushes++;
+    sg_rd_client_flush(s->cc);
+  }
 }
 
 void sg_rd_stream_txn_fail_queued(sg_rd_stream *s, int status) {

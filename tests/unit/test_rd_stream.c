@@ -29,6 +29,7 @@ typedef struct ctx {
   int done_ok, done_err, last_err;
   bool auto_complete; /* complete each entry as it arrives, +1 credit when done */
   uint32_t cmd_timeout_ms; /* 0: 2000 */
+  uint32_t fetch_wait_ms;
   int stopped;
 } ctx;
 
@@ -109,7 +110,8 @@ static void start_stream(ctx *x, const char *consumer, uint32_t count, uint32_t 
       .consumer = consumer,
       .count = count,
       .block_ms = 200,
-      .cmd_timeout_ms = x->cmd_timeout_ms ? x->cmd_timeout_ms : 2000};
+      .cmd_timeout_ms = x->cmd_timeout_ms ? x->cmd_timeout_ms : 2000,
+      .fetch_wait_ms = x->fetch_wait_ms};
   o.client.backoff_base_ms = 20;
   o.client.backoff_max_ms = 200;
   sg_rd_stream_cbs cbs = {on_entry, x};
@@ -445,6 +447,20 @@ static redisContext *busy_redis(sg_test_redis *r, int ms) {
   int done = 0;
   while (!done)
     ASSERT_EQ(REDIS_OK, redisBufferWrite(c, &done));
+  /* Wait (bounded) until Redis runs it: a PING on another connection stops
+   * being answered within 50 ms. */
+  bool busy = false;
+  for (int i = 0; i < 100 && !busy; i++) {
+    redisContext *p = sg_test_redis_connect(r);
+    ASSERT_NOT_NULL(p);
+    redisSetTimeout(p, (struct timeval){0, 50000});
+    redisReply *y = redisCommand(p, "PING");
+    busy = y == NULL;
+    if (y)
+      freeReplyObject(y);
+    redisFree(p);
+  }
+  ASSERT(busy);
   return c;
 }
 
@@ -461,7 +477,7 @@ static void lost_reply_case(bool once) {
   x.cmd_timeout_ms = 300;
   start_stream(&x, "c1", 10, 10);
   run_until(&x, &x.n, 1, 5000);
-  redisContext *busy = busy_redis(&r, 900);
+  redisContext *busy = busy_redis(&r, 1200);
   const char *set[] = {"SET", "sendgate:sent:job-0", "r", "NX", "EX", "600"};
   size_t sl[] = {3, 19, 1, 2, 2, 3};
   const char *xadd[] = {"XADD", "sendgate:results", "*", "result", "r"};
@@ -524,8 +540,30 @@ static void t_failing_op_in_batch(void) {
   sg_test_redis_stop(&r);
 }
 
+/* fetch_wait_ms: after a short read the next read waits, so entries queued
+ * meanwhile come in one read; a full read goes on at once. */
+static void t_fetch_wait(void) {
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, NULL));
+  ctx x;
+  ctx_init(&x, &r);
+  x.fetch_wait_ms = 400;
+  start_stream(&x, "c1", 10, 100);
+  run_for(&x, 50); /* the blocking read is out */
+  add_jobs(&r, 0, 1);
+  run_until(&x, &x.n, 1, 5000); /* a short read (1 < 10) */
+  uint64_t t0 = uv_now(&x.loop);
+  add_jobs(&r, 1, 5);
+  run_for(&x, 150);
+  ASSERT_EQ(1, x.n); /* still waiting */
+  run_until(&x, &x.n, 6, 5000);
+  ASSERT_GE(uv_now(&x.loop) - t0, 350);
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
+}
+
 SG_TESTS({"preexisting", t_preexisting}, {"pending_redelivery", t_pending_redelivery},
          {"credit", t_credit}, {"complete", t_complete}, {"deleted_pending", t_deleted_pending},
          {"batch_1000", t_batch_1000}, {"restart_mid_run", t_restart_mid_run},
          {"once_after_lost_reply", t_once_after_lost_reply},
-         {"failing_op_in_batch", t_failing_op_in_batch})
+         {"failing_op_in_batch", t_failing_op_in_batch}, {"fetch_wait", t_fetch_wait})
