@@ -28,7 +28,9 @@ usage: bench/run.sh [options]
                      from DIR/gateway and DIR/bench
   --out DIR          results folder (default: bench/results/<UTC date-time>)
   --count N          jobs in the saturation run (default 200000)
-  --half-seconds S   duration of the half-rate run (default 10)
+  --half-seconds S   duration of the half-rate run (default 10), after its warm-up
+  --half-warmup S    the half-rate run's first S seconds (default 1) are a warm-up:
+                     sent and checked, latency reported apart (half_rate.warmup)
   --h2load-n N       h2load requests (default: same as --count)
   --latency-ms L     the second run's sandbox latency (default 50; 0 = only one run)
   --senders N        distinct sender mailboxes (default 100)
@@ -44,6 +46,7 @@ BUILD=${SG_BUILD_DIR:-$here/../build}
 OUT=
 COUNT=200000
 HALF_S=10
+HALF_WARM=1
 H2N=
 LAT=50
 SENDERS=100
@@ -58,6 +61,7 @@ while [ $# -gt 0 ]; do
     --out) OUT=$2; shift 2 ;;
     --count) COUNT=$2; shift 2 ;;
     --half-seconds) HALF_S=$2; shift 2 ;;
+    --half-warmup) HALF_WARM=$2; shift 2 ;;
     --h2load-n) H2N=$2; shift 2 ;;
     --latency-ms) LAT=$2; shift 2 ;;
     --senders) SENDERS=$2; shift 2 ;;
@@ -273,7 +277,11 @@ scenario() {
   log "half rate: $half/s for ${HALF_S}s"
   local h0 h1
   h0=$(cpu_ticks "$GW_PID")
-  loadgen half "$d/half" --rate "$half" --duration "$HALF_S" || { log "half-rate run failed"; return 1; }
+  local warm=()
+  if awk -v w="$HALF_WARM" 'BEGIN {exit !(w > 0)}'; then warm=(--warmup "$HALF_WARM"); fi
+  loadgen half "$d/half" --rate "$half" \
+    --duration "$(awk -v a="$HALF_S" -v b="$HALF_WARM" 'BEGIN {print a + b}')" "${warm[@]}" ||
+    { log "half-rate run failed"; return 1; }
   h1=$(cpu_ticks "$GW_PID")
   log "h2load: $H2N requests"
   h2load_run "$d" "$H2N"
@@ -302,7 +310,7 @@ scenario() {
      half_rate: {rate: $h.config.rate, messages: $h.jobs.completed, missing: $h.jobs.missing,
                  msgs_per_s: $h.throughput.completed_per_s,
                  cpu_us_per_msg: ($halfcpu / ([$h.jobs.completed, 1] | max)),
-                 latency_ms: $h.latency_ms},
+                 latency_ms: $h.latency_ms, warmup: ($h.warmup // null)},
      h2load: $c,
      ratios: {cpu_per_msg_vs_h2load: ($cpm / $c.cpu_us_per_req),
               throughput_vs_h2load: ($s.throughput.completed_per_s / $c.req_per_s)}}' \

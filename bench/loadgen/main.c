@@ -69,6 +69,8 @@ int main(int argc, char **argv) {
 
   sg_lg_track t;
   sg_lg_track_init(&t, o.run_id, o.count);
+  if (o.warmup_s > 0)
+    t.warm_seq = (uint64_t)(o.rate * o.warmup_s);
   sg_lg_stop stop = SG_LG_STOP_ERROR;
   sg_lg_times tm = {0, 0, 0};
   int rv = sg_lg_run(&o, &t, &stop, &tm, err, sizeof err);

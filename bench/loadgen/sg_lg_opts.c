@@ -22,6 +22,8 @@ const char sg_lg_usage[] =
     "  --count N             jobs to queue (default 1000)\n"
     "  --rate R              jobs per second (default: as fast as possible)\n"
     "  --duration SECONDS    with --rate: queue R*SECONDS jobs at that pace\n"
+    "  --warmup SECONDS      with --rate: the jobs of the first SECONDS are a warm-up: sent,\n"
+    "                        matched and counted, their latency reported apart\n"
     "  --senders N           distinct senders sender-<i>@DOMAIN (default 10)\n"
     "  --recipients N        To recipients per job, r-<i>@DOMAIN (default 1; ACS: <= 50)\n"
     "  --domain NAME         domain of senders and recipients (default example.com)\n"
@@ -138,6 +140,8 @@ static int apply(sg_lg_opts *o, const char *name, const char *v, bool *count_set
     return parse_dbl(v, 0.001, 1e7, &o->rate) ? BAD("a positive number") : 0;
   if (strcmp(name, "duration") == 0)
     return parse_dbl(v, 0.001, 1e7, &o->duration_s) ? BAD("seconds > 0") : 0;
+  if (strcmp(name, "warmup") == 0)
+    return parse_dbl(v, 0.001, 1e7, &o->warmup_s) ? BAD("seconds > 0") : 0;
   if (strcmp(name, "senders") == 0)
     return parse_u32(v, 1, 10000000, &o->senders) ? BAD("1..1e7") : 0;
   if (strcmp(name, "recipients") == 0)
@@ -197,7 +201,8 @@ static bool is_flag(const char *name, sg_lg_opts *o) {
 
 static bool takes_value(const char *name) {
   static const char *const names[] = {
-      "count",           "rate",      "duration",    "senders",        "recipients",
+      "count",           "rate",      "duration",    "warmup",         "senders",
+      "recipients",
       "domain",          "acs",       "invalid",     "size",           "attachments",
       "attachment-size", "redis-url", "jobs-stream", "results-stream", "reply-stream",
       "run-id",          "producers", "pipeline",    "timeout",        "connect-timeout",
@@ -220,6 +225,12 @@ static int check(sg_lg_opts *o, bool count_set, char *err, size_t cap) {
     o->count = (uint64_t)n;
   } else if (!count_set) {
     o->count = 1000;
+  }
+  if (o->warmup_s > 0) {
+    if (o->rate <= 0)
+      return fail(err, cap, "--warmup needs --rate");
+    if (o->rate * o->warmup_s >= (double)o->count)
+      return fail(err, cap, "--warmup covers every job: nothing left to measure");
   }
   if (o->acs_pct > 0 && o->recipients > SG_LG_MAX_ACS_RECIPIENTS)
     return fail(err, cap, "--recipients over 50 with --acs: ACS takes at most 50 recipients");

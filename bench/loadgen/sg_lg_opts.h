@@ -30,6 +30,8 @@ typedef struct sg_lg_opts {
   uint64_t count;                    /* jobs to queue */
   double rate;                       /* jobs per second; 0 = as fast as possible */
   double duration_s;                 /* with rate: count = rate * duration */
+  double warmup_s;                   /* with rate: the first rate*warmup jobs are a warm-up
+                                        (sent and matched, latency reported apart) */
   uint32_t producers;                /* producer connections */
   uint32_t pipeline;                 /* outstanding XADDs per producer */
   uint32_t senders;                  /* distinct sender mailboxes */

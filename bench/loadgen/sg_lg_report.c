@@ -86,6 +86,12 @@ void sg_lg_report_text(const sg_lg_opts *o, const sg_lg_track *t, const sg_lg_ti
   sg_buf_printf(out, "  max %.3f  (min %.3f, mean %.3f, n %" PRIu64 ")\n",
                 ms(h->total ? h->max : 0), ms(h->total ? h->min : 0), sg_hist_mean(h) / 1000.0,
                 h->total);
+  if (t->warm_seq) {
+    const sg_hist *w = &t->warm_latency_us;
+    sg_buf_printf(out, "warm-up    first %" PRIu64 " jobs (%.1f s), not in the figures above: p50 %.3f  p99 %.3f  max %.3f ms\n",
+                  t->warm_seq, o->warmup_s, ms(sg_hist_percentile(w, 50)),
+                  ms(sg_hist_percentile(w, 99)), ms(w->total ? w->max : 0));
+  }
   if (t->n_codes || t->other_codes) {
     sg_buf_printf(out, "error codes");
     for (size_t i = 0; i < t->n_codes; i++)
@@ -213,5 +219,18 @@ void sg_lg_report_json(const sg_lg_opts *o, const sg_lg_track *t, const sg_lg_ti
   for (size_t i = 0; i < SG_ARRAY_LEN(pcts); i++)
     kv_d(b, pct_keys[i], ms(sg_hist_percentile(h, pcts[i])), true);
   kv_d(b, "max", ms(h->total ? h->max : 0), false);
-  sg_buf_append_str(b, "}}\n");
+  sg_buf_append_char(b, '}');
+  if (t->warm_seq) {
+    const sg_hist *w = &t->warm_latency_us;
+    sg_buf_append_str(b, ",\"warmup\":{");
+    kv_d(b, "seconds", o->warmup_s, true);
+    kv_u(b, "jobs", t->warm_seq, true);
+    sg_buf_append_str(b, "\"latency_ms\":{");
+    kv_u(b, "count", w->total, true);
+    for (size_t i = 0; i < SG_ARRAY_LEN(pcts); i++)
+      kv_d(b, pct_keys[i], ms(sg_hist_percentile(w, pcts[i])), true);
+    kv_d(b, "max", ms(w->total ? w->max : 0), false);
+    sg_buf_append_str(b, "}}");
+  }
+  sg_buf_append_str(b, "}\n");
 }

@@ -187,8 +187,12 @@ static void pump(lg *g) {
     if (due + 1 < (double)allowed)
       allowed = (uint64_t)due + 1;
   }
+  /* The jobs of one turn go through one producer (one write, as one app
+   * would queue a burst); the next turn takes the next producer. */
+  producer *p = NULL;
   while (g->next_seq < allowed) {
-    producer *p = pick(g);
+    if (p == NULL || p->n_free == 0 || !sg_rd_client_is_up(p->c))
+      p = pick(g);
     if (p == NULL || !issue(g, p, g->next_seq))
       break;
     g->next_seq++;

@@ -23,12 +23,14 @@ void sg_lg_track_init(sg_lg_track *t, const char *run_id, uint64_t planned) {
   t->created_us = sg_xcalloc(planned ? planned : 1, sizeof *t->created_us);
   t->flags = sg_xcalloc(planned ? planned : 1, 1);
   sg_hist_init(&t->latency_us);
+  sg_hist_init(&t->warm_latency_us);
 }
 
 void sg_lg_track_free(sg_lg_track *t) {
   sg_free(t->created_us);
   sg_free(t->flags);
   sg_hist_free(&t->latency_us);
+  sg_hist_free(&t->warm_latency_us);
   memset(t, 0, sizeof *t);
 }
 
@@ -132,7 +134,7 @@ sg_lg_match sg_lg_track_result(sg_lg_track *t, const sg_result *r, uint64_t now_
     t->completed++;
   }
   uint64_t c = t->created_us[seq];
-  sg_hist_record(&t->latency_us, now_us > c ? now_us - c : 0);
+  sg_hist_record(seq < t->warm_seq ? &t->warm_latency_us : &t->latency_us, now_us > c ? now_us - c : 0);
   return SG_LG_MATCHED;
 }
 

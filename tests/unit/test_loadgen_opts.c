@@ -97,6 +97,16 @@ static void t_refusals(void) {
   expect_bad("bad value for --producers", 2, "--producers", "65", NULL, NULL);
   expect_bad("bad value for --recipients", 2, "--recipients", "501", NULL, NULL);
   expect_bad("--duration needs --rate", 2, "--duration", "3", NULL, NULL);
+  expect_bad("--warmup needs --rate", 2, "--warmup", "1", NULL, NULL);
+  expect_bad("nothing left to measure", 4, "--rate", "10", "--warmup", "100");
+  {
+    sg_lg_opts o;
+    char err[256];
+    ASSERT_OK(parse(&o, NULL, err, sizeof err, 6, "--rate", "100", "--duration", "3", "--warmup",
+                    "1.5"));
+    ASSERT_EQ(300, o.count);
+    ASSERT(o.warmup_s == 1.5);
+  }
   {
     sg_lg_opts o;
     char err[256];

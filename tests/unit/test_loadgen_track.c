@@ -218,6 +218,30 @@ static void t_accounting(void) {
   sg_lg_track_free(&t);
 }
 
+/* With a warm-up, the first jobs' latencies go to their own histogram. */
+static void t_warmup(void) {
+  sg_lg_track t;
+  sg_lg_track_init(&t, "w", 4);
+  t.warm_seq = 2;
+  for (uint64_t s = 0; s < 4; s++) {
+    sg_lg_track_built(&t, s, 1000, SG_LG_VALID, SG_BACKEND_GRAPH);
+    sg_lg_track_queued(&t, s, true);
+  }
+  const char *ids[] = {"w-0", "w-1", "w-2", "w-3"};
+  const uint64_t seen[] = {101000, 51000, 3000, 5000};
+  for (int i = 0; i < 4; i++) {
+    sg_result r = res(ids[i], SG_STATUS_SENT, "");
+    ASSERT_EQ(SG_LG_MATCHED, sg_lg_track_result(&t, &r, seen[i]));
+  }
+  ASSERT_EQ(4, t.completed); /* all counted */
+  ASSERT_EQ(2, t.warm_latency_us.total);
+  ASSERT_EQ(100000, t.warm_latency_us.max);
+  ASSERT_EQ(2, t.latency_us.total);
+  ASSERT_EQ(2000, t.latency_us.min);
+  ASSERT_EQ(4000, t.latency_us.max);
+  sg_lg_track_free(&t);
+}
+
 static void t_many_codes(void) {
   sg_lg_track t;
   sg_lg_track_init(&t, "r", SG_LG_MAX_CODES + 10);
@@ -299,5 +323,5 @@ static void t_report(void) {
   sg_lg_track_free(&t);
 }
 
-SG_TESTS({"jobs_decode", t_jobs_decode}, {"jobs_shares", t_jobs_shares}, {"parse_id", t_parse_id},
+SG_TESTS({"warmup", t_warmup}, {"jobs_decode", t_jobs_decode}, {"jobs_shares", t_jobs_shares}, {"parse_id", t_parse_id},
          {"accounting", t_accounting}, {"many_codes", t_many_codes}, {"report", t_report})
