@@ -40,7 +40,6 @@ static void on_job_closed(uv_handle_t *h) {
   sg_buf_free(&j->body);
   sg_buf_free(&j->path);
   sg_buf_free(&j->result);
-  sg_buf_free(&j->raw);
   sg_job_msg_free(j->msg);
   sg_free(j);
 }
@@ -216,7 +215,12 @@ void sg_app__finish(sg_jobrun *j, sg_status st, const sg_outcome *o, const char 
 void sg_app__park(sg_jobrun *j, int64_t due_unix_ms) {
   sg_app *a = j->app;
   sg_rd_park p;
-  sg_rd_park_init(&p, NULL, due_unix_ms, j->entry_id, j->attempts, j->raw.data, j->raw.len);
+  /* The job's protobuf, encoded again from the decoded job (not kept while it runs). */
+  sg_buf raw = SG_BUF_INIT;
+  if (j->job)
+    sg_job_encode(j->job, &raw);
+  sg_rd_park_init(&p, NULL, due_unix_ms, j->entry_id, j->attempts, raw.data, raw.len);
+  sg_buf_free(&raw);
   j->state = SG_JOB_COMPLETING;
   int rv = sg_rd_stream_complete(a->stream, j->entry_id, &p.op, 1, on_completed, j);
   sg_rd_park_free(&p);
@@ -314,7 +318,7 @@ static const sg_rd_field *find_field(const sg_rd_entry *e, const char *name) {
 /* A size guess for the request body, so it is allocated once instead of
  * growing by doubling (escapes and base64 make the real size a bit larger
  * than the text; a short guess only costs one more growth). */
-static size_t body_guess(const sg_job *job) {
+size_t sg_app__body_guess(const sg_job *job) {
   size_t n = 512 + strlen(job->subject) + strlen(job->text_body) + strlen(job->html_body) +
              job->mime_len * 4 / 3 + 160 * (job->n_to + job->n_cc + job->n_bcc + job->n_reply_to) +
              96 * job->n_headers;
@@ -330,20 +334,22 @@ static void queue_job(sg_jobrun *j) {
   sg_job_error err;
   int64_t base = job->created_unix_ms > 0 ? job->created_unix_ms : sg_wall_ms();
   j->deadline_ms = job->deadline_unix_ms > 0 ? job->deadline_unix_ms : base + a->cfg.deadline_ms;
-  sg_buf_reserve(&j->body, body_guess(job));
   if (j->backend == SG_BACKEND_ACS) {
+    sg_buf_reserve(&j->body, sg_app__body_guess(job));
     if (sg_app__acs_prepare(j, &err) != 0) {
       sg_app__finish(j, SG_STATUS_INVALID, NULL, err.code, err.message);
       return;
     }
-  } else if (sg_graph_build(job, &j->body, &j->content_type) != 0 ||
-             sg_graph_path(&j->path, job->sender) != 0) {
+  } else if (sg_graph_path(&j->path, job->sender) != 0) {
     sg_app__finish(j, SG_STATUS_INVALID, NULL, SG_JOBERR_BAD_ADDRESS,
                    "the sender cannot be used as a Graph mailbox");
     return;
   }
+  /* A Graph body is only measured here; it is written when a request goes
+   * out and dropped after the answer (sg_app__graph_body), so the thousands
+   * of jobs waiting on their lanes do not each hold one. */
   if (j->backend == SG_BACKEND_GRAPH &&
-      sg_job_check_backend(job, SG_BACKEND_GRAPH, j->body.len, &err) != 0) {
+      sg_job_check_backend(job, SG_BACKEND_GRAPH, sg_graph_request_size(job), &err) != 0) {
     sg_app__finish(j, SG_STATUS_INVALID, NULL, err.code, err.message);
     return;
   }
@@ -482,7 +488,6 @@ static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
   }
   if (!resolve_account(a, j))
     return;
-  sg_buf_append(&j->raw, f->value, f->value_len);
   const sg_rd_field *att = find_field(e, "attempts");
   if (att && att->value_len < 10) {
     char n[12];
@@ -575,6 +580,7 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
   sg_list_init(&a->jobs);
   sg_list_init(&a->ledger_q);
   sg_sched_init(&a->sched);
+  a->sched.max_inflight = (size_t)a->cfg.max_requests;
   a->rng = (uint64_t)sg_wall_ms() ^ ((uint64_t)uv_os_getpid() << 32);
   snprintf(a->results_maxlen, sizeof a->results_maxlen, "%lld", (long long)a->cfg.results_maxlen);
   int rv = sg_tls_ctx_client_new(&a->ssl, a->cfg.tls_ca_file[0] ? a->cfg.tls_ca_file : NULL);

@@ -96,7 +96,6 @@ typedef struct sg_jobrun {
   bool has_last;
   sg_outcome last;
   sg_buf result; /* encoded MailResult while completing */
-  sg_buf raw;    /* the job's protobuf bytes (to park it in the delayed set) */
   bool ambiguous_seen; /* an earlier attempt's answer was lost after sending */
   char result_stream[256];
 } sg_jobrun;
@@ -156,6 +155,9 @@ void sg_app__finish(sg_jobrun *j, sg_status st, const sg_outcome *o, const char 
 uint64_t sg_app__rand(sg_app *a);
 /* Takes |j| off the queue of ledger lookups not sent yet (state back to NEW). */
 void sg_app__ledger_cancel(sg_jobrun *j);
+
+/* A size guess for a request body of |job| (one allocation instead of doublings). */
+size_t sg_app__body_guess(const sg_job *job);
 
 /* sg_app_send.c */
 void sg_app__start_attempt(sg_jobrun *j);

@@ -15,6 +15,7 @@
 #include "core/sg_err.h"
 #include "core/sg_log.h"
 #include "svc/sg_entra.h"
+#include "svc/sg_graph.h"
 
 static void send_graph(sg_jobrun *j, const char *token, size_t token_len);
 
@@ -173,6 +174,10 @@ static void on_graph_response(void *ud, int err, const sg_h2_response *resp, boo
 
 static void send_graph(sg_jobrun *j, const char *token, size_t token_len) {
   sg_app *a = j->app;
+  if (j->body.len == 0) {
+    sg_buf_reserve(&j->body, sg_graph_request_size(j->job));
+    sg_graph_build(j->job, &j->body, &j->content_type);
+  }
   char auth[SG_ENTRA_MAX_TOKEN_BYTES + 16];
   if (token_len > SG_ENTRA_MAX_TOKEN_BYTES)
     token_len = SG_ENTRA_MAX_TOKEN_BYTES;
@@ -204,6 +209,7 @@ static void on_graph_response(void *ud, int err, const sg_h2_response *resp, boo
   sg_jobrun *j = ud;
   sg_app *a = j->app;
   j->h2 = NULL;
+  sg_buf_free(&j->body); /* written again if there is another attempt */
   sg_sched_release(&a->sched, j->lane);
   sg_app__want_pump(a);
   sg_app__http_done(a, true, err ? 0 : resp->status, j->sent_at);

@@ -25,6 +25,9 @@ static const sg_setting tbl[] = {
      "jobs held in memory at once; fetching stops at this cap"},
     {"gateway", "fetch_count", SG_SET_INT, F(fetch_count), "512", 1, 100000, 0, NULL,
      "entries per XREADGROUP"},
+    {"gateway", "max_requests", SG_SET_INT, F(max_requests), "1024", 0, 1000000, 0, NULL,
+     "HTTP requests on the wire or waiting for a stream at once, all lanes together; other "
+     "jobs wait on their lanes without a request built (0 = no cap)"},
     {"gateway", "fetch_wait_ms", SG_SET_INT, F(fetch_wait_ms), "0", 0, 1000, 0, NULL,
      "after a read that returned fewer entries than asked, wait this long before the next "
      "(fewer, fuller reads under moderate load, for that much latency); 0 = at once"},

@@ -59,6 +59,7 @@ typedef struct sg_config {
   int64_t max_in_flight; /* jobs held at once; fetching stops at the cap */
   int64_t fetch_count;   /* entries per XREADGROUP */
   int64_t fetch_wait_ms; /* pause after a short read so a burst is fetched together */
+  int64_t max_requests;  /* HTTP requests out at once, all lanes (0 = no cap) */
   int64_t grace_ms;      /* shutdown grace */
   char *results_stream;
   int64_t results_maxlen;

@@ -207,6 +207,8 @@ static uint64_t admission_wait(sg_lane *l, const sg_sched_item *it, uint64_t now
 }
 
 sg_sched_item *sg_sched_pop(sg_sched *s, uint64_t now, sg_lane **lane_out) {
+  if (s->max_inflight && s->inflight >= s->max_inflight)
+    return NULL; /* everything waits where it is until a release */
   sg_list *n;
   while ((n = sg_list_front(&s->ready)) != NULL) {
     sg_lane *l = sg_container_of(n, sg_lane, ready_link);
@@ -233,6 +235,7 @@ sg_sched_item *sg_sched_pop(sg_sched *s, uint64_t now, sg_lane **lane_out) {
       it->counted = true;
     }
     l->inflight++;
+    s->inflight++;
     if (l->inflight > l->max_inflight_seen)
       l->max_inflight_seen = l->inflight;
     l->admitted++;
@@ -256,8 +259,11 @@ uint64_t sg_sched_wait(sg_sched *s, sg_lane *l, const sg_sched_item *it, uint64_
 }
 
 void sg_sched_release(sg_sched *s, sg_lane *l) {
-  if (l->inflight)
+  if (l->inflight) {
     l->inflight--;
+    if (s->inflight)
+      s->inflight--;
+  }
   if (l->state == SG_LANE_WAIT_SLOT)
     set_ready(s, l);
 }

@@ -65,6 +65,8 @@ typedef struct sg_sched {
   sg_lane **heap;
   size_t heap_len, heap_cap;
   size_t queued; /* items waiting in all lanes */
+  size_t inflight;     /* admitted and not released, all lanes */
+  size_t max_inflight; /* cap on that (0 = none): sg_sched_pop returns NULL at it */
 } sg_sched;
 
 void sg_sched_init(sg_sched *s);

@@ -114,5 +114,42 @@ static void t_many_lanes(void) {
   sg_sched_free(&s);
 }
 
-SG_TESTS({"inflight_cap_and_rr", t_inflight_cap_and_rr}, {"pause_front", t_pause_front},
+/* The cap over all lanes: nothing is admitted at it; a release of any lane frees a slot. */
+static void t_total_cap(void) {
+  sg_sched s;
+  sg_sched_init(&s);
+  s.max_inflight = 3;
+  sg_lane_cfg cfg = {0}; /* lanes without caps of their own */
+  sg_lane *a = sg_sched_lane(&s, "a", &cfg);
+  sg_lane *b = sg_sched_lane(&s, "b", &cfg);
+  memset(items, 0, sizeof items);
+  for (int i = 0; i < 5; i++) {
+    sg_sched_push(&s, a, &items[i], false);
+    sg_sched_push(&s, b, &items[5 + i], false);
+  }
+  sg_lane *l;
+  ASSERT(sg_sched_pop(&s, 0, &l) == &items[0] && l == a);
+  ASSERT(sg_sched_pop(&s, 0, &l) == &items[5] && l == b);
+  ASSERT(sg_sched_pop(&s, 0, &l) == &items[1] && l == a);
+  ASSERT_EQ(3, s.inflight);
+  ASSERT_NULL(sg_sched_pop(&s, 0, &l)); /* at the cap, with 7 still queued */
+  ASSERT_EQ(7, s.queued);
+  sg_sched_release(&s, b);
+  ASSERT_EQ(2, s.inflight);
+  ASSERT(sg_sched_pop(&s, 0, &l) == &items[6] && l == b); /* round robin goes on */
+  ASSERT_NULL(sg_sched_pop(&s, 0, &l));
+  for (int i = 0; i < 3; i++)
+    sg_sched_release(&s, i == 2 ? b : a);
+  ASSERT_EQ(0, s.inflight);
+  sg_sched_release(&s, a); /* an extra release does not underflow */
+  ASSERT_EQ(0, s.inflight);
+  s.max_inflight = 0; /* no cap: everything goes */
+  int n = 0;
+  while (sg_sched_pop(&s, 0, &l) != NULL)
+    n++;
+  ASSERT_EQ(6, n);
+  sg_sched_free(&s);
+}
+
+SG_TESTS({"total_cap", t_total_cap}, {"inflight_cap_and_rr", t_inflight_cap_and_rr}, {"pause_front", t_pause_front},
          {"windows", t_windows}, {"many_lanes", t_many_lanes})
