@@ -348,8 +348,10 @@ static void queue_job(sg_jobrun *j) {
   /* A Graph body is only measured here; it is written when a request goes
    * out and dropped after the answer (sg_app__graph_body), so the thousands
    * of jobs waiting on their lanes do not each hold one. */
+  if (j->backend == SG_BACKEND_GRAPH)
+    j->body_size = sg_graph_request_size(job);
   if (j->backend == SG_BACKEND_GRAPH &&
-      sg_job_check_backend(job, SG_BACKEND_GRAPH, sg_graph_request_size(job), &err) != 0) {
+      sg_job_check_backend(job, SG_BACKEND_GRAPH, j->body_size, &err) != 0) {
     sg_app__finish(j, SG_STATUS_INVALID, NULL, err.code, err.message);
     return;
   }

@@ -77,7 +77,8 @@ typedef struct sg_jobrun {
   sg_acct_rt *rt;
   sg_lane *lane;
   sg_sched_item item;
-  sg_buf body;
+  sg_buf body;      /* the request body while a request is out */
+  size_t body_size; /* its exact size (Graph), measured on arrival */
   const char *content_type;
   sg_buf path;
   uint32_t attempts; /* requests sent */

@@ -175,7 +175,7 @@ static void on_graph_response(void *ud, int err, const sg_h2_response *resp, boo
 static void send_graph(sg_jobrun *j, const char *token, size_t token_len) {
   sg_app *a = j->app;
   if (j->body.len == 0) {
-    sg_buf_reserve(&j->body, sg_graph_request_size(j->job));
+    sg_buf_reserve(&j->body, j->body_size);
     sg_graph_build(j->job, &j->body, &j->content_type);
   }
   char auth[SG_ENTRA_MAX_TOKEN_BYTES + 16];

@@ -60,6 +60,27 @@ bool sg_utf8_valid(const char *s, size_t n) {
   return true;
 }
 
+/* Length of the leading run of bytes that need no escaping (0x20..0x7f but '"'
+ * and '\\'), eight bytes at a time while it lasts (SWAR: each test is exact
+ * as a yes/no for the whole word). */
+static size_t plain_run(const unsigned char *p, size_t n) {
+  const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  size_t i = 0;
+  while (i + 8 <= n) {
+    uint64_t w;
+    memcpy(&w, p + i, 8);
+    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+    uint64_t bad = (w & highs) | ((w - ones * 0x20) & ~w & highs) | ((q - ones) & ~q & highs) |
+                   ((bs - ones) & ~bs & highs);
+    if (bad)
+      break;
+    i += 8;
+  }
+  while (i < n && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
+    i++;
+  return i;
+}
+
 void sg_jw_escape(sg_buf *b, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
   const unsigned char *p = (const unsigned char *)s;
@@ -67,10 +88,7 @@ void sg_jw_escape(sg_buf *b, const char *s, size_t n) {
   sg_buf_reserve(b, n + 8);
   while (i < n) {
     /* Copy the longest run that needs no escaping in one go. */
-    size_t run = i;
-    while (run < n && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' &&
-           p[run] != '\\')
-      run++;
+    size_t run = i + plain_run(p + i, n - i);
     if (run > i) {
       sg_buf_append(b, p + i, run - i);
       i = run;
@@ -123,6 +141,11 @@ size_t sg_jw_escaped_len(const char *s, size_t n) {
   const unsigned char *p = (const unsigned char *)s;
   size_t out = 0, i = 0;
   while (i < n) {
+    size_t run = plain_run(p + i, n - i);
+    out += run;
+    i += run;
+    if (i >= n)
+      break;
     unsigned char c = p[i];
     if (c >= 0x80) {
       size_t k = sg_utf8_seq(p + i, n - i);
