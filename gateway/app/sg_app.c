@@ -345,13 +345,11 @@ static void queue_job(sg_jobrun *j) {
                    "the sender cannot be used as a Graph mailbox");
     return;
   }
-  /* A Graph body is only measured here; it is written when a request goes
-   * out and dropped after the answer (sg_app__graph_body), so the thousands
-   * of jobs waiting on their lanes do not each hold one. */
-  if (j->backend == SG_BACKEND_GRAPH)
-    j->body_size = sg_graph_request_size(job);
+  /* A Graph body is written when a request goes out and dropped after the
+   * answer, so the thousands of jobs waiting on their lanes do not each hold
+   * one; its size is checked there (send_graph), the rest of the job here. */
   if (j->backend == SG_BACKEND_GRAPH &&
-      sg_job_check_backend(job, SG_BACKEND_GRAPH, j->body_size, &err) != 0) {
+      sg_job_check_backend(job, SG_BACKEND_GRAPH, 0, &err) != 0) {
     sg_app__finish(j, SG_STATUS_INVALID, NULL, err.code, err.message);
     return;
   }

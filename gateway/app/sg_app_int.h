@@ -78,7 +78,7 @@ typedef struct sg_jobrun {
   sg_lane *lane;
   sg_sched_item item;
   sg_buf body;      /* the request body while a request is out */
-  size_t body_size; /* its exact size (Graph), measured on arrival */
+  size_t body_size; /* its size once written (Graph), to allocate it at once next time */
   const char *content_type;
   sg_buf path;
   uint32_t attempts; /* requests sent */

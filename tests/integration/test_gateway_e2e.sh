@@ -52,6 +52,14 @@ check "metric HTTP 202" 9900 "$(metric 'sendgate_http_requests_total{origin="gra
 check "metric in flight" 0 "$(metric sendgate_jobs_in_flight)"
 check "healthz" "ok" "$(curl -sf "http://127.0.0.1:$MPORT/healthz")"
 check "readyz" "200" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/readyz")"
+# A job whose Graph request would exceed 4 MB (3.2 MB attachment, base64) is
+# refused before anything is sent (the size is checked when the body is written).
+head -c 3200000 /dev/urandom >"$T/big.bin"
+accepted=$(sbx_stat .graph_accepted)
+check "over 4 MB" "error=SENDGATE_TOO_LARGE" "$(env SENDGATE_REDIS_URL="$SENDGATE_REDIS_URL" \
+  "$SENDGATE" send --wait --timeout 20 --from sender-1@contoso.com --to r@example.com \
+  --subject big --text b --attach "$T/big.bin" 2>&1 | grep -o 'error=SENDGATE_[A-Z_]*' | head -1)"
+check "over 4 MB: nothing sent" "$accepted" "$(sbx_stat .graph_accepted)"
 stop_gateway && rc=0 || rc=$?
 check "SIGTERM exit code" 0 "$rc"
 finish
