@@ -31,12 +31,30 @@ uint64_t sg_app__rand(sg_app *a) {
 
 void sg_app__want_pump(sg_app *a) { a->pump_wanted = true; }
 
+void sg_app__body_get(sg_app *a, sg_buf *b) {
+  if (b->cap == 0 && a->n_bodies > 0)
+    *b = a->bodies[--a->n_bodies];
+}
+
+void sg_app__body_put(sg_app *a, sg_buf *b) {
+  if (b->cap > 0 && b->cap <= SG_BODY_POOL_CAP && a->n_bodies < SG_BODY_POOL_MAX) {
+    sg_buf_reset(b);
+    a->bodies[a->n_bodies++] = *b;
+    sg_buf_init(b);
+  } else {
+    sg_buf_free(b);
+  }
+}
+
 static void check_stop(sg_app *a);
 
 /* ---- jobs ---- */
 
-static void on_job_closed(uv_handle_t *h) {
-  sg_jobrun *j = h->data;
+/* Finished jobs are kept for reuse (up to JOB_POOL_MAX), with the memory of
+ * their path and result buffers: no allocation storm per message. */
+#define JOB_POOL_MAX 1024
+
+static void job_free(sg_jobrun *j) {
   sg_buf_free(&j->body);
   sg_buf_free(&j->path);
   sg_buf_free(&j->result);
@@ -44,8 +62,35 @@ static void on_job_closed(uv_handle_t *h) {
   sg_free(j);
 }
 
+static void on_job_closed(uv_handle_t *h) {
+  sg_jobrun *j = h->data;
+  sg_app *a = j->app;
+  if (a->stopping || a->n_free_jobs >= JOB_POOL_MAX) {
+    job_free(j);
+    return;
+  }
+  sg_app__body_put(a, &j->body);
+  sg_job_msg_free(j->msg);
+  j->msg = NULL;
+  sg_list_push_back(&a->free_jobs, &j->link);
+  a->n_free_jobs++;
+}
+
 static sg_jobrun *job_new(sg_app *a, const char *entry_id) {
-  sg_jobrun *j = sg_xcalloc(1, sizeof *j);
+  sg_jobrun *j;
+  sg_list *n = sg_list_pop_front(&a->free_jobs);
+  if (n) {
+    a->n_free_jobs--;
+    j = sg_container_of(n, sg_jobrun, link);
+    sg_buf path = j->path, result = j->result;
+    memset(j, 0, sizeof *j);
+    sg_buf_reset(&path);
+    sg_buf_reset(&result);
+    j->path = path;
+    j->result = result;
+  } else {
+    j = sg_xcalloc(1, sizeof *j);
+  }
   j->app = a;
   snprintf(j->entry_id, sizeof j->entry_id, "%s", entry_id);
   uv_timer_init(a->loop, &j->timer);
@@ -569,6 +614,11 @@ static void free_app(sg_app *a) {
   sg_free(a->rts);
   sg_config_free(&a->cfg);
   sg_buf_free(&a->ledger_buf);
+  sg_list *n;
+  while ((n = sg_list_pop_front(&a->free_jobs)) != NULL)
+    job_free(sg_container_of(n, sg_jobrun, link));
+  for (size_t i = 0; i < a->n_bodies; i++)
+    sg_buf_free(&a->bodies[i]);
   sg_free(a);
 }
 
@@ -579,6 +629,7 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
   memset(cfg, 0, sizeof *cfg);
   sg_list_init(&a->jobs);
   sg_list_init(&a->ledger_q);
+  sg_list_init(&a->free_jobs);
   sg_sched_init(&a->sched);
   a->sched.max_inflight = (size_t)a->cfg.max_requests;
   a->rng = (uint64_t)sg_wall_ms() ^ ((uint64_t)uv_os_getpid() << 32);

@@ -65,6 +65,9 @@ typedef enum {
   SG_JOB_COMPLETING, /* result + ack queued on Redis */
 } sg_job_state;
 
+#define SG_BODY_POOL_MAX 256
+#define SG_BODY_POOL_CAP (64u * 1024u) /* larger buffers are freed, not kept */
+
 typedef struct sg_jobrun {
   struct sg_app *app;
   sg_list link; /* app->jobs */
@@ -118,6 +121,10 @@ struct sg_app {
   bool pump_wanted;
   sg_list jobs;
   size_t njobs;
+  sg_list free_jobs; /* finished jobs kept for reuse */
+  size_t n_free_jobs;
+  sg_buf bodies[SG_BODY_POOL_MAX]; /* request body buffers kept for reuse */
+  size_t n_bodies;
   sg_list ledger_q;  /* jobs whose ledger lookup goes out with the next MGET */
   sg_buf ledger_buf; /* that MGET being written */
   sg_backoff backoff_rng;
@@ -156,6 +163,12 @@ void sg_app__finish(sg_jobrun *j, sg_status st, const sg_outcome *o, const char 
 uint64_t sg_app__rand(sg_app *a);
 /* Takes |j| off the queue of ledger lookups not sent yet (state back to NEW). */
 void sg_app__ledger_cancel(sg_jobrun *j);
+
+/* Request body buffers: a job takes one when its request goes out and gives it
+ * back after the answer, so jobs waiting on their lanes hold none and the
+ * memory is reused instead of allocated per message. */
+void sg_app__body_get(sg_app *a, sg_buf *b);
+void sg_app__body_put(sg_app *a, sg_buf *b);
 
 /* A size guess for a request body of |job| (one allocation instead of doublings). */
 size_t sg_app__body_guess(const sg_job *job);

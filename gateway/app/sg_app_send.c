@@ -175,13 +175,14 @@ static void on_graph_response(void *ud, int err, const sg_h2_response *resp, boo
 static void send_graph(sg_jobrun *j, const char *token, size_t token_len) {
   sg_app *a = j->app;
   if (j->body.len == 0) {
+    sg_app__body_get(a, &j->body);
     sg_buf_reserve(&j->body, j->body_size ? j->body_size : sg_app__body_guess(j->job));
     sg_graph_build(j->job, &j->body, &j->content_type);
     j->body_size = j->body.len;
     sg_job_error err;
     if (sg_job_check_backend(j->job, SG_BACKEND_GRAPH, j->body.len, &err) != 0) {
       /* Too large for Graph: refused before anything is sent. */
-      sg_buf_free(&j->body);
+      sg_app__body_put(a, &j->body);
       sg_sched_release(&a->sched, j->lane);
       sg_app__want_pump(a);
       sg_app__finish(j, SG_STATUS_INVALID, NULL, err.code, err.message);
@@ -219,7 +220,7 @@ static void on_graph_response(void *ud, int err, const sg_h2_response *resp, boo
   sg_jobrun *j = ud;
   sg_app *a = j->app;
   j->h2 = NULL;
-  sg_buf_free(&j->body); /* written again if there is another attempt */
+  sg_app__body_put(a, &j->body); /* written again if there is another attempt */
   sg_sched_release(&a->sched, j->lane);
   sg_app__want_pump(a);
   sg_app__http_done(a, true, err ? 0 : resp->status, j->sent_at);
