@@ -4,6 +4,7 @@
 
 #include "core/sg_err.h"
 #include "core/sg_mem.h"
+#include "redis/sg_rd_replies.h"
 
 #include <stdbool.h>
 
@@ -141,6 +142,7 @@ static void cleanup(void *privdata) {
   /* hiredis 0.14 may run the hook more than once and keeps calling the
    * add/del hooks after it: unhook everything so later calls are no-ops. */
   if (ac != NULL) {
+    sg_rd_replies_detach(ac->c.reader); /* hiredis frees the reader right after this hook */
     ac->ev.data = NULL;
     ac->ev.addRead = ac->ev.delRead = ac->ev.addWrite = ac->ev.delWrite = NULL;
     ac->ev.cleanup = NULL;
@@ -163,6 +165,7 @@ int sg_rd_adapter_attach(redisAsyncContext *ac, uv_loop_t *loop, size_t max_rbuf
     sg_free(p);
     return rv;
   }
+  sg_rd_replies_attach(ac->c.reader);
   uv_idle_init(loop, &p->idle);
   p->open = 2;
   p->context = ac;

@@ -267,13 +267,18 @@ static void handshake_reply(sg_rd_client *c, int status, const redisReply *reply
 
 /* ---- connecting ---- */
 
-static int push_cmd(sg_rd_client *c, int argc, const char **argv, const size_t *lens,
-                    uint64_t deadline, sg_rd_reply_cb cb, void *ud) {
+/* Queues one command, given either as arguments (|argv|) or already in RESP
+ * (|resp|, exactly one command), with its reply callback and deadline. */
+static int push(sg_rd_client *c, int argc, const char **argv, const size_t *lens,
+                const char *resp, size_t resp_len, uint64_t deadline, sg_rd_reply_cb cb,
+                void *ud) {
   rd_cmd *cmd = sg_xmalloc(sizeof *cmd);
   cmd->deadline = deadline;
   cmd->cb = cb;
   cmd->ud = ud;
-  if (redisAsyncCommandArgv(c->ac, on_reply, cmd, argc, argv, lens) != REDIS_OK) {
+  int rv = resp ? redisAsyncFormattedCommand(c->ac, on_reply, cmd, resp, resp_len)
+                : redisAsyncCommandArgv(c->ac, on_reply, cmd, argc, argv, lens);
+  if (rv != REDIS_OK) {
     sg_free(cmd);
     return SG_ERR_REDIS;
   }
@@ -284,22 +289,9 @@ static int push_cmd(sg_rd_client *c, int argc, const char **argv, const size_t *
   return 0;
 }
 
-/* Like push_cmd for a command already in RESP (exactly one command). */
-static int push_raw(sg_rd_client *c, const char *resp, size_t len, uint64_t deadline,
-                    sg_rd_reply_cb cb, void *ud) {
-  rd_cmd *cmd = sg_xmalloc(sizeof *cmd);
-  cmd->deadline = deadline;
-  cmd->cb = cb;
-  cmd->ud = ud;
-  if (redisAsyncFormattedCommand(c->ac, on_reply, cmd, resp, len) != REDIS_OK) {
-    sg_free(cmd);
-    return SG_ERR_REDIS;
-  }
-  sg_list_push_back(&c->pending, &cmd->node);
-  c->npending++;
-  c->stats.commands++;
-  arm_cmd_timer(c, deadline);
-  return 0;
+static int push_cmd(sg_rd_client *c, int argc, const char **argv, const size_t *lens,
+                    uint64_t deadline, sg_rd_reply_cb cb, void *ud) {
+  return push(c, argc, argv, lens, NULL, 0, deadline, cb, ud);
 }
 
 static int send_handshake(sg_rd_client *c) {
@@ -553,7 +545,7 @@ int sg_rd_client_cmd_resp(sg_rd_client *c, const char *resp, size_t len, uint32_
     return SG_ERR_CLOSED;
   if (resp == NULL || len < 4 || resp[0] != '*' || timeout_ms == 0)
     return SG_ERR_INVAL;
-  return push_raw(c, resp, len, uv_now(c->loop) + timeout_ms, cb, ud);
+  return push(c, 0, NULL, NULL, resp, len, uv_now(c->loop) + timeout_ms, cb, ud);
 }
 
 void sg_rd_client_flush(sg_rd_client *c) {

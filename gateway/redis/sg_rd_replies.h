@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Reply objects from a bump arena instead of two mallocs per value.
+ *
+ * hiredis builds every reply value (array, string, integer, nil) with its
+ * own calloc, plus a malloc for each string's bytes, and frees them one by
+ * one after the callback: a stream read of 512 jobs is thousands of
+ * allocations. A reader parses one reply at a time and frees it before it
+ * starts the next, so all values of a reply can come from one arena that is
+ * reset when hiredis frees the reply. The values are ordinary redisReply
+ * structs (read them as always; never free or keep them).
+ *
+ * The arena belongs to the reader (reader->privdata): attach it once after
+ * the context is created; detach it from the event library's cleanup hook
+ * (hiredis frees the reader, and with it a partly read reply, after that
+ * hook: the arena frees itself then).
+ */
+#ifndef SG_RD_REPLIES_H
+#define SG_RD_REPLIES_H
+
+#include <hiredis/read.h>
+
+/* Makes |r| build its replies in an arena. Returns 0 or SG_ERR_EXISTS when
+ * the reader already has other object functions than hiredis's own. */
+int sg_rd_replies_attach(redisReader *r);
+
+/* The context is going away: the arena is freed now, or with the partly read
+ * reply that hiredis still holds. Safe to call more than once. */
+void sg_rd_replies_detach(redisReader *r);
+
+#endif
