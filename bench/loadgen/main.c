@@ -72,7 +72,7 @@ int main(int argc, char **argv) {
   if (o.warmup_s > 0)
     t.warm_seq = (uint64_t)(o.rate * o.warmup_s);
   sg_lg_stop stop = SG_LG_STOP_ERROR;
-  sg_lg_times tm = {0, 0, 0};
+  sg_lg_times tm = {0};
   int rv = sg_lg_run(&o, &t, &stop, &tm, err, sizeof err);
   if (rv == 0 || t.built > 0) {
     sg_buf out = SG_BUF_INIT;

@@ -211,7 +211,10 @@ void sg_lg_report_json(const sg_lg_opts *o, const sg_lg_track *t, const sg_lg_ti
   kv_d(b, "queue_s", tm->queue_s, true);
   kv_d(b, "complete_s", tm->complete_s, true);
   kv_d(b, "queued_per_s", per_s(t->queued, tm->queue_s), true);
-  kv_d(b, "completed_per_s", per_s(t->completed, tm->complete_s), false);
+  kv_d(b, "completed_per_s", per_s(t->completed, tm->complete_s), true);
+  kv_d(b, "drain_s", tm->drain_s, true);
+  kv_u(b, "drain_completed", tm->drain_completed, true);
+  kv_d(b, "drain_per_s", per_s(tm->drain_completed, tm->drain_s), false);
   sg_buf_append_str(b, "},\"latency_ms\":{");
   kv_u(b, "count", h->total, true);
   kv_d(b, "min", ms(h->total ? h->min : 0), true);

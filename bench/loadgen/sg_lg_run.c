@@ -60,6 +60,7 @@ struct lg {
   int signals;
   uint64_t limit, next_seq, outstanding;
   uint64_t start_us, t0_us, last_queue_us, activity_us, drain_deadline_us, next_progress_us;
+  uint64_t all_queued_us, completed_at_all_queued; /* when the last job was queued */
   uint64_t interval_us;
   uint64_t prev_us, prev_queued, prev_completed; /* at the last progress line */
   bool tty, progress_shown;
@@ -98,6 +99,10 @@ static void finish(lg *g, sg_lg_stop stop) {
   g->times.elapsed_s = secs(t0, now);
   g->times.queue_s = secs(t0, g->last_queue_us);
   g->times.complete_s = secs(t0, g->t->last_result_us);
+  if (g->all_queued_us && g->t->last_result_us > g->all_queued_us) {
+    g->times.drain_s = secs(g->all_queued_us, g->t->last_result_us);
+    g->times.drain_completed = g->t->completed - g->completed_at_all_queued;
+  }
   if (g->progress_shown && g->tty)
     fputc('\n', stderr);
   uv_timer_stop(&g->tick);
@@ -140,6 +145,10 @@ static void on_xadd(sg_rd_client *c, int status, const redisReply *r, void *ud) 
   sg_lg_track_queued(g->t, s->seq, status == 0);
   if (status == 0) {
     g->last_queue_us = g->activity_us = now_us();
+  }
+  if (g->all_queued_us == 0 && g->t->queued + g->t->queue_failed >= g->o->count) {
+    g->all_queued_us = now_us();
+    g->completed_at_all_queued = g->t->completed;
   }
   if (g->ph == PH_DONE)
     return;

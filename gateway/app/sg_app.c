@@ -55,6 +55,7 @@ static void check_stop(sg_app *a);
 #define JOB_POOL_MAX 1024
 
 static void job_free(sg_jobrun *j) {
+  sg_free(j->last);
   sg_buf_free(&j->body);
   sg_buf_free(&j->path);
   sg_buf_free(&j->result);
@@ -72,6 +73,8 @@ static void on_job_closed(uv_handle_t *h) {
   sg_app__body_put(a, &j->body);
   sg_job_msg_free(j->msg);
   j->msg = NULL;
+  sg_free(j->last);
+  j->last = NULL;
   sg_list_push_back(&a->free_jobs, &j->link);
   a->n_free_jobs++;
 }
@@ -124,12 +127,13 @@ static void on_completed(sg_rd_stream *s, int status, void *ud) {
   sg_jobrun *j = ud;
   sg_app *a = j->app;
   const char *deflt = a->cfg.results_stream;
-  if (status == SG_ERR_REDIS && strcmp(j->result_stream, deflt) != 0 && !a->stopping) {
+  if (status == SG_ERR_REDIS && j->result_stream && strcmp(j->result_stream, deflt) != 0 &&
+      !a->stopping) {
     /* The job's reply stream refused the result (e.g. the key holds another
      * type): publish on the default results stream instead; acks are idempotent. */
     sg_log_kv(SG_LOG_WARN, "job", "reply stream refused the result; using the default stream",
               "job_id", j->job ? j->job->id : "", "reply_stream", j->result_stream, NULL);
-    snprintf(j->result_stream, sizeof j->result_stream, "%s", deflt);
+    j->result_stream = deflt;
     const char *argv[] = {"XADD", deflt, "MAXLEN", "~", a->results_maxlen, "*", "result", j->result.data};
     size_t lens[] = {4, strlen(deflt), 6, 1, strlen(a->results_maxlen), 1, 6, j->result.len};
     sg_rd_op op = {8, argv, lens};
@@ -199,7 +203,7 @@ static sg_rd_op result_op(sg_jobrun *j, const char **argv, size_t *lens) {
   sg_app *a = j->app;
   const char *stream =
       j->job && j->job->reply_stream[0] ? j->job->reply_stream : a->cfg.results_stream;
-  snprintf(j->result_stream, sizeof j->result_stream, "%s", stream);
+  j->result_stream = stream;
   int n = 0;
   argv[n] = "XADD", lens[n++] = 4;
   argv[n] = j->result_stream, lens[n++] = strlen(j->result_stream);

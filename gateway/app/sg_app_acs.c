@@ -200,8 +200,7 @@ static void on_acs_response(void *ud, int err, const sg_h2_response *resp, bool 
     sg_classify_acs_send(resp->status, resp->headers, resp->n_headers, (const char *)resp->body,
                          resp->body_len, sg_wall_ms(), &o);
   }
-  j->last = o.base;
-  j->has_last = true;
+  sg_app__keep_last(j, &o.base);
   if (a->stopping && (o.kind == SG_ACS_RETRY || o.kind == SG_ACS_POLL_AGAIN ||
                       o.kind == SG_ACS_AUTH_REFRESH || o.kind == SG_ACS_ACCEPTED)) {
     /* Not finished now: stays pending; the next run resends with the same

@@ -97,11 +97,10 @@ typedef struct sg_jobrun {
   bool polling; /* accepted; following the operation */
   uint32_t polls;
   uv_timer_t timer; /* retry wait */
-  bool has_last;
-  sg_outcome last;
+  sg_outcome *last; /* the last failed attempt's outcome (allocated when first needed) */
   sg_buf result; /* encoded MailResult while completing */
   bool ambiguous_seen; /* an earlier attempt's answer was lost after sending */
-  char result_stream[256];
+  const char *result_stream; /* the job's reply_stream or the default one (not owned) */
 } sg_jobrun;
 
 struct sg_app {
@@ -174,6 +173,8 @@ void sg_app__body_put(sg_app *a, sg_buf *b);
 size_t sg_app__body_guess(const sg_job *job);
 
 /* sg_app_send.c */
+/* Keeps |o| as the job's last outcome (for the EXPIRED result if retries run out). */
+void sg_app__keep_last(sg_jobrun *j, const sg_outcome *o);
 void sg_app__start_attempt(sg_jobrun *j);
 /* Puts a job back on its lane after |delay_ms| (0: now, at the front). */
 void sg_app__requeue(sg_jobrun *j, uint64_t delay_ms);

@@ -32,8 +32,8 @@ bool sg_app__expired(const sg_jobrun *j) { return sg_wall_ms() >= j->deadline_ms
 
 void sg_app__expire(sg_jobrun *j) {
   j->app->n_expired++;
-  if (j->has_last)
-    sg_app__finish(j, SG_STATUS_EXPIRED, &j->last, NULL, NULL);
+  if (j->last)
+    sg_app__finish(j, SG_STATUS_EXPIRED, j->last, NULL, NULL);
   else
     sg_app__finish(j, SG_STATUS_EXPIRED, NULL, "SENDGATE_DEADLINE",
                    "the deadline passed before the message could be sent");
@@ -122,10 +122,8 @@ static void on_token_ready(sg_token_waiter *w, int status, const char *token, si
   }
   /* No token for now: a failed attempt; wait the back-off, bounded by the
    * deadline and max_attempts. */
-  if (err) {
-    j->last = *err;
-    j->has_last = true;
-  }
+  if (err)
+    sg_app__keep_last(j, err);
   j->failures++;
   sg_metric_inc(a->mc.retry_token);
   uint32_t max = j->job->max_attempts ? j->job->max_attempts : (uint32_t)a->cfg.max_attempts;
@@ -171,6 +169,12 @@ void sg_app__start_attempt(sg_jobrun *j) {
 }
 
 static void on_graph_response(void *ud, int err, const sg_h2_response *resp, bool body_sent);
+
+void sg_app__keep_last(sg_jobrun *j, const sg_outcome *o) {
+  if (j->last == NULL)
+    j->last = sg_xmalloc(sizeof *j->last);
+  *j->last = *o;
+}
 
 static void send_graph(sg_jobrun *j, const char *token, size_t token_len) {
   sg_app *a = j->app;
@@ -232,8 +236,8 @@ static void on_graph_response(void *ud, int err, const sg_h2_response *resp, boo
                       resp->body_len, sg_wall_ms(), &o);
   if (err && resp->detail && resp->detail[0] && o.message[0] == '\0')
     snprintf(o.message, sizeof o.message, "%s", resp->detail);
-  j->last = o;
-  j->has_last = true;
+  if (o.kind != SG_OUTCOME_SENT && o.kind != SG_OUTCOME_FAILED)
+    sg_app__keep_last(j, &o);
   switch (o.kind) {
   case SG_OUTCOME_SENT:
     a->n_sent++;

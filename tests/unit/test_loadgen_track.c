@@ -281,7 +281,8 @@ static void t_report(void) {
     sg_result r = res(id, s == 2 ? SG_STATUS_FAILED : SG_STATUS_SENT, s == 2 ? "Err\"x" : "");
     sg_lg_track_result(&t, &r, 1000 + 2000 * (s + 1));
   }
-  sg_lg_times tm = {2.5, 0.5, 2.0};
+  sg_lg_times tm = {
+      .elapsed_s = 2.5, .queue_s = 0.5, .complete_s = 2.0, .drain_s = 1.5, .drain_completed = 3};
   sg_buf b = SG_BUF_INIT;
   sg_lg_report_json(&o, &t, &tm, SG_LG_STOP_TIMEOUT, &b);
   sg_json_doc *d;
@@ -298,6 +299,8 @@ static void t_report(void) {
   ASSERT_EQ(1, jint(root, "by_status", "FAILED"));
   ASSERT_EQ(1, jint(root, "error_codes", "Err\"x"));
   ASSERT_EQ(3, jint(root, "latency_ms", "count"));
+  ASSERT_EQ(3, jint(root, "throughput", "drain_completed"));
+  ASSERT(strstr(b.data, "\"drain_per_s\":2.000") != NULL); /* 3 results in 1.5 s */
   const sg_json *lat = sg_json_get(root, "latency_ms");
   ASSERT(sg_json_get(lat, "p50")->num > 3.9 && sg_json_get(lat, "p50")->num < 4.1);
   ASSERT(sg_json_get(lat, "max")->num == 6.0);
