@@ -23,7 +23,7 @@
 #include "h2/sg_h2_conn.h"
 #include "h2/sg_h2_pool_int.h"
 
-#define MAX_FREE_REQS 64
+#define MAX_FREE_REQS 1024 /* as many as requests are out at once (gateway.max_requests) */
 #define PREPARE_ROUNDS 4
 
 void sg_h2_pool_opts_init(sg_h2_pool_opts *o) {
