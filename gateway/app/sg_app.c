@@ -2,9 +2,11 @@
 /*
  * The runtime's lifecycle and job entry/exit: entries from the stream are
  * decoded and validated (INVALID results and dead letters for bad input),
- * queued on their lanes, pumped once per loop turn, and finished with one
- * MULTI that publishes the result and acks the entry. Attempts live in
- * sg_app_send.c, token fetches in sg_app_tokens.c.
+ * queued on their lanes, pumped once per loop turn, and finished with a
+ * completion that publishes the result (and the sent ledger) and acks the
+ * entry atomically. Job objects live in sg_app_jobs.c, ledger lookups in
+ * sg_app_ledger.c, attempts in sg_app_send.c, token fetches in
+ * sg_app_tokens.c.
  */
 #include "app/sg_app_int.h"
 #include "app/sg_app_metrics.h"
@@ -19,7 +21,6 @@
 #include "core/sg_log.h"
 #include "net/sg_tls.h"
 #include "redis/sg_rd_url.h"
-#include "redis/sg_resp.h"
 #include "svc/sg_graph.h"
 
 uint64_t sg_app__rand(sg_app *a) {
@@ -31,99 +32,8 @@ uint64_t sg_app__rand(sg_app *a) {
 
 void sg_app__want_pump(sg_app *a) { a->pump_wanted = true; }
 
-void sg_app__body_get(sg_app *a, sg_buf *b) {
-  if (b->cap == 0 && a->n_bodies > 0)
-    *b = a->bodies[--a->n_bodies];
-}
 
-void sg_app__body_put(sg_app *a, sg_buf *b) {
-  if (b->cap > 0 && b->cap <= SG_BODY_POOL_CAP && a->n_bodies < SG_BODY_POOL_MAX) {
-    sg_buf_reset(b);
-    a->bodies[a->n_bodies++] = *b;
-    sg_buf_init(b);
-  } else {
-    sg_buf_free(b);
-  }
-}
-
-static void check_stop(sg_app *a);
-
-/* ---- jobs ---- */
-
-/* Finished jobs are kept for reuse (up to JOB_POOL_MAX), with the memory of
- * their path and result buffers: no allocation storm per message. */
-#define JOB_POOL_MAX 1024
-
-static void job_free(sg_jobrun *j) {
-  sg_free(j->last);
-  sg_buf_free(&j->body);
-  sg_buf_free(&j->path);
-  sg_buf_free(&j->result);
-  sg_job_msg_free(j->msg);
-  sg_free(j);
-}
-
-static void on_job_closed(uv_handle_t *h) {
-  sg_jobrun *j = h->data;
-  sg_app *a = j->app;
-  if (a->stopping || a->n_free_jobs >= JOB_POOL_MAX) {
-    job_free(j);
-    return;
-  }
-  sg_app__body_put(a, &j->body);
-  sg_job_msg_free(j->msg);
-  j->msg = NULL;
-  sg_free(j->last);
-  j->last = NULL;
-  sg_list_push_back(&a->free_jobs, &j->link);
-  a->n_free_jobs++;
-}
-
-static sg_jobrun *job_new(sg_app *a, const char *entry_id) {
-  sg_jobrun *j;
-  sg_list *n = sg_list_pop_front(&a->free_jobs);
-  if (n) {
-    a->n_free_jobs--;
-    j = sg_container_of(n, sg_jobrun, link);
-    sg_buf path = j->path, result = j->result;
-    memset(j, 0, sizeof *j);
-    sg_buf_reset(&path);
-    sg_buf_reset(&result);
-    j->path = path;
-    j->result = result;
-  } else {
-    j = sg_xcalloc(1, sizeof *j);
-  }
-  j->app = a;
-  snprintf(j->entry_id, sizeof j->entry_id, "%s", entry_id);
-  uv_timer_init(a->loop, &j->timer);
-  j->timer.data = j;
-  sg_list_node_init(&j->item.link);
-  sg_list_node_init(&j->lnode);
-  sg_token_waiter_init(&j->tw, NULL, j);
-  sg_list_push_back(&a->jobs, &j->link);
-  a->njobs++;
-  return j;
-}
-
-/* Frees |j|. |acked|: its entry was completed; otherwise the entry stays
- * pending and is unmarked so a later re-read (reconnect) or the reaper hands
- * it out again. Either way the job's credit goes back (unless stopping). */
-static void job_release(sg_jobrun *j, bool acked) {
-  sg_app *a = j->app;
-  sg_list_remove(&j->link);
-  a->njobs--;
-  if (!a->stopping && a->stream) {
-    if (!acked)
-      sg_rd_stream_unhold(a->stream, j->entry_id);
-    sg_rd_stream_add_credit(a->stream, 1);
-  }
-  uv_close((uv_handle_t *)&j->timer, on_job_closed);
-  if (a->stopping)
-    check_stop(a);
-}
-
-static void on_completed(sg_rd_stream *s, int status, void *ud) {
+void sg_app__on_completed(sg_rd_stream *s, int status, void *ud) {
   sg_jobrun *j = ud;
   sg_app *a = j->app;
   const char *deflt = a->cfg.results_stream;
@@ -137,13 +47,13 @@ static void on_completed(sg_rd_stream *s, int status, void *ud) {
     const char *argv[] = {"XADD", deflt, "MAXLEN", "~", a->results_maxlen, "*", "result", j->result.data};
     size_t lens[] = {4, strlen(deflt), 6, 1, strlen(a->results_maxlen), 1, 6, j->result.len};
     sg_rd_op op = {8, argv, lens};
-    if (sg_rd_stream_complete(s, j->entry_id, &op, 1, on_completed, j) == 0)
+    if (sg_rd_stream_complete(s, j->entry_id, &op, 1, sg_app__on_completed, j) == 0)
       return;
   } else if (status && status != SG_ERR_SHUTDOWN) {
     sg_log_kv(SG_LOG_ERROR, "job", "result could not be recorded; the entry stays pending",
               "entry_id", j->entry_id, "error", sg_strerror(status), NULL);
   }
-  job_release(j, status == 0);
+  sg_app__job_release(j, status == 0);
 }
 
 static void log_result(const sg_jobrun *j, sg_status st, const char *code, const char *msg) {
@@ -199,7 +109,7 @@ static void build_result(sg_jobrun *j, sg_status st, const sg_outcome *o, const 
 }
 
 /* The XADD of the result: the job's reply stream, or the default one (capped). */
-static sg_rd_op result_op(sg_jobrun *j, const char **argv, size_t *lens) {
+sg_rd_op sg_app__result_op(sg_jobrun *j, const char **argv, size_t *lens) {
   sg_app *a = j->app;
   const char *stream =
       j->job && j->job->reply_stream[0] ? j->job->reply_stream : a->cfg.results_stream;
@@ -223,7 +133,7 @@ void sg_app__finish(sg_jobrun *j, sg_status st, const sg_outcome *o, const char 
                     const char *message) {
   sg_app *a = j->app;
   if (st == SG_STATUS_UNSPECIFIED) { /* no result: the entry stays pending */
-    job_release(j, false);
+    sg_app__job_release(j, false);
     return;
   }
   if (st == SG_STATUS_INVALID)
@@ -251,14 +161,14 @@ void sg_app__finish(sg_jobrun *j, sg_status st, const sg_outcome *o, const char 
     memcpy(largv, v, sizeof v);
     memcpy(llens, l, sizeof l);
     ops[0] = (sg_rd_op){6, largv, llens};
-    ops[1] = result_op(j, argv, lens);
-    rv = sg_rd_stream_complete_once(a->stream, j->entry_id, ops, 2, on_completed, j);
+    ops[1] = sg_app__result_op(j, argv, lens);
+    rv = sg_rd_stream_complete_once(a->stream, j->entry_id, ops, 2, sg_app__on_completed, j);
   } else {
-    ops[0] = result_op(j, argv, lens);
-    rv = sg_rd_stream_complete(a->stream, j->entry_id, ops, 1, on_completed, j);
+    ops[0] = sg_app__result_op(j, argv, lens);
+    rv = sg_rd_stream_complete(a->stream, j->entry_id, ops, 1, sg_app__on_completed, j);
   }
   if (rv != 0)
-    job_release(j, false);
+    sg_app__job_release(j, false);
 }
 
 void sg_app__park(sg_jobrun *j, int64_t due_unix_ms) {
@@ -271,10 +181,10 @@ void sg_app__park(sg_jobrun *j, int64_t due_unix_ms) {
   sg_rd_park_init(&p, NULL, due_unix_ms, j->entry_id, j->attempts, raw.data, raw.len);
   sg_buf_free(&raw);
   j->state = SG_JOB_COMPLETING;
-  int rv = sg_rd_stream_complete(a->stream, j->entry_id, &p.op, 1, on_completed, j);
+  int rv = sg_rd_stream_complete(a->stream, j->entry_id, &p.op, 1, sg_app__on_completed, j);
   sg_rd_park_free(&p);
   if (rv != 0) {
-    job_release(j, false);
+    sg_app__job_release(j, false);
     return;
   }
   char due[32];
@@ -295,10 +205,10 @@ static void reject_entry(sg_app *a, sg_rd_stream *s, const sg_rd_entry *e, sg_jo
   log_result(j, SG_STATUS_INVALID, code, message);
   const char *argv[8];
   size_t lens[8];
-  sg_rd_op op = result_op(j, argv, lens);
+  sg_rd_op op = sg_app__result_op(j, argv, lens);
   j->state = SG_JOB_COMPLETING;
-  if (sg_rd_stream_dead_letter(s, e, code, &op, 1, on_completed, j) != 0)
-    job_release(j, false);
+  if (sg_rd_stream_dead_letter(s, e, code, &op, 1, sg_app__on_completed, j) != 0)
+    sg_app__job_release(j, false);
 }
 
 static bool resolve_account(sg_app *a, sg_jobrun *j) {
@@ -377,7 +287,7 @@ size_t sg_app__body_guess(const sg_job *job) {
 }
 
 /* The rest of a valid job's arrival: its request, its deadline, its lane. */
-static void queue_job(sg_jobrun *j) {
+void sg_app__queue_job(sg_jobrun *j) {
   sg_app *a = j->app;
   const sg_job *job = j->job;
   sg_job_error err;
@@ -422,102 +332,13 @@ static void queue_job(sg_jobrun *j) {
   sg_app__want_pump(a);
 }
 
-/* What the ledger holds for |j| (|val| NULL: nothing, or the lookup failed
- * with |status|): re-publish the result of a job sent before, or go on. */
-static void ledger_answer(sg_jobrun *j, int status, const char *val, size_t len) {
-  sg_app *a = j->app;
-  if (status == 0 && val && len > 0) {
-    sg_log_kv(SG_LOG_INFO, "job", "already sent (ledger): result re-published", "job_id",
-              j->job->id, NULL);
-    sg_buf_reset(&j->result);
-    sg_buf_append(&j->result, val, len);
-    const char *argv[8];
-    size_t lens[8];
-    sg_rd_op op = result_op(j, argv, lens);
-    j->state = SG_JOB_COMPLETING;
-    if (sg_rd_stream_complete(a->stream, j->entry_id, &op, 1, on_completed, j) != 0)
-      job_release(j, false);
-    return;
-  }
-  if ((status != 0 && status != SG_ERR_REDIS) || a->stopping) {
-    /* Redis went away (or we are stopping): the entry stays pending and comes back later. */
-    job_release(j, false);
-    return;
-  }
-  queue_job(j);
-}
-
-/* One MGET for the ledger keys of many jobs. */
-typedef struct ledger_batch {
-  size_t n;
-  sg_jobrun *j[];
-} ledger_batch;
-
-#define LEDGER_BATCH_MAX 512
-
-static void on_ledger(sg_rd_client *c, int status, const redisReply *reply, void *ud) {
-  (void)c;
-  ledger_batch *b = ud;
-  bool ok = status == 0 && reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == b->n;
-  if (status == 0 && !ok)
-    status = SG_ERR_REDIS;
-  for (size_t i = 0; i < b->n; i++) {
-    const redisReply *e = ok ? reply->element[i] : NULL;
-    bool has = e && e->type == REDIS_REPLY_STRING;
-    ledger_answer(b->j[i], status, has ? e->str : NULL, has ? e->len : 0);
-  }
-  sg_free(b);
-}
-
-/* Sends the queued ledger lookups (from the pump, once per loop turn). */
-static void ledger_flush(sg_app *a) {
-  sg_buf *w = &a->ledger_buf;
-  while (!sg_list_empty(&a->ledger_q)) {
-    ledger_batch *b = sg_xmalloc(sizeof *b + LEDGER_BATCH_MAX * sizeof(sg_jobrun *));
-    b->n = 0;
-    sg_list *n;
-    while (b->n < LEDGER_BATCH_MAX && (n = sg_list_pop_front(&a->ledger_q)) != NULL)
-      b->j[b->n++] = sg_container_of(n, sg_jobrun, lnode);
-    sg_buf_reset(w);
-    sg_resp_array(w, 1 + b->n);
-    sg_resp_bulk(w, "MGET", 4);
-    for (size_t i = 0; i < b->n; i++) {
-      char key[160]; /* ids are at most SG_JOB_ID_MAX (128) */
-      int kl = snprintf(key, sizeof key, "sendgate:sent:%s", b->j[i]->job->id);
-      sg_resp_bulk(w, key, (size_t)kl);
-    }
-    sg_rd_client *cc = sg_rd_stream_cmd_client(a->stream);
-    if (sg_rd_client_cmd_resp(cc, w->data, w->len, (uint32_t)a->cfg.redis_timeout_ms, on_ledger,
-                              b) != 0) {
-      for (size_t i = 0; i < b->n; i++)
-        job_release(b->j[i], false); /* not up: stays pending */
-      sg_free(b);
-    }
-  }
-  if (w->cap > (1u << 20))
-    sg_buf_free(w);
-  sg_rd_client_flush(sg_rd_stream_cmd_client(a->stream));
-}
-
-static void ledger_check(sg_jobrun *j) {
-  j->state = SG_JOB_CHECKING; /* the reply (or its failure) releases the job */
-  sg_list_push_back(&j->app->ledger_q, &j->lnode);
-}
-
-void sg_app__ledger_cancel(sg_jobrun *j) {
-  if (sg_list_linked(&j->lnode)) {
-    sg_list_remove(&j->lnode);
-    j->state = SG_JOB_NEW;
-  }
-}
-
 static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
   sg_app *a = ud;
   if (a->stopping)
     return; /* stays pending for this consumer's next start */
   a->n_fetched++;
   sg_metric_inc(a->mc.fetched);
-  sg_jobrun *j = job_new(a, e->id);
+  sg_jobrun *j = sg_app__job_new(a, e->id);
   const sg_rd_field *f = find_field(e, "job");
   if (f == NULL) {
     reject_entry(a, s, e, j, SG_JOBERR_NO_JOB_FIELD, "the stream entry has no 'job' field");
@@ -545,9 +366,9 @@ static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
     j->attempts = (uint32_t)strtoul(n, NULL, 10);
   }
   if (a->cfg.ledger_ttl_s > 0)
-    ledger_check(j);
+    sg_app__ledger_check(j);
   else
-    queue_job(j);
+    sg_app__queue_job(j);
 }
 
 /* ---- the pump: admit what the lanes allow, once per loop turn ---- */
@@ -557,7 +378,7 @@ static void on_sched_timer(uv_timer_t *t) { sg_app__want_pump(t->data); }
 static void on_pump(uv_prepare_t *h) {
   sg_app *a = h->data;
   if (!sg_list_empty(&a->ledger_q))
-    ledger_flush(a);
+    sg_app__ledger_flush(a);
   if (!a->pump_wanted || a->stopping)
     return;
   a->pump_wanted = false;
@@ -618,11 +439,7 @@ static void free_app(sg_app *a) {
   sg_free(a->rts);
   sg_config_free(&a->cfg);
   sg_buf_free(&a->ledger_buf);
-  sg_list *n;
-  while ((n = sg_list_pop_front(&a->free_jobs)) != NULL)
-    job_free(sg_container_of(n, sg_jobrun, link));
-  for (size_t i = 0; i < a->n_bodies; i++)
-    sg_buf_free(&a->bodies[i]);
+  sg_app__jobs_free_pools(a);
   sg_free(a);
 }
 
@@ -778,7 +595,7 @@ static void begin_close(sg_app *a) {
   on_helper_closed(a);
 }
 
-static void check_stop(sg_app *a) {
+void sg_app__check_stop(sg_app *a) {
   if (a->njobs == 0)
     begin_close(a);
 }

@@ -160,6 +160,28 @@ void sg_app__park(sg_jobrun *j, int64_t due_unix_ms);
 void sg_app__finish(sg_jobrun *j, sg_status st, const sg_outcome *o, const char *code,
                     const char *message);
 uint64_t sg_app__rand(sg_app *a);
+/* Starts the job's way to its lane: request path, deadline, lane (sg_app.c). */
+void sg_app__queue_job(sg_jobrun *j);
+/* The XADD of the job's result to its reply stream or the default one (sg_app.c). */
+sg_rd_op sg_app__result_op(sg_jobrun *j, const char **argv, size_t *lens);
+/* Completion callback of every result + ack: frees the job (sg_app.c). */
+void sg_app__on_completed(sg_rd_stream *s, int status, void *ud);
+/* Closes the runtime once no job is left, when stopping (sg_app.c). */
+void sg_app__check_stop(sg_app *a);
+
+/* sg_app_jobs.c */
+sg_jobrun *sg_app__job_new(sg_app *a, const char *entry_id);
+/* Frees |j|. |acked|: its entry was completed; otherwise the entry stays
+ * pending and is unmarked so a later re-read (reconnect) or the reaper hands
+ * it out again. Either way the job's credit goes back (unless stopping). */
+void sg_app__job_release(sg_jobrun *j, bool acked);
+void sg_app__jobs_free_pools(sg_app *a);
+
+/* sg_app_ledger.c */
+/* Queues the job's ledger lookup for the next MGET (state CHECKING). */
+void sg_app__ledger_check(sg_jobrun *j);
+/* Sends the queued lookups (from the pump, once per loop turn). */
+void sg_app__ledger_flush(sg_app *a);
 /* Takes |j| off the queue of ledger lookups not sent yet (state back to NEW). */
 void sg_app__ledger_cancel(sg_jobrun *j);
 
