@@ -163,9 +163,13 @@ int sg_rd_stream_publish(sg_rd_stream *s, const sg_rd_op *ops, size_t nops,
 /*
  * For an entry that cannot be processed: XADD <dead stream> * <the entry's
  * fields> reason <reason>, then |extra| ops (e.g. the INVALID result XADD),
- * then the ack, in one transaction. |e| is borrowed (copied before return).
+ * then the ack, in one transaction. An entry with more than
+ * SG_RD_DEAD_MAX_FIELDS fields keeps its first ones there, plus
+ * fields_dropped <n>. |e| is borrowed (copied before return).
  * Returns as sg_rd_stream_complete.
  */
+#define SG_RD_DEAD_MAX_FIELDS 256
+
 int sg_rd_stream_dead_letter(sg_rd_stream *s, const sg_rd_entry *e, const char *reason,
                              const sg_rd_op *extra, size_t nextra, sg_rd_stream_done_cb done,
                              void *ud);

@@ -339,20 +339,29 @@ int sg_rd_stream_dead_letter(sg_rd_stream *s, const sg_rd_entry *e, const char *
                              void *ud) {
   if (e == NULL || reason == NULL)
     return SG_ERR_INVAL;
-  /* XADD <dead> * <fields...> reason <reason> */
-  size_t argc = 3 + 2 * e->nfields + 2;
+  /* XADD <dead> * <fields...> reason <reason> [fields_dropped <n>]: at most
+   * SG_RD_DEAD_MAX_FIELDS fields are kept (the script unpacks an op's
+   * arguments onto Lua's stack, which holds a few thousand). */
+  size_t nf = e->nfields < SG_RD_DEAD_MAX_FIELDS ? e->nfields : SG_RD_DEAD_MAX_FIELDS;
+  char dropped[24];
+  int dl = snprintf(dropped, sizeof dropped, "%zu", e->nfields - nf);
+  size_t argc = 3 + 2 * nf + 2 + (nf < e->nfields ? 2 : 0);
   const char **argv = sg_xmalloc(argc * sizeof *argv);
   size_t *lens = sg_xmalloc(argc * sizeof *lens);
   size_t k = 0;
   argv[k] = "XADD", lens[k++] = 4;
   argv[k] = s->dead, lens[k++] = strlen(s->dead);
   argv[k] = "*", lens[k++] = 1;
-  for (size_t i = 0; i < e->nfields; i++) {
+  for (size_t i = 0; i < nf; i++) {
     argv[k] = e->fields[i].name, lens[k++] = e->fields[i].name_len;
     argv[k] = e->fields[i].value, lens[k++] = e->fields[i].value_len;
   }
   argv[k] = "reason", lens[k++] = 6;
   argv[k] = reason, lens[k++] = strlen(reason);
+  if (nf < e->nfields) {
+    argv[k] = "fields_dropped", lens[k++] = 14;
+    argv[k] = dropped, lens[k++] = (size_t)dl;
+  }
   sg_rd_op *ops = sg_xmalloc((1 + nextra) * sizeof *ops);
   ops[0] = (sg_rd_op){(int)argc, argv, lens};
   for (size_t i = 0; i < nextra; i++)

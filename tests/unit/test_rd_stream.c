@@ -328,6 +328,40 @@ static void t_complete(void) {
   sg_test_redis_stop(&r);
 }
 
+/* A dead letter for an entry with thousands of fields keeps the first
+ * SG_RD_DEAD_MAX_FIELDS and says how many it dropped; it is acked. */
+static void t_dead_letter_many_fields(void) {
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, NULL));
+  add_jobs(&r, 0, 1);
+  ctx x;
+  ctx_init(&x, &r);
+  start_stream(&x, "c1", 10, 10);
+  run_until(&x, &x.n, 1, 5000);
+  enum { NF = 5000 }; /* over what one op can unpack onto Lua's stack */
+  static sg_rd_field f[NF];
+  static char names[NF][8];
+  for (int i = 0; i < NF; i++) {
+    int n = snprintf(names[i], sizeof names[i], "f%d", i);
+    f[i] = (sg_rd_field){names[i], (size_t)n, "v", 1};
+  }
+  sg_rd_entry e = {.id = x.ids[0], .fields = f, .nfields = NF};
+  ASSERT_OK(sg_rd_id_parse(x.ids[0], strlen(x.ids[0]), &e.id_num));
+  ASSERT_OK(sg_rd_stream_dead_letter(x.s, &e, "no_job_field", NULL, 0, on_done, &x));
+  run_until(&x, &x.done_ok, 1, 5000);
+  redisReply *y = sg_test_redis_cmd(&r, "XRANGE sendgate:dead - +");
+  ASSERT_EQ(1, y->elements);
+  redisReply *fv = y->element[0]->element[1];
+  ASSERT_EQ(2 * SG_RD_DEAD_MAX_FIELDS + 4, fv->elements);
+  ASSERT_STR_EQ("f0", fv->element[0]->str);
+  ASSERT_STR_EQ("fields_dropped", fv->element[fv->elements - 2]->str);
+  ASSERT_STR_EQ("4744", fv->element[fv->elements - 1]->str);
+  freeReplyObject(y);
+  ASSERT_EQ(0, pending_count(&r));
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
+}
+
 static void t_deleted_pending(void) {
   sg_test_redis r;
   ASSERT_OK(sg_test_redis_start(&r, NULL));
@@ -566,4 +600,5 @@ SG_TESTS({"preexisting", t_preexisting}, {"pending_redelivery", t_pending_redeli
          {"credit", t_credit}, {"complete", t_complete}, {"deleted_pending", t_deleted_pending},
          {"batch_1000", t_batch_1000}, {"restart_mid_run", t_restart_mid_run},
          {"once_after_lost_reply", t_once_after_lost_reply},
-         {"failing_op_in_batch", t_failing_op_in_batch}, {"fetch_wait", t_fetch_wait})
+         {"failing_op_in_batch", t_failing_op_in_batch}, {"fetch_wait", t_fetch_wait},
+         {"dead_letter_many_fields", t_dead_letter_many_fields})
