@@ -29,6 +29,8 @@ usage: bench/run.sh [options]
   --out DIR          results folder (default: bench/results/<UTC date-time>)
   --count N          jobs in the saturation run (default 200000)
   --half-seconds S   duration of the half-rate run (default 10), after its warm-up
+  --aof yes|no       Redis append-only file (default yes, everysec, as in production;
+                     no shows what the AOF costs the latency tail)
   --half-warmup S    the half-rate run's first S seconds (default 1) are a warm-up:
                      sent and checked, latency reported apart (half_rate.warmup)
   --h2load-n N       h2load requests (default: same as --count)
@@ -47,6 +49,7 @@ OUT=
 COUNT=200000
 HALF_S=10
 HALF_WARM=1
+AOF=yes
 H2N=
 LAT=50
 SENDERS=100
@@ -62,6 +65,7 @@ while [ $# -gt 0 ]; do
     --count) COUNT=$2; shift 2 ;;
     --half-seconds) HALF_S=$2; shift 2 ;;
     --half-warmup) HALF_WARM=$2; shift 2 ;;
+    --aof) AOF=$2; shift 2 ;;
     --h2load-n) H2N=$2; shift 2 ;;
     --latency-ms) LAT=$2; shift 2 ;;
     --senders) SENDERS=$2; shift 2 ;;
@@ -132,7 +136,7 @@ start_stack() {
   mkdir -p "$d/redis"
   REDIS_PORT=$(free_port)
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$d/redis" --save '' \
-    --appendonly yes --appendfsync everysec --daemonize no >"$d/redis.log" 2>&1 &
+    --appendonly "$AOF" --appendfsync everysec --daemonize no >"$d/redis.log" 2>&1 &
   PIDS+=($!)
   wait_for redis-cli -p "$REDIS_PORT" ping
   "$SANDBOX" --listen 127.0.0.1:0 --state-dir "$d/sandbox" --env-file "$d/sandbox.env" \
@@ -371,10 +375,10 @@ for l in "${LATS[@]}"; do scenario "$l"; done
 # results.json: the runs, the machine and the targets (judged on the 0 ms run).
 runs=$(for l in "${LATS[@]}"; do cat "$OUT/run-$l.json"; done | jq -s .)
 jq -n --argjson m "$(machine_json)" --argjson runs "$runs" --argjson count "$COUNT" \
-  --argjson senders "$SENDERS" '
+  --argjson senders "$SENDERS" --arg aof "$AOF" '
   ($runs[0]) as $z |
   {machine: $m, config: {count: $count, senders: $senders, gateway_connections: 4,
-                         max_in_flight: 10000},
+                         max_in_flight: 10000, redis_appendonly: $aof},
    runs: $runs,
    targets: {cpu_ratio_le_2: ($z.ratios.cpu_per_msg_vs_h2load <= 2),
              msgs_per_s_ge_20000: ($z.gateway.msgs_per_s >= 20000),
