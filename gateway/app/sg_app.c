@@ -154,10 +154,10 @@ void sg_app__finish(sg_jobrun *j, sg_status st, const sg_outcome *o, const char 
   int rv;
   j->state = SG_JOB_COMPLETING;
   if (st == SG_STATUS_SENT && a->cfg.ledger_ttl_s > 0 && j->job) {
-    snprintf(key, sizeof key, "sendgate:sent:%s", j->job->id);
-    snprintf(ttl, sizeof ttl, "%lld", (long long)a->cfg.ledger_ttl_s);
+    size_t kl = sg_app__ledger_key(j->job->id, key, sizeof key);
+    size_t tl = sg_fmt_i64(ttl, a->cfg.ledger_ttl_s);
     const char *v[] = {"SET", key, j->result.data, "NX", "EX", ttl};
-    size_t l[] = {3, strlen(key), j->result.len, 2, 2, strlen(ttl)};
+    size_t l[] = {3, kl, j->result.len, 2, 2, tl};
     memcpy(largv, v, sizeof v);
     memcpy(llens, l, sizeof l);
     ops[0] = (sg_rd_op){6, largv, llens};
@@ -247,7 +247,9 @@ static bool resolve_account(sg_app *a, sg_jobrun *j) {
 static void lane_for(sg_app *a, sg_jobrun *j) {
   const sg_account *acct = j->rt->acct;
   char key[400];
-  size_t n = (size_t)snprintf(key, sizeof key, "graph|%s|", acct->name);
+  size_t n = 6 + sg_fmt_copy(key + 6, sizeof key - 7, acct->name);
+  memcpy(key, "graph|", 6);
+  key[n++] = '|';
   for (const char *p = j->job->sender; *p && n < sizeof key - 1; p++)
     key[n++] = (char)tolower((unsigned char)*p);
   key[n] = '\0';

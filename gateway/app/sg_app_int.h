@@ -14,6 +14,7 @@
 #include "app/sg_admin.h"
 #include "app/sg_app.h"
 #include "app/sg_metrics_gateway.h"
+#include "core/sg_fmt.h"
 #include "core/sg_metrics.h"
 #include "core/sg_list.h"
 #include "core/sg_mem.h"
@@ -182,6 +183,9 @@ void sg_app__jobs_free_pools(sg_app *a);
 void sg_app__ledger_check(sg_jobrun *j);
 /* Sends the queued lookups (from the pump, once per loop turn). */
 void sg_app__ledger_flush(sg_app *a);
+/* Writes the ledger key sendgate:sent:<id> into |out| (|cap| bytes, cut to
+ * fit); returns its length. */
+size_t sg_app__ledger_key(const char *id, char *out, size_t cap);
 /* Takes |j| off the queue of ledger lookups not sent yet (state back to NEW). */
 void sg_app__ledger_cancel(sg_jobrun *j);
 

@@ -69,7 +69,7 @@ sg_jobrun *sg_app__job_new(sg_app *a, const char *entry_id) {
     j = sg_xcalloc(1, sizeof *j);
   }
   j->app = a;
-  snprintf(j->entry_id, sizeof j->entry_id, "%s", entry_id);
+  sg_fmt_copy(j->entry_id, sizeof j->entry_id, entry_id);
   uv_timer_init(a->loop, &j->timer);
   j->timer.data = j;
   sg_list_node_init(&j->item.link);

@@ -62,6 +62,15 @@ static void on_ledger(sg_rd_client *c, int status, const redisReply *reply, void
   sg_free(b);
 }
 
+size_t sg_app__ledger_key(const char *id, char *out, size_t cap) {
+  static const char prefix[] = "sendgate:sent:";
+  const size_t pl = sizeof prefix - 1;
+  if (cap <= pl)
+    return sg_fmt_copy(out, cap, prefix);
+  memcpy(out, prefix, pl);
+  return pl + sg_fmt_copy(out + pl, cap - pl, id);
+}
+
 void sg_app__ledger_flush(sg_app *a) {
   sg_buf *w = &a->ledger_buf;
   while (!sg_list_empty(&a->ledger_q)) {
@@ -75,8 +84,7 @@ void sg_app__ledger_flush(sg_app *a) {
     sg_resp_bulk(w, "MGET", 4);
     for (size_t i = 0; i < b->n; i++) {
       char key[160]; /* ids are at most SG_JOB_ID_MAX (128) */
-      int kl = snprintf(key, sizeof key, "sendgate:sent:%s", b->j[i]->job->id);
-      sg_resp_bulk(w, key, (size_t)kl);
+      sg_resp_bulk(w, key, sg_app__ledger_key(b->j[i]->job->id, key, sizeof key));
     }
     sg_rd_client *cc = sg_rd_stream_cmd_client(a->stream);
     if (sg_rd_client_cmd_resp(cc, w->data, w->len, (uint32_t)a->cfg.redis_timeout_ms, on_ledger,

@@ -129,9 +129,9 @@ int sg_app__metrics_start(sg_app *a, char *err, size_t errcap) {
 void sg_app__http_done(sg_app *a, bool graph, int status, uint64_t sent_at) {
   char code[16];
   if (status > 0)
-    snprintf(code, sizeof code, "%d", status);
+    sg_fmt_i64(code, status);
   else
-    snprintf(code, sizeof code, "error");
+    memcpy(code, "error", 6);
   sg_metric_inc(sg_metric_child2(a->m.http_requests, graph ? "graph" : "entra", code));
   uint64_t now = uv_now(a->loop);
   sg_metric_observe(graph ? a->mc.dur_graph : a->mc.dur_entra,

@@ -21,9 +21,7 @@ static void send_graph(sg_jobrun *j, const char *token, size_t token_len);
 
 static void guid(sg_app *a, char out[37]) {
   uint64_t x = sg_app__rand(a), y = sg_app__rand(a);
-  snprintf(out, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(x >> 32), (unsigned)(x >> 16) & 0xffff,
-           (unsigned)x & 0xfff, (unsigned)((y >> 48) & 0x3fff) | 0x8000,
-           (unsigned long long)(y & 0xffffffffffffull));
+  sg_fmt_guid(out, x, y);
 }
 
 bool sg_app__expired(const sg_jobrun *j) { return sg_wall_ms() >= j->deadline_ms; }

@@ -13,6 +13,7 @@
 #include "redis/sg_rd_stream_int.h"
 
 #include "core/sg_err.h"
+#include "core/sg_fmt.h"
 #include "core/sg_log.h"
 #include "core/sg_mem.h"
 #include "redis/sg_resp.h"
@@ -134,7 +135,7 @@ static rd_comp *comp_new(const char *id, sg_rd_id id_num, const sg_rd_op *ops, s
   if (id) {
     c->has_id = true;
     c->id_num = id_num;
-    snprintf(c->id, sizeof c->id, "%s", id);
+    sg_fmt_copy(c->id, sizeof c->id, id);
   }
   return c;
 }

@@ -3,18 +3,7 @@
 
 #include <string.h>
 
-/* Writes |v| in decimal at |out| (room for 20 digits); returns the length. */
-static size_t u64_dec(uint64_t v, char *out) {
-  char tmp[20];
-  size_t n = 0;
-  do {
-    tmp[n++] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  for (size_t i = 0; i < n; i++)
-    out[i] = tmp[n - 1 - i];
-  return n;
-}
+#include "core/sg_fmt.h"
 
 static size_t dec_len(uint64_t v) {
   size_t n = 1;
@@ -33,7 +22,7 @@ static void put_header(sg_buf *b, char type, uint64_t n) {
   sg_buf_reserve(b, 1 + dec_len(n) + 2);
   char *p = b->data + b->len;
   *p++ = type;
-  p += u64_dec(n, p);
+  p += sg_fmt_u64(p, n);
   *p++ = '\r';
   *p++ = '\n';
   *p = '\0';
@@ -56,7 +45,7 @@ void sg_resp_bulk(sg_buf *b, const void *p, size_t n) {
 }
 
 void sg_resp_bulk_u64(sg_buf *b, uint64_t v) {
-  char d[20];
-  size_t n = u64_dec(v, d);
+  char d[SG_FMT_U64_MAX];
+  size_t n = sg_fmt_u64(d, v);
   sg_resp_bulk(b, d, n);
 }

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests for core/sg_fmt: each formatter against snprintf on the same value. */
+#include "harness.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "core/sg_fmt.h"
+#include "core/sg_mem.h"
+
+static uint64_t next(uint64_t *s) { /* xorshift64 */
+  *s ^= *s << 13;
+  *s ^= *s >> 7;
+  *s ^= *s << 17;
+  return *s;
+}
+
+static void t_decimal(void) {
+  const uint64_t u[] = {0, 1, 9, 10, 99, 100, 4294967295u, 4294967296u, UINT64_MAX - 1, UINT64_MAX};
+  char got[SG_FMT_U64_MAX + 1], want[32];
+  for (size_t i = 0; i < SG_ARRAY_LEN(u); i++) {
+    int n = snprintf(want, sizeof want, "%" PRIu64, u[i]);
+    ASSERT_EQ((size_t)n, sg_fmt_u64(got, u[i]));
+    ASSERT_STR_EQ(want, got);
+  }
+  const int64_t s[] = {0, -1, 1, -10, 604800, INT64_MAX, INT64_MIN, INT64_MIN + 1};
+  for (size_t i = 0; i < SG_ARRAY_LEN(s); i++) {
+    int n = snprintf(want, sizeof want, "%" PRId64, s[i]);
+    ASSERT_EQ((size_t)n, sg_fmt_i64(got, s[i]));
+    ASSERT_STR_EQ(want, got);
+  }
+  uint64_t r = 0x9e3779b97f4a7c15ull;
+  for (int i = 0; i < 10000; i++) {
+    uint64_t v = next(&r) >> (i % 64);
+    snprintf(want, sizeof want, "%" PRIu64, v);
+    sg_fmt_u64(got, v);
+    ASSERT_STR_EQ(want, got);
+  }
+}
+
+static void t_hex(void) {
+  char got[20];
+  ASSERT_EQ(4, sg_fmt_hex(got, 0xabc, 4));
+  ASSERT_STR_EQ("0abc", got);
+  ASSERT_EQ(2, sg_fmt_hex(got, 0x1234, 2)); /* low digits only */
+  ASSERT_STR_EQ("34", got);
+  ASSERT_EQ(16, sg_fmt_hex(got, UINT64_MAX, 16));
+  ASSERT_STR_EQ("ffffffffffffffff", got);
+  ASSERT_EQ(16, sg_fmt_hex(got, 1, 0)); /* out of range: all 16 */
+  ASSERT_STR_EQ("0000000000000001", got);
+}
+
+static void t_copy(void) {
+  char d[6];
+  ASSERT_EQ(3, sg_fmt_copy(d, sizeof d, "abc"));
+  ASSERT_STR_EQ("abc", d);
+  ASSERT_EQ(5, sg_fmt_copy(d, sizeof d, "abcdefgh")); /* cut to fit, terminated */
+  ASSERT_STR_EQ("abcde", d);
+  ASSERT_EQ(0, sg_fmt_copy(d, 1, "abc"));
+  ASSERT_STR_EQ("", d);
+}
+
+/* The GUID the gateway sends as client-request-id, as the printf it replaced
+ * wrote it: version 4, variant 10xx. */
+static void t_guid(void) {
+  uint64_t r = 42;
+  for (int i = 0; i < 1000; i++) {
+    uint64_t x = next(&r), y = next(&r);
+    char got[37], want[64];
+    snprintf(want, sizeof want, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(x >> 32),
+             (unsigned)(x >> 16) & 0xffff, (unsigned)x & 0xfff,
+             (unsigned)((y >> 48) & 0x3fff) | 0x8000, (unsigned long long)(y & 0xffffffffffffull));
+    ASSERT_EQ(36, sg_fmt_guid(got, x, y));
+    ASSERT_STR_EQ(want, got);
+  }
+}
+
+SG_TESTS({"decimal", t_decimal}, {"hex", t_hex}, {"copy", t_copy}, {"guid", t_guid})
