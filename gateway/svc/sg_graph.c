@@ -99,7 +99,6 @@ int sg_graph_build(const sg_job *job, sg_buf *body, const char **content_type) {
   if (job == NULL || body == NULL || content_type == NULL)
     return SG_ERR_INVAL;
   sg_jemit e = {body, 0};
-  sg_buf_reserve(body, sg_graph_request_size(job));
   walk(&e, job);
   *content_type = job->mime_len > 0 ? SG_GRAPH_CONTENT_TYPE_MIME : SG_GRAPH_CONTENT_TYPE_JSON;
   return 0;
@@ -119,17 +118,22 @@ int sg_graph_path(sg_buf *out, const char *mailbox) {
   /* "." and ".." are unreserved but would be dot-segments in the path. */
   if (strcmp(mailbox, ".") == 0 || strcmp(mailbox, "..") == 0)
     return SG_ERR_INVAL;
-  sg_buf_append_str(out, "/v1.0/users/");
+  size_t n = strlen(mailbox);
+  sg_buf_append(out, "/v1.0/users/", 12);
+  sg_buf_reserve(out, 3 * n + 9); /* every byte encoded, then /sendMail */
+  char *o = out->data + out->len;
   for (const unsigned char *p = (const unsigned char *)mailbox; *p; p++) {
     unsigned char c = *p;
     if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
         c == '.' || c == '_' || c == '~' || c == '@') {
-      sg_buf_append_char(out, (char)c);
+      *o++ = (char)c;
     } else {
-      char enc[3] = {'%', hex[c >> 4], hex[c & 15]};
-      sg_buf_append(out, enc, 3);
+      *o++ = '%';
+      *o++ = hex[c >> 4];
+      *o++ = hex[c & 15];
     }
   }
-  sg_buf_append_str(out, "/sendMail");
+  out->len = (size_t)(o - out->data);
+  sg_buf_append(out, "/sendMail", 9);
   return 0;
 }

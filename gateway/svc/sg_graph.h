@@ -40,7 +40,9 @@
 /*
  * Appends the sendMail request body for |job| (borrowed) to |body| and stores
  * the matching Content-Type (a static string) in |*content_type|. On success
- * exactly sg_graph_request_size(job) bytes were appended.
+ * exactly sg_graph_request_size(job) bytes were appended. One pass: |body|
+ * grows as needed, so a caller that knows the size (or a close guess)
+ * reserves it first.
  * Returns 0 or one of: SG_ERR_INVAL (a NULL argument).
  */
 int sg_graph_build(const sg_job *job, sg_buf *body, const char **content_type);

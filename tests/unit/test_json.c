@@ -567,15 +567,20 @@ static void ref_escape(sg_buf *b, const unsigned char *p, size_t n) {
 static void t_escape_words(void) {
   static const unsigned char specials[] = {'"', '\\', 0x00, 0x1f, 0x20, 0x7f, 0x80, 0xc3, 0xa9,
                                            0xe2, 0x82, 0xac, 0xff, '\n', 'a'};
-  unsigned char s[40];
+  unsigned char s[80];
   sg_buf got = SG_BUF_INIT, want = SG_BUF_INIT;
   uint64_t rnd = 88172645463325252ull;
-  for (int round = 0; round < 20000; round++) {
-    size_t n = (size_t)(round % 40);
+  for (int round = 0; round < 40000; round++) {
+    size_t n = (size_t)(round % 80);
+    /* One special in 3, in 40, or only specials: short runs, runs longer than
+     * the 16 and 8 bytes tested at once, and escapes back to back. */
+    unsigned every = round % 3 == 0 ? 3 : round % 3 == 1 ? 40 : 1;
     for (size_t i = 0; i < n; i++) {
       rnd ^= rnd << 13, rnd ^= rnd >> 7, rnd ^= rnd << 17;
-      s[i] = rnd % 3 ? (unsigned char)('A' + rnd % 26) : specials[(rnd >> 8) % sizeof specials];
+      s[i] = rnd % every ? (unsigned char)('A' + rnd % 26) : specials[(rnd >> 8) % sizeof specials];
     }
+    if (round % 7 == 0)
+      sg_buf_free(&got); /* the escaper grows an empty buffer too */
     sg_buf_reset(&got);
     sg_buf_reset(&want);
     sg_jw_escape(&got, (const char *)s, n);
