@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "core/sg_err.h"
+#include "core/sg_fmt.h"
 
 void sg_h2_req_init(sg_h2_req *r) {
   sg_list_node_init(&r->node);
@@ -29,9 +30,23 @@ void sg_h2_req_release(sg_h2_req *r) {
   sg_buf_free(&r->rbody);
 }
 
+/* CR, LF or NUL anywhere in |p|: three vectorized scans (memchr) beat one
+ * byte loop on the long values (a bearer token is over a kilobyte). */
 static bool has_ctl(const char *p, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0')
+  return n > 0 && (memchr(p, '\r', n) || memchr(p, '\n', n) || memchr(p, '\0', n));
+}
+
+/* Values HPACK should not index: credentials (RFC 7541 §7.1.3) and ids that
+ * are new on every request, which would only push useful entries out of the
+ * dynamic table. */
+static bool no_index(const char *name, size_t n) {
+  static const struct {
+    const char *name;
+    size_t len;
+  } never[] = {{"authorization", 13},       {"client-request-id", 17}, {"operation-id", 12},
+               {"x-ms-content-sha256", 19}, {"x-ms-date", 9}};
+  for (size_t i = 0; i < SG_ARRAY_LEN(never); i++)
+    if (never[i].len == n && memcmp(never[i].name, name, n) == 0)
       return true;
   return false;
 }
@@ -114,9 +129,9 @@ int sg_h2_req_build(sg_h2_req *r, const sg_h2_request *in, const char *scheme,
   }
   if (!have_cl && (in->body_len > 0 || strcmp(in->method, "POST") == 0 ||
                    strcmp(in->method, "PUT") == 0 || strcmp(in->method, "PATCH") == 0)) {
-    char num[24];
-    int k = snprintf(num, sizeof num, "%zu", in->body_len);
-    offs[n++] = put_pair(&r->strs, "content-length", 14, num, (size_t)k, false);
+    char num[SG_FMT_U64_MAX];
+    size_t k = sg_fmt_u64(num, in->body_len);
+    offs[n++] = put_pair(&r->strs, "content-length", 14, num, k, false);
   }
   sg_buf_reset(&r->nvmem);
   sg_buf_reserve(&r->nvmem, n * sizeof(nghttp2_nv));
@@ -126,9 +141,9 @@ int sg_h2_req_build(sg_h2_req *r, const sg_h2_request *in, const char *scheme,
     nv[i].namelen = offs[i].nlen;
     nv[i].value = (uint8_t *)r->strs.data + offs[i].value;
     nv[i].valuelen = offs[i].vlen;
-    /* Our copies outlive the submit; values of auth headers are not indexed. */
+    /* Our copies outlive the submit. */
     nv[i].flags = NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE;
-    if (offs[i].nlen == 13 && memcmp(r->strs.data + offs[i].name, "authorization", 13) == 0)
+    if (no_index(r->strs.data + offs[i].name, offs[i].nlen))
       nv[i].flags |= NGHTTP2_NV_FLAG_NO_INDEX;
   }
   r->nvmem.len = n * sizeof(nghttp2_nv);

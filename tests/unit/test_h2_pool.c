@@ -40,16 +40,17 @@ static void t_req_build(void) {
   sg_h2_req_init(&r);
   sg_http_header hs[] = {sg_http_hdr("Content-Type", "application/json"),
                          sg_http_hdr("Connection", "keep-alive"), sg_http_hdr("Host", "x"),
-                         sg_http_hdr("Authorization", "Bearer t")};
+                         sg_http_hdr("Authorization", "Bearer t"),
+                         sg_http_hdr("client-request-id", "0b1c")};
   sg_h2_request in = {.method = "POST",
                       .path = "/v1.0/users/a/sendMail",
                       .headers = hs,
-                      .n_headers = 4,
+                      .n_headers = 5,
                       .body = "{}",
                       .body_len = 2};
   ASSERT_OK(sg_h2_req_build(&r, &in, "https", "graph.example:443"));
   const nghttp2_nv *nv = sg_h2_req_nv(&r);
-  ASSERT_EQ(7, r.n_nv); /* 4 pseudo + content-type + authorization + content-length */
+  ASSERT_EQ(8, r.n_nv); /* 4 pseudo + content-type, authorization, client-request-id, length */
   ASSERT_STR_EQ(":method", (const char *)nv[0].name);
   ASSERT_STR_EQ("POST", (const char *)nv[0].value);
   ASSERT_STR_EQ("https", (const char *)nv[1].value);
@@ -57,9 +58,12 @@ static void t_req_build(void) {
   ASSERT_STR_EQ("/v1.0/users/a/sendMail", (const char *)nv[3].value);
   ASSERT_STR_EQ("content-type", (const char *)nv[4].name);
   ASSERT_STR_EQ("authorization", (const char *)nv[5].name);
-  ASSERT(nv[5].flags & NGHTTP2_NV_FLAG_NO_INDEX);
-  ASSERT_STR_EQ("content-length", (const char *)nv[6].name);
-  ASSERT_STR_EQ("2", (const char *)nv[6].value);
+  ASSERT(nv[5].flags & NGHTTP2_NV_FLAG_NO_INDEX); /* a credential */
+  ASSERT_STR_EQ("client-request-id", (const char *)nv[6].name);
+  ASSERT(nv[6].flags & NGHTTP2_NV_FLAG_NO_INDEX); /* new on every request */
+  ASSERT(!(nv[4].flags & NGHTTP2_NV_FLAG_NO_INDEX)); /* content-type repeats: indexed */
+  ASSERT_STR_EQ("content-length", (const char *)nv[7].name);
+  ASSERT_STR_EQ("2", (const char *)nv[7].value);
   in.authority = "other:1";
   in.method = "GET";
   in.body = NULL;
