@@ -31,6 +31,9 @@ usage: bench/run.sh [options]
   --half-seconds S   duration of the half-rate run (default 10), after its warm-up
   --aof yes|no       Redis append-only file (default yes, everysec, as in production;
                      no shows what the AOF costs the latency tail)
+  --redis-conf "NAME VALUE"
+                     one more redis-server setting (repeatable), e.g. your production
+                     Redis's "auto-aof-rewrite-percentage 200"; recorded in results.json
   --half-warmup S    the half-rate run's first S seconds (default 1) are a warm-up:
                      sent and checked, latency reported apart (half_rate.warmup)
   --h2load-n N       h2load requests (default: same as --count)
@@ -58,6 +61,7 @@ PERF=0
 PERF_PID=
 SOAK_N=
 SOAK_RATE=
+REDIS_CONF=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) BUILD=$2; shift 2 ;;
@@ -66,6 +70,7 @@ while [ $# -gt 0 ]; do
     --half-seconds) HALF_S=$2; shift 2 ;;
     --half-warmup) HALF_WARM=$2; shift 2 ;;
     --aof) AOF=$2; shift 2 ;;
+    --redis-conf) REDIS_CONF+=("--${2%% *}" "${2#* }"); shift 2 ;;
     --h2load-n) H2N=$2; shift 2 ;;
     --latency-ms) LAT=$2; shift 2 ;;
     --senders) SENDERS=$2; shift 2 ;;
@@ -127,6 +132,7 @@ free_port() {
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime; comm has no spaces
 vm_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+redis_info() { redis-cli -p "$REDIS_PORT" info all 2>/dev/null | tr -d '\r' | awk -F: -v k="$1" '$1 == k {print $2}'; }
 metric() { curl -sf --max-time 2 "http://127.0.0.1:$MPORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 
 # start_stack DIR LATENCY_MS: redis + sandbox + gateway in DIR; sets REDIS_PORT,
@@ -136,7 +142,7 @@ start_stack() {
   mkdir -p "$d/redis"
   REDIS_PORT=$(free_port)
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$d/redis" --save '' \
-    --appendonly "$AOF" --appendfsync everysec --daemonize no >"$d/redis.log" 2>&1 &
+    --appendonly "$AOF" --appendfsync everysec --latency-monitor-threshold 5 "${REDIS_CONF[@]}" --daemonize no >"$d/redis.log" 2>&1 &
   PIDS+=($!)
   wait_for redis-cli -p "$REDIS_PORT" ping
   "$SANDBOX" --listen 127.0.0.1:0 --state-dir "$d/sandbox" --env-file "$d/sandbox.env" \
@@ -276,8 +282,9 @@ scenario() {
   local hwm
   hwm=$(vm_kb "$GW_PID" VmHWM)
   sat=$(jq .throughput.completed_per_s "$d/sat.json")
-  local half
+  local half rw0 rw1
   half=$(awk -v s="$sat" 'BEGIN {printf "%d", s / 2}')
+  rw0=$(redis_info aof_rewrites)
   log "half rate: $half/s for ${HALF_S}s"
   local h0 h1
   h0=$(cpu_ticks "$GW_PID")
@@ -287,6 +294,11 @@ scenario() {
     --duration "$(awk -v a="$HALF_S" -v b="$HALF_WARM" 'BEGIN {print a + b}')" "${warm[@]}" ||
     { log "half-rate run failed"; return 1; }
   h1=$(cpu_ticks "$GW_PID")
+  # Redis's side of the latency tail: AOF rewrites (a forked child that
+  # serializes the whole dataset) and its latency monitor's worst events.
+  { redis-cli -p "$REDIS_PORT" info all; echo "# latency latest"
+    redis-cli -p "$REDIS_PORT" latency latest; } >"$OUT/redis-info-$lat.txt" 2>/dev/null || true
+  rw1=$(redis_info aof_rewrites)
   log "h2load: $H2N requests"
   h2load_run "$d" "$H2N"
   stop_stack
@@ -296,12 +308,15 @@ scenario() {
   # x = "nines" (-log10(1 - p)): p50 0.3, p90 1, p99 2, p99.9 3; max drawn at 4.
   jq -r '.latency_ms | "0.301 \(.p50) p50\n1 \(.p90) p90\n2 \(.p99) p99\n3 \(.p99_9) p99.9\n4 \(.max) max"' \
     "$d/half.json" >"$OUT/latency-$lat.dat"
+  info_val() { awk -F: -v k="$1" '$1 == k {v = $2} END {print v + 0}' "$OUT/redis-info-$lat.txt" | tr -d '\r'; }
   local peak_inf
   peak_inf=$(awk 'BEGIN {m = 0} $3 > m {m = $3} END {print m}' "$d/samples.dat")
   jq -n --argjson lat "$lat" --slurpfile sat "$d/sat.json" --slurpfile half "$d/half.json" \
     --slurpfile h2 "$d/h2load.json" --argjson satcpu "$(((c1 - c0) * 1000000 / HZ))" \
     --argjson halfcpu "$(((h1 - h0) * 1000000 / HZ))" --argjson hwm "$hwm" \
-    --argjson inflight "$peak_inf" '
+    --argjson inflight "$peak_inf" --argjson rw0 "${rw0:-0}" --argjson rw1 "${rw1:-0}" \
+    --argjson fork "$(info_val latest_fork_usec)" --argjson mem "$(info_val used_memory)" \
+    --argjson base "$(info_val aof_base_size)" '
     ($sat[0]) as $s | ($half[0]) as $h | ($h2[0]) as $c |
     ($satcpu / ([$s.jobs.completed, 1] | max)) as $cpm |
     {sandbox_latency_ms: $lat,
@@ -316,6 +331,9 @@ scenario() {
                  msgs_per_s: $h.throughput.completed_per_s,
                  cpu_us_per_msg: ($halfcpu / ([$h.jobs.completed, 1] | max)),
                  latency_ms: $h.latency_ms, warmup: ($h.warmup // null)},
+     redis: {aof_rewrites_before_half_rate: $rw0, aof_rewrites_in_half_rate: ($rw1 - $rw0),
+             latest_fork_ms: ($fork / 1000), used_memory_mb: ($mem / 1048576),
+             aof_base_mb: ($base / 1048576)},
      h2load: $c,
      ratios: {cpu_per_msg_vs_h2load: ($cpm / $c.cpu_us_per_req),
               throughput_vs_h2load: ($s.throughput.completed_per_s / $c.req_per_s)}}' \
@@ -375,10 +393,10 @@ for l in "${LATS[@]}"; do scenario "$l"; done
 # results.json: the runs, the machine and the targets (judged on the 0 ms run).
 runs=$(for l in "${LATS[@]}"; do cat "$OUT/run-$l.json"; done | jq -s .)
 jq -n --argjson m "$(machine_json)" --argjson runs "$runs" --argjson count "$COUNT" \
-  --argjson senders "$SENDERS" --arg aof "$AOF" '
+  --argjson senders "$SENDERS" --arg aof "$AOF" --arg rconf "${REDIS_CONF[*]:-}" '
   ($runs[0]) as $z |
   {machine: $m, config: {count: $count, senders: $senders, gateway_connections: 4,
-                         max_in_flight: 10000, redis_appendonly: $aof},
+                         max_in_flight: 10000, redis_appendonly: $aof, redis_conf: $rconf},
    runs: $runs,
    targets: {cpu_ratio_le_2: ($z.ratios.cpu_per_msg_vs_h2load <= 2),
              msgs_per_s_ge_20000: ($z.gateway.msgs_per_s >= 20000),
@@ -391,6 +409,8 @@ jq -n --argjson m "$(machine_json)" --argjson runs "$runs" --argjson count "$COU
   printf '| sandbox latency | gateway msg/s | msg/s after queueing | gateway CPU us/msg | peak RSS MB | peak in flight | half rate | p50 ms | p99 ms | p99.9 ms | h2load req/s | h2load CPU us/req | CPU ratio | throughput ratio |\n'
   printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
   jq -r '.runs[] | "| \(.sandbox_latency_ms) ms | \(.gateway.msgs_per_s | floor) | \(.gateway.drain_msgs_per_s | floor) | \(.gateway.cpu_us_per_msg * 10 | floor / 10) | \(.gateway.peak_rss_mb * 10 | floor / 10) | \(.gateway.peak_in_flight) | \(.half_rate.rate | floor)/s | \(.half_rate.latency_ms.p50) | \(.half_rate.latency_ms.p99) | \(.half_rate.latency_ms.p99_9) | \(.h2load.req_per_s | floor) | \(.h2load.cpu_us_per_req * 10 | floor / 10) | \(.ratios.cpu_per_msg_vs_h2load * 100 | floor / 100) | \(.ratios.throughput_vs_h2load * 100 | floor / 100) |"' "$OUT/results.json"
+  echo
+  jq -r '.runs[] | "Redis (\(.sandbox_latency_ms) ms run): \(.redis.aof_rewrites_in_half_rate) AOF rewrites during the half-rate run, \(.redis.aof_rewrites_before_half_rate) before it; last fork \(.redis.latest_fork_ms) ms; dataset \(.redis.used_memory_mb | floor) MB."' "$OUT/results.json"
   echo
   echo "Targets (0 ms run): "
   jq -r '.targets | to_entries[] | "- \(.key): \(if .value then "met" else "NOT met" end)"' "$OUT/results.json"
