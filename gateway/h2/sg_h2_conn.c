@@ -120,7 +120,7 @@ static void on_ready(sg_tlsconn *tc, void *ud) {
     sg_h2_conn_close(c, SG_ERR_ALPN);
     return;
   }
-  int rv = nghttp2_session_client_new2(&c->ng, p->ngcbs, c, p->ngopt);
+  int rv = nghttp2_session_client_new3(&c->ng, p->ngcbs, c, p->ngopt, &p->mem.mem);
   if (rv != 0) {
     c->ng = NULL;
     sg_h2_conn_close(c, SG_ERR_H2);

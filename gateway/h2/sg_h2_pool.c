@@ -424,6 +424,7 @@ int sg_h2_pool_new(sg_h2_pool **out, uv_loop_t *loop, SSL_CTX *ssl_ctx, const ch
   sg_list_init(&p->queue);
   sg_list_init(&p->deadlines);
   sg_list_init(&p->free_reqs);
+  sg_h2_mem_init(&p->mem);
   if (nghttp2_session_callbacks_new(&p->ngcbs) != 0 || nghttp2_option_new(&p->ngopt) != 0)
     abort(); /* only NOMEM: our OOM policy */
   sg_h2_conn_setup_callbacks(p->ngcbs);
@@ -502,6 +503,7 @@ static void on_handle_closed(uv_handle_t *h) {
   }
   nghttp2_session_callbacks_del(p->ngcbs);
   nghttp2_option_del(p->ngopt);
+  sg_h2_mem_release(&p->mem); /* every session is deleted by now */
   sg_free(p->authority);
   sg_free(p->host);
   sg_free(p);

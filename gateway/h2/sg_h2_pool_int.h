@@ -13,6 +13,7 @@
 
 #include "core/sg_list.h"
 #include "h2/nghttp2_compat.h"
+#include "h2/sg_h2_mem.h"
 #include "h2/sg_h2_pool.h"
 #include "h2/sg_h2_req.h"
 
@@ -31,6 +32,7 @@ struct sg_h2_pool {
   sg_h2_pool_opts o;
   nghttp2_session_callbacks *ngcbs;
   nghttp2_option *ngopt;
+  sg_h2_mem mem; /* nghttp2's allocations for every session of the pool */
 
   sg_list conns; /* sg_h2_conn.node, every state until freed */
   sg_list dirty; /* sg_h2_conn.dirty_node: output to flush this turn */
