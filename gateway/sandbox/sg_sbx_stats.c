@@ -8,11 +8,23 @@
 #include "json/sg_json_write.h"
 
 /* Open-addressing set of 32-byte keys (SHA-256 values, so the first 8 bytes
- * are already a good hash). Grows at 50 % load. */
-struct sg_sbx_keyset {
+ * are already a good hash). At 50 % load a table twice the size takes over
+ * and the old one is moved into it a few slots per insert (as Redis rehashes
+ * its dictionaries): growing at once stalled the sandbox for 100 ms and more
+ * at a hundred thousand keys, which the benchmark saw as gateway latency. */
+typedef struct keytab {
   uint8_t (*slots)[32];
   uint8_t *used;
   size_t cap, len;
+} keytab;
+
+#define KEYSET_MOVE_PER_INSERT 128 /* slots: done well before the next growth */
+
+struct sg_sbx_keyset {
+  keytab cur;
+  keytab old;      /* being moved into cur; cap 0 when not */
+  size_t old_next; /* next slot of old to move */
+  size_t len;      /* distinct keys in the set */
 };
 
 static uint64_t key_hash(const uint8_t k[32]) {
@@ -21,43 +33,83 @@ static uint64_t key_hash(const uint8_t k[32]) {
   return h;
 }
 
-static bool keyset_insert(sg_sbx_keyset *s, const uint8_t k[32]);
+/* The slot of |k| in |t|, or of the empty slot where it would go. */
+static size_t tab_find(const keytab *t, const uint8_t k[32], bool *found) {
+  size_t mask = t->cap - 1;
+  for (size_t i = key_hash(k) & mask;; i = (i + 1) & mask) {
+    if (!t->used[i]) {
+      *found = false;
+      return i;
+    }
+    if (memcmp(t->slots[i], k, 32) == 0) {
+      *found = true;
+      return i;
+    }
+  }
+}
+
+static void tab_put(keytab *t, size_t i, const uint8_t k[32]) {
+  memcpy(t->slots[i], k, 32);
+  t->used[i] = 1;
+  t->len++;
+}
+
+static void tab_free(keytab *t) {
+  sg_free(t->slots);
+  sg_free(t->used);
+  memset(t, 0, sizeof *t);
+}
+
+/* Moves the next |n| slots of the old table; frees it once all are moved. */
+static void keyset_move(sg_sbx_keyset *s, size_t n) {
+  for (; n > 0 && s->old_next < s->old.cap; s->old_next++, n--) {
+    if (!s->old.used[s->old_next])
+      continue;
+    bool found;
+    size_t i = tab_find(&s->cur, s->old.slots[s->old_next], &found);
+    if (!found)
+      tab_put(&s->cur, i, s->old.slots[s->old_next]);
+  }
+  if (s->old.cap && s->old_next == s->old.cap)
+    tab_free(&s->old);
+}
 
 static void keyset_grow(sg_sbx_keyset *s) {
-  sg_sbx_keyset n = {0};
-  n.cap = s->cap ? s->cap * 2 : 1024;
+  keyset_move(s, SIZE_MAX); /* a move still under way finishes first */
+  keytab n = {0};
+  n.cap = s->cur.cap ? s->cur.cap * 2 : 1024;
   n.slots = sg_xcalloc(n.cap, 32);
   n.used = sg_xcalloc(n.cap, 1);
-  for (size_t i = 0; i < s->cap; i++)
-    if (s->used[i])
-      keyset_insert(&n, s->slots[i]);
-  sg_free(s->slots);
-  sg_free(s->used);
-  *s = n;
+  s->old = s->cur;
+  s->old_next = 0;
+  s->cur = n;
 }
 
 /* Returns true when |k| was already present. */
 static bool keyset_insert(sg_sbx_keyset *s, const uint8_t k[32]) {
-  if ((s->len + 1) * 2 > s->cap)
+  if ((s->cur.len + 1) * 2 > s->cur.cap)
     keyset_grow(s);
-  size_t mask = s->cap - 1;
-  for (size_t i = key_hash(k) & mask;; i = (i + 1) & mask) {
-    if (!s->used[i]) {
-      memcpy(s->slots[i], k, 32);
-      s->used[i] = 1;
-      s->len++;
-      return false;
-    }
-    if (memcmp(s->slots[i], k, 32) == 0)
+  keyset_move(s, KEYSET_MOVE_PER_INSERT);
+  bool found;
+  size_t i = tab_find(&s->cur, k, &found);
+  if (found)
+    return true;
+  if (s->old.cap) {
+    bool in_old;
+    tab_find(&s->old, k, &in_old);
+    if (in_old)
       return true;
   }
+  tab_put(&s->cur, i, k);
+  s->len++;
+  return false;
 }
 
 static void keyset_free(sg_sbx_keyset *s) {
   if (s == NULL)
     return;
-  sg_free(s->slots);
-  sg_free(s->used);
+  tab_free(&s->cur);
+  tab_free(&s->old);
   sg_free(s);
 }
 
