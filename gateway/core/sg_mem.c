@@ -60,9 +60,11 @@ void sg_buf_free(sg_buf *b) {
 }
 
 void sg_buf_reset(sg_buf *b) {
+  /* An empty buffer already ends in NUL: its (often cold) data is not touched. */
+  if (b->len == 0)
+    return;
   b->len = 0;
-  if (b->cap)
-    b->data[0] = '\0';
+  b->data[0] = '\0';
 }
 
 void sg_buf_reserve(sg_buf *b, size_t extra) {

@@ -52,10 +52,13 @@ static bool no_index(const char *name, size_t n) {
 }
 
 static bool dropped_header(const char *name, size_t n) {
-  static const char *const drop[] = {"connection",        "keep-alive", "proxy-connection",
-                                     "transfer-encoding", "upgrade",    "host"};
+  static const struct {
+    const char *name;
+    size_t len;
+  } drop[] = {{"connection", 10}, {"keep-alive", 10}, {"proxy-connection", 16},
+              {"transfer-encoding", 17}, {"upgrade", 7}, {"host", 4}};
   for (size_t i = 0; i < SG_ARRAY_LEN(drop); i++)
-    if (strlen(drop[i]) == n && strncasecmp(drop[i], name, n) == 0)
+    if (drop[i].len == n && strncasecmp(drop[i].name, name, n) == 0)
       return true;
   return false;
 }
