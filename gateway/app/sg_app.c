@@ -392,6 +392,10 @@ static void on_pump(uv_prepare_t *h) {
     sg_jobrun *j = sg_container_of(it, sg_jobrun, item);
     sg_app__start_attempt(j);
   }
+  /* The requests go out on this turn, not after one more loop turn each. */
+  for (size_t i = 0; i < a->norigins; i++)
+    if (a->origins[i]->pool)
+      sg_h2_pool_run(a->origins[i]->pool);
   uint64_t wake = sg_sched_next_wake(&a->sched);
   if (wake != UINT64_MAX)
     uv_timer_start(&a->sched_timer, on_sched_timer, wake > now ? wake - now : 1, 0);

@@ -111,9 +111,9 @@ static void on_kick(uv_idle_t *h) {
 
 static void dispatch(sg_h2_pool *p);
 
-static void on_prepare(uv_prepare_t *h) {
-  sg_h2_pool *p = h->data;
-  bool flushed = false;
+/* Dispatches queued requests and flushes dirty connections (each writes its
+ * TLS records at once); returns true when work is left for another turn. */
+static bool run(sg_h2_pool *p) {
   for (int round = 0; round < PREPARE_ROUNDS; round++) {
     if (p->need_dispatch) {
       p->need_dispatch = false;
@@ -128,18 +128,26 @@ static void on_prepare(uv_prepare_t *h) {
     /* A flush may free other connections: each one unlinks itself. */
     while ((n = sg_list_pop_front(&batch)) != NULL)
       sg_h2_conn_flush(sg_container_of(n, sg_h2_conn, dirty_node));
-    flushed = true;
   }
-  /* Output handed to a connection now is written by its own uv_prepare, which
-   * libuv runs only from the next loop turn (a prepare started during the
-   * prepare phase waits): keep the loop from blocking in poll until then. */
-  if (flushed && !p->handles_closing)
-    uv_idle_start(&p->kick, on_kick);
-  if (p->need_dispatch || !sg_list_empty(&p->dirty)) {
+  return p->need_dispatch || !sg_list_empty(&p->dirty);
+}
+
+static void on_prepare(uv_prepare_t *h) {
+  sg_h2_pool *p = h->data;
+  if (run(p)) {
     if (!p->handles_closing)
       uv_idle_start(&p->kick, on_kick); /* left over: do not block in poll */
   } else {
     uv_prepare_stop(&p->prep);
+  }
+}
+
+void sg_h2_pool_run(sg_h2_pool *p) {
+  if (p->handles_closing || (!p->need_dispatch && sg_list_empty(&p->dirty)))
+    return;
+  if (!run(p)) { /* all done this turn: no prepare, no extra turn */
+    uv_prepare_stop(&p->prep);
+    uv_idle_stop(&p->kick);
   }
 }
 

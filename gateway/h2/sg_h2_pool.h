@@ -105,6 +105,14 @@ int sg_h2_pool_new(sg_h2_pool **out, uv_loop_t *loop, SSL_CTX *ssl_ctx, const ch
                    uint16_t port, const sg_h2_pool_opts *opts);
 
 /*
+ * Dispatches the queued requests and writes them out now. For callers that run
+ * in libuv's prepare phase (an application's per-turn pump): the pool's own
+ * prepare, started by sg_h2_pool_request, would otherwise only run on the next
+ * loop turn, after a poll that must not block, i.e. one more turn per burst.
+ */
+void sg_h2_pool_run(sg_h2_pool *pool);
+
+/*
  * Queues request |req| (copied, except its body: see sg_h2_request). |cb| is
  * called once with the outcome. |handle| (may be NULL) receives a handle that
  * stays valid until the callback starts or sg_h2_pool_cancel returns.

@@ -622,6 +622,18 @@ int sg_tlsconn_write(sg_tlsconn *c, const uint8_t *p, size_t n) {
   return 0;
 }
 
+void sg_tlsconn_flush(sg_tlsconn *c) {
+  if (c->plain.len == 0 || (c->state != ST_READY && c->state != ST_CLOSING))
+    return;
+  int rv = move_plain(c);
+  if (rv != 0) {
+    fail(c, rv);
+    return;
+  }
+  start_write(c);
+  closing_progress(c);
+}
+
 size_t sg_tlsconn_out_pending(const sg_tlsconn *c) {
   return c->plain.len + c->out.len + c->inflight.len;
 }

@@ -92,6 +92,14 @@ int sg_tlsconn_accept(sg_tlsconn **out, uv_stream_t *server, SSL_CTX *ctx,
  */
 int sg_tlsconn_write(sg_tlsconn *c, const uint8_t *p, size_t n);
 
+/*
+ * Encrypts what is queued and starts writing it now instead of at the
+ * connection's next prepare callback (for callers that run in the prepare
+ * phase themselves, where a prepare started now would only run on the next
+ * loop turn). A failure closes the connection as the prepare would.
+ */
+void sg_tlsconn_flush(sg_tlsconn *c);
+
 /* Bytes queued but not yet handed to the kernel. */
 size_t sg_tlsconn_out_pending(const sg_tlsconn *c);
 
