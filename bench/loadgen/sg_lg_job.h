@@ -34,6 +34,7 @@ typedef struct sg_lg_builder {
   uint32_t acs_ppm;     /* share of ACS jobs in parts per million */
   uint32_t invalid_ppm; /* share of invalid jobs in parts per million */
   sg_buf text;          /* body */
+  sg_buf fill;          /* the body's filler, opts->size bytes */
   sg_buf subject;
   sg_buf id;
   sg_buf sender;
