@@ -21,6 +21,7 @@
 #include "core/sg_log.h"
 #include "core/sg_mem.h"
 #include "redis/sg_rd_adapter.h"
+#include "redis/sg_resp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -58,6 +59,7 @@ struct sg_rd_client {
   bool was_up; /* the current connection reached UP */
   bool drain;
   redisAsyncContext *ac;
+  sg_buf fmt;            /* a command's RESP while it is handed to hiredis */
   uv_timer_t conn_timer; /* connect timeout, then backoff */
   uv_timer_t cmd_timer;  /* earliest command deadline */
   uint64_t cmd_due;      /* when cmd_timer fires; 0 = stopped */
@@ -276,8 +278,19 @@ static int push(sg_rd_client *c, int argc, const char **argv, const size_t *lens
   cmd->deadline = deadline;
   cmd->cb = cb;
   cmd->ud = ud;
-  int rv = resp ? redisAsyncFormattedCommand(c->ac, on_reply, cmd, resp, resp_len)
-                : redisAsyncCommandArgv(c->ac, on_reply, cmd, argc, argv, lens);
+  if (resp == NULL) {
+    /* RESP written into a buffer kept for the next command: hiredis's own
+     * formatting grows a new string for every command. */
+    sg_buf_reset(&c->fmt);
+    sg_resp_array(&c->fmt, (size_t)argc);
+    for (int i = 0; i < argc; i++)
+      sg_resp_bulk(&c->fmt, argv[i], lens[i]);
+    resp = c->fmt.data;
+    resp_len = c->fmt.len;
+  }
+  int rv = redisAsyncFormattedCommand(c->ac, on_reply, cmd, resp, resp_len);
+  if (c->fmt.cap > ((size_t)1 << 20))
+    sg_buf_free(&c->fmt); /* a huge command's buffer is not kept */
   if (rv != REDIS_OK) {
     sg_free(cmd);
     return SG_ERR_REDIS;
@@ -463,6 +476,7 @@ static void shutdown_now(sg_rd_client *c) {
     return;
   if (c->done)
     c->done(c, c->done_ud);
+  sg_buf_free(&c->fmt);
   sg_free(c);
 }
 
