@@ -48,6 +48,13 @@ static void *arena_alloc(void *ud, size_t size) {
 
 static void arena_free_one(void *ud, void *p) { (void)ud, (void)p; }
 
+/* |n| zeroed elements of |size| from the arena (the views of a decoded job). */
+static void *arena_calloc(arena *a, size_t n, size_t size) {
+  void *p = arena_alloc(a, n * size);
+  memset(p, 0, n * size);
+  return p;
+}
+
 static void arena_release(arena *a) {
   arena_chunk *c = a->head;
   while (c) {
@@ -94,7 +101,7 @@ static void build_view(sg_job_msg *m) {
   Sendgate__V1__MailJob *pb = m->pb;
   sg_job *j = &m->job;
   size_t na = pb->n_to + pb->n_cc + pb->n_bcc + pb->n_reply_to;
-  m->addrs = na ? sg_xcalloc(na, sizeof *m->addrs) : NULL;
+  m->addrs = na ? arena_calloc(&m->arena, na, sizeof *m->addrs) : NULL;
   sg_job_addr *p = m->addrs;
   j->to = fill_addrs(p, pb->to, pb->n_to);
   j->n_to = pb->n_to;
@@ -116,7 +123,7 @@ static void build_view(sg_job_msg *m) {
   j->text_body = pb->text_body;
   j->html_body = pb->html_body;
   if (pb->n_attachments) {
-    m->atts = sg_xcalloc(pb->n_attachments, sizeof *m->atts);
+    m->atts = arena_calloc(&m->arena, pb->n_attachments, sizeof *m->atts);
     for (size_t i = 0; i < pb->n_attachments; i++) {
       Sendgate__V1__Attachment *a = pb->attachments[i];
       m->atts[i] = (sg_job_attachment){a->name, a->content_type, a->content.data, a->content.len,
@@ -126,7 +133,7 @@ static void build_view(sg_job_msg *m) {
   j->attachments = m->atts;
   j->n_attachments = pb->n_attachments;
   if (pb->n_headers) {
-    m->hdrs = sg_xcalloc(pb->n_headers, sizeof *m->hdrs);
+    m->hdrs = arena_calloc(&m->arena, pb->n_headers, sizeof *m->hdrs);
     for (size_t i = 0; i < pb->n_headers; i++)
       m->hdrs[i] = (sg_job_header){pb->headers[i]->name, pb->headers[i]->value};
   }
@@ -138,7 +145,7 @@ static void build_view(sg_job_msg *m) {
   j->reply_stream = pb->reply_stream;
   j->campaign_id = pb->campaign_id;
   if (pb->n_metadata) {
-    m->meta = sg_xcalloc(pb->n_metadata, sizeof *m->meta);
+    m->meta = arena_calloc(&m->arena, pb->n_metadata, sizeof *m->meta);
     for (size_t i = 0; i < pb->n_metadata; i++)
       m->meta[i] = (sg_job_kv){pb->metadata[i]->key, pb->metadata[i]->value};
   }
@@ -237,16 +244,19 @@ static int validate(const sg_job *j, sg_job_error *err) {
 
 int sg_job_decode(const uint8_t *data, size_t len, sg_job_msg **out, sg_job_error *err) {
   *out = NULL;
-  sg_job_msg *m = sg_xcalloc(1, sizeof *m);
-  /* The decoded form takes about the packed size plus the structs: size the
-   * first chunk for that so most jobs need exactly one. */
-  arena_free_one(NULL, arena_alloc(&m->arena, len + len / 2 + 768));
-  m->arena.head->used = 0;
+  /* One allocation for most jobs: the first chunk holds this sg_job_msg, the
+   * decoded form (about the packed size plus the structs) and the views. */
+  arena first = {NULL};
+  arena_free_one(NULL, arena_alloc(&first, sizeof(sg_job_msg) + len + len / 2 + 1024));
+  first.head->used = 0;
+  sg_job_msg *m = arena_alloc(&first, sizeof *m);
+  memset(m, 0, sizeof *m);
+  m->arena = first;
   ProtobufCAllocator alloc = {arena_alloc, arena_free_one, &m->arena};
   Sendgate__V1__MailJob *pb = sendgate__v1__mail_job__unpack(&alloc, len, data);
   if (pb == NULL) {
-    arena_release(&m->arena);
-    sg_free(m);
+    arena a = m->arena; /* |m| is in the arena */
+    arena_release(&a);
     err->code = SG_JOBERR_UNDECODABLE;
     snprintf(err->message, sizeof err->message, "the job field is not a sendgate.v1.MailJob (%zu bytes)",
              len);
@@ -263,12 +273,8 @@ const sg_job *sg_job_msg_view(const sg_job_msg *m) { return &m->job; }
 void sg_job_msg_free(sg_job_msg *m) {
   if (m == NULL)
     return;
-  arena_release(&m->arena); /* the whole decoded message at once */
-  sg_free(m->addrs);
-  sg_free(m->atts);
-  sg_free(m->hdrs);
-  sg_free(m->meta);
-  sg_free(m);
+  arena a = m->arena; /* |m| and everything it points to are in the arena */
+  arena_release(&a);
 }
 
 int sg_job_check_backend(const sg_job *j, sg_backend backend, size_t request_size,
