@@ -66,8 +66,11 @@ typedef enum {
   SG_JOB_COMPLETING, /* result + ack queued on Redis */
 } sg_job_state;
 
-#define SG_BODY_POOL_MAX 256
+/* Request body buffers kept for reuse: as many as requests can be out at once
+ * by default (gateway.max_requests), at most SG_BODY_POOL_BYTES together. */
+#define SG_BODY_POOL_MAX 1024
 #define SG_BODY_POOL_CAP (64u * 1024u) /* larger buffers are freed, not kept */
+#define SG_BODY_POOL_BYTES (4u * 1024u * 1024u)
 
 typedef struct sg_jobrun {
   struct sg_app *app;
@@ -125,6 +128,7 @@ struct sg_app {
   size_t n_free_jobs;
   sg_buf bodies[SG_BODY_POOL_MAX]; /* request body buffers kept for reuse */
   size_t n_bodies;
+  size_t bodies_bytes; /* their capacity together */
   sg_list ledger_q;  /* jobs whose ledger lookup goes out with the next MGET */
   sg_buf ledger_buf; /* that MGET being written */
   sg_backoff backoff_rng;

@@ -10,13 +10,17 @@
 #include <string.h>
 
 void sg_app__body_get(sg_app *a, sg_buf *b) {
-  if (b->cap == 0 && a->n_bodies > 0)
+  if (b->cap == 0 && a->n_bodies > 0) {
     *b = a->bodies[--a->n_bodies];
+    a->bodies_bytes -= b->cap;
+  }
 }
 
 void sg_app__body_put(sg_app *a, sg_buf *b) {
-  if (b->cap > 0 && b->cap <= SG_BODY_POOL_CAP && a->n_bodies < SG_BODY_POOL_MAX) {
+  if (b->cap > 0 && b->cap <= SG_BODY_POOL_CAP && a->n_bodies < SG_BODY_POOL_MAX &&
+      a->bodies_bytes + b->cap <= SG_BODY_POOL_BYTES) {
     sg_buf_reset(b);
+    a->bodies_bytes += b->cap;
     a->bodies[a->n_bodies++] = *b;
     sg_buf_init(b);
   } else {
@@ -26,7 +30,7 @@ void sg_app__body_put(sg_app *a, sg_buf *b) {
 
 /* Finished jobs are kept for reuse (up to JOB_POOL_MAX), with the memory of
  * their path and result buffers: no allocation storm per message. */
-#define JOB_POOL_MAX 1024
+#define JOB_POOL_MAX 4096
 
 static void job_free(sg_jobrun *j) {
   sg_free(j->last);
@@ -101,4 +105,5 @@ void sg_app__jobs_free_pools(sg_app *a) {
   for (size_t i = 0; i < a->n_bodies; i++)
     sg_buf_free(&a->bodies[i]);
   a->n_bodies = 0;
+  a->bodies_bytes = 0;
 }
