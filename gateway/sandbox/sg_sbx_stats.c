@@ -7,100 +7,126 @@
 
 #include "json/sg_json_write.h"
 
-/* Open-addressing set of 32-byte keys (SHA-256 values, so the first 8 bytes
- * are already a good hash). At 50 % load a table twice the size takes over
- * and the old one is moved into it a few slots per insert (as Redis rehashes
- * its dictionaries): growing at once stalled the sandbox for 100 ms and more
- * at a hundred thousand keys, which the benchmark saw as gateway latency. */
+/* Open-addressing set of message keys (SHA-256 values). Only the first 8
+ * bytes are kept, as a fingerprint (0 marks an empty slot; a key whose first
+ * 8 bytes are 0 is stored as 1): 8 bytes a key instead of 33 keeps the table
+ * small, and two different messages share a fingerprint with probability
+ * about n^2 / 2^65 (3e-8 for a million messages), a false duplicate. At 50 %
+ * load a table twice the size is zeroed 8 KB per insert (its pages are first
+ * touched a few at a time: a page fault costs ~10 us on the benchmark's VM),
+ * then takes over, and the old one is moved into it a few slots per insert,
+ * as Redis rehashes its dictionaries. Doubling at once stalled the sandbox
+ * for 100 ms and more at a hundred thousand keys, which the benchmark saw as
+ * gateway latency. */
 typedef struct keytab {
-  uint8_t (*slots)[32];
-  uint8_t *used;
+  uint64_t *slots;
   size_t cap, len;
 } keytab;
 
-#define KEYSET_MOVE_PER_INSERT 128 /* slots: done well before the next growth */
+#define KEYSET_MOVE_PER_INSERT 128         /* slots: done well before the next growth */
+#define KEYSET_ZERO_PER_INSERT (8u * 1024u) /* bytes: two pages */
 
 struct sg_sbx_keyset {
   keytab cur;
-  keytab old;      /* being moved into cur; cap 0 when not */
-  size_t old_next; /* next slot of old to move */
-  size_t len;      /* distinct keys in the set */
+  keytab next;        /* being zeroed before it takes over; cap 0 when not */
+  size_t next_zeroed; /* bytes of next.slots zeroed */
+  keytab old;         /* being moved into cur; cap 0 when not */
+  size_t old_next;    /* next slot of old to move */
+  size_t len;         /* distinct keys in the set */
 };
 
-static uint64_t key_hash(const uint8_t k[32]) {
+static uint64_t key_fp(const uint8_t k[32]) {
   uint64_t h;
   memcpy(&h, k, sizeof h);
-  return h;
+  return h ? h : 1;
 }
 
-/* The slot of |k| in |t|, or of the empty slot where it would go. */
-static size_t tab_find(const keytab *t, const uint8_t k[32], bool *found) {
+/* The slot of |fp| in |t|, or of the empty slot where it would go. */
+static size_t tab_find(const keytab *t, uint64_t fp, bool *found) {
   size_t mask = t->cap - 1;
-  for (size_t i = key_hash(k) & mask;; i = (i + 1) & mask) {
-    if (!t->used[i]) {
-      *found = false;
-      return i;
-    }
-    if (memcmp(t->slots[i], k, 32) == 0) {
-      *found = true;
+  for (size_t i = fp & mask;; i = (i + 1) & mask) {
+    if (t->slots[i] == 0 || t->slots[i] == fp) {
+      *found = t->slots[i] == fp;
       return i;
     }
   }
 }
 
-static void tab_put(keytab *t, size_t i, const uint8_t k[32]) {
-  memcpy(t->slots[i], k, 32);
-  t->used[i] = 1;
-  t->len++;
-}
-
 static void tab_free(keytab *t) {
   sg_free(t->slots);
-  sg_free(t->used);
   memset(t, 0, sizeof *t);
 }
 
 /* Moves the next |n| slots of the old table; frees it once all are moved. */
 static void keyset_move(sg_sbx_keyset *s, size_t n) {
   for (; n > 0 && s->old_next < s->old.cap; s->old_next++, n--) {
-    if (!s->old.used[s->old_next])
+    uint64_t fp = s->old.slots[s->old_next];
+    if (fp == 0)
       continue;
     bool found;
-    size_t i = tab_find(&s->cur, s->old.slots[s->old_next], &found);
-    if (!found)
-      tab_put(&s->cur, i, s->old.slots[s->old_next]);
+    size_t i = tab_find(&s->cur, fp, &found);
+    if (!found) {
+      s->cur.slots[i] = fp;
+      s->cur.len++;
+    }
   }
   if (s->old.cap && s->old_next == s->old.cap)
     tab_free(&s->old);
 }
 
-static void keyset_grow(sg_sbx_keyset *s) {
+/* Makes the next table, allocated but not yet zeroed. */
+static void keyset_start_next(sg_sbx_keyset *s) {
+  s->next.cap = s->cur.cap ? s->cur.cap * 2 : 1024;
+  s->next.slots = sg_xmalloc(s->next.cap * sizeof(uint64_t));
+  s->next.len = 0;
+  s->next_zeroed = 0;
+}
+
+/* Zeroes up to |budget| more bytes of the next table; true once all are. */
+static bool keyset_zero_next(sg_sbx_keyset *s, size_t budget) {
+  size_t total = s->next.cap * sizeof(uint64_t), n = total - s->next_zeroed;
+  n = n < budget ? n : budget;
+  memset((uint8_t *)s->next.slots + s->next_zeroed, 0, n);
+  s->next_zeroed += n;
+  return s->next_zeroed == total;
+}
+
+/* The zeroed next table takes over; the current one starts moving into it. */
+static void keyset_switch(sg_sbx_keyset *s) {
   keyset_move(s, SIZE_MAX); /* a move still under way finishes first */
-  keytab n = {0};
-  n.cap = s->cur.cap ? s->cur.cap * 2 : 1024;
-  n.slots = sg_xcalloc(n.cap, 32);
-  n.used = sg_xcalloc(n.cap, 1);
   s->old = s->cur;
   s->old_next = 0;
-  s->cur = n;
+  s->cur = s->next;
+  memset(&s->next, 0, sizeof s->next);
 }
 
 /* Returns true when |k| was already present. */
 static bool keyset_insert(sg_sbx_keyset *s, const uint8_t k[32]) {
-  if ((s->cur.len + 1) * 2 > s->cur.cap)
-    keyset_grow(s);
+  /* At 50 % load the next table is prepared; the current one takes the keys
+   * meanwhile (a few thousand more at most: its load stays below 75 %). */
+  if (s->next.cap == 0 && (s->cur.len + 1) * 2 > s->cur.cap)
+    keyset_start_next(s);
+  if (s->next.cap) {
+    size_t budget = s->cur.cap ? KEYSET_ZERO_PER_INSERT : SIZE_MAX;
+    if (keyset_zero_next(s, budget) || (s->cur.len + 1) * 4 > s->cur.cap * 3) {
+      keyset_zero_next(s, SIZE_MAX); /* done, or the current table is 75 % full */
+      keyset_switch(s);
+    }
+  }
   keyset_move(s, KEYSET_MOVE_PER_INSERT);
+  uint64_t fp = key_fp(k);
   bool found;
-  size_t i = tab_find(&s->cur, k, &found);
+  size_t i = tab_find(&s->cur, fp, &found);
   if (found)
     return true;
   if (s->old.cap) {
     bool in_old;
-    tab_find(&s->old, k, &in_old);
+    tab_find(&s->old, fp, &in_old);
     if (in_old)
       return true;
   }
-  tab_put(&s->cur, i, k);
+  s->cur.slots[i] = fp;
+  s->cur.len++;
   s->len++;
   return false;
 }
@@ -109,6 +135,7 @@ static void keyset_free(sg_sbx_keyset *s) {
   if (s == NULL)
     return;
   tab_free(&s->cur);
+  tab_free(&s->next);
   tab_free(&s->old);
   sg_free(s);
 }
