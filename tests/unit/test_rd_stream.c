@@ -157,6 +157,16 @@ static void add_jobs(sg_test_redis *r, int from, int n) {
   redisFree(c);
 }
 
+/* The usual start: a private Redis with jobs 0..n-1 queued and a stream
+ * (consumer "c1", |count| per read, |credit| entries) that has read them all. */
+static void begin(sg_test_redis *r, ctx *x, int n, uint32_t count, uint32_t credit) {
+  ASSERT_OK(sg_test_redis_start(r, NULL));
+  add_jobs(r, 0, n);
+  ctx_init(x, r);
+  start_stream(x, "c1", count, credit);
+  run_until(x, &x->n, n, 10000);
+}
+
 static long long pending_count(sg_test_redis *r) {
   redisReply *y = sg_test_redis_cmd(r, "XPENDING sendgate:jobs sendgate");
   ASSERT_NOT_NULL(y);
@@ -258,12 +268,8 @@ static void t_credit(void) {
 
 static void t_complete(void) {
   sg_test_redis r;
-  ASSERT_OK(sg_test_redis_start(&r, NULL));
-  add_jobs(&r, 0, 4);
   ctx x;
-  ctx_init(&x, &r);
-  start_stream(&x, "c1", 64, 10);
-  run_until(&x, &x.n, 4, 5000);
+  begin(&r, &x, 4, 64, 10);
 
   /* 0: normal completion. */
   ASSERT_OK(complete_entry(&x, x.ids[0], x.jobs[0]));
@@ -332,12 +338,8 @@ static void t_complete(void) {
  * SG_RD_DEAD_MAX_FIELDS and says how many it dropped; it is acked. */
 static void t_dead_letter_many_fields(void) {
   sg_test_redis r;
-  ASSERT_OK(sg_test_redis_start(&r, NULL));
-  add_jobs(&r, 0, 1);
   ctx x;
-  ctx_init(&x, &r);
-  start_stream(&x, "c1", 10, 10);
-  run_until(&x, &x.n, 1, 5000);
+  begin(&r, &x, 1, 10, 10);
   enum { NF = 5000 }; /* over what one op can unpack onto Lua's stack */
   static sg_rd_field f[NF];
   static char names[NF][8];
@@ -364,12 +366,8 @@ static void t_dead_letter_many_fields(void) {
 
 static void t_deleted_pending(void) {
   sg_test_redis r;
-  ASSERT_OK(sg_test_redis_start(&r, NULL));
-  add_jobs(&r, 0, 3);
   ctx x;
-  ctx_init(&x, &r);
-  start_stream(&x, "c1", 64, 3);
-  run_until(&x, &x.n, 3, 5000);
+  begin(&r, &x, 3, 64, 3);
   stop_stream(&x);
   /* Someone deletes a pending entry's payload. */
   ASSERT_EQ(1, sg_test_redis_int(&r, "XDEL sendgate:jobs %s", x.ids[1]));
@@ -394,12 +392,8 @@ static void t_deleted_pending(void) {
 
 static void t_batch_1000(void) {
   sg_test_redis r;
-  ASSERT_OK(sg_test_redis_start(&r, NULL));
-  add_jobs(&r, 0, 1000);
   ctx x;
-  ctx_init(&x, &r);
-  start_stream(&x, "c1", 500, 1000);
-  run_until(&x, &x.n, 1000, 10000);
+  begin(&r, &x, 1000, 500, 1000);
   sg_rd_stream_stats st0;
   sg_rd_stream_get_stats(x.s, &st0);
   uint64_t t0 = uv_hrtime();
@@ -542,13 +536,9 @@ static void t_once_after_lost_reply(void) {
 /* A failing op stops its completion (no ack) without touching the others in the same call. */
 static void t_failing_op_in_batch(void) {
   sg_test_redis r;
-  ASSERT_OK(sg_test_redis_start(&r, NULL));
-  add_jobs(&r, 0, 3);
-  freeReplyObject(sg_test_redis_cmd(&r, "SET app:notastream x"));
   ctx x;
-  ctx_init(&x, &r);
-  start_stream(&x, "c1", 10, 10);
-  run_until(&x, &x.n, 3, 5000);
+  begin(&r, &x, 3, 10, 10);
+  freeReplyObject(sg_test_redis_cmd(&r, "SET app:notastream x"));
   const char *good[] = {"XADD", "sendgate:results", "*", "result", "ok"};
   size_t gl[] = {4, 16, 1, 6, 2};
   const char *bad[] = {"XADD", "app:notastream", "*", "result", "no"};
