@@ -383,6 +383,17 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
 
 /* ---- the per-turn flush ---- */
 
+/* Encrypts the queued plaintext and starts writing it (and the close, when closing). */
+static void flush_out(sg_tlsconn *c) {
+  int rv = move_plain(c);
+  if (rv != 0) {
+    fail(c, rv);
+    return;
+  }
+  start_write(c);
+  closing_progress(c);
+}
+
 static void on_prepare(uv_prepare_t *h) {
   sg_tlsconn *c = h->data;
   uv_prepare_stop(h);
@@ -396,13 +407,7 @@ static void on_prepare(uv_prepare_t *h) {
   }
   if (c->state == ST_CLOSED)
     return;
-  int rv = move_plain(c);
-  if (rv != 0) {
-    fail(c, rv);
-    return;
-  }
-  start_write(c);
-  closing_progress(c);
+  flush_out(c);
 }
 
 static void on_timer(uv_timer_t *t) {
@@ -623,15 +628,8 @@ int sg_tlsconn_write(sg_tlsconn *c, const uint8_t *p, size_t n) {
 }
 
 void sg_tlsconn_flush(sg_tlsconn *c) {
-  if (c->plain.len == 0 || (c->state != ST_READY && c->state != ST_CLOSING))
-    return;
-  int rv = move_plain(c);
-  if (rv != 0) {
-    fail(c, rv);
-    return;
-  }
-  start_write(c);
-  closing_progress(c);
+  if (c->plain.len > 0 && (c->state == ST_READY || c->state == ST_CLOSING))
+    flush_out(c);
 }
 
 size_t sg_tlsconn_out_pending(const sg_tlsconn *c) {
