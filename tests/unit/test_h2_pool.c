@@ -384,6 +384,62 @@ static void t_many_concurrent(void) {
   server_kill(&s);
 }
 
+/* sg_h2_pool_run from a prepare callback (as the gateway's pump calls it): the
+ * request is on a stream before the callback returns, not after the pool's own
+ * prepare on a later loop turn. */
+typedef struct run_now {
+  sg_h2_pool *p;
+  result res;
+  size_t queued_before, queued_after, streams_after;
+  int ran;
+} run_now;
+
+static void on_run_now(uv_prepare_t *h) {
+  run_now *r = h->data;
+  uv_prepare_stop(h);
+  sg_h2_request rq = get("/hello.txt", 5000);
+  ASSERT_OK(sg_h2_pool_request(r->p, &rq, on_result, &r->res, NULL));
+  sg_h2_pool_stats st;
+  sg_h2_pool_get_stats(r->p, &st);
+  r->queued_before = st.queued;
+  sg_h2_pool_run(r->p);
+  sg_h2_pool_get_stats(r->p, &st);
+  r->queued_after = st.queued;
+  r->streams_after = st.streams_in_flight;
+  r->ran++;
+}
+
+static void t_run_now(void) {
+  setup();
+  server s;
+  server_start(&s, free_port(), 100);
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  SSL_CTX *ctx = client_ctx(g_ca);
+  sg_h2_pool *p;
+  ASSERT_OK(sg_h2_pool_new(&p, &loop, ctx, "127.0.0.1", s.port, NULL));
+  result warm = {0};
+  sg_h2_request rq = get("/hello.txt", 5000);
+  ASSERT_OK(sg_h2_pool_request(p, &rq, on_result, &warm, NULL)); /* a connection is up */
+  run_until(&loop, &warm.done, 1, 5000);
+  ASSERT_EQ(200, warm.status);
+  run_now r = {.p = p};
+  uv_prepare_t prep;
+  uv_prepare_init(&loop, &prep);
+  prep.data = &r;
+  uv_prepare_start(&prep, on_run_now);
+  run_until(&loop, &r.res.done, 1, 5000);
+  ASSERT_EQ(1, r.ran);
+  ASSERT_EQ(1, r.queued_before); /* sg_h2_pool_request only queues */
+  ASSERT_EQ(0, r.queued_after);  /* sg_h2_pool_run dispatched it at once */
+  ASSERT_EQ(1, r.streams_after);
+  ASSERT_EQ(0, r.res.err);
+  ASSERT_EQ(200, r.res.status);
+  uv_close((uv_handle_t *)&prep, NULL);
+  close_all(&loop, p, ctx);
+  server_kill(&s);
+}
+
 static void t_tls_verify(void) {
   setup();
   server s;
@@ -545,5 +601,5 @@ static void t_kill_restart(void) {
 }
 
 SG_TESTS({"req_build", t_req_build}, {"req_response", t_req_response}, {"backoff", t_backoff},
-         {"many_concurrent", t_many_concurrent}, {"tls_verify", t_tls_verify},
+         {"run_now", t_run_now}, {"many_concurrent", t_many_concurrent}, {"tls_verify", t_tls_verify},
          {"queue_timeout", t_queue_timeout}, {"kill_restart", t_kill_restart})
