@@ -60,7 +60,7 @@ static void t_req_build(void) {
   ASSERT_STR_EQ("authorization", (const char *)nv[5].name);
   ASSERT(nv[5].flags & NGHTTP2_NV_FLAG_NO_INDEX); /* a credential */
   ASSERT_STR_EQ("client-request-id", (const char *)nv[6].name);
-  ASSERT(nv[6].flags & NGHTTP2_NV_FLAG_NO_INDEX); /* new on every request */
+  ASSERT(nv[6].flags & NGHTTP2_NV_FLAG_NO_INDEX);    /* new on every request */
   ASSERT(!(nv[4].flags & NGHTTP2_NV_FLAG_NO_INDEX)); /* content-type repeats: indexed */
   ASSERT_STR_EQ("content-length", (const char *)nv[7].name);
   ASSERT_STR_EQ("2", (const char *)nv[7].value);
@@ -601,5 +601,6 @@ static void t_kill_restart(void) {
 }
 
 SG_TESTS({"req_build", t_req_build}, {"req_response", t_req_response}, {"backoff", t_backoff},
-         {"run_now", t_run_now}, {"many_concurrent", t_many_concurrent}, {"tls_verify", t_tls_verify},
-         {"queue_timeout", t_queue_timeout}, {"kill_restart", t_kill_restart})
+         {"run_now", t_run_now}, {"many_concurrent", t_many_concurrent},
+         {"tls_verify", t_tls_verify}, {"queue_timeout", t_queue_timeout},
+         {"kill_restart", t_kill_restart})
