@@ -2,24 +2,10 @@
 /* Unit tests for the loadgen's job builder: what the gateway receives. */
 #include "harness.h"
 
-#include <stdarg.h>
-
 #include "core/sg_err.h"
 #include "job/sg_job_codec.h"
 #include "sg_lg_job.h"
 #include "sg_lg_opts.h"
-
-static void parse(sg_lg_opts *o, int n, ...) {
-  char *argv[20];
-  char err[256];
-  argv[0] = (char *)"sendgate-loadgen";
-  va_list ap;
-  va_start(ap, n);
-  for (int i = 0; i < n; i++)
-    argv[i + 1] = va_arg(ap, char *);
-  va_end(ap);
-  ASSERT_OK(sg_lg_opts_parse(o, n + 1, argv, NULL, err, sizeof err));
-}
 
 /* Decodes job |seq| as the gateway would. */
 static sg_job_msg *build(sg_lg_builder *b, uint64_t seq, sg_buf *raw) {
@@ -34,8 +20,11 @@ static sg_job_msg *build(sg_lg_builder *b, uint64_t seq, sg_buf *raw) {
 
 static void t_fields(void) {
   static const char filler[] = "The quick brown fox jumps over the lazy dog. 0123456789\n";
+  const char *args[] = {"sendgate-loadgen", "--run-id", "t",      "--senders", "7",
+                        "--recipients",     "2",        "--size", "300"};
   sg_lg_opts o;
-  parse(&o, 8, "--run-id", "t", "--senders", "7", "--recipients", "2", "--size", "300");
+  char err[256];
+  ASSERT_OK(sg_lg_opts_parse(&o, (int)SG_ARRAY_LEN(args), (char **)args, NULL, err, sizeof err));
   sg_lg_builder b;
   sg_lg_builder_init(&b, &o);
   sg_buf raw = SG_BUF_INIT;
