@@ -29,7 +29,7 @@ static void on_token(void *ud, int err, const sg_h2_response *resp, bool body_se
   token_fetch *f = ud;
   sg_app *a = f->a;
   sg_acct_rt *rt = f->rt;
-  sg_app__http_done(a, false, err ? 0 : resp->status, f->sent_at);
+  sg_app__http_done(a, "entra", err ? 0 : resp->status, f->sent_at);
   sg_outcome o;
   sg_entra_token tok;
   memset(&tok, 0, sizeof tok);
@@ -47,7 +47,6 @@ static void on_token(void *ud, int err, const sg_h2_response *resp, bool body_se
     sg_log_kv(SG_LOG_INFO, "token", "token obtained", "account",
               rt->acct->name[0] ? rt->acct->name : "(default)", NULL);
   } else {
-    a->n_token_failures++;
     sg_log_kv(err == SG_ERR_TLS_VERIFY || err == SG_ERR_ALPN ? SG_LOG_ERROR : SG_LOG_WARN, "token",
               "token request failed", "account",
               rt->acct->name[0] ? rt->acct->name : "(default)", "code", o.code, "message",
@@ -86,7 +85,6 @@ void sg_app__token_fetch(sg_app *a, sg_acct_rt *rt) {
   sg_h2_request req = {"POST", f->path.data, rt->login->authority, h, 1, f->body.data, f->body.len,
                        (uint64_t)a->cfg.request_timeout_ms};
   rt->fetching = true;
-  a->n_token_fetches++;
   sg_metric_inc(rt->m_token_fetches);
   f->sent_at = uv_now(a->loop);
   int rv = sg_h2_pool_request(rt->login->pool, &req, on_token, f, NULL);

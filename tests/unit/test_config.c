@@ -4,7 +4,7 @@
 
 #include <unistd.h>
 
-#include "app/sg_config.h"
+#include "conf/sg_config.h"
 #include "core/sg_err.h"
 
 static char *write_tmp(const char *text) {

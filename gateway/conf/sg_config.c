@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Gateway configuration: settings tables, named accounts, validation; see sg_config.h. */
-#include "app/sg_config.h"
+#include "conf/sg_config.h"
 
 #include <ctype.h>
 #include <stdio.h>
