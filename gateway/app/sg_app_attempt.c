@@ -210,7 +210,7 @@ static void on_response(void *ud, int err, const sg_h2_response *resp, bool body
   if (!j->pj.keep_body)
     sg_app__body_put(a, &j->pj.body); /* written again if there is another attempt */
   release(j);
-  sg_app__http_done(a, rt->prov->name, err ? 0 : resp->status, j->sent_at);
+  sg_app__http_done(a, rt->prov->name, rt->m_duration, err ? 0 : resp->status, j->sent_at);
   sg_outcome o;
   if (err) {
     sg_classify_transport(err, body_sent, &o);

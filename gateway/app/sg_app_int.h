@@ -51,7 +51,8 @@ typedef struct sg_acct_rt {
   bool fetching;
   bool token_failing; /* the last token fetch failed (readiness) */
   sg_metric *m_token_fetches, *m_token_failures;
-  sg_metric *m_attempts, *m_ambiguous, *m_throttles, *m_pauses; /* {backend} or {lane_kind} */
+  /* {backend}, {lane_kind} or {origin}: the provider's name */
+  sg_metric *m_attempts, *m_ambiguous, *m_throttles, *m_pauses, *m_duration;
 } sg_acct_rt;
 
 typedef enum {
@@ -136,7 +137,7 @@ struct sg_app {
   uint64_t last_reconnects;
   struct {
     sg_metric *fetched, *results[3][5], *retries[SG_WHY_TOKEN + 1], *dead_letters, *job_duration,
-        *reconnects;
+        *reconnects, *dur_entra;
   } mc;
 };
 

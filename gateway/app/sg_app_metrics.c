@@ -13,7 +13,9 @@
 #include "core/sg_err.h"
 #include "core/sg_log.h"
 
-static double g_jobs(void *ud) { return (double)((sg_app *)ud)->njobs; }
+static double g_jobs(void *ud) {
+  return (double)((sg_app *)ud)->njobs;
+}
 
 static double g_lanes_waiting(void *ud) {
   const sg_sched *s = &((sg_app *)ud)->sched;
@@ -91,15 +93,17 @@ int sg_app__metrics_start(sg_app *a, char *err, size_t errcap) {
   static const char *backends[3] = {"graph", "graph", "acs"};
   for (int b = 1; b < 3; b++)
     for (int st = 1; st < 5; st++)
-      a->mc.results[b][st] = sg_metric_child2(a->m.results, backends[b], sg_status_name((sg_status)st));
+      a->mc.results[b][st] =
+          sg_metric_child2(a->m.results, backends[b], sg_status_name((sg_status)st));
   a->mc.fetched = sg_metric_child0(a->m.jobs_fetched);
-  static const char *const why[SG_WHY_TOKEN + 1] = {"", "throttled", "server", "transport",
-                                                     "timeout", "token"};
+  static const char *const why[SG_WHY_TOKEN + 1] = {"",          "throttled", "server",
+                                                    "transport", "timeout",   "token"};
   for (int w = SG_WHY_THROTTLED; w <= SG_WHY_TOKEN; w++)
     a->mc.retries[w] = sg_metric_child1(a->m.retries, why[w]);
   a->mc.dead_letters = sg_metric_child0(a->m.dead_letters);
   a->mc.job_duration = sg_metric_child0(a->m.job_duration);
   a->mc.reconnects = sg_metric_child0(a->m.redis_reconnects);
+  a->mc.dur_entra = sg_metric_child1(a->m.http_request_duration, "entra");
   sg_metric_set_fn(sg_metric_child0(a->m.jobs_in_flight), g_jobs, a);
   sg_metric_set_fn(sg_metric_child1(a->m.lanes_waiting, "graph"), g_lanes_waiting, a);
   for (int i = 0; i < 2 * N_ORIGIN_LABELS; i++) {
@@ -117,6 +121,7 @@ int sg_app__metrics_start(sg_app *a, char *err, size_t errcap) {
     rt->m_ambiguous = sg_metric_child1(a->m.ambiguous_outcomes, rt->prov->name);
     rt->m_throttles = sg_metric_child1(a->m.throttles, rt->prov->name);
     rt->m_pauses = sg_metric_child1(a->m.lane_pauses, rt->prov->name);
+    rt->m_duration = sg_metric_child1(a->m.http_request_duration, rt->prov->name);
   }
   uv_timer_init(a->loop, &a->stats_timer);
   a->stats_timer.data = a;
@@ -125,7 +130,8 @@ int sg_app__metrics_start(sg_app *a, char *err, size_t errcap) {
   return sg_admin_start(&a->admin, a->loop, a->cfg.http_listen, a->reg, ready, a, err, errcap);
 }
 
-void sg_app__http_done(sg_app *a, const char *origin, int status, uint64_t sent_at) {
+void sg_app__http_done(sg_app *a, const char *origin, sg_metric *dur, int status,
+                       uint64_t sent_at) {
   char code[16];
   if (status > 0)
     sg_fmt_i64(code, status);
@@ -133,6 +139,5 @@ void sg_app__http_done(sg_app *a, const char *origin, int status, uint64_t sent_
     memcpy(code, "error", 6);
   sg_metric_inc(sg_metric_child2(a->m.http_requests, origin, code));
   uint64_t now = uv_now(a->loop);
-  sg_metric_observe(sg_metric_child1(a->m.http_request_duration, origin),
-                    (double)(now > sent_at ? now - sent_at : 0) / 1000.0);
+  sg_metric_observe(dur, (double)(now > sent_at ? now - sent_at : 0) / 1000.0);
 }

@@ -29,7 +29,7 @@ static void on_token(void *ud, int err, const sg_h2_response *resp, bool body_se
   token_fetch *f = ud;
   sg_app *a = f->a;
   sg_acct_rt *rt = f->rt;
-  sg_app__http_done(a, "entra", err ? 0 : resp->status, f->sent_at);
+  sg_app__http_done(a, "entra", a->mc.dur_entra, err ? 0 : resp->status, f->sent_at);
   sg_outcome o;
   sg_entra_token tok;
   memset(&tok, 0, sizeof tok);
