@@ -5,10 +5,12 @@
 # fsync everysec, as in production), sendgate-sandbox with every limit off,
 # and `sendgate run` with no limits, then:
 #   1. saturation: sendgate-loadgen queues --count jobs as fast as it can;
-#      end-to-end messages/s, gateway CPU (utime+stime from /proc) per
-#      message, peak RSS (VmHWM) and peak jobs in flight (/metrics);
+#      end-to-end messages/s, gateway and redis-server CPU (utime+stime
+#      from /proc) per message, peak RSS (VmHWM) and peak jobs in flight
+#      (/metrics);
 #   2. half rate: the same load paced at 50 % of the saturated rate; latency
-#      percentiles (job created_unix_ms -> result read by the loadgen);
+#      percentiles (job created_unix_ms -> result read by the loadgen),
+#      redis-server CPU per message, Redis used_memory after each run;
 #   3. ceiling: h2load against the same sandbox Graph endpoint, with the
 #      exact body the gateway sends for a loadgen job (sg-bench-body) and the
 #      gateway's concurrency (4 connections x 256 streams); its requests/s
@@ -131,20 +133,38 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime; comm has no spaces
+child_ticks() { awk '{print $16 + $17}' "/proc/$1/stat"; } # cutime + cstime: reaped children (Redis's AOF rewrites)
 vm_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 redis_info() { redis-cli -p "$REDIS_PORT" info all 2>/dev/null | tr -d '\r' | awk -F: -v k="$1" '$1 == k {print $2}'; }
+# result_bytes: the mean size of the last (up to) 1,000 result payloads on sendgate:results.
+result_bytes() {
+  redis-cli -p "$REDIS_PORT" eval "local r = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1000)
+    local t = 0
+    for _, e in ipairs(r) do for i = 1, #e[2], 2 do if e[2][i] == 'result' then t = t + #e[2][i + 1] end end end
+    return tostring(#r > 0 and t / #r or 0)" 1 sendgate:results 2>/dev/null | grep -E '^[0-9.]+$' || echo 0
+}
 metric() { curl -sf --max-time 2 "http://127.0.0.1:$MPORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 
-# start_stack DIR LATENCY_MS: redis + sandbox + gateway in DIR; sets REDIS_PORT,
-# SBX_PID, GW_PID, MPORT, CA, SBX and sources the sandbox's env lines.
-start_stack() {
-  local d=$1 lat=$2
+# start_redis DIR: a fresh private redis-server in DIR/redis with the benchmark's
+# settings (the same for every run); sets REDIS_PORT, REDIS_PID and exports
+# SENDGATE_REDIS_URL (for the gateway and the loadgen).
+start_redis() {
+  local d=$1
   mkdir -p "$d/redis"
   REDIS_PORT=$(free_port)
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$d/redis" --save '' \
     --appendonly "$AOF" --appendfsync everysec --latency-monitor-threshold 5 "${REDIS_CONF[@]}" --daemonize no >"$d/redis.log" 2>&1 &
-  PIDS+=($!)
+  REDIS_PID=$!
+  PIDS+=("$REDIS_PID")
   wait_for redis-cli -p "$REDIS_PORT" ping
+  export SENDGATE_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+}
+
+# start_stack DIR LATENCY_MS: redis + sandbox + gateway in DIR; sets REDIS_PORT,
+# REDIS_PID, SBX_PID, GW_PID, MPORT, CA, SBX and sources the sandbox's env lines.
+start_stack() {
+  local d=$1 lat=$2
+  start_redis "$d"
   "$SANDBOX" --listen 127.0.0.1:0 --state-dir "$d/sandbox" --env-file "$d/sandbox.env" \
     --log-level error \
     --set graph.mailbox_concurrency=0 --set graph.mailbox_requests=0 \
@@ -158,7 +178,6 @@ start_stack() {
   set +a
   CA=$SENDGATE_TLS_CA_FILE
   SBX=$SENDGATE_SANDBOX_URL
-  export SENDGATE_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
   MPORT=$(free_port)
   env SENDGATE_HTTP_LISTEN="127.0.0.1:$MPORT" SENDGATE_GATEWAY_CONSUMER=bench \
     SENDGATE_LOG_LEVEL=warn \
@@ -268,9 +287,14 @@ scenario() {
     perf record -F 499 -g -p "$GW_PID" -o "$OUT/perf.data" >"$d/perf.log" 2>&1 &
     PERF_PID=$!
   fi
+  local r0 r1 rc0 rc1 mem_sat rbytes
+  r0=$(cpu_ticks "$REDIS_PID")
+  rc0=$(child_ticks "$REDIS_PID")
   c0=$(cpu_ticks "$GW_PID")
   loadgen sat "$d/sat" --count "$COUNT" || { log "saturation run failed"; return 1; }
   c1=$(cpu_ticks "$GW_PID")
+  r1=$(cpu_ticks "$REDIS_PID")
+  rc1=$(child_ticks "$REDIS_PID")
   if [ -n "$PERF_PID" ]; then
     kill -INT "$PERF_PID" 2>/dev/null || true
     wait "$PERF_PID" 2>/dev/null || true
@@ -284,15 +308,19 @@ scenario() {
   sat=$(jq .throughput.completed_per_s "$d/sat.json")
   local half rw0 rw1
   half=$(awk -v s="$sat" 'BEGIN {printf "%d", s / 2}')
+  mem_sat=$(redis_info used_memory)
+  rbytes=$(result_bytes)
   rw0=$(redis_info aof_rewrites)
   log "half rate: $half/s for ${HALF_S}s"
-  local h0 h1
+  local h0 h1 hr0 hr1
   h0=$(cpu_ticks "$GW_PID")
+  hr0=$(cpu_ticks "$REDIS_PID")
   local warm=()
   if awk -v w="$HALF_WARM" 'BEGIN {exit !(w > 0)}'; then warm=(--warmup "$HALF_WARM"); fi
   loadgen half "$d/half" --rate "$half" \
     --duration "$(awk -v a="$HALF_S" -v b="$HALF_WARM" 'BEGIN {print a + b}')" "${warm[@]}" ||
     { log "half-rate run failed"; return 1; }
+  hr1=$(cpu_ticks "$REDIS_PID")
   h1=$(cpu_ticks "$GW_PID")
   # Redis's side of the latency tail: AOF rewrites (a forked child that
   # serializes the whole dataset) and its latency monitor's worst events.
@@ -315,6 +343,9 @@ scenario() {
     --slurpfile h2 "$d/h2load.json" --argjson satcpu "$(((c1 - c0) * 1000000 / HZ))" \
     --argjson halfcpu "$(((h1 - h0) * 1000000 / HZ))" --argjson hwm "$hwm" \
     --argjson inflight "$peak_inf" --argjson rw0 "${rw0:-0}" --argjson rw1 "${rw1:-0}" \
+    --argjson rsat "$(((r1 - r0) * 1000000 / HZ))" --argjson rchild "$(((rc1 - rc0) * 1000000 / HZ))" \
+    --argjson rhalf "$(((hr1 - hr0) * 1000000 / HZ))" --argjson memsat "${mem_sat:-0}" \
+    --argjson rbytes "${rbytes:-0}" \
     --argjson fork "$(info_val latest_fork_usec)" --argjson mem "$(info_val used_memory)" \
     --argjson base "$(info_val aof_base_size)" '
     ($sat[0]) as $s | ($half[0]) as $h | ($h2[0]) as $c |
@@ -325,14 +356,20 @@ scenario() {
                msgs_per_s: $s.throughput.completed_per_s,
                drain_msgs_per_s: $s.throughput.drain_per_s, drain_s: $s.throughput.drain_s,
                cpu_s: ($satcpu / 1e6), cpu_us_per_msg: $cpm,
+               redis_cpu_s: ($rsat / 1e6),
+               redis_cpu_us_per_msg: ($rsat / ([$s.jobs.completed, 1] | max)),
+               redis_fork_children_cpu_s: ($rchild / 1e6), result_bytes_avg: $rbytes,
                peak_rss_mb: ($hwm / 1024), peak_in_flight: $inflight,
                saturation_latency_ms: $s.latency_ms},
      half_rate: {rate: $h.config.rate, messages: $h.jobs.completed, missing: $h.jobs.missing,
                  msgs_per_s: $h.throughput.completed_per_s,
                  cpu_us_per_msg: ($halfcpu / ([$h.jobs.completed, 1] | max)),
+                 redis_cpu_us_per_msg: ($rhalf / ([$h.jobs.completed, 1] | max)),
                  latency_ms: $h.latency_ms, warmup: ($h.warmup // null)},
      redis: {aof_rewrites_before_half_rate: $rw0, aof_rewrites_in_half_rate: ($rw1 - $rw0),
              latest_fork_ms: ($fork / 1000), used_memory_mb: ($mem / 1048576),
+             used_memory_mb_after_saturation: ($memsat / 1048576),
+             used_memory_mb_after_half_rate: ($mem / 1048576),
              aof_base_mb: ($base / 1048576)},
      h2load: $c,
      ratios: {cpu_per_msg_vs_h2load: ($cpm / $c.cpu_us_per_req),
@@ -406,11 +443,13 @@ jq -n --argjson m "$(machine_json)" --argjson runs "$runs" --argjson count "$COU
 # results.md
 {
   jq -r '.machine | "Machine: \(.cpu), \(.cores) cores; build \(.build_type); commit \(.commit); \(.date)\n"' "$OUT/results.json"
-  printf '| sandbox latency | gateway msg/s | msg/s after queueing | gateway CPU us/msg | peak RSS MB | peak in flight | half rate | p50 ms | p99 ms | p99.9 ms | h2load req/s | h2load CPU us/req | CPU ratio | throughput ratio |\n'
-  printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
-  jq -r '.runs[] | "| \(.sandbox_latency_ms) ms | \(.gateway.msgs_per_s | floor) | \(.gateway.drain_msgs_per_s | floor) | \(.gateway.cpu_us_per_msg * 10 | floor / 10) | \(.gateway.peak_rss_mb * 10 | floor / 10) | \(.gateway.peak_in_flight) | \(.half_rate.rate | floor)/s | \(.half_rate.latency_ms.p50) | \(.half_rate.latency_ms.p99) | \(.half_rate.latency_ms.p99_9) | \(.h2load.req_per_s | floor) | \(.h2load.cpu_us_per_req * 10 | floor / 10) | \(.ratios.cpu_per_msg_vs_h2load * 100 | floor / 100) | \(.ratios.throughput_vs_h2load * 100 | floor / 100) |"' "$OUT/results.json"
+  printf '| sandbox latency | gateway msg/s | msg/s after queueing | gateway CPU us/msg | Redis CPU us/msg | peak RSS MB | peak in flight | half rate | p50 ms | p99 ms | p99.9 ms | h2load req/s | h2load CPU us/req | CPU ratio | throughput ratio |\n'
+  printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
+  jq -r '.runs[] | "| \(.sandbox_latency_ms) ms | \(.gateway.msgs_per_s | floor) | \(.gateway.drain_msgs_per_s | floor) | \(.gateway.cpu_us_per_msg * 10 | floor / 10) | \(.gateway.redis_cpu_us_per_msg * 10 | floor / 10) | \(.gateway.peak_rss_mb * 10 | floor / 10) | \(.gateway.peak_in_flight) | \(.half_rate.rate | floor)/s | \(.half_rate.latency_ms.p50) | \(.half_rate.latency_ms.p99) | \(.half_rate.latency_ms.p99_9) | \(.h2load.req_per_s | floor) | \(.h2load.cpu_us_per_req * 10 | floor / 10) | \(.ratios.cpu_per_msg_vs_h2load * 100 | floor / 100) | \(.ratios.throughput_vs_h2load * 100 | floor / 100) |"' "$OUT/results.json"
   echo
   jq -r '.runs[] | "Redis (\(.sandbox_latency_ms) ms run): \(.redis.aof_rewrites_in_half_rate) AOF rewrites during the half-rate run, \(.redis.aof_rewrites_before_half_rate) before it; last fork \(.redis.latest_fork_ms) ms; dataset \(.redis.used_memory_mb | floor) MB."' "$OUT/results.json"
+  jq -r '.runs[] | "Redis memory (\(.sandbox_latency_ms) ms run, INFO used_memory): \(.redis.used_memory_mb_after_saturation * 10 | floor / 10) MB after the saturation run, \(.redis.used_memory_mb_after_half_rate * 10 | floor / 10) MB after the half-rate run."' "$OUT/results.json"
+  jq -r '.runs[] | "Redis CPU (\(.sandbox_latency_ms) ms run; redis-server utime+stime per message, the loadgen'"'"'s own commands included): \(.gateway.redis_cpu_us_per_msg * 10 | floor / 10) us/msg in the saturation run, \(.half_rate.redis_cpu_us_per_msg * 10 | floor / 10) us/msg at half rate; AOF rewrite children reaped during the saturation run: \(.gateway.redis_fork_children_cpu_s) s CPU (not in the per-message figure)."' "$OUT/results.json"
   echo
   echo "Targets (0 ms run): "
   jq -r '.targets | to_entries[] | "- \(.key): \(if .value then "met" else "NOT met" end)"' "$OUT/results.json"

@@ -11,12 +11,16 @@ R="$T/results"
   --h2load-n 2000 --latency-ms 20 --senders 20 --sample 0.1 >"$T/bench.out" 2>"$T/bench.log" && rc=0 || rc=$?
 check "run.sh exit" 0 "$rc"
 check "table header" 1 "$(grep -c '^| sandbox latency | gateway msg/s |' "$R/results.md")"
+check "Redis memory line" 2 "$(grep -c '^Redis memory ([0-9]* ms run, INFO used_memory): [0-9.]* MB after the saturation run' "$R/results.md")"
+check "table has Redis CPU" 1 "$(grep -c '^| sandbox latency |.*| gateway CPU us/msg | Redis CPU us/msg |' "$R/results.md")"
 check "table rows" 2 "$(grep -cE '^\| (0|20) ms \| [0-9]+ \|' "$R/results.md")"
 check "peak in flight is a number" true "$(jq '[.runs[].gateway.peak_in_flight | type == "number"] | all' "$R/results.json")"
 check "json runs" "0 20" "$(jq -r '[.runs[].sandbox_latency_ms] | join(" ")' "$R/results.json")"
 for k in gateway.msgs_per_s gateway.cpu_us_per_msg gateway.peak_rss_mb \
   half_rate.rate half_rate.latency_ms.p50 half_rate.latency_ms.p99 h2load.req_per_s \
-  h2load.cpu_us_per_req ratios.cpu_per_msg_vs_h2load ratios.throughput_vs_h2load; do
+  h2load.cpu_us_per_req ratios.cpu_per_msg_vs_h2load ratios.throughput_vs_h2load \
+  gateway.redis_cpu_us_per_msg half_rate.redis_cpu_us_per_msg \
+  redis.used_memory_mb_after_saturation redis.used_memory_mb_after_half_rate; do
   check "json $k is a positive number" true \
     "$(jq "[.runs[].$k | type == \"number\" and . > 0] | all" "$R/results.json")"
 done
