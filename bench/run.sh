@@ -45,6 +45,10 @@ usage: bench/run.sh [options]
   --soak N RATE      soak mode: N jobs at RATE/s, RSS sampled every --sample s
   --perf             perf record -g the gateway during the first saturation run
                      (perf.data, perf-top.txt; its CPU figures are then inflated)
+  --redis-compare    also run the same warm-up and --count jobs from the same loadgen
+                     against sg-plain-worker (one MULTI: result XADD + XACK per job, no
+                     HTTP) on a fresh redis-server with the same settings, and compare
+                     Redis CPU per message with the 0 ms run's saturation run
   --help
 EOF
 }
@@ -63,6 +67,7 @@ PERF=0
 PERF_PID=
 SOAK_N=
 SOAK_RATE=
+COMPARE=0
 REDIS_CONF=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -78,6 +83,7 @@ while [ $# -gt 0 ]; do
     --senders) SENDERS=$2; shift 2 ;;
     --sample) SAMPLE=$2; shift 2 ;;
     --perf) PERF=1; shift ;;
+    --redis-compare) COMPARE=1; shift ;;
     --soak) SOAK_N=$2; SOAK_RATE=$3; shift 3 ;;
     --help | -h) usage; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -89,7 +95,10 @@ SANDBOX=$BUILD/gateway/sendgate-sandbox
 SENDGATE=$BUILD/gateway/sendgate
 LOADGEN=$BUILD/bench/sendgate-loadgen
 BODYTOOL=$BUILD/bench/sg-bench-body
-for b in "$SANDBOX" "$SENDGATE" "$LOADGEN" "$BODYTOOL"; do
+PLAIN=$BUILD/bench/sg-plain-worker
+need=("$SANDBOX" "$SENDGATE" "$LOADGEN" "$BODYTOOL")
+[ "$COMPARE" = 1 ] && need+=("$PLAIN")
+for b in "${need[@]}"; do
   [ -x "$b" ] || { echo "run.sh: no $b (build first, or pass --build)" >&2; exit 2; }
 done
 for tool in redis-server redis-cli h2load curl jq gnuplot python3 awk /usr/bin/time; do
@@ -380,6 +389,51 @@ scenario() {
   [ "$miss" = 0 ] || { log "jobs missing a result: $miss"; return 1; }
 }
 
+# plain_run: the --redis-compare yardstick. A fresh redis-server with the same
+# settings, sg-plain-worker instead of gateway + sandbox, and the same loadgen
+# warm-up and saturation run as scenario; writes $OUT/run-plain.json.
+plain_run() {
+  local d="$W/plain"
+  mkdir -p "$d"
+  log "redis compare: plain worker (MULTI: XADD result + XACK per job), $COUNT jobs"
+  start_redis "$d"
+  # COUNT 512: the gateway's default gateway.fetch_count.
+  "$PLAIN" --redis-url "$SENDGATE_REDIS_URL" --count 512 --max 3600 >"$d/worker.out" 2>"$d/worker.log" &
+  GW_PID=$!
+  SBX_PID=
+  PIDS+=("$GW_PID")
+  wait_for grep -q '^ready$' "$d/worker.out"
+  loadgen warm "$d/warm" --count 2000 || { log "plain worker warm-up failed"; return 1; }
+  local r0 r1 rc0 rc1 w0 w1 mem i rbytes
+  r0=$(cpu_ticks "$REDIS_PID")
+  rc0=$(child_ticks "$REDIS_PID")
+  w0=$(cpu_ticks "$GW_PID")
+  loadgen sat "$d/sat" --count "$COUNT" || { log "plain worker saturation run failed"; return 1; }
+  w1=$(cpu_ticks "$GW_PID")
+  r1=$(cpu_ticks "$REDIS_PID")
+  rc1=$(child_ticks "$REDIS_PID")
+  mem=$(redis_info used_memory)
+  rbytes=$(result_bytes)
+  kill -TERM "$GW_PID" 2>/dev/null || true
+  for i in $(seq 1 100); do kill -0 "$GW_PID" 2>/dev/null || break; sleep 0.05; done
+  stop_stack
+  local counts
+  counts=$(grep '^{' "$d/worker.out" | tail -n 1)
+  [ -n "$counts" ] || { log "plain worker printed no counts"; return 1; }
+  jq -n --slurpfile sat "$d/sat.json" --argjson w "$counts" --argjson rcpu "$(((r1 - r0) * 1000000 / HZ))" \
+    --argjson wcpu "$(((w1 - w0) * 1000000 / HZ))" --argjson mem "${mem:-0}" --argjson rbytes "${rbytes:-0}" \
+    --argjson rchild "$(((rc1 - rc0) * 1000000 / HZ))" '
+    ($sat[0]) as $s | ([$s.jobs.completed, 1] | max) as $n |
+    {worker: "sg-plain-worker",
+     does: "XREADGROUP COUNT 512; per job MULTI, XADD sendgate:results * result <MailResult>, XACK, EXEC; all of a read batch pipelined; no ledger, no XDEL, no HTTP",
+     messages: $s.jobs.completed, missing: $s.jobs.missing,
+     msgs_per_s: $s.throughput.completed_per_s,
+     redis_cpu_s: ($rcpu / 1e6), redis_cpu_us_per_msg: ($rcpu / $n),
+     redis_fork_children_cpu_s: ($rchild / 1e6), worker_cpu_us_per_msg: ($wcpu / $n), redis_used_memory_mb: ($mem / 1048576),
+     result_bytes_avg: $rbytes, worker_counts: $w}' >"$OUT/run-plain.json"
+  [ "$(jq .missing "$OUT/run-plain.json")" = 0 ] || { log "plain worker: jobs missing a result"; return 1; }
+}
+
 machine_json() {
   local bt
   bt=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD/CMakeCache.txt" 2>/dev/null || true)
@@ -426,15 +480,39 @@ fi
 LATS=(0)
 [ "$LAT" != 0 ] && LATS+=("$LAT")
 for l in "${LATS[@]}"; do scenario "$l"; done
+if [ "$COMPARE" = 1 ]; then plain_run; fi
 
 # results.json: the runs, the machine and the targets (judged on the 0 ms run).
 runs=$(for l in "${LATS[@]}"; do cat "$OUT/run-$l.json"; done | jq -s .)
+plain=null
+if [ "$COMPARE" = 1 ]; then plain=$(cat "$OUT/run-plain.json"); fi
+# redis_compare: the 0 ms run's saturation run (gateway + sandbox) next to the
+# plain worker's, both from a fresh redis-server with the same settings, the
+# same loadgen warm-up and --count jobs; null without --redis-compare.
 jq -n --argjson m "$(machine_json)" --argjson runs "$runs" --argjson count "$COUNT" \
-  --argjson senders "$SENDERS" --arg aof "$AOF" --arg rconf "${REDIS_CONF[*]:-}" '
+  --argjson senders "$SENDERS" --arg aof "$AOF" --arg rconf "${REDIS_CONF[*]:-}" \
+  --argjson plain "$plain" --argjson compare "$([ "$COMPARE" = 1 ] && echo true || echo false)" '
   ($runs[0]) as $z |
   {machine: $m, config: {count: $count, senders: $senders, gateway_connections: 4,
-                         max_in_flight: 10000, redis_appendonly: $aof, redis_conf: $rconf},
+                         max_in_flight: 10000, redis_appendonly: $aof, redis_conf: $rconf,
+                         redis_compare: $compare},
    runs: $runs,
+   redis_compare: (if $plain == null then null else
+     {jobs: $count, warmup_jobs: 2000,
+      producer: "sendgate-loadgen: 4 producers x 256 pipelined XADDs; results read back with XREAD (its commands are in both figures)",
+      sendgate: {worker: "sendgate + sandbox (0 ms run)",
+                 does: "XREADGROUP COUNT 512; per loop turn one MGET of the sent ledger and one completion script (per job SET NX of the ledger and XADD of the result; one XACK and one XDEL); reaper and delayed-set polls",
+                 messages: $z.gateway.messages, missing: $z.gateway.missing,
+                 msgs_per_s: $z.gateway.msgs_per_s, redis_cpu_s: $z.gateway.redis_cpu_s,
+                 redis_cpu_us_per_msg: $z.gateway.redis_cpu_us_per_msg,
+                 worker_cpu_us_per_msg: $z.gateway.cpu_us_per_msg,
+                 redis_used_memory_mb: $z.redis.used_memory_mb_after_saturation,
+                 redis_fork_children_cpu_s: $z.gateway.redis_fork_children_cpu_s,
+                 result_bytes_avg: $z.gateway.result_bytes_avg},
+      plain_worker: $plain,
+      redis_cpu_ratio: (if $plain.redis_cpu_us_per_msg > 0
+                        then $z.gateway.redis_cpu_us_per_msg / $plain.redis_cpu_us_per_msg else null end)}
+     end),
    targets: {cpu_ratio_le_2: ($z.ratios.cpu_per_msg_vs_h2load <= 2),
              msgs_per_s_ge_20000: ($z.gateway.msgs_per_s >= 20000),
              half_rate_p99_lt_20ms: ($z.half_rate.latency_ms.p99 < 20),
@@ -450,6 +528,16 @@ jq -n --argjson m "$(machine_json)" --argjson runs "$runs" --argjson count "$COU
   jq -r '.runs[] | "Redis (\(.sandbox_latency_ms) ms run): \(.redis.aof_rewrites_in_half_rate) AOF rewrites during the half-rate run, \(.redis.aof_rewrites_before_half_rate) before it; last fork \(.redis.latest_fork_ms) ms; dataset \(.redis.used_memory_mb | floor) MB."' "$OUT/results.json"
   jq -r '.runs[] | "Redis memory (\(.sandbox_latency_ms) ms run, INFO used_memory): \(.redis.used_memory_mb_after_saturation * 10 | floor / 10) MB after the saturation run, \(.redis.used_memory_mb_after_half_rate * 10 | floor / 10) MB after the half-rate run."' "$OUT/results.json"
   jq -r '.runs[] | "Redis CPU (\(.sandbox_latency_ms) ms run; redis-server utime+stime per message, the loadgen'"'"'s own commands included): \(.gateway.redis_cpu_us_per_msg * 10 | floor / 10) us/msg in the saturation run, \(.half_rate.redis_cpu_us_per_msg * 10 | floor / 10) us/msg at half rate; AOF rewrite children reaped during the saturation run: \(.gateway.redis_fork_children_cpu_s) s CPU (not in the per-message figure)."' "$OUT/results.json"
+  if [ "$COMPARE" = 1 ]; then
+    echo
+    jq -r '.redis_compare | "Redis work per message (--redis-compare): \(.jobs) jobs after a \(.warmup_jobs)-job warm-up from the same loadgen, each worker on a fresh redis-server with the same settings; Redis CPU is redis-server utime+stime over the run per message, the loadgen'"'"'s own commands (job XADDs, result XREADs) included.\n"' "$OUT/results.json"
+    printf '| worker | msg/s | Redis CPU us/msg | worker CPU us/msg | result bytes | Redis used_memory MB at end |\n'
+    printf '|---|---|---|---|---|---|\n'
+    jq -r '.redis_compare | (.sendgate, .plain_worker) | "| \(.worker) | \(.msgs_per_s | floor) | \(.redis_cpu_us_per_msg * 10 | floor / 10) | \(.worker_cpu_us_per_msg * 10 | floor / 10) | \(.result_bytes_avg | floor) | \(.redis_used_memory_mb * 10 | floor / 10) |"' "$OUT/results.json"
+    echo
+    jq -r '.redis_compare | "Redis CPU ratio (sendgate / plain worker): \(if .redis_cpu_ratio == null then "n/a (plain worker under one clock tick)" else .redis_cpu_ratio * 100 | floor / 100 end)"' "$OUT/results.json"
+    jq -r '.redis_compare | "- \(.sendgate.worker): \(.sendgate.does).\n- \(.plain_worker.worker): \(.plain_worker.does)."' "$OUT/results.json"
+  fi
   echo
   echo "Targets (0 ms run): "
   jq -r '.targets | to_entries[] | "- \(.key): \(if .value then "met" else "NOT met" end)"' "$OUT/results.json"
