@@ -17,8 +17,11 @@
 #      and its own CPU per request (/usr/bin/time);
 #   4. ratios of the two.
 # Writes results.md, results.json, bench.png (gnuplot, bench/plot.gp) and the
-# .dat series into the results folder. --soak N RATE instead runs N jobs at
-# RATE/s (sandbox latency 0) and samples the gateway's RSS each second.
+# .dat series into the results folder. --redis-compare also runs the same
+# loadgen jobs against sg-plain-worker (one MULTI per job: result XADD, XACK)
+# on a fresh redis-server with the same settings and compares Redis's CPU per
+# message. --soak N RATE instead runs N jobs at RATE/s (sandbox latency 0)
+# and samples the gateway's RSS each second.
 # Loopback only; every wait is bounded; stops everything it started.
 set -euo pipefail
 
