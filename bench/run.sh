@@ -324,15 +324,17 @@ scenario() {
   rbytes=$(result_bytes)
   rw0=$(redis_info aof_rewrites)
   log "half rate: $half/s for ${HALF_S}s"
-  local h0 h1 hr0 hr1
+  local h0 h1 hr0 hr1 hc0 hc1
   h0=$(cpu_ticks "$GW_PID")
   hr0=$(cpu_ticks "$REDIS_PID")
+  hc0=$(child_ticks "$REDIS_PID")
   local warm=()
   if awk -v w="$HALF_WARM" 'BEGIN {exit !(w > 0)}'; then warm=(--warmup "$HALF_WARM"); fi
   loadgen half "$d/half" --rate "$half" \
     --duration "$(awk -v a="$HALF_S" -v b="$HALF_WARM" 'BEGIN {print a + b}')" "${warm[@]}" ||
     { log "half-rate run failed"; return 1; }
   hr1=$(cpu_ticks "$REDIS_PID")
+  hc1=$(child_ticks "$REDIS_PID")
   h1=$(cpu_ticks "$GW_PID")
   # Redis's side of the latency tail: AOF rewrites (a forked child that
   # serializes the whole dataset) and its latency monitor's worst events.
@@ -357,7 +359,7 @@ scenario() {
     --argjson inflight "$peak_inf" --argjson rw0 "${rw0:-0}" --argjson rw1 "${rw1:-0}" \
     --argjson rsat "$(((r1 - r0) * 1000000 / HZ))" --argjson rchild "$(((rc1 - rc0) * 1000000 / HZ))" \
     --argjson rhalf "$(((hr1 - hr0) * 1000000 / HZ))" --argjson memsat "${mem_sat:-0}" \
-    --argjson rbytes "${rbytes:-0}" \
+    --argjson rbytes "${rbytes:-0}" --argjson hchild "$(((hc1 - hc0) * 1000000 / HZ))" \
     --argjson fork "$(info_val latest_fork_usec)" --argjson mem "$(info_val used_memory)" \
     --argjson base "$(info_val aof_base_size)" '
     ($sat[0]) as $s | ($half[0]) as $h | ($h2[0]) as $c |
@@ -377,6 +379,7 @@ scenario() {
                  msgs_per_s: $h.throughput.completed_per_s,
                  cpu_us_per_msg: ($halfcpu / ([$h.jobs.completed, 1] | max)),
                  redis_cpu_us_per_msg: ($rhalf / ([$h.jobs.completed, 1] | max)),
+                 redis_fork_children_cpu_s: ($hchild / 1e6),
                  latency_ms: $h.latency_ms, warmup: ($h.warmup // null)},
      redis: {aof_rewrites_before_half_rate: $rw0, aof_rewrites_in_half_rate: ($rw1 - $rw0),
              latest_fork_ms: ($fork / 1000), used_memory_mb: ($mem / 1048576),
@@ -530,7 +533,7 @@ jq -n --argjson m "$(machine_json)" --argjson runs "$runs" --argjson count "$COU
   echo
   jq -r '.runs[] | "Redis (\(.sandbox_latency_ms) ms run): \(.redis.aof_rewrites_in_half_rate) AOF rewrites during the half-rate run, \(.redis.aof_rewrites_before_half_rate) before it; last fork \(.redis.latest_fork_ms) ms; dataset \(.redis.used_memory_mb | floor) MB."' "$OUT/results.json"
   jq -r '.runs[] | "Redis memory (\(.sandbox_latency_ms) ms run, INFO used_memory): \(.redis.used_memory_mb_after_saturation * 10 | floor / 10) MB after the saturation run, \(.redis.used_memory_mb_after_half_rate * 10 | floor / 10) MB after the half-rate run."' "$OUT/results.json"
-  jq -r '.runs[] | "Redis CPU (\(.sandbox_latency_ms) ms run; redis-server utime+stime per message, the loadgen'"'"'s own commands included): \(.gateway.redis_cpu_us_per_msg * 10 | floor / 10) us/msg in the saturation run, \(.half_rate.redis_cpu_us_per_msg * 10 | floor / 10) us/msg at half rate; AOF rewrite children reaped during the saturation run: \(.gateway.redis_fork_children_cpu_s) s CPU (not in the per-message figure)."' "$OUT/results.json"
+  jq -r '.runs[] | "Redis CPU (\(.sandbox_latency_ms) ms run; redis-server utime+stime per message, the loadgen'"'"'s own commands included): \(.gateway.redis_cpu_us_per_msg * 10 | floor / 10) us/msg in the saturation run, \(.half_rate.redis_cpu_us_per_msg * 10 | floor / 10) us/msg at half rate; AOF rewrite children reaped during the saturation run: \(.gateway.redis_fork_children_cpu_s) s CPU, during the half-rate run: \(.half_rate.redis_fork_children_cpu_s) s (not in the per-message figures)."' "$OUT/results.json"
   if [ "$COMPARE" = 1 ]; then
     echo
     jq -r '.redis_compare | "Redis work per message (--redis-compare): \(.jobs) jobs after a \(.warmup_jobs)-job warm-up from the same loadgen, each worker on a fresh redis-server with the same settings; Redis CPU is redis-server utime+stime over the run per message, the loadgen'"'"'s own commands (job XADDs, result XREADs) included.\n"' "$OUT/results.json"
