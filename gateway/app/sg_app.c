@@ -265,8 +265,16 @@ void sg_app__queue_job(sg_jobrun *j) {
   const sg_job *job = j->job;
   sg_job_error err;
   int64_t base = job->created_unix_ms > 0 ? job->created_unix_ms : sg_wall_ms();
-  j->deadline_ms = job->deadline_unix_ms > 0 ? job->deadline_unix_ms : base + a->cfg.deadline_ms;
+  /* A producer's clock can say anything: saturate instead of overflowing. */
+  j->deadline_ms = job->deadline_unix_ms > 0               ? job->deadline_unix_ms
+                   : base > INT64_MAX - a->cfg.deadline_ms ? INT64_MAX
+                                                           : base + a->cfg.deadline_ms;
   j->pj.job = job;
+  if (!sg_config_sender_allowed(j->rt->acct, job->sender)) {
+    sg_app__finish(j, SG_STATUS_INVALID, NULL, SG_JOBERR_SENDER_NOT_ALLOWED,
+                   "the sender is not in the allowed_senders of the job's account");
+    return;
+  }
   if (j->rt->prov->prepare(j->rt->pstate, &j->pj, &err) != 0) {
     sg_app__finish(j, SG_STATUS_INVALID, NULL, err.code, err.message);
     return;
