@@ -7,6 +7,7 @@
 #include "app/sg_app_int.h"
 #include "app/sg_app_metrics.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,10 +21,18 @@
 typedef struct {
   sg_app *a;
   sg_acct_rt *rt;
-  sg_buf body;
+  sg_buf body; /* holds the client secret: wiped before it is freed */
   sg_buf path;
   uint64_t sent_at;
 } token_fetch;
+
+static void fetch_free(token_fetch *f) {
+  if (f->body.data)
+    OPENSSL_cleanse(f->body.data, f->body.cap);
+  sg_buf_free(&f->body);
+  sg_buf_free(&f->path);
+  sg_free(f);
+}
 
 static void on_token(void *ud, int err, const sg_h2_response *resp, bool body_sent) {
   token_fetch *f = ud;
@@ -53,9 +62,7 @@ static void on_token(void *ud, int err, const sg_h2_response *resp, bool body_se
               o.message, err ? "detail" : NULL, err ? resp->detail : NULL, NULL);
   }
   rt->fetching = false;
-  sg_buf_free(&f->body);
-  sg_buf_free(&f->path);
-  sg_free(f);
+  fetch_free(f);
   sg_token_fetch_done(rt->token, uv_now(a->loop), &o, o.kind == SG_OUTCOME_OK ? &tok : NULL);
   sg_entra_token_free(&tok);
   sg_app__want_pump(a);
@@ -75,9 +82,7 @@ void sg_app__token_fetch(sg_app *a, sg_acct_rt *rt) {
     o.kind = SG_OUTCOME_FAILED;
     snprintf(o.code, sizeof o.code, "SENDGATE_BAD_CREDENTIALS");
     snprintf(o.message, sizeof o.message, "tenant or client id cannot be used for a token request");
-    sg_buf_free(&f->body);
-    sg_buf_free(&f->path);
-    sg_free(f);
+    fetch_free(f);
     sg_token_fetch_done(rt->token, uv_now(a->loop), &o, NULL);
     return;
   }
@@ -91,9 +96,7 @@ void sg_app__token_fetch(sg_app *a, sg_acct_rt *rt) {
   if (rv) {
     rt->fetching = false;
     sg_classify_transport(rv, false, &o);
-    sg_buf_free(&f->body);
-    sg_buf_free(&f->path);
-    sg_free(f);
+    fetch_free(f);
     sg_token_fetch_done(rt->token, uv_now(a->loop), &o, NULL);
   }
 }
