@@ -173,6 +173,8 @@ void sg_sched_pause(sg_sched *s, sg_lane *l, uint64_t until) {
 
 void sg_sched_tick(sg_sched *s, uint64_t now) {
   sg_lane *l;
+  if (now > s->now)
+    s->now = now;
   while ((l = sg_lane_heap_top(&s->wait)) != NULL && l->wake_at <= now)
     set_ready(s, l);
   sg__sched_collect(s, now, SG_SCHED_FREE_PER_TICK);
@@ -182,8 +184,9 @@ uint64_t sg_sched_next_wake(const sg_sched *s) {
   const sg_lane *w = sg_lane_heap_top(&s->wait), *i = sg_lane_heap_top(&s->idle);
   uint64_t t = w ? w->wake_at : UINT64_MAX;
   if (i) {
-    uint64_t g = SG_SCHED_IDLE_GRAIN_MS;
-    uint64_t at = i->wake_at > UINT64_MAX - g ? UINT64_MAX : (i->wake_at + g - 1) / g * g;
+    uint64_t g = SG_SCHED_IDLE_GRAIN_MS, at = i->wake_at;
+    if (at > s->now)
+      at = at > UINT64_MAX - g ? UINT64_MAX : (at + g - 1) / g * g;
     if (at < t)
       t = at;
   }

@@ -86,6 +86,7 @@ typedef struct sg_sched {
   sg_lane_heap wait;   /* WAIT_TIME lanes */
   sg_lane_heap idle;   /* unheld lanes */
   size_t waiting;      /* lanes in WAIT_SLOT or WAIT_TIME */
+  uint64_t now;        /* the latest time passed to sg_sched_tick or sg_sched_lane_unref */
   size_t queued;       /* items waiting in all lanes */
   size_t inflight;     /* admitted and not released, all lanes */
   size_t max_inflight; /* cap on that (0 = none): sg_sched_pop returns NULL at it */
@@ -148,8 +149,9 @@ void sg_sched_pause(sg_sched *s, sg_lane *lane, uint64_t until_ms);
 void sg_sched_tick(sg_sched *s, uint64_t now_ms);
 
 /* When sg_sched_tick has work next: the earliest wake time of a waiting lane
- * or (rounded up to SG_SCHED_IDLE_GRAIN_MS) of an unheld lane; UINT64_MAX
- * when there is none. */
+ * or of an unheld lane (rounded up to SG_SCHED_IDLE_GRAIN_MS unless already
+ * due, so more than a tick's worth of due lanes are freed on the next turns);
+ * UINT64_MAX when there is none. */
 uint64_t sg_sched_next_wake(const sg_sched *s);
 
 #endif

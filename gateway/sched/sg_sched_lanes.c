@@ -160,6 +160,8 @@ void sg_sched_lane_ref(sg_sched *s, sg_lane *l) {
 void sg_sched_lane_unref(sg_sched *s, sg_lane *l, uint64_t now) {
   if (l->refs)
     l->refs--;
+  if (now > s->now)
+    s->now = now;
   sg__sched_lane_check_idle(s, l);
   sg__sched_collect(s, now, SG_SCHED_FREE_PER_UNREF);
 }

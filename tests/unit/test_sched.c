@@ -308,6 +308,8 @@ static void t_table_shrinks(void) {
   while (s.nlanes) {
     size_t before = s.nlanes;
     sg_sched_tick(&s, 1);
+    /* More due than a tick frees: the next wake is now, not a grain later. */
+    ASSERT_EQ(s.nlanes ? 0 : UINT64_MAX, sg_sched_next_wake(&s));
     ASSERT_EQ(before - (before < SG_SCHED_FREE_PER_TICK ? before : SG_SCHED_FREE_PER_TICK),
               s.nlanes);
     ASSERT_LE(s.nbuckets / 4, s.nlanes > 256 ? s.nlanes : 256);
