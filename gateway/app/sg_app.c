@@ -241,13 +241,15 @@ static bool resolve_account(sg_app *a, sg_jobrun *j) {
   return true;
 }
 
-/* The job's lane, as its provider names it and sets its limits. */
+/* The job's lane, as its provider names it and sets its limits; the job holds
+ * a reference on it until it is released (sg_app__job_release). */
 static void lane_for(sg_app *a, sg_jobrun *j) {
   char key[SG_PROV_LANE_KEY_MAX];
   sg_lane_cfg lc;
   uint32_t rcpts;
   j->rt->prov->lane(j->rt->pstate, j->job, false, key, &lc, &rcpts);
   j->lane = sg_sched_lane(&a->sched, key, &lc);
+  sg_sched_lane_ref(&a->sched, j->lane);
   j->item.rcpts = rcpts;
 }
 
