@@ -27,7 +27,7 @@ int sg_rd_queue_new(sg_rd_stream *s, const sg_rd_queue_opts *o, sg_rd_queue **ou
   q->delayed = sg_xstrdup(o->delayed_key && o->delayed_key[0] ? o->delayed_key : SG_RD_DELAYED_KEY);
   q->results_maxlen = o->results_maxlen;
   sg_fmt_i64(q->maxlen, o->results_maxlen);
-  q->ttl_s = o->ledger_ttl_s;
+  q->ttl_s = o->ledger_ttl_s < SG_RD_LEDGER_TTL_MAX ? o->ledger_ttl_s : SG_RD_LEDGER_TTL_MAX;
   q->slots = o->ledger_slots ? o->ledger_slots : SG_RD_LEDGER_SLOTS_DEFAULT;
   q->timeout_ms = o->cmd_timeout_ms ? o->cmd_timeout_ms : 5000;
   sg_list_init(&q->lookups);

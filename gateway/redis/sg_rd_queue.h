@@ -53,6 +53,8 @@
 /* Buckets per generation unless configured: about 64 jobs per bucket at 8
  * million jobs per ledger_ttl_s (a million a day for the default 7 days). */
 #define SG_RD_LEDGER_SLOTS_DEFAULT 131072u
+/* 100 years: keeps the buckets' EXPIREAT in range. */
+#define SG_RD_LEDGER_TTL_MAX 3155760000
 
 /* MailResult.error_code of the EXPIRED result for a dead-lettered entry. */
 #define SG_RD_ERR_MAX_DELIVERIES "SENDGATE_MAX_DELIVERIES"
@@ -65,7 +67,7 @@ typedef struct sg_rd_queue_opts {
   const char *results_stream; /* default SG_RD_RESULTS_STREAM (copied) */
   int64_t results_maxlen;     /* MAXLEN ~ on the default results stream; 0 = none */
   const char *delayed_key;    /* default SG_RD_DELAYED_KEY (copied) */
-  int64_t ledger_ttl_s;       /* 0 = no ledger */
+  int64_t ledger_ttl_s;       /* 0 = no ledger; at most SG_RD_LEDGER_TTL_MAX (larger: that) */
   uint32_t ledger_slots;      /* buckets per generation; default SG_RD_LEDGER_SLOTS_DEFAULT */
   uint32_t cmd_timeout_ms;    /* a lookup's reply; default 5000 */
 } sg_rd_queue_opts;

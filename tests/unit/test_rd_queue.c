@@ -275,6 +275,17 @@ static void t_generations_and_legacy(void) {
   freeReplyObject(sg_test_redis_cmd(&x.r, "HSET sendgate:sent:legacy-3 a b")); /* another type */
   ASSERT(!lookup(&x, "", "s@contoso.com", "legacy-3"));
   sg_buf_free(&b);
+  /* A ttl beyond reason is cut to SG_RD_LEDGER_TTL_MAX: the bucket's EXPIREAT stays valid. */
+  sg_rd_queue *big;
+  ASSERT_OK(sg_rd_queue_new(x.s, &(sg_rd_queue_opts){.ledger_ttl_s = INT64_MAX}, &big));
+  sg_rd_ledger_write w;
+  sg_rd_ledger_write_init(big, &w, &lid, &s, now);
+  ASSERT_OK(sg_rd_stream_publish(x.s, w.ops, 2, on_done, &x));
+  run_until(&x, &x.done_ok, 1, 5000);
+  ASSERT_EQ(0, x.done_err);
+  sg_rd_ledger_key(big, sg_rd_ledger_gen(big, now), &lid, key);
+  ASSERT_GT(sg_test_redis_int(&x.r, "TTL %s", key), 3000000000LL);
+  sg_rd_queue_free(big);
   finish(&x);
 }
 

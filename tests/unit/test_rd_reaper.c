@@ -129,8 +129,6 @@ static void close_reaper(ctx *x) {
   sg_rd_reaper_close(x->rp, on_reaper_closed, x);
   run_until(x, &x->reaper_closed, want, 5000);
   x->rp = NULL;
-  sg_rd_queue_free(x->q);
-  x->q = NULL;
 }
 
 static uint32_t credit_of(ctx *x) {
@@ -141,6 +139,8 @@ static uint32_t credit_of(ctx *x) {
 
 static void ctx_finish(ctx *x) {
   close_reaper(x);
+  sg_rd_queue_free(x->q);
+  x->q = NULL;
   sg_rd_stream_stop(x->s, on_stopped, x);
   run_until(x, &x->stopped, 1, 10000);
   uv_close((uv_handle_t *)&x->tick, NULL);
