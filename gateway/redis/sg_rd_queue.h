@@ -29,7 +29,10 @@
  * A lookup checks gen and gen - 1, so a job is remembered for at least ttl and
  * at most 2 x ttl. The hash covers account and sender: a producer reusing
  * another producer's id with another account or sender neither gets that
- * result nor has its own mail suppressed. All lookups of a loop turn go out
+ * result nor has its own mail suppressed (a false hit needs a 64-bit match
+ * within one bucket: about 2^-57 per lookup). The prefix is new rather than
+ * sendgate:sent: because job ids may contain ':', so sendgate:sent:<a>:<b>
+ * could be a key of the older layout. All lookups of a loop turn go out
  * as one script call (sg_rd_queue_flush). Keys of the older layout
  * (sendgate:sent:<job id>, a string holding the whole MailResult) are still
  * honoured on lookup, so an upgrade does not send again what the old gateway
@@ -54,7 +57,7 @@
  * million jobs per ledger_ttl_s (a million a day for the default 7 days). */
 #define SG_RD_LEDGER_SLOTS_DEFAULT 131072u
 /* 100 years: keeps the buckets' EXPIREAT in range. */
-#define SG_RD_LEDGER_TTL_MAX 3155760000
+#define SG_RD_LEDGER_TTL_MAX 3155760000LL
 
 /* MailResult.error_code of the EXPIRED result for a dead-lettered entry. */
 #define SG_RD_ERR_MAX_DELIVERIES "SENDGATE_MAX_DELIVERIES"
@@ -129,6 +132,11 @@ bool sg_rd_queue_lookup_cancel(sg_rd_lookup *l);
 /* Sends the queued lookups, up to 512 per script call (call once per loop
  * turn). Lookups that cannot be sent get their callback with the error. */
 void sg_rd_queue_flush(sg_rd_queue *q);
+/* The most fields in one of the current generation's buckets that the last
+ * lookup reply saw. Above 128 (Redis's default hash-max-listpack-entries) a
+ * bucket costs several times the memory: the queue logs a warning (every 10
+ * minutes at most) that ledger_slots should be raised. */
+uint32_t sg_rd_queue_ledger_fullest(const sg_rd_queue *q);
 
 /*
  * The ledger write of a completion: HSETNX and EXPIREAT, in |ops| (two) with

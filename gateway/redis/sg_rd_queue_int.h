@@ -17,8 +17,10 @@ struct sg_rd_queue {
   int64_t ttl_s;
   uint32_t slots;
   uint32_t timeout_ms;
-  sg_list lookups; /* queued, not sent yet */
-  sg_buf wbuf;     /* the lookup script call being written */
+  sg_list lookups;        /* queued, not sent yet */
+  sg_buf wbuf;            /* the lookup script call being written */
+  uint32_t fullest;       /* most fields in one bucket, seen by the last lookup reply */
+  int64_t full_warned_ms; /* when that was last logged as too many */
 };
 
 #endif

@@ -112,23 +112,34 @@ void sg_rd_ledger_write_init(const sg_rd_queue *q, sg_rd_ledger_write *w, const 
 /*
  * ARGV: the bucket prefix of this generation and of the one before, the older
  * layout's prefix, then per job: slot, field, job id. Returns per job 0 (not
- * found), {1, packed value} or {2, MailResult of the older layout}.
+ * found), {1, packed value} or {2, MailResult of the older layout}, then the
+ * most fields seen in one of this generation's buckets.
  */
 static const char k_lookup[] =
-    "local a,out=ARGV,{}\n"
+    "local a,out,m=ARGV,{},0\n"
     "for i=4,#a,3 do\n"
-    " local v=redis.call('HGET',a[1]..a[i],a[i+1]) or redis.call('HGET',a[2]..a[i],a[i+1])\n"
+    " local k=a[1]..a[i]\n"
+    " local v=redis.call('HGET',k,a[i+1]) or redis.call('HGET',a[2]..a[i],a[i+1])\n"
+    " local n=redis.call('HLEN',k)\n"
+    " if n>m then m=n end\n"
     " if v then out[#out+1]={1,v}\n"
     " else\n"
     "  local l=redis.pcall('GET',a[3]..a[i+2])\n"
     "  if type(l)=='string' then out[#out+1]={2,l} else out[#out+1]=0 end\n"
     " end\n"
     "end\n"
+    "out[#out+1]=m\n"
     "return out\n";
+
+/* Above this many fields a bucket is no longer a listpack (Redis's default
+ * hash-max-listpack-entries) and costs several times the memory. */
+#define LISTPACK_MAX 128
+#define FULL_WARN_EVERY_MS (10 * 60 * 1000)
 
 #define LOOKUP_BATCH_MAX 512
 
 typedef struct lookup_batch {
+  sg_rd_queue *q;
   size_t n;
   sg_rd_lookup *l[];
 } lookup_batch;
@@ -166,10 +177,30 @@ static const sg_rd_sent *answer(const redisReply *e, sg_rd_sent *out) {
   return out;
 }
 
+/* Keeps the fullest bucket seen; says (every 10 minutes at most) when buckets outgrow a listpack.
+ */
+static void note_fullest(sg_rd_queue *q, const redisReply *m) {
+  if (m->type != REDIS_REPLY_INTEGER)
+    return;
+  q->fullest = m->integer > 0 ? (uint32_t)m->integer : 0;
+  int64_t now = sg_wall_ms();
+  if (q->fullest <= LISTPACK_MAX || now - q->full_warned_ms < FULL_WARN_EVERY_MS)
+    return;
+  q->full_warned_ms = now;
+  char n[24];
+  sg_fmt_u64(n, q->fullest);
+  sg_log_kv(SG_LOG_WARN, "redis",
+            "sent-ledger buckets outgrow a listpack and take several times the memory: raise "
+            "gateway.ledger_slots (deploy/README.md)",
+            "fields", n, NULL);
+}
+
 static void on_lookup(sg_rd_client *c, int status, const redisReply *reply, void *ud) {
   (void)c;
   lookup_batch *b = ud;
-  bool ok = status == 0 && reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == b->n;
+  bool ok = status == 0 && reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == b->n + 1;
+  if (ok)
+    note_fullest(b->q, reply->element[b->n]);
   if (status == 0 && !ok) {
     sg_log_kv(SG_LOG_ERROR, "redis", "ledger lookup refused", "detail",
               reply && reply->type == REDIS_REPLY_ERROR ? reply->str : NULL, NULL);
@@ -208,6 +239,7 @@ void sg_rd_queue_flush(sg_rd_queue *q) {
   sg_buf *w = &q->wbuf;
   while (!sg_list_empty(&q->lookups)) {
     lookup_batch *b = sg_xmalloc(sizeof *b + LOOKUP_BATCH_MAX * sizeof(sg_rd_lookup *));
+    b->q = q;
     b->n = 0;
     sg_list *n;
     while (b->n < LOOKUP_BATCH_MAX && (n = sg_list_pop_front(&q->lookups)) != NULL)
@@ -237,4 +269,8 @@ void sg_rd_queue_flush(sg_rd_queue *q) {
   if (w->cap > (1u << 20))
     sg_buf_free(w);
   sg_rd_client_flush(cc);
+}
+
+uint32_t sg_rd_queue_ledger_fullest(const sg_rd_queue *q) {
+  return q->fullest;
 }

@@ -314,8 +314,33 @@ static void t_lookup_batching(void) {
   redisReply *st = sg_test_redis_cmd(&x.r, "INFO commandstats");
   ASSERT(strstr(st->str, "cmdstat_eval:calls=3,") != NULL);
   ASSERT(strstr(st->str, "cmdstat_hget:calls=2398,") != NULL); /* 2 generations each */
+  ASSERT(strstr(st->str, "cmdstat_hlen:calls=1199,") != NULL); /* the bucket's fill */
   freeReplyObject(st);
   sg_free(p);
+  finish(&x);
+}
+
+/* Lookups report the fullest bucket they saw, so a ledger_slots too small for
+ * the volume shows (buckets beyond a listpack's 128 fields). */
+static void t_fullest_bucket(void) {
+  ctx x;
+  begin(&x, 0, (sg_rd_queue_opts){.ledger_slots = 1});
+  ASSERT(!lookup(&x, "", "s@contoso.com", "f-0"));
+  ASSERT_EQ(0, sg_rd_queue_ledger_fullest(x.q));
+  int64_t now = sg_wall_ms();
+  for (int i = 0; i < 130; i++) {
+    char id[16];
+    snprintf(id, sizeof id, "f-%d", i);
+    sg_rd_ledger_id lid;
+    sg_rd_ledger_id_make("", "s@contoso.com", id, &lid);
+    sg_rd_sent s = {1, 202, now, false};
+    sg_rd_ledger_write w;
+    sg_rd_ledger_write_init(x.q, &w, &lid, &s, now);
+    ASSERT_OK(sg_rd_stream_publish(x.s, w.ops, 2, on_done, &x));
+  }
+  run_until(&x, &x.done_ok, 130, 5000);
+  ASSERT(lookup(&x, "", "s@contoso.com", "f-129"));
+  ASSERT_EQ(130, sg_rd_queue_ledger_fullest(x.q));
   finish(&x);
 }
 
@@ -441,5 +466,6 @@ static void t_memory_per_message(void) {
 
 SG_TESTS({"pack_and_id", t_pack_and_id}, {"finish_and_ledger", t_finish_and_ledger},
          {"generations_and_legacy", t_generations_and_legacy},
-         {"lookup_batching", t_lookup_batching}, {"park_and_reject", t_park_and_reject},
-         {"dead_expired", t_dead_expired}, {"memory_per_message", t_memory_per_message})
+         {"lookup_batching", t_lookup_batching}, {"fullest_bucket", t_fullest_bucket},
+         {"park_and_reject", t_park_and_reject}, {"dead_expired", t_dead_expired},
+         {"memory_per_message", t_memory_per_message})
