@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/sg_config.h"
+#include "conf/sg_config.h"
 #include "app/sg_rd_sync.h"
 #include "core/sg_clock.h"
 #include "core/sg_err.h"

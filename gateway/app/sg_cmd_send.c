@@ -15,7 +15,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "app/sg_config.h"
+#include "conf/sg_config.h"
 #include "app/sg_rd_sync.h"
 #include "core/sg_clock.h"
 #include "core/sg_err.h"
