@@ -436,7 +436,8 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
                          .results_maxlen = a->cfg.results_maxlen,
                          .ledger_ttl_s = a->cfg.ledger_ttl_s,
                          .ledger_slots = (uint32_t)a->cfg.ledger_slots,
-                         .cmd_timeout_ms = (uint32_t)a->cfg.redis_timeout_ms};
+                         .cmd_timeout_ms = (uint32_t)a->cfg.redis_timeout_ms,
+                         .no_legacy = !a->cfg.ledger_legacy};
   sg_rd_queue_new(a->stream, &qo, &a->queue); /* the config's ranges make it valid */
   if ((rv = sg_app__metrics_start(a, err, errcap)) != 0) {
     /* The consumer is running already: stop it through the normal path. */

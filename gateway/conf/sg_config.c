@@ -60,6 +60,9 @@ static const sg_setting tbl[] = {
     {"gateway", "ledger_ttl_s", SG_SET_INT, F(ledger_ttl_s), "604800", 0, BIG, 0, NULL,
      "remember sent jobs (sendgate:ledger:*) at least this long so a redelivery is not sent "
      "again; 0 = off"},
+    {"gateway", "ledger_legacy", SG_SET_BOOL, F(ledger_legacy), "true", 0, 0, 0, NULL,
+     "also look sent jobs up in sendgate:sent:<id> (written by gateways before the compact "
+     "ledger); off once ledger_ttl_s has passed since the upgrade, or on a new install"},
     {"gateway", "ledger_slots", SG_SET_INT, F(ledger_slots), "131072", 1, 16777216, 0, NULL,
      "sent-ledger buckets per ledger_ttl_s: at least the jobs sent per ledger_ttl_s / 64; the "
      "same on every gateway"},

@@ -30,6 +30,7 @@ int sg_rd_queue_new(sg_rd_stream *s, const sg_rd_queue_opts *o, sg_rd_queue **ou
   q->ttl_s = o->ledger_ttl_s < SG_RD_LEDGER_TTL_MAX ? o->ledger_ttl_s : SG_RD_LEDGER_TTL_MAX;
   q->slots = o->ledger_slots ? o->ledger_slots : SG_RD_LEDGER_SLOTS_DEFAULT;
   q->timeout_ms = o->cmd_timeout_ms ? o->cmd_timeout_ms : 5000;
+  q->legacy = !o->no_legacy;
   sg_list_init(&q->lookups);
   sg_buf_init(&q->wbuf);
   *out = q;

@@ -35,8 +35,8 @@
  * could be a key of the older layout. All lookups of a loop turn go out
  * as one script call (sg_rd_queue_flush). Keys of the older layout
  * (sendgate:sent:<job id>, a string holding the whole MailResult) are still
- * honoured on lookup, so an upgrade does not send again what the old gateway
- * sent.
+ * honoured on lookup unless switched off (no_legacy), so an upgrade does not
+ * send again what the old gateway sent.
  *
  * Single-threaded: all calls and callbacks on the loop thread.
  */
@@ -73,6 +73,7 @@ typedef struct sg_rd_queue_opts {
   int64_t ledger_ttl_s;       /* 0 = no ledger; at most SG_RD_LEDGER_TTL_MAX (larger: that) */
   uint32_t ledger_slots;      /* buckets per generation; default SG_RD_LEDGER_SLOTS_DEFAULT */
   uint32_t cmd_timeout_ms;    /* a lookup's reply; default 5000 */
+  bool no_legacy;             /* do not look up the older layout (sendgate:sent:<job id>) */
 } sg_rd_queue_opts;
 
 /* |s| is borrowed and must outlive the queue. Returns 0 or SG_ERR_INVAL. */
@@ -132,11 +133,12 @@ bool sg_rd_queue_lookup_cancel(sg_rd_lookup *l);
 /* Sends the queued lookups, up to 512 per script call (call once per loop
  * turn). Lookups that cannot be sent get their callback with the error. */
 void sg_rd_queue_flush(sg_rd_queue *q);
-/* The most fields in one of the current generation's buckets that the last
- * lookup reply saw. Above 128 (Redis's default hash-max-listpack-entries) a
- * bucket costs several times the memory: the queue logs a warning (every 10
- * minutes at most) that ledger_slots should be raised. */
-uint32_t sg_rd_queue_ledger_fullest(const sg_rd_queue *q);
+/* The fields in one bucket of the current generation (the first job's of
+ * the last lookup call: a sample). Above 128 (Redis's default
+ * hash-max-listpack-entries) a bucket costs several times the memory: the
+ * queue logs a warning (every 10 minutes at most) that ledger_slots should be
+ * raised. */
+uint32_t sg_rd_queue_ledger_fill(const sg_rd_queue *q);
 
 /*
  * The ledger write of a completion: HSETNX and EXPIREAT, in |ops| (two) with

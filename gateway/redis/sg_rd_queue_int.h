@@ -19,7 +19,8 @@ struct sg_rd_queue {
   uint32_t timeout_ms;
   sg_list lookups;        /* queued, not sent yet */
   sg_buf wbuf;            /* the lookup script call being written */
-  uint32_t fullest;       /* most fields in one bucket, seen by the last lookup reply */
+  bool legacy;            /* look up the older layout too */
+  uint32_t fill;          /* fields in the bucket sampled by the last lookup reply */
   int64_t full_warned_ms; /* when that was last logged as too many */
 };
 
