@@ -76,7 +76,10 @@ typedef struct sg_rd_queue_opts {
   bool no_legacy;             /* do not look up the older layout (sendgate:sent:<job id>) */
 } sg_rd_queue_opts;
 
-/* |s| is borrowed and must outlive the queue. Returns 0 or SG_ERR_INVAL. */
+/* |s| is borrowed and must outlive the queue. Returns 0 or SG_ERR_INVAL.
+ * sg_rd_queue_free answers lookups still queued (not flushed) with
+ * SG_ERR_SHUTDOWN; flushed ones are answered by the stream's command
+ * connection as it stops. */
 int sg_rd_queue_new(sg_rd_stream *s, const sg_rd_queue_opts *o, sg_rd_queue **out);
 void sg_rd_queue_free(sg_rd_queue *q);
 bool sg_rd_queue_ledger_on(const sg_rd_queue *q);
