@@ -38,6 +38,15 @@ check "all sent eventually" 10 "$(summary SENT)"
 check_ge "jobs went through the delayed set" 1 "$(grep -c 'moved to the delayed set' "$T/gateway.log")"
 check "delayed set empty again" 0 "$(rcli zcard sendgate:delayed)"
 check "no duplicates" 0 "$(sbx_stat .duplicates)"
+
+echo "# ledger of an older gateway (sendgate:sent:<id>, a whole SENT result) still honoured"
+rcli eval "redis.call('SET', KEYS[2], redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][2][2])" \
+  2 sendgate:results sendgate:sent:legacy-1 >/dev/null
+before=$(sbx_stat .graph_accepted)
+old=$("${J[@]}" --id legacy-1)
+check "old ledger key: SENT" "SENT" "$(echo "$old" | awk '{print $2}')"
+check "old ledger key: a re-publication" 1 "$(echo "$old" | grep -c 'error=SENDGATE_DUPLICATE')"
+check "old ledger key: not sent again" "$before" "$(sbx_stat .graph_accepted)"
 stop_gateway
 
 echo "# ambiguous outcomes"
