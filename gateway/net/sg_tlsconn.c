@@ -4,13 +4,14 @@
  * TLS handshake through the sg_tls engine, buffered writes, orderly close.
  * All TLS logic is in sg_tls.c; this file only moves bytes and runs timers.
  *
- * Output path: sg_tlsconn_write appends plaintext to |plain|. A uv_prepare_t,
- * started only while there is work, encrypts |plain| into |out| in one go and
- * starts a uv_write if none is in flight (|out| and |inflight| swap: h2o's
- * double buffer). Prepare handles run right before the loop blocks for I/O, so
- * everything queued during this turn (timers, reads, write completions) leaves
- * in one write before the loop sleeps; a uv_check_t would run after the poll
- * and so let output queued from a timer callback wait for the next I/O event.
+ * Output path: sg_tlsconn_write appends plaintext to |plain|. The connection's
+ * registrant with the loop's turn (sg_turn.h, rank SG_TURN_TLS), wanted only
+ * while there is work, encrypts |plain| into |out| in one go and starts a
+ * uv_write if none is in flight (|out| and |inflight| swap: h2o's double
+ * buffer). The turn runs right before the loop blocks for I/O, after the
+ * stages that produce our output (the HTTP/2 pool), so everything queued
+ * during this turn (timers, reads, write completions, the pool's flush)
+ * leaves in one write before the loop sleeps.
  *
  * Close: with err 0 and a live connection, the queued output and a TLS
  * close_notify are flushed, then the write side is shut down (FIN) and we
@@ -30,6 +31,7 @@
 
 #include "core/sg_err.h"
 #include "core/sg_mem.h"
+#include "core/sg_turn.h"
 #include "net/sg_tls.h"
 
 /* One read's worth of encrypted input; libuv reads at most this much at once. */
@@ -54,7 +56,7 @@ struct sg_tlsconn {
   uv_loop_t *loop;
   uv_tcp_t tcp;
   uv_timer_t timer;
-  uv_prepare_t prepare;
+  sg_turn_reg turn; /* the per-turn flush */
   uv_getaddrinfo_t gai;
   uv_connect_t connect_req;
   uv_write_t write_req;
@@ -81,7 +83,7 @@ struct sg_tlsconn {
   bool writing;       /* a uv_write is in flight */
   bool reading;       /* uv_read_start active */
   bool paused;        /* the user asked for no on_read */
-  bool ready_pending; /* plain accept: on_ready from the next prepare */
+  bool ready_pending; /* plain accept: on_ready from the turn */
   bool input_pending; /* resume: deliver input the engine holds */
   bool shutdown_sent; /* uv_shutdown issued (orderly close) */
   bool shutdown_done;
@@ -93,7 +95,7 @@ struct sg_tlsconn {
 };
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
-static void on_prepare(uv_prepare_t *h);
+static void on_turn(sg_turn_reg *reg, void *ud);
 
 /* ---- lifetime ---- */
 
@@ -125,7 +127,7 @@ static void teardown(sg_tlsconn *c) {
   if (c->gai_pending)
     uv_cancel((uv_req_t *)&c->gai); /* its callback still runs, maybe with a result */
   uv_close((uv_handle_t *)&c->timer, on_handle_closed);
-  uv_close((uv_handle_t *)&c->prepare, on_handle_closed);
+  sg_turn_reg_remove(&c->turn);
   if (c->tcp_open) {
     c->tcp_open = false;
     c->reading = false;
@@ -154,8 +156,8 @@ static void copy_tls_detail(sg_tlsconn *c) {
 /* ---- output ---- */
 
 static void schedule(sg_tlsconn *c) {
-  if (c->state != ST_CLOSED && !uv_is_active((uv_handle_t *)&c->prepare))
-    uv_prepare_start(&c->prepare, on_prepare);
+  if (c->state != ST_CLOSED)
+    sg_turn_want(&c->turn);
 }
 
 static void take_tls_out(sg_tlsconn *c) {
@@ -394,9 +396,9 @@ static void flush_out(sg_tlsconn *c) {
   closing_progress(c);
 }
 
-static void on_prepare(uv_prepare_t *h) {
-  sg_tlsconn *c = h->data;
-  uv_prepare_stop(h);
+static void on_turn(sg_turn_reg *reg, void *ud) {
+  (void)reg;
+  sg_tlsconn *c = ud;
   if (c->ready_pending) {
     c->ready_pending = false;
     become_ready(c);
@@ -526,10 +528,9 @@ static sg_tlsconn *conn_new(uv_loop_t *loop, uint64_t timeout_ms, const sg_tlsco
 
 static void init_handles(sg_tlsconn *c) {
   uv_timer_init(c->loop, &c->timer);
-  uv_prepare_init(c->loop, &c->prepare);
+  sg_turn_reg_init(&c->turn, c->loop, SG_TURN_TLS, on_turn, c);
   c->timer.data = c;
-  c->prepare.data = c;
-  c->open_handles += 2;
+  c->open_handles += 1;
   c->rbuf = sg_xmalloc(READ_BUF_SIZE);
 }
 
@@ -598,7 +599,7 @@ int sg_tlsconn_accept(sg_tlsconn **out, uv_stream_t *server, SSL_CTX *ctx,
     if (c->tls) {
       rv = read_start(c);
     } else {
-      /* on_ready must not run before the caller has *out: defer to the prepare. */
+      /* on_ready must not run before the caller has *out: defer to the turn. */
       c->ready_pending = true;
       schedule(c);
     }
@@ -625,11 +626,6 @@ int sg_tlsconn_write(sg_tlsconn *c, const uint8_t *p, size_t n) {
   if (c->state == ST_READY)
     schedule(c);
   return 0;
-}
-
-void sg_tlsconn_flush(sg_tlsconn *c) {
-  if (c->plain.len > 0 && (c->state == ST_READY || c->state == ST_CLOSING))
-    flush_out(c);
 }
 
 size_t sg_tlsconn_out_pending(const sg_tlsconn *c) {
