@@ -188,11 +188,23 @@ static void on_timer_want(uv_timer_t *tm) {
   sg_turn_want(&n->reg);
 }
 
+/* Unreferenced, so it keeps nothing alive: fires only if the loop spins on. */
+static void on_guard(uv_timer_t *tm) {
+  *(bool *)tm->data = true;
+  uv_stop(tm->loop);
+}
+
 static void t_no_busy_loop(void) {
   fx f;
   fx_init(&f);
   node a;
   node_init(&f, &a, 'a', SG_TURN_ADMIT);
+  bool spun = false;
+  uv_timer_t guard;
+  uv_timer_init(&f.loop, &guard);
+  guard.data = &spun;
+  uv_timer_start(&guard, on_guard, 2000, 0);
+  uv_unref((uv_handle_t *)&guard);
   ASSERT_EQ(0, uv_run(&f.loop, UV_RUN_DEFAULT)); /* returns: nothing alive */
   ASSERT_EQ(0, a.calls);
   ASSERT(!uv_loop_alive(&f.loop));
@@ -202,12 +214,14 @@ static void t_no_busy_loop(void) {
   tm.data = &a;
   uv_timer_start(&tm, on_timer_want, 1, 0);
   ASSERT_EQ(0, uv_run(&f.loop, UV_RUN_DEFAULT));
+  ASSERT(!spun); /* the loop ended on its own, not by the guard */
   ASSERT_EQ(1, a.calls);
   sg_turn_stats st;
   sg_turn_get_stats(&a.reg, &st);
   ASSERT_EQ(1, st.passes); /* one pass, no pass per idle spin */
   ASSERT(!uv_loop_alive(&f.loop));
   uv_close((uv_handle_t *)&tm, NULL);
+  uv_close((uv_handle_t *)&guard, NULL);
   sg_turn_reg_remove(&a.reg);
   fx_finish(&f);
 }
