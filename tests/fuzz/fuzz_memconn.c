@@ -24,6 +24,7 @@ struct sg_tlsconn {
 };
 
 static sg_list conns = {&conns, &conns};
+static sg_buf last_out; /* output of the connection freed last */
 static char next_alpn[16];
 
 void sg_fz_conn_set_alpn(const char *alpn) {
@@ -176,11 +177,16 @@ bool sg_fz_conn_is_closing(const sg_tlsconn *c) {
   return c->closing;
 }
 
+const sg_buf *sg_fz_conn_last_output(void) {
+  return &last_out;
+}
+
 static bool pump_one(sg_tlsconn *c) {
   if (c->closing) {
     sg_list_remove(&c->link);
     c->cbs.on_close(c, c->close_err, c->ud);
-    sg_buf_free(&c->out);
+    sg_buf_free(&last_out);
+    last_out = c->out;
     sg_buf_free(&c->held);
     sg_free(c);
     return true;

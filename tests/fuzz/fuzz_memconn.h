@@ -43,6 +43,9 @@ void sg_fz_conn_peer_close(sg_tlsconn *c);
 /* Everything the code under test wrote on |c|. */
 const sg_buf *sg_fz_conn_output(const sg_tlsconn *c);
 bool sg_fz_conn_is_closing(const sg_tlsconn *c);
+/* What the most recently freed connection had written (kept until the next
+ * one is freed), to check output that ended with a close. */
+const sg_buf *sg_fz_conn_last_output(void);
 
 /*
  * Delivers what is due: held input after a resume, on_close of connections
