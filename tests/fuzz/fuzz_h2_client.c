@@ -17,7 +17,8 @@
  * most SG_H2_MAX_RESP_HEADERS headers and SG_H2_MAX_RESP_HEADER_BYTES, no
  * pseudo-header among them, names and values NUL-terminated; the body
  * NUL-terminated, within the cap, truncated only at the cap; what the client
- * wrote starts with the HTTP/2 preface; after the pool's close callback no
+ * wrote is the HTTP/2 preface and then whole frames back to back, DATA only on
+ * the client's own streams; after the pool's close callback no
  * connection and no handle is left. Seeds (corpus/h2_client/) are server
  * transcripts made by gen_seeds.c with an nghttp2 server session.
  */
@@ -82,6 +83,27 @@ static void check_response(int err, const sg_h2_response *out) {
   CHECK(out->body_len <= BODY_CAP);
   CHECK(!out->body_truncated || out->body_len == BODY_CAP);
   CHECK(out->detail != NULL);
+}
+
+/* The preface, then whole frames back to back (sg_h2_conn writes DATA frames
+ * itself, header, pad length, body and padding), DATA only on our streams. */
+static void check_output(const sg_buf *out) {
+  if (out->len == 0)
+    return;
+  CHECK(out->len >= 24 && memcmp(out->data, preface, 24) == 0);
+  const uint8_t *p = (const uint8_t *)out->data;
+  size_t pos = 24;
+  while (pos < out->len) {
+    CHECK(out->len - pos >= 9);
+    size_t len = (size_t)p[pos] << 16 | (size_t)p[pos + 1] << 8 | p[pos + 2];
+    uint32_t sid = ((uint32_t)p[pos + 5] << 24 | (uint32_t)p[pos + 6] << 16 |
+                    (uint32_t)p[pos + 7] << 8 | p[pos + 8]) &
+                   0x7fffffffu;
+    if (p[pos + 3] == 0x0)
+      CHECK(sid % 2 == 1);
+    CHECK(out->len - pos - 9 >= len);
+    pos += 9 + len;
+  }
 }
 
 static void on_result(void *ud, int err, const sg_h2_response *resp, bool body_sent) {
@@ -161,8 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   c = sg_fz_conn_first();
   if (c != NULL) {
-    const sg_buf *out = sg_fz_conn_output(c);
-    CHECK(out->len == 0 || (out->len >= 24 && memcmp(out->data, preface, 24) == 0));
+    check_output(sg_fz_conn_output(c));
     sg_fz_conn_peer_close(c);
   }
   step();
