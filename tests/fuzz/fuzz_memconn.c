@@ -73,10 +73,6 @@ int sg_tlsconn_write(sg_tlsconn *c, const uint8_t *p, size_t n) {
   return 0;
 }
 
-void sg_tlsconn_flush(sg_tlsconn *c) {
-  CHECK(c != NULL);
-}
-
 size_t sg_tlsconn_out_pending(const sg_tlsconn *c) {
   return c->pending;
 }
