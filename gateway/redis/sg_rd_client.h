@@ -101,6 +101,18 @@ int sg_rd_client_cmd_resp(sg_rd_client *c, const char *resp, size_t len, uint32_
                           sg_rd_reply_cb cb, void *ud);
 
 /*
+ * A transaction: MULTI, the |n| commands written in RESP one after another in
+ * |cmds| (command i ends at byte |ends[i]|), EXEC. |cb| gets EXEC's reply
+ * (an array with one reply per command; an error such as EXECABORT when a
+ * command was refused while queued, in which case none ran); the +QUEUED
+ * replies are not passed on. Returns as sg_rd_client_cmd_resp; when it fails
+ * after MULTI went out, the caller must sg_rd_client_reset (which discards
+ * the half-written transaction) and |cb| is not called.
+ */
+int sg_rd_client_multi(sg_rd_client *c, const char *cmds, const size_t *ends, size_t n,
+                       uint32_t timeout_ms, sg_rd_reply_cb cb, void *ud);
+
+/*
  * Writes the commands queued so far now instead of later in the loop's turn
  * pass (see sg_rd_adapter.h). Not needed for commands queued before or during
  * the pass by a stage of an earlier rank: they leave before the loop polls.

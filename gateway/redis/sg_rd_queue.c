@@ -84,7 +84,8 @@ static void on_finished(sg_rd_stream *s, int status, void *ud) {
     const char *argv[8];
     size_t lens[8];
     sg_rd_op op = result_op(c->q, c->q->results, c->result, c->result_len, argv, lens);
-    if (sg_rd_stream_complete(s, c->entry_id, &op, 1, on_finished, c) == 0)
+    if (sg_rd_stream_complete_ex(s, c->entry_id, &op, 1, SG_RD_COMPLETE_TRUSTED, on_finished, c) ==
+        0)
       return;
   }
   c->done(s, status, c->ud);
@@ -100,6 +101,9 @@ int sg_rd_queue_finish(sg_rd_queue *q, sg_rd_completion *c, const char *entry_id
   const char *argv[8];
   size_t lens[8];
   sg_rd_op ops[3];
+  /* Our own results stream and ledger cannot refuse an op: the fast path.
+   * A producer's reply stream can (a key of another type): the script. */
+  unsigned trusted = c->on_default ? SG_RD_COMPLETE_TRUSTED : 0;
   if (sent && id && q->ttl_s > 0) {
     /* The ledger write goes first: if the completion has to be sent again
      * after a lost reply, a field already there means the result is out. */
@@ -108,17 +112,18 @@ int sg_rd_queue_finish(sg_rd_queue *q, sg_rd_completion *c, const char *entry_id
     ops[0] = w.ops[0];
     ops[1] = w.ops[1];
     ops[w.nops] = result_op(q, stream, result, result_len, argv, lens);
-    return sg_rd_stream_complete_once(q->s, entry_id, ops, w.nops + 1, on_finished, c);
+    return sg_rd_stream_complete_ex(q->s, entry_id, ops, w.nops + 1, SG_RD_COMPLETE_ONCE | trusted,
+                                    on_finished, c);
   }
   ops[0] = result_op(q, stream, result, result_len, argv, lens);
-  return sg_rd_stream_complete(q->s, entry_id, ops, 1, on_finished, c);
+  return sg_rd_stream_complete_ex(q->s, entry_id, ops, 1, trusted, on_finished, c);
 }
 
 int sg_rd_queue_park(sg_rd_queue *q, const char *entry_id, int64_t due_unix_ms, uint32_t attempts,
                      const void *job, size_t job_len, sg_rd_stream_done_cb done, void *ud) {
   sg_rd_park p;
   sg_rd_park_init(&p, q->delayed, due_unix_ms, entry_id, attempts, job, job_len);
-  int rv = sg_rd_stream_complete(q->s, entry_id, &p.op, 1, done, ud);
+  int rv = sg_rd_stream_complete_ex(q->s, entry_id, &p.op, 1, SG_RD_COMPLETE_TRUSTED, done, ud);
   sg_rd_park_free(&p);
   return rv;
 }

@@ -62,11 +62,19 @@ static const char k_script[] =
 #define BATCH_MAX 256
 #define BATCH_BYTES (1u << 20)
 
+/* Ops a completion may carry (a result, a ledger write and its EXPIREAT, a dead letter). */
+#define COMP_OPS_MAX 8
+
 typedef struct rd_comp {
   sg_list node;
   bool has_id;
-  bool once;   /* ops[0] guards the others (sg_rd_stream_complete_once) */
-  bool resent; /* its first send may have run: the guard applies */
+  bool once;    /* ops[0] guards the others (sg_rd_stream_complete_once) */
+  bool resent;  /* its first send may have run: the guard applies */
+  bool trusted; /* its ops cannot fail on their keys: may go in a MULTI (fast path) */
+  uint8_t nops;
+  struct {
+    uint32_t argc, off, len; /* the op's argument bulks in |resp| */
+  } op[COMP_OPS_MAX];
   char id[SG_RD_ID_MAX];
   sg_rd_id id_num;
   size_t nargs; /* script arguments in |resp| (id, nops, per op argc + args) */
@@ -124,9 +132,13 @@ static rd_comp *comp_new(const char *id, sg_rd_id id_num, const sg_rd_op *ops, s
   sg_resp_bulk_u64(&b, nops);
   for (size_t i = 0; i < nops; i++) {
     sg_resp_bulk_u64(&b, (uint64_t)ops[i].argc);
+    c->op[i].argc = (uint32_t)ops[i].argc;
+    c->op[i].off = (uint32_t)b.len;
     for (int j = 0; j < ops[i].argc; j++)
       sg_resp_bulk(&b, ops[i].argv[j], ops[i].lens[j]);
+    c->op[i].len = (uint32_t)(b.len - c->op[i].off);
   }
+  c->nops = (uint8_t)nops;
   c->nargs = nargs;
   c->resp_len = b.len;
   if (id) {
@@ -204,17 +216,129 @@ static void batch_reply(sg_rd_client *cc, int status, const redisReply *reply, v
     sg_rd_stream_finish_stop(s);
 }
 
-/* Takes up to BATCH_MAX completions (retries first) and sends them as one script call. */
+/* ---- the fast path: first sends of trusted completions in one MULTI ---- */
+
+/*
+ * MULTI, every op of every completion as a native command, one XACK for all
+ * their ids (and one XDEL unless a trimmer removes acked entries), EXEC: no
+ * Lua, so Redis does a fraction of the work per message. Only completions
+ * whose ops cannot fail on their keys (sg_rd_stream_complete_ex with
+ * SG_RD_COMPLETE_TRUSTED: the gateway's own streams and sets) and that were
+ * never sent before go this way: a MULTI does not stop at a failed command,
+ * and a completion sent again needs the script's "once" guard. A command
+ * refused while queueing (out of memory, say) aborts the whole EXEC: nothing
+ * ran, as when the script is refused.
+ */
+static void fast_reply(sg_rd_client *cc, int status, const redisReply *reply, void *ud) {
+  (void)cc;
+  rd_batch *b = ud;
+  sg_rd_stream *s = b->s;
+  size_t nops = 0;
+  for (size_t k = 0; k < b->n; k++)
+    nops += b->c[k]->nops;
+  if (status == 0 && reply->type == REDIS_REPLY_ARRAY && reply->elements >= nops) {
+    size_t at = 0;
+    for (size_t k = 0; k < b->n; k++) {
+      rd_comp *c = b->c[k];
+      const redisReply *err = NULL;
+      for (size_t i = 0; i < c->nops; i++, at++)
+        if (reply->element[at]->type == REDIS_REPLY_ERROR && err == NULL)
+          err = reply->element[at];
+      if (err) {
+        /* Cannot happen on trusted keys; the entry was acked with the others. */
+        sg_log_kv(SG_LOG_ERROR, "redis", "completion command failed in a MULTI; entry acked",
+                  "entry", c->has_id ? c->id : NULL, "detail", err->str, NULL);
+        s->stats.completion_errors++;
+        comp_finish(s, c, SG_ERR_REDIS);
+      } else {
+        s->stats.completed++;
+        comp_finish(s, c, 0);
+      }
+    }
+  } else if (status == 0 || status == SG_ERR_REDIS) {
+    /* EXECABORT (a command refused while queued) or no transaction: nothing ran. */
+    sg_log_kv(SG_LOG_ERROR, "redis", "completion transaction refused", "detail",
+              reply && reply->type == REDIS_REPLY_ERROR ? reply->str : NULL, NULL);
+    for (size_t k = 0; k < b->n; k++) {
+      s->stats.completion_errors++;
+      comp_finish(s, b->c[k], SG_ERR_REDIS);
+    }
+  } else if (s->cc_closing || status == SG_ERR_SHUTDOWN) {
+    for (size_t k = 0; k < b->n; k++)
+      comp_finish(s, b->c[k], SG_ERR_SHUTDOWN);
+  } else {
+    /* The EXEC may have run: send them again through the script, guarded. */
+    for (size_t k = 0; k < b->n; k++) {
+      rd_comp *c = b->c[k];
+      c->resent = true;
+      sg_list_remove(&c->node);
+      sg_list_push_back(&s->retry, &c->node);
+    }
+    sg_free(b);
+    sg_rd_stream_txn_kick(s);
+    return;
+  }
+  sg_free(b);
+  if (s->stopping && s->ncomp == 0)
+    sg_rd_stream_finish_stop(s);
+}
+
+static int send_fast(sg_rd_stream *s, rd_batch *b) {
+  sg_buf *w = &s->wbuf;
+  size_t nids = 0, ncmds = 0, bytes = 0;
+  for (size_t k = 0; k < b->n; k++) {
+    nids += b->c[k]->has_id;
+    ncmds += b->c[k]->nops;
+    bytes += b->c[k]->resp_len;
+  }
+  size_t *ends = sg_xmalloc((ncmds + 2) * sizeof *ends);
+  size_t n = 0;
+  sg_buf_reset(w);
+  sg_buf_reserve(w, bytes + 64 * (nids + 4));
+  for (size_t k = 0; k < b->n; k++) {
+    const rd_comp *c = b->c[k];
+    for (size_t i = 0; i < c->nops; i++) {
+      sg_resp_array(w, c->op[i].argc);
+      sg_buf_append(w, c->resp + c->op[i].off, c->op[i].len);
+      ends[n++] = w->len;
+    }
+  }
+  for (int del = 0; nids > 0 && del <= !s->opts.trim_acked; del++) {
+    sg_resp_array(w, (del ? 2 : 3) + nids);
+    sg_resp_bulk(w, del ? "XDEL" : "XACK", 4);
+    sg_resp_bulk(w, s->key, strlen(s->key));
+    if (!del)
+      sg_resp_bulk(w, s->group, strlen(s->group));
+    for (size_t k = 0; k < b->n; k++)
+      if (b->c[k]->has_id)
+        sg_resp_bulk(w, b->c[k]->id, strlen(b->c[k]->id));
+    ends[n++] = w->len;
+  }
+  int rv = sg_rd_client_multi(s->cc, w->data, ends, n, s->opts.cmd_timeout_ms, fast_reply, b);
+  sg_free(ends);
+  if (w->cap > 4 * BATCH_BYTES)
+    sg_buf_free(w);
+  return rv;
+}
+
+/*
+ * Takes up to BATCH_MAX completions and sends them: retries first, through
+ * the script; then the queue's trusted first sends through the fast path, or
+ * its others through the script, in order.
+ */
 static int send_batch(sg_rd_stream *s) {
   rd_batch *b = sg_xmalloc(sizeof *b + BATCH_MAX * sizeof(rd_comp *));
   b->s = s;
   b->n = 0;
   size_t nargs = 7, bytes = 0;
+  sg_list *from = !sg_list_empty(&s->retry) ? &s->retry : &s->queue;
+  sg_list *first = sg_list_front(from);
+  bool fast = from == &s->queue && first && sg_container_of(first, rd_comp, node)->trusted;
   while (b->n < BATCH_MAX && bytes < BATCH_BYTES) {
-    sg_list *from = !sg_list_empty(&s->retry) ? &s->retry : &s->queue;
-    sg_list *n = sg_list_pop_front(from);
-    if (n == NULL)
+    sg_list *n = sg_list_front(from);
+    if (n == NULL || (from == &s->queue && sg_container_of(n, rd_comp, node)->trusted != fast))
       break;
+    sg_list_remove(n);
     rd_comp *c = sg_container_of(n, rd_comp, node);
     sg_list_push_back(&s->sent, n);
     b->c[b->n++] = c;
@@ -224,6 +348,20 @@ static int send_batch(sg_rd_stream *s) {
   if (b->n == 0) {
     sg_free(b);
     return 0;
+  }
+  if (fast) {
+    int rv = send_fast(s, b);
+    if (rv != 0) {
+      /* A half-written MULTI: the caller drops the connection, which
+       * discards it; nothing ran. Back to the front of the retry list. */
+      for (size_t k = b->n; k-- > 0;) {
+        sg_list_remove(&b->c[k]->node);
+        sg_list_push_front(&s->retry, &b->c[k]->node);
+      }
+      sg_free(b);
+      return rv;
+    }
+    return 1;
   }
   sg_buf *w = &s->wbuf;
   sg_buf_reset(w);
@@ -287,7 +425,8 @@ void sg_rd_stream_txn_fail_queued(sg_rd_stream *s, int status) {
 }
 
 static int enqueue(sg_rd_stream *s, const char *entry_id, const sg_rd_op *ops, size_t nops,
-                   bool once, sg_rd_stream_done_cb done, void *ud) {
+                   unsigned flags, sg_rd_stream_done_cb done, void *ud) {
+  bool once = flags & SG_RD_COMPLETE_ONCE;
   if (s->cc_closing)
     return SG_ERR_SHUTDOWN;
   sg_rd_id id_num = {0, 0};
@@ -298,11 +437,14 @@ static int enqueue(sg_rd_stream *s, const char *entry_id, const sg_rd_op *ops, s
   } else if (nops == 0) {
     return SG_ERR_INVAL;
   }
+  if (nops > COMP_OPS_MAX)
+    return SG_ERR_INVAL;
   for (size_t i = 0; i < nops; i++)
     if (ops[i].argc <= 0 || !ops[i].argv || !ops[i].lens)
       return SG_ERR_INVAL;
   rd_comp *c = comp_new(entry_id, id_num, ops, nops);
   c->once = once && nops > 1;
+  c->trusted = (flags & SG_RD_COMPLETE_TRUSTED) != 0;
   c->done = done;
   c->ud = ud;
   sg_list_push_back(&s->queue, &c->node);
@@ -315,19 +457,26 @@ int sg_rd_stream_complete(sg_rd_stream *s, const char *entry_id, const sg_rd_op 
                           sg_rd_stream_done_cb done, void *ud) {
   if (entry_id == NULL)
     return SG_ERR_INVAL;
-  return enqueue(s, entry_id, ops, nops, false, done, ud);
+  return enqueue(s, entry_id, ops, nops, 0, done, ud);
+}
+
+int sg_rd_stream_complete_ex(sg_rd_stream *s, const char *entry_id, const sg_rd_op *ops,
+                             size_t nops, unsigned flags, sg_rd_stream_done_cb done, void *ud) {
+  if (entry_id == NULL || ((flags & SG_RD_COMPLETE_ONCE) && nops == 0))
+    return SG_ERR_INVAL;
+  return enqueue(s, entry_id, ops, nops, flags, done, ud);
 }
 
 int sg_rd_stream_complete_once(sg_rd_stream *s, const char *entry_id, const sg_rd_op *ops,
                                size_t nops, sg_rd_stream_done_cb done, void *ud) {
   if (entry_id == NULL || nops == 0)
     return SG_ERR_INVAL;
-  return enqueue(s, entry_id, ops, nops, true, done, ud);
+  return enqueue(s, entry_id, ops, nops, SG_RD_COMPLETE_ONCE, done, ud);
 }
 
 int sg_rd_stream_publish(sg_rd_stream *s, const sg_rd_op *ops, size_t nops,
                          sg_rd_stream_done_cb done, void *ud) {
-  return enqueue(s, NULL, ops, nops, false, done, ud);
+  return enqueue(s, NULL, ops, nops, 0, done, ud);
 }
 
 int sg_rd_stream_dead_letter(sg_rd_stream *s, const sg_rd_entry *e, const char *reason,
@@ -362,7 +511,7 @@ int sg_rd_stream_dead_letter(sg_rd_stream *s, const sg_rd_entry *e, const char *
   ops[0] = (sg_rd_op){(int)argc, argv, lens};
   for (size_t i = 0; i < nextra; i++)
     ops[1 + i] = extra[i];
-  int rv = enqueue(s, e->id, ops, 1 + nextra, false, done, ud);
+  int rv = enqueue(s, e->id, ops, 1 + nextra, 0, done, ud);
   sg_free(ops);
   sg_free(argv);
   sg_free(lens);

@@ -497,7 +497,7 @@ static redisContext *busy_redis(sg_test_redis *r, int ms) {
  * |once| the ledger's SET NX (or, |hash|, HSETNX) tells that it ran and the
  * result is not doubled; without it the result is written twice (what the
  * guard is for). */
-static void lost_reply_case(bool once, bool hash) {
+static void lost_reply_case(bool once, bool hash, bool trusted) {
   sg_test_redis r;
   ASSERT_OK(sg_test_redis_start(&r, NULL));
   add_jobs(&r, 0, 1);
@@ -516,8 +516,9 @@ static void lost_reply_case(bool once, bool hash) {
   sg_rd_op ops[] = {{6, set, sl}, {5, xadd, xl}};
   if (hash)
     ops[0] = (sg_rd_op){4, hset, hl};
-  if (once)
-    ASSERT_OK(sg_rd_stream_complete_once(x.s, x.ids[0], ops, 2, on_done, &x));
+  unsigned flags = (once ? SG_RD_COMPLETE_ONCE : 0) | (trusted ? SG_RD_COMPLETE_TRUSTED : 0);
+  if (flags)
+    ASSERT_OK(sg_rd_stream_complete_ex(x.s, x.ids[0], ops, 2, flags, on_done, &x));
   else
     ASSERT_OK(sg_rd_stream_complete(x.s, x.ids[0], ops, 2, on_done, &x));
   run_until(&x, &x.done_ok, 1, 10000);
@@ -534,9 +535,51 @@ static void lost_reply_case(bool once, bool hash) {
 }
 
 static void t_once_after_lost_reply(void) {
-  lost_reply_case(true, false);
-  lost_reply_case(true, true);
-  lost_reply_case(false, false);
+  lost_reply_case(true, false, false);
+  lost_reply_case(true, true, false);
+  lost_reply_case(false, false, false);
+  /* The fast path's MULTI ran, its reply was lost: sent again through the
+   * script, whose guard sees the HSETNX; without the guard, written twice. */
+  lost_reply_case(true, true, true);
+  lost_reply_case(false, false, true);
+}
+
+/* Trusted first sends go in one MULTI of native commands (no EVAL); a command
+ * refused while queued aborts the whole transaction: nothing ran, nothing acked. */
+static void t_fast_path(void) {
+  sg_test_redis r;
+  ctx x;
+  begin(&r, &x, 6, 10, 10);
+  freeReplyObject(sg_test_redis_cmd(&r, "CONFIG RESETSTAT"));
+  const char *xadd[] = {"XADD", "sendgate:results", "*", "result", "ok"};
+  size_t xl[] = {4, 16, 1, 6, 2};
+  const char *hset[] = {"HSETNX", "sendgate:ledger:1:0", "f", "1"};
+  size_t hl[] = {6, 19, 1, 1};
+  sg_rd_op one = {5, xadd, xl};
+  sg_rd_op two[] = {{4, hset, hl}, {5, xadd, xl}};
+  ASSERT_OK(sg_rd_stream_complete_ex(x.s, x.ids[0], &one, 1, SG_RD_COMPLETE_TRUSTED, on_done, &x));
+  ASSERT_OK(sg_rd_stream_complete_ex(x.s, x.ids[1], two, 2,
+                                     SG_RD_COMPLETE_TRUSTED | SG_RD_COMPLETE_ONCE, on_done, &x));
+  ASSERT_OK(sg_rd_stream_complete_ex(x.s, x.ids[2], &one, 1, SG_RD_COMPLETE_TRUSTED, on_done, &x));
+  run_until(&x, &x.done_ok, 3, 5000);
+  ASSERT_EQ(3, sg_test_redis_int(&r, "XLEN sendgate:results"));
+  ASSERT_EQ(1, sg_test_redis_int(&r, "HLEN sendgate:ledger:1:0"));
+  ASSERT_EQ(3, pending_count(&r));
+  redisReply *st = sg_test_redis_cmd(&r, "INFO commandstats");
+  ASSERT_NOT_NULL(st);
+  ASSERT(strstr(st->str, "cmdstat_exec:calls=1,") != NULL);
+  ASSERT(strstr(st->str, "cmdstat_eval") == NULL);
+  freeReplyObject(st);
+  /* XADD with too few arguments is refused while queued: EXECABORT */
+  sg_rd_op bad = {2, xadd, xl};
+  ASSERT_OK(sg_rd_stream_complete_ex(x.s, x.ids[3], &one, 1, SG_RD_COMPLETE_TRUSTED, on_done, &x));
+  ASSERT_OK(sg_rd_stream_complete_ex(x.s, x.ids[4], &bad, 1, SG_RD_COMPLETE_TRUSTED, on_done, &x));
+  run_until(&x, &x.done_err, 2, 5000);
+  ASSERT_EQ(SG_ERR_REDIS, x.last_err);
+  ASSERT_EQ(3, sg_test_redis_int(&r, "XLEN sendgate:results"));
+  ASSERT_EQ(3, pending_count(&r)); /* neither was acked */
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
 }
 
 /* A failing op stops its completion (no ack) without touching the others in the same call. */
@@ -649,6 +692,6 @@ static void t_same_turn(void) {
 SG_TESTS({"preexisting", t_preexisting}, {"pending_redelivery", t_pending_redelivery},
          {"credit", t_credit}, {"complete", t_complete}, {"deleted_pending", t_deleted_pending},
          {"batch_1000", t_batch_1000}, {"restart_mid_run", t_restart_mid_run},
-         {"once_after_lost_reply", t_once_after_lost_reply},
+         {"once_after_lost_reply", t_once_after_lost_reply}, {"fast_path", t_fast_path},
          {"failing_op_in_batch", t_failing_op_in_batch}, {"fetch_wait", t_fetch_wait},
          {"dead_letter_many_fields", t_dead_letter_many_fields}, {"same_turn", t_same_turn})
