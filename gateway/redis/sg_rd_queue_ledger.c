@@ -207,8 +207,8 @@ static void on_lookup(sg_rd_client *c, int status, const redisReply *reply, void
   (void)c;
   lookup_batch *b = ud;
   size_t per = b->q->legacy ? 3 : 2;
-  bool ok = status == 0 && reply && reply->type == REDIS_REPLY_ARRAY &&
-            reply->elements == per * b->n + 1;
+  bool ok =
+      status == 0 && reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == per * b->n + 1;
   if (ok)
     note_fill(b->q, reply->element[per * b->n]);
   if (status == 0 && !ok) {
