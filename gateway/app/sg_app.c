@@ -97,8 +97,21 @@ static void build_result(sg_jobrun *j, sg_status st, const sg_outcome *o, const 
   sg_result_encode(&r, &j->result);
 }
 
+/* Whether a job may have its result written to |rs|: under the configured
+ * prefix, and never into the job or dead-letter stream. */
+static bool reply_allowed(const sg_app *a, const char *rs) {
+  if (rs == NULL || rs[0] == '\0')
+    return true;
+  const char *p = a->cfg.reply_stream_prefix;
+  if (strncmp(rs, p, strlen(p)) != 0)
+    return false;
+  return strcmp(rs, a->cfg.jobs_stream) != 0 && strcmp(rs, a->cfg.dead_stream) != 0;
+}
+
+/* The job's reply stream; NULL (the default stream) when it has none or may not use it. */
 static const char *reply_stream(const sg_jobrun *j) {
-  return j->job ? j->job->reply_stream : NULL;
+  const char *rs = j->job ? j->job->reply_stream : NULL;
+  return reply_allowed(j->app, rs) ? rs : NULL;
 }
 
 void sg_app__finish(sg_jobrun *j, sg_status st, const sg_outcome *o, const char *code,
@@ -291,6 +304,12 @@ static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
     j->job = sg_job_msg_view(j->msg);
   if (rv != 0) {
     sg_app__finish(j, SG_STATUS_INVALID, NULL, err.code, err.message);
+    return;
+  }
+  if (!reply_allowed(a, j->job->reply_stream)) {
+    sg_app__finish(j, SG_STATUS_INVALID, NULL, SG_JOBERR_REPLY_STREAM,
+                   "reply_stream is outside gateway.reply_stream_prefix; answered on the default "
+                   "results stream");
     return;
   }
   if (!resolve_account(a, j))

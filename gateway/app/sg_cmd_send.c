@@ -364,7 +364,7 @@ int sg_cmd_send(int argc, char **argv, char **envp) {
   }
   char reply[200];
   if (wait) {
-    snprintf(reply, sizeof reply, "sendgate:reply:%s", j.id);
+    snprintf(reply, sizeof reply, "sendgate:results:reply:%s", j.id); /* under the prefix */
     j.reply_stream = reply;
   }
   /* Validate locally first so a script learns about a bad message at once. */

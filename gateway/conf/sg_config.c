@@ -37,6 +37,11 @@ static const sg_setting tbl[] = {
      "default results stream"},
     {"gateway", "results_maxlen", SG_SET_INT, F(results_maxlen), "10000000", 0, BIG, 0, NULL,
      "approximate cap of the default results stream (MAXLEN ~); 0 = none"},
+    {"gateway", "reply_stream_prefix", SG_SET_STR, F(reply_stream_prefix), "sendgate:results", 0,
+     0, 0, NULL,
+     "a job's reply_stream must start with this (else INVALID SENDGATE_REPLY_STREAM_NOT_ALLOWED, "
+     "answered on the default stream); empty = any key, which lets producers write into any "
+     "key of the Redis user"},
     {"gateway", "jobs_stream", SG_SET_STR, F(jobs_stream), "sendgate:jobs", 0, 0, 0, NULL, ""},
     {"gateway", "group", SG_SET_STR, F(group), "sendgate", 0, 0, 0, NULL, ""},
     {"gateway", "dead_stream", SG_SET_STR, F(dead_stream), "sendgate:dead", 0, 0, 0, NULL, ""},

@@ -66,6 +66,7 @@ typedef struct sg_config {
   int64_t grace_ms;      /* shutdown grace */
   char *results_stream;
   int64_t results_maxlen;
+  char *reply_stream_prefix; /* a job's reply_stream must start with it ("" = any key) */
   char *jobs_stream;
   char *group;
   char *dead_stream;

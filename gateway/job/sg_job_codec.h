@@ -48,6 +48,8 @@
 #define SG_JOBERR_ACCOUNT_BACKEND "SENDGATE_ACCOUNT_BACKEND"
 /* The sender is not in its account's allowed_senders. */
 #define SG_JOBERR_SENDER_NOT_ALLOWED "SENDGATE_SENDER_NOT_ALLOWED"
+/* The reply_stream is outside gateway.reply_stream_prefix (or names a stream of the gateway's). */
+#define SG_JOBERR_REPLY_STREAM "SENDGATE_REPLY_STREAM_NOT_ALLOWED"
 
 /* Limits the codec applies. */
 #define SG_JOB_ID_MAX 128

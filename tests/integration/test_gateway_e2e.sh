@@ -77,6 +77,13 @@ before=$(rcli xlen sendgate:results)
 queue_jobs 3 --prefix far --created 9223372036854775000
 wait_results $((before + 3)) 30
 check "created near INT64_MAX: sent" 9903 "$(summary SENT)" # sendgate send answers on its own stream
+# A reply stream outside gateway.reply_stream_prefix (here the job stream
+# itself) is refused; the INVALID result goes to the default stream.
+queue_jobs 1 --prefix evil --reply-stream sendgate:jobs
+queue_jobs 1 --prefix mine --reply-stream sendgate:results:app1
+wait_results $((before + 4)) 30
+check "reply stream outside the prefix" 1 "$(summary code:SENDGATE_REPLY_STREAM_NOT_ALLOWED)"
+check "reply stream under the prefix" 1 "$(rcli xlen sendgate:results:app1)"
 stop_gateway && rc=0 || rc=$?
 check "SIGTERM exit code" 0 "$rc"
 finish

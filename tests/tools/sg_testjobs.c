@@ -2,7 +2,7 @@
 /*
  * Test helper for the integration tests and the demo:
  *   sg_testjobs gen N [--senders S] [--invalid-every K] [--prefix P] [--acs-every K]
- *                     [--created MS]
+ *                     [--created MS] [--reply-stream KEY]
  *       writes N `XADD sendgate:jobs * job <MailJob>` commands in RESP to stdout,
  *       for `redis-cli --pipe`. Every K-th job is invalid in a rotating way.
  *   sg_testjobs summary URL STREAM
@@ -32,6 +32,7 @@ static int gen(int argc, char **argv) {
   long n = atol(argv[2]), senders = 4, invalid_every = 0, acs_every = 0, bounce_every = 0;
   int all_acs = 0;
   long long created = 0; /* 0: now */
+  const char *reply = "";
   const char *prefix = "job";
   for (int i = 3; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--senders") == 0) senders = atol(argv[i + 1]);
@@ -41,6 +42,7 @@ static int gen(int argc, char **argv) {
     else if (strcmp(argv[i], "--bounce-every") == 0) bounce_every = atol(argv[i + 1]);
     else if (strcmp(argv[i], "--backend") == 0) all_acs = strcmp(argv[i + 1], "acs") == 0;
     else if (strcmp(argv[i], "--created") == 0) created = strtoll(argv[i + 1], NULL, 10);
+    else if (strcmp(argv[i], "--reply-stream") == 0) reply = argv[i + 1];
   }
   if (senders < 1) senders = 1;
   sg_buf pb = SG_BUF_INIT;
@@ -73,7 +75,7 @@ static int gen(int argc, char **argv) {
     j.n_headers = 1;
     j.metadata = md;
     j.n_metadata = 1;
-    j.reply_stream = "";
+    j.reply_stream = reply;
     j.campaign_id = "demo";
     j.created_unix_ms = created ? created : sg_wall_ms();
     if (all_acs || (acs_every && i % acs_every == 1))
