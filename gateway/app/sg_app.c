@@ -49,11 +49,13 @@ static void log_result(const sg_jobrun *j, sg_status st, const char *code, const
   sg_log_level lvl = st == SG_STATUS_SENT ? SG_LOG_DEBUG : SG_LOG_INFO;
   if (!sg_log_enabled(lvl))
     return;
-  char rcpt[128] = "";
+  char rcpt[128] = "", text[SG_OUTCOME_MESSAGE_MAX + 64];
   if (j->job && j->job->n_to)
     sg_log_mask_addr(j->job->to[0].address, rcpt, sizeof rcpt);
+  /* Providers quote recipients in their messages: masked like the others. */
+  sg_log_mask_text(msg, text, sizeof text);
   sg_log_kv(lvl, "job", sg_status_name(st), "job_id", j->job ? j->job->id : "", "entry_id",
-            j->entry_id, "code", code ? code : "", "message", msg ? msg : "", "to", rcpt, NULL);
+            j->entry_id, "code", code ? code : "", "message", text, "to", rcpt, NULL);
 }
 
 static void count_result(sg_jobrun *j, sg_status st) {

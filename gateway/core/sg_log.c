@@ -3,6 +3,8 @@
 #include "core/sg_log.h"
 
 #include <stdarg.h>
+#include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -102,6 +104,37 @@ void sg_log_kv(sg_log_level lvl, const char *comp, const char *msg, ...) {
   }
   va_end(ap);
   finish(&line);
+}
+
+/* Characters of an address's local part as they appear in prose (quotes and
+ * rarer atext characters end it, so "'jane@x.com'" masks as 'j***@x.com'). */
+static bool local_char(unsigned char c) {
+  return c >= 0x80 || isalnum(c) || (c != '\0' && strchr("+-_.", c) != NULL);
+}
+
+void sg_log_mask_text(const char *in, char *out, size_t cap) {
+  if (cap == 0)
+    return;
+  if (in == NULL)
+    in = "";
+  size_t n = 0;
+  for (const char *p = in; *p && n + 1 < cap; p++) {
+    if (*p == '@' && !g_show_rcpt && p > in && local_char((unsigned char)p[-1])) {
+      /* Step back over the local part already copied; keep its first character. */
+      size_t start = n;
+      while (start > 0 && local_char((unsigned char)out[start - 1]))
+        start--;
+      if (start < n) {
+        n = start + 1;
+        for (const char *m = "***"; *m && n + 1 < cap; m++)
+          out[n++] = *m;
+      }
+      if (n + 1 >= cap)
+        break;
+    }
+    out[n++] = *p;
+  }
+  out[n] = '\0';
 }
 
 void sg_log_mask_addr(const char *addr, char *out, size_t cap) {

@@ -47,4 +47,11 @@ void sg_log_kv(sg_log_level lvl, const char *comp, const char *msg, ...);
  */
 void sg_log_mask_addr(const char *addr, char *out, size_t cap);
 
+/*
+ * Copies free text |in| (a provider's error message, say) into |out| (|cap|
+ * bytes) with every e-mail address in it masked as sg_log_mask_addr does
+ * ("j***@example.com"), unless recipients are shown in clear.
+ */
+void sg_log_mask_text(const char *in, char *out, size_t cap);
+
 #endif

@@ -57,6 +57,19 @@ static void t_mask(void) {
   sg_log_mask_addr("jane.doe@example.com", out, sizeof out);
   ASSERT_STR_EQ("jane.doe@example.com", out);
   sg_log_set_show_recipients(false);
+  /* Addresses quoted in a provider's message are masked too. */
+  char text[128];
+  sg_log_mask_text("The recipient 'jane.doe@example.com' and <bob@b.example> are invalid.", text,
+                   sizeof text);
+  ASSERT_STR_EQ("The recipient 'j***@example.com' and <b***@b.example> are invalid.", text);
+  sg_log_mask_text("no address @ all", text, sizeof text);
+  ASSERT_STR_EQ("no address @ all", text);
+  sg_log_mask_text("x@y.z", text, 4); /* bounded */
+  ASSERT_STR_EQ("x**", text);
+  sg_log_set_show_recipients(true);
+  sg_log_mask_text("jane@example.com", text, sizeof text);
+  ASSERT_STR_EQ("jane@example.com", text);
+  sg_log_set_show_recipients(false);
 }
 
 SG_TESTS({"buf", t_buf}, {"err", t_err}, {"json_escape", t_json_escape}, {"mask", t_mask})
