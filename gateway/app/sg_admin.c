@@ -20,6 +20,9 @@
 #define REASON_MAX 256
 /* Nobody needs to send a body or big headers to a scrape endpoint. */
 #define ADMIN_MAX_BODY 1024
+#define ADMIN_MAX_CONNS 64
+#define ADMIN_MAX_CONN_LIFETIME_MS (10u * 60u * 1000u)
+#define ADMIN_IDLE_MS 30000
 #define ADMIN_MAX_HEADERS (16 * 1024)
 /* A scrape buffer grown past this (a one-off burst of children) is released. */
 #define SCRAPE_KEEP (1024 * 1024)
@@ -171,6 +174,11 @@ int sg_admin_start(sg_admin **out, uv_loop_t *loop, const char *listen, sg_metri
   s.max_body = ADMIN_MAX_BODY;
   s.max_header_block = ADMIN_MAX_HEADERS;
   s.max_concurrent_streams = 16;
+  /* Scrapers and probes need a few short connections; anything else is
+   * refused or cut (in Kubernetes this listens on 0.0.0.0). */
+  s.max_conns = ADMIN_MAX_CONNS;
+  s.max_conn_lifetime_ms = ADMIN_MAX_CONN_LIFETIME_MS;
+  s.idle_timeout_ms = ADMIN_IDLE_MS;
   int rv = sg_httpd_new(&a->srv, loop, host, port, NULL, &s, on_request, a);
   if (rv != 0) {
     snprintf(err, errcap, "http listen %.80s: %s", listen, sg_strerror(rv));

@@ -140,6 +140,8 @@ void sg_hd_conn_arm(sg_hd_conn *c, uint64_t deadline) {
 static uint64_t conn_next_deadline(const sg_hd_conn *c) {
   const sg_httpd_settings *s = &c->srv->set;
   uint64_t d = c->last_activity + s->idle_timeout_ms;
+  if (s->max_conn_lifetime_ms && c->opened + s->max_conn_lifetime_ms < d)
+    d = c->opened + s->max_conn_lifetime_ms;
   if (c->linger_until && c->linger_until < d)
     d = c->linger_until;
   if (c->proto == CONN_H1 && c->head_started && c->head_started + s->header_timeout_ms < d)
@@ -165,7 +167,11 @@ static void on_timer(uv_timer_t *t) {
     sg_hd_conn_close(c, SG_ERR_TIMEOUT);
     return;
   }
-  if (c->in_handler == 0 && now >= c->last_activity + s->idle_timeout_ms) {
+  bool expired = s->max_conn_lifetime_ms && now >= c->opened + s->max_conn_lifetime_ms;
+  if (expired)
+    c->srv->stats.conns_expired++;
+  if ((c->in_handler == 0 || expired) &&
+      (expired || now >= c->last_activity + s->idle_timeout_ms)) {
     if (c->proto == CONN_H2 && c->nreqs == 0) {
       /* Polite: GOAWAY, close once it is flushed, but never wait past LINGER_MS. */
       c->linger_until = now + LINGER_MS;
@@ -264,7 +270,11 @@ static void on_read(sg_tlsconn *tc, const uint8_t *p, size_t n, void *ud) {
   sg_hd_conn *c = ud;
   if (c->closing || n == 0)
     return;
-  c->last_activity = uv_now(c->srv->loop);
+  /* Bytes alone do not keep a connection: they reset its idle clock only
+   * while a request is under way (a body arriving); otherwise requests
+   * (dispatch) and answers (drain) do, and its lifetime is capped. */
+  if (c->nreqs > 0)
+    c->last_activity = uv_now(c->srv->loop);
   c->busy++;
   switch (c->proto) {
   case CONN_DETECT:
@@ -296,15 +306,29 @@ static void on_drain(sg_tlsconn *tc, void *ud) {
 
 static const sg_tlsconn_cbs conn_cbs = {on_ready, on_read, on_drain, on_tc_close};
 
+static void free_handle(uv_handle_t *h) {
+  sg_free(h);
+}
+
 static void on_connection(uv_stream_t *server, int status) {
   sg_httpd *srv = server->data;
   if (status < 0 || srv->closing) {
     sg_log(SG_LOG_WARN, "httpd", "accept: %s", sg_strerror(status));
     return;
   }
+  if (srv->set.max_conns && srv->stats.conns_open >= srv->set.max_conns) {
+    /* Taken off the backlog and closed at once, so it does not wait there. */
+    uv_tcp_t *t = sg_xmalloc(sizeof *t);
+    uv_tcp_init(srv->loop, t);
+    if (uv_accept(server, (uv_stream_t *)t) == 0)
+      srv->stats.conns_refused++;
+    uv_close((uv_handle_t *)t, free_handle);
+    return;
+  }
   sg_hd_conn *c = sg_xcalloc(1, sizeof *c);
   c->srv = srv;
   c->id = ++srv->next_conn_id;
+  c->opened = uv_now(srv->loop);
   c->tls = srv->ssl_ctx != NULL;
   c->proto = CONN_HANDSHAKE;
   sg_list_init(&c->reqs);
@@ -411,6 +435,7 @@ void sg_hd_conn_dispatch(sg_hd_conn *c) {
     sg_hd_req_finalize(r);
     r->state = REQ_HANDLER;
     c->in_handler++;
+    c->last_activity = uv_now(srv->loop);
     srv->stats.requests_total++;
     srv->on_request(&r->pub, srv->ud);
   }

@@ -38,6 +38,8 @@ typedef struct sg_httpd_settings {
   uint64_t header_timeout_ms;      /* HTTP/1.1: first byte to end of head (default 10 s) */
   uint64_t handshake_timeout_ms;   /* TLS handshake (default 10 s) */
   size_t out_high_water;           /* stop producing output above this (default 256 KB) */
+  unsigned max_conns;              /* connections at once; more are closed at accept (0: none) */
+  uint64_t max_conn_lifetime_ms;   /* a connection is closed this long after it opened (0: never) */
 } sg_httpd_settings;
 
 /* Fills |s| with the defaults above. */
@@ -75,6 +77,8 @@ typedef struct sg_httpd_stats {
   uint64_t requests_total; /* requests handed to the handler */
   uint64_t too_big;        /* requests answered 413 by the server */
   uint64_t bad_requests;   /* malformed HTTP/1.1 requests answered 400/431 */
+  uint64_t conns_refused;  /* closed at accept: max_conns were open */
+  uint64_t conns_expired;  /* closed at max_conn_lifetime_ms */
 } sg_httpd_stats;
 
 /*

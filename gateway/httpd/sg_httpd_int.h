@@ -121,7 +121,8 @@ struct sg_hd_conn {
   bool tc_closed;
   bool timer_closed;
   bool read_paused;
-  uint64_t last_activity; /* uv_now of the last read or drain */
+  uint64_t last_activity; /* uv_now of the last request handed out, or answer written */
+  uint64_t opened;        /* uv_now at accept (for max_conn_lifetime_ms) */
   uint64_t linger_until;  /* 0, or when a lingering close ends */
   /* HTTP/1.1 */
   sg_buf in;
