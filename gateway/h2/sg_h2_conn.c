@@ -345,6 +345,36 @@ void sg_h2_conn_check_idle(sg_h2_conn *c, uint64_t now_ms, uint64_t idle_ms) {
   sg_h2_pool_mark_dirty(c->pool, c);
 }
 
+bool sg_h2_conn_on_timeout(sg_h2_conn *c, uint64_t now_ms) {
+  if (c->state != SG_H2_CONN_READY && c->state != SG_H2_CONN_DRAINING)
+    return false;
+  if (++c->timeouts >= c->pool->o.max_timeouts && c->pool->o.max_timeouts > 0) {
+    snprintf(c->detail, sizeof c->detail,
+             "%u requests timed out in a row without a frame from the server", c->timeouts);
+    sg_log(SG_LOG_WARN, "h2", "conn %u: %s; closing it", c->id, c->detail);
+    sg_h2_conn_close(c, SG_ERR_TIMEOUT);
+    return false;
+  }
+  if (c->ping_sent_ms == 0 && c->ng && nghttp2_submit_ping(c->ng, NGHTTP2_FLAG_NONE, NULL) == 0) {
+    c->ping_sent_ms = now_ms ? now_ms : 1;
+    sg_h2_pool_mark_dirty(c->pool, c);
+  }
+  return c->ping_sent_ms != 0;
+}
+
+uint64_t sg_h2_conn_check_ping(sg_h2_conn *c, uint64_t now_ms, uint64_t timeout_ms) {
+  if (c->ping_sent_ms == 0 || c->state >= SG_H2_CONN_CLOSING)
+    return 0;
+  if (now_ms < c->ping_sent_ms + timeout_ms)
+    return c->ping_sent_ms + timeout_ms;
+  snprintf(c->detail, sizeof c->detail, "no answer to a PING within %llu ms: connection dead",
+           (unsigned long long)timeout_ms);
+  sg_log(SG_LOG_WARN, "h2", "conn %u: %s; closing it", c->id, c->detail);
+  c->ping_sent_ms = 0;
+  sg_h2_conn_close(c, SG_ERR_TIMEOUT);
+  return 0;
+}
+
 /* ---- nghttp2 callbacks: record, never close or delete (see header) ---- */
 
 static sg_h2_req *stream_req(nghttp2_session *s, sg_h2_conn *c, int32_t sid) {
@@ -429,6 +459,9 @@ static int on_data_chunk_cb(nghttp2_session *s, uint8_t flags, int32_t sid, cons
 
 static int on_frame_recv_cb(nghttp2_session *s, const nghttp2_frame *frame, void *ud) {
   sg_h2_conn *c = ud;
+  c->timeouts = 0; /* the server is alive */
+  if (frame->hd.type == NGHTTP2_PING && (frame->hd.flags & NGHTTP2_FLAG_ACK))
+    c->ping_sent_ms = 0;
   switch (frame->hd.type) {
   case NGHTTP2_HEADERS:
   case NGHTTP2_DATA:

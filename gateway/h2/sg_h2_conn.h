@@ -57,6 +57,8 @@ typedef struct sg_h2_conn {
   int close_err;
   uint64_t idle_since_ms;
   uint64_t streams_done;
+  uint64_t ping_sent_ms; /* an unanswered liveness PING went out then; 0: none */
+  unsigned timeouts;     /* requests timed out since the last frame from the server */
   char detail[256];
 } sg_h2_conn;
 
@@ -87,6 +89,14 @@ void sg_h2_conn_flush(sg_h2_conn *c);
 
 /* Moves an idle READY |c| to DRAINING when idle since |now_ms| - |idle_ms|. */
 void sg_h2_conn_check_idle(sg_h2_conn *c, uint64_t now_ms, uint64_t idle_ms);
+
+/* A request on |c| timed out: counts it (max_timeouts in a row close |c|) and
+ * sends a liveness PING unless one is out. True when a PING is out. */
+bool sg_h2_conn_on_timeout(sg_h2_conn *c, uint64_t now_ms);
+
+/* Closes |c| when its PING has gone unanswered for |timeout_ms|. Returns when
+ * its PING times out (0: none out, or closed now). */
+uint64_t sg_h2_conn_check_ping(sg_h2_conn *c, uint64_t now_ms, uint64_t timeout_ms);
 
 /* Closes |c| (|err| 0: orderly, flushing what is queued). Idempotent. */
 void sg_h2_conn_close(sg_h2_conn *c, int err);

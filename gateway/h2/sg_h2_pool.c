@@ -37,6 +37,8 @@ void sg_h2_pool_opts_init(sg_h2_pool_opts *o) {
   o->max_queue = 10000;
   o->max_response_body = 64 * 1024;
   o->default_timeout_ms = 30000;
+  o->ping_timeout_ms = 5000;
+  o->max_timeouts = 3;
   o->backoff_base_ms = 100;
   o->backoff_cap_ms = 10000;
   o->max_resends = 5;
@@ -61,6 +63,8 @@ static void fill_defaults(sg_h2_pool_opts *o, const sg_h2_pool_opts *in) {
   DEF(max_queue);
   DEF(max_response_body);
   DEF(default_timeout_ms);
+  DEF(ping_timeout_ms);
+  DEF(max_timeouts);
   DEF(backoff_base_ms);
   DEF(backoff_cap_ms);
   DEF(stream_window);
@@ -191,6 +195,8 @@ void sg_h2_pool_finish_req(sg_h2_pool *p, sg_h2_req *r, int err, bool body_sent,
   sg_h2_pool_recycle_req(p, r);
 }
 
+static void on_ping_timer(uv_timer_t *t);
+
 static void expire(sg_h2_pool *p, sg_h2_req *r) {
   sg_list_remove(&r->dnode);
   if (r->state == SG_H2_REQ_QUEUED) {
@@ -201,11 +207,30 @@ static void expire(sg_h2_pool *p, sg_h2_req *r) {
     bool sent = r->headers_sent;
     sg_h2_cb cb = r->cb;
     void *ud = r->ud;
-    sg_h2_conn_cancel_req(r->conn, r); /* orphan: recycled when the stream closes */
+    sg_h2_conn *c = r->conn;
+    sg_h2_conn_cancel_req(c, r); /* orphan: recycled when the stream closes */
     r->cb = cb;
     r->ud = ud;
     call_cb(p, r, SG_ERR_TIMEOUT, sent, "timed out waiting for the response");
+    /* Is the connection still alive? A PING tells (see on_ping_timer). */
+    if (sg_h2_conn_on_timeout(c, uv_now(p->loop)) && !uv_is_active((uv_handle_t *)&p->ping_timer))
+      uv_timer_start(&p->ping_timer, on_ping_timer, p->o.ping_timeout_ms, 0);
   }
+}
+
+/* Connections whose PING went unanswered for ping_timeout_ms are dead. */
+static void on_ping_timer(uv_timer_t *t) {
+  sg_h2_pool *p = t->data;
+  uint64_t now = uv_now(p->loop), next = 0;
+  sg_list *n, *tmp;
+  sg_list_foreach_safe(n, tmp, &p->conns) {
+    uint64_t due =
+        sg_h2_conn_check_ping(sg_container_of(n, sg_h2_conn, node), now, p->o.ping_timeout_ms);
+    if (due && (next == 0 || due < next))
+      next = due;
+  }
+  if (next)
+    uv_timer_start(&p->ping_timer, on_ping_timer, next > now ? next - now : 1, 0);
 }
 
 static void on_deadline(uv_timer_t *t) {
@@ -416,8 +441,9 @@ int sg_h2_pool_new(sg_h2_pool **out, uv_loop_t *loop, SSL_CTX *ssl_ctx, const ch
   uv_timer_init(loop, &p->dl_timer);
   uv_timer_init(loop, &p->bo_timer);
   uv_timer_init(loop, &p->idle_timer);
-  p->dl_timer.data = p->bo_timer.data = p->idle_timer.data = p;
-  p->open_handles = 3;
+  uv_timer_init(loop, &p->ping_timer);
+  p->dl_timer.data = p->bo_timer.data = p->idle_timer.data = p->ping_timer.data = p;
+  p->open_handles = 4;
   p->rng = (uint32_t)uv_hrtime() ^ (uint32_t)(uintptr_t)p;
   *out = p;
   return 0;
@@ -499,6 +525,7 @@ static void maybe_finish_close(sg_h2_pool *p) {
   uv_close((uv_handle_t *)&p->dl_timer, on_handle_closed);
   uv_close((uv_handle_t *)&p->bo_timer, on_handle_closed);
   uv_close((uv_handle_t *)&p->idle_timer, on_handle_closed);
+  uv_close((uv_handle_t *)&p->ping_timer, on_handle_closed);
 }
 
 void sg_h2_pool_close(sg_h2_pool *p, void (*done_cb)(void *ud), void *ud) {

@@ -47,6 +47,7 @@ struct sg_h2_pool {
   uv_timer_t dl_timer; /* earliest request deadline */
   uv_timer_t bo_timer; /* end of reconnect backoff */
   uv_timer_t idle_timer;
+  uv_timer_t ping_timer; /* earliest unanswered PING's deadline */
   unsigned open_handles;
 
   bool need_dispatch;

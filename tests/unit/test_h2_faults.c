@@ -38,6 +38,7 @@ typedef struct fsrv {
   int live;
   uint16_t port;
   struct fconn *all[16];
+  bool mute; /* writes nothing at all: a dead peer (no PING answers either) */
 } fsrv;
 
 typedef struct fconn {
@@ -80,7 +81,7 @@ static void fc_flush(fconn *c) {
     uv_write_t *w = malloc(sizeof *w + (size_t)n);
     memcpy(w + 1, data, (size_t)n);
     uv_buf_t b = uv_buf_init((char *)(w + 1), (unsigned)n);
-    if (c->closing || uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, fc_wrote) != 0)
+    if (c->closing || c->s->mute || uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, fc_wrote) != 0)
       free(w);
   }
   if (!nghttp2_session_want_read(c->ng) && !nghttp2_session_want_write(c->ng))
@@ -322,5 +323,56 @@ static void t_inflight_timeout_cancel(void) {
   fsrv_stop(&s, &loop);
 }
 
+/* A request times out: the pool sends a PING on its connection. A dead peer
+ * (answers nothing) gets the connection closed after ping_timeout_ms, and the
+ * other request on it fails then instead of at its own, much later deadline;
+ * a live one (answers PINGs, not requests) keeps its connection. */
+static void dead_or_alive(bool dead) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  fsrv s;
+  fsrv_start(&s, &loop, FS_SILENT);
+  s.mute = dead;
+  sg_h2_pool_opts o;
+  sg_h2_pool_opts_init(&o);
+  o.ping_timeout_ms = 200;
+  sg_h2_pool *p;
+  ASSERT_OK(sg_h2_pool_new(&p, &loop, NULL, "127.0.0.1", s.port, &o));
+  result a = {0}, b = {0};
+  sg_h2_request rq = {
+      .method = "POST", .path = "/slow", .body = "x", .body_len = 1, .timeout_ms = 200};
+  ASSERT_OK(sg_h2_pool_request(p, &rq, on_result, &a, NULL));
+  rq.timeout_ms = 20000;
+  sg_h2_req *hb;
+  ASSERT_OK(sg_h2_pool_request(p, &rq, on_result, &b, &hb));
+  run_until(&loop, &s.requests, 2, 5000);
+  run_until(&loop, &a.done, 1, 5000);
+  ASSERT_EQ(SG_ERR_TIMEOUT, a.err);
+  uv_timer_t tick; /* in scope until the loop has closed it */
+  uv_timer_init(&loop, &tick);
+  if (dead) {
+    run_until(&loop, &b.done, 1, 3000); /* well before its 20 s */
+    ASSERT(b.err != 0);
+    ASSERT(b.sent);
+    ASSERT_EQ(0, sg_h2_pool_conns_open(p));
+  } else {
+    uv_timer_start(&tick, on_tick, 5, 5);
+    for (int i = 0; i < 200; i++) /* about a second: the PING is answered */
+      uv_run(&loop, UV_RUN_ONCE);
+    ASSERT_EQ(0, b.done);
+    ASSERT_EQ(1, sg_h2_pool_conns_open(p));
+    sg_h2_pool_cancel(p, hb);
+  }
+  uv_close((uv_handle_t *)&tick, NULL);
+  close_pool(&loop, p);
+  fsrv_stop(&s, &loop);
+}
+
+static void t_dead_connection(void) {
+  dead_or_alive(true);
+  dead_or_alive(false);
+}
+
 SG_TESTS({"refused_resend", t_refused_resend}, {"goaway_requeue", t_goaway_requeue},
-         {"inflight_timeout_cancel", t_inflight_timeout_cancel})
+         {"inflight_timeout_cancel", t_inflight_timeout_cancel},
+         {"dead_connection", t_dead_connection})
