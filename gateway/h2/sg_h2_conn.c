@@ -459,9 +459,9 @@ static int on_data_chunk_cb(nghttp2_session *s, uint8_t flags, int32_t sid, cons
 
 static int on_frame_recv_cb(nghttp2_session *s, const nghttp2_frame *frame, void *ud) {
   sg_h2_conn *c = ud;
-  c->timeouts = 0; /* the server is alive */
-  if (frame->hd.type == NGHTTP2_PING && (frame->hd.flags & NGHTTP2_FLAG_ACK))
-    c->ping_sent_ms = 0;
+  /* Any frame proves the server alive (a busy one may answer the PING late). */
+  c->timeouts = 0;
+  c->ping_sent_ms = 0;
   switch (frame->hd.type) {
   case NGHTTP2_HEADERS:
   case NGHTTP2_DATA:

@@ -37,7 +37,7 @@ void sg_h2_pool_opts_init(sg_h2_pool_opts *o) {
   o->max_queue = 10000;
   o->max_response_body = 64 * 1024;
   o->default_timeout_ms = 30000;
-  o->ping_timeout_ms = 5000;
+  o->ping_timeout_ms = 10000;
   o->max_timeouts = 3;
   o->backoff_base_ms = 100;
   o->backoff_cap_ms = 10000;

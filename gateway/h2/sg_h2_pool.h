@@ -50,9 +50,10 @@ typedef struct sg_h2_pool_opts {
   unsigned max_resends;          /* transparent resends per request (default 5) */
   uint32_t stream_window;        /* initial receive window per stream (1 MiB) */
   uint32_t conn_window;          /* receive window of the connection (16 MiB) */
-  /* A request timing out on a connection sends a PING there; no answer
-   * within this closes the connection (its other requests fail at once,
-   * instead of each waiting for its own timeout). Default 5000. */
+  /* A request timing out on a connection sends a PING there; no frame at
+   * all from the server within this closes the connection (its other
+   * requests fail at once, instead of each waiting for its own timeout).
+   * Default 10000. */
   uint64_t ping_timeout_ms;
   /* This many requests timing out in a row on one connection, with no frame
    * from the server in between, close it too. Default 3. */
