@@ -2,7 +2,7 @@
 /* Reconnect backoff with jitter; see sg_h2_backoff.h. */
 #include "h2/sg_h2_backoff.h"
 
-uint64_t sg_h2_backoff_ms(unsigned failures, uint64_t base_ms, uint64_t cap_ms, uint32_t rnd) {
+uint64_t sg_h2_backoff_ms(unsigned failures, uint64_t base_ms, uint64_t cap_ms, uint64_t rnd) {
   if (failures == 0 || base_ms == 0)
     return 0;
   if (cap_ms < base_ms)
@@ -13,14 +13,5 @@ uint64_t sg_h2_backoff_ms(unsigned failures, uint64_t base_ms, uint64_t cap_ms, 
   if (d > cap_ms)
     d = cap_ms;
   uint64_t half = d / 2;
-  return half + (uint64_t)rnd % (d - half + 1);
-}
-
-uint32_t sg_h2_rand(uint32_t *s) {
-  uint32_t x = *s ? *s : 0x9e3779b9u;
-  x ^= x << 13;
-  x ^= x >> 17;
-  x ^= x << 5;
-  *s = x;
-  return x;
+  return half + rnd % (d - half + 1);
 }

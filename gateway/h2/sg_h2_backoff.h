@@ -16,9 +16,6 @@
  * never near zero, so a dead peer is not hammered, yet spread so that many
  * pools do not reconnect in lock step).
  */
-uint64_t sg_h2_backoff_ms(unsigned failures, uint64_t base_ms, uint64_t cap_ms, uint32_t rnd);
-
-/* Advances the xorshift32 state |*s| (never 0) and returns the new value. */
-uint32_t sg_h2_rand(uint32_t *s);
+uint64_t sg_h2_backoff_ms(unsigned failures, uint64_t base_ms, uint64_t cap_ms, uint64_t rnd);
 
 #endif

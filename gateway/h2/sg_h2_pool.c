@@ -19,6 +19,7 @@
 #include "core/sg_err.h"
 #include "core/sg_log.h"
 #include "core/sg_mem.h"
+#include "core/sg_rand.h"
 #include "h2/sg_h2_backoff.h"
 #include "h2/sg_h2_conn.h"
 #include "h2/sg_h2_pool_int.h"
@@ -280,7 +281,7 @@ static void maybe_connect(sg_h2_pool *p) {
       p->st.connect_failures++;
       p->conn_failures++;
       p->backoff_until = now + sg_h2_backoff_ms(p->conn_failures, p->o.backoff_base_ms,
-                                                p->o.backoff_cap_ms, sg_h2_rand(&p->rng));
+                                                p->o.backoff_cap_ms, sg_rand_next(&p->rng));
       snprintf(p->last_detail, sizeof p->last_detail, "%s", sg_strerror(rv));
       sg_log(SG_LOG_WARN, "h2", "connect to %s:%u failed: %s", p->host, (unsigned)p->port,
              sg_strerror(rv));
@@ -394,7 +395,7 @@ void sg_h2_pool_conn_gone(sg_h2_pool *p, sg_h2_conn *c, int reason, const char *
   if (failed && !p->closing) {
     p->conn_failures++;
     uint64_t d = sg_h2_backoff_ms(p->conn_failures, p->o.backoff_base_ms, p->o.backoff_cap_ms,
-                                  sg_h2_rand(&p->rng));
+                                  sg_rand_next(&p->rng));
     p->backoff_until = uv_now(p->loop) + d;
   }
   /* A certificate or protocol mismatch will not heal by waiting. */
@@ -444,7 +445,7 @@ int sg_h2_pool_new(sg_h2_pool **out, uv_loop_t *loop, SSL_CTX *ssl_ctx, const ch
   uv_timer_init(loop, &p->idle_timer);
   p->prep.data = p->kick.data = p->dl_timer.data = p->bo_timer.data = p->idle_timer.data = p;
   p->open_handles = 5;
-  p->rng = (uint32_t)uv_hrtime() ^ (uint32_t)(uintptr_t)p;
+  p->rng = uv_hrtime() ^ (uint64_t)(uintptr_t)p;
   *out = p;
   return 0;
 }

@@ -57,7 +57,7 @@ struct sg_h2_pool {
 
   unsigned conn_failures; /* consecutive, for backoff */
   uint64_t backoff_until; /* uv_now() ms */
-  uint32_t rng;
+  uint64_t rng;           /* sg_rand state for backoff jitter */
   unsigned next_conn_id;
   char last_detail[256];
   sg_h2_pool_stats st; /* counters; gauges are computed on demand */

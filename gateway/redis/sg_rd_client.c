@@ -20,6 +20,7 @@
 #include "core/sg_list.h"
 #include "core/sg_log.h"
 #include "core/sg_mem.h"
+#include "core/sg_rand.h"
 #include "redis/sg_rd_adapter.h"
 #include "redis/sg_resp.h"
 
@@ -89,14 +90,6 @@ uint64_t sg_rd_backoff_ms(unsigned attempt, uint32_t base_ms, uint32_t cap_ms, u
   return rnd % (ceil + 1);
 }
 
-static uint64_t next_rand(sg_rd_client *c) {
-  uint64_t x = c->rng; /* xorshift64: jitter only, not security */
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  return c->rng = x;
-}
-
 static int map_hiredis_err(int err) {
   switch (err) {
   case REDIS_ERR_IO:
@@ -158,8 +151,8 @@ static bool drop_connection(sg_rd_client *c, int reason, bool free_ac) {
 static void on_conn_timer(uv_timer_t *t);
 
 static void schedule_reconnect(sg_rd_client *c) {
-  uint64_t delay =
-      sg_rd_backoff_ms(c->attempt, c->opts.backoff_base_ms, c->opts.backoff_max_ms, next_rand(c));
+  uint64_t delay = sg_rd_backoff_ms(c->attempt, c->opts.backoff_base_ms, c->opts.backoff_max_ms,
+                                    sg_rand_next(&c->rng));
   if (c->attempt < 32)
     c->attempt++;
   c->state = ST_BACKOFF;

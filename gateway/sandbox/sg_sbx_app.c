@@ -13,6 +13,7 @@
 #include "core/sg_clock.h"
 #include "core/sg_err.h"
 #include "core/sg_log.h"
+#include "core/sg_rand.h"
 #include "core/sg_settings.h"
 #include "net/sg_certgen.h"
 #include "net/sg_tls.h"
@@ -28,10 +29,7 @@ uint64_t sg_sbx_now(const sg_sbx *s) { return uv_now(s->loop); }
 void sg_sbx_guid(sg_sbx *s, char out[37]) {
   unsigned char r[16];
   for (size_t i = 0; i < sizeof r; i += 8) {
-    uint64_t z = (s->id_rng += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
+    uint64_t z = sg_rand_next(&s->id_rng);
     memcpy(r + i, &z, 8);
   }
   r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);

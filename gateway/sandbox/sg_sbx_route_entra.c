@@ -7,6 +7,7 @@
 
 #include "core/sg_clock.h"
 #include "core/sg_log.h"
+#include "core/sg_rand.h"
 #include "sandbox/sg_sbx_form.h"
 
 void sg_sbx_route_token(sg_sbx *s, sg_httpd_req *req, const char *tenant) {
@@ -15,7 +16,7 @@ void sg_sbx_route_token(sg_sbx *s, sg_httpd_req *req, const char *tenant) {
   const char *authz = sg_sbx_header(req, "authorization", auth, sizeof auth);
   const char *cid = sg_sbx_header(req, "client-request-id", corr, sizeof corr);
   /* Throttling on demand, as Entra does for apps that ask too often. */
-  if (s->cfg.token_fault_429_rate > 0 && sg_sbx_rand01(&s->rng) < s->cfg.token_fault_429_rate) {
+  if (s->cfg.token_fault_429_rate > 0 && sg_rand01(&s->rng) < s->cfg.token_fault_429_rate) {
     s->stats.throttled_token++;
     snprintf(ra, sizeof ra, "%lld", (long long)s->cfg.token_retry_after_s);
     sg_sbx_reply r;

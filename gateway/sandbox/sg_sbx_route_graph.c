@@ -20,6 +20,7 @@
 
 #include "core/sg_clock.h"
 #include "core/sg_log.h"
+#include "core/sg_rand.h"
 #include "sandbox/sg_sbx_graph.h"
 
 typedef struct {
@@ -251,7 +252,7 @@ void sg_sbx_route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox) {
   if (s->cfg.fault_goaway_every > 0 && s->send_requests % (uint64_t)s->cfg.fault_goaway_every == 0)
     r.goaway = true;
   uint64_t delay = latency;
-  if (s->cfg.fault_delay_202_rate > 0 && sg_sbx_rand01(&s->rng) < s->cfg.fault_delay_202_rate) {
+  if (s->cfg.fault_delay_202_rate > 0 && sg_rand01(&s->rng) < s->cfg.fault_delay_202_rate) {
     s->stats.fault_delay_202++;
     delay += (uint64_t)s->cfg.fault_delay_202_ms;
   }

@@ -4,14 +4,7 @@
 
 #include <stddef.h>
 
-/* splitmix64 (Steele, Lea, Flood 2014): tiny, fast, good enough for jitter. */
-static uint64_t splitmix64(void *ud) {
-  uint64_t *s = ud;
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
+#include "core/sg_rand.h"
 
 void sg_backoff_init(sg_backoff *b, uint64_t base_ms, uint64_t cap_ms, uint64_t seed) {
   b->base_ms = base_ms;
@@ -41,7 +34,7 @@ uint64_t sg_backoff_delay(uint64_t base_ms, uint64_t cap_ms, unsigned attempt, u
 
 uint64_t sg_backoff_next(sg_backoff *b) {
   /* The built-in state is used through |b| itself, so copies of |b| work. */
-  uint64_t r = b->rand ? b->rand(b->rand_ud) : splitmix64(&b->_state);
+  uint64_t r = b->rand ? b->rand(b->rand_ud) : sg_rand_next(&b->_state);
   uint64_t d = sg_backoff_delay(b->base_ms, b->cap_ms, b->attempt, r);
   if (b->attempt < 64)
     b->attempt++;
