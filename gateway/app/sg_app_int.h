@@ -27,7 +27,7 @@
 #include "sched/sg_sched.h"
 #include "svc/sg_acs.h"
 #include "svc/sg_acs_hmac.h"
-#include "svc/sg_backoff.h"
+#include "core/sg_backoff.h"
 #include "svc/sg_classify.h"
 #include "svc/sg_token_cache.h"
 

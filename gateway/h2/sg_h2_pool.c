@@ -19,8 +19,7 @@
 #include "core/sg_err.h"
 #include "core/sg_log.h"
 #include "core/sg_mem.h"
-#include "core/sg_rand.h"
-#include "h2/sg_h2_backoff.h"
+#include "core/sg_backoff.h"
 #include "h2/sg_h2_conn.h"
 #include "h2/sg_h2_pool_int.h"
 
@@ -279,9 +278,7 @@ static void maybe_connect(sg_h2_pool *p) {
     int rv = sg_h2_conn_open(p, &c);
     if (rv != 0) {
       p->st.connect_failures++;
-      p->conn_failures++;
-      p->backoff_until = now + sg_h2_backoff_ms(p->conn_failures, p->o.backoff_base_ms,
-                                                p->o.backoff_cap_ms, sg_rand_next(&p->rng));
+      p->backoff_until = now + sg_backoff_next(&p->backoff);
       snprintf(p->last_detail, sizeof p->last_detail, "%s", sg_strerror(rv));
       sg_log(SG_LOG_WARN, "h2", "connect to %s:%u failed: %s", p->host, (unsigned)p->port,
              sg_strerror(rv));
@@ -344,7 +341,7 @@ static void on_idle_timer(uv_timer_t *t) {
 void sg_h2_pool_conn_ready(sg_h2_pool *p, sg_h2_conn *c) {
   (void)c;
   p->st.connects++;
-  p->conn_failures = 0;
+  sg_backoff_reset(&p->backoff);
   p->backoff_until = 0;
   if (p->o.idle_timeout_ms && !uv_is_active((uv_handle_t *)&p->idle_timer)) {
     uint64_t every = p->o.idle_timeout_ms / 4;
@@ -393,10 +390,7 @@ void sg_h2_pool_conn_gone(sg_h2_pool *p, sg_h2_conn *c, int reason, const char *
            detail && detail[0] ? detail : sg_strerror(reason));
   }
   if (failed && !p->closing) {
-    p->conn_failures++;
-    uint64_t d = sg_h2_backoff_ms(p->conn_failures, p->o.backoff_base_ms, p->o.backoff_cap_ms,
-                                  sg_rand_next(&p->rng));
-    p->backoff_until = uv_now(p->loop) + d;
+    p->backoff_until = uv_now(p->loop) + sg_backoff_next(&p->backoff);
   }
   /* A certificate or protocol mismatch will not heal by waiting. */
   if (!c->ever_ready && (reason == SG_ERR_TLS_VERIFY || reason == SG_ERR_ALPN))
@@ -445,7 +439,9 @@ int sg_h2_pool_new(sg_h2_pool **out, uv_loop_t *loop, SSL_CTX *ssl_ctx, const ch
   uv_timer_init(loop, &p->idle_timer);
   p->prep.data = p->kick.data = p->dl_timer.data = p->bo_timer.data = p->idle_timer.data = p;
   p->open_handles = 5;
-  p->rng = uv_hrtime() ^ (uint64_t)(uintptr_t)p;
+  sg_backoff_init(&p->backoff, p->o.backoff_base_ms, p->o.backoff_cap_ms,
+                  uv_hrtime() ^ (uint64_t)(uintptr_t)p);
+  sg_backoff_set_jitter(&p->backoff, SG_BACKOFF_EQUAL);
   *out = p;
   return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "core/sg_backoff.h"
 #include "core/sg_list.h"
 #include "h2/nghttp2_compat.h"
 #include "h2/sg_h2_mem.h"
@@ -55,9 +56,8 @@ struct sg_h2_pool {
   void (*done_cb)(void *ud);
   void *done_ud;
 
-  unsigned conn_failures; /* consecutive, for backoff */
+  sg_backoff backoff;     /* reconnects: equal jitter; attempt = consecutive failures */
   uint64_t backoff_until; /* uv_now() ms */
-  uint64_t rng;           /* sg_rand state for backoff jitter */
   unsigned next_conn_id;
   char last_detail[256];
   sg_h2_pool_stats st; /* counters; gauges are computed on demand */

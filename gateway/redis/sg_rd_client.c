@@ -16,6 +16,7 @@
  */
 #include "redis/sg_rd_client.h"
 
+#include "core/sg_backoff.h"
 #include "core/sg_err.h"
 #include "core/sg_list.h"
 #include "core/sg_log.h"
@@ -80,16 +81,6 @@ struct sg_rd_client {
 static void begin_connect(sg_rd_client *c);
 static void shutdown_now(sg_rd_client *c);
 
-uint64_t sg_rd_backoff_ms(unsigned attempt, uint32_t base_ms, uint32_t cap_ms, uint64_t rnd) {
-  uint64_t ceil = base_ms ? base_ms : 1;
-  /* 2^20 * base is far above any sane cap; stop shifting before overflow. */
-  for (unsigned i = 0; i < attempt && i < 20 && ceil < cap_ms; i++)
-    ceil <<= 1;
-  if (ceil > cap_ms)
-    ceil = cap_ms;
-  return rnd % (ceil + 1);
-}
-
 static int map_hiredis_err(int err) {
   switch (err) {
   case REDIS_ERR_IO:
@@ -151,7 +142,7 @@ static bool drop_connection(sg_rd_client *c, int reason, bool free_ac) {
 static void on_conn_timer(uv_timer_t *t);
 
 static void schedule_reconnect(sg_rd_client *c) {
-  uint64_t delay = sg_rd_backoff_ms(c->attempt, c->opts.backoff_base_ms, c->opts.backoff_max_ms,
+  uint64_t delay = sg_backoff_delay(c->opts.backoff_base_ms, c->opts.backoff_max_ms, c->attempt,
                                     sg_rand_next(&c->rng));
   if (c->attempt < 32)
     c->attempt++;

@@ -7,7 +7,7 @@
 #include "core/sg_err.h"
 #include "core/sg_mem.h"
 #include "core/sg_rand.h"
-#include "svc/sg_backoff.h"
+#include "core/sg_backoff.h"
 
 /* Back-off after failed fetches without Retry-After: 1 s doubling to 60 s,
  * Entra's own Retry-After for client-credential floods (§3.4). */

@@ -26,7 +26,6 @@
 #include "core/sg_err.h"
 #include "core/sg_log.h"
 #include "core/sg_mem.h"
-#include "h2/sg_h2_backoff.h"
 #include "h2/sg_h2_pool.h"
 #include "h2/sg_h2_req.h"
 #include "net/sg_certgen.h"
@@ -123,18 +122,6 @@ static void t_req_response(void) {
   ASSERT_EQ(SG_ERR_TOOBIG, H(&r, "x", big));
 #undef H
   sg_h2_req_release(&r);
-}
-
-static void t_backoff(void) {
-  ASSERT_EQ(0, sg_h2_backoff_ms(0, 100, 1000, 7));
-  for (uint32_t rnd = 0; rnd < 1000; rnd += 37) {
-    uint64_t d1 = sg_h2_backoff_ms(1, 100, 1000, rnd);
-    ASSERT(d1 >= 50 && d1 <= 100);
-    uint64_t d3 = sg_h2_backoff_ms(3, 100, 1000, rnd);
-    ASSERT(d3 >= 200 && d3 <= 400);
-    uint64_t d30 = sg_h2_backoff_ms(30, 100, 1000, rnd);
-    ASSERT(d30 >= 500 && d30 <= 1000);
-  }
 }
 
 /* ------------------------------------------------------- test plumbing */
@@ -598,7 +585,6 @@ static void t_kill_restart(void) {
   server_kill(&s);
 }
 
-SG_TESTS({"req_build", t_req_build}, {"req_response", t_req_response}, {"backoff", t_backoff},
-         {"run_now", t_run_now}, {"many_concurrent", t_many_concurrent},
-         {"tls_verify", t_tls_verify}, {"queue_timeout", t_queue_timeout},
-         {"kill_restart", t_kill_restart})
+SG_TESTS({"req_build", t_req_build}, {"req_response", t_req_response}, {"run_now", t_run_now},
+         {"many_concurrent", t_many_concurrent}, {"tls_verify", t_tls_verify},
+         {"queue_timeout", t_queue_timeout}, {"kill_restart", t_kill_restart})
