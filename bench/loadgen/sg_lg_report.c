@@ -4,7 +4,7 @@
 
 #include <inttypes.h>
 
-#include "json/sg_json_write.h"
+#include "core/sg_json_write.h"
 
 /* Missing job ids listed in the report (the count is always exact). */
 #define LIST_MISSING 20

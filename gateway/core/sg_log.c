@@ -10,8 +10,8 @@
 
 #include "core/sg_clock.h"
 #include "core/sg_err.h"
+#include "core/sg_json_write.h"
 #include "core/sg_mem.h"
-#include "json/sg_json_write.h"
 
 static sg_log_level g_level = SG_LOG_INFO;
 static const char *g_service = NULL;

@@ -9,8 +9,8 @@
 
 #include "core/sg_addr.h"
 #include "core/sg_err.h"
+#include "core/sg_utf8.h"
 #include "job/sg_proto.h"
-#include "json/sg_json_write.h"
 
 /*
  * protobuf-c allocates every string and sub-message of a decoded job

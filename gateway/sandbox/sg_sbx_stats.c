@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "json/sg_json_write.h"
+#include "core/sg_json_write.h"
 
 /* Open-addressing set of message keys (SHA-256 values). Only the first 8
  * bytes are kept, as a fingerprint (0 marks an empty slot; a key whose first

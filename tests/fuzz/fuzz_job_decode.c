@@ -34,9 +34,9 @@
 #include "core/sg_err.h"
 #include "core/sg_mem.h"
 #include "fuzz_common.h"
+#include "core/sg_utf8.h"
 #include "job/sg_job_codec.h"
 #include "json/sg_json.h"
-#include "json/sg_json_write.h"
 #include "sandbox/sg_sbx_graph.h"
 #include "svc/sg_graph.h"
 

@@ -18,8 +18,8 @@
 
 #include "core/sg_base64.h"
 #include "core/sg_err.h"
+#include "core/sg_utf8.h"
 #include "json/sg_json.h"
-#include "json/sg_json_write.h"
 #include "sandbox/sg_sbx_acs.h"
 #include "svc/sg_acs.h"
 

@@ -3,9 +3,10 @@
 #include "harness.h"
 
 #include "core/sg_err.h"
+#include "core/sg_json_write.h"
 #include "core/sg_log.h"
 #include "core/sg_mem.h"
-#include "json/sg_json_write.h"
+#include "core/sg_utf8.h"
 
 static void t_buf(void) {
   sg_buf b = SG_BUF_INIT;

@@ -6,9 +6,10 @@
 #include <time.h>
 
 #include "core/sg_err.h"
+#include "core/sg_json_write.h"
 #include "core/sg_mem.h"
+#include "core/sg_utf8.h"
 #include "json/sg_json.h"
-#include "json/sg_json_write.h"
 
 static char err_[160];
 

@@ -27,9 +27,5 @@ void sg_jw_bool(sg_buf *b, bool v);
 /* Number of bytes sg_jw_escape writes for |s| (|n| bytes), for exact size
  * estimates made without writing. */
 size_t sg_jw_escaped_len(const char *s, size_t n);
-/* Length of the valid UTF-8 sequence at |p| (at most |n| bytes), or 0. */
-size_t sg_utf8_seq(const unsigned char *p, size_t n);
-/* Returns true when |s| is valid UTF-8 (no overlongs, no surrogates). */
-bool sg_utf8_valid(const char *s, size_t n);
 
 #endif
