@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app/sg_cmd_dlq.h"
-#include "app/sg_cmds.h"
+#include "cli/sg_cmd_dlq.h"
+#include "cli/sg_cmds.h"
 #include "core/sg_log.h"
 
 extern char **environ;

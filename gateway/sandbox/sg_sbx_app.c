@@ -15,8 +15,8 @@
 #include "core/sg_log.h"
 #include "core/sg_rand.h"
 #include "core/sg_settings.h"
-#include "net/sg_certgen.h"
 #include "net/sg_tls.h"
+#include "sandbox/sg_sbx_certgen.h"
 #include "sandbox/sg_sbx_form.h"
 
 /* How often buffered record lines reach the file. */
@@ -396,7 +396,7 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
   } else if (rv == 0) {
     const char *names[] = {s->cfg.public_host, "localhost", "127.0.0.1", "::1"};
     size_t nn = strcmp(s->cfg.public_host, "localhost") == 0 ? 0 : 4;
-    rv = sg_certgen_ensure(s->cfg.state_dir, nn ? names : NULL, nn, NULL);
+    rv = sg_sbx_certgen_ensure(s->cfg.state_dir, nn ? names : NULL, nn, NULL);
     if (rv)
       snprintf(err, errcap, "cannot make certificates in %s: %s", s->cfg.state_dir, sg_strerror(rv));
     snprintf(cert, sizeof cert, "%s/server.pem", s->cfg.state_dir);

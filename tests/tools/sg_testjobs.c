@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/sg_rd_sync.h"
 #include "core/sg_clock.h"
 #include "core/sg_mem.h"
 #include "job/sg_job_codec.h"
 #include "job/sg_result.h"
+#include "redis/sg_rd_sync.h"
 
 static void resp_cmd(FILE *f, int argc, const char **argv, const size_t *lens) {
   fprintf(f, "*%d\r\n", argc);

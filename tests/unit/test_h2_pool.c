@@ -28,8 +28,8 @@
 #include "core/sg_mem.h"
 #include "h2/sg_h2_pool.h"
 #include "h2/sg_h2_req.h"
-#include "net/sg_certgen.h"
 #include "net/sg_tls.h"
+#include "sandbox/sg_sbx_certgen.h"
 
 /* ---------------------------------------------------------------- pure */
 
@@ -173,8 +173,8 @@ static void setup(void) {
   char pki[96], other[96];
   snprintf(pki, sizeof pki, "%s/pki", g_dir);
   snprintf(other, sizeof other, "%s/other", g_dir);
-  ASSERT_OK(sg_certgen_write(pki, NULL, 0));
-  ASSERT_OK(sg_certgen_write(other, NULL, 0));
+  ASSERT_OK(sg_sbx_certgen_write(pki, NULL, 0));
+  ASSERT_OK(sg_sbx_certgen_write(other, NULL, 0));
   snprintf(g_ca, sizeof g_ca, "%s/ca.pem", pki);
   snprintf(g_cert, sizeof g_cert, "%s/server.pem", pki);
   snprintf(g_key, sizeof g_key, "%s/server-key.pem", pki);

@@ -20,8 +20,8 @@
 
 #include "core/sg_mem.h"
 #include "httpd/sg_httpd.h"
-#include "net/sg_certgen.h"
 #include "net/sg_tls.h"
+#include "sandbox/sg_sbx_certgen.h"
 
 /* Each client run must finish well within this. */
 #define CLIENT_TIMEOUT_MS 30000
@@ -127,7 +127,7 @@ static void make_certs(void) {
     return;
   snprintf(g_dir, sizeof g_dir, "/tmp/sg_test_httpd_XXXXXX");
   ASSERT_NOT_NULL(mkdtemp(g_dir));
-  ASSERT_OK(sg_certgen_write(g_dir, NULL, 0));
+  ASSERT_OK(sg_sbx_certgen_write(g_dir, NULL, 0));
 }
 
 static void path_in(char *out, size_t cap, const char *name) {

@@ -9,7 +9,7 @@
  * dead-lettered again meanwhile are not picked up twice. Uses a blocking
  * Redis connection and the Redis settings of the gateway's configuration.
  */
-#include "app/sg_cmd_dlq.h"
+#include "cli/sg_cmd_dlq.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -19,13 +19,13 @@
 #include <string.h>
 
 #include "app/sg_config.h"
-#include "app/sg_rd_sync.h"
 #include "core/sg_clock.h"
 #include "core/sg_err.h"
 #include "core/sg_mem.h"
 #include "core/sg_settings.h"
 #include "job/sg_job_codec.h"
 #include "redis/sg_rd_ids.h"
+#include "redis/sg_rd_sync.h"
 
 #define PAGE 200
 #define MAX_IDS 1024

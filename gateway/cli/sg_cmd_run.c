@@ -4,7 +4,7 @@
  * gracefully on SIGTERM or SIGINT (exit 0). `--check` only validates the
  * configuration and prints the accounts it found (no secrets).
  */
-#include "app/sg_cmds.h"
+#include "cli/sg_cmds.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -66,10 +66,18 @@ int sg_cmd_run(int argc, char **argv, char **envp) {
   optind = 1;
   while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (o) {
-    case 'c': config = optarg; break;
-    case 'k': check = 1; break;
-    case 'h': fputs(usage, stdout); return 0;
-    default: fprintf(stderr, "sendgate run: unknown option (see sendgate run --help)\n"); return 2;
+    case 'c':
+      config = optarg;
+      break;
+    case 'k':
+      check = 1;
+      break;
+    case 'h':
+      fputs(usage, stdout);
+      return 0;
+    default:
+      fprintf(stderr, "sendgate run: unknown option (see sendgate run --help)\n");
+      return 2;
     }
   }
   if (optind < argc) {

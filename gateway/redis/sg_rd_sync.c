@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Blocking Redis helper for command-line tools; see sg_rd_sync.h. */
-#include "app/sg_rd_sync.h"
+#include "redis/sg_rd_sync.h"
 
 #include <stdio.h>
 #include <string.h>

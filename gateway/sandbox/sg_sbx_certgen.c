@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Local CA and server certificate generation (see sg_certgen.h) with the
+ * Local CA and server certificate generation (see sg_sbx_certgen.h) with the
  * OpenSSL 3 C API: EC P-256 keys from EVP_EC_gen, X.509 v3 extensions from
  * X509V3_EXT_conf_nid, subjectAltName built as GENERAL_NAMEs (never from a
  * config string, so a name cannot smuggle in extra entries). PEM is rendered
  * into memory first, then written to "<path>.tmp" and renamed into place.
  */
-#include "net/sg_certgen.h"
+#include "sandbox/sg_sbx_certgen.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,8 +24,8 @@
 #include "core/sg_err.h"
 #include "core/sg_mem.h"
 
-const char *const sg_certgen_default_names[] = {"localhost", "127.0.0.1", "::1"};
-const size_t sg_certgen_default_names_len = SG_ARRAY_LEN(sg_certgen_default_names);
+const char *const sg_sbx_certgen_default_names[] = {"localhost", "127.0.0.1", "::1"};
+const size_t sg_sbx_certgen_default_names_len = SG_ARRAY_LEN(sg_sbx_certgen_default_names);
 
 /* Caps that keep a certificate sane; a DNS name is at most 253 characters. */
 #define MAX_NAMES 32
@@ -69,8 +69,8 @@ static bool dns_name_ok(const char *s) {
 
 static int check_names(const char *const **names, size_t *n) {
   if (*names == NULL || *n == 0) {
-    *names = sg_certgen_default_names;
-    *n = sg_certgen_default_names_len;
+    *names = sg_sbx_certgen_default_names;
+    *n = sg_sbx_certgen_default_names_len;
   }
   if (*n > MAX_NAMES)
     return SG_ERR_INVAL;
@@ -265,7 +265,7 @@ static char *join(const char *dir, const char *file) {
   return sg_buf_steal(&b, NULL);
 }
 
-int sg_certgen_write(const char *dir, const char *const *names, size_t n_names) {
+int sg_sbx_certgen_write(const char *dir, const char *const *names, size_t n_names) {
   if (!dir || !dir[0])
     return SG_ERR_INVAL;
   int rv = check_names(&names, &n_names);
@@ -301,7 +301,8 @@ int sg_certgen_write(const char *dir, const char *const *names, size_t n_names) 
   return rv;
 }
 
-int sg_certgen_ensure(const char *dir, const char *const *names, size_t n_names, bool *created) {
+int sg_sbx_certgen_ensure(const char *dir, const char *const *names, size_t n_names,
+                          bool *created) {
   if (created)
     *created = false;
   if (!dir || !dir[0])
@@ -315,7 +316,7 @@ int sg_certgen_ensure(const char *dir, const char *const *names, size_t n_names,
   }
   if (all)
     return 0;
-  int rv = sg_certgen_write(dir, names, n_names);
+  int rv = sg_sbx_certgen_write(dir, names, n_names);
   if (rv == 0 && created)
     *created = true;
   return rv;
@@ -337,8 +338,8 @@ static int load_ca(keycert *ca, const char *cert_file, const char *key_file) {
   return rv;
 }
 
-int sg_certgen_leaf(const char *ca_cert_file, const char *ca_key_file, const char *const *names,
-                    size_t n_names, const char *cert_out, const char *key_out) {
+int sg_sbx_certgen_leaf(const char *ca_cert_file, const char *ca_key_file, const char *const *names,
+                        size_t n_names, const char *cert_out, const char *key_out) {
   if (!ca_cert_file || !ca_key_file || !cert_out || !key_out)
     return SG_ERR_INVAL;
   int rv = check_names(&names, &n_names);

@@ -4,7 +4,7 @@
  * cron jobs that used an SMTP password; optionally wait for its result and
  * exit non-zero unless it was SENT. Uses a blocking Redis connection.
  */
-#include "app/sg_cmds.h"
+#include "cli/sg_cmds.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -16,13 +16,13 @@
 #include <unistd.h>
 
 #include "app/sg_config.h"
-#include "app/sg_rd_sync.h"
 #include "core/sg_clock.h"
 #include "core/sg_err.h"
 #include "core/sg_mem.h"
 #include "core/sg_settings.h"
 #include "job/sg_job_codec.h"
 #include "job/sg_result.h"
+#include "redis/sg_rd_sync.h"
 
 #define MAX_LIST 512
 #define MAX_FILE (64u * 1024u * 1024u)
@@ -117,10 +117,18 @@ static int parse_addr(send_args *a, const char *s, sg_job_addr *out) {
 static const char *guess_type(const char *path) {
   static const struct {
     const char *ext, *type;
-  } t[] = {{".pdf", "application/pdf"}, {".txt", "text/plain"}, {".csv", "text/csv"},
-           {".html", "text/html"}, {".png", "image/png"}, {".jpg", "image/jpeg"},
-           {".jpeg", "image/jpeg"}, {".gif", "image/gif"}, {".zip", "application/zip"},
-           {".json", "application/json"}, {".xml", "application/xml"}, {".ics", "text/calendar"},
+  } t[] = {{".pdf", "application/pdf"},
+           {".txt", "text/plain"},
+           {".csv", "text/csv"},
+           {".html", "text/html"},
+           {".png", "image/png"},
+           {".jpg", "image/jpeg"},
+           {".jpeg", "image/jpeg"},
+           {".gif", "image/gif"},
+           {".zip", "application/zip"},
+           {".json", "application/json"},
+           {".xml", "application/xml"},
+           {".ics", "text/calendar"},
            {".docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
            {".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}};
   const char *dot = strrchr(path, '.');
@@ -260,47 +268,117 @@ int sg_cmd_send(int argc, char **argv, char **envp) {
   bool wait = false;
   int timeout_s = 120;
   char idbuf[40];
-  enum { O_FROM = 256, O_TO, O_CC, O_BCC, O_REPLY, O_SUBJECT, O_TEXT, O_TEXTF, O_HTML, O_HTMLF,
-         O_ATTACH, O_INLINE, O_HEADER, O_MIME, O_BACKEND, O_ACCOUNT, O_ID, O_CAMPAIGN, O_META,
-         O_NOSAVE, O_MAXATT, O_WAIT, O_TIMEOUT, O_CONFIG, O_REDIS, O_HELP };
-  static const struct option opts[] = {
-      {"from", 1, 0, O_FROM}, {"to", 1, 0, O_TO}, {"cc", 1, 0, O_CC}, {"bcc", 1, 0, O_BCC},
-      {"reply-to", 1, 0, O_REPLY}, {"subject", 1, 0, O_SUBJECT}, {"text", 1, 0, O_TEXT},
-      {"text-file", 1, 0, O_TEXTF}, {"html", 1, 0, O_HTML}, {"html-file", 1, 0, O_HTMLF},
-      {"attach", 1, 0, O_ATTACH}, {"inline", 1, 0, O_INLINE}, {"header", 1, 0, O_HEADER},
-      {"mime", 1, 0, O_MIME}, {"backend", 1, 0, O_BACKEND}, {"account", 1, 0, O_ACCOUNT},
-      {"id", 1, 0, O_ID}, {"campaign", 1, 0, O_CAMPAIGN}, {"meta", 1, 0, O_META},
-      {"no-save-sent", 0, 0, O_NOSAVE}, {"max-attempts", 1, 0, O_MAXATT}, {"wait", 0, 0, O_WAIT},
-      {"timeout", 1, 0, O_TIMEOUT}, {"config", 1, 0, O_CONFIG}, {"redis-url", 1, 0, O_REDIS},
-      {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
+  enum {
+    O_FROM = 256,
+    O_TO,
+    O_CC,
+    O_BCC,
+    O_REPLY,
+    O_SUBJECT,
+    O_TEXT,
+    O_TEXTF,
+    O_HTML,
+    O_HTMLF,
+    O_ATTACH,
+    O_INLINE,
+    O_HEADER,
+    O_MIME,
+    O_BACKEND,
+    O_ACCOUNT,
+    O_ID,
+    O_CAMPAIGN,
+    O_META,
+    O_NOSAVE,
+    O_MAXATT,
+    O_WAIT,
+    O_TIMEOUT,
+    O_CONFIG,
+    O_REDIS,
+    O_HELP
+  };
+  static const struct option opts[] = {{"from", 1, 0, O_FROM},
+                                       {"to", 1, 0, O_TO},
+                                       {"cc", 1, 0, O_CC},
+                                       {"bcc", 1, 0, O_BCC},
+                                       {"reply-to", 1, 0, O_REPLY},
+                                       {"subject", 1, 0, O_SUBJECT},
+                                       {"text", 1, 0, O_TEXT},
+                                       {"text-file", 1, 0, O_TEXTF},
+                                       {"html", 1, 0, O_HTML},
+                                       {"html-file", 1, 0, O_HTMLF},
+                                       {"attach", 1, 0, O_ATTACH},
+                                       {"inline", 1, 0, O_INLINE},
+                                       {"header", 1, 0, O_HEADER},
+                                       {"mime", 1, 0, O_MIME},
+                                       {"backend", 1, 0, O_BACKEND},
+                                       {"account", 1, 0, O_ACCOUNT},
+                                       {"id", 1, 0, O_ID},
+                                       {"campaign", 1, 0, O_CAMPAIGN},
+                                       {"meta", 1, 0, O_META},
+                                       {"no-save-sent", 0, 0, O_NOSAVE},
+                                       {"max-attempts", 1, 0, O_MAXATT},
+                                       {"wait", 0, 0, O_WAIT},
+                                       {"timeout", 1, 0, O_TIMEOUT},
+                                       {"config", 1, 0, O_CONFIG},
+                                       {"redis-url", 1, 0, O_REDIS},
+                                       {"help", 0, 0, O_HELP},
+                                       {0, 0, 0, 0}};
   int rc = 0, o;
   optind = 1;
   while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     char *data;
     size_t len;
     switch (o) {
-    case O_FROM: j.sender = optarg; break;
-    case O_TO: case O_CC: case O_BCC: case O_REPLY: {
+    case O_FROM:
+      j.sender = optarg;
+      break;
+    case O_TO:
+    case O_CC:
+    case O_BCC:
+    case O_REPLY: {
       sg_job_addr *arr = o == O_TO ? a.to : o == O_CC ? a.cc : o == O_BCC ? a.bcc : a.reply;
       size_t *n = o == O_TO ? &a.nto : o == O_CC ? &a.ncc : o == O_BCC ? &a.nbcc : &a.nreply;
-      if (*n == MAX_LIST) { rc = die("too many recipients"); goto out; }
+      if (*n == MAX_LIST) {
+        rc = die("too many recipients");
+        goto out;
+      }
       parse_addr(&a, optarg, &arr[(*n)++]);
       break;
     }
-    case O_SUBJECT: j.subject = optarg; break;
-    case O_TEXT: j.text_body = optarg; break;
-    case O_HTML: j.html_body = optarg; break;
-    case O_TEXTF: case O_HTMLF:
-      if (read_file(optarg, &data, &len)) { rc = die("cannot read %s", optarg); goto out; }
-      keep(&a, data);
-      if (o == O_TEXTF) j.text_body = data; else j.html_body = data;
+    case O_SUBJECT:
+      j.subject = optarg;
       break;
-    case O_ATTACH: case O_INLINE:
-      if (add_attachment(&a, optarg, o == O_INLINE)) { rc = die("cannot attach %s", optarg); goto out; }
+    case O_TEXT:
+      j.text_body = optarg;
+      break;
+    case O_HTML:
+      j.html_body = optarg;
+      break;
+    case O_TEXTF:
+    case O_HTMLF:
+      if (read_file(optarg, &data, &len)) {
+        rc = die("cannot read %s", optarg);
+        goto out;
+      }
+      keep(&a, data);
+      if (o == O_TEXTF)
+        j.text_body = data;
+      else
+        j.html_body = data;
+      break;
+    case O_ATTACH:
+    case O_INLINE:
+      if (add_attachment(&a, optarg, o == O_INLINE)) {
+        rc = die("cannot attach %s", optarg);
+        goto out;
+      }
       break;
     case O_HEADER: {
       char *colon = strchr(optarg, ':');
-      if (colon == NULL || a.nhdr == SG_ARRAY_LEN(a.hdr)) { rc = die("bad --header %s", optarg); goto out; }
+      if (colon == NULL || a.nhdr == SG_ARRAY_LEN(a.hdr)) {
+        rc = die("bad --header %s", optarg);
+        goto out;
+      }
       char *v = colon + 1;
       while (*v == ' ')
         v++;
@@ -309,44 +387,97 @@ int sg_cmd_send(int argc, char **argv, char **envp) {
       break;
     }
     case O_MIME:
-      if (read_file(optarg, &mime, &mime_len)) { rc = die("cannot read %s", optarg); goto out; }
+      if (read_file(optarg, &mime, &mime_len)) {
+        rc = die("cannot read %s", optarg);
+        goto out;
+      }
       keep(&a, mime);
       break;
     case O_BACKEND:
-      if (strcasecmp(optarg, "graph") == 0) j.backend = SG_BACKEND_GRAPH;
-      else if (strcasecmp(optarg, "acs") == 0) j.backend = SG_BACKEND_ACS;
-      else { rc = die("--backend must be graph or acs, not %s", optarg); goto out; }
+      if (strcasecmp(optarg, "graph") == 0)
+        j.backend = SG_BACKEND_GRAPH;
+      else if (strcasecmp(optarg, "acs") == 0)
+        j.backend = SG_BACKEND_ACS;
+      else {
+        rc = die("--backend must be graph or acs, not %s", optarg);
+        goto out;
+      }
       break;
-    case O_ACCOUNT: j.account = optarg; break;
-    case O_ID: j.id = optarg; break;
-    case O_CAMPAIGN: j.campaign_id = optarg; break;
+    case O_ACCOUNT:
+      j.account = optarg;
+      break;
+    case O_ID:
+      j.id = optarg;
+      break;
+    case O_CAMPAIGN:
+      j.campaign_id = optarg;
+      break;
     case O_META: {
       char *eq = strchr(optarg, '=');
-      if (eq == NULL || a.nmeta == SG_ARRAY_LEN(a.meta)) { rc = die("bad --meta %s", optarg); goto out; }
+      if (eq == NULL || a.nmeta == SG_ARRAY_LEN(a.meta)) {
+        rc = die("bad --meta %s", optarg);
+        goto out;
+      }
       a.meta[a.nmeta].key = keep(&a, sg_xstrndup(optarg, (size_t)(eq - optarg)));
       a.meta[a.nmeta++].value = eq + 1;
       break;
     }
-    case O_NOSAVE: j.save_to_sent_items = false; break;
-    case O_MAXATT: j.max_attempts = (uint32_t)atoi(optarg); break;
-    case O_WAIT: wait = true; break;
-    case O_TIMEOUT: timeout_s = atoi(optarg); break;
-    case O_CONFIG: config = optarg; break;
-    case O_REDIS: redis_url = optarg; break;
-    case O_HELP: fputs(usage, stdout); goto out;
-    default: rc = die("unknown option (see sendgate send --help)"); goto out;
+    case O_NOSAVE:
+      j.save_to_sent_items = false;
+      break;
+    case O_MAXATT:
+      j.max_attempts = (uint32_t)atoi(optarg);
+      break;
+    case O_WAIT:
+      wait = true;
+      break;
+    case O_TIMEOUT:
+      timeout_s = atoi(optarg);
+      break;
+    case O_CONFIG:
+      config = optarg;
+      break;
+    case O_REDIS:
+      redis_url = optarg;
+      break;
+    case O_HELP:
+      fputs(usage, stdout);
+      goto out;
+    default:
+      rc = die("unknown option (see sendgate send --help)");
+      goto out;
     }
   }
-  if (optind < argc) { rc = die("unexpected argument %s", argv[optind]); goto out; }
-  if (j.sender[0] == '\0') { rc = die("--from is required"); goto out; }
-  if (timeout_s <= 0) timeout_s = 120;
-  j.to = a.to; j.n_to = a.nto; j.cc = a.cc; j.n_cc = a.ncc; j.bcc = a.bcc; j.n_bcc = a.nbcc;
-  j.reply_to = a.reply; j.n_reply_to = a.nreply;
-  j.attachments = a.att; j.n_attachments = a.natt;
-  j.headers = a.hdr; j.n_headers = a.nhdr;
-  j.metadata = a.meta; j.n_metadata = a.nmeta;
-  j.mime = (const uint8_t *)mime; j.mime_len = mime_len;
-  if (j.id == NULL) { random_id(idbuf); j.id = idbuf; }
+  if (optind < argc) {
+    rc = die("unexpected argument %s", argv[optind]);
+    goto out;
+  }
+  if (j.sender[0] == '\0') {
+    rc = die("--from is required");
+    goto out;
+  }
+  if (timeout_s <= 0)
+    timeout_s = 120;
+  j.to = a.to;
+  j.n_to = a.nto;
+  j.cc = a.cc;
+  j.n_cc = a.ncc;
+  j.bcc = a.bcc;
+  j.n_bcc = a.nbcc;
+  j.reply_to = a.reply;
+  j.n_reply_to = a.nreply;
+  j.attachments = a.att;
+  j.n_attachments = a.natt;
+  j.headers = a.hdr;
+  j.n_headers = a.nhdr;
+  j.metadata = a.meta;
+  j.n_metadata = a.nmeta;
+  j.mime = (const uint8_t *)mime;
+  j.mime_len = mime_len;
+  if (j.id == NULL) {
+    random_id(idbuf);
+    j.id = idbuf;
+  }
   j.created_unix_ms = sg_wall_ms();
 
   /* Redis settings: defaults, then the config file, then the environment. */
@@ -381,7 +512,8 @@ int sg_cmd_send(int argc, char **argv, char **envp) {
     goto out;
   }
   sg_job_msg_free(m);
-  redisContext *c = sg_rd_sync_connect(redis_url ? redis_url : cfg.redis_url, 5000, err, sizeof err);
+  redisContext *c =
+      sg_rd_sync_connect(redis_url ? redis_url : cfg.redis_url, 5000, err, sizeof err);
   if (c == NULL) {
     fprintf(stderr, "sendgate send: %s\n", err);
     rc = 3;
@@ -389,7 +521,8 @@ int sg_cmd_send(int argc, char **argv, char **envp) {
     if (wait) { /* the reply stream starts empty */
       const char *del[] = {"DEL", reply};
       redisReply *r = sg_rd_sync_cmd(c, 2, del, NULL, err, sizeof err);
-      if (r) freeReplyObject(r);
+      if (r)
+        freeReplyObject(r);
     }
     const char *xa[] = {"XADD", cfg.jobs_stream, "*", "job", pb.data};
     size_t xl[] = {4, strlen(cfg.jobs_stream), 1, 3, pb.len};
@@ -405,7 +538,8 @@ int sg_cmd_send(int argc, char **argv, char **envp) {
         rc = wait_result(c, reply, j.id, timeout_s);
         const char *del[] = {"DEL", reply};
         r = sg_rd_sync_cmd(c, 2, del, NULL, err, sizeof err);
-        if (r) freeReplyObject(r);
+        if (r)
+          freeReplyObject(r);
       }
     }
     redisFree(c);
