@@ -436,7 +436,7 @@ static void free_app(sg_app *a) {
   if (a->reg)
     sg_metrics_free(a->reg);
   if (a->tokens)
-    sg_token_cache_del(a->tokens);
+    sg_token_cache_free(a->tokens);
   if (a->ssl)
     SSL_CTX_free(a->ssl);
   sg_sched_free(&a->sched);

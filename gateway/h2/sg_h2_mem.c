@@ -102,7 +102,7 @@ void sg_h2_mem_init(sg_h2_mem *m) {
   m->mem.realloc = m_realloc;
 }
 
-void sg_h2_mem_release(sg_h2_mem *m) {
+void sg_h2_mem_free(sg_h2_mem *m) {
   for (int c = 0; c < SG_H2_MEM_CLASSES; c++) {
     blk_hdr *b = m->free_list[c];
     while (b) {

@@ -84,18 +84,18 @@ static void on_kick(uv_idle_t *h) {
   uv_idle_stop(h);
 }
 
-void sg_rd_stream_txn_init(sg_rd_stream *s) {
+void sg_rd_stream__txn_init(sg_rd_stream *s) {
   sg_list_init(&s->queue);
   sg_list_init(&s->retry);
   sg_list_init(&s->sent);
   sg_buf_init(&s->wbuf);
 }
 
-size_t sg_rd_stream_txn_pending(const sg_rd_stream *s) {
+size_t sg_rd_stream__txn_pending(const sg_rd_stream *s) {
   return s->ncomp;
 }
 
-void sg_rd_stream_txn_kick(sg_rd_stream *s) {
+void sg_rd_stream__txn_kick(sg_rd_stream *s) {
   if (s->flush_active || s->cc_closing || !sg_rd_client_is_up(s->cc))
     return;
   if (sg_list_empty(&s->queue) && sg_list_empty(&s->retry))
@@ -204,7 +204,7 @@ static void batch_reply(sg_rd_client *cc, int status, const redisReply *reply, v
   }
   sg_free(b);
   if (s->stopping && s->ncomp == 0)
-    sg_rd_stream_finish_stop(s);
+    sg_rd_stream__finish_stop(s);
 }
 
 /* Takes up to BATCH_MAX completions (retries first) and sends them as one script call. */
@@ -282,7 +282,7 @@ static void on_flush(uv_prepare_t *h) {
   }
 }
 
-void sg_rd_stream_txn_fail_queued(sg_rd_stream *s, int status) {
+void sg_rd_stream__txn_fail_queued(sg_rd_stream *s, int status) {
   sg_list *lists[2] = {&s->retry, &s->queue};
   for (int i = 0; i < 2; i++) {
     sg_list *n;
@@ -312,7 +312,7 @@ static int enqueue(sg_rd_stream *s, const char *entry_id, const sg_rd_op *ops, s
   c->ud = ud;
   sg_list_push_back(&s->queue, &c->node);
   s->ncomp++;
-  sg_rd_stream_txn_kick(s);
+  sg_rd_stream__txn_kick(s);
   return 0;
 }
 

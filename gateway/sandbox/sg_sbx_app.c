@@ -22,11 +22,13 @@
 /* How often buffered record lines reach the file. */
 #define SG_SBX_FLUSH_MS 200
 
-uint64_t sg_sbx_now(const sg_sbx *s) { return uv_now(s->loop); }
+uint64_t sg_sbx__now(const sg_sbx *s) {
+  return uv_now(s->loop);
+}
 
 /* ---- small helpers ---- */
 
-void sg_sbx_guid(sg_sbx *s, char out[37]) {
+void sg_sbx__guid(sg_sbx *s, char out[37]) {
   unsigned char r[16];
   for (size_t i = 0; i < sizeof r; i += 8) {
     uint64_t z = sg_rand_next(&s->id_rng);
@@ -39,7 +41,7 @@ void sg_sbx_guid(sg_sbx *s, char out[37]) {
            r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
 }
 
-const char *sg_sbx_header(const sg_httpd_req *req, const char *name, char *out, size_t cap) {
+const char *sg_sbx__header(const sg_httpd_req *req, const char *name, char *out, size_t cap) {
   const sg_http_header *h = sg_http_find(req->headers, req->nheaders, name);
   if (h == NULL)
     return NULL;
@@ -49,7 +51,7 @@ const char *sg_sbx_header(const sg_httpd_req *req, const char *name, char *out, 
   return out;
 }
 
-const char *sg_sbx_query(const char *path, const char *name, char *out, size_t cap) {
+const char *sg_sbx__query(const char *path, const char *name, char *out, size_t cap) {
   const char *q = strchr(path, '?');
   size_t nl = strlen(name);
   while (q) {
@@ -68,14 +70,14 @@ const char *sg_sbx_query(const char *path, const char *name, char *out, size_t c
   return NULL;
 }
 
-void sg_sbx_reply_init(sg_sbx_reply *r, int status) {
+void sg_sbx__reply_init(sg_sbx_reply *r, int status) {
   memset(r, 0, sizeof *r);
   r->status = status;
   sg_buf_init(&r->strings);
 }
 
 /* Header strings are stored as offsets first (the buffer may move), fixed up on send. */
-void sg_sbx_reply_header(sg_sbx_reply *r, const char *name, const char *value) {
+void sg_sbx__reply_header(sg_sbx_reply *r, const char *name, const char *value) {
   if (r->nhdrs == SG_ARRAY_LEN(r->hdrs))
     return;
   size_t no = r->strings.len;
@@ -86,7 +88,7 @@ void sg_sbx_reply_header(sg_sbx_reply *r, const char *name, const char *value) {
                                          (const char *)(uintptr_t)vo, strlen(value)};
 }
 
-void sg_sbx_reply_body(sg_sbx_reply *r, const void *body, size_t len) {
+void sg_sbx__reply_body(sg_sbx_reply *r, const void *body, size_t len) {
   r->body_off = r->strings.len;
   r->body_len = len;
   sg_buf_append(&r->strings, body, len);
@@ -114,7 +116,7 @@ static void reply_now(sg_sbx *s, sg_httpd_req *req, sg_sbx_reply *r) {
   sg_httpd_respond(req, r->status, h, r->nhdrs,
                    r->body_len ? r->strings.data + r->body_off : NULL, r->body_len);
   if (r->backoff_key[0] && r->backoff_ms) {
-    uint64_t now = sg_sbx_now(s);
+    uint64_t now = sg_sbx__now(s);
     sg_sbx_backoff_set(s->backoff, r->backoff_key, now + (uint64_t)s->cfg.violation_grace_ms,
                        now + r->backoff_ms);
   }
@@ -135,7 +137,7 @@ static void on_delay(uv_timer_t *t) {
   uv_close((uv_handle_t *)&d->timer, on_delay_closed);
 }
 
-void sg_sbx_send(sg_sbx *s, sg_httpd_req *req, sg_sbx_reply *r, uint64_t delay_ms) {
+void sg_sbx__send(sg_sbx *s, sg_httpd_req *req, sg_sbx_reply *r, uint64_t delay_ms) {
   if (delay_ms == 0 || s->closing) {
     reply_now(s, req, r);
     return;
@@ -150,15 +152,15 @@ void sg_sbx_send(sg_sbx *s, sg_httpd_req *req, sg_sbx_reply *r, uint64_t delay_m
   uv_timer_start(&d->timer, on_delay, delay_ms, 0);
 }
 
-void sg_sbx_send_json(sg_sbx *s, sg_httpd_req *req, int status, const sg_buf *json) {
+void sg_sbx__send_json(sg_sbx *s, sg_httpd_req *req, int status, const sg_buf *json) {
   sg_sbx_reply r;
-  sg_sbx_reply_init(&r, status);
-  sg_sbx_reply_header(&r, "content-type", "application/json");
-  sg_sbx_reply_body(&r, json->data ? json->data : "", json->len);
-  sg_sbx_send(s, req, &r, 0);
+  sg_sbx__reply_init(&r, status);
+  sg_sbx__reply_header(&r, "content-type", "application/json");
+  sg_sbx__reply_body(&r, json->data ? json->data : "", json->len);
+  sg_sbx__send(s, req, &r, 0);
 }
 
-void sg_sbx_record(sg_sbx *s, const sg_sbx_msg *m, const char *request_id, const char *op_id) {
+void sg_sbx__record(sg_sbx *s, const sg_sbx_msg *m, const char *request_id, const char *op_id) {
   sg_buf b = SG_BUF_INIT;
   char ts[32];
   sg_time_rfc3339(sg_wall_ms(), ts);
@@ -195,7 +197,7 @@ static void limits_free(sg_sbx *s) {
   sg_sbx_backoff_free(s->backoff);
 }
 
-void sg_sbx_limits_rebuild(sg_sbx *s) {
+void sg_sbx__limits_rebuild(sg_sbx *s) {
   const sg_sbx_cfg *c = &s->cfg;
   limits_free(s);
   /* In-flight slots are counted for every request so the sandbox reports the
@@ -226,7 +228,7 @@ void sg_sbx_limits_rebuild(sg_sbx *s) {
 static void not_found(sg_sbx *s, sg_httpd_req *req) {
   sg_buf b = SG_BUF_INIT;
   sg_buf_append_str(&b, "{\"error\":{\"code\":\"NotFound\",\"message\":\"No such resource in the sandbox.\"}}");
-  sg_sbx_send_json(s, req, 404, &b);
+  sg_sbx__send_json(s, req, 404, &b);
   sg_buf_free(&b);
 }
 
@@ -248,7 +250,7 @@ static void on_request(sg_httpd_req *req, void *ud) {
   size_t plen = q ? (size_t)(q - path) : strlen(path);
   char seg[512];
   if (strncmp(path, "/sandbox/", 9) == 0 || strncmp(path, "/healthz", 8) == 0) {
-    sg_sbx_route_ctl(s, req);
+    sg_sbx__route_ctl(s, req);
     return;
   }
   s->stats.requests++;
@@ -260,7 +262,7 @@ static void on_request(sg_httpd_req *req, void *ud) {
       not_found(s, req);
       return;
     }
-    sg_sbx_route_token(s, req, seg);
+    sg_sbx__route_token(s, req, seg);
     return;
   }
   static const char users[] = "/v1.0/users/", send_sfx[] = "/sendMail";
@@ -272,11 +274,11 @@ static void on_request(sg_httpd_req *req, void *ud) {
       not_found(s, req);
       return;
     }
-    sg_sbx_route_graph(s, req, seg);
+    sg_sbx__route_graph(s, req, seg);
     return;
   }
   if (plen == 12 && memcmp(path, "/emails:send", 12) == 0 && strcmp(req->method, "POST") == 0) {
-    sg_sbx_route_acs_send(s, req);
+    sg_sbx__route_acs_send(s, req);
     return;
   }
   static const char ops[] = "/emails/operations/";
@@ -288,7 +290,7 @@ static void on_request(sg_httpd_req *req, void *ud) {
     if (ide > id && (size_t)(ide - id) < sizeof seg && memchr(id, '/', (size_t)(ide - id)) == NULL) {
       memcpy(seg, id, (size_t)(ide - id));
       seg[ide - id] = '\0';
-      sg_sbx_route_acs_get(s, req, seg);
+      sg_sbx__route_acs_get(s, req, seg);
       return;
     }
   }
@@ -418,7 +420,7 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
   }
   if (rv == 0) {
     s->ops = sg_sbx_ops_new((uint64_t)s->cfg.acs_op_step_ms, 0);
-    sg_sbx_limits_rebuild(s);
+    sg_sbx__limits_rebuild(s);
     sg_sbx_stats_init(&s->stats, (size_t)s->cfg.record_memory);
     if (strcmp(s->cfg.record_file, "off") != 0) {
       char rp[1100];

@@ -104,7 +104,7 @@ static void notify(sg_token_entry *e, int status, const char *token, size_t len,
   }
 }
 
-void sg_token_cache_del(sg_token_cache *c) {
+void sg_token_cache_free(sg_token_cache *c) {
   if (c == NULL)
     return;
   sg_list *n;

@@ -35,7 +35,7 @@ static void t_reuse(void) {
   F(&m, big);
   ASSERT_EQ(2, sg_h2_mem_cached(&m));
   ASSERT_EQ(1, m.hits);
-  sg_h2_mem_release(&m);
+  sg_h2_mem_free(&m);
   ASSERT_EQ(0, sg_h2_mem_cached(&m));
 }
 
@@ -50,7 +50,7 @@ static void t_bound(void) {
   for (int i = 0; i < N; i++)
     F(&m, p[i]);
   ASSERT_EQ(SG_H2_MEM_CLASS_BYTES / 256, sg_h2_mem_cached(&m));
-  sg_h2_mem_release(&m);
+  sg_h2_mem_free(&m);
 }
 
 static void t_realloc_calloc(void) {
@@ -75,7 +75,7 @@ static void t_realloc_calloc(void) {
     ASSERT_EQ(0, z[i]);
   F(&m, z);
   ASSERT(m.mem.calloc(SIZE_MAX / 2, 4, &m) == NULL); /* overflow */
-  sg_h2_mem_release(&m);
+  sg_h2_mem_free(&m);
 }
 
 /* nghttp2 on the cache: a client and a server session exchange a request and
@@ -146,8 +146,8 @@ static void t_nghttp2(void) {
   nghttp2_session_del(c.s);
   nghttp2_session_del(s.s);
   nghttp2_session_callbacks_del(cb);
-  sg_h2_mem_release(&cm); /* under ASan: nothing leaked, nothing freed twice */
-  sg_h2_mem_release(&sm);
+  sg_h2_mem_free(&cm); /* under ASan: nothing leaked, nothing freed twice */
+  sg_h2_mem_free(&sm);
 }
 
 SG_TESTS({"reuse", t_reuse}, {"bound", t_bound}, {"realloc_calloc", t_realloc_calloc},
