@@ -33,7 +33,8 @@ void sg_lg_builder_init(sg_lg_builder *b, const sg_lg_opts *o) {
   /* The body's filler, made once: each job's body is its first line and the
    * head of this (what appending the filler line by line would give). */
   for (size_t i = 0; i < o->size; i += sizeof filler - 1)
-    sg_buf_append(&b->fill, filler, o->size - i < sizeof filler - 1 ? o->size - i : sizeof filler - 1);
+    sg_buf_append(&b->fill, filler,
+                  o->size - i < sizeof filler - 1 ? o->size - i : sizeof filler - 1);
   if (o->attachments) {
     b->att = sg_xcalloc(o->attachments, sizeof *b->att);
     b->att_data = sg_xmalloc(o->attachment_size);

@@ -33,7 +33,9 @@ void *sg_xrealloc(void *p, size_t n) {
   return q;
 }
 
-char *sg_xstrdup(const char *s) { return sg_xstrndup(s, strlen(s)); }
+char *sg_xstrdup(const char *s) {
+  return sg_xstrndup(s, strlen(s));
+}
 
 char *sg_xstrndup(const char *s, size_t n) {
   char *p = sg_xmalloc(n + 1);
@@ -92,7 +94,9 @@ void sg_buf_append(sg_buf *b, const void *p, size_t n) {
   b->data[b->len] = '\0';
 }
 
-void sg_buf_append_str(sg_buf *b, const char *s) { sg_buf_append(b, s, strlen(s)); }
+void sg_buf_append_str(sg_buf *b, const char *s) {
+  sg_buf_append(b, s, strlen(s));
+}
 
 void sg_buf_append_char(sg_buf *b, char c) {
   sg_buf_reserve(b, 1);

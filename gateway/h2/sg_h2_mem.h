@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SG_H2_MEM_CLASSES 8               /* 32, 64, ... 4096 bytes */
+#define SG_H2_MEM_CLASSES 8                /* 32, 64, ... 4096 bytes */
 #define SG_H2_MEM_CLASS_BYTES (256 * 1024) /* cached per class, at most */
 
 typedef struct sg_h2_mem {

@@ -46,7 +46,9 @@ static void *arena_alloc(void *ud, size_t size) {
   return p;
 }
 
-static void arena_free_one(void *ud, void *p) { (void)ud, (void)p; }
+static void arena_free_one(void *ud, void *p) {
+  (void)ud, (void)p;
+}
 
 /* |n| zeroed elements of |size| from the arena (the views of a decoded job). */
 static void *arena_calloc(arena *a, size_t n, size_t size) {
@@ -86,8 +88,12 @@ static int fail(sg_job_error *err, const char *code, const char *fmt, ...) {
   return SG_ERR_INVAL;
 }
 
-static bool has_crlf(const char *s) { return strpbrk(s, "\r\n") != NULL; }
-static bool utf8(const char *s) { return sg_utf8_valid(s, strlen(s)); }
+static bool has_crlf(const char *s) {
+  return strpbrk(s, "\r\n") != NULL;
+}
+static bool utf8(const char *s) {
+  return sg_utf8_valid(s, strlen(s));
+}
 
 static const sg_job_addr *fill_addrs(sg_job_addr *dst, Sendgate__V1__Address **src, size_t n) {
   for (size_t i = 0; i < n; i++) {
@@ -126,8 +132,8 @@ static void build_view(sg_job_msg *m) {
     m->atts = arena_calloc(&m->arena, pb->n_attachments, sizeof *m->atts);
     for (size_t i = 0; i < pb->n_attachments; i++) {
       Sendgate__V1__Attachment *a = pb->attachments[i];
-      m->atts[i] = (sg_job_attachment){a->name, a->content_type, a->content.data, a->content.len,
-                                       a->content_id, a->inline_ != 0};
+      m->atts[i] = (sg_job_attachment){a->name,        a->content_type, a->content.data,
+                                       a->content.len, a->content_id,   a->inline_ != 0};
     }
   }
   j->attachments = m->atts;
@@ -188,8 +194,8 @@ static int validate(const sg_job *j, sg_job_error *err) {
   if (j->backend != SG_BACKEND_UNSPECIFIED && j->backend != SG_BACKEND_GRAPH &&
       j->backend != SG_BACKEND_ACS)
     return fail(err, SG_JOBERR_BAD_BACKEND, "backend %d is not known", (int)j->backend);
-  const char *strs[] = {j->account, j->sender, j->subject, j->text_body, j->html_body,
-                        j->reply_stream, j->campaign_id};
+  const char *strs[] = {j->account,   j->sender,       j->subject,    j->text_body,
+                        j->html_body, j->reply_stream, j->campaign_id};
   for (size_t i = 0; i < SG_ARRAY_LEN(strs); i++)
     if (!utf8(strs[i]))
       return fail(err, SG_JOBERR_BAD_UTF8, "a text field is not valid UTF-8");
@@ -200,7 +206,8 @@ static int validate(const sg_job *j, sg_job_error *err) {
     return fail(err, SG_JOBERR_NO_SENDER, "sender is empty");
   for (const unsigned char *p = (const unsigned char *)j->sender; *p; p++)
     if (*p < 0x20 || *p == 0x7f || *p == '/' || *p == '?' || *p == '#')
-      return fail(err, SG_JOBERR_BAD_ADDRESS, "sender contains a character not allowed in a mailbox");
+      return fail(err, SG_JOBERR_BAD_ADDRESS,
+                  "sender contains a character not allowed in a mailbox");
   if (has_crlf(j->subject))
     return fail(err, SG_JOBERR_CRLF, "subject contains CR or LF");
 
@@ -208,14 +215,16 @@ static int validate(const sg_job *j, sg_job_error *err) {
                  j->n_bcc || j->n_reply_to || j->n_attachments || j->n_headers;
   if (j->mime_len) {
     if (content)
-      return fail(err, SG_JOBERR_MIME_AND_CONTENT,
-                  "mime is set, so recipients, subject, bodies, attachments and headers must be empty");
+      return fail(
+          err, SG_JOBERR_MIME_AND_CONTENT,
+          "mime is set, so recipients, subject, bodies, attachments and headers must be empty");
     return 0;
   }
   if (j->n_to + j->n_cc + j->n_bcc == 0)
     return fail(err, SG_JOBERR_NO_RECIPIENTS, "no recipient in to, cc or bcc");
   int rv;
-  if ((rv = check_addrs(j->to, j->n_to, "to", err)) || (rv = check_addrs(j->cc, j->n_cc, "cc", err)) ||
+  if ((rv = check_addrs(j->to, j->n_to, "to", err)) ||
+      (rv = check_addrs(j->cc, j->n_cc, "cc", err)) ||
       (rv = check_addrs(j->bcc, j->n_bcc, "bcc", err)) ||
       (rv = check_addrs(j->reply_to, j->n_reply_to, "reply_to", err)))
     return rv;
@@ -228,7 +237,8 @@ static int validate(const sg_job *j, sg_job_error *err) {
     if (has_crlf(j->headers[i].name) || has_crlf(j->headers[i].value))
       return fail(err, SG_JOBERR_CRLF, "headers[%zu] contains CR or LF", i);
     if (!header_name_ok(j->headers[i].name))
-      return fail(err, SG_JOBERR_BAD_HEADER, "headers[%zu]: the name must start with X- and be a token", i);
+      return fail(err, SG_JOBERR_BAD_HEADER,
+                  "headers[%zu]: the name must start with X- and be a token", i);
   }
   for (size_t i = 0; i < j->n_attachments; i++) {
     const sg_job_attachment *a = &j->attachments[i];
@@ -258,8 +268,8 @@ int sg_job_decode(const uint8_t *data, size_t len, sg_job_msg **out, sg_job_erro
     arena a = m->arena; /* |m| is in the arena */
     arena_release(&a);
     err->code = SG_JOBERR_UNDECODABLE;
-    snprintf(err->message, sizeof err->message, "the job field is not a sendgate.v1.MailJob (%zu bytes)",
-             len);
+    snprintf(err->message, sizeof err->message,
+             "the job field is not a sendgate.v1.MailJob (%zu bytes)", len);
     return SG_ERR_PARSE;
   }
   m->pb = pb;
@@ -268,7 +278,9 @@ int sg_job_decode(const uint8_t *data, size_t len, sg_job_msg **out, sg_job_erro
   return validate(&m->job, err);
 }
 
-const sg_job *sg_job_msg_view(const sg_job_msg *m) { return &m->job; }
+const sg_job *sg_job_msg_view(const sg_job_msg *m) {
+  return &m->job;
+}
 
 void sg_job_msg_free(sg_job_msg *m) {
   if (m == NULL)
@@ -307,7 +319,8 @@ int sg_job_check_backend(const sg_job *j, sg_backend backend, size_t request_siz
 }
 
 /* Encoding: point protobuf-c structs at the view's strings (no copies). */
-static Sendgate__V1__Address **enc_addrs(const sg_job_addr *a, size_t n, Sendgate__V1__Address *store) {
+static Sendgate__V1__Address **enc_addrs(const sg_job_addr *a, size_t n,
+                                         Sendgate__V1__Address *store) {
   if (n == 0)
     return NULL;
   Sendgate__V1__Address **v = sg_xcalloc(n, sizeof *v);
@@ -333,12 +346,14 @@ void sg_job_encode(const sg_job *j, sg_buf *out) {
   pb.to = enc_addrs(j->to, pb.n_to = j->n_to, as);
   pb.cc = enc_addrs(j->cc, pb.n_cc = j->n_cc, as + j->n_to);
   pb.bcc = enc_addrs(j->bcc, pb.n_bcc = j->n_bcc, as + j->n_to + j->n_cc);
-  pb.reply_to = enc_addrs(j->reply_to, pb.n_reply_to = j->n_reply_to, as + j->n_to + j->n_cc + j->n_bcc);
+  pb.reply_to =
+      enc_addrs(j->reply_to, pb.n_reply_to = j->n_reply_to, as + j->n_to + j->n_cc + j->n_bcc);
   pb.subject = S(j->subject);
   pb.text_body = S(j->text_body);
   pb.html_body = S(j->html_body);
   Sendgate__V1__Attachment *at = j->n_attachments ? sg_xcalloc(j->n_attachments, sizeof *at) : NULL;
-  Sendgate__V1__Attachment **atp = j->n_attachments ? sg_xcalloc(j->n_attachments, sizeof *atp) : NULL;
+  Sendgate__V1__Attachment **atp =
+      j->n_attachments ? sg_xcalloc(j->n_attachments, sizeof *atp) : NULL;
   for (size_t i = 0; i < j->n_attachments; i++) {
     sendgate__v1__attachment__init(&at[i]);
     at[i].name = S(j->attachments[i].name);
@@ -366,8 +381,10 @@ void sg_job_encode(const sg_job *j, sg_buf *out) {
   pb.save_to_sent_items = j->save_to_sent_items;
   pb.reply_stream = S(j->reply_stream);
   pb.campaign_id = S(j->campaign_id);
-  Sendgate__V1__MailJob__MetadataEntry *ms = j->n_metadata ? sg_xcalloc(j->n_metadata, sizeof *ms) : NULL;
-  Sendgate__V1__MailJob__MetadataEntry **mp = j->n_metadata ? sg_xcalloc(j->n_metadata, sizeof *mp) : NULL;
+  Sendgate__V1__MailJob__MetadataEntry *ms =
+      j->n_metadata ? sg_xcalloc(j->n_metadata, sizeof *ms) : NULL;
+  Sendgate__V1__MailJob__MetadataEntry **mp =
+      j->n_metadata ? sg_xcalloc(j->n_metadata, sizeof *mp) : NULL;
   for (size_t i = 0; i < j->n_metadata; i++) {
     sendgate__v1__mail_job__metadata_entry__init(&ms[i]);
     ms[i].key = S(j->metadata[i].key);

@@ -255,9 +255,8 @@ static void handshake_reply(sg_rd_client *c, int status, const redisReply *reply
 
 /* Queues one command, given either as arguments (|argv|) or already in RESP
  * (|resp|, exactly one command), with its reply callback and deadline. */
-static int push(sg_rd_client *c, int argc, const char **argv, const size_t *lens,
-                const char *resp, size_t resp_len, uint64_t deadline, sg_rd_reply_cb cb,
-                void *ud) {
+static int push(sg_rd_client *c, int argc, const char **argv, const size_t *lens, const char *resp,
+                size_t resp_len, uint64_t deadline, sg_rd_reply_cb cb, void *ud) {
   rd_cmd *cmd = sg_xmalloc(sizeof *cmd);
   cmd->deadline = deadline;
   cmd->cb = cb;

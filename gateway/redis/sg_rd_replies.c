@@ -19,8 +19,8 @@ typedef struct chunk {
 
 typedef struct arena {
   chunk *head;
-  size_t live;  /* values handed out since the last reset */
-  bool orphan;  /* the context is gone: free with the last reply */
+  size_t live; /* values handed out since the last reset */
+  bool orphan; /* the context is gone: free with the last reply */
 } arena;
 
 static void *arena_alloc(arena *a, size_t n) {

@@ -36,9 +36,9 @@ void sg_sbx__guid(sg_sbx *s, char out[37]) {
   }
   r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
   r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-  snprintf(out, 37,
-           "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1],
-           r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
+  snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0],
+           r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14],
+           r[15]);
 }
 
 const char *sg_sbx__header(const sg_httpd_req *req, const char *name, char *out, size_t cap) {
@@ -113,8 +113,8 @@ static void reply_now(sg_sbx *s, sg_httpd_req *req, sg_sbx_reply *r) {
     sg_httpd_goaway_after(req);
     s->stats.fault_goaway++;
   }
-  sg_httpd_respond(req, r->status, h, r->nhdrs,
-                   r->body_len ? r->strings.data + r->body_off : NULL, r->body_len);
+  sg_httpd_respond(req, r->status, h, r->nhdrs, r->body_len ? r->strings.data + r->body_off : NULL,
+                   r->body_len);
   if (r->backoff_key[0] && r->backoff_ms) {
     uint64_t now = sg_sbx__now(s);
     sg_sbx_backoff_set(s->backoff, r->backoff_key, now + (uint64_t)s->cfg.violation_grace_ms,
@@ -128,7 +128,9 @@ static void reply_now(sg_sbx *s, sg_httpd_req *req, sg_sbx_reply *r) {
   sg_buf_free(&r->strings);
 }
 
-static void on_delay_closed(uv_handle_t *h) { sg_free(h->data); }
+static void on_delay_closed(uv_handle_t *h) {
+  sg_free(h->data);
+}
 
 static void on_delay(uv_timer_t *t) {
   delayed_reply *d = t->data;
@@ -227,7 +229,8 @@ void sg_sbx__limits_rebuild(sg_sbx *s) {
 
 static void not_found(sg_sbx *s, sg_httpd_req *req) {
   sg_buf b = SG_BUF_INIT;
-  sg_buf_append_str(&b, "{\"error\":{\"code\":\"NotFound\",\"message\":\"No such resource in the sandbox.\"}}");
+  sg_buf_append_str(
+      &b, "{\"error\":{\"code\":\"NotFound\",\"message\":\"No such resource in the sandbox.\"}}");
   sg_sbx__send_json(s, req, 404, &b);
   sg_buf_free(&b);
 }
@@ -266,7 +269,8 @@ static void on_request(sg_httpd_req *req, void *ud) {
     return;
   }
   static const char users[] = "/v1.0/users/", send_sfx[] = "/sendMail";
-  if (strncmp(path, users, sizeof users - 1) == 0 && plen > sizeof users - 1 + sizeof send_sfx - 1 &&
+  if (strncmp(path, users, sizeof users - 1) == 0 &&
+      plen > sizeof users - 1 + sizeof send_sfx - 1 &&
       memcmp(path + plen - (sizeof send_sfx - 1), send_sfx, sizeof send_sfx - 1) == 0) {
     const char *mb = path + sizeof users - 1, *mbe = path + plen - (sizeof send_sfx - 1);
     if (strcmp(req->method, "POST") != 0 || memchr(mb, '/', (size_t)(mbe - mb)) ||
@@ -287,7 +291,8 @@ static void on_request(sg_httpd_req *req, void *ud) {
     op++;
   if (strncmp(op, ops, sizeof ops - 1) == 0 && strcmp(req->method, "GET") == 0) {
     const char *id = op + sizeof ops - 1, *ide = path + plen;
-    if (ide > id && (size_t)(ide - id) < sizeof seg && memchr(id, '/', (size_t)(ide - id)) == NULL) {
+    if (ide > id && (size_t)(ide - id) < sizeof seg &&
+        memchr(id, '/', (size_t)(ide - id)) == NULL) {
       memcpy(seg, id, (size_t)(ide - id));
       seg[ide - id] = '\0';
       sg_sbx__route_acs_get(s, req, seg);
@@ -400,7 +405,8 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
     size_t nn = strcmp(s->cfg.public_host, "localhost") == 0 ? 0 : 4;
     rv = sg_sbx_certgen_ensure(s->cfg.state_dir, nn ? names : NULL, nn, NULL);
     if (rv)
-      snprintf(err, errcap, "cannot make certificates in %s: %s", s->cfg.state_dir, sg_strerror(rv));
+      snprintf(err, errcap, "cannot make certificates in %s: %s", s->cfg.state_dir,
+               sg_strerror(rv));
     snprintf(cert, sizeof cert, "%s/server.pem", s->cfg.state_dir);
     snprintf(key, sizeof key, "%s/server-key.pem", s->cfg.state_dir);
     snprintf(s->ca_path, sizeof s->ca_path, "%s/ca.pem", s->cfg.state_dir);
@@ -413,7 +419,8 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
     sg_sbx_tokens_config tc = {0};
     tc.lifetime_s = (uint32_t)s->cfg.token_lifetime_s;
     s->tokens = sg_sbx_tokens_new(&tc);
-    if (sg_sbx_tokens_add_app(s->tokens, s->cfg.tenant_id, s->cfg.client_id, s->cfg.client_secret)) {
+    if (sg_sbx_tokens_add_app(s->tokens, s->cfg.tenant_id, s->cfg.client_id,
+                              s->cfg.client_secret)) {
       snprintf(err, errcap, "entra: bad tenant_id, client_id or client_secret");
       rv = SG_ERR_CONFIG;
     }
@@ -472,7 +479,9 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
   return 0;
 }
 
-uint16_t sg_sbx_port(const sg_sbx *s) { return s->port; }
+uint16_t sg_sbx_port(const sg_sbx *s) {
+  return s->port;
+}
 
 void sg_sbx_print_env(const sg_sbx *s, FILE *f) {
   /* Shell syntax (single-quoted values), so `. FILE` or `export $(...)` works;

@@ -44,8 +44,8 @@ struct sg_sbx {
   sg_sbx_rate *acs_min, *acs_hour, *acs_status_min, *acs_status_hour;
   sg_sbx_backoff *backoff;
   sg_sbx_stats stats;
-  uint64_t rng;    /* fault decisions: seeded (repeatable) */
-  uint64_t id_rng; /* request and operation ids: random per run */
+  uint64_t rng;           /* fault decisions: seeded (repeatable) */
+  uint64_t id_rng;        /* request and operation ids: random per run */
   uint64_t send_requests; /* for faults.goaway_every */
   /* recording */
   FILE *record;

@@ -45,9 +45,8 @@ static void common_headers(sg_sbx_reply *r, const graph_ids *ids) {
 
 /* Sends a Graph error; |retry_after_ms| > 0 adds Retry-After and records the window. */
 static void graph_error(sg_sbx *s, sg_httpd_req *req, const graph_ids *ids, int status,
-                        const char *code, const char *message, bool inner,
-                        uint64_t retry_after_ms, const char *bkey, const char *inflight_key,
-                        uint64_t delay) {
+                        const char *code, const char *message, bool inner, uint64_t retry_after_ms,
+                        const char *bkey, const char *inflight_key, uint64_t delay) {
   sg_sbx_reply r;
   sg_sbx__reply_init(&r, status);
   sg_sbx__reply_header(&r, "content-type", "application/json");
@@ -65,8 +64,9 @@ static void graph_error(sg_sbx *s, sg_httpd_req *req, const graph_ids *ids, int 
       sg_sbx_retry_after_int(retry_after_ms, ra);
     sg_sbx__reply_header(&r, "retry-after", ra);
     /* The client was told to wait the header's value (rounded as written). */
-    uint64_t told = s->cfg.graph_retry_after_fractional ? retry_after_ms
-                                                        : sg_sbx_retry_after_secs(retry_after_ms) * 1000;
+    uint64_t told = s->cfg.graph_retry_after_fractional
+                        ? retry_after_ms
+                        : sg_sbx_retry_after_secs(retry_after_ms) * 1000;
     snprintf(r.backoff_key, sizeof r.backoff_key, "%s", bkey);
     r.backoff_ms = told;
   }
@@ -112,8 +112,8 @@ void sg_sbx__route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox) {
   if (a == NULL || strncasecmp(a, "Bearer ", 7) != 0 || a[7] == '\0') {
     why = "Access token is empty.";
   } else {
-    sg_sbx_token_status st =
-        sg_sbx_tokens_validate(s->tokens, a + 7, strlen(a + 7), SG_SBX_AUD_GRAPH, sg_wall_ms(), &info);
+    sg_sbx_token_status st = sg_sbx_tokens_validate(s->tokens, a + 7, strlen(a + 7),
+                                                    SG_SBX_AUD_GRAPH, sg_wall_ms(), &info);
     if (st != SG_SBX_TOKEN_OK)
       why = sg_sbx_token_status_message(st);
   }
@@ -163,8 +163,9 @@ void sg_sbx__route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox) {
     return;
   case SG_SBX_FAULT_503:
     s->stats.fault_503++;
-    graph_error(s, req, &ids, 503, "ErrorServerBusy", "The server cannot service this request right now.",
-                true, (uint64_t)(s->cfg.fault_retry_after_s * 1000.0), key, NULL, latency);
+    graph_error(s, req, &ids, 503, "ErrorServerBusy",
+                "The server cannot service this request right now.", true,
+                (uint64_t)(s->cfg.fault_retry_after_s * 1000.0), key, NULL, latency);
     return;
   case SG_SBX_FAULT_503_NO_RA:
     s->stats.fault_503++;
@@ -173,7 +174,8 @@ void sg_sbx__route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox) {
     return;
   case SG_SBX_FAULT_504:
     s->stats.fault_504++;
-    graph_error(s, req, &ids, 504, "UnknownError", "Gateway timeout.", false, 0, NULL, NULL, latency);
+    graph_error(s, req, &ids, 504, "UnknownError", "Gateway timeout.", false, 0, NULL, NULL,
+                latency);
     return;
   case SG_SBX_FAULT_NONE:
     break;
@@ -212,7 +214,8 @@ void sg_sbx__route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox) {
   lim.max_body = (size_t)s->cfg.graph_max_request_bytes;
   sg_sbx_msg msg;
   sg_sbx_verdict v;
-  if (sg_sbx_graph_validate(ctype, (const char *)req->body, req->body_len, mailbox, &lim, &msg, &v)) {
+  if (sg_sbx_graph_validate(ctype, (const char *)req->body, req->body_len, mailbox, &lim, &msg,
+                            &v)) {
     sg_sbx_stats_reject(&s->stats, v.code);
     graph_error(s, req, &ids, v.status, v.code, v.message, !v.no_inner, 0, NULL, key, latency);
     sg_sbx_msg_free(&msg);

@@ -23,7 +23,7 @@
 #include "sched/sg_window.h"
 
 typedef struct sg_lane_cfg {
-  uint32_t max_inflight; /* 0 = no cap */
+  uint32_t max_inflight;               /* 0 = no cap */
   uint64_t req_limit, req_window_ms;   /* requests (every attempt) */
   uint64_t req2_limit, req2_window_ms; /* a second window on requests (ACS: per hour) */
   uint64_t msg_limit, msg_window_ms;   /* messages (first attempt of a job) */
@@ -64,7 +64,7 @@ typedef struct sg_sched {
   sg_list ready;
   sg_lane **heap;
   size_t heap_len, heap_cap;
-  size_t queued; /* items waiting in all lanes */
+  size_t queued;       /* items waiting in all lanes */
   size_t inflight;     /* admitted and not released, all lanes */
   size_t max_inflight; /* cap on that (0 = none): sg_sched_pop returns NULL at it */
 } sg_sched;

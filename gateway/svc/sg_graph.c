@@ -83,7 +83,7 @@ static void walk(sg_jemit *e, const sg_job *job) {
   sg_jemit_raw(e, "{\"message\":{\"subject\":");
   sg_jemit_str(e, job->subject);
   sg_jemit_raw(e, html ? ",\"body\":{\"contentType\":\"html\",\"content\":"
-              : ",\"body\":{\"contentType\":\"text\",\"content\":");
+                       : ",\"body\":{\"contentType\":\"text\",\"content\":");
   sg_jemit_str(e, html ? job->html_body : job->text_body);
   sg_jemit_raw(e, "}");
   recipients(e, "toRecipients", job->to, job->n_to);

@@ -47,7 +47,7 @@ static void t_delay_equal(void) {
   ASSERT_EQ(100, sg_backoff_delay_equal(100, 1000, 0, 50));
   ASSERT_EQ(50, sg_backoff_delay_equal(100, 1000, 0, 51));
   ASSERT_EQ(0, sg_backoff_delay_equal(0, 1000, 5, 7)); /* no base, no wait */
-  ASSERT_EQ(0, sg_backoff_delay_equal(1, 1, 0, 0)); /* c = 1: [0, 1] */
+  ASSERT_EQ(0, sg_backoff_delay_equal(1, 1, 0, 0));    /* c = 1: [0, 1] */
   ASSERT_EQ(1, sg_backoff_delay_equal(1, 1, 0, 1));
   ASSERT(sg_backoff_delay_equal(1ULL << 62, UINT64_MAX, 10, 0) == UINT64_MAX / 2);
   ASSERT(sg_backoff_delay_equal(1ULL << 62, UINT64_MAX, 10, UINT64_MAX) >= UINT64_MAX / 2);

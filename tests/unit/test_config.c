@@ -46,7 +46,8 @@ static void t_file_accounts(void) {
                          "client_secret = s2\nmailbox_concurrency = 1\n"
                          "[account.bulk]\ntype = acs\n"
                          "connection_string = endpoint=https://x.example/;accesskey=AAAA\n");
-  char e1[] = "SENDGATE_ACCOUNT_SALES_CLIENT_SECRET=fromenv", e2[] = "SENDGATE_GATEWAY_MAX_IN_FLIGHT=700";
+  char e1[] = "SENDGATE_ACCOUNT_SALES_CLIENT_SECRET=fromenv",
+       e2[] = "SENDGATE_GATEWAY_MAX_IN_FLIGHT=700";
   char *envp[] = {e1, e2, NULL};
   sg_config cfg;
   char err[300];
@@ -100,11 +101,12 @@ static void t_errors(void) {
 }
 
 static void t_sender_limits(void) {
-  char *path = write_tmp("[graph]\nmailbox_concurrency = 3\nmailbox_recipients_per_day = 500\n"
-                         "[account.sales]\ntype = graph\ntenant_id = t\nclient_id = c\n"
-                         "client_secret = s\n"
-                         "[sender.Alerts@Contoso.com]\nmailbox_concurrency = 1\n"
-                         "[sender.bulk@contoso.com]\naccount = sales\nmailbox_messages_per_minute = 30\n");
+  char *path =
+      write_tmp("[graph]\nmailbox_concurrency = 3\nmailbox_recipients_per_day = 500\n"
+                "[account.sales]\ntype = graph\ntenant_id = t\nclient_id = c\n"
+                "client_secret = s\n"
+                "[sender.Alerts@Contoso.com]\nmailbox_concurrency = 1\n"
+                "[sender.bulk@contoso.com]\naccount = sales\nmailbox_messages_per_minute = 30\n");
   char e1[] = "SENDGATE_GRAPH_TENANT_ID=t", e2[] = "SENDGATE_GRAPH_CLIENT_ID=c",
        e3[] = "SENDGATE_GRAPH_CLIENT_SECRET=s";
   char *envp[] = {e1, e2, e3, NULL};

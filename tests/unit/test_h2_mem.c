@@ -8,8 +8,12 @@
 
 #include "h2/sg_h2_mem.h"
 
-static void *M(sg_h2_mem *m, size_t n) { return m->mem.malloc(n, m->mem.mem_user_data); }
-static void F(sg_h2_mem *m, void *p) { m->mem.free(p, m->mem.mem_user_data); }
+static void *M(sg_h2_mem *m, size_t n) {
+  return m->mem.malloc(n, m->mem.mem_user_data);
+}
+static void F(sg_h2_mem *m, void *p) {
+  m->mem.free(p, m->mem.mem_user_data);
+}
 
 static void t_reuse(void) {
   sg_h2_mem m;
@@ -141,7 +145,7 @@ static void t_nghttp2(void) {
       ASSERT(pump(s.s, c.s) >= 0);
     }
   }
-  ASSERT_EQ(1000, c.closed); /* every response arrived and closed its stream */
+  ASSERT_EQ(1000, c.closed);   /* every response arrived and closed its stream */
   ASSERT(cm.hits > cm.misses); /* the later rounds ran on reused blocks */
   nghttp2_session_del(c.s);
   nghttp2_session_del(s.s);

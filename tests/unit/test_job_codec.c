@@ -39,11 +39,11 @@ static int roundtrip(const sg_job *j, const char **code) {
   return rv;
 }
 
-#define EXPECT_INVALID(j, want)                                                \
-  do {                                                                         \
-    const char *code_;                                                         \
-    ASSERT_EQ(SG_ERR_INVAL, roundtrip(&(j), &code_));                          \
-    ASSERT_STR_EQ(want, code_);                                                \
+#define EXPECT_INVALID(j, want)                                                                    \
+  do {                                                                                             \
+    const char *code_;                                                                             \
+    ASSERT_EQ(SG_ERR_INVAL, roundtrip(&(j), &code_));                                              \
+    ASSERT_STR_EQ(want, code_);                                                                    \
   } while (0)
 
 static void t_valid_roundtrip(void) {
@@ -127,7 +127,8 @@ static void t_invalid_kinds(void) {
   sg_job_header h2[] = {{"X-A", "x\r\nBcc: evil@example.com"}};
   j.headers = h2;
   EXPECT_INVALID(j, SG_JOBERR_CRLF);
-  sg_job_header h3[] = {{"X-1", "a"}, {"X-2", "a"}, {"X-3", "a"}, {"X-4", "a"}, {"X-5", "a"}, {"X-6", "a"}};
+  sg_job_header h3[] = {{"X-1", "a"}, {"X-2", "a"}, {"X-3", "a"},
+                        {"X-4", "a"}, {"X-5", "a"}, {"X-6", "a"}};
   j.headers = h3;
   j.n_headers = 6;
   EXPECT_INVALID(j, SG_JOBERR_TOO_MANY_HEADERS);
@@ -164,7 +165,8 @@ static void t_mime_job(void) {
 static void t_backend_rules(void) {
   sg_job j = base_job();
   sg_job_error err;
-  ASSERT_EQ(SG_ERR_INVAL, sg_job_check_backend(&j, SG_BACKEND_GRAPH, SG_GRAPH_MAX_REQUEST + 1, &err));
+  ASSERT_EQ(SG_ERR_INVAL,
+            sg_job_check_backend(&j, SG_BACKEND_GRAPH, SG_GRAPH_MAX_REQUEST + 1, &err));
   ASSERT_STR_EQ(SG_JOBERR_TOO_LARGE, err.code);
   ASSERT_OK(sg_job_check_backend(&j, SG_BACKEND_GRAPH, SG_GRAPH_MAX_REQUEST, &err));
   ASSERT_EQ(SG_ERR_INVAL, sg_job_check_backend(&j, SG_BACKEND_ACS, SG_ACS_MAX_REQUEST + 1, &err));
@@ -188,9 +190,13 @@ static void t_backend_rules(void) {
 
 static void t_addresses(void) {
   const char *good[] = {"a@b.co", "first.last+tag@sub.example.com", "x@[127.0.0.1]",
-                        "\xc3\xa9l\xc3\xa8" "ve@\xc3\xa9" "cole.fr", "o'brien@example.ie"};
-  const char *bad[] = {"", "@b.co", "a@", "a@b", "a b@c.com", "a@b..com", ".a@b.com", "a.@b.com",
-                       "a..b@c.com", "a@-b.com", "a@b-.com", "<a@b.com>", "a@b.com\r\n", "a\"b@c.com"};
+                        "\xc3\xa9l\xc3\xa8"
+                        "ve@\xc3\xa9"
+                        "cole.fr",
+                        "o'brien@example.ie"};
+  const char *bad[] = {"",         "@b.co",     "a@",          "a@b",        "a b@c.com",
+                       "a@b..com", ".a@b.com",  "a.@b.com",    "a..b@c.com", "a@-b.com",
+                       "a@b-.com", "<a@b.com>", "a@b.com\r\n", "a\"b@c.com"};
   for (size_t i = 0; i < SG_ARRAY_LEN(good); i++)
     ASSERT(sg_addr_valid(good[i], strlen(good[i])));
   for (size_t i = 0; i < SG_ARRAY_LEN(bad); i++) {
@@ -201,10 +207,18 @@ static void t_addresses(void) {
 
 static void t_result_roundtrip(void) {
   sg_job_kv md[] = {{"tenant", "acme"}};
-  sg_result r = {.job_id = "j1", .status = SG_STATUS_FAILED, .backend = SG_BACKEND_GRAPH,
-                 .attempts = 2, .http_status = 400, .error_code = "ErrorInvalidRecipients",
-                 .error_message = "bad", .provider_request_id = "rid", .metadata = md,
-                 .n_metadata = 1, .created_unix_ms = 5, .completed_unix_ms = 9,
+  sg_result r = {.job_id = "j1",
+                 .status = SG_STATUS_FAILED,
+                 .backend = SG_BACKEND_GRAPH,
+                 .attempts = 2,
+                 .http_status = 400,
+                 .error_code = "ErrorInvalidRecipients",
+                 .error_message = "bad",
+                 .provider_request_id = "rid",
+                 .metadata = md,
+                 .n_metadata = 1,
+                 .created_unix_ms = 5,
+                 .completed_unix_ms = 9,
                  .stream_entry_id = "1-0"};
   sg_buf b = SG_BUF_INIT;
   sg_result_encode(&r, &b);

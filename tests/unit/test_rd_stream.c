@@ -27,7 +27,7 @@ typedef struct ctx {
   char jobs[MAXE][32];
   bool redelivered[MAXE];
   int done_ok, done_err, last_err;
-  bool auto_complete; /* complete each entry as it arrives, +1 credit when done */
+  bool auto_complete;      /* complete each entry as it arrives, +1 credit when done */
   uint32_t cmd_timeout_ms; /* 0: 2000 */
   uint32_t fetch_wait_ms;
   int stopped;
@@ -106,12 +106,11 @@ static void start_stream(ctx *x, const char *consumer, uint32_t count, uint32_t 
   snprintf(url, sizeof url, "redis://127.0.0.1:%d", x->r->port);
   sg_rd_url u;
   ASSERT_OK(sg_rd_url_parse(url, &u));
-  sg_rd_stream_opts o = {
-      .consumer = consumer,
-      .count = count,
-      .block_ms = 200,
-      .cmd_timeout_ms = x->cmd_timeout_ms ? x->cmd_timeout_ms : 2000,
-      .fetch_wait_ms = x->fetch_wait_ms};
+  sg_rd_stream_opts o = {.consumer = consumer,
+                         .count = count,
+                         .block_ms = 200,
+                         .cmd_timeout_ms = x->cmd_timeout_ms ? x->cmd_timeout_ms : 2000,
+                         .fetch_wait_ms = x->fetch_wait_ms};
   o.client.backoff_base_ms = 20;
   o.client.backoff_max_ms = 200;
   sg_rd_stream_cbs cbs = {on_entry, x};
@@ -466,8 +465,7 @@ static void t_restart_mid_run(void) {
 static redisContext *busy_redis(sg_test_redis *r, int ms) {
   redisContext *c = sg_test_redis_connect(r);
   ASSERT_NOT_NULL(c);
-  redisAppendCommand(c,
-                     "EVAL %s 0 %d",
+  redisAppendCommand(c, "EVAL %s 0 %d",
                      "local s=redis.call('TIME') local e=s[1]*1000000+s[2]+ARGV[1]*1000 "
                      "while true do local t=redis.call('TIME') "
                      "if t[1]*1000000+t[2]>=e then return 1 end end",
@@ -555,7 +553,7 @@ static void t_failing_op_in_batch(void) {
   ASSERT_EQ(SG_ERR_REDIS, x.last_err);
   ASSERT_EQ(2, sg_test_redis_int(&r, "XLEN sendgate:results"));
   ASSERT_EQ(0, sg_test_redis_int(&r, "EXISTS app:after")); /* ops after the failure did not run */
-  ASSERT_EQ(1, pending_count(&r));                          /* the failed one is not acked */
+  ASSERT_EQ(1, pending_count(&r));                         /* the failed one is not acked */
   sg_rd_stream_stats st;
   sg_rd_stream_get_stats(x.s, &st);
   ASSERT_EQ(1, st.held);

@@ -66,7 +66,8 @@ static void t_pause_front(void) {
 static void t_windows(void) {
   sg_sched s;
   sg_sched_init(&s);
-  sg_lane_cfg cfg = {.rcpt_limit = 10, .rcpt_window_ms = 1000, .msg_limit = 3, .msg_window_ms = 1000};
+  sg_lane_cfg cfg = {
+      .rcpt_limit = 10, .rcpt_window_ms = 1000, .msg_limit = 3, .msg_window_ms = 1000};
   sg_lane *a = sg_sched_lane(&s, "a", &cfg);
   memset(items, 0, sizeof items);
   for (int i = 0; i < 6; i++) {
@@ -151,5 +152,5 @@ static void t_total_cap(void) {
   sg_sched_free(&s);
 }
 
-SG_TESTS({"total_cap", t_total_cap}, {"inflight_cap_and_rr", t_inflight_cap_and_rr}, {"pause_front", t_pause_front},
-         {"windows", t_windows}, {"many_lanes", t_many_lanes})
+SG_TESTS({"total_cap", t_total_cap}, {"inflight_cap_and_rr", t_inflight_cap_and_rr},
+         {"pause_front", t_pause_front}, {"windows", t_windows}, {"many_lanes", t_many_lanes})
