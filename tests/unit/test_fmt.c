@@ -7,12 +7,10 @@
 
 #include "core/sg_fmt.h"
 #include "core/sg_mem.h"
+#include "core/sg_rand.h"
 
-static uint64_t next(uint64_t *s) { /* xorshift64 */
-  *s ^= *s << 13;
-  *s ^= *s >> 7;
-  *s ^= *s << 17;
-  return *s;
+static uint64_t next(uint64_t *s) {
+  return sg_rand_next(s);
 }
 
 static void t_decimal(void) {

@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "core/sg_mem.h"
+#include "core/sg_rand.h"
 #include "httpd/sg_httpd.h"
 #include "net/sg_tls.h"
 #include "sandbox/sg_sbx_certgen.h"
@@ -261,13 +262,9 @@ static void make_file(const char *name, size_t n) {
   path_in(p, sizeof p, name);
   FILE *fp = fopen(p, "wb");
   ASSERT_NOT_NULL(fp);
-  uint32_t x = 2463534242u;
-  for (size_t i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    fputc((int)(x & 0xff), fp);
-  }
+  uint64_t x = 2463534242u;
+  for (size_t i = 0; i < n; i++)
+    fputc((int)(sg_rand_next(&x) & 0xff), fp);
   fclose(fp);
 }
 
