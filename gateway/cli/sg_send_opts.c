@@ -57,11 +57,13 @@ int sg_send_opts_number(const char *s, unsigned long long min, unsigned long lon
   return 0;
 }
 
+/* Takes ownership of |p| (freed by sg_send_opts_free) and returns it. */
 static char *keep(sg_send_opts *o, char *p) {
-  if (o->nowned < SG_ARRAY_LEN(o->owned))
-    o->owned[o->nowned++] = p;
-  else
-    sg_free(p); /* never reached with the caps below; no leak if it were */
+  if (o->nowned == o->owned_cap) {
+    o->owned_cap = o->owned_cap ? 2 * o->owned_cap : 64;
+    o->owned = sg_xrealloc(o->owned, o->owned_cap * sizeof *o->owned);
+  }
+  o->owned[o->nowned++] = p;
   return p;
 }
 
@@ -443,5 +445,7 @@ int sg_send_opts_parse(sg_send_opts *o, int argc, char **argv, char *err, size_t
 void sg_send_opts_free(sg_send_opts *o) {
   for (size_t i = 0; i < o->nowned; i++)
     sg_free(o->owned[i]);
-  o->nowned = 0;
+  sg_free(o->owned);
+  o->owned = NULL;
+  o->nowned = o->owned_cap = 0;
 }

@@ -24,8 +24,8 @@ typedef struct sg_send_opts {
   sg_job_attachment att[64];
   sg_job_header hdr[16];
   sg_job_kv meta[32];
-  char *owned[1024]; /* copies and file contents, freed by sg_send_opts_free */
-  size_t nowned;
+  char **owned; /* copies and file contents, freed by sg_send_opts_free */
+  size_t nowned, owned_cap;
   const char *config;    /* --config, or NULL */
   const char *redis_url; /* --redis-url, or NULL */
   bool wait;             /* --wait */
@@ -38,9 +38,9 @@ extern const char sg_send_opts_usage[];
 
 /*
  * Parses |argv| (argv[0] is the command name; |argc| entries) into |o|, which
- * is reset first. Strings in o->job borrow |argv| or are owned by |o|. Job id
- * stays NULL when --id is not given. Returns 0 (check o->help) or
- * SG_ERR_INVAL with a one-line reason (no prefix, no newline) in |err|
+ * must be zeroed or emptied by sg_send_opts_free, and is reset first. Strings in o->job borrow
+ * |argv| or are owned by |o|. Job id stays NULL when --id is not given. Returns 0 (check o->help)
+ * or SG_ERR_INVAL with a one-line reason (no prefix, no newline) in |err|
  * (|errcap| bytes): an unknown option, a missing value, a bad number, a
  * malformed --header/--meta/--backend, too many of a repeatable option, an
  * unreadable file, a stray argument, or no --from. Call sg_send_opts_free

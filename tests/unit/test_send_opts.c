@@ -185,18 +185,20 @@ static void t_files(void) {
 }
 
 static void t_limits(void) {
-  /* 512 --to are fine, the 513th is refused. */
+  /* 512 --to are fine, the 513th is refused; named ones own two copies each. */
   static const char *argv[2 + 2 * (SG_SEND_MAX_LIST + 1) + 1];
   int n = 0;
   argv[n++] = "send";
   argv[n++] = "--from=a@b.c";
   for (int i = 0; i < SG_SEND_MAX_LIST; i++) {
     argv[n++] = "--to";
-    argv[n++] = "r@example.com";
+    argv[n++] = i % 2 ? "r@example.com" : "Rita Example <rita@example.com>";
   }
   argv[n] = NULL;
   ASSERT_OK(parse_v(argv));
   ASSERT_EQ(SG_SEND_MAX_LIST, g_o.job.n_to);
+  ASSERT_STR_EQ("Rita Example", g_o.job.to[510].name);
+  ASSERT_STR_EQ("rita@example.com", g_o.job.to[510].address);
   argv[n++] = "--to";
   argv[n++] = "one-more@example.com";
   argv[n] = NULL;
