@@ -12,6 +12,7 @@
 #include "core/sg_base64.h"
 #include "core/sg_clock.h"
 #include "core/sg_err.h"
+#include "core/sg_fmt.h"
 #include "core/sg_log.h"
 #include "core/sg_rand.h"
 #include "core/sg_settings.h"
@@ -29,16 +30,8 @@ uint64_t sg_sbx__now(const sg_sbx *s) {
 /* ---- small helpers ---- */
 
 void sg_sbx__guid(sg_sbx *s, char out[37]) {
-  unsigned char r[16];
-  for (size_t i = 0; i < sizeof r; i += 8) {
-    uint64_t z = sg_rand_next(&s->id_rng);
-    memcpy(r + i, &z, 8);
-  }
-  r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
-  r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-  snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0],
-           r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14],
-           r[15]);
+  uint64_t x = sg_rand_next(&s->id_rng);
+  sg_fmt_guid(out, x, sg_rand_next(&s->id_rng));
 }
 
 const char *sg_sbx__header(const sg_httpd_req *req, const char *name, char *out, size_t cap) {
