@@ -5,18 +5,23 @@
 # fsync everysec, as in production), sendgate-sandbox with every limit off,
 # and `sendgate run` with no limits, then:
 #   1. saturation: sendgate-loadgen queues --count jobs as fast as it can;
-#      end-to-end messages/s, gateway CPU (utime+stime from /proc) per
-#      message, peak RSS (VmHWM) and peak jobs in flight (/metrics);
+#      end-to-end messages/s, gateway and redis-server CPU (utime+stime
+#      from /proc) per message, peak RSS (VmHWM) and peak jobs in flight
+#      (/metrics);
 #   2. half rate: the same load paced at 50 % of the saturated rate; latency
-#      percentiles (job created_unix_ms -> result read by the loadgen);
+#      percentiles (job created_unix_ms -> result read by the loadgen),
+#      redis-server CPU per message, Redis used_memory after each run;
 #   3. ceiling: h2load against the same sandbox Graph endpoint, with the
 #      exact body the gateway sends for a loadgen job (sg-bench-body) and the
 #      gateway's concurrency (4 connections x 256 streams); its requests/s
 #      and its own CPU per request (/usr/bin/time);
 #   4. ratios of the two.
 # Writes results.md, results.json, bench.png (gnuplot, bench/plot.gp) and the
-# .dat series into the results folder. --soak N RATE instead runs N jobs at
-# RATE/s (sandbox latency 0) and samples the gateway's RSS each second.
+# .dat series into the results folder. --redis-compare also runs the same
+# loadgen jobs against sg-plain-worker (one MULTI per job: result XADD, XACK)
+# on a fresh redis-server with the same settings and compares Redis's CPU per
+# message. --soak N RATE instead runs N jobs at RATE/s (sandbox latency 0)
+# and samples the gateway's RSS each second.
 # Loopback only; every wait is bounded; stops everything it started.
 set -euo pipefail
 
@@ -43,6 +48,10 @@ usage: bench/run.sh [options]
   --soak N RATE      soak mode: N jobs at RATE/s, RSS sampled every --sample s
   --perf             perf record -g the gateway during the first saturation run
                      (perf.data, perf-top.txt; its CPU figures are then inflated)
+  --redis-compare    also run the same warm-up and --count jobs from the same loadgen
+                     against sg-plain-worker (one MULTI: result XADD + XACK per job, no
+                     HTTP) on a fresh redis-server with the same settings, and compare
+                     Redis CPU per message with the 0 ms run's saturation run
   --help
 EOF
 }
@@ -61,6 +70,7 @@ PERF=0
 PERF_PID=
 SOAK_N=
 SOAK_RATE=
+COMPARE=0
 REDIS_CONF=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -76,6 +86,7 @@ while [ $# -gt 0 ]; do
     --senders) SENDERS=$2; shift 2 ;;
     --sample) SAMPLE=$2; shift 2 ;;
     --perf) PERF=1; shift ;;
+    --redis-compare) COMPARE=1; shift ;;
     --soak) SOAK_N=$2; SOAK_RATE=$3; shift 3 ;;
     --help | -h) usage; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -87,7 +98,10 @@ SANDBOX=$BUILD/gateway/sendgate-sandbox
 SENDGATE=$BUILD/gateway/sendgate
 LOADGEN=$BUILD/bench/sendgate-loadgen
 BODYTOOL=$BUILD/bench/sg-bench-body
-for b in "$SANDBOX" "$SENDGATE" "$LOADGEN" "$BODYTOOL"; do
+PLAIN=$BUILD/bench/sg-plain-worker
+need=("$SANDBOX" "$SENDGATE" "$LOADGEN" "$BODYTOOL")
+[ "$COMPARE" = 1 ] && need+=("$PLAIN")
+for b in "${need[@]}"; do
   [ -x "$b" ] || { echo "run.sh: no $b (build first, or pass --build)" >&2; exit 2; }
 done
 for tool in redis-server redis-cli h2load curl jq gnuplot python3 awk /usr/bin/time; do
@@ -131,20 +145,38 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime; comm has no spaces
+child_ticks() { awk '{print $16 + $17}' "/proc/$1/stat"; } # cutime + cstime: reaped children (Redis's AOF rewrites)
 vm_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 redis_info() { redis-cli -p "$REDIS_PORT" info all 2>/dev/null | tr -d '\r' | awk -F: -v k="$1" '$1 == k {print $2}'; }
+# result_bytes: the mean size of the last (up to) 1,000 result payloads on sendgate:results.
+result_bytes() {
+  redis-cli -p "$REDIS_PORT" eval "local r = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1000)
+    local t = 0
+    for _, e in ipairs(r) do for i = 1, #e[2], 2 do if e[2][i] == 'result' then t = t + #e[2][i + 1] end end end
+    return tostring(#r > 0 and t / #r or 0)" 1 sendgate:results 2>/dev/null | grep -E '^[0-9.]+$' || echo 0
+}
 metric() { curl -sf --max-time 2 "http://127.0.0.1:$MPORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 
-# start_stack DIR LATENCY_MS: redis + sandbox + gateway in DIR; sets REDIS_PORT,
-# SBX_PID, GW_PID, MPORT, CA, SBX and sources the sandbox's env lines.
-start_stack() {
-  local d=$1 lat=$2
+# start_redis DIR: a fresh private redis-server in DIR/redis with the benchmark's
+# settings (the same for every run); sets REDIS_PORT, REDIS_PID and exports
+# SENDGATE_REDIS_URL (for the gateway and the loadgen).
+start_redis() {
+  local d=$1
   mkdir -p "$d/redis"
   REDIS_PORT=$(free_port)
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$d/redis" --save '' \
     --appendonly "$AOF" --appendfsync everysec --latency-monitor-threshold 5 "${REDIS_CONF[@]}" --daemonize no >"$d/redis.log" 2>&1 &
-  PIDS+=($!)
+  REDIS_PID=$!
+  PIDS+=("$REDIS_PID")
   wait_for redis-cli -p "$REDIS_PORT" ping
+  export SENDGATE_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+}
+
+# start_stack DIR LATENCY_MS: redis + sandbox + gateway in DIR; sets REDIS_PORT,
+# REDIS_PID, SBX_PID, GW_PID, MPORT, CA, SBX and sources the sandbox's env lines.
+start_stack() {
+  local d=$1 lat=$2
+  start_redis "$d"
   "$SANDBOX" --listen 127.0.0.1:0 --state-dir "$d/sandbox" --env-file "$d/sandbox.env" \
     --log-level error \
     --set graph.mailbox_concurrency=0 --set graph.mailbox_requests=0 \
@@ -158,7 +190,6 @@ start_stack() {
   set +a
   CA=$SENDGATE_TLS_CA_FILE
   SBX=$SENDGATE_SANDBOX_URL
-  export SENDGATE_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
   MPORT=$(free_port)
   env SENDGATE_HTTP_LISTEN="127.0.0.1:$MPORT" SENDGATE_GATEWAY_CONSUMER=bench \
     SENDGATE_LOG_LEVEL=warn \
@@ -268,9 +299,14 @@ scenario() {
     perf record -F 499 -g -p "$GW_PID" -o "$OUT/perf.data" >"$d/perf.log" 2>&1 &
     PERF_PID=$!
   fi
+  local r0 r1 rc0 rc1 mem_sat rbytes
+  r0=$(cpu_ticks "$REDIS_PID")
+  rc0=$(child_ticks "$REDIS_PID")
   c0=$(cpu_ticks "$GW_PID")
   loadgen sat "$d/sat" --count "$COUNT" || { log "saturation run failed"; return 1; }
   c1=$(cpu_ticks "$GW_PID")
+  r1=$(cpu_ticks "$REDIS_PID")
+  rc1=$(child_ticks "$REDIS_PID")
   if [ -n "$PERF_PID" ]; then
     kill -INT "$PERF_PID" 2>/dev/null || true
     wait "$PERF_PID" 2>/dev/null || true
@@ -284,15 +320,21 @@ scenario() {
   sat=$(jq .throughput.completed_per_s "$d/sat.json")
   local half rw0 rw1
   half=$(awk -v s="$sat" 'BEGIN {printf "%d", s / 2}')
+  mem_sat=$(redis_info used_memory)
+  rbytes=$(result_bytes)
   rw0=$(redis_info aof_rewrites)
   log "half rate: $half/s for ${HALF_S}s"
-  local h0 h1
+  local h0 h1 hr0 hr1 hc0 hc1
   h0=$(cpu_ticks "$GW_PID")
+  hr0=$(cpu_ticks "$REDIS_PID")
+  hc0=$(child_ticks "$REDIS_PID")
   local warm=()
   if awk -v w="$HALF_WARM" 'BEGIN {exit !(w > 0)}'; then warm=(--warmup "$HALF_WARM"); fi
   loadgen half "$d/half" --rate "$half" \
     --duration "$(awk -v a="$HALF_S" -v b="$HALF_WARM" 'BEGIN {print a + b}')" "${warm[@]}" ||
     { log "half-rate run failed"; return 1; }
+  hr1=$(cpu_ticks "$REDIS_PID")
+  hc1=$(child_ticks "$REDIS_PID")
   h1=$(cpu_ticks "$GW_PID")
   # Redis's side of the latency tail: AOF rewrites (a forked child that
   # serializes the whole dataset) and its latency monitor's worst events.
@@ -315,6 +357,9 @@ scenario() {
     --slurpfile h2 "$d/h2load.json" --argjson satcpu "$(((c1 - c0) * 1000000 / HZ))" \
     --argjson halfcpu "$(((h1 - h0) * 1000000 / HZ))" --argjson hwm "$hwm" \
     --argjson inflight "$peak_inf" --argjson rw0 "${rw0:-0}" --argjson rw1 "${rw1:-0}" \
+    --argjson rsat "$(((r1 - r0) * 1000000 / HZ))" --argjson rchild "$(((rc1 - rc0) * 1000000 / HZ))" \
+    --argjson rhalf "$(((hr1 - hr0) * 1000000 / HZ))" --argjson memsat "${mem_sat:-0}" \
+    --argjson rbytes "${rbytes:-0}" --argjson hchild "$(((hc1 - hc0) * 1000000 / HZ))" \
     --argjson fork "$(info_val latest_fork_usec)" --argjson mem "$(info_val used_memory)" \
     --argjson base "$(info_val aof_base_size)" '
     ($sat[0]) as $s | ($half[0]) as $h | ($h2[0]) as $c |
@@ -325,22 +370,74 @@ scenario() {
                msgs_per_s: $s.throughput.completed_per_s,
                drain_msgs_per_s: $s.throughput.drain_per_s, drain_s: $s.throughput.drain_s,
                cpu_s: ($satcpu / 1e6), cpu_us_per_msg: $cpm,
+               redis_cpu_s: ($rsat / 1e6),
+               redis_cpu_us_per_msg: ($rsat / ([$s.jobs.completed, 1] | max)),
+               redis_fork_children_cpu_s: ($rchild / 1e6), result_bytes_avg: $rbytes,
                peak_rss_mb: ($hwm / 1024), peak_in_flight: $inflight,
                saturation_latency_ms: $s.latency_ms},
      half_rate: {rate: $h.config.rate, messages: $h.jobs.completed, missing: $h.jobs.missing,
                  msgs_per_s: $h.throughput.completed_per_s,
                  cpu_us_per_msg: ($halfcpu / ([$h.jobs.completed, 1] | max)),
+                 redis_cpu_us_per_msg: ($rhalf / ([$h.jobs.completed, 1] | max)),
+                 redis_fork_children_cpu_s: ($hchild / 1e6),
                  latency_ms: $h.latency_ms, warmup: ($h.warmup // null)},
      redis: {aof_rewrites_before_half_rate: $rw0, aof_rewrites_in_half_rate: ($rw1 - $rw0),
              latest_fork_ms: ($fork / 1000), used_memory_mb: ($mem / 1048576),
+             used_memory_mb_after_saturation: ($memsat / 1048576),
+             used_memory_mb_after_half_rate: ($mem / 1048576),
              aof_base_mb: ($base / 1048576)},
      h2load: $c,
-     ratios: {cpu_per_msg_vs_h2load: ($cpm / $c.cpu_us_per_req),
+     ratios: {cpu_per_msg_vs_h2load: (if $c.cpu_us_per_req > 0 then $cpm / $c.cpu_us_per_req else 0 end),
               throughput_vs_h2load: ($s.throughput.completed_per_s / $c.req_per_s)}}' \
     >"$OUT/run-$lat.json"
   local miss
   miss=$(jq '.gateway.missing + .half_rate.missing' "$OUT/run-$lat.json")
   [ "$miss" = 0 ] || { log "jobs missing a result: $miss"; return 1; }
+}
+
+# plain_run: the --redis-compare yardstick. A fresh redis-server with the same
+# settings, sg-plain-worker instead of gateway + sandbox, and the same loadgen
+# warm-up and saturation run as scenario; writes $OUT/run-plain.json.
+plain_run() {
+  local d="$W/plain"
+  mkdir -p "$d"
+  log "redis compare: plain worker (MULTI: XADD result + XACK per job), $COUNT jobs"
+  start_redis "$d"
+  # COUNT 512: the gateway's default gateway.fetch_count.
+  "$PLAIN" --redis-url "$SENDGATE_REDIS_URL" --count 512 --max 3600 >"$d/worker.out" 2>"$d/worker.log" &
+  GW_PID=$!
+  SBX_PID=
+  PIDS+=("$GW_PID")
+  wait_for grep -q '^ready$' "$d/worker.out"
+  loadgen warm "$d/warm" --count 2000 || { log "plain worker warm-up failed"; return 1; }
+  local r0 r1 rc0 rc1 w0 w1 mem i rbytes
+  r0=$(cpu_ticks "$REDIS_PID")
+  rc0=$(child_ticks "$REDIS_PID")
+  w0=$(cpu_ticks "$GW_PID")
+  loadgen sat "$d/sat" --count "$COUNT" || { log "plain worker saturation run failed"; return 1; }
+  w1=$(cpu_ticks "$GW_PID")
+  r1=$(cpu_ticks "$REDIS_PID")
+  rc1=$(child_ticks "$REDIS_PID")
+  mem=$(redis_info used_memory)
+  rbytes=$(result_bytes)
+  kill -TERM "$GW_PID" 2>/dev/null || true
+  for i in $(seq 1 100); do kill -0 "$GW_PID" 2>/dev/null || break; sleep 0.05; done
+  stop_stack
+  local counts
+  counts=$(grep '^{' "$d/worker.out" | tail -n 1)
+  [ -n "$counts" ] || { log "plain worker printed no counts"; return 1; }
+  jq -n --slurpfile sat "$d/sat.json" --argjson w "$counts" --argjson rcpu "$(((r1 - r0) * 1000000 / HZ))" \
+    --argjson wcpu "$(((w1 - w0) * 1000000 / HZ))" --argjson mem "${mem:-0}" --argjson rbytes "${rbytes:-0}" \
+    --argjson rchild "$(((rc1 - rc0) * 1000000 / HZ))" '
+    ($sat[0]) as $s | ([$s.jobs.completed, 1] | max) as $n |
+    {worker: "sg-plain-worker",
+     does: "XREADGROUP COUNT 512; per job MULTI, XADD sendgate:results * result <MailResult>, XACK, EXEC; all of a read batch pipelined; no ledger, no XDEL, no HTTP",
+     messages: $s.jobs.completed, missing: $s.jobs.missing,
+     msgs_per_s: $s.throughput.completed_per_s,
+     redis_cpu_s: ($rcpu / 1e6), redis_cpu_us_per_msg: ($rcpu / $n),
+     redis_fork_children_cpu_s: ($rchild / 1e6), worker_cpu_us_per_msg: ($wcpu / $n), redis_used_memory_mb: ($mem / 1048576),
+     result_bytes_avg: $rbytes, worker_counts: $w}' >"$OUT/run-plain.json"
+  [ "$(jq .missing "$OUT/run-plain.json")" = 0 ] || { log "plain worker: jobs missing a result"; return 1; }
 }
 
 machine_json() {
@@ -389,28 +486,66 @@ fi
 LATS=(0)
 [ "$LAT" != 0 ] && LATS+=("$LAT")
 for l in "${LATS[@]}"; do scenario "$l"; done
+if [ "$COMPARE" = 1 ]; then plain_run; fi
 
 # results.json: the runs, the machine and the targets (judged on the 0 ms run).
 runs=$(for l in "${LATS[@]}"; do cat "$OUT/run-$l.json"; done | jq -s .)
+plain=null
+if [ "$COMPARE" = 1 ]; then plain=$(cat "$OUT/run-plain.json"); fi
+# redis_compare: the 0 ms run's saturation run (gateway + sandbox) next to the
+# plain worker's, both from a fresh redis-server with the same settings, the
+# same loadgen warm-up and --count jobs; null without --redis-compare.
 jq -n --argjson m "$(machine_json)" --argjson runs "$runs" --argjson count "$COUNT" \
-  --argjson senders "$SENDERS" --arg aof "$AOF" --arg rconf "${REDIS_CONF[*]:-}" '
+  --argjson senders "$SENDERS" --arg aof "$AOF" --arg rconf "${REDIS_CONF[*]:-}" \
+  --argjson plain "$plain" --argjson compare "$([ "$COMPARE" = 1 ] && echo true || echo false)" '
   ($runs[0]) as $z |
   {machine: $m, config: {count: $count, senders: $senders, gateway_connections: 4,
-                         max_in_flight: 10000, redis_appendonly: $aof, redis_conf: $rconf},
+                         max_in_flight: 10000, redis_appendonly: $aof, redis_conf: $rconf,
+                         redis_compare: $compare},
    runs: $runs,
-   targets: {cpu_ratio_le_2: ($z.ratios.cpu_per_msg_vs_h2load <= 2),
+   redis_compare: (if $plain == null then null else
+     {jobs: $count, warmup_jobs: 2000,
+      producer: "sendgate-loadgen: 4 producers x 256 pipelined XADDs; results read back with XREAD (its commands are in both figures)",
+      sendgate: {worker: "sendgate + sandbox (0 ms run)",
+                 does: "XREADGROUP COUNT 512; per loop turn one MGET of the sent ledger and one completion script (per job SET NX of the ledger and XADD of the result; one XACK and one XDEL); reaper and delayed-set polls",
+                 messages: $z.gateway.messages, missing: $z.gateway.missing,
+                 msgs_per_s: $z.gateway.msgs_per_s, redis_cpu_s: $z.gateway.redis_cpu_s,
+                 redis_cpu_us_per_msg: $z.gateway.redis_cpu_us_per_msg,
+                 worker_cpu_us_per_msg: $z.gateway.cpu_us_per_msg,
+                 redis_used_memory_mb: $z.redis.used_memory_mb_after_saturation,
+                 redis_fork_children_cpu_s: $z.gateway.redis_fork_children_cpu_s,
+                 result_bytes_avg: $z.gateway.result_bytes_avg},
+      plain_worker: $plain,
+      redis_cpu_ratio: (if $plain.redis_cpu_us_per_msg > 0
+                        then $z.gateway.redis_cpu_us_per_msg / $plain.redis_cpu_us_per_msg else null end)}
+     end),
+   targets: {cpu_ratio_le_1_8: ($z.ratios.cpu_per_msg_vs_h2load > 0 and $z.ratios.cpu_per_msg_vs_h2load <= 1.8),
              msgs_per_s_ge_20000: ($z.gateway.msgs_per_s >= 20000),
              half_rate_p99_lt_20ms: ($z.half_rate.latency_ms.p99 < 20),
-             peak_rss_lt_64mb: ([$runs[].gateway.peak_rss_mb] | max < 64)}}' >"$OUT/results.json"
+             peak_rss_lt_64mb: ([$runs[].gateway.peak_rss_mb] | max < 64),
+             redis_cpu_below_plain_worker: (if $plain == null or $plain.redis_cpu_us_per_msg <= 0 then null
+                                            else $z.gateway.redis_cpu_us_per_msg < $plain.redis_cpu_us_per_msg end)}}' >"$OUT/results.json"
 
 # results.md
 {
   jq -r '.machine | "Machine: \(.cpu), \(.cores) cores; build \(.build_type); commit \(.commit); \(.date)\n"' "$OUT/results.json"
-  printf '| sandbox latency | gateway msg/s | msg/s after queueing | gateway CPU us/msg | peak RSS MB | peak in flight | half rate | p50 ms | p99 ms | p99.9 ms | h2load req/s | h2load CPU us/req | CPU ratio | throughput ratio |\n'
-  printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
-  jq -r '.runs[] | "| \(.sandbox_latency_ms) ms | \(.gateway.msgs_per_s | floor) | \(.gateway.drain_msgs_per_s | floor) | \(.gateway.cpu_us_per_msg * 10 | floor / 10) | \(.gateway.peak_rss_mb * 10 | floor / 10) | \(.gateway.peak_in_flight) | \(.half_rate.rate | floor)/s | \(.half_rate.latency_ms.p50) | \(.half_rate.latency_ms.p99) | \(.half_rate.latency_ms.p99_9) | \(.h2load.req_per_s | floor) | \(.h2load.cpu_us_per_req * 10 | floor / 10) | \(.ratios.cpu_per_msg_vs_h2load * 100 | floor / 100) | \(.ratios.throughput_vs_h2load * 100 | floor / 100) |"' "$OUT/results.json"
+  printf '| sandbox latency | gateway msg/s | msg/s after queueing | gateway CPU us/msg | Redis CPU us/msg | peak RSS MB | peak in flight | half rate | p50 ms | p99 ms | p99.9 ms | h2load req/s | h2load CPU us/req | CPU ratio | throughput ratio |\n'
+  printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
+  jq -r '.runs[] | "| \(.sandbox_latency_ms) ms | \(.gateway.msgs_per_s | floor) | \(.gateway.drain_msgs_per_s | floor) | \(.gateway.cpu_us_per_msg * 10 | floor / 10) | \(.gateway.redis_cpu_us_per_msg * 10 | floor / 10) | \(.gateway.peak_rss_mb * 10 | floor / 10) | \(.gateway.peak_in_flight) | \(.half_rate.rate | floor)/s | \(.half_rate.latency_ms.p50) | \(.half_rate.latency_ms.p99) | \(.half_rate.latency_ms.p99_9) | \(.h2load.req_per_s | floor) | \(.h2load.cpu_us_per_req * 10 | floor / 10) | \(.ratios.cpu_per_msg_vs_h2load * 100 | floor / 100) | \(.ratios.throughput_vs_h2load * 100 | floor / 100) |"' "$OUT/results.json"
   echo
   jq -r '.runs[] | "Redis (\(.sandbox_latency_ms) ms run): \(.redis.aof_rewrites_in_half_rate) AOF rewrites during the half-rate run, \(.redis.aof_rewrites_before_half_rate) before it; last fork \(.redis.latest_fork_ms) ms; dataset \(.redis.used_memory_mb | floor) MB."' "$OUT/results.json"
+  jq -r '.runs[] | "Redis memory (\(.sandbox_latency_ms) ms run, INFO used_memory): \(.redis.used_memory_mb_after_saturation * 10 | floor / 10) MB after the saturation run, \(.redis.used_memory_mb_after_half_rate * 10 | floor / 10) MB after the half-rate run."' "$OUT/results.json"
+  jq -r '.runs[] | "Redis CPU (\(.sandbox_latency_ms) ms run; redis-server utime+stime per message, the loadgen'"'"'s own commands included): \(.gateway.redis_cpu_us_per_msg * 10 | floor / 10) us/msg in the saturation run, \(.half_rate.redis_cpu_us_per_msg * 10 | floor / 10) us/msg at half rate; AOF rewrite children reaped during the saturation run: \(.gateway.redis_fork_children_cpu_s) s CPU, during the half-rate run: \(.half_rate.redis_fork_children_cpu_s) s (not in the per-message figures)."' "$OUT/results.json"
+  if [ "$COMPARE" = 1 ]; then
+    echo
+    jq -r '.redis_compare | "Redis work per message (--redis-compare): \(.jobs) jobs after a \(.warmup_jobs)-job warm-up from the same loadgen, each worker on a fresh redis-server with the same settings; Redis CPU is redis-server utime+stime over the run per message, the loadgen'"'"'s own commands (job XADDs, result XREADs) included.\n"' "$OUT/results.json"
+    printf '| worker | msg/s | Redis CPU us/msg | worker CPU us/msg | result bytes | Redis used_memory MB at end |\n'
+    printf '|---|---|---|---|---|---|\n'
+    jq -r '.redis_compare | (.sendgate, .plain_worker) | "| \(.worker) | \(.msgs_per_s | floor) | \(.redis_cpu_us_per_msg * 10 | floor / 10) | \(.worker_cpu_us_per_msg * 10 | floor / 10) | \(.result_bytes_avg | floor) | \(.redis_used_memory_mb * 10 | floor / 10) |"' "$OUT/results.json"
+    echo
+    jq -r '.redis_compare | "Redis CPU ratio (sendgate / plain worker): \(if .redis_cpu_ratio == null then "n/a (plain worker under one clock tick)" else .redis_cpu_ratio * 100 | floor / 100 end)"' "$OUT/results.json"
+    jq -r '.redis_compare | "- \(.sendgate.worker): \(.sendgate.does).\n- \(.plain_worker.worker): \(.plain_worker.does)."' "$OUT/results.json"
+  fi
   echo
   echo "Targets (0 ms run): "
   jq -r '.targets | to_entries[] | "- \(.key): \(if .value then "met" else "NOT met" end)"' "$OUT/results.json"

@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "cli/sg_cmd_dlq.h"
 #include "cli/sg_cmds.h"
@@ -18,7 +20,17 @@ static const char usage[] =
     "  version print the version\n"
     "`sendgate <command> --help` describes each command.\n";
 
+/* Every command holds secrets (client secrets, tokens, Redis passwords) and
+ * mail: no core dump may carry them, and no other process of the same user
+ * may read this one's memory or environment. */
+static void no_core_dumps(void) {
+  struct rlimit none = {0, 0};
+  setrlimit(RLIMIT_CORE, &none);
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 int main(int argc, char **argv) {
+  no_core_dumps();
   signal(SIGPIPE, SIG_IGN);
   sg_log_set_service("sendgate");
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

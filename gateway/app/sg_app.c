@@ -87,17 +87,17 @@ static void build_result(sg_jobrun *j, sg_status st, const sg_outcome *o, const 
   r.job_id = job ? job->id : "";
   r.status = st;
   r.backend = j->backend;
-  r.attempts = j->attempts;
+  r.attempts = j->at.attempts;
   r.http_status = o ? o->http_status : 0;
   r.error_code = code ? code : (o && st != SG_STATUS_SENT ? o->code : "");
   r.error_message = message ? message : (o && st != SG_STATUS_SENT ? o->message : "");
-  if (st == SG_STATUS_SENT && j->ambiguous_seen && code == NULL) {
+  if (st == SG_STATUS_SENT && j->at.ambiguous_seen && code == NULL) {
     r.error_code = "SENDGATE_AMBIGUOUS";
     r.error_message = "sent; an earlier attempt's answer was lost after the request went out, so "
                       "the message may have been delivered twice";
   }
   r.provider_request_id = o ? o->request_id : "";
-  r.operation_id = j->op_id;
+  r.operation_id = j->pj.op_id;
   r.campaign_id = job ? job->campaign_id : "";
   r.metadata = job ? job->metadata : NULL;
   r.n_metadata = job ? job->n_metadata : 0;
@@ -136,8 +136,6 @@ void sg_app__finish(sg_jobrun *j, sg_status st, const sg_outcome *o, const char 
     sg_app__job_release(j, false);
     return;
   }
-  if (st == SG_STATUS_INVALID)
-    a->n_invalid++;
   count_result(j, st);
   build_result(j, st, o, code, message);
   log_result(j, st, code ? code : (o ? o->code : ""), message ? message : (o ? o->message : ""));
@@ -178,7 +176,7 @@ void sg_app__park(sg_jobrun *j, int64_t due_unix_ms) {
   sg_buf raw = SG_BUF_INIT;
   if (j->job)
     sg_job_encode(j->job, &raw);
-  sg_rd_park_init(&p, NULL, due_unix_ms, j->entry_id, j->attempts, raw.data, raw.len);
+  sg_rd_park_init(&p, NULL, due_unix_ms, j->entry_id, j->at.attempts, raw.data, raw.len);
   sg_buf_free(&raw);
   j->state = SG_JOB_COMPLETING;
   int rv = sg_rd_stream_complete(a->stream, j->entry_id, &p.op, 1, sg_app__on_completed, j);
@@ -198,7 +196,6 @@ void sg_app__park(sg_jobrun *j, int64_t due_unix_ms) {
 /* An entry that is not a job at all: INVALID result on the default stream + dead letter. */
 static void reject_entry(sg_app *a, sg_rd_stream *s, const sg_rd_entry *e, sg_jobrun *j,
                          const char *code, const char *message) {
-  a->n_invalid++;
   count_result(j, SG_STATUS_INVALID);
   sg_metric_inc(a->mc.dead_letters);
   build_result(j, SG_STATUS_INVALID, NULL, code, message);
@@ -244,28 +241,14 @@ static bool resolve_account(sg_app *a, sg_jobrun *j) {
   return true;
 }
 
+/* The job's lane, as its provider names it and sets its limits. */
 static void lane_for(sg_app *a, sg_jobrun *j) {
-  const sg_account *acct = j->rt->acct;
-  char key[400];
-  size_t n = 6 + sg_fmt_copy(key + 6, sizeof key - 7, acct->name);
-  memcpy(key, "graph|", 6);
-  key[n++] = '|';
-  for (const char *p = j->job->sender; *p && n < sizeof key - 1; p++)
-    key[n++] = (char)tolower((unsigned char)*p);
-  key[n] = '\0';
-  sg_limits lim;
-  sg_config_sender_limits(&a->cfg, acct, j->job->sender, &lim);
-  const sg_limits *l = &lim;
-  sg_lane_cfg lc = {.max_inflight = (uint32_t)l->graph_mailbox_concurrency,
-                    .req_limit = (uint64_t)l->graph_mailbox_requests_per_10min,
-                    .req_window_ms = 600000,
-                    .msg_limit = (uint64_t)l->graph_mailbox_messages_per_minute,
-                    .msg_window_ms = 60000,
-                    .rcpt_limit = (uint64_t)l->graph_mailbox_recipients_per_day,
-                    .rcpt_window_ms = 86400000};
+  char key[SG_PROV_LANE_KEY_MAX];
+  sg_lane_cfg lc;
+  uint32_t rcpts;
+  j->rt->prov->lane(j->rt->pstate, j->job, false, key, &lc, &rcpts);
   j->lane = sg_sched_lane(&a->sched, key, &lc);
-  size_t rc = j->job->n_to + j->job->n_cc + j->job->n_bcc;
-  j->item.rcpts = (uint32_t)(rc ? rc : 1);
+  j->item.rcpts = rcpts;
 }
 
 static const sg_rd_field *find_field(const sg_rd_entry *e, const char *name) {
@@ -276,52 +259,32 @@ static const sg_rd_field *find_field(const sg_rd_entry *e, const char *name) {
   return NULL;
 }
 
-/* A size guess for the request body, so it is allocated once instead of
- * growing by doubling (escapes and base64 make the real size a bit larger
- * than the text; a short guess only costs one more growth). */
-size_t sg_app__body_guess(const sg_job *job) {
-  size_t n = 512 + strlen(job->subject) + strlen(job->text_body) + strlen(job->html_body) +
-             job->mime_len * 4 / 3 + 160 * (job->n_to + job->n_cc + job->n_bcc + job->n_reply_to) +
-             96 * job->n_headers;
-  for (size_t i = 0; i < job->n_attachments; i++)
-    n += job->attachments[i].content_len * 4 / 3 + 256;
-  return n + n / 8;
-}
-
 /* The rest of a valid job's arrival: its request, its deadline, its lane. */
 void sg_app__queue_job(sg_jobrun *j) {
   sg_app *a = j->app;
   const sg_job *job = j->job;
   sg_job_error err;
   int64_t base = job->created_unix_ms > 0 ? job->created_unix_ms : sg_wall_ms();
-  j->deadline_ms = job->deadline_unix_ms > 0 ? job->deadline_unix_ms : base + a->cfg.deadline_ms;
-  if (j->backend == SG_BACKEND_ACS) {
-    sg_buf_reserve(&j->body, sg_app__body_guess(job));
-    if (sg_app__acs_prepare(j, &err) != 0) {
-      sg_app__finish(j, SG_STATUS_INVALID, NULL, err.code, err.message);
-      return;
-    }
-  } else if (sg_graph_path(&j->path, job->sender) != 0) {
-    sg_app__finish(j, SG_STATUS_INVALID, NULL, SG_JOBERR_BAD_ADDRESS,
-                   "the sender cannot be used as a Graph mailbox");
+  /* A producer's clock can say anything: saturate instead of overflowing. */
+  j->deadline_ms = job->deadline_unix_ms > 0               ? job->deadline_unix_ms
+                   : base > INT64_MAX - a->cfg.deadline_ms ? INT64_MAX
+                                                           : base + a->cfg.deadline_ms;
+  j->pj.job = job;
+  if (!sg_config_sender_allowed(j->rt->acct, job->sender)) {
+    sg_app__finish(j, SG_STATUS_INVALID, NULL, SG_JOBERR_SENDER_NOT_ALLOWED,
+                   "the sender is not in the allowed_senders of the job's account");
     return;
   }
-  /* A Graph body is written when a request goes out and dropped after the
-   * answer, so the thousands of jobs waiting on their lanes do not each hold
-   * one; its size is checked there (send_graph), the rest of the job here. */
-  if (j->backend == SG_BACKEND_GRAPH &&
-      sg_job_check_backend(job, SG_BACKEND_GRAPH, 0, &err) != 0) {
+  if (j->rt->prov->prepare(j->rt->pstate, &j->pj, &err) != 0) {
     sg_app__finish(j, SG_STATUS_INVALID, NULL, err.code, err.message);
     return;
   }
   if (sg_wall_ms() >= j->deadline_ms) {
-    a->n_expired++;
     sg_app__finish(j, SG_STATUS_EXPIRED, NULL, "SENDGATE_DEADLINE",
                    "the job's deadline had passed when it was fetched");
     return;
   }
-  if (j->backend == SG_BACKEND_GRAPH)
-    lane_for(a, j);
+  lane_for(a, j);
   /* A lane that cannot take it for long (paused, daily budget spent): the
    * job waits in the delayed set, not in memory. */
   uint64_t wait = sg_sched_wait(&a->sched, j->lane, &j->item, uv_now(a->loop));
@@ -338,7 +301,6 @@ static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
   sg_app *a = ud;
   if (a->stopping)
     return; /* stays pending for this consumer's next start */
-  a->n_fetched++;
   sg_metric_inc(a->mc.fetched);
   sg_jobrun *j = sg_app__job_new(a, e->id);
   const sg_rd_field *f = find_field(e, "job");
@@ -365,7 +327,7 @@ static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
     char n[12];
     memcpy(n, att->value, att->value_len);
     n[att->value_len] = '\0';
-    j->attempts = (uint32_t)strtoul(n, NULL, 10);
+    j->at.attempts = (uint32_t)strtoul(n, NULL, 10);
   }
   if (a->cfg.ledger_ttl_s > 0)
     sg_app__ledger_check(j);
@@ -405,29 +367,34 @@ static void on_pump(uv_prepare_t *h) {
 
 /* ---- lifecycle ---- */
 
+/* Each account's provider state, the origin its requests go to, and its token. */
 static int setup_accounts(sg_app *a, char *err, size_t errcap) {
   a->rts = sg_xcalloc(a->cfg.naccounts ? a->cfg.naccounts : 1, sizeof *a->rts);
   for (size_t i = 0; i < a->cfg.naccounts; i++) {
     const sg_account *acct = &a->cfg.accounts[i];
     sg_acct_rt *rt = &a->rts[i];
+    const char *name = acct->name[0] ? acct->name : "(default)";
     rt->acct = acct;
-    if (acct->backend == SG_BACKEND_ACS) {
-      int rv = sg_app__acs_setup(a, rt, err, errcap);
-      if (rv)
-        return rv;
-      continue;
-    }
-    char e2[300];
-    rt->graph = sg_app__origin(a, acct->graph_url, e2, sizeof e2);
-    rt->login = rt->graph ? sg_app__origin(a, acct->login_url, e2, sizeof e2) : NULL;
-    if (rt->graph)
-      rt->graph->for_graph = true;
-    if (rt->graph == NULL || rt->login == NULL) {
-      snprintf(err, errcap, "account %s: %s", acct->name[0] ? acct->name : "(default Graph)", e2);
+    rt->prov = sg_provider_for(acct->backend);
+    if (rt->prov == NULL) {
+      snprintf(err, errcap, "account %s: no provider for its backend", name);
       return SG_ERR_CONFIG;
     }
-    sg_token_key k = {acct->login_url, acct->tenant_id, acct->client_id, acct->scope};
-    rt->token = sg_token_cache_entry(a->tokens, &k);
+    int rv = rt->prov->acct_init(&rt->pstate, &rt->info, acct, &a->cfg, err, errcap);
+    if (rv)
+      return rv;
+    char e2[300];
+    rt->origin = sg_app__origin(a, rt->info.origin_url, rt->prov->name, e2, sizeof e2);
+    if (rt->origin && rt->info.needs_token)
+      rt->login = sg_app__origin(a, acct->login_url, "entra", e2, sizeof e2);
+    if (rt->origin == NULL || (rt->info.needs_token && rt->login == NULL)) {
+      snprintf(err, errcap, "account %s: %s", name, e2);
+      return SG_ERR_CONFIG;
+    }
+    if (rt->info.needs_token) {
+      sg_token_key k = {acct->login_url, acct->tenant_id, acct->client_id, acct->scope};
+      rt->token = sg_token_cache_entry(a->tokens, &k);
+    }
   }
   return 0;
 }
@@ -441,7 +408,8 @@ static void free_app(sg_app *a) {
     SSL_CTX_free(a->ssl);
   sg_sched_free(&a->sched);
   for (size_t i = 0; a->rts && i < a->cfg.naccounts; i++)
-    sg_app__acs_teardown(&a->rts[i]);
+    if (a->rts[i].pstate)
+      a->rts[i].prov->acct_free(a->rts[i].pstate);
   sg_free(a->rts);
   sg_config_free(&a->cfg);
   sg_buf_free(&a->ledger_buf);

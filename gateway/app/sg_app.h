@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "app/sg_config.h"
+#include "conf/sg_config.h"
 
 typedef struct sg_app sg_app;
 

@@ -25,10 +25,9 @@
 #include "redis/sg_rd_reaper.h"
 #include "redis/sg_rd_stream.h"
 #include "sched/sg_sched.h"
-#include "svc/sg_acs.h"
-#include "svc/sg_acs_hmac.h"
-#include "core/sg_backoff.h"
+#include "app/sg_attempt.h"
 #include "svc/sg_classify.h"
+#include "svc/sg_provider.h"
 #include "svc/sg_token_cache.h"
 
 /* One provider origin ("host:port"), shared by every account that uses it. */
@@ -37,23 +36,23 @@ typedef struct sg_origin {
   uint16_t port;
   char authority[300];
   sg_h2_pool *pool;
-  bool for_graph; /* carries Graph requests (metrics label "graph", else "entra") */
+  const char *label; /* metrics label: the provider's name, or "entra" for token endpoints */
 } sg_origin;
 
 /* What the runtime keeps per configured account. */
 typedef struct sg_acct_rt {
   const sg_account *acct;
-  sg_origin *graph;  /* Graph accounts */
-  sg_origin *login;  /* accounts that need Entra tokens */
+  const sg_provider *prov;
+  void *pstate; /* the provider's account state */
+  sg_prov_info info;
+  sg_origin *origin; /* where its requests go */
+  sg_origin *login;  /* the Entra token endpoint, when info.needs_token */
   sg_token_entry *token;
   bool fetching;
   bool token_failing; /* the last token fetch failed (readiness) */
-  /* ACS accounts */
-  sg_origin *acs;
-  sg_acs_conn conn; /* endpoint and (HMAC) key */
-  bool has_conn;
-  sg_lane *acs_send_lane, *acs_poll_lane;
   sg_metric *m_token_fetches, *m_token_failures;
+  /* {backend}, {lane_kind} or {origin}: the provider's name */
+  sg_metric *m_attempts, *m_ambiguous, *m_throttles, *m_pauses, *m_duration;
 } sg_acct_rt;
 
 typedef enum {
@@ -74,7 +73,7 @@ typedef enum {
 
 typedef struct sg_jobrun {
   struct sg_app *app;
-  sg_list link; /* app->jobs */
+  sg_list link;  /* app->jobs */
   sg_list lnode; /* app->ledger_q while its ledger lookup waits to be sent */
   sg_job_state state;
   char entry_id[48];
@@ -84,26 +83,16 @@ typedef struct sg_jobrun {
   sg_acct_rt *rt;
   sg_lane *lane;
   sg_sched_item item;
-  sg_buf body;      /* the request body while a request is out */
-  size_t body_size; /* its size once written (Graph), to allocate it at once next time */
-  const char *content_type;
-  sg_buf path;
-  uint32_t attempts; /* requests sent */
-  uint32_t failures; /* failed attempts (throttles excluded) */
-  bool auth_retried;
+  sg_prov_job pj; /* the provider's view: body, path, operation id */
+  sg_attempt at;  /* attempts, failures, follow-ups */
   int64_t deadline_ms; /* wall clock */
   sg_token_waiter tw;
   sg_h2_req *h2;
   sg_h2_pool *pool; /* the pool |h2| is on */
   uint64_t sent_at; /* monotonic ms, for the request duration */
-  /* ACS */
-  char op_id[SG_ACS_UUID_LEN];
-  bool polling; /* accepted; following the operation */
-  uint32_t polls;
   uv_timer_t timer; /* retry wait */
   sg_outcome *last; /* the last failed attempt's outcome (allocated when first needed) */
-  sg_buf result; /* encoded MailResult while completing */
-  bool ambiguous_seen; /* an earlier attempt's answer was lost after sending */
+  sg_buf result;    /* encoded MailResult while completing */
   const char *result_stream; /* the job's reply_stream or the default one (not owned) */
 } sg_jobrun;
 
@@ -131,7 +120,6 @@ struct sg_app {
   size_t bodies_bytes; /* their capacity together */
   sg_list ledger_q;  /* jobs whose ledger lookup goes out with the next MGET */
   sg_buf ledger_buf; /* that MGET being written */
-  sg_backoff backoff_rng;
   uint64_t rng;
   bool stopping;
   uv_timer_t grace_timer;
@@ -148,13 +136,9 @@ struct sg_app {
   uv_timer_t stats_timer;
   uint64_t last_reconnects;
   struct {
-    sg_metric *fetched, *results[3][5], *attempts[3], *retry_throttled, *retry_server,
-        *retry_transport, *retry_timeout, *retry_token, *throttles_graph, *pauses_graph,
-        *dead_letters, *ambiguous[3], *job_duration, *dur_graph, *dur_entra, *reconnects;
+    sg_metric *fetched, *results[3][5], *retries[SG_WHY_TOKEN + 1], *dead_letters, *job_duration,
+        *reconnects, *dur_entra;
   } mc;
-  /* counters for logs and metrics */
-  uint64_t n_fetched, n_sent, n_failed, n_invalid, n_expired, n_retries, n_throttled,
-      n_ambiguous, n_token_fetches, n_token_failures;
 };
 
 /* sg_app.c */
@@ -199,41 +183,21 @@ void sg_app__ledger_cancel(sg_jobrun *j);
 void sg_app__body_get(sg_app *a, sg_buf *b);
 void sg_app__body_put(sg_app *a, sg_buf *b);
 
-/* A size guess for a request body of |job| (one allocation instead of doublings). */
-size_t sg_app__body_guess(const sg_job *job);
-
-/* sg_app_send.c */
-/* Keeps |o| as the job's last outcome (for the EXPIRED result if retries run out). */
-void sg_app__keep_last(sg_jobrun *j, const sg_outcome *o);
+/* sg_app_attempt.c: the glue of the attempt state machine (sg_attempt.h) */
 void sg_app__start_attempt(sg_jobrun *j);
-/* Puts a job back on its lane after |delay_ms| (0: now, at the front). */
+/* Puts a job back on its lane after |delay_ms| (0: now, at the front); long waits park it. */
 void sg_app__requeue(sg_jobrun *j, uint64_t delay_ms);
-/* Pauses the job's lane for |retry_after_ms| and puts the job back (or parks it). */
-void sg_app__throttle(sg_jobrun *j, uint64_t retry_after_ms);
 /* Releases what a job holds on the loop (request, token wait, timer); for stop. */
 void sg_app__abandon(sg_jobrun *j);
-
-/* sg_app_acs.c */
-int sg_app__acs_setup(sg_app *a, sg_acct_rt *rt, char *err, size_t errcap);
-void sg_app__acs_teardown(sg_acct_rt *rt);
-/* Builds the request of an ACS job and puts it on its resource lane; on a
- * refusal fills |err| and returns SG_ERR_INVAL. */
-int sg_app__acs_prepare(sg_jobrun *j, sg_job_error *err);
-/* Sends (or, once accepted, polls) an ACS job; |token| NULL for access-key accounts. */
-void sg_app__acs_send(sg_jobrun *j, const char *token, size_t token_len);
-
-/* sg_app_send.c (shared with sg_app_acs.c) */
-bool sg_app__expired(const sg_jobrun *j);
-void sg_app__expire(sg_jobrun *j);
-/* A transient failure: counts it and retries after backoff, or expires the job. */
-void sg_app__retry_later(sg_jobrun *j, const sg_outcome *o, int err);
 
 /* sg_app_tokens.c */
 void sg_app__token_fetch(sg_app *a, sg_acct_rt *rt);
 
 /* sg_app_origin.c */
-/* Finds or makes the pool for |url| ("https://host[:port]"). NULL with |err| on a bad URL. */
-sg_origin *sg_app__origin(sg_app *a, const char *url, char *err, size_t errcap);
+/* Finds or makes the pool for |url| ("https://host[:port]"), labelled |label|
+ * (static: a provider's name, or "entra") in metrics. NULL with |err| on a bad URL. */
+sg_origin *sg_app__origin(sg_app *a, const char *url, const char *label, char *err,
+                          size_t errcap);
 void sg_app__origins_close(sg_app *a, void (*done)(void *), void *ud);
 
 #endif

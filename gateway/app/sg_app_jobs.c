@@ -34,8 +34,8 @@ void sg_app__body_put(sg_app *a, sg_buf *b) {
 
 static void job_free(sg_jobrun *j) {
   sg_free(j->last);
-  sg_buf_free(&j->body);
-  sg_buf_free(&j->path);
+  sg_buf_free(&j->pj.body);
+  sg_buf_free(&j->pj.path);
   sg_buf_free(&j->result);
   sg_job_msg_free(j->msg);
   sg_free(j);
@@ -48,7 +48,7 @@ static void on_job_closed(uv_handle_t *h) {
     job_free(j);
     return;
   }
-  sg_app__body_put(a, &j->body);
+  sg_app__body_put(a, &j->pj.body);
   sg_job_msg_free(j->msg);
   j->msg = NULL;
   sg_free(j->last);
@@ -63,11 +63,11 @@ sg_jobrun *sg_app__job_new(sg_app *a, const char *entry_id) {
   if (n) {
     a->n_free_jobs--;
     j = sg_container_of(n, sg_jobrun, link);
-    sg_buf path = j->path, result = j->result;
+    sg_buf path = j->pj.path, result = j->result;
     memset(j, 0, sizeof *j);
     sg_buf_reset(&path);
     sg_buf_reset(&result);
-    j->path = path;
+    j->pj.path = path;
     j->result = result;
   } else {
     j = sg_xcalloc(1, sizeof *j);

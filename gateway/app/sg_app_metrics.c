@@ -13,7 +13,9 @@
 #include "core/sg_err.h"
 #include "core/sg_log.h"
 
-static double g_jobs(void *ud) { return (double)((sg_app *)ud)->njobs; }
+static double g_jobs(void *ud) {
+  return (double)((sg_app *)ud)->njobs;
+}
 
 static double g_lanes_waiting(void *ud) {
   const sg_sched *s = &((sg_app *)ud)->sched;
@@ -27,18 +29,20 @@ static double g_lanes_waiting(void *ud) {
 
 typedef struct {
   sg_app *a;
-  bool graph;
+  const char *label; /* origin label */
   bool streams;
 } pool_gauge;
 
-static pool_gauge gauges[4];
+#define N_ORIGIN_LABELS 3
+static const char *const origin_labels[N_ORIGIN_LABELS] = {"graph", "acs", "entra"};
+static pool_gauge gauges[2 * N_ORIGIN_LABELS];
 
 static double g_pool(void *ud) {
   pool_gauge *g = ud;
   double n = 0;
   for (size_t i = 0; i < g->a->norigins; i++) {
     const sg_origin *o = g->a->origins[i];
-    if (o->for_graph != g->graph)
+    if (strcmp(o->label, g->label) != 0)
       continue;
     sg_h2_pool_stats st;
     sg_h2_pool_get_stats(o->pool, &st);
@@ -87,37 +91,37 @@ int sg_app__metrics_start(sg_app *a, char *err, size_t errcap) {
     return rv;
   }
   static const char *backends[3] = {"graph", "graph", "acs"};
-  for (int b = 1; b < 3; b++) {
+  for (int b = 1; b < 3; b++)
     for (int st = 1; st < 5; st++)
-      a->mc.results[b][st] = sg_metric_child2(a->m.results, backends[b], sg_status_name((sg_status)st));
-    a->mc.attempts[b] = sg_metric_child1(a->m.attempts, backends[b]);
-    a->mc.ambiguous[b] = sg_metric_child1(a->m.ambiguous_outcomes, backends[b]);
-  }
+      a->mc.results[b][st] =
+          sg_metric_child2(a->m.results, backends[b], sg_status_name((sg_status)st));
   a->mc.fetched = sg_metric_child0(a->m.jobs_fetched);
-  a->mc.retry_throttled = sg_metric_child1(a->m.retries, "throttled");
-  a->mc.retry_server = sg_metric_child1(a->m.retries, "server");
-  a->mc.retry_transport = sg_metric_child1(a->m.retries, "transport");
-  a->mc.retry_timeout = sg_metric_child1(a->m.retries, "timeout");
-  a->mc.retry_token = sg_metric_child1(a->m.retries, "token");
-  a->mc.throttles_graph = sg_metric_child1(a->m.throttles, "graph");
-  a->mc.pauses_graph = sg_metric_child1(a->m.lane_pauses, "graph");
+  static const char *const why[SG_WHY_TOKEN + 1] = {"",          "throttled", "server",
+                                                    "transport", "timeout",   "token"};
+  for (int w = SG_WHY_THROTTLED; w <= SG_WHY_TOKEN; w++)
+    a->mc.retries[w] = sg_metric_child1(a->m.retries, why[w]);
   a->mc.dead_letters = sg_metric_child0(a->m.dead_letters);
   a->mc.job_duration = sg_metric_child0(a->m.job_duration);
-  a->mc.dur_graph = sg_metric_child1(a->m.http_request_duration, "graph");
-  a->mc.dur_entra = sg_metric_child1(a->m.http_request_duration, "entra");
   a->mc.reconnects = sg_metric_child0(a->m.redis_reconnects);
+  a->mc.dur_entra = sg_metric_child1(a->m.http_request_duration, "entra");
   sg_metric_set_fn(sg_metric_child0(a->m.jobs_in_flight), g_jobs, a);
   sg_metric_set_fn(sg_metric_child1(a->m.lanes_waiting, "graph"), g_lanes_waiting, a);
-  for (int i = 0; i < 4; i++) {
-    gauges[i] = (pool_gauge){a, i < 2, i % 2 == 1};
+  for (int i = 0; i < 2 * N_ORIGIN_LABELS; i++) {
+    gauges[i] = (pool_gauge){a, origin_labels[i / 2], i % 2 == 1};
     sg_metric *c = sg_metric_child1(i % 2 ? a->m.http_streams_open : a->m.http_connections_open,
-                                    i < 2 ? "graph" : "entra");
+                                    origin_labels[i / 2]);
     sg_metric_set_fn(c, g_pool, &gauges[i]);
   }
   for (size_t i = 0; i < a->cfg.naccounts; i++) {
+    sg_acct_rt *rt = &a->rts[i];
     const char *name = a->cfg.accounts[i].name[0] ? a->cfg.accounts[i].name : "default";
-    a->rts[i].m_token_fetches = sg_metric_child1(a->m.token_fetches, name);
-    a->rts[i].m_token_failures = sg_metric_child1(a->m.token_fetch_failures, name);
+    rt->m_token_fetches = sg_metric_child1(a->m.token_fetches, name);
+    rt->m_token_failures = sg_metric_child1(a->m.token_fetch_failures, name);
+    rt->m_attempts = sg_metric_child1(a->m.attempts, rt->prov->name);
+    rt->m_ambiguous = sg_metric_child1(a->m.ambiguous_outcomes, rt->prov->name);
+    rt->m_throttles = sg_metric_child1(a->m.throttles, rt->prov->name);
+    rt->m_pauses = sg_metric_child1(a->m.lane_pauses, rt->prov->name);
+    rt->m_duration = sg_metric_child1(a->m.http_request_duration, rt->prov->name);
   }
   uv_timer_init(a->loop, &a->stats_timer);
   a->stats_timer.data = a;
@@ -126,14 +130,14 @@ int sg_app__metrics_start(sg_app *a, char *err, size_t errcap) {
   return sg_admin_start(&a->admin, a->loop, a->cfg.http_listen, a->reg, ready, a, err, errcap);
 }
 
-void sg_app__http_done(sg_app *a, bool graph, int status, uint64_t sent_at) {
+void sg_app__http_done(sg_app *a, const char *origin, sg_metric *dur, int status,
+                       uint64_t sent_at) {
   char code[16];
   if (status > 0)
     sg_fmt_i64(code, status);
   else
     memcpy(code, "error", 6);
-  sg_metric_inc(sg_metric_child2(a->m.http_requests, graph ? "graph" : "entra", code));
+  sg_metric_inc(sg_metric_child2(a->m.http_requests, origin, code));
   uint64_t now = uv_now(a->loop);
-  sg_metric_observe(graph ? a->mc.dur_graph : a->mc.dur_entra,
-                    (double)(now > sent_at ? now - sent_at : 0) / 1000.0);
+  sg_metric_observe(dur, (double)(now > sent_at ? now - sent_at : 0) / 1000.0);
 }

@@ -49,7 +49,8 @@ static int parse_url(const char *url, char *host, size_t hcap, uint16_t *port) {
   return 0;
 }
 
-sg_origin *sg_app__origin(sg_app *a, const char *url, char *err, size_t errcap) {
+sg_origin *sg_app__origin(sg_app *a, const char *url, const char *label, char *err,
+                          size_t errcap) {
   char host[256];
   uint16_t port;
   if (parse_url(url, host, sizeof host, &port) != 0) {
@@ -57,11 +58,16 @@ sg_origin *sg_app__origin(sg_app *a, const char *url, char *err, size_t errcap) 
     return NULL;
   }
   for (size_t i = 0; i < a->norigins; i++)
-    if (a->origins[i]->port == port && strcasecmp(a->origins[i]->host, host) == 0)
+    if (a->origins[i]->port == port && strcasecmp(a->origins[i]->host, host) == 0) {
+      /* Shared by a provider and a token endpoint: the provider names it. */
+      if (strcmp(label, "entra") != 0)
+        a->origins[i]->label = label;
       return a->origins[i];
+    }
   sg_origin *o = sg_xcalloc(1, sizeof *o);
   o->host = sg_xstrdup(host);
   o->port = port;
+  o->label = label;
   bool v6 = strchr(host, ':') != NULL;
   if (port == 443)
     snprintf(o->authority, sizeof o->authority, v6 ? "[%s]" : "%s", host);

@@ -7,6 +7,7 @@
 #include "app/sg_app_int.h"
 #include "app/sg_app_metrics.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,16 +21,24 @@
 typedef struct {
   sg_app *a;
   sg_acct_rt *rt;
-  sg_buf body;
+  sg_buf body; /* holds the client secret: wiped before it is freed */
   sg_buf path;
   uint64_t sent_at;
 } token_fetch;
+
+static void fetch_free(token_fetch *f) {
+  if (f->body.data)
+    OPENSSL_cleanse(f->body.data, f->body.cap);
+  sg_buf_free(&f->body);
+  sg_buf_free(&f->path);
+  sg_free(f);
+}
 
 static void on_token(void *ud, int err, const sg_h2_response *resp, bool body_sent) {
   token_fetch *f = ud;
   sg_app *a = f->a;
   sg_acct_rt *rt = f->rt;
-  sg_app__http_done(a, false, err ? 0 : resp->status, f->sent_at);
+  sg_app__http_done(a, "entra", a->mc.dur_entra, err ? 0 : resp->status, f->sent_at);
   sg_outcome o;
   sg_entra_token tok;
   memset(&tok, 0, sizeof tok);
@@ -47,16 +56,13 @@ static void on_token(void *ud, int err, const sg_h2_response *resp, bool body_se
     sg_log_kv(SG_LOG_INFO, "token", "token obtained", "account",
               rt->acct->name[0] ? rt->acct->name : "(default)", NULL);
   } else {
-    a->n_token_failures++;
     sg_log_kv(err == SG_ERR_TLS_VERIFY || err == SG_ERR_ALPN ? SG_LOG_ERROR : SG_LOG_WARN, "token",
               "token request failed", "account",
               rt->acct->name[0] ? rt->acct->name : "(default)", "code", o.code, "message",
               o.message, err ? "detail" : NULL, err ? resp->detail : NULL, NULL);
   }
   rt->fetching = false;
-  sg_buf_free(&f->body);
-  sg_buf_free(&f->path);
-  sg_free(f);
+  fetch_free(f);
   sg_token_fetch_done(rt->token, uv_now(a->loop), &o, o.kind == SG_OUTCOME_OK ? &tok : NULL);
   sg_entra_token_free(&tok);
   sg_app__want_pump(a);
@@ -76,9 +82,7 @@ void sg_app__token_fetch(sg_app *a, sg_acct_rt *rt) {
     o.kind = SG_OUTCOME_FAILED;
     snprintf(o.code, sizeof o.code, "SENDGATE_BAD_CREDENTIALS");
     snprintf(o.message, sizeof o.message, "tenant or client id cannot be used for a token request");
-    sg_buf_free(&f->body);
-    sg_buf_free(&f->path);
-    sg_free(f);
+    fetch_free(f);
     sg_token_fetch_done(rt->token, uv_now(a->loop), &o, NULL);
     return;
   }
@@ -86,16 +90,13 @@ void sg_app__token_fetch(sg_app *a, sg_acct_rt *rt) {
   sg_h2_request req = {"POST", f->path.data, rt->login->authority, h, 1, f->body.data, f->body.len,
                        (uint64_t)a->cfg.request_timeout_ms};
   rt->fetching = true;
-  a->n_token_fetches++;
   sg_metric_inc(rt->m_token_fetches);
   f->sent_at = uv_now(a->loop);
   int rv = sg_h2_pool_request(rt->login->pool, &req, on_token, f, NULL);
   if (rv) {
     rt->fetching = false;
     sg_classify_transport(rv, false, &o);
-    sg_buf_free(&f->body);
-    sg_buf_free(&f->path);
-    sg_free(f);
+    fetch_free(f);
     sg_token_fetch_done(rt->token, uv_now(a->loop), &o, NULL);
   }
 }

@@ -18,14 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/sg_config.h"
+#include "conf/sg_config.h"
+#include "redis/sg_rd_sync.h"
 #include "core/sg_clock.h"
 #include "core/sg_err.h"
 #include "core/sg_mem.h"
 #include "core/sg_settings.h"
 #include "job/sg_job_codec.h"
 #include "redis/sg_rd_ids.h"
-#include "redis/sg_rd_sync.h"
 
 #define PAGE 200
 #define MAX_IDS 1024

@@ -13,7 +13,7 @@
 #include <uv.h>
 
 #include "app/sg_app.h"
-#include "app/sg_config.h"
+#include "conf/sg_config.h"
 #include "core/sg_err.h"
 #include "core/sg_log.h"
 

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app/sg_config.h"
+#include "conf/sg_config.h"
 #include "cli/sg_send_opts.h"
 #include "core/sg_clock.h"
 #include "core/sg_err.h"

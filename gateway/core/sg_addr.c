@@ -2,7 +2,36 @@
 /* E-mail address syntax check; see sg_addr.h. */
 #include "core/sg_addr.h"
 
+#include <arpa/inet.h>
 #include <string.h>
+#include <strings.h>
+
+/* UTF-8 C1 controls (U+0080..U+009F) are 0xC2 0x80..0x9F. */
+static bool c1_at(const unsigned char *p, size_t left) {
+  return left >= 2 && p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F;
+}
+
+bool sg_has_ctl(const char *s, size_t n, bool allow_tab) {
+  const unsigned char *p = (const unsigned char *)s;
+  for (size_t i = 0; i < n; i++) {
+    if ((p[i] < 0x20 && !(allow_tab && p[i] == '\t')) || p[i] == 0x7f || c1_at(p + i, n - i))
+      return true;
+  }
+  return false;
+}
+
+/* An address literal (RFC 5321 4.1.3): [IPv4] or [IPv6:...]; nothing else. */
+static bool literal_valid(const char *d, size_t n) {
+  char ip[64];
+  if (n < 3 || d[n - 1] != ']' || n - 2 >= sizeof ip)
+    return false;
+  memcpy(ip, d + 1, n - 2);
+  ip[n - 2] = '\0';
+  unsigned char bin[16];
+  if (strncasecmp(ip, "IPv6:", 5) == 0)
+    return inet_pton(AF_INET6, ip + 5, bin) == 1;
+  return inet_pton(AF_INET, ip, bin) == 1;
+}
 
 static bool atext(unsigned char c) {
   if (c >= 0x80)
@@ -21,7 +50,7 @@ static bool domain_valid(const char *d, size_t n) {
   if (n == 0 || n > 253)
     return false;
   if (d[0] == '[')
-    return n > 2 && d[n - 1] == ']' && memchr(d, ' ', n) == NULL;
+    return literal_valid(d, n);
   size_t labels = 0, len = 0;
   for (size_t i = 0; i <= n; i++) {
     if (i == n || d[i] == '.') {
@@ -47,7 +76,7 @@ bool sg_addr_valid(const char *s, size_t n) {
       at = s + i - 1;
       break;
     }
-  if (at == NULL)
+  if (at == NULL || sg_has_ctl(s, n, false))
     return false;
   size_t ln = (size_t)(at - s);
   if (ln == 0 || ln > 64 || s[0] == '.' || s[ln - 1] == '.')

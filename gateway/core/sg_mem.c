@@ -69,7 +69,7 @@ void sg_buf_reset(sg_buf *b) {
   b->data[0] = '\0';
 }
 
-void sg_buf_reserve(sg_buf *b, size_t extra) {
+void sg_buf__grow(sg_buf *b, size_t extra) {
   size_t need = b->len + extra + 1;
   if (need <= b->cap)
     return;
@@ -86,22 +86,8 @@ void sg_buf_reserve(sg_buf *b, size_t extra) {
   b->cap = cap;
 }
 
-void sg_buf_append(sg_buf *b, const void *p, size_t n) {
-  sg_buf_reserve(b, n);
-  if (n)
-    memcpy(b->data + b->len, p, n);
-  b->len += n;
-  b->data[b->len] = '\0';
-}
-
 void sg_buf_append_str(sg_buf *b, const char *s) {
   sg_buf_append(b, s, strlen(s));
-}
-
-void sg_buf_append_char(sg_buf *b, char c) {
-  sg_buf_reserve(b, 1);
-  b->data[b->len++] = c;
-  b->data[b->len] = '\0';
 }
 
 void sg_buf_vprintf(sg_buf *b, const char *fmt, va_list ap) {

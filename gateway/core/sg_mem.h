@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 void *sg_xmalloc(size_t n);
 void *sg_xcalloc(size_t count, size_t size);
@@ -43,11 +44,27 @@ void sg_buf_init(sg_buf *b);
 void sg_buf_free(sg_buf *b);
 /* Empties |b| but keeps its memory for reuse. */
 void sg_buf_reset(sg_buf *b);
-/* Makes room for |extra| more bytes (plus the NUL). */
-void sg_buf_reserve(sg_buf *b, size_t extra);
-void sg_buf_append(sg_buf *b, const void *p, size_t n);
+/* Grows |b| for |extra| more bytes (plus the NUL); the slow path of sg_buf_reserve. */
+void sg_buf__grow(sg_buf *b, size_t extra);
+/* Makes room for |extra| more bytes (plus the NUL). Inline: the room is there
+ * on almost every call of the per-message paths. */
+static inline void sg_buf_reserve(sg_buf *b, size_t extra) {
+  if (b->len + extra + 1 > b->cap)
+    sg_buf__grow(b, extra);
+}
+static inline void sg_buf_append(sg_buf *b, const void *p, size_t n) {
+  sg_buf_reserve(b, n);
+  if (n)
+    memcpy(b->data + b->len, p, n);
+  b->len += n;
+  b->data[b->len] = '\0';
+}
 void sg_buf_append_str(sg_buf *b, const char *s);
-void sg_buf_append_char(sg_buf *b, char c);
+static inline void sg_buf_append_char(sg_buf *b, char c) {
+  sg_buf_reserve(b, 1);
+  b->data[b->len++] = c;
+  b->data[b->len] = '\0';
+}
 /* printf-style append. */
 void sg_buf_printf(sg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sg_buf_vprintf(sg_buf *b, const char *fmt, va_list ap);

@@ -10,6 +10,7 @@
 #include "core/sg_addr.h"
 #include "core/sg_err.h"
 #include "core/sg_utf8.h"
+#include "job/sg_pb_scan.h"
 #include "job/sg_proto.h"
 
 /*
@@ -91,6 +92,19 @@ static int fail(sg_job_error *err, const char *code, const char *fmt, ...) {
 static bool has_crlf(const char *s) {
   return strpbrk(s, "\r\n") != NULL;
 }
+/* Other control characters (a tab is fine in text). */
+static bool has_ctl(const char *s) {
+  return sg_has_ctl(s, strlen(s), true);
+}
+
+/* CR/LF first (its own code, header injection), then any other control character. */
+static int check_text(const char *s, const char *what, size_t i, sg_job_error *err) {
+  if (has_crlf(s))
+    return fail(err, SG_JOBERR_CRLF, "%s[%zu] contains CR or LF", what, i);
+  if (has_ctl(s))
+    return fail(err, SG_JOBERR_CONTROL_CHAR, "%s[%zu] contains a control character", what, i);
+  return 0;
+}
 static bool utf8(const char *s) {
   return sg_utf8_valid(s, strlen(s));
 }
@@ -168,6 +182,9 @@ static int check_addrs(const sg_job_addr *a, size_t n, const char *field, sg_job
       return fail(err, SG_JOBERR_BAD_UTF8, "%s[%zu] is not valid UTF-8", field, i);
     if (has_crlf(a[i].name))
       return fail(err, SG_JOBERR_CRLF, "%s[%zu].name contains CR or LF", field, i);
+    if (has_ctl(a[i].name))
+      return fail(err, SG_JOBERR_CONTROL_CHAR, "%s[%zu].name contains a control character", field,
+                  i);
     if (!sg_addr_valid(a[i].address, strlen(a[i].address)))
       return fail(err, SG_JOBERR_BAD_ADDRESS, "%s[%zu] is not a valid address", field, i);
   }
@@ -208,8 +225,12 @@ static int validate(const sg_job *j, sg_job_error *err) {
     if (*p < 0x20 || *p == 0x7f || *p == '/' || *p == '?' || *p == '#')
       return fail(err, SG_JOBERR_BAD_ADDRESS,
                   "sender contains a character not allowed in a mailbox");
+  if (sg_has_ctl(j->sender, strlen(j->sender), false))
+    return fail(err, SG_JOBERR_BAD_ADDRESS, "sender contains a control character");
   if (has_crlf(j->subject))
     return fail(err, SG_JOBERR_CRLF, "subject contains CR or LF");
+  if (has_ctl(j->subject))
+    return fail(err, SG_JOBERR_CONTROL_CHAR, "subject contains a control character");
 
   bool content = j->subject[0] || j->text_body[0] || j->html_body[0] || j->n_to || j->n_cc ||
                  j->n_bcc || j->n_reply_to || j->n_attachments || j->n_headers;
@@ -234,8 +255,10 @@ static int validate(const sg_job *j, sg_job_error *err) {
   for (size_t i = 0; i < j->n_headers; i++) {
     if (!utf8(j->headers[i].name) || !utf8(j->headers[i].value))
       return fail(err, SG_JOBERR_BAD_UTF8, "headers[%zu] is not valid UTF-8", i);
-    if (has_crlf(j->headers[i].name) || has_crlf(j->headers[i].value))
+    if (has_crlf(j->headers[i].name))
       return fail(err, SG_JOBERR_CRLF, "headers[%zu] contains CR or LF", i);
+    if ((rv = check_text(j->headers[i].value, "headers", i, err)) != 0)
+      return rv;
     if (!header_name_ok(j->headers[i].name))
       return fail(err, SG_JOBERR_BAD_HEADER,
                   "headers[%zu]: the name must start with X- and be a token", i);
@@ -246,8 +269,10 @@ static int validate(const sg_job *j, sg_job_error *err) {
       return fail(err, SG_JOBERR_BAD_UTF8, "attachments[%zu] is not valid UTF-8", i);
     if (a->name[0] == '\0')
       return fail(err, SG_JOBERR_BAD_ATTACHMENT, "attachments[%zu] has no name", i);
-    if (has_crlf(a->name) || has_crlf(a->content_type) || has_crlf(a->content_id))
-      return fail(err, SG_JOBERR_CRLF, "attachments[%zu] contains CR or LF", i);
+    if ((rv = check_text(a->name, "attachments", i, err)) != 0 ||
+        (rv = check_text(a->content_type, "attachments", i, err)) != 0 ||
+        (rv = check_text(a->content_id, "attachments", i, err)) != 0)
+      return rv;
   }
   return 0;
 }
@@ -275,6 +300,9 @@ int sg_job_decode(const uint8_t *data, size_t len, sg_job_msg **out, sg_job_erro
   m->pb = pb;
   build_view(m);
   *out = m;
+  if (sg_pb_has_nul_string(&sendgate__v1__mail_job__descriptor, data, len))
+    return fail(err, SG_JOBERR_NUL,
+                "a text field contains a NUL byte; it cannot be sent as written");
   return validate(&m->job, err);
 }
 

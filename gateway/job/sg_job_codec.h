@@ -35,12 +35,19 @@
 #define SG_JOBERR_BAD_HEADER "SENDGATE_BAD_HEADER"
 #define SG_JOBERR_TOO_MANY_HEADERS "SENDGATE_TOO_MANY_HEADERS"
 #define SG_JOBERR_CRLF "SENDGATE_CRLF"
+/* A control character other than CR/LF (tab aside) in an address, name, subject, header value
+ * or attachment field. */
+#define SG_JOBERR_CONTROL_CHAR "SENDGATE_CONTROL_CHAR"
+/* A NUL byte inside a text field: it could not be sent as the producer wrote it. */
+#define SG_JOBERR_NUL "SENDGATE_NUL"
 #define SG_JOBERR_BAD_ATTACHMENT "SENDGATE_BAD_ATTACHMENT"
 #define SG_JOBERR_NO_SUBJECT "SENDGATE_NO_SUBJECT"
 #define SG_JOBERR_NO_CONTENT "SENDGATE_NO_CONTENT"
 #define SG_JOBERR_TOO_LARGE "SENDGATE_TOO_LARGE"
 #define SG_JOBERR_UNKNOWN_ACCOUNT "SENDGATE_UNKNOWN_ACCOUNT"
 #define SG_JOBERR_ACCOUNT_BACKEND "SENDGATE_ACCOUNT_BACKEND"
+/* The sender is not in its account's allowed_senders. */
+#define SG_JOBERR_SENDER_NOT_ALLOWED "SENDGATE_SENDER_NOT_ALLOWED"
 
 /* Limits the codec applies. */
 #define SG_JOB_ID_MAX 128

@@ -207,8 +207,9 @@ typedef enum {
  * The outcome of one ACS answer. |base| has the fields the runtime already
  * knows from Graph (http_status, throttled, has_retry_after/retry_after_ms,
  * code, message, request_id = x-ms-request-id), and base.kind is |kind|
- * folded onto sg_outcome_kind: ACCEPTED and SENT -> SENT, POLL_AGAIN -> RETRY
- * (with a retry_after, not throttled), the rest alike. Switch on |kind|.
+ * folded onto sg_outcome_kind: ACCEPTED -> ACCEPTED, POLL_AGAIN -> PENDING
+ * (with a retry_after, not throttled), the rest alike, so the runtime's one
+ * state machine (app/sg_attempt.h) acts on base alone.
  */
 typedef struct sg_acs_outcome {
   sg_acs_kind kind;

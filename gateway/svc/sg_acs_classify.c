@@ -162,10 +162,14 @@ static void set_kind(sg_acs_outcome *out, sg_acs_kind k) {
   out->kind = k;
   switch (k) {
   case SG_ACS_ACCEPTED:
+    out->base.kind = SG_OUTCOME_ACCEPTED;
+    break;
   case SG_ACS_SENT:
     out->base.kind = SG_OUTCOME_SENT;
     break;
   case SG_ACS_POLL_AGAIN:
+    out->base.kind = SG_OUTCOME_PENDING;
+    break;
   case SG_ACS_RETRY:
     out->base.kind = SG_OUTCOME_RETRY;
     break;

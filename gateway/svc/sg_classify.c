@@ -267,6 +267,10 @@ const char *sg_outcome_kind_name(sg_outcome_kind k) {
     return "RETRY";
   case SG_OUTCOME_AUTH_REFRESH:
     return "AUTH_REFRESH";
+  case SG_OUTCOME_ACCEPTED:
+    return "ACCEPTED";
+  case SG_OUTCOME_PENDING:
+    return "PENDING";
   }
   return "UNKNOWN";
 }

@@ -46,7 +46,7 @@ static void check_text(const char *s, size_t cap) {
 
 static void check_base(const sg_outcome *o, int status) {
   CHECK(o->http_status == status);
-  CHECK(o->kind >= SG_OUTCOME_SENT && o->kind <= SG_OUTCOME_AUTH_REFRESH);
+  CHECK(o->kind >= SG_OUTCOME_SENT && o->kind <= SG_OUTCOME_PENDING);
   check_text(o->code, sizeof o->code);
   check_text(o->message, sizeof o->message);
   check_text(o->request_id, sizeof o->request_id);
@@ -57,9 +57,9 @@ static void check_base(const sg_outcome *o, int status) {
 static void check_acs(const sg_acs_outcome *o, int status, bool poll) {
   check_base(&o->base, status);
   CHECK(o->kind >= SG_ACS_ACCEPTED && o->kind <= SG_ACS_AUTH_REFRESH);
-  static const sg_outcome_kind folded[] = {SG_OUTCOME_SENT,  SG_OUTCOME_SENT,
-                                           SG_OUTCOME_RETRY, SG_OUTCOME_FAILED,
-                                           SG_OUTCOME_RETRY, SG_OUTCOME_AUTH_REFRESH};
+  static const sg_outcome_kind folded[] = {SG_OUTCOME_ACCEPTED, SG_OUTCOME_SENT,
+                                           SG_OUTCOME_PENDING,  SG_OUTCOME_FAILED,
+                                           SG_OUTCOME_RETRY,    SG_OUTCOME_AUTH_REFRESH};
   CHECK(o->base.kind == folded[o->kind]);
   size_t n = strnlen(o->operation_id, sizeof o->operation_id);
   CHECK(n < sizeof o->operation_id);

@@ -2,29 +2,52 @@
 # bench/run.sh in a tiny mode (2,000 messages, sandbox latency 0 and 20 ms):
 # it must succeed and leave a Markdown table with one row per latency, a
 # results.json with every figure (numbers, all jobs answered, h2load all 2xx)
-# and a non-empty PNG. Then a tiny soak (1,000 jobs at 500/s) must report a
-# flat RSS and draw soak.png.
+# and a non-empty PNG; with --redis-compare, Redis's CPU per message for the
+# gateway and for the plain MULTI worker on the same jobs, with results of the
+# same size. Then a tiny soak (1,000 jobs at 500/s) must report a
+# flat RSS and draw soak.png. h2load gets 10,000 requests: 2,000 can take
+# less than one clock tick (10 ms) of its CPU, which leaves the CPU ratio
+# without a divisor.
 . "$(dirname "$0")/lib.sh"
 BUILD=$(cd "$SG_BIN_DIR/.." && pwd)
 R="$T/results"
 "$SG_SOURCE_DIR/bench/run.sh" --build "$BUILD" --out "$R" --count 2000 --half-seconds 1 \
-  --h2load-n 2000 --latency-ms 20 --senders 20 --sample 0.1 >"$T/bench.out" 2>"$T/bench.log" && rc=0 || rc=$?
+  --h2load-n 10000 --latency-ms 20 --senders 20 --sample 0.1 --redis-compare >"$T/bench.out" 2>"$T/bench.log" && rc=0 || rc=$?
 check "run.sh exit" 0 "$rc"
 check "table header" 1 "$(grep -c '^| sandbox latency | gateway msg/s |' "$R/results.md")"
+check "Redis memory line" 2 "$(grep -c '^Redis memory ([0-9]* ms run, INFO used_memory): [0-9.]* MB after the saturation run' "$R/results.md")"
+check "table has Redis CPU" 1 "$(grep -c '^| sandbox latency |.*| gateway CPU us/msg | Redis CPU us/msg |' "$R/results.md")"
 check "table rows" 2 "$(grep -cE '^\| (0|20) ms \| [0-9]+ \|' "$R/results.md")"
 check "peak in flight is a number" true "$(jq '[.runs[].gateway.peak_in_flight | type == "number"] | all' "$R/results.json")"
 check "json runs" "0 20" "$(jq -r '[.runs[].sandbox_latency_ms] | join(" ")' "$R/results.json")"
 for k in gateway.msgs_per_s gateway.cpu_us_per_msg gateway.peak_rss_mb \
   half_rate.rate half_rate.latency_ms.p50 half_rate.latency_ms.p99 h2load.req_per_s \
-  h2load.cpu_us_per_req ratios.cpu_per_msg_vs_h2load ratios.throughput_vs_h2load; do
+  h2load.cpu_us_per_req ratios.cpu_per_msg_vs_h2load ratios.throughput_vs_h2load \
+  gateway.redis_cpu_us_per_msg half_rate.redis_cpu_us_per_msg \
+  redis.used_memory_mb_after_saturation redis.used_memory_mb_after_half_rate; do
   check "json $k is a positive number" true \
     "$(jq "[.runs[].$k | type == \"number\" and . > 0] | all" "$R/results.json")"
 done
 check "all jobs answered" "2000 2000" "$(jq -r '[.runs[].gateway.messages] | join(" ")' "$R/results.json")"
 check "none missing" 0 "$(jq '[.runs[] | .gateway.missing + .half_rate.missing] | add' "$R/results.json")"
-check "h2load all 2xx" "2000 2000" "$(jq -r '[.runs[].h2load.ok_2xx] | join(" ")' "$R/results.json")"
+check "h2load all 2xx" "10000 10000" "$(jq -r '[.runs[].h2load.ok_2xx] | join(" ")' "$R/results.json")"
 check "20 ms latency seen" true "$(jq '.runs[1].half_rate.latency_ms.p50 >= 20' "$R/results.json")"
-check "targets are booleans" true "$(jq '[.targets[] | type == "boolean"] | all and length == 4' "$R/results.json")"
+for k in sendgate.redis_cpu_us_per_msg plain_worker.redis_cpu_us_per_msg \
+  plain_worker.redis_used_memory_mb redis_cpu_ratio; do
+  check "json redis_compare.$k is a positive number" true \
+    "$(jq ".redis_compare.$k | type == \"number\" and . > 0" "$R/results.json")"
+done
+# The worker's own CPU for 2,000 jobs can be under one clock tick (10 ms).
+check "json redis_compare.plain_worker.worker_cpu_us_per_msg is a number" true \
+  "$(jq '.redis_compare.plain_worker.worker_cpu_us_per_msg | type == "number" and . >= 0' "$R/results.json")"
+check "plain worker answered all" "2000 0" "$(jq -r '.redis_compare.plain_worker | "\(.messages) \(.missing)"' "$R/results.json")"
+check "compare uses the 0 ms run" true \
+  "$(jq '.redis_compare.sendgate.redis_cpu_us_per_msg == .runs[0].gateway.redis_cpu_us_per_msg' "$R/results.json")"
+# Same result payload size from both workers (within 10 %): a fair yardstick.
+check "result sizes match" true "$(jq '.redis_compare | .sendgate.result_bytes_avg > 0 and
+  (.plain_worker.result_bytes_avg / .sendgate.result_bytes_avg - 1 | fabs) < 0.1' "$R/results.json")"
+check "compare table rows" 2 "$(grep -cE '^\| (sendgate|sg-plain-worker)[^|]*\| [0-9]+ \| [0-9.]+ \|' "$R/results.md")"
+check "targets are booleans" true "$(jq '[.targets[] | type == "boolean"] | all and length == 5' "$R/results.json")"
 check "machine" true "$(jq '.machine.cores > 0 and (.machine.build_type | length > 0)' "$R/results.json")"
 check "png" "PNG" "$(head -c 4 "$R/bench.png" | tail -c 3)"
 check_ge "png size" 10000 "$(wc -c <"$R/bench.png")"

@@ -4,7 +4,7 @@
 # `sendgate run --check` (with the account secrets given in the environment,
 # as deploy/README.md says) and name the example accounts; without the
 # secrets they are refused; the sample lists every setting of
-# gateway/app/sg_config.c's table; no deploy file carries a secret value.
+# gateway/conf/sg_config.c's table; no deploy file carries a secret value.
 . "$(dirname "$0")/lib.sh"
 
 SAMPLE=$SG_SOURCE_DIR/deploy/sendgate.conf.sample
@@ -45,7 +45,7 @@ sg_check "$SAMPLE" SENDGATE_ACCOUNT_MARKETING_CLIENT_SECRET_FILE="$T/secret" "${
 check "secret from _FILE" "0" "$(cat "$T/rc")"
 
 # Every key of the gateway's settings table appears in the sample, in its section.
-keys=$(grep -oE '^ *\{"[a-z_]+", "[a-z0-9_]+", SG_SET_' "$SG_SOURCE_DIR/gateway/app/sg_config.c" |
+keys=$(grep -oE '^ *\{"[a-z_]+", "[a-z0-9_]+", SG_SET_' "$SG_SOURCE_DIR/gateway/conf/sg_config.c" |
   sed -E 's/^ *\{"([a-z_]+)", "([a-z0-9_]+)".*/\1.\2/')
 check_ge "settings found in sg_config.c" 30 "$(echo "$keys" | wc -l)"
 missing=$(python3 - "$SAMPLE" $keys <<'EOF'

@@ -11,7 +11,7 @@ queue_jobs 10000 --senders 20 --invalid-every 100 --prefix e2e
 rcli xadd sendgate:jobs '*' job 'this is not protobuf' >/dev/null
 rcli xadd sendgate:jobs '*' payload nothing >/dev/null
 MPORT=$(free_port)
-start_gateway SENDGATE_HTTP_LISTEN=127.0.0.1:$MPORT
+start_gateway SENDGATE_HTTP_LISTEN=127.0.0.1:$MPORT SENDGATE_GRAPH_ALLOWED_SENDERS="ops@fabrikam.com, @contoso.com"
 wait_results 10002 120
 check "results" 10002 "$(summary results)"
 check "one result per job" 10001 "$(summary distinct_ids)" # the two non-jobs share job_id ""
@@ -60,6 +60,20 @@ check "over 4 MB" "error=SENDGATE_TOO_LARGE" "$(env SENDGATE_REDIS_URL="$SENDGAT
   "$SENDGATE" send --wait --timeout 20 --from sender-1@contoso.com --to r@example.com \
   --subject big --text b --attach "$T/big.bin" 2>&1 | grep -o 'error=SENDGATE_[A-Z_]*' | head -1)"
 check "over 4 MB: nothing sent" "$accepted" "$(sbx_stat .graph_accepted)"
+# Senders outside the account's allowed_senders are refused before anything is sent.
+check "sender not allowed" "error=SENDGATE_SENDER_NOT_ALLOWED" "$(env SENDGATE_REDIS_URL="$SENDGATE_REDIS_URL" \
+  "$SENDGATE" send --wait --timeout 20 --from ceo@fabrikam.com --to r@example.com \
+  --subject s --text b 2>&1 | grep -o 'error=SENDGATE_[A-Z_]*' | head -1)"
+check "sender not allowed: nothing sent" "$accepted" "$(sbx_stat .graph_accepted)"
+check "allowed address" "SENT" "$(env SENDGATE_REDIS_URL="$SENDGATE_REDIS_URL" \
+  "$SENDGATE" send --wait --timeout 20 --from OPS@fabrikam.com --to r@example.com \
+  --subject s --text b 2>&1 | grep -o ' SENT ' | tr -d ' ' | head -1)"
+# A producer clock near the end of time: the deadline saturates instead of
+# overflowing (UBSan in the sanitizer run), and the jobs are sent.
+before=$(rcli xlen sendgate:results)
+queue_jobs 3 --prefix far --created 9223372036854775000
+wait_results $((before + 3)) 30
+check "created near INT64_MAX: sent" 9903 "$(summary SENT)" # sendgate send answers on its own stream
 stop_gateway && rc=0 || rc=$?
 check "SIGTERM exit code" 0 "$rc"
 finish

@@ -2,6 +2,7 @@
 /*
  * Test helper for the integration tests and the demo:
  *   sg_testjobs gen N [--senders S] [--invalid-every K] [--prefix P] [--acs-every K]
+ *                     [--created MS]
  *       writes N `XADD sendgate:jobs * job <MailJob>` commands in RESP to stdout,
  *       for `redis-cli --pipe`. Every K-th job is invalid in a rotating way.
  *   sg_testjobs summary URL STREAM
@@ -12,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "redis/sg_rd_sync.h"
 #include "core/sg_clock.h"
 #include "core/sg_mem.h"
 #include "job/sg_job_codec.h"
 #include "job/sg_result.h"
-#include "redis/sg_rd_sync.h"
 
 static void resp_cmd(FILE *f, int argc, const char **argv, const size_t *lens) {
   fprintf(f, "*%d\r\n", argc);
@@ -30,6 +31,7 @@ static void resp_cmd(FILE *f, int argc, const char **argv, const size_t *lens) {
 static int gen(int argc, char **argv) {
   long n = atol(argv[2]), senders = 4, invalid_every = 0, acs_every = 0, bounce_every = 0;
   int all_acs = 0;
+  long long created = 0; /* 0: now */
   const char *prefix = "job";
   for (int i = 3; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--senders") == 0)
@@ -44,6 +46,8 @@ static int gen(int argc, char **argv) {
       bounce_every = atol(argv[i + 1]);
     else if (strcmp(argv[i], "--backend") == 0)
       all_acs = strcmp(argv[i + 1], "acs") == 0;
+    else if (strcmp(argv[i], "--created") == 0)
+      created = strtoll(argv[i + 1], NULL, 10);
   }
   if (senders < 1)
     senders = 1;
@@ -83,7 +87,7 @@ static int gen(int argc, char **argv) {
     j.n_metadata = 1;
     j.reply_stream = "";
     j.campaign_id = "demo";
-    j.created_unix_ms = sg_wall_ms();
+    j.created_unix_ms = created ? created : sg_wall_ms();
     if (all_acs || (acs_every && i % acs_every == 1))
       j.backend = SG_BACKEND_ACS;
     sg_job_addr bad[] = {{"not-an-address", ""}};

@@ -591,7 +591,7 @@ static void t_classify_send(void) {
                         H("operation-id", "hdr-id")};
   sg_acs_outcome o = send_c(202, h, 4, "{\"id\":\"abc-1\",\"status\":\"Running\"}");
   ASSERT_EQ(SG_ACS_ACCEPTED, o.kind);
-  ASSERT_EQ(SG_OUTCOME_SENT, o.base.kind);
+  ASSERT_EQ(SG_OUTCOME_ACCEPTED, o.base.kind);
   ASSERT_EQ(202, o.base.http_status);
   ASSERT_STR_EQ("abc-1", o.operation_id);
   ASSERT_STR_EQ("https://res.example//emails/operations/abc-1?api-version=2025-09-01",
@@ -674,7 +674,7 @@ static void t_classify_poll(void) {
   ASSERT_STR_EQ("op", o.operation_id);
   o = poll_c(200, ra, 2, "{\"id\":\"op\",\"status\":\"Running\"}");
   ASSERT_EQ(SG_ACS_POLL_AGAIN, o.kind);
-  ASSERT_EQ(SG_OUTCOME_RETRY, o.base.kind);
+  ASSERT_EQ(SG_OUTCOME_PENDING, o.base.kind);
   ASSERT(o.base.has_retry_after && !o.base.throttled);
   ASSERT_EQ(3000, o.base.retry_after_ms);
   ASSERT_STR_EQ("rq", o.base.request_id);

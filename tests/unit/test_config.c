@@ -4,7 +4,7 @@
 
 #include <unistd.h>
 
-#include "app/sg_config.h"
+#include "conf/sg_config.h"
 #include "core/sg_err.h"
 
 static char *write_tmp(const char *text) {
@@ -65,6 +65,43 @@ static void t_file_accounts(void) {
   ASSERT_EQ(30, b->limits.acs_sends_per_minute);
   sg_config_free(&cfg);
   unlink(path);
+}
+
+/* allowed_senders: addresses in any case, @domain entries, empty = anyone; from
+ * the file per account and from the environment for the default account. */
+static void t_allowed_senders(void) {
+  char *path =
+      write_tmp("[graph]\ntenant_id = t\nclient_id = c\nclient_secret = s\n"
+                "[account.sales]\ntype = graph\ntenant_id = t2\nclient_id = c2\n"
+                "client_secret = s2\nallowed_senders = Sales@Contoso.com, @fabrikam.com\n");
+  char e1[] = "SENDGATE_GRAPH_ALLOWED_SENDERS=alerts@contoso.com";
+  char *envp[] = {e1, NULL};
+  sg_config cfg;
+  char err[300];
+  ASSERT_OK(sg_config_load(&cfg, path, envp, err, sizeof err));
+  const sg_account *s = sg_config_account(&cfg, SG_BACKEND_GRAPH, "sales");
+  ASSERT(sg_config_sender_allowed(s, "sales@contoso.com"));
+  ASSERT(sg_config_sender_allowed(s, "SALES@CONTOSO.COM"));
+  ASSERT(sg_config_sender_allowed(s, "anyone@fabrikam.com"));
+  ASSERT(sg_config_sender_allowed(s, "x@FABRIKAM.com"));
+  ASSERT(!sg_config_sender_allowed(s, "ceo@contoso.com"));
+  ASSERT(!sg_config_sender_allowed(s, "x@sub.fabrikam.com"));
+  ASSERT(!sg_config_sender_allowed(s, "x@fabrikam.com.evil.example"));
+  ASSERT(!sg_config_sender_allowed(s, "sales@contoso.co"));
+  ASSERT(!sg_config_sender_allowed(s, "sales@contoso.comx"));
+  ASSERT(!sg_config_sender_allowed(s, ""));
+  const sg_account *d = sg_config_account(&cfg, SG_BACKEND_GRAPH, "");
+  ASSERT(sg_config_sender_allowed(d, "alerts@contoso.com"));
+  ASSERT(!sg_config_sender_allowed(d, "sales@contoso.com"));
+  sg_config_free(&cfg);
+  unlink(path);
+  char e2[] = "SENDGATE_GRAPH_TENANT_ID=t", e3[] = "SENDGATE_GRAPH_CLIENT_ID=c",
+       e4[] = "SENDGATE_GRAPH_CLIENT_SECRET=s";
+  char *envp3[] = {e2, e3, e4, NULL};
+  ASSERT_OK(sg_config_load(&cfg, NULL, envp3, err, sizeof err));
+  ASSERT(
+      sg_config_sender_allowed(sg_config_account(&cfg, SG_BACKEND_GRAPH, ""), "any@where.example"));
+  sg_config_free(&cfg);
 }
 
 static void t_errors(void) {
@@ -140,4 +177,4 @@ static void t_sender_limits(void) {
 }
 
 SG_TESTS({"env_only", t_env_only}, {"file_accounts", t_file_accounts}, {"errors", t_errors},
-         {"sender_limits", t_sender_limits})
+         {"allowed_senders", t_allowed_senders}, {"sender_limits", t_sender_limits})

@@ -189,20 +189,118 @@ static void t_backend_rules(void) {
 }
 
 static void t_addresses(void) {
-  const char *good[] = {"a@b.co", "first.last+tag@sub.example.com", "x@[127.0.0.1]",
+  const char *good[] = {"a@b.co",
+                        "first.last+tag@sub.example.com",
+                        "x@[127.0.0.1]",
+                        "x@[IPv6:2001:db8::1]",
+                        "x@[ipv6:::1]",
                         "\xc3\xa9l\xc3\xa8"
                         "ve@\xc3\xa9"
                         "cole.fr",
                         "o'brien@example.ie"};
-  const char *bad[] = {"",         "@b.co",     "a@",          "a@b",        "a b@c.com",
-                       "a@b..com", ".a@b.com",  "a.@b.com",    "a..b@c.com", "a@-b.com",
-                       "a@b-.com", "<a@b.com>", "a@b.com\r\n", "a\"b@c.com"};
+  const char *bad[] = {"", "@b.co", "a@", "a@b", "a b@c.com", "a@b..com", ".a@b.com", "a.@b.com",
+                       "a..b@c.com", "a@-b.com", "a@b-.com", "<a@b.com>", "a@b.com\r\n",
+                       "a\"b@c.com",
+                       /* brackets hold an IP literal and nothing else */
+                       "a@[x\r\nX-Injected:1]", "a@[example.com]", "a@[]", "a@[1.2.3]",
+                       "a@[2001:db8::1]", "a@[IPv6:1.2.3.4]", "a@[127.0.0.1", "a@[1.2.3.4]x",
+                       /* control characters anywhere, C1 included */
+                       "a\tb@c.com", "ab@c\x7f.com",
+                       "a\xc2\x85"
+                       "b@c.com",
+                       "ab@\xc2\x9f"
+                       "c.com"};
   for (size_t i = 0; i < SG_ARRAY_LEN(good); i++)
     ASSERT(sg_addr_valid(good[i], strlen(good[i])));
   for (size_t i = 0; i < SG_ARRAY_LEN(bad); i++) {
     if (sg_addr_valid(bad[i], strlen(bad[i])))
       SG_FAIL_("accepted bad address '%s'", bad[i]);
   }
+}
+
+/* Control characters other than CR/LF (tab aside) are refused in every field
+ * that goes into a message header; a tab in a subject is fine. */
+static void t_control_chars(void) {
+  sg_job j = base_job();
+  j.subject = "Report\x1b[31m";
+  EXPECT_INVALID(j, SG_JOBERR_CONTROL_CHAR);
+  j.subject = "Report \xc2\x85 next line";
+  EXPECT_INVALID(j, SG_JOBERR_CONTROL_CHAR);
+  j.subject = "Col1\tCol2";
+  const char *code = NULL;
+  ASSERT_EQ(0, roundtrip(&j, &code));
+  sg_job_header h[] = {{"X-A", "a\x7f"}};
+  j = base_job();
+  j.headers = h;
+  j.n_headers = 1;
+  EXPECT_INVALID(j, SG_JOBERR_CONTROL_CHAR);
+  sg_job_addr named[] = {{"a@example.com", "Ann\x08"}};
+  j = base_job();
+  j.to = named;
+  EXPECT_INVALID(j, SG_JOBERR_CONTROL_CHAR);
+  sg_job_addr lit[] = {{"a@[x\r\nX-Injected:1]", ""}};
+  j = base_job();
+  j.to = lit;
+  EXPECT_INVALID(j, SG_JOBERR_BAD_ADDRESS);
+  sg_job_attachment att[] = {{"r\x01.pdf", "application/pdf", (const uint8_t *)"x", 1, "", false}};
+  j = base_job();
+  j.attachments = att;
+  j.n_attachments = 1;
+  EXPECT_INVALID(j, SG_JOBERR_CONTROL_CHAR);
+}
+
+/* Appends field |num| (length-delimited) holding |n| bytes to |b|. */
+static void put_ld(sg_buf *b, unsigned num, const void *p, size_t n) {
+  sg_buf_append_char(b, (char)(num << 3 | 2));
+  sg_buf_append_char(b, (char)n);
+  sg_buf_append(b, p, n);
+}
+
+/* A string field with a NUL byte would be cut by protobuf-c: INVALID, anywhere. */
+static void t_embedded_nul(void) {
+  sg_job j = base_job();
+  sg_buf b = SG_BUF_INIT;
+  sg_job_encode(&j, &b);
+  size_t base_len = b.len;
+  sg_job_msg *m;
+  sg_job_error err;
+  /* subject (9) = "Hi\0Bcc" overrides the first one */
+  put_ld(&b, 9, "Hi\0Bcc", 6);
+  ASSERT_EQ(SG_ERR_INVAL, sg_job_decode((const uint8_t *)b.data, b.len, &m, &err));
+  ASSERT_STR_EQ(SG_JOBERR_NUL, err.code);
+  sg_job_msg_free(m);
+  /* to (5) = Address{address (1) = "b@example.com", name (2) = "B\0ob"}: nested */
+  b.len = base_len;
+  sg_buf addr = SG_BUF_INIT;
+  put_ld(&addr, 1, "b@example.com", 13);
+  put_ld(&addr, 2, "B\0ob", 4);
+  put_ld(&b, 5, addr.data, addr.len);
+  ASSERT_EQ(SG_ERR_INVAL, sg_job_decode((const uint8_t *)b.data, b.len, &m, &err));
+  ASSERT_STR_EQ(SG_JOBERR_NUL, err.code);
+  sg_job_msg_free(m);
+  /* metadata (18) entry {key (1) = "k", value (2) = "v\0w"}: a map entry */
+  b.len = base_len;
+  sg_buf_reset(&addr);
+  put_ld(&addr, 1, "k", 1);
+  put_ld(&addr, 2, "v\0w", 3);
+  sg_buf_append_char(&b, (char)0x92); /* field 18, wire type 2: two-byte key */
+  sg_buf_append_char(&b, 0x01);
+  sg_buf_append_char(&b, (char)addr.len);
+  sg_buf_append(&b, addr.data, addr.len);
+  ASSERT_EQ(SG_ERR_INVAL, sg_job_decode((const uint8_t *)b.data, b.len, &m, &err));
+  ASSERT_STR_EQ(SG_JOBERR_NUL, err.code);
+  sg_job_msg_free(m);
+  /* bytes may hold NULs: an attachment's content (12 -> 3) is fine */
+  b.len = base_len;
+  sg_buf_reset(&addr);
+  put_ld(&addr, 1, "a.bin", 5);
+  put_ld(&addr, 3, "\0\0\1", 3);
+  put_ld(&b, 12, addr.data, addr.len);
+  ASSERT_OK(sg_job_decode((const uint8_t *)b.data, b.len, &m, &err));
+  ASSERT_EQ(3, sg_job_msg_view(m)->attachments[0].content_len);
+  sg_job_msg_free(m);
+  sg_buf_free(&addr);
+  sg_buf_free(&b);
 }
 
 static void t_result_roundtrip(void) {
@@ -239,4 +337,5 @@ static void t_result_roundtrip(void) {
 SG_TESTS({"valid_roundtrip", t_valid_roundtrip}, {"undecodable", t_undecodable},
          {"invalid_kinds", t_invalid_kinds}, {"mime_job", t_mime_job},
          {"backend_rules", t_backend_rules}, {"addresses", t_addresses},
+         {"control_chars", t_control_chars}, {"embedded_nul", t_embedded_nul},
          {"result_roundtrip", t_result_roundtrip})

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Gateway configuration: settings tables, named accounts, validation; see sg_config.h. */
-#include "app/sg_config.h"
+#include "conf/sg_config.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -82,6 +82,10 @@ static const sg_setting tbl[] = {
      "Graph root"},
     {"graph", "scope", SG_SET_STR, F(graph_scope), "https://graph.microsoft.com/.default", 0, 0, 0,
      NULL, "token scope: the Graph resource + /.default (national clouds: their Graph root)"},
+    {"graph", "allowed_senders", SG_SET_STR, F(graph_allowed_senders), "", 0, 0, 0, NULL,
+     "addresses (or mailbox ids) and @domain entries the default Graph account may send as, "
+     "comma-separated; empty = any mailbox the app may use (see README: restrict it in Exchange "
+     "too)"},
     {"login", "url", SG_SET_STR, F(login_url), "https://login.microsoftonline.com", 0, 0, 0, NULL,
      "Entra token root"},
     {"graph", "mailbox_concurrency", SG_SET_INT, L(graph_mailbox_concurrency), "4", 0, 100000, 0,
@@ -105,6 +109,8 @@ static const sg_setting tbl[] = {
      "status polls per hour per resource (documented default 200); 0 = no limit"},
     {"acs", "disable_tracking", SG_SET_BOOL, F(acs_disable_tracking), "false", 0, 0, 0, NULL,
      "send userEngagementTrackingDisabled: true"},
+    {"acs", "allowed_senders", SG_SET_STR, F(acs_allowed_senders), "", 0, 0, 0, NULL,
+     "senderAddress values (or @domain) the default ACS account may use; empty = any"},
     {"acs", "sends_per_minute", SG_SET_INT, L(acs_sends_per_minute), "30", 0, BIG, 0, NULL, ""},
     {"acs", "sends_per_hour", SG_SET_INT, L(acs_sends_per_hour), "100", 0, BIG, 0, NULL, ""},
     {"acs", "concurrency", SG_SET_INT, L(acs_concurrency), "16", 0, 100000, 0, NULL,
@@ -139,6 +145,8 @@ static const sg_setting acct_tbl[] = {
     {"", "scope", SG_SET_STR, A(scope), "", 0, 0, 0, NULL, ""},
     {"", "connection_string", SG_SET_STR, A(connection_string), "", 0, 0, SG_SET_SECRET, NULL, ""},
     {"", "endpoint", SG_SET_STR, A(acs_endpoint), "", 0, 0, 0, NULL, ""},
+    {"", "allowed_senders", SG_SET_STR, A(allowed_senders), "", 0, 0, 0, NULL,
+     "addresses and @domain entries jobs of this account may send as; empty = any"},
     {"", "mailbox_concurrency", SG_SET_INT, AL(graph_mailbox_concurrency), "-1", -1, BIG, 0, NULL,
      ""},
     {"", "mailbox_requests_per_10min", SG_SET_INT, AL(graph_mailbox_requests_per_10min), "-1", -1,
@@ -270,6 +278,29 @@ int sg_config_ignore_unknown(void *ud, const char *section, const char *key, con
   return 0;
 }
 
+bool sg_config_sender_allowed(const sg_account *acct, const char *sender) {
+  const char *list = acct->allowed_senders;
+  if (list == NULL || list[0] == '\0')
+    return true;
+  size_t sl = strlen(sender);
+  const char *at = strrchr(sender, '@');
+  for (const char *p = list; *p;) {
+    p += strspn(p, " ,");
+    size_t n = strcspn(p, ",");
+    while (n > 0 && p[n - 1] == ' ')
+      n--;
+    if (n > 1 && p[0] == '@') { /* a domain: the sender's domain, exactly */
+      if (at && strlen(at) == n && strncasecmp(at, p, n) == 0)
+        return true;
+    } else if (n > 0 && n == sl && strncasecmp(sender, p, n) == 0) {
+      return true;
+    }
+    p += n;
+    p += strcspn(p, ",");
+  }
+  return false;
+}
+
 int sg_backend_parse(const char *s, sg_backend *out) {
   if (strcasecmp(s, "graph") == 0)
     *out = SG_BACKEND_GRAPH;
@@ -294,6 +325,7 @@ static void account_free(sg_account *a) {
   sg_free(a->scope);
   sg_free(a->connection_string);
   sg_free(a->acs_endpoint);
+  sg_free(a->allowed_senders);
 }
 
 static void push_account(sg_config *cfg, const sg_account *a) {
@@ -328,6 +360,7 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
     a.scope = sg_xstrdup(cfg->graph_scope);
     a.connection_string = sg_xstrdup("");
     a.acs_endpoint = sg_xstrdup("");
+    a.allowed_senders = sg_xstrdup(cfg->graph_allowed_senders);
     a.limits = cfg->limits;
     push_account(cfg, &a);
   }
@@ -348,6 +381,7 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
     a.scope = sg_xstrdup("https://communication.azure.com//.default");
     a.connection_string = sg_xstrdup(cfg->acs_connection_string);
     a.acs_endpoint = sg_xstrdup("");
+    a.allowed_senders = sg_xstrdup(cfg->acs_allowed_senders);
     a.limits = cfg->limits;
     push_account(cfg, &a);
   }

@@ -42,6 +42,9 @@ typedef struct sg_account {
   /* ACS */
   char *connection_string; /* endpoint=...;accesskey=... (HMAC) */
   char *acs_endpoint;      /* with Entra auth instead of a key */
+  /* Who a job of this account may send as: comma-separated addresses (or
+   * Graph mailbox ids) and "@domain" entries, any case; "" = anyone. */
+  char *allowed_senders;
   sg_limits limits;
 } sg_account;
 
@@ -89,6 +92,7 @@ typedef struct sg_config {
   char *graph_url;
   char *graph_scope;
   char *login_url;
+  char *graph_allowed_senders;
   /* [acs]: the default ACS account */
   char *acs_connection_string;
   char *acs_api_version;
@@ -97,6 +101,7 @@ typedef struct sg_config {
   int64_t acs_polls_per_minute; /* status calls per resource (their own budget) */
   int64_t acs_polls_per_hour;
   bool acs_disable_tracking; /* userEngagementTrackingDisabled on every message */
+  char *acs_allowed_senders;
   /* default limits ([graph] / [acs] keys) */
   sg_limits limits;
   /* [tls] */
@@ -141,6 +146,9 @@ int sg_config_ignore_unknown(void *ud, const char *section, const char *key, con
  */
 void sg_config_sender_limits(const sg_config *cfg, const sg_account *acct, const char *sender,
                              sg_limits *out);
+
+/* True when |acct| lets a job send as |sender| (its allowed_senders). */
+bool sg_config_sender_allowed(const sg_account *acct, const char *sender);
 
 /* Parses "graph"/"acs". Returns 0 or SG_ERR_INVAL. */
 int sg_backend_parse(const char *s, sg_backend *out);

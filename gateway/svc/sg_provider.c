@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The table of providers, and what they share. */
+#include "svc/sg_provider.h"
+
+#include <string.h>
+
+const sg_provider *sg_provider_for(sg_backend b) {
+  switch (b) {
+  case SG_BACKEND_GRAPH:
+    return &sg_provider_graph;
+  case SG_BACKEND_ACS:
+    return &sg_provider_acs;
+  default:
+    return NULL;
+  }
+}
+
+/* Escapes and base64 make the real size a bit larger than the text; a short
+ * guess only costs one more growth. */
+size_t sg_prov_body_guess(const sg_job *job) {
+  size_t n = 512 + strlen(job->subject) + strlen(job->text_body) + strlen(job->html_body) +
+             job->mime_len * 4 / 3 + 160 * (job->n_to + job->n_cc + job->n_bcc + job->n_reply_to) +
+             96 * job->n_headers;
+  for (size_t i = 0; i < job->n_attachments; i++)
+    n += job->attachments[i].content_len * 4 / 3 + 256;
+  return n + n / 8;
+}
+
+const char *sg_prov_bearer(sg_prov_req *r, const char *token, size_t len) {
+  if (len > sizeof r->bearer - 8)
+    len = sizeof r->bearer - 8;
+  memcpy(r->bearer, "Bearer ", 7);
+  memcpy(r->bearer + 7, token, len);
+  r->bearer[7 + len] = '\0';
+  return r->bearer;
+}
