@@ -4,9 +4,9 @@
  * decoded and validated (INVALID results and dead letters for bad input),
  * queued on their lanes, pumped once per loop turn, and finished with a
  * completion that publishes the result (and the sent ledger) and acks the
- * entry atomically. Job objects live in sg_app_jobs.c, ledger lookups in
- * sg_app_ledger.c, attempts in sg_app_send.c, token fetches in
- * sg_app_tokens.c.
+ * entry atomically through the queue protocol (redis/sg_rd_queue). Job
+ * objects live in sg_app_jobs.c, ledger lookups in sg_app_ledger.c, attempts
+ * in sg_app_send.c, token fetches in sg_app_tokens.c.
  */
 #include "app/sg_app_int.h"
 #include "app/sg_app_metrics.h"
@@ -34,25 +34,11 @@ void sg_app__want_pump(sg_app *a) { a->pump_wanted = true; }
 
 
 void sg_app__on_completed(sg_rd_stream *s, int status, void *ud) {
+  (void)s;
   sg_jobrun *j = ud;
-  sg_app *a = j->app;
-  const char *deflt = a->cfg.results_stream;
-  if (status == SG_ERR_REDIS && j->result_stream && strcmp(j->result_stream, deflt) != 0 &&
-      !a->stopping) {
-    /* The job's reply stream refused the result (e.g. the key holds another
-     * type): publish on the default results stream instead; acks are idempotent. */
-    sg_log_kv(SG_LOG_WARN, "job", "reply stream refused the result; using the default stream",
-              "job_id", j->job ? j->job->id : "", "reply_stream", j->result_stream, NULL);
-    j->result_stream = deflt;
-    const char *argv[] = {"XADD", deflt, "MAXLEN", "~", a->results_maxlen, "*", "result", j->result.data};
-    size_t lens[] = {4, strlen(deflt), 6, 1, strlen(a->results_maxlen), 1, 6, j->result.len};
-    sg_rd_op op = {8, argv, lens};
-    if (sg_rd_stream_complete(s, j->entry_id, &op, 1, sg_app__on_completed, j) == 0)
-      return;
-  } else if (status && status != SG_ERR_SHUTDOWN) {
+  if (status && status != SG_ERR_SHUTDOWN)
     sg_log_kv(SG_LOG_ERROR, "job", "result could not be recorded; the entry stays pending",
               "entry_id", j->entry_id, "error", sg_strerror(status), NULL);
-  }
   sg_app__job_release(j, status == 0);
 }
 
@@ -78,9 +64,9 @@ static void count_result(sg_jobrun *j, sg_status st) {
   }
 }
 
-/* Builds the MailResult of |j| into j->result. */
+/* Builds the MailResult of |j|, completed at |completed_ms|, into j->result. */
 static void build_result(sg_jobrun *j, sg_status st, const sg_outcome *o, const char *code,
-                         const char *message) {
+                         const char *message, int64_t completed_ms) {
   const sg_job *job = j->job;
   sg_result r;
   memset(&r, 0, sizeof r);
@@ -102,31 +88,14 @@ static void build_result(sg_jobrun *j, sg_status st, const sg_outcome *o, const 
   r.metadata = job ? job->metadata : NULL;
   r.n_metadata = job ? job->n_metadata : 0;
   r.created_unix_ms = job ? job->created_unix_ms : 0;
-  r.completed_unix_ms = sg_wall_ms();
+  r.completed_unix_ms = completed_ms;
   r.stream_entry_id = j->entry_id;
   sg_buf_reset(&j->result);
   sg_result_encode(&r, &j->result);
 }
 
-/* The XADD of the result: the job's reply stream, or the default one (capped). */
-sg_rd_op sg_app__result_op(sg_jobrun *j, const char **argv, size_t *lens) {
-  sg_app *a = j->app;
-  const char *stream =
-      j->job && j->job->reply_stream[0] ? j->job->reply_stream : a->cfg.results_stream;
-  j->result_stream = stream;
-  int n = 0;
-  argv[n] = "XADD", lens[n++] = 4;
-  argv[n] = j->result_stream, lens[n++] = strlen(j->result_stream);
-  if (strcmp(j->result_stream, a->cfg.results_stream) == 0 && a->cfg.results_maxlen > 0) {
-    argv[n] = "MAXLEN", lens[n++] = 6;
-    argv[n] = "~", lens[n++] = 1;
-    argv[n] = a->results_maxlen, lens[n++] = strlen(a->results_maxlen);
-  }
-  argv[n] = "*", lens[n++] = 1;
-  argv[n] = "result", lens[n++] = 6;
-  argv[n] = j->result.data, lens[n++] = j->result.len;
-  sg_rd_op op = {n, argv, lens};
-  return op;
+static const char *reply_stream(const sg_jobrun *j) {
+  return j->job ? j->job->reply_stream : NULL;
 }
 
 void sg_app__finish(sg_jobrun *j, sg_status st, const sg_outcome *o, const char *code,
@@ -137,50 +106,51 @@ void sg_app__finish(sg_jobrun *j, sg_status st, const sg_outcome *o, const char 
     return;
   }
   count_result(j, st);
-  build_result(j, st, o, code, message);
+  int64_t now = sg_wall_ms();
+  build_result(j, st, o, code, message, now);
   log_result(j, st, code ? code : (o ? o->code : ""), message ? message : (o ? o->message : ""));
-  const char *argv[8];
-  size_t lens[8];
-  sg_rd_op ops[2];
   /* The ledger: a sent job is remembered, so a redelivery (crash, duplicate
-   * id from a producer) re-publishes this result instead of sending again.
-   * Its SET NX goes first: if the completion has to be sent again after a lost
-   * reply, a ledger already there means the result is out, not to be doubled. */
-  char key[200], ttl[24];
-  const char *largv[6];
-  size_t llens[6];
-  int rv;
+   * id from a producer) publishes its outcome again instead of sending again. */
+  bool remember = st == SG_STATUS_SENT && j->job && sg_rd_queue_ledger_on(a->queue);
+  sg_rd_ledger_id id;
+  sg_rd_sent sent = {j->at.attempts, o ? o->http_status : 0, now, false};
+  if (remember)
+    sg_app__ledger_id(j, &id);
   j->state = SG_JOB_COMPLETING;
-  if (st == SG_STATUS_SENT && a->cfg.ledger_ttl_s > 0 && j->job) {
-    size_t kl = sg_app__ledger_key(j->job->id, key, sizeof key);
-    size_t tl = sg_fmt_i64(ttl, a->cfg.ledger_ttl_s);
-    const char *v[] = {"SET", key, j->result.data, "NX", "EX", ttl};
-    size_t l[] = {3, kl, j->result.len, 2, 2, tl};
-    memcpy(largv, v, sizeof v);
-    memcpy(llens, l, sizeof l);
-    ops[0] = (sg_rd_op){6, largv, llens};
-    ops[1] = sg_app__result_op(j, argv, lens);
-    rv = sg_rd_stream_complete_once(a->stream, j->entry_id, ops, 2, sg_app__on_completed, j);
-  } else {
-    ops[0] = sg_app__result_op(j, argv, lens);
-    rv = sg_rd_stream_complete(a->stream, j->entry_id, ops, 1, sg_app__on_completed, j);
-  }
-  if (rv != 0)
+  if (sg_rd_queue_finish(a->queue, &j->done, j->entry_id, reply_stream(j), j->result.data,
+                         j->result.len, remember ? &id : NULL, remember ? &sent : NULL,
+                         sg_app__on_completed, j) != 0)
+    sg_app__job_release(j, false);
+}
+
+void sg_app__republish(sg_jobrun *j, const sg_rd_sent *sent) {
+  sg_app *a = j->app;
+  sg_log_kv(SG_LOG_INFO, "job", "already sent (ledger): outcome published again", "job_id",
+            j->job->id, NULL);
+  sg_outcome o;
+  memset(&o, 0, sizeof o);
+  o.http_status = sent->http_status;
+  j->at.attempts = sent->attempts;
+  build_result(j, SG_STATUS_SENT, &o, "SENDGATE_DUPLICATE",
+               "already sent (found in the sent ledger); this result is published again and the "
+               "message was not sent a second time",
+               sent->completed_unix_ms);
+  j->state = SG_JOB_COMPLETING;
+  if (sg_rd_queue_finish(a->queue, &j->done, j->entry_id, reply_stream(j), j->result.data,
+                         j->result.len, NULL, NULL, sg_app__on_completed, j) != 0)
     sg_app__job_release(j, false);
 }
 
 void sg_app__park(sg_jobrun *j, int64_t due_unix_ms) {
   sg_app *a = j->app;
-  sg_rd_park p;
   /* The job's protobuf, encoded again from the decoded job (not kept while it runs). */
   sg_buf raw = SG_BUF_INIT;
   if (j->job)
     sg_job_encode(j->job, &raw);
-  sg_rd_park_init(&p, NULL, due_unix_ms, j->entry_id, j->at.attempts, raw.data, raw.len);
-  sg_buf_free(&raw);
   j->state = SG_JOB_COMPLETING;
-  int rv = sg_rd_stream_complete(a->stream, j->entry_id, &p.op, 1, sg_app__on_completed, j);
-  sg_rd_park_free(&p);
+  int rv = sg_rd_queue_park(a->queue, j->entry_id, due_unix_ms, j->at.attempts, raw.data, raw.len,
+                            sg_app__on_completed, j);
+  sg_buf_free(&raw);
   if (rv != 0) {
     sg_app__job_release(j, false);
     return;
@@ -194,17 +164,15 @@ void sg_app__park(sg_jobrun *j, int64_t due_unix_ms) {
 }
 
 /* An entry that is not a job at all: INVALID result on the default stream + dead letter. */
-static void reject_entry(sg_app *a, sg_rd_stream *s, const sg_rd_entry *e, sg_jobrun *j,
-                         const char *code, const char *message) {
+static void reject_entry(sg_app *a, const sg_rd_entry *e, sg_jobrun *j, const char *code,
+                         const char *message) {
   count_result(j, SG_STATUS_INVALID);
   sg_metric_inc(a->mc.dead_letters);
-  build_result(j, SG_STATUS_INVALID, NULL, code, message);
+  build_result(j, SG_STATUS_INVALID, NULL, code, message, sg_wall_ms());
   log_result(j, SG_STATUS_INVALID, code, message);
-  const char *argv[8];
-  size_t lens[8];
-  sg_rd_op op = sg_app__result_op(j, argv, lens);
   j->state = SG_JOB_COMPLETING;
-  if (sg_rd_stream_dead_letter(s, e, code, &op, 1, sg_app__on_completed, j) != 0)
+  if (sg_rd_queue_reject(a->queue, e, code, j->result.data, j->result.len, sg_app__on_completed,
+                         j) != 0)
     sg_app__job_release(j, false);
 }
 
@@ -241,13 +209,15 @@ static bool resolve_account(sg_app *a, sg_jobrun *j) {
   return true;
 }
 
-/* The job's lane, as its provider names it and sets its limits. */
+/* The job's lane, as its provider names it and sets its limits; the job holds
+ * a reference on it until it is released (sg_app__job_release). */
 static void lane_for(sg_app *a, sg_jobrun *j) {
   char key[SG_PROV_LANE_KEY_MAX];
   sg_lane_cfg lc;
   uint32_t rcpts;
   j->rt->prov->lane(j->rt->pstate, j->job, false, key, &lc, &rcpts);
   j->lane = sg_sched_lane(&a->sched, key, &lc);
+  sg_sched_lane_ref(&a->sched, j->lane);
   j->item.rcpts = rcpts;
 }
 
@@ -305,13 +275,13 @@ static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
   sg_jobrun *j = sg_app__job_new(a, e->id);
   const sg_rd_field *f = find_field(e, "job");
   if (f == NULL) {
-    reject_entry(a, s, e, j, SG_JOBERR_NO_JOB_FIELD, "the stream entry has no 'job' field");
+    reject_entry(a, e, j, SG_JOBERR_NO_JOB_FIELD, "the stream entry has no 'job' field");
     return;
   }
   sg_job_error err;
   int rv = sg_job_decode((const uint8_t *)f->value, f->value_len, &j->msg, &err);
   if (rv == SG_ERR_PARSE) {
-    reject_entry(a, s, e, j, err.code, err.message);
+    reject_entry(a, e, j, err.code, err.message);
     return;
   }
   if (j->msg)
@@ -412,7 +382,7 @@ static void free_app(sg_app *a) {
       a->rts[i].prov->acct_free(a->rts[i].pstate);
   sg_free(a->rts);
   sg_config_free(&a->cfg);
-  sg_buf_free(&a->ledger_buf);
+  sg_rd_queue_free(a->queue);
   sg_app__jobs_free_pools(a);
   sg_free(a);
 }
@@ -428,7 +398,6 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
   sg_sched_init(&a->sched);
   a->sched.max_inflight = (size_t)a->cfg.max_requests;
   a->rng = (uint64_t)sg_wall_ms() ^ ((uint64_t)uv_os_getpid() << 32);
-  snprintf(a->results_maxlen, sizeof a->results_maxlen, "%lld", (long long)a->cfg.results_maxlen);
   int rv = sg_tls_ctx_client_new(&a->ssl, a->cfg.tls_ca_file[0] ? a->cfg.tls_ca_file : NULL);
   if (rv) {
     snprintf(err, errcap, "TLS setup failed (SENDGATE_TLS_CA_FILE=%s): %s", a->cfg.tls_ca_file,
@@ -465,6 +434,13 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
     free_app(a);
     return rv;
   }
+  sg_rd_queue_opts qo = {.results_stream = a->cfg.results_stream,
+                         .results_maxlen = a->cfg.results_maxlen,
+                         .ledger_ttl_s = a->cfg.ledger_ttl_s,
+                         .ledger_slots = (uint32_t)a->cfg.ledger_slots,
+                         .cmd_timeout_ms = (uint32_t)a->cfg.redis_timeout_ms,
+                         .no_legacy = !a->cfg.ledger_legacy};
+  sg_rd_queue_new(a->stream, &qo, &a->queue); /* the config's ranges make it valid */
   if ((rv = sg_app__metrics_start(a, err, errcap)) != 0) {
     /* The consumer is running already: stop it through the normal path. */
     sg_log(SG_LOG_ERROR, "gateway", "%s", err);
@@ -474,8 +450,7 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
   ro.consumer = a->cfg.consumer;
   ro.stream = a->cfg.jobs_stream;
   ro.group = a->cfg.group;
-  ro.results_stream = a->cfg.results_stream;
-  ro.results_maxlen = a->cfg.results_maxlen;
+  ro.queue = a->queue;
   ro.interval_ms = (uint32_t)a->cfg.reaper_interval_ms;
   ro.min_idle_ms = (uint32_t)a->cfg.reaper_min_idle_ms;
   ro.max_deliveries = (uint32_t)a->cfg.max_deliveries;

@@ -94,14 +94,19 @@ static void pause_lane(sg_jobrun *j, uint64_t wait_ms) {
   sg_app__requeue(j, 0);
 }
 
-/* The follow-up lane (e.g. ACS's poll budget); the job's message was counted. */
+/* The follow-up lane (e.g. ACS's poll budget); the job's message was counted.
+ * The job's reference moves to it (taken first: it may be the same lane). */
 static void follow_up(sg_jobrun *j, uint64_t delay_ms) {
+  sg_app *a = j->app;
   char key[SG_PROV_LANE_KEY_MAX];
   sg_lane_cfg lc;
   uint32_t rcpts;
   j->pj.following = true;
   j->rt->prov->lane(j->rt->pstate, j->job, true, key, &lc, &rcpts);
-  j->lane = sg_sched_lane(&j->app->sched, key, &lc);
+  sg_lane *old = j->lane;
+  j->lane = sg_sched_lane(&a->sched, key, &lc);
+  sg_sched_lane_ref(&a->sched, j->lane);
+  sg_sched_lane_unref(&a->sched, old, uv_now(a->loop));
   j->item.counted = false;
   sg_app__requeue(j, delay_ms);
 }

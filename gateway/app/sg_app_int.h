@@ -22,6 +22,7 @@
 #include "job/sg_job_codec.h"
 #include "job/sg_result.h"
 #include "redis/sg_rd_delayed.h"
+#include "redis/sg_rd_queue.h"
 #include "redis/sg_rd_reaper.h"
 #include "redis/sg_rd_stream.h"
 #include "sched/sg_sched.h"
@@ -74,7 +75,7 @@ typedef enum {
 typedef struct sg_jobrun {
   struct sg_app *app;
   sg_list link;  /* app->jobs */
-  sg_list lnode; /* app->ledger_q while its ledger lookup waits to be sent */
+  sg_list lnode; /* app->ledger_q while its ledger lookup waits to be queued */
   sg_job_state state;
   char entry_id[48];
   sg_job_msg *msg;
@@ -93,7 +94,9 @@ typedef struct sg_jobrun {
   uv_timer_t timer; /* retry wait */
   sg_outcome *last; /* the last failed attempt's outcome (allocated when first needed) */
   sg_buf result;    /* encoded MailResult while completing */
-  const char *result_stream; /* the job's reply_stream or the default one (not owned) */
+  /* the queue protocol's state of its ledger lookup and of its completion */
+  sg_rd_lookup lookup;
+  sg_rd_completion done;
 } sg_jobrun;
 
 struct sg_app {
@@ -118,8 +121,7 @@ struct sg_app {
   sg_buf bodies[SG_BODY_POOL_MAX]; /* request body buffers kept for reuse */
   size_t n_bodies;
   size_t bodies_bytes; /* their capacity together */
-  sg_list ledger_q;  /* jobs whose ledger lookup goes out with the next MGET */
-  sg_buf ledger_buf; /* that MGET being written */
+  sg_list ledger_q;    /* jobs whose ledger lookup goes out with the next flush */
   uint64_t rng;
   bool stopping;
   uv_timer_t grace_timer;
@@ -128,7 +130,6 @@ struct sg_app {
   int closing_helpers;
   void (*on_stopped)(void *);
   void *stopped_ud;
-  char results_maxlen[24];
   /* metrics: the registry, the families, and the children looked up once */
   sg_metrics *reg;
   sg_gw_metrics m;
@@ -139,6 +140,7 @@ struct sg_app {
     sg_metric *fetched, *results[3][5], *retries[SG_WHY_TOKEN + 1], *dead_letters, *job_duration,
         *reconnects, *dur_entra;
   } mc;
+  sg_rd_queue *queue; /* the Redis queue protocol: results, ledger, parks, dead letters */
 };
 
 /* sg_app.c */
@@ -151,8 +153,9 @@ void sg_app__finish(sg_jobrun *j, sg_status st, const sg_outcome *o, const char 
 uint64_t sg_app__rand(sg_app *a);
 /* Starts the job's way to its lane: request path, deadline, lane (sg_app.c). */
 void sg_app__queue_job(sg_jobrun *j);
-/* The XADD of the job's result to its reply stream or the default one (sg_app.c). */
-sg_rd_op sg_app__result_op(sg_jobrun *j, const char **argv, size_t *lens);
+/* Publishes again the outcome of a job the sent ledger says was sent (no
+ * second send) and acks it (sg_app.c). */
+void sg_app__republish(sg_jobrun *j, const sg_rd_sent *sent);
 /* Completion callback of every result + ack: frees the job (sg_app.c). */
 void sg_app__on_completed(sg_rd_stream *s, int status, void *ud);
 /* Closes the runtime once no job is left, when stopping (sg_app.c). */
@@ -167,13 +170,12 @@ void sg_app__job_release(sg_jobrun *j, bool acked);
 void sg_app__jobs_free_pools(sg_app *a);
 
 /* sg_app_ledger.c */
-/* Queues the job's ledger lookup for the next MGET (state CHECKING). */
+/* Queues the job's ledger lookup for the next flush (state CHECKING). */
 void sg_app__ledger_check(sg_jobrun *j);
 /* Sends the queued lookups (from the pump, once per loop turn). */
 void sg_app__ledger_flush(sg_app *a);
-/* Writes the ledger key sendgate:sent:<id> into |out| (|cap| bytes, cut to
- * fit); returns its length. */
-size_t sg_app__ledger_key(const char *id, char *out, size_t cap);
+/* The job's identity in the ledger: (account, sender, id). */
+void sg_app__ledger_id(const sg_jobrun *j, sg_rd_ledger_id *out);
 /* Takes |j| off the queue of ledger lookups not sent yet (state back to NEW). */
 void sg_app__ledger_cancel(sg_jobrun *j);
 

@@ -88,6 +88,11 @@ void sg_app__job_release(sg_jobrun *j, bool acked) {
   sg_app *a = j->app;
   sg_list_remove(&j->link);
   a->njobs--;
+  if (j->lane) { /* its lane may go once idle: the pump's timer collects it */
+    sg_sched_lane_unref(&a->sched, j->lane, uv_now(a->loop));
+    j->lane = NULL;
+    sg_app__want_pump(a);
+  }
   if (!a->stopping && a->stream) {
     if (!acked)
       sg_rd_stream_unhold(a->stream, j->entry_id);

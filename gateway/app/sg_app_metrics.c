@@ -17,14 +17,13 @@ static double g_jobs(void *ud) {
   return (double)((sg_app *)ud)->njobs;
 }
 
+/* Lane gauges: counters the scheduler keeps as lanes change, no walk. */
 static double g_lanes_waiting(void *ud) {
-  const sg_sched *s = &((sg_app *)ud)->sched;
-  double n = 0;
-  for (size_t i = 0; i < s->nbuckets; i++)
-    for (const sg_lane *l = s->buckets[i]; l; l = l->hnext)
-      if (l->queued && (l->state == SG_LANE_WAIT_SLOT || l->state == SG_LANE_WAIT_TIME))
-        n++;
-  return n;
+  return (double)((sg_app *)ud)->sched.waiting;
+}
+
+static double g_lanes(void *ud) {
+  return (double)((sg_app *)ud)->sched.nlanes;
 }
 
 typedef struct {
@@ -106,6 +105,7 @@ int sg_app__metrics_start(sg_app *a, char *err, size_t errcap) {
   a->mc.dur_entra = sg_metric_child1(a->m.http_request_duration, "entra");
   sg_metric_set_fn(sg_metric_child0(a->m.jobs_in_flight), g_jobs, a);
   sg_metric_set_fn(sg_metric_child1(a->m.lanes_waiting, "graph"), g_lanes_waiting, a);
+  sg_metric_set_fn(sg_metric_child0(a->m.lanes), g_lanes, a);
   for (int i = 0; i < 2 * N_ORIGIN_LABELS; i++) {
     gauges[i] = (pool_gauge){a, origin_labels[i / 2], i % 2 == 1};
     sg_metric *c = sg_metric_child1(i % 2 ? a->m.http_streams_open : a->m.http_connections_open,

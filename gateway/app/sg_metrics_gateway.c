@@ -53,6 +53,7 @@ static const entry TABLE[] = {
       L_LANE),
     C(lane_pauses, "sendgate_lane_pauses_total", "Lanes paused until a Retry-After time.", L_LANE),
     G(lanes_waiting, "sendgate_lanes_waiting", "Lanes holding jobs that cannot start now.", L_LANE),
+    G(lanes, "sendgate_lanes", "Lanes held in memory (in use, or idle and not yet freed).", L_NONE),
     G(jobs_in_flight, "sendgate_jobs_in_flight", "Jobs fetched and not yet completed.", L_NONE),
     G(delayed_jobs, "sendgate_delayed_jobs", "Jobs in the delayed-retry set.", L_NONE),
     C(dead_letters, "sendgate_dead_letters_total", "Entries written to the dead-letter stream.",

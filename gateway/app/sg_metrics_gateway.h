@@ -40,6 +40,9 @@ typedef struct sg_gw_metrics {
   /* sendgate_lanes_waiting{lane_kind} (gauge): lanes holding jobs that cannot start now
    * (at their in-flight cap, out of window budget or paused). */
   sg_metric_family *lanes_waiting;
+  /* sendgate_lanes (gauge): lanes held in memory, in use or idle and not yet freed
+   * (a lane is freed once its windows and pause could no longer hold a request back). */
+  sg_metric_family *lanes;
   /* sendgate_jobs_in_flight (gauge): jobs fetched and not yet completed. */
   sg_metric_family *jobs_in_flight;
   /* sendgate_delayed_jobs (gauge): size of the delayed-retry set (sendgate:delayed). */

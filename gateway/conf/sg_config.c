@@ -58,8 +58,14 @@ static const sg_setting tbl[] = {
     {"gateway", "ambiguous", SG_SET_STR, F(ambiguous), "resend", 0, 0, 0, NULL,
      "a Graph request whose answer was lost after it was sent: resend (may duplicate) or fail"},
     {"gateway", "ledger_ttl_s", SG_SET_INT, F(ledger_ttl_s), "604800", 0, BIG, 0, NULL,
-     "remember sent jobs (sendgate:sent:<id>) this long so a redelivery is not sent again; 0 = "
-     "off"},
+     "remember sent jobs (sendgate:ledger:*) at least this long so a redelivery is not sent "
+     "again; 0 = off"},
+    {"gateway", "ledger_legacy", SG_SET_BOOL, F(ledger_legacy), "true", 0, 0, 0, NULL,
+     "also look sent jobs up in sendgate:sent:<id> (written by gateways before the compact "
+     "ledger); off once ledger_ttl_s has passed since the upgrade, or on a new install"},
+    {"gateway", "ledger_slots", SG_SET_INT, F(ledger_slots), "131072", 1, 16777216, 0, NULL,
+     "sent-ledger buckets per ledger_ttl_s: at least the jobs sent per ledger_ttl_s / 64; the "
+     "same on every gateway"},
     {"gateway", "delayed_after_ms", SG_SET_INT, F(delayed_after_ms), "60000", 1000, BIG, 0, NULL,
      "a job that must wait longer than this moves to sendgate:delayed instead of memory"},
     {"gateway", "reaper_interval_ms", SG_SET_INT, F(reaper_interval_ms), "30000", 100, BIG, 0, NULL,

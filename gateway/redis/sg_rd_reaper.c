@@ -11,8 +11,6 @@
 #include "core/sg_list.h"
 #include "core/sg_log.h"
 #include "core/sg_rand.h"
-#include "job/sg_job_codec.h"
-#include "job/sg_result.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -47,7 +45,7 @@ struct sg_rd_reaper {
   uv_loop_t *loop;
   sg_rd_stream *s;
   sg_rd_reaper_opts o;
-  char *stream, *group, *consumer, *results;
+  char *stream, *group, *consumer;
   char cursor[SG_RD_ID_MAX];
   uv_timer_t timer;
   uint64_t rnd;
@@ -86,50 +84,7 @@ static void maybe_free(sg_rd_reaper *r) {
   sg_free(r->stream);
   sg_free(r->group);
   sg_free(r->consumer);
-  sg_free(r->results);
   sg_free(r);
-}
-
-static const sg_rd_field *find_field(const sg_rd_field *f, size_t n, const char *name) {
-  size_t len = strlen(name);
-  for (size_t i = 0; i < n; i++)
-    if (f[i].name_len == len && memcmp(f[i].name, name, len) == 0)
-      return &f[i];
-  return NULL;
-}
-
-void sg_rd_reaper_expired_result(const sg_rd_field *fields, size_t nfields, const char *entry_id,
-                                 uint32_t deliveries, uint32_t max_deliveries,
-                                 const char *default_stream, int64_t now_ms, sg_buf *out,
-                                 char **stream) {
-  const sg_rd_field *jf = find_field(fields, nfields, "job");
-  sg_job_msg *m = NULL;
-  if (jf) {
-    sg_job_error jerr;
-    sg_job_decode((const uint8_t *)jf->value, jf->value_len, &m, &jerr); /* m set if decodable */
-  }
-  const sg_job *j = m ? sg_job_msg_view(m) : NULL;
-  char msg[200];
-  snprintf(msg, sizeof msg,
-           "handed out %u times without completing (limit %u): a gateway stopped while holding "
-           "it each time",
-           deliveries, max_deliveries);
-  sg_result res = {
-      .job_id = j ? j->id : "",
-      .status = SG_STATUS_EXPIRED,
-      .backend = j ? j->backend : SG_BACKEND_UNSPECIFIED,
-      .error_code = SG_RD_ERR_MAX_DELIVERIES,
-      .error_message = msg,
-      .campaign_id = j ? j->campaign_id : "",
-      .metadata = j ? j->metadata : NULL,
-      .n_metadata = j ? j->n_metadata : 0,
-      .created_unix_ms = j ? j->created_unix_ms : 0,
-      .completed_unix_ms = now_ms,
-      .stream_entry_id = entry_id,
-  };
-  sg_result_encode(&res, out);
-  *stream = sg_xstrdup(j && j->reply_stream[0] ? j->reply_stream : default_stream);
-  sg_job_msg_free(m);
 }
 
 static void dl_done(sg_rd_stream *s, int status, void *ud) {
@@ -149,47 +104,21 @@ static void dl_done(sg_rd_stream *s, int status, void *ud) {
 }
 
 static void dead_letter(sg_rd_reaper *r, const sg_rd_entry *e) {
-  char count[16];
-  int clen = snprintf(count, sizeof count, "%u", e->deliveries);
-  sg_rd_field *f = sg_xmalloc((e->nfields + 1) * sizeof *f);
-  memcpy(f, e->fields, e->nfields * sizeof *f);
-  f[e->nfields] = (sg_rd_field){"deliveries", 10, count, (size_t)clen};
-  sg_rd_entry de = *e;
-  de.fields = f;
-  de.nfields = e->nfields + 1;
-
-  sg_buf res = SG_BUF_INIT;
-  char *stream;
-  sg_rd_reaper_expired_result(e->fields, e->nfields, e->id, e->deliveries, r->o.max_deliveries,
-                              r->results, sg_wall_ms(), &res, &stream);
-  char maxlen[24];
-  int mlen = snprintf(maxlen, sizeof maxlen, "%lld", (long long)r->o.results_maxlen);
-  bool cap = r->o.results_maxlen > 0 && strcmp(stream, r->results) == 0;
-  const char *argv[] = {"XADD", stream, "MAXLEN", "~", maxlen, "*", "result", res.data};
-  size_t lens[] = {4, strlen(stream), 6, 1, (size_t)mlen, 1, 6, res.len};
-  sg_rd_op op = {8, argv, lens};
-  if (!cap) {
-    argv[2] = "*", lens[2] = 1;
-    argv[3] = "result", lens[3] = 6;
-    argv[4] = res.data, lens[4] = res.len;
-    op.argc = 5;
-  }
   dl_ctx *c = sg_xcalloc(1, sizeof *c);
   c->r = r;
   snprintf(c->id, sizeof c->id, "%s", e->id);
   sg_list_push_back(&r->dls, &c->node);
+  char count[16];
+  snprintf(count, sizeof count, "%u", e->deliveries);
   sg_log_kv(SG_LOG_WARN, "reaper", "entry dead-lettered: too many deliveries", "entry", e->id,
             "deliveries", count, NULL);
-  int rv = sg_rd_stream_dead_letter(r->s, &de, SG_RD_REASON_MAX_DELIVERIES, &op, 1, dl_done, c);
+  int rv = sg_rd_queue_dead_expired(r->o.queue, e, e->deliveries, r->o.max_deliveries, dl_done, c);
   if (rv != 0) {
     sg_list_remove(&c->node);
     sg_free(c);
     sg_rd_stream_unhold(r->s, e->id);
     r->stats.errors++;
   }
-  sg_free(stream);
-  sg_buf_free(&res);
-  sg_free(f);
 }
 
 static bool is_str(const redisReply *x) {
@@ -347,7 +276,7 @@ static void run(sg_rd_reaper *r) {
 
 int sg_rd_reaper_new(uv_loop_t *loop, sg_rd_stream *s, const sg_rd_reaper_opts *opts,
                      sg_rd_reaper **out) {
-  if (!loop || !s || !opts || !opts->consumer || !opts->consumer[0])
+  if (!loop || !s || !opts || !opts->consumer || !opts->consumer[0] || !opts->queue)
     return SG_ERR_INVAL;
   sg_rd_reaper *r = sg_xcalloc(1, sizeof *r);
   r->loop = loop;
@@ -356,8 +285,7 @@ int sg_rd_reaper_new(uv_loop_t *loop, sg_rd_stream *s, const sg_rd_reaper_opts *
   r->stream = sg_xstrdup(opts->stream ? opts->stream : "sendgate:jobs");
   r->group = sg_xstrdup(opts->group ? opts->group : "sendgate");
   r->consumer = sg_xstrdup(opts->consumer);
-  r->results = sg_xstrdup(opts->results_stream ? opts->results_stream : "sendgate:results");
-  r->o.stream = r->o.group = r->o.consumer = r->o.results_stream = NULL;
+  r->o.stream = r->o.group = r->o.consumer = NULL;
   if (r->o.interval_ms == 0)
     r->o.interval_ms = 30000;
   if (r->o.first_delay_ms == 0)

@@ -15,9 +15,10 @@
  * For each claimed entry:
  *   - already held by this process (an own entry held longer than min-idle,
  *     which the configuration should prevent): left alone;
- *   - delivery count > max_deliveries: dead letter with sg_rd_stream_dead_letter
- *     (XADD <dead> * <original fields> deliveries <n> reason max_deliveries;
- *     the EXPIRED result; XACK; XDEL; applied atomically). The result carries error_code
+ *   - delivery count > max_deliveries: dead letter through the queue
+ *     protocol (sg_rd_queue_dead_expired: XADD <dead> * <original fields>
+ *     deliveries <n> reason max_deliveries; the EXPIRED result; XACK; XDEL;
+ *     applied atomically). The result carries error_code
  *     SENDGATE_MAX_DELIVERIES, echoes the job's id, backend, campaign, metadata
  *     and created time when the job decodes, and goes to its reply stream (or
  *     the default results stream when it has none or does not decode);
@@ -38,31 +39,26 @@
 #define SG_RD_REAPER_H
 
 #include "core/sg_mem.h"
+#include "redis/sg_rd_queue.h"
 #include "redis/sg_rd_stream.h"
 
 #include <stdint.h>
 #include <uv.h>
 
-/* MailResult.error_code of the EXPIRED result for a dead-lettered entry. */
-#define SG_RD_ERR_MAX_DELIVERIES "SENDGATE_MAX_DELIVERIES"
-/* The dead letter's reason field. */
-#define SG_RD_REASON_MAX_DELIVERIES "max_deliveries"
-
 typedef struct sg_rd_reaper sg_rd_reaper;
 
 typedef struct sg_rd_reaper_opts {
-  const char *consumer;       /* required: this process's consumer name (copied) */
-  const char *stream;         /* default "sendgate:jobs" (copied) */
-  const char *group;          /* default "sendgate" (copied) */
-  const char *results_stream; /* default "sendgate:results" (copied) */
-  int64_t results_maxlen;     /* MAXLEN ~ on the default results stream; 0 = none */
-  uint32_t interval_ms;       /* between runs; default 30000 */
-  uint32_t first_delay_ms;    /* before the first run; default 1000 */
-  uint32_t min_idle_ms;       /* claim entries idle this long; default 300000 */
-  uint32_t max_deliveries;    /* above this: dead letter; default 5 */
-  uint32_t count;             /* entries per run at most; default 100 */
-  uint32_t cmd_timeout_ms;    /* the script's reply; default 5000 */
-  uint64_t seed;              /* jitter seed; 0 = from the clock */
+  const char *consumer;    /* required: this process's consumer name (copied) */
+  const char *stream;      /* default "sendgate:jobs" (copied) */
+  const char *group;       /* default "sendgate" (copied) */
+  sg_rd_queue *queue;      /* required: publishes the dead letters (borrowed) */
+  uint32_t interval_ms;    /* between runs; default 30000 */
+  uint32_t first_delay_ms; /* before the first run; default 1000 */
+  uint32_t min_idle_ms;    /* claim entries idle this long; default 300000 */
+  uint32_t max_deliveries; /* above this: dead letter; default 5 */
+  uint32_t count;          /* entries per run at most; default 100 */
+  uint32_t cmd_timeout_ms; /* the script's reply; default 5000 */
+  uint64_t seed;           /* jitter seed; 0 = from the clock */
 } sg_rd_reaper_opts;
 
 typedef struct sg_rd_reaper_stats {
@@ -82,7 +78,7 @@ typedef void (*sg_rd_reaper_closed_cb)(void *ud);
  * close the reaper before stopping the stream) and arms its timer on |loop|.
  * |opts| is copied.
  *
- * Returns 0 or one of: SG_ERR_INVAL (no consumer, no stream).
+ * Returns 0 or one of: SG_ERR_INVAL (no consumer, no stream, no queue).
  */
 int sg_rd_reaper_new(uv_loop_t *loop, sg_rd_stream *s, const sg_rd_reaper_opts *opts,
                      sg_rd_reaper **out);
@@ -103,17 +99,5 @@ void sg_rd_reaper_close(sg_rd_reaper *r, sg_rd_reaper_closed_cb done, void *ud);
 
 /* The delay before the next run: a value in [interval*3/4, interval*5/4] drawn with |rnd|. Pure. */
 uint64_t sg_rd_reaper_jitter_ms(uint32_t interval_ms, uint64_t rnd);
-
-/*
- * Builds the EXPIRED result for an entry dead-lettered after |deliveries|
- * deliveries: decodes the "job" field among |fields| if it can. Appends the
- * encoded MailResult to |out| and writes the stream it goes to (the job's
- * reply_stream, else |default_stream|) as a new string into |*stream|
- * (sg_free). |now_ms| is the completion time. Pure.
- */
-void sg_rd_reaper_expired_result(const sg_rd_field *fields, size_t nfields, const char *entry_id,
-                                 uint32_t deliveries, uint32_t max_deliveries,
-                                 const char *default_stream, int64_t now_ms, sg_buf *out,
-                                 char **stream);
 
 #endif

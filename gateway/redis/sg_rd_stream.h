@@ -24,10 +24,11 @@
  * that applies up to 256 completions atomically (one XACK and one XDEL for
  * all their ids). The done callback fires after the script ran. If the
  * command connection drops first, the completion stays queued and is sent
- * again after the reconnect: XACK, XDEL and SET NX are idempotent; a result
- * XADD would be written twice when the lost reply belonged to a call that did
- * run, unless the completion was queued with sg_rd_stream_complete_once,
- * whose first op (a SET NX) then tells that it ran. A result is therefore
+ * again after the reconnect: XACK, XDEL, SET NX and HSETNX are idempotent; a
+ * result XADD would be written twice when the lost reply belonged to a call
+ * that did run, unless the completion was queued with
+ * sg_rd_stream_complete_once, whose first op (a SET NX or HSETNX) then tells
+ * that it ran. A result is therefore
  * never missing for an acked entry, and an entry is never acked without the
  * ops queued with it.
  *
@@ -147,10 +148,11 @@ int sg_rd_stream_complete(sg_rd_stream *s, const char *entry_id, const sg_rd_op 
                           sg_rd_stream_done_cb done, void *ud);
 
 /*
- * sg_rd_stream_complete for ops whose first one is a SET ... NX that records
- * the completion (the sent ledger): when the completion has to be sent again
- * after a lost reply and that SET finds its key already there, the other ops
- * are skipped (they ran the first time) and only the ack is applied. Returns
+ * sg_rd_stream_complete for ops whose first one records the completion (the
+ * sent ledger) and answers nil or 0 when the record was there already (SET
+ * ... NX, HSETNX): when the completion has to be sent again after a lost
+ * reply and that op finds its record, the other ops are skipped (they ran
+ * the first time) and only the ack is applied. Returns
  * as sg_rd_stream_complete; SG_ERR_INVAL also when |nops| is 0.
  */
 int sg_rd_stream_complete_once(sg_rd_stream *s, const char *entry_id, const sg_rd_op *ops,

@@ -24,12 +24,13 @@
 /*
  * The completion script. ARGV: stream, group, number of completions, then per
  * completion: flags (1 = ack the entry, 2 = "once": a first op that returns
- * nil, i.e. a SET NX that found its key, means this completion already ran,
- * so its other ops are skipped), entry id, number of ops, and per op its
- * argument count and arguments. An op that fails stops its completion: the
- * ops after it do not run and the entry is not acked. The acks of all the
- * others go out as one XACK and one XDEL. Returns {index, error, ...} for the
- * completions that failed (1-based), empty when all ran.
+ * nil or 0, i.e. a SET NX or an HSETNX that found its key or field, means
+ * this completion already ran, so its other ops are skipped), entry id,
+ * number of ops, and per op its argument count and arguments. An op that
+ * fails stops its completion: the ops after it do not run and the entry is
+ * not acked. The acks of all the others go out as one XACK and one XDEL.
+ * Returns {index, error, ...} for the completions that failed (1-based),
+ * empty when all ran.
  */
 static const char k_script[] =
     "local a,i,errs,acks=ARGV,4,{},{}\n"
@@ -42,7 +43,7 @@ static const char k_script[] =
     "  if ok and not skip then\n"
     "   local r=redis.pcall(unpack(a,i+1,i+n))\n"
     "   if type(r)=='table' and r.err then ok=false errs[#errs+1]=c errs[#errs+1]=r.err\n"
-    "   elseif o==1 and f>=2 and not r then skip=true end\n"
+    "   elseif o==1 and f>=2 and (not r or r==0) then skip=true end\n"
     "  end\n"
     "  i=i+1+n\n"
     " end\n"

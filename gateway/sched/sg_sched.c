@@ -1,81 +1,30 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Lanes, round robin and the wake-time heap; see sg_sched.h. */
-#include "sched/sg_sched.h"
-
-#include <string.h>
+/* The lanes' state machine: queues, round robin, admission and wake times; see sg_sched.h. */
+#include "sched/sg_sched_int.h"
 
 #include "core/sg_mem.h"
 
-static uint64_t hash_str(const char *s) {
-  uint64_t h = 1469598103934665603ull; /* FNV-1a */
-  for (; *s; s++)
-    h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  return h;
-}
-
-/* ---- wake-time min-heap ---- */
-
-static void heap_swap(sg_sched *s, size_t a, size_t b) {
-  sg_lane *t = s->heap[a];
-  s->heap[a] = s->heap[b];
-  s->heap[b] = t;
-  s->heap[a]->heap_idx = a;
-  s->heap[b]->heap_idx = b;
-}
-
-static void heap_up(sg_sched *s, size_t i) {
-  while (i > 0) {
-    size_t p = (i - 1) / 2;
-    if (s->heap[p]->wake_at <= s->heap[i]->wake_at)
-      break;
-    heap_swap(s, p, i);
-    i = p;
-  }
-}
-
-static void heap_down(sg_sched *s, size_t i) {
-  for (;;) {
-    size_t l = 2 * i + 1, r = l + 1, m = i;
-    if (l < s->heap_len && s->heap[l]->wake_at < s->heap[m]->wake_at)
-      m = l;
-    if (r < s->heap_len && s->heap[r]->wake_at < s->heap[m]->wake_at)
-      m = r;
-    if (m == i)
-      return;
-    heap_swap(s, i, m);
-    i = m;
-  }
-}
-
-static void heap_push(sg_sched *s, sg_lane *l) {
-  if (s->heap_len == s->heap_cap) {
-    s->heap_cap = s->heap_cap ? s->heap_cap * 2 : 16;
-    s->heap = sg_xrealloc(s->heap, s->heap_cap * sizeof *s->heap);
-  }
-  l->heap_idx = s->heap_len;
-  s->heap[s->heap_len++] = l;
-  heap_up(s, l->heap_idx);
-}
-
-static void heap_remove(sg_sched *s, sg_lane *l) {
-  size_t i = l->heap_idx;
-  s->heap_len--;
-  if (i != s->heap_len) {
-    s->heap[i] = s->heap[s->heap_len];
-    s->heap[i]->heap_idx = i;
-    heap_down(s, i);
-    heap_up(s, i);
-  }
-}
-
 /* ---- lane state changes ---- */
+
+static bool waits(sg_lane_state st) {
+  return st == SG_LANE_WAIT_SLOT || st == SG_LANE_WAIT_TIME;
+}
+
+/* Every change of state goes through here, keeping s->waiting exact. */
+static void set_state(sg_sched *s, sg_lane *l, sg_lane_state st) {
+  if (waits(l->state))
+    s->waiting--;
+  if (waits(st))
+    s->waiting++;
+  l->state = st;
+}
 
 static void set_ready(sg_sched *s, sg_lane *l) {
   if (l->state == SG_LANE_WAIT_TIME)
-    heap_remove(s, l);
+    sg_sched__lane_heap_remove(&s->wait, l);
   if (l->state != SG_LANE_READY)
     sg_list_push_back(&s->ready, &l->ready_link);
-  l->state = SG_LANE_READY;
+  set_state(s, l, SG_LANE_READY);
 }
 
 static void leave_ready(sg_lane *l) {
@@ -85,83 +34,25 @@ static void leave_ready(sg_lane *l) {
 
 static void set_wait_time(sg_sched *s, sg_lane *l, uint64_t at) {
   leave_ready(l);
+  l->wake_at = at;
   if (l->state == SG_LANE_WAIT_TIME) {
-    l->wake_at = at;
-    heap_down(s, l->heap_idx);
-    heap_up(s, l->heap_idx);
+    sg_sched__lane_heap_fix(&s->wait, l);
     return;
   }
-  l->state = SG_LANE_WAIT_TIME;
-  l->wake_at = at;
-  heap_push(s, l);
+  set_state(s, l, SG_LANE_WAIT_TIME);
+  sg_sched__lane_heap_push(&s->wait, l);
 }
 
-void sg_sched_init(sg_sched *s) {
-  memset(s, 0, sizeof *s);
-  sg_list_init(&s->ready);
-  s->nbuckets = 256;
-  s->buckets = sg_xcalloc(s->nbuckets, sizeof *s->buckets);
-}
-
-void sg_sched_free(sg_sched *s) {
-  for (size_t i = 0; i < s->nbuckets; i++) {
-    sg_lane *l = s->buckets[i];
-    while (l) {
-      sg_lane *n = l->hnext;
-      sg_free(l->key);
-      sg_free(l);
-      l = n;
-    }
-  }
-  sg_free(s->buckets);
-  sg_free(s->heap);
-  memset(s, 0, sizeof *s);
-}
-
-static void rehash(sg_sched *s) {
-  size_t nb = s->nbuckets * 2;
-  sg_lane **b = sg_xcalloc(nb, sizeof *b);
-  for (size_t i = 0; i < s->nbuckets; i++) {
-    sg_lane *l = s->buckets[i];
-    while (l) {
-      sg_lane *n = l->hnext;
-      size_t k = hash_str(l->key) & (nb - 1);
-      l->hnext = b[k];
-      b[k] = l;
-      l = n;
-    }
-  }
-  sg_free(s->buckets);
-  s->buckets = b;
-  s->nbuckets = nb;
-}
-
-sg_lane *sg_sched_lane(sg_sched *s, const char *key, const sg_lane_cfg *cfg) {
-  size_t k = hash_str(key) & (s->nbuckets - 1);
-  for (sg_lane *l = s->buckets[k]; l; l = l->hnext)
-    if (strcmp(l->key, key) == 0)
-      return l;
-  if (s->nlanes + 1 > s->nbuckets) {
-    rehash(s);
-    k = hash_str(key) & (s->nbuckets - 1);
-  }
-  sg_lane *l = sg_xcalloc(1, sizeof *l);
-  l->key = sg_xstrdup(key);
-  l->cfg = *cfg;
-  sg_window_init(&l->req, cfg->req_limit, cfg->req_window_ms);
-  sg_window_init(&l->req2, cfg->req2_limit, cfg->req2_window_ms);
-  sg_window_init(&l->msg, cfg->msg_limit, cfg->msg_window_ms);
-  sg_window_init(&l->rcpt, cfg->rcpt_limit, cfg->rcpt_window_ms);
-  sg_list_init(&l->queue);
-  sg_list_node_init(&l->ready_link);
-  l->state = SG_LANE_IDLE;
-  l->hnext = s->buckets[k];
-  s->buckets[k] = l;
-  s->nlanes++;
-  return l;
+/* Nothing left queued on |l|. */
+static void set_idle(sg_sched *s, sg_lane *l) {
+  if (l->state == SG_LANE_WAIT_TIME)
+    sg_sched__lane_heap_remove(&s->wait, l);
+  leave_ready(l);
+  set_state(s, l, SG_LANE_IDLE);
 }
 
 void sg_sched_push(sg_sched *s, sg_lane *l, sg_sched_item *it, bool front) {
+  sg__sched_lane_unidle(s, l);
   if (front)
     sg_list_push_front(&l->queue, &it->link);
   else
@@ -177,10 +68,8 @@ void sg_sched_remove(sg_sched *s, sg_lane *l, sg_sched_item *it) {
   l->queued--;
   s->queued--;
   if (l->queued == 0) {
-    if (l->state == SG_LANE_WAIT_TIME)
-      heap_remove(s, l);
-    leave_ready(l);
-    l->state = SG_LANE_IDLE;
+    set_idle(s, l);
+    sg__sched_lane_check_idle(s, l);
   }
 }
 
@@ -214,7 +103,7 @@ sg_sched_item *sg_sched_pop(sg_sched *s, uint64_t now, sg_lane **lane_out) {
     sg_lane *l = sg_container_of(n, sg_lane, ready_link);
     if (l->cfg.max_inflight && l->inflight >= l->cfg.max_inflight) {
       leave_ready(l);
-      l->state = SG_LANE_WAIT_SLOT;
+      set_state(s, l, SG_LANE_WAIT_SLOT);
       continue;
     }
     sg_sched_item *it = sg_container_of(sg_list_front(&l->queue), sg_sched_item, link);
@@ -243,9 +132,9 @@ sg_sched_item *sg_sched_pop(sg_sched *s, uint64_t now, sg_lane **lane_out) {
     leave_ready(l);
     if (l->queued) {
       sg_list_push_back(&s->ready, &l->ready_link);
-      l->state = SG_LANE_READY;
+      set_state(s, l, SG_LANE_READY);
     } else {
-      l->state = SG_LANE_IDLE;
+      set_state(s, l, SG_LANE_IDLE);
     }
     *lane_out = l;
     return it;
@@ -266,6 +155,7 @@ void sg_sched_release(sg_sched *s, sg_lane *l) {
   }
   if (l->state == SG_LANE_WAIT_SLOT)
     set_ready(s, l);
+  sg__sched_lane_check_idle(s, l);
 }
 
 void sg_sched_pause(sg_sched *s, sg_lane *l, uint64_t until) {
@@ -277,13 +167,28 @@ void sg_sched_pause(sg_sched *s, sg_lane *l, uint64_t until) {
     set_wait_time(s, l, until);
   else if (l->state == SG_LANE_WAIT_TIME && l->wake_at < until)
     set_wait_time(s, l, until);
+  else if (l->idle)
+    sg__sched_lane_check_idle(s, l); /* kept until the pause is over */
 }
 
 void sg_sched_tick(sg_sched *s, uint64_t now) {
-  while (s->heap_len && s->heap[0]->wake_at <= now)
-    set_ready(s, s->heap[0]);
+  sg_lane *l;
+  if (now > s->now)
+    s->now = now;
+  while ((l = sg_sched__lane_heap_top(&s->wait)) != NULL && l->wake_at <= now)
+    set_ready(s, l);
+  sg__sched_collect(s, now, SG_SCHED_FREE_PER_TICK);
 }
 
 uint64_t sg_sched_next_wake(const sg_sched *s) {
-  return s->heap_len ? s->heap[0]->wake_at : UINT64_MAX;
+  const sg_lane *w = sg_sched__lane_heap_top(&s->wait), *i = sg_sched__lane_heap_top(&s->idle);
+  uint64_t t = w ? w->wake_at : UINT64_MAX;
+  if (i) {
+    uint64_t g = SG_SCHED_IDLE_GRAIN_MS, at = i->wake_at;
+    if (at > s->now)
+      at = at > UINT64_MAX - g ? UINT64_MAX : (at + g - 1) / g * g;
+    if (at < t)
+      t = at;
+  }
+  return t;
 }

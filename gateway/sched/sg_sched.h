@@ -11,6 +11,17 @@
  * WAIT_SLOT (at its in-flight cap; back to READY on release) and WAIT_TIME
  * (paused or out of window budget; in a heap by wake time). Pure: no timers,
  * the caller passes now and arms one timer for sg_sched_next_wake.
+ *
+ * Lanes are freed when nobody needs them: a lane with nothing queued, nothing
+ * in flight and no reference (sg_sched_lane_ref) is unheld; it goes into the
+ * idle heap keyed by the time from which its pause is over and its windows
+ * hold nothing, i.e. from which it is indistinguishable from a fresh lane
+ * (at once when the lane has no limits). Unheld lanes whose time has come
+ * are freed a bounded number per call, by sg_sched_tick and
+ * sg_sched_lane_unref; sg_sched_next_wake includes the earliest such time so
+ * the caller's one timer also collects them. A lane pointer is valid while
+ * the caller holds a reference, or while the lane has items queued or in
+ * flight; a later sg_sched_lane of the same key then makes a fresh lane.
  */
 #ifndef SG_SCHED_H
 #define SG_SCHED_H
@@ -42,14 +53,18 @@ typedef enum { SG_LANE_IDLE, SG_LANE_READY, SG_LANE_WAIT_SLOT, SG_LANE_WAIT_TIME
 
 typedef struct sg_lane {
   char *key;
+  uint64_t hash; /* of key */
   sg_lane_cfg cfg;
   sg_lane_state state;
   uint32_t inflight;
   uint32_t max_inflight_seen;
+  uint32_t refs; /* holders outside the scheduler (sg_sched_lane_ref) */
+  bool idle;     /* unheld, in the idle heap */
   sg_window req, req2, msg, rcpt;
   uint64_t paused_until;
+  /* WAIT_TIME: when to look again; idle: from when the lane may be freed */
   uint64_t wake_at;
-  size_t heap_idx;
+  size_t heap_idx; /* in the wait heap (WAIT_TIME) or the idle heap (idle) */
   sg_list queue;
   size_t queued;
   sg_list ready_link;
@@ -58,23 +73,51 @@ typedef struct sg_lane {
   uint64_t admitted, pauses;
 } sg_lane;
 
+/* A min-heap of lanes by wake_at. */
+typedef struct sg_lane_heap {
+  sg_lane **v;
+  size_t len, cap;
+} sg_lane_heap;
+
 typedef struct sg_sched {
   sg_lane **buckets;
-  size_t nbuckets, nlanes;
+  size_t nbuckets, nlanes; /* nlanes: lanes held, idle ones included */
   sg_list ready;
-  sg_lane **heap;
-  size_t heap_len, heap_cap;
+  sg_lane_heap wait;   /* WAIT_TIME lanes */
+  sg_lane_heap idle;   /* unheld lanes */
+  size_t waiting;      /* lanes in WAIT_SLOT or WAIT_TIME */
+  uint64_t now;        /* the latest time passed to sg_sched_tick or sg_sched_lane_unref */
   size_t queued;       /* items waiting in all lanes */
   size_t inflight;     /* admitted and not released, all lanes */
   size_t max_inflight; /* cap on that (0 = none): sg_sched_pop returns NULL at it */
 } sg_sched;
 
+/* Unheld lanes freed at most per sg_sched_tick and per sg_sched_lane_unref. */
+#define SG_SCHED_FREE_PER_TICK 64
+#define SG_SCHED_FREE_PER_UNREF 2
+/* sg_sched_next_wake rounds idle lanes' times up to this, so one wake frees many. */
+#define SG_SCHED_IDLE_GRAIN_MS 1000
+
 void sg_sched_init(sg_sched *s);
 /* Frees the lanes; items still queued are not touched (the caller owns them). */
 void sg_sched_free(sg_sched *s);
 
-/* The lane named |key|, created with |cfg| when new (an existing lane keeps its cfg). */
+/*
+ * The lane named |key|, created with |cfg| when new (an existing lane keeps
+ * its cfg). A new lane is unheld: take a reference or push an item on it
+ * before the next call that can free lanes (sg_sched_tick, sg_sched_lane_unref).
+ */
 sg_lane *sg_sched_lane(sg_sched *s, const char *key, const sg_lane_cfg *cfg);
+
+/* Keeps |lane| (and the pointer) alive until the matching sg_sched_lane_unref. */
+void sg_sched_lane_ref(sg_sched *s, sg_lane *lane);
+
+/*
+ * Drops a reference; |lane| must not be used after it by this holder. Frees
+ * up to SG_SCHED_FREE_PER_UNREF unheld lanes whose time has come at |now_ms|
+ * (|lane| among them, when it is one).
+ */
+void sg_sched_lane_unref(sg_sched *s, sg_lane *lane, uint64_t now_ms);
 
 /* Queues |it| on |lane|, at the front for a job that was throttled (it keeps its place). */
 void sg_sched_push(sg_sched *s, sg_lane *lane, sg_sched_item *it, bool front);
@@ -101,10 +144,14 @@ void sg_sched_release(sg_sched *s, sg_lane *lane);
 /* Pauses |lane| until |until_ms| (Retry-After); later pauses extend, never shorten. */
 void sg_sched_pause(sg_sched *s, sg_lane *lane, uint64_t until_ms);
 
-/* Moves lanes whose wake time has come back to READY. */
+/* Moves lanes whose wake time has come back to READY; frees up to
+ * SG_SCHED_FREE_PER_TICK unheld lanes whose time has come. */
 void sg_sched_tick(sg_sched *s, uint64_t now_ms);
 
-/* The earliest wake time of a waiting lane, or UINT64_MAX. */
+/* When sg_sched_tick has work next: the earliest wake time of a waiting lane
+ * or of an unheld lane (rounded up to SG_SCHED_IDLE_GRAIN_MS unless already
+ * due, so more than a tick's worth of due lanes are freed on the next turns);
+ * UINT64_MAX when there is none. */
 uint64_t sg_sched_next_wake(const sg_sched *s);
 
 #endif

@@ -69,3 +69,11 @@ void sg_window_add(sg_window *w, uint64_t now_ms, uint64_t units) {
   w->count[w->head_slot % w->nslots] += (uint32_t)units;
   w->total += units;
 }
+
+uint64_t sg_window_drained_at(const sg_window *w) {
+  if (w->total == 0)
+    return 0;
+  /* The newest slot with a unit is at most head_slot; it leaves the ring
+   * when the slot nslots later begins (advance then clears the whole ring). */
+  return (w->head_slot + w->nslots) * w->slot_ms;
+}

@@ -41,4 +41,11 @@ void sg_window_add(sg_window *w, uint64_t now_ms, uint64_t units);
 /* Units counted in the window ending at |now_ms|. */
 uint64_t sg_window_used(sg_window *w, uint64_t now_ms);
 
+/*
+ * The time from which |w| holds nothing that could limit a request: every
+ * unit it counted has left by then (0 when it holds none). From then on it
+ * behaves exactly as a window just set up with the same limit.
+ */
+uint64_t sg_window_drained_at(const sg_window *w);
+
 #endif

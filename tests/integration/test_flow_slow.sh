@@ -44,7 +44,8 @@ sbx_config "graph.slow_mailboxes=$SLOW"
 rcli del sendgate:results >/dev/null
 queue_jobs $N --senders 20 --prefix slow
 t0=$(now_ms)
-start_gateway "${GW[@]}"
+MPORT=$(free_port)
+start_gateway "${GW[@]}" SENDGATE_HTTP_LISTEN=127.0.0.1:$MPORT
 slow=$(others_done_ms "$t0")
 slow_sent=$(awk -v s=$SLOW '$1 == s {print $2}' "$T/lanes.txt")
 slow_sent=${slow_sent:-0}
@@ -61,5 +62,11 @@ check "one result per job" $N "$(summary distinct_ids)"
 check "no duplicates" 0 "$(sbx_stat .duplicates)"
 check "no early retries" 0 "$(sbx_stat .retry_after_violations)"
 check "at most 4 in flight per mailbox" "true" "$(sbx_stat '.max_inflight_per_mailbox <= 4')"
+# No window of the gateway's own is on: once the jobs are done and the slow
+# sender's pauses are over, its 20 lanes are freed (bounded wait).
+lanes() { curl -sf "http://127.0.0.1:$MPORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+for _ in $(seq 1 50); do [ "$(lanes sendgate_lanes)" = 0 ] && break; sleep 0.1; done
+check "idle lanes freed" 0 "$(lanes sendgate_lanes)"
+check "no lane waiting" 0 "$(lanes 'sendgate_lanes_waiting{lane_kind="graph"}')"
 stop_gateway
 finish

@@ -11,10 +11,22 @@ J=(env SENDGATE_REDIS_URL="$SENDGATE_REDIS_URL" "$SENDGATE" send --wait --timeou
 echo "# ledger"
 start_gateway SENDGATE_GATEWAY_DELAYED_AFTER_MS=1000
 check "first send" "SENT" "$("${J[@]}" --id dup-1 | awk '{print $2}')"
-check "same id again: result re-published" "SENT" "$("${J[@]}" --id dup-1 | awk '{print $2}')"
+again=$("${J[@]}" --id dup-1)
+check "same id again: result re-published" "SENT" "$(echo "$again" | awk '{print $2}')"
+check "named a re-publication" 1 "$(echo "$again" | grep -c 'error=SENDGATE_DUPLICATE')"
 check "sent once" 1 "$(sbx_stat .graph_accepted)"
-check "ledger entry" 1 "$(rcli exists sendgate:sent:dup-1)"
-check_ge "ledger has a TTL" 1 "$(rcli ttl sendgate:sent:dup-1)"
+# Another sender reusing the id is another message: sent, not given the first one's result.
+other=$(env SENDGATE_REDIS_URL="$SENDGATE_REDIS_URL" "$SENDGATE" send --wait --timeout 20 \
+  --from other@contoso.com --to r@example.com --subject ledger --text "twice" --id dup-1)
+check "same id, other sender: sent" "SENT" "$(echo "$other" | awk '{print $2}')"
+check "same id, other sender: not a re-publication" 0 "$(echo "$other" | grep -c DUPLICATE)"
+check "sent twice in all" 2 "$(sbx_stat .graph_accepted)"
+buckets=$(rcli --scan --pattern 'sendgate:ledger:*')
+b1=$(echo "$buckets" | head -1)
+check "ledger: two entries" 2 "$(for b in $buckets; do rcli hlen "$b"; done | awk '{s+=$1} END {print s}')"
+check "ledger bucket is a small hash" "listpack" "$(rcli object encoding "$b1")"
+check_ge "ledger has a TTL" 1 "$(rcli ttl "$b1")"
+check "no key per message" 0 "$(rcli exists sendgate:sent:dup-1)"
 
 echo "# delayed set"
 # A mailbox whose daily recipient budget is spent answers 429 with a
@@ -26,6 +38,15 @@ check "all sent eventually" 10 "$(summary SENT)"
 check_ge "jobs went through the delayed set" 1 "$(grep -c 'moved to the delayed set' "$T/gateway.log")"
 check "delayed set empty again" 0 "$(rcli zcard sendgate:delayed)"
 check "no duplicates" 0 "$(sbx_stat .duplicates)"
+
+echo "# ledger of an older gateway (sendgate:sent:<id>, a whole SENT result) still honoured"
+rcli eval "redis.call('SET', KEYS[2], redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][2][2])" \
+  2 sendgate:results sendgate:sent:legacy-1 >/dev/null
+before=$(sbx_stat .graph_accepted)
+old=$("${J[@]}" --id legacy-1)
+check "old ledger key: SENT" "SENT" "$(echo "$old" | awk '{print $2}')"
+check "old ledger key: a re-publication" 1 "$(echo "$old" | grep -c 'error=SENDGATE_DUPLICATE')"
+check "old ledger key: not sent again" "$before" "$(sbx_stat .graph_accepted)"
 stop_gateway
 
 echo "# ambiguous outcomes"

@@ -50,6 +50,9 @@ check "metric fetched" 10002 "$(metric sendgate_jobs_fetched_total)"
 check "metric dead letters" 2 "$(metric sendgate_dead_letters_total)"
 check "metric HTTP 202" 9900 "$(metric 'sendgate_http_requests_total{origin="graph",code="202"}')"
 check "metric in flight" 0 "$(metric sendgate_jobs_in_flight)"
+# One lane per sender, kept: their windows still count today's messages.
+check "metric lanes" 20 "$(metric sendgate_lanes)"
+check "metric lanes waiting" 0 "$(metric 'sendgate_lanes_waiting{lane_kind="graph"}')"
 check "healthz" "ok" "$(curl -sf "http://127.0.0.1:$MPORT/healthz")"
 check "readyz" "200" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/readyz")"
 # A job whose Graph request would exceed 4 MB (3.2 MB attachment, base64) is

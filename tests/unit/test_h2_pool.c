@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Tests for h2/: the pure request/response object and backoff, then the pool
- * against real servers: nghttpd (TLS, cert made by sg_certgen at test time,
+ * against real servers: nghttpd (TLS, cert made by sg_sbx_certgen at test time,
  * a docroot served for GET and POST) for concurrency limits, TLS verify
  * failure, deadlines, server death and restart. GOAWAY, REFUSED_STREAM and
  * in-flight deadlines are in test_h2_faults.c.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Tests for the HTTP server (httpd/): the server runs on 127.0.0.1:0 in this
- * process's uv loop, with a CA made at test time (sg_certgen), and real
+ * process's uv loop, with a CA made at test time (sg_sbx_certgen), and real
  * clients (curl, nghttp) are run with uv_spawn on the same loop. Covers
  * HTTP/2 over TLS, HTTP/1.1 over TLS, h2c prior knowledge, cleartext HTTP/1.1,
  * multi-MB bodies, chunked uploads, delayed responses, reset, GOAWAY, drop,

@@ -27,6 +27,7 @@ typedef struct ctx {
   sg_test_redis *r;
   sg_rd_stream *s;
   sg_rd_reaper *rp;
+  sg_rd_queue *q; /* the reaper's queue protocol */
   int n;
   char ids[MAXE][SG_RD_ID_MAX];
   char jobs[MAXE][32];
@@ -105,6 +106,9 @@ static void start_stream(ctx *x, const char *consumer, uint32_t credit) {
 static void start_reaper(ctx *x, sg_rd_reaper_opts o) {
   o.consumer = "live";
   o.seed = 42;
+  sg_rd_queue_opts qo = {.results_maxlen = 1000};
+  ASSERT_OK(sg_rd_queue_new(x->s, &qo, &x->q));
+  o.queue = x->q;
   ASSERT_OK(sg_rd_reaper_new(&x->loop, x->s, &o, &x->rp));
 }
 
@@ -135,6 +139,8 @@ static uint32_t credit_of(ctx *x) {
 
 static void ctx_finish(ctx *x) {
   close_reaper(x);
+  sg_rd_queue_free(x->q);
+  x->q = NULL;
   sg_rd_stream_stop(x->s, on_stopped, x);
   run_until(x, &x->stopped, 1, 10000);
   uv_close((uv_handle_t *)&x->tick, NULL);
@@ -477,7 +483,7 @@ static void t_expired_result(void) {
   encode_job(&job);
   sg_rd_field f[2] = {{"other", 5, "x", 1}, {"job", 3, job.data, job.len}};
   char *stream = NULL;
-  sg_rd_reaper_expired_result(f, 2, "5-1", 9, 5, "sendgate:results", 777, &out, &stream);
+  sg_rd_queue_expired_result(f, 2, "5-1", 9, 5, 777, &out, &stream);
   ASSERT_STR_EQ("app:replies", stream);
   sg_free(stream);
   sg_result_msg *m;
@@ -489,11 +495,10 @@ static void t_expired_result(void) {
   ASSERT_STR_EQ("5-1", res->stream_entry_id);
   ASSERT(strstr(res->error_message, "9 times") != NULL);
   sg_result_msg_free(m);
-  /* No job field at all: default stream, empty job id. */
+  /* No job field at all: no reply stream (the default one), empty job id. */
   sg_buf_reset(&out);
-  sg_rd_reaper_expired_result(f, 1, "5-2", 9, 5, "dflt", 1, &out, &stream);
-  ASSERT_STR_EQ("dflt", stream);
-  sg_free(stream);
+  sg_rd_queue_expired_result(f, 1, "5-2", 9, 5, 1, &out, &stream);
+  ASSERT(stream == NULL);
   ASSERT_OK(sg_result_decode((const uint8_t *)out.data, out.len, &m));
   ASSERT_STR_EQ("", sg_result_msg_view(m)->job_id);
   sg_result_msg_free(m);

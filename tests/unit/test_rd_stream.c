@@ -492,9 +492,10 @@ static redisContext *busy_redis(sg_test_redis *r, int ms) {
 
 /* One completion whose reply is lost after Redis ran it (Redis busy past the
  * command timeout, the connection dropped, the call sent again): with
- * |once| the ledger SET NX tells that it ran and the result is not doubled;
- * without it the result is written twice (what the guard is for). */
-static void lost_reply_case(bool once) {
+ * |once| the ledger's SET NX (or, |hash|, HSETNX) tells that it ran and the
+ * result is not doubled; without it the result is written twice (what the
+ * guard is for). */
+static void lost_reply_case(bool once, bool hash) {
   sg_test_redis r;
   ASSERT_OK(sg_test_redis_start(&r, NULL));
   add_jobs(&r, 0, 1);
@@ -506,9 +507,13 @@ static void lost_reply_case(bool once) {
   redisContext *busy = busy_redis(&r, 1200);
   const char *set[] = {"SET", "sendgate:sent:job-0", "r", "NX", "EX", "600"};
   size_t sl[] = {3, 19, 1, 2, 2, 3};
+  const char *hset[] = {"HSETNX", "sendgate:ledger:1:0", "42", "7"};
+  size_t hl[] = {6, 19, 2, 1};
   const char *xadd[] = {"XADD", "sendgate:results", "*", "result", "r"};
   size_t xl[] = {4, 16, 1, 6, 1};
   sg_rd_op ops[] = {{6, set, sl}, {5, xadd, xl}};
+  if (hash)
+    ops[0] = (sg_rd_op){4, hset, hl};
   if (once)
     ASSERT_OK(sg_rd_stream_complete_once(x.s, x.ids[0], ops, 2, on_done, &x));
   else
@@ -527,8 +532,9 @@ static void lost_reply_case(bool once) {
 }
 
 static void t_once_after_lost_reply(void) {
-  lost_reply_case(true);
-  lost_reply_case(false);
+  lost_reply_case(true, false);
+  lost_reply_case(true, true);
+  lost_reply_case(false, false);
 }
 
 /* A failing op stops its completion (no ack) without touching the others in the same call. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests for net/sg_tls (engine over memory BIOs) and net/sg_certgen: a
+ * Unit tests for net/sg_tls (engine over memory BIOs) and sandbox/sg_sbx_certgen: a
  * client and a server sg_tls are paired in memory, with CAs generated at test
  * time in a temporary directory. No sockets, no event loop.
  */

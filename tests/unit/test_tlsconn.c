@@ -2,7 +2,7 @@
 /*
  * Unit tests for net/sg_tlsconn over real loopback sockets on one uv loop: a
  * listener on 127.0.0.1:0 accepting with sg_tlsconn_accept and a client made
- * with sg_tlsconn_connect. Certificates come from sg_certgen at test time.
+ * with sg_tlsconn_connect. Certificates come from sg_sbx_certgen at test time.
  * Every case closes all handles and asserts uv_loop_close() == 0; a guard
  * timer aborts a case that does not finish in time.
  */

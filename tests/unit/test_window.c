@@ -60,4 +60,34 @@ static void t_wait_time(void) {
   ASSERT_EQ(UINT64_MAX, sg_window_wait(&w, wait, 3));
 }
 
-SG_TESTS({"off", t_off}, {"never_over", t_never_over}, {"wait_time", t_wait_time})
+/* drained_at: the first time the window holds nothing, and is then as good as new. */
+static void t_drained_at(void) {
+  sg_window w, fresh;
+  sg_window_init(&w, 5, 630);
+  sg_window_init(&fresh, 5, 630);
+  ASSERT_EQ(0, sg_window_drained_at(&w));
+  sg_window_add(&w, 1000, 2);
+  sg_window_add(&w, 1300, 1);
+  uint64_t d = sg_window_drained_at(&w);
+  ASSERT_GE(d, 1300 + 630);
+  ASSERT_LE(d, 1300 + 650);
+  ASSERT_EQ(1, sg_window_used(&w, d - 1)); /* the last unit still counts just before */
+  ASSERT_NE(0, sg_window_wait(&w, d - 1, 5));
+  ASSERT_EQ(0, sg_window_used(&w, d));
+  ASSERT_EQ(0, sg_window_drained_at(&w));
+  /* From then on it answers as a fresh window does. */
+  for (uint64_t t = d; t < d + 2000; t += 37) {
+    ASSERT_EQ(sg_window_wait(&fresh, t, 3), sg_window_wait(&w, t, 3));
+    if (sg_window_wait(&w, t, 3) == 0) {
+      sg_window_add(&w, t, 3);
+      sg_window_add(&fresh, t, 3);
+    }
+  }
+  sg_window off;
+  sg_window_init(&off, 0, 1000);
+  sg_window_add(&off, 5, 9);
+  ASSERT_EQ(0, sg_window_drained_at(&off)); /* no limit: nothing is kept */
+}
+
+SG_TESTS({"off", t_off}, {"never_over", t_never_over}, {"wait_time", t_wait_time},
+         {"drained_at", t_drained_at})

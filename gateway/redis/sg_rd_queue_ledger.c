@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The sent ledger (layout in sg_rd_queue.h): the id hash, the packed value,
+ * the bucket keys, the batched lookups (one script call per loop turn) and
+ * the write that goes into a completion.
+ *
+ * Sizing: a bucket stays a listpack (about 20 bytes per job) while it holds
+ * at most hash-max-listpack-entries (128 by default) fields; one generation
+ * holds the jobs sent in one ledger_ttl_s, spread evenly over ledger_slots
+ * buckets, so ledger_slots should be at least jobs per ttl / 64 (the fullest
+ * of many buckets holds well above the mean).
+ */
+#include "redis/sg_rd_queue_int.h"
+
+#include "core/sg_clock.h"
+#include "core/sg_err.h"
+#include "core/sg_fmt.h"
+#include "core/sg_log.h"
+#include "core/sg_mem.h"
+#include "job/sg_result.h"
+#include "redis/sg_resp.h"
+
+#include <ctype.h>
+#include <openssl/sha.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Appends up to |cap| bytes of |s| (lower-cased if |fold|) and a NUL. */
+static size_t put(unsigned char *out, const char *s, size_t cap, bool fold) {
+  size_t n = 0;
+  for (; s[n] && n < cap; n++)
+    out[n] = fold ? (unsigned char)tolower((unsigned char)s[n]) : (unsigned char)s[n];
+  out[n] = 0;
+  return n + 1;
+}
+
+void sg_rd_ledger_id_make(const char *account, const char *sender, const char *job_id,
+                          sg_rd_ledger_id *out) {
+  /* account NUL lower(sender) NUL id NUL: the NULs keep ("a", "bc") apart
+   * from ("ab", "c"). Longer strings than the job limits are cut. */
+  unsigned char buf[3 * 1024 + 3];
+  size_t n = put(buf, account, 1024, false);
+  n += put(buf + n, sender, 1024, true);
+  n += put(buf + n, job_id, 1024, false);
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(buf, n, md);
+  uint64_t f = 0;
+  uint32_t s = 0;
+  for (int i = 0; i < 8; i++)
+    f = f << 8 | md[i];
+  for (int i = 8; i < 12; i++)
+    s = s << 8 | md[i];
+  out->field = (int64_t)f;
+  out->slot_hash = s;
+}
+
+#define ATT_BITS 8
+#define HTTP_BITS 10
+#define TIME_MASK ((1ull << 45) - 1) /* ms: until the year 3084 */
+
+int64_t sg_rd_sent_pack(const sg_rd_sent *s) {
+  uint64_t att = s->attempts > 255 ? 255 : s->attempts;
+  uint64_t http = s->http_status < 0 ? 0 : s->http_status > 1023 ? 1023 : (uint64_t)s->http_status;
+  uint64_t t = s->completed_unix_ms < 0 ? 0 : (uint64_t)s->completed_unix_ms & TIME_MASK;
+  return (int64_t)(t << (ATT_BITS + HTTP_BITS) | att << HTTP_BITS | http);
+}
+
+void sg_rd_sent_unpack(int64_t v, sg_rd_sent *out) {
+  uint64_t u = (uint64_t)v;
+  memset(out, 0, sizeof *out);
+  out->http_status = (int32_t)(u & ((1u << HTTP_BITS) - 1));
+  out->attempts = (uint32_t)(u >> HTTP_BITS & ((1u << ATT_BITS) - 1));
+  out->completed_unix_ms = (int64_t)(u >> (ATT_BITS + HTTP_BITS) & TIME_MASK);
+}
+
+int64_t sg_rd_ledger_gen(const sg_rd_queue *q, int64_t unix_ms) {
+  return q->ttl_s > 0 ? unix_ms / 1000 / q->ttl_s : 0;
+}
+
+/* "sendgate:ledger:<gen>:" */
+static size_t gen_prefix(int64_t gen, char *out) {
+  size_t n = sizeof SG_RD_LEDGER_PREFIX - 1;
+  memcpy(out, SG_RD_LEDGER_PREFIX, n);
+  n += sg_fmt_i64(out + n, gen);
+  out[n++] = ':';
+  out[n] = '\0';
+  return n;
+}
+
+size_t sg_rd_ledger_key(const sg_rd_queue *q, int64_t gen, const sg_rd_ledger_id *id, char *out) {
+  size_t n = gen_prefix(gen, out);
+  return n + sg_fmt_u64(out + n, id->slot_hash % q->slots);
+}
+
+void sg_rd_ledger_write_init(const sg_rd_queue *q, sg_rd_ledger_write *w, const sg_rd_ledger_id *id,
+                             const sg_rd_sent *s, int64_t now_ms) {
+  int64_t gen = sg_rd_ledger_gen(q, now_ms);
+  size_t kl = sg_rd_ledger_key(q, gen, id, w->key_);
+  size_t fl = sg_fmt_i64(w->field_, id->field);
+  size_t vl = sg_fmt_i64(w->value_, sg_rd_sent_pack(s));
+  size_t al = sg_fmt_i64(w->at_, (gen + 2) * q->ttl_s);
+  const char *argv[] = {"HSETNX", w->key_, w->field_, w->value_, "EXPIREAT", w->key_, w->at_};
+  size_t lens[] = {6, kl, fl, vl, 8, kl, al};
+  memcpy(w->argv_, argv, sizeof argv);
+  memcpy(w->lens_, lens, sizeof lens);
+  w->ops[0] = (sg_rd_op){4, w->argv_, w->lens_};
+  w->ops[1] = (sg_rd_op){3, w->argv_ + 4, w->lens_ + 4};
+}
+
+/* ---- lookups ---- */
+
+/*
+ * ARGV: the bucket prefix of this generation and of the one before, the older
+ * layout's prefix ("" = do not look there), then per job: slot, field, job
+ * id. Returns per job 0 (not found), {1, packed value} or {2, MailResult of
+ * the older layout}, then the number of fields in the first job's bucket of
+ * this generation (a sample of how full the buckets are).
+ */
+static const char k_lookup[] =
+    "local a,out,m=ARGV,{},0\n"
+    "for i=4,#a,3 do\n"
+    " local k=a[1]..a[i]\n"
+    " local v=redis.call('HGET',k,a[i+1]) or redis.call('HGET',a[2]..a[i],a[i+1])\n"
+    " if i==4 then m=redis.call('HLEN',k) end\n"
+    " if v then out[#out+1]={1,v}\n"
+    " elseif a[3]~='' then\n"
+    "  local l=redis.pcall('GET',a[3]..a[i+2])\n"
+    "  if type(l)=='string' then out[#out+1]={2,l} else out[#out+1]=0 end\n"
+    " else out[#out+1]=0 end\n"
+    "end\n"
+    "out[#out+1]=m\n"
+    "return out\n";
+
+/* Above this many fields a bucket is no longer a listpack (Redis's default
+ * hash-max-listpack-entries) and costs several times the memory. */
+#define LISTPACK_MAX 128
+#define FULL_WARN_EVERY_MS (10 * 60 * 1000)
+
+#define LOOKUP_BATCH_MAX 512
+
+typedef struct lookup_batch {
+  sg_rd_queue *q;
+  size_t n;
+  sg_rd_lookup *l[];
+} lookup_batch;
+
+/* A record of the older layout: a whole MailResult; only SENT ones count. */
+static bool legacy_record(const char *data, size_t len, sg_rd_sent *out) {
+  sg_result_msg *m;
+  if (sg_result_decode((const uint8_t *)data, len, &m) != 0)
+    return false;
+  const sg_result *r = sg_result_msg_view(m);
+  bool ok = r->status == SG_STATUS_SENT;
+  *out = (sg_rd_sent){r->attempts, r->http_status, r->completed_unix_ms, true};
+  sg_result_msg_free(m);
+  return ok;
+}
+
+/* The answer for one job: NULL (not found) or |out| filled. */
+static const sg_rd_sent *answer(const redisReply *e, sg_rd_sent *out) {
+  if (e == NULL || e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+      e->element[0]->type != REDIS_REPLY_INTEGER || e->element[1]->type != REDIS_REPLY_STRING)
+    return NULL;
+  const redisReply *v = e->element[1];
+  if (e->element[0]->integer == 2)
+    return legacy_record(v->str, v->len, out) ? out : NULL;
+  char num[24];
+  if (v->len == 0 || v->len >= sizeof num)
+    return NULL;
+  memcpy(num, v->str, v->len);
+  num[v->len] = '\0';
+  char *end;
+  long long packed = strtoll(num, &end, 10);
+  if (*end != '\0')
+    return NULL;
+  sg_rd_sent_unpack((int64_t)packed, out);
+  return out;
+}
+
+/* Keeps the sampled bucket's fill; says (every 10 minutes at most) when
+ * buckets outgrow a listpack. With buckets sized as documented (64 fields on
+ * average) a sample above 128 practically never happens; with 100 on
+ * average, a few calls in a thousand see one. */
+static void note_fill(sg_rd_queue *q, const redisReply *m) {
+  if (m->type != REDIS_REPLY_INTEGER)
+    return;
+  q->fill = m->integer > 0 ? (uint32_t)m->integer : 0;
+  int64_t now = sg_wall_ms();
+  if (q->fill <= LISTPACK_MAX || now - q->full_warned_ms < FULL_WARN_EVERY_MS)
+    return;
+  q->full_warned_ms = now;
+  char n[24];
+  sg_fmt_u64(n, q->fill);
+  sg_log_kv(SG_LOG_WARN, "redis",
+            "sent-ledger buckets outgrow a listpack and take several times the memory: raise "
+            "gateway.ledger_slots (deploy/README.md)",
+            "fields", n, NULL);
+}
+
+static void on_lookup(sg_rd_client *c, int status, const redisReply *reply, void *ud) {
+  (void)c;
+  lookup_batch *b = ud;
+  bool ok = status == 0 && reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == b->n + 1;
+  if (ok)
+    note_fill(b->q, reply->element[b->n]);
+  if (status == 0 && !ok) {
+    sg_log_kv(SG_LOG_ERROR, "redis", "ledger lookup refused", "detail",
+              reply && reply->type == REDIS_REPLY_ERROR ? reply->str : NULL, NULL);
+    status = SG_ERR_REDIS;
+  }
+  for (size_t i = 0; i < b->n; i++) {
+    sg_rd_sent rec;
+    const sg_rd_sent *hit = ok ? answer(reply->element[i], &rec) : NULL;
+    b->l[i]->cb(b->l[i], ok ? 0 : status, hit);
+  }
+  sg_free(b);
+}
+
+void sg_rd_queue_lookup(sg_rd_queue *q, sg_rd_lookup *l, const sg_rd_ledger_id *id,
+                        const char *job_id, sg_rd_lookup_cb cb) {
+  l->id = *id;
+  l->job_id = job_id;
+  l->cb = cb;
+  sg_list_push_back(&q->lookups, &l->node);
+}
+
+bool sg_rd_queue_lookup_cancel(sg_rd_lookup *l) {
+  if (!sg_list_linked(&l->node))
+    return false;
+  sg_list_remove(&l->node);
+  return true;
+}
+
+void sg_rd_queue_flush(sg_rd_queue *q) {
+  if (sg_list_empty(&q->lookups))
+    return;
+  sg_rd_client *cc = sg_rd_stream_cmd_client(q->s);
+  int64_t gen = sg_rd_ledger_gen(q, sg_wall_ms());
+  char p0[48], p1[48];
+  size_t l0 = gen_prefix(gen, p0), l1 = gen_prefix(gen - 1, p1);
+  sg_buf *w = &q->wbuf;
+  while (!sg_list_empty(&q->lookups)) {
+    lookup_batch *b = sg_xmalloc(sizeof *b + LOOKUP_BATCH_MAX * sizeof(sg_rd_lookup *));
+    b->q = q;
+    b->n = 0;
+    sg_list *n;
+    while (b->n < LOOKUP_BATCH_MAX && (n = sg_list_pop_front(&q->lookups)) != NULL)
+      b->l[b->n++] = sg_container_of(n, sg_rd_lookup, node);
+    sg_buf_reset(w);
+    sg_resp_array(w, 6 + 3 * b->n);
+    sg_resp_bulk(w, "EVAL", 4);
+    sg_resp_bulk(w, k_lookup, sizeof k_lookup - 1);
+    sg_resp_bulk(w, "0", 1);
+    sg_resp_bulk(w, p0, l0);
+    sg_resp_bulk(w, p1, l1);
+    if (q->legacy)
+      sg_resp_bulk(w, SG_RD_LEDGER_LEGACY_PREFIX, sizeof SG_RD_LEDGER_LEGACY_PREFIX - 1);
+    else
+      sg_resp_bulk(w, "", 0);
+    for (size_t i = 0; i < b->n; i++) {
+      const sg_rd_lookup *l = b->l[i];
+      char field[24];
+      sg_resp_bulk_u64(w, l->id.slot_hash % q->slots);
+      sg_resp_bulk(w, field, sg_fmt_i64(field, l->id.field));
+      sg_resp_bulk(w, l->job_id, strlen(l->job_id));
+    }
+    int rv = sg_rd_client_cmd_resp(cc, w->data, w->len, q->timeout_ms, on_lookup, b);
+    if (rv != 0) {
+      for (size_t i = 0; i < b->n; i++)
+        b->l[i]->cb(b->l[i], rv, NULL); /* not up */
+      sg_free(b);
+    }
+  }
+  if (w->cap > (1u << 20))
+    sg_buf_free(w);
+  sg_rd_client_flush(cc);
+}
+
+uint32_t sg_rd_queue_ledger_fill(const sg_rd_queue *q) {
+  return q->fill;
+}

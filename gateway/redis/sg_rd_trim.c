@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The stream trimmer; see sg_rd_trim.h. */
+#include "redis/sg_rd_trim.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/sg_err.h"
+#include "core/sg_log.h"
+#include "core/sg_mem.h"
+#include "redis/sg_rd_script.h"
+
+/*
+ * KEYS[1] the job stream, KEYS[2] the results stream; ARGV[1] the results cap
+ * (0: none). For every group of the job stream the first entry it may still
+ * need is its oldest pending entry, or else the one after its last-delivered
+ * id; the stream is trimmed exactly below the smallest of those. Returns
+ * {job entries trimmed, result entries trimmed}.
+ */
+static const char k_trim[] =
+    "local function parse(id)\n"
+    " local m,s=string.match(id,'^(%d+)-(%d+)$')\n"
+    " return tonumber(m),tonumber(s)\n"
+    "end\n"
+    "local function less(am,as,bm,bs) return am<bm or (am==bm and as<bs) end\n"
+    "local n,r=0,0\n"
+    "if redis.call('EXISTS',KEYS[1])==1 then\n"
+    " local mm,ms\n"
+    " for _,g in ipairs(redis.call('XINFO','GROUPS',KEYS[1])) do\n"
+    "  local h={}\n"
+    "  for i=1,#g,2 do h[g[i]]=g[i+1] end\n"
+    "  local cm,cs=parse(h['last-delivered-id'])\n"
+    "  cs=cs+1\n"
+    "  if h['pending']>0 then\n"
+    "   local p=redis.call('XPENDING',KEYS[1],h['name'])\n"
+    "   local pm,ps=parse(p[2])\n"
+    "   if less(pm,ps,cm,cs) then cm,cs=pm,ps end\n"
+    "  end\n"
+    "  if mm==nil or less(cm,cs,mm,ms) then mm,ms=cm,cs end\n"
+    " end\n"
+    " if mm then n=redis.call('XTRIM',KEYS[1],'MINID',string.format('%d-%d',mm,ms)) end\n"
+    "end\n"
+    "if tonumber(ARGV[1])>0 then r=redis.call('XTRIM',KEYS[2],'MAXLEN','~',ARGV[1]) end\n"
+    "return {n,r}\n";
+
+struct sg_rd_trim {
+  uv_loop_t *loop;
+  sg_rd_trim_opts o;
+  char *stream, *results;
+  char maxlen[24];
+  sg_rd_script script;
+  uv_timer_t timer;
+  bool inflight, closing, timer_closed;
+  void (*done)(void *);
+  void *done_ud;
+  sg_rd_trim_stats stats;
+};
+
+static void run(sg_rd_trim *t);
+
+static void on_timer(uv_timer_t *h) {
+  run(h->data);
+}
+
+static void maybe_free(sg_rd_trim *t) {
+  if (!t->closing || !t->timer_closed || t->inflight)
+    return;
+  if (t->done)
+    t->done(t->done_ud);
+  sg_free(t->stream);
+  sg_free(t->results);
+  sg_free(t);
+}
+
+static void on_reply(sg_rd_client *c, int status, const redisReply *reply, void *ud) {
+  (void)c;
+  sg_rd_trim *t = ud;
+  t->inflight = false;
+  if (t->closing) {
+    maybe_free(t);
+    return;
+  }
+  if (status != 0 || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+      reply->element[0]->type != REDIS_REPLY_INTEGER ||
+      reply->element[1]->type != REDIS_REPLY_INTEGER) {
+    t->stats.errors++;
+    if (status != SG_ERR_CLOSED && status != SG_ERR_SHUTDOWN)
+      sg_log_kv(SG_LOG_WARN, "redis", "stream trim failed", "err", sg_err_name(status), "detail",
+                reply && reply->type == REDIS_REPLY_ERROR ? reply->str : NULL, NULL);
+  } else {
+    t->stats.runs++;
+    t->stats.trimmed += (uint64_t)(reply->element[0]->integer > 0 ? reply->element[0]->integer : 0);
+    t->stats.results_trimmed +=
+        (uint64_t)(reply->element[1]->integer > 0 ? reply->element[1]->integer : 0);
+  }
+  uv_timer_start(&t->timer, on_timer, t->o.tick_ms, 0);
+}
+
+static void run(sg_rd_trim *t) {
+  if (t->closing || t->inflight)
+    return;
+  uv_timer_stop(&t->timer);
+  const char *args[] = {t->stream, t->results ? t->results : t->stream, t->maxlen};
+  size_t lens[] = {strlen(args[0]), strlen(args[1]), strlen(t->maxlen)};
+  if (sg_rd_script_run(&t->script, t->o.client, 2, 3, args, lens, t->o.cmd_timeout_ms, on_reply,
+                       t) == 0)
+    t->inflight = true;
+  else
+    uv_timer_start(&t->timer, on_timer, t->o.tick_ms, 0); /* not connected: later */
+}
+
+int sg_rd_trim_new(uv_loop_t *loop, const sg_rd_trim_opts *opts, sg_rd_trim **out) {
+  if (!loop || !opts || !opts->client)
+    return SG_ERR_INVAL;
+  sg_rd_trim *t = sg_xcalloc(1, sizeof *t);
+  t->loop = loop;
+  t->o = *opts;
+  t->stream = sg_xstrdup(opts->stream ? opts->stream : "sendgate:jobs");
+  t->results = opts->results && opts->results_maxlen ? sg_xstrdup(opts->results) : NULL;
+  t->o.stream = t->o.results = NULL;
+  snprintf(t->maxlen, sizeof t->maxlen, "%llu",
+           t->results ? (unsigned long long)opts->results_maxlen : 0ull);
+  if (t->o.tick_ms == 0)
+    t->o.tick_ms = 1000;
+  if (t->o.cmd_timeout_ms == 0)
+    t->o.cmd_timeout_ms = 5000;
+  sg_rd_script_init(&t->script, k_trim);
+  uv_timer_init(loop, &t->timer);
+  t->timer.data = t;
+  uv_timer_start(&t->timer, on_timer, t->o.tick_ms, 0);
+  uv_unref((uv_handle_t *)&t->timer);
+  *out = t;
+  return 0;
+}
+
+void sg_rd_trim_kick(sg_rd_trim *t) {
+  run(t);
+}
+
+void sg_rd_trim_get_stats(const sg_rd_trim *t, sg_rd_trim_stats *out) {
+  *out = t->stats;
+}
+
+static void on_timer_closed(uv_handle_t *h) {
+  sg_rd_trim *t = h->data;
+  t->timer_closed = true;
+  maybe_free(t);
+}
+
+void sg_rd_trim_close(sg_rd_trim *t, void (*done)(void *ud), void *ud) {
+  if (t->closing)
+    return;
+  t->closing = true;
+  t->done = done;
+  t->done_ud = ud;
+  uv_close((uv_handle_t *)&t->timer, on_timer_closed);
+}

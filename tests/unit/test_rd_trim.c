@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The stream trimmer against a real, private redis-server: it removes exactly
+ * the entries every group was handed and acknowledged (never a pending one,
+ * never one a group has not read), caps the results stream, and reloads its
+ * script after SCRIPT FLUSH (sg_rd_script's EVALSHA -> EVAL fallback).
+ */
+#include "harness.h"
+#include "redis_server.h"
+
+#include "core/sg_err.h"
+#include "redis/sg_rd_client.h"
+#include "redis/sg_rd_trim.h"
+
+#include <uv.h>
+
+typedef struct ctx {
+  uv_loop_t loop;
+  sg_test_redis r;
+  sg_rd_client *c;
+  sg_rd_trim *t;
+  int closed;
+} ctx;
+
+static void begin(ctx *x, uint64_t results_maxlen) {
+  memset(x, 0, sizeof *x);
+  ASSERT_OK(sg_test_redis_start(&x->r, NULL));
+  ASSERT_OK(uv_loop_init(&x->loop));
+  char url[64];
+  snprintf(url, sizeof url, "redis://127.0.0.1:%d", x->r.port);
+  sg_rd_url u;
+  ASSERT_OK(sg_rd_url_parse(url, &u));
+  sg_rd_client_opts o = {.name = "cmd"};
+  sg_rd_client_cbs cbs = {0};
+  ASSERT_OK(sg_rd_client_new(&x->loop, &u, &o, &cbs, &x->c));
+  sg_rd_client_start(x->c);
+  uint64_t end = uv_now(&x->loop) + 5000;
+  while (!sg_rd_client_is_up(x->c) && uv_now(&x->loop) < end)
+    uv_run(&x->loop, UV_RUN_NOWAIT);
+  ASSERT(sg_rd_client_is_up(x->c));
+  sg_rd_trim_opts to = {.client = x->c,
+                        .results = "sendgate:results",
+                        .results_maxlen = results_maxlen,
+                        .tick_ms = 3600000};
+  ASSERT_OK(sg_rd_trim_new(&x->loop, &to, &x->t));
+}
+
+/* Runs the trimmer once, waits (bounded) for its answer, returns what that run did. */
+static sg_rd_trim_stats trim_once(ctx *x) {
+  sg_rd_trim_stats before, st;
+  sg_rd_trim_get_stats(x->t, &before);
+  sg_rd_trim_kick(x->t);
+  uint64_t end = uv_now(&x->loop) + 5000;
+  do {
+    uv_run(&x->loop, UV_RUN_NOWAIT);
+    sg_rd_trim_get_stats(x->t, &st);
+  } while (st.runs + st.errors == before.runs + before.errors && uv_now(&x->loop) < end);
+  ASSERT_EQ(before.errors, st.errors);
+  ASSERT_EQ(before.runs + 1, st.runs);
+  st.trimmed -= before.trimmed;
+  st.results_trimmed -= before.results_trimmed;
+  return st;
+}
+
+static void on_closed(void *ud) {
+  ((ctx *)ud)->closed++;
+}
+static void on_client_closed(sg_rd_client *c, void *ud) {
+  (void)c;
+  ((ctx *)ud)->closed++;
+}
+
+static void end_ctx(ctx *x) {
+  sg_rd_trim_close(x->t, on_closed, x);
+  sg_rd_client_close(x->c, false, on_client_closed, x);
+  uint64_t end = uv_now(&x->loop) + 5000;
+  while (x->closed < 2 && uv_now(&x->loop) < end)
+    uv_run(&x->loop, UV_RUN_NOWAIT);
+  ASSERT_EQ(2, x->closed);
+  ASSERT_OK(uv_loop_close(&x->loop));
+  sg_test_redis_stop(&x->r);
+}
+
+static long long integer(ctx *x, const char *fmt, const char *a) {
+  redisReply *r = sg_test_redis_cmd(&x->r, fmt, a);
+  ASSERT_NOT_NULL(r);
+  ASSERT_EQ(REDIS_REPLY_INTEGER, r->type);
+  long long v = r->integer;
+  freeReplyObject(r);
+  return v;
+}
+
+static void cmd(ctx *x, const char *fmt, const char *a) {
+  redisReply *r = sg_test_redis_cmd(&x->r, fmt, a);
+  ASSERT_NOT_NULL(r);
+  ASSERT(r->type != REDIS_REPLY_ERROR);
+  freeReplyObject(r);
+}
+
+/* Entries 1..10 with ids 1-0 .. 10-0. */
+static void ten_entries(ctx *x) {
+  char id[16];
+  for (int i = 1; i <= 10; i++) {
+    snprintf(id, sizeof id, "%d-0", i);
+    cmd(x, "XADD sendgate:jobs %s job x", id);
+  }
+}
+
+static void t_acked_only(void) {
+  ctx x;
+  begin(&x, 0);
+  ten_entries(&x);
+  cmd(&x, "XGROUP CREATE sendgate:jobs %s 0", "sendgate");
+  /* nothing read yet: nothing may go */
+  ASSERT_EQ(0, trim_once(&x).trimmed);
+  ASSERT_EQ(10, integer(&x, "XLEN %s", "sendgate:jobs"));
+  /* six handed out, the first three acked: 1..3 go, 4..6 (pending) and 7..10 stay */
+  cmd(&x, "XREADGROUP GROUP sendgate c1 COUNT 6 STREAMS sendgate:jobs %s", ">");
+  cmd(&x, "XACK sendgate:jobs sendgate 1-0 2-0 %s", "3-0");
+  ASSERT_EQ(3, trim_once(&x).trimmed);
+  ASSERT_EQ(7, integer(&x, "XLEN %s", "sendgate:jobs"));
+  /* the oldest pending one holds back the ones after it, acked or not */
+  cmd(&x, "XACK sendgate:jobs sendgate 5-0 %s", "6-0");
+  ASSERT_EQ(0, trim_once(&x).trimmed);
+  ASSERT_EQ(7, integer(&x, "XLEN %s", "sendgate:jobs"));
+  cmd(&x, "XACK sendgate:jobs sendgate %s", "4-0");
+  ASSERT_EQ(3, trim_once(&x).trimmed);
+  ASSERT_EQ(4, integer(&x, "XLEN %s", "sendgate:jobs"));
+  /* everything handed out and acked: the stream empties */
+  cmd(&x, "XREADGROUP GROUP sendgate c1 COUNT 10 STREAMS sendgate:jobs %s", ">");
+  cmd(&x, "XACK sendgate:jobs sendgate 7-0 8-0 9-0 %s", "10-0");
+  ASSERT_EQ(4, trim_once(&x).trimmed);
+  ASSERT_EQ(0, integer(&x, "XLEN %s", "sendgate:jobs"));
+  end_ctx(&x);
+}
+
+/* A second group that has read less keeps what it has not read. */
+static void t_slowest_group(void) {
+  ctx x;
+  begin(&x, 0);
+  ten_entries(&x);
+  cmd(&x, "XGROUP CREATE sendgate:jobs %s 0", "sendgate");
+  cmd(&x, "XGROUP CREATE sendgate:jobs %s 0", "audit");
+  cmd(&x, "XREADGROUP GROUP sendgate c1 COUNT 10 STREAMS sendgate:jobs %s", ">");
+  cmd(&x, "XACK sendgate:jobs sendgate 1-0 2-0 3-0 4-0 5-0 6-0 7-0 8-0 9-0 %s", "10-0");
+  cmd(&x, "XREADGROUP GROUP audit a1 COUNT 2 STREAMS sendgate:jobs %s", ">");
+  cmd(&x, "XACK sendgate:jobs audit 1-0 %s", "2-0");
+  ASSERT_EQ(2, trim_once(&x).trimmed);
+  ASSERT_EQ(8, integer(&x, "XLEN %s", "sendgate:jobs"));
+  /* no stream, no group: nothing to do, no error */
+  cmd(&x, "DEL %s", "sendgate:jobs");
+  ASSERT_EQ(0, trim_once(&x).trimmed);
+  end_ctx(&x);
+}
+
+/* The results stream is capped (approximately: whole nodes) at its maxlen. */
+static void t_results_cap(void) {
+  ctx x;
+  begin(&x, 100);
+  for (int i = 0; i < 1000; i++)
+    cmd(&x, "XADD sendgate:results * result %s", "r");
+  sg_rd_trim_stats st = trim_once(&x);
+  long long left = integer(&x, "XLEN %s", "sendgate:results");
+  ASSERT(left >= 100 && left < 1000);
+  ASSERT_EQ((uint64_t)(1000 - left), st.results_trimmed);
+  end_ctx(&x);
+}
+
+/* After SCRIPT FLUSH the script is sent again with EVAL and still trims. */
+static void t_script_reload(void) {
+  ctx x;
+  begin(&x, 0);
+  ten_entries(&x);
+  cmd(&x, "XGROUP CREATE sendgate:jobs %s 0", "sendgate");
+  cmd(&x, "XREADGROUP GROUP sendgate c1 COUNT 2 STREAMS sendgate:jobs %s", ">");
+  cmd(&x, "XACK sendgate:jobs sendgate 1-0 %s", "2-0");
+  trim_once(&x); /* loads it (the first EVALSHA finds nothing) */
+  cmd(&x, "SCRIPT %s", "FLUSH");
+  cmd(&x, "XREADGROUP GROUP sendgate c1 COUNT 2 STREAMS sendgate:jobs %s", ">");
+  cmd(&x, "XACK sendgate:jobs sendgate 3-0 %s", "4-0");
+  ASSERT_EQ(2, trim_once(&x).trimmed);
+  ASSERT_EQ(6, integer(&x, "XLEN %s", "sendgate:jobs"));
+  end_ctx(&x);
+}
+
+SG_TESTS({"acked_only", t_acked_only}, {"slowest_group", t_slowest_group},
+         {"results_cap", t_results_cap}, {"script_reload", t_script_reload})
