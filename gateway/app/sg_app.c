@@ -30,7 +30,10 @@ uint64_t sg_app__rand(sg_app *a) {
   return z ^ (z >> 31);
 }
 
-void sg_app__want_pump(sg_app *a) { a->pump_wanted = true; }
+void sg_app__want_pump(sg_app *a) {
+  a->pump_wanted = true;
+  sg_turn_want(&a->pump);
+}
 
 
 void sg_app__on_completed(sg_rd_stream *s, int status, void *ud) {
@@ -299,9 +302,10 @@ static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
     n[att->value_len] = '\0';
     j->at.attempts = (uint32_t)strtoul(n, NULL, 10);
   }
-  if (a->cfg.ledger_ttl_s > 0)
+  if (a->cfg.ledger_ttl_s > 0) {
     sg_app__ledger_check(j);
-  else
+    sg_turn_want(&a->pump); /* the pump sends the lookups */
+  } else
     sg_app__queue_job(j);
 }
 
@@ -309,8 +313,9 @@ static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
 
 static void on_sched_timer(uv_timer_t *t) { sg_app__want_pump(t->data); }
 
-static void on_pump(uv_prepare_t *h) {
-  sg_app *a = h->data;
+static void on_pump(sg_turn_reg *reg, void *a_) {
+  (void)reg;
+  sg_app *a = a_;
   if (!sg_list_empty(&a->ledger_q))
     sg_app__ledger_flush(a);
   if (!a->pump_wanted || a->stopping)
@@ -324,10 +329,6 @@ static void on_pump(uv_prepare_t *h) {
     sg_jobrun *j = sg_container_of(it, sg_jobrun, item);
     sg_app__start_attempt(j);
   }
-  /* The requests go out on this turn, not after one more loop turn each. */
-  for (size_t i = 0; i < a->norigins; i++)
-    if (a->origins[i]->pool)
-      sg_h2_pool_run(a->origins[i]->pool);
   uint64_t wake = sg_sched_next_wake(&a->sched);
   if (wake != UINT64_MAX)
     uv_timer_start(&a->sched_timer, on_sched_timer, wake > now ? wake - now : 1, 0);
@@ -469,10 +470,9 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
   a->sched_timer.data = a;
   uv_timer_init(loop, &a->grace_timer);
   a->grace_timer.data = a;
-  uv_prepare_init(loop, &a->pump);
-  a->pump.data = a;
-  uv_prepare_start(&a->pump, on_pump);
-  uv_unref((uv_handle_t *)&a->pump);
+  /* The pump runs first in the turn's pass: what it admits is dispatched,
+   * encrypted and written by the later ranks before the loop polls. */
+  sg_turn_reg_init(&a->pump, loop, SG_TURN_ADMIT, on_pump, a);
   sg_rd_stream_set_credit(a->stream, (uint32_t)a->cfg.max_in_flight);
   char desc[300];
   sg_rd_url_describe(&url, desc, sizeof desc);
@@ -503,10 +503,10 @@ static void on_handle_closed(uv_handle_t *h) {
 static void on_admin_stopped(void *ud) {
   sg_app *a = ud;
   a->admin = NULL;
-  a->closing_handles = 4;
+  a->closing_handles = 3;
+  sg_turn_reg_remove(&a->pump);
   uv_close((uv_handle_t *)&a->sched_timer, on_handle_closed);
   uv_close((uv_handle_t *)&a->grace_timer, on_handle_closed);
-  uv_close((uv_handle_t *)&a->pump, on_handle_closed);
   uv_close((uv_handle_t *)&a->stats_timer, on_handle_closed);
 }
 

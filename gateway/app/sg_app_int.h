@@ -18,6 +18,7 @@
 #include "core/sg_metrics.h"
 #include "core/sg_list.h"
 #include "core/sg_mem.h"
+#include "core/sg_turn.h"
 #include "h2/sg_h2_pool.h"
 #include "job/sg_job_codec.h"
 #include "job/sg_result.h"
@@ -112,7 +113,7 @@ struct sg_app {
   sg_token_cache *tokens;
   sg_sched sched;
   uv_timer_t sched_timer;
-  uv_prepare_t pump;
+  sg_turn_reg pump; /* SG_TURN_ADMIT */
   bool pump_wanted;
   sg_list jobs;
   size_t njobs;

@@ -197,13 +197,12 @@ static void conn_flush_inner(sg_h2_conn *c) {
   conn_check_finish(c);
 }
 
-/* Runs in the pool's prepare callback: the TLS connection encrypts and writes
- * at once, not from its own prepare on the next loop turn. */
+/* Runs in the pool's turn callback: what it hands to the TLS connection is
+ * encrypted and written later in the same pass (SG_TURN_TLS comes after
+ * SG_TURN_H2). */
 void sg_h2_conn_flush(sg_h2_conn *c) {
   c->busy++;
   conn_flush_inner(c);
-  if (c->tc && c->state < SG_H2_CONN_CLOSING)
-    sg_tlsconn_flush(c->tc);
   conn_leave(c);
 }
 

@@ -6,8 +6,10 @@
  *
  * Work is coalesced per loop turn (STYLE.md §3.6): request(), stream
  * completions and GOAWAYs only set need_dispatch or mark a connection dirty;
- * one uv_prepare_t (just before the loop polls) dispatches the queue and
- * flushes every dirty connection. Deadlines of all requests share one timer
+ * the pool's registrant with the loop's turn (sg_turn.h, rank SG_TURN_H2: after
+ * the admission that queues requests, before the TLS connections that write
+ * them) dispatches the queue and flushes every dirty connection just before
+ * the loop polls. Deadlines of all requests share one timer
  * over a list sorted by deadline (requests mostly arrive in deadline order, so
  * insertion from the tail is O(1)); no per-request handles.
  */
@@ -16,15 +18,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/sg_backoff.h"
 #include "core/sg_err.h"
 #include "core/sg_log.h"
 #include "core/sg_mem.h"
-#include "core/sg_backoff.h"
 #include "h2/sg_h2_conn.h"
 #include "h2/sg_h2_pool_int.h"
 
 #define MAX_FREE_REQS 1024 /* as many as requests are out at once (gateway.max_requests) */
-#define PREPARE_ROUNDS 4
+#define RUN_ROUNDS 4
 
 void sg_h2_pool_opts_init(sg_h2_pool_opts *o) {
   memset(o, 0, sizeof *o);
@@ -105,16 +107,13 @@ void sg_h2_pool__recycle_req(sg_h2_pool *p, sg_h2_req *r) {
 
 /* ---- per-turn work ---- */
 
-static void on_kick(uv_idle_t *h) {
-  uv_idle_stop(h);
-}
-
 static void dispatch(sg_h2_pool *p);
 
-/* Dispatches queued requests and flushes dirty connections (each writes its
- * TLS records at once); returns true when work is left for another turn. */
-static bool run(sg_h2_pool *p) {
-  for (int round = 0; round < PREPARE_ROUNDS; round++) {
+/* Dispatches queued requests and flushes dirty connections (their TLS
+ * connections write later in the pass); what is left stays wanted. */
+static void on_turn(sg_turn_reg *reg, void *ud) {
+  sg_h2_pool *p = ud;
+  for (int round = 0; round < RUN_ROUNDS; round++) {
     if (p->need_dispatch) {
       p->need_dispatch = false;
       dispatch(p);
@@ -129,47 +128,23 @@ static bool run(sg_h2_pool *p) {
     while ((n = sg_list_pop_front(&batch)) != NULL)
       sg_h2_conn_flush(sg_container_of(n, sg_h2_conn, dirty_node));
   }
-  return p->need_dispatch || !sg_list_empty(&p->dirty);
+  /* Dispatch and flushes re-want the pool; keep that only if work is left. */
+  if (!p->need_dispatch && sg_list_empty(&p->dirty))
+    sg_turn_unwant(reg);
+  else
+    sg_turn_want(reg);
 }
 
-static void on_prepare(uv_prepare_t *h) {
-  sg_h2_pool *p = h->data;
-  if (run(p)) {
-    if (!p->handles_closing)
-      uv_idle_start(&p->kick, on_kick); /* left over: do not block in poll */
-  } else {
-    uv_prepare_stop(&p->prep);
-  }
-}
-
-void sg_h2_pool_run(sg_h2_pool *p) {
-  if (p->handles_closing || (!p->need_dispatch && sg_list_empty(&p->dirty)))
-    return;
-  if (!run(p)) { /* all done this turn: no prepare, no extra turn */
-    uv_prepare_stop(&p->prep);
-    uv_idle_stop(&p->kick);
-  }
-}
-
-/* Also starts the idle kick: when this is called from a uv_prepare callback
- * (the gateway's pump), the pool's prepare only runs on the next loop turn,
- * and the loop must not block in poll before it. */
 void sg_h2_pool__schedule(sg_h2_pool *p) {
   p->need_dispatch = true;
-  if (!p->handles_closing) {
-    uv_prepare_start(&p->prep, on_prepare);
-    uv_idle_start(&p->kick, on_kick);
-  }
+  sg_turn_want(&p->turn); /* a no-op once the handles are closing */
 }
 
 void sg_h2_pool__mark_dirty(sg_h2_pool *p, sg_h2_conn *c) {
   if (c->state >= SG_H2_CONN_CLOSING || sg_list_linked(&c->dirty_node))
     return;
   sg_list_push_back(&p->dirty, &c->dirty_node);
-  if (!p->handles_closing) {
-    uv_prepare_start(&p->prep, on_prepare);
-    uv_idle_start(&p->kick, on_kick);
-  }
+  sg_turn_want(&p->turn);
 }
 
 /* ---- deadlines ---- */
@@ -432,13 +407,12 @@ int sg_h2_pool_new(sg_h2_pool **out, uv_loop_t *loop, SSL_CTX *ssl_ctx, const ch
     abort(); /* only NOMEM: our OOM policy */
   sg_h2_conn_setup_callbacks(p->ngcbs);
   nghttp2_option_set_peer_max_concurrent_streams(p->ngopt, p->o.initial_max_streams);
-  uv_prepare_init(loop, &p->prep);
-  uv_idle_init(loop, &p->kick);
+  sg_turn_reg_init(&p->turn, loop, SG_TURN_H2, on_turn, p);
   uv_timer_init(loop, &p->dl_timer);
   uv_timer_init(loop, &p->bo_timer);
   uv_timer_init(loop, &p->idle_timer);
-  p->prep.data = p->kick.data = p->dl_timer.data = p->bo_timer.data = p->idle_timer.data = p;
-  p->open_handles = 5;
+  p->dl_timer.data = p->bo_timer.data = p->idle_timer.data = p;
+  p->open_handles = 3;
   sg_backoff_init(&p->backoff, p->o.backoff_base_ms, p->o.backoff_cap_ms,
                   uv_hrtime() ^ (uint64_t)(uintptr_t)p);
   sg_backoff_set_jitter(&p->backoff, SG_BACKOFF_EQUAL);
@@ -518,8 +492,7 @@ static void maybe_finish_close(sg_h2_pool *p) {
   if (!p->closing || p->handles_closing || !sg_list_empty(&p->conns))
     return;
   p->handles_closing = true;
-  uv_close((uv_handle_t *)&p->prep, on_handle_closed);
-  uv_close((uv_handle_t *)&p->kick, on_handle_closed);
+  sg_turn_reg_remove(&p->turn);
   uv_close((uv_handle_t *)&p->dl_timer, on_handle_closed);
   uv_close((uv_handle_t *)&p->bo_timer, on_handle_closed);
   uv_close((uv_handle_t *)&p->idle_timer, on_handle_closed);

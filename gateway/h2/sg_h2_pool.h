@@ -13,6 +13,10 @@
  * request whose HEADERS did leave us and that got no complete response ends
  * with body_sent = true: the outcome is ambiguous (the server may have acted).
  *
+ * Per-turn work: requests are dispatched and written out by the loop's turn
+ * pass (core/sg_turn.h), so a request queued before or during the pass by an
+ * earlier rank (SG_TURN_ADMIT: the scheduler) leaves before the loop polls.
+ *
  * Threading: everything runs on the loop given to sg_h2_pool_new. Callbacks
  * are never called from inside sg_h2_pool_request/cancel. A callback may call
  * sg_h2_pool_request, sg_h2_pool_cancel (other handles) and sg_h2_pool_close.
@@ -103,14 +107,6 @@ typedef void (*sg_h2_cb)(void *ud, int err, const sg_h2_response *resp, bool bod
  */
 int sg_h2_pool_new(sg_h2_pool **out, uv_loop_t *loop, SSL_CTX *ssl_ctx, const char *host,
                    uint16_t port, const sg_h2_pool_opts *opts);
-
-/*
- * Dispatches the queued requests and writes them out now. For callers that run
- * in libuv's prepare phase (an application's per-turn pump): the pool's own
- * prepare, started by sg_h2_pool_request, would otherwise only run on the next
- * loop turn, after a poll that must not block, i.e. one more turn per burst.
- */
-void sg_h2_pool_run(sg_h2_pool *pool);
 
 /*
  * Queues request |req| (copied, except its body: see sg_h2_request). |cb| is

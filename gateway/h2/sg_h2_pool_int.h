@@ -13,6 +13,7 @@
 
 #include "core/sg_backoff.h"
 #include "core/sg_list.h"
+#include "core/sg_turn.h"
 #include "h2/nghttp2_compat.h"
 #include "h2/sg_h2_mem.h"
 #include "h2/sg_h2_pool.h"
@@ -43,8 +44,7 @@ struct sg_h2_pool {
   sg_list free_reqs; /* recycled request objects */
   size_t n_free;
 
-  uv_prepare_t prep;   /* dispatch + flush once per loop turn */
-  uv_idle_t kick;      /* keeps poll from blocking when work is left over */
+  sg_turn_reg turn;    /* dispatch + flush once per loop turn (SG_TURN_H2) */
   uv_timer_t dl_timer; /* earliest request deadline */
   uv_timer_t bo_timer; /* end of reconnect backoff */
   uv_timer_t idle_timer;

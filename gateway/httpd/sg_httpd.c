@@ -191,27 +191,23 @@ static void conn_flush(sg_hd_conn *c) {
     sg_httpd__h1_flush(c);
 }
 
-static void on_flush(uv_idle_t *h);
-
 /*
  * Output produced outside a read callback (a handler answering from a timer)
- * is flushed by a uv_idle_t started only while some connection is dirty. Idle
- * handles run after timers and before the prepare phase, in which sg_tlsconn
- * hands its queued bytes to the kernel; a uv_prepare_t of our own could run
- * after sg_tlsconn's and leave the output waiting for the next I/O event. An
- * active idle handle also makes that turn's poll non-blocking.
+ * is flushed by the server's registrant with the loop's turn (sg_turn.h, rank
+ * SG_TURN_HTTPD), wanted only while some connection is dirty. What it hands
+ * to sg_tlsconn wants the earlier SG_TURN_TLS rank, so the pass sweeps once
+ * more and the bytes reach the kernel before the loop polls.
  */
 void sg_httpd__conn_dirty(sg_hd_conn *c) {
   if (c->closing || sg_list_linked(&c->dirty_link))
     return;
   sg_list_push_back(&c->srv->dirty, &c->dirty_link);
-  if (!c->srv->closing)
-    uv_idle_start(&c->srv->flusher, on_flush);
+  sg_turn_want(&c->srv->flusher); /* a no-op once the server is closing */
 }
 
-static void on_flush(uv_idle_t *h) {
-  sg_httpd *srv = h->data;
-  uv_idle_stop(h);
+static void on_flush(sg_turn_reg *reg, void *ud) {
+  (void)reg;
+  sg_httpd *srv = ud;
   sg_list *n;
   while ((n = sg_list_pop_front(&srv->dirty)) != NULL) {
     sg_hd_conn *c = sg_container_of(n, sg_hd_conn, dirty_link);
@@ -361,9 +357,8 @@ int sg_httpd_new(sg_httpd **out, uv_loop_t *loop, const char *host, uint16_t por
   }
   uv_tcp_init(loop, &srv->listener);
   srv->listener.data = srv;
-  uv_idle_init(loop, &srv->flusher);
-  srv->flusher.data = srv;
-  srv->handles_open = 2;
+  sg_turn_reg_init(&srv->flusher, loop, SG_TURN_HTTPD, on_flush, srv);
+  srv->handles_open = 1;
   rv = uv_tcp_bind(&srv->listener, (const struct sockaddr *)&ss, 0);
   if (rv == 0)
     rv = uv_listen((uv_stream_t *)&srv->listener, 1024, on_connection);
@@ -397,7 +392,7 @@ void sg_httpd_close(sg_httpd *srv, sg_httpd_closed_cb done) {
   srv->closing = true;
   srv->done = done;
   uv_close((uv_handle_t *)&srv->listener, on_srv_handle_close);
-  uv_close((uv_handle_t *)&srv->flusher, on_srv_handle_close);
+  sg_turn_reg_remove(&srv->flusher);
   sg_list *pos, *tmp;
   sg_list_foreach_safe(pos, tmp, &srv->conns) {
     sg_hd_conn *c = sg_container_of(pos, sg_hd_conn, link);

@@ -18,6 +18,7 @@
 
 #include "core/sg_list.h"
 #include "core/sg_mem.h"
+#include "core/sg_turn.h"
 #include "httpd/sg_h1_parse.h"
 #include "httpd/sg_httpd.h"
 #include "net/sg_tlsconn.h"
@@ -28,7 +29,7 @@ typedef struct sg_httpd__req sg_httpd__req;
 struct sg_httpd {
   uv_loop_t *loop;
   uv_tcp_t listener;
-  uv_idle_t flusher; /* flushes dirty connections once per loop turn */
+  sg_turn_reg flusher; /* flushes dirty connections once per loop turn */
   SSL_CTX *ssl_ctx;
   sg_httpd_settings set;
   sg_httpd_handler on_request;
@@ -41,7 +42,7 @@ struct sg_httpd {
   uint64_t next_conn_id;
   uint16_t port;
   bool closing;
-  int handles_open; /* listener + flusher while not yet closed */
+  int handles_open; /* the listener while not yet closed */
   sg_httpd_closed_cb done;
 };
 

@@ -12,8 +12,10 @@
  * uv_tcp_t and runs the server side of the handshake.
  * With ctx == NULL the stream is plain TCP (used for /metrics and tests).
  *
- * Writes are buffered and flushed once per loop turn (one uv_write in flight,
- * a second buffer filling: h2o's double buffer). sg_tlsconn_out_pending tells
+ * Writes are buffered and flushed once per loop turn, in the loop's turn pass
+ * at rank SG_TURN_TLS (core/sg_turn.h), so output that earlier ranks produce
+ * in the pass leaves in the same turn (one uv_write in flight, a second buffer
+ * filling: h2o's double buffer). sg_tlsconn_out_pending tells
  * producers how much is queued so they can stop at a high-water mark; on_drain
  * tells them when it has all been handed to the kernel.
  *
@@ -78,8 +80,8 @@ int sg_tlsconn_connect(sg_tlsconn **out, uv_loop_t *loop, SSL_CTX *ctx, const ch
 /*
  * Accepts one connection from |server| (call from its connection callback).
  * |ctx| comes from sg_tls_ctx_server_new (NULL: plain TCP); borrowed, it must
- * outlive the connection. With plain TCP, on_ready follows on the next loop
- * turn. Returns 0 or one of: SG_ERR_INVAL, SG_ERR_TLS, a libuv code from
+ * outlive the connection. With plain TCP, on_ready follows from the loop's
+ * turn pass. Returns 0 or one of: SG_ERR_INVAL, SG_ERR_TLS, a libuv code from
  * uv_accept.
  */
 int sg_tlsconn_accept(sg_tlsconn **out, uv_stream_t *server, SSL_CTX *ctx,
@@ -92,14 +94,6 @@ int sg_tlsconn_accept(sg_tlsconn **out, uv_stream_t *server, SSL_CTX *ctx,
  */
 int sg_tlsconn_write(sg_tlsconn *c, const uint8_t *p, size_t n);
 
-/*
- * Encrypts what is queued and starts writing it now instead of at the
- * connection's next prepare callback (for callers that run in the prepare
- * phase themselves, where a prepare started now would only run on the next
- * loop turn). A failure closes the connection as the prepare would.
- */
-void sg_tlsconn_flush(sg_tlsconn *c);
-
 /* Bytes queued but not yet handed to the kernel. */
 size_t sg_tlsconn_out_pending(const sg_tlsconn *c);
 
@@ -107,7 +101,7 @@ size_t sg_tlsconn_out_pending(const sg_tlsconn *c);
  * Stops on_read until resumed (receive-side backpressure); callable from
  * on_read, which then is not called again. Before on_ready it takes effect
  * once the handshake is done. Input the TLS engine already holds is delivered
- * on the loop turn after resume.
+ * from the loop's turn pass after resume (never from inside resume).
  */
 void sg_tlsconn_pause_read(sg_tlsconn *c);
 void sg_tlsconn_resume_read(sg_tlsconn *c);

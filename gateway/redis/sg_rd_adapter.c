@@ -4,6 +4,7 @@
 
 #include "core/sg_err.h"
 #include "core/sg_mem.h"
+#include "core/sg_turn.h"
 #include "redis/sg_rd_replies.h"
 
 #include <stdbool.h>
@@ -11,11 +12,10 @@
 typedef struct rd_events {
   redisAsyncContext *context; /* NULL once hiredis ran the cleanup hook */
   uv_poll_t handle;
-  uv_idle_t idle;  /* deferred write: at the start of the next loop turn */
-  int events;      /* what the poll handle watches */
-  bool want_write; /* hiredis has output and the idle handle will write it */
-  bool writing;    /* inside our own write attempt */
-  int open;        /* handles not closed yet */
+  sg_turn_reg turn; /* deferred write: in this loop turn's pass */
+  int events;       /* what the poll handle watches */
+  bool want_write;  /* hiredis has output and the turn will write it */
+  bool writing;     /* inside our own write attempt */
   size_t max_rbuf;
   sg_rd_overflow_cb on_overflow;
   void *ud;
@@ -72,24 +72,25 @@ static void flush(rd_events *p) {
   if (!p->want_write || p->context == NULL)
     return;
   p->want_write = false;
-  uv_idle_stop(&p->idle);
+  sg_turn_unwant(&p->turn);
   p->writing = true;
   redisAsyncHandleWrite(p->context); /* calls del_write, or add_write if it is not all out */
   p->writing = false;
 }
 
-static void on_idle(uv_idle_t *h) {
-  flush(h->data);
+static void on_turn(sg_turn_reg *reg, void *ud) {
+  (void)reg;
+  flush(ud);
 }
 
 /*
  * hiredis asks for a write after every command it buffers. Once connected,
- * the write is deferred to the idle handle (the next loop turn, before the
- * loop can block), so all commands of one turn go out in one write() and the
- * socket is never armed for writability, which would cost two epoll_ctl calls
- * and an extra wake-up per burst; owners that queue commands from a uv_prepare
- * callback call sg_rd_adapter_flush. Only a write that did not finish (or a
- * connect in progress) waits for the socket to become writable.
+ * the write is deferred to the loop's turn pass (SG_TURN_REDIS_WRITE: after
+ * the stages that queue commands, before the loop can block), so all commands
+ * of one turn go out in one write() and the socket is never armed for
+ * writability, which would cost two epoll_ctl calls and an extra wake-up per
+ * burst. Only a write that did not finish (or a connect in progress) waits for
+ * the socket to become writable.
  */
 static void add_write(void *privdata) {
   rd_events *p = privdata;
@@ -98,7 +99,7 @@ static void add_write(void *privdata) {
   if (!p->writing && p->context && (p->context->c.flags & REDIS_CONNECTED)) {
     if (!p->want_write) {
       p->want_write = true;
-      uv_idle_start(&p->idle, on_idle);
+      sg_turn_want(&p->turn);
     }
     return;
   }
@@ -114,7 +115,7 @@ static void del_write(void *privdata) {
     return;
   if (p->want_write) {
     p->want_write = false;
-    uv_idle_stop(&p->idle);
+    sg_turn_unwant(&p->turn);
   }
   if (!(p->events & UV_WRITABLE))
     return;
@@ -129,9 +130,7 @@ void sg_rd_adapter_flush(redisAsyncContext *ac) {
 }
 
 static void on_close(uv_handle_t *handle) {
-  rd_events *p = handle->data;
-  if (--p->open == 0)
-    sg_free(p);
+  sg_free(handle->data);
 }
 
 static void cleanup(void *privdata) {
@@ -149,8 +148,8 @@ static void cleanup(void *privdata) {
   }
   p->context = NULL;
   p->want_write = false;
+  sg_turn_reg_remove(&p->turn);
   uv_close((uv_handle_t *)&p->handle, on_close);
-  uv_close((uv_handle_t *)&p->idle, on_close);
 }
 
 int sg_rd_adapter_attach(redisAsyncContext *ac, uv_loop_t *loop, size_t max_rbuf,
@@ -166,11 +165,9 @@ int sg_rd_adapter_attach(redisAsyncContext *ac, uv_loop_t *loop, size_t max_rbuf
     return rv;
   }
   sg_rd_replies_attach(ac->c.reader);
-  uv_idle_init(loop, &p->idle);
-  p->open = 2;
+  sg_turn_reg_init(&p->turn, loop, SG_TURN_REDIS_WRITE, on_turn, p);
   p->context = ac;
   p->handle.data = p;
-  p->idle.data = p;
   p->max_rbuf = on_overflow ? max_rbuf : 0;
   p->on_overflow = on_overflow;
   p->ud = ud;

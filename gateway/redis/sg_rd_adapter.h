@@ -9,10 +9,9 @@
  * cap, since hiredis 0.14 has no limit of its own.
  *
  * Writes: once connected, the output hiredis buffers during a loop turn is
- * written at the start of the next turn (a uv_idle handle), in one write()
- * and without arming the socket for writability; sg_rd_adapter_flush writes
- * at once (for commands queued from a uv_prepare callback, after which the
- * loop may block in poll before any idle handle runs).
+ * written by the loop's turn pass (core/sg_turn.h, rank SG_TURN_REDIS_WRITE,
+ * after every stage that queues commands), in one write() and without arming
+ * the socket for writability; sg_rd_adapter_flush writes at once.
  *
  * It does no timeouts (hiredis 0.14 has no scheduleTimer): sg_rd_client runs
  * its own timers.

@@ -101,8 +101,9 @@ int sg_rd_client_cmd_resp(sg_rd_client *c, const char *resp, size_t len, uint32_
                           sg_rd_reply_cb cb, void *ud);
 
 /*
- * Writes the commands queued so far now instead of at the start of the next
- * loop turn (see sg_rd_adapter.h); for callers in a uv_prepare callback.
+ * Writes the commands queued so far now instead of later in the loop's turn
+ * pass (see sg_rd_adapter.h). Not needed for commands queued before or during
+ * the pass by a stage of an earlier rank: they leave before the loop polls.
  */
 void sg_rd_client_flush(sg_rd_client *c);
 

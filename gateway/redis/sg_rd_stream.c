@@ -270,11 +270,8 @@ int sg_rd_stream_new(uv_loop_t *loop, const sg_rd_url *url, const sg_rd_stream_o
   uv_timer_init(loop, &s->retry_timer);
   uv_timer_init(loop, &s->wait_timer);
   uv_timer_init(loop, &s->stop_timer);
-  uv_prepare_init(loop, &s->flush);
-  uv_idle_init(loop, &s->kick);
-  s->retry_timer.data = s->wait_timer.data = s->stop_timer.data = s->flush.data = s;
-  s->kick.data = s;
-  s->open = 5;
+  s->retry_timer.data = s->wait_timer.data = s->stop_timer.data = s;
+  s->open = 3;
 
   sg_rd_client_opts co = s->opts.client;
   co.name = "read";
@@ -319,8 +316,7 @@ void sg_rd_stream__finish_stop(sg_rd_stream *s) {
   s->cc_closing = true;
   sg_rd_stream__txn_fail_queued(s, SG_ERR_SHUTDOWN);
   sg_rd_client_close(s->cc, false, on_client_closed, s);
-  uv_close((uv_handle_t *)&s->flush, on_handle_closed);
-  uv_close((uv_handle_t *)&s->kick, on_handle_closed);
+  sg_turn_reg_remove(&s->flush);
   uv_close((uv_handle_t *)&s->stop_timer, on_handle_closed);
   uv_close((uv_handle_t *)&s->retry_timer, on_handle_closed);
   uv_close((uv_handle_t *)&s->wait_timer, on_handle_closed);

@@ -20,7 +20,7 @@
  *
  * Completing. sg_rd_stream_complete queues <ops...> + XACK + XDEL of the
  * entry; everything queued during one loop turn is written in one pipelined
- * flush (uv_prepare, just before the loop polls) as calls of one Lua script
+ * flush (the loop's turn pass, just before it polls) as calls of one Lua script
  * that applies up to 256 completions atomically (one XACK and one XDEL for
  * all their ids). The done callback fires after the script ran. If the
  * command connection drops first, the completion stays queued and is sent

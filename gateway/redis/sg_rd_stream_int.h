@@ -8,6 +8,7 @@
 
 #include "core/sg_list.h"
 #include "core/sg_mem.h"
+#include "core/sg_turn.h"
 #include "redis/sg_rd_stream.h"
 
 enum { RS_DOWN, RS_SETUP, RS_PENDING, RS_LIVE };
@@ -35,14 +36,12 @@ struct sg_rd_stream {
   uint32_t last_count;   /* COUNT of the last read */
 
   /* completions (sg_rd_stream_txn.c) */
-  sg_list queue; /* not sent yet */
-  sg_list retry; /* sent on a connection that died: sent again first */
-  sg_list sent;  /* script call outstanding */
-  sg_buf wbuf;   /* the script call being written */
-  size_t ncomp;  /* in all three lists */
-  uv_prepare_t flush;
-  uv_idle_t kick; /* see sg_rd_stream__txn_kick */
-  bool flush_active;
+  sg_list queue;     /* not sent yet */
+  sg_list retry;     /* sent on a connection that died: sent again first */
+  sg_list sent;      /* script call outstanding */
+  sg_buf wbuf;       /* the script call being written */
+  size_t ncomp;      /* in all three lists */
+  sg_turn_reg flush; /* SG_TURN_REDIS: see sg_rd_stream__txn_kick */
 
   /* stopping */
   bool stopping, cc_closing;
@@ -58,7 +57,7 @@ void sg_rd_stream__maybe_read(sg_rd_stream *s);
 void sg_rd_stream__finish_stop(sg_rd_stream *s);
 
 void sg_rd_stream__txn_init(sg_rd_stream *s);
-/* Starts the per-turn flush if there is something to send and the connection is UP. */
+/* Wants the per-turn flush if there is something to send and the connection is UP. */
 void sg_rd_stream__txn_kick(sg_rd_stream *s);
 size_t sg_rd_stream__txn_pending(const sg_rd_stream *s);
 /* Fails every completion not yet sent with |status|. */

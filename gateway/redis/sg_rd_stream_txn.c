@@ -3,8 +3,10 @@
  * Completion queue of the job stream consumer. A completion is its ops plus
  * the ack (XACK + XDEL) of its entry, applied atomically by one Lua script
  * (k_script) that takes many completions per call: everything queued during
- * a loop turn goes out from a uv_prepare handle (run just before the loop
- * polls, so hiredis writes it with one write) as EVAL calls of up to
+ * a loop turn goes out from the stream's registrant with the loop's turn
+ * (sg_turn.h, rank SG_TURN_REDIS: after the stages whose answers complete
+ * jobs, before the connection writes, so hiredis writes it with one write
+ * just before the loop polls) as EVAL calls of up to
  * BATCH_MAX completions, written straight in RESP. Redis runs one script per
  * batch instead of a MULTI/EXEC of five or more commands per job. A batch
  * whose connection dies before the reply goes to the retry list and is sent
@@ -79,13 +81,10 @@ typedef struct rd_batch {
   rd_comp *c[];
 } rd_batch;
 
-static void on_flush(uv_prepare_t *h);
-
-static void on_kick(uv_idle_t *h) {
-  uv_idle_stop(h);
-}
+static void on_flush(sg_turn_reg *reg, void *ud);
 
 void sg_rd_stream__txn_init(sg_rd_stream *s) {
+  sg_turn_reg_init(&s->flush, s->loop, SG_TURN_REDIS, on_flush, s);
   sg_list_init(&s->queue);
   sg_list_init(&s->retry);
   sg_list_init(&s->sent);
@@ -97,15 +96,11 @@ size_t sg_rd_stream__txn_pending(const sg_rd_stream *s) {
 }
 
 void sg_rd_stream__txn_kick(sg_rd_stream *s) {
-  if (s->flush_active || s->cc_closing || !sg_rd_client_is_up(s->cc))
+  if (s->cc_closing || !sg_rd_client_is_up(s->cc))
     return;
   if (sg_list_empty(&s->queue) && sg_list_empty(&s->retry))
     return;
-  uv_prepare_start(&s->flush, on_flush);
-  /* Queued from a uv_prepare callback (the gateway's pump), the flush runs
-   * only on the next loop turn: keep the loop from blocking in poll first. */
-  uv_idle_start(&s->kick, on_kick);
-  s->flush_active = true;
+  sg_turn_want(&s->flush);
 }
 
 /* Writes the id and the ops as script arguments into one allocation. */
@@ -259,10 +254,9 @@ static int send_batch(sg_rd_stream *s) {
   return 1;
 }
 
-static void on_flush(uv_prepare_t *h) {
-  sg_rd_stream *s = h->data;
-  uv_prepare_stop(&s->flush);
-  s->flush_active = false;
+static void on_flush(sg_turn_reg *reg, void *ud) {
+  (void)reg;
+  sg_rd_stream *s = ud;
   if (!sg_rd_client_is_up(s->cc))
     return; /* cc_up kicks us again */
   bool sent_any = false;
@@ -277,10 +271,8 @@ static void on_flush(uv_prepare_t *h) {
     }
     sent_any = true;
   }
-  if (sent_any) {
+  if (sent_any) /* the connection writes it later in the pass (SG_TURN_REDIS_WRITE) */
     s->stats.flushes++;
-    sg_rd_client_flush(s->cc);
-  }
 }
 
 void sg_rd_stream__txn_fail_queued(sg_rd_stream *s, int status) {

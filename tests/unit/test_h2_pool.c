@@ -26,6 +26,7 @@
 #include "core/sg_err.h"
 #include "core/sg_log.h"
 #include "core/sg_mem.h"
+#include "core/sg_turn.h"
 #include "h2/sg_h2_pool.h"
 #include "h2/sg_h2_req.h"
 #include "net/sg_tls.h"
@@ -369,28 +370,41 @@ static void t_many_concurrent(void) {
   server_kill(&s);
 }
 
-/* sg_h2_pool_run from a prepare callback (as the gateway's pump calls it): the
- * request is on a stream before the callback returns, not after the pool's own
- * prepare on a later loop turn. */
+/* A request queued by the admission stage of the loop's turn (as the
+ * gateway's pump queues it) is dispatched onto a stream and written by the
+ * later ranks of the same pass: a registrant that runs after SG_TURN_TLS in
+ * that pass finds it on a stream, not still queued for a later loop turn. */
 typedef struct run_now {
   sg_h2_pool *p;
   result res;
+  sg_turn_reg admit, after; /* SG_TURN_ADMIT, SG_TURN_HTTPD (after TLS) */
   size_t queued_before, queued_after, streams_after;
+  uint64_t pass_admit, pass_after;
   int ran;
 } run_now;
 
-static void on_run_now(uv_prepare_t *h) {
-  run_now *r = h->data;
-  uv_prepare_stop(h);
+static void on_after(sg_turn_reg *reg, void *ud) {
+  run_now *r = ud;
+  sg_h2_pool_stats st;
+  sg_h2_pool_get_stats(r->p, &st);
+  r->queued_after = st.queued;
+  r->streams_after = st.streams_in_flight;
+  sg_turn_stats ts;
+  sg_turn_get_stats(reg, &ts);
+  r->pass_after = ts.passes;
+}
+
+static void on_admit(sg_turn_reg *reg, void *ud) {
+  run_now *r = ud;
   sg_h2_request rq = get("/hello.txt", 5000);
   ASSERT_OK(sg_h2_pool_request(r->p, &rq, on_result, &r->res, NULL));
   sg_h2_pool_stats st;
   sg_h2_pool_get_stats(r->p, &st);
   r->queued_before = st.queued;
-  sg_h2_pool_run(r->p);
-  sg_h2_pool_get_stats(r->p, &st);
-  r->queued_after = st.queued;
-  r->streams_after = st.streams_in_flight;
+  sg_turn_stats ts;
+  sg_turn_get_stats(reg, &ts);
+  r->pass_admit = ts.passes;
+  sg_turn_want(&r->after);
   r->ran++;
 }
 
@@ -409,18 +423,19 @@ static void t_run_now(void) {
   run_until(&loop, &warm.done, 1, 5000);
   ASSERT_EQ(200, warm.status);
   run_now r = {.p = p};
-  uv_prepare_t prep;
-  uv_prepare_init(&loop, &prep);
-  prep.data = &r;
-  uv_prepare_start(&prep, on_run_now);
+  ASSERT_OK(sg_turn_reg_init(&r.admit, &loop, SG_TURN_ADMIT, on_admit, &r));
+  ASSERT_OK(sg_turn_reg_init(&r.after, &loop, SG_TURN_HTTPD, on_after, &r));
+  sg_turn_want(&r.admit);
   run_until(&loop, &r.res.done, 1, 5000);
   ASSERT_EQ(1, r.ran);
-  ASSERT_EQ(1, r.queued_before); /* sg_h2_pool_request only queues */
-  ASSERT_EQ(0, r.queued_after);  /* sg_h2_pool_run dispatched it at once */
+  ASSERT_EQ(1, r.queued_before);         /* sg_h2_pool_request only queues */
+  ASSERT_EQ(r.pass_admit, r.pass_after); /* the same pass, so the same loop turn */
+  ASSERT_EQ(0, r.queued_after);          /* the pool dispatched it in that pass */
   ASSERT_EQ(1, r.streams_after);
   ASSERT_EQ(0, r.res.err);
   ASSERT_EQ(200, r.res.status);
-  uv_close((uv_handle_t *)&prep, NULL);
+  sg_turn_reg_remove(&r.admit);
+  sg_turn_reg_remove(&r.after);
   close_all(&loop, p, ctx);
   server_kill(&s);
 }

@@ -11,6 +11,8 @@
 #include "redis_server.h"
 
 #include "core/sg_err.h"
+#include "core/sg_turn.h"
+#include "redis/sg_rd_client.h"
 #include "redis/sg_rd_stream.h"
 
 #include <uv.h>
@@ -590,9 +592,63 @@ static void t_fetch_wait(void) {
   sg_test_redis_stop(&r);
 }
 
+/*
+ * A completion queued by the admission stage of the loop's turn reaches Redis
+ * in that same pass: a registrant ranked after the Redis writes waits for its
+ * result with a blocking XREAD from another connection, without running the
+ * loop. Fails when the write is left for a later loop turn.
+ */
+typedef struct same_turn {
+  ctx *x;
+  sg_turn_reg admit, after;
+  long long results; /* entries the blocking XREAD returned */
+  int after_calls;
+} same_turn;
+
+static void on_same_turn_admit(sg_turn_reg *reg, void *ud) {
+  (void)reg;
+  same_turn *t = ud;
+  ASSERT_OK(complete_entry(t->x, t->x->ids[0], t->x->jobs[0]));
+  sg_turn_want(&t->after);
+}
+
+static void on_same_turn_after(sg_turn_reg *reg, void *ud) {
+  (void)reg;
+  same_turn *t = ud;
+  t->after_calls++;
+  /* From 0-0: returns at once if the stream has an entry, else waits for one (2 s at most). */
+  redisReply *y = sg_test_redis_cmd(t->x->r, "XREAD BLOCK 2000 STREAMS sendgate:results 0-0");
+  ASSERT_NOT_NULL(y);
+  t->results = y->type == REDIS_REPLY_ARRAY ? (long long)y->element[0]->element[1]->elements : 0;
+  freeReplyObject(y);
+}
+
+static void t_same_turn(void) {
+  sg_test_redis r;
+  ctx x;
+  begin(&r, &x, 1, 64, 10);
+  sg_rd_client *cc = sg_rd_stream_cmd_client(x.s);
+  for (int i = 0; i < 500 && !sg_rd_client_is_up(cc); i++)
+    uv_run(&x.loop, UV_RUN_ONCE); /* the 20 ms tick bounds each run */
+  ASSERT(sg_rd_client_is_up(cc));
+  ASSERT_EQ(0, sg_test_redis_int(&r, "XLEN sendgate:results"));
+  same_turn t = {.x = &x};
+  ASSERT_OK(sg_turn_reg_init(&t.admit, &x.loop, SG_TURN_ADMIT, on_same_turn_admit, &t));
+  ASSERT_OK(sg_turn_reg_init(&t.after, &x.loop, SG_TURN_HTTPD, on_same_turn_after, &t));
+  sg_turn_want(&t.admit);
+  uv_run(&x.loop, UV_RUN_NOWAIT); /* one loop turn */
+  ASSERT_EQ(1, t.after_calls);
+  ASSERT_EQ(1, t.results);
+  run_until(&x, &x.done_ok, 1, 5000);
+  sg_turn_reg_remove(&t.admit);
+  sg_turn_reg_remove(&t.after);
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
+}
+
 SG_TESTS({"preexisting", t_preexisting}, {"pending_redelivery", t_pending_redelivery},
          {"credit", t_credit}, {"complete", t_complete}, {"deleted_pending", t_deleted_pending},
          {"batch_1000", t_batch_1000}, {"restart_mid_run", t_restart_mid_run},
          {"once_after_lost_reply", t_once_after_lost_reply},
          {"failing_op_in_batch", t_failing_op_in_batch}, {"fetch_wait", t_fetch_wait},
-         {"dead_letter_many_fields", t_dead_letter_many_fields})
+         {"dead_letter_many_fields", t_dead_letter_many_fields}, {"same_turn", t_same_turn})
