@@ -429,14 +429,17 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
   so.count = (uint32_t)a->cfg.fetch_count;
   so.fetch_wait_ms = (uint32_t)a->cfg.fetch_wait_ms;
   so.cmd_timeout_ms = (uint32_t)a->cfg.redis_timeout_ms;
+  so.trim_acked = true; /* the trimmer below removes acked entries in bulk */
   sg_rd_stream_cbs cbs = {on_entry, a};
   if ((rv = sg_rd_stream_new(loop, &url, &so, &cbs, &a->stream)) != 0) {
     snprintf(err, errcap, "cannot start the Redis consumer: %s", sg_strerror(rv));
     free_app(a);
     return rv;
   }
+  /* The default results stream is capped by the trimmer once a tick, not by
+   * a MAXLEN on every result. */
   sg_rd_queue_opts qo = {.results_stream = a->cfg.results_stream,
-                         .results_maxlen = a->cfg.results_maxlen,
+                         .results_maxlen = 0,
                          .ledger_ttl_s = a->cfg.ledger_ttl_s,
                          .ledger_slots = (uint32_t)a->cfg.ledger_slots,
                          .cmd_timeout_ms = (uint32_t)a->cfg.redis_timeout_ms,
@@ -459,9 +462,16 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
   memset(&dopts, 0, sizeof dopts);
   dopts.client = sg_rd_stream_cmd_client(a->stream);
   dopts.stream = a->cfg.jobs_stream;
+  sg_rd_trim_opts topts = {.client = sg_rd_stream_cmd_client(a->stream),
+                           .stream = a->cfg.jobs_stream,
+                           .results = a->cfg.results_stream,
+                           .results_maxlen = (uint64_t)a->cfg.results_maxlen,
+                           .cmd_timeout_ms = (uint32_t)a->cfg.redis_timeout_ms};
   int rv2 = sg_rd_reaper_new(loop, a->stream, &ro, &a->reaper);
   if (rv2 == 0)
     rv2 = sg_rd_delayed_new(loop, &dopts, &a->delayed);
+  if (rv2 == 0)
+    rv2 = sg_rd_trim_new(loop, &topts, &a->trim);
   if (rv2 && rv == 0) {
     snprintf(err, errcap, "cannot start the reaper or the delayed-set mover: %s", sg_strerror(rv2));
     rv = rv2;
@@ -534,13 +544,16 @@ static void begin_close(sg_app *a) {
   a->closing_pools = 1;
   uv_timer_stop(&a->grace_timer);
   /* The reaper and the mover use the stream's connections: close them first. */
-  a->closing_helpers = 1 + (a->reaper != NULL) + (a->delayed != NULL);
+  a->closing_helpers = 1 + (a->reaper != NULL) + (a->delayed != NULL) + (a->trim != NULL);
   if (a->reaper)
     sg_rd_reaper_close(a->reaper, on_helper_closed, a);
   if (a->delayed)
     sg_rd_delayed_close(a->delayed, on_helper_closed, a);
+  if (a->trim)
+    sg_rd_trim_close(a->trim, on_helper_closed, a);
   a->reaper = NULL;
   a->delayed = NULL;
+  a->trim = NULL;
   on_helper_closed(a);
 }
 

@@ -109,12 +109,19 @@ static bool utf8(const char *s) {
   return sg_utf8_valid(s, strlen(s));
 }
 
-static const sg_job_addr *fill_addrs(sg_job_addr *dst, Sendgate__V1__Address **src, size_t n) {
+/* Fills |n| views from |base| + |*off| on and advances |*off|; NULL for none
+ * (|base| is NULL when the job has no addresses: no pointer arithmetic then). */
+static const sg_job_addr *fill_addrs(sg_job_addr *base, size_t *off, Sendgate__V1__Address **src,
+                                     size_t n) {
+  if (n == 0)
+    return NULL;
+  sg_job_addr *dst = base + *off;
   for (size_t i = 0; i < n; i++) {
     dst[i].address = src[i]->address;
     dst[i].name = src[i]->name;
   }
-  return n ? dst : NULL;
+  *off += n;
+  return dst;
 }
 
 static void build_view(sg_job_msg *m) {
@@ -122,17 +129,14 @@ static void build_view(sg_job_msg *m) {
   sg_job *j = &m->job;
   size_t na = pb->n_to + pb->n_cc + pb->n_bcc + pb->n_reply_to;
   m->addrs = na ? arena_calloc(&m->arena, na, sizeof *m->addrs) : NULL;
-  sg_job_addr *p = m->addrs;
-  j->to = fill_addrs(p, pb->to, pb->n_to);
+  size_t off = 0;
+  j->to = fill_addrs(m->addrs, &off, pb->to, pb->n_to);
   j->n_to = pb->n_to;
-  p += pb->n_to;
-  j->cc = fill_addrs(p, pb->cc, pb->n_cc);
+  j->cc = fill_addrs(m->addrs, &off, pb->cc, pb->n_cc);
   j->n_cc = pb->n_cc;
-  p += pb->n_cc;
-  j->bcc = fill_addrs(p, pb->bcc, pb->n_bcc);
+  j->bcc = fill_addrs(m->addrs, &off, pb->bcc, pb->n_bcc);
   j->n_bcc = pb->n_bcc;
-  p += pb->n_bcc;
-  j->reply_to = fill_addrs(p, pb->reply_to, pb->n_reply_to);
+  j->reply_to = fill_addrs(m->addrs, &off, pb->reply_to, pb->n_reply_to);
   j->n_reply_to = pb->n_reply_to;
 
   j->id = pb->id;
@@ -347,10 +351,14 @@ int sg_job_check_backend(const sg_job *j, sg_backend backend, size_t request_siz
 }
 
 /* Encoding: point protobuf-c structs at the view's strings (no copies). */
+/* Uses base[*off ..] and advances |*off| (|base| is NULL when there are no
+ * addresses at all, so nothing is added to it then). */
 static Sendgate__V1__Address **enc_addrs(const sg_job_addr *a, size_t n,
-                                         Sendgate__V1__Address *store) {
+                                         Sendgate__V1__Address *base, size_t *off) {
   if (n == 0)
     return NULL;
+  Sendgate__V1__Address *store = base + *off;
+  *off += n;
   Sendgate__V1__Address **v = sg_xcalloc(n, sizeof *v);
   for (size_t i = 0; i < n; i++) {
     sendgate__v1__address__init(&store[i]);
@@ -371,11 +379,11 @@ void sg_job_encode(const sg_job *j, sg_buf *out) {
   pb.backend = (Sendgate__V1__Backend)j->backend;
   pb.account = S(j->account);
   pb.sender = S(j->sender);
-  pb.to = enc_addrs(j->to, pb.n_to = j->n_to, as);
-  pb.cc = enc_addrs(j->cc, pb.n_cc = j->n_cc, as + j->n_to);
-  pb.bcc = enc_addrs(j->bcc, pb.n_bcc = j->n_bcc, as + j->n_to + j->n_cc);
-  pb.reply_to =
-      enc_addrs(j->reply_to, pb.n_reply_to = j->n_reply_to, as + j->n_to + j->n_cc + j->n_bcc);
+  size_t off = 0;
+  pb.to = enc_addrs(j->to, pb.n_to = j->n_to, as, &off);
+  pb.cc = enc_addrs(j->cc, pb.n_cc = j->n_cc, as, &off);
+  pb.bcc = enc_addrs(j->bcc, pb.n_bcc = j->n_bcc, as, &off);
+  pb.reply_to = enc_addrs(j->reply_to, pb.n_reply_to = j->n_reply_to, as, &off);
   pb.subject = S(j->subject);
   pb.text_body = S(j->text_body);
   pb.html_body = S(j->html_body);

@@ -46,6 +46,7 @@ void sg_rd_queue_free(sg_rd_queue *q) {
     l->cb(l, SG_ERR_SHUTDOWN, NULL);
   }
   sg_buf_free(&q->wbuf);
+  sg_free(q->exp_bits);
   sg_free(q->results);
   sg_free(q->delayed);
   sg_free(q);
@@ -106,8 +107,8 @@ int sg_rd_queue_finish(sg_rd_queue *q, sg_rd_completion *c, const char *entry_id
     sg_rd_ledger_write_init(q, &w, id, sent, sent->completed_unix_ms);
     ops[0] = w.ops[0];
     ops[1] = w.ops[1];
-    ops[2] = result_op(q, stream, result, result_len, argv, lens);
-    return sg_rd_stream_complete_once(q->s, entry_id, ops, 3, on_finished, c);
+    ops[w.nops] = result_op(q, stream, result, result_len, argv, lens);
+    return sg_rd_stream_complete_once(q->s, entry_id, ops, w.nops + 1, on_finished, c);
   }
   ops[0] = result_op(q, stream, result, result_len, argv, lens);
   return sg_rd_stream_complete(q->s, entry_id, ops, 1, on_finished, c);

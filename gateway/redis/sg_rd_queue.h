@@ -151,13 +151,17 @@ uint32_t sg_rd_queue_ledger_fill(const sg_rd_queue *q);
  */
 typedef struct sg_rd_ledger_write {
   sg_rd_op ops[2];
+  size_t nops; /* 2 when the bucket's EXPIREAT goes with it, else 1 */
   /* private */
   const char *argv_[7];
   size_t lens_[7];
   char key_[64], field_[24], value_[24], at_[24];
 } sg_rd_ledger_write;
 
-void sg_rd_ledger_write_init(const sg_rd_queue *q, sg_rd_ledger_write *w, const sg_rd_ledger_id *id,
+/* The bucket's EXPIREAT goes with the first write this process makes to it in
+ * a generation (and again after a reconnect: Redis may have lost the key),
+ * not with every write: it is a second write command per message otherwise. */
+void sg_rd_ledger_write_init(sg_rd_queue *q, sg_rd_ledger_write *w, const sg_rd_ledger_id *id,
                              const sg_rd_sent *s, int64_t now_ms);
 
 /* ---- completions ---- */

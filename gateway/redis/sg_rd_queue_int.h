@@ -22,6 +22,11 @@ struct sg_rd_queue {
   bool legacy;            /* look up the older layout too */
   uint32_t fill;          /* fields in the bucket sampled by the last lookup reply */
   int64_t full_warned_ms; /* when that was last logged as too many */
+  /* Buckets of generation |exp_gen| whose EXPIREAT this process has sent
+   * (one bit a slot), valid while the stream's reconnect count is |exp_conn|. */
+  uint8_t *exp_bits;
+  int64_t exp_gen;
+  uint64_t exp_conn;
 };
 
 #endif

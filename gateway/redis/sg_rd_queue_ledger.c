@@ -92,7 +92,24 @@ size_t sg_rd_ledger_key(const sg_rd_queue *q, int64_t gen, const sg_rd_ledger_id
   return n + sg_fmt_u64(out + n, id->slot_hash % q->slots);
 }
 
-void sg_rd_ledger_write_init(const sg_rd_queue *q, sg_rd_ledger_write *w, const sg_rd_ledger_id *id,
+/* Whether a write to |slot| of |gen| must carry the bucket's EXPIREAT. */
+static bool needs_expire(sg_rd_queue *q, int64_t gen, uint64_t slot) {
+  sg_rd_stream_stats st;
+  sg_rd_stream_get_stats(q->s, &st);
+  if (q->exp_bits == NULL || gen != q->exp_gen || st.reconnects != q->exp_conn) {
+    sg_free(q->exp_bits);
+    q->exp_bits = sg_xcalloc((size_t)q->slots / 8 + 1, 1);
+    q->exp_gen = gen;
+    q->exp_conn = st.reconnects;
+  }
+  uint8_t bit = (uint8_t)(1u << (slot & 7));
+  if (q->exp_bits[slot >> 3] & bit)
+    return false;
+  q->exp_bits[slot >> 3] |= bit;
+  return true;
+}
+
+void sg_rd_ledger_write_init(sg_rd_queue *q, sg_rd_ledger_write *w, const sg_rd_ledger_id *id,
                              const sg_rd_sent *s, int64_t now_ms) {
   int64_t gen = sg_rd_ledger_gen(q, now_ms);
   size_t kl = sg_rd_ledger_key(q, gen, id, w->key_);
@@ -105,6 +122,7 @@ void sg_rd_ledger_write_init(const sg_rd_queue *q, sg_rd_ledger_write *w, const 
   memcpy(w->lens_, lens, sizeof lens);
   w->ops[0] = (sg_rd_op){4, w->argv_, w->lens_};
   w->ops[1] = (sg_rd_op){3, w->argv_ + 4, w->lens_ + 4};
+  w->nops = needs_expire(q, gen, id->slot_hash % q->slots) ? 2 : 1;
 }
 
 /* ---- lookups ---- */

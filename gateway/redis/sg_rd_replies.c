@@ -19,8 +19,9 @@ typedef struct chunk {
 
 typedef struct arena {
   chunk *head;
-  size_t live; /* values handed out since the last reset */
-  bool orphan; /* the context is gone: free with the last reply */
+  size_t live;     /* values handed out since the last reset */
+  size_t elements; /* array elements declared since the last reset */
+  bool orphan;     /* the context is gone: free with the last reply */
 } arena;
 
 static void *arena_alloc(arena *a, size_t n) {
@@ -56,6 +57,7 @@ static void arena_free_chunks(arena *a, bool keep_one) {
   }
   a->head = keep;
   a->live = 0;
+  a->elements = 0;
 }
 
 /* Each value carries its arena, so freeing the root (all hiredis gives back)
@@ -91,6 +93,14 @@ static void *create_string(const redisReadTask *task, char *str, size_t len) {
 }
 
 static void *create_array(const redisReadTask *task, int elements) {
+  arena *a = task->privdata;
+  /* The header "*N" costs a few bytes but N pointers here: refuse what no
+   * reply of ours comes near (hiredis reports it as out of memory and the
+   * connection is dropped) instead of allocating and zeroing gigabytes. */
+  if (elements > 0 && (size_t)elements > SG_RD_REPLY_MAX_ELEMENTS - a->elements)
+    return NULL;
+  if (elements > 0)
+    a->elements += (size_t)elements;
   redisReply *r = value(task, REDIS_REPLY_ARRAY);
   if (elements > 0) {
     r->element = arena_alloc(task->privdata, (size_t)elements * sizeof(redisReply *));

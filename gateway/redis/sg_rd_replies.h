@@ -20,6 +20,14 @@
 
 #include <hiredis/read.h>
 
+/*
+ * Array elements one reply may declare in all (1 << 22: 32 MB of pointers).
+ * A reply over it fails the reader with REDIS_ERR_OOM: an array header of a
+ * few bytes must not make us allocate gigabytes. The largest replies of the
+ * gateway (a stream read, an MGET of its ledger keys) hold some thousands.
+ */
+#define SG_RD_REPLY_MAX_ELEMENTS ((size_t)1 << 22)
+
 /* Makes |r| build its replies in an arena. Returns 0 or SG_ERR_EXISTS when
  * the reader already has other object functions than hiredis's own. */
 int sg_rd_replies_attach(redisReader *r);

@@ -102,6 +102,9 @@ typedef struct sg_rd_stream_opts {
                                (a burst still arriving); default 0 = read again at once */
   uint32_t cmd_timeout_ms;  /* per command, added to block_ms for reads; default 5000 */
   uint32_t stop_timeout_ms; /* max wait for queued completions at stop; default 5000 */
+  /* Completions only XACK their entries; a trimmer (sg_rd_trim) removes them
+   * later in bulk instead of an XDEL per completion (less Redis work). */
+  bool trim_acked;
   sg_rd_client_opts client; /* connect timeout, backoff, reply cap (name ignored) */
 } sg_rd_stream_opts;
 

@@ -24,7 +24,8 @@
 #include <string.h>
 
 /*
- * The completion script. ARGV: stream, group, number of completions, then per
+ * The completion script. ARGV: stream, group, number of completions, whether
+ * to XDEL the acked entries ("1"; "0" when a trimmer removes them), then per
  * completion: flags (1 = ack the entry, 2 = "once": a first op that returns
  * nil or 0, i.e. a SET NX or an HSETNX that found its key or field, means
  * this completion already ran, so its other ops are skipped), entry id,
@@ -35,7 +36,7 @@
  * empty when all ran.
  */
 static const char k_script[] =
-    "local a,i,errs,acks=ARGV,4,{},{}\n"
+    "local a,i,errs,acks=ARGV,5,{},{}\n"
     "for c=1,tonumber(a[3]) do\n"
     " local f,id,nops=tonumber(a[i]),a[i+1],tonumber(a[i+2])\n"
     " i=i+3\n"
@@ -53,7 +54,7 @@ static const char k_script[] =
     "end\n"
     "if #acks>0 then\n"
     " redis.call('XACK',a[1],a[2],unpack(acks))\n"
-    " redis.call('XDEL',a[1],unpack(acks))\n"
+    " if a[4]=='1' then redis.call('XDEL',a[1],unpack(acks)) end\n"
     "end\n"
     "return errs\n";
 
@@ -208,7 +209,7 @@ static int send_batch(sg_rd_stream *s) {
   rd_batch *b = sg_xmalloc(sizeof *b + BATCH_MAX * sizeof(rd_comp *));
   b->s = s;
   b->n = 0;
-  size_t nargs = 6, bytes = 0;
+  size_t nargs = 7, bytes = 0;
   while (b->n < BATCH_MAX && bytes < BATCH_BYTES) {
     sg_list *from = !sg_list_empty(&s->retry) ? &s->retry : &s->queue;
     sg_list *n = sg_list_pop_front(from);
@@ -234,6 +235,7 @@ static int send_batch(sg_rd_stream *s) {
   sg_resp_bulk(w, s->key, strlen(s->key));
   sg_resp_bulk(w, s->group, strlen(s->group));
   sg_resp_bulk_u64(w, b->n);
+  sg_resp_bulk(w, s->opts.trim_acked ? "0" : "1", 1); /* XDEL the acked entries */
   for (size_t k = 0; k < b->n; k++) {
     rd_comp *c = b->c[k];
     sg_resp_bulk_u64(w, (c->has_id ? 1u : 0u) | (c->once && c->resent ? 2u : 0u));

@@ -139,6 +139,11 @@ wait_results() {
   return 1
 }
 
+# jobs_drained: the job stream is empty (the gateway's trimmer removes acked
+# entries once a second); waits up to 20 s.
+jobs_stream_empty() { [ "$(rcli xlen sendgate:jobs)" -eq 0 ]; }
+jobs_drained() { wait_for jobs_stream_empty || true; rcli xlen sendgate:jobs; }
+
 # summary KEY: a figure of the results stream (SENT, FAILED, distinct_ids, code:X ...).
 summary() {
   "$TOOLS/sg_testjobs" summary "$SENDGATE_REDIS_URL" "${2:-sendgate:results}" >"$T/summary.txt"

@@ -31,7 +31,7 @@ dups=$(sbx_stat .duplicates)
 echo "after $KILLS kills: $(rcli xlen sendgate:results) results, sandbox accepted $(sbx_stat .graph_accepted), duplicates $dups"
 check "every job has a terminal result" $N "$(summary distinct_ids)"
 check "all SENT" $N "$(summary SENT)"
-check "jobs stream drained" 0 "$(rcli xlen sendgate:jobs)"
+check "jobs stream drained (trimmed)" 0 "$(jobs_drained)"
 check "nothing pending" 0 "$(rcli xpending sendgate:jobs sendgate | head -1)"
 check "sandbox holds every message" $N "$(sbx_stat .distinct_messages)"
 echo "jobs in flight at the kills: $inflight_at_kills"

@@ -118,5 +118,46 @@ static void t_detach_mid_reply(void) {
   redisReaderFree(r);      /* frees the partial reply and the arena */
 }
 
+/* An array header that declares more elements than any reply of ours holds
+ * fails the reader (out of memory) instead of allocating them; so do many
+ * large arrays in one reply, while the same sizes in separate replies pass. */
+static void t_element_cap(void) {
+  redisReader *r = redisReaderCreate();
+  ASSERT_OK(sg_rd_replies_attach(r));
+  ASSERT_EQ(REDIS_OK, redisReaderFeed(r, "*350000100\r\n", 12));
+  void *out = NULL;
+  ASSERT_EQ(REDIS_ERR, redisReaderGetReply(r, &out));
+  ASSERT_EQ(REDIS_ERR_OOM, r->err);
+  sg_rd_replies_detach(r);
+  redisReaderFree(r);
+
+  char head[32];
+  int half = (int)(SG_RD_REPLY_MAX_ELEMENTS / 2);
+  int hl = snprintf(head, sizeof head, "*%d\r\n", half);
+  r = redisReaderCreate();
+  ASSERT_OK(sg_rd_replies_attach(r));
+  ASSERT_EQ(REDIS_OK, redisReaderFeed(r, "*3\r\n", 4));
+  for (int i = 0; i < 3; i++)
+    ASSERT_EQ(REDIS_OK, redisReaderFeed(r, head, (size_t)hl));
+  ASSERT_EQ(REDIS_ERR, redisReaderGetReply(r, &out));
+  ASSERT_EQ(REDIS_ERR_OOM, r->err);
+  sg_rd_replies_detach(r);
+  redisReaderFree(r);
+
+  r = redisReaderCreate();
+  ASSERT_OK(sg_rd_replies_attach(r));
+  for (int round = 0; round < 3; round++) {
+    ASSERT_EQ(REDIS_OK, redisReaderFeed(r, head, (size_t)hl));
+    for (int i = 0; i < half; i++)
+      ASSERT_EQ(REDIS_OK, redisReaderFeed(r, ":1\r\n", 4));
+    ASSERT_EQ(REDIS_OK, redisReaderGetReply(r, &out));
+    ASSERT_NOT_NULL(out);
+    ASSERT_EQ((size_t)half, ((redisReply *)out)->elements);
+    r->fn->freeObject(out);
+  }
+  sg_rd_replies_detach(r);
+  redisReaderFree(r);
+}
+
 SG_TESTS({"same_as_hiredis", t_same_as_hiredis}, {"big_replies", t_big_replies},
-         {"detach_mid_reply", t_detach_mid_reply})
+         {"detach_mid_reply", t_detach_mid_reply}, {"element_cap", t_element_cap})
