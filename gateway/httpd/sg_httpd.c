@@ -77,7 +77,7 @@ static void on_timer_close(uv_handle_t *h) {
 static void conn_release_reqs(sg_hd_conn *c) {
   sg_list *pos, *tmp;
   sg_list_foreach_safe(pos, tmp, &c->reqs) {
-    sg_httpd__req *r = sg_container_of(pos, sg_httpd__req, link);
+    sg_hd_req *r = sg_container_of(pos, sg_hd_req, link);
     if (r->state == REQ_HANDLER) {
       sg_httpd__req_unhook(r);
       sg_list_remove(&r->link);
@@ -407,7 +407,7 @@ void sg_httpd__conn_dispatch(sg_hd_conn *c) {
   sg_list *n;
   c->busy++;
   while (!c->closing && (n = sg_list_pop_front(&c->ready)) != NULL) {
-    sg_httpd__req *r = sg_container_of(n, sg_httpd__req, ready_link);
+    sg_hd_req *r = sg_container_of(n, sg_hd_req, ready_link);
     sg_httpd__req_finalize(r);
     r->state = REQ_HANDLER;
     c->in_handler++;
@@ -417,12 +417,12 @@ void sg_httpd__conn_dispatch(sg_hd_conn *c) {
   c->busy--;
 }
 
-static sg_httpd__req *req_of(sg_httpd_req *pub) {
-  return (sg_httpd__req *)(void *)pub;
+static sg_hd_req *req_of(sg_httpd_req *pub) {
+  return (sg_hd_req *)(void *)pub;
 }
 
 /* Moves |r| out of the handler's hands; false when it can only be freed. */
-static bool req_take_back(sg_httpd__req *r) {
+static bool req_take_back(sg_hd_req *r) {
   sg_hd_conn *c = r->conn;
   if (c == NULL || c->closing || r->stream_closed) {
     sg_httpd__req_free(r);
@@ -435,7 +435,7 @@ static bool req_take_back(sg_httpd__req *r) {
 
 int sg_httpd_respond(sg_httpd_req *pub, int status, const sg_http_header *headers, size_t nheaders,
                      const void *body, size_t len) {
-  sg_httpd__req *r = req_of(pub);
+  sg_hd_req *r = req_of(pub);
   if (!req_take_back(r))
     return SG_ERR_CLOSED;
   sg_hd_conn *c = r->conn;
@@ -449,7 +449,7 @@ int sg_httpd_respond(sg_httpd_req *pub, int status, const sg_http_header *header
 }
 
 void sg_httpd_reset(sg_httpd_req *pub, uint32_t h2_error_code) {
-  sg_httpd__req *r = req_of(pub);
+  sg_hd_req *r = req_of(pub);
   if (!req_take_back(r))
     return;
   sg_hd_conn *c = r->conn;
@@ -463,7 +463,7 @@ void sg_httpd_reset(sg_httpd_req *pub, uint32_t h2_error_code) {
 }
 
 void sg_httpd_drop(sg_httpd_req *pub) {
-  sg_httpd__req *r = req_of(pub);
+  sg_hd_req *r = req_of(pub);
   sg_hd_conn *c = r->conn;
   sg_httpd__req_free(r);
   if (c)
@@ -475,7 +475,7 @@ void sg_httpd_goaway_after(sg_httpd_req *pub) {
 }
 
 bool sg_httpd_req_alive(const sg_httpd_req *pub) {
-  const sg_httpd__req *r = (const sg_httpd__req *)(const void *)pub;
+  const sg_hd_req *r = (const sg_hd_req *)(const void *)pub;
   return r->conn != NULL && !r->conn->closing && !r->stream_closed;
 }
 

@@ -17,11 +17,11 @@
  * the connection is closed anyway (the linger timer bounds the time). */
 #define DISCARD_MAX (64u * 1024 * 1024)
 
-static bool has_body(const sg_httpd__req *r, int status) {
+static bool has_body(const sg_hd_req *r, int status) {
   return !r->is_head && status != 204 && status != 304;
 }
 
-static void serialize(sg_httpd__req *r, int status, const sg_http_header *h, size_t nh,
+static void serialize(sg_hd_req *r, int status, const sg_http_header *h, size_t nh,
                       const void *body, size_t len, bool close) {
   sg_buf *b = &r->resp;
   sg_buf_reset(b);
@@ -57,7 +57,7 @@ static void serialize(sg_httpd__req *r, int status, const sg_http_header *h, siz
 
 /* The server answers by itself and stops reading requests. */
 static void fail(sg_hd_conn *c, int status) {
-  sg_httpd__req *r = c->cur;
+  sg_hd_req *r = c->cur;
   c->cur = NULL;
   if (r == NULL) {
     r = sg_httpd__req_new(c);
@@ -73,7 +73,7 @@ static void fail(sg_hd_conn *c, int status) {
   sg_log(SG_LOG_DEBUG, "httpd", "conn %llu: answered %d", (unsigned long long)c->id, status);
 }
 
-static void too_big(sg_hd_conn *c, sg_httpd__req *r) {
+static void too_big(sg_hd_conn *c, sg_hd_req *r) {
   c->cur = NULL;
   r->too_big = true;
   r->state = REQ_RESPONDING;
@@ -83,8 +83,8 @@ static void too_big(sg_hd_conn *c, sg_httpd__req *r) {
   c->srv->stats.too_big++;
 }
 
-static sg_httpd__req *new_req(sg_hd_conn *c, const sg_h1_head *h) {
-  sg_httpd__req *r = sg_httpd__req_new(c);
+static sg_hd_req *new_req(sg_hd_conn *c, const sg_h1_head *h) {
+  sg_hd_req *r = sg_httpd__req_new(c);
   r->pub.protocol = 1;
   r->pub.stream_id = ++c->h1_seq;
   r->off_method = sg_httpd__req_str(r, h->method, h->method_len);
@@ -102,7 +102,7 @@ static sg_httpd__req *new_req(sg_hd_conn *c, const sg_h1_head *h) {
 }
 
 static void complete(sg_hd_conn *c) {
-  sg_httpd__req *r = c->cur;
+  sg_hd_req *r = c->cur;
   c->cur = NULL;
   sg_httpd__req_ready(r);
   c->h1 = r->keep_alive ? H1_HEAD : H1_STOPPED;
@@ -130,7 +130,7 @@ static bool on_head(sg_hd_conn *c) {
     fail(c, rv == SG_ERR_TOOBIG ? 431 : 400);
     return true;
   }
-  sg_httpd__req *r = new_req(c, &h);
+  sg_hd_req *r = new_req(c, &h);
   sg_buf_consume(&c->in, hl);
   sg_h1_head_reset(&c->scan);
   c->head_started = 0;
@@ -222,7 +222,7 @@ static bool write_responses(sg_hd_conn *c) {
   bool done_any = false;
   sg_list *n;
   while (!c->closing && (n = sg_list_front(&c->reqs)) != NULL) {
-    sg_httpd__req *r = sg_container_of(n, sg_httpd__req, link);
+    sg_hd_req *r = sg_container_of(n, sg_hd_req, link);
     if (r->state != REQ_RESPONDING)
       break;
     while (r->resp_off < r->resp.len) {
@@ -262,7 +262,7 @@ void sg_httpd__h1_flush(sg_hd_conn *c) {
   }
 }
 
-int sg_httpd__h1_respond(sg_httpd__req *r, int status, const sg_http_header *h, size_t nh,
+int sg_httpd__h1_respond(sg_hd_req *r, int status, const sg_http_header *h, size_t nh,
                          const void *body, size_t len) {
   sg_hd_conn *c = r->conn;
   bool ok = status >= 200 && status <= 599;

@@ -22,13 +22,13 @@
 /* Response headers that fit without a heap array (plus :status and length). */
 #define NV_STACK 32
 
-static sg_httpd__req *stream_req(nghttp2_session *s, int32_t id) {
+static sg_hd_req *stream_req(nghttp2_session *s, int32_t id) {
   return nghttp2_session_get_stream_user_data(s, id);
 }
 
 static ssize_t read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t length,
                          uint32_t *flags, nghttp2_data_source *src, void *ud) {
-  sg_httpd__req *r = src->ptr;
+  sg_hd_req *r = src->ptr;
   size_t n = r->resp.len - r->resp_off;
   if (n > length)
     n = length;
@@ -45,7 +45,7 @@ static nghttp2_nv make_nv(const char *name, size_t nlen, const char *value, size
 }
 
 /* Submits the response; on failure |r| is freed. */
-static int submit(sg_hd_conn *c, sg_httpd__req *r, int status, const sg_http_header *h, size_t nh,
+static int submit(sg_hd_conn *c, sg_hd_req *r, int status, const sg_http_header *h, size_t nh,
                   const void *body, size_t len) {
   nghttp2_nv stack[NV_STACK + 2];
   nghttp2_nv *nva = nh <= NV_STACK ? stack : sg_xmalloc((nh + 2) * sizeof *nva);
@@ -81,7 +81,7 @@ static int submit(sg_hd_conn *c, sg_httpd__req *r, int status, const sg_http_hea
   return 0;
 }
 
-static void answer_413(sg_hd_conn *c, sg_httpd__req *r) {
+static void answer_413(sg_hd_conn *c, sg_hd_req *r) {
   if (r->too_big)
     return;
   r->too_big = true;
@@ -100,7 +100,7 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *ud
   sg_hd_conn *c = ud;
   if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST)
     return 0;
-  sg_httpd__req *r = sg_httpd__req_new(c);
+  sg_hd_req *r = sg_httpd__req_new(c);
   r->pub.protocol = 2;
   r->pub.stream_id = f->hd.stream_id;
   r->minor = 1;
@@ -117,7 +117,7 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
   sg_hd_conn *c = ud;
   if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST)
     return 0; /* trailers are accepted and ignored */
-  sg_httpd__req *r = stream_req(s, f->hd.stream_id);
+  sg_hd_req *r = stream_req(s, f->hd.stream_id);
   if (r == NULL || r->state != REQ_RECEIVING)
     return 0;
   /* RFC 9113 6.5.2 counts 32 bytes of overhead per field. */
@@ -152,7 +152,7 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
   sg_hd_conn *c = ud;
   if (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA)
     return 0;
-  sg_httpd__req *r = stream_req(s, f->hd.stream_id);
+  sg_hd_req *r = stream_req(s, f->hd.stream_id);
   if (r == NULL)
     return 0;
   if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST &&
@@ -169,7 +169,7 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
 static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data,
                          size_t len, void *ud) {
   sg_hd_conn *c = ud;
-  sg_httpd__req *r = stream_req(s, id);
+  sg_hd_req *r = stream_req(s, id);
   if (r && r->too_big) {
     /* Answered 413 already. A client that keeps uploading for more than a
      * whole window after that is told to stop (RFC 9113 8.1); stopping it at
@@ -192,7 +192,7 @@ static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t id, const ui
 }
 
 static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *ud) {
-  sg_httpd__req *r = stream_req(s, id);
+  sg_hd_req *r = stream_req(s, id);
   if (r == NULL)
     return 0;
   if (r->state == REQ_HANDLER) {
@@ -279,7 +279,7 @@ void sg_httpd__h2_flush(sg_hd_conn *c) {
     sg_httpd__conn_close(c, 0);
 }
 
-int sg_httpd__h2_respond(sg_httpd__req *r, int status, const sg_http_header *h, size_t nh,
+int sg_httpd__h2_respond(sg_hd_req *r, int status, const sg_http_header *h, size_t nh,
                          const void *body, size_t len) {
   bool ok = status >= 200 && status <= 599;
   for (size_t i = 0; ok && i < nh; i++)
@@ -291,7 +291,7 @@ int sg_httpd__h2_respond(sg_httpd__req *r, int status, const sg_http_header *h, 
   return submit(r->conn, r, status, h, nh, body, len);
 }
 
-void sg_httpd__h2_reset(sg_httpd__req *r, uint32_t code) {
+void sg_httpd__h2_reset(sg_hd_req *r, uint32_t code) {
   sg_hd_conn *c = r->conn;
   /* The request is freed when nghttp2 closes the stream. */
   if (nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, r->pub.stream_id, code) != 0)

@@ -24,7 +24,7 @@
 #include "net/sg_tlsconn.h"
 
 typedef struct sg_hd_conn sg_hd_conn;
-typedef struct sg_httpd__req sg_httpd__req;
+typedef struct sg_hd_req sg_hd_req;
 
 struct sg_httpd {
   uv_loop_t *loop;
@@ -53,14 +53,14 @@ typedef enum {
   REQ_RESPONDING /* response (or reset) queued; owned by the connection */
 } sg_hd_req_state;
 
-/* Offsets of one header's name and value inside sg_httpd__req.strs. */
+/* Offsets of one header's name and value inside sg_hd_req.strs. */
 typedef struct sg_hd_hoff {
   uint32_t name, name_len, value, value_len;
 } sg_hd_hoff;
 
 #define SG_HD_NOSTR UINT32_MAX
 
-struct sg_httpd__req {
+struct sg_hd_req {
   sg_httpd_req pub; /* first member: the handler's pointer converts back */
   sg_list link;     /* in conn->reqs, in arrival order */
   sg_list ready_link;
@@ -127,7 +127,7 @@ struct sg_hd_conn {
   sg_buf in;
   sg_h1_scan scan;
   sg_hd_h1_state h1;
-  sg_httpd__req *cur;
+  sg_hd_req *cur;
   uint64_t body_left;
   uint64_t discarded;
   sg_h1_chunked ck;
@@ -138,20 +138,20 @@ struct sg_hd_conn {
 };
 
 /* sg_httpd_req.c */
-sg_httpd__req *sg_httpd__req_new(sg_hd_conn *c);
+sg_hd_req *sg_httpd__req_new(sg_hd_conn *c);
 /* Unlinks |r| from its connection (fixing the counters) and frees it. */
-void sg_httpd__req_free(sg_httpd__req *r);
+void sg_httpd__req_free(sg_hd_req *r);
 /* Appends |n| bytes plus a NUL to r->strs and returns the offset. */
-uint32_t sg_httpd__req_str(sg_httpd__req *r, const char *s, size_t n);
+uint32_t sg_httpd__req_str(sg_hd_req *r, const char *s, size_t n);
 /* Stores one header; returns the offset of its value in r->strs. */
-uint32_t sg_httpd__req_add_header(sg_httpd__req *r, const char *name, size_t nlen,
-                                  const char *value, size_t vlen);
+uint32_t sg_httpd__req_add_header(sg_hd_req *r, const char *name, size_t nlen, const char *value,
+                                  size_t vlen);
 /* Clears nghttp2's pointer to |r| (HTTP/2 stream user data), if any. */
-void sg_httpd__req_unhook(sg_httpd__req *r);
+void sg_httpd__req_unhook(sg_hd_req *r);
 /* Points the pub fields into the stored strings; called just before dispatch. */
-void sg_httpd__req_finalize(sg_httpd__req *r);
+void sg_httpd__req_finalize(sg_hd_req *r);
 /* Marks |r| complete and queues it for dispatch. */
-void sg_httpd__req_ready(sg_httpd__req *r);
+void sg_httpd__req_ready(sg_hd_req *r);
 /* The server's small JSON body for 413. */
 extern const char sg_hd_json_413[];
 
@@ -170,7 +170,7 @@ void sg_httpd__conn_linger(sg_hd_conn *c);
 void sg_httpd__h1_start(sg_hd_conn *c, const uint8_t *p, size_t n);
 void sg_httpd__h1_on_read(sg_hd_conn *c, const uint8_t *p, size_t n);
 void sg_httpd__h1_flush(sg_hd_conn *c);
-int sg_httpd__h1_respond(sg_httpd__req *r, int status, const sg_http_header *h, size_t nh,
+int sg_httpd__h1_respond(sg_hd_req *r, int status, const sg_http_header *h, size_t nh,
                          const void *body, size_t len);
 
 /* sg_httpd_h2.c */
@@ -178,9 +178,9 @@ int sg_httpd__h2_callbacks(sg_httpd *srv);
 int sg_httpd__h2_start(sg_hd_conn *c, const uint8_t *p, size_t n);
 void sg_httpd__h2_on_read(sg_hd_conn *c, const uint8_t *p, size_t n);
 void sg_httpd__h2_flush(sg_hd_conn *c);
-int sg_httpd__h2_respond(sg_httpd__req *r, int status, const sg_http_header *h, size_t nh,
+int sg_httpd__h2_respond(sg_hd_req *r, int status, const sg_http_header *h, size_t nh,
                          const void *body, size_t len);
-void sg_httpd__h2_reset(sg_httpd__req *r, uint32_t code);
+void sg_httpd__h2_reset(sg_hd_req *r, uint32_t code);
 /* Sends GOAWAY(NO_ERROR) and lets the session close once its streams are done. */
 void sg_httpd__h2_shutdown(sg_hd_conn *c);
 

@@ -15,8 +15,8 @@ const char sg_hd_json_413[] =
 
 static const char empty[] = "";
 
-sg_httpd__req *sg_httpd__req_new(sg_hd_conn *c) {
-  sg_httpd__req *r = sg_xcalloc(1, sizeof *r);
+sg_hd_req *sg_httpd__req_new(sg_hd_conn *c) {
+  sg_hd_req *r = sg_xcalloc(1, sizeof *r);
   r->conn = c;
   r->state = REQ_RECEIVING;
   r->off_method = r->off_path = r->off_authority = r->off_scheme = r->off_host = SG_HD_NOSTR;
@@ -29,13 +29,13 @@ sg_httpd__req *sg_httpd__req_new(sg_hd_conn *c) {
   return r;
 }
 
-void sg_httpd__req_unhook(sg_httpd__req *r) {
+void sg_httpd__req_unhook(sg_hd_req *r) {
   sg_hd_conn *c = r->conn;
   if (c && c->h2 && r->pub.protocol == 2 && nghttp2_session_find_stream(c->h2, r->pub.stream_id))
     nghttp2_session_set_stream_user_data(c->h2, r->pub.stream_id, NULL);
 }
 
-void sg_httpd__req_free(sg_httpd__req *r) {
+void sg_httpd__req_free(sg_hd_req *r) {
   sg_hd_conn *c = r->conn;
   if (c) {
     sg_httpd__req_unhook(r);
@@ -54,15 +54,15 @@ void sg_httpd__req_free(sg_httpd__req *r) {
   sg_free(r);
 }
 
-uint32_t sg_httpd__req_str(sg_httpd__req *r, const char *s, size_t n) {
+uint32_t sg_httpd__req_str(sg_hd_req *r, const char *s, size_t n) {
   uint32_t off = (uint32_t)r->strs.len;
   sg_buf_append(&r->strs, s, n);
   sg_buf_append_char(&r->strs, '\0');
   return off;
 }
 
-uint32_t sg_httpd__req_add_header(sg_httpd__req *r, const char *name, size_t nlen,
-                                  const char *value, size_t vlen) {
+uint32_t sg_httpd__req_add_header(sg_hd_req *r, const char *name, size_t nlen, const char *value,
+                                  size_t vlen) {
   sg_hd_hoff h;
   h.name = sg_httpd__req_str(r, name, nlen);
   h.name_len = (uint32_t)nlen;
@@ -72,11 +72,11 @@ uint32_t sg_httpd__req_add_header(sg_httpd__req *r, const char *name, size_t nle
   return h.value;
 }
 
-static const char *str_at(const sg_httpd__req *r, uint32_t off) {
+static const char *str_at(const sg_hd_req *r, uint32_t off) {
   return off == SG_HD_NOSTR ? empty : r->strs.data + off;
 }
 
-void sg_httpd__req_finalize(sg_httpd__req *r) {
+void sg_httpd__req_finalize(sg_hd_req *r) {
   uint32_t peer = SG_HD_NOSTR;
   if (r->conn)
     peer = sg_httpd__req_str(r, r->conn->peer, strlen(r->conn->peer));
@@ -105,7 +105,7 @@ void sg_httpd__req_finalize(sg_httpd__req *r) {
   r->is_head = strcmp(r->pub.method, "HEAD") == 0;
 }
 
-void sg_httpd__req_ready(sg_httpd__req *r) {
+void sg_httpd__req_ready(sg_hd_req *r) {
   r->state = REQ_READY;
   sg_list_push_back(&r->conn->ready, &r->ready_link);
 }
