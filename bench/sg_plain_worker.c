@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/sg_rd_sync.h"
+#include "redis/sg_rd_sync.h"
 #include "core/sg_clock.h"
 #include "core/sg_mem.h"
 #include "job/sg_job_codec.h"

@@ -4,8 +4,8 @@
 set -euo pipefail
 
 pkgs=(
-  # build
-  build-essential cmake pkg-config
+  # build (clang-format: the format check of tests/check_format.sh)
+  build-essential cmake pkg-config clang-format
   libuv1-dev libnghttp2-dev libssl-dev libhiredis-dev
   libprotobuf-c-dev protobuf-c-compiler libinih-dev
   # tests, demo and benchmark

@@ -6,8 +6,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
-#include "app/sg_cmd_dlq.h"
-#include "app/sg_cmds.h"
+#include "cli/sg_cmd_dlq.h"
+#include "cli/sg_cmds.h"
 #include "core/sg_log.h"
 
 extern char **environ;

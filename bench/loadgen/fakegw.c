@@ -16,12 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/sg_rd_sync.h"
 #include "core/sg_clock.h"
 #include "core/sg_err.h"
 #include "core/sg_mem.h"
 #include "job/sg_job_codec.h"
 #include "job/sg_result.h"
+#include "redis/sg_rd_sync.h"
 
 static volatile sig_atomic_t stop_flag;
 static void on_sig(int s) {

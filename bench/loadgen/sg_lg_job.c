@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/sg_fmt.h"
+#include "core/sg_rand.h"
 #include "job/sg_job_codec.h"
 
 /* Recipient addresses cycle through this many mailboxes. */
@@ -14,13 +15,6 @@
 #define SALT_ACS 0xc2b2ae3d27d4eb4full
 
 static const char filler[] = "The quick brown fox jumps over the lazy dog. 0123456789\n";
-
-static uint64_t mix(uint64_t z) { /* splitmix64 finalizer */
-  z += 0x9e3779b97f4a7c15ull;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
 
 uint32_t sg_lg_pct_to_ppm(double pct) {
   if (!(pct > 0))
@@ -39,7 +33,8 @@ void sg_lg_builder_init(sg_lg_builder *b, const sg_lg_opts *o) {
   /* The body's filler, made once: each job's body is its first line and the
    * head of this (what appending the filler line by line would give). */
   for (size_t i = 0; i < o->size; i += sizeof filler - 1)
-    sg_buf_append(&b->fill, filler, o->size - i < sizeof filler - 1 ? o->size - i : sizeof filler - 1);
+    sg_buf_append(&b->fill, filler,
+                  o->size - i < sizeof filler - 1 ? o->size - i : sizeof filler - 1);
   if (o->attachments) {
     b->att = sg_xcalloc(o->attachments, sizeof *b->att);
     b->att_data = sg_xmalloc(o->attachment_size);
@@ -62,14 +57,14 @@ void sg_lg_builder_free(sg_lg_builder *b) {
 }
 
 sg_lg_kind sg_lg_job_kind(const sg_lg_builder *b, uint64_t seq) {
-  uint64_t h = mix(seq ^ SALT_INVALID);
+  uint64_t h = sg_rand_mix(seq ^ SALT_INVALID);
   if (h % 1000000u >= b->invalid_ppm)
     return SG_LG_VALID;
   return (h >> 40) & 1u ? SG_LG_BAD_ADDRESS : SG_LG_NO_RECIPIENTS;
 }
 
 sg_backend sg_lg_job_backend(const sg_lg_builder *b, uint64_t seq) {
-  if (mix(seq ^ SALT_ACS) % 1000000u < b->acs_ppm)
+  if (sg_rand_mix(seq ^ SALT_ACS) % 1000000u < b->acs_ppm)
     return SG_BACKEND_ACS;
   return b->o->default_backend ? SG_BACKEND_UNSPECIFIED : SG_BACKEND_GRAPH;
 }

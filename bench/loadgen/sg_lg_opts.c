@@ -201,12 +201,12 @@ static bool is_flag(const char *name, sg_lg_opts *o) {
 
 static bool takes_value(const char *name) {
   static const char *const names[] = {
-      "count",           "rate",      "duration",    "warmup",         "senders",
-      "recipients",
-      "domain",          "acs",       "invalid",     "size",           "attachments",
-      "attachment-size", "redis-url", "jobs-stream", "results-stream", "reply-stream",
-      "run-id",          "producers", "pipeline",    "timeout",        "connect-timeout",
-      "interval"};
+      "count",           "rate",        "duration",       "warmup",
+      "senders",         "recipients",  "domain",         "acs",
+      "invalid",         "size",        "attachments",    "attachment-size",
+      "redis-url",       "jobs-stream", "results-stream", "reply-stream",
+      "run-id",          "producers",   "pipeline",       "timeout",
+      "connect-timeout", "interval"};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (strcmp(name, names[i]) == 0)
       return true;

@@ -4,7 +4,7 @@
 
 #include <inttypes.h>
 
-#include "json/sg_json_write.h"
+#include "core/sg_json_write.h"
 
 /* Missing job ids listed in the report (the count is always exact). */
 #define LIST_MISSING 20
@@ -88,7 +88,9 @@ void sg_lg_report_text(const sg_lg_opts *o, const sg_lg_track *t, const sg_lg_ti
                 h->total);
   if (t->warm_seq) {
     const sg_hist *w = &t->warm_latency_us;
-    sg_buf_printf(out, "warm-up    first %" PRIu64 " jobs (%.1f s), not in the figures above: p50 %.3f  p99 %.3f  max %.3f ms\n",
+    sg_buf_printf(out,
+                  "warm-up    first %" PRIu64
+                  " jobs (%.1f s), not in the figures above: p50 %.3f  p99 %.3f  max %.3f ms\n",
                   t->warm_seq, o->warmup_s, ms(sg_hist_percentile(w, 50)),
                   ms(sg_hist_percentile(w, 99)), ms(w->total ? w->max : 0));
   }

@@ -25,10 +25,10 @@ const char *sg_lg_stop_name(sg_lg_stop s);
 
 /* Timings of a run, in seconds since the first job was queued. */
 typedef struct sg_lg_times {
-  double elapsed_s;  /* until the report */
-  double queue_s;    /* until the last XADD reply */
-  double complete_s; /* until the last matched result */
-  double drain_s;    /* from the last XADD reply to the last matched result */
+  double elapsed_s;         /* until the report */
+  double queue_s;           /* until the last XADD reply */
+  double complete_s;        /* until the last matched result */
+  double drain_s;           /* from the last XADD reply to the last matched result */
   uint64_t drain_completed; /* results matched in that time */
 } sg_lg_times;
 

@@ -134,7 +134,8 @@ sg_lg_match sg_lg_track_result(sg_lg_track *t, const sg_result *r, uint64_t now_
     t->completed++;
   }
   uint64_t c = t->created_us[seq];
-  sg_hist_record(seq < t->warm_seq ? &t->warm_latency_us : &t->latency_us, now_us > c ? now_us - c : 0);
+  sg_hist_record(seq < t->warm_seq ? &t->warm_latency_us : &t->latency_us,
+                 now_us > c ? now_us - c : 0);
   return SG_LG_MATCHED;
 }
 

@@ -55,7 +55,7 @@ typedef struct sg_lg_track {
   sg_lg_code_count codes[SG_LG_MAX_CODES];
   size_t n_codes;
   uint64_t other_codes;
-  sg_hist latency_us; /* creation to result seen, queued jobs only */
+  sg_hist latency_us;      /* creation to result seen, queued jobs only */
   uint64_t warm_seq;       /* jobs below this number are the warm-up (0: none) */
   sg_hist warm_latency_us; /* their latencies (not in latency_us) */
   uint64_t first_result_us, last_result_us;

@@ -18,23 +18,20 @@
 
 #include "core/sg_clock.h"
 #include "core/sg_err.h"
+#include "core/sg_rand.h"
 #include "core/sg_log.h"
 #include "net/sg_tls.h"
 #include "redis/sg_rd_url.h"
 #include "svc/sg_graph.h"
 
 uint64_t sg_app__rand(sg_app *a) {
-  uint64_t z = (a->rng += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
+  return sg_rand_next(&a->rng);
 }
 
 void sg_app__want_pump(sg_app *a) {
   a->pump_wanted = true;
   sg_turn_want(&a->pump);
 }
-
 
 void sg_app__on_completed(sg_rd_stream *s, int status, void *ud) {
   (void)s;
@@ -332,7 +329,9 @@ static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
 
 /* ---- the pump: admit what the lanes allow, once per loop turn ---- */
 
-static void on_sched_timer(uv_timer_t *t) { sg_app__want_pump(t->data); }
+static void on_sched_timer(uv_timer_t *t) {
+  sg_app__want_pump(t->data);
+}
 
 static void on_pump(sg_turn_reg *reg, void *a_) {
   (void)reg;
@@ -395,7 +394,7 @@ static void free_app(sg_app *a) {
   if (a->reg)
     sg_metrics_free(a->reg);
   if (a->tokens)
-    sg_token_cache_del(a->tokens);
+    sg_token_cache_free(a->tokens);
   if (a->ssl)
     SSL_CTX_free(a->ssl);
   sg_sched_free(&a->sched);
@@ -512,8 +511,8 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
     sg_app_stop(a, NULL, NULL);
     return rv;
   }
-  sg_log_kv(SG_LOG_INFO, "gateway", "started", "redis", desc, "consumer", a->cfg.consumer, "metrics",
-            a->admin ? a->cfg.http_listen : "off", NULL);
+  sg_log_kv(SG_LOG_INFO, "gateway", "started", "redis", desc, "consumer", a->cfg.consumer,
+            "metrics", a->admin ? a->cfg.http_listen : "off", NULL);
   return 0;
 }
 

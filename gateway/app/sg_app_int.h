@@ -86,8 +86,8 @@ typedef struct sg_jobrun {
   sg_acct_rt *rt;
   sg_lane *lane;
   sg_sched_item item;
-  sg_prov_job pj; /* the provider's view: body, path, operation id */
-  sg_attempt at;  /* attempts, failures, follow-ups */
+  sg_prov_job pj;      /* the provider's view: body, path, operation id */
+  sg_attempt at;       /* attempts, failures, follow-ups */
   int64_t deadline_ms; /* wall clock */
   sg_token_waiter tw;
   sg_h2_req *h2;
@@ -201,8 +201,7 @@ void sg_app__token_fetch(sg_app *a, sg_acct_rt *rt);
 /* sg_app_origin.c */
 /* Finds or makes the pool for |url| ("https://host[:port]"), labelled |label|
  * (static: a provider's name, or "entra") in metrics. NULL with |err| on a bad URL. */
-sg_origin *sg_app__origin(sg_app *a, const char *url, const char *label, char *err,
-                          size_t errcap);
+sg_origin *sg_app__origin(sg_app *a, const char *url, const char *label, char *err, size_t errcap);
 void sg_app__origins_close(sg_app *a, void (*done)(void *), void *ud);
 
 #endif

@@ -10,7 +10,6 @@ int sg_app__metrics_start(sg_app *a, char *err, size_t errcap);
 
 /* Counts one finished HTTP request to |origin| ("graph", "acs", "entra"; |status| 0
  * for none) and its duration into |dur| (that origin's histogram child). */
-void sg_app__http_done(sg_app *a, const char *origin, sg_metric *dur, int status,
-                       uint64_t sent_at);
+void sg_app__http_done(sg_app *a, const char *origin, sg_metric *dur, int status, uint64_t sent_at);
 
 #endif

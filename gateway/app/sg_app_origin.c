@@ -49,8 +49,7 @@ static int parse_url(const char *url, char *host, size_t hcap, uint16_t *port) {
   return 0;
 }
 
-sg_origin *sg_app__origin(sg_app *a, const char *url, const char *label, char *err,
-                          size_t errcap) {
+sg_origin *sg_app__origin(sg_app *a, const char *url, const char *label, char *err, size_t errcap) {
   char host[256];
   uint16_t port;
   if (parse_url(url, host, sizeof host, &port) != 0) {

@@ -57,9 +57,9 @@ static void on_token(void *ud, int err, const sg_h2_response *resp, bool body_se
               rt->acct->name[0] ? rt->acct->name : "(default)", NULL);
   } else {
     sg_log_kv(err == SG_ERR_TLS_VERIFY || err == SG_ERR_ALPN ? SG_LOG_ERROR : SG_LOG_WARN, "token",
-              "token request failed", "account",
-              rt->acct->name[0] ? rt->acct->name : "(default)", "code", o.code, "message",
-              o.message, err ? "detail" : NULL, err ? resp->detail : NULL, NULL);
+              "token request failed", "account", rt->acct->name[0] ? rt->acct->name : "(default)",
+              "code", o.code, "message", o.message, err ? "detail" : NULL,
+              err ? resp->detail : NULL, NULL);
   }
   rt->fetching = false;
   fetch_free(f);
@@ -87,8 +87,9 @@ void sg_app__token_fetch(sg_app *a, sg_acct_rt *rt) {
     return;
   }
   sg_http_header h[] = {sg_http_hdr("content-type", SG_ENTRA_CONTENT_TYPE)};
-  sg_h2_request req = {"POST", f->path.data, rt->login->authority, h, 1, f->body.data, f->body.len,
-                       (uint64_t)a->cfg.request_timeout_ms};
+  sg_h2_request req = {
+      "POST", f->path.data, rt->login->authority, h,
+      1,      f->body.data, f->body.len,          (uint64_t)a->cfg.request_timeout_ms};
   rt->fetching = true;
   sg_metric_inc(rt->m_token_fetches);
   f->sent_at = uv_now(a->loop);

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/sg_err.h"
-#include "svc/sg_backoff.h"
+#include "core/sg_backoff.h"
 
 #define CODE_DEADLINE "SENDGATE_DEADLINE"
 #define CODE_AMBIGUOUS "SENDGATE_AMBIGUOUS"

@@ -37,8 +37,8 @@ static const sg_setting tbl[] = {
      "default results stream"},
     {"gateway", "results_maxlen", SG_SET_INT, F(results_maxlen), "10000000", 0, BIG, 0, NULL,
      "approximate cap of the default results stream (MAXLEN ~); 0 = none"},
-    {"gateway", "reply_stream_prefix", SG_SET_STR, F(reply_stream_prefix), "sendgate:results", 0,
-     0, 0, NULL,
+    {"gateway", "reply_stream_prefix", SG_SET_STR, F(reply_stream_prefix), "sendgate:results", 0, 0,
+     0, NULL,
      "a job's reply_stream must start with this (else INVALID SENDGATE_REPLY_STREAM_NOT_ALLOWED, "
      "answered on the default stream); empty = any key, which lets producers write into any "
      "key of the Redis user"},
@@ -80,14 +80,15 @@ static const sg_setting tbl[] = {
     {"gateway", "max_deliveries", SG_SET_INT, F(max_deliveries), "5", 1, 1000, 0, NULL,
      "an entry delivered more often than this is dead-lettered"},
 
-    {"redis", "url", SG_SET_STR, F(redis_url), "redis://127.0.0.1:6379/0", 0, 0, SG_SET_SECRET, NULL,
-     "redis://[:password@]host:port/db"},
+    {"redis", "url", SG_SET_STR, F(redis_url), "redis://127.0.0.1:6379/0", 0, 0, SG_SET_SECRET,
+     NULL, "redis://[:password@]host:port/db"},
     {"redis", "timeout_ms", SG_SET_INT, F(redis_timeout_ms), "5000", 100, 600000, 0, NULL,
      "per-command timeout"},
 
     {"graph", "tenant_id", SG_SET_STR, F(graph_tenant_id), "", 0, 0, 0, NULL, ""},
     {"graph", "client_id", SG_SET_STR, F(graph_client_id), "", 0, 0, 0, NULL, ""},
-    {"graph", "client_secret", SG_SET_STR, F(graph_client_secret), "", 0, 0, SG_SET_SECRET, NULL, ""},
+    {"graph", "client_secret", SG_SET_STR, F(graph_client_secret), "", 0, 0, SG_SET_SECRET, NULL,
+     ""},
     {"graph", "url", SG_SET_STR, F(graph_url), "https://graph.microsoft.com", 0, 0, 0, NULL,
      "Graph root"},
     {"graph", "scope", SG_SET_STR, F(graph_scope), "https://graph.microsoft.com/.default", 0, 0, 0,
@@ -107,8 +108,8 @@ static const sg_setting tbl[] = {
     {"graph", "mailbox_recipients_per_day", SG_SET_INT, L(graph_mailbox_recipients_per_day),
      "10000", 0, BIG, 0, NULL, ""},
 
-    {"acs", "connection_string", SG_SET_STR, F(acs_connection_string), "", 0, 0, SG_SET_SECRET, NULL,
-     "endpoint=https://...;accesskey=..."},
+    {"acs", "connection_string", SG_SET_STR, F(acs_connection_string), "", 0, 0, SG_SET_SECRET,
+     NULL, "endpoint=https://...;accesskey=..."},
     {"acs", "api_version", SG_SET_STR, F(acs_api_version), "2025-09-01", 0, 0, 0, NULL, ""},
     {"acs", "poll", SG_SET_BOOL, F(acs_poll), "true", 0, 0, 0, NULL,
      "follow Operation-Location until the operation ends"},
@@ -157,7 +158,8 @@ static const sg_setting acct_tbl[] = {
     {"", "endpoint", SG_SET_STR, A(acs_endpoint), "", 0, 0, 0, NULL, ""},
     {"", "allowed_senders", SG_SET_STR, A(allowed_senders), "", 0, 0, 0, NULL,
      "addresses and @domain entries jobs of this account may send as; empty = any"},
-    {"", "mailbox_concurrency", SG_SET_INT, AL(graph_mailbox_concurrency), "-1", -1, BIG, 0, NULL, ""},
+    {"", "mailbox_concurrency", SG_SET_INT, AL(graph_mailbox_concurrency), "-1", -1, BIG, 0, NULL,
+     ""},
     {"", "mailbox_requests_per_10min", SG_SET_INT, AL(graph_mailbox_requests_per_10min), "-1", -1,
      BIG, 0, NULL, ""},
     {"", "mailbox_messages_per_minute", SG_SET_INT, AL(graph_mailbox_messages_per_minute), "-1", -1,
@@ -177,8 +179,8 @@ static const sg_setting sender_tbl[] = {
      NULL, ""},
     {"", "mailbox_requests_per_10min", SG_SET_INT, SL(graph_mailbox_requests_per_10min), "-1", -1,
      BIG, 0, NULL, ""},
-    {"", "mailbox_messages_per_minute", SG_SET_INT, SL(graph_mailbox_messages_per_minute), "-1",
-     -1, BIG, 0, NULL, ""},
+    {"", "mailbox_messages_per_minute", SG_SET_INT, SL(graph_mailbox_messages_per_minute), "-1", -1,
+     BIG, 0, NULL, ""},
     {"", "mailbox_recipients_per_day", SG_SET_INT, SL(graph_mailbox_recipients_per_day), "-1", -1,
      BIG, 0, NULL, ""},
 };
@@ -195,8 +197,8 @@ static int on_sender(acct_list *l, const char *section, const char *key, const c
                      char *err, size_t errcap) {
   const char *addr = section + 7;
   if (*addr == '\0' || strchr(addr, '@') == NULL) {
-    snprintf(err, errcap, "[%s]: a sender section names an address, e.g. [sender.alerts@contoso.com]",
-             section);
+    snprintf(err, errcap,
+             "[%s]: a sender section names an address, e.g. [sender.alerts@contoso.com]", section);
     return SG_ERR_CONFIG;
   }
   size_t i;
@@ -320,7 +322,9 @@ int sg_backend_parse(const char *s, sg_backend *out) {
   return 0;
 }
 
-static char *dup_or(const char *v, const char *def) { return sg_xstrdup(v && v[0] ? v : def); }
+static char *dup_or(const char *v, const char *def) {
+  return sg_xstrdup(v && v[0] ? v : def);
+}
 
 static void account_free(sg_account *a) {
   sg_free(a->name);
@@ -351,7 +355,9 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
   if (t || c || s) {
     if (!(t && c && s)) {
       snprintf(err, errcap, "default Graph account: SENDGATE_GRAPH_%s is missing",
-               !t ? "TENANT_ID" : !c ? "CLIENT_ID" : "CLIENT_SECRET");
+               !t   ? "TENANT_ID"
+               : !c ? "CLIENT_ID"
+                    : "CLIENT_SECRET");
       return SG_ERR_CONFIG;
     }
     sg_account a = {0};
@@ -419,9 +425,9 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
              !acs_conn_string_ok(a.connection_string))
       why = "connection_string: expected endpoint=https://...;accesskey=...";
     char *login = dup_or(a.login_url, cfg->login_url), *graph = dup_or(a.graph_url, cfg->graph_url);
-    char *scope = dup_or(a.scope, a.backend == SG_BACKEND_ACS
-                                      ? "https://communication.azure.com//.default"
-                                      : cfg->graph_scope);
+    char *scope =
+        dup_or(a.scope, a.backend == SG_BACKEND_ACS ? "https://communication.azure.com//.default"
+                                                    : cfg->graph_scope);
     sg_free(a.login_url);
     sg_free(a.graph_url);
     sg_free(a.scope);
@@ -476,7 +482,8 @@ int sg_config_load(sg_config *cfg, const char *path, char *const *envp, char *er
   sg_backend b;
   sg_log_level lvl;
   if (rv == 0 && sg_backend_parse(cfg->default_backend, &b) != 0) {
-    snprintf(err, errcap, "SENDGATE_DEFAULT_BACKEND: '%s' is not graph or acs", cfg->default_backend);
+    snprintf(err, errcap, "SENDGATE_DEFAULT_BACKEND: '%s' is not graph or acs",
+             cfg->default_backend);
     rv = SG_ERR_CONFIG;
   }
   if (rv == 0 && strcmp(cfg->ambiguous, "resend") != 0 && strcmp(cfg->ambiguous, "fail") != 0) {
@@ -499,7 +506,8 @@ int sg_config_load(sg_config *cfg, const char *path, char *const *envp, char *er
   for (size_t i = 0; rv == 0 && i < l.nsenders; i++) {
     const char *acc = l.senders[i].account;
     if (acc[0] && sg_config_account(cfg, SG_BACKEND_GRAPH, acc) == NULL) {
-      snprintf(err, errcap, "[sender.%s] account '%s' is not configured", l.senders[i].address, acc);
+      snprintf(err, errcap, "[sender.%s] account '%s' is not configured", l.senders[i].address,
+               acc);
       rv = SG_ERR_CONFIG;
     }
   }

@@ -77,11 +77,11 @@ typedef struct sg_config {
   int64_t retry_base_ms;
   int64_t retry_cap_ms;
   int64_t max_conns_per_origin;
-  char *ambiguous;           /* Graph answer lost after sending: "resend" or "fail" */
-  int64_t ledger_ttl_s;      /* how long the sent ledger remembers a sent job (at least); 0 = off */
-  int64_t ledger_slots;      /* sent-ledger buckets per generation (see sg_rd_queue.h) */
-  bool ledger_legacy;        /* also look up the older layout, sendgate:sent:<id> */
-  int64_t delayed_after_ms;  /* waits longer than this leave memory for sendgate:delayed */
+  char *ambiguous;          /* Graph answer lost after sending: "resend" or "fail" */
+  int64_t ledger_ttl_s;     /* how long the sent ledger remembers a sent job (at least); 0 = off */
+  int64_t ledger_slots;     /* sent-ledger buckets per generation (see sg_rd_queue.h) */
+  bool ledger_legacy;       /* also look up the older layout, sendgate:sent:<id> */
+  int64_t delayed_after_ms; /* waits longer than this leave memory for sendgate:delayed */
   int64_t reaper_interval_ms;
   int64_t reaper_min_idle_ms;
   int64_t max_deliveries;

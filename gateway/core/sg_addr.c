@@ -42,8 +42,8 @@ static bool atext(unsigned char c) {
 }
 
 static bool label_char(unsigned char c) {
-  return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '-';
+  return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '-';
 }
 
 static bool domain_valid(const char *d, size_t n) {

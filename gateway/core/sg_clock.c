@@ -26,9 +26,8 @@ void sg_time_rfc3339(int64_t unix_ms, char out[32]) {
   /* Years past 9999 do not fit the format; clamp what gmtime gave. */
   int year = tm.tm_year + 1900;
   year = year < 0 ? 0 : (year > 9999 ? 9999 : year);
-  snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year,
-           (tm.tm_mon + 1) % 13, tm.tm_mday % 32, tm.tm_hour % 24,
-           tm.tm_min % 60, tm.tm_sec % 61, (int)(unix_ms % 1000));
+  snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, (tm.tm_mon + 1) % 13,
+           tm.tm_mday % 32, tm.tm_hour % 24, tm.tm_min % 60, tm.tm_sec % 61, (int)(unix_ms % 1000));
 }
 
 void sg_time_imf(int64_t unix_s, char out[32]) {
@@ -40,7 +39,6 @@ void sg_time_imf(int64_t unix_s, char out[32]) {
   gmtime_r(&s, &tm);
   int year = tm.tm_year + 1900;
   year = year < 0 ? 0 : (year > 9999 ? 9999 : year);
-  snprintf(out, 32, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7],
-           tm.tm_mday % 32, mons[tm.tm_mon % 12], year, tm.tm_hour % 24,
-           tm.tm_min % 60, tm.tm_sec % 61);
+  snprintf(out, 32, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7], tm.tm_mday % 32,
+           mons[tm.tm_mon % 12], year, tm.tm_hour % 24, tm.tm_min % 60, tm.tm_sec % 61);
 }

@@ -10,8 +10,8 @@ const char *sg_strerror(int rv) {
     return "success";
   if (rv <= -2000 && rv > -3000) {
     switch (rv) {
-#define XX(name, value, text)                                                 \
-  case value:                                                                 \
+#define XX(name, value, text)                                                                      \
+  case value:                                                                                      \
     return text;
       SG_ERR_MAP(XX)
 #undef XX
@@ -29,8 +29,8 @@ const char *sg_err_name(int rv) {
     return "OK";
   if (rv <= -2000 && rv > -3000) {
     switch (rv) {
-#define XX(name, value, text)                                                 \
-  case value:                                                                 \
+#define XX(name, value, text)                                                                      \
+  case value:                                                                                      \
     return "SG_ERR_" #name;
       SG_ERR_MAP(XX)
 #undef XX

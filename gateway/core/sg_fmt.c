@@ -57,6 +57,29 @@ size_t sg_fmt_copy(char *dst, size_t cap, const char *src) {
   return n;
 }
 
+size_t sg_fmt_copy_utf8(char *dst, size_t cap, const char *src, size_t n) {
+  size_t k = n < cap - 1 ? n : cap - 1;
+  if (k < n)
+    while (k > 0 && ((unsigned char)src[k] & 0xC0) == 0x80)
+      k--;
+  for (size_t i = 0; i < k; i++) {
+    unsigned char c = (unsigned char)src[i];
+    dst[i] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+  }
+  dst[k] = '\0';
+  return k;
+}
+
+size_t sg_fmt_copy_ascii(char *dst, size_t cap, const char *src, size_t n) {
+  size_t k = n < cap - 1 ? n : cap - 1;
+  for (size_t i = 0; i < k; i++) {
+    unsigned char c = (unsigned char)src[i];
+    dst[i] = (c < 0x20 || c > 0x7e) ? '?' : (char)c;
+  }
+  dst[k] = '\0';
+  return k;
+}
+
 size_t sg_fmt_guid(char out[37], uint64_t x, uint64_t y) {
   char *p = out;
   p += sg_fmt_hex(p, x >> 32, 8);

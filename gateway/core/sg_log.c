@@ -12,8 +12,8 @@
 
 #include "core/sg_clock.h"
 #include "core/sg_err.h"
+#include "core/sg_json_write.h"
 #include "core/sg_mem.h"
-#include "json/sg_json_write.h"
 
 static sg_log_level g_level = SG_LOG_INFO;
 static const char *g_service = NULL;
@@ -21,11 +21,21 @@ static bool g_show_rcpt = false;
 
 static const char *level_names[] = {"debug", "info", "warn", "error", "off"};
 
-void sg_log_set_level(sg_log_level lvl) { g_level = lvl; }
-sg_log_level sg_log_get_level(void) { return g_level; }
-bool sg_log_enabled(sg_log_level lvl) { return lvl >= g_level && lvl < SG_LOG_OFF; }
-void sg_log_set_service(const char *name) { g_service = name; }
-void sg_log_set_show_recipients(bool show) { g_show_rcpt = show; }
+void sg_log_set_level(sg_log_level lvl) {
+  g_level = lvl;
+}
+sg_log_level sg_log_get_level(void) {
+  return g_level;
+}
+bool sg_log_enabled(sg_log_level lvl) {
+  return lvl >= g_level && lvl < SG_LOG_OFF;
+}
+void sg_log_set_service(const char *name) {
+  g_service = name;
+}
+void sg_log_set_show_recipients(bool show) {
+  g_show_rcpt = show;
+}
 
 int sg_log_parse_level(const char *s, sg_log_level *out) {
   for (int i = 0; i <= SG_LOG_OFF; i++) {

@@ -33,7 +33,9 @@ void *sg_xrealloc(void *p, size_t n) {
   return q;
 }
 
-char *sg_xstrdup(const char *s) { return sg_xstrndup(s, strlen(s)); }
+char *sg_xstrdup(const char *s) {
+  return sg_xstrndup(s, strlen(s));
+}
 
 char *sg_xstrndup(const char *s, size_t n) {
   char *p = sg_xmalloc(n + 1);
@@ -84,7 +86,9 @@ void sg_buf__grow(sg_buf *b, size_t extra) {
   b->cap = cap;
 }
 
-void sg_buf_append_str(sg_buf *b, const char *s) { sg_buf_append(b, s, strlen(s)); }
+void sg_buf_append_str(sg_buf *b, const char *s) {
+  sg_buf_append(b, s, strlen(s));
+}
 
 void sg_buf_vprintf(sg_buf *b, const char *fmt, va_list ap) {
   va_list cp;

@@ -26,8 +26,7 @@ char *sg_xstrndup(const char *s, size_t n);
 void sg_free(void *p);
 
 /* Expands to the struct that embeds |ptr| as its member |member|. */
-#define sg_container_of(ptr, type, member)                                    \
-  ((type *)((char *)(ptr)-offsetof(type, member)))
+#define sg_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 #define SG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -37,7 +36,8 @@ typedef struct sg_buf {
   size_t cap;
 } sg_buf;
 
-#define SG_BUF_INIT {NULL, 0, 0}
+#define SG_BUF_INIT                                                                                \
+  { NULL, 0, 0 }
 
 void sg_buf_init(sg_buf *b);
 /* Releases the memory; |b| is empty and reusable afterwards. */
@@ -66,8 +66,7 @@ static inline void sg_buf_append_char(sg_buf *b, char c) {
   b->data[b->len] = '\0';
 }
 /* printf-style append. */
-void sg_buf_printf(sg_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void sg_buf_printf(sg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sg_buf_vprintf(sg_buf *b, const char *fmt, va_list ap);
 /* Drops the first |n| bytes (n <= len), moving the rest to the front. */
 void sg_buf_consume(sg_buf *b, size_t n);

@@ -15,6 +15,7 @@
 
 #include "core/sg_err.h"
 #include "core/sg_log.h"
+#include "core/sg_utf8.h"
 
 struct sg_metric {
   sg_metric_family *fam;
@@ -200,41 +201,13 @@ size_t sg_metric_family_nchildren(const sg_metric_family *f) {
 
 /* ---- children ---- */
 
-/* Length of the valid UTF-8 sequence at |s| (|n| bytes left), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n) {
-  unsigned c = s[0];
-  size_t len;
-  uint32_t min;
-  if (c < 0x80)
-    return 1;
-  if (c >= 0xc2 && c <= 0xdf)
-    len = 2, min = 0x80;
-  else if ((c & 0xf0) == 0xe0)
-    len = 3, min = 0x800;
-  else if (c >= 0xf0 && c <= 0xf4)
-    len = 4, min = 0x10000;
-  else
-    return 0;
-  if (n < len)
-    return 0;
-  uint32_t cp = c & (0x3fu >> (len - 1));
-  for (size_t i = 1; i < len; i++) {
-    if ((s[i] & 0xc0) != 0x80)
-      return 0;
-    cp = (cp << 6) | (s[i] & 0x3fu);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-    return 0;
-  return len;
-}
-
 /* Appends the sanitized form of |v| and its NUL to |key| at |*len|. */
 static void key_add(char *key, size_t *len, const char *v) {
   const unsigned char *s = (const unsigned char *)(v ? v : "");
   size_t n = strlen((const char *)s), out = 0, i = 0;
   char *dst = key + *len;
   while (i < n) {
-    size_t k = utf8_seq(s + i, n - i);
+    size_t k = sg_utf8_seq(s + i, n - i);
     size_t w = k ? k : 1;
     if (out + w > SG_METRICS_MAX_VALUE)
       break; /* cut here, never inside a character */

@@ -66,8 +66,8 @@ static int apply(const sg_setting *st, void *obj, const char *value, char *err, 
       return SG_ERR_CONFIG;
     }
     if (st->min != st->max && (x < st->min || x > st->max)) {
-      snprintf(err, errcap, "%s: %lld is out of range [%lld, %lld]", name, x,
-               (long long)st->min, (long long)st->max);
+      snprintf(err, errcap, "%s: %lld is out of range [%lld, %lld]", name, x, (long long)st->min,
+               (long long)st->max);
       return SG_ERR_CONFIG;
     }
     int64_t *p = (int64_t *)(void *)field;
@@ -121,8 +121,7 @@ int sg_settings_set(const sg_settings *s, void *obj, const char *section, const 
   return apply(st, obj, value, err, errcap);
 }
 
-int sg_settings_set_kv(const sg_settings *s, void *obj, const char *kv, char *err,
-                       size_t errcap) {
+int sg_settings_set_kv(const sg_settings *s, void *obj, const char *kv, char *err, size_t errcap) {
   const char *eq = strchr(kv, '=');
   if (eq == NULL) {
     snprintf(err, errcap, "'%s' is not of the form section.key=value", kv);

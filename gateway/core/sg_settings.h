@@ -30,8 +30,8 @@ typedef struct sg_setting {
   const char *section; /* "" for none */
   const char *key;
   sg_set_type type;
-  size_t offset; /* offsetof(struct, field) */
-  const char *def; /* default as text, or NULL (empty string / 0 / false) */
+  size_t offset;    /* offsetof(struct, field) */
+  const char *def;  /* default as text, or NULL (empty string / 0 / false) */
   int64_t min, max; /* INT bounds (inclusive); ignored when min == max */
   unsigned flags;
   const char *env; /* environment variable, or NULL for SENDGATE_<SECTION>_<KEY> */

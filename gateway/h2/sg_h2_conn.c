@@ -146,7 +146,7 @@ static void on_ready(sg_tlsconn *tc, void *ud) {
   c->ever_ready = true;
   c->idle_since_ms = uv_now(p->loop);
   sg_h2_conn_set_state(c, SG_H2_CONN_READY);
-  sg_h2_pool_conn_ready(p, c);
+  sg_h2_pool__conn_ready(p, c);
 }
 
 /* Closes or winds down |c| when nghttp2 or the drain condition says so. */
@@ -161,7 +161,7 @@ static void conn_check_finish(sg_h2_conn *c) {
     } else if (!c->goaway_sent && !c->goaway_received) {
       nghttp2_session_terminate_session(c->ng, NGHTTP2_NO_ERROR);
       c->goaway_sent = true;
-      sg_h2_pool_mark_dirty(c->pool, c);
+      sg_h2_pool__mark_dirty(c->pool, c);
     } else if (!wr) {
       sg_h2_conn_close(c, 0);
     }
@@ -228,7 +228,7 @@ static void on_drain(sg_tlsconn *tc, void *ud) {
   (void)tc;
   sg_h2_conn *c = ud;
   if (c->ng && c->state < SG_H2_CONN_CLOSING && nghttp2_session_want_write(c->ng))
-    sg_h2_pool_mark_dirty(c->pool, c);
+    sg_h2_pool__mark_dirty(c->pool, c);
 }
 
 static void on_close(sg_tlsconn *tc, int err, void *ud) {
@@ -253,11 +253,11 @@ static void conn_detach(sg_h2_conn *c, sg_h2_req *r) {
   c->n_reqs--;
   c->streams_done++;
   if (c->pool->n_queued)
-    sg_h2_pool_schedule(c->pool); /* a stream slot is free */
+    sg_h2_pool__schedule(c->pool); /* a stream slot is free */
   if (c->n_reqs == 0) {
     c->idle_since_ms = uv_now(c->pool->loop);
     if (c->state == SG_H2_CONN_DRAINING)
-      sg_h2_pool_mark_dirty(c->pool, c);
+      sg_h2_pool__mark_dirty(c->pool, c);
   }
 }
 
@@ -279,19 +279,19 @@ static void conn_finalize(sg_h2_conn *c) {
     r->conn = NULL;
     c->n_reqs--;
     if (r->state == SG_H2_REQ_ORPHAN)
-      sg_h2_pool_recycle_req(p, r);
+      sg_h2_pool__recycle_req(p, r);
     else if (r->resp_complete)
-      sg_h2_pool_finish_req(p, r, 0, true, NULL);
+      sg_h2_pool__finish_req(p, r, 0, true, NULL);
     else if (never_processed(c, r))
-      sg_h2_pool_requeue(p, r);
+      sg_h2_pool__requeue(p, r);
     else
-      sg_h2_pool_finish_req(p, r, p->closing ? SG_ERR_SHUTDOWN : SG_ERR_CLOSED, true, detail);
+      sg_h2_pool__finish_req(p, r, p->closing ? SG_ERR_SHUTDOWN : SG_ERR_CLOSED, true, detail);
   }
   if (c->ng) {
     nghttp2_session_del(c->ng);
     c->ng = NULL;
   }
-  sg_h2_pool_conn_gone(p, c, reason, detail);
+  sg_h2_pool__conn_gone(p, c, reason, detail);
   sg_free(c);
 }
 
@@ -310,7 +310,7 @@ int sg_h2_conn_submit(sg_h2_conn *c, sg_h2_req *r) {
   if (sid < 0) {
     if (sid == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE) {
       sg_h2_conn_set_state(c, SG_H2_CONN_DRAINING);
-      sg_h2_pool_mark_dirty(c->pool, c);
+      sg_h2_pool__mark_dirty(c->pool, c);
       return SG_ERR_AGAIN;
     }
     return sid == NGHTTP2_ERR_INVALID_ARGUMENT ? SG_ERR_INVAL : SG_ERR_H2;
@@ -323,7 +323,7 @@ int sg_h2_conn_submit(sg_h2_conn *c, sg_h2_req *r) {
   c->n_reqs++;
   if (c->n_reqs > c->pool->st.max_streams_seen)
     c->pool->st.max_streams_seen = c->n_reqs;
-  sg_h2_pool_mark_dirty(c->pool, c);
+  sg_h2_pool__mark_dirty(c->pool, c);
   return 0;
 }
 
@@ -333,7 +333,7 @@ void sg_h2_conn_cancel_req(sg_h2_conn *c, sg_h2_req *r) {
   if (c->state >= SG_H2_CONN_CLOSING || !c->ng)
     return; /* finalize recycles it */
   nghttp2_submit_rst_stream(c->ng, NGHTTP2_FLAG_NONE, r->stream_id, NGHTTP2_CANCEL);
-  sg_h2_pool_mark_dirty(c->pool, c);
+  sg_h2_pool__mark_dirty(c->pool, c);
 }
 
 void sg_h2_conn_check_idle(sg_h2_conn *c, uint64_t now_ms, uint64_t idle_ms) {
@@ -342,7 +342,7 @@ void sg_h2_conn_check_idle(sg_h2_conn *c, uint64_t now_ms, uint64_t idle_ms) {
   sg_log(SG_LOG_DEBUG, "h2", "conn %u idle for %llu ms, closing", c->id,
          (unsigned long long)(now_ms - c->idle_since_ms));
   sg_h2_conn_set_state(c, SG_H2_CONN_DRAINING);
-  sg_h2_pool_mark_dirty(c->pool, c);
+  sg_h2_pool__mark_dirty(c->pool, c);
 }
 
 bool sg_h2_conn_on_timeout(sg_h2_conn *c, uint64_t now_ms) {
@@ -357,7 +357,7 @@ bool sg_h2_conn_on_timeout(sg_h2_conn *c, uint64_t now_ms) {
   }
   if (c->ping_sent_ms == 0 && c->ng && nghttp2_submit_ping(c->ng, NGHTTP2_FLAG_NONE, NULL) == 0) {
     c->ping_sent_ms = now_ms ? now_ms : 1;
-    sg_h2_pool_mark_dirty(c->pool, c);
+    sg_h2_pool__mark_dirty(c->pool, c);
   }
   return c->ping_sent_ms != 0;
 }
@@ -473,7 +473,7 @@ static int on_frame_recv_cb(nghttp2_session *s, const nghttp2_frame *frame, void
     break;
   case NGHTTP2_SETTINGS:
     if (!(frame->hd.flags & NGHTTP2_FLAG_ACK))
-      sg_h2_pool_schedule(c->pool); /* the stream limit may have changed */
+      sg_h2_pool__schedule(c->pool); /* the stream limit may have changed */
     break;
   case NGHTTP2_GOAWAY:
     c->goaway_received = true;
@@ -483,7 +483,7 @@ static int on_frame_recv_cb(nghttp2_session *s, const nghttp2_frame *frame, void
            c->n_reqs);
     if (c->state == SG_H2_CONN_READY)
       sg_h2_conn_set_state(c, SG_H2_CONN_DRAINING);
-    sg_h2_pool_schedule(c->pool);
+    sg_h2_pool__schedule(c->pool);
     break;
   default:
     break;
@@ -499,15 +499,15 @@ static int on_stream_close_cb(nghttp2_session *s, int32_t sid, uint32_t error_co
     return 0;
   conn_detach(c, r);
   if (r->state == SG_H2_REQ_ORPHAN) {
-    sg_h2_pool_recycle_req(p, r);
+    sg_h2_pool__recycle_req(p, r);
   } else if (r->resp_complete) {
-    sg_h2_pool_finish_req(p, r, 0, true, NULL);
+    sg_h2_pool__finish_req(p, r, 0, true, NULL);
   } else if (error_code == NGHTTP2_REFUSED_STREAM || never_processed(c, r)) {
-    sg_h2_pool_requeue(p, r);
+    sg_h2_pool__requeue(p, r);
   } else if (r->fail_err) {
-    sg_h2_pool_finish_req(p, r, r->fail_err, true, "invalid or oversized response headers");
+    sg_h2_pool__finish_req(p, r, r->fail_err, true, "invalid or oversized response headers");
   } else {
-    sg_h2_pool_finish_req(p, r, SG_ERR_RESET, true, nghttp2_http2_strerror(error_code));
+    sg_h2_pool__finish_req(p, r, SG_ERR_RESET, true, nghttp2_http2_strerror(error_code));
   }
   return 0;
 }

@@ -9,8 +9,8 @@
  * stays aligned like malloc's. */
 typedef union blk_hdr {
   struct {
-    size_t cap;   /* usable bytes after the header */
-    int cls;      /* size class, -1 for a large block */
+    size_t cap; /* usable bytes after the header */
+    int cls;    /* size class, -1 for a large block */
   } h;
   max_align_t align;
   void *next; /* while on a free list (overlays the header) */
@@ -26,7 +26,9 @@ static int class_of(size_t size) {
   return -1;
 }
 
-static size_t class_cap(int c) { return (size_t)1 << (MIN_SHIFT + c); }
+static size_t class_cap(int c) {
+  return (size_t)1 << (MIN_SHIFT + c);
+}
 
 static void *m_malloc(size_t size, void *ud) {
   sg_h2_mem *m = ud;
@@ -102,7 +104,7 @@ void sg_h2_mem_init(sg_h2_mem *m) {
   m->mem.realloc = m_realloc;
 }
 
-void sg_h2_mem_release(sg_h2_mem *m) {
+void sg_h2_mem_free(sg_h2_mem *m) {
   for (int c = 0; c < SG_H2_MEM_CLASSES; c++) {
     blk_hdr *b = m->free_list[c];
     while (b) {

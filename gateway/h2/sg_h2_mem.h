@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SG_H2_MEM_CLASSES 8               /* 32, 64, ... 4096 bytes */
+#define SG_H2_MEM_CLASSES 8                /* 32, 64, ... 4096 bytes */
 #define SG_H2_MEM_CLASS_BYTES (256 * 1024) /* cached per class, at most */
 
 typedef struct sg_h2_mem {
@@ -31,7 +31,7 @@ typedef struct sg_h2_mem {
 void sg_h2_mem_init(sg_h2_mem *m);
 /* Frees the cached blocks. Blocks still out belong to live sessions: delete
  * those first. */
-void sg_h2_mem_release(sg_h2_mem *m);
+void sg_h2_mem_free(sg_h2_mem *m);
 /* Blocks cached in all classes. */
 size_t sg_h2_mem_cached(const sg_h2_mem *m);
 

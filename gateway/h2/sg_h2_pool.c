@@ -18,10 +18,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/sg_backoff.h"
 #include "core/sg_err.h"
 #include "core/sg_log.h"
 #include "core/sg_mem.h"
-#include "h2/sg_h2_backoff.h"
 #include "h2/sg_h2_conn.h"
 #include "h2/sg_h2_pool_int.h"
 
@@ -89,7 +89,7 @@ static sg_h2_req *req_alloc(sg_h2_pool *p) {
   return r;
 }
 
-void sg_h2_pool_recycle_req(sg_h2_pool *p, sg_h2_req *r) {
+void sg_h2_pool__recycle_req(sg_h2_pool *p, sg_h2_req *r) {
   sg_list_remove(&r->node);
   sg_list_remove(&r->dnode);
   r->state = SG_H2_REQ_IDLE;
@@ -139,12 +139,12 @@ static void on_turn(sg_turn_reg *reg, void *ud) {
     sg_turn_want(reg);
 }
 
-void sg_h2_pool_schedule(sg_h2_pool *p) {
+void sg_h2_pool__schedule(sg_h2_pool *p) {
   p->need_dispatch = true;
   sg_turn_want(&p->turn); /* a no-op once the handles are closing */
 }
 
-void sg_h2_pool_mark_dirty(sg_h2_pool *p, sg_h2_conn *c) {
+void sg_h2_pool__mark_dirty(sg_h2_pool *p, sg_h2_conn *c) {
   if (c->state >= SG_H2_CONN_CLOSING || sg_list_linked(&c->dirty_node))
     return;
   sg_list_push_back(&p->dirty, &c->dirty_node);
@@ -186,13 +186,13 @@ static void call_cb(sg_h2_pool *p, sg_h2_req *r, int err, bool body_sent, const 
     cb(r->ud, err, &resp, body_sent);
 }
 
-void sg_h2_pool_finish_req(sg_h2_pool *p, sg_h2_req *r, int err, bool body_sent,
-                           const char *detail) {
+void sg_h2_pool__finish_req(sg_h2_pool *p, sg_h2_req *r, int err, bool body_sent,
+                            const char *detail) {
   sg_list_remove(&r->node);
   sg_list_remove(&r->dnode);
   r->state = SG_H2_REQ_IDLE;
   call_cb(p, r, err, body_sent, detail);
-  sg_h2_pool_recycle_req(p, r);
+  sg_h2_pool__recycle_req(p, r);
 }
 
 static void on_ping_timer(uv_timer_t *t);
@@ -202,7 +202,7 @@ static void expire(sg_h2_pool *p, sg_h2_req *r) {
   if (r->state == SG_H2_REQ_QUEUED) {
     sg_list_remove(&r->node);
     p->n_queued--;
-    sg_h2_pool_finish_req(p, r, SG_ERR_TIMEOUT, false, "timed out waiting for a stream");
+    sg_h2_pool__finish_req(p, r, SG_ERR_TIMEOUT, false, "timed out waiting for a stream");
   } else if (r->state == SG_H2_REQ_ACTIVE) {
     bool sent = r->headers_sent;
     sg_h2_cb cb = r->cb;
@@ -248,7 +248,7 @@ static void on_deadline(uv_timer_t *t) {
 /* ---- dispatch and connecting ---- */
 
 static void on_backoff(uv_timer_t *t) {
-  sg_h2_pool_schedule(t->data);
+  sg_h2_pool__schedule(t->data);
 }
 
 static void maybe_connect(sg_h2_pool *p) {
@@ -278,9 +278,7 @@ static void maybe_connect(sg_h2_pool *p) {
     int rv = sg_h2_conn_open(p, &c);
     if (rv != 0) {
       p->st.connect_failures++;
-      p->conn_failures++;
-      p->backoff_until = now + sg_h2_backoff_ms(p->conn_failures, p->o.backoff_base_ms,
-                                                p->o.backoff_cap_ms, sg_h2_rand(&p->rng));
+      p->backoff_until = now + sg_backoff_next(&p->backoff);
       snprintf(p->last_detail, sizeof p->last_detail, "%s", sg_strerror(rv));
       sg_log(SG_LOG_WARN, "h2", "connect to %s:%u failed: %s", p->host, (unsigned)p->port,
              sg_strerror(rv));
@@ -312,7 +310,7 @@ static void dispatch(sg_h2_pool *p) {
       sg_list_push_front(&p->queue, &r->node);
       p->n_queued++;
     } else if (rv != 0) {
-      sg_h2_pool_finish_req(p, r, rv, false, "request rejected by the HTTP/2 layer");
+      sg_h2_pool__finish_req(p, r, rv, false, "request rejected by the HTTP/2 layer");
     }
   }
   if (!p->closing && !sg_list_empty(&p->queue))
@@ -328,7 +326,7 @@ static void fail_queued(sg_h2_pool *p, int err, const char *detail) {
     sg_list_push_back(&batch, n);
   }
   while ((n = sg_list_pop_front(&batch)) != NULL)
-    sg_h2_pool_finish_req(p, sg_container_of(n, sg_h2_req, node), err, false, detail);
+    sg_h2_pool__finish_req(p, sg_container_of(n, sg_h2_req, node), err, false, detail);
 }
 
 static void on_idle_timer(uv_timer_t *t) {
@@ -340,10 +338,10 @@ static void on_idle_timer(uv_timer_t *t) {
   }
 }
 
-void sg_h2_pool_conn_ready(sg_h2_pool *p, sg_h2_conn *c) {
+void sg_h2_pool__conn_ready(sg_h2_pool *p, sg_h2_conn *c) {
   (void)c;
   p->st.connects++;
-  p->conn_failures = 0;
+  sg_backoff_reset(&p->backoff);
   p->backoff_until = 0;
   if (p->o.idle_timeout_ms && !uv_is_active((uv_handle_t *)&p->idle_timer)) {
     uint64_t every = p->o.idle_timeout_ms / 4;
@@ -351,17 +349,17 @@ void sg_h2_pool_conn_ready(sg_h2_pool *p, sg_h2_conn *c) {
       every = 20;
     uv_timer_start(&p->idle_timer, on_idle_timer, every, every);
   }
-  sg_h2_pool_schedule(p);
+  sg_h2_pool__schedule(p);
 }
 
-void sg_h2_pool_requeue(sg_h2_pool *p, sg_h2_req *r) {
+void sg_h2_pool__requeue(sg_h2_pool *p, sg_h2_req *r) {
   sg_list_remove(&r->node);
   if (p->closing) {
-    sg_h2_pool_finish_req(p, r, SG_ERR_SHUTDOWN, false, NULL);
+    sg_h2_pool__finish_req(p, r, SG_ERR_SHUTDOWN, false, NULL);
     return;
   }
   if (r->resends >= p->o.max_resends) {
-    sg_h2_pool_finish_req(p, r, SG_ERR_REFUSED, false, "refused by the server too many times");
+    sg_h2_pool__finish_req(p, r, SG_ERR_REFUSED, false, "refused by the server too many times");
     return;
   }
   r->resends++;
@@ -371,12 +369,12 @@ void sg_h2_pool_requeue(sg_h2_pool *p, sg_h2_req *r) {
   sg_h2_req_reset_response(r);
   sg_list_push_front(&p->queue, &r->node);
   p->n_queued++;
-  sg_h2_pool_schedule(p);
+  sg_h2_pool__schedule(p);
 }
 
 static void maybe_finish_close(sg_h2_pool *p);
 
-void sg_h2_pool_conn_gone(sg_h2_pool *p, sg_h2_conn *c, int reason, const char *detail) {
+void sg_h2_pool__conn_gone(sg_h2_pool *p, sg_h2_conn *c, int reason, const char *detail) {
   bool failed = !c->ever_ready || (reason != 0 && c->streams_done == 0);
   if (!c->ever_ready) {
     if (reason == 0)
@@ -392,10 +390,7 @@ void sg_h2_pool_conn_gone(sg_h2_pool *p, sg_h2_conn *c, int reason, const char *
            detail && detail[0] ? detail : sg_strerror(reason));
   }
   if (failed && !p->closing) {
-    p->conn_failures++;
-    uint64_t d = sg_h2_backoff_ms(p->conn_failures, p->o.backoff_base_ms, p->o.backoff_cap_ms,
-                                  sg_h2_rand(&p->rng));
-    p->backoff_until = uv_now(p->loop) + d;
+    p->backoff_until = uv_now(p->loop) + sg_backoff_next(&p->backoff);
   }
   /* A certificate or protocol mismatch will not heal by waiting. */
   if (!c->ever_ready && (reason == SG_ERR_TLS_VERIFY || reason == SG_ERR_ALPN))
@@ -405,7 +400,7 @@ void sg_h2_pool_conn_gone(sg_h2_pool *p, sg_h2_conn *c, int reason, const char *
   if (p->closing)
     maybe_finish_close(p);
   else
-    sg_h2_pool_schedule(p);
+    sg_h2_pool__schedule(p);
 }
 
 /* ---- public API ---- */
@@ -444,7 +439,9 @@ int sg_h2_pool_new(sg_h2_pool **out, uv_loop_t *loop, SSL_CTX *ssl_ctx, const ch
   uv_timer_init(loop, &p->ping_timer);
   p->dl_timer.data = p->bo_timer.data = p->idle_timer.data = p->ping_timer.data = p;
   p->open_handles = 4;
-  p->rng = (uint32_t)uv_hrtime() ^ (uint32_t)(uintptr_t)p;
+  sg_backoff_init(&p->backoff, p->o.backoff_base_ms, p->o.backoff_cap_ms,
+                  uv_hrtime() ^ (uint64_t)(uintptr_t)p);
+  sg_backoff_set_jitter(&p->backoff, SG_BACKOFF_EQUAL);
   *out = p;
   return 0;
 }
@@ -462,7 +459,7 @@ int sg_h2_pool_request(sg_h2_pool *p, const sg_h2_request *in, sg_h2_cb cb, void
   sg_h2_req *r = req_alloc(p);
   int rv = sg_h2_req_build(r, in, p->scheme, p->authority);
   if (rv != 0) {
-    sg_h2_pool_recycle_req(p, r);
+    sg_h2_pool__recycle_req(p, r);
     return rv;
   }
   r->cb = cb;
@@ -478,7 +475,7 @@ int sg_h2_pool_request(sg_h2_pool *p, const sg_h2_request *in, sg_h2_cb cb, void
   sg_list_push_back(&p->queue, &r->node);
   p->n_queued++;
   deadline_insert(p, r);
-  sg_h2_pool_schedule(p);
+  sg_h2_pool__schedule(p);
   if (handle)
     *handle = r;
   return 0;
@@ -490,7 +487,7 @@ void sg_h2_pool_cancel(sg_h2_pool *p, sg_h2_req *r) {
   if (r->state == SG_H2_REQ_QUEUED) {
     sg_list_remove(&r->node);
     p->n_queued--;
-    sg_h2_pool_recycle_req(p, r);
+    sg_h2_pool__recycle_req(p, r);
   } else if (r->state == SG_H2_REQ_ACTIVE) {
     sg_list_remove(&r->dnode);
     sg_h2_conn_cancel_req(r->conn, r);
@@ -511,7 +508,7 @@ static void on_handle_closed(uv_handle_t *h) {
   }
   nghttp2_session_callbacks_del(p->ngcbs);
   nghttp2_option_del(p->ngopt);
-  sg_h2_mem_release(&p->mem); /* every session is deleted by now */
+  sg_h2_mem_free(&p->mem); /* every session is deleted by now */
   sg_free(p->authority);
   sg_free(p->host);
   sg_free(p);

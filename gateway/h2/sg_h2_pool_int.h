@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "core/sg_backoff.h"
 #include "core/sg_list.h"
 #include "core/sg_turn.h"
 #include "h2/nghttp2_compat.h"
@@ -56,44 +57,43 @@ struct sg_h2_pool {
   void (*done_cb)(void *ud);
   void *done_ud;
 
-  unsigned conn_failures; /* consecutive, for backoff */
+  sg_backoff backoff;     /* reconnects: equal jitter; attempt = consecutive failures */
   uint64_t backoff_until; /* uv_now() ms */
-  uint32_t rng;
   unsigned next_conn_id;
   char last_detail[256];
   sg_h2_pool_stats st; /* counters; gauges are computed on demand */
 };
 
 /* Asks for a dispatch pass in this loop turn. */
-void sg_h2_pool_schedule(sg_h2_pool *p);
+void sg_h2_pool__schedule(sg_h2_pool *p);
 
 /* Queues |c| for a flush in this loop turn (ignored once it is closing). */
-void sg_h2_pool_mark_dirty(sg_h2_pool *p, struct sg_h2_conn *c);
+void sg_h2_pool__mark_dirty(sg_h2_pool *p, struct sg_h2_conn *c);
 
 /*
  * Ends |r| (already detached from queue and connection): calls its callback
  * with |err|, |body_sent| and |detail| (may be NULL), then recycles it.
  */
-void sg_h2_pool_finish_req(sg_h2_pool *p, sg_h2_req *r, int err, bool body_sent,
-                           const char *detail);
+void sg_h2_pool__finish_req(sg_h2_pool *p, sg_h2_req *r, int err, bool body_sent,
+                            const char *detail);
 
 /*
  * Puts |r| (detached; never processed by the server) back at the front of the
  * queue, counting a resend; fails it with SG_ERR_REFUSED after max_resends,
  * or SG_ERR_SHUTDOWN when the pool is closing.
  */
-void sg_h2_pool_requeue(sg_h2_pool *p, sg_h2_req *r);
+void sg_h2_pool__requeue(sg_h2_pool *p, sg_h2_req *r);
 
 /* Recycles |r| without calling anything (an orphan whose stream closed). */
-void sg_h2_pool_recycle_req(sg_h2_pool *p, sg_h2_req *r);
+void sg_h2_pool__recycle_req(sg_h2_pool *p, sg_h2_req *r);
 
 /* |c| reached READY. */
-void sg_h2_pool_conn_ready(sg_h2_pool *p, struct sg_h2_conn *c);
+void sg_h2_pool__conn_ready(sg_h2_pool *p, struct sg_h2_conn *c);
 
 /*
  * |c| is gone (its requests already failed or requeued) and about to be
  * freed: |reason| is why it closed (0 orderly), |detail| a text or "".
  */
-void sg_h2_pool_conn_gone(sg_h2_pool *p, struct sg_h2_conn *c, int reason, const char *detail);
+void sg_h2_pool__conn_gone(sg_h2_pool *p, struct sg_h2_conn *c, int reason, const char *detail);
 
 #endif

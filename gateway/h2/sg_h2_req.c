@@ -43,8 +43,11 @@ static bool no_index(const char *name, size_t n) {
   static const struct {
     const char *name;
     size_t len;
-  } never[] = {{"authorization", 13},       {"client-request-id", 17}, {"operation-id", 12},
-               {"x-ms-content-sha256", 19}, {"x-ms-date", 9}};
+  } never[] = {{"authorization", 13},
+               {"client-request-id", 17},
+               {"operation-id", 12},
+               {"x-ms-content-sha256", 19},
+               {"x-ms-date", 9}};
   for (size_t i = 0; i < SG_ARRAY_LEN(never); i++)
     if (never[i].len == n && memcmp(never[i].name, name, n) == 0)
       return true;
@@ -55,8 +58,8 @@ static bool dropped_header(const char *name, size_t n) {
   static const struct {
     const char *name;
     size_t len;
-  } drop[] = {{"connection", 10}, {"keep-alive", 10}, {"proxy-connection", 16},
-              {"transfer-encoding", 17}, {"upgrade", 7}, {"host", 4}};
+  } drop[] = {{"connection", 10},        {"keep-alive", 10}, {"proxy-connection", 16},
+              {"transfer-encoding", 17}, {"upgrade", 7},     {"host", 4}};
   for (size_t i = 0; i < SG_ARRAY_LEN(drop); i++)
     if (drop[i].len == n && strncasecmp(drop[i].name, name, n) == 0)
       return true;

@@ -79,13 +79,13 @@ static void conn_release_reqs(sg_hd_conn *c) {
   sg_list_foreach_safe(pos, tmp, &c->reqs) {
     sg_hd_req *r = sg_container_of(pos, sg_hd_req, link);
     if (r->state == REQ_HANDLER) {
-      sg_hd_req_unhook(r);
+      sg_httpd__req_unhook(r);
       sg_list_remove(&r->link);
       c->nreqs--;
       c->in_handler--;
       r->conn = NULL;
     } else {
-      sg_hd_req_free(r);
+      sg_httpd__req_free(r);
     }
   }
   c->cur = NULL;
@@ -102,7 +102,7 @@ static void on_tc_close(sg_tlsconn *tc, int err, void *ud) {
   uv_close((uv_handle_t *)&c->timer, on_timer_close);
 }
 
-void sg_hd_conn_close(sg_hd_conn *c, int err) {
+void sg_httpd__conn_close(sg_hd_conn *c, int err) {
   if (c->closing)
     return;
   c->closing = true;
@@ -112,7 +112,7 @@ void sg_hd_conn_close(sg_hd_conn *c, int err) {
   conn_maybe_free(c);
 }
 
-void sg_hd_conn_pause(sg_hd_conn *c, bool pause) {
+void sg_httpd__conn_pause(sg_hd_conn *c, bool pause) {
   if (c->closing || c->read_paused == pause)
     return;
   c->read_paused = pause;
@@ -126,7 +126,7 @@ void sg_hd_conn_pause(sg_hd_conn *c, bool pause) {
 
 static void on_timer(uv_timer_t *t);
 
-void sg_hd_conn_arm(sg_hd_conn *c, uint64_t deadline) {
+void sg_httpd__conn_arm(sg_hd_conn *c, uint64_t deadline) {
   if (c->closing)
     return;
   uint64_t now = uv_now(c->srv->loop);
@@ -157,14 +157,14 @@ static void on_timer(uv_timer_t *t) {
   const sg_httpd_settings *s = &c->srv->set;
   if (c->linger_until) { /* closing politely: only the linger deadline counts */
     if (now >= c->linger_until)
-      sg_hd_conn_close(c, 0);
+      sg_httpd__conn_close(c, 0);
     else
       uv_timer_start(&c->timer, on_timer, c->linger_until - now, 0);
     return;
   }
   if (c->proto == CONN_H1 && c->head_started && now >= c->head_started + s->header_timeout_ms) {
     sg_log(SG_LOG_DEBUG, "httpd", "conn %llu: request header timeout", (unsigned long long)c->id);
-    sg_hd_conn_close(c, SG_ERR_TIMEOUT);
+    sg_httpd__conn_close(c, SG_ERR_TIMEOUT);
     return;
   }
   bool expired = s->max_conn_lifetime_ms && now >= c->opened + s->max_conn_lifetime_ms;
@@ -175,11 +175,11 @@ static void on_timer(uv_timer_t *t) {
     if (c->proto == CONN_H2 && c->nreqs == 0) {
       /* Polite: GOAWAY, close once it is flushed, but never wait past LINGER_MS. */
       c->linger_until = now + LINGER_MS;
-      sg_hd_h2_shutdown(c);
-      sg_hd_conn_arm(c, c->linger_until);
+      sg_httpd__h2_shutdown(c);
+      sg_httpd__conn_arm(c, c->linger_until);
       return;
     }
-    sg_hd_conn_close(c, c->nreqs == 0 ? 0 : SG_ERR_TIMEOUT);
+    sg_httpd__conn_close(c, c->nreqs == 0 ? 0 : SG_ERR_TIMEOUT);
     return;
   }
   uint64_t d = conn_next_deadline(c);
@@ -192,9 +192,9 @@ static void conn_flush(sg_hd_conn *c) {
   if (c->closing)
     return;
   if (c->proto == CONN_H2)
-    sg_hd_h2_flush(c);
+    sg_httpd__h2_flush(c);
   else if (c->proto == CONN_H1)
-    sg_hd_h1_flush(c);
+    sg_httpd__h1_flush(c);
 }
 
 /*
@@ -204,7 +204,7 @@ static void conn_flush(sg_hd_conn *c) {
  * to sg_tlsconn wants the earlier SG_TURN_TLS rank, so the pass sweeps once
  * more and the bytes reach the kernel before the loop polls.
  */
-void sg_hd_conn_dirty(sg_hd_conn *c) {
+void sg_httpd__conn_dirty(sg_hd_conn *c) {
   if (c->closing || sg_list_linked(&c->dirty_link))
     return;
   sg_list_push_back(&c->srv->dirty, &c->dirty_link);
@@ -239,10 +239,10 @@ static void detect_proto(sg_hd_conn *c, const uint8_t *p, size_t n) {
   sg_buf_init(&c->in);
   sg_buf_append(&tmp, p, n);
   if (match) {
-    if (sg_hd_h2_start(c, (const uint8_t *)tmp.data, tmp.len) != 0)
-      sg_hd_conn_close(c, SG_ERR_H2);
+    if (sg_httpd__h2_start(c, (const uint8_t *)tmp.data, tmp.len) != 0)
+      sg_httpd__conn_close(c, SG_ERR_H2);
   } else {
-    sg_hd_h1_start(c, (const uint8_t *)tmp.data, tmp.len);
+    sg_httpd__h1_start(c, (const uint8_t *)tmp.data, tmp.len);
   }
   sg_buf_free(&tmp);
 }
@@ -251,14 +251,14 @@ static void on_ready(sg_tlsconn *tc, void *ud) {
   sg_hd_conn *c = ud;
   snprintf(c->peer, sizeof c->peer, "%s", sg_tlsconn_peer(tc));
   c->last_activity = uv_now(c->srv->loop);
-  sg_hd_conn_arm(c, conn_next_deadline(c));
+  sg_httpd__conn_arm(c, conn_next_deadline(c));
   const char *alpn = sg_tlsconn_alpn(tc);
   c->busy++;
   if (strcmp(alpn, "h2") == 0) {
-    if (sg_hd_h2_start(c, NULL, 0) != 0)
-      sg_hd_conn_close(c, SG_ERR_H2);
+    if (sg_httpd__h2_start(c, NULL, 0) != 0)
+      sg_httpd__conn_close(c, SG_ERR_H2);
   } else if (strcmp(alpn, "http/1.1") == 0) {
-    sg_hd_h1_start(c, NULL, 0);
+    sg_httpd__h1_start(c, NULL, 0);
   } else {
     c->proto = CONN_DETECT;
   }
@@ -281,10 +281,10 @@ static void on_read(sg_tlsconn *tc, const uint8_t *p, size_t n, void *ud) {
     detect_proto(c, p, n);
     break;
   case CONN_H1:
-    sg_hd_h1_on_read(c, p, n);
+    sg_httpd__h1_on_read(c, p, n);
     break;
   case CONN_H2:
-    sg_hd_h2_on_read(c, p, n);
+    sg_httpd__h2_on_read(c, p, n);
     break;
   default:
     break;
@@ -374,7 +374,7 @@ int sg_httpd_new(sg_httpd **out, uv_loop_t *loop, const char *host, uint16_t por
   srv->ud = ud;
   sg_list_init(&srv->conns);
   sg_list_init(&srv->dirty);
-  int rv = sg_hd_h2_callbacks(srv);
+  int rv = sg_httpd__h2_callbacks(srv);
   if (rv != 0) {
     sg_free(srv);
     return rv;
@@ -420,19 +420,19 @@ void sg_httpd_close(sg_httpd *srv, sg_httpd_closed_cb done) {
   sg_list *pos, *tmp;
   sg_list_foreach_safe(pos, tmp, &srv->conns) {
     sg_hd_conn *c = sg_container_of(pos, sg_hd_conn, link);
-    sg_hd_conn_close(c, SG_ERR_SHUTDOWN);
+    sg_httpd__conn_close(c, SG_ERR_SHUTDOWN);
   }
 }
 
 /* ---- dispatch and the request API ---- */
 
-void sg_hd_conn_dispatch(sg_hd_conn *c) {
+void sg_httpd__conn_dispatch(sg_hd_conn *c) {
   sg_httpd *srv = c->srv;
   sg_list *n;
   c->busy++;
   while (!c->closing && (n = sg_list_pop_front(&c->ready)) != NULL) {
     sg_hd_req *r = sg_container_of(n, sg_hd_req, ready_link);
-    sg_hd_req_finalize(r);
+    sg_httpd__req_finalize(r);
     r->state = REQ_HANDLER;
     c->in_handler++;
     c->last_activity = uv_now(srv->loop);
@@ -450,7 +450,7 @@ static sg_hd_req *req_of(sg_httpd_req *pub) {
 static bool req_take_back(sg_hd_req *r) {
   sg_hd_conn *c = r->conn;
   if (c == NULL || c->closing || r->stream_closed) {
-    sg_hd_req_free(r);
+    sg_httpd__req_free(r);
     return false;
   }
   r->state = REQ_RESPONDING;
@@ -466,10 +466,10 @@ int sg_httpd_respond(sg_httpd_req *pub, int status, const sg_http_header *header
   sg_hd_conn *c = r->conn;
   int rv;
   if (c->proto == CONN_H2)
-    rv = sg_hd_h2_respond(r, status, headers, nheaders, body, len);
+    rv = sg_httpd__h2_respond(r, status, headers, nheaders, body, len);
   else
-    rv = sg_hd_h1_respond(r, status, headers, nheaders, body, len);
-  sg_hd_conn_dirty(c);
+    rv = sg_httpd__h1_respond(r, status, headers, nheaders, body, len);
+  sg_httpd__conn_dirty(c);
   return rv;
 }
 
@@ -479,20 +479,20 @@ void sg_httpd_reset(sg_httpd_req *pub, uint32_t h2_error_code) {
     return;
   sg_hd_conn *c = r->conn;
   if (c->proto == CONN_H2) {
-    sg_hd_h2_reset(r, h2_error_code);
-    sg_hd_conn_dirty(c);
+    sg_httpd__h2_reset(r, h2_error_code);
+    sg_httpd__conn_dirty(c);
   } else {
-    sg_hd_req_free(r);
-    sg_hd_conn_close(c, SG_ERR_RESET);
+    sg_httpd__req_free(r);
+    sg_httpd__conn_close(c, SG_ERR_RESET);
   }
 }
 
 void sg_httpd_drop(sg_httpd_req *pub) {
   sg_hd_req *r = req_of(pub);
   sg_hd_conn *c = r->conn;
-  sg_hd_req_free(r);
+  sg_httpd__req_free(r);
   if (c)
-    sg_hd_conn_close(c, SG_ERR_CLOSED);
+    sg_httpd__conn_close(c, SG_ERR_CLOSED);
 }
 
 void sg_httpd_goaway_after(sg_httpd_req *pub) {
@@ -504,9 +504,9 @@ bool sg_httpd_req_alive(const sg_httpd_req *pub) {
   return r->conn != NULL && !r->conn->closing && !r->stream_closed;
 }
 
-void sg_hd_conn_linger(sg_hd_conn *c) {
+void sg_httpd__conn_linger(sg_hd_conn *c) {
   if (c->closing || c->linger_until)
     return;
   c->linger_until = uv_now(c->srv->loop) + LINGER_MS;
-  sg_hd_conn_arm(c, c->linger_until);
+  sg_httpd__conn_arm(c, c->linger_until);
 }

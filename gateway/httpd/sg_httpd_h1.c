@@ -31,7 +31,7 @@ static void serialize(sg_hd_req *r, int status, const sg_http_header *h, size_t 
   sg_buf_reserve(b, need);
   sg_buf_printf(b, "HTTP/1.1 %d %s\r\n", status, sg_h1_reason(status));
   for (size_t i = 0; i < nh; i++) {
-    if (sg_hd_hop_header(&h[i]))
+    if (sg_httpd__hop_header(&h[i]))
       continue;
     size_t at = b->len;
     sg_buf_append(b, h[i].name, h[i].name_len);
@@ -60,7 +60,7 @@ static void fail(sg_hd_conn *c, int status) {
   sg_hd_req *r = c->cur;
   c->cur = NULL;
   if (r == NULL) {
-    r = sg_hd_req_new(c);
+    r = sg_httpd__req_new(c);
     r->minor = 1;
   }
   r->state = REQ_RESPONDING;
@@ -84,17 +84,17 @@ static void too_big(sg_hd_conn *c, sg_hd_req *r) {
 }
 
 static sg_hd_req *new_req(sg_hd_conn *c, const sg_h1_head *h) {
-  sg_hd_req *r = sg_hd_req_new(c);
+  sg_hd_req *r = sg_httpd__req_new(c);
   r->pub.protocol = 1;
   r->pub.stream_id = ++c->h1_seq;
-  r->off_method = sg_hd_req_str(r, h->method, h->method_len);
-  r->off_path = sg_hd_req_str(r, h->target, h->target_len);
+  r->off_method = sg_httpd__req_str(r, h->method, h->method_len);
+  r->off_path = sg_httpd__req_str(r, h->target, h->target_len);
   if (h->host)
-    r->off_host = sg_hd_req_str(r, h->host, h->host_len);
-  r->off_scheme = c->tls ? sg_hd_req_str(r, "https", 5) : sg_hd_req_str(r, "http", 4);
+    r->off_host = sg_httpd__req_str(r, h->host, h->host_len);
+  r->off_scheme = c->tls ? sg_httpd__req_str(r, "https", 5) : sg_httpd__req_str(r, "http", 4);
   for (size_t i = 0; i < h->nheaders; i++)
-    sg_hd_req_add_header(r, h->headers[i].name, h->headers[i].name_len, h->headers[i].value,
-                         h->headers[i].value_len);
+    sg_httpd__req_add_header(r, h->headers[i].name, h->headers[i].name_len, h->headers[i].value,
+                             h->headers[i].value_len);
   r->keep_alive = h->keep_alive;
   r->minor = h->minor;
   c->cur = r;
@@ -104,7 +104,7 @@ static sg_hd_req *new_req(sg_hd_conn *c, const sg_h1_head *h) {
 static void complete(sg_hd_conn *c) {
   sg_hd_req *r = c->cur;
   c->cur = NULL;
-  sg_hd_req_ready(r);
+  sg_httpd__req_ready(r);
   c->h1 = r->keep_alive ? H1_HEAD : H1_STOPPED;
 }
 
@@ -114,12 +114,12 @@ static bool on_head(sg_hd_conn *c) {
   if (c->in.len == 0)
     return false;
   if (c->nreqs >= s->h1_max_pipeline) {
-    sg_hd_conn_pause(c, true);
+    sg_httpd__conn_pause(c, true);
     return false;
   }
   if (!c->head_started) {
     c->head_started = uv_now(c->srv->loop);
-    sg_hd_conn_arm(c, c->head_started + s->header_timeout_ms);
+    sg_httpd__conn_arm(c, c->head_started + s->header_timeout_ms);
   }
   sg_h1_head h;
   size_t hl;
@@ -196,24 +196,24 @@ static void process(sg_hd_conn *c) {
   }
 }
 
-void sg_hd_h1_start(sg_hd_conn *c, const uint8_t *p, size_t n) {
+void sg_httpd__h1_start(sg_hd_conn *c, const uint8_t *p, size_t n) {
   c->proto = CONN_H1;
   c->h1 = H1_HEAD;
   if (n)
-    sg_hd_h1_on_read(c, p, n);
+    sg_httpd__h1_on_read(c, p, n);
 }
 
-void sg_hd_h1_on_read(sg_hd_conn *c, const uint8_t *p, size_t n) {
+void sg_httpd__h1_on_read(sg_hd_conn *c, const uint8_t *p, size_t n) {
   if (c->h1 == H1_STOPPED || c->h1 == H1_DISCARD) {
     c->discarded += n;
     if (c->discarded > DISCARD_MAX)
-      sg_hd_conn_close(c, 0);
+      sg_httpd__conn_close(c, 0);
     return;
   }
   sg_buf_append(&c->in, p, n);
   process(c);
-  sg_hd_conn_dispatch(c);
-  sg_hd_h1_flush(c);
+  sg_httpd__conn_dispatch(c);
+  sg_httpd__h1_flush(c);
 }
 
 /* Writes finished responses in order; returns true if at least one completed. */
@@ -237,40 +237,40 @@ static bool write_responses(sg_hd_conn *c) {
       r->resp_off += chunk;
     }
     bool close = !r->keep_alive;
-    sg_hd_req_free(r);
+    sg_httpd__req_free(r);
     done_any = true;
     if (close) {
       if (c->h1 == H1_DISCARD)
-        sg_hd_conn_linger(c);
+        sg_httpd__conn_linger(c);
       else
-        sg_hd_conn_close(c, 0);
+        sg_httpd__conn_close(c, 0);
       return done_any;
     }
   }
   return done_any;
 }
 
-void sg_hd_h1_flush(sg_hd_conn *c) {
+void sg_httpd__h1_flush(sg_hd_conn *c) {
   /* Bounded: each round needs a completed response, and those are finite. */
   while (!c->closing && write_responses(c)) {
     if (c->closing || c->h1 != H1_HEAD)
       break;
     if (c->nreqs < c->srv->set.h1_max_pipeline)
-      sg_hd_conn_pause(c, false);
+      sg_httpd__conn_pause(c, false);
     process(c); /* pipelined requests waiting in c->in */
-    sg_hd_conn_dispatch(c);
+    sg_httpd__conn_dispatch(c);
   }
 }
 
-int sg_hd_h1_respond(sg_hd_req *r, int status, const sg_http_header *h, size_t nh, const void *body,
-                     size_t len) {
+int sg_httpd__h1_respond(sg_hd_req *r, int status, const sg_http_header *h, size_t nh,
+                         const void *body, size_t len) {
   sg_hd_conn *c = r->conn;
   bool ok = status >= 200 && status <= 599;
   for (size_t i = 0; ok && i < nh; i++)
-    ok = sg_hd_header_ok(&h[i]);
+    ok = sg_httpd__header_ok(&h[i]);
   if (!ok) {
-    sg_hd_req_free(r);
-    sg_hd_conn_close(c, SG_ERR_INVAL);
+    sg_httpd__req_free(r);
+    sg_httpd__conn_close(c, SG_ERR_INVAL);
     return SG_ERR_INVAL;
   }
   bool close = !r->keep_alive || r->goaway;

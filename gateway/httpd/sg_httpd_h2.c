@@ -54,7 +54,7 @@ static int submit(sg_hd_conn *c, sg_hd_req *r, int status, const sg_http_header 
   size_t n = 0;
   nva[n++] = make_nv(":status", 7, st, strlen(st));
   for (size_t i = 0; i < nh; i++)
-    if (!sg_hd_hop_header(&h[i]))
+    if (!sg_httpd__hop_header(&h[i]))
       nva[n++] = make_nv(h[i].name, h[i].name_len, h[i].value, h[i].value_len);
   if (status != 204 && status != 304) {
     snprintf(cl, sizeof cl, "%zu", len);
@@ -73,11 +73,11 @@ static int submit(sg_hd_conn *c, sg_hd_req *r, int status, const sg_http_header 
   if (nva != stack)
     sg_free(nva);
   if (rv != 0) {
-    sg_hd_req_free(r);
+    sg_httpd__req_free(r);
     return SG_ERR_CLOSED;
   }
   if (r->goaway)
-    sg_hd_h2_shutdown(c);
+    sg_httpd__h2_shutdown(c);
   return 0;
 }
 
@@ -100,7 +100,7 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *ud
   sg_hd_conn *c = ud;
   if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST)
     return 0;
-  sg_hd_req *r = sg_hd_req_new(c);
+  sg_hd_req *r = sg_httpd__req_new(c);
   r->pub.protocol = 2;
   r->pub.stream_id = f->hd.stream_id;
   r->minor = 1;
@@ -127,13 +127,13 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
   const char *v = (const char *)value;
   if (nlen > 0 && name[0] == ':') {
     if (name_is(name, nlen, ":method"))
-      r->off_method = sg_hd_req_str(r, v, vlen);
+      r->off_method = sg_httpd__req_str(r, v, vlen);
     else if (name_is(name, nlen, ":path"))
-      r->off_path = sg_hd_req_str(r, v, vlen);
+      r->off_path = sg_httpd__req_str(r, v, vlen);
     else if (name_is(name, nlen, ":authority"))
-      r->off_authority = sg_hd_req_str(r, v, vlen);
+      r->off_authority = sg_httpd__req_str(r, v, vlen);
     else if (name_is(name, nlen, ":scheme"))
-      r->off_scheme = sg_hd_req_str(r, v, vlen);
+      r->off_scheme = sg_httpd__req_str(r, v, vlen);
     return 0;
   }
   if (name_is(name, nlen, "content-length")) {
@@ -142,7 +142,7 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
       x = x * 10 + (uint64_t)(v[i] - '0'); /* nghttp2 has checked the syntax */
     r->declared_len = x;
   }
-  uint32_t voff = sg_hd_req_add_header(r, (const char *)name, nlen, v, vlen);
+  uint32_t voff = sg_httpd__req_add_header(r, (const char *)name, nlen, v, vlen);
   if (name_is(name, nlen, "host"))
     r->off_host = voff;
   return 0;
@@ -161,7 +161,7 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
   if (f->hd.flags & NGHTTP2_FLAG_END_STREAM) {
     r->end_stream = true;
     if (r->state == REQ_RECEIVING)
-      sg_hd_req_ready(r);
+      sg_httpd__req_ready(r);
   }
   return 0;
 }
@@ -199,11 +199,11 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *
     r->stream_closed = true; /* the handler's respond/reset will just free it */
     return 0;
   }
-  sg_hd_req_free(r);
+  sg_httpd__req_free(r);
   return 0;
 }
 
-int sg_hd_h2_callbacks(sg_httpd *srv) {
+int sg_httpd__h2_callbacks(sg_httpd *srv) {
   nghttp2_session_callbacks *cb;
   int rv = nghttp2_session_callbacks_new(&cb);
   if (rv != 0)
@@ -226,7 +226,7 @@ int sg_hd_h2_callbacks(sg_httpd *srv) {
 
 /* ---- connection glue ---- */
 
-int sg_hd_h2_start(sg_hd_conn *c, const uint8_t *p, size_t n) {
+int sg_httpd__h2_start(sg_hd_conn *c, const uint8_t *p, size_t n) {
   const sg_httpd_settings *set = &c->srv->set;
   c->proto = CONN_H2;
   int rv = nghttp2_session_server_new2(&c->h2, c->srv->h2_cbs, c, c->srv->h2_opt);
@@ -243,31 +243,31 @@ int sg_hd_h2_start(sg_hd_conn *c, const uint8_t *p, size_t n) {
   if (rv != 0)
     return rv;
   if (n)
-    sg_hd_h2_on_read(c, p, n);
+    sg_httpd__h2_on_read(c, p, n);
   else
-    sg_hd_h2_flush(c);
+    sg_httpd__h2_flush(c);
   return 0;
 }
 
-void sg_hd_h2_on_read(sg_hd_conn *c, const uint8_t *p, size_t n) {
+void sg_httpd__h2_on_read(sg_hd_conn *c, const uint8_t *p, size_t n) {
   ssize_t rv = nghttp2_session_mem_recv(c->h2, p, n);
   if (rv < 0) {
     sg_log(SG_LOG_DEBUG, "httpd", "conn %llu: h2 input: %s", (unsigned long long)c->id,
            nghttp2_strerror((int)rv));
-    sg_hd_conn_close(c, (int)rv);
+    sg_httpd__conn_close(c, (int)rv);
     return;
   }
-  sg_hd_conn_dispatch(c);
-  sg_hd_h2_flush(c);
+  sg_httpd__conn_dispatch(c);
+  sg_httpd__h2_flush(c);
 }
 
-void sg_hd_h2_flush(sg_hd_conn *c) {
+void sg_httpd__h2_flush(sg_hd_conn *c) {
   size_t hw = c->srv->set.out_high_water;
   while (!c->closing && sg_tlsconn_out_pending(c->tc) < hw) {
     const uint8_t *data;
     ssize_t n = nghttp2_session_mem_send(c->h2, &data);
     if (n < 0) {
-      sg_hd_conn_close(c, (int)n);
+      sg_httpd__conn_close(c, (int)n);
       return;
     }
     if (n == 0)
@@ -276,32 +276,32 @@ void sg_hd_h2_flush(sg_hd_conn *c) {
       return;
   }
   if (!c->closing && !nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2))
-    sg_hd_conn_close(c, 0);
+    sg_httpd__conn_close(c, 0);
 }
 
-int sg_hd_h2_respond(sg_hd_req *r, int status, const sg_http_header *h, size_t nh, const void *body,
-                     size_t len) {
+int sg_httpd__h2_respond(sg_hd_req *r, int status, const sg_http_header *h, size_t nh,
+                         const void *body, size_t len) {
   bool ok = status >= 200 && status <= 599;
   for (size_t i = 0; ok && i < nh; i++)
-    ok = sg_hd_header_ok(&h[i]);
+    ok = sg_httpd__header_ok(&h[i]);
   if (!ok) {
-    sg_hd_h2_reset(r, NGHTTP2_INTERNAL_ERROR);
+    sg_httpd__h2_reset(r, NGHTTP2_INTERNAL_ERROR);
     return SG_ERR_INVAL;
   }
   return submit(r->conn, r, status, h, nh, body, len);
 }
 
-void sg_hd_h2_reset(sg_hd_req *r, uint32_t code) {
+void sg_httpd__h2_reset(sg_hd_req *r, uint32_t code) {
   sg_hd_conn *c = r->conn;
   /* The request is freed when nghttp2 closes the stream. */
   if (nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, r->pub.stream_id, code) != 0)
-    sg_hd_req_free(r);
+    sg_httpd__req_free(r);
 }
 
-void sg_hd_h2_shutdown(sg_hd_conn *c) {
+void sg_httpd__h2_shutdown(sg_hd_conn *c) {
   if (c->closing || c->h2 == NULL)
     return;
   nghttp2_submit_goaway(c->h2, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(c->h2),
                         NGHTTP2_NO_ERROR, NULL, 0);
-  sg_hd_conn_dirty(c);
+  sg_httpd__conn_dirty(c);
 }

@@ -139,55 +139,55 @@ struct sg_hd_conn {
 };
 
 /* sg_httpd_req.c */
-sg_hd_req *sg_hd_req_new(sg_hd_conn *c);
+sg_hd_req *sg_httpd__req_new(sg_hd_conn *c);
 /* Unlinks |r| from its connection (fixing the counters) and frees it. */
-void sg_hd_req_free(sg_hd_req *r);
+void sg_httpd__req_free(sg_hd_req *r);
 /* Appends |n| bytes plus a NUL to r->strs and returns the offset. */
-uint32_t sg_hd_req_str(sg_hd_req *r, const char *s, size_t n);
+uint32_t sg_httpd__req_str(sg_hd_req *r, const char *s, size_t n);
 /* Stores one header; returns the offset of its value in r->strs. */
-uint32_t sg_hd_req_add_header(sg_hd_req *r, const char *name, size_t nlen, const char *value,
-                              size_t vlen);
+uint32_t sg_httpd__req_add_header(sg_hd_req *r, const char *name, size_t nlen, const char *value,
+                                  size_t vlen);
 /* Clears nghttp2's pointer to |r| (HTTP/2 stream user data), if any. */
-void sg_hd_req_unhook(sg_hd_req *r);
+void sg_httpd__req_unhook(sg_hd_req *r);
 /* Points the pub fields into the stored strings; called just before dispatch. */
-void sg_hd_req_finalize(sg_hd_req *r);
+void sg_httpd__req_finalize(sg_hd_req *r);
 /* Marks |r| complete and queues it for dispatch. */
-void sg_hd_req_ready(sg_hd_req *r);
+void sg_httpd__req_ready(sg_hd_req *r);
 /* The server's small JSON body for 413. */
 extern const char sg_hd_json_413[];
 
 /* sg_httpd.c */
-void sg_hd_conn_close(sg_hd_conn *c, int err);
-void sg_hd_conn_dirty(sg_hd_conn *c);
+void sg_httpd__conn_close(sg_hd_conn *c, int err);
+void sg_httpd__conn_dirty(sg_hd_conn *c);
 /* Arms the connection timer so that it fires no later than |deadline| (uv_now ms). */
-void sg_hd_conn_arm(sg_hd_conn *c, uint64_t deadline);
-void sg_hd_conn_pause(sg_hd_conn *c, bool pause);
+void sg_httpd__conn_arm(sg_hd_conn *c, uint64_t deadline);
+void sg_httpd__conn_pause(sg_hd_conn *c, bool pause);
 /* Hands every complete request to the handler (never from inside nghttp2). */
-void sg_hd_conn_dispatch(sg_hd_conn *c);
+void sg_httpd__conn_dispatch(sg_hd_conn *c);
 /* Starts a lingering close: stop at |LINGER| ms from now at the latest. */
-void sg_hd_conn_linger(sg_hd_conn *c);
+void sg_httpd__conn_linger(sg_hd_conn *c);
 
 /* sg_httpd_h1.c */
-void sg_hd_h1_start(sg_hd_conn *c, const uint8_t *p, size_t n);
-void sg_hd_h1_on_read(sg_hd_conn *c, const uint8_t *p, size_t n);
-void sg_hd_h1_flush(sg_hd_conn *c);
-int sg_hd_h1_respond(sg_hd_req *r, int status, const sg_http_header *h, size_t nh, const void *body,
-                     size_t len);
+void sg_httpd__h1_start(sg_hd_conn *c, const uint8_t *p, size_t n);
+void sg_httpd__h1_on_read(sg_hd_conn *c, const uint8_t *p, size_t n);
+void sg_httpd__h1_flush(sg_hd_conn *c);
+int sg_httpd__h1_respond(sg_hd_req *r, int status, const sg_http_header *h, size_t nh,
+                         const void *body, size_t len);
 
 /* sg_httpd_h2.c */
-int sg_hd_h2_callbacks(sg_httpd *srv);
-int sg_hd_h2_start(sg_hd_conn *c, const uint8_t *p, size_t n);
-void sg_hd_h2_on_read(sg_hd_conn *c, const uint8_t *p, size_t n);
-void sg_hd_h2_flush(sg_hd_conn *c);
-int sg_hd_h2_respond(sg_hd_req *r, int status, const sg_http_header *h, size_t nh, const void *body,
-                     size_t len);
-void sg_hd_h2_reset(sg_hd_req *r, uint32_t code);
+int sg_httpd__h2_callbacks(sg_httpd *srv);
+int sg_httpd__h2_start(sg_hd_conn *c, const uint8_t *p, size_t n);
+void sg_httpd__h2_on_read(sg_hd_conn *c, const uint8_t *p, size_t n);
+void sg_httpd__h2_flush(sg_hd_conn *c);
+int sg_httpd__h2_respond(sg_hd_req *r, int status, const sg_http_header *h, size_t nh,
+                         const void *body, size_t len);
+void sg_httpd__h2_reset(sg_hd_req *r, uint32_t code);
 /* Sends GOAWAY(NO_ERROR) and lets the session close once its streams are done. */
-void sg_hd_h2_shutdown(sg_hd_conn *c);
+void sg_httpd__h2_shutdown(sg_hd_conn *c);
 
 /* Whether a response header is one the server writes itself. */
-bool sg_hd_hop_header(const sg_http_header *h);
+bool sg_httpd__hop_header(const sg_http_header *h);
 /* Whether |h| is safe to send (no CR, LF or NUL; a token name). */
-bool sg_hd_header_ok(const sg_http_header *h);
+bool sg_httpd__header_ok(const sg_http_header *h);
 
 #endif

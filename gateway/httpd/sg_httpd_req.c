@@ -15,7 +15,7 @@ const char sg_hd_json_413[] =
 
 static const char empty[] = "";
 
-sg_hd_req *sg_hd_req_new(sg_hd_conn *c) {
+sg_hd_req *sg_httpd__req_new(sg_hd_conn *c) {
   sg_hd_req *r = sg_xcalloc(1, sizeof *r);
   r->conn = c;
   r->state = REQ_RECEIVING;
@@ -29,16 +29,16 @@ sg_hd_req *sg_hd_req_new(sg_hd_conn *c) {
   return r;
 }
 
-void sg_hd_req_unhook(sg_hd_req *r) {
+void sg_httpd__req_unhook(sg_hd_req *r) {
   sg_hd_conn *c = r->conn;
   if (c && c->h2 && r->pub.protocol == 2 && nghttp2_session_find_stream(c->h2, r->pub.stream_id))
     nghttp2_session_set_stream_user_data(c->h2, r->pub.stream_id, NULL);
 }
 
-void sg_hd_req_free(sg_hd_req *r) {
+void sg_httpd__req_free(sg_hd_req *r) {
   sg_hd_conn *c = r->conn;
   if (c) {
-    sg_hd_req_unhook(r);
+    sg_httpd__req_unhook(r);
     sg_list_remove(&r->link);
     if (sg_list_linked(&r->ready_link))
       sg_list_remove(&r->ready_link);
@@ -54,19 +54,19 @@ void sg_hd_req_free(sg_hd_req *r) {
   sg_free(r);
 }
 
-uint32_t sg_hd_req_str(sg_hd_req *r, const char *s, size_t n) {
+uint32_t sg_httpd__req_str(sg_hd_req *r, const char *s, size_t n) {
   uint32_t off = (uint32_t)r->strs.len;
   sg_buf_append(&r->strs, s, n);
   sg_buf_append_char(&r->strs, '\0');
   return off;
 }
 
-uint32_t sg_hd_req_add_header(sg_hd_req *r, const char *name, size_t nlen, const char *value,
-                              size_t vlen) {
+uint32_t sg_httpd__req_add_header(sg_hd_req *r, const char *name, size_t nlen, const char *value,
+                                  size_t vlen) {
   sg_hd_hoff h;
-  h.name = sg_hd_req_str(r, name, nlen);
+  h.name = sg_httpd__req_str(r, name, nlen);
   h.name_len = (uint32_t)nlen;
-  h.value = sg_hd_req_str(r, value, vlen);
+  h.value = sg_httpd__req_str(r, value, vlen);
   h.value_len = (uint32_t)vlen;
   sg_buf_append(&r->hoffs, &h, sizeof h);
   return h.value;
@@ -76,10 +76,10 @@ static const char *str_at(const sg_hd_req *r, uint32_t off) {
   return off == SG_HD_NOSTR ? empty : r->strs.data + off;
 }
 
-void sg_hd_req_finalize(sg_hd_req *r) {
+void sg_httpd__req_finalize(sg_hd_req *r) {
   uint32_t peer = SG_HD_NOSTR;
   if (r->conn)
-    peer = sg_hd_req_str(r, r->conn->peer, strlen(r->conn->peer));
+    peer = sg_httpd__req_str(r, r->conn->peer, strlen(r->conn->peer));
   /* No more appends to strs after this point: the pointers below stay valid. */
   r->pub.method = str_at(r, r->off_method);
   r->pub.path = str_at(r, r->off_path);
@@ -105,7 +105,7 @@ void sg_hd_req_finalize(sg_hd_req *r) {
   r->is_head = strcmp(r->pub.method, "HEAD") == 0;
 }
 
-void sg_hd_req_ready(sg_hd_req *r) {
+void sg_httpd__req_ready(sg_hd_req *r) {
   r->state = REQ_READY;
   sg_list_push_back(&r->conn->ready, &r->ready_link);
 }
@@ -123,7 +123,7 @@ static bool is_token(const char *s, size_t n) {
   return true;
 }
 
-bool sg_hd_header_ok(const sg_http_header *h) {
+bool sg_httpd__header_ok(const sg_http_header *h) {
   if (!is_token(h->name, h->name_len))
     return false;
   for (size_t i = 0; i < h->value_len; i++) {
@@ -134,7 +134,7 @@ bool sg_hd_header_ok(const sg_http_header *h) {
   return true;
 }
 
-bool sg_hd_hop_header(const sg_http_header *h) {
+bool sg_httpd__hop_header(const sg_http_header *h) {
   static const char *const names[] = {"content-length", "connection", "transfer-encoding",
                                       "keep-alive",     "upgrade",    "proxy-connection"};
   for (size_t i = 0; i < SG_ARRAY_LEN(names); i++)

@@ -9,9 +9,9 @@
 
 #include "core/sg_addr.h"
 #include "core/sg_err.h"
+#include "core/sg_utf8.h"
 #include "job/sg_pb_scan.h"
 #include "job/sg_proto.h"
-#include "json/sg_json_write.h"
 
 /*
  * protobuf-c allocates every string and sub-message of a decoded job
@@ -47,7 +47,9 @@ static void *arena_alloc(void *ud, size_t size) {
   return p;
 }
 
-static void arena_free_one(void *ud, void *p) { (void)ud, (void)p; }
+static void arena_free_one(void *ud, void *p) {
+  (void)ud, (void)p;
+}
 
 /* |n| zeroed elements of |size| from the arena (the views of a decoded job). */
 static void *arena_calloc(arena *a, size_t n, size_t size) {
@@ -87,9 +89,13 @@ static int fail(sg_job_error *err, const char *code, const char *fmt, ...) {
   return SG_ERR_INVAL;
 }
 
-static bool has_crlf(const char *s) { return strpbrk(s, "\r\n") != NULL; }
+static bool has_crlf(const char *s) {
+  return strpbrk(s, "\r\n") != NULL;
+}
 /* Other control characters (a tab is fine in text). */
-static bool has_ctl(const char *s) { return sg_has_ctl(s, strlen(s), true); }
+static bool has_ctl(const char *s) {
+  return sg_has_ctl(s, strlen(s), true);
+}
 
 /* CR/LF first (its own code, header injection), then any other control character. */
 static int check_text(const char *s, const char *what, size_t i, sg_job_error *err) {
@@ -99,7 +105,9 @@ static int check_text(const char *s, const char *what, size_t i, sg_job_error *e
     return fail(err, SG_JOBERR_CONTROL_CHAR, "%s[%zu] contains a control character", what, i);
   return 0;
 }
-static bool utf8(const char *s) { return sg_utf8_valid(s, strlen(s)); }
+static bool utf8(const char *s) {
+  return sg_utf8_valid(s, strlen(s));
+}
 
 /* Fills |n| views from |base| + |*off| on and advances |*off|; NULL for none
  * (|base| is NULL when the job has no addresses: no pointer arithmetic then). */
@@ -142,8 +150,8 @@ static void build_view(sg_job_msg *m) {
     m->atts = arena_calloc(&m->arena, pb->n_attachments, sizeof *m->atts);
     for (size_t i = 0; i < pb->n_attachments; i++) {
       Sendgate__V1__Attachment *a = pb->attachments[i];
-      m->atts[i] = (sg_job_attachment){a->name, a->content_type, a->content.data, a->content.len,
-                                       a->content_id, a->inline_ != 0};
+      m->atts[i] = (sg_job_attachment){a->name,        a->content_type, a->content.data,
+                                       a->content.len, a->content_id,   a->inline_ != 0};
     }
   }
   j->attachments = m->atts;
@@ -179,8 +187,8 @@ static int check_addrs(const sg_job_addr *a, size_t n, const char *field, sg_job
     if (has_crlf(a[i].name))
       return fail(err, SG_JOBERR_CRLF, "%s[%zu].name contains CR or LF", field, i);
     if (has_ctl(a[i].name))
-      return fail(err, SG_JOBERR_CONTROL_CHAR, "%s[%zu].name contains a control character",
-                  field, i);
+      return fail(err, SG_JOBERR_CONTROL_CHAR, "%s[%zu].name contains a control character", field,
+                  i);
     if (!sg_addr_valid(a[i].address, strlen(a[i].address)))
       return fail(err, SG_JOBERR_BAD_ADDRESS, "%s[%zu] is not a valid address", field, i);
   }
@@ -207,8 +215,8 @@ static int validate(const sg_job *j, sg_job_error *err) {
   if (j->backend != SG_BACKEND_UNSPECIFIED && j->backend != SG_BACKEND_GRAPH &&
       j->backend != SG_BACKEND_ACS)
     return fail(err, SG_JOBERR_BAD_BACKEND, "backend %d is not known", (int)j->backend);
-  const char *strs[] = {j->account, j->sender, j->subject, j->text_body, j->html_body,
-                        j->reply_stream, j->campaign_id};
+  const char *strs[] = {j->account,   j->sender,       j->subject,    j->text_body,
+                        j->html_body, j->reply_stream, j->campaign_id};
   for (size_t i = 0; i < SG_ARRAY_LEN(strs); i++)
     if (!utf8(strs[i]))
       return fail(err, SG_JOBERR_BAD_UTF8, "a text field is not valid UTF-8");
@@ -219,7 +227,8 @@ static int validate(const sg_job *j, sg_job_error *err) {
     return fail(err, SG_JOBERR_NO_SENDER, "sender is empty");
   for (const unsigned char *p = (const unsigned char *)j->sender; *p; p++)
     if (*p < 0x20 || *p == 0x7f || *p == '/' || *p == '?' || *p == '#')
-      return fail(err, SG_JOBERR_BAD_ADDRESS, "sender contains a character not allowed in a mailbox");
+      return fail(err, SG_JOBERR_BAD_ADDRESS,
+                  "sender contains a character not allowed in a mailbox");
   if (sg_has_ctl(j->sender, strlen(j->sender), false))
     return fail(err, SG_JOBERR_BAD_ADDRESS, "sender contains a control character");
   if (has_crlf(j->subject))
@@ -231,14 +240,16 @@ static int validate(const sg_job *j, sg_job_error *err) {
                  j->n_bcc || j->n_reply_to || j->n_attachments || j->n_headers;
   if (j->mime_len) {
     if (content)
-      return fail(err, SG_JOBERR_MIME_AND_CONTENT,
-                  "mime is set, so recipients, subject, bodies, attachments and headers must be empty");
+      return fail(
+          err, SG_JOBERR_MIME_AND_CONTENT,
+          "mime is set, so recipients, subject, bodies, attachments and headers must be empty");
     return 0;
   }
   if (j->n_to + j->n_cc + j->n_bcc == 0)
     return fail(err, SG_JOBERR_NO_RECIPIENTS, "no recipient in to, cc or bcc");
   int rv;
-  if ((rv = check_addrs(j->to, j->n_to, "to", err)) || (rv = check_addrs(j->cc, j->n_cc, "cc", err)) ||
+  if ((rv = check_addrs(j->to, j->n_to, "to", err)) ||
+      (rv = check_addrs(j->cc, j->n_cc, "cc", err)) ||
       (rv = check_addrs(j->bcc, j->n_bcc, "bcc", err)) ||
       (rv = check_addrs(j->reply_to, j->n_reply_to, "reply_to", err)))
     return rv;
@@ -253,7 +264,8 @@ static int validate(const sg_job *j, sg_job_error *err) {
     if ((rv = check_text(j->headers[i].value, "headers", i, err)) != 0)
       return rv;
     if (!header_name_ok(j->headers[i].name))
-      return fail(err, SG_JOBERR_BAD_HEADER, "headers[%zu]: the name must start with X- and be a token", i);
+      return fail(err, SG_JOBERR_BAD_HEADER,
+                  "headers[%zu]: the name must start with X- and be a token", i);
   }
   for (size_t i = 0; i < j->n_attachments; i++) {
     const sg_job_attachment *a = &j->attachments[i];
@@ -285,8 +297,8 @@ int sg_job_decode(const uint8_t *data, size_t len, sg_job_msg **out, sg_job_erro
     arena a = m->arena; /* |m| is in the arena */
     arena_release(&a);
     err->code = SG_JOBERR_UNDECODABLE;
-    snprintf(err->message, sizeof err->message, "the job field is not a sendgate.v1.MailJob (%zu bytes)",
-             len);
+    snprintf(err->message, sizeof err->message,
+             "the job field is not a sendgate.v1.MailJob (%zu bytes)", len);
     return SG_ERR_PARSE;
   }
   m->pb = pb;
@@ -298,7 +310,9 @@ int sg_job_decode(const uint8_t *data, size_t len, sg_job_msg **out, sg_job_erro
   return validate(&m->job, err);
 }
 
-const sg_job *sg_job_msg_view(const sg_job_msg *m) { return &m->job; }
+const sg_job *sg_job_msg_view(const sg_job_msg *m) {
+  return &m->job;
+}
 
 void sg_job_msg_free(sg_job_msg *m) {
   if (m == NULL)
@@ -374,7 +388,8 @@ void sg_job_encode(const sg_job *j, sg_buf *out) {
   pb.text_body = S(j->text_body);
   pb.html_body = S(j->html_body);
   Sendgate__V1__Attachment *at = j->n_attachments ? sg_xcalloc(j->n_attachments, sizeof *at) : NULL;
-  Sendgate__V1__Attachment **atp = j->n_attachments ? sg_xcalloc(j->n_attachments, sizeof *atp) : NULL;
+  Sendgate__V1__Attachment **atp =
+      j->n_attachments ? sg_xcalloc(j->n_attachments, sizeof *atp) : NULL;
   for (size_t i = 0; i < j->n_attachments; i++) {
     sendgate__v1__attachment__init(&at[i]);
     at[i].name = S(j->attachments[i].name);
@@ -402,8 +417,10 @@ void sg_job_encode(const sg_job *j, sg_buf *out) {
   pb.save_to_sent_items = j->save_to_sent_items;
   pb.reply_stream = S(j->reply_stream);
   pb.campaign_id = S(j->campaign_id);
-  Sendgate__V1__MailJob__MetadataEntry *ms = j->n_metadata ? sg_xcalloc(j->n_metadata, sizeof *ms) : NULL;
-  Sendgate__V1__MailJob__MetadataEntry **mp = j->n_metadata ? sg_xcalloc(j->n_metadata, sizeof *mp) : NULL;
+  Sendgate__V1__MailJob__MetadataEntry *ms =
+      j->n_metadata ? sg_xcalloc(j->n_metadata, sizeof *ms) : NULL;
+  Sendgate__V1__MailJob__MetadataEntry **mp =
+      j->n_metadata ? sg_xcalloc(j->n_metadata, sizeof *mp) : NULL;
   for (size_t i = 0; i < j->n_metadata; i++) {
     sendgate__v1__mail_job__metadata_entry__init(&ms[i]);
     ms[i].key = S(j->metadata[i].key);

@@ -100,7 +100,9 @@ int sg_result_decode(const uint8_t *data, size_t len, sg_result_msg **out) {
   return 0;
 }
 
-const sg_result *sg_result_msg_view(const sg_result_msg *m) { return &m->view; }
+const sg_result *sg_result_msg_view(const sg_result_msg *m) {
+  return &m->view;
+}
 
 void sg_result_msg_free(sg_result_msg *m) {
   if (m == NULL)

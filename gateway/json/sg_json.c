@@ -20,6 +20,7 @@
 
 #include "core/sg_err.h"
 #include "core/sg_mem.h"
+#include "core/sg_utf8.h"
 
 /* Nodes in the first block: enough for provider responses and most request
  * bodies, small enough not to waste memory on a big body that is one string. */
@@ -119,36 +120,6 @@ static sg_json *new_node(parser *P) {
   sg_json *v = P->node++;
   memset(v, 0, sizeof *v);
   return v;
-}
-
-/* Length of the valid UTF-8 sequence at |p| (|n| > 0 bytes left), or 0 for
- * invalid bytes, overlong forms, surrogates and code points above U+10FFFF. */
-static size_t utf8_seq(const unsigned char *p, size_t n) {
-  unsigned char c = p[0];
-  if (c >= 0xC2 && c <= 0xDF) {
-    if (n < 2 || (p[1] & 0xC0) != 0x80)
-      return 0;
-    return 2;
-  }
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-      return 0;
-    if (c == 0xE0 && p[1] < 0xA0) /* overlong */
-      return 0;
-    if (c == 0xED && p[1] >= 0xA0) /* U+D800..U+DFFF */
-      return 0;
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-      return 0;
-    if (c == 0xF0 && p[1] < 0x90) /* overlong */
-      return 0;
-    if (c == 0xF4 && p[1] >= 0x90) /* above U+10FFFF */
-      return 0;
-    return 4;
-  }
-  return 0; /* continuation byte, C0/C1 overlong lead, F5..FF */
 }
 
 static int hex4(const unsigned char *p, unsigned *out) {
@@ -267,7 +238,7 @@ static int parse_string(parser *P, const char **out, size_t *out_len) {
     } else if (c < 0x20) {
       return fail(P, p, SG_ERR_PARSE, "control character in string");
     } else {
-      size_t k = utf8_seq(p, (size_t)(end - p));
+      size_t k = sg_utf8_seq(p, (size_t)(end - p));
       if (k == 0)
         return fail(P, p, SG_ERR_PARSE, "invalid UTF-8 in string");
       memcpy(t, p, k);

@@ -37,12 +37,12 @@ struct sg_json {
    * NUMBER: the literal as written. Otherwise NULL. */
   const char *str;
   size_t len;
-  double num;          /* NUMBER only */
+  double num;           /* NUMBER only */
   const sg_json *child; /* ARRAY/OBJECT: first element or member */
   const sg_json *next;  /* next element or member of the parent */
   const char *key;      /* member of an OBJECT: its unescaped name, NUL-terminated */
   size_t key_len;
-  size_t count;         /* ARRAY/OBJECT: number of children */
+  size_t count; /* ARRAY/OBJECT: number of children */
 };
 
 typedef struct sg_json_doc sg_json_doc;
@@ -69,8 +69,8 @@ typedef struct sg_json_doc sg_json_doc;
  *
  * Returns 0 or one of: SG_ERR_PARSE, SG_ERR_RANGE.
  */
-int sg_json_parse(sg_json_doc **out, const char *text, size_t len,
-                  unsigned max_depth, char *err, size_t errcap);
+int sg_json_parse(sg_json_doc **out, const char *text, size_t len, unsigned max_depth, char *err,
+                  size_t errcap);
 
 /* The top-level value of |doc| (NULL when doc is NULL). */
 const sg_json *sg_json_root(const sg_json_doc *doc);

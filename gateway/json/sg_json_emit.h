@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "core/sg_base64.h"
+#include "core/sg_json_write.h"
 #include "core/sg_mem.h"
-#include "json/sg_json_write.h"
 
 /* Writes into |b|, or only counts into |n| when |b| is NULL. */
 typedef struct sg_jemit {

@@ -16,10 +16,12 @@
  */
 #include "redis/sg_rd_client.h"
 
+#include "core/sg_backoff.h"
 #include "core/sg_err.h"
 #include "core/sg_list.h"
 #include "core/sg_log.h"
 #include "core/sg_mem.h"
+#include "core/sg_rand.h"
 #include "redis/sg_rd_adapter.h"
 #include "redis/sg_resp.h"
 
@@ -78,24 +80,6 @@ struct sg_rd_client {
 
 static void begin_connect(sg_rd_client *c);
 static void shutdown_now(sg_rd_client *c);
-
-uint64_t sg_rd_backoff_ms(unsigned attempt, uint32_t base_ms, uint32_t cap_ms, uint64_t rnd) {
-  uint64_t ceil = base_ms ? base_ms : 1;
-  /* 2^20 * base is far above any sane cap; stop shifting before overflow. */
-  for (unsigned i = 0; i < attempt && i < 20 && ceil < cap_ms; i++)
-    ceil <<= 1;
-  if (ceil > cap_ms)
-    ceil = cap_ms;
-  return rnd % (ceil + 1);
-}
-
-static uint64_t next_rand(sg_rd_client *c) {
-  uint64_t x = c->rng; /* xorshift64: jitter only, not security */
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  return c->rng = x;
-}
 
 static int map_hiredis_err(int err) {
   switch (err) {
@@ -158,8 +142,8 @@ static bool drop_connection(sg_rd_client *c, int reason, bool free_ac) {
 static void on_conn_timer(uv_timer_t *t);
 
 static void schedule_reconnect(sg_rd_client *c) {
-  uint64_t delay =
-      sg_rd_backoff_ms(c->attempt, c->opts.backoff_base_ms, c->opts.backoff_max_ms, next_rand(c));
+  uint64_t delay = sg_backoff_delay(c->opts.backoff_base_ms, c->opts.backoff_max_ms, c->attempt,
+                                    sg_rand_next(&c->rng));
   if (c->attempt < 32)
     c->attempt++;
   c->state = ST_BACKOFF;

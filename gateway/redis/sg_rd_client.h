@@ -140,10 +140,4 @@ void sg_rd_client_get_stats(const sg_rd_client *c, sg_rd_client_stats *out);
 /* Number of commands sent and not yet answered. */
 size_t sg_rd_client_pending(const sg_rd_client *c);
 
-/*
- * Full-jitter exponential backoff (pure): a value in [0, min(cap, base * 2^attempt)]
- * drawn with |rnd| (any 64-bit random value).
- */
-uint64_t sg_rd_backoff_ms(unsigned attempt, uint32_t base_ms, uint32_t cap_ms, uint64_t rnd);
-
 #endif

@@ -10,6 +10,7 @@
 #include "core/sg_err.h"
 #include "core/sg_list.h"
 #include "core/sg_log.h"
+#include "core/sg_rand.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -57,14 +58,6 @@ struct sg_rd_reaper {
 };
 
 static void run(sg_rd_reaper *r);
-
-static uint64_t next_rnd(sg_rd_reaper *r) {
-  /* xorshift64* */
-  r->rnd ^= r->rnd >> 12;
-  r->rnd ^= r->rnd << 25;
-  r->rnd ^= r->rnd >> 27;
-  return r->rnd * 2685821657736338717ULL;
-}
 
 uint64_t sg_rd_reaper_jitter_ms(uint32_t interval_ms, uint64_t rnd) {
   uint64_t span = interval_ms / 2u + 1u;
@@ -207,7 +200,7 @@ static void on_reply(sg_rd_client *c, int status, const redisReply *reply, void 
   r->inflight = false;
   uint32_t taken = r->taken, used = 0;
   r->taken = 0;
-  uint64_t next = sg_rd_reaper_jitter_ms(r->o.interval_ms, next_rnd(r));
+  uint64_t next = sg_rd_reaper_jitter_ms(r->o.interval_ms, sg_rand_next(&r->rnd));
   if (r->closing) {
     /* Claimed entries stay pending for this consumer (own-pending scan at the next start). */
   } else if (status != 0 || !reply_ok(reply)) {
@@ -305,7 +298,7 @@ int sg_rd_reaper_new(uv_loop_t *loop, sg_rd_stream *s, const sg_rd_reaper_opts *
     r->o.count = 100;
   if (r->o.cmd_timeout_ms == 0)
     r->o.cmd_timeout_ms = 5000;
-  r->rnd = opts->seed ? opts->seed : (uv_hrtime() ^ ((uint64_t)getpid() << 32)) | 1u;
+  r->rnd = opts->seed ? opts->seed : uv_hrtime() ^ ((uint64_t)getpid() << 32);
   strcpy(r->cursor, "0-0");
   sg_list_init(&r->dls);
   uv_timer_init(loop, &r->timer);

@@ -48,17 +48,17 @@
 typedef struct sg_rd_reaper sg_rd_reaper;
 
 typedef struct sg_rd_reaper_opts {
-  const char *consumer;       /* required: this process's consumer name (copied) */
-  const char *stream;         /* default "sendgate:jobs" (copied) */
-  const char *group;          /* default "sendgate" (copied) */
-  sg_rd_queue *queue;         /* required: publishes the dead letters (borrowed) */
-  uint32_t interval_ms;       /* between runs; default 30000 */
-  uint32_t first_delay_ms;    /* before the first run; default 1000 */
-  uint32_t min_idle_ms;       /* claim entries idle this long; default 300000 */
-  uint32_t max_deliveries;    /* above this: dead letter; default 5 */
-  uint32_t count;             /* entries per run at most; default 100 */
-  uint32_t cmd_timeout_ms;    /* the script's reply; default 5000 */
-  uint64_t seed;              /* jitter seed; 0 = from the clock */
+  const char *consumer;    /* required: this process's consumer name (copied) */
+  const char *stream;      /* default "sendgate:jobs" (copied) */
+  const char *group;       /* default "sendgate" (copied) */
+  sg_rd_queue *queue;      /* required: publishes the dead letters (borrowed) */
+  uint32_t interval_ms;    /* between runs; default 30000 */
+  uint32_t first_delay_ms; /* before the first run; default 1000 */
+  uint32_t min_idle_ms;    /* claim entries idle this long; default 300000 */
+  uint32_t max_deliveries; /* above this: dead letter; default 5 */
+  uint32_t count;          /* entries per run at most; default 100 */
+  uint32_t cmd_timeout_ms; /* the script's reply; default 5000 */
+  uint64_t seed;           /* jitter seed; 0 = from the clock */
 } sg_rd_reaper_opts;
 
 typedef struct sg_rd_reaper_stats {

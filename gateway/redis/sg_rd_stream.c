@@ -120,7 +120,7 @@ static void read_reply(sg_rd_client *c, int status, const redisReply *reply, voi
     return; /* connection lost: on_down / on_up restart the cycle */
   bool from_pending = s->read_state == RS_PENDING;
   if (reply->type == REDIS_REPLY_NIL) { /* BLOCK expired without entries */
-    sg_rd_stream_maybe_read(s);
+    sg_rd_stream__maybe_read(s);
     return;
   }
   const redisReply *entries = entries_of(reply);
@@ -148,14 +148,14 @@ static void read_reply(sg_rd_client *c, int status, const redisReply *reply, voi
     uv_timer_start(&s->wait_timer, on_wait_timer, s->opts.fetch_wait_ms, 0);
     return;
   }
-  sg_rd_stream_maybe_read(s);
+  sg_rd_stream__maybe_read(s);
 }
 
 static void on_wait_timer(uv_timer_t *t) {
-  sg_rd_stream_maybe_read(t->data);
+  sg_rd_stream__maybe_read(t->data);
 }
 
-void sg_rd_stream_maybe_read(sg_rd_stream *s) {
+void sg_rd_stream__maybe_read(sg_rd_stream *s) {
   if (s->stopping || s->delivering || s->read_inflight || s->credit == 0 ||
       (s->read_state != RS_PENDING && s->read_state != RS_LIVE) ||
       uv_is_active((uv_handle_t *)&s->wait_timer))
@@ -197,7 +197,7 @@ static void setup_reply(sg_rd_client *c, int status, const redisReply *reply, vo
   }
   s->read_state = RS_PENDING;
   strcpy(s->cursor, "0");
-  sg_rd_stream_maybe_read(s);
+  sg_rd_stream__maybe_read(s);
 }
 
 static void do_setup(sg_rd_stream *s) {
@@ -239,7 +239,7 @@ static void cc_up(sg_rd_client *c, void *ud) {
   sg_rd_stream *s = ud;
   if (s->cc_ups++ > 0)
     s->stats.reconnects++;
-  sg_rd_stream_txn_kick(s);
+  sg_rd_stream__txn_kick(s);
 }
 
 /* ---- lifecycle ---- */
@@ -266,7 +266,7 @@ int sg_rd_stream_new(uv_loop_t *loop, const sg_rd_url *url, const sg_rd_stream_o
   if (s->opts.stop_timeout_ms == 0)
     s->opts.stop_timeout_ms = 5000;
   sg_rd_idset_init(&s->held);
-  sg_rd_stream_txn_init(s);
+  sg_rd_stream__txn_init(s);
   uv_timer_init(loop, &s->retry_timer);
   uv_timer_init(loop, &s->wait_timer);
   uv_timer_init(loop, &s->stop_timer);
@@ -310,11 +310,11 @@ static void on_client_closed(sg_rd_client *c, void *ud) {
   release(ud);
 }
 
-void sg_rd_stream_finish_stop(sg_rd_stream *s) {
+void sg_rd_stream__finish_stop(sg_rd_stream *s) {
   if (s->cc_closing)
     return;
   s->cc_closing = true;
-  sg_rd_stream_txn_fail_queued(s, SG_ERR_SHUTDOWN);
+  sg_rd_stream__txn_fail_queued(s, SG_ERR_SHUTDOWN);
   sg_rd_client_close(s->cc, false, on_client_closed, s);
   sg_turn_reg_remove(&s->flush);
   uv_close((uv_handle_t *)&s->stop_timer, on_handle_closed);
@@ -325,7 +325,7 @@ void sg_rd_stream_finish_stop(sg_rd_stream *s) {
 static void on_stop_timer(uv_timer_t *t) {
   sg_rd_stream *s = t->data;
   sg_log_kv(SG_LOG_WARN, "redis", "stop: completions unconfirmed", "stream", s->key, NULL);
-  sg_rd_stream_finish_stop(s);
+  sg_rd_stream__finish_stop(s);
 }
 
 void sg_rd_stream_stop(sg_rd_stream *s, sg_rd_stream_stopped_cb done, void *ud) {
@@ -337,20 +337,20 @@ void sg_rd_stream_stop(sg_rd_stream *s, sg_rd_stream_stopped_cb done, void *ud) 
   uv_timer_stop(&s->retry_timer);
   uv_timer_stop(&s->wait_timer);
   sg_rd_client_close(s->rc, false, on_client_closed, s);
-  if (sg_rd_stream_txn_pending(s) == 0)
-    sg_rd_stream_finish_stop(s);
+  if (sg_rd_stream__txn_pending(s) == 0)
+    sg_rd_stream__finish_stop(s);
   else
     uv_timer_start(&s->stop_timer, on_stop_timer, s->opts.stop_timeout_ms, 0);
 }
 
 void sg_rd_stream_set_credit(sg_rd_stream *s, uint32_t credit) {
   s->credit = credit;
-  sg_rd_stream_maybe_read(s);
+  sg_rd_stream__maybe_read(s);
 }
 
 void sg_rd_stream_add_credit(sg_rd_stream *s, uint32_t n) {
   s->credit = n > UINT32_MAX - s->credit ? UINT32_MAX : s->credit + n;
-  sg_rd_stream_maybe_read(s);
+  sg_rd_stream__maybe_read(s);
 }
 
 uint32_t sg_rd_stream_take_credit(sg_rd_stream *s, uint32_t max) {
@@ -394,7 +394,7 @@ bool sg_rd_stream_is_up(const sg_rd_stream *s) {
 
 void sg_rd_stream_get_stats(const sg_rd_stream *s, sg_rd_stream_stats *out) {
   *out = s->stats;
-  out->pending_completions = sg_rd_stream_txn_pending(s);
+  out->pending_completions = sg_rd_stream__txn_pending(s);
   out->held = s->held.n;
   out->credit = s->credit;
 }

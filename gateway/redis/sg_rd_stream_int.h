@@ -41,7 +41,7 @@ struct sg_rd_stream {
   sg_list sent;      /* script call outstanding */
   sg_buf wbuf;       /* the script call being written */
   size_t ncomp;      /* in all three lists */
-  sg_turn_reg flush; /* SG_TURN_REDIS: see sg_rd_stream_txn_kick */
+  sg_turn_reg flush; /* SG_TURN_REDIS: see sg_rd_stream__txn_kick */
 
   /* stopping */
   bool stopping, cc_closing;
@@ -53,14 +53,14 @@ struct sg_rd_stream {
   sg_rd_stream_stats stats;
 };
 
-void sg_rd_stream_maybe_read(sg_rd_stream *s);
-void sg_rd_stream_finish_stop(sg_rd_stream *s);
+void sg_rd_stream__maybe_read(sg_rd_stream *s);
+void sg_rd_stream__finish_stop(sg_rd_stream *s);
 
-void sg_rd_stream_txn_init(sg_rd_stream *s);
+void sg_rd_stream__txn_init(sg_rd_stream *s);
 /* Wants the per-turn flush if there is something to send and the connection is UP. */
-void sg_rd_stream_txn_kick(sg_rd_stream *s);
-size_t sg_rd_stream_txn_pending(const sg_rd_stream *s);
+void sg_rd_stream__txn_kick(sg_rd_stream *s);
+size_t sg_rd_stream__txn_pending(const sg_rd_stream *s);
 /* Fails every completion not yet sent with |status|. */
-void sg_rd_stream_txn_fail_queued(sg_rd_stream *s, int status);
+void sg_rd_stream__txn_fail_queued(sg_rd_stream *s, int status);
 
 #endif

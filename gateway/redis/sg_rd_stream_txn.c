@@ -92,7 +92,7 @@ typedef struct rd_batch {
 
 static void on_flush(sg_turn_reg *reg, void *ud);
 
-void sg_rd_stream_txn_init(sg_rd_stream *s) {
+void sg_rd_stream__txn_init(sg_rd_stream *s) {
   sg_turn_reg_init(&s->flush, s->loop, SG_TURN_REDIS, on_flush, s);
   sg_list_init(&s->queue);
   sg_list_init(&s->retry);
@@ -100,11 +100,11 @@ void sg_rd_stream_txn_init(sg_rd_stream *s) {
   sg_buf_init(&s->wbuf);
 }
 
-size_t sg_rd_stream_txn_pending(const sg_rd_stream *s) {
+size_t sg_rd_stream__txn_pending(const sg_rd_stream *s) {
   return s->ncomp;
 }
 
-void sg_rd_stream_txn_kick(sg_rd_stream *s) {
+void sg_rd_stream__txn_kick(sg_rd_stream *s) {
   if (s->cc_closing || !sg_rd_client_is_up(s->cc))
     return;
   if (sg_list_empty(&s->queue) && sg_list_empty(&s->retry))
@@ -213,7 +213,7 @@ static void batch_reply(sg_rd_client *cc, int status, const redisReply *reply, v
   }
   sg_free(b);
   if (s->stopping && s->ncomp == 0)
-    sg_rd_stream_finish_stop(s);
+    sg_rd_stream__finish_stop(s);
 }
 
 /* ---- the fast path: first sends of trusted completions in one MULTI ---- */
@@ -275,12 +275,12 @@ static void fast_reply(sg_rd_client *cc, int status, const redisReply *reply, vo
       sg_list_push_back(&s->retry, &c->node);
     }
     sg_free(b);
-    sg_rd_stream_txn_kick(s);
+    sg_rd_stream__txn_kick(s);
     return;
   }
   sg_free(b);
   if (s->stopping && s->ncomp == 0)
-    sg_rd_stream_finish_stop(s);
+    sg_rd_stream__finish_stop(s);
 }
 
 static int send_fast(sg_rd_stream *s, rd_batch *b) {
@@ -415,7 +415,7 @@ static void on_flush(sg_turn_reg *reg, void *ud) {
     s->stats.flushes++;
 }
 
-void sg_rd_stream_txn_fail_queued(sg_rd_stream *s, int status) {
+void sg_rd_stream__txn_fail_queued(sg_rd_stream *s, int status) {
   sg_list *lists[2] = {&s->retry, &s->queue};
   for (int i = 0; i < 2; i++) {
     sg_list *n;
@@ -449,7 +449,7 @@ static int enqueue(sg_rd_stream *s, const char *entry_id, const sg_rd_op *ops, s
   c->ud = ud;
   sg_list_push_back(&s->queue, &c->node);
   s->ncomp++;
-  sg_rd_stream_txn_kick(s);
+  sg_rd_stream__txn_kick(s);
   return 0;
 }
 

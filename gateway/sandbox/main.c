@@ -24,7 +24,8 @@ static const char usage[] =
     "usage: sendgate-sandbox [options]\n"
     "A local stand-in for Microsoft Entra (tokens), Graph sendMail and ACS Email.\n"
     "  --listen HOST:PORT   where to listen (default 127.0.0.1:8443; port 0 = any free port)\n"
-    "  --state-dir DIR      CA, certificate, ACS key and messages (default ./sendgate-sandbox-state)\n"
+    "  --state-dir DIR      CA, certificate, ACS key and messages (default "
+    "./sendgate-sandbox-state)\n"
     "  --config FILE        settings file (INI: [server] [entra] [graph] [acs] [faults] [record])\n"
     "  --set SECTION.KEY=VALUE   one setting (repeatable; wins over the file and environment)\n"
     "  --env-file FILE      write the SENDGATE_* lines for a gateway into FILE once listening\n"
@@ -66,10 +67,15 @@ int main(int argc, char **argv) {
   const char *sets[128];
   size_t nsets = 0;
   enum { O_LISTEN = 256, O_STATE, O_CONFIG, O_SET, O_ENVF, O_LOG, O_LIST, O_HELP };
-  static const struct option opts[] = {
-      {"listen", 1, 0, O_LISTEN}, {"state-dir", 1, 0, O_STATE}, {"config", 1, 0, O_CONFIG},
-      {"set", 1, 0, O_SET},       {"env-file", 1, 0, O_ENVF},   {"log-level", 1, 0, O_LOG},
-      {"list-settings", 0, 0, O_LIST}, {"help", 0, 0, O_HELP},  {0, 0, 0, 0}};
+  static const struct option opts[] = {{"listen", 1, 0, O_LISTEN},
+                                       {"state-dir", 1, 0, O_STATE},
+                                       {"config", 1, 0, O_CONFIG},
+                                       {"set", 1, 0, O_SET},
+                                       {"env-file", 1, 0, O_ENVF},
+                                       {"log-level", 1, 0, O_LOG},
+                                       {"list-settings", 0, 0, O_LIST},
+                                       {"help", 0, 0, O_HELP},
+                                       {0, 0, 0, 0}};
   static char listen_kv[300], state_kv[1100];
   int o;
   while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -86,12 +92,16 @@ int main(int argc, char **argv) {
         sets[nsets++] = state_kv;
       }
       break;
-    case O_CONFIG: config = optarg; break;
+    case O_CONFIG:
+      config = optarg;
+      break;
     case O_SET:
       if (nsets < SG_ARRAY_LEN(sets))
         sets[nsets++] = optarg;
       break;
-    case O_ENVF: env_file = optarg; break;
+    case O_ENVF:
+      env_file = optarg;
+      break;
     case O_LOG: {
       sg_log_level lvl;
       if (sg_log_parse_level(optarg, &lvl) != 0) {
@@ -101,9 +111,15 @@ int main(int argc, char **argv) {
       sg_log_set_level(lvl);
       break;
     }
-    case O_LIST: list_settings(); return 0;
-    case O_HELP: fputs(usage, stdout); return 0;
-    default: fprintf(stderr, "sendgate-sandbox: unknown option (see --help)\n"); return 2;
+    case O_LIST:
+      list_settings();
+      return 0;
+    case O_HELP:
+      fputs(usage, stdout);
+      return 0;
+    default:
+      fprintf(stderr, "sendgate-sandbox: unknown option (see --help)\n");
+      return 2;
     }
   }
   if (optind < argc) {

@@ -16,7 +16,7 @@
 
 #include "core/sg_base64.h"
 #include "core/sg_err.h"
-#include "json/sg_json_write.h"
+#include "core/sg_json_write.h"
 #include "sandbox/sg_sbx_mime.h"
 
 #define BAD "BadRequest"

@@ -12,36 +12,29 @@
 #include "core/sg_base64.h"
 #include "core/sg_clock.h"
 #include "core/sg_err.h"
+#include "core/sg_fmt.h"
 #include "core/sg_log.h"
+#include "core/sg_rand.h"
 #include "core/sg_settings.h"
-#include "net/sg_certgen.h"
 #include "net/sg_tls.h"
+#include "sandbox/sg_sbx_certgen.h"
 #include "sandbox/sg_sbx_form.h"
 
 /* How often buffered record lines reach the file. */
 #define SG_SBX_FLUSH_MS 200
 
-uint64_t sg_sbx_now(const sg_sbx *s) { return uv_now(s->loop); }
+uint64_t sg_sbx__now(const sg_sbx *s) {
+  return uv_now(s->loop);
+}
 
 /* ---- small helpers ---- */
 
-void sg_sbx_guid(sg_sbx *s, char out[37]) {
-  unsigned char r[16];
-  for (size_t i = 0; i < sizeof r; i += 8) {
-    uint64_t z = (s->id_rng += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    memcpy(r + i, &z, 8);
-  }
-  r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
-  r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-  snprintf(out, 37,
-           "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1],
-           r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
+void sg_sbx__guid(sg_sbx *s, char out[37]) {
+  uint64_t x = sg_rand_next(&s->id_rng);
+  sg_fmt_guid(out, x, sg_rand_next(&s->id_rng));
 }
 
-const char *sg_sbx_header(const sg_httpd_req *req, const char *name, char *out, size_t cap) {
+const char *sg_sbx__header(const sg_httpd_req *req, const char *name, char *out, size_t cap) {
   const sg_http_header *h = sg_http_find(req->headers, req->nheaders, name);
   if (h == NULL)
     return NULL;
@@ -51,7 +44,7 @@ const char *sg_sbx_header(const sg_httpd_req *req, const char *name, char *out, 
   return out;
 }
 
-const char *sg_sbx_query(const char *path, const char *name, char *out, size_t cap) {
+const char *sg_sbx__query(const char *path, const char *name, char *out, size_t cap) {
   const char *q = strchr(path, '?');
   size_t nl = strlen(name);
   while (q) {
@@ -70,14 +63,14 @@ const char *sg_sbx_query(const char *path, const char *name, char *out, size_t c
   return NULL;
 }
 
-void sg_sbx_reply_init(sg_sbx_reply *r, int status) {
+void sg_sbx__reply_init(sg_sbx_reply *r, int status) {
   memset(r, 0, sizeof *r);
   r->status = status;
   sg_buf_init(&r->strings);
 }
 
 /* Header strings are stored as offsets first (the buffer may move), fixed up on send. */
-void sg_sbx_reply_header(sg_sbx_reply *r, const char *name, const char *value) {
+void sg_sbx__reply_header(sg_sbx_reply *r, const char *name, const char *value) {
   if (r->nhdrs == SG_ARRAY_LEN(r->hdrs))
     return;
   size_t no = r->strings.len;
@@ -88,7 +81,7 @@ void sg_sbx_reply_header(sg_sbx_reply *r, const char *name, const char *value) {
                                          (const char *)(uintptr_t)vo, strlen(value)};
 }
 
-void sg_sbx_reply_body(sg_sbx_reply *r, const void *body, size_t len) {
+void sg_sbx__reply_body(sg_sbx_reply *r, const void *body, size_t len) {
   r->body_off = r->strings.len;
   r->body_len = len;
   sg_buf_append(&r->strings, body, len);
@@ -113,10 +106,10 @@ static void reply_now(sg_sbx *s, sg_httpd_req *req, sg_sbx_reply *r) {
     sg_httpd_goaway_after(req);
     s->stats.fault_goaway++;
   }
-  sg_httpd_respond(req, r->status, h, r->nhdrs,
-                   r->body_len ? r->strings.data + r->body_off : NULL, r->body_len);
+  sg_httpd_respond(req, r->status, h, r->nhdrs, r->body_len ? r->strings.data + r->body_off : NULL,
+                   r->body_len);
   if (r->backoff_key[0] && r->backoff_ms) {
-    uint64_t now = sg_sbx_now(s);
+    uint64_t now = sg_sbx__now(s);
     sg_sbx_backoff_set(s->backoff, r->backoff_key, now + (uint64_t)s->cfg.violation_grace_ms,
                        now + r->backoff_ms);
   }
@@ -128,7 +121,9 @@ static void reply_now(sg_sbx *s, sg_httpd_req *req, sg_sbx_reply *r) {
   sg_buf_free(&r->strings);
 }
 
-static void on_delay_closed(uv_handle_t *h) { sg_free(h->data); }
+static void on_delay_closed(uv_handle_t *h) {
+  sg_free(h->data);
+}
 
 static void on_delay(uv_timer_t *t) {
   delayed_reply *d = t->data;
@@ -137,7 +132,7 @@ static void on_delay(uv_timer_t *t) {
   uv_close((uv_handle_t *)&d->timer, on_delay_closed);
 }
 
-void sg_sbx_send(sg_sbx *s, sg_httpd_req *req, sg_sbx_reply *r, uint64_t delay_ms) {
+void sg_sbx__send(sg_sbx *s, sg_httpd_req *req, sg_sbx_reply *r, uint64_t delay_ms) {
   if (delay_ms == 0 || s->closing) {
     reply_now(s, req, r);
     return;
@@ -152,15 +147,15 @@ void sg_sbx_send(sg_sbx *s, sg_httpd_req *req, sg_sbx_reply *r, uint64_t delay_m
   uv_timer_start(&d->timer, on_delay, delay_ms, 0);
 }
 
-void sg_sbx_send_json(sg_sbx *s, sg_httpd_req *req, int status, const sg_buf *json) {
+void sg_sbx__send_json(sg_sbx *s, sg_httpd_req *req, int status, const sg_buf *json) {
   sg_sbx_reply r;
-  sg_sbx_reply_init(&r, status);
-  sg_sbx_reply_header(&r, "content-type", "application/json");
-  sg_sbx_reply_body(&r, json->data ? json->data : "", json->len);
-  sg_sbx_send(s, req, &r, 0);
+  sg_sbx__reply_init(&r, status);
+  sg_sbx__reply_header(&r, "content-type", "application/json");
+  sg_sbx__reply_body(&r, json->data ? json->data : "", json->len);
+  sg_sbx__send(s, req, &r, 0);
 }
 
-void sg_sbx_record(sg_sbx *s, const sg_sbx_msg *m, const char *request_id, const char *op_id) {
+void sg_sbx__record(sg_sbx *s, const sg_sbx_msg *m, const char *request_id, const char *op_id) {
   sg_buf b = SG_BUF_INIT;
   char ts[32];
   sg_time_rfc3339(sg_wall_ms(), ts);
@@ -197,7 +192,7 @@ static void limits_free(sg_sbx *s) {
   sg_sbx_backoff_free(s->backoff);
 }
 
-void sg_sbx_limits_rebuild(sg_sbx *s) {
+void sg_sbx__limits_rebuild(sg_sbx *s) {
   const sg_sbx_cfg *c = &s->cfg;
   limits_free(s);
   /* In-flight slots are counted for every request so the sandbox reports the
@@ -227,8 +222,9 @@ void sg_sbx_limits_rebuild(sg_sbx *s) {
 
 static void not_found(sg_sbx *s, sg_httpd_req *req) {
   sg_buf b = SG_BUF_INIT;
-  sg_buf_append_str(&b, "{\"error\":{\"code\":\"NotFound\",\"message\":\"No such resource in the sandbox.\"}}");
-  sg_sbx_send_json(s, req, 404, &b);
+  sg_buf_append_str(
+      &b, "{\"error\":{\"code\":\"NotFound\",\"message\":\"No such resource in the sandbox.\"}}");
+  sg_sbx__send_json(s, req, 404, &b);
   sg_buf_free(&b);
 }
 
@@ -250,7 +246,7 @@ static void on_request(sg_httpd_req *req, void *ud) {
   size_t plen = q ? (size_t)(q - path) : strlen(path);
   char seg[512];
   if (strncmp(path, "/sandbox/", 9) == 0 || strncmp(path, "/healthz", 8) == 0) {
-    sg_sbx_route_ctl(s, req);
+    sg_sbx__route_ctl(s, req);
     return;
   }
   s->stats.requests++;
@@ -262,11 +258,12 @@ static void on_request(sg_httpd_req *req, void *ud) {
       not_found(s, req);
       return;
     }
-    sg_sbx_route_token(s, req, seg);
+    sg_sbx__route_token(s, req, seg);
     return;
   }
   static const char users[] = "/v1.0/users/", send_sfx[] = "/sendMail";
-  if (strncmp(path, users, sizeof users - 1) == 0 && plen > sizeof users - 1 + sizeof send_sfx - 1 &&
+  if (strncmp(path, users, sizeof users - 1) == 0 &&
+      plen > sizeof users - 1 + sizeof send_sfx - 1 &&
       memcmp(path + plen - (sizeof send_sfx - 1), send_sfx, sizeof send_sfx - 1) == 0) {
     const char *mb = path + sizeof users - 1, *mbe = path + plen - (sizeof send_sfx - 1);
     if (strcmp(req->method, "POST") != 0 || memchr(mb, '/', (size_t)(mbe - mb)) ||
@@ -274,11 +271,11 @@ static void on_request(sg_httpd_req *req, void *ud) {
       not_found(s, req);
       return;
     }
-    sg_sbx_route_graph(s, req, seg);
+    sg_sbx__route_graph(s, req, seg);
     return;
   }
   if (plen == 12 && memcmp(path, "/emails:send", 12) == 0 && strcmp(req->method, "POST") == 0) {
-    sg_sbx_route_acs_send(s, req);
+    sg_sbx__route_acs_send(s, req);
     return;
   }
   static const char ops[] = "/emails/operations/";
@@ -287,10 +284,11 @@ static void on_request(sg_httpd_req *req, void *ud) {
     op++;
   if (strncmp(op, ops, sizeof ops - 1) == 0 && strcmp(req->method, "GET") == 0) {
     const char *id = op + sizeof ops - 1, *ide = path + plen;
-    if (ide > id && (size_t)(ide - id) < sizeof seg && memchr(id, '/', (size_t)(ide - id)) == NULL) {
+    if (ide > id && (size_t)(ide - id) < sizeof seg &&
+        memchr(id, '/', (size_t)(ide - id)) == NULL) {
       memcpy(seg, id, (size_t)(ide - id));
       seg[ide - id] = '\0';
-      sg_sbx_route_acs_get(s, req, seg);
+      sg_sbx__route_acs_get(s, req, seg);
       return;
     }
   }
@@ -398,9 +396,10 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
   } else if (rv == 0) {
     const char *names[] = {s->cfg.public_host, "localhost", "127.0.0.1", "::1"};
     size_t nn = strcmp(s->cfg.public_host, "localhost") == 0 ? 0 : 4;
-    rv = sg_certgen_ensure(s->cfg.state_dir, nn ? names : NULL, nn, NULL);
+    rv = sg_sbx_certgen_ensure(s->cfg.state_dir, nn ? names : NULL, nn, NULL);
     if (rv)
-      snprintf(err, errcap, "cannot make certificates in %s: %s", s->cfg.state_dir, sg_strerror(rv));
+      snprintf(err, errcap, "cannot make certificates in %s: %s", s->cfg.state_dir,
+               sg_strerror(rv));
     snprintf(cert, sizeof cert, "%s/server.pem", s->cfg.state_dir);
     snprintf(key, sizeof key, "%s/server-key.pem", s->cfg.state_dir);
     snprintf(s->ca_path, sizeof s->ca_path, "%s/ca.pem", s->cfg.state_dir);
@@ -413,14 +412,15 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
     sg_sbx_tokens_config tc = {0};
     tc.lifetime_s = (uint32_t)s->cfg.token_lifetime_s;
     s->tokens = sg_sbx_tokens_new(&tc);
-    if (sg_sbx_tokens_add_app(s->tokens, s->cfg.tenant_id, s->cfg.client_id, s->cfg.client_secret)) {
+    if (sg_sbx_tokens_add_app(s->tokens, s->cfg.tenant_id, s->cfg.client_id,
+                              s->cfg.client_secret)) {
       snprintf(err, errcap, "entra: bad tenant_id, client_id or client_secret");
       rv = SG_ERR_CONFIG;
     }
   }
   if (rv == 0) {
     s->ops = sg_sbx_ops_new((uint64_t)s->cfg.acs_op_step_ms, 0);
-    sg_sbx_limits_rebuild(s);
+    sg_sbx__limits_rebuild(s);
     sg_sbx_stats_init(&s->stats, (size_t)s->cfg.record_memory);
     if (strcmp(s->cfg.record_file, "off") != 0) {
       char rp[1100];
@@ -472,7 +472,9 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
   return 0;
 }
 
-uint16_t sg_sbx_port(const sg_sbx *s) { return s->port; }
+uint16_t sg_sbx_port(const sg_sbx *s) {
+  return s->port;
+}
 
 void sg_sbx_print_env(const sg_sbx *s, FILE *f) {
   /* Shell syntax (single-quoted values), so `. FILE` or `export $(...)` works;

@@ -2,13 +2,7 @@
 /* Seeded fault selection; see sg_sbx_faults.h. */
 #include "sandbox/sg_sbx_faults.h"
 
-double sg_sbx_rand01(uint64_t *state) {
-  uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  return (double)(z >> 11) * (1.0 / 9007199254740992.0);
-}
+#include "core/sg_rand.h"
 
 sg_sbx_fault sg_sbx_fault_pick(const sg_sbx_cfg *cfg, uint64_t *state) {
   const struct {
@@ -27,7 +21,7 @@ sg_sbx_fault sg_sbx_fault_pick(const sg_sbx_cfg *cfg, uint64_t *state) {
     total += table[i].rate > 0 ? table[i].rate : 0;
   if (total <= 0)
     return SG_SBX_FAULT_NONE;
-  double r = sg_sbx_rand01(state), acc = 0;
+  double r = sg_rand01(state), acc = 0;
   for (unsigned i = 0; i < sizeof table / sizeof table[0]; i++) {
     acc += table[i].rate > 0 ? table[i].rate : 0;
     if (r < acc)

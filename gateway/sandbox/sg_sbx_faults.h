@@ -21,10 +21,7 @@ typedef enum {
   SG_SBX_FAULT_DROP,  /* close the connection: never processed */
 } sg_sbx_fault;
 
-/* A uniform double in [0, 1) from a splitmix64 state. */
-double sg_sbx_rand01(uint64_t *state);
-
-/* Picks the fault for one send request (one draw per request). */
+/* Picks the fault for one send request (one sg_rand01 draw from |state|). */
 sg_sbx_fault sg_sbx_fault_pick(const sg_sbx_cfg *cfg, uint64_t *state);
 
 #endif

@@ -2,8 +2,8 @@
 /*
  * Internals shared by the sandbox's files: the server object, and the
  * helpers every route uses (delayed replies, ids, fault application). Each
- * route lives in its own file: sg_sbx_route_entra.c, sg_sbx_route_graph.c,
- * sg_sbx_route_acs.c, sg_sbx_route_ctl.c.
+ * route lives in its own file: sg_sbx_route_entra.c, sg_sbx__route_graph.c,
+ * sg_sbx_route_acs.c, sg_sbx__route_ctl.c.
  */
 #ifndef SG_SBX_INT_H
 #define SG_SBX_INT_H
@@ -44,8 +44,8 @@ struct sg_sbx {
   sg_sbx_rate *acs_min, *acs_hour, *acs_status_min, *acs_status_hour;
   sg_sbx_backoff *backoff;
   sg_sbx_stats stats;
-  uint64_t rng;    /* fault decisions: seeded (repeatable) */
-  uint64_t id_rng; /* request and operation ids: random per run */
+  uint64_t rng;           /* fault decisions: seeded (repeatable) */
+  uint64_t id_rng;        /* request and operation ids: random per run */
   uint64_t send_requests; /* for faults.goaway_every */
   /* recording */
   FILE *record;
@@ -70,44 +70,44 @@ typedef struct sg_sbx_reply {
   bool goaway;
 } sg_sbx_reply;
 
-void sg_sbx_reply_init(sg_sbx_reply *r, int status);
+void sg_sbx__reply_init(sg_sbx_reply *r, int status);
 /* Adds a header (copied). */
-void sg_sbx_reply_header(sg_sbx_reply *r, const char *name, const char *value);
+void sg_sbx__reply_header(sg_sbx_reply *r, const char *name, const char *value);
 /* Sets the body (copied). */
-void sg_sbx_reply_body(sg_sbx_reply *r, const void *body, size_t len);
+void sg_sbx__reply_body(sg_sbx_reply *r, const void *body, size_t len);
 
 /*
  * Sends |r| for |req| after |delay_ms| (0: now), then releases the in-flight
  * slot it names. Takes ownership of |r|'s contents.
  */
-void sg_sbx_send(sg_sbx *s, sg_httpd_req *req, sg_sbx_reply *r, uint64_t delay_ms);
+void sg_sbx__send(sg_sbx *s, sg_httpd_req *req, sg_sbx_reply *r, uint64_t delay_ms);
 
 /* Responds at once with a JSON body. */
-void sg_sbx_send_json(sg_sbx *s, sg_httpd_req *req, int status, const sg_buf *json);
+void sg_sbx__send_json(sg_sbx *s, sg_httpd_req *req, int status, const sg_buf *json);
 
 /* A random GUID "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx". */
-void sg_sbx_guid(sg_sbx *s, char out[37]);
+void sg_sbx__guid(sg_sbx *s, char out[37]);
 
 /* The value of header |name| as a NUL-terminated copy in |out|, or NULL. */
-const char *sg_sbx_header(const sg_httpd_req *req, const char *name, char *out, size_t cap);
+const char *sg_sbx__header(const sg_httpd_req *req, const char *name, char *out, size_t cap);
 
 /* The value of query parameter |name| in |path| (undecoded), or NULL. */
-const char *sg_sbx_query(const char *path, const char *name, char *out, size_t cap);
+const char *sg_sbx__query(const char *path, const char *name, char *out, size_t cap);
 
 /* Appends one accepted message to the record file. */
-void sg_sbx_record(sg_sbx *s, const sg_sbx_msg *m, const char *request_id, const char *op_id);
+void sg_sbx__record(sg_sbx *s, const sg_sbx_msg *m, const char *request_id, const char *op_id);
 
 /* Monotonic and wall clock in ms. */
-uint64_t sg_sbx_now(const sg_sbx *s);
+uint64_t sg_sbx__now(const sg_sbx *s);
 
 /* (Re)creates the limiters from the settings (state is dropped). */
-void sg_sbx_limits_rebuild(sg_sbx *s);
+void sg_sbx__limits_rebuild(sg_sbx *s);
 
 /* Routes. */
-void sg_sbx_route_token(sg_sbx *s, sg_httpd_req *req, const char *tenant);
-void sg_sbx_route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox);
-void sg_sbx_route_acs_send(sg_sbx *s, sg_httpd_req *req);
-void sg_sbx_route_acs_get(sg_sbx *s, sg_httpd_req *req, const char *op_id);
-void sg_sbx_route_ctl(sg_sbx *s, sg_httpd_req *req);
+void sg_sbx__route_token(sg_sbx *s, sg_httpd_req *req, const char *tenant);
+void sg_sbx__route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox);
+void sg_sbx__route_acs_send(sg_sbx *s, sg_httpd_req *req);
+void sg_sbx__route_acs_get(sg_sbx *s, sg_httpd_req *req, const char *op_id);
+void sg_sbx__route_ctl(sg_sbx *s, sg_httpd_req *req);
 
 #endif

@@ -13,7 +13,7 @@
 
 #include <openssl/evp.h>
 
-#include "json/sg_json_write.h"
+#include "core/sg_json_write.h"
 
 void sg_sbx_msg_init(sg_sbx_msg *m) {
   memset(m, 0, sizeof *m);

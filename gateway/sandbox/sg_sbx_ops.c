@@ -8,7 +8,7 @@
 #include <openssl/rand.h>
 
 #include "core/sg_err.h"
-#include "json/sg_json_write.h"
+#include "core/sg_json_write.h"
 #include "sandbox/sg_sbx_table.h"
 
 #define DROPPED_CODE "EmailDropped"

@@ -22,23 +22,23 @@ static void acs_error(sg_sbx *s, sg_httpd_req *req, const char *request_id, int 
                       const char *code, const char *message, uint64_t retry_after_ms,
                       const char *bkey) {
   sg_sbx_reply r;
-  sg_sbx_reply_init(&r, status);
-  sg_sbx_reply_header(&r, "content-type", "application/json; charset=utf-8");
-  sg_sbx_reply_header(&r, "x-ms-error-code", code);
-  sg_sbx_reply_header(&r, "x-ms-request-id", request_id);
+  sg_sbx__reply_init(&r, status);
+  sg_sbx__reply_header(&r, "content-type", "application/json; charset=utf-8");
+  sg_sbx__reply_header(&r, "x-ms-error-code", code);
+  sg_sbx__reply_header(&r, "x-ms-request-id", request_id);
   if (retry_after_ms) {
     char ra[24];
     sg_sbx_retry_after_int(retry_after_ms, ra);
-    sg_sbx_reply_header(&r, "retry-after", ra);
+    sg_sbx__reply_header(&r, "retry-after", ra);
     uint64_t told = sg_sbx_retry_after_secs(retry_after_ms) * 1000;
     snprintf(r.backoff_key, sizeof r.backoff_key, "%s", bkey);
     r.backoff_ms = told;
   }
   sg_buf b = SG_BUF_INIT;
   sg_sbx_acs_error_json(&b, code, message);
-  sg_sbx_reply_body(&r, b.data, b.len);
+  sg_sbx__reply_body(&r, b.data, b.len);
   sg_buf_free(&b);
-  sg_sbx_send(s, req, &r, (uint64_t)s->cfg.fault_latency_ms);
+  sg_sbx__send(s, req, &r, (uint64_t)s->cfg.fault_latency_ms);
 }
 
 /* Checks the HMAC signature or the bearer token. Returns NULL when fine, else the message. */
@@ -83,25 +83,25 @@ static void send_op(sg_sbx *s, sg_httpd_req *req, const sg_sbx_op *op, const cha
   snprintf(loc, sizeof loc, "https://%s/emails/operations/%s?api-version=%s", req->authority,
            sg_sbx_op_id(op), api_version);
   sg_sbx_reply r;
-  sg_sbx_reply_init(&r, status);
-  sg_sbx_reply_header(&r, "content-type", "application/json; charset=utf-8");
-  sg_sbx_reply_header(&r, "operation-location", loc);
-  sg_sbx_reply_header(&r, "operation-id", sg_sbx_op_id(op));
-  sg_sbx_reply_header(&r, "x-ms-request-id", request_id);
+  sg_sbx__reply_init(&r, status);
+  sg_sbx__reply_header(&r, "content-type", "application/json; charset=utf-8");
+  sg_sbx__reply_header(&r, "operation-location", loc);
+  sg_sbx__reply_header(&r, "operation-id", sg_sbx_op_id(op));
+  sg_sbx__reply_header(&r, "x-ms-request-id", request_id);
   sg_sbx_retry_after_int((uint64_t)s->cfg.acs_op_step_ms, ra);
-  sg_sbx_reply_header(&r, "retry-after", ra);
+  sg_sbx__reply_header(&r, "retry-after", ra);
   sg_buf b = SG_BUF_INIT;
-  sg_sbx_op_write_json(&b, op, (int64_t)sg_sbx_now(s));
-  sg_sbx_reply_body(&r, b.data, b.len);
+  sg_sbx_op_write_json(&b, op, (int64_t)sg_sbx__now(s));
+  sg_sbx__reply_body(&r, b.data, b.len);
   sg_buf_free(&b);
-  sg_sbx_send(s, req, &r, (uint64_t)s->cfg.fault_latency_ms);
+  sg_sbx__send(s, req, &r, (uint64_t)s->cfg.fault_latency_ms);
 }
 
-void sg_sbx_route_acs_send(sg_sbx *s, sg_httpd_req *req) {
+void sg_sbx__route_acs_send(sg_sbx *s, sg_httpd_req *req) {
   char rid[37], ver[64], opid[160];
-  sg_sbx_guid(s, rid);
-  uint64_t now = sg_sbx_now(s);
-  if (!sg_sbx_query(req->path, "api-version", ver, sizeof ver) || ver[0] == '\0') {
+  sg_sbx__guid(s, rid);
+  uint64_t now = sg_sbx__now(s);
+  if (!sg_sbx__query(req->path, "api-version", ver, sizeof ver) || ver[0] == '\0') {
     sg_sbx_stats_reject(&s->stats, "MissingApiVersionParameter");
     acs_error(s, req, rid, 400, "MissingApiVersionParameter",
               "The api-version query parameter (?api-version=) is required for all requests.", 0,
@@ -117,7 +117,7 @@ void sg_sbx_route_acs_send(sg_sbx *s, sg_httpd_req *req) {
   }
   const char *key = "acs|resource";
   /* A repeated Operation-Id: the same operation, nothing sent again. */
-  const char *given = sg_sbx_header(req, "operation-id", opid, sizeof opid);
+  const char *given = sg_sbx__header(req, "operation-id", opid, sizeof opid);
   if (given && given[0]) {
     const sg_sbx_op *op = sg_sbx_ops_get(s->ops, given);
     if (op) {
@@ -184,7 +184,7 @@ void sg_sbx_route_acs_send(sg_sbx *s, sg_httpd_req *req) {
   sg_sbx_acs_limits_default(&lim);
   lim.max_body = (size_t)s->cfg.acs_max_request_bytes;
   char sup[16];
-  if (sg_sbx_header(req, "x-ms-acsemail-suppress-invalid-attachment", sup, sizeof sup))
+  if (sg_sbx__header(req, "x-ms-acsemail-suppress-invalid-attachment", sup, sizeof sup))
     lim.suppress_invalid_attachment = strcasecmp(sup, "true") == 0;
   sg_sbx_msg msg;
   sg_sbx_verdict v;
@@ -207,7 +207,7 @@ void sg_sbx_route_acs_send(sg_sbx *s, sg_httpd_req *req) {
     return;
   }
   s->stats.acs_accepted++;
-  sg_sbx_record(s, &msg, rid, sg_sbx_op_id(op));
+  sg_sbx__record(s, &msg, rid, sg_sbx_op_id(op));
   sg_sbx_msg_free(&msg);
   if (s->cfg.acs_drop_first_response) {
     /* Accepted, but the caller never hears it: a retry with the same
@@ -219,12 +219,12 @@ void sg_sbx_route_acs_send(sg_sbx *s, sg_httpd_req *req) {
   send_op(s, req, op, rid, ver, 202);
 }
 
-void sg_sbx_route_acs_get(sg_sbx *s, sg_httpd_req *req, const char *op_id) {
+void sg_sbx__route_acs_get(sg_sbx *s, sg_httpd_req *req, const char *op_id) {
   char rid[37], ver[64];
-  sg_sbx_guid(s, rid);
-  uint64_t now = sg_sbx_now(s);
+  sg_sbx__guid(s, rid);
+  uint64_t now = sg_sbx__now(s);
   s->stats.acs_polls++;
-  if (!sg_sbx_query(req->path, "api-version", ver, sizeof ver) || ver[0] == '\0') {
+  if (!sg_sbx__query(req->path, "api-version", ver, sizeof ver) || ver[0] == '\0') {
     acs_error(s, req, rid, 400, "MissingApiVersionParameter",
               "The api-version query parameter (?api-version=) is required for all requests.", 0,
               NULL);
@@ -252,19 +252,19 @@ void sg_sbx_route_acs_get(sg_sbx *s, sg_httpd_req *req, const char *op_id) {
     return;
   }
   sg_sbx_reply r;
-  sg_sbx_reply_init(&r, 200);
-  sg_sbx_reply_header(&r, "content-type", "application/json; charset=utf-8");
-  sg_sbx_reply_header(&r, "x-ms-request-id", rid);
+  sg_sbx__reply_init(&r, 200);
+  sg_sbx__reply_header(&r, "content-type", "application/json; charset=utf-8");
+  sg_sbx__reply_header(&r, "x-ms-request-id", rid);
   sg_sbx_op_status st = sg_sbx_op_status_at(op, (int64_t)now);
   if (st == SG_SBX_OP_NOT_STARTED || st == SG_SBX_OP_RUNNING) {
     char ra[24];
     int64_t left = sg_sbx_op_final_ms(op) - (int64_t)now;
     sg_sbx_retry_after_int(left > 0 ? (uint64_t)left : 1, ra);
-    sg_sbx_reply_header(&r, "retry-after", ra);
+    sg_sbx__reply_header(&r, "retry-after", ra);
   }
   sg_buf b = SG_BUF_INIT;
   sg_sbx_op_write_json(&b, op, (int64_t)now);
-  sg_sbx_reply_body(&r, b.data, b.len);
+  sg_sbx__reply_body(&r, b.data, b.len);
   sg_buf_free(&b);
-  sg_sbx_send(s, req, &r, (uint64_t)s->cfg.fault_latency_ms);
+  sg_sbx__send(s, req, &r, (uint64_t)s->cfg.fault_latency_ms);
 }

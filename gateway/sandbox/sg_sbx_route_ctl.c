@@ -16,10 +16,10 @@
 
 static void plain(sg_sbx *s, sg_httpd_req *req, int status, const char *text) {
   sg_sbx_reply r;
-  sg_sbx_reply_init(&r, status);
-  sg_sbx_reply_header(&r, "content-type", "text/plain; charset=utf-8");
-  sg_sbx_reply_body(&r, text, strlen(text));
-  sg_sbx_send(s, req, &r, 0);
+  sg_sbx__reply_init(&r, status);
+  sg_sbx__reply_header(&r, "content-type", "text/plain; charset=utf-8");
+  sg_sbx__reply_body(&r, text, strlen(text));
+  sg_sbx__send(s, req, &r, 0);
 }
 
 static void apply_config(sg_sbx *s, sg_httpd_req *req) {
@@ -49,7 +49,7 @@ static void apply_config(sg_sbx *s, sg_httpd_req *req) {
     plain(s, req, 400, msg);
     return;
   }
-  sg_sbx_limits_rebuild(s);
+  sg_sbx__limits_rebuild(s);
   if (sg_sbx_ops_count(s->ops) == 0) { /* the step is fixed once operations exist */
     sg_sbx_ops_free(s->ops);
     s->ops = sg_sbx_ops_new((uint64_t)s->cfg.acs_op_step_ms, 0);
@@ -59,7 +59,7 @@ static void apply_config(sg_sbx *s, sg_httpd_req *req) {
   plain(s, req, 200, "ok\n");
 }
 
-void sg_sbx_route_ctl(sg_sbx *s, sg_httpd_req *req) {
+void sg_sbx__route_ctl(sg_sbx *s, sg_httpd_req *req) {
   const char *p = req->path;
   bool get = strcmp(req->method, "GET") == 0, post = strcmp(req->method, "POST") == 0;
   if (get && strcmp(p, "/healthz") == 0) {
@@ -71,20 +71,20 @@ void sg_sbx_route_ctl(sg_sbx *s, sg_httpd_req *req) {
     b.len--; /* drop the closing brace */
     sg_buf_printf(&b, ",\"acs_operations\":%zu,\"tokens_stored\":%zu}", sg_sbx_ops_count(s->ops),
                   sg_sbx_tokens_count(s->tokens));
-    sg_sbx_send_json(s, req, 200, &b);
+    sg_sbx__send_json(s, req, 200, &b);
     sg_buf_free(&b);
   } else if (get && strncmp(p, "/sandbox/messages", 17) == 0 && (p[17] == '\0' || p[17] == '?')) {
     char lim[32];
     size_t limit = 100;
-    if (sg_sbx_query(p, "limit", lim, sizeof lim))
+    if (sg_sbx__query(p, "limit", lim, sizeof lim))
       limit = (size_t)strtoull(lim, NULL, 10);
     sg_buf b = SG_BUF_INIT;
     sg_sbx_stats_messages_json(&s->stats, limit, &b);
-    sg_sbx_send_json(s, req, 200, &b);
+    sg_sbx__send_json(s, req, 200, &b);
     sg_buf_free(&b);
   } else if (post && strcmp(p, "/sandbox/reset") == 0) {
     sg_sbx_stats_reset(&s->stats);
-    sg_sbx_limits_rebuild(s);
+    sg_sbx__limits_rebuild(s);
     plain(s, req, 200, "ok\n");
   } else if (post && strcmp(p, "/sandbox/config") == 0) {
     apply_config(s, req);

@@ -7,25 +7,26 @@
 
 #include "core/sg_clock.h"
 #include "core/sg_log.h"
+#include "core/sg_rand.h"
 #include "sandbox/sg_sbx_form.h"
 
-void sg_sbx_route_token(sg_sbx *s, sg_httpd_req *req, const char *tenant) {
+void sg_sbx__route_token(sg_sbx *s, sg_httpd_req *req, const char *tenant) {
   s->stats.token_requests++;
   char auth[1024], corr[128], ra[24];
-  const char *authz = sg_sbx_header(req, "authorization", auth, sizeof auth);
-  const char *cid = sg_sbx_header(req, "client-request-id", corr, sizeof corr);
+  const char *authz = sg_sbx__header(req, "authorization", auth, sizeof auth);
+  const char *cid = sg_sbx__header(req, "client-request-id", corr, sizeof corr);
   /* Throttling on demand, as Entra does for apps that ask too often. */
-  if (s->cfg.token_fault_429_rate > 0 && sg_sbx_rand01(&s->rng) < s->cfg.token_fault_429_rate) {
+  if (s->cfg.token_fault_429_rate > 0 && sg_rand01(&s->rng) < s->cfg.token_fault_429_rate) {
     s->stats.throttled_token++;
     snprintf(ra, sizeof ra, "%lld", (long long)s->cfg.token_retry_after_s);
     sg_sbx_reply r;
-    sg_sbx_reply_init(&r, 429);
-    sg_sbx_reply_header(&r, "content-type", "application/json; charset=utf-8");
-    sg_sbx_reply_header(&r, "retry-after", ra);
+    sg_sbx__reply_init(&r, 429);
+    sg_sbx__reply_header(&r, "content-type", "application/json; charset=utf-8");
+    sg_sbx__reply_header(&r, "retry-after", ra);
     const char body[] = "{\"error\":\"temporarily_unavailable\",\"error_description\":"
                         "\"AADSTS90055: The request has been throttled.\",\"error_codes\":[90055]}";
-    sg_sbx_reply_body(&r, body, sizeof body - 1);
-    sg_sbx_send(s, req, &r, 0);
+    sg_sbx__reply_body(&r, body, sizeof body - 1);
+    sg_sbx__send(s, req, &r, 0);
     return;
   }
   sg_sbx_form form = SG_SBX_FORM_INIT;
@@ -38,7 +39,7 @@ void sg_sbx_route_token(sg_sbx *s, sg_httpd_req *req, const char *tenant) {
                           "The request body must contain the following parameter: 'grant_type'.\","
                           "\"error_codes\":[900144]}");
     sg_sbx_stats_reject(&s->stats, "invalid_request");
-    sg_sbx_send_json(s, req, 400, &b);
+    sg_sbx__send_json(s, req, 400, &b);
     sg_buf_free(&b);
     return;
   }
@@ -53,10 +54,10 @@ void sg_sbx_route_token(sg_sbx *s, sg_httpd_req *req, const char *tenant) {
     sg_sbx_stats_reject(&s->stats, code);
   }
   sg_sbx_reply r;
-  sg_sbx_reply_init(&r, resp.status);
-  sg_sbx_reply_header(&r, "content-type", "application/json; charset=utf-8");
-  sg_sbx_reply_header(&r, "cache-control", "no-store, no-cache");
-  sg_sbx_reply_body(&r, resp.body.data ? resp.body.data : "", resp.body.len);
+  sg_sbx__reply_init(&r, resp.status);
+  sg_sbx__reply_header(&r, "content-type", "application/json; charset=utf-8");
+  sg_sbx__reply_header(&r, "cache-control", "no-store, no-cache");
+  sg_sbx__reply_body(&r, resp.body.data ? resp.body.data : "", resp.body.len);
   sg_sbx_token_resp_free(&resp);
-  sg_sbx_send(s, req, &r, 0);
+  sg_sbx__send(s, req, &r, 0);
 }

@@ -20,6 +20,7 @@
 
 #include "core/sg_clock.h"
 #include "core/sg_log.h"
+#include "core/sg_rand.h"
 #include "sandbox/sg_sbx_graph.h"
 
 typedef struct {
@@ -29,53 +30,54 @@ typedef struct {
 } graph_ids;
 
 static void ids_init(sg_sbx *s, sg_httpd_req *req, graph_ids *ids) {
-  sg_sbx_guid(s, ids->request_id);
-  if (!sg_sbx_header(req, "client-request-id", ids->client_request_id,
-                     sizeof ids->client_request_id))
+  sg_sbx__guid(s, ids->request_id);
+  if (!sg_sbx__header(req, "client-request-id", ids->client_request_id,
+                      sizeof ids->client_request_id))
     snprintf(ids->client_request_id, sizeof ids->client_request_id, "%s", ids->request_id);
   sg_sbx_graph_date(time(NULL), ids->date);
 }
 
 static void common_headers(sg_sbx_reply *r, const graph_ids *ids) {
-  sg_sbx_reply_header(r, "request-id", ids->request_id);
-  sg_sbx_reply_header(r, "client-request-id", ids->client_request_id);
-  sg_sbx_reply_header(r, "strict-transport-security", "max-age=31536000");
+  sg_sbx__reply_header(r, "request-id", ids->request_id);
+  sg_sbx__reply_header(r, "client-request-id", ids->client_request_id);
+  sg_sbx__reply_header(r, "strict-transport-security", "max-age=31536000");
 }
 
 /* Sends a Graph error; |retry_after_ms| > 0 adds Retry-After and records the window. */
 static void graph_error(sg_sbx *s, sg_httpd_req *req, const graph_ids *ids, int status,
-                        const char *code, const char *message, bool inner,
-                        uint64_t retry_after_ms, const char *bkey, const char *inflight_key,
-                        uint64_t delay) {
+                        const char *code, const char *message, bool inner, uint64_t retry_after_ms,
+                        const char *bkey, const char *inflight_key, uint64_t delay) {
   sg_sbx_reply r;
-  sg_sbx_reply_init(&r, status);
-  sg_sbx_reply_header(&r, "content-type", "application/json");
+  sg_sbx__reply_init(&r, status);
+  sg_sbx__reply_header(&r, "content-type", "application/json");
   common_headers(&r, ids);
   if (status == 401)
-    sg_sbx_reply_header(&r, "www-authenticate",
-                        "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/"
-                        "common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"");
+    sg_sbx__reply_header(
+        &r, "www-authenticate",
+        "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/"
+        "common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"");
   if (retry_after_ms) {
     char ra[24];
     if (s->cfg.graph_retry_after_fractional)
       sg_sbx_retry_after_frac(retry_after_ms, ra);
     else
       sg_sbx_retry_after_int(retry_after_ms, ra);
-    sg_sbx_reply_header(&r, "retry-after", ra);
+    sg_sbx__reply_header(&r, "retry-after", ra);
     /* The client was told to wait the header's value (rounded as written). */
-    uint64_t told = s->cfg.graph_retry_after_fractional ? retry_after_ms
-                                                        : sg_sbx_retry_after_secs(retry_after_ms) * 1000;
+    uint64_t told = s->cfg.graph_retry_after_fractional
+                        ? retry_after_ms
+                        : sg_sbx_retry_after_secs(retry_after_ms) * 1000;
     snprintf(r.backoff_key, sizeof r.backoff_key, "%s", bkey);
     r.backoff_ms = told;
   }
   sg_sbx_graph_inner in = {ids->date, ids->request_id, ids->client_request_id};
   sg_buf b = SG_BUF_INIT;
   sg_sbx_graph_error_json(&b, code, message, inner ? &in : NULL);
-  sg_sbx_reply_body(&r, b.data, b.len);
+  sg_sbx__reply_body(&r, b.data, b.len);
   sg_buf_free(&b);
   if (inflight_key)
     snprintf(r.inflight_key, sizeof r.inflight_key, "%s", inflight_key);
-  sg_sbx_send(s, req, &r, delay);
+  sg_sbx__send(s, req, &r, delay);
 }
 
 /* True when |mb| (lower case) is in the comma-separated |list| (spaces around names ignored). */
@@ -96,22 +98,22 @@ static bool slow_mailbox(const char *list, const char *mb) {
   return false;
 }
 
-void sg_sbx_route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox) {
+void sg_sbx__route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox) {
   graph_ids ids;
   ids_init(s, req, &ids);
-  uint64_t now = sg_sbx_now(s);
+  uint64_t now = sg_sbx__now(s);
   uint64_t latency = (uint64_t)s->cfg.fault_latency_ms;
 
   /* 1. The bearer token. */
   char auth[4096];
-  const char *a = sg_sbx_header(req, "authorization", auth, sizeof auth);
+  const char *a = sg_sbx__header(req, "authorization", auth, sizeof auth);
   sg_sbx_token_info info;
   const char *why = NULL;
   if (a == NULL || strncasecmp(a, "Bearer ", 7) != 0 || a[7] == '\0') {
     why = "Access token is empty.";
   } else {
-    sg_sbx_token_status st =
-        sg_sbx_tokens_validate(s->tokens, a + 7, strlen(a + 7), SG_SBX_AUD_GRAPH, sg_wall_ms(), &info);
+    sg_sbx_token_status st = sg_sbx_tokens_validate(s->tokens, a + 7, strlen(a + 7),
+                                                    SG_SBX_AUD_GRAPH, sg_wall_ms(), &info);
     if (st != SG_SBX_TOKEN_OK)
       why = sg_sbx_token_status_message(st);
   }
@@ -161,8 +163,9 @@ void sg_sbx_route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox) {
     return;
   case SG_SBX_FAULT_503:
     s->stats.fault_503++;
-    graph_error(s, req, &ids, 503, "ErrorServerBusy", "The server cannot service this request right now.",
-                true, (uint64_t)(s->cfg.fault_retry_after_s * 1000.0), key, NULL, latency);
+    graph_error(s, req, &ids, 503, "ErrorServerBusy",
+                "The server cannot service this request right now.", true,
+                (uint64_t)(s->cfg.fault_retry_after_s * 1000.0), key, NULL, latency);
     return;
   case SG_SBX_FAULT_503_NO_RA:
     s->stats.fault_503++;
@@ -171,7 +174,8 @@ void sg_sbx_route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox) {
     return;
   case SG_SBX_FAULT_504:
     s->stats.fault_504++;
-    graph_error(s, req, &ids, 504, "UnknownError", "Gateway timeout.", false, 0, NULL, NULL, latency);
+    graph_error(s, req, &ids, 504, "UnknownError", "Gateway timeout.", false, 0, NULL, NULL,
+                latency);
     return;
   case SG_SBX_FAULT_NONE:
     break;
@@ -203,14 +207,15 @@ void sg_sbx_route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox) {
 
   /* 5. The body. */
   char ctype[256];
-  if (!sg_sbx_header(req, "content-type", ctype, sizeof ctype))
+  if (!sg_sbx__header(req, "content-type", ctype, sizeof ctype))
     ctype[0] = '\0';
   sg_sbx_graph_limits lim;
   sg_sbx_graph_limits_default(&lim);
   lim.max_body = (size_t)s->cfg.graph_max_request_bytes;
   sg_sbx_msg msg;
   sg_sbx_verdict v;
-  if (sg_sbx_graph_validate(ctype, (const char *)req->body, req->body_len, mailbox, &lim, &msg, &v)) {
+  if (sg_sbx_graph_validate(ctype, (const char *)req->body, req->body_len, mailbox, &lim, &msg,
+                            &v)) {
     sg_sbx_stats_reject(&s->stats, v.code);
     graph_error(s, req, &ids, v.status, v.code, v.message, !v.no_inner, 0, NULL, key, latency);
     sg_sbx_msg_free(&msg);
@@ -242,18 +247,18 @@ void sg_sbx_route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox) {
 
   /* Accepted. */
   s->stats.graph_accepted++;
-  sg_sbx_record(s, &msg, ids.request_id, NULL);
+  sg_sbx__record(s, &msg, ids.request_id, NULL);
   sg_sbx_msg_free(&msg);
   sg_sbx_reply r;
-  sg_sbx_reply_init(&r, 202);
+  sg_sbx__reply_init(&r, 202);
   common_headers(&r, &ids);
   snprintf(r.inflight_key, sizeof r.inflight_key, "%s", key);
   if (s->cfg.fault_goaway_every > 0 && s->send_requests % (uint64_t)s->cfg.fault_goaway_every == 0)
     r.goaway = true;
   uint64_t delay = latency;
-  if (s->cfg.fault_delay_202_rate > 0 && sg_sbx_rand01(&s->rng) < s->cfg.fault_delay_202_rate) {
+  if (s->cfg.fault_delay_202_rate > 0 && sg_rand01(&s->rng) < s->cfg.fault_delay_202_rate) {
     s->stats.fault_delay_202++;
     delay += (uint64_t)s->cfg.fault_delay_202_ms;
   }
-  sg_sbx_send(s, req, &r, delay);
+  sg_sbx__send(s, req, &r, delay);
 }

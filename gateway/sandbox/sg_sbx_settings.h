@@ -73,8 +73,8 @@ typedef struct sg_sbx_cfg {
   int64_t fault_delay_202_ms;
   double fault_retry_after_s;
   /* [record] */
-  char *record_file; /* JSON lines; empty = <state_dir>/messages.jsonl; "off" = none */
-  int64_t record_memory; /* recent messages kept for GET /sandbox/messages */
+  char *record_file;          /* JSON lines; empty = <state_dir>/messages.jsonl; "off" = none */
+  int64_t record_memory;      /* recent messages kept for GET /sandbox/messages */
   int64_t violation_grace_ms; /* after a Retry-After answer goes out, requests already on
                                  their way are not counted as violations */
 } sg_sbx_cfg;

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "json/sg_json_write.h"
+#include "core/sg_json_write.h"
 
 /* Open-addressing set of message keys (SHA-256 values). Only the first 8
  * bytes are kept, as a fingerprint (0 marks an empty slot; a key whose first
@@ -23,7 +23,7 @@ typedef struct keytab {
   size_t cap, len;
 } keytab;
 
-#define KEYSET_MOVE_PER_INSERT 128         /* slots: done well before the next growth */
+#define KEYSET_MOVE_PER_INSERT 128          /* slots: done well before the next growth */
 #define KEYSET_ZERO_PER_INSERT (8u * 1024u) /* bytes: two pages */
 
 struct sg_sbx_keyset {
@@ -187,8 +187,7 @@ void sg_sbx_stats_reject(sg_sbx_stats *st, const char *code) {
   st->ncodes++;
 }
 
-bool sg_sbx_stats_accept(sg_sbx_stats *st, const uint8_t key[32], const char *record,
-                         size_t len) {
+bool sg_sbx_stats_accept(sg_sbx_stats *st, const uint8_t key[32], const char *record, size_t len) {
   bool dup = keyset_insert(st->keys, key);
   if (dup)
     st->duplicates++;

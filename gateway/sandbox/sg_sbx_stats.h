@@ -19,22 +19,22 @@
 typedef struct sg_sbx_keyset sg_sbx_keyset;
 
 typedef struct sg_sbx_stats {
-  uint64_t requests;          /* every request that reached a route */
-  uint64_t graph_accepted;    /* sendMail 202 */
-  uint64_t acs_accepted;      /* new ACS operations (a repeated Operation-Id is not new) */
-  uint64_t acs_repeats;       /* emails:send with an Operation-Id already seen */
+  uint64_t requests;       /* every request that reached a route */
+  uint64_t graph_accepted; /* sendMail 202 */
+  uint64_t acs_accepted;   /* new ACS operations (a repeated Operation-Id is not new) */
+  uint64_t acs_repeats;    /* emails:send with an Operation-Id already seen */
   uint64_t acs_polls;
-  uint64_t duplicates;        /* accepted messages whose key was seen before */
-  uint64_t throttled_graph;   /* 429 from Graph limits */
-  uint64_t throttled_acs;     /* 429 from ACS limits */
-  uint64_t throttled_token;   /* 429 from the token endpoint */
+  uint64_t duplicates;             /* accepted messages whose key was seen before */
+  uint64_t throttled_graph;        /* 429 from Graph limits */
+  uint64_t throttled_acs;          /* 429 from ACS limits */
+  uint64_t throttled_token;        /* 429 from the token endpoint */
   uint64_t retry_after_violations; /* requests inside a Retry-After window we gave */
   uint64_t tokens_issued;
   uint64_t token_requests;
-  uint64_t auth_failures;     /* 401s from Graph/ACS */
+  uint64_t auth_failures; /* 401s from Graph/ACS */
   uint64_t fault_500, fault_503, fault_504, fault_reset, fault_drop, fault_goaway, fault_delay_202,
       fault_acs_drop;
-  uint64_t inflight_now;      /* Graph requests being processed */
+  uint64_t inflight_now; /* Graph requests being processed */
   uint64_t max_inflight_per_mailbox;
   size_t ncodes;
   struct {
@@ -59,8 +59,7 @@ void sg_sbx_stats_reject(sg_sbx_stats *st, const char *code);
  * Records an accepted message with its 32-byte key and its JSON record
  * (copied). Returns true when the key had been seen before (a duplicate).
  */
-bool sg_sbx_stats_accept(sg_sbx_stats *st, const uint8_t key[32], const char *record,
-                         size_t len);
+bool sg_sbx_stats_accept(sg_sbx_stats *st, const uint8_t key[32], const char *record, size_t len);
 
 /* Writes the counters as one JSON object. */
 void sg_sbx_stats_json(const sg_sbx_stats *st, sg_buf *out);

@@ -11,7 +11,7 @@
 #include "core/sg_base64.h"
 #include "core/sg_clock.h"
 #include "core/sg_err.h"
-#include "json/sg_json_write.h"
+#include "core/sg_json_write.h"
 #include "sandbox/sg_sbx_table.h"
 
 #define ACS_SCOPE "https://communication.azure.com//.default"

@@ -36,7 +36,7 @@ static void down(sg_lane_heap *h, size_t i) {
   }
 }
 
-void sg_lane_heap_push(sg_lane_heap *h, sg_lane *l) {
+void sg_sched__lane_heap_push(sg_lane_heap *h, sg_lane *l) {
   if (h->len == h->cap) {
     h->cap = h->cap ? h->cap * 2 : 16;
     h->v = sg_xrealloc(h->v, h->cap * sizeof *h->v);
@@ -46,7 +46,7 @@ void sg_lane_heap_push(sg_lane_heap *h, sg_lane *l) {
   up(h, l->heap_idx);
 }
 
-void sg_lane_heap_remove(sg_lane_heap *h, sg_lane *l) {
+void sg_sched__lane_heap_remove(sg_lane_heap *h, sg_lane *l) {
   size_t i = l->heap_idx;
   h->len--;
   if (i != h->len) {
@@ -62,12 +62,12 @@ void sg_lane_heap_remove(sg_lane_heap *h, sg_lane *l) {
   }
 }
 
-void sg_lane_heap_fix(sg_lane_heap *h, sg_lane *l) {
+void sg_sched__lane_heap_fix(sg_lane_heap *h, sg_lane *l) {
   down(h, l->heap_idx);
   up(h, l->heap_idx);
 }
 
-void sg_lane_heap_free(sg_lane_heap *h) {
+void sg_sched__lane_heap_free(sg_lane_heap *h) {
   sg_free(h->v);
   h->v = NULL;
   h->len = h->cap = 0;

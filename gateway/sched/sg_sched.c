@@ -21,7 +21,7 @@ static void set_state(sg_sched *s, sg_lane *l, sg_lane_state st) {
 
 static void set_ready(sg_sched *s, sg_lane *l) {
   if (l->state == SG_LANE_WAIT_TIME)
-    sg_lane_heap_remove(&s->wait, l);
+    sg_sched__lane_heap_remove(&s->wait, l);
   if (l->state != SG_LANE_READY)
     sg_list_push_back(&s->ready, &l->ready_link);
   set_state(s, l, SG_LANE_READY);
@@ -36,17 +36,17 @@ static void set_wait_time(sg_sched *s, sg_lane *l, uint64_t at) {
   leave_ready(l);
   l->wake_at = at;
   if (l->state == SG_LANE_WAIT_TIME) {
-    sg_lane_heap_fix(&s->wait, l);
+    sg_sched__lane_heap_fix(&s->wait, l);
     return;
   }
   set_state(s, l, SG_LANE_WAIT_TIME);
-  sg_lane_heap_push(&s->wait, l);
+  sg_sched__lane_heap_push(&s->wait, l);
 }
 
 /* Nothing left queued on |l|. */
 static void set_idle(sg_sched *s, sg_lane *l) {
   if (l->state == SG_LANE_WAIT_TIME)
-    sg_lane_heap_remove(&s->wait, l);
+    sg_sched__lane_heap_remove(&s->wait, l);
   leave_ready(l);
   set_state(s, l, SG_LANE_IDLE);
 }
@@ -175,13 +175,13 @@ void sg_sched_tick(sg_sched *s, uint64_t now) {
   sg_lane *l;
   if (now > s->now)
     s->now = now;
-  while ((l = sg_lane_heap_top(&s->wait)) != NULL && l->wake_at <= now)
+  while ((l = sg_sched__lane_heap_top(&s->wait)) != NULL && l->wake_at <= now)
     set_ready(s, l);
   sg__sched_collect(s, now, SG_SCHED_FREE_PER_TICK);
 }
 
 uint64_t sg_sched_next_wake(const sg_sched *s) {
-  const sg_lane *w = sg_lane_heap_top(&s->wait), *i = sg_lane_heap_top(&s->idle);
+  const sg_lane *w = sg_sched__lane_heap_top(&s->wait), *i = sg_sched__lane_heap_top(&s->idle);
   uint64_t t = w ? w->wake_at : UINT64_MAX;
   if (i) {
     uint64_t g = SG_SCHED_IDLE_GRAIN_MS, at = i->wake_at;

@@ -10,12 +10,12 @@
 #include "sched/sg_sched.h"
 
 /* sg_lane_heap.c: a min-heap by wake_at; a lane is in at most one heap. */
-void sg_lane_heap_push(sg_lane_heap *h, sg_lane *l);
-void sg_lane_heap_remove(sg_lane_heap *h, sg_lane *l);
+void sg_sched__lane_heap_push(sg_lane_heap *h, sg_lane *l);
+void sg_sched__lane_heap_remove(sg_lane_heap *h, sg_lane *l);
 /* Restores the order after l->wake_at changed. */
-void sg_lane_heap_fix(sg_lane_heap *h, sg_lane *l);
-void sg_lane_heap_free(sg_lane_heap *h);
-static inline sg_lane *sg_lane_heap_top(const sg_lane_heap *h) {
+void sg_sched__lane_heap_fix(sg_lane_heap *h, sg_lane *l);
+void sg_sched__lane_heap_free(sg_lane_heap *h);
+static inline sg_lane *sg_sched__lane_heap_top(const sg_lane_heap *h) {
   return h->len ? h->v[0] : NULL;
 }
 

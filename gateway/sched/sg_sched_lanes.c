@@ -41,8 +41,8 @@ void sg_sched_free(sg_sched *s) {
     }
   }
   sg_free(s->buckets);
-  sg_lane_heap_free(&s->wait);
-  sg_lane_heap_free(&s->idle);
+  sg_sched__lane_heap_free(&s->wait);
+  sg_sched__lane_heap_free(&s->idle);
   memset(s, 0, sizeof *s);
 }
 
@@ -117,19 +117,19 @@ void sg__sched_lane_check_idle(sg_sched *s, sg_lane *l) {
   if (l->idle) { /* a pause may have pushed its time back */
     if (t != l->wake_at) {
       l->wake_at = t;
-      sg_lane_heap_fix(&s->idle, l);
+      sg_sched__lane_heap_fix(&s->idle, l);
     }
     return;
   }
   l->idle = true;
   l->wake_at = t;
-  sg_lane_heap_push(&s->idle, l);
+  sg_sched__lane_heap_push(&s->idle, l);
 }
 
 void sg__sched_lane_unidle(sg_sched *s, sg_lane *l) {
   if (!l->idle)
     return;
-  sg_lane_heap_remove(&s->idle, l);
+  sg_sched__lane_heap_remove(&s->idle, l);
   l->idle = false;
   l->wake_at = 0;
 }
@@ -148,7 +148,7 @@ static void lane_free(sg_sched *s, sg_lane *l) {
 
 void sg__sched_collect(sg_sched *s, uint64_t now, size_t max) {
   sg_lane *l;
-  while (max-- > 0 && (l = sg_lane_heap_top(&s->idle)) != NULL && l->wake_at <= now)
+  while (max-- > 0 && (l = sg_sched__lane_heap_top(&s->idle)) != NULL && l->wake_at <= now)
     lane_free(s, l);
 }
 

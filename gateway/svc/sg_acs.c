@@ -17,8 +17,8 @@
 
 #include "core/sg_base64.h"
 #include "core/sg_err.h"
+#include "core/sg_json_write.h"
 #include "json/sg_json_emit.h"
-#include "json/sg_json_write.h"
 
 static bool nonempty(const char *s) {
   return s != NULL && s[0] != '\0';

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "core/sg_err.h"
+#include "core/sg_fmt.h"
 #include "json/sg_json.h"
 #include "svc/sg_retry_after.h"
 
@@ -20,33 +21,6 @@
 
 /* Codes that mean "throttled" whatever the status. */
 static const char *const acs_throttle_codes[] = {"TooManyRequests", "Throttled"};
-
-/*
- * Copies |n| bytes of UTF-8 |src| into |dst| (|cap| > 0 bytes with the NUL),
- * cutting at a character boundary and turning control characters into spaces
- * (as svc/sg_classify.c does), so the copy is safe in logs and results.
- */
-static void copy_text(char *dst, size_t cap, const char *src, size_t n) {
-  size_t k = n < cap - 1 ? n : cap - 1;
-  if (k < n)
-    while (k > 0 && ((unsigned char)src[k] & 0xC0) == 0x80)
-      k--;
-  for (size_t i = 0; i < k; i++) {
-    unsigned char c = (unsigned char)src[i];
-    dst[i] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
-  }
-  dst[k] = '\0';
-}
-
-/* Header values may hold any bytes: visible ASCII only. */
-static void copy_ascii(char *dst, size_t cap, const char *src, size_t n) {
-  size_t k = n < cap - 1 ? n : cap - 1;
-  for (size_t i = 0; i < k; i++) {
-    unsigned char c = (unsigned char)src[i];
-    dst[i] = (c < 0x20 || c > 0x7e) ? '?' : (char)c;
-  }
-  dst[k] = '\0';
-}
 
 /* True when |s| (|n| bytes) can be an operation id: it goes into a path. */
 static bool op_id_ok(const char *s, size_t n) {
@@ -76,7 +50,7 @@ static void header_copy(const sg_http_header *h, size_t nh, const char *name, ch
                         size_t cap) {
   const sg_http_header *f = find(h, nh, name);
   if (dst[0] == '\0' && f != NULL && f->value_len > 0)
-    copy_ascii(dst, cap, f->value, f->value_len);
+    sg_fmt_copy_ascii(dst, cap, f->value, f->value_len);
 }
 
 /* Operation-Location, verbatim: only when it fits whole and is plain ASCII. */
@@ -120,7 +94,7 @@ static sg_json_doc *parse_body(const char *body, size_t len) {
 
 static void copy_json_str(char *dst, size_t cap, const sg_json *v) {
   if (v != NULL && v->type == SG_JSON_STRING && dst[0] == '\0')
-    copy_text(dst, cap, v->str, v->len);
+    sg_fmt_copy_utf8(dst, cap, v->str, v->len);
 }
 
 /*
@@ -137,7 +111,7 @@ static void body_fields(const char *body, size_t len, sg_acs_outcome *out) {
     set_op_id(out, id->str, id->len);
   const sg_json *st = sg_json_get(root, "status");
   if (st != NULL && st->type == SG_JSON_STRING && st->len < sizeof out->status)
-    copy_text(out->status, sizeof out->status, st->str, st->len);
+    sg_fmt_copy_utf8(out->status, sizeof out->status, st->str, st->len);
   const sg_json *err = sg_json_get(root, "error");
   copy_json_str(out->base.code, sizeof out->base.code, sg_json_get(err, "code"));
   copy_json_str(out->base.message, sizeof out->base.message, sg_json_get(err, "message"));
@@ -222,8 +196,8 @@ static void default_failure_code(sg_acs_outcome *out) {
   if (out->base.code[0] != '\0')
     return;
   bool canceled = strcmp(out->status, "Canceled") == 0;
-  copy_text(out->base.code, sizeof out->base.code, canceled ? "Canceled" : "EmailSendFailed",
-            canceled ? 8 : 15);
+  sg_fmt_copy_utf8(out->base.code, sizeof out->base.code, canceled ? "Canceled" : "EmailSendFailed",
+                   canceled ? 8 : 15);
 }
 
 int sg_classify_acs_send(int status, const sg_http_header *h, size_t nh, const char *body,
@@ -290,7 +264,7 @@ int sg_classify_acs_poll(int status, const sg_http_header *h, size_t nh, const c
     /* No body, not JSON, or a status this code does not know: poll again
      * with backoff rather than guess. */
     if (out->base.code[0] == '\0')
-      copy_text(out->base.code, sizeof out->base.code, "UnknownOperationStatus", 22);
+      sg_fmt_copy_utf8(out->base.code, sizeof out->base.code, "UnknownOperationStatus", 22);
     set_kind(out, SG_ACS_RETRY);
   }
   return 0;

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "core/sg_err.h"
+#include "core/sg_fmt.h"
 #include "json/sg_json.h"
 #include "svc/sg_retry_after.h"
 
@@ -47,43 +48,16 @@ static bool in_list(const char *code, const char *const *list, size_t n) {
   return false;
 }
 
-/*
- * Copies |n| bytes of UTF-8 |src| into |dst| (|cap| > 0 bytes with the NUL),
- * cutting at a character boundary and turning control characters (NUL
- * included) into spaces, so the copy is safe in logs and results.
- */
-static void copy_text(char *dst, size_t cap, const char *src, size_t n) {
-  size_t k = n < cap - 1 ? n : cap - 1;
-  if (k < n)
-    while (k > 0 && ((unsigned char)src[k] & 0xC0) == 0x80)
-      k--;
-  for (size_t i = 0; i < k; i++) {
-    unsigned char c = (unsigned char)src[i];
-    dst[i] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
-  }
-  dst[k] = '\0';
-}
-
-/* copy_text() at the end of the string already in |dst|. */
+/* sg_fmt_copy_utf8() at the end of the string already in |dst|. */
 static void append_text(char *dst, size_t cap, const char *src, size_t n) {
   size_t used = strlen(dst);
   if (used + 1 < cap)
-    copy_text(dst + used, cap - used, src, n);
-}
-
-/* Same for header values, which may hold any bytes: visible ASCII only. */
-static void copy_ascii(char *dst, size_t cap, const char *src, size_t n) {
-  size_t k = n < cap - 1 ? n : cap - 1;
-  for (size_t i = 0; i < k; i++) {
-    unsigned char c = (unsigned char)src[i];
-    dst[i] = (c < 0x20 || c > 0x7e) ? '?' : (char)c;
-  }
-  dst[k] = '\0';
+    sg_fmt_copy_utf8(dst + used, cap - used, src, n);
 }
 
 static void copy_json_str(char *dst, size_t cap, const sg_json *v) {
   if (v != NULL && v->type == SG_JSON_STRING && dst[0] == '\0')
-    copy_text(dst, cap, v->str, v->len);
+    sg_fmt_copy_utf8(dst, cap, v->str, v->len);
 }
 
 static void init_outcome(sg_outcome *out, int status) {
@@ -111,7 +85,7 @@ static void header_copy(const sg_http_header *h, size_t nh, const char *name, ch
   const sg_http_header *f;
   if (dst[0] != '\0' || h == NULL || (f = sg_http_find(h, nh, name)) == NULL || f->value_len == 0)
     return;
-  copy_ascii(dst, cap, f->value, f->value_len);
+  sg_fmt_copy_ascii(dst, cap, f->value, f->value_len);
 }
 
 static void retry_after(const sg_http_header *h, size_t nh, int64_t now, sg_outcome *out) {
@@ -203,8 +177,8 @@ void sg_classify_transport(int err, bool body_was_sent, sg_outcome *out) {
   out->kind = SG_OUTCOME_RETRY;
   out->transport_err = err;
   out->ambiguous = body_was_sent && err != SG_ERR_REFUSED;
-  copy_text(out->code, sizeof out->code, sg_err_name(err), strlen(sg_err_name(err)));
-  copy_text(out->message, sizeof out->message, sg_strerror(err), strlen(sg_strerror(err)));
+  sg_fmt_copy_utf8(out->code, sizeof out->code, sg_err_name(err), strlen(sg_err_name(err)));
+  sg_fmt_copy_utf8(out->message, sizeof out->message, sg_strerror(err), strlen(sg_strerror(err)));
 }
 
 /* {"error":"invalid_client","error_description":"AADSTS...","error_codes":[7000215],..} */

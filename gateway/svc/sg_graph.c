@@ -10,8 +10,8 @@
 
 #include "core/sg_base64.h"
 #include "core/sg_err.h"
+#include "core/sg_json_write.h"
 #include "json/sg_json_emit.h"
-#include "json/sg_json_write.h"
 
 static bool nonempty(const char *s) {
   return s != NULL && s[0] != '\0';
@@ -83,7 +83,7 @@ static void walk(sg_jemit *e, const sg_job *job) {
   sg_jemit_raw(e, "{\"message\":{\"subject\":");
   sg_jemit_str(e, job->subject);
   sg_jemit_raw(e, html ? ",\"body\":{\"contentType\":\"html\",\"content\":"
-              : ",\"body\":{\"contentType\":\"text\",\"content\":");
+                       : ",\"body\":{\"contentType\":\"text\",\"content\":");
   sg_jemit_str(e, html ? job->html_body : job->text_body);
   sg_jemit_raw(e, "}");
   recipients(e, "toRecipients", job->to, job->n_to);

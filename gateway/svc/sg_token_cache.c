@@ -6,7 +6,8 @@
 
 #include "core/sg_err.h"
 #include "core/sg_mem.h"
-#include "svc/sg_backoff.h"
+#include "core/sg_rand.h"
+#include "core/sg_backoff.h"
 
 /* Back-off after failed fetches without Retry-After: 1 s doubling to 60 s,
  * Entra's own Retry-After for client-credential floods (§3.4). */
@@ -103,7 +104,7 @@ static void notify(sg_token_entry *e, int status, const char *token, size_t len,
   }
 }
 
-void sg_token_cache_del(sg_token_cache *c) {
+void sg_token_cache_free(sg_token_cache *c) {
   if (c == NULL)
     return;
   sg_list *n;
@@ -143,8 +144,7 @@ sg_token_entry *sg_token_cache_entry(sg_token_cache *c, const sg_token_key *key)
   e->state = SG_TOKEN_EMPTY;
   sg_list_init(&e->waiters);
   /* Each entry gets its own jitter stream. */
-  c->seed += 0x9E3779B97F4A7C15ULL;
-  sg_backoff_init(&e->backoff, FETCH_BACKOFF_BASE_MS, FETCH_BACKOFF_CAP_MS, c->seed);
+  sg_backoff_init(&e->backoff, FETCH_BACKOFF_BASE_MS, FETCH_BACKOFF_CAP_MS, sg_rand_next(&c->seed));
   sg_list_push_back(&c->entries, &e->node);
   return e;
 }

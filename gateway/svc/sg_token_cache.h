@@ -22,8 +22,8 @@
  *
  * Waiters are caller-owned structs (embed one per job); a queued waiter's
  * callback runs exactly once, unless it is cancelled first. Callbacks may call
- * any function here except sg_token_cache_del; the SG_ERR_SHUTDOWN callbacks
- * run from sg_token_cache_del may only cancel waiters.
+ * any function here except sg_token_cache_free; the SG_ERR_SHUTDOWN callbacks
+ * run from sg_token_cache_free may only cancel waiters.
  */
 #ifndef SG_TOKEN_CACHE_H
 #define SG_TOKEN_CACHE_H
@@ -87,7 +87,7 @@ int sg_token_cache_new(sg_token_cache **out, uint64_t seed);
  * with SG_ERR_SHUTDOWN first. Fetches still in flight must not report to it
  * afterwards.
  */
-void sg_token_cache_del(sg_token_cache *c);
+void sg_token_cache_free(sg_token_cache *c);
 
 /*
  * Finds or creates the entry for |key| (strings copied; NULL means "").

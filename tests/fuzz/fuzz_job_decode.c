@@ -34,13 +34,15 @@
 #include "core/sg_err.h"
 #include "core/sg_mem.h"
 #include "fuzz_common.h"
+#include "core/sg_utf8.h"
 #include "job/sg_job_codec.h"
 #include "json/sg_json.h"
-#include "json/sg_json_write.h"
 #include "sandbox/sg_sbx_graph.h"
 #include "svc/sg_graph.h"
 
-static bool text_ok(const char *s) { return s != NULL && sg_utf8_valid(s, strlen(s)); }
+static bool text_ok(const char *s) {
+  return s != NULL && sg_utf8_valid(s, strlen(s));
+}
 
 static void check_addrs(const sg_job_addr *a, size_t n) {
   CHECK(n == 0 || a != NULL);
@@ -52,7 +54,7 @@ static void check_addrs(const sg_job_addr *a, size_t n) {
 
 /* Invariants of any view the codec hands out (valid or not). */
 static void check_view_shape(const sg_job *j) {
-  const char *strs[] = {j->id,        j->account,      j->sender,     j->subject,
+  const char *strs[] = {j->id,        j->account,      j->sender,      j->subject,
                         j->text_body, j->reply_stream, j->campaign_id, j->html_body};
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     CHECK(strs[i] != NULL);

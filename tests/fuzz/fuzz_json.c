@@ -16,9 +16,10 @@
 #include <string.h>
 
 #include "core/sg_err.h"
+#include "core/sg_json_write.h"
 #include "core/sg_mem.h"
+#include "core/sg_utf8.h"
 #include "json/sg_json.h"
-#include "json/sg_json_write.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

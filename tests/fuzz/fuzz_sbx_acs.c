@@ -29,8 +29,14 @@
 #include "sandbox/sg_sbx_acs.h"
 
 static const char *const versions[8] = {
-    NULL,         "",           "2023-03-31",         "2025-09-01",         "2023-01-15-preview",
-    "2024-07-01-preview", "2021-10-01-preview", "2023-03-31 ",
+    NULL,
+    "",
+    "2023-03-31",
+    "2025-09-01",
+    "2023-01-15-preview",
+    "2024-07-01-preview",
+    "2021-10-01-preview",
+    "2023-03-31 ",
 };
 
 static void check_json_error(const sg_buf *b, const char *want_code) {
@@ -97,8 +103,8 @@ static void check_rejected(const sg_sbx_msg *m, const sg_sbx_verdict *v, size_t 
   CHECK(memchr(v->message, '\0', sizeof v->message) != NULL);
   if (v->status == 400 && (ver == NULL || ver[0] == '\0'))
     CHECK(strcmp(v->code, "MissingApiVersionParameter") == 0);
-  if (v->status == 400 && ver != NULL && (strcmp(ver, "2021-10-01-preview") == 0 ||
-                                          strcmp(ver, "2023-03-31 ") == 0))
+  if (v->status == 400 && ver != NULL &&
+      (strcmp(ver, "2021-10-01-preview") == 0 || strcmp(ver, "2023-03-31 ") == 0))
     CHECK(strcmp(v->code, "UnsupportedApiVersion") == 0);
   CHECK(m->api == NULL && m->mailbox == NULL && m->to.n == 0 && m->n_atts == 0 && m->n_hdrs == 0);
   sg_buf b = SG_BUF_INIT;

@@ -47,7 +47,9 @@ static void put(const char *target, const void *p, size_t n) {
   written++;
 }
 
-static void put_str(const char *target, const char *s) { put(target, s, strlen(s)); }
+static void put_str(const char *target, const char *s) {
+  put(target, s, strlen(s));
+}
 
 /* ---- job_decode ---- */
 
@@ -148,7 +150,8 @@ static void job_seeds(void) {
   put_job(&j);
   j.sender = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
   put_job(&j);
-  j.sender = "\xc3\xa9l\xc3\xa8ve@\xc3\xa9" "cole.fr";
+  j.sender = "\xc3\xa9l\xc3\xa8ve@\xc3\xa9"
+             "cole.fr";
   put_job(&j);
   j.sender = ".";
   put_job(&j);
@@ -268,17 +271,21 @@ static void put_sel(const char *target, char sel, const char *body) {
 static void graph_seeds(void) {
   put_sel("sbx_graph", 'j', graph_sdk);
   put_sel("sbx_graph", 'J', graph_sdk); /* 3 recipients, 2 headers: at the small limits */
-  put_sel("sbx_graph", 'j',
-          "{\"message\":{\"subject\":\"s\",\"body\":{\"contentType\":\"Text\",\"content\":\"x\"},"
-          TO1 ",\"attachments\":[{\"@odata.type\":\"#microsoft.graph.fileAttachment\","
-          "\"name\":\"logo.png\",\"contentType\":\"image/png\",\"contentId\":\"logo\","
-          "\"isInline\":true,\"contentBytes\":\"iVBORw0KGgo=\"}]}}");
+  put_sel(
+      "sbx_graph", 'j',
+      "{\"message\":{\"subject\":\"s\",\"body\":{\"contentType\":\"Text\",\"content\":\"x\"}," TO1
+      ",\"attachments\":[{\"@odata.type\":\"#microsoft.graph.fileAttachment\","
+      "\"name\":\"logo.png\",\"contentType\":\"image/png\",\"contentId\":\"logo\","
+      "\"isInline\":true,\"contentBytes\":\"iVBORw0KGgo=\"}]}}");
   put_sel("sbx_graph", 'j', "{\"message\":{\"subject\":\"s\"," TO1 "},\"saveToSentItems\":\"no\"}");
-  put_sel("sbx_graph", 'j', "{\"message\":{\"toRecipients\":[{\"emailAddress\":{\"address\":"
-                            "\"bad\"}}]}}");
-  put_sel("sbx_graph", 'j', "{\"message\":{\"subject\":\"s\"," TO1
-                            ",\"internetMessageHeaders\":[{\"name\":\"Subject\",\"value\":\"v\"}]}}");
-  put_sel("sbx_graph", 'j', "{\"message\":{\"subject\":\"s\"," TO1 ",\"internetMessageHeaders\":[]}}");
+  put_sel("sbx_graph", 'j',
+          "{\"message\":{\"toRecipients\":[{\"emailAddress\":{\"address\":"
+          "\"bad\"}}]}}");
+  put_sel("sbx_graph", 'j',
+          "{\"message\":{\"subject\":\"s\"," TO1
+          ",\"internetMessageHeaders\":[{\"name\":\"Subject\",\"value\":\"v\"}]}}");
+  put_sel("sbx_graph", 'j',
+          "{\"message\":{\"subject\":\"s\"," TO1 ",\"internetMessageHeaders\":[]}}");
   put_sel("sbx_graph", 'j', "{\"message\":{}, \"foo\":1}");
   put_sel("sbx_graph", 'j', "{\"message\":");
   put_sel("sbx_graph", 'j', "");
@@ -291,9 +298,9 @@ static void graph_seeds(void) {
   put_sel("sbx_graph", 'p', b64.data);
   put_sel("sbx_graph", 'p', "!!not base64!!");
   sg_buf_free(&b64);
-  put_sel("sbx_graph", 1, graph_sdk); /* application/json; charset=utf-8 */
-  put_sel("sbx_graph", 4, graph_sdk); /* charset=iso-8859-1 */
-  put_sel("sbx_graph", 7, graph_sdk); /* text/html */
+  put_sel("sbx_graph", 1, graph_sdk);  /* application/json; charset=utf-8 */
+  put_sel("sbx_graph", 4, graph_sdk);  /* charset=iso-8859-1 */
+  put_sel("sbx_graph", 7, graph_sdk);  /* text/html */
   put_sel("sbx_graph", 12, graph_sdk); /* no Content-Type */
 }
 
@@ -484,14 +491,18 @@ static void h2_seed(enum scenario sc) {
   nghttp2_nv get[] = {NV(":method", "GET"), NV(":scheme", "https"),
                       NV(":authority", "graph.example.test"),
                       NV(":path", "/v1.0/users/a@b.example/messages")};
-  nghttp2_nv post[] = {NV(":method", "POST"), NV(":scheme", "https"),
+  nghttp2_nv post[] = {NV(":method", "POST"),
+                       NV(":scheme", "https"),
                        NV(":authority", "graph.example.test"),
                        NV(":path", "/v1.0/users/a@b.example/sendMail"),
-                       NV("content-type", "application/json"), NV("content-length", "14")};
-  nghttp2_nv big[] = {NV(":method", "POST"), NV(":scheme", "https"),
+                       NV("content-type", "application/json"),
+                       NV("content-length", "14")};
+  nghttp2_nv big[] = {NV(":method", "POST"),
+                      NV(":scheme", "https"),
                       NV(":authority", "graph.example.test"),
                       NV(":path", "/emails:send?api-version=2023-03-31"),
-                      NV("content-type", "application/json"), NV("content-length", "70000")};
+                      NV("content-type", "application/json"),
+                      NV("content-length", "70000")};
   static size_t left_small, left_big;
   left_small = 14;
   left_big = 70000;

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/sg_rd_sync.h"
+#include "redis/sg_rd_sync.h"
 #include "core/sg_clock.h"
 #include "core/sg_mem.h"
 #include "job/sg_job_codec.h"
@@ -35,29 +35,42 @@ static int gen(int argc, char **argv) {
   const char *reply = "";
   const char *prefix = "job";
   for (int i = 3; i + 1 < argc; i += 2) {
-    if (strcmp(argv[i], "--senders") == 0) senders = atol(argv[i + 1]);
-    else if (strcmp(argv[i], "--invalid-every") == 0) invalid_every = atol(argv[i + 1]);
-    else if (strcmp(argv[i], "--acs-every") == 0) acs_every = atol(argv[i + 1]);
-    else if (strcmp(argv[i], "--prefix") == 0) prefix = argv[i + 1];
-    else if (strcmp(argv[i], "--bounce-every") == 0) bounce_every = atol(argv[i + 1]);
-    else if (strcmp(argv[i], "--backend") == 0) all_acs = strcmp(argv[i + 1], "acs") == 0;
-    else if (strcmp(argv[i], "--created") == 0) created = strtoll(argv[i + 1], NULL, 10);
-    else if (strcmp(argv[i], "--reply-stream") == 0) reply = argv[i + 1];
+    if (strcmp(argv[i], "--senders") == 0)
+      senders = atol(argv[i + 1]);
+    else if (strcmp(argv[i], "--invalid-every") == 0)
+      invalid_every = atol(argv[i + 1]);
+    else if (strcmp(argv[i], "--acs-every") == 0)
+      acs_every = atol(argv[i + 1]);
+    else if (strcmp(argv[i], "--prefix") == 0)
+      prefix = argv[i + 1];
+    else if (strcmp(argv[i], "--bounce-every") == 0)
+      bounce_every = atol(argv[i + 1]);
+    else if (strcmp(argv[i], "--backend") == 0)
+      all_acs = strcmp(argv[i + 1], "acs") == 0;
+    else if (strcmp(argv[i], "--created") == 0)
+      created = strtoll(argv[i + 1], NULL, 10);
+    else if (strcmp(argv[i], "--reply-stream") == 0)
+      reply = argv[i + 1];
   }
-  if (senders < 1) senders = 1;
+  if (senders < 1)
+    senders = 1;
   sg_buf pb = SG_BUF_INIT;
   char id[128], sender[64], rcpt[64], cc[64], subject[160], body[200];
-  static const char *kinds[] = {"no_recipients", "bad_address", "crlf_subject", "bad_header",
-                                "too_many_headers", "unknown_account", "mime_and_content"};
+  static const char *kinds[] = {"no_recipients",   "bad_address",      "crlf_subject",
+                                "bad_header",      "too_many_headers", "unknown_account",
+                                "mime_and_content"};
   for (long i = 0; i < n; i++) {
     snprintf(id, sizeof id, "%s-%ld", prefix, i);
     snprintf(sender, sizeof sender, "sender-%ld@contoso.com", i % senders);
     snprintf(rcpt, sizeof rcpt, "r-%ld@%s", i,
-             bounce_every && i % bounce_every == bounce_every - 1 ? "bounce.example" : "example.com");
+             bounce_every && i % bounce_every == bounce_every - 1 ? "bounce.example"
+                                                                  : "example.com");
     snprintf(cc, sizeof cc, "c-%ld@example.com", i);
     snprintf(subject, sizeof subject, "Order %s confirmed \xe2\x9c\x93", id);
     snprintf(body, sizeof body, "Hello,\nyour order %s is confirmed.\n\"Thanks\" \\ <team>\n", id);
-    sg_job_addr to[] = {{rcpt, "R\xc3\xa9" "ceiver"}}, ccs[] = {{cc, ""}};
+    sg_job_addr to[] = {{rcpt, "R\xc3\xa9"
+                               "ceiver"}},
+                ccs[] = {{cc, ""}};
     sg_job_header hdr[] = {{"X-Order", id}};
     sg_job_kv md[] = {{"n", id}};
     sg_job j = {0};
@@ -81,17 +94,35 @@ static int gen(int argc, char **argv) {
     if (all_acs || (acs_every && i % acs_every == 1))
       j.backend = SG_BACKEND_ACS;
     sg_job_addr bad[] = {{"not-an-address", ""}};
-    sg_job_header many[6] = {{"X-1", "a"}, {"X-2", "a"}, {"X-3", "a"}, {"X-4", "a"}, {"X-5", "a"}, {"X-6", "a"}};
+    sg_job_header many[6] = {{"X-1", "a"}, {"X-2", "a"}, {"X-3", "a"},
+                             {"X-4", "a"}, {"X-5", "a"}, {"X-6", "a"}};
     sg_job_header badh[] = {{"Subject", "x"}};
     if (invalid_every && i % invalid_every == invalid_every - 1) {
       switch ((i / invalid_every) % 7) {
-      case 0: j.n_to = 0; j.n_cc = 0; break;
-      case 1: j.to = bad; break;
-      case 2: j.subject = "Hi\r\nBcc: x@evil.example"; break;
-      case 3: j.headers = badh; break;
-      case 4: j.headers = many; j.n_headers = 6; break;
-      case 5: j.account = "nobody"; break;
-      case 6: j.mime = (const uint8_t *)"To: a@b.example\r\n\r\nx"; j.mime_len = 20; break;
+      case 0:
+        j.n_to = 0;
+        j.n_cc = 0;
+        break;
+      case 1:
+        j.to = bad;
+        break;
+      case 2:
+        j.subject = "Hi\r\nBcc: x@evil.example";
+        break;
+      case 3:
+        j.headers = badh;
+        break;
+      case 4:
+        j.headers = many;
+        j.n_headers = 6;
+        break;
+      case 5:
+        j.account = "nobody";
+        break;
+      case 6:
+        j.mime = (const uint8_t *)"To: a@b.example\r\n\r\nx";
+        j.mime_len = 20;
+        break;
       }
       (void)kinds;
     }
@@ -117,7 +148,10 @@ static int summary(const char *url, const char *stream) {
     return 1;
   }
   long counts[5] = {0}, total = 0, undecodable = 0, with_op = 0;
-  struct { char code[64]; long n; } codes[64];
+  struct {
+    char code[64];
+    long n;
+  } codes[64];
   size_t ncodes = 0;
   char last[64] = "-";
   char **ids = NULL;
@@ -185,8 +219,8 @@ static int summary(const char *url, const char *stream) {
     if (i == 0 || strcmp(ids[i], ids[i - 1]) != 0)
       distinct++;
   printf("results %ld\nSENT %ld\nFAILED %ld\nINVALID %ld\nEXPIRED %ld\ndistinct_ids %ld\n"
-         "undecodable %ld\nwith_operation_id %ld\n", total, counts[1], counts[2], counts[3], counts[4],
-         distinct, undecodable, with_op);
+         "undecodable %ld\nwith_operation_id %ld\n",
+         total, counts[1], counts[2], counts[3], counts[4], distinct, undecodable, with_op);
   for (size_t j = 0; j < ncodes; j++)
     printf("code:%s %ld\n", codes[j].code, codes[j].n);
   for (size_t i = 0; i < nids; i++)

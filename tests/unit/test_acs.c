@@ -18,8 +18,9 @@
 
 #include "core/sg_base64.h"
 #include "core/sg_err.h"
+#include "core/sg_rand.h"
+#include "core/sg_utf8.h"
 #include "json/sg_json.h"
-#include "json/sg_json_write.h"
 #include "sandbox/sg_sbx_acs.h"
 #include "svc/sg_acs.h"
 
@@ -132,13 +133,10 @@ static void t_minimal(void) {
   sg_buf_free(&b);
 }
 
-/* xorshift64*: deterministic generated jobs. */
+/* Deterministic generated jobs. */
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
 static uint64_t rnd(void) {
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return rng_state * 2685821657736338717ULL;
+  return sg_rand_next(&rng_state);
 }
 
 /* Strings kept for freeing at the end of one generated job. */

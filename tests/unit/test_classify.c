@@ -8,8 +8,9 @@
 #include "harness.h"
 
 #include "core/sg_err.h"
+#include "core/sg_json_write.h"
 #include "core/sg_mem.h"
-#include "json/sg_json_write.h"
+#include "core/sg_utf8.h"
 #include "svc/sg_classify.h"
 
 #define NOW 1764000000000LL

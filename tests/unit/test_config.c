@@ -46,7 +46,8 @@ static void t_file_accounts(void) {
                          "client_secret = s2\nmailbox_concurrency = 1\n"
                          "[account.bulk]\ntype = acs\n"
                          "connection_string = endpoint=https://x.example/;accesskey=AAAA\n");
-  char e1[] = "SENDGATE_ACCOUNT_SALES_CLIENT_SECRET=fromenv", e2[] = "SENDGATE_GATEWAY_MAX_IN_FLIGHT=700";
+  char e1[] = "SENDGATE_ACCOUNT_SALES_CLIENT_SECRET=fromenv",
+       e2[] = "SENDGATE_GATEWAY_MAX_IN_FLIGHT=700";
   char *envp[] = {e1, e2, NULL};
   sg_config cfg;
   char err[300];
@@ -69,9 +70,10 @@ static void t_file_accounts(void) {
 /* allowed_senders: addresses in any case, @domain entries, empty = anyone; from
  * the file per account and from the environment for the default account. */
 static void t_allowed_senders(void) {
-  char *path = write_tmp("[graph]\ntenant_id = t\nclient_id = c\nclient_secret = s\n"
-                         "[account.sales]\ntype = graph\ntenant_id = t2\nclient_id = c2\n"
-                         "client_secret = s2\nallowed_senders = Sales@Contoso.com, @fabrikam.com\n");
+  char *path =
+      write_tmp("[graph]\ntenant_id = t\nclient_id = c\nclient_secret = s\n"
+                "[account.sales]\ntype = graph\ntenant_id = t2\nclient_id = c2\n"
+                "client_secret = s2\nallowed_senders = Sales@Contoso.com, @fabrikam.com\n");
   char e1[] = "SENDGATE_GRAPH_ALLOWED_SENDERS=alerts@contoso.com";
   char *envp[] = {e1, NULL};
   sg_config cfg;
@@ -97,7 +99,8 @@ static void t_allowed_senders(void) {
        e4[] = "SENDGATE_GRAPH_CLIENT_SECRET=s";
   char *envp3[] = {e2, e3, e4, NULL};
   ASSERT_OK(sg_config_load(&cfg, NULL, envp3, err, sizeof err));
-  ASSERT(sg_config_sender_allowed(sg_config_account(&cfg, SG_BACKEND_GRAPH, ""), "any@where.example"));
+  ASSERT(
+      sg_config_sender_allowed(sg_config_account(&cfg, SG_BACKEND_GRAPH, ""), "any@where.example"));
   sg_config_free(&cfg);
 }
 
@@ -135,11 +138,12 @@ static void t_errors(void) {
 }
 
 static void t_sender_limits(void) {
-  char *path = write_tmp("[graph]\nmailbox_concurrency = 3\nmailbox_recipients_per_day = 500\n"
-                         "[account.sales]\ntype = graph\ntenant_id = t\nclient_id = c\n"
-                         "client_secret = s\n"
-                         "[sender.Alerts@Contoso.com]\nmailbox_concurrency = 1\n"
-                         "[sender.bulk@contoso.com]\naccount = sales\nmailbox_messages_per_minute = 30\n");
+  char *path =
+      write_tmp("[graph]\nmailbox_concurrency = 3\nmailbox_recipients_per_day = 500\n"
+                "[account.sales]\ntype = graph\ntenant_id = t\nclient_id = c\n"
+                "client_secret = s\n"
+                "[sender.Alerts@Contoso.com]\nmailbox_concurrency = 1\n"
+                "[sender.bulk@contoso.com]\naccount = sales\nmailbox_messages_per_minute = 30\n");
   char e1[] = "SENDGATE_GRAPH_TENANT_ID=t", e2[] = "SENDGATE_GRAPH_CLIENT_ID=c",
        e3[] = "SENDGATE_GRAPH_CLIENT_SECRET=s";
   char *envp[] = {e1, e2, e3, NULL};
@@ -173,5 +177,4 @@ static void t_sender_limits(void) {
 }
 
 SG_TESTS({"env_only", t_env_only}, {"file_accounts", t_file_accounts}, {"errors", t_errors},
-         {"allowed_senders", t_allowed_senders},
-         {"sender_limits", t_sender_limits})
+         {"allowed_senders", t_allowed_senders}, {"sender_limits", t_sender_limits})

@@ -3,9 +3,10 @@
 #include "harness.h"
 
 #include "core/sg_err.h"
+#include "core/sg_json_write.h"
 #include "core/sg_log.h"
 #include "core/sg_mem.h"
-#include "json/sg_json_write.h"
+#include "core/sg_utf8.h"
 
 static void t_buf(void) {
   sg_buf b = SG_BUF_INIT;
@@ -32,7 +33,8 @@ static void t_json_escape(void) {
   sg_buf b = SG_BUF_INIT;
   const char in[] = "a\"b\\c\n\r\t\x01\x1f/\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
   sg_jw_str(&b, in, sizeof(in) - 1);
-  ASSERT_STR_EQ("\"a\\\"b\\\\c\\n\\r\\t\\u0001\\u001f/\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"", b.data);
+  ASSERT_STR_EQ("\"a\\\"b\\\\c\\n\\r\\t\\u0001\\u001f/\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"",
+                b.data);
   sg_buf_reset(&b);
   /* Invalid UTF-8: a lone continuation byte, an overlong, a surrogate. */
   const char bad[] = "x\x80y\xc0\xafz\xed\xa0\x80";

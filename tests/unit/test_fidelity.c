@@ -13,6 +13,7 @@
 #include <stdbool.h>
 
 #include "core/sg_err.h"
+#include "core/sg_rand.h"
 #include "job/sg_job_codec.h"
 #include "sandbox/sg_sbx_acs.h"
 #include "sandbox/sg_sbx_graph.h"
@@ -24,10 +25,7 @@
 
 static uint64_t rng = 0x5eed5eed5eedULL;
 static uint64_t next_rand(void) {
-  uint64_t z = (rng += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
+  return sg_rand_next(&rng);
 }
 
 /* Pieces a string is made of; |bad| says which the codec must refuse in a header field. */
@@ -37,12 +35,29 @@ typedef struct piece {
 } piece;
 
 static const piece pieces[] = {
-    {"a", OK},          {"Z", OK},           {" ", OK},           {"\t", OK},
-    {"\"", OK},         {"\\", OK},          {"/", OK},           {"<", OK},
-    {"&", OK},          {"\xc3\xa9", OK},    {"\xe4\xb8\xad", OK}, {"\xf0\x9f\x98\x80", OK},
-    {"\xe2\x80\xa8", OK}, {"\xe2\x80\xa9", OK}, {"\xef\xbb\xbf", OK}, {"\xc2\xa0", OK},
-    {"\x01", CTL},      {"\x1b", CTL},       {"\x7f", CTL},       {"\xc2\x85", CTL},
-    {"\xc2\x9f", CTL},  {"\r", CRLF},        {"\n", CRLF},
+    {"a", OK},
+    {"Z", OK},
+    {" ", OK},
+    {"\t", OK},
+    {"\"", OK},
+    {"\\", OK},
+    {"/", OK},
+    {"<", OK},
+    {"&", OK},
+    {"\xc3\xa9", OK},
+    {"\xe4\xb8\xad", OK},
+    {"\xf0\x9f\x98\x80", OK},
+    {"\xe2\x80\xa8", OK},
+    {"\xe2\x80\xa9", OK},
+    {"\xef\xbb\xbf", OK},
+    {"\xc2\xa0", OK},
+    {"\x01", CTL},
+    {"\x1b", CTL},
+    {"\x7f", CTL},
+    {"\xc2\x85", CTL},
+    {"\xc2\x9f", CTL},
+    {"\r", CRLF},
+    {"\n", CRLF},
 };
 
 /* Whether this round's strings may hold characters the codec refuses (half the rounds). */
@@ -123,9 +138,19 @@ static void t_round_trip_or_refused(void) {
     sg_job_addr to[] = {{"a@fabrikam.com", name}};
     sg_job_header h[] = {{"X-Test", value}};
     sg_job_attachment a[] = {{att, "text/plain", (const uint8_t *)"x", 1, "", false}};
-    sg_job job = {.id = "fidelity", .sender = MB, .to = to, .n_to = 1, .subject = subject,
-                  .text_body = text, .html_body = "", .account = "", .reply_stream = "",
-                  .campaign_id = "", .headers = h, .n_headers = 1, .attachments = a,
+    sg_job job = {.id = "fidelity",
+                  .sender = MB,
+                  .to = to,
+                  .n_to = 1,
+                  .subject = subject,
+                  .text_body = text,
+                  .html_body = "",
+                  .account = "",
+                  .reply_stream = "",
+                  .campaign_id = "",
+                  .headers = h,
+                  .n_headers = 1,
+                  .attachments = a,
                   .n_attachments = 1};
     sg_buf enc = SG_BUF_INIT;
     sg_job_encode(&job, &enc);

@@ -7,12 +7,10 @@
 
 #include "core/sg_fmt.h"
 #include "core/sg_mem.h"
+#include "core/sg_rand.h"
 
-static uint64_t next(uint64_t *s) { /* xorshift64 */
-  *s ^= *s << 13;
-  *s ^= *s >> 7;
-  *s ^= *s << 17;
-  return *s;
+static uint64_t next(uint64_t *s) {
+  return sg_rand_next(s);
 }
 
 static void t_decimal(void) {
@@ -75,4 +73,33 @@ static void t_guid(void) {
   }
 }
 
-SG_TESTS({"decimal", t_decimal}, {"hex", t_hex}, {"copy", t_copy}, {"guid", t_guid})
+static void t_copy_utf8(void) {
+  char d[8];
+  ASSERT_EQ(5, sg_fmt_copy_utf8(d, sizeof d, "hello", 5));
+  ASSERT_STR_EQ("hello", d);
+  /* Control characters, NUL and DEL become spaces; the length bounds the source. */
+  ASSERT_EQ(6, sg_fmt_copy_utf8(d, sizeof d, "a\nb\0c\x7f!", 6));
+  ASSERT_STR_EQ("a b c ", d);
+  /* Cut at cap - 1 = 7 bytes, but never inside a character: "abcde" + 3-byte euro. */
+  ASSERT_EQ(5, sg_fmt_copy_utf8(d, sizeof d, "abcde\xe2\x82\xac", 8));
+  ASSERT_STR_EQ("abcde", d);
+  ASSERT_EQ(7, sg_fmt_copy_utf8(d, sizeof d, "abcd\xe2\x82\xacz", 8));
+  ASSERT_STR_EQ("abcd\xe2\x82\xac", d);
+  /* A character that fits whole is kept even when more follows. */
+  ASSERT_EQ(6, sg_fmt_copy_utf8(d, sizeof d, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 8));
+  ASSERT_STR_EQ("\xc3\xa9\xc3\xa9\xc3\xa9", d);
+  char one[1];
+  ASSERT_EQ(0, sg_fmt_copy_utf8(one, sizeof one, "abc", 3));
+  ASSERT_STR_EQ("", one);
+}
+
+static void t_copy_ascii(void) {
+  char d[8];
+  ASSERT_EQ(7, sg_fmt_copy_ascii(d, sizeof d, "a\tb\xc3\xa9~\x7f!", 9));
+  ASSERT_STR_EQ("a?b??~?", d);
+  ASSERT_EQ(3, sg_fmt_copy_ascii(d, sizeof d, "abc", 3));
+  ASSERT_STR_EQ("abc", d);
+}
+
+SG_TESTS({"decimal", t_decimal}, {"hex", t_hex}, {"copy", t_copy}, {"copy_utf8", t_copy_utf8},
+         {"copy_ascii", t_copy_ascii}, {"guid", t_guid})

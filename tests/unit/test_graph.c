@@ -9,6 +9,7 @@
 
 #include "core/sg_base64.h"
 #include "core/sg_err.h"
+#include "core/sg_rand.h"
 #include "json/sg_json.h"
 #include "svc/sg_graph.h"
 
@@ -228,13 +229,10 @@ static void t_mime(void) {
   sg_buf_free(&b);
 }
 
-/* xorshift64*: deterministic generated jobs. */
+/* Deterministic generated jobs. */
 static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
 static uint64_t rnd(void) {
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return rng_state * 2685821657736338717ULL;
+  return sg_rand_next(&rng_state);
 }
 
 /* A NUL-terminated string of hostile bytes: ASCII, controls, quotes, UTF-8

@@ -8,8 +8,12 @@
 
 #include "h2/sg_h2_mem.h"
 
-static void *M(sg_h2_mem *m, size_t n) { return m->mem.malloc(n, m->mem.mem_user_data); }
-static void F(sg_h2_mem *m, void *p) { m->mem.free(p, m->mem.mem_user_data); }
+static void *M(sg_h2_mem *m, size_t n) {
+  return m->mem.malloc(n, m->mem.mem_user_data);
+}
+static void F(sg_h2_mem *m, void *p) {
+  m->mem.free(p, m->mem.mem_user_data);
+}
 
 static void t_reuse(void) {
   sg_h2_mem m;
@@ -35,7 +39,7 @@ static void t_reuse(void) {
   F(&m, big);
   ASSERT_EQ(2, sg_h2_mem_cached(&m));
   ASSERT_EQ(1, m.hits);
-  sg_h2_mem_release(&m);
+  sg_h2_mem_free(&m);
   ASSERT_EQ(0, sg_h2_mem_cached(&m));
 }
 
@@ -50,7 +54,7 @@ static void t_bound(void) {
   for (int i = 0; i < N; i++)
     F(&m, p[i]);
   ASSERT_EQ(SG_H2_MEM_CLASS_BYTES / 256, sg_h2_mem_cached(&m));
-  sg_h2_mem_release(&m);
+  sg_h2_mem_free(&m);
 }
 
 static void t_realloc_calloc(void) {
@@ -75,7 +79,7 @@ static void t_realloc_calloc(void) {
     ASSERT_EQ(0, z[i]);
   F(&m, z);
   ASSERT(m.mem.calloc(SIZE_MAX / 2, 4, &m) == NULL); /* overflow */
-  sg_h2_mem_release(&m);
+  sg_h2_mem_free(&m);
 }
 
 /* nghttp2 on the cache: a client and a server session exchange a request and
@@ -141,13 +145,13 @@ static void t_nghttp2(void) {
       ASSERT(pump(s.s, c.s) >= 0);
     }
   }
-  ASSERT_EQ(1000, c.closed); /* every response arrived and closed its stream */
+  ASSERT_EQ(1000, c.closed);   /* every response arrived and closed its stream */
   ASSERT(cm.hits > cm.misses); /* the later rounds ran on reused blocks */
   nghttp2_session_del(c.s);
   nghttp2_session_del(s.s);
   nghttp2_session_callbacks_del(cb);
-  sg_h2_mem_release(&cm); /* under ASan: nothing leaked, nothing freed twice */
-  sg_h2_mem_release(&sm);
+  sg_h2_mem_free(&cm); /* under ASan: nothing leaked, nothing freed twice */
+  sg_h2_mem_free(&sm);
 }
 
 SG_TESTS({"reuse", t_reuse}, {"bound", t_bound}, {"realloc_calloc", t_realloc_calloc},

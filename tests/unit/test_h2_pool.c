@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Tests for h2/: the pure request/response object and backoff, then the pool
- * against real servers: nghttpd (TLS, cert made by sg_certgen at test time,
+ * against real servers: nghttpd (TLS, cert made by sg_sbx_certgen at test time,
  * a docroot served for GET and POST) for concurrency limits, TLS verify
  * failure, deadlines, server death and restart. GOAWAY, REFUSED_STREAM and
  * in-flight deadlines are in test_h2_faults.c.
@@ -27,11 +27,10 @@
 #include "core/sg_log.h"
 #include "core/sg_mem.h"
 #include "core/sg_turn.h"
-#include "h2/sg_h2_backoff.h"
 #include "h2/sg_h2_pool.h"
 #include "h2/sg_h2_req.h"
-#include "net/sg_certgen.h"
 #include "net/sg_tls.h"
+#include "sandbox/sg_sbx_certgen.h"
 
 /* ---------------------------------------------------------------- pure */
 
@@ -126,20 +125,6 @@ static void t_req_response(void) {
   sg_h2_req_release(&r);
 }
 
-static void t_backoff(void) {
-  ASSERT_EQ(0, sg_h2_backoff_ms(0, 100, 1000, 7));
-  for (uint32_t rnd = 0; rnd < 1000; rnd += 37) {
-    uint64_t d1 = sg_h2_backoff_ms(1, 100, 1000, rnd);
-    ASSERT(d1 >= 50 && d1 <= 100);
-    uint64_t d3 = sg_h2_backoff_ms(3, 100, 1000, rnd);
-    ASSERT(d3 >= 200 && d3 <= 400);
-    uint64_t d30 = sg_h2_backoff_ms(30, 100, 1000, rnd);
-    ASSERT(d30 >= 500 && d30 <= 1000);
-  }
-  uint32_t s = 1, a = sg_h2_rand(&s), b = sg_h2_rand(&s);
-  ASSERT_NE(a, b);
-}
-
 /* ------------------------------------------------------- test plumbing */
 
 static char g_dir[64];
@@ -189,8 +174,8 @@ static void setup(void) {
   char pki[96], other[96];
   snprintf(pki, sizeof pki, "%s/pki", g_dir);
   snprintf(other, sizeof other, "%s/other", g_dir);
-  ASSERT_OK(sg_certgen_write(pki, NULL, 0));
-  ASSERT_OK(sg_certgen_write(other, NULL, 0));
+  ASSERT_OK(sg_sbx_certgen_write(pki, NULL, 0));
+  ASSERT_OK(sg_sbx_certgen_write(other, NULL, 0));
   snprintf(g_ca, sizeof g_ca, "%s/ca.pem", pki);
   snprintf(g_cert, sizeof g_cert, "%s/server.pem", pki);
   snprintf(g_key, sizeof g_key, "%s/server-key.pem", pki);
@@ -615,7 +600,6 @@ static void t_kill_restart(void) {
   server_kill(&s);
 }
 
-SG_TESTS({"req_build", t_req_build}, {"req_response", t_req_response}, {"backoff", t_backoff},
-         {"run_now", t_run_now}, {"many_concurrent", t_many_concurrent},
-         {"tls_verify", t_tls_verify}, {"queue_timeout", t_queue_timeout},
-         {"kill_restart", t_kill_restart})
+SG_TESTS({"req_build", t_req_build}, {"req_response", t_req_response}, {"run_now", t_run_now},
+         {"many_concurrent", t_many_concurrent}, {"tls_verify", t_tls_verify},
+         {"queue_timeout", t_queue_timeout}, {"kill_restart", t_kill_restart})

@@ -8,15 +8,13 @@
 
 #include "core/sg_hist.h"
 #include "core/sg_mem.h"
+#include "core/sg_rand.h"
 
 #include <math.h>
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-static uint64_t rnd(void) { /* splitmix64 */
-  uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
+static uint64_t rnd(void) {
+  return sg_rand_next(&rng_state);
 }
 
 static int cmp_u64(const void *a, const void *b) {

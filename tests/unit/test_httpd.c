@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Tests for the HTTP server (httpd/): the server runs on 127.0.0.1:0 in this
- * process's uv loop, with a CA made at test time (sg_certgen), and real
+ * process's uv loop, with a CA made at test time (sg_sbx_certgen), and real
  * clients (curl, nghttp) are run with uv_spawn on the same loop. Covers
  * HTTP/2 over TLS, HTTP/1.1 over TLS, h2c prior knowledge, cleartext HTTP/1.1,
  * multi-MB bodies, chunked uploads, delayed responses, reset, GOAWAY, drop,
@@ -19,9 +19,10 @@
 #include <uv.h>
 
 #include "core/sg_mem.h"
+#include "core/sg_rand.h"
 #include "httpd/sg_httpd.h"
-#include "net/sg_certgen.h"
 #include "net/sg_tls.h"
+#include "sandbox/sg_sbx_certgen.h"
 
 /* Each client run must finish well within this. */
 #define CLIENT_TIMEOUT_MS 30000
@@ -127,7 +128,7 @@ static void make_certs(void) {
     return;
   snprintf(g_dir, sizeof g_dir, "/tmp/sg_test_httpd_XXXXXX");
   ASSERT_NOT_NULL(mkdtemp(g_dir));
-  ASSERT_OK(sg_certgen_write(g_dir, NULL, 0));
+  ASSERT_OK(sg_sbx_certgen_write(g_dir, NULL, 0));
 }
 
 static void path_in(char *out, size_t cap, const char *name) {
@@ -261,13 +262,9 @@ static void make_file(const char *name, size_t n) {
   path_in(p, sizeof p, name);
   FILE *fp = fopen(p, "wb");
   ASSERT_NOT_NULL(fp);
-  uint32_t x = 2463534242u;
-  for (size_t i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    fputc((int)(x & 0xff), fp);
-  }
+  uint64_t x = 2463534242u;
+  for (size_t i = 0; i < n; i++)
+    fputc((int)(sg_rand_next(&x) & 0xff), fp);
   fclose(fp);
 }
 

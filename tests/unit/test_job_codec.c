@@ -39,11 +39,11 @@ static int roundtrip(const sg_job *j, const char **code) {
   return rv;
 }
 
-#define EXPECT_INVALID(j, want)                                                \
-  do {                                                                         \
-    const char *code_;                                                         \
-    ASSERT_EQ(SG_ERR_INVAL, roundtrip(&(j), &code_));                          \
-    ASSERT_STR_EQ(want, code_);                                                \
+#define EXPECT_INVALID(j, want)                                                                    \
+  do {                                                                                             \
+    const char *code_;                                                                             \
+    ASSERT_EQ(SG_ERR_INVAL, roundtrip(&(j), &code_));                                              \
+    ASSERT_STR_EQ(want, code_);                                                                    \
   } while (0)
 
 static void t_valid_roundtrip(void) {
@@ -127,7 +127,8 @@ static void t_invalid_kinds(void) {
   sg_job_header h2[] = {{"X-A", "x\r\nBcc: evil@example.com"}};
   j.headers = h2;
   EXPECT_INVALID(j, SG_JOBERR_CRLF);
-  sg_job_header h3[] = {{"X-1", "a"}, {"X-2", "a"}, {"X-3", "a"}, {"X-4", "a"}, {"X-5", "a"}, {"X-6", "a"}};
+  sg_job_header h3[] = {{"X-1", "a"}, {"X-2", "a"}, {"X-3", "a"},
+                        {"X-4", "a"}, {"X-5", "a"}, {"X-6", "a"}};
   j.headers = h3;
   j.n_headers = 6;
   EXPECT_INVALID(j, SG_JOBERR_TOO_MANY_HEADERS);
@@ -164,7 +165,8 @@ static void t_mime_job(void) {
 static void t_backend_rules(void) {
   sg_job j = base_job();
   sg_job_error err;
-  ASSERT_EQ(SG_ERR_INVAL, sg_job_check_backend(&j, SG_BACKEND_GRAPH, SG_GRAPH_MAX_REQUEST + 1, &err));
+  ASSERT_EQ(SG_ERR_INVAL,
+            sg_job_check_backend(&j, SG_BACKEND_GRAPH, SG_GRAPH_MAX_REQUEST + 1, &err));
   ASSERT_STR_EQ(SG_JOBERR_TOO_LARGE, err.code);
   ASSERT_OK(sg_job_check_backend(&j, SG_BACKEND_GRAPH, SG_GRAPH_MAX_REQUEST, &err));
   ASSERT_EQ(SG_ERR_INVAL, sg_job_check_backend(&j, SG_BACKEND_ACS, SG_ACS_MAX_REQUEST + 1, &err));
@@ -187,16 +189,27 @@ static void t_backend_rules(void) {
 }
 
 static void t_addresses(void) {
-  const char *good[] = {"a@b.co", "first.last+tag@sub.example.com", "x@[127.0.0.1]",
-                        "x@[IPv6:2001:db8::1]", "x@[ipv6:::1]",
-                        "\xc3\xa9l\xc3\xa8" "ve@\xc3\xa9" "cole.fr", "o'brien@example.ie"};
+  const char *good[] = {"a@b.co",
+                        "first.last+tag@sub.example.com",
+                        "x@[127.0.0.1]",
+                        "x@[IPv6:2001:db8::1]",
+                        "x@[ipv6:::1]",
+                        "\xc3\xa9l\xc3\xa8"
+                        "ve@\xc3\xa9"
+                        "cole.fr",
+                        "o'brien@example.ie"};
   const char *bad[] = {"", "@b.co", "a@", "a@b", "a b@c.com", "a@b..com", ".a@b.com", "a.@b.com",
-                       "a..b@c.com", "a@-b.com", "a@b-.com", "<a@b.com>", "a@b.com\r\n", "a\"b@c.com",
+                       "a..b@c.com", "a@-b.com", "a@b-.com", "<a@b.com>", "a@b.com\r\n",
+                       "a\"b@c.com",
                        /* brackets hold an IP literal and nothing else */
                        "a@[x\r\nX-Injected:1]", "a@[example.com]", "a@[]", "a@[1.2.3]",
                        "a@[2001:db8::1]", "a@[IPv6:1.2.3.4]", "a@[127.0.0.1", "a@[1.2.3.4]x",
                        /* control characters anywhere, C1 included */
-                       "a\tb@c.com", "ab@c\x7f.com", "a\xc2\x85" "b@c.com", "ab@\xc2\x9f" "c.com"};
+                       "a\tb@c.com", "ab@c\x7f.com",
+                       "a\xc2\x85"
+                       "b@c.com",
+                       "ab@\xc2\x9f"
+                       "c.com"};
   for (size_t i = 0; i < SG_ARRAY_LEN(good); i++)
     ASSERT(sg_addr_valid(good[i], strlen(good[i])));
   for (size_t i = 0; i < SG_ARRAY_LEN(bad); i++) {
@@ -292,10 +305,18 @@ static void t_embedded_nul(void) {
 
 static void t_result_roundtrip(void) {
   sg_job_kv md[] = {{"tenant", "acme"}};
-  sg_result r = {.job_id = "j1", .status = SG_STATUS_FAILED, .backend = SG_BACKEND_GRAPH,
-                 .attempts = 2, .http_status = 400, .error_code = "ErrorInvalidRecipients",
-                 .error_message = "bad", .provider_request_id = "rid", .metadata = md,
-                 .n_metadata = 1, .created_unix_ms = 5, .completed_unix_ms = 9,
+  sg_result r = {.job_id = "j1",
+                 .status = SG_STATUS_FAILED,
+                 .backend = SG_BACKEND_GRAPH,
+                 .attempts = 2,
+                 .http_status = 400,
+                 .error_code = "ErrorInvalidRecipients",
+                 .error_message = "bad",
+                 .provider_request_id = "rid",
+                 .metadata = md,
+                 .n_metadata = 1,
+                 .created_unix_ms = 5,
+                 .completed_unix_ms = 9,
                  .stream_entry_id = "1-0"};
   sg_buf b = SG_BUF_INIT;
   sg_result_encode(&r, &b);

@@ -6,9 +6,10 @@
 #include <time.h>
 
 #include "core/sg_err.h"
+#include "core/sg_json_write.h"
 #include "core/sg_mem.h"
+#include "core/sg_utf8.h"
 #include "json/sg_json.h"
-#include "json/sg_json_write.h"
 
 static char err_[160];
 
@@ -553,7 +554,11 @@ static void ref_escape(sg_buf *b, const unsigned char *p, size_t n) {
       char e[2] = {'\\', (char)c};
       sg_buf_append(b, e, 2);
     } else if (c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f') {
-      char e[2] = {'\\', c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : c == '\b' ? 'b' : 'f'};
+      char e[2] = {'\\', c == '\n'   ? 'n'
+                         : c == '\r' ? 'r'
+                         : c == '\t' ? 't'
+                         : c == '\b' ? 'b'
+                                     : 'f'};
       sg_buf_append(b, e, 2);
     } else if (c < 0x20) {
       sg_buf_printf(b, "\\u%04x", c);
@@ -565,8 +570,8 @@ static void ref_escape(sg_buf *b, const unsigned char *p, size_t n) {
 }
 
 static void t_escape_words(void) {
-  static const unsigned char specials[] = {'"', '\\', 0x00, 0x1f, 0x20, 0x7f, 0x80, 0xc3, 0xa9,
-                                           0xe2, 0x82, 0xac, 0xff, '\n', 'a'};
+  static const unsigned char specials[] = {'"',  '\\', 0x00, 0x1f, 0x20, 0x7f, 0x80, 0xc3,
+                                           0xa9, 0xe2, 0x82, 0xac, 0xff, '\n', 'a'};
   unsigned char s[80];
   sg_buf got = SG_BUF_INIT, want = SG_BUF_INIT;
   uint64_t rnd = 88172645463325252ull;
@@ -594,8 +599,9 @@ static void t_escape_words(void) {
   sg_buf_free(&want);
 }
 
-SG_TESTS({"escape_words", t_escape_words}, {"scalars", t_scalars}, {"numbers", t_numbers}, {"rejections", t_rejections},
-         {"utf8_ok", t_utf8_ok}, {"escapes", t_escapes}, {"nested", t_nested}, {"lookup", t_lookup},
-         {"depth", t_depth}, {"depth_objects", t_depth_objects}, {"errors", t_errors},
+SG_TESTS({"escape_words", t_escape_words}, {"scalars", t_scalars}, {"numbers", t_numbers},
+         {"rejections", t_rejections}, {"utf8_ok", t_utf8_ok}, {"escapes", t_escapes},
+         {"nested", t_nested}, {"lookup", t_lookup}, {"depth", t_depth},
+         {"depth_objects", t_depth_objects}, {"errors", t_errors},
          {"not_terminated", t_not_terminated}, {"big_string", t_big_string}, {"4mb", t_4mb},
          {"speed", t_speed})

@@ -102,8 +102,8 @@ static void t_refusals(void) {
   {
     sg_lg_opts o;
     char err[256];
-    ASSERT_OK(parse(&o, NULL, err, sizeof err, 6, "--rate", "100", "--duration", "3", "--warmup",
-                    "1.5"));
+    ASSERT_OK(
+        parse(&o, NULL, err, sizeof err, 6, "--rate", "100", "--duration", "3", "--warmup", "1.5"));
     ASSERT_EQ(300, o.count);
     ASSERT(o.warmup_s == 1.5);
   }

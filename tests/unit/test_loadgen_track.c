@@ -326,5 +326,6 @@ static void t_report(void) {
   sg_lg_track_free(&t);
 }
 
-SG_TESTS({"warmup", t_warmup}, {"jobs_decode", t_jobs_decode}, {"jobs_shares", t_jobs_shares}, {"parse_id", t_parse_id},
-         {"accounting", t_accounting}, {"many_codes", t_many_codes}, {"report", t_report})
+SG_TESTS({"warmup", t_warmup}, {"jobs_decode", t_jobs_decode}, {"jobs_shares", t_jobs_shares},
+         {"parse_id", t_parse_id}, {"accounting", t_accounting}, {"many_codes", t_many_codes},
+         {"report", t_report})

@@ -133,20 +133,5 @@ static void t_idset(void) {
   sg_rd_idset_free(&s);
 }
 
-static void t_backoff(void) {
-  /* The ceiling doubles per attempt up to the cap; values stay within it. */
-  ASSERT_EQ(100, sg_rd_backoff_ms(0, 100, 5000, 100));
-  ASSERT_EQ(0, sg_rd_backoff_ms(0, 100, 5000, 101));
-  ASSERT_EQ(200, sg_rd_backoff_ms(1, 100, 5000, 200));
-  ASSERT_EQ(5000, sg_rd_backoff_ms(10, 100, 5000, 5000));
-  ASSERT_EQ(5000, sg_rd_backoff_ms(1000, 100, 5000, 5000));
-  uint64_t x = 88172645463325252ULL;
-  for (int i = 0; i < 1000; i++) {
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    ASSERT_LE(sg_rd_backoff_ms((unsigned)(i % 40), 100, 5000, x), 5000);
-    ASSERT_LE(sg_rd_backoff_ms(2, 100, 5000, x), 400);
-  }
-}
-
 SG_TESTS({"defaults", t_defaults}, {"full", t_full}, {"unix", t_unix}, {"junk", t_junk},
-         {"describe", t_describe}, {"ids", t_ids}, {"idset", t_idset}, {"backoff", t_backoff})
+         {"describe", t_describe}, {"ids", t_ids}, {"idset", t_idset})

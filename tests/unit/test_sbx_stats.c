@@ -94,7 +94,8 @@ static void t_json(void) {
   int64_t v;
   ASSERT(sg_json_int(sg_json_get(sg_json_root(d), "graph_accepted"), &v));
   ASSERT_EQ(7, v);
-  ASSERT(sg_json_int(sg_json_get(sg_json_get(sg_json_root(d), "rejected"), "ErrorInvalidRecipients"), &v));
+  ASSERT(sg_json_int(
+      sg_json_get(sg_json_get(sg_json_root(d), "rejected"), "ErrorInvalidRecipients"), &v));
   ASSERT_EQ(2, v);
   sg_json_doc_free(d);
   sg_buf_free(&b);
@@ -123,5 +124,4 @@ static void t_faults(void) {
 }
 
 SG_TESTS({"duplicates", t_duplicates}, {"duplicates_growth", t_duplicates_growth},
-         {"recent_ring", t_recent_ring}, {"json", t_json},
-         {"faults", t_faults})
+         {"recent_ring", t_recent_ring}, {"json", t_json}, {"faults", t_faults})

@@ -4,6 +4,7 @@
 #include "harness.h"
 
 #include "core/sg_mem.h"
+#include "core/sg_rand.h"
 #include "sched/sg_sched_int.h"
 
 #define N 64
@@ -67,7 +68,8 @@ static void t_pause_front(void) {
 static void t_windows(void) {
   sg_sched s;
   sg_sched_init(&s);
-  sg_lane_cfg cfg = {.rcpt_limit = 10, .rcpt_window_ms = 1000, .msg_limit = 3, .msg_window_ms = 1000};
+  sg_lane_cfg cfg = {
+      .rcpt_limit = 10, .rcpt_window_ms = 1000, .msg_limit = 3, .msg_window_ms = 1000};
   sg_lane *a = sg_sched_lane(&s, "a", &cfg);
   memset(items, 0, sizeof items);
   for (int i = 0; i < 6; i++) {
@@ -324,10 +326,7 @@ static void t_table_shrinks(void) {
 /* ---- property: the counters match a full walk after random operations ---- */
 
 static uint64_t rng_next(uint64_t *x) {
-  *x ^= *x << 13;
-  *x ^= *x >> 7;
-  *x ^= *x << 17;
-  return *x;
+  return sg_rand_next(x);
 }
 
 /* Walks every lane and checks the incremental counters and the idle rules. */
@@ -454,11 +453,12 @@ static void t_property_counters(void) {
         ASSERT(in_table(&s, il[j])); /* a held lane is never freed */
   }
   ASSERT_GT(freed_seen, 30); /* the walk covered lanes coming and going */
-  ASSERT_GT(max_waiting, 2);  /* and lanes waiting for slots and time */
+  ASSERT_GT(max_waiting, 2); /* and lanes waiting for slots and time */
   sg_sched_free(&s);
 }
 
-SG_TESTS({"total_cap", t_total_cap}, {"inflight_cap_and_rr", t_inflight_cap_and_rr}, {"pause_front", t_pause_front},
-         {"windows", t_windows}, {"many_lanes", t_many_lanes}, {"idle_freed", t_idle_freed},
-         {"kept_until_drained", t_kept_until_drained}, {"referenced_kept", t_referenced_kept},
-         {"table_shrinks", t_table_shrinks}, {"property_counters", t_property_counters})
+SG_TESTS({"total_cap", t_total_cap}, {"inflight_cap_and_rr", t_inflight_cap_and_rr},
+         {"pause_front", t_pause_front}, {"windows", t_windows}, {"many_lanes", t_many_lanes},
+         {"idle_freed", t_idle_freed}, {"kept_until_drained", t_kept_until_drained},
+         {"referenced_kept", t_referenced_kept}, {"table_shrinks", t_table_shrinks},
+         {"property_counters", t_property_counters})

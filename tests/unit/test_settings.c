@@ -25,7 +25,8 @@ static const sg_setting tbl[] = {
     {"graph", "mailbox_concurrency", SG_SET_INT, offsetof(cfg, conc), "4", 0, 1000, 0, NULL, ""},
     {"log", "show_recipients", SG_SET_BOOL, offsetof(cfg, flag), "false", 0, 0, 0, NULL, ""},
     {"faults", "rate_503", SG_SET_DOUBLE, offsetof(cfg, ratio), "0", 0, 0, 0, NULL, ""},
-    {"graph", "client_secret", SG_SET_STR, offsetof(cfg, secret), NULL, 0, 0, SG_SET_SECRET, NULL, ""},
+    {"graph", "client_secret", SG_SET_STR, offsetof(cfg, secret), NULL, 0, 0, SG_SET_SECRET, NULL,
+     ""},
     {"gateway", "default_backend", SG_SET_STR, offsetof(cfg, backend), "graph", 0, 0, 0,
      "SENDGATE_DEFAULT_BACKEND", ""},
 };
@@ -40,9 +41,11 @@ static void t_defaults_and_set(void) {
   ASSERT_STR_EQ("", c.secret);
   ASSERT_OK(sg_settings_set_kv(&S, &c, "graph.mailbox_concurrency=8", err, sizeof err));
   ASSERT_EQ(8, c.conc);
-  ASSERT_EQ(SG_ERR_CONFIG, sg_settings_set_kv(&S, &c, "graph.mailbox_concurrency=abc", err, sizeof err));
+  ASSERT_EQ(SG_ERR_CONFIG,
+            sg_settings_set_kv(&S, &c, "graph.mailbox_concurrency=abc", err, sizeof err));
   ASSERT(strstr(err, "graph.mailbox_concurrency") != NULL);
-  ASSERT_EQ(SG_ERR_CONFIG, sg_settings_set_kv(&S, &c, "graph.mailbox_concurrency=5000", err, sizeof err));
+  ASSERT_EQ(SG_ERR_CONFIG,
+            sg_settings_set_kv(&S, &c, "graph.mailbox_concurrency=5000", err, sizeof err));
   ASSERT_EQ(SG_ERR_NOTFOUND, sg_settings_set_kv(&S, &c, "graph.nope=1", err, sizeof err));
   ASSERT_OK(sg_settings_set_kv(&S, &c, "log.show_recipients=yes", err, sizeof err));
   ASSERT(c.flag);
@@ -101,7 +104,8 @@ static void t_ini_env(void) {
   /* An unknown section with no handler, and a syntax error, name the line. */
   ASSERT_EQ(SG_ERR_CONFIG, sg_settings_load_ini(&S, &c, path, NULL, NULL, err, sizeof err));
   ASSERT(strstr(err, ":6:") != NULL && strstr(err, "account.sales") != NULL);
-  ASSERT_EQ(SG_ERR_IO, sg_settings_load_ini(&S, &c, "/nonexistent/x.ini", NULL, NULL, err, sizeof err));
+  ASSERT_EQ(SG_ERR_IO,
+            sg_settings_load_ini(&S, &c, "/nonexistent/x.ini", NULL, NULL, err, sizeof err));
   unlink(path);
   unlink(spath);
   sg_settings_free(&S, &c);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests for net/sg_tls (engine over memory BIOs) and net/sg_certgen: a
+ * Unit tests for net/sg_tls (engine over memory BIOs) and sandbox/sg_sbx_certgen: a
  * client and a server sg_tls are paired in memory, with CAs generated at test
  * time in a temporary directory. No sockets, no event loop.
  */
@@ -15,8 +15,8 @@
 
 #include "core/sg_err.h"
 #include "core/sg_mem.h"
-#include "net/sg_certgen.h"
 #include "net/sg_tls.h"
+#include "sandbox/sg_sbx_certgen.h"
 
 /* ---- temporary certificate directories ---- */
 
@@ -163,7 +163,7 @@ static void transfer(pair *p, sg_tls *from, sg_tls *to, size_t n, unsigned seed)
 
 static void t_roundtrip(void) {
   char *dir = make_tmpdir();
-  ASSERT_OK(sg_certgen_write(dir, NULL, 0));
+  ASSERT_OK(sg_sbx_certgen_write(dir, NULL, 0));
   ctxs x;
   ctxs_make_dir(&x, dir, dir);
   pair p;
@@ -201,7 +201,7 @@ static void t_roundtrip(void) {
 
 static void t_alpn_http11(void) {
   char *dir = make_tmpdir();
-  ASSERT_OK(sg_certgen_write(dir, NULL, 0));
+  ASSERT_OK(sg_sbx_certgen_write(dir, NULL, 0));
   char *ca = path_in(dir, "ca.pem");
   char *cert = path_in(dir, "server.pem");
   char *key = path_in(dir, "server-key.pem");
@@ -276,7 +276,7 @@ static int pick_none(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 
 static void t_alpn_required(void) {
   char *dir = make_tmpdir();
-  ASSERT_OK(sg_certgen_write(dir, NULL, 0));
+  ASSERT_OK(sg_sbx_certgen_write(dir, NULL, 0));
   char *cert = path_in(dir, "server.pem");
   char *key = path_in(dir, "server-key.pem");
   ctxs x;
@@ -309,7 +309,7 @@ static void t_alpn_required(void) {
 
 static void t_wrong_host(void) {
   char *dir = make_tmpdir();
-  ASSERT_OK(sg_certgen_write(dir, NULL, 0));
+  ASSERT_OK(sg_sbx_certgen_write(dir, NULL, 0));
   ctxs x;
   ctxs_make_dir(&x, dir, dir);
   pair p;
@@ -326,7 +326,7 @@ static void t_wrong_host(void) {
   char *ca = path_in(dir, "ca.pem"), *cakey = path_in(dir, "ca-key.pem");
   char *cert = path_in(dir, "other.pem"), *key = path_in(dir, "other-key.pem");
   const char *names[] = {"other.test"};
-  ASSERT_OK(sg_certgen_leaf(ca, cakey, names, 1, cert, key));
+  ASSERT_OK(sg_sbx_certgen_leaf(ca, cakey, names, 1, cert, key));
   ctxs y;
   ctxs_make(&y, dir, cert, key, 0);
   pair_new(&p, &y, "localhost");
@@ -350,8 +350,8 @@ static void t_wrong_host(void) {
 static void t_untrusted_ca(void) {
   char *trusted = make_tmpdir();
   char *other = make_tmpdir();
-  ASSERT_OK(sg_certgen_write(trusted, NULL, 0));
-  ASSERT_OK(sg_certgen_write(other, NULL, 0));
+  ASSERT_OK(sg_sbx_certgen_write(trusted, NULL, 0));
+  ASSERT_OK(sg_sbx_certgen_write(other, NULL, 0));
   ctxs x;
   ctxs_make_dir(&x, trusted, other);
   pair p;
@@ -368,7 +368,7 @@ static void t_untrusted_ca(void) {
 
 static void t_ip_literal(void) {
   char *dir = make_tmpdir();
-  ASSERT_OK(sg_certgen_write(dir, NULL, 0));
+  ASSERT_OK(sg_sbx_certgen_write(dir, NULL, 0));
   ctxs x;
   ctxs_make_dir(&x, dir, dir);
   const char *good[] = {"127.0.0.1", "::1"};
@@ -395,7 +395,7 @@ static void t_ip_literal(void) {
 
 static void t_ctx_roles(void) {
   char *dir = make_tmpdir();
-  ASSERT_OK(sg_certgen_write(dir, NULL, 0));
+  ASSERT_OK(sg_sbx_certgen_write(dir, NULL, 0));
   ctxs x;
   ctxs_make_dir(&x, dir, dir);
   sg_tls *t = NULL;
@@ -421,11 +421,11 @@ static void t_ctx_roles(void) {
 static void t_certgen_files(void) {
   char *dir = make_tmpdir();
   const char *bad1[] = {"a b"}, *bad2[] = {""}, *bad3[] = {"x,IP:1.2.3.4"};
-  ASSERT_EQ(SG_ERR_INVAL, sg_certgen_write(dir, bad1, 1));
-  ASSERT_EQ(SG_ERR_INVAL, sg_certgen_write(dir, bad2, 1));
-  ASSERT_EQ(SG_ERR_INVAL, sg_certgen_write(dir, bad3, 1));
+  ASSERT_EQ(SG_ERR_INVAL, sg_sbx_certgen_write(dir, bad1, 1));
+  ASSERT_EQ(SG_ERR_INVAL, sg_sbx_certgen_write(dir, bad2, 1));
+  ASSERT_EQ(SG_ERR_INVAL, sg_sbx_certgen_write(dir, bad3, 1));
   bool created = false;
-  ASSERT_OK(sg_certgen_ensure(dir, NULL, 0, &created));
+  ASSERT_OK(sg_sbx_certgen_ensure(dir, NULL, 0, &created));
   ASSERT(created);
   struct stat st;
   const char *keys[] = {"ca-key.pem", "server-key.pem"};
@@ -439,7 +439,7 @@ static void t_certgen_files(void) {
   ASSERT_OK(stat(srv, &st));
   time_t mtime = st.st_mtime;
   ino_t ino = st.st_ino;
-  ASSERT_OK(sg_certgen_ensure(dir, NULL, 0, &created));
+  ASSERT_OK(sg_sbx_certgen_ensure(dir, NULL, 0, &created));
   ASSERT(!created);
   ASSERT_OK(stat(srv, &st));
   ASSERT_EQ(ino, st.st_ino); /* untouched */

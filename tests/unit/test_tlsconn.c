@@ -2,7 +2,7 @@
 /*
  * Unit tests for net/sg_tlsconn over real loopback sockets on one uv loop: a
  * listener on 127.0.0.1:0 accepting with sg_tlsconn_accept and a client made
- * with sg_tlsconn_connect. Certificates come from sg_certgen at test time.
+ * with sg_tlsconn_connect. Certificates come from sg_sbx_certgen at test time.
  * Every case closes all handles and asserts uv_loop_close() == 0; a guard
  * timer aborts a case that does not finish in time.
  */
@@ -14,9 +14,9 @@
 
 #include "core/sg_err.h"
 #include "core/sg_mem.h"
-#include "net/sg_certgen.h"
 #include "net/sg_tls.h"
 #include "net/sg_tlsconn.h"
+#include "sandbox/sg_sbx_certgen.h"
 
 #define GUARD_MS 20000
 #define HS_TIMEOUT_MS 5000
@@ -94,7 +94,7 @@ static void fx_init(fx *f) {
   ASSERT_OK(uv_timer_start(&f->guard, on_guard, GUARD_MS, 0));
   uv_unref((uv_handle_t *)&f->guard); /* must not keep the loop alive */
   f->dir = make_tmpdir();
-  ASSERT_OK(sg_certgen_write(f->dir, NULL, 0));
+  ASSERT_OK(sg_sbx_certgen_write(f->dir, NULL, 0));
   char *ca = path_in(f->dir, "ca.pem");
   char *cert = path_in(f->dir, "server.pem");
   char *key = path_in(f->dir, "server-key.pem");
@@ -278,7 +278,7 @@ static void t_wrong_host(void) {
   char *ca = path_in(f.dir, "ca.pem"), *cakey = path_in(f.dir, "ca-key.pem");
   char *cert = path_in(f.dir, "wrong.pem"), *key = path_in(f.dir, "wrong-key.pem");
   const char *names[] = {"wrong.test"};
-  ASSERT_OK(sg_certgen_leaf(ca, cakey, names, 1, cert, key));
+  ASSERT_OK(sg_sbx_certgen_leaf(ca, cakey, names, 1, cert, key));
   SSL_CTX *wrong = NULL;
   ASSERT_OK(sg_tls_ctx_server_new(&wrong, cert, key));
   f.accept_ctx = wrong;

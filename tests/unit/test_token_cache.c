@@ -110,7 +110,7 @@ static void t_one_fetch_many_waiters(void) {
   ASSERT_EQ(SG_ERR_EXISTS, sg_token_get(e, 5000, &x.w, &t, &n, &fetch, NULL));
   sg_token_waiter_cancel(&x.w);
   sg_free(r);
-  sg_token_cache_del(c);
+  sg_token_cache_free(c);
   ASSERT_EQ(0, x.calls);
 }
 
@@ -150,7 +150,7 @@ static void t_refresh_ahead(void) {
   ASSERT(!get_now(e, t1 + 5 * MIN, "tok-D"));
   ASSERT(!get_now(e, t1 + 5 * MIN + 60 * SEC - 1, "tok-D"));
   ASSERT(get_now(e, t1 + 5 * MIN + 60 * SEC, "tok-D"));
-  sg_token_cache_del(c);
+  sg_token_cache_free(c);
 }
 
 static void t_expiry(void) {
@@ -179,7 +179,7 @@ static void t_expiry(void) {
   ASSERT(sg_token_cache_entry(c, &key) == e);
   ASSERT_EQ(SG_ERR_AGAIN, sg_token_get(e, 3575 * SEC + 3600 * SEC, NULL, &t, &n, &fetch, NULL));
   ASSERT(fetch);
-  sg_token_cache_del(c);
+  sg_token_cache_free(c);
 }
 
 static void t_invalidate(void) {
@@ -216,7 +216,7 @@ static void t_invalidate(void) {
   succeed(e, 5 + 2880 * SEC, "tok-C", 3600);
   ASSERT_STR_EQ("tok-C", q.token);
   sg_token_invalidate(NULL, NULL, 0);
-  sg_token_cache_del(c);
+  sg_token_cache_free(c);
 }
 
 static sg_outcome failure(sg_outcome_kind kind, const char *code, int status, int64_t ra_ms) {
@@ -300,7 +300,7 @@ static void t_failure_backoff(void) {
   sg_outcome ok = failure(SG_OUTCOME_OK, "", 200, -1);
   ASSERT_EQ(SG_ERR_INVAL, sg_token_fetch_done(e, now, &ok, NULL));
   ASSERT_EQ(SG_ERR_INVAL, sg_token_fetch_done(e, now, &bad, NULL));
-  sg_token_cache_del(c);
+  sg_token_cache_free(c);
 }
 
 static void t_throttled_429(void) {
@@ -345,7 +345,7 @@ static void t_throttled_429(void) {
   /* The token is still served meanwhile. */
   ASSERT_OK(sg_token_get(e, ra + 70000, NULL, &t, &n, &fetch, NULL));
   ASSERT_STR_EQ("tok-A", t);
-  sg_token_cache_del(c);
+  sg_token_cache_free(c);
 }
 
 /* Callbacks that re-enter the cache. */
@@ -402,7 +402,7 @@ static void t_cancel_and_reentry(void) {
   ASSERT_EQ(1, d.calls);
   ASSERT_STR_EQ("tok-A", d.token); /* despite the invalidation in between */
   ASSERT_EQ(SG_TOKEN_EMPTY, sg_token_entry_state(e));
-  sg_token_cache_del(c);
+  sg_token_cache_free(c);
 }
 
 static void t_keys_and_shutdown(void) {
@@ -438,11 +438,11 @@ static void t_keys_and_shutdown(void) {
   ASSERT_EQ(SG_ERR_INVAL, sg_token_get(e1, 0, NULL, NULL, &n, &fetch, NULL));
   ASSERT_EQ(SG_ERR_INVAL, sg_token_cache_new(NULL, 0));
   /* Deleting the cache ends the wait with SG_ERR_SHUTDOWN. */
-  sg_token_cache_del(c);
+  sg_token_cache_free(c);
   ASSERT_EQ(1, r.calls);
   ASSERT_EQ(SG_ERR_SHUTDOWN, r.status);
   ASSERT(!r.has_err);
-  sg_token_cache_del(NULL);
+  sg_token_cache_free(NULL);
 }
 
 /* End to end with the real classifier: an Entra response feeds the cache. */
@@ -484,7 +484,7 @@ static void t_with_classifier(void) {
   ASSERT_EQ(118 * SEC, last.retry_after_ms);
   ASSERT_STR_EQ("AADSTS7000222", last.code);
   ASSERT_EQ(SG_OUTCOME_FAILED, last.kind);
-  sg_token_cache_del(c);
+  sg_token_cache_free(c);
 }
 
 SG_TESTS({"one_fetch_many_waiters", t_one_fetch_many_waiters}, {"refresh_ahead", t_refresh_ahead},

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* JSON string escaping and scalar writing; see sg_json_write.h. */
+#include "core/sg_json_write.h"
+
+#include <inttypes.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "core/sg_utf8.h"
+
+/* Length of the leading run of bytes that need no escaping (0x20..0x7f but '"'
+ * and '\\'). SSE2 (every x86-64) tests 16 bytes at a time; elsewhere eight
+ * at a time in a word (SWAR). Either way the first byte that needs escaping
+ * is found exactly, without a second byte-by-byte scan. */
+static size_t plain_run(const unsigned char *p, size_t n) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  while (i + 16 <= n) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+    /* Signed compare: below 0x20 are the controls and 0x80..0xff (negative). */
+    __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, space),
+                               _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
+    unsigned mask = (unsigned)_mm_movemask_epi8(bad);
+    if (mask)
+      return i + (size_t)__builtin_ctz(mask);
+    i += 16;
+  }
+#endif
+  const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  while (i + 8 <= n) {
+    uint64_t w;
+    memcpy(&w, p + i, 8);
+    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+    /* Each term flags its lowest matching byte exactly (a borrow can only
+     * flag bytes above a real match), so the lowest flag is the answer. */
+    uint64_t bad = (w & highs) | ((w - ones * 0x20) & ~w & highs) | ((q - ones) & ~q & highs) |
+                   ((bs - ones) & ~bs & highs);
+    if (bad) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      return i + (size_t)__builtin_ctzll(bad) / 8;
+#else
+      break;
+#endif
+    }
+    i += 8;
+  }
+  while (i < n && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
+    i++;
+  return i;
+}
+
+/* The escape sequence of |c| (ASCII that plain_run stopped at) into |o|. */
+static size_t escape_ascii(unsigned char c, char *o) {
+  static const char hex[] = "0123456789abcdef";
+  char e = 0;
+  switch (c) {
+  case '"':
+    e = '"';
+    break;
+  case '\\':
+    e = '\\';
+    break;
+  case '\n':
+    e = 'n';
+    break;
+  case '\r':
+    e = 'r';
+    break;
+  case '\t':
+    e = 't';
+    break;
+  case '\b':
+    e = 'b';
+    break;
+  case '\f':
+    e = 'f';
+    break;
+  default:
+    memcpy(o, "\\u00", 4);
+    o[4] = hex[c >> 4];
+    o[5] = hex[c & 15];
+    return 6;
+  }
+  o[0] = '\\';
+  o[1] = e;
+  return 2;
+}
+
+/* Written straight into the buffer: a run of plain bytes is one memcpy, an
+ * escape at most 6 bytes, and the buffer is grown only when a step would not
+ * fit (never per byte). */
+void sg_jw_escape(sg_buf *b, const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t i = 0;
+  sg_buf_reserve(b, n + 8);
+  while (i < n) {
+    size_t run = plain_run(p + i, n - i);
+    if (b->cap - b->len < run + 7) /* the run, one escape (<= 6) and the NUL */
+      sg_buf_reserve(b, run + 6 + (n - i - run) / 8);
+    char *o = b->data + b->len;
+    memcpy(o, p + i, run);
+    o += run;
+    i += run;
+    if (i < n) {
+      unsigned char c = p[i];
+      if (c < 0x80) {
+        o += escape_ascii(c, o);
+        i++;
+      } else {
+        size_t k = sg_utf8_seq(p + i, n - i);
+        if (k == 0) { /* not UTF-8: the replacement character */
+          memcpy(o, "\\ufffd", 6);
+          o += 6;
+          i++;
+        } else {
+          memcpy(o, p + i, k);
+          o += k;
+          i += k;
+        }
+      }
+    }
+    b->len = (size_t)(o - b->data);
+  }
+  if (b->cap)
+    b->data[b->len] = '\0';
+}
+
+size_t sg_jw_escaped_len(const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t out = 0, i = 0;
+  while (i < n) {
+    size_t run = plain_run(p + i, n - i);
+    out += run;
+    i += run;
+    if (i >= n)
+      break;
+    unsigned char c = p[i];
+    if (c >= 0x80) {
+      size_t k = sg_utf8_seq(p + i, n - i);
+      out += k ? k : 6; /* invalid bytes become \ufffd */
+      i += k ? k : 1;
+      continue;
+    }
+    if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f')
+      out += 2;
+    else if (c < 0x20)
+      out += 6; /* \u00XX */
+    else
+      out += 1;
+    i++;
+  }
+  return out;
+}
+
+void sg_jw_str(sg_buf *b, const char *s, size_t n) {
+  sg_buf_append_char(b, '"');
+  sg_jw_escape(b, s, n);
+  sg_buf_append_char(b, '"');
+}
+
+void sg_jw_cstr(sg_buf *b, const char *s) {
+  sg_jw_str(b, s ? s : "", s ? strlen(s) : 0);
+}
+
+void sg_jw_key(sg_buf *b, const char *key) {
+  sg_buf_append_char(b, '"');
+  sg_buf_append_str(b, key);
+  sg_buf_append(b, "\":", 2);
+}
+
+void sg_jw_int(sg_buf *b, int64_t v) {
+  sg_buf_printf(b, "%" PRId64, v);
+}
+
+void sg_jw_bool(sg_buf *b, bool v) {
+  if (v)
+    sg_buf_append(b, "true", 4);
+  else
+    sg_buf_append(b, "false", 5);
+}
