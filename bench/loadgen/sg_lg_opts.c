@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "redis/sg_rd_url.h"
+
 #include "core/sg_addr.h"
 #include "core/sg_err.h"
 
@@ -159,7 +161,8 @@ static int apply(sg_lg_opts *o, const char *name, const char *v, bool *count_set
   if (strcmp(name, "attachment-size") == 0)
     return parse_u32(v, 1, SG_LG_MAX_PAYLOAD, &o->attachment_size) ? BAD("1..3145728") : 0;
   if (strcmp(name, "redis-url") == 0)
-    return (o->redis_url = v, 0);
+    return sg_rd_url_has_password(v) ? BAD("a password here shows in ps: use SENDGATE_REDIS_URL")
+                                     : (o->redis_url = v, 0);
   if (strcmp(name, "jobs-stream") == 0)
     return *v ? (o->jobs_stream = v, 0) : BAD("empty");
   if (strcmp(name, "results-stream") == 0)

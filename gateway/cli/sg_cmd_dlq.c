@@ -22,6 +22,7 @@
 #include "redis/sg_rd_sync.h"
 #include "core/sg_clock.h"
 #include "core/sg_err.h"
+#include "redis/sg_rd_url.h"
 #include "core/sg_mem.h"
 #include "core/sg_settings.h"
 #include "job/sg_job_codec.h"
@@ -274,6 +275,10 @@ int sg_cmd_dlq(int argc, char **argv, char **envp) {
       break;
     case O_REDIS:
       redis_url = optarg;
+      if (sg_rd_url_has_password(redis_url)) {
+        fprintf(stderr, "sendgate dlq: %s\n", SG_RD_URL_PASSWORD_REFUSED);
+        return 2;
+      }
       break;
     case O_HELP:
       fputs(usage, stdout);

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "core/sg_err.h"
+#include "redis/sg_rd_url.h"
 #include "core/sg_mem.h"
 
 /* Files given to --text-file, --attach, ... are read whole up to this size. */
@@ -435,6 +436,10 @@ int sg_send_opts_parse(sg_send_opts *o, int argc, char **argv, char *err, size_t
   }
   if (o->job.sender[0] == '\0') {
     snprintf(err, errcap, "--from is required");
+    return SG_ERR_INVAL;
+  }
+  if (sg_rd_url_has_password(o->redis_url)) {
+    snprintf(err, errcap, "%s", SG_RD_URL_PASSWORD_REFUSED);
     return SG_ERR_INVAL;
   }
   if (o->timeout_s == 0)

@@ -200,3 +200,8 @@ int sg_rd_url_describe(const sg_rd_url *u, char *out, size_t cap) {
                   u->user[0] && !u->password[0] ? "@" : (u->user[0] ? ":" : ""), pw, v6 ? "[" : "",
                   u->host, v6 ? "]" : "", (unsigned)u->port, u->db);
 }
+
+bool sg_rd_url_has_password(const char *s) {
+  sg_rd_url u;
+  return s != NULL && sg_rd_url_parse(s, &u) == 0 && u.password[0] != '\0';
+}

@@ -38,6 +38,15 @@ typedef struct sg_rd_url {
  */
 int sg_rd_url_parse(const char *s, sg_rd_url *out);
 
+/* True when |s| parses and carries a password: such a URL must not be given
+ * on a command line (ps shows it); the commands refuse it there. */
+bool sg_rd_url_has_password(const char *s);
+
+/* The one-line reason the commands give when they refuse such a URL. */
+#define SG_RD_URL_PASSWORD_REFUSED                                                                 \
+  "--redis-url: a password on the command line shows in ps; put the URL in SENDGATE_REDIS_URL "    \
+  "or in a file named by SENDGATE_REDIS_URL_FILE"
+
 /*
  * Writes a loggable form of |u| into |out| (cap bytes, always NUL-terminated):
  * the password is replaced by "***". Returns the length it wanted to write

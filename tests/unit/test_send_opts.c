@@ -149,6 +149,11 @@ static void t_errors(void) {
   ASSERT_EQ(SG_ERR_INVAL, PARSE("--from", "a@b.c", "--attach", "/nonexistent/y.pdf"));
   ASSERT_STR_EQ("cannot attach /nonexistent/y.pdf", g_err);
   ASSERT_EQ(SG_ERR_INVAL, PARSE("--from", "a@b.c", "--wait=yes"));
+  /* A Redis password on the command line would show in ps: refused. */
+  ASSERT_EQ(SG_ERR_INVAL,
+            PARSE("--from", "a@b.c", "--redis-url", "redis://:s3cret@127.0.0.1:6379"));
+  ASSERT(strstr(g_err, "SENDGATE_REDIS_URL") != NULL && strstr(g_err, "s3cret") == NULL);
+  ASSERT_OK(PARSE("--from", "a@b.c", "--redis-url", "redis://127.0.0.1:6380/2"));
   /* --help wins over what follows, and needs no --from. */
   ASSERT_OK(PARSE("--help", "--frob"));
   ASSERT(g_o.help);
