@@ -130,7 +130,7 @@ void sg_app__finish(sg_jobrun *j, sg_status st, const sg_outcome *o, const char 
   sg_rd_ledger_id id;
   sg_rd_sent sent = {j->at.attempts, o ? o->http_status : 0, now, false};
   if (remember)
-    sg_app__ledger_id(j, &id);
+    id = j->lookup.id; /* computed for its lookup when the job arrived */
   j->state = SG_JOB_COMPLETING;
   if (sg_rd_queue_finish(a->queue, &j->done, j->entry_id, reply_stream(j), j->result.data,
                          j->result.len, remember ? &id : NULL, remember ? &sent : NULL,

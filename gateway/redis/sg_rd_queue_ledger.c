@@ -21,6 +21,7 @@
 #include "redis/sg_resp.h"
 
 #include <ctype.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +43,19 @@ void sg_rd_ledger_id_make(const char *account, const char *sender, const char *j
   size_t n = put(buf, account, 1024, false);
   n += put(buf + n, sender, 1024, true);
   n += put(buf + n, job_id, 1024, false);
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(buf, n, md);
+  /* The digest is fetched once and its context reused: OpenSSL 3's one-shot
+   * SHA256() looks the implementation up on every call (most of its cost). */
+  static EVP_MD *sha; /* the loop thread only */
+  static EVP_MD_CTX *ctx;
+  if (sha == NULL) {
+    sha = EVP_MD_fetch(NULL, "SHA256", NULL);
+    ctx = EVP_MD_CTX_new();
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned mdlen = 0;
+  if (sha == NULL || ctx == NULL || !EVP_DigestInit_ex2(ctx, sha, NULL) ||
+      !EVP_DigestUpdate(ctx, buf, n) || !EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen < 12)
+    SHA256(buf, n, md); /* cannot happen; the slow path still gives the same digest */
   uint64_t f = 0;
   uint32_t s = 0;
   for (int i = 0; i < 8; i++)
