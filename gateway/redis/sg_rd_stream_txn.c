@@ -167,29 +167,28 @@ static const redisReply *comp_error(const redisReply *r, size_t k) {
   return NULL;
 }
 
-static void batch_reply(sg_rd_client *cc, int status, const redisReply *reply, void *ud) {
-  (void)cc;
-  rd_batch *b = ud;
-  sg_rd_stream *s = b->s;
-  if (status == 0 && reply->type == REDIS_REPLY_ARRAY) {
-    for (size_t k = 0; k < b->n; k++) {
-      rd_comp *c = b->c[k];
-      const redisReply *err = reply->elements ? comp_error(reply, k + 1) : NULL;
-      if (err) {
-        sg_log_kv(SG_LOG_ERROR, "redis", "completion command failed; entry not acked", "entry",
-                  c->has_id ? c->id : NULL, "detail",
-                  err->type == REDIS_REPLY_STRING || err->type == REDIS_REPLY_ERROR ? err->str
-                                                                                    : NULL,
-                  NULL);
-        s->stats.completion_errors++;
-        comp_finish(s, c, SG_ERR_REDIS);
-      } else {
-        s->stats.completed++;
-        comp_finish(s, c, 0);
-      }
-    }
-  } else if (status == 0 || status == SG_ERR_REDIS) {
-    /* The script was refused (or failed as a whole): treat every completion as not run. */
+/* One completion's answer: done, or one of its ops failed (|err|, logged). */
+static void comp_answered(sg_rd_stream *s, rd_comp *c, const redisReply *err, const char *what) {
+  if (err == NULL) {
+    s->stats.completed++;
+    comp_finish(s, c, 0);
+    return;
+  }
+  sg_log_kv(SG_LOG_ERROR, "redis", what, "entry", c->has_id ? c->id : NULL, "detail",
+            err->type == REDIS_REPLY_STRING || err->type == REDIS_REPLY_ERROR ? err->str : NULL,
+            NULL);
+  s->stats.completion_errors++;
+  comp_finish(s, c, SG_ERR_REDIS);
+}
+
+/*
+ * A batch that got no usable answer: refused as a whole (|status| 0 or
+ * SG_ERR_REDIS: nothing ran), given up at stop, or lost with the connection
+ * (it may have run: sent again through the script, whose "once" guards
+ * apply). Frees |b|.
+ */
+static void batch_unanswered(sg_rd_stream *s, rd_batch *b, int status, const redisReply *reply) {
+  if (status == 0 || status == SG_ERR_REDIS) {
     sg_log_kv(SG_LOG_ERROR, "redis", "completion batch refused", "detail",
               reply && reply->type == REDIS_REPLY_ERROR ? reply->str : NULL, NULL);
     for (size_t k = 0; k < b->n; k++) {
@@ -200,8 +199,6 @@ static void batch_reply(sg_rd_client *cc, int status, const redisReply *reply, v
     for (size_t k = 0; k < b->n; k++)
       comp_finish(s, b->c[k], SG_ERR_SHUTDOWN);
   } else {
-    /* Connection lost or timed out before the reply: send them again later,
-     * in order; the script may have run, so "once" guards now apply. */
     for (size_t k = 0; k < b->n; k++) {
       rd_comp *c = b->c[k];
       c->resent = true;
@@ -209,8 +206,25 @@ static void batch_reply(sg_rd_client *cc, int status, const redisReply *reply, v
       sg_list_push_back(&s->retry, &c->node);
     }
     sg_free(b);
+    sg_rd_stream__txn_kick(s);
     return;
   }
+  sg_free(b);
+  if (s->stopping && s->ncomp == 0)
+    sg_rd_stream__finish_stop(s);
+}
+
+static void batch_reply(sg_rd_client *cc, int status, const redisReply *reply, void *ud) {
+  (void)cc;
+  rd_batch *b = ud;
+  sg_rd_stream *s = b->s;
+  if (status != 0 || reply->type != REDIS_REPLY_ARRAY) {
+    batch_unanswered(s, b, status, reply);
+    return;
+  }
+  for (size_t k = 0; k < b->n; k++)
+    comp_answered(s, b->c[k], reply->elements ? comp_error(reply, k + 1) : NULL,
+                  "completion command failed; entry not acked");
   sg_free(b);
   if (s->stopping && s->ncomp == 0)
     sg_rd_stream__finish_stop(s);
@@ -236,47 +250,19 @@ static void fast_reply(sg_rd_client *cc, int status, const redisReply *reply, vo
   size_t nops = 0;
   for (size_t k = 0; k < b->n; k++)
     nops += b->c[k]->nops;
-  if (status == 0 && reply->type == REDIS_REPLY_ARRAY && reply->elements >= nops) {
-    size_t at = 0;
-    for (size_t k = 0; k < b->n; k++) {
-      rd_comp *c = b->c[k];
-      const redisReply *err = NULL;
-      for (size_t i = 0; i < c->nops; i++, at++)
-        if (reply->element[at]->type == REDIS_REPLY_ERROR && err == NULL)
-          err = reply->element[at];
-      if (err) {
-        /* Cannot happen on trusted keys; the entry was acked with the others. */
-        sg_log_kv(SG_LOG_ERROR, "redis", "completion command failed in a MULTI; entry acked",
-                  "entry", c->has_id ? c->id : NULL, "detail", err->str, NULL);
-        s->stats.completion_errors++;
-        comp_finish(s, c, SG_ERR_REDIS);
-      } else {
-        s->stats.completed++;
-        comp_finish(s, c, 0);
-      }
-    }
-  } else if (status == 0 || status == SG_ERR_REDIS) {
-    /* EXECABORT (a command refused while queued) or no transaction: nothing ran. */
-    sg_log_kv(SG_LOG_ERROR, "redis", "completion transaction refused", "detail",
-              reply && reply->type == REDIS_REPLY_ERROR ? reply->str : NULL, NULL);
-    for (size_t k = 0; k < b->n; k++) {
-      s->stats.completion_errors++;
-      comp_finish(s, b->c[k], SG_ERR_REDIS);
-    }
-  } else if (s->cc_closing || status == SG_ERR_SHUTDOWN) {
-    for (size_t k = 0; k < b->n; k++)
-      comp_finish(s, b->c[k], SG_ERR_SHUTDOWN);
-  } else {
-    /* The EXEC may have run: send them again through the script, guarded. */
-    for (size_t k = 0; k < b->n; k++) {
-      rd_comp *c = b->c[k];
-      c->resent = true;
-      sg_list_remove(&c->node);
-      sg_list_push_back(&s->retry, &c->node);
-    }
-    sg_free(b);
-    sg_rd_stream__txn_kick(s);
+  if (status != 0 || reply->type != REDIS_REPLY_ARRAY || reply->elements < nops) {
+    batch_unanswered(s, b, status, reply); /* EXECABORT or nil: nothing ran */
     return;
+  }
+  size_t at = 0;
+  for (size_t k = 0; k < b->n; k++) {
+    rd_comp *c = b->c[k];
+    const redisReply *err = NULL;
+    for (size_t i = 0; i < c->nops; i++, at++)
+      if (reply->element[at]->type == REDIS_REPLY_ERROR && err == NULL)
+        err = reply->element[at];
+    /* (cannot happen on trusted keys: the entry was acked with the others) */
+    comp_answered(s, c, err, "completion command failed in a MULTI; entry acked");
   }
   sg_free(b);
   if (s->stopping && s->ncomp == 0)
