@@ -82,8 +82,8 @@ static void deliver(sg_rd_stream *s, const redisReply *e, bool from_pending) {
     sg_log_kv(SG_LOG_ERROR, "redis", "bad entry id", "stream", s->key, NULL);
     return;
   }
-  if (sg_rd_idset_has(&s->held, ent.id_num))
-    return; /* still being worked on since before the reconnect */
+  if (sg_rd_idset_has(&s->held, ent.id_num) || sg_rd_idset_has(&s->recent, ent.id_num))
+    return; /* still being worked on since before the reconnect, or just completed */
   if (e->element[1]->type == REDIS_REPLY_NIL) {
     /* Pending but deleted meanwhile: nothing to send, just stop it coming back. */
     sg_log_kv(SG_LOG_WARN, "redis", "pending entry without payload acked", "stream", s->key,
@@ -181,8 +181,12 @@ void sg_rd_stream__maybe_read(sg_rd_stream *s) {
     argc = 9;
   }
   uint32_t timeout = s->opts.cmd_timeout_ms + (live ? s->opts.block_ms : 0);
-  if (sg_rd_client_cmd(s->rc, argc, argv, lens, timeout, read_reply, s) == 0)
+  if (sg_rd_client_cmd(s->rc, argc, argv, lens, timeout, read_reply, s) == 0) {
     s->read_inflight = true;
+    /* Acks confirmed before this read was sent are applied before it runs. */
+    sg_rd_idset_free(&s->recent);
+    sg_rd_idset_init(&s->recent);
+  }
 }
 
 static void setup_reply(sg_rd_client *c, int status, const redisReply *reply, void *ud) {
@@ -266,6 +270,7 @@ int sg_rd_stream_new(uv_loop_t *loop, const sg_rd_url *url, const sg_rd_stream_o
   if (s->opts.stop_timeout_ms == 0)
     s->opts.stop_timeout_ms = 5000;
   sg_rd_idset_init(&s->held);
+  sg_rd_idset_init(&s->recent);
   sg_rd_stream__txn_init(s);
   uv_timer_init(loop, &s->retry_timer);
   uv_timer_init(loop, &s->wait_timer);
@@ -293,6 +298,7 @@ static void release(sg_rd_stream *s) {
   if (s->stopped_cb)
     s->stopped_cb(s, s->stopped_ud);
   sg_rd_idset_free(&s->held);
+  sg_rd_idset_free(&s->recent);
   sg_free(s->fields);
   sg_buf_free(&s->wbuf);
   sg_free(s->key);
@@ -368,6 +374,8 @@ int sg_rd_stream_hold(sg_rd_stream *s, const char *id) {
   sg_rd_id num;
   if (parse_id(id, &num) != 0)
     return SG_ERR_INVAL;
+  if (sg_rd_idset_has(&s->recent, num))
+    return SG_ERR_EXISTS; /* just completed: a claim that raced its ack */
   return sg_rd_idset_add(&s->held, num) ? 0 : SG_ERR_EXISTS;
 }
 

@@ -29,6 +29,10 @@ struct sg_rd_stream {
   char cursor[SG_RD_ID_MAX]; /* pending scan position */
   uint32_t credit;
   sg_rd_idset held; /* handed out, not completed */
+  /* Completed (acked) while the current read was in flight: that read may
+   * have been answered from the pending list before the ack was applied on
+   * the other connection, and must not hand them out again. */
+  sg_rd_idset recent;
   sg_rd_field *fields;
   size_t fields_cap;
   uv_timer_t retry_timer;

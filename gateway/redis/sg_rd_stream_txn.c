@@ -152,8 +152,11 @@ static rd_comp *comp_new(const char *id, sg_rd_id id_num, const sg_rd_op *ops, s
 static void comp_finish(sg_rd_stream *s, rd_comp *c, int status) {
   sg_list_remove(&c->node);
   s->ncomp--;
-  if (status == 0 && c->has_id)
+  if (status == 0 && c->has_id) {
     sg_rd_idset_remove(&s->held, c->id_num);
+    if (s->read_inflight) /* that read may still return it as pending */
+      sg_rd_idset_add(&s->recent, c->id_num);
+  }
   if (c->done)
     c->done(s, status, c->ud);
   sg_free(c);
