@@ -314,7 +314,7 @@ void sg_rd_queue_flush(sg_rd_queue *q) {
     int rv = sg_rd_client_multi(cc, w->data, ends, nc, q->timeout_ms, on_lookup, b);
     if (rv != 0) {
       if (rv != SG_ERR_CLOSED && rv != SG_ERR_SHUTDOWN)
-        sg_rd_client_reset(cc, SG_ERR_REDIS); /* a half-written transaction */
+        sg_rd_client_reset(cc, SG_ERR_CLOSED); /* a half-written transaction */
       for (size_t i = 0; i < b->n; i++)
         b->l[i]->cb(b->l[i], rv, NULL); /* not up */
       sg_free(b);

@@ -190,7 +190,36 @@ static void comp_answered(sg_rd_stream *s, rd_comp *c, const redisReply *err, co
  * (it may have run: sent again through the script, whose "once" guards
  * apply). Frees |b|.
  */
+/* A refusal that says "not now" rather than "never": Redis loading its data
+ * after a restart, busy with a script, or (for a transaction whose MULTI was
+ * refused for one of those) "EXEC without MULTI". Nothing ran. */
+static bool refused_for_now(const redisReply *r) {
+  if (r == NULL || r->type != REDIS_REPLY_ERROR || r->str == NULL)
+    return false;
+  static const char *const prefixes[] = {"LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN"};
+  for (size_t i = 0; i < SG_ARRAY_LEN(prefixes); i++)
+    if (strncmp(r->str, prefixes[i], strlen(prefixes[i])) == 0)
+      return true;
+  return strstr(r->str, "EXEC without MULTI") != NULL;
+}
+
 static void batch_unanswered(sg_rd_stream *s, rd_batch *b, int status, const redisReply *reply) {
+  if (status == SG_ERR_REDIS && refused_for_now(reply) && !s->cc_closing) {
+    /* Failing these would leave their entries to be read and sent again:
+     * keep them, and let the connection come back after its backoff. */
+    sg_log_kv(SG_LOG_WARN, "redis", "completions refused for now; sent again after a reconnect",
+              "detail", reply->str, NULL);
+    for (size_t k = 0; k < b->n; k++) {
+      rd_comp *c = b->c[k];
+      c->resent = true;
+      sg_list_remove(&c->node);
+      sg_list_push_back(&s->retry, &c->node);
+    }
+    sg_free(b);
+    /* as a lost connection: what else is pending is kept and sent again too */
+    sg_rd_client_reset(s->cc, SG_ERR_CLOSED);
+    return;
+  }
   if (status == 0 || status == SG_ERR_REDIS) {
     sg_log_kv(SG_LOG_ERROR, "redis", "completion batch refused", "detail",
               reply && reply->type == REDIS_REPLY_ERROR ? reply->str : NULL, NULL);
@@ -395,7 +424,7 @@ static void on_flush(sg_turn_reg *reg, void *ud) {
       break;
     if (rv < 0) {
       sg_log_kv(SG_LOG_ERROR, "redis", "completion not queued", "err", sg_err_name(rv), NULL);
-      sg_rd_client_reset(s->cc, SG_ERR_REDIS);
+      sg_rd_client_reset(s->cc, SG_ERR_CLOSED); /* pending batches: sent again */
       break;
     }
     sent_any = true;
