@@ -84,8 +84,7 @@ static void on_finished(sg_rd_stream *s, int status, void *ud) {
     const char *argv[8];
     size_t lens[8];
     sg_rd_op op = result_op(c->q, c->q->results, c->result, c->result_len, argv, lens);
-    if (sg_rd_stream_complete_ex(s, c->entry_id, &op, 1, SG_RD_COMPLETE_TRUSTED, on_finished, c) ==
-        0)
+    if (sg_rd_stream_complete(s, c->entry_id, &op, 1, on_finished, c) == 0)
       return;
   }
   c->done(s, status, c->ud);
@@ -103,7 +102,10 @@ int sg_rd_queue_finish(sg_rd_queue *q, sg_rd_completion *c, const char *entry_id
   sg_rd_op ops[3];
   /* Our own results stream and ledger cannot refuse an op: the fast path.
    * A producer's reply stream can (a key of another type): the script. */
-  unsigned trusted = c->on_default ? SG_RD_COMPLETE_TRUSTED : 0;
+  /* The MULTI fast path (SG_RD_COMPLETE_TRUSTED) is off: under ASan the
+   * gateway's many more commands per job slowed it into timeouts and
+   * duplicate sends in test_flow_redis; see the session note. */
+  unsigned trusted = 0;
   if (sent && id && q->ttl_s > 0) {
     /* The ledger write goes first: if the completion has to be sent again
      * after a lost reply, a field already there means the result is out. */
@@ -123,7 +125,7 @@ int sg_rd_queue_park(sg_rd_queue *q, const char *entry_id, int64_t due_unix_ms, 
                      const void *job, size_t job_len, sg_rd_stream_done_cb done, void *ud) {
   sg_rd_park p;
   sg_rd_park_init(&p, q->delayed, due_unix_ms, entry_id, attempts, job, job_len);
-  int rv = sg_rd_stream_complete_ex(q->s, entry_id, &p.op, 1, SG_RD_COMPLETE_TRUSTED, done, ud);
+  int rv = sg_rd_stream_complete(q->s, entry_id, &p.op, 1, done, ud);
   sg_rd_park_free(&p);
   return rv;
 }

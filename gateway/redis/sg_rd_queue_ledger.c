@@ -140,12 +140,27 @@ void sg_rd_ledger_write_init(sg_rd_queue *q, sg_rd_ledger_write *w, const sg_rd_
 /* ---- lookups ---- */
 
 /*
- * A lookup batch is one transaction of native commands (a Lua loop cost Redis
- * several times as much): per job HGET of its field in its bucket of this
- * generation and of the one before, and GET of the older layout's key when
- * those are still looked at; then HLEN of the first job's bucket of this
- * generation (a sample of how full the buckets are).
+ * ARGV: the bucket prefix of this generation and of the one before, the older
+ * layout's prefix ("" = do not look there), then per job: slot, field, job
+ * id. Returns per job 0 (not found), {1, packed value} or {2, MailResult of
+ * the older layout}, then the number of fields in the first job's bucket of
+ * this generation (a sample of how full the buckets are).
  */
+static const char k_lookup[] =
+    "local a,out,m=ARGV,{},0\n"
+    "for i=4,#a,3 do\n"
+    " local k=a[1]..a[i]\n"
+    " local v=redis.call('HGET',k,a[i+1]) or redis.call('HGET',a[2]..a[i],a[i+1])\n"
+    " if i==4 then m=redis.call('HLEN',k) end\n"
+    " if v then out[#out+1]={1,v}\n"
+    " elseif a[3]~='' then\n"
+    "  local l=redis.pcall('GET',a[3]..a[i+2])\n"
+    "  if type(l)=='string' then out[#out+1]={2,l} else out[#out+1]=0 end\n"
+    " else out[#out+1]=0 end\n"
+    "end\n"
+    "out[#out+1]=m\n"
+    "return out\n";
+
 /* Above this many fields a bucket is no longer a listpack (Redis's default
  * hash-max-listpack-entries) and costs several times the memory. */
 #define LISTPACK_MAX 128
@@ -171,28 +186,25 @@ static bool legacy_record(const char *data, size_t len, sg_rd_sent *out) {
   return ok;
 }
 
-/* A packed record of this layout into |out|; false when |v| is not one. */
-static bool packed_record(const redisReply *v, sg_rd_sent *out) {
+/* The answer for one job: NULL (not found) or |out| filled. */
+static const sg_rd_sent *answer(const redisReply *e, sg_rd_sent *out) {
+  if (e == NULL || e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+      e->element[0]->type != REDIS_REPLY_INTEGER || e->element[1]->type != REDIS_REPLY_STRING)
+    return NULL;
+  const redisReply *v = e->element[1];
+  if (e->element[0]->integer == 2)
+    return legacy_record(v->str, v->len, out) ? out : NULL;
   char num[24];
-  if (v == NULL || v->type != REDIS_REPLY_STRING || v->len == 0 || v->len >= sizeof num)
-    return false;
+  if (v->len == 0 || v->len >= sizeof num)
+    return NULL;
   memcpy(num, v->str, v->len);
   num[v->len] = '\0';
   char *end;
   long long packed = strtoll(num, &end, 10);
   if (*end != '\0')
-    return false;
+    return NULL;
   sg_rd_sent_unpack((int64_t)packed, out);
-  return true;
-}
-
-/* The answer for one job from its |per| replies at |e|: NULL (not found) or |out|. */
-static const sg_rd_sent *answer(redisReply *const *e, size_t per, sg_rd_sent *out) {
-  if (packed_record(e[0], out) || packed_record(e[1], out))
-    return out;
-  if (per > 2 && e[2]->type == REDIS_REPLY_STRING && legacy_record(e[2]->str, e[2]->len, out))
-    return out;
-  return NULL;
+  return out;
 }
 
 /* Keeps the sampled bucket's fill; says (every 10 minutes at most) when
@@ -218,21 +230,17 @@ static void note_fill(sg_rd_queue *q, const redisReply *m) {
 static void on_lookup(sg_rd_client *c, int status, const redisReply *reply, void *ud) {
   (void)c;
   lookup_batch *b = ud;
-  size_t per = b->q->legacy ? 3 : 2;
-  bool ok =
-      status == 0 && reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == per * b->n + 1;
+  bool ok = status == 0 && reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == b->n + 1;
   if (ok)
-    note_fill(b->q, reply->element[per * b->n]);
+    note_fill(b->q, reply->element[b->n]);
   if (status == 0 && !ok) {
     sg_log_kv(SG_LOG_ERROR, "redis", "ledger lookup refused", "detail",
               reply && reply->type == REDIS_REPLY_ERROR ? reply->str : NULL, NULL);
     status = SG_ERR_REDIS;
-  } else if (status == SG_ERR_REDIS && reply && reply->type == REDIS_REPLY_ERROR) {
-    sg_log_kv(SG_LOG_ERROR, "redis", "ledger lookup refused", "detail", reply->str, NULL);
   }
   for (size_t i = 0; i < b->n; i++) {
     sg_rd_sent rec;
-    const sg_rd_sent *hit = ok ? answer(reply->element + per * i, per, &rec) : NULL;
+    const sg_rd_sent *hit = ok ? answer(reply->element[i], &rec) : NULL;
     b->l[i]->cb(b->l[i], ok ? 0 : status, hit);
   }
   sg_free(b);
@@ -253,18 +261,6 @@ bool sg_rd_queue_lookup_cancel(sg_rd_lookup *l) {
   return true;
 }
 
-/* HGET <prefix><slot> <field>: one of a job's lookup commands. */
-static void put_hget(sg_buf *w, const char *prefix, size_t pl, uint64_t slot, const char *field,
-                     size_t fl) {
-  char key[64];
-  memcpy(key, prefix, pl);
-  size_t kl = pl + sg_fmt_u64(key + pl, slot);
-  sg_resp_array(w, 3);
-  sg_resp_bulk(w, "HGET", 4);
-  sg_resp_bulk(w, key, kl);
-  sg_resp_bulk(w, field, fl);
-}
-
 void sg_rd_queue_flush(sg_rd_queue *q) {
   if (sg_list_empty(&q->lookups))
     return;
@@ -272,9 +268,7 @@ void sg_rd_queue_flush(sg_rd_queue *q) {
   int64_t gen = sg_rd_ledger_gen(q, sg_wall_ms());
   char p0[48], p1[48];
   size_t l0 = gen_prefix(gen, p0), l1 = gen_prefix(gen - 1, p1);
-  size_t per = q->legacy ? 3 : 2;
   sg_buf *w = &q->wbuf;
-  size_t *ends = sg_xmalloc((per * LOOKUP_BATCH_MAX + 1) * sizeof *ends);
   while (!sg_list_empty(&q->lookups)) {
     lookup_batch *b = sg_xmalloc(sizeof *b + LOOKUP_BATCH_MAX * sizeof(sg_rd_lookup *));
     b->q = q;
@@ -283,46 +277,33 @@ void sg_rd_queue_flush(sg_rd_queue *q) {
     while (b->n < LOOKUP_BATCH_MAX && (n = sg_list_pop_front(&q->lookups)) != NULL)
       b->l[b->n++] = sg_container_of(n, sg_rd_lookup, node);
     sg_buf_reset(w);
-    size_t nc = 0;
+    sg_resp_array(w, 6 + 3 * b->n);
+    sg_resp_bulk(w, "EVAL", 4);
+    sg_resp_bulk(w, k_lookup, sizeof k_lookup - 1);
+    sg_resp_bulk(w, "0", 1);
+    sg_resp_bulk(w, p0, l0);
+    sg_resp_bulk(w, p1, l1);
+    if (q->legacy)
+      sg_resp_bulk(w, SG_RD_LEDGER_LEGACY_PREFIX, sizeof SG_RD_LEDGER_LEGACY_PREFIX - 1);
+    else
+      sg_resp_bulk(w, "", 0);
     for (size_t i = 0; i < b->n; i++) {
       const sg_rd_lookup *l = b->l[i];
       char field[24];
-      size_t fl = sg_fmt_i64(field, l->id.field);
-      uint64_t slot = l->id.slot_hash % q->slots;
-      put_hget(w, p0, l0, slot, field, fl);
-      ends[nc++] = w->len;
-      put_hget(w, p1, l1, slot, field, fl);
-      ends[nc++] = w->len;
-      if (q->legacy) {
-        char lkey[sizeof SG_RD_LEDGER_LEGACY_PREFIX + 160]; /* ids are at most 128 bytes */
-        size_t pl = sizeof SG_RD_LEDGER_LEGACY_PREFIX - 1;
-        memcpy(lkey, SG_RD_LEDGER_LEGACY_PREFIX, pl);
-        size_t ll = pl + sg_fmt_copy(lkey + pl, sizeof lkey - pl, l->job_id);
-        sg_resp_array(w, 2);
-        sg_resp_bulk(w, "GET", 3);
-        sg_resp_bulk(w, lkey, ll);
-        ends[nc++] = w->len;
-      }
+      sg_resp_bulk_u64(w, l->id.slot_hash % q->slots);
+      sg_resp_bulk(w, field, sg_fmt_i64(field, l->id.field));
+      sg_resp_bulk(w, l->job_id, strlen(l->job_id));
     }
-    char key[64];
-    memcpy(key, p0, l0);
-    size_t kl = l0 + sg_fmt_u64(key + l0, b->l[0]->id.slot_hash % q->slots);
-    sg_resp_array(w, 2);
-    sg_resp_bulk(w, "HLEN", 4);
-    sg_resp_bulk(w, key, kl);
-    ends[nc++] = w->len;
-    int rv = sg_rd_client_multi(cc, w->data, ends, nc, q->timeout_ms, on_lookup, b);
+    int rv = sg_rd_client_cmd_resp(cc, w->data, w->len, q->timeout_ms, on_lookup, b);
     if (rv != 0) {
-      if (rv != SG_ERR_CLOSED && rv != SG_ERR_SHUTDOWN)
-        sg_rd_client_reset(cc, SG_ERR_CLOSED); /* a half-written transaction */
       for (size_t i = 0; i < b->n; i++)
         b->l[i]->cb(b->l[i], rv, NULL); /* not up */
       sg_free(b);
     }
   }
-  sg_free(ends);
   if (w->cap > (1u << 20))
     sg_buf_free(w);
+  sg_rd_client_flush(cc);
 }
 
 uint32_t sg_rd_queue_ledger_fill(const sg_rd_queue *q) {
