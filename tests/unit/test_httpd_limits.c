@@ -142,12 +142,19 @@ static void t_max_conns(void) {
   client c[3];
   client_open(&c[0], NULL, 0);
   client_open(&c[1], NULL, 0);
-  run_for(100);
+  sg_httpd_stats st;
+  for (int i = 0; i < 500; i++) { /* both accepted (bounded: 5 s) */
+    run_for(10);
+    sg_httpd_get_stats(srv, &st);
+    if (st.conns_open == 2)
+      break;
+  }
+  ASSERT_EQ(2, st.conns_open);
   client_open(&c[2], NULL, 0);
-  run_for(300);
+  for (int i = 0; i < 500 && !c[2].eof; i++)
+    run_for(10);
   ASSERT(!c[0].eof && !c[1].eof);
   ASSERT(c[2].eof); /* closed at accept */
-  sg_httpd_stats st;
   sg_httpd_get_stats(srv, &st);
   ASSERT_EQ(1, st.conns_refused);
   ASSERT_EQ(2, st.conns_open);
