@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Test helper: a private redis-server on a free loopback port, in its own
- * temporary directory, started with fork/exec and stopped by pid. Waiting for
- * it is a bounded PING loop. Header-only (static functions) so any test can
- * include it; uses hiredis's blocking API, which is fine in tests.
+ * Test helper: a private redis-server on a reserved loopback port, in its
+ * own temporary directory, started with fork/exec and stopped by pid. Waiting
+ * for it is a bounded loop until INFO shows our process answering. Header-only (static functions)
+ * so any test can include it; uses hiredis's blocking API, which is fine in tests.
  *
  *   sg_test_redis r;
  *   ASSERT_OK(sg_test_redis_start(&r, NULL));
@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -52,21 +53,89 @@ static inline void sg_test_redis_sleep_ms_(int ms) {
   nanosleep(&ts, NULL);
 }
 
-/* A port the kernel just handed out on 127.0.0.1 (closed again; tiny reuse race). */
-static inline int sg_test_free_port(void) {
+/*
+ * Ports. Tests run side by side (ctest -j), and a port that is merely free
+ * now can be taken by another test's server, or by an outgoing connection,
+ * before our server binds it; a client that then reaches the other server
+ * mixes two tests' data. So a test port is picked below the kernel's
+ * ephemeral range (outgoing connections never take it), reserved for this
+ * process with an atomic mkdir under SG_TEST_PORT_DIR (a reservation whose
+ * owner is gone is taken over), and checked to be bindable. The shell tests
+ * (integration/lib.sh free_port) use the same directory and range.
+ */
+#define SG_TEST_PORT_DIR "/tmp/sg-test-ports"
+#define SG_TEST_PORT_LO 20000
+#define SG_TEST_PORT_HI 32000
+
+static inline bool sg_test_port_bindable_(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    return false;
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); /* as servers bind */
   struct sockaddr_in a;
   memset(&a, 0, sizeof a);
   a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)port);
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  int port = -1;
-  if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-      getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-    port = ntohs(a.sin_port);
-  if (fd >= 0)
-    close(fd);
-  return port;
+  bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+  close(fd);
+  return ok;
+}
+
+/* Takes the reservation of |port| (or a stale one); true when it is ours. */
+static inline bool sg_test_port_reserve_(int port) {
+  char dir[64], pidf[96];
+  snprintf(dir, sizeof dir, SG_TEST_PORT_DIR "/%d", port);
+  snprintf(pidf, sizeof pidf, "%s/pid", dir);
+  if (mkdir(dir, 0700) != 0) {
+    if (errno != EEXIST)
+      return false;
+    FILE *f = fopen(pidf, "r");
+    long owner = 0;
+    if (f) {
+      if (fscanf(f, "%ld", &owner) != 1)
+        owner = 0;
+      fclose(f);
+    }
+    if (owner <= 0 || (kill((pid_t)owner, 0) == 0 || errno != ESRCH))
+      return false; /* held (or being written): pick another */
+    unlink(pidf);
+    if (rmdir(dir) != 0 || mkdir(dir, 0700) != 0)
+      return false;
+  }
+  FILE *f = fopen(pidf, "w");
+  if (f == NULL) {
+    rmdir(dir);
+    return false;
+  }
+  fprintf(f, "%ld\n", (long)getpid());
+  fclose(f);
+  return true;
+}
+
+static inline void sg_test_port_release(int port) {
+  char dir[64], pidf[96];
+  snprintf(dir, sizeof dir, SG_TEST_PORT_DIR "/%d", port);
+  snprintf(pidf, sizeof pidf, "%s/pid", dir);
+  unlink(pidf);
+  rmdir(dir);
+}
+
+/* A port reserved for this process (release with sg_test_port_release), or -1. */
+static inline int sg_test_free_port(void) {
+  mkdir(SG_TEST_PORT_DIR, 01777);
+  unsigned seed = (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL);
+  for (int i = 0; i < 500; i++) {
+    seed = seed * 1103515245u + 12345u;
+    int port = SG_TEST_PORT_LO + (int)((seed >> 8) % (SG_TEST_PORT_HI - SG_TEST_PORT_LO));
+    if (!sg_test_port_reserve_(port))
+      continue;
+    if (sg_test_port_bindable_(port))
+      return port;
+    sg_test_port_release(port);
+  }
+  return -1;
 }
 
 /* Blocking connection (with AUTH) for test assertions; NULL if it fails. */
@@ -172,8 +241,12 @@ static inline int sg_test_redis_spawn_(sg_test_redis *r) {
     }
     redisContext *c = sg_test_redis_connect(r);
     if (c) {
-      redisReply *x = redisCommand(c, "PING");
-      bool ok = x && x->type == REDIS_REPLY_STATUS && strcmp(x->str, "PONG") == 0;
+      /* Ours (not another test's server on the same port), and loaded. */
+      redisReply *x = redisCommand(c, "INFO");
+      char want[32];
+      snprintf(want, sizeof want, "\nprocess_id:%ld\r", (long)pid);
+      bool ok = x && x->type == REDIS_REPLY_STRING && strstr(x->str, want) != NULL &&
+                strstr(x->str, "\nloading:0\r") != NULL;
       if (x)
         freeReplyObject(x);
       redisFree(c);
@@ -203,7 +276,10 @@ static inline int sg_test_redis_start(sg_test_redis *r, const sg_test_redis_opts
     r->port = sg_test_free_port();
     if (r->port > 0 && sg_test_redis_spawn_(r) == 0)
       return 0;
+    if (r->port > 0)
+      sg_test_port_release(r->port);
   }
+  r->port = 0;
   return -1;
 }
 
@@ -242,6 +318,8 @@ static inline int sg_test_redis_restart(sg_test_redis *r) {
 /* Stops the server (SIGTERM) and removes its directory. */
 static inline void sg_test_redis_stop(sg_test_redis *r) {
   sg_test_redis_signal_(r, SIGTERM);
+  if (r->port > 0)
+    sg_test_port_release(r->port);
   DIR *d = opendir(r->dir);
   if (d) {
     struct dirent *e;

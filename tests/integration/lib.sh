@@ -16,6 +16,7 @@ cleanup() {
   local rc=$?
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  release_ports
   if [ "$rc" -ne 0 ] || [ "$FAILS" -ne 0 ]; then
     echo "--- logs kept in $T" >&2
     for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }; done
@@ -36,8 +37,49 @@ wait_for() {
   return 1
 }
 
+# free_port: a loopback port for one of this test's servers. Tests run side by
+# side, and a port that is merely free now can be taken by another test's
+# server (or an outgoing connection) before ours binds it, and a client would
+# then reach the wrong server. So the port is below the kernel's ephemeral
+# range, reserved for this test with an atomic mkdir (a reservation whose
+# owner is gone is taken over; ours are removed on exit), and bindable now.
+# tests/redis_server.h does the same for the C tests.
+PORT_DIR=/tmp/sg-test-ports
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+  local i p owner
+  mkdir -p "$PORT_DIR"
+  for i in $(seq 1 500); do
+    p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+    if ! mkdir "$PORT_DIR/$p" 2>/dev/null; then
+      owner=$(cat "$PORT_DIR/$p/pid" 2>/dev/null || true)
+      [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null || continue
+      rm -rf "$PORT_DIR/$p"
+      mkdir "$PORT_DIR/$p" 2>/dev/null || continue
+    fi
+    echo $$ >"$PORT_DIR/$p/pid"
+    if python3 -c 'import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind(("127.0.0.1",int(sys.argv[1])))' "$p" 2>/dev/null; then
+      echo "$p"
+      return 0
+    fi
+    rm -rf "${PORT_DIR:?}/$p"
+  done
+  echo "free_port: no port" >&2
+  return 1
+}
+release_ports() {
+  local d
+  for d in "$PORT_DIR"/*/; do
+    [ "$(cat "$d/pid" 2>/dev/null)" = "$$" ] && rm -rf "$d"
+  done
+  return 0
+}
+
+# redis_ours: the server on REDIS_PORT is the one we started (REDIS_PID), and
+# it has loaded its data.
+redis_ours() {
+  local info
+  info=$(redis-cli -p "$REDIS_PORT" info 2>/dev/null | tr -d '\r')
+  grep -qx "process_id:$REDIS_PID" <<<"$info" && grep -qx "loading:0" <<<"$info"
 }
 
 # start_sandbox [--set k=v ...]: starts the sandbox, sources its env lines.
@@ -62,7 +104,7 @@ start_redis() {
     --appendonly "${REDIS_AOF:-no}" --daemonize no >"$T/redis.log" 2>&1 &
   REDIS_PID=$!
   PIDS+=("$REDIS_PID")
-  wait_for redis-cli -p "$REDIS_PORT" ping
+  wait_for redis_ours
   export SENDGATE_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 }
 
@@ -217,6 +259,5 @@ restart_redis() {
     --appendonly "${REDIS_AOF:-no}" --daemonize no >>"$T/redis.log" 2>&1 &
   REDIS_PID=$!
   PIDS+=("$REDIS_PID")
-  wait_for redis_pong
+  wait_for redis_ours
 }
-redis_pong() { [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }

@@ -295,7 +295,8 @@ static void t_unreachable(void) {
   ctx x;
   ctx_init(&x);
   char url[64];
-  snprintf(url, sizeof url, "redis://127.0.0.1:%d", sg_test_free_port());
+  int port = sg_test_free_port(); /* reserved: nothing else listens there meanwhile */
+  snprintf(url, sizeof url, "redis://127.0.0.1:%d", port);
   sg_rd_client_opts o = {.backoff_base_ms = 5, .backoff_max_ms = 20};
   start_client(&x, url, &o);
   uint64_t until = uv_now(&x.loop) + 200;
@@ -310,9 +311,10 @@ static void t_unreachable(void) {
   /* A host name goes through uv_getaddrinfo; closing while resolving is clean too. */
   ctx y;
   ctx_init(&y);
-  snprintf(url, sizeof url, "redis://localhost:%d", sg_test_free_port());
+  snprintf(url, sizeof url, "redis://localhost:%d", port);
   start_client(&y, url, NULL);
   ctx_finish(&y);
+  sg_test_port_release(port);
 }
 
 SG_TESTS({"commands", t_commands}, {"timeout", t_timeout}, {"reconnect", t_reconnect},
