@@ -28,6 +28,7 @@ static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 #define H2_PREFACE_LEN 24
 
 void sg_httpd_settings_default(sg_httpd_settings *s) {
+  memset(s, 0, sizeof *s); /* every field, also those added later: no limit unless set */
   s->max_body = DEFAULT_MAX_BODY;
   s->max_header_block = DEFAULT_MAX_HEADER_BLOCK;
   s->max_concurrent_streams = 256;

@@ -134,6 +134,19 @@ static void stop(void) {
   ASSERT_OK(uv_loop_close(&loop));
 }
 
+/* Whatever the caller's struct held before, the defaults set every field:
+ * the sandbox's settings live on the stack, and a lifetime or connection cap
+ * left over from there closed its connections with requests in flight (the
+ * gateway then sent them again). */
+static void t_defaults_complete(void) {
+  sg_httpd_settings s;
+  memset(&s, 0xA5, sizeof s);
+  sg_httpd_settings_default(&s);
+  ASSERT_EQ(0u, s.max_conns);
+  ASSERT_EQ(0u, s.max_conn_lifetime_ms);
+  ASSERT_EQ(60000u, s.idle_timeout_ms);
+}
+
 static void t_max_conns(void) {
   sg_httpd_settings s;
   sg_httpd_settings_default(&s);
@@ -206,5 +219,5 @@ static void t_trickle_is_idle(void) {
   stop();
 }
 
-SG_TESTS({"max_conns", t_max_conns}, {"lifetime", t_lifetime},
-         {"trickle_is_idle", t_trickle_is_idle})
+SG_TESTS({"defaults_complete", t_defaults_complete}, {"max_conns", t_max_conns},
+         {"lifetime", t_lifetime}, {"trickle_is_idle", t_trickle_is_idle})
