@@ -288,6 +288,15 @@ static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
     return; /* stays pending for this consumer's next start */
   sg_metric_inc(a->mc.fetched);
   sg_jobrun *j = sg_app__job_new(a, e->id);
+  if (e->oversize) {
+    char msg[160];
+    snprintf(msg, sizeof msg,
+             "the stream entry is %llu bytes, over gateway.max_job_bytes (%lld): not read",
+             (unsigned long long)e->size, (long long)a->cfg.max_job_bytes);
+    reject_entry(a, e, j, SG_JOBERR_TOO_LARGE, msg);
+    return;
+  }
+  j->entry_bytes = e->size;
   const sg_rd_field *f = find_field(e, "job");
   if (f == NULL) {
     reject_entry(a, e, j, SG_JOBERR_NO_JOB_FIELD, "the stream entry has no 'job' field");
@@ -447,6 +456,8 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
   so.consumer = a->cfg.consumer;
   so.dead_stream = a->cfg.dead_stream;
   so.count = (uint32_t)a->cfg.fetch_count;
+  so.max_entry_bytes = (uint64_t)a->cfg.max_job_bytes;
+  so.byte_budget = (uint64_t)a->cfg.max_held_bytes;
   so.fetch_wait_ms = (uint32_t)a->cfg.fetch_wait_ms;
   so.cmd_timeout_ms = (uint32_t)a->cfg.redis_timeout_ms;
   /* Acked entries are deleted with their completion (XDEL), not left for the

@@ -80,6 +80,7 @@ typedef struct sg_jobrun {
   sg_list lnode; /* app->ledger_q while its ledger lookup waits to be queued */
   sg_job_state state;
   char entry_id[48];
+  uint64_t entry_bytes; /* taken from the stream's byte credit; given back at release */
   sg_job_msg *msg;
   const sg_job *job;
   sg_backend backend;

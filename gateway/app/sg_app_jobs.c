@@ -96,6 +96,8 @@ void sg_app__job_release(sg_jobrun *j, bool acked) {
   if (!a->stopping && a->stream) {
     if (!acked)
       sg_rd_stream_unhold(a->stream, j->entry_id);
+    if (j->entry_bytes)
+      sg_rd_stream_add_byte_credit(a->stream, j->entry_bytes);
     sg_rd_stream_add_credit(a->stream, 1);
   }
   uv_close((uv_handle_t *)&j->timer, on_job_closed);

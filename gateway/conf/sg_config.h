@@ -57,13 +57,15 @@ typedef struct sg_sender_limits {
 
 typedef struct sg_config {
   /* [gateway] */
-  char *consumer;        /* Redis consumer name; default: host name */
-  char *default_backend; /* graph | acs */
-  int64_t max_in_flight; /* jobs held at once; fetching stops at the cap */
-  int64_t fetch_count;   /* entries per XREADGROUP */
-  int64_t fetch_wait_ms; /* pause after a short read so a burst is fetched together */
-  int64_t max_requests;  /* HTTP requests out at once, all lanes (0 = no cap) */
-  int64_t grace_ms;      /* shutdown grace */
+  char *consumer;         /* Redis consumer name; default: host name */
+  char *default_backend;  /* graph | acs */
+  int64_t max_in_flight;  /* jobs held at once; fetching stops at the cap */
+  int64_t max_held_bytes; /* bytes of job entries held at once */
+  int64_t max_job_bytes;  /* larger entries: INVALID without being read */
+  int64_t fetch_count;    /* entries per XREADGROUP */
+  int64_t fetch_wait_ms;  /* pause after a short read so a burst is fetched together */
+  int64_t max_requests;   /* HTTP requests out at once, all lanes (0 = no cap) */
+  int64_t grace_ms;       /* shutdown grace */
   char *results_stream;
   int64_t results_maxlen;
   char *reply_stream_prefix; /* a job's reply_stream must start with it ("" = any key) */

@@ -16,21 +16,36 @@
 #include <string.h>
 #include <unistd.h>
 
-/* KEYS[1] jobs; ARGV: group, consumer, min-idle, cursor, count.
- * Returns {next cursor, claimed entries, deleted ids, delivery counts}. */
+/* KEYS[1] jobs; ARGV: group, consumer, min-idle, cursor, count, max entry bytes.
+ * Returns {next cursor, claimed entries, deleted ids, delivery counts}. The
+ * claim runs inside the script, so a payload reaches the gateway only when it
+ * is within the entry size cap: a larger one comes back as {id, nil, size}
+ * (XAUTOCLAIM JUSTID would not count the delivery). */
 static const char claim_script[] =
     "local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], "
     "'COUNT', ARGV[5])\n"
-    "local counts = {}\n"
+    "local maxe = tonumber(ARGV[6])\n"
+    "local ents, counts = {}, {}\n"
     "for i, e in ipairs(r[2]) do\n"
     "  local n = 0\n"
     "  if e then\n"
     "    local p = redis.call('XPENDING', KEYS[1], ARGV[1], e[1], e[1], 1)\n"
     "    if p[1] then n = p[1][4] end\n"
+    "    local size = 0\n"
+    "    if e[2] then\n"
+    "      for j = 1, #e[2] do size = size + #e[2][j] end\n"
+    "    end\n"
+    "    if e[2] and maxe > 0 and size > maxe then\n"
+    "      ents[i] = {e[1], false, size}\n"
+    "    else\n"
+    "      ents[i] = {e[1], e[2], size}\n"
+    "    end\n"
+    "  else\n"
+    "    ents[i] = false\n"
     "  end\n"
     "  counts[i] = n\n"
     "end\n"
-    "return {r[1], r[2], r[3] or {}, counts}\n";
+    "return {r[1], ents, r[3] or {}, counts}\n";
 
 #define NO_CREDIT_RETRY_MS 1000
 
@@ -125,7 +140,7 @@ static bool is_str(const redisReply *x) {
   return x && (x->type == REDIS_REPLY_STRING || x->type == REDIS_REPLY_STATUS);
 }
 
-/* Checks [cursor, [[id, [f, v...]] | nil ...], [ids...], [counts...]]. */
+/* Checks [cursor, [[id, [f, v...] | nil, size?] | nil ...], [ids...], [counts...]]. */
 static bool reply_ok(const redisReply *x) {
   if (x->type != REDIS_REPLY_ARRAY || x->elements != 4 || !is_str(x->element[0]) ||
       x->element[0]->len >= SG_RD_ID_MAX)
@@ -140,8 +155,11 @@ static bool reply_ok(const redisReply *x) {
       return false;
     if (e->type == REDIS_REPLY_NIL)
       continue;
-    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || !is_str(e->element[0]) ||
-        e->element[0]->len >= SG_RD_ID_MAX)
+    if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 || e->elements > 3 ||
+        !is_str(e->element[0]) || e->element[0]->len >= SG_RD_ID_MAX)
+      return false;
+    if (e->elements == 3 &&
+        (e->element[2]->type != REDIS_REPLY_INTEGER || e->element[2]->integer < 0))
       return false;
     const redisReply *f = e->element[1];
     if (f->type == REDIS_REPLY_NIL)
@@ -164,7 +182,9 @@ static bool handle_entry(sg_rd_reaper *r, const redisReply *e, long long deliver
     return false;
   }
   const redisReply *fv = e->element[1];
-  if (fv->type == REDIS_REPLY_NIL) { /* payload gone (Redis 6.2 shape): ack it */
+  uint64_t size = e->elements == 3 ? (uint64_t)e->element[2]->integer : 0;
+  bool oversize = fv->type == REDIS_REPLY_NIL && e->elements == 3;
+  if (fv->type == REDIS_REPLY_NIL && !oversize) { /* payload gone (Redis 6.2 shape): ack it */
     r->stats.deleted++;
     sg_rd_stream_complete(r->s, id, NULL, 0, NULL, NULL);
     return false;
@@ -173,13 +193,14 @@ static bool handle_entry(sg_rd_reaper *r, const redisReply *e, long long deliver
     sg_rd_stream_unhold(r->s, id);
     return false;
   }
-  size_t n = fv->elements / 2;
+  size_t n = oversize ? 0 : fv->elements / 2;
   sg_rd_field *f = sg_xmalloc((n ? n : 1) * sizeof *f);
   for (size_t i = 0; i < n; i++) {
     const redisReply *k = fv->element[2 * i], *v = fv->element[2 * i + 1];
     f[i] = (sg_rd_field){k->str, k->len, v->str, v->len};
   }
-  sg_rd_entry ent = {.id = id, .fields = f, .nfields = n, .redelivered = true};
+  sg_rd_entry ent = {
+      .id = id, .fields = f, .nfields = n, .redelivered = true, .size = size, .oversize = oversize};
   sg_rd_id_parse(id, strlen(id), &ent.id_num);
   ent.deliveries = deliveries > UINT32_MAX ? UINT32_MAX : (uint32_t)deliveries;
   bool used = false;
@@ -244,16 +265,20 @@ static void run(sg_rd_reaper *r) {
     schedule(r, retry);
     return;
   }
-  uint32_t n = sg_rd_stream_take_credit(r->s, r->o.count);
+  /* No more entries than the byte budget has room for at the largest size. */
+  uint32_t room = sg_rd_stream_byte_room(r->s);
+  uint32_t n = sg_rd_stream_take_credit(r->s, r->o.count < room ? r->o.count : room);
   if (n == 0) {
     schedule(r, retry);
     return;
   }
-  char idle[16], count[16];
+  char idle[16], count[16], maxe[24];
   int il = snprintf(idle, sizeof idle, "%u", r->o.min_idle_ms);
   int cl = snprintf(count, sizeof count, "%u", n);
+  int ml =
+      snprintf(maxe, sizeof maxe, "%llu", (unsigned long long)sg_rd_stream_max_entry_bytes(r->s));
   const char *argv[] = {"EVAL",      claim_script, "1",       r->stream, r->group,
-                        r->consumer, idle,         r->cursor, count};
+                        r->consumer, idle,         r->cursor, count,     maxe};
   size_t lens[] = {4,
                    sizeof claim_script - 1,
                    1,
@@ -262,8 +287,9 @@ static void run(sg_rd_reaper *r) {
                    strlen(r->consumer),
                    (size_t)il,
                    strlen(r->cursor),
-                   (size_t)cl};
-  int rv = sg_rd_client_cmd(sg_rd_stream_cmd_client(r->s), 9, argv, lens, r->o.cmd_timeout_ms,
+                   (size_t)cl,
+                   (size_t)ml};
+  int rv = sg_rd_client_cmd(sg_rd_stream_cmd_client(r->s), 10, argv, lens, r->o.cmd_timeout_ms,
                             on_reply, r);
   if (rv != 0) {
     sg_rd_stream_add_credit(r->s, n);

@@ -16,6 +16,76 @@
 /* After an unexpected error reply to a read, wait this long before setting up
  * again, so a persistent error (WRONGTYPE on the key...) cannot spin. */
 #define READ_RETRY_MS 1000
+#define READ_BYTES_MAX ((int64_t)16 << 20)
+
+/*
+ * The read: sizes are decided in Redis, before any payload crosses the wire.
+ * KEYS[1] stream; ARGV: group, consumer, count, from ('>' for new entries, else
+ * the pending-scan cursor), max entry bytes (0: none), byte budget.
+ *
+ * New entries: the ones after the group's last delivered id are sized with
+ * XRANGE first, and XREADGROUP then takes as many as the budget allows (at
+ * least one), in the same atomic call. Own pending entries (after a restart):
+ * XREADGROUP from the cursor, cut at the budget. Either way an entry over the
+ * max entry size comes back as {id, nil, size} without its fields, an entry
+ * deleted meanwhile as {id, nil}, the others as {id, fields, size}, in
+ * XREADGROUP's reply shape {{key, entries}}. A missing key or group answers
+ * NOGROUP (the reader creates them again).
+ */
+static const char read_script[] =
+    "local key, g, c = KEYS[1], ARGV[1], ARGV[2]\n"
+    "local count, from = tonumber(ARGV[3]), ARGV[4]\n"
+    "local maxe, budget = tonumber(ARGV[5]), tonumber(ARGV[6])\n"
+    "local function size(f)\n"
+    "  local n = 0\n"
+    "  for i = 1, #f do n = n + #f[i] end\n"
+    "  return n\n"
+    "end\n"
+    "local es\n"
+    "if from == '>' then\n"
+    "  local gs = redis.pcall('XINFO', 'GROUPS', key)\n"
+    "  if gs.err then return redis.error_reply('NOGROUP ' .. gs.err) end\n"
+    "  local last\n"
+    "  for _, gi in ipairs(gs) do\n"
+    "    local name, ld\n"
+    "    for i = 1, #gi, 2 do\n"
+    "      if gi[i] == 'name' then name = gi[i + 1]\n"
+    "      elseif gi[i] == 'last-delivered-id' then ld = gi[i + 1] end\n"
+    "    end\n"
+    "    if name == g then last = ld break end\n"
+    "  end\n"
+    "  if not last then return redis.error_reply('NOGROUP no such consumer group') end\n"
+    "  local k, total = 0, 0\n"
+    "  for i, e in ipairs(redis.call('XRANGE', key, '(' .. last, '+', 'COUNT', count)) do\n"
+    "    local n = size(e[2])\n"
+    "    if maxe == 0 or n <= maxe then\n"
+    "      if k > 0 and total + n > budget then break end\n"
+    "      total = total + n\n"
+    "    end\n"
+    "    k = i\n"
+    "  end\n"
+    "  if k == 0 then return {} end\n"
+    "  es = redis.call('XREADGROUP', 'GROUP', g, c, 'COUNT', k, 'STREAMS', key, '>')\n"
+    "else\n"
+    "  es = redis.call('XREADGROUP', 'GROUP', g, c, 'COUNT', count, 'STREAMS', key, from)\n"
+    "end\n"
+    "if not es or not es[1] then return {} end\n"
+    "local out, total = {}, 0\n"
+    "for _, e in ipairs(es[1][2]) do\n"
+    "  if not e[2] then\n"
+    "    out[#out + 1] = {e[1], false}\n"
+    "  else\n"
+    "    local n = size(e[2])\n"
+    "    if maxe > 0 and n > maxe then\n"
+    "      out[#out + 1] = {e[1], false, n}\n"
+    "    else\n"
+    "      if #out > 0 and total + n > budget then break end\n"
+    "      total = total + n\n"
+    "      out[#out + 1] = {e[1], e[2], n}\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "return {{key, out}}\n";
 
 static void do_setup(sg_rd_stream *s);
 static void on_retry_timer(uv_timer_t *t);
@@ -49,7 +119,7 @@ static bool is_str(const redisReply *r) {
   return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS);
 }
 
-/* Checks the shape [[key, [[id, [f, v, ...] | nil], ...]]]; returns the entries array. */
+/* Checks the shape [[key, [[id, [f, v, ...] | nil, size?], ...]]]; returns the entries array. */
 static const redisReply *entries_of(const redisReply *reply) {
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 1)
     return NULL;
@@ -60,7 +130,11 @@ static const redisReply *entries_of(const redisReply *reply) {
   const redisReply *entries = kv->element[1];
   for (size_t i = 0; i < entries->elements; i++) {
     const redisReply *e = entries->element[i];
-    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || !is_str(e->element[0]))
+    if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 || e->elements > 3 ||
+        !is_str(e->element[0]))
+      return NULL;
+    if (e->elements == 3 &&
+        (e->element[2]->type != REDIS_REPLY_INTEGER || e->element[2]->integer < 0))
       return NULL;
     const redisReply *f = e->element[1];
     if (f->type == REDIS_REPLY_NIL)
@@ -84,6 +158,21 @@ static void deliver(sg_rd_stream *s, const redisReply *e, bool from_pending) {
   }
   if (sg_rd_idset_has(&s->held, ent.id_num) || sg_rd_idset_has(&s->recent, ent.id_num))
     return; /* still being worked on since before the reconnect, or just completed */
+  uint64_t size = e->elements == 3 ? (uint64_t)e->element[2]->integer : 0;
+  if (e->element[1]->type == REDIS_REPLY_NIL && e->elements == 3) {
+    /* Over the entry size cap: handed out without its fields (never read). */
+    sg_rd_idset_add(&s->held, ent.id_num);
+    ent.id = idr->str;
+    ent.size = size;
+    ent.oversize = true;
+    ent.redelivered = from_pending;
+    if (s->credit > 0)
+      s->credit--;
+    s->stats.fetched++;
+    s->stats.oversize++;
+    s->cbs.on_entry(s, &ent, s->cbs.ud);
+    return;
+  }
   if (e->element[1]->type == REDIS_REPLY_NIL) {
     /* Pending but deleted meanwhile: nothing to send, just stop it coming back. */
     sg_log_kv(SG_LOG_WARN, "redis", "pending entry without payload acked", "stream", s->key,
@@ -96,8 +185,10 @@ static void deliver(sg_rd_stream *s, const redisReply *e, bool from_pending) {
   ent.id = idr->str;
   ent.fields = build_fields(s, e->element[1], &ent.nfields);
   ent.redelivered = from_pending;
+  ent.size = size;
   if (s->credit > 0)
     s->credit--;
+  s->byte_credit -= (int64_t)size;
   s->stats.fetched++;
   s->cbs.on_entry(s, &ent, s->cbs.ud);
 }
@@ -113,19 +204,31 @@ static void read_reply(sg_rd_client *c, int status, const redisReply *reply, voi
       do_setup(s);
       return;
     }
-    read_error(s, "XREADGROUP failed", reply);
+    read_error(s, "read failed", reply);
     return;
   }
   if (status != 0)
     return; /* connection lost: on_down / on_up restart the cycle */
   bool from_pending = s->read_state == RS_PENDING;
-  if (reply->type == REDIS_REPLY_NIL) { /* BLOCK expired without entries */
-    sg_rd_stream__maybe_read(s);
+  const redisReply *entries = NULL;
+  if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 0) {
+    if (!from_pending) { /* nothing new: poll again after a pause that grows while idle */
+      s->poll_ms = s->poll_ms ? s->poll_ms * 2 : 1;
+      if (s->poll_ms > s->opts.poll_ms)
+        s->poll_ms = s->opts.poll_ms;
+      uv_timer_start(&s->wait_timer, on_wait_timer, s->poll_ms, 0);
+      return;
+    }
+  } else if ((entries = entries_of(reply)) == NULL) {
+    read_error(s, "unexpected read reply", NULL);
     return;
   }
-  const redisReply *entries = entries_of(reply);
-  if (entries == NULL) {
-    read_error(s, "unexpected XREADGROUP reply", NULL);
+  if (!from_pending)
+    s->poll_ms = 0;
+  if (entries == NULL) { /* the pending scan is through */
+    s->read_state = RS_LIVE;
+    sg_log_kv(SG_LOG_DEBUG, "redis", "own pending entries done", "stream", s->key, NULL);
+    sg_rd_stream__maybe_read(s);
     return;
   }
   if (from_pending) {
@@ -136,6 +239,9 @@ static void read_reply(sg_rd_client *c, int status, const redisReply *reply, voi
       const redisReply *last = entries->element[entries->elements - 1]->element[0];
       snprintf(s->cursor, sizeof s->cursor, "%.*s", (int)last->len, last->str);
     }
+  } else if (entries->elements == 0) { /* (not from the script, but harmless) */
+    sg_rd_stream__maybe_read(s);
+    return;
   }
   s->delivering = true;
   for (size_t i = 0; i < entries->elements && !s->stopping; i++)
@@ -160,28 +266,28 @@ void sg_rd_stream__maybe_read(sg_rd_stream *s) {
       (s->read_state != RS_PENDING && s->read_state != RS_LIVE) ||
       uv_is_active((uv_handle_t *)&s->wait_timer))
     return;
+  /* Bytes: held entries never exceed the budget, as a read starts only
+   * while one more entry of the largest size fits. */
+  int64_t room = s->opts.max_entry_bytes ? (int64_t)s->opts.max_entry_bytes : 1;
+  if (s->opts.byte_budget && s->byte_credit < room)
+    return;
   uint32_t n = s->credit < s->opts.count ? s->credit : s->opts.count;
   s->last_count = n;
-  char count[16], block[16];
+  char count[16], maxe[24], budget[24];
   int clen = snprintf(count, sizeof count, "%u", n);
-  int blen = snprintf(block, sizeof block, "%u", s->opts.block_ms);
+  int mlen = snprintf(maxe, sizeof maxe, "%llu", (unsigned long long)s->opts.max_entry_bytes);
+  /* One read's reply is held twice for a moment (hiredis's buffer and its
+   * reply objects): a read takes at most READ_BYTES_MAX (or one entry). */
+  int64_t b =
+      s->opts.byte_budget && s->byte_credit < READ_BYTES_MAX ? s->byte_credit : READ_BYTES_MAX;
+  int blen = snprintf(budget, sizeof budget, "%lld", (long long)b);
   bool live = s->read_state == RS_LIVE;
   const char *id = live ? ">" : s->cursor;
-  const char *argv[] = {"XREADGROUP", "GROUP", s->group,  s->consumer, "COUNT", count,
-                        "BLOCK",      block,   "STREAMS", s->key,      id};
-  size_t lens[] = {10,           5, strlen(s->group), strlen(s->consumer), 5, (size_t)clen, 5,
-                   (size_t)blen, 7, strlen(s->key),   strlen(id)};
-  /* The pending scan does not block: drop BLOCK <ms> by moving the tail down. */
-  int argc = 11;
-  if (!live) {
-    for (int i = 6; i < 9; i++) {
-      argv[i] = argv[i + 2];
-      lens[i] = lens[i + 2];
-    }
-    argc = 9;
-  }
-  uint32_t timeout = s->opts.cmd_timeout_ms + (live ? s->opts.block_ms : 0);
-  if (sg_rd_client_cmd(s->rc, argc, argv, lens, timeout, read_reply, s) == 0) {
+  const char *args[] = {s->key, s->group, s->consumer, count, id, maxe, budget};
+  size_t lens[] = {strlen(s->key), strlen(s->group), strlen(s->consumer), (size_t)clen,
+                   strlen(id),     (size_t)mlen,     (size_t)blen};
+  if (sg_rd_script_run(&s->read_script, s->rc, 1, 7, args, lens, s->opts.cmd_timeout_ms, read_reply,
+                       s) == 0) {
     s->read_inflight = true;
     /* Acks confirmed before this read was sent are applied before it runs. */
     sg_rd_idset_free(&s->recent);
@@ -263,8 +369,12 @@ int sg_rd_stream_new(uv_loop_t *loop, const sg_rd_url *url, const sg_rd_stream_o
   s->opts.stream = s->opts.group = s->opts.consumer = s->opts.dead_stream = NULL;
   if (s->opts.count == 0)
     s->opts.count = 64;
-  if (s->opts.block_ms == 0)
-    s->opts.block_ms = 1000;
+  if (s->opts.poll_ms == 0)
+    s->opts.poll_ms = 20;
+  s->byte_credit = (int64_t)s->opts.byte_budget;
+  if (s->opts.byte_budget && s->opts.byte_budget < s->opts.max_entry_bytes)
+    s->byte_credit = (int64_t)s->opts.max_entry_bytes; /* room for one entry at least */
+  sg_rd_script_init(&s->read_script, read_script);
   if (s->opts.cmd_timeout_ms == 0)
     s->opts.cmd_timeout_ms = 5000;
   if (s->opts.stop_timeout_ms == 0)
@@ -359,6 +469,11 @@ void sg_rd_stream_add_credit(sg_rd_stream *s, uint32_t n) {
   sg_rd_stream__maybe_read(s);
 }
 
+void sg_rd_stream_add_byte_credit(sg_rd_stream *s, uint64_t n) {
+  s->byte_credit += (int64_t)n;
+  sg_rd_stream__maybe_read(s);
+}
+
 uint32_t sg_rd_stream_take_credit(sg_rd_stream *s, uint32_t max) {
   uint32_t n = s->stopping ? 0 : s->credit < max ? s->credit : max;
   s->credit -= n;
@@ -388,8 +503,26 @@ void sg_rd_stream_unhold(sg_rd_stream *s, const char *id) {
 void sg_rd_stream_deliver_held(sg_rd_stream *s, const sg_rd_entry *e) {
   if (s->stopping)
     return;
+  if (!e->oversize)
+    s->byte_credit -= (int64_t)e->size;
+  else
+    s->stats.oversize++;
   s->stats.fetched++;
   s->cbs.on_entry(s, e, s->cbs.ud);
+}
+
+uint32_t sg_rd_stream_byte_room(const sg_rd_stream *s) {
+  if (!s->opts.byte_budget)
+    return UINT32_MAX;
+  if (s->byte_credit <= 0)
+    return 0;
+  uint64_t unit = s->opts.max_entry_bytes ? s->opts.max_entry_bytes : 1;
+  uint64_t n = (uint64_t)s->byte_credit / unit;
+  return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+uint64_t sg_rd_stream_max_entry_bytes(const sg_rd_stream *s) {
+  return s->opts.max_entry_bytes;
 }
 
 sg_rd_client *sg_rd_stream_cmd_client(sg_rd_stream *s) {
@@ -405,4 +538,5 @@ void sg_rd_stream_get_stats(const sg_rd_stream *s, sg_rd_stream_stats *out) {
   out->pending_completions = sg_rd_stream__txn_pending(s);
   out->held = s->held.n;
   out->credit = s->credit;
+  out->byte_credit = s->byte_credit;
 }

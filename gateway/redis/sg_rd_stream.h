@@ -9,14 +9,21 @@
  * the owner sends through sg_rd_stream_cmd_client.
  *
  * Reading. On every (re)connect: XGROUP CREATE <key> <group> 0 MKSTREAM
- * (BUSYGROUP ignored), then this consumer's own pending entries
- * (XREADGROUP ... STREAMS <key> 0, paged by the last id), then new ones
- * (`>` with BLOCK). Entries already handed out and not yet completed are not
- * handed out again (the pending list after a reconnect holds them too).
+ * (BUSYGROUP ignored), then this consumer's own pending entries (from id 0,
+ * paged by the last id), then new ones. Every read is one Lua script that
+ * decides entry sizes inside Redis before anything crosses the wire (see
+ * read_script in sg_rd_stream.c): an entry over max_entry_bytes is handed out
+ * without its fields (oversize, with its size) so that no payload can exceed
+ * what the gateway accepts, and a read takes only as many entries as the byte
+ * budget has room for. A script cannot block, so an empty read is followed
+ * by another after a pause that doubles from 1 ms up to poll_ms while the
+ * stream stays empty. Entries already handed out and not yet completed are
+ * not handed out again (the pending list after a reconnect holds them too).
  * Pending entries whose payload was deleted (nil) are acknowledged and
  * dropped. Backpressure is structural: it reads only while the owner's credit
- * is > 0, asks for at most min(COUNT, credit) entries, and each entry handed
- * out consumes one credit.
+ * is > 0 and (with a byte budget) one more entry of max_entry_bytes fits in
+ * the byte credit, asks for at most min(COUNT, credit) entries, and each
+ * entry handed out consumes one credit and its size in byte credit.
  *
  * Completing. sg_rd_stream_complete queues <ops...> + XACK + XDEL of the
  * entry; everything queued during one loop turn is written in one pipelined
@@ -64,6 +71,8 @@ typedef struct sg_rd_entry {
   size_t nfields;
   bool redelivered;    /* came from this consumer's pending list (or was claimed) */
   uint32_t deliveries; /* delivery count when known (entries claimed by the reaper), else 0 */
+  uint64_t size;       /* bytes of its field names and values (taken from the byte credit) */
+  bool oversize;       /* over max_entry_bytes: no fields (nfields 0), nothing taken */
 } sg_rd_entry;
 
 /* One command of a completion transaction (all borrowed; copied by the callee). */
@@ -97,10 +106,12 @@ typedef struct sg_rd_stream_opts {
   const char *consumer;     /* required, stable across restarts (copied) */
   const char *dead_stream;  /* default "sendgate:dead" (copied) */
   uint32_t count;           /* max entries per read; default 64 */
-  uint32_t block_ms;        /* XREADGROUP BLOCK; default 1000 */
+  uint32_t poll_ms;         /* longest pause between reads of an idle stream; default 20 */
+  uint64_t max_entry_bytes; /* larger entries come without fields (oversize); 0: no cap */
+  uint64_t byte_budget;     /* bytes of entries handed out and not given back; 0: no budget */
   uint32_t fetch_wait_ms;   /* pause after a read that returned fewer entries than asked
                                (a burst still arriving); default 0 = read again at once */
-  uint32_t cmd_timeout_ms;  /* per command, added to block_ms for reads; default 5000 */
+  uint32_t cmd_timeout_ms;  /* per command; default 5000 */
   uint32_t stop_timeout_ms; /* max wait for queued completions at stop; default 5000 */
   /* Completions only XACK their entries; a trimmer (sg_rd_trim) removes them
    * later in bulk instead of an XDEL per completion (less Redis work). */
@@ -116,8 +127,10 @@ typedef struct sg_rd_stream_stats {
   uint64_t deleted_acked;     /* pending entries with nil payload, acked */
   uint64_t flushes;           /* pipelined flushes that sent completions */
   size_t pending_completions; /* queued or sent, not yet confirmed */
+  uint64_t oversize;          /* entries handed out without fields (over max_entry_bytes) */
   size_t held;                /* handed out, not yet completed */
   uint32_t credit;
+  int64_t byte_credit;
 } sg_rd_stream_stats;
 
 /*
@@ -135,6 +148,8 @@ int sg_rd_stream_new(uv_loop_t *loop, const sg_rd_url *url, const sg_rd_stream_o
 void sg_rd_stream_set_credit(sg_rd_stream *s, uint32_t credit);
 /* Adds |n| to the credit (e.g. 1 per finished job). */
 void sg_rd_stream_add_credit(sg_rd_stream *s, uint32_t n);
+/* Gives back |n| bytes of byte credit (the size of a finished entry). */
+void sg_rd_stream_add_byte_credit(sg_rd_stream *s, uint64_t n);
 
 /*
  * Queues a completion for |entry_id| (NUL-terminated, borrowed): the |nops|
@@ -204,12 +219,18 @@ int sg_rd_stream_dead_letter(sg_rd_stream *s, const sg_rd_entry *e, const char *
  * sg_rd_stream_unhold. It returns 0, SG_ERR_EXISTS when |id| is already held
  * (the owner is working on it: leave it alone) or SG_ERR_INVAL.
  * sg_rd_stream_deliver_held hands a held entry to on_entry without consuming
- * credit (it was taken before); it does nothing while stopping.
+ * credit (it was taken before) but takes its size from the byte credit; it
+ * does nothing while stopping. sg_rd_stream_byte_room tells how many entries
+ * of the largest size the byte credit has room for (UINT32_MAX without a
+ * budget), for such a path to size its batch.
  */
 uint32_t sg_rd_stream_take_credit(sg_rd_stream *s, uint32_t max);
 int sg_rd_stream_hold(sg_rd_stream *s, const char *id);
 void sg_rd_stream_unhold(sg_rd_stream *s, const char *id);
 void sg_rd_stream_deliver_held(sg_rd_stream *s, const sg_rd_entry *e);
+uint32_t sg_rd_stream_byte_room(const sg_rd_stream *s);
+/* The entry size cap of the stream (0: none), for such a path's own reads. */
+uint64_t sg_rd_stream_max_entry_bytes(const sg_rd_stream *s);
 
 /* The command connection, for the owner's own commands (not the read one). */
 sg_rd_client *sg_rd_stream_cmd_client(sg_rd_stream *s);

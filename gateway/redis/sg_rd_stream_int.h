@@ -9,6 +9,7 @@
 #include "core/sg_list.h"
 #include "core/sg_mem.h"
 #include "core/sg_turn.h"
+#include "redis/sg_rd_script.h"
 #include "redis/sg_rd_stream.h"
 
 enum { RS_DOWN, RS_SETUP, RS_PENDING, RS_LIVE };
@@ -18,7 +19,7 @@ struct sg_rd_stream {
   sg_rd_stream_opts opts; /* string members NULL: see below */
   sg_rd_stream_cbs cbs;
   char *key, *group, *consumer, *dead;
-  sg_rd_client *rc; /* read connection: XGROUP CREATE + XREADGROUP only */
+  sg_rd_client *rc; /* read connection: XGROUP CREATE + the read script only */
   sg_rd_client *cc; /* command connection */
   int rc_ups, cc_ups;
 
@@ -36,8 +37,11 @@ struct sg_rd_stream {
   sg_rd_field *fields;
   size_t fields_cap;
   uv_timer_t retry_timer;
-  uv_timer_t wait_timer; /* fetch_wait_ms after a short read */
+  uv_timer_t wait_timer; /* fetch_wait_ms after a short read, poll_ms after an empty one */
   uint32_t last_count;   /* COUNT of the last read */
+  uint32_t poll_ms;      /* the current pause after an empty read (0 after entries) */
+  int64_t byte_credit;   /* byte_budget minus the sizes handed out and not given back */
+  sg_rd_script read_script;
 
   /* completions (sg_rd_stream_txn.c) */
   sg_list queue;     /* not sent yet */

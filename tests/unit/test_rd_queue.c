@@ -84,7 +84,7 @@ static void begin(ctx *x, int njobs, sg_rd_queue_opts o) {
   snprintf(url, sizeof url, "redis://127.0.0.1:%d", x->r.port);
   sg_rd_url u;
   ASSERT_OK(sg_rd_url_parse(url, &u));
-  sg_rd_stream_opts so = {.consumer = "c1", .block_ms = 100, .cmd_timeout_ms = 5000};
+  sg_rd_stream_opts so = {.consumer = "c1", .poll_ms = 10, .cmd_timeout_ms = 5000};
   sg_rd_stream_cbs cbs = {on_entry, x};
   ASSERT_OK(sg_rd_stream_new(&x->loop, &u, &so, &cbs, &x->s));
   sg_rd_stream_set_credit(x->s, MAXE);

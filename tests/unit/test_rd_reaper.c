@@ -95,7 +95,7 @@ static void start_stream(ctx *x, const char *consumer, uint32_t credit) {
   snprintf(url, sizeof url, "redis://127.0.0.1:%d", x->r->port);
   sg_rd_url u;
   ASSERT_OK(sg_rd_url_parse(url, &u));
-  sg_rd_stream_opts o = {.consumer = consumer, .block_ms = 100, .cmd_timeout_ms = 2000};
+  sg_rd_stream_opts o = {.consumer = consumer, .poll_ms = 10, .cmd_timeout_ms = 2000};
   o.client.backoff_base_ms = 20;
   o.client.backoff_max_ms = 200;
   sg_rd_stream_cbs cbs = {on_entry, x};

@@ -110,7 +110,7 @@ static void start_stream(ctx *x, const char *consumer, uint32_t count, uint32_t 
   ASSERT_OK(sg_rd_url_parse(url, &u));
   sg_rd_stream_opts o = {.consumer = consumer,
                          .count = count,
-                         .block_ms = 200,
+                         .poll_ms = 10,
                          .cmd_timeout_ms = x->cmd_timeout_ms ? x->cmd_timeout_ms : 2000,
                          .fetch_wait_ms = x->fetch_wait_ms};
   o.client.backoff_base_ms = 20;
@@ -567,8 +567,8 @@ static void t_fast_path(void) {
   ASSERT_EQ(3, pending_count(&r));
   redisReply *st = sg_test_redis_cmd(&r, "INFO commandstats");
   ASSERT_NOT_NULL(st);
+  /* One EXEC for the three: no completion script (reads run scripts of their own). */
   ASSERT(strstr(st->str, "cmdstat_exec:calls=1,") != NULL);
-  ASSERT(strstr(st->str, "cmdstat_eval") == NULL);
   freeReplyObject(st);
   /* XADD with too few arguments is refused while queued: EXECABORT */
   sg_rd_op bad = {2, xadd, xl};
