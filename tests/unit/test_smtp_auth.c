@@ -230,8 +230,8 @@ static void t_unknown_and_empty(void) {
   answer an2;
   memset(&an2, 0, sizeof an2);
   an2.loop = &e.loop;
-  ASSERT_OK(sg_smtp_auth_check(e.a, "192.0.2.1", "alice", "alice-pw\0x", 10, on_answer, &an2,
-                               NULL));
+  ASSERT_OK(
+      sg_smtp_auth_check(e.a, "192.0.2.1", "alice", "alice-pw\0x", 10, on_answer, &an2, NULL));
   uv_run(&e.loop, UV_RUN_DEFAULT);
   ASSERT_EQ(1, an2.calls);
   ASSERT_EQ(SG_SMTP_AUTH_BAD, an2.res);
@@ -251,8 +251,8 @@ static void t_fail_delay(void) {
 
 static void t_lockout_on_loop(void) {
   env e;
-  env_open(&e, (sg_smtp_auth_opts){
-                   .fail_delay_ms = 1, .lockout_failures = 3, .lockout_ms = 600000});
+  env_open(&e,
+           (sg_smtp_auth_opts){.fail_delay_ms = 1, .lockout_failures = 3, .lockout_ms = 600000});
   for (int i = 0; i < 3; i++)
     ASSERT_EQ(SG_SMTP_AUTH_BAD, check(&e, "192.0.2.9", "nobody", "guess").res);
   ASSERT_EQ(3, stats(&e).hashed);
@@ -386,8 +386,8 @@ static void t_close_in_flight(void) {
   memset(&an, 0, sizeof an);
   an.loop = &e.loop;
   for (int i = 0; i < 6; i++)
-    ASSERT_OK(sg_smtp_auth_check(e.a, "192.0.2.1", i % 2 ? "alice" : "bob", "wrong", 5,
-                                 on_answer, &an, NULL));
+    ASSERT_OK(sg_smtp_auth_check(e.a, "192.0.2.1", i % 2 ? "alice" : "bob", "wrong", 5, on_answer,
+                                 &an, NULL));
   /* Some of them reach the fail-delay timer first. */
   for (int i = 0; i < 1000 && stats(&e).hashed < 2; i++)
     uv_run(&e.loop, UV_RUN_ONCE);
@@ -435,6 +435,6 @@ SG_TESTS({"lockout", t_lockout}, {"cache", t_cache}, {"ok_and_cache", t_ok_and_c
          {"unknown_and_empty", t_unknown_and_empty}, {"fail_delay", t_fail_delay},
          {"lockout_on_loop", t_lockout_on_loop},
          {"lockout_success_resets_user", t_lockout_success_resets_user}, {"reload", t_reload},
-         {"reload_throttled", t_reload_throttled},
-         {"cancel", t_cancel}, {"close_in_flight", t_close_in_flight}, {"tempfail", t_tempfail},
+         {"reload_throttled", t_reload_throttled}, {"cancel", t_cancel},
+         {"close_in_flight", t_close_in_flight}, {"tempfail", t_tempfail},
          {"new_errors", t_new_errors})
