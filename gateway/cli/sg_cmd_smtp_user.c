@@ -42,7 +42,8 @@ static const char usage[] =
     "  del      deletes NAME\n"
     "  list     prints NAME, allowed senders and account, one user a line\n"
     "  --users-file FILE   the file (default SENDGATE_SMTP_USERS_FILE)\n"
-    "  --allow-from X      an address or @domain NAME may send as (repeatable, or comma-separated)\n"
+    "  --allow-from X      an address or @domain NAME may send as (repeatable, or "
+    "comma-separated)\n"
     "  --account NAME      the gateway account its mail goes through (default: the default one)\n"
     "The file holds yescrypt hashes, never passwords; it is written with mode 0600.\n";
 
@@ -116,8 +117,8 @@ static int parse(opts *o, int argc, char **argv, char **envp) {
     o->cmd = argv[optind++];
   if (o->cmd == NULL)
     return usage_error("no subcommand (add, passwd, del or list)");
-  bool named = strcmp(o->cmd, "add") == 0 || strcmp(o->cmd, "passwd") == 0 ||
-               strcmp(o->cmd, "del") == 0;
+  bool named =
+      strcmp(o->cmd, "add") == 0 || strcmp(o->cmd, "passwd") == 0 || strcmp(o->cmd, "del") == 0;
   if (!named && strcmp(o->cmd, "list") != 0)
     return usage_error("unknown subcommand '%s'", o->cmd);
   if (named) {
