@@ -20,6 +20,8 @@ sg_require(OPENSSL "openssl>=3.0" libssl-dev)
 sg_require(HIREDIS hiredis libhiredis-dev)
 sg_require(PROTOBUFC libprotobuf-c libprotobuf-c-dev)
 sg_require(INIH inih libinih-dev)
+# libxcrypt: yescrypt password hashes of the SMTP users file.
+sg_require(LIBCRYPT libcrypt libcrypt-dev)
 
 find_program(PROTOC_C protoc-c)
 if(NOT PROTOC_C)

@@ -7,7 +7,7 @@ pkgs=(
   # build (clang-format: the format check of tests/check_format.sh)
   build-essential cmake pkg-config clang-format
   libuv1-dev libnghttp2-dev libssl-dev libhiredis-dev
-  libprotobuf-c-dev protobuf-c-compiler libinih-dev
+  libprotobuf-c-dev protobuf-c-compiler libinih-dev libcrypt-dev
   # tests, demo and benchmark
   redis-server redis-tools nghttp2-client nghttp2-server curl openssl jq python3 procps
   gnuplot-nox
