@@ -13,7 +13,7 @@ pkgs=(
   gnuplot-nox
   # tests/integration/test_smtpd*.sh: SMTP clients that are not ours (swaks;
   # smtp-source from postfix, installed unconfigured and never left running)
-  swaks postfix
+  swaks libnet-ssleay-perl postfix
 )
 # tests/integration/test_acs_sdk.sh: Node.js and npm for Microsoft's ACS client
 # for JavaScript. A Node.js that brings its own npm (NodeSource's nodejs

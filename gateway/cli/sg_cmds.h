@@ -5,5 +5,6 @@
 
 int sg_cmd_run(int argc, char **argv, char **envp);
 int sg_cmd_send(int argc, char **argv, char **envp);
+int sg_cmd_smtpd(int argc, char **argv, char **envp);
 
 #endif

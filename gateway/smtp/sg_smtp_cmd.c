@@ -30,7 +30,9 @@ bool sg_smtp_has_8bit(const char *s) {
   return false;
 }
 
-static bool is_sp(char c) { return c == ' ' || c == '\t'; }
+static bool is_sp(char c) {
+  return c == ' ' || c == '\t';
+}
 
 static const char *skip_sp(const char *p, const char *end) {
   while (p < end && is_sp(*p))
@@ -228,12 +230,12 @@ typedef struct verb_def {
 } verb_def;
 
 static const verb_def verbs[] = {
-    {"EHLO", SG_SMTP_CMD_EHLO, true},       {"HELO", SG_SMTP_CMD_HELO, true},
-    {"MAIL", SG_SMTP_CMD_MAIL, true},       {"RCPT", SG_SMTP_CMD_RCPT, true},
-    {"DATA", SG_SMTP_CMD_DATA, false},      {"RSET", SG_SMTP_CMD_RSET, false},
-    {"NOOP", SG_SMTP_CMD_NOOP, true},       {"QUIT", SG_SMTP_CMD_QUIT, false},
+    {"EHLO", SG_SMTP_CMD_EHLO, true},          {"HELO", SG_SMTP_CMD_HELO, true},
+    {"MAIL", SG_SMTP_CMD_MAIL, true},          {"RCPT", SG_SMTP_CMD_RCPT, true},
+    {"DATA", SG_SMTP_CMD_DATA, false},         {"RSET", SG_SMTP_CMD_RSET, false},
+    {"NOOP", SG_SMTP_CMD_NOOP, true},          {"QUIT", SG_SMTP_CMD_QUIT, false},
     {"STARTTLS", SG_SMTP_CMD_STARTTLS, false}, {"AUTH", SG_SMTP_CMD_AUTH, true},
-    {"VRFY", SG_SMTP_CMD_VRFY, true},       {"HELP", SG_SMTP_CMD_HELP, true},
+    {"VRFY", SG_SMTP_CMD_VRFY, true},          {"HELP", SG_SMTP_CMD_HELP, true},
 };
 
 int sg_smtp_cmd_parse(const char *line, size_t n, sg_smtp_cmd *out, const char **reply) {

@@ -101,8 +101,9 @@ static int validate(sg_smtp_config *c, char *err, size_t errcap) {
   bool sub = !sg_smtp_listen_off(c->listen), imp = !sg_smtp_listen_off(c->listen_tls);
   bool relay = !sg_smtp_listen_off(c->listen_relay);
   if (!sub && !imp && !relay) {
-    snprintf(err, errcap, "no SMTP listener: set SENDGATE_SMTP_LISTEN, SENDGATE_SMTP_LISTEN_TLS "
-                          "or SENDGATE_SMTP_LISTEN_RELAY");
+    snprintf(err, errcap,
+             "no SMTP listener: set SENDGATE_SMTP_LISTEN, SENDGATE_SMTP_LISTEN_TLS "
+             "or SENDGATE_SMTP_LISTEN_RELAY");
     return SG_ERR_CONFIG;
   }
   if ((sub || imp) && (c->tls_cert_file[0] == '\0' || c->tls_key_file[0] == '\0')) {
@@ -128,8 +129,9 @@ static int validate(sg_smtp_config *c, char *err, size_t errcap) {
     size_t n = nets.n;
     sg_smtp_nets_free(&nets);
     if (n == 0 || c->relay_senders[0] == '\0') {
-      snprintf(err, errcap, "the relay listener %s needs SENDGATE_SMTP_RELAY_NETWORKS and "
-                            "SENDGATE_SMTP_RELAY_SENDERS (never an open relay)",
+      snprintf(err, errcap,
+               "the relay listener %s needs SENDGATE_SMTP_RELAY_NETWORKS and "
+               "SENDGATE_SMTP_RELAY_SENDERS (never an open relay)",
                c->listen_relay);
       return SG_ERR_CONFIG;
     }
@@ -156,8 +158,7 @@ int sg_smtp_config_load(sg_smtp_config *c, const char *path, char *const *envp, 
   if (rv == 0)
     rv = sg_settings_defaults(&sg_config_settings, &c->base, err, errcap);
   if (rv == 0 && path) {
-    rv = sg_settings_load_ini(&sg_smtp_config_settings, c, path, smtp_unknown, NULL, err,
-                               errcap);
+    rv = sg_settings_load_ini(&sg_smtp_config_settings, c, path, smtp_unknown, NULL, err, errcap);
     if (rv == 0)
       rv = sg_settings_load_ini(&sg_config_settings, &c->base, path, ignore, NULL, err, errcap);
   }

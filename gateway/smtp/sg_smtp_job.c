@@ -54,8 +54,8 @@ void sg_smtp_job_received(sg_buf *out, const sg_smtp_message *m, const char *cli
                 proto, id, date);
 }
 
-void sg_smtp_job_build(sg_buf *out, const sg_smtp_message *m, const char *id,
-                       const char *client_ip, const char *host, int64_t now_ms) {
+void sg_smtp_job_build(sg_buf *out, const sg_smtp_message *m, const char *id, const char *client_ip,
+                       const char *host, int64_t now_ms) {
   sg_buf mime;
   sg_buf_init(&mime);
   sg_smtp_job_received(&mime, m, client_ip, host, id, now_ms / 1000);

@@ -31,7 +31,7 @@ void sg_smtp_job_received(sg_buf *out, const sg_smtp_message *m, const char *cli
                           const char *host, const char *id, int64_t unix_s);
 
 /* Appends the serialized MailJob for |m| (see above) to |out|. */
-void sg_smtp_job_build(sg_buf *out, const sg_smtp_message *m, const char *id,
-                       const char *client_ip, const char *host, int64_t now_ms);
+void sg_smtp_job_build(sg_buf *out, const sg_smtp_message *m, const char *id, const char *client_ip,
+                       const char *host, int64_t now_ms);
 
 #endif

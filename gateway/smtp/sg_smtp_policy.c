@@ -26,7 +26,7 @@ static bool parse_ip(const char *s, bool *v6, uint8_t out[16]) {
 
 static void clear_host_bits(uint8_t *a, unsigned bits, unsigned total) {
   for (unsigned b = bits; b < total; b++)
-    a[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+    a[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
 }
 
 static int parse_one(const char *s, size_t n, sg_smtp_cidr *c, char *err, size_t errcap) {

@@ -145,17 +145,25 @@ void sg_smtp_session_feed(sg_smtp_session *s, const uint8_t *p, size_t n) {
   sg_buf_append(&s->in, p, n);
 }
 
-size_t sg_smtp_session_pending_input(const sg_smtp_session *s) { return s->in.len; }
+size_t sg_smtp_session_pending_input(const sg_smtp_session *s) {
+  return s->in.len;
+}
 
-sg_buf *sg_smtp_session_output(sg_smtp_session *s) { return &s->out; }
+sg_buf *sg_smtp_session_output(sg_smtp_session *s) {
+  return &s->out;
+}
 
-bool sg_smtp_session_in_data(const sg_smtp_session *s) { return s->st == ST_DATA; }
+bool sg_smtp_session_in_data(const sg_smtp_session *s) {
+  return s->st == ST_DATA;
+}
 
 bool sg_smtp_session_idle(const sg_smtp_session *s) {
   return s->st == ST_CMD && s->pending == SG_SMTP_EV_NONE && s->in.len == 0;
 }
 
-void sg_smtp_session_shutdown(sg_smtp_session *s) { s->draining = true; }
+void sg_smtp_session_shutdown(sg_smtp_session *s) {
+  s->draining = true;
+}
 
 /* ---- EHLO, STARTTLS, AUTH ---- */
 
@@ -513,7 +521,9 @@ static void end_of_data(sg_smtp_session *s) {
   s->pending = SG_SMTP_EV_MESSAGE;
 }
 
-const sg_smtp_message *sg_smtp_session_message(const sg_smtp_session *s) { return &s->msg; }
+const sg_smtp_message *sg_smtp_session_message(const sg_smtp_session *s) {
+  return &s->msg;
+}
 
 void sg_smtp_session_queued(sg_smtp_session *s, const char *queue_id) {
   s->pending = SG_SMTP_EV_NONE;

@@ -32,12 +32,12 @@ typedef enum {
 
 typedef struct sg_smtp_session_opts {
   sg_smtp_mode mode;
-  const char *hostname;     /* in the greeting and EHLO reply; borrowed */
-  size_t max_message_bytes; /* SIZE and the DATA cap */
-  uint32_t max_rcpts;       /* per message; 0 = SG_SMTP_MAX_RCPTS */
-  uint32_t max_commands;    /* per session, then 421; 0 = no cap */
-  uint32_t max_errors;      /* refused commands per session, then 421; 0 = no cap */
-  bool tls_available;       /* submission: a certificate is configured (STARTTLS offered) */
+  const char *hostname;      /* in the greeting and EHLO reply; borrowed */
+  size_t max_message_bytes;  /* SIZE and the DATA cap */
+  uint32_t max_rcpts;        /* per message; 0 = SG_SMTP_MAX_RCPTS */
+  uint32_t max_commands;     /* per session, then 421; 0 = no cap */
+  uint32_t max_errors;       /* refused commands per session, then 421; 0 = no cap */
+  bool tls_available;        /* submission: a certificate is configured (STARTTLS offered) */
   const char *relay_senders; /* relay: allowed envelope senders; borrowed */
   /* The client may not use this listener (relay, outside relay_networks):
    * the greeting is 554 and every command but QUIT gets 503. */

@@ -56,8 +56,8 @@ static void t_mail(void) {
   ASSERT_EQ(SG_SMTP_CMD_MAIL, c.verb);
   ASSERT_STR_EQ("dev@contoso.com", c.arg);
   ASSERT(!c.has_size && !c.smtputf8 && c.body == SG_SMTP_BODY_7BIT);
-  ASSERT_OK(parse("mail from: <dev@contoso.com> SIZE=12345 BODY=8BITMIME SMTPUTF8 AUTH=<>", &c,
-                  &r));
+  ASSERT_OK(
+      parse("mail from: <dev@contoso.com> SIZE=12345 BODY=8BITMIME SMTPUTF8 AUTH=<>", &c, &r));
   ASSERT(c.has_size);
   ASSERT_EQ(12345, c.size);
   ASSERT_EQ(SG_SMTP_BODY_8BITMIME, c.body);
@@ -108,7 +108,7 @@ static void t_limits(void) {
   sg_smtp_cmd c;
   const char *r;
   int rv = parse(line, &c, &r);
-  ASSERT(rv == 0 || strncmp(r, "501 5.1.3", 9) == 0); /* sg_addr_valid caps at 254 */
+  ASSERT(rv == 0 || strncmp(r, "501 5.1.3", 9) == 0);            /* sg_addr_valid caps at 254 */
   snprintf(line, sizeof line, "RCPT TO:<%s@%s.ab>", local, dom); /* 259 */
   ASSERT_STR_EQ("501 5.5.4", code(line));
   /* Command line: 510 octets + CRLF fit, 511 do not. */

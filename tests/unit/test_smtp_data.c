@@ -81,7 +81,7 @@ static void t_dot_stuffing(void) {
 /* SMTP smuggling: none of these ends the message; all are refused at the real end. */
 static void t_smuggling(void) {
   const char *cases[] = {
-      "a\n.\nMAIL FROM:<x@evil.example>\r\n",  "a\r\n.\nMAIL FROM:<x@evil.example>\r\n",
+      "a\n.\nMAIL FROM:<x@evil.example>\r\n",   "a\r\n.\nMAIL FROM:<x@evil.example>\r\n",
       "a\n.\r\nMAIL FROM:<x@evil.example>\r\n", "a\r.\rMAIL FROM:<x@evil.example>\r\n",
       "a\r.\r\nMAIL FROM:<x@evil.example>\r\n", "a\r\n.\rMAIL FROM:<x@evil.example>\r\n",
   };

@@ -67,8 +67,9 @@ static const char *from(const char *msg) {
 static void t_from(void) {
   ASSERT_STR_EQ("a@contoso.com", from("From: a@contoso.com\r\nTo: b@x.example\r\n\r\nbody"));
   ASSERT_STR_EQ("a@contoso.com", from("from : \"Scan, Room 4\" <a@contoso.com>\r\n\r\n"));
-  ASSERT_STR_EQ("a@contoso.com b@contoso.com",
-                from("Subject: x\r\nFrom: A (the <boss>) <a@contoso.com>,\r\n b@contoso.com\r\n\r\n"));
+  ASSERT_STR_EQ(
+      "a@contoso.com b@contoso.com",
+      from("Subject: x\r\nFrom: A (the <boss>) <a@contoso.com>,\r\n b@contoso.com\r\n\r\n"));
   ASSERT_STR_EQ("a@contoso.com", from("From: Team: a@contoso.com;\r\n\r\n"));
   ASSERT_STR_EQ("", from("Subject: none\r\n\r\nFrom: a@contoso.com\r\n"));
   ASSERT_STR_EQ("ERR", from("From: a@contoso.com\r\nFrom: b@contoso.com\r\n\r\n"));
