@@ -112,9 +112,8 @@ int sg_cmd_smtpd(int argc, char **argv, char **envp) {
   uv_loop_t *loop = uv_default_loop();
   sg_metrics *reg = sg_metrics_new();
   int rv = sg_smtpd_start(&g_srv, loop, &cfg, reg, err, sizeof err);
-  if (rv == 0 &&
-      (rv = sg_admin_start(&g_admin, loop, cfg.base.http_listen, reg, ready, NULL, err,
-                           sizeof err)) != 0) {
+  if (rv == 0 && (rv = sg_admin_start(&g_admin, loop, cfg.base.http_listen, reg, ready, NULL, err,
+                                      sizeof err)) != 0) {
     sg_smtpd_stop(g_srv, NULL, NULL);
     g_srv = NULL;
   }

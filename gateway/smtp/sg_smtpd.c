@@ -57,34 +57,73 @@ static void register_metrics(sg_smtpd *s, sg_metrics *m) {
   static const char *const listener[] = {"listener"};
   static const char *const reason[] = {"reason"};
   static const char *const result[] = {"result"};
-  static const double buckets[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+  static const double buckets[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
+                                   0.1,   0.25,  0.5,   1,    2.5,  5};
   sg_metric_family *f;
-  sg_metric_desc d = {"sendgate_smtp_sessions_total", "SMTP sessions accepted, per listener",
-                      SG_METRIC_COUNTER, listener, 1, NULL, 0, 0};
+  sg_metric_desc d = {"sendgate_smtp_sessions_total",
+                      "SMTP sessions accepted, per listener",
+                      SG_METRIC_COUNTER,
+                      listener,
+                      1,
+                      NULL,
+                      0,
+                      0};
   sg_metrics_register(m, &d, &s->m_sessions);
-  d = (sg_metric_desc){"sendgate_smtp_sessions_active", "SMTP sessions open now", SG_METRIC_GAUGE,
-                       NULL, 0, NULL, 0, 0};
+  d = (sg_metric_desc){"sendgate_smtp_sessions_active",
+                       "SMTP sessions open now",
+                       SG_METRIC_GAUGE,
+                       NULL,
+                       0,
+                       NULL,
+                       0,
+                       0};
   sg_metrics_register(m, &d, &f);
   s->m_active = sg_metric_child0(f);
   d = (sg_metric_desc){"sendgate_smtp_connections_refused_total",
-                       "connections refused over a limit, per reason", SG_METRIC_COUNTER, reason,
-                       1, NULL, 0, 0};
+                       "connections refused over a limit, per reason",
+                       SG_METRIC_COUNTER,
+                       reason,
+                       1,
+                       NULL,
+                       0,
+                       0};
   sg_metrics_register(m, &d, &s->m_refused_conn);
-  d = (sg_metric_desc){"sendgate_smtp_auth_failures_total", "failed AUTH attempts, per result",
-                       SG_METRIC_COUNTER, result, 1, NULL, 0, 0};
+  d = (sg_metric_desc){"sendgate_smtp_auth_failures_total",
+                       "failed AUTH attempts, per result",
+                       SG_METRIC_COUNTER,
+                       result,
+                       1,
+                       NULL,
+                       0,
+                       0};
   sg_metrics_register(m, &d, &s->m_auth_fail);
   d = (sg_metric_desc){"sendgate_smtp_messages_accepted_total",
-                       "messages answered 250 (their job is in the jobs stream)", SG_METRIC_COUNTER,
-                       NULL, 0, NULL, 0, 0};
+                       "messages answered 250 (their job is in the jobs stream)",
+                       SG_METRIC_COUNTER,
+                       NULL,
+                       0,
+                       NULL,
+                       0,
+                       0};
   sg_metrics_register(m, &d, &f);
   s->m_accepted = sg_metric_child0(f);
   d = (sg_metric_desc){"sendgate_smtp_refused_total",
-                       "senders, messages and sessions refused, per reason", SG_METRIC_COUNTER,
-                       reason, 1, NULL, 0, 0};
+                       "senders, messages and sessions refused, per reason",
+                       SG_METRIC_COUNTER,
+                       reason,
+                       1,
+                       NULL,
+                       0,
+                       0};
   sg_metrics_register(m, &d, &s->m_refused_msg);
   d = (sg_metric_desc){"sendgate_smtp_handoff_seconds",
-                       "from the final dot to the XADD reply (the 250)", SG_METRIC_HISTOGRAM, NULL,
-                       0, buckets, sizeof buckets / sizeof buckets[0], 0};
+                       "from the final dot to the XADD reply (the 250)",
+                       SG_METRIC_HISTOGRAM,
+                       NULL,
+                       0,
+                       buckets,
+                       sizeof buckets / sizeof buckets[0],
+                       0};
   sg_metrics_register(m, &d, &f);
   s->m_handoff = sg_metric_child0(f);
 }
@@ -183,8 +222,8 @@ static void close_listeners(sg_smtpd *s) {
     }
 }
 
-int sg_smtpd_start(sg_smtpd **out, uv_loop_t *loop, const sg_smtp_config *cfg,
-                   sg_metrics *registry, char *err, size_t errcap) {
+int sg_smtpd_start(sg_smtpd **out, uv_loop_t *loop, const sg_smtp_config *cfg, sg_metrics *registry,
+                   char *err, size_t errcap) {
   *out = NULL;
   sg_smtpd *s = sg_xcalloc(1, sizeof *s);
   s->loop = loop;

@@ -28,8 +28,8 @@ typedef struct sg_smtpd sg_smtpd;
  * code (bind, listen); run the loop once more before closing it, as handles
  * close asynchronously.
  */
-int sg_smtpd_start(sg_smtpd **out, uv_loop_t *loop, const sg_smtp_config *cfg,
-                   sg_metrics *registry, char *err, size_t errcap);
+int sg_smtpd_start(sg_smtpd **out, uv_loop_t *loop, const sg_smtp_config *cfg, sg_metrics *registry,
+                   char *err, size_t errcap);
 
 /* Readiness for /readyz: Redis connected and not draining. */
 bool sg_smtpd_ready(void *srv, char *reason, size_t cap);

@@ -66,7 +66,9 @@ static void unref(sg_smtpd_conn *c) {
   sg_smtpd_conn_gone(s);
 }
 
-static void on_handle_closed(uv_handle_t *h) { unref(h->data); }
+static void on_handle_closed(uv_handle_t *h) {
+  unref(h->data);
+}
 
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 
@@ -205,8 +207,8 @@ static void handoff_done(sg_smtpd_conn *c, bool ok, const char *why) {
   if (ok) {
     sg_metric_inc(c->srv->m_accepted);
     sg_metric_observe(c->srv->m_handoff, (double)(sg_mono_ms() - c->handoff_start_ms) / 1000.0);
-    sg_log_kv(SG_LOG_INFO, "smtpd", "queued", "job_id", c->job_id, "client", c->ip, "user",
-              m->user, "recipients", rc, "bytes", sz, NULL);
+    sg_log_kv(SG_LOG_INFO, "smtpd", "queued", "job_id", c->job_id, "client", c->ip, "user", m->user,
+              "recipients", rc, "bytes", sz, NULL);
   } else {
     sg_metric_inc(sg_metric_child1(c->srv->m_refused_msg, "queue_unavailable"));
     sg_log_kv(SG_LOG_WARN, "smtpd", "not queued (451)", "job_id", c->job_id, "client", c->ip,

@@ -66,8 +66,8 @@ int main(int argc, char **argv) {
     redisReply *fields = r->element[i]->element[1];
     for (size_t k = 0; k + 1 < fields->elements; k += 2)
       if (strcmp(fields->element[k]->str, "job") == 0)
-        rc |= dump_one(argv[4], (int)i + 1, fields->element[k + 1]->str,
-                       fields->element[k + 1]->len);
+        rc |=
+            dump_one(argv[4], (int)i + 1, fields->element[k + 1]->str, fields->element[k + 1]->len);
   }
   printf("%zu\n", r->elements);
   freeReplyObject(r);
