@@ -246,11 +246,12 @@ static void t_smuggling_refused(void) {
   sg_smtp_session *s = mk(SG_SMTP_MODE_RELAY, false);
   io(s, "EHLO c\r\n", out, sizeof out);
   /* "\n.\n" inside the data must not end it: the MAIL after it is data. */
-  ASSERT_EQ(SG_SMTP_EV_NONE, io(s,
-                                "MAIL FROM:<printer@contoso.com>\r\nRCPT TO:<a@fabrikam.example>\r\n"
-                                "DATA\r\nhello\n.\nMAIL FROM:<printer@contoso.com>\r\n"
-                                "RCPT TO:<victim@fabrikam.example>\r\nDATA\r\nevil\r\n.\r\nNOOP\r\n",
-                                out, sizeof out));
+  ASSERT_EQ(SG_SMTP_EV_NONE,
+            io(s,
+               "MAIL FROM:<printer@contoso.com>\r\nRCPT TO:<a@fabrikam.example>\r\n"
+               "DATA\r\nhello\n.\nMAIL FROM:<printer@contoso.com>\r\n"
+               "RCPT TO:<victim@fabrikam.example>\r\nDATA\r\nevil\r\n.\r\nNOOP\r\n",
+               out, sizeof out));
   ASSERT_STR_EQ("250 250 354 550 250", codes(out));
   ASSERT_NOT_NULL(strstr(out, "550 5.6.11"));
   ASSERT_NOT_NULL(strstr(refusals, "bare_cr_lf"));
@@ -294,8 +295,8 @@ static void t_limits(void) {
 static void t_drain(void) {
   char out[2048];
   sg_smtp_session *s = mk(SG_SMTP_MODE_RELAY, false);
-  io(s, "EHLO c\r\nMAIL FROM:<printer@contoso.com>\r\nRCPT TO:<a@x.example>\r\nDATA\r\npart",
-     out, sizeof out);
+  io(s, "EHLO c\r\nMAIL FROM:<printer@contoso.com>\r\nRCPT TO:<a@x.example>\r\nDATA\r\npart", out,
+     sizeof out);
   sg_smtp_session_shutdown(s);
   /* The message being received is finished first. */
   ASSERT_EQ(SG_SMTP_EV_NONE, io(s, "", out, sizeof out));
