@@ -17,7 +17,9 @@ static const char usage[] =
     "  run     run the gateway (Redis stream -> Graph / ACS -> results)\n"
     "  send    queue one message from the command line, optionally wait for its result\n"
     "  dlq     list dead letters or put them back on the jobs stream\n"
-    "  smtpd   receive mail over SMTP (submission, relay) and queue it as jobs\n"
+    "  smtpd      receive mail over SMTP (submission, relay) and queue it as jobs\n"
+    "  smtp-user  add, list, delete SMTP users or change their passwords\n"
+    "  sendmail   sendmail-compatible: queue the message on standard input\n"
     "  version print the version\n"
     "`sendgate <command> --help` describes each command.\n";
 
@@ -34,6 +36,12 @@ int main(int argc, char **argv) {
   no_core_dumps();
   signal(SIGPIPE, SIG_IGN);
   sg_log_set_service("sendgate");
+  /* Installed as /usr/sbin/sendmail (a link to sendgate): cron, PHP mail(),
+   * mailx call it with sendmail's own arguments. */
+  const char *base = strrchr(argv[0], '/');
+  base = base ? base + 1 : argv[0];
+  if (strcmp(base, "sendmail") == 0)
+    return sg_cmd_sendmail(argc, argv, environ);
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
     fputs(usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
@@ -47,6 +55,10 @@ int main(int argc, char **argv) {
     return sg_cmd_smtpd(argc - 1, argv + 1, environ);
   if (strcmp(cmd, "dlq") == 0)
     return sg_cmd_dlq(argc - 1, argv + 1, environ);
+  if (strcmp(cmd, "smtp-user") == 0)
+    return sg_cmd_smtp_user(argc - 1, argv + 1, environ);
+  if (strcmp(cmd, "sendmail") == 0)
+    return sg_cmd_sendmail(argc - 1, argv + 1, environ);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     printf("sendgate %s\n", SG_VERSION);
     return 0;

@@ -326,9 +326,8 @@ static void after_work_cb(uv_work_t *w, int status) {
   answer_later(r, SG_SMTP_AUTH_BAD, a->o.fail_delay_ms);
 }
 
-int sg_smtp_auth_check(sg_smtp_auth *a, const char *peer_ip, const char *name,
-                       const char *password, size_t plen, sg_smtp_auth_cb cb, void *ud,
-                       sg_smtp_auth_req **req) {
+int sg_smtp_auth_check(sg_smtp_auth *a, const char *peer_ip, const char *name, const char *password,
+                       size_t plen, sg_smtp_auth_cb cb, void *ud, sg_smtp_auth_req **req) {
   if (req != NULL)
     *req = NULL;
   if (a->closing)

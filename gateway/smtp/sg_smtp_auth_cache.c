@@ -77,8 +77,7 @@ bool sg_smtp_auth_cache_hit(const sg_smtp_auth_cache *c, const uint8_t *mac, uin
   if (zero(mac))
     return false;
   for (size_t i = 0; i < c->n; i++)
-    if (c->v[i].expires_ms > now_ms &&
-        CRYPTO_memcmp(c->v[i].mac, mac, SG_SMTP_AUTH_MAC_LEN) == 0)
+    if (c->v[i].expires_ms > now_ms && CRYPTO_memcmp(c->v[i].mac, mac, SG_SMTP_AUTH_MAC_LEN) == 0)
       return true;
   return false;
 }

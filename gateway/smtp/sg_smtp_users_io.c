@@ -74,8 +74,8 @@ static int write_all(int fd, const char *p, size_t n) {
 /* fsync of the directory holding |path|, so the rename itself is durable. */
 static int sync_dir(const char *path) {
   const char *slash = strrchr(path, '/');
-  char *dir = slash ? sg_xstrndup(path, slash == path ? 1 : (size_t)(slash - path))
-                    : sg_xstrdup(".");
+  char *dir =
+      slash ? sg_xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : sg_xstrdup(".");
   int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   sg_free(dir);
   if (fd < 0)

@@ -277,6 +277,5 @@ static void t_passwd(void) {
   ASSERT(!sg_smtp_passwd_verify("anything", 8, dummy));
 }
 
-SG_TESTS({"parse_ok", t_parse_ok}, {"parse_errors", t_parse_errors},
-         {"may_send_as", t_may_send_as}, {"edit", t_edit}, {"save_load", t_save_load},
-         {"passwd", t_passwd})
+SG_TESTS({"parse_ok", t_parse_ok}, {"parse_errors", t_parse_errors}, {"may_send_as", t_may_send_as},
+         {"edit", t_edit}, {"save_load", t_save_load}, {"passwd", t_passwd})
