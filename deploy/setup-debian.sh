@@ -11,6 +11,9 @@ pkgs=(
   # tests, demo and benchmark
   redis-server redis-tools nghttp2-client nghttp2-server curl openssl jq python3 procps
   gnuplot-nox
+  # tests/integration/test_smtpd*.sh: SMTP clients that are not ours (swaks;
+  # smtp-source from postfix, installed unconfigured and never left running)
+  swaks libnet-ssleay-perl postfix
 )
 # tests/integration/test_acs_sdk.sh: Node.js and npm for Microsoft's ACS client
 # for JavaScript. A Node.js that brings its own npm (NodeSource's nodejs
@@ -32,4 +35,15 @@ fi
 echo "installing: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
+# postfix only for its smtp-source tool: no configuration, so it does not
+# take port 25; stop and disable it in case a service manager started it.
+if printf '%s\n' "${missing[@]}" | grep -qx postfix; then
+  echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+fi
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if printf '%s\n' "${missing[@]}" | grep -qx postfix; then
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now postfix >/dev/null 2>&1 || true
+  fi
+  $SUDO postfix stop >/dev/null 2>&1 || true
+fi

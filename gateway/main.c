@@ -17,6 +17,7 @@ static const char usage[] =
     "  run     run the gateway (Redis stream -> Graph / ACS -> results)\n"
     "  send    queue one message from the command line, optionally wait for its result\n"
     "  dlq     list dead letters or put them back on the jobs stream\n"
+    "  smtpd      receive mail over SMTP (submission, relay) and queue it as jobs\n"
     "  smtp-user  add, list, delete SMTP users or change their passwords\n"
     "  sendmail   sendmail-compatible: queue the message on standard input\n"
     "  version print the version\n"
@@ -50,6 +51,8 @@ int main(int argc, char **argv) {
     return sg_cmd_run(argc - 1, argv + 1, environ);
   if (strcmp(cmd, "send") == 0)
     return sg_cmd_send(argc - 1, argv + 1, environ);
+  if (strcmp(cmd, "smtpd") == 0)
+    return sg_cmd_smtpd(argc - 1, argv + 1, environ);
   if (strcmp(cmd, "dlq") == 0)
     return sg_cmd_dlq(argc - 1, argv + 1, environ);
   if (strcmp(cmd, "smtp-user") == 0)

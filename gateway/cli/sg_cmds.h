@@ -5,6 +5,7 @@
 
 int sg_cmd_run(int argc, char **argv, char **envp);
 int sg_cmd_send(int argc, char **argv, char **envp);
+int sg_cmd_smtpd(int argc, char **argv, char **envp);
 /* `sendgate smtp-user`: edits the SMTP users file (sg_cmd_smtp_user.c). */
 int sg_cmd_smtp_user(int argc, char **argv, char **envp);
 /* `sendgate sendmail`, also run when the binary is called as "sendmail"

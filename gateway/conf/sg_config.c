@@ -249,6 +249,9 @@ static int on_unknown(void *ud, const char *section, const char *key, const char
   acct_list *l = ud;
   if (strncasecmp(section, "sender.", 7) == 0)
     return on_sender(l, section, key, value, err, errcap);
+  /* [smtp] belongs to `sendgate smtpd` (smtp/sg_smtp_config.c), which checks it. */
+  if (strcasecmp(section, "smtp") == 0)
+    return 0;
   if (strncasecmp(section, "account.", 8) != 0) {
     snprintf(err, errcap, "unknown section [%s]", section);
     return SG_ERR_CONFIG;

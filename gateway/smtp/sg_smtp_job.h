@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A received SMTP message as a MailJob (proto/sendgate/v1/mail.proto): `mime`
+ * is the message with a Received: trace field (RFC 5321 4.4) put in front,
+ * `to` the envelope recipients (RCPT TO; the gateway sends the MIME to
+ * exactly those), `sender` the envelope sender (MAIL FROM), `account` the
+ * authenticated user's, `reply_stream` unset (the default results stream).
+ * Pure: the caller passes the id and the time.
+ */
+#ifndef SG_SMTP_JOB_H
+#define SG_SMTP_JOB_H
+
+#include <stdint.h>
+
+#include "core/sg_mem.h"
+#include "smtp/sg_smtp_session.h"
+
+/* Length of the job ids sg_smtp_job_new_id writes, without the NUL. */
+#define SG_SMTP_JOB_ID_LEN 29
+
+/* Writes a fresh random job id ("smtp-" + 24 hex digits) into |out|. */
+void sg_smtp_job_new_id(char out[SG_SMTP_JOB_ID_LEN + 1]);
+
+/*
+ * Appends the Received: field for |m| to |out|: the client's EHLO name and
+ * IP |client_ip|, this server |host|, the protocol (ESMTP, ESMTPS, ESMTPA,
+ * ESMTPSA per RFC 3848), the queue id |id| and the date |unix_s|. No
+ * recipient is named in it (a Bcc recipient would show).
+ */
+void sg_smtp_job_received(sg_buf *out, const sg_smtp_message *m, const char *client_ip,
+                          const char *host, const char *id, int64_t unix_s);
+
+/* Appends the serialized MailJob for |m| (see above) to |out|. */
+void sg_smtp_job_build(sg_buf *out, const sg_smtp_message *m, const char *id, const char *client_ip,
+                       const char *host, int64_t now_ms);
+
+#endif
