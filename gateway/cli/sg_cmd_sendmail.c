@@ -33,7 +33,7 @@
 #include "job/sg_job_codec.h"
 #include "redis/sg_rd_sync.h"
 #include "redis/sg_rd_url.h"
-#include "smtp/sg_mail_hdr.h"
+#include "job/sg_mail_hdr.h"
 
 #define PROG "sendgate sendmail"
 /* A message larger than this is refused at once (Graph's own limits are lower). */

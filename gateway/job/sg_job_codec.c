@@ -236,18 +236,25 @@ static int validate(const sg_job *j, sg_job_error *err) {
   if (has_ctl(j->subject))
     return fail(err, SG_JOBERR_CONTROL_CHAR, "subject contains a control character");
 
-  bool content = j->subject[0] || j->text_body[0] || j->html_body[0] || j->n_to || j->n_cc ||
-                 j->n_bcc || j->n_reply_to || j->n_attachments || j->n_headers;
+  bool content = j->subject[0] || j->text_body[0] || j->html_body[0] || j->n_reply_to ||
+                 j->n_attachments || j->n_headers;
+  int rv;
   if (j->mime_len) {
+    /* Recipients beside mime are its envelope (SMTP's RCPT TO): the message
+     * goes to exactly them (sg_mime_envelope.h); without any, to the
+     * recipients of its header fields. */
     if (content)
-      return fail(
-          err, SG_JOBERR_MIME_AND_CONTENT,
-          "mime is set, so recipients, subject, bodies, attachments and headers must be empty");
+      return fail(err, SG_JOBERR_MIME_AND_CONTENT,
+                  "mime is set, so subject, bodies, reply_to, attachments and headers must be "
+                  "empty (recipients are the envelope)");
+    if ((rv = check_addrs(j->to, j->n_to, "to", err)) ||
+        (rv = check_addrs(j->cc, j->n_cc, "cc", err)) ||
+        (rv = check_addrs(j->bcc, j->n_bcc, "bcc", err)))
+      return rv;
     return 0;
   }
   if (j->n_to + j->n_cc + j->n_bcc == 0)
     return fail(err, SG_JOBERR_NO_RECIPIENTS, "no recipient in to, cc or bcc");
-  int rv;
   if ((rv = check_addrs(j->to, j->n_to, "to", err)) ||
       (rv = check_addrs(j->cc, j->n_cc, "cc", err)) ||
       (rv = check_addrs(j->bcc, j->n_bcc, "bcc", err)) ||

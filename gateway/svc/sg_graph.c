@@ -6,6 +6,8 @@
  */
 #include "svc/sg_graph.h"
 
+#include "job/sg_mime_envelope.h"
+
 #include <string.h>
 
 #include "core/sg_base64.h"
@@ -74,9 +76,31 @@ static void attachments(sg_jemit *e, const sg_job *job) {
   sg_jemit_raw(e, "]");
 }
 
+/* A MIME job with recipients: its header section names exactly them. */
+static void mime_for_envelope(sg_jemit *e, const sg_job *job) {
+  size_t n = job->n_to + job->n_cc + job->n_bcc, k = 0;
+  const char *stack[64];
+  const char **r = n <= 64 ? stack : sg_xmalloc(n * sizeof *r);
+  for (size_t i = 0; i < job->n_to; i++)
+    r[k++] = job->to[i].address;
+  for (size_t i = 0; i < job->n_cc; i++)
+    r[k++] = job->cc[i].address;
+  for (size_t i = 0; i < job->n_bcc; i++)
+    r[k++] = job->bcc[i].address;
+  sg_buf m = SG_BUF_INIT;
+  sg_mime_envelope(job->mime, job->mime_len, r, n, &m);
+  sg_jemit_b64(e, (const uint8_t *)m.data, m.len);
+  sg_buf_free(&m);
+  if (r != stack)
+    sg_free(r);
+}
+
 static void walk(sg_jemit *e, const sg_job *job) {
   if (job->mime_len > 0) {
-    sg_jemit_b64(e, job->mime, job->mime_len);
+    if (job->n_to + job->n_cc + job->n_bcc > 0)
+      mime_for_envelope(e, job);
+    else
+      sg_jemit_b64(e, job->mime, job->mime_len);
     return;
   }
   bool html = nonempty(job->html_body);

@@ -119,6 +119,15 @@ static void t_invalid_kinds(void) {
   j.mime = (const uint8_t *)"Subject: x\r\n\r\nbody";
   j.mime_len = 18;
   EXPECT_INVALID(j, SG_JOBERR_MIME_AND_CONTENT);
+  /* With mime, recipients alone are its envelope: valid, and checked. */
+  sg_job env = base_job();
+  env.subject = env.text_body = env.html_body = "";
+  env.mime = (const uint8_t *)"Subject: x\r\n\r\nbody";
+  env.mime_len = 18;
+  const char *ecode;
+  ASSERT_OK(roundtrip(&env, &ecode));
+  env.to = bad;
+  EXPECT_INVALID(env, SG_JOBERR_BAD_ADDRESS);
   sg_job_header h1[] = {{"Subject", "x"}};
   j = base_job();
   j.headers = h1;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* RFC 5322 header fields and address lists; see sg_mail_hdr.h. */
-#include "smtp/sg_mail_hdr.h"
+#include "job/sg_mail_hdr.h"
 
 #include <string.h>
 #include <strings.h>
