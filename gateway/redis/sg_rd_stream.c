@@ -209,6 +209,7 @@ static void read_reply(sg_rd_client *c, int status, const redisReply *reply, voi
   }
   if (status != 0)
     return; /* connection lost: on_down / on_up restart the cycle */
+  s->stats.reads++;
   bool from_pending = s->read_state == RS_PENDING;
   const redisReply *entries = NULL;
   if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 0) {

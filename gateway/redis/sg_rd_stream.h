@@ -120,6 +120,7 @@ typedef struct sg_rd_stream_opts {
 } sg_rd_stream_opts;
 
 typedef struct sg_rd_stream_stats {
+  uint64_t reads;             /* read script calls answered */
   uint64_t fetched;           /* entries handed to on_entry */
   uint64_t completed;         /* completions confirmed by Redis */
   uint64_t completion_errors; /* completions Redis refused or partly failed */

@@ -55,8 +55,9 @@ static void t_outsider_renamed(void) {
 static void t_folded_and_lf(void) {
   const char *r[] = {"a@example.com", "b@example.com", "c@example.com"};
   const char *m = "to: a@example.com,\n\tb@example.com\nSubject: s\n\nline\n.\n";
-  ASSERT_STR_EQ("to: a@example.com,\n\tb@example.com\nSubject: s\nBcc: c@example.com\r\n\nline\n.\n",
-                rewrite(m, r, 3));
+  ASSERT_STR_EQ(
+      "to: a@example.com,\n\tb@example.com\nSubject: s\nBcc: c@example.com\r\n\nline\n.\n",
+      rewrite(m, r, 3));
 }
 
 static void t_body_untouched(void) {

@@ -93,10 +93,16 @@ static void begin(ctx *x, int njobs, sg_rd_queue_opts o) {
   if (o.ledger_slots == 0)
     o.ledger_slots = 16;
   ASSERT_OK(sg_rd_queue_new(x->s, &o, &x->q));
+  /* Up, the queued jobs read, and a first read answered: its script is
+   * loaded (one EVAL) before a test counts commands. */
   uint64_t end = uv_now(&x->loop) + 5000;
-  while ((!sg_rd_stream_is_up(x->s) || x->n < njobs) && uv_now(&x->loop) < end)
+  sg_rd_stream_stats st = {0};
+  while ((!sg_rd_stream_is_up(x->s) || x->n < njobs || st.reads == 0) && uv_now(&x->loop) < end) {
     uv_run(&x->loop, UV_RUN_ONCE);
+    sg_rd_stream_get_stats(x->s, &st);
+  }
   ASSERT_EQ(njobs, x->n);
+  ASSERT_GE(st.reads, 1u);
 }
 
 static void finish(ctx *x) {
