@@ -115,6 +115,8 @@ size_t sg_mail_addr_list(const char *s, size_t n, sg_mail_addr_cb cb, void *ud) 
       put(c.bare, &c.nbare, &c.overflow, ch);
     }
   }
+  if (in_angle)
+    c.overflow = true; /* "<a@b" without its '>': reported as "", not guessed */
   emit(&c);
   return c.count;
 }
@@ -140,6 +142,12 @@ static size_t field_name(const char *f, size_t flen) {
   while (nlen > 0 && (f[nlen - 1] == ' ' || f[nlen - 1] == '\t'))
     nlen--;
   return nlen;
+}
+
+size_t sg_mail_hdr_next(const char *hdr, size_t hlen, size_t pos, size_t *name_len) {
+  size_t next = next_unit(hdr, hlen, pos);
+  *name_len = field_name(hdr + pos, next - pos);
+  return next;
 }
 
 static bool name_is(const char *name, size_t nlen, const char *want) {

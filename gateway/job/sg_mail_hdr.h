@@ -30,8 +30,9 @@ size_t sg_mail_hdr_len(const char *msg, size_t len);
 /*
  * Calls |cb| for each address in the address list |s| (|n| bytes, unfolded
  * or not): "a@b.c", "Name <a@b.c>", "\"Doe, J\" <j@d.e> (comment)",
- * "team: a@b.c, c@d.e;", "undisclosed-recipients:;". Returns the number of
- * addresses.
+ * "team: a@b.c, c@d.e;", "undisclosed-recipients:;". An address too long or
+ * malformed (an angle address without its '>') is reported as "". Returns
+ * the number of addresses.
  */
 size_t sg_mail_addr_list(const char *s, size_t n, sg_mail_addr_cb cb, void *ud);
 
@@ -42,6 +43,15 @@ size_t sg_mail_addr_list(const char *s, size_t n, sg_mail_addr_cb cb, void *ud);
  */
 size_t sg_mail_hdr_addrs(const char *hdr, size_t hlen, const char *name, sg_mail_addr_cb cb,
                          void *ud);
+
+/*
+ * Walks the header section |hdr| (|hlen| bytes): the unit at |pos| is a
+ * field with its continuation lines (or a line that is not a field). Returns
+ * where the next unit starts; *name_len is the length of the field's name
+ * (at |hdr + pos|, without the colon and blanks before it), 0 when the unit
+ * is not a field.
+ */
+size_t sg_mail_hdr_next(const char *hdr, size_t hlen, size_t pos, size_t *name_len);
 
 /* True when the header section holds a field named |name|. */
 bool sg_mail_hdr_has(const char *hdr, size_t hlen, const char *name);

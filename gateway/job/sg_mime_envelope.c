@@ -37,19 +37,8 @@ static void on_cover(const char *addr, void *ud) {
     c->covered[i] = true;
 }
 
-/* The end of the field starting at |pos| (after its continuation lines). */
-static size_t field_end(const char *h, size_t hlen, size_t pos) {
-  for (;;) {
-    const char *nl = memchr(h + pos, '\n', hlen - pos);
-    pos = nl ? (size_t)(nl - h) + 1 : hlen;
-    if (pos >= hlen || (h[pos] != ' ' && h[pos] != '\t'))
-      return pos;
-  }
-}
-
-static bool named(const char *f, size_t flen, const char *name) {
-  size_t n = strlen(name);
-  return flen > n && f[n] == ':' && strncasecmp(f, name, n) == 0;
+static bool named(const char *f, size_t nlen, const char *name) {
+  return nlen == strlen(name) && strncasecmp(f, name, nlen) == 0;
 }
 
 /* The length of the header fields, without the blank line that ends them
@@ -71,16 +60,16 @@ void sg_mime_envelope(const uint8_t *mime, size_t len, const char *const *rcpts,
   bool *covered = n <= 64 ? covered_stack : sg_xcalloc(n, sizeof *covered);
   size_t start = out->len, pos = 0;
   while (pos < fields_end) {
-    size_t end = field_end(m, fields_end, pos);
+    size_t nlen, end = sg_mail_hdr_next(m, fields_end, pos, &nlen);
     const char *f = m + pos;
     size_t flen = end - pos;
-    bool to = named(f, flen, "To"), cc = named(f, flen, "Cc");
-    if (named(f, flen, "Bcc")) {
+    bool to = named(f, nlen, "To"), cc = named(f, nlen, "Cc");
+    if (named(f, nlen, "Bcc")) {
       pos = end; /* the Bcc field below replaces it */
       continue;
     }
     if (to || cc) {
-      size_t vo = 3; /* after "To:" or "Cc:" */
+      size_t vo = (size_t)((const char *)memchr(f, ':', flen) - f) + 1; /* the value */
       field_check c = {rcpts, n, true, covered};
       sg_mail_addr_list(f + vo, flen - vo, on_check, &c);
       if (c.all_in) {
@@ -88,6 +77,7 @@ void sg_mime_envelope(const uint8_t *mime, size_t len, const char *const *rcpts,
         sg_buf_append(out, f, flen);
       } else {
         sg_buf_append_str(out, to ? "X-Original-To:" : "X-Original-Cc:");
+        /* (the name and any blanks before the colon are dropped with it) */
         sg_buf_append(out, f + vo, flen - vo);
       }
       pos = end;
