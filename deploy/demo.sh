@@ -3,7 +3,9 @@
 # missing, builds, starts a private Redis and the sandbox (the local stand-in
 # for Entra, Graph and ACS), starts `sendgate run`, queues a sample batch from
 # several senders (some jobs invalid on purpose), shows progress, prints a
-# summary of the results by status, and stops everything it started.
+# summary of the results by status, and stops everything it started. On the
+# way it sends one message with `sendgate send --wait` and one through
+# `sendgate smtpd` with Python's smtplib (a device that only speaks SMTP).
 #   deploy/demo.sh [JOBS]      (default 2000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,6 +56,36 @@ echo "== gateway started (log: $W/gateway.log)"
 echo "== one message with sendgate send --wait:"
 "$B/sendgate" send --from alerts@contoso.com --to oncall@example.com \
   --subject "Disk almost full on db-1" --text "92% used on /var" --wait --timeout 30
+
+# A device that only speaks SMTP: sendgate smtpd's relay listener (loopback
+# only, senders @contoso.com), and Python's smtplib as the client.
+SP=$(port)
+SENDGATE_SMTP_LISTEN=off SENDGATE_SMTP_LISTEN_RELAY="127.0.0.1:$SP" \
+  SENDGATE_SMTP_RELAY_NETWORKS=127.0.0.1/32 SENDGATE_SMTP_RELAY_SENDERS=@contoso.com \
+  SENDGATE_HTTP_LISTEN= "$B/sendgate" smtpd 2>"$W/smtpd.log" &
+PIDS+=($!)
+echo "== sendgate smtpd relay on 127.0.0.1:$SP; one message with Python's smtplib:"
+python3 - "$SP" <<'PY'
+import smtplib, sys, time
+msg = ("From: Scanner <scanner@contoso.com>\r\nTo: frontdesk@example.com\r\n"
+       "Subject: Scan from MFP-2\r\n\r\nscanned document attached (demo)\r\n")
+for _ in range(100):  # smtpd is starting
+    try:
+        s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10)
+        break
+    except OSError:
+        time.sleep(0.05)
+s.ehlo("mfp-2.contoso.com")
+s.mail("scanner@contoso.com")
+s.rcpt("frontdesk@example.com")
+code, text = s.data(msg)
+print("   smtpd answered:", code, text.decode())
+s.quit()
+PY
+for _ in $(seq 1 100); do [ "$(redis-cli -p "$RP" xlen sendgate:results)" -ge 1 ] && break; sleep 0.1; done
+echo "   its result: $(build/tests/sg_testjobs summary "$SENDGATE_REDIS_URL" sendgate:results |
+  awk '$2 > 0 && ($1 == "SENT" || $1 == "FAILED" || $1 == "INVALID" || $1 == "EXPIRED") {print $1}')"
+redis-cli -p "$RP" del sendgate:results >/dev/null # the batch's summary below counts the batch only
 
 echo "== queueing $JOBS jobs from 12 senders: every 4th through ACS, every 50th invalid on purpose"
 build/tests/sg_testjobs gen "$JOBS" --senders 12 --invalid-every 50 --acs-every 4 --prefix demo |
