@@ -2,23 +2,27 @@
 # Memory with a backlog of large jobs (issue 12): N jobs with one attachment of
 # SIZE bytes each (default 400 x 2.5 MB = 1 GB) are queued on a private
 # redis-server BEFORE the gateway starts; then `sendgate run` (default
-# settings: gateway.max_held_bytes 128 MiB) sends them all through the sandbox
+# settings: gateway.max_held_bytes 64 MiB) sends them all through the sandbox
 # (limits off, no latency). Reports the gateway's peak RSS (VmHWM), the time
 # and the results by status. The shipped Kubernetes manifest limits the pod
 # to 512 MiB.
-#   bench/backlog.sh [--build DIR] [--count N] [--size BYTES] [GATEWAY_VAR=value ...]
+# With --latency-ms the sandbox answers that late, so jobs pile up in the
+# gateway as they do behind a slow or throttling provider.
+#   bench/backlog.sh [--build DIR] [--count N] [--size BYTES] [--latency-ms MS]
+#                    [GATEWAY_VAR=value ...]
 # Loopback only; every wait is bounded; stops everything it started.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=${SG_BUILD_DIR:-$here/../build}
-N=400 SIZE=2500000 ENVS=()
+N=400 SIZE=2500000 LAT=0 ENVS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) BUILD=$2; shift 2 ;;
     --count) N=$2; shift 2 ;;
     --size) SIZE=$2; shift 2 ;;
+    --latency-ms) LAT=$2; shift 2 ;;
     *=*) ENVS+=("$1"); shift ;;
-    *) echo "usage: bench/backlog.sh [--build DIR] [--count N] [--size BYTES] [VAR=value ...]" >&2; exit 2 ;;
+    *) echo "usage: bench/backlog.sh [--build DIR] [--count N] [--size BYTES] [--latency-ms MS] [VAR=value ...]" >&2; exit 2 ;;
   esac
 done
 SENDGATE=$BUILD/gateway/sendgate
@@ -50,7 +54,7 @@ export SENDGATE_REDIS_URL="redis://127.0.0.1:$RP/0"
 "$SANDBOX" --listen 127.0.0.1:0 --state-dir "$D/sandbox" --env-file "$D/sandbox.env" \
   --log-level error --set graph.mailbox_concurrency=0 --set graph.mailbox_requests=0 \
   --set graph.mailbox_recipients_per_day=0 --set record.file=off --set record.memory=0 \
-  >"$D/sandbox.out" 2>"$D/sandbox.log" &
+  --set faults.latency_ms="$LAT" >"$D/sandbox.out" 2>"$D/sandbox.log" &
 PIDS+=($!)
 wait_until 10 test -s "$D/sandbox.env"
 set -a

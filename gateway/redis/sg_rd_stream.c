@@ -24,9 +24,12 @@
  * the pending-scan cursor), max entry bytes (0: none), byte budget.
  *
  * New entries: the ones after the group's last delivered id are sized with
- * XRANGE first, and XREADGROUP then takes as many as the budget allows (at
- * least one), in the same atomic call. Own pending entries (after a restart):
- * XREADGROUP from the cursor, cut at the budget. Either way an entry over the
+ * XRANGE first, in pages of 8, 16, 32... entries (so that a stream of large
+ * entries is not pulled into the script by the hundred), and XREADGROUP then
+ * takes as many as the budget allows (at least one), in the same atomic call.
+ * Own pending entries (after a restart): XREADGROUP from the cursor in the
+ * same pages, cut at the budget (an entry of a page past the budget counts a
+ * delivery and is read again next time). Either way an entry over the
  * max entry size comes back as {id, nil, size} without its fields, an entry
  * deleted meanwhile as {id, nil}, the others as {id, fields, size}, in
  * XREADGROUP's reply shape {{key, entries}}. A missing key or group answers
@@ -41,7 +44,16 @@ static const char read_script[] =
     "  for i = 1, #f do n = n + #f[i] end\n"
     "  return n\n"
     "end\n"
-    "local es\n"
+    "local out, total, page = {}, 0, 8\n"
+    "local function add(e)\n"
+    "  if not e[2] then out[#out + 1] = {e[1], false} return true end\n"
+    "  local n = size(e[2])\n"
+    "  if maxe > 0 and n > maxe then out[#out + 1] = {e[1], false, n} return true end\n"
+    "  if #out > 0 and total + n > budget then return false end\n"
+    "  total = total + n\n"
+    "  out[#out + 1] = {e[1], e[2], n}\n"
+    "  return true\n"
+    "end\n"
     "if from == '>' then\n"
     "  local gs = redis.pcall('XINFO', 'GROUPS', key)\n"
     "  if gs.err then return redis.error_reply('NOGROUP ' .. gs.err) end\n"
@@ -55,34 +67,33 @@ static const char read_script[] =
     "    if name == g then last = ld break end\n"
     "  end\n"
     "  if not last then return redis.error_reply('NOGROUP no such consumer group') end\n"
-    "  local k, total = 0, 0\n"
-    "  for i, e in ipairs(redis.call('XRANGE', key, '(' .. last, '+', 'COUNT', count)) do\n"
-    "    local n = size(e[2])\n"
-    "    if maxe == 0 or n <= maxe then\n"
-    "      if k > 0 and total + n > budget then break end\n"
-    "      total = total + n\n"
+    "  local k, full = 0, false\n"
+    "  while k < count and not full do\n"
+    "    local want = math.min(page, count - k)\n"
+    "    local r = redis.call('XRANGE', key, '(' .. last, '+', 'COUNT', want)\n"
+    "    for _, e in ipairs(r) do\n"
+    "      if not add(e) then full = true break end\n"
+    "      k = k + 1\n"
+    "      last = e[1]\n"
     "    end\n"
-    "    k = i\n"
+    "    if #r < want then break end\n"
+    "    page = page * 2\n"
     "  end\n"
     "  if k == 0 then return {} end\n"
-    "  es = redis.call('XREADGROUP', 'GROUP', g, c, 'COUNT', k, 'STREAMS', key, '>')\n"
+    "  redis.call('XREADGROUP', 'GROUP', g, c, 'COUNT', k, 'STREAMS', key, '>')\n"
     "else\n"
-    "  es = redis.call('XREADGROUP', 'GROUP', g, c, 'COUNT', count, 'STREAMS', key, from)\n"
-    "end\n"
-    "if not es or not es[1] then return {} end\n"
-    "local out, total = {}, 0\n"
-    "for _, e in ipairs(es[1][2]) do\n"
-    "  if not e[2] then\n"
-    "    out[#out + 1] = {e[1], false}\n"
-    "  else\n"
-    "    local n = size(e[2])\n"
-    "    if maxe > 0 and n > maxe then\n"
-    "      out[#out + 1] = {e[1], false, n}\n"
-    "    else\n"
-    "      if #out > 0 and total + n > budget then break end\n"
-    "      total = total + n\n"
-    "      out[#out + 1] = {e[1], e[2], n}\n"
+    "  local k, full = 0, false\n"
+    "  while k < count and not full do\n"
+    "    local want = math.min(page, count - k)\n"
+    "    local r = redis.call('XREADGROUP', 'GROUP', g, c, 'COUNT', want, 'STREAMS', key, from)\n"
+    "    local es = r and r[1] and r[1][2] or {}\n"
+    "    for _, e in ipairs(es) do\n"
+    "      if not add(e) then full = true break end\n"
+    "      k = k + 1\n"
+    "      from = e[1]\n"
     "    end\n"
+    "    if #es < want then break end\n"
+    "    page = page * 2\n"
     "  end\n"
     "end\n"
     "return {{key, out}}\n";
