@@ -24,9 +24,12 @@
  * the pending-scan cursor), max entry bytes (0: none), byte budget.
  *
  * New entries: the ones after the group's last delivered id are sized with
- * XRANGE first, in pages of 8, 16, 32... entries (so that a stream of large
- * entries is not pulled into the script by the hundred), and XREADGROUP then
- * takes as many as the budget allows (at least one), in the same atomic call.
+ * XRANGE, in pages of 8, 16, 32... entries (so that a stream of large entries
+ * is not pulled into the script by the hundred), and as many as the budget
+ * allows (at least one) are taken in the same atomic call, as XREADGROUP
+ * would: XCLAIM ... RETRYCOUNT 1 FORCE JUSTID LASTID <last> puts them in this
+ * consumer's pending list with one delivery and moves the group's last
+ * delivered id (without reading the entries a second time).
  * Own pending entries (after a restart): XREADGROUP from the cursor in the
  * same pages, cut at the budget (an entry of a page past the budget counts a
  * delivery and is read again next time). Either way an entry over the
@@ -67,20 +70,26 @@ static const char read_script[] =
     "    if name == g then last = ld break end\n"
     "  end\n"
     "  if not last then return redis.error_reply('NOGROUP no such consumer group') end\n"
-    "  local k, full = 0, false\n"
-    "  while k < count and not full do\n"
-    "    local want = math.min(page, count - k)\n"
+    "  local ids, full = {}, false\n"
+    "  while #ids < count and not full do\n"
+    "    local want = math.min(page, count - #ids)\n"
     "    local r = redis.call('XRANGE', key, '(' .. last, '+', 'COUNT', want)\n"
     "    for _, e in ipairs(r) do\n"
     "      if not add(e) then full = true break end\n"
-    "      k = k + 1\n"
+    "      ids[#ids + 1] = e[1]\n"
     "      last = e[1]\n"
     "    end\n"
     "    if #r < want then break end\n"
     "    page = page * 2\n"
     "  end\n"
-    "  if k == 0 then return {} end\n"
-    "  redis.call('XREADGROUP', 'GROUP', g, c, 'COUNT', k, 'STREAMS', key, '>')\n"
+    "  if #ids == 0 then return {} end\n"
+    "  ids[#ids + 1] = 'RETRYCOUNT'\n"
+    "  ids[#ids + 1] = 1\n"
+    "  ids[#ids + 1] = 'FORCE'\n"
+    "  ids[#ids + 1] = 'JUSTID'\n"
+    "  ids[#ids + 1] = 'LASTID'\n"
+    "  ids[#ids + 1] = last\n"
+    "  redis.call('XCLAIM', key, g, c, 0, unpack(ids))\n"
     "else\n"
     "  local k, full = 0, false\n"
     "  while k < count and not full do\n"
