@@ -113,6 +113,20 @@ swaks --server 127.0.0.1 --port "$SUB_PORT" --tls --tls-verify --tls-ca-path "$T
   --from '<>' --to "$BAD" --body x >"$T/swaks-null.log" 2>&1 || true
 check "MAIL FROM:<> refused" 1 "$(grep -c '^<~\*\? *550 ' "$T/swaks-null.log")"
 
+# Redis restarts empty: the watcher reconnects, makes its group again (at `$`)
+# and goes on.
+stop_redis
+restart_redis
+group_exists() { rcli XINFO GROUPS sendgate:results | grep -qx sendgate-smtpd; }
+wait_for group_exists
+wait_for curl -sf "http://127.0.0.1:$ADMIN_PORT/readyz"
+F=$(send scanner@contoso.com "$BAD" "after a restart")
+check "after a restart: queued" 1 "$([ -n "$F" ] && echo 1 || echo 0)"
+wait_for has_result "dsn-$F"
+check "after a restart: the notification SENT" 1 "$(summary SENT)"
+check "after a restart: two at the sandbox" 2 "$(msgs | jq -r '[.[] | select(.mailbox == "postmaster@contoso.com")] | length')"
+check "metric: two" 2 "$(metric sendgate_smtp_dsn_sent_total)"
+
 stop_gateway
 stop_smtpd
 
