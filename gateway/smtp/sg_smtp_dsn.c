@@ -410,7 +410,7 @@ void sg_smtp_dsn_job(sg_buf *out, const sg_smtp_dsn_in *in) {
   sg_buf mime = SG_BUF_INIT;
   sg_smtp_dsn_build(&mime, in);
   sg_job_addr to = {sg_smtp_dsn_meta(r, SG_SMTP_META_FROM), ""};
-  sg_job_kv meta[] = {{SG_SMTP_META_DSN, "1"}, {"smtp_dsn_of", r->job_id}};
+  sg_job_kv meta[] = {{SG_SMTP_META_DSN, "1"}, {SG_SMTP_META_DSN_OF, r->job_id}};
   sg_job j = {.id = id,
               .backend = SG_BACKEND_UNSPECIFIED,
               .account = "",

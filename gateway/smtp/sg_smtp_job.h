@@ -34,6 +34,8 @@
 #define SG_SMTP_META_AUTO "smtp_auto"
 /* "1" on a delivery status notification's own job. */
 #define SG_SMTP_META_DSN "smtp_dsn"
+/* On a notification's job: the id of the job it reports on. */
+#define SG_SMTP_META_DSN_OF "smtp_dsn_of"
 
 /* Caps that keep a job's (and its result's) metadata small. */
 #define SG_SMTP_META_RCPTS_MAX 2048

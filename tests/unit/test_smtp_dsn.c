@@ -340,6 +340,7 @@ static void t_job(void) {
                  .metadata = j->metadata,
                  .n_metadata = j->n_metadata};
   ASSERT_STR_EQ("1", sg_smtp_dsn_meta(&r, SG_SMTP_META_DSN));
+  ASSERT_STR_EQ(ID, sg_smtp_dsn_meta(&r, SG_SMTP_META_DSN_OF));
   ASSERT_NOT_NULL(sg_smtp_dsn_skip(&r, "postmaster@contoso.com"));
   r.job_id = ID; /* even under an smtpd id */
   ASSERT_STR_EQ("notification", sg_smtp_dsn_skip(&r, "postmaster@contoso.com"));
