@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "core/sg_addr.h"
 #include "core/sg_err.h"
 #include "core/sg_log.h"
 #include "core/sg_mem.h"
@@ -135,6 +136,11 @@ static int validate(sg_smtp_config *c, char *err, size_t errcap) {
                c->listen_relay);
       return SG_ERR_CONFIG;
     }
+  }
+  if (c->bounce_sender[0] != '\0' && !sg_addr_valid(c->bounce_sender, strlen(c->bounce_sender))) {
+    snprintf(err, errcap, "SENDGATE_SMTP_BOUNCE_SENDER: '%s' is not an e-mail address",
+             c->bounce_sender);
+    return SG_ERR_CONFIG;
   }
   sg_log_level lvl;
   if (sg_log_parse_level(c->base.log_level, &lvl) != 0) {

@@ -4,8 +4,9 @@
  * config file (SENDGATE_SMTP_<KEY> in the environment wins, as everywhere),
  * plus the shared settings it needs from the same file, read with the
  * gateway's own table so names, defaults and environment overrides are the
- * same: redis.url, redis.timeout_ms, gateway.jobs_stream, http.listen,
- * log.level. Other sections are ignored. Pure apart from reading the file.
+ * same: redis.url, redis.timeout_ms, gateway.jobs_stream,
+ * gateway.results_stream, gateway.consumer, http.listen, log.level. Other
+ * sections are ignored. Pure apart from reading the file.
  */
 #ifndef SG_SMTP_CONFIG_H
 #define SG_SMTP_CONFIG_H
@@ -25,7 +26,7 @@ typedef struct sg_smtp_config {
   char *users_file;
   char *relay_networks;
   char *relay_senders;
-  char *bounce_sender; /* read for the DSN sender; not used by smtpd itself */
+  char *bounce_sender; /* sends delivery status notifications (sg_smtpd_dsn); "" = none */
   char *hostname;      /* greeting name; default: the host name */
   int64_t max_message_bytes;
   int64_t max_recipients;

@@ -3,6 +3,8 @@
 #include "smtp/sg_smtp_hdr.h"
 
 #include <stdbool.h>
+#include <string.h>
+#include <strings.h>
 
 #include "core/sg_err.h"
 #include "job/sg_mail_hdr.h"
@@ -39,4 +41,30 @@ int sg_smtp_hdr_from(const uint8_t *msg, size_t n, sg_buf *out) {
     return SG_ERR_PARSE;
   }
   return c.n;
+}
+
+size_t sg_smtp_hdr_value(const char *hdr, size_t hlen, const char *name, char *out, size_t cap) {
+  size_t want = strlen(name), pos = 0, k = 0;
+  out[0] = '\0';
+  while (pos < hlen) {
+    size_t nlen, end = sg_mail_hdr_next(hdr, hlen, pos, &nlen);
+    if (nlen != want || strncasecmp(hdr + pos, name, want) != 0) {
+      pos = end;
+      continue;
+    }
+    const char *v = memchr(hdr + pos, ':', end - pos);
+    if (v == NULL)
+      return 0;
+    for (v++; v < hdr + end && k + 1 < cap; v++) {
+      unsigned char c = (unsigned char)*v;
+      if (c == '\r' || c == '\n' || (k == 0 && (c == ' ' || c == '\t')))
+        continue; /* unfolding (the blank after the line end stays), leading blanks */
+      out[k++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+    }
+    break;
+  }
+  while (k > 0 && out[k - 1] == ' ')
+    k--;
+  out[k] = '\0';
+  return k;
 }

@@ -5,11 +5,15 @@
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "core/sg_fmt.h"
 #include "core/sg_rand.h"
+#include "core/sg_utf8.h"
 #include "job/sg_job_codec.h"
+#include "job/sg_mail_hdr.h"
+#include "smtp/sg_smtp_hdr.h"
 
 void sg_smtp_job_new_id(char out[SG_SMTP_JOB_ID_LEN + 1]) {
   uint8_t r[12];
@@ -54,6 +58,63 @@ void sg_smtp_job_received(sg_buf *out, const sg_smtp_message *m, const char *cli
                 proto, id, date);
 }
 
+/* Appends |n| bytes of |s| as valid UTF-8: a byte that starts no valid
+ * sequence, and a control character other than HT, CR and LF, become '?'. */
+static void append_utf8(sg_buf *out, const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s;
+  for (size_t i = 0; i < n;) {
+    size_t k = sg_utf8_seq(p + i, n - i);
+    bool ctl =
+        k == 1 && (p[i] < 0x20 || p[i] == 0x7f) && p[i] != '\t' && p[i] != '\r' && p[i] != '\n';
+    if (k == 0 || ctl) {
+      sg_buf_append_char(out, '?');
+      i++;
+    } else {
+      sg_buf_append(out, p + i, k);
+      i += k;
+    }
+  }
+}
+
+/* The header section of |mime| (without the empty line that ends it), whole
+ * fields only, up to SG_SMTP_META_HEADERS_MAX bytes. */
+static void meta_headers(sg_buf *out, const char *mime, size_t len) {
+  size_t hlen = sg_mail_hdr_len(mime, len), pos = 0;
+  while (pos < hlen) {
+    size_t nlen, end = sg_mail_hdr_next(mime, hlen, pos, &nlen);
+    bool empty = mime[pos] == '\n' || (mime[pos] == '\r' && end - pos == 2);
+    if (empty || end - pos > SG_SMTP_META_HEADERS_MAX - out->len)
+      break; /* the empty line, or a field that does not fit */
+    append_utf8(out, mime + pos, end - pos);
+    pos = end;
+  }
+  sg_buf_append(out, "", 0); /* data is never NULL */
+}
+
+/* The recipients that fit, one per line. */
+static void meta_rcpts(sg_buf *out, const sg_smtp_message *m) {
+  for (size_t i = 0; i < m->nrcpts; i++) {
+    size_t n = strlen(m->rcpts[i]);
+    if (out->len + n + 1 > SG_SMTP_META_RCPTS_MAX)
+      break;
+    if (out->len)
+      sg_buf_append_char(out, '\n');
+    append_utf8(out, m->rcpts[i], n);
+  }
+  sg_buf_append(out, "", 0);
+}
+
+/* The message is a notification itself: an automatic reply (RFC 3834) or
+ * a delivery status report (RFC 3464). */
+static bool is_notification(const char *hdr, size_t hlen) {
+  char v[256];
+  sg_smtp_hdr_value(hdr, hlen, "Auto-Submitted", v, sizeof v);
+  if (strncasecmp(v, "auto-replied", 12) == 0)
+    return true;
+  sg_smtp_hdr_value(hdr, hlen, "Content-Type", v, sizeof v);
+  return strncasecmp(v, "multipart/report", 16) == 0 && strcasestr(v, "delivery-status") != NULL;
+}
+
 void sg_smtp_job_build(sg_buf *out, const sg_smtp_message *m, const char *id, const char *client_ip,
                        const char *host, int64_t now_ms) {
   sg_buf mime;
@@ -64,11 +125,24 @@ void sg_smtp_job_build(sg_buf *out, const sg_smtp_message *m, const char *id, co
   sg_job_addr *to = sg_xcalloc(m->nrcpts ? m->nrcpts : 1, sizeof *to);
   for (size_t i = 0; i < m->nrcpts; i++)
     to[i] = (sg_job_addr){m->rcpts[i], ""};
-  sg_job_kv meta[2];
+  sg_buf hdrs, rcpts;
+  sg_buf_init(&hdrs);
+  sg_buf_init(&rcpts);
+  meta_headers(&hdrs, mime.data, mime.len);
+  meta_rcpts(&rcpts, m);
+  char nrcpts[24];
+  snprintf(nrcpts, sizeof nrcpts, "%zu", m->nrcpts);
+  sg_job_kv meta[7];
   size_t nmeta = 0;
-  meta[nmeta++] = (sg_job_kv){"smtp_client", client_ip};
+  meta[nmeta++] = (sg_job_kv){SG_SMTP_META_CLIENT, client_ip};
   if (m->user)
-    meta[nmeta++] = (sg_job_kv){"smtp_user", m->user};
+    meta[nmeta++] = (sg_job_kv){SG_SMTP_META_USER, m->user};
+  meta[nmeta++] = (sg_job_kv){SG_SMTP_META_FROM, m->from};
+  meta[nmeta++] = (sg_job_kv){SG_SMTP_META_RCPTS, rcpts.data};
+  meta[nmeta++] = (sg_job_kv){SG_SMTP_META_NRCPTS, nrcpts};
+  meta[nmeta++] = (sg_job_kv){SG_SMTP_META_HEADERS, hdrs.data};
+  if (is_notification(hdrs.data, hdrs.len))
+    meta[nmeta++] = (sg_job_kv){SG_SMTP_META_AUTO, "1"};
   sg_job j = {.id = id,
               .backend = SG_BACKEND_UNSPECIFIED,
               .account = m->account ? m->account : "",
@@ -88,4 +162,6 @@ void sg_smtp_job_build(sg_buf *out, const sg_smtp_message *m, const char *id, co
   sg_job_encode(&j, out);
   sg_free(to);
   sg_buf_free(&mime);
+  sg_buf_free(&hdrs);
+  sg_buf_free(&rcpts);
 }

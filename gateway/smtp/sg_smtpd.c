@@ -256,8 +256,12 @@ int sg_smtpd_start(sg_smtpd **out, uv_loop_t *loop, const sg_smtp_config *cfg, s
   }
   if (rv == 0)
     rv = start_redis(s, err, errcap);
+  if (rv == 0 && cfg->bounce_sender[0] != '\0')
+    rv = sg_smtpd_dsn_start(&s->dsn, loop, cfg, registry, err, errcap);
   if (rv != 0) {
     close_listeners(s);
+    if (s->rd)
+      sg_rd_client_close(s->rd, false, NULL, NULL);
     if (s->auth)
       sg_smtp_auth_close(s->auth);
     s->finished = true;
@@ -281,10 +285,10 @@ bool sg_smtpd_ready(void *srv, char *reason, size_t cap) {
   return true;
 }
 
-static void on_redis_closed(sg_rd_client *c, void *ud) {
-  (void)c;
-  sg_smtpd *s = ud;
-  s->rd = NULL;
+/* The Redis client and the result watcher are closed: the end. */
+static void redis_part_closed(sg_smtpd *s) {
+  if (--s->closing_rd > 0)
+    return;
   if (s->auth)
     sg_smtp_auth_close(s->auth);
   s->auth = NULL;
@@ -292,12 +296,31 @@ static void on_redis_closed(sg_rd_client *c, void *ud) {
   close_own(s, (uv_handle_t *)&s->grace);
 }
 
-/* Every connection is freed: close Redis (replies already asked for come first). */
+static void on_redis_closed(sg_rd_client *c, void *ud) {
+  (void)c;
+  sg_smtpd *s = ud;
+  s->rd = NULL;
+  redis_part_closed(s);
+}
+
+static void on_dsn_closed(void *ud) {
+  sg_smtpd *s = ud;
+  s->dsn = NULL;
+  redis_part_closed(s);
+}
+
+/* Every connection is freed: close Redis (replies already asked for come
+ * first) and the result watcher (its unacked results wait for the next start). */
 static void finish(sg_smtpd *s) {
   uv_timer_stop(&s->grace);
+  s->closing_rd = 1 + (s->dsn != NULL);
+  if (s->dsn)
+    sg_smtpd_dsn_close(s->dsn, on_dsn_closed, s);
   sg_rd_client *rd = s->rd;
   if (rd)
     sg_rd_client_close(rd, true, on_redis_closed, s);
+  else
+    redis_part_closed(s);
 }
 
 void sg_smtpd_conn_gone(sg_smtpd *s) {

@@ -17,6 +17,7 @@
 #include "smtp/sg_smtp_policy.h"
 #include "smtp/sg_smtp_session.h"
 #include "smtp/sg_smtpd.h"
+#include "smtp/sg_smtpd_dsn.h"
 
 typedef struct sg_smtpd_listener {
   uv_tcp_t tcp;
@@ -33,6 +34,8 @@ struct sg_smtpd {
   sg_smtp_nets relay_nets;
   sg_smtp_auth *auth; /* NULL without a submission listener */
   sg_rd_client *rd;
+  sg_smtpd_dsn *dsn; /* the result watcher; NULL without smtp.bounce_sender */
+  size_t closing_rd; /* Redis users (client, watcher) still closing at the end */
   sg_smtpd_listener listeners[3];
   sg_list conns; /* sg_smtpd_conn.link */
   size_t nconns; /* connections not yet freed (also those only waiting for Redis) */

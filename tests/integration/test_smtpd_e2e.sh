@@ -30,7 +30,7 @@ ID=$(sed -n 's/.*250 2.0.0 Ok: queued as \(smtp-[0-9a-f]*\).*/\1/p' "$T/swaks.lo
 check "250 with a job id" 1 "$([ -n "$ID" ] && echo 1 || echo 0)"
 wait_results 1 30
 check "SENT" 1 "$(summary SENT)"
-check "the result is the 250's job" 1 "$("$TOOLS/sg_testjobs" summary "$SENDGATE_REDIS_URL" sendgate:results >/dev/null; rcli XRANGE sendgate:results - + | grep -c "$ID")"
+check "the result is the 250's job" 1 "$("$TOOLS/sg_testjobs" summary "$SENDGATE_REDIS_URL" sendgate:results >/dev/null; rcli --no-raw XRANGE sendgate:results - + | grep -c "$ID")"
 msgs() { curl -sf --cacert "$CA" "$SBX/sandbox/messages?limit=10" | jq -c '(if type == "array" then . else .messages end) | map(.message)'; }
 M=$(msgs | jq -c '[.[] | select(.subject == "scan to email")][0]')
 check "sent as MIME" mime "$(jq -r .body_kind <<<"$M")"
