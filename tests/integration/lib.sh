@@ -181,8 +181,8 @@ wait_results() {
   return 1
 }
 
-# jobs_drained: the job stream is empty (the gateway's trimmer removes acked
-# entries once a second); waits up to 20 s.
+# jobs_drained: the job stream is empty (each completion deletes its entry;
+# the trimmer's XTRIM MINID once a second is a safety net); waits up to 20 s.
 jobs_stream_empty() { [ "$(rcli xlen sendgate:jobs)" -eq 0 ]; }
 jobs_drained() { wait_for jobs_stream_empty || true; rcli xlen sendgate:jobs; }
 
