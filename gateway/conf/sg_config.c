@@ -23,13 +23,14 @@ static const sg_setting tbl[] = {
      "SENDGATE_DEFAULT_BACKEND", "graph or acs"},
     {"gateway", "max_in_flight", SG_SET_INT, F(max_in_flight), "10000", 1, 10000000, 0, NULL,
      "jobs held in memory at once; fetching stops at this cap"},
-    {"gateway", "max_held_bytes", SG_SET_INT, F(max_held_bytes), "67108864", 1048576, BIG, 0, NULL,
+    {"gateway", "max_held_bytes", SG_SET_INT, F(max_held_bytes), "67108864", 0, BIG, 0, NULL,
      "bytes of job entries held in memory at once, beside max_in_flight; fetching takes only "
      "what fits (at least one job of max_job_bytes); the gateway's memory peaks near 4x this "
-     "when large jobs wait on a slow provider"},
-    {"gateway", "max_job_bytes", SG_SET_INT, F(max_job_bytes), "10485760", 1024, BIG, 0, NULL,
+     "when large jobs wait on a slow provider; 0 = no byte budget"},
+    {"gateway", "max_job_bytes", SG_SET_INT, F(max_job_bytes), "10485760", 0, BIG, 0, NULL,
      "a job entry larger than this (what any backend can send) is refused as INVALID "
-     "SENDGATE_TOO_LARGE without being read into the gateway"},
+     "SENDGATE_TOO_LARGE without being read into the gateway; 0 = no cap. With both this and "
+     "max_held_bytes 0, reads are native XREADGROUPs: less Redis CPU, no size protection"},
     {"gateway", "fetch_count", SG_SET_INT, F(fetch_count), "512", 1, 100000, 0, NULL,
      "entries per read"},
     {"gateway", "max_requests", SG_SET_INT, F(max_requests), "1024", 0, 1000000, 0, NULL,

@@ -17,7 +17,9 @@
  * what the gateway accepts, and a read takes only as many entries as the byte
  * budget has room for. A script cannot block, so an empty read is followed
  * by another after a pause that doubles from 1 ms up to poll_ms while the
- * stream stays empty. Entries already handed out and not yet completed are
+ * stream stays empty. With neither max_entry_bytes nor byte_budget set, new
+ * entries are read with a native XREADGROUP COUNT ... BLOCK instead (less
+ * Redis work, no size protection). Entries already handed out and not yet completed are
  * not handed out again (the pending list after a reconnect holds them too).
  * Pending entries whose payload was deleted (nil) are acknowledged and
  * dropped. Backpressure is structural: it reads only while the owner's credit
@@ -120,7 +122,9 @@ typedef struct sg_rd_stream_opts {
 } sg_rd_stream_opts;
 
 typedef struct sg_rd_stream_stats {
-  uint64_t reads;             /* read script calls answered */
+  uint64_t reads;             /* reads answered */
+  uint64_t native_reads;      /* of them, native XREADGROUP (the others: the sizing script) */
+  uint64_t oversize_reads;    /* native reads that dropped the connection over the reply cap */
   uint64_t fetched;           /* entries handed to on_entry */
   uint64_t completed;         /* completions confirmed by Redis */
   uint64_t completion_errors; /* completions Redis refused or partly failed */

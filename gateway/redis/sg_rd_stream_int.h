@@ -41,6 +41,7 @@ struct sg_rd_stream {
   uint32_t last_count;   /* COUNT of the last read */
   uint32_t poll_ms;      /* the current pause after an empty read (0 after entries) */
   int64_t byte_credit;   /* byte_budget minus the sizes handed out and not given back */
+  size_t reply_cap;      /* of the read connection (0: the client's default) */
   sg_rd_script read_script;
 
   /* completions (sg_rd_stream_txn.c) */

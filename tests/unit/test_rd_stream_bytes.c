@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sg_rd_stream's sizes, against a real redis-server: an entry over
- * max_entry_bytes is handed out without its fields (it never crosses the
- * wire, so a reply cap below its size does not matter) and does not stall
- * the entries after it, new or pending; the byte budget holds reads back
- * until byte credit is given back.
+ * max_entry_bytes is handed out without its fields and does not stall the
+ * entries after it, new or pending (the sizing script never brings its
+ * payload over, so a reply cap below its size does not matter); the byte
+ * budget holds reads back until byte credit is given back; with neither,
+ * reads are native.
  */
 #include "harness.h"
 #include "redis_server.h"
@@ -70,7 +71,15 @@ static void on_stopped(sg_rd_stream *s, void *ud) {
   ((ctx *)ud)->stopped++;
 }
 
+static void start_cap(ctx *x, uint64_t max_entry, uint64_t budget, uint32_t credit,
+                      size_t reply_cap);
+
 static void start(ctx *x, uint64_t max_entry, uint64_t budget, uint32_t credit) {
+  start_cap(x, max_entry, budget, credit, 256 * 1024); /* far below the oversize entry */
+}
+
+static void start_cap(ctx *x, uint64_t max_entry, uint64_t budget, uint32_t credit,
+                      size_t reply_cap) {
   char url[64];
   snprintf(url, sizeof url, "redis://127.0.0.1:%d", x->r.port);
   sg_rd_url u;
@@ -81,7 +90,7 @@ static void start(ctx *x, uint64_t max_entry, uint64_t budget, uint32_t credit) 
                          .cmd_timeout_ms = 5000,
                          .max_entry_bytes = max_entry,
                          .byte_budget = budget};
-  o.client.max_reply_bytes = 256 * 1024; /* far below the oversize entry */
+  o.client.max_reply_bytes = reply_cap; /* 0: the stream's own */
   sg_rd_stream_cbs cbs = {on_entry, x};
   ASSERT_OK(sg_rd_stream_new(&x->loop, &u, &o, &cbs, &x->s));
   sg_rd_stream_set_credit(x->s, credit);
@@ -145,6 +154,7 @@ static void t_oversize(void) {
   sg_rd_stream_stats st;
   sg_rd_stream_get_stats(x.s, &st);
   ASSERT_EQ(0u, st.reconnects); /* the payload never came over the connection */
+  ASSERT_EQ(0u, st.native_reads);
   ASSERT_EQ(1u, st.oversize);
   /* Not completed: after a restart the pending scan hands them out the same way. */
   stop(&x);
@@ -154,6 +164,27 @@ static void t_oversize(void) {
   ASSERT(x.redelivered[0] && x.redelivered[1] && x.redelivered[2]);
   ASSERT(!x.oversize[0] && x.oversize[1] && !x.oversize[2]);
   ASSERT_EQ((2u << 20) + 3u, x.size[1]);
+  finish(&x);
+}
+
+/* Neither a size cap nor a byte budget: native reads (XREADGROUP BLOCK),
+ * entries sized on arrival for the byte credit bookkeeping. */
+static void t_native(void) {
+  ctx x;
+  begin(&x);
+  add_job(&x, 100);
+  add_job(&x, 300000);
+  start_cap(&x, 0, 0, 100, 0);
+  run_until(&x, &x.n, 2, 10000);
+  ASSERT(!x.oversize[0] && !x.oversize[1]);
+  ASSERT_EQ(300000u, x.value_len[1]);
+  ASSERT_EQ(300003u, x.size[1]);
+  add_job(&x, 50); /* a blocked native read wakes up for it */
+  run_until(&x, &x.n, 3, 10000);
+  sg_rd_stream_stats st;
+  sg_rd_stream_get_stats(x.s, &st);
+  ASSERT_GE(st.native_reads, 1u);
+  ASSERT_EQ(0u, st.reconnects);
   finish(&x);
 }
 
@@ -181,4 +212,4 @@ static void t_byte_budget(void) {
   finish(&x);
 }
 
-SG_TESTS({"oversize", t_oversize}, {"byte_budget", t_byte_budget})
+SG_TESTS({"oversize", t_oversize}, {"native", t_native}, {"byte_budget", t_byte_budget})
