@@ -6,7 +6,8 @@
  */
 #include "cli/sg_cmds.h"
 
-#include <getopt.h>
+#include "cli/sg_cmd_opts.h"
+
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,32 +59,11 @@ static void print_accounts(const sg_config *cfg) {
 }
 
 int sg_cmd_run(int argc, char **argv, char **envp) {
-  const char *config = NULL;
-  int check = 0;
-  static const struct option opts[] = {
-      {"config", 1, 0, 'c'}, {"check", 0, 0, 'k'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-  int o;
-  optind = 1;
-  while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-    switch (o) {
-    case 'c':
-      config = optarg;
-      break;
-    case 'k':
-      check = 1;
-      break;
-    case 'h':
-      fputs(usage, stdout);
-      return 0;
-    default:
-      fprintf(stderr, "sendgate run: unknown option (see sendgate run --help)\n");
-      return 2;
-    }
-  }
-  if (optind < argc) {
-    fprintf(stderr, "sendgate run: unexpected argument %s\n", argv[optind]);
-    return 2;
-  }
+  const char *config;
+  int check;
+  int code = sg_cmd_config_opts(argc, argv, "run", usage, &config, &check);
+  if (code >= 0)
+    return code;
   sg_config cfg;
   char err[512];
   int rv = sg_config_load(&cfg, config, envp, err, sizeof err);

@@ -8,7 +8,8 @@
  */
 #include "cli/sg_cmds.h"
 
-#include <getopt.h>
+#include "cli/sg_cmd_opts.h"
+
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -67,32 +68,11 @@ static bool ready(void *ud, char *reason, size_t cap) {
 }
 
 int sg_cmd_smtpd(int argc, char **argv, char **envp) {
-  const char *config = NULL;
-  int check = 0;
-  static const struct option opts[] = {
-      {"config", 1, 0, 'c'}, {"check", 0, 0, 'k'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-  int o;
-  optind = 1;
-  while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-    switch (o) {
-    case 'c':
-      config = optarg;
-      break;
-    case 'k':
-      check = 1;
-      break;
-    case 'h':
-      fputs(usage, stdout);
-      return 0;
-    default:
-      fprintf(stderr, "sendgate smtpd: unknown option (see sendgate smtpd --help)\n");
-      return 2;
-    }
-  }
-  if (optind < argc) {
-    fprintf(stderr, "sendgate smtpd: unexpected argument %s\n", argv[optind]);
-    return 2;
-  }
+  const char *config;
+  int check;
+  int code = sg_cmd_config_opts(argc, argv, "smtpd", usage, &config, &check);
+  if (code >= 0)
+    return code;
   sg_log_set_service("sendgate-smtpd");
   sg_smtp_config cfg;
   char err[512];
