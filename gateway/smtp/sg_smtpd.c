@@ -59,73 +59,55 @@ static void register_metrics(sg_smtpd *s, sg_metrics *m) {
   static const char *const result[] = {"result"};
   static const double buckets[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
                                    0.1,   0.25,  0.5,   1,    2.5,  5};
-  sg_metric_family *f;
-  sg_metric_desc d = {"sendgate_smtp_sessions_total",
-                      "SMTP sessions accepted, per listener",
-                      SG_METRIC_COUNTER,
-                      listener,
-                      1,
-                      NULL,
-                      0,
-                      0};
-  sg_metrics_register(m, &d, &s->m_sessions);
-  d = (sg_metric_desc){"sendgate_smtp_sessions_active",
-                       "SMTP sessions open now",
-                       SG_METRIC_GAUGE,
-                       NULL,
-                       0,
-                       NULL,
-                       0,
-                       0};
-  sg_metrics_register(m, &d, &f);
-  s->m_active = sg_metric_child0(f);
-  d = (sg_metric_desc){"sendgate_smtp_connections_refused_total",
-                       "connections refused over a limit, per reason",
-                       SG_METRIC_COUNTER,
-                       reason,
-                       1,
-                       NULL,
-                       0,
-                       0};
-  sg_metrics_register(m, &d, &s->m_refused_conn);
-  d = (sg_metric_desc){"sendgate_smtp_auth_failures_total",
-                       "failed AUTH attempts, per result",
-                       SG_METRIC_COUNTER,
-                       result,
-                       1,
-                       NULL,
-                       0,
-                       0};
-  sg_metrics_register(m, &d, &s->m_auth_fail);
-  d = (sg_metric_desc){"sendgate_smtp_messages_accepted_total",
-                       "messages answered 250 (their job is in the jobs stream)",
-                       SG_METRIC_COUNTER,
-                       NULL,
-                       0,
-                       NULL,
-                       0,
-                       0};
-  sg_metrics_register(m, &d, &f);
-  s->m_accepted = sg_metric_child0(f);
-  d = (sg_metric_desc){"sendgate_smtp_refused_total",
-                       "senders, messages and sessions refused, per reason",
-                       SG_METRIC_COUNTER,
-                       reason,
-                       1,
-                       NULL,
-                       0,
-                       0};
-  sg_metrics_register(m, &d, &s->m_refused_msg);
-  d = (sg_metric_desc){"sendgate_smtp_handoff_seconds",
-                       "from the final dot to the XADD reply (the 250)",
-                       SG_METRIC_HISTOGRAM,
-                       NULL,
-                       0,
-                       buckets,
-                       sizeof buckets / sizeof buckets[0],
-                       0};
-  sg_metrics_register(m, &d, &f);
-  s->m_handoff = sg_metric_child0(f);
+  sg_metric_family *active, *accepted, *handoff;
+  const struct {
+    sg_metric_desc d;
+    sg_metric_family **out;
+  } fams[] = {
+      {{.name = "sendgate_smtp_sessions_total",
+        .help = "SMTP sessions accepted, per listener",
+        .type = SG_METRIC_COUNTER,
+        .labels = listener,
+        .nlabels = 1},
+       &s->m_sessions},
+      {{.name = "sendgate_smtp_sessions_active",
+        .help = "SMTP sessions open now",
+        .type = SG_METRIC_GAUGE},
+       &active},
+      {{.name = "sendgate_smtp_connections_refused_total",
+        .help = "connections refused over a limit, per reason",
+        .type = SG_METRIC_COUNTER,
+        .labels = reason,
+        .nlabels = 1},
+       &s->m_refused_conn},
+      {{.name = "sendgate_smtp_auth_failures_total",
+        .help = "failed AUTH attempts, per result",
+        .type = SG_METRIC_COUNTER,
+        .labels = result,
+        .nlabels = 1},
+       &s->m_auth_fail},
+      {{.name = "sendgate_smtp_messages_accepted_total",
+        .help = "messages answered 250 (their job is in the jobs stream)",
+        .type = SG_METRIC_COUNTER},
+       &accepted},
+      {{.name = "sendgate_smtp_refused_total",
+        .help = "senders, messages and sessions refused, per reason",
+        .type = SG_METRIC_COUNTER,
+        .labels = reason,
+        .nlabels = 1},
+       &s->m_refused_msg},
+      {{.name = "sendgate_smtp_handoff_seconds",
+        .help = "from the final dot to the XADD reply (the 250)",
+        .type = SG_METRIC_HISTOGRAM,
+        .buckets = buckets,
+        .nbuckets = SG_ARRAY_LEN(buckets)},
+       &handoff},
+  };
+  for (size_t i = 0; i < SG_ARRAY_LEN(fams); i++)
+    sg_metrics_register(m, &fams[i].d, fams[i].out);
+  s->m_active = sg_metric_child0(active);
+  s->m_accepted = sg_metric_child0(accepted);
+  s->m_handoff = sg_metric_child0(handoff);
 }
 
 static int load_tls(sg_smtpd *s, char *err, size_t errcap) {

@@ -302,27 +302,19 @@ int sg_smtpd_dsn_start(sg_smtpd_dsn **out, uv_loop_t *loop, const sg_smtp_config
   w->retry.data = w;
   w->open = 2;
 
-  sg_metric_family *f;
-  sg_metric_desc d = {"sendgate_smtp_dsn_sent_total",
-                      "delivery status notifications queued to the jobs stream",
-                      SG_METRIC_COUNTER,
-                      NULL,
-                      0,
-                      NULL,
-                      0,
-                      0};
-  sg_metrics_register(registry, &d, &f);
-  w->m_sent = sg_metric_child0(f);
-  d = (sg_metric_desc){"sendgate_smtp_dsn_errors_total",
-                       "Redis commands of the result watcher that failed",
-                       SG_METRIC_COUNTER,
-                       NULL,
-                       0,
-                       NULL,
-                       0,
-                       0};
-  sg_metrics_register(registry, &d, &f);
-  w->m_errors = sg_metric_child0(f);
+  sg_metric_family *sent, *errors;
+  static const sg_metric_desc d_sent = {
+      .name = "sendgate_smtp_dsn_sent_total",
+      .help = "delivery status notifications queued to the jobs stream",
+      .type = SG_METRIC_COUNTER};
+  static const sg_metric_desc d_errors = {.name = "sendgate_smtp_dsn_errors_total",
+                                          .help =
+                                              "Redis commands of the result watcher that failed",
+                                          .type = SG_METRIC_COUNTER};
+  sg_metrics_register(registry, &d_sent, &sent);
+  sg_metrics_register(registry, &d_errors, &errors);
+  w->m_sent = sg_metric_child0(sent);
+  w->m_errors = sg_metric_child0(errors);
 
   sg_rd_client_start(w->rd);
   sg_log_kv(SG_LOG_INFO, "smtpd", "delivery status notifications on", "from", cfg->bounce_sender,
