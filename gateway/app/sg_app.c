@@ -394,6 +394,10 @@ static int setup_accounts(sg_app *a, char *err, size_t errcap) {
     if (rt->info.needs_token) {
       sg_token_key k = {acct->login_url, acct->tenant_id, acct->client_id, acct->scope};
       rt->token = sg_token_cache_entry(a->tokens, &k);
+      if (sg_cred_new(&rt->cred, acct, e2, sizeof e2) != 0) {
+        snprintf(err, errcap, "account %s: %s", name, e2);
+        return SG_ERR_CONFIG;
+      }
     }
   }
   return 0;
@@ -407,9 +411,11 @@ static void free_app(sg_app *a) {
   if (a->ssl)
     SSL_CTX_free(a->ssl);
   sg_sched_free(&a->sched);
-  for (size_t i = 0; a->rts && i < a->cfg.naccounts; i++)
+  for (size_t i = 0; a->rts && i < a->cfg.naccounts; i++) {
     if (a->rts[i].pstate)
       a->rts[i].prov->acct_free(a->rts[i].pstate);
+    sg_cred_free(a->rts[i].cred);
+  }
   sg_free(a->rts);
   sg_config_free(&a->cfg);
   sg_rd_queue_free(a->queue);

@@ -76,12 +76,28 @@ void sg_app__token_fetch(sg_app *a, sg_acct_rt *rt) {
   f->a = a;
   f->rt = rt;
   sg_outcome o;
-  if (sg_entra_token_path(&f->path, k->tenant) != 0 ||
-      sg_entra_token_body(&f->body, k->client_id, rt->acct->client_secret, k->scope) != 0) {
+  char why[200] = "tenant or client id cannot be used for a token request";
+  int rv = sg_entra_token_path(&f->path, k->tenant);
+  if (rv == 0) {
+    /* The assertion's audience: the token endpoint's URL. */
+    sg_buf url = SG_BUF_INIT;
+    size_t n = strlen(k->login_root);
+    while (n > 0 && k->login_root[n - 1] == '/')
+      n--;
+    sg_buf_append(&url, k->login_root, n);
+    sg_buf_append(&url, f->path.data, f->path.len);
+    rv = sg_cred_token_body(rt->cred, &f->body, url.data, k->scope, sg_wall_ms() / 1000, why,
+                            sizeof why);
+    sg_buf_free(&url);
+  }
+  if (rv != 0) {
     memset(&o, 0, sizeof o);
     o.kind = SG_OUTCOME_FAILED;
     snprintf(o.code, sizeof o.code, "SENDGATE_BAD_CREDENTIALS");
-    snprintf(o.message, sizeof o.message, "tenant or client id cannot be used for a token request");
+    snprintf(o.message, sizeof o.message, "%s", why);
+    sg_log_kv(SG_LOG_ERROR, "token", "no token request could be made", "account",
+              rt->acct->name[0] ? rt->acct->name : "(default)", "credential",
+              sg_cred_kind_name(sg_cred_kind_of(rt->cred)), "detail", why, NULL);
     fetch_free(f);
     sg_token_fetch_done(rt->token, uv_now(a->loop), &o, NULL);
     return;
@@ -93,7 +109,7 @@ void sg_app__token_fetch(sg_app *a, sg_acct_rt *rt) {
   rt->fetching = true;
   sg_metric_inc(rt->m_token_fetches);
   f->sent_at = uv_now(a->loop);
-  int rv = sg_h2_pool_request(rt->login->pool, &req, on_token, f, NULL);
+  rv = sg_h2_pool_request(rt->login->pool, &req, on_token, f, NULL);
   if (rv) {
     rt->fetching = false;
     sg_classify_transport(rv, false, &o);

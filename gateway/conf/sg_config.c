@@ -97,6 +97,16 @@ static const sg_setting tbl[] = {
     {"graph", "client_id", SG_SET_STR, F(graph_client_id), "", 0, 0, 0, NULL, ""},
     {"graph", "client_secret", SG_SET_STR, F(graph_client_secret), "", 0, 0, SG_SET_SECRET, NULL,
      ""},
+    {"graph", "client_certificate_file", SG_SET_STR, F(graph_client_certificate_file), "", 0, 0, 0,
+     NULL, "instead of a secret: PEM with the app certificate's key and chain (client assertions)"},
+    {"graph", "client_certificate_password", SG_SET_STR, F(graph_client_certificate_password), "",
+     0, 0, SG_SET_SECRET, NULL, "password of an encrypted key in client_certificate_file"},
+    {"graph", "client_assertion_alg", SG_SET_STR, F(graph_client_assertion_alg), "ps256", 0, 0, 0,
+     NULL, "ps256 (x5t#S256) or rs256 (x5t) for certificate assertions"},
+    {"graph", "client_assertion_file", SG_SET_STR, F(graph_client_assertion_file), "", 0, 0, 0,
+     NULL,
+     "instead of a secret: a federated token file, read for every token request (default with "
+     "no credential set: AZURE_FEDERATED_TOKEN_FILE, with AZURE_CLIENT_ID and AZURE_TENANT_ID)"},
     {"graph", "url", SG_SET_STR, F(graph_url), "https://graph.microsoft.com", 0, 0, 0, NULL,
      "Graph root"},
     {"graph", "scope", SG_SET_STR, F(graph_scope), "https://graph.microsoft.com/.default", 0, 0, 0,
@@ -159,6 +169,14 @@ static const sg_setting acct_tbl[] = {
     {"", "tenant_id", SG_SET_STR, A(tenant_id), "", 0, 0, 0, NULL, ""},
     {"", "client_id", SG_SET_STR, A(client_id), "", 0, 0, 0, NULL, ""},
     {"", "client_secret", SG_SET_STR, A(client_secret), "", 0, 0, SG_SET_SECRET, NULL, ""},
+    {"", "client_certificate_file", SG_SET_STR, A(client_certificate_file), "", 0, 0, 0, NULL,
+     "instead of a secret: PEM with the app certificate's key and chain"},
+    {"", "client_certificate_password", SG_SET_STR, A(client_certificate_password), "", 0, 0,
+     SG_SET_SECRET, NULL, ""},
+    {"", "client_assertion_alg", SG_SET_STR, A(client_assertion_alg), "ps256", 0, 0, 0, NULL,
+     "ps256 or rs256"},
+    {"", "client_assertion_file", SG_SET_STR, A(client_assertion_file), "", 0, 0, 0, NULL,
+     "instead of a secret: a federated token file, read for every token request"},
     {"", "login_url", SG_SET_STR, A(login_url), "", 0, 0, 0, NULL, ""},
     {"", "graph_url", SG_SET_STR, A(graph_url), "", 0, 0, 0, NULL, ""},
     {"", "scope", SG_SET_STR, A(scope), "", 0, 0, 0, NULL, ""},
@@ -342,6 +360,10 @@ static void account_free(sg_account *a) {
   sg_free(a->tenant_id);
   sg_free(a->client_id);
   sg_free(a->client_secret);
+  sg_free(a->client_certificate_file);
+  sg_free(a->client_certificate_password);
+  sg_free(a->client_assertion_alg);
+  sg_free(a->client_assertion_file);
   sg_free(a->login_url);
   sg_free(a->graph_url);
   sg_free(a->scope);
@@ -359,16 +381,58 @@ static bool acs_conn_string_ok(const char *s) {
   return strcasestr(s, "endpoint=") != NULL && strcasestr(s, "accesskey=") != NULL;
 }
 
+/* How many of the three credentials are set. */
+static int has_credential(const char *secret, const char *cert, const char *assertion_file) {
+  return (secret && secret[0]) + (cert && cert[0]) + (assertion_file && assertion_file[0]);
+}
+
+static const char *env_get(char *const *envp, const char *name) {
+  size_t n = strlen(name);
+  for (char *const *e = envp; e && *e; e++)
+    if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+      return *e + n + 1;
+  return NULL;
+}
+
+static void set_str(char **field, const char *v) {
+  sg_free(*field);
+  *field = sg_xstrdup(v);
+}
+
+/* Workload identity (AKS, GitHub Actions): with no credential set for the
+ * default Graph account, AZURE_FEDERATED_TOKEN_FILE is its assertion file and
+ * AZURE_CLIENT_ID / AZURE_TENANT_ID fill what is not set. */
+static void workload_identity_defaults(sg_config *cfg, char *const *envp) {
+  const char *file = env_get(envp, "AZURE_FEDERATED_TOKEN_FILE");
+  const char *client = env_get(envp, "AZURE_CLIENT_ID");
+  const char *tenant = env_get(envp, "AZURE_TENANT_ID");
+  if (!file || !file[0] || !client || !client[0] || !tenant || !tenant[0] ||
+      has_credential(cfg->graph_client_secret, cfg->graph_client_certificate_file,
+                     cfg->graph_client_assertion_file))
+    return;
+  set_str(&cfg->graph_client_assertion_file, file);
+  if (!cfg->graph_client_id[0])
+    set_str(&cfg->graph_client_id, client);
+  if (!cfg->graph_tenant_id[0])
+    set_str(&cfg->graph_tenant_id, tenant);
+}
+
 static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char *err,
                            size_t errcap) {
   /* The default accounts, from [graph] and [acs]. */
-  bool t = cfg->graph_tenant_id[0], c = cfg->graph_client_id[0], s = cfg->graph_client_secret[0];
-  if (t || c || s) {
-    if (!(t && c && s)) {
-      snprintf(err, errcap, "default Graph account: SENDGATE_GRAPH_%s is missing",
-               !t   ? "TENANT_ID"
-               : !c ? "CLIENT_ID"
-                    : "CLIENT_SECRET");
+  workload_identity_defaults(cfg, envp);
+  bool t = cfg->graph_tenant_id[0], c = cfg->graph_client_id[0];
+  int ncred = has_credential(cfg->graph_client_secret, cfg->graph_client_certificate_file,
+                             cfg->graph_client_assertion_file);
+  if (t || c || ncred) {
+    if (!(t && c && ncred == 1)) {
+      snprintf(err, errcap, "default Graph account: %s",
+               !t      ? "SENDGATE_GRAPH_TENANT_ID is missing"
+               : !c    ? "SENDGATE_GRAPH_CLIENT_ID is missing"
+               : ncred ? "set one of SENDGATE_GRAPH_CLIENT_SECRET, _CLIENT_CERTIFICATE_FILE and "
+                         "_CLIENT_ASSERTION_FILE, not several"
+                       : "SENDGATE_GRAPH_CLIENT_SECRET (or _CLIENT_CERTIFICATE_FILE, or "
+                         "_CLIENT_ASSERTION_FILE) is missing");
       return SG_ERR_CONFIG;
     }
     sg_account a = {0};
@@ -377,6 +441,10 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
     a.tenant_id = sg_xstrdup(cfg->graph_tenant_id);
     a.client_id = sg_xstrdup(cfg->graph_client_id);
     a.client_secret = sg_xstrdup(cfg->graph_client_secret);
+    a.client_certificate_file = sg_xstrdup(cfg->graph_client_certificate_file);
+    a.client_certificate_password = sg_xstrdup(cfg->graph_client_certificate_password);
+    a.client_assertion_alg = sg_xstrdup(cfg->graph_client_assertion_alg);
+    a.client_assertion_file = sg_xstrdup(cfg->graph_client_assertion_file);
     a.login_url = sg_xstrdup(cfg->login_url);
     a.graph_url = sg_xstrdup(cfg->graph_url);
     a.scope = sg_xstrdup(cfg->graph_scope);
@@ -398,6 +466,10 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
     a.tenant_id = sg_xstrdup("");
     a.client_id = sg_xstrdup("");
     a.client_secret = sg_xstrdup("");
+    a.client_certificate_file = sg_xstrdup("");
+    a.client_certificate_password = sg_xstrdup("");
+    a.client_assertion_alg = sg_xstrdup("");
+    a.client_assertion_file = sg_xstrdup("");
     a.login_url = sg_xstrdup(cfg->login_url);
     a.graph_url = sg_xstrdup("");
     a.scope = sg_xstrdup("https://communication.azure.com//.default");
@@ -425,13 +497,20 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
     const char *why = NULL;
     if (sg_backend_parse(in->type, &a.backend) != 0)
       why = "type must be graph or acs";
+    else if (has_credential(a.client_secret, a.client_certificate_file, a.client_assertion_file) >
+             1)
+      why = "set one of client_secret, client_certificate_file and client_assertion_file, not "
+            "several";
     else if (a.backend == SG_BACKEND_GRAPH &&
-             !(a.tenant_id[0] && a.client_id[0] && a.client_secret[0]))
-      why = "a Graph account needs tenant_id, client_id and client_secret";
+             !(a.tenant_id[0] && a.client_id[0] &&
+               has_credential(a.client_secret, a.client_certificate_file, a.client_assertion_file)))
+      why = "a Graph account needs tenant_id, client_id and client_secret (or "
+            "client_certificate_file, or client_assertion_file)";
     else if (a.backend == SG_BACKEND_ACS && !a.connection_string[0] &&
-             !(a.acs_endpoint[0] && a.tenant_id[0] && a.client_id[0] && a.client_secret[0]))
+             !(a.acs_endpoint[0] && a.tenant_id[0] && a.client_id[0] &&
+               has_credential(a.client_secret, a.client_certificate_file, a.client_assertion_file)))
       why = "an ACS account needs connection_string, or endpoint with tenant_id, client_id and "
-            "client_secret";
+            "client_secret (or client_certificate_file, or client_assertion_file)";
     else if (a.backend == SG_BACKEND_ACS && a.connection_string[0] &&
              !acs_conn_string_ok(a.connection_string))
       why = "connection_string: expected endpoint=https://...;accesskey=...";

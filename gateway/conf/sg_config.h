@@ -36,6 +36,13 @@ typedef struct sg_account {
   char *tenant_id;
   char *client_id;
   char *client_secret;
+  /* Instead of a secret: a certificate (PEM with key and chain) whose key signs
+   * a client assertion per token request, or a file holding an assertion the
+   * platform keeps fresh (workload identity). See svc/sg_cred.h. */
+  char *client_certificate_file;
+  char *client_certificate_password; /* of an encrypted key; "" = none */
+  char *client_assertion_alg;        /* ps256 (default) or rs256 */
+  char *client_assertion_file;
   char *login_url;
   char *graph_url;
   char *scope; /* token scope for Graph ("https://graph.microsoft.com/.default") */
@@ -94,6 +101,10 @@ typedef struct sg_config {
   char *graph_tenant_id;
   char *graph_client_id;
   char *graph_client_secret;
+  char *graph_client_certificate_file;
+  char *graph_client_certificate_password;
+  char *graph_client_assertion_alg;
+  char *graph_client_assertion_file;
   char *graph_url;
   char *graph_scope;
   char *login_url;

@@ -3,6 +3,7 @@
 #include "sandbox/sg_sbx_int.h"
 
 #include <errno.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,6 +306,23 @@ static int ensure_dir(const char *d, char *err, size_t errcap) {
 }
 
 /* The ACS access key: configured, or made once and kept in the state dir. */
+/* entra.client_certificate_file: the app's certificate, as uploaded to Entra. */
+static int register_certificate(sg_sbx *s, char *err, size_t errcap) {
+  FILE *f = fopen(s->cfg.client_certificate_file, "rb");
+  X509 *cert = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+  if (f)
+    fclose(f);
+  int rv = 0;
+  if (cert == NULL ||
+      sg_sbx_tokens_add_cert(s->tokens, s->cfg.tenant_id, s->cfg.client_id, cert) != 0) {
+    snprintf(err, errcap, "entra: cannot read a certificate from %s",
+             s->cfg.client_certificate_file);
+    rv = SG_ERR_CONFIG;
+  }
+  X509_free(cert);
+  return rv;
+}
+
 static int load_acs_key(sg_sbx *s, char *err, size_t errcap) {
   char *b64 = NULL;
   char path[1100];
@@ -416,6 +434,8 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
                               s->cfg.client_secret)) {
       snprintf(err, errcap, "entra: bad tenant_id, client_id or client_secret");
       rv = SG_ERR_CONFIG;
+    } else if (s->cfg.client_certificate_file[0]) {
+      rv = register_certificate(s, err, errcap);
     }
   }
   if (rv == 0) {

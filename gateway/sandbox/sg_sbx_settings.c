@@ -29,6 +29,8 @@ static const sg_setting tbl[] = {
      0, NULL, "the app registered in it"},
     {"entra", "client_secret", SG_SET_STR, F(client_secret), "sandbox-secret", 0, 0, SG_SET_SECRET,
      NULL, "its client secret"},
+    {"entra", "client_certificate_file", SG_SET_STR, F(client_certificate_file), "", 0, 0, 0, NULL,
+     "a certificate (PEM) registered on the app: its client assertions are verified exactly"},
     {"entra", "token_lifetime_s", SG_SET_INT, F(token_lifetime_s), "0", 0, 100000000, 0, NULL,
      "token lifetime; 0 = random 3600..5400"},
     {"entra", "fault_429_rate", SG_SET_DOUBLE, F(token_fault_429_rate), "0", 0, 0, 0, NULL,

@@ -28,7 +28,8 @@ typedef struct sg_sbx_cfg {
   char *tenant_id;
   char *client_id;
   char *client_secret;
-  int64_t token_lifetime_s; /* 0 = random 3600..5400 as Entra does */
+  char *client_certificate_file; /* certificate registered on the app (PEM); "" = none */
+  int64_t token_lifetime_s;      /* 0 = random 3600..5400 as Entra does */
   double token_fault_429_rate;
   int64_t token_retry_after_s;
   /* [graph] */

@@ -12,6 +12,7 @@
 #include "core/sg_clock.h"
 #include "core/sg_err.h"
 #include "core/sg_json_write.h"
+#include "sandbox/sg_sbx_assert.h"
 #include "sandbox/sg_sbx_table.h"
 
 #define ACS_SCOPE "https://communication.azure.com//.default"
@@ -25,6 +26,7 @@ typedef struct app {
   char *tenant;
   char *client_id;
   char *secret; /* NULL: certificate app */
+  X509 *cert;   /* registered certificate: assertions are verified against it */
 } app;
 
 typedef struct tok {
@@ -40,6 +42,7 @@ struct sg_sbx_tokens {
   uint32_t lifetime_s;
   size_t max_tokens;
   sg_sbx_table table;
+  sg_sbx_jtis *jtis; /* assertion ids seen */
 };
 
 sg_sbx_tokens *sg_sbx_tokens_new(const sg_sbx_tokens_config *cfg) {
@@ -55,6 +58,7 @@ sg_sbx_tokens *sg_sbx_tokens_new(const sg_sbx_tokens_config *cfg) {
   t->lifetime_s = cfg ? cfg->lifetime_s : 0;
   t->max_tokens = cfg && cfg->max_tokens ? cfg->max_tokens : SG_SBX_TOKENS_DEFAULT_MAX;
   sg_sbx_table_init(&t->table);
+  t->jtis = sg_sbx_jtis_new(t->max_tokens);
   return t;
 }
 
@@ -72,10 +76,12 @@ void sg_sbx_tokens_free(sg_sbx_tokens *t) {
     if (a->secret)
       OPENSSL_cleanse(a->secret, strlen(a->secret));
     sg_free(a->secret);
+    X509_free(a->cert);
     sg_free(a->tenant);
     sg_free(a->client_id);
     sg_free(a);
   }
+  sg_sbx_jtis_free(t->jtis);
   sg_free(t->graph_scope);
   sg_free(t);
 }
@@ -114,6 +120,23 @@ int sg_sbx_tokens_add_app(sg_sbx_tokens *t, const char *tenant, const char *clie
   a->secret = secret ? sg_xstrdup(secret) : NULL;
   a->next = t->apps;
   t->apps = a;
+  return 0;
+}
+
+int sg_sbx_tokens_add_cert(sg_sbx_tokens *t, const char *tenant, const char *client_id,
+                           X509 *cert) {
+  if (cert == NULL)
+    return SG_ERR_INVAL;
+  app *a = (app *)find_app(t, tenant ? tenant : "", client_id ? client_id : "");
+  if (a == NULL) {
+    int rv = sg_sbx_tokens_add_app(t, tenant, client_id, NULL);
+    if (rv)
+      return rv;
+    a = t->apps;
+  }
+  X509_up_ref(cert);
+  X509_free(a->cert);
+  a->cert = cert;
   return 0;
 }
 
@@ -324,6 +347,7 @@ void sg_sbx_tokens_issue(sg_sbx_tokens *t, const sg_sbx_token_req *req, int64_t 
   bool basic = req->authorization && parse_basic(req->authorization, &bid, &bsecret) == 0;
   const app *a = NULL;
   sg_sbx_audience aud = SG_SBX_AUD_NONE;
+  sg_sbx_assert_verdict verdict;
 
   if (strcasecmp(tenant, "common") == 0 || strcasecmp(tenant, "consumers") == 0) {
     sg_buf_append_str(&m, "The grant type is not supported over the /common or /consumers "
@@ -375,9 +399,16 @@ void sg_sbx_tokens_issue(sg_sbx_tokens *t, const sg_sbx_token_req *req, int64_t 
                           "'client_assertion_type'.");
     fail(out, req, now_ms, 400, "invalid_request", 900144, &m);
   } else if (!(secret || basic) &&
-             (a->secret != NULL ||
-              strcmp(sg_sbx_form_get(f, "client_assertion_type"), JWT_BEARER) != 0 ||
-              !jwt_shaped(assertion))) {
+             strcmp(sg_sbx_form_get(f, "client_assertion_type"), JWT_BEARER) != 0) {
+    sg_buf_printf(&m, "Client assertion failed signature validation. Client id '%s'.",
+                  a->client_id);
+    fail(out, req, now_ms, 401, "invalid_client", 700027, &m);
+  } else if (!(secret || basic) && a->cert &&
+             sg_sbx_assert_check(t->jtis, assertion, a->cert, req->token_url ? req->token_url : "",
+                                 a->client_id, now_ms, &verdict) != 0) {
+    sg_buf_append_str(&m, verdict.message);
+    fail(out, req, now_ms, verdict.status, verdict.error, verdict.aadsts, &m);
+  } else if (!(secret || basic) && !a->cert && (a->secret != NULL || !jwt_shaped(assertion))) {
     sg_buf_printf(&m, "Client assertion failed signature validation. Client id '%s'.",
                   a->client_id);
     fail(out, req, now_ms, 401, "invalid_client", 700027, &m);
