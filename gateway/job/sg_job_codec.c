@@ -341,7 +341,8 @@ int sg_job_check_backend(const sg_job *j, sg_backend backend, size_t request_siz
     return 0;
   }
   if (j->mime_len)
-    return fail(err, SG_JOBERR_MIME_UNSUPPORTED, "ACS takes structured content only, not MIME");
+    return fail(err, SG_JOBERR_MIME_UNSUPPORTED,
+                "ACS takes structured content only: convert the MIME first");
   if (!sg_addr_valid(j->sender, strlen(j->sender)))
     return fail(err, SG_JOBERR_BAD_ADDRESS, "sender must be an address for ACS");
   if (j->subject[0] == '\0')
