@@ -15,6 +15,7 @@
 #ifndef SG_JOB_CODEC_H
 #define SG_JOB_CODEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -113,6 +114,10 @@ void sg_job_msg_free(sg_job_msg *m);
  */
 int sg_job_check_backend(const sg_job *job, sg_backend backend, size_t request_size,
                          sg_job_error *err);
+
+/* True when |name| is a custom header name the codec accepts: X- and a token
+ * (no blank, control character or colon), 3 to 128 bytes. */
+bool sg_job_header_name_ok(const char *name);
 
 /* Serializes |job| as a MailJob into |out| (appended). */
 void sg_job_encode(const sg_job *job, sg_buf *out);

@@ -32,6 +32,11 @@ int sg_mime__fail(sg_mime_ctx *c, const char *code, const char *fmt, ...)
 /* Hands |p| (a GLib allocation, may be NULL) to |c->out|, which frees it; returns |p|. */
 void *sg_mime__own(sg_mime_ctx *c, void *p);
 
+/* A subject, file name, display name or header value: valid UTF-8 without
+ * control characters (a tab aside). Returns 0 or SG_ERR_INVAL (BAD_UTF8,
+ * CONTROL_CHAR, naming |what|). */
+int sg_mime__check_text(sg_mime_ctx *c, const char *s, const char *what);
+
 /* Checks the header fields of |obj| against the limits. Returns 0 or SG_ERR_INVAL. */
 int sg_mime__check_headers(sg_mime_ctx *c, GMimeObject *obj);
 

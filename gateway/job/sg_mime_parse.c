@@ -87,19 +87,11 @@ static void unfold(char *s) {
   *w = '\0';
 }
 
-static int check_text(sg_mime_ctx *c, const char *s, const char *what) {
-  if (!sg_utf8_valid(s, strlen(s)))
-    return sg_mime__fail(c, SG_JOBERR_BAD_UTF8, "%s is not valid UTF-8", what);
-  if (sg_has_ctl(s, strlen(s), true))
-    return sg_mime__fail(c, SG_JOBERR_CONTROL_CHAR, "%s contains a control character", what);
-  return 0;
-}
-
 /* A decoded, unfolded, owned copy of |s| ("" for NULL), checked as text. */
 static const char *header_text(sg_mime_ctx *c, const char *s, const char *what) {
   char *t = sg_mime__own(c, g_strdup(s ? s : ""));
   unfold(t);
-  return check_text(c, t, what) == 0 ? t : NULL;
+  return sg_mime__check_text(c, t, what) == 0 ? t : NULL;
 }
 
 /* --- addresses --- */
@@ -235,22 +227,13 @@ static int recipients(sg_mime_ctx *c, GMimeMessage *msg, const sg_job *job, rcpt
 
 /* --- X- header fields --- */
 
-static bool x_name(const char *s) {
-  if (!(s[0] == 'X' || s[0] == 'x') || s[1] != '-' || s[2] == '\0' || strlen(s) > 128)
-    return false;
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-    if (*p <= 0x20 || *p >= 0x7f || *p == ':')
-      return false;
-  return true;
-}
-
 static int x_headers(sg_mime_ctx *c, GMimeMessage *msg) {
   GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
   int n = hl ? g_mime_header_list_get_count(hl) : 0;
   size_t k = 0;
   for (int i = 0; i < n; i++) {
     GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
-    if (x_name(g_mime_header_get_name(h)))
+    if (sg_job_header_name_ok(g_mime_header_get_name(h)))
       k++;
   }
   if (k > c->lim->max_x_headers)
@@ -262,7 +245,7 @@ static int x_headers(sg_mime_ctx *c, GMimeMessage *msg) {
   for (int i = 0; i < n; i++) {
     GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
     const char *name = g_mime_header_get_name(h);
-    if (!x_name(name))
+    if (!sg_job_header_name_ok(name))
       continue;
     const char *value = header_text(c, g_mime_header_get_value(h), "an X- header field");
     if (value == NULL)
@@ -344,8 +327,8 @@ int sg_mime_to_job(sg_mime_job *out, const sg_job *job, const sg_mime_limits *li
   out->job.subject = out->job.text_body = out->job.html_body = "";
   out->job.mime = NULL;
   out->job.mime_len = 0;
-  if (job->mime == NULL || job->mime_len == 0) {
-    sg_mime__fail(&c, SG_JOBERR_MIME_MALFORMED, "the job has no MIME message");
+  if (job->mime == NULL || job->mime_len == 0 || job->mime_len > G_MAXUINT) {
+    sg_mime__fail(&c, SG_JOBERR_MIME_MALFORMED, "the job has no MIME message it can read");
     sg_mime_job_free(out);
     return SG_ERR_INVAL;
   }

@@ -124,7 +124,7 @@ static char *text_utf8(sg_mime_ctx *c, GMimePart *part, size_t *len) {
 }
 
 /* A file name, display name or header value as the view carries it. */
-static int check_string(sg_mime_ctx *c, const char *s, const char *what) {
+int sg_mime__check_text(sg_mime_ctx *c, const char *s, const char *what) {
   if (!sg_utf8_valid(s, strlen(s)))
     return sg_mime__fail(c, SG_JOBERR_BAD_UTF8, "%s is not valid UTF-8", what);
   if (sg_has_ctl(s, strlen(s), true))
@@ -171,9 +171,9 @@ static int describe(sg_mime_ctx *c, sg_job_attachment *a, GMimeObject *obj, cons
   if (cid != NULL)
     a->content_id = sg_mime__own(c, g_strdup(cid));
   int rv;
-  if ((rv = check_string(c, a->name, "an attachment's file name")) != 0 ||
-      (rv = check_string(c, a->content_type, "an attachment's content type")) != 0 ||
-      (rv = check_string(c, a->content_id, "an attachment's Content-ID")) != 0)
+  if ((rv = sg_mime__check_text(c, a->name, "an attachment's file name")) != 0 ||
+      (rv = sg_mime__check_text(c, a->content_type, "an attachment's content type")) != 0 ||
+      (rv = sg_mime__check_text(c, a->content_id, "an attachment's Content-ID")) != 0)
     return rv;
   return 0;
 }
