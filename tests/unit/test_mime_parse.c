@@ -217,6 +217,40 @@ static void t_nothing_dropped(void) {
   sg_mime_job_free(&m);
 }
 
+/* File names: RFC 2047 in a name parameter, RFC 2231 continuations with a
+ * charset, none at all. */
+static void t_names(void) {
+  static const char msg[] = "To: a@fabrikam.example\r\n"
+                            "Subject: names\r\n"
+                            "Content-Type: multipart/mixed; boundary=b\r\n"
+                            "\r\n"
+                            "--b\r\n"
+                            "Content-Type: text/plain; name=\"=?ISO-8859-1?Q?R=E9sum=E9.txt?=\"\r\n"
+                            "\r\n"
+                            "cv\r\n"
+                            "--b\r\n"
+                            "Content-Type: application/pdf\r\n"
+                            "Content-Disposition: attachment; filename*0*=iso-8859-1''%E9t%E9;\r\n"
+                            " filename*1=\".pdf\"\r\n"
+                            "\r\n"
+                            "%PDF\r\n"
+                            "--b\r\n"
+                            "Content-Type: image/jpeg\r\n"
+                            "\r\n"
+                            "jpg\r\n"
+                            "--b--\r\n";
+  sg_job j = mime_job(msg, 1);
+  sg_mime_job m;
+  sg_job_error err;
+  ASSERT_OK(sg_mime_to_job(&m, &j, NULL, &err));
+  ASSERT_STR_EQ("", m.job.text_body); /* a text part with a file name is an attachment */
+  ASSERT_EQ(3, m.job.n_attachments);
+  ASSERT_STR_EQ("Résumé.txt", m.job.attachments[0].name);
+  ASSERT_STR_EQ("été.pdf", m.job.attachments[1].name);
+  ASSERT_STR_EQ("attachment-3.jpg", m.job.attachments[2].name); /* numbered from 1 */
+  sg_mime_job_free(&m);
+}
+
 static const char *code_of(const char *msg, const sg_mime_limits *lim) {
   sg_job j = mime_job(msg, 1);
   sg_mime_job m;
@@ -318,4 +352,5 @@ static void t_limits(void) {
 }
 
 SG_TESTS({"full", t_full}, {"header_recipients", t_header_recipients},
-         {"nothing_dropped", t_nothing_dropped}, {"refused", t_refused}, {"limits", t_limits})
+         {"nothing_dropped", t_nothing_dropped}, {"names", t_names}, {"refused", t_refused},
+         {"limits", t_limits})
