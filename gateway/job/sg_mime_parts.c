@@ -321,19 +321,27 @@ int sg_mime__walk(sg_mime_ctx *c, GMimeObject *obj, size_t depth, const char *pa
   return sg_mime__fail(c, SG_JOBERR_MIME_MALFORMED, "a part of an unknown kind");
 }
 
-/* True when |html| references cid:|id| (the URL form of RFC 2392). */
-static bool cid_referenced(const char *html, const char *id) {
-  size_t n = strlen(id);
-  for (const char *p = html; (p = strcasestr(p, "cid:")) != NULL; p += 4)
-    if (strncmp(p + 4, id, n) == 0 && strchr("\"' >)", p[4 + n] ? p[4 + n] : ' ') != NULL)
-      return true;
-  return false;
+/* The Content-IDs |html| references as cid:<id> (the URL form of RFC 2392),
+ * in one pass over it (the HTML may be megabytes, the parts hundreds). */
+static GHashTable *cid_refs(const char *html) {
+  GHashTable *refs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  for (const char *p = html; (p = strcasestr(p, "cid:")) != NULL;) {
+    p += 4;
+    size_t n = strcspn(p, "\"' >)\t\r\n");
+    if (n > 0)
+      g_hash_table_add(refs, g_strndup(p, n));
+    p += n;
+  }
+  return refs;
 }
 
 void sg_mime__mark_inline(sg_mime_ctx *c) {
+  GHashTable *refs = c->html != NULL && c->n_atts > 0 ? cid_refs(c->html) : NULL;
   for (size_t i = 0; i < c->n_atts; i++) {
     sg_job_attachment *a = &c->out->atts[i];
     a->is_inline = a->content_id[0] != '\0' &&
-                   (c->related[i] || (c->html != NULL && cid_referenced(c->html, a->content_id)));
+                   (c->related[i] || (refs != NULL && g_hash_table_contains(refs, a->content_id)));
   }
+  if (refs != NULL)
+    g_hash_table_destroy(refs);
 }

@@ -115,8 +115,8 @@ static void t_refusals(void) {
   ASSERT_STR_EQ(SG_JOBERR_MIME_SIGNED, code);
   ASSERT_EQ(0, body.len);
   /* A plain one goes, with the envelope as its recipient. */
-  ASSERT_OK(prepare("To: a@fabrikam.example\r\nSubject: s\r\n\r\nhello\r\n", "2025-09-01", &body,
-                    &code));
+  ASSERT_OK(
+      prepare("To: a@fabrikam.example\r\nSubject: s\r\n\r\nhello\r\n", "2025-09-01", &body, &code));
   ASSERT(strstr(body.data, "\"to\":[{\"address\":\"a@fabrikam.example\"}]") != NULL);
   ASSERT(strstr(body.data, "\"plainText\":\"hello\\r\\n\"") != NULL);
   sg_buf_free(&body);
