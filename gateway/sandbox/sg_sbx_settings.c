@@ -86,6 +86,9 @@ static const sg_setting tbl[] = {
      "accept each new operation, then drop the connection instead of answering"},
     {"acs", "clock_skew_s", SG_SET_INT, F(acs_clock_skew_s), "900", 0, BIG, 0, NULL,
      "accepted x-ms-date skew"},
+    {"acs", "bodies_dir", SG_SET_STR, F(acs_bodies_dir), "", 0, 0, 0, NULL,
+     "directory where each accepted emails:send body is kept as <operation id>.json (tests read "
+     "every part back); empty = none"},
 
     {"faults", "seed", SG_SET_INT, F(fault_seed), "1", 0, BIG, 0, NULL, "random seed"},
     {"faults", "rate_500", SG_SET_DOUBLE, F(fault_rate_500), "0", 0, 0, 0, NULL,

@@ -60,6 +60,7 @@ typedef struct sg_sbx_cfg {
   char *acs_bounce_domains; /* comma-separated recipient domains whose ops end Failed */
   bool acs_drop_first_response;
   int64_t acs_clock_skew_s;
+  char *acs_bodies_dir; /* each accepted emails:send body kept as <operation id>.json; "" = none */
   /* [faults] */
   int64_t fault_seed;
   double fault_rate_500;
