@@ -107,16 +107,19 @@ static const sg_setting tbl[] = {
      NULL,
      "instead of a secret: a federated token file, read for every token request (default with "
      "no credential set: AZURE_FEDERATED_TOKEN_FILE, with AZURE_CLIENT_ID and AZURE_TENANT_ID)"},
-    {"graph", "url", SG_SET_STR, F(graph_url), "https://graph.microsoft.com", 0, 0, 0, NULL,
-     "Graph root"},
-    {"graph", "scope", SG_SET_STR, F(graph_scope), "https://graph.microsoft.com/.default", 0, 0, 0,
-     NULL, "token scope: the Graph resource + /.default (national clouds: their Graph root)"},
+    {"graph", "cloud", SG_SET_STR, F(cloud), "global", 0, 0, 0, NULL,
+     "global, usgov (= usgovhigh, GCC High), dod or china: the Graph root, Entra root and token "
+     "scope together (explicit url, scope and login url win)"},
+    {"graph", "url", SG_SET_STR, F(graph_url), "", 0, 0, 0, NULL,
+     "Graph root; empty = the cloud's (https://graph.microsoft.com)"},
+    {"graph", "scope", SG_SET_STR, F(graph_scope), "", 0, 0, 0, NULL,
+     "token scope: the Graph resource + /.default; empty = the cloud's"},
     {"graph", "allowed_senders", SG_SET_STR, F(graph_allowed_senders), "", 0, 0, 0, NULL,
      "addresses (or mailbox ids) and @domain entries the default Graph account may send as, "
      "comma-separated; empty = any mailbox the app may use (see README: restrict it in Exchange "
      "too)"},
-    {"login", "url", SG_SET_STR, F(login_url), "https://login.microsoftonline.com", 0, 0, 0, NULL,
-     "Entra token root"},
+    {"login", "url", SG_SET_STR, F(login_url), "", 0, 0, 0, NULL,
+     "Entra token root; empty = the cloud's (https://login.microsoftonline.com)"},
     {"graph", "mailbox_concurrency", SG_SET_INT, L(graph_mailbox_concurrency), "4", 0, 100000, 0,
      NULL, "requests in flight per (account, mailbox)"},
     {"graph", "mailbox_requests_per_10min", SG_SET_INT, L(graph_mailbox_requests_per_10min),
@@ -177,6 +180,8 @@ static const sg_setting acct_tbl[] = {
      "ps256 or rs256"},
     {"", "client_assertion_file", SG_SET_STR, A(client_assertion_file), "", 0, 0, 0, NULL,
      "instead of a secret: a federated token file, read for every token request"},
+    {"", "cloud", SG_SET_STR, A(cloud), "", 0, 0, 0, NULL,
+     "national cloud of this account; empty = [graph] cloud"},
     {"", "login_url", SG_SET_STR, A(login_url), "", 0, 0, 0, NULL, ""},
     {"", "graph_url", SG_SET_STR, A(graph_url), "", 0, 0, 0, NULL, ""},
     {"", "scope", SG_SET_STR, A(scope), "", 0, 0, 0, NULL, ""},
@@ -351,10 +356,6 @@ int sg_backend_parse(const char *s, sg_backend *out) {
   return 0;
 }
 
-static char *dup_or(const char *v, const char *def) {
-  return sg_xstrdup(v && v[0] ? v : def);
-}
-
 static void account_free(sg_account *a) {
   sg_free(a->name);
   sg_free(a->tenant_id);
@@ -364,6 +365,7 @@ static void account_free(sg_account *a) {
   sg_free(a->client_certificate_password);
   sg_free(a->client_assertion_alg);
   sg_free(a->client_assertion_file);
+  sg_free(a->cloud);
   sg_free(a->login_url);
   sg_free(a->graph_url);
   sg_free(a->scope);
@@ -379,6 +381,40 @@ static void push_account(sg_config *cfg, const sg_account *a) {
 
 static bool acs_conn_string_ok(const char *s) {
   return strcasestr(s, "endpoint=") != NULL && strcasestr(s, "accesskey=") != NULL;
+}
+
+/* National clouds (microsoft-apis.md §2.7): tokens cannot be swapped between them. */
+typedef struct cloud_roots {
+  const char *name, *login, *graph;
+} cloud_roots;
+
+static const cloud_roots k_clouds[] = {
+    {"global", "https://login.microsoftonline.com", "https://graph.microsoft.com"},
+    {"usgov", "https://login.microsoftonline.us", "https://graph.microsoft.us"},
+    {"usgovhigh", "https://login.microsoftonline.us", "https://graph.microsoft.us"},
+    {"dod", "https://login.microsoftonline.us", "https://dod-graph.microsoft.us"},
+    {"china", "https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn"},
+};
+
+static const cloud_roots *cloud_find(const char *name) {
+  for (size_t i = 0; i < SG_ARRAY_LEN(k_clouds); i++)
+    if (strcasecmp(name, k_clouds[i].name) == 0)
+      return &k_clouds[i];
+  return NULL;
+}
+
+/* |v| when set, else |fallback| when set, else |def| (copied). */
+static char *first_set(const char *v, const char *fallback, const char *def) {
+  return sg_xstrdup(v && v[0] ? v : fallback && fallback[0] ? fallback : def);
+}
+
+/* "<graph root>/.default" */
+static char *graph_scope_of(const char *root) {
+  size_t n = strlen(root);
+  char *s = sg_xmalloc(n + sizeof "/.default");
+  memcpy(s, root, n);
+  memcpy(s + n, "/.default", sizeof "/.default");
+  return s;
 }
 
 /* How many of the three credentials are set. */
@@ -421,6 +457,11 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
                            size_t errcap) {
   /* The default accounts, from [graph] and [acs]. */
   workload_identity_defaults(cfg, envp);
+  const cloud_roots *gc = cloud_find(cfg->cloud);
+  if (gc == NULL) {
+    snprintf(err, errcap, "graph.cloud: expected global, usgov, usgovhigh, dod or china");
+    return SG_ERR_CONFIG;
+  }
   bool t = cfg->graph_tenant_id[0], c = cfg->graph_client_id[0];
   int ncred = has_credential(cfg->graph_client_secret, cfg->graph_client_certificate_file,
                              cfg->graph_client_assertion_file);
@@ -445,9 +486,11 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
     a.client_certificate_password = sg_xstrdup(cfg->graph_client_certificate_password);
     a.client_assertion_alg = sg_xstrdup(cfg->graph_client_assertion_alg);
     a.client_assertion_file = sg_xstrdup(cfg->graph_client_assertion_file);
-    a.login_url = sg_xstrdup(cfg->login_url);
-    a.graph_url = sg_xstrdup(cfg->graph_url);
-    a.scope = sg_xstrdup(cfg->graph_scope);
+    a.cloud = sg_xstrdup(gc->name);
+    a.login_url = first_set(cfg->login_url, NULL, gc->login);
+    a.graph_url = first_set(cfg->graph_url, NULL, gc->graph);
+    /* The cloud's resource, even when the URL points elsewhere (a proxy, the sandbox). */
+    a.scope = cfg->graph_scope[0] ? sg_xstrdup(cfg->graph_scope) : graph_scope_of(gc->graph);
     a.connection_string = sg_xstrdup("");
     a.acs_endpoint = sg_xstrdup("");
     a.allowed_senders = sg_xstrdup(cfg->graph_allowed_senders);
@@ -470,7 +513,8 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
     a.client_certificate_password = sg_xstrdup("");
     a.client_assertion_alg = sg_xstrdup("");
     a.client_assertion_file = sg_xstrdup("");
-    a.login_url = sg_xstrdup(cfg->login_url);
+    a.cloud = sg_xstrdup(gc->name);
+    a.login_url = first_set(cfg->login_url, NULL, gc->login);
     a.graph_url = sg_xstrdup("");
     a.scope = sg_xstrdup("https://communication.azure.com//.default");
     a.connection_string = sg_xstrdup(cfg->acs_connection_string);
@@ -514,10 +558,24 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
     else if (a.backend == SG_BACKEND_ACS && a.connection_string[0] &&
              !acs_conn_string_ok(a.connection_string))
       why = "connection_string: expected endpoint=https://...;accesskey=...";
-    char *login = dup_or(a.login_url, cfg->login_url), *graph = dup_or(a.graph_url, cfg->graph_url);
-    char *scope =
-        dup_or(a.scope, a.backend == SG_BACKEND_ACS ? "https://communication.azure.com//.default"
-                                                    : cfg->graph_scope);
+    const cloud_roots *ac = a.cloud && a.cloud[0] ? cloud_find(a.cloud) : gc;
+    if (ac == NULL && why == NULL)
+      why = "cloud: expected global, usgov, usgovhigh, dod or china";
+    if (ac == NULL)
+      ac = gc;
+    char *login = first_set(a.login_url, cfg->login_url, ac->login);
+    char *graph = first_set(a.graph_url, cfg->graph_url, ac->graph);
+    char *scope;
+    if (a.scope && a.scope[0])
+      scope = sg_xstrdup(a.scope);
+    else if (a.backend == SG_BACKEND_ACS)
+      scope = sg_xstrdup("https://communication.azure.com//.default");
+    else if (cfg->graph_scope[0])
+      scope = sg_xstrdup(cfg->graph_scope);
+    else
+      scope = graph_scope_of(ac->graph);
+    sg_free(a.cloud);
+    a.cloud = sg_xstrdup(ac->name);
     sg_free(a.login_url);
     sg_free(a.graph_url);
     sg_free(a.scope);

@@ -43,6 +43,7 @@ typedef struct sg_account {
   char *client_certificate_password; /* of an encrypted key; "" = none */
   char *client_assertion_alg;        /* ps256 (default) or rs256 */
   char *client_assertion_file;
+  char *cloud; /* global, usgov, usgovhigh, dod, china (resolved) */
   char *login_url;
   char *graph_url;
   char *scope; /* token scope for Graph ("https://graph.microsoft.com/.default") */
@@ -105,6 +106,7 @@ typedef struct sg_config {
   char *graph_client_certificate_password;
   char *graph_client_assertion_alg;
   char *graph_client_assertion_file;
+  char *cloud;
   char *graph_url;
   char *graph_scope;
   char *login_url;

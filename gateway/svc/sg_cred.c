@@ -171,8 +171,12 @@ int sg_cred_token_body(const sg_cred *c, sg_buf *out, const char *token_url, con
   } else {
     char jti[37];
     sg_jwt_guid(jti);
-    sg_jwt_claims cl = {token_url, a->client_id, a->client_id,
-                        jti,       now_s,        now_s,
+    sg_jwt_claims cl = {token_url,
+                        a->client_id,
+                        a->client_id,
+                        jti,
+                        now_s,
+                        now_s,
                         now_s + SG_CRED_ASSERTION_LIFETIME_S};
     rv = sg_jwt_sign(&jwt, c->alg, c->thumb, &cl, c->key);
     if (rv)

@@ -229,6 +229,49 @@ static void t_credentials(void) {
   unlink(path);
 }
 
+/* graph.cloud sets the three roots together; explicit URLs and scopes win;
+ * accounts may name their own cloud. */
+static void t_clouds(void) {
+  sg_config cfg;
+  char err[300];
+  char t[] = "SENDGATE_GRAPH_TENANT_ID=t", c[] = "SENDGATE_GRAPH_CLIENT_ID=c",
+       sec[] = "SENDGATE_GRAPH_CLIENT_SECRET=s", cn[] = "SENDGATE_GRAPH_CLOUD=china",
+       url[] = "SENDGATE_GRAPH_URL=https://127.0.0.1:8443";
+  char *none[] = {t, c, sec, NULL};
+  ASSERT_OK(sg_config_load(&cfg, NULL, none, err, sizeof err));
+  ASSERT_STR_EQ("https://login.microsoftonline.com", cfg.accounts[0].login_url);
+  ASSERT_STR_EQ("https://graph.microsoft.com", cfg.accounts[0].graph_url);
+  ASSERT_STR_EQ("https://graph.microsoft.com/.default", cfg.accounts[0].scope);
+  sg_config_free(&cfg);
+  char *china[] = {t, c, sec, cn, NULL};
+  ASSERT_OK(sg_config_load(&cfg, NULL, china, err, sizeof err));
+  ASSERT_STR_EQ("https://login.chinacloudapi.cn", cfg.accounts[0].login_url);
+  ASSERT_STR_EQ("https://microsoftgraph.chinacloudapi.cn", cfg.accounts[0].graph_url);
+  ASSERT_STR_EQ("https://microsoftgraph.chinacloudapi.cn/.default", cfg.accounts[0].scope);
+  sg_config_free(&cfg);
+  /* An explicit URL (a proxy, the sandbox) wins; the scope stays the cloud's resource. */
+  char *china_url[] = {t, c, sec, cn, url, NULL};
+  ASSERT_OK(sg_config_load(&cfg, NULL, china_url, err, sizeof err));
+  ASSERT_STR_EQ("https://127.0.0.1:8443", cfg.accounts[0].graph_url);
+  ASSERT_STR_EQ("https://microsoftgraph.chinacloudapi.cn/.default", cfg.accounts[0].scope);
+  sg_config_free(&cfg);
+
+  char *path = write_tmp("[account.dod]\ntype = graph\ntenant_id = t\nclient_id = c\n"
+                         "client_secret = s\ncloud = DoD\n");
+  char *empty[] = {NULL};
+  ASSERT_OK(sg_config_load(&cfg, path, empty, err, sizeof err));
+  ASSERT_STR_EQ("dod", cfg.accounts[0].cloud);
+  ASSERT_STR_EQ("https://login.microsoftonline.us", cfg.accounts[0].login_url);
+  ASSERT_STR_EQ("https://dod-graph.microsoft.us", cfg.accounts[0].graph_url);
+  ASSERT_STR_EQ("https://dod-graph.microsoft.us/.default", cfg.accounts[0].scope);
+  sg_config_free(&cfg);
+  unlink(path);
+  char bad[] = "SENDGATE_GRAPH_CLOUD=mars";
+  char *mars[] = {t, c, sec, bad, NULL};
+  ASSERT_EQ(SG_ERR_CONFIG, sg_config_load(&cfg, NULL, mars, err, sizeof err));
+  ASSERT(strstr(err, "graph.cloud") != NULL);
+}
+
 SG_TESTS({"env_only", t_env_only}, {"file_accounts", t_file_accounts}, {"errors", t_errors},
-         {"allowed_senders", t_allowed_senders}, {"sender_limits", t_sender_limits},
-         {"credentials", t_credentials})
+         {"clouds", t_clouds}, {"allowed_senders", t_allowed_senders},
+         {"sender_limits", t_sender_limits}, {"credentials", t_credentials})
