@@ -107,6 +107,9 @@ static const sg_setting tbl[] = {
      NULL,
      "instead of a secret: a federated token file, read for every token request (default with "
      "no credential set: AZURE_FEDERATED_TOKEN_FILE, with AZURE_CLIENT_ID and AZURE_TENANT_ID)"},
+    {"graph", "managed_identity", SG_SET_STR, F(graph_managed_identity), "", 0, 0, 0, NULL,
+     "instead of an app credential: the VM's or service's managed identity, \"system\" or a "
+     "user-assigned identity's client id"},
     {"graph", "cloud", SG_SET_STR, F(cloud), "global", 0, 0, 0, NULL,
      "global, usgov (= usgovhigh, GCC High), dod or china: the Graph root, Entra root and token "
      "scope together (explicit url, scope and login url win)"},
@@ -118,6 +121,11 @@ static const sg_setting tbl[] = {
      "addresses (or mailbox ids) and @domain entries the default Graph account may send as, "
      "comma-separated; empty = any mailbox the app may use (see README: restrict it in Exchange "
      "too)"},
+    {"login", "identity_endpoint", SG_SET_STR, F(identity_endpoint), "", 0, 0, 0, NULL,
+     "managed identity tokens: empty = IDENTITY_ENDPOINT (App Service) or the instance metadata "
+     "service http://169.254.169.254"},
+    {"login", "identity_header", SG_SET_STR, F(identity_header), "", 0, 0, SG_SET_SECRET, NULL,
+     "App Service's X-IDENTITY-HEADER value; empty = IDENTITY_HEADER"},
     {"login", "url", SG_SET_STR, F(login_url), "", 0, 0, 0, NULL,
      "Entra token root; empty = the cloud's (https://login.microsoftonline.com)"},
     {"graph", "mailbox_concurrency", SG_SET_INT, L(graph_mailbox_concurrency), "4", 0, 100000, 0,
@@ -180,6 +188,8 @@ static const sg_setting acct_tbl[] = {
      "ps256 or rs256"},
     {"", "client_assertion_file", SG_SET_STR, A(client_assertion_file), "", 0, 0, 0, NULL,
      "instead of a secret: a federated token file, read for every token request"},
+    {"", "managed_identity", SG_SET_STR, A(managed_identity), "", 0, 0, 0, NULL,
+     "instead of an app credential: \"system\" or a user-assigned identity's client id"},
     {"", "cloud", SG_SET_STR, A(cloud), "", 0, 0, 0, NULL,
      "national cloud of this account; empty = [graph] cloud"},
     {"", "login_url", SG_SET_STR, A(login_url), "", 0, 0, 0, NULL, ""},
@@ -365,6 +375,9 @@ static void account_free(sg_account *a) {
   sg_free(a->client_certificate_password);
   sg_free(a->client_assertion_alg);
   sg_free(a->client_assertion_file);
+  sg_free(a->managed_identity);
+  sg_free(a->identity_endpoint);
+  sg_free(a->identity_header);
   sg_free(a->cloud);
   sg_free(a->login_url);
   sg_free(a->graph_url);
@@ -417,9 +430,29 @@ static char *graph_scope_of(const char *root) {
   return s;
 }
 
-/* How many of the three credentials are set. */
+static const char *env_get(char *const *envp, const char *name);
+static void set_str(char **field, const char *v);
+
+/* How many of the four credentials are set. */
+static int has_credential4(const char *secret, const char *cert, const char *assertion_file,
+                           const char *mi) {
+  return (secret && secret[0]) + (cert && cert[0]) + (assertion_file && assertion_file[0]) +
+         (mi && mi[0]);
+}
+
 static int has_credential(const char *secret, const char *cert, const char *assertion_file) {
-  return (secret && secret[0]) + (cert && cert[0]) + (assertion_file && assertion_file[0]);
+  return has_credential4(secret, cert, assertion_file, NULL);
+}
+
+/* The managed identity endpoint and header of every account: the settings, or
+ * App Service's variables. */
+static void identity_defaults(sg_config *cfg, char *const *envp) {
+  const char *ep = env_get(envp, "IDENTITY_ENDPOINT"), *hd = env_get(envp, "IDENTITY_HEADER");
+  if (!cfg->identity_endpoint[0] && ep && ep[0] && hd && hd[0]) {
+    set_str(&cfg->identity_endpoint, ep);
+    if (!cfg->identity_header[0])
+      set_str(&cfg->identity_header, hd);
+  }
 }
 
 static const char *env_get(char *const *envp, const char *name) {
@@ -443,8 +476,8 @@ static void workload_identity_defaults(sg_config *cfg, char *const *envp) {
   const char *client = env_get(envp, "AZURE_CLIENT_ID");
   const char *tenant = env_get(envp, "AZURE_TENANT_ID");
   if (!file || !file[0] || !client || !client[0] || !tenant || !tenant[0] ||
-      has_credential(cfg->graph_client_secret, cfg->graph_client_certificate_file,
-                     cfg->graph_client_assertion_file))
+      has_credential4(cfg->graph_client_secret, cfg->graph_client_certificate_file,
+                      cfg->graph_client_assertion_file, cfg->graph_managed_identity))
     return;
   set_str(&cfg->graph_client_assertion_file, file);
   if (!cfg->graph_client_id[0])
@@ -457,23 +490,27 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
                            size_t errcap) {
   /* The default accounts, from [graph] and [acs]. */
   workload_identity_defaults(cfg, envp);
+  identity_defaults(cfg, envp);
   const cloud_roots *gc = cloud_find(cfg->cloud);
   if (gc == NULL) {
     snprintf(err, errcap, "graph.cloud: expected global, usgov, usgovhigh, dod or china");
     return SG_ERR_CONFIG;
   }
   bool t = cfg->graph_tenant_id[0], c = cfg->graph_client_id[0];
-  int ncred = has_credential(cfg->graph_client_secret, cfg->graph_client_certificate_file,
-                             cfg->graph_client_assertion_file);
+  bool mi = cfg->graph_managed_identity[0];
+  int ncred = has_credential4(cfg->graph_client_secret, cfg->graph_client_certificate_file,
+                              cfg->graph_client_assertion_file, cfg->graph_managed_identity);
   if (t || c || ncred) {
-    if (!(t && c && ncred == 1)) {
+    if (ncred > 1 || (!mi && !(t && c && ncred == 1))) {
       snprintf(err, errcap, "default Graph account: %s",
-               !t      ? "SENDGATE_GRAPH_TENANT_ID is missing"
-               : !c    ? "SENDGATE_GRAPH_CLIENT_ID is missing"
-               : ncred ? "set one of SENDGATE_GRAPH_CLIENT_SECRET, _CLIENT_CERTIFICATE_FILE and "
-                         "_CLIENT_ASSERTION_FILE, not several"
-                       : "SENDGATE_GRAPH_CLIENT_SECRET (or _CLIENT_CERTIFICATE_FILE, or "
-                         "_CLIENT_ASSERTION_FILE) is missing");
+               ncred > 1 ? "set one of SENDGATE_GRAPH_CLIENT_SECRET, _CLIENT_CERTIFICATE_FILE, "
+                           "_CLIENT_ASSERTION_FILE and _MANAGED_IDENTITY, not several"
+               : !t      ? "SENDGATE_GRAPH_TENANT_ID is missing"
+               : !c      ? "SENDGATE_GRAPH_CLIENT_ID is missing"
+               : ncred   ? "set one of SENDGATE_GRAPH_CLIENT_SECRET, _CLIENT_CERTIFICATE_FILE, "
+                           "_CLIENT_ASSERTION_FILE and _MANAGED_IDENTITY, not several"
+                         : "SENDGATE_GRAPH_CLIENT_SECRET (or _CLIENT_CERTIFICATE_FILE, or "
+                           "_CLIENT_ASSERTION_FILE) is missing");
       return SG_ERR_CONFIG;
     }
     sg_account a = {0};
@@ -486,6 +523,9 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
     a.client_certificate_password = sg_xstrdup(cfg->graph_client_certificate_password);
     a.client_assertion_alg = sg_xstrdup(cfg->graph_client_assertion_alg);
     a.client_assertion_file = sg_xstrdup(cfg->graph_client_assertion_file);
+    a.managed_identity = sg_xstrdup(cfg->graph_managed_identity);
+    a.identity_endpoint = sg_xstrdup(cfg->identity_endpoint);
+    a.identity_header = sg_xstrdup(cfg->identity_header);
     a.cloud = sg_xstrdup(gc->name);
     a.login_url = first_set(cfg->login_url, NULL, gc->login);
     a.graph_url = first_set(cfg->graph_url, NULL, gc->graph);
@@ -513,6 +553,9 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
     a.client_certificate_password = sg_xstrdup("");
     a.client_assertion_alg = sg_xstrdup("");
     a.client_assertion_file = sg_xstrdup("");
+    a.managed_identity = sg_xstrdup("");
+    a.identity_endpoint = sg_xstrdup("");
+    a.identity_header = sg_xstrdup("");
     a.cloud = sg_xstrdup(gc->name);
     a.login_url = first_set(cfg->login_url, NULL, gc->login);
     a.graph_url = sg_xstrdup("");
@@ -541,18 +584,20 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
     const char *why = NULL;
     if (sg_backend_parse(in->type, &a.backend) != 0)
       why = "type must be graph or acs";
-    else if (has_credential(a.client_secret, a.client_certificate_file, a.client_assertion_file) >
-             1)
-      why = "set one of client_secret, client_certificate_file and client_assertion_file, not "
-            "several";
-    else if (a.backend == SG_BACKEND_GRAPH &&
+    else if (has_credential4(a.client_secret, a.client_certificate_file, a.client_assertion_file,
+                             a.managed_identity) > 1)
+      why = "set one of client_secret, client_certificate_file, client_assertion_file and "
+            "managed_identity, not several";
+    else if (a.backend == SG_BACKEND_GRAPH && !a.managed_identity[0] &&
              !(a.tenant_id[0] && a.client_id[0] &&
                has_credential(a.client_secret, a.client_certificate_file, a.client_assertion_file)))
       why = "a Graph account needs tenant_id, client_id and client_secret (or "
-            "client_certificate_file, or client_assertion_file)";
+            "client_certificate_file, or client_assertion_file), or managed_identity";
     else if (a.backend == SG_BACKEND_ACS && !a.connection_string[0] &&
-             !(a.acs_endpoint[0] && a.tenant_id[0] && a.client_id[0] &&
-               has_credential(a.client_secret, a.client_certificate_file, a.client_assertion_file)))
+             !(a.acs_endpoint[0] &&
+               (a.managed_identity[0] || (a.tenant_id[0] && a.client_id[0] &&
+                                          has_credential(a.client_secret, a.client_certificate_file,
+                                                         a.client_assertion_file)))))
       why = "an ACS account needs connection_string, or endpoint with tenant_id, client_id and "
             "client_secret (or client_certificate_file, or client_assertion_file)";
     else if (a.backend == SG_BACKEND_ACS && a.connection_string[0] &&
@@ -576,6 +621,10 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
       scope = graph_scope_of(ac->graph);
     sg_free(a.cloud);
     a.cloud = sg_xstrdup(ac->name);
+    sg_free(a.identity_endpoint);
+    sg_free(a.identity_header);
+    a.identity_endpoint = sg_xstrdup(cfg->identity_endpoint);
+    a.identity_header = sg_xstrdup(cfg->identity_header);
     sg_free(a.login_url);
     sg_free(a.graph_url);
     sg_free(a.scope);

@@ -43,6 +43,11 @@ typedef struct sg_account {
   char *client_certificate_password; /* of an encrypted key; "" = none */
   char *client_assertion_alg;        /* ps256 (default) or rs256 */
   char *client_assertion_file;
+  /* Or a managed identity: "system" or a user-assigned identity's client id;
+   * tokens from identity_endpoint (IMDS, or App Service's with identity_header). */
+  char *managed_identity;
+  char *identity_endpoint;
+  char *identity_header;
   char *cloud; /* global, usgov, usgovhigh, dod, china (resolved) */
   char *login_url;
   char *graph_url;
@@ -106,6 +111,9 @@ typedef struct sg_config {
   char *graph_client_certificate_password;
   char *graph_client_assertion_alg;
   char *graph_client_assertion_file;
+  char *graph_managed_identity;
+  char *identity_endpoint; /* [login]; default IDENTITY_ENDPOINT or IMDS */
+  char *identity_header;   /* [login]; default IDENTITY_HEADER */
   char *cloud;
   char *graph_url;
   char *graph_scope;

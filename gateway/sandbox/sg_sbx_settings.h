@@ -29,7 +29,12 @@ typedef struct sg_sbx_cfg {
   char *client_id;
   char *client_secret;
   char *client_certificate_file; /* certificate registered on the app (PEM); "" = none */
-  int64_t token_lifetime_s;      /* 0 = random 3600..5400 as Entra does */
+  /* managed identity stand-in (plain HTTP, as IMDS and App Service's endpoint are) */
+  char *imds_listen;          /* host:port; "" = off */
+  char *imds_system_id;       /* client id of the system-assigned identity */
+  char *imds_user_id;         /* client id of the one user-assigned identity */
+  char *imds_identity_header; /* App Service's X-IDENTITY-HEADER value */
+  int64_t token_lifetime_s;   /* 0 = random 3600..5400 as Entra does */
   double token_fault_429_rate;
   int64_t token_retry_after_s;
   /* [graph] */

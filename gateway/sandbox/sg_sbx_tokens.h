@@ -87,6 +87,17 @@ typedef struct sg_sbx_token_resp {
 } sg_sbx_token_resp;
 
 /*
+ * Issues a token to managed identity |client_id| of |tenant| for |aud| (the
+ * identity is registered on first use; it cannot ask with client
+ * credentials), with the body the instance metadata service answers:
+ * {"access_token","client_id","expires_in" (a string),"expires_on",
+ * "ext_expires_in","not_before","resource","token_type"}.
+ */
+void sg_sbx_tokens_issue_identity(sg_sbx_tokens *t, const char *tenant, const char *client_id,
+                                  sg_sbx_audience aud, const char *resource, int64_t now_ms,
+                                  sg_sbx_token_resp *out);
+
+/*
  * Answers a client-credentials request. Checks, in order: tenant known
  * ("common"/"consumers": 400 AADSTS9001023; unknown: 400 invalid_request
  * 90002), grant_type (missing: 400 invalid_request 900144; other than
