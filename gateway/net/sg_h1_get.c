@@ -15,9 +15,9 @@ typedef struct h1_get {
   sg_buf in;
   sg_h1_get_cb cb;
   void *ud;
-  int err;       /* first failure; SG_ERR_AGAIN: none yet */
-  bool done;     /* cb called */
-  int open;      /* the connection and the timer */
+  int err;   /* first failure; SG_ERR_AGAIN: none yet */
+  bool done; /* cb called */
+  int open;  /* the connection and the timer */
 } h1_get;
 
 static void release(h1_get *g) {

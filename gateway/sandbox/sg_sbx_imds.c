@@ -36,7 +36,8 @@ static sg_sbx_audience audience(const char *resource) {
   size_t n = strlen(resource);
   while (n > 0 && resource[n - 1] == '/')
     n--;
-  static const char graph[] = "https://graph.microsoft.com", acs[] = "https://communication.azure.com";
+  static const char graph[] = "https://graph.microsoft.com",
+                    acs[] = "https://communication.azure.com";
   if (n == sizeof graph - 1 && strncasecmp(resource, graph, n) == 0)
     return SG_SBX_AUD_GRAPH;
   if (n == sizeof acs - 1 && strncasecmp(resource, acs, n) == 0)

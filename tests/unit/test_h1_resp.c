@@ -69,11 +69,11 @@ static void t_to_eof(void) {
 
 static void t_refused(void) {
   static const char *bad[] = {
-      "HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n",                       /* bare LF */
-      "HTTP/2 200 OK\r\n\r\n",                                             /* not 1.x */
-      "HTTP/1.1 2000 OK\r\n\r\n",                                          /* status */
-      "HTTP/1.1 200 OK\r\n folded: x\r\n\r\n",                             /* obs-fold */
-      "HTTP/1.1 200 OK\r\nName : v\r\n\r\n",                               /* space before colon */
+      "HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n",                         /* bare LF */
+      "HTTP/2 200 OK\r\n\r\n",                                              /* not 1.x */
+      "HTTP/1.1 2000 OK\r\n\r\n",                                           /* status */
+      "HTTP/1.1 200 OK\r\n folded: x\r\n\r\n",                              /* obs-fold */
+      "HTTP/1.1 200 OK\r\nName : v\r\n\r\n",                                /* space before colon */
       "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx", /* two lengths */
       "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
@@ -92,5 +92,4 @@ static void t_refused(void) {
   }
 }
 
-SG_TESTS({"length", t_length}, {"chunked", t_chunked}, {"to_eof", t_to_eof},
-         {"refused", t_refused})
+SG_TESTS({"length", t_length}, {"chunked", t_chunked}, {"to_eof", t_to_eof}, {"refused", t_refused})
