@@ -11,6 +11,7 @@
 #include "core/sg_err.h"
 #include "core/sg_log.h"
 #include "core/sg_mem.h"
+#include "net/sg_proxy.h"
 
 #define F(name) offsetof(sg_config, name)
 #define L(name) (offsetof(sg_config, limits) + offsetof(sg_limits, name))
@@ -156,6 +157,11 @@ static const sg_setting tbl[] = {
     {"acs", "concurrency", SG_SET_INT, L(acs_concurrency), "16", 0, 100000, 0, NULL,
      "send requests in flight per ACS resource (keeps a Retry-After from meeting a deep queue)"},
 
+    {"network", "https_proxy", SG_SET_STR, F(https_proxy), "", 0, 0, SG_SET_SECRET, NULL,
+     "http://[user:password@]host:port for HTTPS to Graph, ACS and Entra (CONNECT); empty = "
+     "https_proxy / HTTPS_PROXY from the environment, as curl"},
+    {"network", "no_proxy", SG_SET_STR, F(no_proxy), "", 0, 0, 0, NULL,
+     "hosts, .domains, IPs and CIDRs reached directly; empty = no_proxy / NO_PROXY"},
     {"tls", "ca_file", SG_SET_STR, F(tls_ca_file), "", 0, 0, 0, NULL,
      "extra trust anchors (PEM); verification stays on"},
     {"http", "listen", SG_SET_STR, F(http_listen), "127.0.0.1:9464", 0, 0, 0, NULL,
@@ -444,6 +450,29 @@ static int has_credential(const char *secret, const char *cert, const char *asse
   return has_credential4(secret, cert, assertion_file, NULL);
 }
 
+/* The HTTPS proxy and its exceptions: the settings, else the environment as
+ * curl reads it (lower case first). The URL is checked here. */
+static int proxy_defaults(sg_config *cfg, char *const *envp, char *err, size_t errcap) {
+  static const char *const names[][2] = {{"https_proxy", "HTTPS_PROXY"}, {"no_proxy", "NO_PROXY"}};
+  char **fields[] = {&cfg->https_proxy, &cfg->no_proxy};
+  for (size_t i = 0; i < 2; i++) {
+    if ((*fields[i])[0])
+      continue;
+    const char *v = env_get(envp, names[i][0]);
+    if (v == NULL || !v[0])
+      v = env_get(envp, names[i][1]);
+    if (v && v[0])
+      set_str(fields[i], v);
+  }
+  sg_proxy p;
+  char e[200];
+  if (cfg->https_proxy[0] && sg_proxy_parse(cfg->https_proxy, &p, e, sizeof e) != 0) {
+    snprintf(err, errcap, "network.https_proxy (or https_proxy): %s", e);
+    return SG_ERR_CONFIG;
+  }
+  return 0;
+}
+
 /* The managed identity endpoint and header of every account: the settings, or
  * App Service's variables. */
 static void identity_defaults(sg_config *cfg, char *const *envp) {
@@ -491,6 +520,9 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
   /* The default accounts, from [graph] and [acs]. */
   workload_identity_defaults(cfg, envp);
   identity_defaults(cfg, envp);
+  int prv = proxy_defaults(cfg, envp, err, errcap);
+  if (prv)
+    return prv;
   const cloud_roots *gc = cloud_find(cfg->cloud);
   if (gc == NULL) {
     snprintf(err, errcap, "graph.cloud: expected global, usgov, usgovhigh, dod or china");

@@ -132,6 +132,8 @@ typedef struct sg_config {
   sg_limits limits;
   /* [tls] */
   char *tls_ca_file;
+  char *https_proxy; /* [network]; resolved: the setting, else https_proxy/HTTPS_PROXY */
+  char *no_proxy;    /* [network]; resolved: the setting, else no_proxy/NO_PROXY */
   /* [http] */
   char *http_listen;
   /* [log] */

@@ -272,6 +272,29 @@ static void t_clouds(void) {
   ASSERT(strstr(err, "graph.cloud") != NULL);
 }
 
+/* network.https_proxy, else https_proxy / HTTPS_PROXY; a bad URL stops the load. */
+static void t_proxy(void) {
+  sg_config cfg;
+  char err[300];
+  char t[] = "SENDGATE_GRAPH_TENANT_ID=t", c[] = "SENDGATE_GRAPH_CLIENT_ID=c",
+       sec[] = "SENDGATE_GRAPH_CLIENT_SECRET=s", up[] = "HTTPS_PROXY=http://upper:3128",
+       lo[] = "https_proxy=http://lower:3128", np[] = "NO_PROXY=.corp",
+       set[] = "SENDGATE_NETWORK_HTTPS_PROXY=http://setting:8080",
+       bad[] = "SENDGATE_NETWORK_HTTPS_PROXY=https://tls-proxy:443";
+  char *env1[] = {t, c, sec, up, lo, np, NULL};
+  ASSERT_OK(sg_config_load(&cfg, NULL, env1, err, sizeof err));
+  ASSERT_STR_EQ("http://lower:3128", cfg.https_proxy);
+  ASSERT_STR_EQ(".corp", cfg.no_proxy);
+  sg_config_free(&cfg);
+  char *env2[] = {t, c, sec, up, set, NULL};
+  ASSERT_OK(sg_config_load(&cfg, NULL, env2, err, sizeof err));
+  ASSERT_STR_EQ("http://setting:8080", cfg.https_proxy);
+  sg_config_free(&cfg);
+  char *env3[] = {t, c, sec, bad, NULL};
+  ASSERT_EQ(SG_ERR_CONFIG, sg_config_load(&cfg, NULL, env3, err, sizeof err));
+  ASSERT(strstr(err, "only http://") != NULL);
+}
+
 SG_TESTS({"env_only", t_env_only}, {"file_accounts", t_file_accounts}, {"errors", t_errors},
-         {"clouds", t_clouds}, {"allowed_senders", t_allowed_senders},
+         {"clouds", t_clouds}, {"proxy", t_proxy}, {"allowed_senders", t_allowed_senders},
          {"sender_limits", t_sender_limits}, {"credentials", t_credentials})
