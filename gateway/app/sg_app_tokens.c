@@ -25,6 +25,7 @@ typedef struct {
   sg_buf body; /* holds the client secret: wiped before it is freed */
   sg_buf path;
   uint64_t sent_at;
+  sg_cred_kind kind; /* of the credential the request was made with */
 } token_fetch;
 
 static void fetch_free(token_fetch *f) {
@@ -55,7 +56,8 @@ static void on_token(void *ud, int err, const sg_h2_response *resp, bool body_se
     sg_metric_inc(rt->m_token_failures);
   if (o.kind == SG_OUTCOME_OK) {
     sg_log_kv(SG_LOG_INFO, "token", "token obtained", "account",
-              rt->acct->name[0] ? rt->acct->name : "(default)", NULL);
+              rt->acct->name[0] ? rt->acct->name : "(default)", "credential",
+              sg_cred_kind_name(f->kind), NULL);
   } else {
     sg_log_kv(err == SG_ERR_TLS_VERIFY || err == SG_ERR_ALPN ? SG_LOG_ERROR : SG_LOG_WARN, "token",
               "token request failed", "account", rt->acct->name[0] ? rt->acct->name : "(default)",
@@ -146,6 +148,7 @@ void sg_app__token_fetch(sg_app *a, sg_acct_rt *rt) {
   token_fetch *f = sg_xcalloc(1, sizeof *f);
   f->a = a;
   f->rt = rt;
+  f->kind = sg_cred_kind_of(rt->cred);
   sg_outcome o;
   char why[200] = "tenant or client id cannot be used for a token request";
   int rv = sg_entra_token_path(&f->path, k->tenant);

@@ -41,7 +41,8 @@ void sg_tlsconn__proxy_read(sg_tlsconn *c, const uint8_t *p, size_t n) {
       size_t line = strcspn(c->proxy_in.data, "\r\n");
       snprintf(c->detail, sizeof c->detail, "proxy: %.*s%s", (int)(line > 120 ? 120 : line),
                c->proxy_in.data,
-               status == 407 || status == 401 ? " (check the user and password in the proxy URL)" : "");
+               status == 407 || status == 401 ? " (check the user and password in the proxy URL)"
+                                              : "");
     }
     sg_tlsconn__fail(c, SG_ERR_PROXY);
     return;
