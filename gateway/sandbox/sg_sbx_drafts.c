@@ -214,8 +214,8 @@ bool sg_sbx_upload_put(sg_sbx_drafts *d, sg_sbx_upload *u, const void *data, siz
   sg_sbx_hex32(md, u->att.sha256);
   sg_sbx_draft *dr = sg_sbx_drafts_find(d, u->mailbox, u->draft_id);
   if (dr)
-    sg_sbx_draft_add_att(dr, u->att.name, u->att.content_type, u->att.content_id,
-                         u->att.is_inline, u->att.size, u->att.sha256);
+    sg_sbx_draft_add_att(dr, u->att.name, u->att.content_type, u->att.content_id, u->att.is_inline,
+                         u->att.size, u->att.sha256);
   sg_sbx_upload_remove(d, u);
   return true;
 }

@@ -51,8 +51,8 @@ typedef struct sg_sbx_upload {
   char token[SG_SBX_UPLOAD_TOKEN_MAX];
   char draft_id[SG_SBX_DRAFT_ID_MAX];
   char *app, *mailbox;
-  sg_sbx_datt att;    /* what it becomes; att.size is the announced total */
-  uint64_t next;      /* the next byte expected */
+  sg_sbx_datt att;     /* what it becomes; att.size is the announced total */
+  uint64_t next;       /* the next byte expected */
   uint64_t expires_ms; /* wall clock; each range moves it on */
   EVP_MD_CTX *sha;
 } sg_sbx_upload;

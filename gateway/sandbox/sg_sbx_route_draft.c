@@ -79,8 +79,8 @@ static bool admit(dctx *c) {
     s->stats.throttled_graph++;
     uint64_t left = sg_sbx_backoff_until(s->backoff, c->key, now) - now;
     sg_sbx__graph_error(s, c->req, &c->ids, 429, "ApplicationThrottled",
-                        "Application is over its MailboxConcurrency limit.", true,
-                        left ? left : 1, c->key, NULL, c->latency);
+                        "Application is over its MailboxConcurrency limit.", true, left ? left : 1,
+                        c->key, NULL, c->latency);
     return false;
   }
   if (sg_sbx__graph_fault(s, c->req, &c->ids, c->key))
@@ -173,8 +173,9 @@ static void add_attachment(dctx *c, sg_sbx_draft *dr) {
   sg_httpd_req *req = c->req;
   /* One fileAttachment: validated as the attachments of a message are. */
   sg_buf w = SG_BUF_INIT;
-  sg_buf_append_str(&w, "{\"toRecipients\":[{\"emailAddress\":{\"address\":\"x@sandbox.example\"}}],"
-                        "\"attachments\":[");
+  sg_buf_append_str(&w,
+                    "{\"toRecipients\":[{\"emailAddress\":{\"address\":\"x@sandbox.example\"}}],"
+                    "\"attachments\":[");
   sg_buf_append(&w, req->body, req->body_len);
   sg_buf_append_str(&w, "]}");
   sg_sbx_msg m;
@@ -233,9 +234,8 @@ static void create_session(dctx *c, sg_sbx_draft *dr) {
           "The attachment is larger than an upload session takes (150 MB).", 0);
   } else {
     uint64_t ttl = (uint64_t)s->cfg.graph_upload_ttl_ms, now = sg_wall_ms();
-    sg_sbx_upload *u =
-        sg_sbx_upload_create(&s->drafts, dr, name, ctype, cid, sg_json_true(inl),
-                             (uint64_t)size, now + ttl, sg_rand_next(&s->id_rng));
+    sg_sbx_upload *u = sg_sbx_upload_create(&s->drafts, dr, name, ctype, cid, sg_json_true(inl),
+                                            (uint64_t)size, now + ttl, sg_rand_next(&s->id_rng));
     s->stats.uploads_created++;
     char exp[32];
     iso(now + ttl, exp);
@@ -302,7 +302,8 @@ void sg_sbx__route_draft(sg_sbx *s, sg_httpd_req *req, const char *mailbox, cons
   sg_sbx__graph_key(info.client_id, mailbox, c.key, sizeof c.key, c.mb, sizeof c.mb);
   const char *m = req->method;
   bool post = strcmp(m, "POST") == 0;
-  /* rest: "" | "/{id}" | "/{id}/attachments" | "/{id}/attachments/createUploadSession" | "/{id}/send" */
+  /* rest: "" | "/{id}" | "/{id}/attachments" | "/{id}/attachments/createUploadSession" |
+   * "/{id}/send" */
   char id[SG_SBX_DRAFT_ID_MAX] = "";
   const char *tail = "";
   if (rest[0] == '/') {
@@ -374,8 +375,7 @@ static void range_refused(dctx *c, sg_sbx_range_verdict v, const sg_sbx_upload *
     error(c, 413, "RequestEntityTooLarge", "The range is larger than one upload chunk may be.", 0);
     return;
   case SG_SBX_RANGE_BAD_TOTAL:
-    error(c, 400, "InvalidRange", "The total in Content-Range differs from the session's size.",
-          0);
+    error(c, 400, "InvalidRange", "The total in Content-Range differs from the session's size.", 0);
     return;
   default:
     error(c, 400, "InvalidRange",
@@ -440,8 +440,8 @@ void sg_sbx__route_upload(sg_sbx *s, sg_httpd_req *req, const char *token) {
   char exp[32];
   iso(now + ttl, exp);
   sg_buf b = SG_BUF_INIT;
-  sg_buf_printf(&b, "{\"expirationDateTime\":\"%s\",\"nextExpectedRanges\":[\"%" PRIu64 "\"]}",
-                exp, u->next);
+  sg_buf_printf(&b, "{\"expirationDateTime\":\"%s\",\"nextExpectedRanges\":[\"%" PRIu64 "\"]}", exp,
+                u->next);
   reply(&c, 200, &b, NULL);
   sg_buf_free(&b);
 }
