@@ -40,8 +40,8 @@ void sg_app__store_run(sg_jobrun *j, const sg_prov_req *r) {
   j->state = SG_JOB_STORE_WAIT;
   int rv = r->store == SG_PROV_STORE_GET
                ? sg_rd_queue_draft_get(a->queue, &id, on_store, j)
-               : sg_rd_queue_draft_set(a->queue, &id, r->store_value, r->store_len,
-                                       r->store_ttl_s, on_store, j);
+               : sg_rd_queue_draft_set(a->queue, &id, r->store_value, r->store_len, r->store_ttl_s,
+                                       on_store, j);
   if (rv != 0)
     on_store(j, rv, NULL, 0); /* Redis is down: retried as a transport failure */
 }

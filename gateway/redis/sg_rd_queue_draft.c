@@ -44,8 +44,8 @@ static void on_reply(sg_rd_client *c, int status, const redisReply *reply, void 
   }
 }
 
-static int draft_cmd(sg_rd_queue *q, int argc, const char **argv, const size_t *lens, sg_rd_draft_cb cb,
-                void *ud) {
+static int draft_cmd(sg_rd_queue *q, int argc, const char **argv, const size_t *lens,
+                     sg_rd_draft_cb cb, void *ud) {
   draft_op *op = sg_xmalloc(sizeof *op);
   op->cb = cb;
   op->ud = ud;

@@ -138,8 +138,7 @@ size_t sg_graph_seq_record(const sg_graph_seq *q, char *out, size_t cap) {
   return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
-void sg_graph_seq_range(const sg_graph_seq *q, const sg_job *job, uint64_t *first,
-                        uint64_t *last) {
+void sg_graph_seq_range(const sg_graph_seq *q, const sg_job *job, uint64_t *first, uint64_t *last) {
   uint64_t size = job->attachments[q->att].content_len;
   uint64_t end = q->off + q->chunk < size ? q->off + q->chunk : size;
   *first = q->off;
@@ -311,7 +310,7 @@ uint64_t sg_graph_job_bytes(const sg_job *job) {
 }
 
 const char *sg_gstep_name(sg_gstep s) {
-  static const char *const names[] = {"RECALL", "DISCARD", "CREATE", "REMEMBER", "ATTACH",
-                                      "SESSION", "PUT",    "COMMIT", "SEND",     "DONE"};
+  static const char *const names[] = {"RECALL",  "DISCARD", "CREATE", "REMEMBER", "ATTACH",
+                                      "SESSION", "PUT",     "COMMIT", "SEND",     "DONE"};
   return (unsigned)s < sizeof names / sizeof *names ? names[s] : "UNKNOWN";
 }

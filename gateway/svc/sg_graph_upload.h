@@ -74,12 +74,12 @@ typedef enum {
 
 typedef struct sg_graph_seq {
   sg_gstep step;
-  size_t att;     /* ATTACH, SESSION, PUT: the attachment */
-  uint64_t off;   /* PUT: first byte of the next range */
-  uint64_t chunk; /* bytes per range */
-  size_t n;       /* attachments */
-  uint8_t *route; /* sg_gatt_route per attachment */
-  uint8_t *inl;   /* 1 per attachment that goes in the draft's JSON */
+  size_t att;                     /* ATTACH, SESSION, PUT: the attachment */
+  uint64_t off;                   /* PUT: first byte of the next range */
+  uint64_t chunk;                 /* bytes per range */
+  size_t n;                       /* attachments */
+  uint8_t *route;                 /* sg_gatt_route per attachment */
+  uint8_t *inl;                   /* 1 per attachment that goes in the draft's JSON */
   char draft_id[SG_GRAPH_ID_MAX]; /* "" until CREATE answered */
   char old_id[SG_GRAPH_ID_MAX];   /* DISCARD: the draft of an earlier run */
   char upload_url[SG_GRAPH_URL_MAX];
