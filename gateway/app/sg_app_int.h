@@ -33,6 +33,10 @@
 #include "svc/sg_provider.h"
 #include "svc/sg_token_cache.h"
 
+/* Pools at most: the accounts' origins and their token endpoints, plus the
+ * origins of Graph's upload URLs (outlook.office.com and the like). */
+#define SG_APP_MAX_ORIGINS 256
+
 /* One provider origin ("host:port"), shared by every account that uses it. */
 typedef struct sg_origin {
   char *host;

@@ -281,6 +281,12 @@ static void send_draft(dctx *c, sg_sbx_draft *dr) {
   sg_sbx__record(s, &m, c->ids.request_id, NULL);
   sg_sbx_msg_free(&m);
   sg_sbx_drafts_remove(&s->drafts, dr);
+  /* faults.delay_202_*: the draft is sent, its answer comes late (lost to a
+   * client that times out first), as for sendMail. */
+  if (s->cfg.fault_delay_202_rate > 0 && sg_rand01(&s->rng) < s->cfg.fault_delay_202_rate) {
+    s->stats.fault_delay_202++;
+    c->latency += (uint64_t)s->cfg.fault_delay_202_ms;
+  }
   reply(c, 202, NULL, NULL);
 }
 

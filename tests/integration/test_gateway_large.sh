@@ -5,7 +5,9 @@
 # byte-exact as one sent message; without Mail.ReadWrite it is FAILED with
 # SENDGATE_GRAPH_NEEDS_MAIL_READWRITE; a gateway killed (SIGKILL) in the
 # middle of an upload and restarted sends the message exactly once; over the
-# account's max_send_bytes it is INVALID SENDGATE_TOO_LARGE.
+# account's max_send_bytes it is INVALID SENDGATE_TOO_LARGE; injected faults
+# on every step still give one message; a send whose answer is lost with
+# gateway.ambiguous = fail is FAILED SENDGATE_AMBIGUOUS and sent once.
 . "$(dirname "$0")/lib.sh"
 start_redis
 start_sandbox --set record.violation_grace_ms=0
@@ -84,5 +86,27 @@ check "exactly once" "1" "$(msgs_with "scan 4")"
 check "no duplicate" "0" "$(sbx_stat .duplicates)"
 check_ge "the old draft deleted" 1 "$(sbx_stat .drafts_deleted)"
 check "bytes of the one sent" "$PDF_SHA" "$(curl -sf --cacert "$CA" "$SBX/sandbox/messages?limit=1000" | jq -r '[.[] | select(.message.subject == "scan 4")][0].message.attachments[] | select(.name == "report.pdf") | .sha256')"
+
+echo "# faults on every step"
+# Answers refused (500, 503 with Retry-After, 504) or connections dropped
+# before the request is processed: each step is retried on its own.
+sbx_config faults.rate_500=0.1 faults.rate_503=0.1 faults.retry_after_s=0.2 faults.rate_504=0.1 \
+  faults.rate_drop=0.05 faults.seed=7
+send large-5 "scan 5" --wait --timeout 120 && rc=0 || rc=$?
+check "sent despite faults" "0" "$rc"
+check_ge "faults were hit" 1 "$(sbx_stat '.faults["500"] + .faults["503"] + .faults["504"] + .faults.drop')"
+check "one message" "1" "$(msgs_with "scan 5")"
+check "no duplicate" "0" "$(sbx_stat .duplicates)"
+check "bytes" "$PDF_SHA" "$(curl -sf --cacert "$CA" "$SBX/sandbox/messages?limit=1000" | jq -r '[.[] | select(.message.subject == "scan 5")][0].message.attachments[] | select(.name == "report.pdf") | .sha256')"
+sbx_config faults.rate_500=0 faults.rate_503=0 faults.rate_504=0 faults.rate_drop=0
+stop_gateway
+
+echo "# the send's answer lost, gateway.ambiguous = fail"
+sbx_config faults.delay_202_rate=1 faults.delay_202_ms=4000
+start_gateway SENDGATE_GATEWAY_AMBIGUOUS=fail SENDGATE_GATEWAY_REQUEST_TIMEOUT_MS=2000
+send large-6 "scan 6" --wait --timeout 60 || true
+check "FAILED ambiguous" "1" "$(grep -c 'FAILED.*SENDGATE_AMBIGUOUS' "$T/send.large-6.out" || true)"
+check "sent once" "1" "$(msgs_with "scan 6")"
+sbx_config faults.delay_202_rate=0
 stop_gateway
 finish

@@ -168,8 +168,7 @@ static void t_full_sequence(void) {
   ASSERT_STR_EQ("bytes 0-3932159/6000000", hdr(&r, "content-range"));
   ASSERT(r.body == bytes);
   ASSERT_EQ(3932160, r.body_len);
-  ASSERT_EQ(SG_OUTCOME_STEP,
-            answer(&f, 0, 200, "{\"nextExpectedRanges\":[\"3932160\"]}").kind);
+  ASSERT_EQ(SG_OUTCOME_STEP, answer(&f, 0, 200, "{\"nextExpectedRanges\":[\"3932160\"]}").kind);
   ASSERT_EQ(6000000 - 3932160, f.pj.next_bytes);
   build(&f, &r);
   ASSERT_STR_EQ("bytes 3932160-5999999/6000000", hdr(&r, "content-range"));
@@ -219,7 +218,8 @@ static void t_recalled_records(void) {
   build(&f, &r);
   ASSERT_STR_EQ("DELETE", r.method);
   ASSERT_STR_EQ("/v1.0/users/big@contoso.com/messages/OLD", r.path);
-  ASSERT_EQ(SG_OUTCOME_STEP, answer(&f, 0, 404, "{\"error\":{\"code\":\"ErrorItemNotFound\"}}").kind);
+  ASSERT_EQ(SG_OUTCOME_STEP,
+            answer(&f, 0, 404, "{\"error\":{\"code\":\"ErrorItemNotFound\"}}").kind);
   ASSERT_EQ(SG_GSTEP_CREATE, step(&f));
   teardown(&f);
 
@@ -233,7 +233,7 @@ static void t_recalled_records(void) {
   sg_outcome o = answer(&f, 0, 404, "{\"error\":{\"code\":\"ErrorItemNotFound\"}}");
   ASSERT_EQ(SG_OUTCOME_RETRY, o.kind);
   ASSERT(o.ambiguous);
-  ASSERT(!f.pj.step_idempotent); /* gateway.ambiguous decides */
+  ASSERT(!f.pj.step_idempotent);        /* gateway.ambiguous decides */
   ASSERT_EQ(SG_GSTEP_CREATE, step(&f)); /* resend: a new draft */
   teardown(&f);
 }
@@ -290,5 +290,4 @@ static void t_throttled_step(void) {
 SG_TESTS({"small_job_is_not_a_draft", t_small_job_is_not_a_draft},
          {"over_max_send", t_over_max_send}, {"full_sequence", t_full_sequence},
          {"needs_readwrite", t_needs_readwrite}, {"recalled_records", t_recalled_records},
-         {"lost_range_starts_over", t_lost_range_starts_over},
-         {"throttled_step", t_throttled_step})
+         {"lost_range_starts_over", t_lost_range_starts_over}, {"throttled_step", t_throttled_step})

@@ -77,7 +77,7 @@ static void t_routes(void) {
   ASSERT_EQ(SG_GSEQ_OK, sg_graph_seq_init(&q, &j, 0));
   ASSERT_EQ(SG_GATT_INLINE, q.route[0]);
   ASSERT_EQ(SG_GATT_SESSION, q.route[1]); /* 3,000,000: not "under 3 MB" */
-  ASSERT_EQ(SG_GATT_INLINE, q.route[2]); /* its base64 still fits in the draft */
+  ASSERT_EQ(SG_GATT_INLINE, q.route[2]);  /* its base64 still fits in the draft */
   ASSERT_EQ(SG_GATT_SESSION, q.route[3]);
   /* The draft holds the small ones while it stays under the request cap. */
   sg_buf b = SG_BUF_INIT;
@@ -124,8 +124,7 @@ static void t_order_with_sessions(void) {
   ASSERT_EQ(SG_GSEQ_OK, sg_graph_seq_init(&q, &j, 0));
   char steps[512];
   walk(&q, &j, steps, sizeof steps);
-  ASSERT_STR_EQ(
-      "RECALL CREATE REMEMBER SESSION PUT PUT PUT SESSION PUT COMMIT SEND", steps);
+  ASSERT_STR_EQ("RECALL CREATE REMEMBER SESSION PUT PUT PUT SESSION PUT COMMIT SEND", steps);
   sg_graph_seq_free(&q);
 }
 
@@ -307,22 +306,29 @@ static void t_parsers(void) {
   const char *ok = "{\"id\":\"AAMkAD=\",\"isDraft\":true}";
   ASSERT_OK(sg_graph_parse_id(ok, strlen(ok), id, sizeof id));
   ASSERT_STR_EQ("AAMkAD=", id);
-  const char *bad_ids[] = {"", "{}", "{\"id\":1}", "{\"id\":\"\"}", "{\"id\":\"a/b\"}",
-                           "{\"id\":\"a b\"}", "not json", "{\"id\":\"\\u0001\"}"};
+  const char *bad_ids[] = {"",
+                           "{}",
+                           "{\"id\":1}",
+                           "{\"id\":\"\"}",
+                           "{\"id\":\"a/b\"}",
+                           "{\"id\":\"a b\"}",
+                           "not json",
+                           "{\"id\":\"\\u0001\"}"};
   for (size_t i = 0; i < sizeof bad_ids / sizeof *bad_ids; i++)
     ASSERT_EQ(-1, sg_graph_parse_id(bad_ids[i], strlen(bad_ids[i]), id, sizeof id));
   ASSERT_EQ(-1, sg_graph_parse_id(NULL, 0, id, sizeof id));
 
-  const char *u = "{\"uploadUrl\":\"https://outlook.office.com/api/v2.0/Users('a')/up?authtoken=x\"}";
+  const char *u =
+      "{\"uploadUrl\":\"https://outlook.office.com/api/v2.0/Users('a')/up?authtoken=x\"}";
   ASSERT_OK(sg_graph_parse_upload_url(u, strlen(u), url, sizeof url));
   const char *path;
   ASSERT_OK(sg_graph_url_split(url, origin, sizeof origin, &path));
   ASSERT_STR_EQ("https://outlook.office.com", origin);
   ASSERT_STR_EQ("/api/v2.0/Users('a')/up?authtoken=x", path);
-  const char *bad_urls[] = {"{\"uploadUrl\":\"http://x/up\"}", "{\"uploadUrl\":\"https://x\"}",
-                            "{\"uploadUrl\":\"https:///up\"}",
-                            "{\"uploadUrl\":\"https://u@evil/up\"}",
-                            "{\"uploadUrl\":\"https://x/a b\"}", "{}"};
+  const char *bad_urls[] = {
+      "{\"uploadUrl\":\"http://x/up\"}",   "{\"uploadUrl\":\"https://x\"}",
+      "{\"uploadUrl\":\"https:///up\"}",   "{\"uploadUrl\":\"https://u@evil/up\"}",
+      "{\"uploadUrl\":\"https://x/a b\"}", "{}"};
   for (size_t i = 0; i < sizeof bad_urls / sizeof *bad_urls; i++)
     ASSERT_EQ(-1, sg_graph_parse_upload_url(bad_urls[i], strlen(bad_urls[i]), url, sizeof url));
 
@@ -333,10 +339,10 @@ static void t_parsers(void) {
   const char *n2 = "{\"nextExpectedRanges\":[\"12-\"]}";
   ASSERT_OK(sg_graph_parse_next(n2, strlen(n2), &next));
   ASSERT_EQ(12, next);
-  const char *bad_next[] = {"{\"nextExpectedRanges\":[]}", "{\"nextExpectedRanges\":\"1\"}",
-                            "{\"nextExpectedRanges\":[\"x\"]}",
-                            "{\"nextExpectedRanges\":[\"99999999999999999999999\"]}",
-                            "{\"nextExpectedRanges\":[\"1x\"]}", ""};
+  const char *bad_next[] = {
+      "{\"nextExpectedRanges\":[]}",       "{\"nextExpectedRanges\":\"1\"}",
+      "{\"nextExpectedRanges\":[\"x\"]}",  "{\"nextExpectedRanges\":[\"99999999999999999999999\"]}",
+      "{\"nextExpectedRanges\":[\"1x\"]}", ""};
   for (size_t i = 0; i < sizeof bad_next / sizeof *bad_next; i++)
     ASSERT_EQ(-1, sg_graph_parse_next(bad_next[i], strlen(bad_next[i]), &next));
 }

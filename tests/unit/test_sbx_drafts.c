@@ -18,8 +18,15 @@ static void t_range_parse(void) {
   ASSERT_OK(sg_sbx_range_parse("bytes 0-9/10", &a, &b, &t));
   ASSERT(a == 0 && b == 9 && t == 10);
   ASSERT_OK(sg_sbx_range_parse("Bytes 5-5/6", &a, &b, &t));
-  const char *bad[] = {"",          "bytes",        "bytes 0-9",  "bytes 9-0/10", "bytes -1-2/3",
-                       "bits 0-1/2", "bytes 0-1/2 ", "bytes 0-1/*", "bytes 0-99999999999999999999/1"};
+  const char *bad[] = {"",
+                       "bytes",
+                       "bytes 0-9",
+                       "bytes 9-0/10",
+                       "bytes -1-2/3",
+                       "bits 0-1/2",
+                       "bytes 0-1/2 ",
+                       "bytes 0-1/*",
+                       "bytes 0-99999999999999999999/1"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
     ASSERT_EQ(-1, sg_sbx_range_parse(bad[i], &a, &b, &t));
 }
@@ -33,8 +40,8 @@ static void t_upload(void) {
   uint8_t data[1000];
   for (size_t i = 0; i < sizeof data; i++)
     data[i] = (uint8_t)(i * 31);
-  sg_sbx_upload *u = sg_sbx_upload_create(&d, dr, "f.bin", "application/pdf", NULL, false, 1000,
-                                          5000, 9);
+  sg_sbx_upload *u =
+      sg_sbx_upload_create(&d, dr, "f.bin", "application/pdf", NULL, false, 1000, 5000, 9);
   ASSERT(sg_sbx_upload_find(&d, u->token, 100) == u);
   ASSERT_EQ(SG_SBX_RANGE_OK, sg_sbx_upload_check(u, "bytes 0-399/1000", 400, 400));
   ASSERT_EQ(SG_SBX_RANGE_TOO_LARGE, sg_sbx_upload_check(u, "bytes 0-400/1000", 401, 400));
