@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/sg_base64.h"
 #include "core/sg_err.h"
 #include "core/sg_fmt.h"
 #include "core/sg_log.h"
@@ -37,6 +38,9 @@ typedef struct graph_acct {
 /* A job on the draft route: the sequence and the storage its requests use. */
 typedef struct graph_seq {
   sg_graph_seq q;
+  /* The structured view every step is built from: the job itself, or (once
+   * the MIME parser lands) a MIME job converted by sg_mime_to_job, owned here. */
+  const sg_job *job;
   sg_buf base; /* "/v1.0/users/{mailbox}" */
   sg_buf path; /* the current request's path */
   char range[96];
@@ -88,13 +92,6 @@ static void graph_lane(const void *st, const sg_job *job, bool follow, char *key
   *rcpts = (uint32_t)(rc ? rc : 1);
 }
 
-/* Where a MIME job over the single-request size would be turned into a
- * structured job (sg_mime_to_job, job/sg_mime_parse.h) to go as a draft;
- * until then it stays INVALID SENDGATE_TOO_LARGE, as sendMail refuses it. */
-static bool draft_route(const sg_job *job, size_t request_size) {
-  return job->mime_len == 0 && request_size > SG_GRAPH_MAX_REQUEST_BYTES;
-}
-
 static int too_large(sg_job_error *err, bool whole, uint64_t a, uint64_t b) {
   err->code = SG_JOBERR_TOO_LARGE;
   if (whole)
@@ -120,10 +117,19 @@ static int graph_prepare(const void *st, sg_prov_job *pj, sg_job_error *err) {
   /* The body's size is checked when it is written (build); the rest here. */
   if (sg_job_check_backend(job, SG_BACKEND_GRAPH, 0, err) != 0)
     return SG_ERR_INVAL;
-  size_t size = job->mime_len > 0 ? 0 : sg_graph_request_size(job);
-  pj->next_bytes = size;
-  if (!draft_route(job, size))
+  if (job->mime_len > 0) {
+    /* THE place for large MIME jobs: over SG_GRAPH_MAX_REQUEST_BYTES one
+     * would be converted here into a structured job (sg_mime_to_job,
+     * job/sg_mime_parse.h; its storage owned by the graph_seq, freed in
+     * graph_job_free), set as gs->job and go on as a draft below. Until
+     * then build() refuses it as INVALID SENDGATE_TOO_LARGE, as before. */
+    pj->next_bytes = sg_base64_len(job->mime_len);
     return 0;
+  }
+  size_t size = sg_graph_request_size(job);
+  pj->next_bytes = size;
+  if (size <= SG_GRAPH_MAX_REQUEST_BYTES)
+    return 0; /* one sendMail request */
   sg_limits l;
   sg_config_sender_limits(g->cfg, g->acct, job->sender, &l);
   uint64_t bytes = sg_graph_job_bytes(job);
@@ -131,7 +137,8 @@ static int graph_prepare(const void *st, sg_prov_job *pj, sg_job_error *err) {
     return too_large(err, true, bytes, (uint64_t)l.graph_max_send_bytes);
   graph_seq *gs = sg_xcalloc(1, sizeof *gs);
   pj->seq = gs;
-  if (sg_graph_seq_init(&gs->q, job, (uint64_t)g->cfg->graph_upload_chunk_bytes) != SG_GSEQ_OK)
+  gs->job = job;
+  if (sg_graph_seq_init(&gs->q, gs->job, (uint64_t)g->cfg->graph_upload_chunk_bytes) != SG_GSEQ_OK)
     return too_large(err, false, SG_GRAPH_MAX_REQUEST_BYTES - SG_GRAPH_DRAFT_MARGIN, bytes);
   sg_graph_user_path(&gs->base, job->sender);
   pj->next_bytes = 0;
@@ -167,7 +174,7 @@ static int build_step(const graph_acct *g, sg_prov_job *pj, const sg_prov_ctx *c
                       sg_prov_req *out, sg_job_error *err) {
   graph_seq *gs = pj->seq;
   sg_graph_seq *q = &gs->q;
-  const sg_job *job = pj->job;
+  const sg_job *job = gs->job;
   sg_fmt_guid(out->request_id, ctx->rnd[0], ctx->rnd[1]);
   out->method = "POST";
   out->authority = ctx->authority;
@@ -410,10 +417,10 @@ static void graph_advance(const void *st, sg_prov_job *pj, int err, int status, 
   if (gs == NULL)
     return;
   if (out->kind == SG_OUTCOME_SENT)
-    step_done(gs, pj->job, status, body, len, out);
+    step_done(gs, gs->job, status, body, len, out);
   else
     step_failed(&gs->q, err, status, out);
-  pj->next_bytes = sg_graph_seq_bytes(&gs->q, pj->job);
+  pj->next_bytes = sg_graph_seq_bytes(&gs->q, gs->job);
   /* Every step but a send whose draft may be gone can be resent safely. */
   pj->step_idempotent =
       !(out->ambiguous && out->kind == SG_OUTCOME_RETRY && strcmp(out->code, CODE_AMBIGUOUS) == 0);

@@ -287,7 +287,32 @@ static void t_throttled_step(void) {
   teardown(&f);
 }
 
-SG_TESTS({"small_job_is_not_a_draft", t_small_job_is_not_a_draft},
+/* A MIME job over the single-request size is not a draft (yet): INVALID
+ * SENDGATE_TOO_LARGE when its body is written, as before. */
+static void t_large_mime_stays_too_large(void) {
+  fixture f;
+  setup(&f, 0, 0);
+  static uint8_t mime[4 * 1024 * 1024];
+  memset(mime, 'a', sizeof mime);
+  memcpy(mime, "Subject: x\r\n\r\n", 15);
+  f.job.subject = f.job.text_body = "";
+  f.job.n_attachments = 0;
+  f.job.mime = mime;
+  f.job.mime_len = sizeof mime;
+  sg_job_error err;
+  ASSERT_OK(sg_provider_graph.prepare(f.st, &f.pj, &err));
+  ASSERT_NULL(f.pj.seq);
+  ASSERT_GT(f.pj.next_bytes, sizeof mime);
+  sg_prov_req r;
+  memset(&r, 0, sizeof r);
+  sg_prov_ctx ctx = {"TOKEN", 5, "graph.example", 1700000000000LL, {1, 2}};
+  ASSERT_EQ(SG_ERR_INVAL, sg_provider_graph.build(f.st, &f.pj, &ctx, &r, &err));
+  ASSERT_STR_EQ("SENDGATE_TOO_LARGE", err.code);
+  teardown(&f);
+}
+
+SG_TESTS({"large_mime_stays_too_large", t_large_mime_stays_too_large},
+         {"small_job_is_not_a_draft", t_small_job_is_not_a_draft},
          {"over_max_send", t_over_max_send}, {"full_sequence", t_full_sequence},
          {"needs_readwrite", t_needs_readwrite}, {"recalled_records", t_recalled_records},
          {"lost_range_starts_over", t_lost_range_starts_over}, {"throttled_step", t_throttled_step})
