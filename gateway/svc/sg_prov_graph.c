@@ -46,6 +46,10 @@ typedef struct graph_seq {
   char range[96];
   char record[SG_GRAPH_ID_MAX + 4];
   char origin[600];
+  /* A refusal for good with a draft in the mailbox: the draft is deleted
+   * first (one DISCARD), then |final| is the job's outcome. */
+  bool cleaning;
+  sg_outcome final;
 } graph_seq;
 
 static int graph_acct_init(void **st, sg_prov_info *info, const sg_account *acct,
@@ -416,10 +420,28 @@ static void graph_advance(const void *st, sg_prov_job *pj, int err, int status, 
   graph_seq *gs = pj->seq;
   if (gs == NULL)
     return;
-  if (out->kind == SG_OUTCOME_SENT)
+  sg_graph_seq *q = &gs->q;
+  if (gs->cleaning && q->step == SG_GSTEP_DISCARD) {
+    /* The draft of a refused job is deleted (or could not be: a job handed
+     * out again would try once more): the refusal is the outcome. */
+    *out = gs->final;
+    q->step = SG_GSTEP_DONE;
+  } else if (out->kind == SG_OUTCOME_SENT) {
     step_done(gs, gs->job, status, body, len, out);
-  else
-    step_failed(&gs->q, err, status, out);
+  } else {
+    step_failed(q, err, status, out);
+  }
+  if (out->kind == SG_OUTCOME_FAILED && !gs->cleaning && q->draft_id[0] && !q->send_maybe) {
+    /* Refused for good with an unsent draft in the mailbox: delete it
+     * first, so no half-made message stays in the sender's Drafts. */
+    gs->cleaning = true;
+    gs->final = *out;
+    memcpy(q->old_id, q->draft_id, sizeof q->old_id);
+    q->draft_id[0] = '\0';
+    q->step = SG_GSTEP_DISCARD;
+    memset(out, 0, sizeof *out);
+    out->kind = SG_OUTCOME_STEP;
+  }
   pj->next_bytes = sg_graph_seq_bytes(&gs->q, gs->job);
   /* Every step but a send whose draft may be gone can be resent safely. */
   pj->step_idempotent =

@@ -58,6 +58,15 @@ check "says which permission" "1" "$(grep -c 'Mail.ReadWrite' "$T/send.large-2.o
 check "nothing sent" "0" "$(msgs_with "scan 2")"
 sbx_config graph.mail_readwrite=true
 
+echo "# refused for good: the draft does not stay in the mailbox"
+sbx_config graph.attachment_max=10000000
+deleted=$(sbx_stat .drafts_deleted)
+send large-7 "scan 7" --wait --timeout 60 || true
+check "FAILED with Graph's code" "1" "$(grep -c 'FAILED.*ErrorAttachmentSizeShouldNotBeMoreThanMaximumSize' "$T/send.large-7.out" || true)"
+check "its draft deleted" "$((deleted + 1))" "$(sbx_stat .drafts_deleted)"
+check "nothing sent" "0" "$(msgs_with "scan 7")"
+sbx_config graph.attachment_max=157286400
+
 echo "# over max_send_bytes"
 stop_gateway
 start_gateway SENDGATE_GRAPH_MAX_SEND_BYTES=10000000

@@ -269,6 +269,10 @@ static void t_lost_range_starts_over(void) {
     answer(&f, 0, 201, "{\"uploadUrl\":\"https://up.example/up/tok\"}");
     o = answer(&f, 0, 404, "{\"error\":{\"code\":\"ErrorItemNotFound\"}}");
   }
+  /* The last draft is deleted first. */
+  ASSERT_EQ(SG_OUTCOME_STEP, o.kind);
+  ASSERT_EQ(SG_GSTEP_DISCARD, step(&f));
+  o = answer(&f, 0, 204, NULL);
   ASSERT_EQ(SG_OUTCOME_FAILED, o.kind);
   ASSERT_STR_EQ("SENDGATE_GRAPH_UPLOAD_FAILED", o.code);
   teardown(&f);
@@ -311,7 +315,35 @@ static void t_large_mime_stays_too_large(void) {
   teardown(&f);
 }
 
-SG_TESTS({"large_mime_stays_too_large", t_large_mime_stays_too_large},
+/* Refused for good with a draft in the mailbox: the draft is deleted, then
+ * the refusal is the outcome. */
+static void t_refused_draft_deleted(void) {
+  fixture f;
+  setup(&f, 6000000, 0);
+  sg_job_error err;
+  ASSERT_OK(sg_provider_graph.prepare(f.st, &f.pj, &err));
+  answer(&f, 0, 0, NULL);
+  answer(&f, 0, 201, "{\"id\":\"D1\"}");
+  answer(&f, 0, 0, NULL);
+  ASSERT_EQ(SG_GSTEP_SESSION, step(&f));
+  sg_outcome o = answer(
+      &f, 0, 413, "{\"error\":{\"code\":\"ErrorAttachmentSizeShouldNotBeMoreThanMaximumSize\"}}");
+  ASSERT_EQ(SG_OUTCOME_STEP, o.kind);
+  ASSERT_EQ(SG_GSTEP_DISCARD, step(&f));
+  sg_prov_req r;
+  build(&f, &r);
+  ASSERT_STR_EQ("DELETE", r.method);
+  ASSERT_STR_EQ("/v1.0/users/big@contoso.com/messages/D1", r.path);
+  o = answer(&f, 0, 204, NULL);
+  ASSERT_EQ(SG_OUTCOME_FAILED, o.kind);
+  ASSERT_STR_EQ("ErrorAttachmentSizeShouldNotBeMoreThanMaximumSize", o.code);
+  ASSERT_EQ(413, o.http_status);
+  ASSERT_EQ(SG_GSTEP_DONE, step(&f));
+  teardown(&f);
+}
+
+SG_TESTS({"refused_draft_deleted", t_refused_draft_deleted},
+         {"large_mime_stays_too_large", t_large_mime_stays_too_large},
          {"small_job_is_not_a_draft", t_small_job_is_not_a_draft},
          {"over_max_send", t_over_max_send}, {"full_sequence", t_full_sequence},
          {"needs_readwrite", t_needs_readwrite}, {"recalled_records", t_recalled_records},
