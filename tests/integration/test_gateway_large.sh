@@ -96,6 +96,25 @@ check "no duplicate" "0" "$(sbx_stat .duplicates)"
 check_ge "the old draft deleted" 1 "$(sbx_stat .drafts_deleted)"
 check "bytes of the one sent" "$PDF_SHA" "$(curl -sf --cacert "$CA" "$SBX/sandbox/messages?limit=1000" | jq -r '[.[] | select(.message.subject == "scan 4")][0].message.attachments[] | select(.name == "report.pdf") | .sha256')"
 
+stop_gateway
+
+echo "# stopped (SIGTERM) in the middle of an upload"
+sbx_config faults.latency_ms=300
+start_gateway
+BASE=$(sbx_stat .upload_ranges)
+send large-8 "scan 8"
+wait_for uploading
+stop_gateway && rc=0 || rc=$?
+check "stopped cleanly" "0" "$rc"
+check "not sent while stopping" "0" "$(msgs_with "scan 8")"
+check "left pending" "1" "$(rcli xpending sendgate:jobs sendgate | head -1)"
+sbx_config faults.latency_ms=0
+start_gateway
+wait_results 2 60
+check "sent after the restart" "2" "$(summary SENT)"
+check "exactly once" "1" "$(msgs_with "scan 8")"
+check "no duplicate" "0" "$(sbx_stat .duplicates)"
+
 echo "# faults on every step"
 # Answers refused (500, 503 with Retry-After, 504) or connections dropped
 # before the request is processed: each step is retried on its own.
