@@ -27,7 +27,7 @@ static const sg_setting tbl[] = {
      "bytes of job entries held in memory at once, beside max_in_flight; fetching takes only "
      "what fits (at least one job of max_job_bytes); the gateway's memory peaks near 4x this "
      "when large jobs wait on a slow provider; 0 = no byte budget"},
-    {"gateway", "max_job_bytes", SG_SET_INT, F(max_job_bytes), "50331648", 0, BIG, 0, NULL,
+    {"gateway", "max_job_bytes", SG_SET_INT, F(max_job_bytes), "41943040", 0, BIG, 0, NULL,
      "a job entry larger than this (what any backend can send) is refused as INVALID "
      "SENDGATE_TOO_LARGE without being read into the gateway; 0 = no cap. With both this and "
      "max_held_bytes 0, reads are native XREADGROUPs: less Redis CPU, no size protection"},

@@ -137,4 +137,24 @@ check "FAILED ambiguous" "1" "$(grep -c 'FAILED.*SENDGATE_AMBIGUOUS' "$T/send.la
 check "sent once" "1" "$(msgs_with "scan 6")"
 sbx_config faults.delay_202_rate=0
 stop_gateway
+
+echo "# the lane counts upload bytes"
+# Both sides allow 30 MB per 5 minutes: after a 20 MB message the next one is
+# held by the gateway's lane (its byte window), not refused by Graph.
+MPORT=$(free_port)
+sbx_config graph.upload_bytes=30000000
+start_gateway SENDGATE_GRAPH_MAILBOX_UPLOAD_BYTES_PER_5MIN=30000000 \
+  SENDGATE_HTTP_LISTEN="127.0.0.1:$MPORT"
+send large-9 "scan 9" --wait --timeout 120 && rc=0 || rc=$?
+check "first sent" "0" "$rc"
+send large-10 "scan 10"
+lane_waits() {
+  curl -sf "http://127.0.0.1:$MPORT/metrics" |
+    awk '$1 == "sendgate_lanes_waiting{lane_kind=\"graph\"}" && $2 >= 1 {f = 1} END {exit !f}'
+}
+wait_for lane_waits
+check "held by the lane" "0" "$(lane_waits && echo 0)"
+check "not throttled by Graph" "0" "$(sbx_stat .throttled_upload)"
+check "second not sent yet" "0" "$(msgs_with "scan 10")"
+stop_gateway
 finish
