@@ -8,6 +8,8 @@ pkgs=(
   build-essential cmake pkg-config clang-format
   libuv1-dev libnghttp2-dev libssl-dev libhiredis-dev
   libprotobuf-c-dev protobuf-c-compiler libinih-dev libcrypt-dev
+  # MIME parsing (MIME jobs to ACS, large MIME to Graph)
+  libgmime-3.0-dev
   # tests, demo and benchmark
   redis-server redis-tools nghttp2-client nghttp2-server curl openssl jq python3 procps
   gnuplot-nox

@@ -30,6 +30,7 @@
 #include "sched/sg_sched.h"
 #include "app/sg_attempt.h"
 #include "svc/sg_classify.h"
+#include "svc/sg_cred.h"
 #include "svc/sg_provider.h"
 #include "svc/sg_token_cache.h"
 
@@ -55,6 +56,7 @@ typedef struct sg_acct_rt {
   sg_origin *origin; /* where its requests go */
   sg_origin *login;  /* the Entra token endpoint, when info.needs_token */
   sg_token_entry *token;
+  sg_cred *cred; /* the app's credential for token requests, when info.needs_token */
   bool fetching;
   bool token_failing; /* the last token fetch failed (readiness) */
   sg_metric *m_token_fetches, *m_token_failures;

@@ -38,6 +38,19 @@ typedef struct sg_account {
   char *tenant_id;
   char *client_id;
   char *client_secret;
+  /* Instead of a secret: a certificate (PEM with key and chain) whose key signs
+   * a client assertion per token request, or a file holding an assertion the
+   * platform keeps fresh (workload identity). See svc/sg_cred.h. */
+  char *client_certificate_file;
+  char *client_certificate_password; /* of an encrypted key; "" = none */
+  char *client_assertion_alg;        /* ps256 (default) or rs256 */
+  char *client_assertion_file;
+  /* Or a managed identity: "system" or a user-assigned identity's client id;
+   * tokens from identity_endpoint (IMDS, or App Service's with identity_header). */
+  char *managed_identity;
+  char *identity_endpoint;
+  char *identity_header;
+  char *cloud; /* global, usgov, usgovhigh, dod, china (resolved) */
   char *login_url;
   char *graph_url;
   char *scope; /* token scope for Graph ("https://graph.microsoft.com/.default") */
@@ -96,6 +109,14 @@ typedef struct sg_config {
   char *graph_tenant_id;
   char *graph_client_id;
   char *graph_client_secret;
+  char *graph_client_certificate_file;
+  char *graph_client_certificate_password;
+  char *graph_client_assertion_alg;
+  char *graph_client_assertion_file;
+  char *graph_managed_identity;
+  char *identity_endpoint; /* [login]; default IDENTITY_ENDPOINT or IMDS */
+  char *identity_header;   /* [login]; default IDENTITY_HEADER */
+  char *cloud;
   char *graph_url;
   char *graph_scope;
   char *login_url;

@@ -23,6 +23,7 @@
 #include "core/sg_mem.h"
 #include "core/sg_rand.h"
 #include "redis/sg_rd_adapter.h"
+#include "redis/sg_rd_replies.h"
 #include "redis/sg_resp.h"
 
 #include <arpa/inet.h>
@@ -88,6 +89,8 @@ static int map_hiredis_err(int err) {
     return SG_ERR_CLOSED;
   case REDIS_ERR_PROTOCOL:
     return SG_ERR_PARSE;
+  case REDIS_ERR_OOM: /* only our reply caps (sg_rd_replies): allocation failures abort */
+    return SG_ERR_TOOBIG;
   default:
     return SG_ERR_REDIS;
   }
@@ -334,6 +337,8 @@ static void connect_to(sg_rd_client *c, const char *ip) {
     return;
   }
   int rv = sg_rd_adapter_attach(ac, c->loop, c->opts.max_reply_bytes, on_overflow, c);
+  if (rv == 0)
+    sg_rd_replies_set_cap(ac->c.reader, c->opts.max_reply_total);
   if (rv != 0) {
     redisAsyncFree(ac);
     connection_lost(c, rv, false);

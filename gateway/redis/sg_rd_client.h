@@ -53,6 +53,10 @@ typedef struct sg_rd_client_opts {
   uint32_t backoff_base_ms;    /* first reconnect delay ceiling; default 100 */
   uint32_t backoff_max_ms;     /* cap of the delay ceiling; default 5000 */
   size_t max_reply_bytes;      /* cap on buffered unparsed reply bytes; default 64 MiB */
+  /* Cap on the string bytes of one parsed reply (sg_rd_replies_set_cap); over
+   * it the connection drops with SG_ERR_TOOBIG. 0: none (each value is still
+   * bounded by max_reply_bytes, the reply is not). */
+  size_t max_reply_total;
 } sg_rd_client_opts;
 
 typedef struct sg_rd_client_stats {

@@ -19,9 +19,11 @@ typedef struct chunk {
 
 typedef struct arena {
   chunk *head;
-  size_t live;     /* values handed out since the last reset */
-  size_t elements; /* array elements declared since the last reset */
-  bool orphan;     /* the context is gone: free with the last reply */
+  size_t live;      /* values handed out since the last reset */
+  size_t elements;  /* array elements declared since the last reset */
+  size_t bytes;     /* string bytes handed out since the last reset */
+  size_t max_bytes; /* cap on |bytes| (0: none) */
+  bool orphan;      /* the context is gone: free with the last reply */
 } arena;
 
 static void *arena_alloc(arena *a, size_t n) {
@@ -58,6 +60,7 @@ static void arena_free_chunks(arena *a, bool keep_one) {
   a->head = keep;
   a->live = 0;
   a->elements = 0;
+  a->bytes = 0;
 }
 
 /* Each value carries its arena, so freeing the root (all hiredis gives back)
@@ -82,6 +85,12 @@ static redisReply *value(const redisReadTask *task, int type) {
 }
 
 static void *create_string(const redisReadTask *task, char *str, size_t len) {
+  arena *a = task->privdata;
+  /* A reply's strings over the cap: refused as out of memory (the connection
+   * is dropped), however many values they came in. */
+  if (a->max_bytes && len > a->max_bytes - a->bytes)
+    return NULL;
+  a->bytes += len;
   redisReply *r = value(task, task->type);
   char *s = arena_alloc(task->privdata, len + 1);
   if (len)
@@ -144,6 +153,11 @@ int sg_rd_replies_attach(redisReader *r) {
   r->fn = &arena_fns;
   r->privdata = a;
   return 0;
+}
+
+void sg_rd_replies_set_cap(redisReader *r, size_t max_bytes) {
+  if (r != NULL && r->fn == &arena_fns && r->privdata != NULL)
+    ((arena *)r->privdata)->max_bytes = max_bytes;
 }
 
 void sg_rd_replies_detach(redisReader *r) {

@@ -32,6 +32,15 @@
  * the reader already has other object functions than hiredis's own. */
 int sg_rd_replies_attach(redisReader *r);
 
+/*
+ * Caps the bytes of the strings of one reply at |max_bytes| (0: no cap). A
+ * reply over it fails the reader with REDIS_ERR_OOM, like one over
+ * SG_RD_REPLY_MAX_ELEMENTS: hiredis parses a multi-bulk reply value by value,
+ * so a cap on its unparsed input alone bounds one value, not the reply.
+ * No-op when |r| does not build its replies in an arena.
+ */
+void sg_rd_replies_set_cap(redisReader *r, size_t max_bytes);
+
 /* The context is going away: the arena is freed now, or with the partly read
  * reply that hiredis still holds. Safe to call more than once. */
 void sg_rd_replies_detach(redisReader *r);

@@ -18,6 +18,11 @@
 #define READ_RETRY_MS 1000
 #define READ_BYTES_MAX ((int64_t)16 << 20)
 #define NATIVE_BLOCK_MS 1000
+/* A sized stream reads natively only when at least this many entries of the
+ * estimated size fit in a read: larger entries cost Redis little per byte in
+ * the script, and a native read that overflows costs a reconnect. */
+#define NATIVE_MIN_COUNT 4
+#define EST_ENTRY_MIN 64
 
 /*
  * The read: sizes are decided in Redis, before any payload crosses the wire.
@@ -181,13 +186,16 @@ static void deliver(sg_rd_stream *s, const redisReply *e, bool from_pending) {
     return; /* still being worked on since before the reconnect, or just completed */
   uint64_t size = e->elements == 3 ? (uint64_t)e->element[2]->integer : 0;
   bool oversize = e->element[1]->type == REDIS_REPLY_NIL && e->elements == 3;
-  if (e->elements == 2 && e->element[1]->type == REDIS_REPLY_ARRAY) {
+  bool native = e->elements == 2 && e->element[1]->type == REDIS_REPLY_ARRAY;
+  if (native) {
     /* A native read: sized here (it came in under the reply cap). */
     const redisReply *f = e->element[1];
     for (size_t i = 0; i < f->elements; i++)
       size += f->element[i]->len;
     oversize = s->opts.max_entry_bytes && size > s->opts.max_entry_bytes;
   }
+  if (size > s->read_max)
+    s->read_max = size;
   if (oversize) {
     /* Over the entry size cap: handed out without its fields (never read). */
     sg_rd_idset_add(&s->held, ent.id_num);
@@ -198,6 +206,7 @@ static void deliver(sg_rd_stream *s, const redisReply *e, bool from_pending) {
     if (s->credit > 0)
       s->credit--;
     s->stats.fetched++;
+    s->stats.native_fetched += native;
     s->stats.oversize++;
     s->cbs.on_entry(s, &ent, s->cbs.ud);
     return;
@@ -219,6 +228,7 @@ static void deliver(sg_rd_stream *s, const redisReply *e, bool from_pending) {
     s->credit--;
   s->byte_credit -= (int64_t)size;
   s->stats.fetched++;
+  s->stats.native_fetched += native;
   s->cbs.on_entry(s, &ent, s->cbs.ud);
 }
 
@@ -278,9 +288,12 @@ static void read_reply(sg_rd_client *c, int status, const redisReply *reply, voi
     return;
   }
   s->delivering = true;
+  s->read_max = 0;
   for (size_t i = 0; i < entries->elements && !s->stopping; i++)
     deliver(s, entries->element[i], from_pending);
   s->delivering = false;
+  if (entries->elements > 0)
+    s->est_entry = s->read_max > s->est_entry / 2 ? s->read_max : s->est_entry / 2;
   if (!from_pending && s->opts.fetch_wait_ms > 0 && entries->elements > 0 &&
       entries->elements < s->last_count && !s->stopping) {
     /* A short read: the rest of the burst is probably still on its way (Redis
@@ -296,17 +309,41 @@ static void on_wait_timer(uv_timer_t *t) {
 }
 
 /*
- * The native read: XREADGROUP COUNT n BLOCK, what Redis does cheapest (about
- * 10 us of Redis CPU per entry less than the sizing script, which converts
- * every entry to Lua and back). Only when the owner asked for neither an
- * entry size cap nor a byte budget: a native reply's total size is known
- * only once it is in (hiredis parses it piece by piece, so the reply cap
- * bounds one bulk string, not a read). Returns true when the read was sent
- * (or is not to be sent now).
+ * How many new entries the next read may take natively (XREADGROUP COUNT n
+ * BLOCK, what Redis does cheapest: about 7 us of Redis CPU per entry less
+ * than the sizing script, which converts every entry to Lua and back), out of
+ * the |n| wanted; 0: read with the script.
+ *
+ * With neither an entry size cap nor a byte budget, always. Otherwise a native
+ * reply's sizes are known only once it is in, and what bounds it is the read
+ * connection's reply cap (sg_rd_replies_set_cap: the strings of one reply),
+ * so a native read is sent only when
+ *  - the byte credit could take a whole reply of the cap's size (held bytes
+ *    stay within the budget whatever comes), and
+ *  - the cap holds COUNT entries of the estimated size plus one entry of
+ *    max_entry_bytes: a larger surprise drops the connection (SG_ERR_TOOBIG)
+ *    and the entries it took come again through the pending scan, sized by
+ *    the script; an entry over max_entry_bytes that fits is handed out
+ *    without its fields, as the script would.
  */
+static uint32_t native_count(const sg_rd_stream *s, uint32_t n) {
+  if (s->read_state != RS_LIVE)
+    return 0;
+  if (!s->opts.max_entry_bytes && !s->opts.byte_budget)
+    return n;
+  if (s->reply_cap == 0 || s->reply_cap <= s->opts.max_entry_bytes)
+    return 0;
+  if (s->opts.byte_budget && s->byte_credit < (int64_t)s->reply_cap)
+    return 0;
+  uint64_t est = s->est_entry > EST_ENTRY_MIN ? s->est_entry : EST_ENTRY_MIN;
+  uint64_t fit = (s->reply_cap - s->opts.max_entry_bytes) / est;
+  if (fit < NATIVE_MIN_COUNT)
+    return 0;
+  return fit < n ? (uint32_t)fit : n;
+}
+
+/* Sends the native read of |n| new entries; false if it could not be sent. */
 static bool read_native(sg_rd_stream *s, uint32_t n) {
-  if (s->read_state != RS_LIVE || s->opts.max_entry_bytes || s->opts.byte_budget)
-    return false;
   char count[16], block[16];
   int clen = snprintf(count, sizeof count, "%u", n);
   int blen = snprintf(block, sizeof block, "%u", NATIVE_BLOCK_MS);
@@ -324,12 +361,12 @@ static bool read_native(sg_rd_stream *s, uint32_t n) {
                    strlen(s->key),
                    1};
   if (sg_rd_client_cmd(s->rc, 11, argv, lens, s->opts.cmd_timeout_ms + NATIVE_BLOCK_MS, read_reply,
-                       s) == 0) {
-    s->read_inflight = true;
-    s->stats.native_reads++;
-    sg_rd_idset_free(&s->recent);
-    sg_rd_idset_init(&s->recent);
-  }
+                       s) != 0)
+    return false;
+  s->read_inflight = true;
+  s->stats.native_reads++;
+  sg_rd_idset_free(&s->recent);
+  sg_rd_idset_init(&s->recent);
   return true;
 }
 
@@ -344,16 +381,21 @@ void sg_rd_stream__maybe_read(sg_rd_stream *s) {
   if (s->opts.byte_budget && s->byte_credit < room)
     return;
   uint32_t n = s->credit < s->opts.count ? s->credit : s->opts.count;
-  s->last_count = n;
-  if (read_native(s, n))
+  uint32_t nn = native_count(s, n);
+  s->last_count = nn ? nn : n;
+  if (nn && read_native(s, nn))
     return;
   char count[16], maxe[24], budget[24];
   int clen = snprintf(count, sizeof count, "%u", n);
   int mlen = snprintf(maxe, sizeof maxe, "%llu", (unsigned long long)s->opts.max_entry_bytes);
   /* One read's reply is held twice for a moment (hiredis's buffer and its
-   * reply objects): a read takes at most READ_BYTES_MAX (or one entry). */
+   * reply objects): a read takes at most READ_BYTES_MAX (or one entry), and
+   * stays under the reply cap (its ids count there too). */
   int64_t b =
       s->opts.byte_budget && s->byte_credit < READ_BYTES_MAX ? s->byte_credit : READ_BYTES_MAX;
+  int64_t ids = 64 + (int64_t)n * (SG_RD_ID_MAX + 8);
+  if (s->reply_cap && b > (int64_t)s->reply_cap - ids)
+    b = (int64_t)s->reply_cap > 2 * ids ? (int64_t)s->reply_cap - ids : ids;
   int blen = snprintf(budget, sizeof budget, "%lld", (long long)b);
   bool live = s->read_state == RS_LIVE;
   const char *id = live ? ">" : s->cursor;
@@ -411,13 +453,18 @@ static void rc_up(sg_rd_client *c, void *ud) {
 static void rc_down(sg_rd_client *c, int reason, void *ud) {
   (void)c;
   sg_rd_stream *s = ud;
-  if (reason == SG_ERR_TOOBIG) { /* a native read with an entry over the reply cap */
+  if (reason == SG_ERR_TOOBIG) { /* a native read with entries over the reply cap */
     char cap[24];
     snprintf(cap, sizeof cap, "%zu", s->reply_cap);
     sg_log_kv(SG_LOG_WARN, "redis",
-              "a read came over the reply cap (set gateway.max_job_bytes to refuse such entries)",
+              s->opts.max_entry_bytes
+                  ? "a read came over the reply cap: its entries come again, sized"
+                  : "a read came over the reply cap (set gateway.max_job_bytes "
+                    "to refuse such entries)",
               "stream", s->key, "cap", cap, NULL);
     s->stats.oversize_reads++;
+    if (s->est_entry < s->reply_cap)
+      s->est_entry = s->reply_cap; /* sized reads until smaller entries are seen again */
   }
   s->read_state = RS_DOWN;
   s->read_inflight = false;
@@ -476,11 +523,17 @@ int sg_rd_stream_new(uv_loop_t *loop, const sg_rd_url *url, const sg_rd_stream_o
     co.max_reply_bytes =
         (size_t)READ_BYTES_MAX + (size_t)s->opts.max_entry_bytes + ((size_t)1 << 20);
   s->reply_cap = co.max_reply_bytes;
+  s->est_entry = s->opts.max_entry_bytes;
   co.name = "read";
+  /* Reads' whole replies are capped (what makes native reads of a sized stream
+   * safe, see native_count); the command connection's are bounded by what
+   * their commands ask for (the reaper: byte room at the largest size). */
+  co.max_reply_total = s->opts.max_entry_bytes ? s->reply_cap : 0;
   sg_rd_client_cbs rcb = {rc_up, rc_down, s};
   sg_rd_client_cbs ccb = {cc_up, NULL, s};
   sg_rd_client_new(loop, url, &co, &rcb, &s->rc);
   co.name = "cmd";
+  co.max_reply_total = 0;
   sg_rd_client_new(loop, url, &co, &ccb, &s->cc);
   s->open += 2;
   sg_rd_client_start(s->cc);

@@ -42,6 +42,10 @@ struct sg_rd_stream {
   uint32_t poll_ms;      /* the current pause after an empty read (0 after entries) */
   int64_t byte_credit;   /* byte_budget minus the sizes handed out and not given back */
   size_t reply_cap;      /* of the read connection (0: the client's default) */
+  /* The entry size native reads plan with: the largest of the last read,
+   * or half the previous estimate if that is more (max_entry_bytes at first). */
+  uint64_t est_entry;
+  uint64_t read_max; /* largest entry of the read being delivered */
   sg_rd_script read_script;
 
   /* completions (sg_rd_stream_txn.c) */

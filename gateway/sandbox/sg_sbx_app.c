@@ -3,6 +3,7 @@
 #include "sandbox/sg_sbx_int.h"
 
 #include <errno.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,6 +333,23 @@ static int ensure_dir(const char *d, char *err, size_t errcap) {
 }
 
 /* The ACS access key: configured, or made once and kept in the state dir. */
+/* entra.client_certificate_file: the app's certificate, as uploaded to Entra. */
+static int register_certificate(sg_sbx *s, char *err, size_t errcap) {
+  FILE *f = fopen(s->cfg.client_certificate_file, "rb");
+  X509 *cert = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+  if (f)
+    fclose(f);
+  int rv = 0;
+  if (cert == NULL ||
+      sg_sbx_tokens_add_cert(s->tokens, s->cfg.tenant_id, s->cfg.client_id, cert) != 0) {
+    snprintf(err, errcap, "entra: cannot read a certificate from %s",
+             s->cfg.client_certificate_file);
+    rv = SG_ERR_CONFIG;
+  }
+  X509_free(cert);
+  return rv;
+}
+
 static int load_acs_key(sg_sbx *s, char *err, size_t errcap) {
   char *b64 = NULL;
   char path[1100];
@@ -372,7 +390,7 @@ static int load_acs_key(sg_sbx *s, char *err, size_t errcap) {
   return 0;
 }
 
-static int split_listen(const char *listen, char *host, size_t hcap, uint16_t *port) {
+int sg_sbx__split_listen(const char *listen, char *host, size_t hcap, uint16_t *port) {
   const char *colon = strrchr(listen, ':');
   if (colon == NULL)
     return SG_ERR_CONFIG;
@@ -412,7 +430,7 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
   int rv = ensure_dir(s->cfg.state_dir, err, errcap);
   char host[256];
   uint16_t port = 0;
-  if (rv == 0 && split_listen(s->cfg.listen, host, sizeof host, &port) != 0) {
+  if (rv == 0 && sg_sbx__split_listen(s->cfg.listen, host, sizeof host, &port) != 0) {
     snprintf(err, errcap, "server.listen: '%s' is not host:port", s->cfg.listen);
     rv = SG_ERR_CONFIG;
   }
@@ -444,6 +462,8 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
                               s->cfg.client_secret)) {
       snprintf(err, errcap, "entra: bad tenant_id, client_id or client_secret");
       rv = SG_ERR_CONFIG;
+    } else if (s->cfg.client_certificate_file[0]) {
+      rv = register_certificate(s, err, errcap);
     }
   }
   if (rv == 0) {
@@ -478,6 +498,8 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
     rv = sg_httpd_new(&s->httpd, loop, host, port, s->ssl, &hs, on_request, s);
     if (rv)
       snprintf(err, errcap, "cannot listen on %s: %s", s->cfg.listen, sg_strerror(rv));
+    else if ((rv = sg_sbx__imds_start(s, err, errcap)) != 0)
+      sg_httpd_close(s->httpd, NULL);
   }
   if (rv) {
     if (s->record)
@@ -520,6 +542,9 @@ void sg_sbx_print_env(const sg_sbx *s, FILE *f) {
   fprintf(f, "SENDGATE_GRAPH_CLIENT_SECRET='%s'\n", s->cfg.client_secret);
   fprintf(f, "SENDGATE_ACS_CONNECTION_STRING='endpoint=%s/;accesskey=%s'\n", root, s->acs_key_b64);
   fprintf(f, "SENDGATE_SANDBOX_URL='%s'\n", root);
+  if (s->imds)
+    fprintf(f, "SENDGATE_SANDBOX_IMDS_URL='http://%s:%u'\n", s->cfg.public_host,
+            (unsigned)s->imds_port);
 }
 
 static void on_httpd_closed(void *ud) {
@@ -541,9 +566,12 @@ static void on_httpd_closed(void *ud) {
     done(dud);
 }
 
-static void on_flush_closed(uv_handle_t *h) {
-  sg_sbx *s = h->data;
+static void close_httpd(sg_sbx *s) {
   sg_httpd_close(s->httpd, on_httpd_closed);
+}
+
+static void on_flush_closed(uv_handle_t *h) {
+  sg_sbx__imds_stop(h->data, close_httpd);
 }
 
 void sg_sbx_stop(sg_sbx *s, void (*done)(void *ud), void *ud) {

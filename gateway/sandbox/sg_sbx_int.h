@@ -32,6 +32,9 @@ struct sg_sbx {
   SSL_CTX *ssl;
   sg_httpd *httpd;
   uint16_t port;
+  sg_httpd *imds; /* the managed identity stand-in (plain HTTP), or NULL */
+  uint16_t imds_port;
+  void (*imds_then)(sg_sbx *s); /* after it closed */
   char ca_path[1024];
   unsigned char acs_key[64];
   size_t acs_key_len;
@@ -94,6 +97,14 @@ void sg_sbx__guid(sg_sbx *s, char out[37]);
 
 /* The value of header |name| as a NUL-terminated copy in |out|, or NULL. */
 const char *sg_sbx__header(const sg_httpd_req *req, const char *name, char *out, size_t cap);
+
+/* "host:port" ("[v6]:port") into |host| and |port|; 0 or SG_ERR_CONFIG. */
+int sg_sbx__split_listen(const char *listen, char *host, size_t hcap, uint16_t *port);
+
+/* The managed identity stand-in (sg_sbx_imds.c): starts its listener when
+ * imds.listen is set; stops it, then calls |then|. */
+int sg_sbx__imds_start(sg_sbx *s, char *err, size_t errcap);
+void sg_sbx__imds_stop(sg_sbx *s, void (*then)(sg_sbx *s));
 
 /* The value of query parameter |name| in |path| (undecoded), or NULL. */
 const char *sg_sbx__query(const char *path, const char *name, char *out, size_t cap);

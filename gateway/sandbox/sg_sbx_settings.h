@@ -28,7 +28,13 @@ typedef struct sg_sbx_cfg {
   char *tenant_id;
   char *client_id;
   char *client_secret;
-  int64_t token_lifetime_s; /* 0 = random 3600..5400 as Entra does */
+  char *client_certificate_file; /* certificate registered on the app (PEM); "" = none */
+  /* managed identity stand-in (plain HTTP, as IMDS and App Service's endpoint are) */
+  char *imds_listen;          /* host:port; "" = off */
+  char *imds_system_id;       /* client id of the system-assigned identity */
+  char *imds_user_id;         /* client id of the one user-assigned identity */
+  char *imds_identity_header; /* App Service's X-IDENTITY-HEADER value */
+  int64_t token_lifetime_s;   /* 0 = random 3600..5400 as Entra does */
   double token_fault_429_rate;
   int64_t token_retry_after_s;
   /* [graph] */
@@ -67,6 +73,7 @@ typedef struct sg_sbx_cfg {
   char *acs_bounce_domains; /* comma-separated recipient domains whose ops end Failed */
   bool acs_drop_first_response;
   int64_t acs_clock_skew_s;
+  char *acs_bodies_dir; /* each accepted emails:send body kept as <operation id>.json; "" = none */
   /* [faults] */
   int64_t fault_seed;
   double fault_rate_500;

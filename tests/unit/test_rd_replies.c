@@ -159,5 +159,41 @@ static void t_element_cap(void) {
   redisReaderFree(r);
 }
 
+/* The byte cap counts the strings of one reply, however many values they
+ * come in: three strings of 10 bytes pass a cap of 30 and fail one of 29;
+ * the count starts again with each reply. */
+static void t_byte_cap(void) {
+  static const char three[] = "*3\r\n$10\r\n0123456789\r\n+0123456789\r\n$10\r\n0123456789\r\n";
+  redisReader *r = redisReaderCreate();
+  ASSERT_OK(sg_rd_replies_attach(r));
+  sg_rd_replies_set_cap(r, 30);
+  void *out = NULL;
+  for (int round = 0; round < 3; round++) {
+    ASSERT_EQ(REDIS_OK, redisReaderFeed(r, three, sizeof three - 1));
+    ASSERT_EQ(REDIS_OK, redisReaderGetReply(r, &out));
+    ASSERT_NOT_NULL(out);
+    ASSERT_EQ(3u, ((redisReply *)out)->elements);
+    r->fn->freeObject(out);
+  }
+  sg_rd_replies_set_cap(r, 29);
+  ASSERT_EQ(REDIS_OK, redisReaderFeed(r, three, sizeof three - 1));
+  ASSERT_EQ(REDIS_ERR, redisReaderGetReply(r, &out));
+  ASSERT_EQ(REDIS_ERR_OOM, r->err);
+  sg_rd_replies_detach(r);
+  redisReaderFree(r);
+
+  /* 0: no cap. */
+  r = redisReaderCreate();
+  ASSERT_OK(sg_rd_replies_attach(r));
+  sg_rd_replies_set_cap(r, 0);
+  ASSERT_EQ(REDIS_OK, redisReaderFeed(r, three, sizeof three - 1));
+  ASSERT_EQ(REDIS_OK, redisReaderGetReply(r, &out));
+  ASSERT_NOT_NULL(out);
+  r->fn->freeObject(out);
+  sg_rd_replies_detach(r);
+  redisReaderFree(r);
+}
+
 SG_TESTS({"same_as_hiredis", t_same_as_hiredis}, {"big_replies", t_big_replies},
-         {"detach_mid_reply", t_detach_mid_reply}, {"element_cap", t_element_cap})
+         {"detach_mid_reply", t_detach_mid_reply}, {"element_cap", t_element_cap},
+         {"byte_cap", t_byte_cap})

@@ -5,7 +5,11 @@
  * entries after it, new or pending (the sizing script never brings its
  * payload over, so a reply cap below its size does not matter); the byte
  * budget holds reads back until byte credit is given back; with neither,
- * reads are native.
+ * reads are native. With sizes checked, new entries are read natively once
+ * the reply cap holds a read of entries of the sizes seen: an entry over the
+ * size cap but within the reply cap comes without its fields all the same,
+ * and one over the reply cap drops the read connection and comes again
+ * through the pending scan, sized, with nothing lost or handed out twice.
  */
 #include "harness.h"
 #include "redis_server.h"
@@ -15,7 +19,7 @@
 
 #include <uv.h>
 
-#define MAXE 64
+#define MAXE 96
 
 typedef struct ctx {
   uv_loop_t loop;
@@ -188,6 +192,58 @@ static void t_native(void) {
   finish(&x);
 }
 
+static void t_native_sized(void) {
+  ctx x;
+  begin(&x);
+  for (int i = 0; i < 40; i++)
+    add_job(&x, 100);
+  /* At first entries may be of the size cap: (3 - 1) MiB holds two, sized reads. */
+  start_cap(&x, 1u << 20, 0, 100, 3u << 20);
+  run_until(&x, &x.n, 40, 10000);
+  sg_rd_stream_stats st;
+  sg_rd_stream_get_stats(x.s, &st);
+  ASSERT_GE(st.native_fetched, 1u);  /* small entries seen: native reads */
+  ASSERT_LT(st.native_fetched, 40u); /* but not the first */
+  uint64_t native_before = st.native_fetched;
+  for (int i = 0; i < 30 && st.native_reads == 0; i++) /* the read now in flight is native */
+    run_for(&x, 20), sg_rd_stream_get_stats(x.s, &st);
+
+  /* Over the size cap, within the reply cap: read natively, without its fields. */
+  add_job(&x, 2u << 20);
+  add_job(&x, 100);
+  run_until(&x, &x.n, 42, 10000);
+  ASSERT(x.oversize[40] && !x.oversize[41]);
+  ASSERT_EQ((2u << 20) + 3u, x.size[40]);
+  ASSERT_EQ(100u, x.value_len[41]);
+  sg_rd_stream_get_stats(x.s, &st);
+  ASSERT_EQ(native_before + 2, st.native_fetched);
+  ASSERT_EQ(0u, st.reconnects);
+  ASSERT_EQ(0u, st.oversize_reads);
+
+  /* Over the reply cap: the read connection drops, the entries come from the
+   * pending scan (sized), once each. */
+  for (int i = 0; i < 30; i++) /* the large entry's estimate halves read by read */
+    add_job(&x, 100);
+  run_until(&x, &x.n, 72, 10000);
+  run_for(&x, 100);
+  add_job(&x, 4u << 20);
+  add_job(&x, 100);
+  run_until(&x, &x.n, 74, 10000);
+  run_for(&x, 200);
+  ASSERT_EQ(74, x.n);
+  ASSERT(x.oversize[72] && !x.oversize[73]);
+  ASSERT_EQ((4u << 20) + 3u, x.size[72]);
+  ASSERT(x.redelivered[72]); /* (the small one may come after it as new: the blocked read
+                                 woke for the large one alone) */
+  sg_rd_stream_get_stats(x.s, &st);
+  ASSERT_EQ(1u, st.oversize_reads);
+  ASSERT_EQ(1u, st.reconnects);
+  for (int i = 0; i < 74; i++)
+    for (int j = i + 1; j < 74; j++)
+      ASSERT(strcmp(x.ids[i], x.ids[j]) != 0);
+  finish(&x);
+}
+
 static void t_byte_budget(void) {
   ctx x;
   begin(&x);
@@ -201,6 +257,7 @@ static void t_byte_budget(void) {
   sg_rd_stream_stats st;
   sg_rd_stream_get_stats(x.s, &st);
   ASSERT_EQ(350000 - 3 * 100003, st.byte_credit);
+  ASSERT_EQ(0u, st.native_reads); /* the reply cap holds fewer than a native read's minimum */
   /* Two finished: two more fit. */
   sg_rd_stream_add_byte_credit(x.s, 2 * 100003);
   run_until(&x, &x.n, 5, 10000);
@@ -212,4 +269,5 @@ static void t_byte_budget(void) {
   finish(&x);
 }
 
-SG_TESTS({"oversize", t_oversize}, {"native", t_native}, {"byte_budget", t_byte_budget})
+SG_TESTS({"oversize", t_oversize}, {"native", t_native}, {"native_sized", t_native_sized},
+         {"byte_budget", t_byte_budget})
