@@ -207,8 +207,7 @@ static const char *first_env(char *const *envp, const char *lower, const char *u
 
 int sg_proxy_for(const char *setting, char *const *envp, const char *host, sg_proxy *out, char *err,
                  size_t errcap) {
-  const char *url =
-      setting && setting[0] ? setting : first_env(envp, "https_proxy", "HTTPS_PROXY");
+  const char *url = setting && setting[0] ? setting : first_env(envp, "https_proxy", "HTTPS_PROXY");
   if (url == NULL)
     return 0;
   if (sg_proxy_bypass(first_env(envp, "no_proxy", "NO_PROXY"), host))
@@ -221,8 +220,7 @@ void sg_proxy_connect_request(const sg_proxy *p, const char *host, uint16_t port
   bool v6 = strchr(host, ':') != NULL;
   char target[300];
   snprintf(target, sizeof target, v6 ? "[%s]:%u" : "%s:%u", host, (unsigned)port);
-  sg_buf_printf(out, "CONNECT %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: sendgate\r\n", target,
-                target);
+  sg_buf_printf(out, "CONNECT %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: sendgate\r\n", target, target);
   if (p->auth[0])
     sg_buf_printf(out, "Proxy-Authorization: Basic %s\r\n", p->auth);
   sg_buf_append_str(out, "\r\n");

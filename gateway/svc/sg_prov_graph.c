@@ -8,8 +8,8 @@
  * none), and sg_classify_graph for the answers. Graph has no idempotency
  * key: an answer lost after sending is ambiguous.
  *
- * A structured job whose sendMail request would pass
- * SG_GRAPH_MAX_REQUEST_BYTES goes as a draft, in the steps of
+ * A job whose sendMail request would pass SG_GRAPH_MAX_REQUEST_BYTES goes as
+ * a draft (a MIME job taken apart first, job/sg_mime_parse.h), in the steps of
  * sg_graph_upload.h (this file is their glue: requests and answers); the
  * draft record is kept in Redis by the runtime (store steps).
  */
@@ -23,6 +23,7 @@
 #include "core/sg_err.h"
 #include "core/sg_fmt.h"
 #include "core/sg_log.h"
+#include "job/sg_mime_parse.h"
 #include "svc/sg_graph.h"
 #include "svc/sg_graph_upload.h"
 
@@ -38,9 +39,10 @@ typedef struct graph_acct {
 /* A job on the draft route: the sequence and the storage its requests use. */
 typedef struct graph_seq {
   sg_graph_seq q;
-  /* The structured view every step is built from: the job itself, or (once
-   * the MIME parser lands) a MIME job converted by sg_mime_to_job, owned here. */
+  /* The structured view every step is built from: the job itself, or a
+   * MIME job taken apart by sg_mime_to_job (|mime|, owned here). */
   const sg_job *job;
+  sg_mime_job *mime;
   sg_buf base; /* "/v1.0/users/{mailbox}" */
   sg_buf path; /* the current request's path */
   char range[96];
@@ -121,27 +123,59 @@ static int graph_prepare(const void *st, sg_prov_job *pj, sg_job_error *err) {
   /* The body's size is checked when it is written (build); the rest here. */
   if (sg_job_check_backend(job, SG_BACKEND_GRAPH, 0, err) != 0)
     return SG_ERR_INVAL;
+  /* The view the draft is built from: the job, or its MIME taken apart. */
+  const sg_job *view = job;
+  sg_mime_job *mj = NULL;
+  uint64_t bytes;
   if (job->mime_len > 0) {
-    /* THE place for large MIME jobs: over SG_GRAPH_MAX_REQUEST_BYTES one
-     * would be converted here into a structured job (sg_mime_to_job,
-     * job/sg_mime_parse.h; its storage owned by the graph_seq, freed in
-     * graph_job_free), set as gs->job and go on as a draft below. Until
-     * then build() refuses it as INVALID SENDGATE_TOO_LARGE, as before. */
-    pj->next_bytes = sg_base64_len(job->mime_len);
-    return 0;
+    /* sendMail carries the MIME base64'd (its envelope rewrite adds a few
+     * header bytes: near the cap the exact size decides). */
+    size_t size = sg_base64_len(job->mime_len);
+    if (size + SG_GRAPH_DRAFT_MARGIN > SG_GRAPH_MAX_REQUEST_BYTES)
+      size = sg_graph_request_size(job);
+    pj->next_bytes = size;
+    if (size <= SG_GRAPH_MAX_REQUEST_BYTES)
+      return 0; /* one sendMail request */
+    bytes = job->mime_len;
+  } else {
+    size_t size = sg_graph_request_size(job);
+    pj->next_bytes = size;
+    if (size <= SG_GRAPH_MAX_REQUEST_BYTES)
+      return 0; /* one sendMail request */
+    bytes = sg_graph_job_bytes(job);
   }
-  size_t size = sg_graph_request_size(job);
-  pj->next_bytes = size;
-  if (size <= SG_GRAPH_MAX_REQUEST_BYTES)
-    return 0; /* one sendMail request */
   sg_limits l;
   sg_config_sender_limits(g->cfg, g->acct, job->sender, &l);
-  uint64_t bytes = sg_graph_job_bytes(job);
   if (l.graph_max_send_bytes > 0 && bytes > (uint64_t)l.graph_max_send_bytes)
     return too_large(err, true, bytes, (uint64_t)l.graph_max_send_bytes);
+  if (job->mime_len > 0) {
+    /* A MIME job over the single-request size goes as a draft of the
+     * structured content it holds (job/sg_mime_parse.h); what cannot be
+     * mapped is INVALID with its SENDGATE_MIME_* code. */
+    mj = sg_xcalloc(1, sizeof *mj);
+    if (sg_mime_to_job(mj, job, NULL, err) != 0) {
+      sg_mime_job_free(mj);
+      sg_free(mj);
+      return SG_ERR_INVAL;
+    }
+    view = &mj->job;
+    if (view->n_headers > SG_JOB_MAX_HEADERS) {
+      sg_mime_job_free(mj);
+      sg_free(mj);
+      err->code = SG_JOBERR_TOO_MANY_HEADERS;
+      snprintf(err->message, sizeof err->message,
+               "the message has %zu X- header fields; Graph's internetMessageHeaders take "
+               "at most %d",
+               view->n_headers, SG_JOB_MAX_HEADERS);
+      return SG_ERR_INVAL;
+    }
+  }
   graph_seq *gs = sg_xcalloc(1, sizeof *gs);
   pj->seq = gs;
-  gs->job = job;
+  gs->mime = mj;
+  gs->job = view;
+  if (sg_job_check_backend(view, SG_BACKEND_GRAPH, 0, err) != 0)
+    return SG_ERR_INVAL;
   if (sg_graph_seq_init(&gs->q, gs->job, (uint64_t)g->cfg->graph_upload_chunk_bytes) != SG_GSEQ_OK)
     return too_large(err, false, SG_GRAPH_MAX_REQUEST_BYTES - SG_GRAPH_DRAFT_MARGIN, bytes);
   sg_graph_user_path(&gs->base, job->sender);
@@ -155,6 +189,10 @@ static void graph_job_free(sg_prov_job *pj) {
   if (gs == NULL)
     return;
   sg_graph_seq_free(&gs->q);
+  if (gs->mime) {
+    sg_mime_job_free(gs->mime);
+    sg_free(gs->mime);
+  }
   sg_buf_free(&gs->base);
   sg_buf_free(&gs->path);
   sg_free(gs);

@@ -7,14 +7,15 @@
  * the order of steps, and what the answers mean: 403 on the draft is
  * SENDGATE_GRAPH_NEEDS_MAIL_READWRITE, a lost or refused range starts the
  * draft over, a draft gone after a send that may have gone out is ambiguous,
- * and a job over max_send_bytes or under the single-request size is not a
- * draft at all.
+ * a job over max_send_bytes or under the single-request size is not a
+ * draft at all, and a large MIME job goes as a draft of its content.
  */
 #include "harness.h"
 
 #include <string.h>
 
 #include "conf/sg_config.h"
+#include "core/sg_base64.h"
 #include "core/sg_err.h"
 #include "svc/sg_graph_upload.h"
 #include "svc/sg_provider.h"
@@ -291,27 +292,91 @@ static void t_throttled_step(void) {
   teardown(&f);
 }
 
-/* A MIME job over the single-request size is not a draft (yet): INVALID
- * SENDGATE_TOO_LARGE when its body is written, as before. */
-static void t_large_mime_stays_too_large(void) {
+/* A MIME job over the single-request size goes as a draft of the content
+ * it holds (taken apart by job/sg_mime_parse.h); its attachment's decoded
+ * bytes are uploaded. One that cannot be mapped is INVALID with its code. */
+static uint8_t mime_buf[8 * 1024 * 1024];
+
+static size_t make_mime(size_t att_bytes, int x_headers) {
+  sg_buf m = SG_BUF_INIT;
+  sg_buf_append_str(&m, "From: scanner@contoso.com\r\nTo: r@b.example\r\nSubject: scan\r\n");
+  for (int i = 0; i < x_headers; i++)
+    sg_buf_printf(&m, "X-Scan-%d: %d\r\n", i, i);
+  sg_buf_append_str(&m,
+                    "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+                    "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nsee attached\r\n"
+                    "--b1\r\nContent-Type: application/pdf; name=\"scan.pdf\"\r\n"
+                    "Content-Disposition: attachment; filename=\"scan.pdf\"\r\n"
+                    "Content-Transfer-Encoding: base64\r\n\r\n");
+  sg_buf b64 = SG_BUF_INIT;
+  sg_base64_encode_wrapped(&b64, bytes, att_bytes, 76);
+  sg_buf_append(&m, b64.data, b64.len);
+  sg_buf_append_str(&m, "\r\n--b1--\r\n");
+  ASSERT_LE(m.len, sizeof mime_buf);
+  memcpy(mime_buf, m.data, m.len);
+  size_t n = m.len;
+  sg_buf_free(&b64);
+  sg_buf_free(&m);
+  return n;
+}
+
+static void t_large_mime_goes_as_draft(void) {
   fixture f;
   setup(&f, 0, 0);
-  static uint8_t mime[4 * 1024 * 1024];
-  memset(mime, 'a', sizeof mime);
-  memcpy(mime, "Subject: x\r\n\r\n", 15);
   f.job.subject = f.job.text_body = "";
   f.job.n_attachments = 0;
-  f.job.mime = mime;
-  f.job.mime_len = sizeof mime;
+  f.job.mime = mime_buf;
+  f.job.mime_len = make_mime(4000000, 1);
   sg_job_error err;
   ASSERT_OK(sg_provider_graph.prepare(f.st, &f.pj, &err));
-  ASSERT_NULL(f.pj.seq);
-  ASSERT_GT(f.pj.next_bytes, sizeof mime);
+  ASSERT_NOT_NULL(f.pj.seq);
+  answer(&f, 0, 0, NULL); /* RECALL: none */
   sg_prov_req r;
-  memset(&r, 0, sizeof r);
-  sg_prov_ctx ctx = {"TOKEN", 5, "graph.example", 1700000000000LL, {1, 2}};
-  ASSERT_EQ(SG_ERR_INVAL, sg_provider_graph.build(f.st, &f.pj, &ctx, &r, &err));
+  build(&f, &r);
+  ASSERT_STR_EQ("/v1.0/users/big@contoso.com/messages", r.path);
+  ASSERT_NOT_NULL(strstr((const char *)r.body, "\"subject\":\"scan\""));
+  ASSERT_NOT_NULL(strstr((const char *)r.body, "\"X-Scan-0\""));
+  ASSERT_NOT_NULL(strstr((const char *)r.body, "r@b.example"));
+  answer(&f, 0, 201, "{\"id\":\"D1\"}");
+  answer(&f, 0, 0, NULL);
+  ASSERT_EQ(SG_GSTEP_SESSION, step(&f));
+  build(&f, &r);
+  ASSERT_NOT_NULL(strstr((const char *)r.body, "\"scan.pdf\""));
+  ASSERT_NOT_NULL(strstr((const char *)r.body, "\"size\":4000000"));
+  answer(&f, 0, 201, "{\"uploadUrl\":\"https://up.example/up/t\"}");
+  build(&f, &r);
+  ASSERT_STR_EQ("bytes 0-3932159/4000000", hdr(&r, "content-range"));
+  ASSERT_MEM_EQ(bytes, r.body, 3932160); /* the decoded bytes */
+  teardown(&f);
+
+  /* Too many X- fields for Graph's internetMessageHeaders: INVALID. */
+  setup(&f, 0, 0);
+  f.job.subject = f.job.text_body = "";
+  f.job.n_attachments = 0;
+  f.job.mime = mime_buf;
+  f.job.mime_len = make_mime(4000000, 6);
+  ASSERT_EQ(SG_ERR_INVAL, sg_provider_graph.prepare(f.st, &f.pj, &err));
+  ASSERT_STR_EQ("SENDGATE_TOO_MANY_HEADERS", err.code);
+  teardown(&f);
+
+  /* Over max_send_bytes: INVALID before it is taken apart. */
+  setup(&f, 0, 5000000);
+  f.job.subject = f.job.text_body = "";
+  f.job.n_attachments = 0;
+  f.job.mime = mime_buf;
+  f.job.mime_len = make_mime(4000000, 0);
+  ASSERT_EQ(SG_ERR_INVAL, sg_provider_graph.prepare(f.st, &f.pj, &err));
   ASSERT_STR_EQ("SENDGATE_TOO_LARGE", err.code);
+  teardown(&f);
+
+  /* Small MIME: one sendMail request, as before. */
+  setup(&f, 0, 0);
+  f.job.subject = f.job.text_body = "";
+  f.job.n_attachments = 0;
+  f.job.mime = mime_buf;
+  f.job.mime_len = make_mime(1000, 0);
+  ASSERT_OK(sg_provider_graph.prepare(f.st, &f.pj, &err));
+  ASSERT_NULL(f.pj.seq);
   teardown(&f);
 }
 
@@ -343,7 +408,7 @@ static void t_refused_draft_deleted(void) {
 }
 
 SG_TESTS({"refused_draft_deleted", t_refused_draft_deleted},
-         {"large_mime_stays_too_large", t_large_mime_stays_too_large},
+         {"large_mime_goes_as_draft", t_large_mime_goes_as_draft},
          {"small_job_is_not_a_draft", t_small_job_is_not_a_draft},
          {"over_max_send", t_over_max_send}, {"full_sequence", t_full_sequence},
          {"needs_readwrite", t_needs_readwrite}, {"recalled_records", t_recalled_records},
