@@ -269,6 +269,7 @@ void sg_app__queue_job(sg_jobrun *j) {
                    "the job's deadline had passed when it was fetched");
     return;
   }
+  j->item.bytes = j->pj.next_bytes; /* its first request's, for the lane's byte window */
   lane_for(a, j);
   /* A lane that cannot take it for long (paused, daily budget spent): the
    * job waits in the delayed set, not in memory. */

@@ -65,6 +65,11 @@ sg_origin *sg_app__origin(sg_app *a, const char *url, const char *label, char *e
         a->origins[i]->label = label;
       return a->origins[i];
     }
+  /* Origins named by answers (Graph's upload URLs) come and stay: bounded. */
+  if (a->norigins >= SG_APP_MAX_ORIGINS) {
+    snprintf(err, errcap, "%s: more than %d origins", url, SG_APP_MAX_ORIGINS);
+    return NULL;
+  }
   sg_origin *o = sg_xcalloc(1, sizeof *o);
   o->host = sg_xstrdup(host);
   o->port = port;

@@ -24,11 +24,11 @@ static const sg_setting tbl[] = {
      "SENDGATE_DEFAULT_BACKEND", "graph or acs"},
     {"gateway", "max_in_flight", SG_SET_INT, F(max_in_flight), "10000", 1, 10000000, 0, NULL,
      "jobs held in memory at once; fetching stops at this cap"},
-    {"gateway", "max_held_bytes", SG_SET_INT, F(max_held_bytes), "67108864", 0, BIG, 0, NULL,
+    {"gateway", "max_held_bytes", SG_SET_INT, F(max_held_bytes), "134217728", 0, BIG, 0, NULL,
      "bytes of job entries held in memory at once, beside max_in_flight; fetching takes only "
      "what fits (at least one job of max_job_bytes); the gateway's memory peaks near 4x this "
      "when large jobs wait on a slow provider; 0 = no byte budget"},
-    {"gateway", "max_job_bytes", SG_SET_INT, F(max_job_bytes), "10485760", 0, BIG, 0, NULL,
+    {"gateway", "max_job_bytes", SG_SET_INT, F(max_job_bytes), "41943040", 0, BIG, 0, NULL,
      "a job entry larger than this (what any backend can send) is refused as INVALID "
      "SENDGATE_TOO_LARGE without being read into the gateway; 0 = no cap. With both this and "
      "max_held_bytes 0, reads are native XREADGROUPs: less Redis CPU, no size protection"},
@@ -137,6 +137,20 @@ static const sg_setting tbl[] = {
      0, BIG, 0, NULL, ""},
     {"graph", "mailbox_recipients_per_day", SG_SET_INT, L(graph_mailbox_recipients_per_day),
      "10000", 0, BIG, 0, NULL, ""},
+    {"graph", "mailbox_upload_bytes_per_5min", SG_SET_INT, L(graph_mailbox_upload_bytes_per_5min),
+     "157286400", 0, BIG, 0, NULL,
+     "request bytes per (account, mailbox) per 5 minutes (Outlook: 150 MB of uploads); a lane "
+     "holds a request back rather than meet a 429; 0 = no limit"},
+    {"graph", "max_send_bytes", SG_SET_INT, L(graph_max_send_bytes), "36700160", 0, 157286400, 0,
+     NULL,
+     "largest message (raw bytes of bodies and attachments) sent through Graph: Exchange's "
+     "default is 35 MB, configurable per mailbox up to 150 MB; larger jobs are INVALID "
+     "SENDGATE_TOO_LARGE; 0 = no check of ours. Messages over 4 MB go as drafts and need "
+     "Mail.ReadWrite"},
+    {"graph", "upload_chunk_bytes", SG_SET_INT, F(graph_upload_chunk_bytes), "3932160", 327680,
+     4194304, 0, NULL,
+     "bytes per upload range of a large message's attachments (rounded down to a multiple of "
+     "320 KiB, as Graph asks; at most 4 MiB)"},
 
     {"acs", "connection_string", SG_SET_STR, F(acs_connection_string), "", 0, 0, SG_SET_SECRET,
      NULL, "endpoint=https://...;accesskey=..."},
@@ -213,6 +227,10 @@ static const sg_setting acct_tbl[] = {
      BIG, 0, NULL, ""},
     {"", "mailbox_recipients_per_day", SG_SET_INT, AL(graph_mailbox_recipients_per_day), "-1", -1,
      BIG, 0, NULL, ""},
+    {"", "mailbox_upload_bytes_per_5min", SG_SET_INT, AL(graph_mailbox_upload_bytes_per_5min), "-1",
+     -1, BIG, 0, NULL, ""},
+    {"", "max_send_bytes", SG_SET_INT, AL(graph_max_send_bytes), "-1", -1, 157286400, 0, NULL,
+     "Graph: largest message this account sends (the mailboxes' maximum send size)"},
     {"", "sends_per_minute", SG_SET_INT, AL(acs_sends_per_minute), "-1", -1, BIG, 0, NULL, ""},
     {"", "sends_per_hour", SG_SET_INT, AL(acs_sends_per_hour), "-1", -1, BIG, 0, NULL, ""},
     {"", "concurrency", SG_SET_INT, AL(acs_concurrency), "-1", -1, 100000, 0, NULL, ""},
@@ -230,6 +248,8 @@ static const sg_setting sender_tbl[] = {
      BIG, 0, NULL, ""},
     {"", "mailbox_recipients_per_day", SG_SET_INT, SL(graph_mailbox_recipients_per_day), "-1", -1,
      BIG, 0, NULL, ""},
+    {"", "mailbox_upload_bytes_per_5min", SG_SET_INT, SL(graph_mailbox_upload_bytes_per_5min), "-1",
+     -1, BIG, 0, NULL, ""},
 };
 
 typedef struct {
@@ -263,6 +283,7 @@ static int on_sender(acct_list *l, const char *section, const char *key, const c
     l->senders[i].limits.acs_sends_per_minute = -1;
     l->senders[i].limits.acs_sends_per_hour = -1;
     l->senders[i].limits.acs_concurrency = -1;
+    l->senders[i].limits.graph_max_send_bytes = -1;
     l->senders[i].address = sg_xstrdup(addr);
     for (char *p = l->senders[i].address; *p; p++)
       *p = (char)tolower((unsigned char)*p);

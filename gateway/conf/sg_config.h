@@ -24,6 +24,8 @@ typedef struct sg_limits {
   int64_t graph_mailbox_requests_per_10min;
   int64_t graph_mailbox_messages_per_minute;
   int64_t graph_mailbox_recipients_per_day;
+  int64_t graph_mailbox_upload_bytes_per_5min; /* request bytes per (account, mailbox) */
+  int64_t graph_max_send_bytes; /* a message's raw bytes at most (Exchange: 35 MB by default) */
   int64_t acs_sends_per_minute;
   int64_t acs_sends_per_hour;
   int64_t acs_concurrency; /* send requests in flight per ACS resource */
@@ -119,6 +121,7 @@ typedef struct sg_config {
   char *graph_scope;
   char *login_url;
   char *graph_allowed_senders;
+  int64_t graph_upload_chunk_bytes; /* bytes per upload range of a large message */
   /* [acs]: the default ACS account */
   char *acs_connection_string;
   char *acs_api_version;

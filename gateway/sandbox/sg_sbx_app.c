@@ -191,6 +191,7 @@ static void limits_free(sg_sbx *s) {
   sg_sbx_rate_free(s->acs_status_min);
   sg_sbx_rate_free(s->acs_status_hour);
   sg_sbx_backoff_free(s->backoff);
+  sg_sbx_rate_free(s->graph_upload);
 }
 
 void sg_sbx__limits_rebuild(sg_sbx *s) {
@@ -216,6 +217,8 @@ void sg_sbx__limits_rebuild(sg_sbx *s) {
   s->acs_status_hour = sg_sbx_rate_new((uint64_t)c->acs_status_per_hour,
                                        (uint64_t)c->acs_hour_window_ms, SG_SBX_WINDOW_SLIDING, 0);
   s->backoff = sg_sbx_backoff_new(0);
+  s->graph_upload = sg_sbx_rate_new((uint64_t)c->graph_upload_bytes,
+                                    (uint64_t)c->graph_upload_window_ms, SG_SBX_WINDOW_SLIDING, 0);
   sg_sbx_tokens_set_lifetime(s->tokens, (uint32_t)c->token_lifetime_s);
 }
 
@@ -273,6 +276,30 @@ static void on_request(sg_httpd_req *req, void *ud) {
       return;
     }
     sg_sbx__route_graph(s, req, seg);
+    return;
+  }
+  if (strncmp(path, users, sizeof users - 1) == 0) {
+    /* /v1.0/users/{mailbox}/messages[/...]: drafts and their attachments */
+    const char *mb = path + sizeof users - 1, *end = path + plen;
+    const char *sl = memchr(mb, '/', (size_t)(end - mb));
+    if (sl && (size_t)(end - sl) >= 9 && memcmp(sl, "/messages", 9) == 0 &&
+        (sl + 9 == end || sl[9] == '/') && segment(mb, sl, seg, sizeof seg)) {
+      char rest[512];
+      size_t rl = (size_t)(end - (sl + 9));
+      if (rl < sizeof rest) {
+        memcpy(rest, sl + 9, rl);
+        rest[rl] = '\0';
+        sg_sbx__route_draft(s, req, seg, rest);
+        return;
+      }
+    }
+  }
+  static const char up[] = "/up/";
+  if (strncmp(path, up, sizeof up - 1) == 0 && plen > sizeof up - 1 &&
+      plen - (sizeof up - 1) < sizeof seg && memchr(path + 4, '/', plen - 4) == NULL) {
+    memcpy(seg, path + 4, plen - 4);
+    seg[plen - 4] = '\0';
+    sg_sbx__route_upload(s, req, seg);
     return;
   }
   if (plen == 12 && memcmp(path, "/emails:send", 12) == 0 && strcmp(req->method, "POST") == 0) {
@@ -396,6 +423,7 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
   s->cfg = *cfg;
   memset(cfg, 0, sizeof *cfg);
   sg_list_init(&s->delayed);
+  sg_sbx_drafts_init(&s->drafts, 0);
   s->rng = (uint64_t)s->cfg.fault_seed;
   if (RAND_bytes((unsigned char *)&s->id_rng, sizeof s->id_rng) != 1)
     s->id_rng = (uint64_t)sg_wall_ms();
@@ -464,6 +492,8 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
     size_t cap = (size_t)(s->cfg.acs_max_request_bytes > s->cfg.graph_max_request_bytes
                               ? s->cfg.acs_max_request_bytes
                               : s->cfg.graph_max_request_bytes);
+    if ((size_t)s->cfg.graph_upload_max_chunk > cap) /* upload ranges arrive whole too */
+      cap = (size_t)s->cfg.graph_upload_max_chunk;
     hs.max_body = cap + cap / 2 + 1024 * 1024;
     rv = sg_httpd_new(&s->httpd, loop, host, port, s->ssl, &hs, on_request, s);
     if (rv)
@@ -477,6 +507,7 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
     if (s->ssl)
       SSL_CTX_free(s->ssl);
     limits_free(s);
+    sg_sbx_drafts_free(&s->drafts);
     sg_sbx_tokens_free(s->tokens);
     sg_sbx_ops_free(s->ops);
     if (s->stats.keys)
@@ -522,6 +553,7 @@ static void on_httpd_closed(void *ud) {
     fclose(s->record);
   SSL_CTX_free(s->ssl);
   limits_free(s);
+  sg_sbx_drafts_free(&s->drafts);
   sg_sbx_tokens_free(s->tokens);
   sg_sbx_ops_free(s->ops);
   sg_sbx_stats_free(&s->stats);

@@ -72,6 +72,22 @@ static const sg_setting tbl[] = {
      "requests per slow_window_ms per (app, slow mailbox); 0 = off"},
     {"graph", "slow_window_ms", SG_SET_INT, F(graph_slow_window_ms), "1000", 1, BIG, 0, NULL,
      "that window"},
+    {"graph", "mail_readwrite", SG_SET_BOOL, F(graph_mail_readwrite), "true", 0, 0, 0, NULL,
+     "the app holds Mail.ReadWrite besides Mail.Send; false: creating a draft is 403 "
+     "ErrorAccessDenied (large messages need it)"},
+    {"graph", "upload_bytes", SG_SET_INT, F(graph_upload_bytes), "157286400", 0, BIG, 0, NULL,
+     "request bytes (drafts, attachments, upload ranges) per (app, mailbox) per upload_window_ms "
+     "(Outlook: 150 MB per 5 minutes); 429 above; 0 = off"},
+    {"graph", "upload_window_ms", SG_SET_INT, F(graph_upload_window_ms), "300000", 1, BIG, 0, NULL,
+     "that window"},
+    {"graph", "upload_max_chunk", SG_SET_INT, F(graph_upload_max_chunk), "4194304", 1, BIG, 0, NULL,
+     "bytes one PUT range may carry"},
+    {"graph", "upload_ttl_ms", SG_SET_INT, F(graph_upload_ttl_ms), "900000", 1, BIG, 0, NULL,
+     "an upload session expires this long after it was made or last given a range"},
+    {"graph", "attachment_post_max", SG_SET_INT, F(graph_attachment_post_max), "3145728", 1, BIG, 0,
+     NULL, "attachments added by POST must be smaller than this (Graph: 3 MB)"},
+    {"graph", "attachment_max", SG_SET_INT, F(graph_attachment_max), "157286400", 1, BIG, 0, NULL,
+     "largest attachment an upload session takes (Graph: 150 MB)"},
 
     {"acs", "access_key", SG_SET_STR, F(acs_access_key), "", 0, 0, SG_SET_SECRET, NULL,
      "ACS access key (base64); empty = made and kept in state_dir"},

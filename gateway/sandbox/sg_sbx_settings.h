@@ -52,6 +52,14 @@ typedef struct sg_sbx_cfg {
   char *graph_slow_mailboxes; /* comma-separated, compared without case; empty = none */
   int64_t graph_slow_requests;
   int64_t graph_slow_window_ms;
+  /* drafts and upload sessions (the large-message route) */
+  bool graph_mail_readwrite;         /* the app holds Mail.ReadWrite (else drafts: 403) */
+  int64_t graph_upload_bytes;        /* bytes per (app, mailbox) per upload window; 0 = off */
+  int64_t graph_upload_window_ms;    /* that window (Outlook: 5 minutes) */
+  int64_t graph_upload_max_chunk;    /* bytes per PUT range at most */
+  int64_t graph_upload_ttl_ms;       /* an upload session lives this long after its last range */
+  int64_t graph_attachment_post_max; /* POST .../attachments: bytes below this */
+  int64_t graph_attachment_max;      /* an upload session's size at most */
   /* [acs] */
   char *acs_access_key; /* base64; empty = made and kept in state_dir */
   int64_t acs_sends_per_minute;
