@@ -36,10 +36,33 @@ static void fetch_free(token_fetch *f) {
   sg_free(f);
 }
 
+/* Every token answer ends here: the outcome logged and counted, the waiters
+ * woken (|tok| on success), the fetch freed. |detail|: a transport detail. */
+static void token_answer(token_fetch *f, int err, const char *detail, sg_outcome *o,
+                         sg_entra_token *tok) {
+  sg_app *a = f->a;
+  sg_acct_rt *rt = f->rt;
+  const char *acct = rt->acct->name[0] ? rt->acct->name : "(default)";
+  rt->token_failing = o->kind != SG_OUTCOME_OK;
+  if (o->kind == SG_OUTCOME_OK) {
+    sg_log_kv(SG_LOG_INFO, "token", "token obtained", "account", acct, "credential",
+              sg_cred_kind_name(f->kind), NULL);
+  } else {
+    sg_metric_inc(rt->m_token_failures);
+    sg_log_kv(err == SG_ERR_TLS_VERIFY || err == SG_ERR_ALPN ? SG_LOG_ERROR : SG_LOG_WARN, "token",
+              "token request failed", "account", acct, "credential", sg_cred_kind_name(f->kind),
+              "code", o->code, "message", o->message, detail ? "detail" : NULL, detail, NULL);
+  }
+  rt->fetching = false;
+  fetch_free(f);
+  sg_token_fetch_done(rt->token, uv_now(a->loop), o, o->kind == SG_OUTCOME_OK ? tok : NULL);
+  sg_entra_token_free(tok);
+  sg_app__want_pump(a);
+}
+
 static void on_token(void *ud, int err, const sg_h2_response *resp, bool body_sent) {
   token_fetch *f = ud;
   sg_app *a = f->a;
-  sg_acct_rt *rt = f->rt;
   sg_app__http_done(a, "entra", a->mc.dur_entra, err ? 0 : resp->status, f->sent_at);
   sg_outcome o;
   sg_entra_token tok;
@@ -51,24 +74,7 @@ static void on_token(void *ud, int err, const sg_h2_response *resp, bool body_se
                       resp->body_len, sg_wall_ms(), &o, &tok);
   if (err && resp->detail && resp->detail[0])
     snprintf(o.message, sizeof o.message, "%s: %s", sg_strerror(err), resp->detail);
-  rt->token_failing = o.kind != SG_OUTCOME_OK;
-  if (o.kind != SG_OUTCOME_OK)
-    sg_metric_inc(rt->m_token_failures);
-  if (o.kind == SG_OUTCOME_OK) {
-    sg_log_kv(SG_LOG_INFO, "token", "token obtained", "account",
-              rt->acct->name[0] ? rt->acct->name : "(default)", "credential",
-              sg_cred_kind_name(f->kind), NULL);
-  } else {
-    sg_log_kv(err == SG_ERR_TLS_VERIFY || err == SG_ERR_ALPN ? SG_LOG_ERROR : SG_LOG_WARN, "token",
-              "token request failed", "account", rt->acct->name[0] ? rt->acct->name : "(default)",
-              "code", o.code, "message", o.message, err ? "detail" : NULL,
-              err ? resp->detail : NULL, NULL);
-  }
-  rt->fetching = false;
-  fetch_free(f);
-  sg_token_fetch_done(rt->token, uv_now(a->loop), &o, o.kind == SG_OUTCOME_OK ? &tok : NULL);
-  sg_entra_token_free(&tok);
-  sg_app__want_pump(a);
+  token_answer(f, err, err ? resp->detail : NULL, &o, &tok);
 }
 
 /* A managed identity's answer (IMDS or App Service): Entra's token shape;
@@ -76,7 +82,6 @@ static void on_token(void *ud, int err, const sg_h2_response *resp, bool body_se
 static void on_mi_token(int err, const sg_h1_resp *resp, void *ud) {
   token_fetch *f = ud;
   sg_app *a = f->a;
-  sg_acct_rt *rt = f->rt;
   sg_app__http_done(a, "identity", a->mc.dur_entra, err ? 0 : resp->status, f->sent_at);
   sg_outcome o;
   sg_entra_token tok;
@@ -95,22 +100,7 @@ static void on_mi_token(int err, const sg_h1_resp *resp, void *ud) {
       snprintf(o.code, sizeof o.code, "SENDGATE_MANAGED_IDENTITY_%.40s", code);
     }
   }
-  rt->token_failing = o.kind != SG_OUTCOME_OK;
-  if (o.kind != SG_OUTCOME_OK) {
-    sg_metric_inc(rt->m_token_failures);
-    sg_log_kv(SG_LOG_WARN, "token", "managed identity token request failed", "account",
-              rt->acct->name[0] ? rt->acct->name : "(default)", "code", o.code, "message",
-              o.message, NULL);
-  } else {
-    sg_log_kv(SG_LOG_INFO, "token", "token obtained", "account",
-              rt->acct->name[0] ? rt->acct->name : "(default)", "credential", "managed_identity",
-              NULL);
-  }
-  rt->fetching = false;
-  fetch_free(f);
-  sg_token_fetch_done(rt->token, uv_now(a->loop), &o, o.kind == SG_OUTCOME_OK ? &tok : NULL);
-  sg_entra_token_free(&tok);
-  sg_app__want_pump(a);
+  token_answer(f, err, NULL, &o, &tok);
 }
 
 static void mi_fetch(sg_app *a, sg_acct_rt *rt, token_fetch *f) {
@@ -141,6 +131,7 @@ void sg_app__token_fetch(sg_app *a, sg_acct_rt *rt) {
     token_fetch *f = sg_xcalloc(1, sizeof *f);
     f->a = a;
     f->rt = rt;
+    f->kind = SG_CRED_MANAGED_IDENTITY;
     mi_fetch(a, rt, f);
     return;
   }

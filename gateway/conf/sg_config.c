@@ -457,7 +457,6 @@ static char *graph_scope_of(const char *root) {
   return s;
 }
 
-static const char *env_get(char *const *envp, const char *name);
 static void set_str(char **field, const char *v);
 
 /* How many of the four credentials are set. */
@@ -474,17 +473,12 @@ static int has_credential(const char *secret, const char *cert, const char *asse
 /* The HTTPS proxy and its exceptions: the settings, else the environment as
  * curl reads it (lower case first). The URL is checked here. */
 static int proxy_defaults(sg_config *cfg, char *const *envp, char *err, size_t errcap) {
-  static const char *const names[][2] = {{"https_proxy", "HTTPS_PROXY"}, {"no_proxy", "NO_PROXY"}};
-  char **fields[] = {&cfg->https_proxy, &cfg->no_proxy};
-  for (size_t i = 0; i < 2; i++) {
-    if ((*fields[i])[0])
-      continue;
-    const char *v = env_get(envp, names[i][0]);
-    if (v == NULL || !v[0])
-      v = env_get(envp, names[i][1]);
-    if (v && v[0])
-      set_str(fields[i], v);
-  }
+  const char *url = sg_proxy_env(envp, "https_proxy", "HTTPS_PROXY");
+  const char *no = sg_proxy_env(envp, "no_proxy", "NO_PROXY");
+  if (!cfg->https_proxy[0] && url)
+    set_str(&cfg->https_proxy, url);
+  if (!cfg->no_proxy[0] && no)
+    set_str(&cfg->no_proxy, no);
   sg_proxy p;
   char e[200];
   if (cfg->https_proxy[0] && sg_proxy_parse(cfg->https_proxy, &p, e, sizeof e) != 0) {
@@ -497,20 +491,13 @@ static int proxy_defaults(sg_config *cfg, char *const *envp, char *err, size_t e
 /* The managed identity endpoint and header of every account: the settings, or
  * App Service's variables. */
 static void identity_defaults(sg_config *cfg, char *const *envp) {
-  const char *ep = env_get(envp, "IDENTITY_ENDPOINT"), *hd = env_get(envp, "IDENTITY_HEADER");
+  const char *ep = sg_settings_env(envp, "IDENTITY_ENDPOINT"),
+             *hd = sg_settings_env(envp, "IDENTITY_HEADER");
   if (!cfg->identity_endpoint[0] && ep && ep[0] && hd && hd[0]) {
     set_str(&cfg->identity_endpoint, ep);
     if (!cfg->identity_header[0])
       set_str(&cfg->identity_header, hd);
   }
-}
-
-static const char *env_get(char *const *envp, const char *name) {
-  size_t n = strlen(name);
-  for (char *const *e = envp; e && *e; e++)
-    if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
-      return *e + n + 1;
-  return NULL;
 }
 
 static void set_str(char **field, const char *v) {
@@ -522,9 +509,9 @@ static void set_str(char **field, const char *v) {
  * default Graph account, AZURE_FEDERATED_TOKEN_FILE is its assertion file and
  * AZURE_CLIENT_ID / AZURE_TENANT_ID fill what is not set. */
 static void workload_identity_defaults(sg_config *cfg, char *const *envp) {
-  const char *file = env_get(envp, "AZURE_FEDERATED_TOKEN_FILE");
-  const char *client = env_get(envp, "AZURE_CLIENT_ID");
-  const char *tenant = env_get(envp, "AZURE_TENANT_ID");
+  const char *file = sg_settings_env(envp, "AZURE_FEDERATED_TOKEN_FILE");
+  const char *client = sg_settings_env(envp, "AZURE_CLIENT_ID");
+  const char *tenant = sg_settings_env(envp, "AZURE_TENANT_ID");
   if (!file || !file[0] || !client || !client[0] || !tenant || !tenant[0] ||
       has_credential4(cfg->graph_client_secret, cfg->graph_client_certificate_file,
                       cfg->graph_client_assertion_file, cfg->graph_managed_identity))

@@ -3,6 +3,7 @@
 
 #include "core/sg_base64.h"
 #include "core/sg_err.h"
+#include "core/sg_settings.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -190,27 +191,20 @@ bool sg_proxy_bypass(const char *list, const char *host) {
   return false;
 }
 
-static const char *env_get(char *const *envp, const char *name) {
-  size_t n = strlen(name);
-  for (char *const *e = envp; e && *e; e++)
-    if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
-      return *e + n + 1;
-  return NULL;
-}
-
-static const char *first_env(char *const *envp, const char *lower, const char *upper) {
-  const char *v = env_get(envp, lower);
+const char *sg_proxy_env(char *const *envp, const char *lower, const char *upper) {
+  const char *v = sg_settings_env(envp, lower);
   if (v == NULL || v[0] == '\0')
-    v = env_get(envp, upper);
+    v = sg_settings_env(envp, upper);
   return v && v[0] ? v : NULL;
 }
 
 int sg_proxy_for(const char *setting, char *const *envp, const char *host, sg_proxy *out, char *err,
                  size_t errcap) {
-  const char *url = setting && setting[0] ? setting : first_env(envp, "https_proxy", "HTTPS_PROXY");
+  const char *url =
+      setting && setting[0] ? setting : sg_proxy_env(envp, "https_proxy", "HTTPS_PROXY");
   if (url == NULL)
     return 0;
-  if (sg_proxy_bypass(first_env(envp, "no_proxy", "NO_PROXY"), host))
+  if (sg_proxy_bypass(sg_proxy_env(envp, "no_proxy", "NO_PROXY"), host))
     return 0;
   int rv = sg_proxy_parse(url, out, err, errcap);
   return rv ? rv : 1;

@@ -37,6 +37,10 @@ int sg_proxy_parse(const char *url, sg_proxy *out, char *err, size_t errcap);
 /* Whether |host| (a name or an IP literal) is in the NO_PROXY list |list|. */
 bool sg_proxy_bypass(const char *list, const char *host);
 
+/* |lower| from |envp|, else |upper| (curl's order: https_proxy, HTTPS_PROXY);
+ * NULL when neither is set and non-empty. */
+const char *sg_proxy_env(char *const *envp, const char *lower, const char *upper);
+
 /*
  * The proxy for connections to |host|: |setting| when non-empty, else
  * https_proxy or HTTPS_PROXY from |envp|; none when the host is in

@@ -23,7 +23,7 @@ queue_jobs 100 --senders 4 --prefix sys
 start_gateway "${NO_APP[@]}" SENDGATE_GRAPH_MANAGED_IDENTITY=system SENDGATE_LOGIN_IDENTITY_ENDPOINT="$IMDS"
 wait_results 100 60
 check "system-assigned (IMDS): SENT" 100 "$(summary SENT)"
-check "tokens from the identity endpoint" 1 "$(grep -c '"credential":"managed_identity"' "$T/gateway.log")"
+check "tokens from the identity endpoint" 1 "$(grep -c '"msg":"token obtained","account":"(default)","credential":"managed_identity"' "$T/gateway.log")"
 stop_gateway >/dev/null
 
 queue_jobs 50 --senders 2 --prefix user
