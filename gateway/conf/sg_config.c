@@ -24,7 +24,7 @@ static const sg_setting tbl[] = {
      "SENDGATE_DEFAULT_BACKEND", "graph or acs"},
     {"gateway", "max_in_flight", SG_SET_INT, F(max_in_flight), "10000", 1, 10000000, 0, NULL,
      "jobs held in memory at once; fetching stops at this cap"},
-    {"gateway", "max_held_bytes", SG_SET_INT, F(max_held_bytes), "134217728", 0, BIG, 0, NULL,
+    {"gateway", "max_held_bytes", SG_SET_INT, F(max_held_bytes), "67108864", 0, BIG, 0, NULL,
      "bytes of job entries held in memory at once, beside max_in_flight; fetching takes only "
      "what fits (at least one job of max_job_bytes); the gateway's memory peaks near 4x this "
      "when large jobs wait on a slow provider; 0 = no byte budget"},
