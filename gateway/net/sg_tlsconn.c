@@ -490,6 +490,18 @@ void sg_tlsconn_close(sg_tlsconn *c, int err) {
   closing_progress(c);
 }
 
+int sg_tlsconn_starttls(sg_tlsconn *c, SSL_CTX *ctx, const char *host) {
+  if (c->tls || c->state != SG_TC_READY || c->plain.len > 0 || c->out.len > 0 || !host)
+    return SG_ERR_INVAL;
+  int rv = sg_tls_new(&c->tls, ctx, host);
+  if (rv != 0)
+    return rv;
+  c->state = SG_TC_HANDSHAKE;
+  sg_tlsconn__arm_timer(c);
+  drive_handshake(c); /* queues the ClientHello; a failure closes from the turn */
+  return 0;
+}
+
 const char *sg_tlsconn_alpn(const sg_tlsconn *c) {
   return c->tls ? sg_tls_alpn(c->tls) : "";
 }
