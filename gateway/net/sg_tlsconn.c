@@ -491,14 +491,23 @@ void sg_tlsconn_close(sg_tlsconn *c, int err) {
 }
 
 int sg_tlsconn_starttls(sg_tlsconn *c, SSL_CTX *ctx, const char *host) {
-  if (c->tls || c->state != SG_TC_READY || c->plain.len > 0 || c->out.len > 0 || !host)
+  if (c->tls || c->state != SG_TC_READY)
     return SG_ERR_INVAL;
   int rv = sg_tls_new(&c->tls, ctx, host);
   if (rv != 0)
     return rv;
+  /* What was written before goes first, in clear (a server's "220 ready"). */
+  if (c->plain.len > 0) {
+    sg_buf_append(&c->out, c->plain.data, c->plain.len);
+    sg_buf_reset(&c->plain);
+  }
   c->state = SG_TC_HANDSHAKE;
   sg_tlsconn__arm_timer(c);
-  drive_handshake(c); /* queues the ClientHello; a failure closes from the turn */
+  if (host)
+    drive_handshake(c); /* queues the ClientHello; a failure closes the connection */
+  start_write(c);
+  if (c->out.len > 0)
+    schedule(c);
   return 0;
 }
 

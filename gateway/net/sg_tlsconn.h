@@ -118,16 +118,18 @@ void sg_tlsconn_resume_read(sg_tlsconn *c);
 void sg_tlsconn_close(sg_tlsconn *c, int err);
 
 /*
- * Upgrades a plain client connection to TLS in place (SMTP STARTTLS, RFC
- * 3207): from on_read or on_ready of a connection made with |ctx| NULL,
- * once nothing is queued for writing. The handshake runs with |ctx| (from
- * sg_tls_ctx_client_new2; borrowed, it must outlive the connection) and the
- * same verification as sg_tlsconn_connect, against |host| (copied), within
- * the connection's handshake timeout; on_ready is then called a second
- * time, and plaintext written from then on is encrypted. Input the peer
- * sent in clear before the handshake must not be trusted afterwards (the
- * caller checks it had none). Returns 0 or one of: SG_ERR_INVAL (already
- * TLS, not ready, output queued, not a client context), SG_ERR_TLS.
+ * Upgrades a plain connection to TLS in place (SMTP STARTTLS, RFC 3207),
+ * from on_read or on_ready of a connection made with |ctx| NULL. Bytes
+ * written before the call leave first, in clear (a server's "220 ready").
+ * Client: |ctx| from sg_tls_ctx_client_new2 and |host| the name to verify
+ * (copied), as for sg_tlsconn_connect. Server: |ctx| from
+ * sg_tls_ctx_server_new and |host| NULL. |ctx| is borrowed and must outlive
+ * the connection. The handshake runs within the connection's handshake
+ * timeout; on_ready is then called a second time, and what is written from
+ * then on is encrypted. Input the peer sent in clear before the handshake
+ * must not be trusted afterwards (the caller checks it had none).
+ * Returns 0 or one of: SG_ERR_INVAL (already TLS, not ready, a context of
+ * the wrong role), SG_ERR_TLS.
  */
 int sg_tlsconn_starttls(sg_tlsconn *c, SSL_CTX *ctx, const char *host);
 

@@ -190,6 +190,8 @@ static void limits_free(sg_sbx *s) {
   sg_sbx_rate_free(s->acs_status_min);
   sg_sbx_rate_free(s->acs_status_hour);
   sg_sbx_backoff_free(s->backoff);
+  sg_sbx_rate_free(s->smtp_msg);
+  s->smtp_msg = NULL;
 }
 
 void sg_sbx__limits_rebuild(sg_sbx *s) {
@@ -215,6 +217,8 @@ void sg_sbx__limits_rebuild(sg_sbx *s) {
   s->acs_status_hour = sg_sbx_rate_new((uint64_t)c->acs_status_per_hour,
                                        (uint64_t)c->acs_hour_window_ms, SG_SBX_WINDOW_SLIDING, 0);
   s->backoff = sg_sbx_backoff_new(0);
+  s->smtp_msg = sg_sbx_rate_new((uint64_t)c->smtp_messages_per_minute,
+                                (uint64_t)c->smtp_minute_window_ms, SG_SBX_WINDOW_SLIDING, 0);
   sg_sbx_tokens_set_lifetime(s->tokens, (uint32_t)c->token_lifetime_s);
 }
 
@@ -465,6 +469,13 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
     return rv;
   }
   s->port = sg_httpd_port(s->httpd);
+  if (s->cfg.smtp_exchange_listen[0] &&
+      sg_sbx_smtp_srv_start(&s->smtp_exchange, s, SG_SBX_SMTP_EXCHANGE, s->cfg.smtp_exchange_listen,
+                            err, errcap) != 0)
+    return SG_ERR_CONFIG; /* the caller exits; nothing to tidy for a process about to end */
+  if (s->cfg.smtp_hve_listen[0] && sg_sbx_smtp_srv_start(&s->smtp_hve, s, SG_SBX_SMTP_HVE,
+                                                         s->cfg.smtp_hve_listen, err, errcap) != 0)
+    return SG_ERR_CONFIG;
   uv_timer_init(loop, &s->flush_timer);
   s->flush_timer.data = s;
   uv_timer_start(&s->flush_timer, on_flush, SG_SBX_FLUSH_MS, SG_SBX_FLUSH_MS);
@@ -489,6 +500,13 @@ void sg_sbx_print_env(const sg_sbx *s, FILE *f) {
   fprintf(f, "SENDGATE_GRAPH_CLIENT_SECRET='%s'\n", s->cfg.client_secret);
   fprintf(f, "SENDGATE_ACS_CONNECTION_STRING='endpoint=%s/;accesskey=%s'\n", root, s->acs_key_b64);
   fprintf(f, "SENDGATE_SANDBOX_URL='%s'\n", root);
+  /* The SMTP stand-ins, as the smtp_host of exchange_smtp and hve accounts. */
+  if (s->smtp_exchange)
+    fprintf(f, "SENDGATE_SANDBOX_SMTP_EXCHANGE='%s:%u'\n", s->cfg.public_host,
+            (unsigned)sg_sbx_smtp_srv_port(s->smtp_exchange));
+  if (s->smtp_hve)
+    fprintf(f, "SENDGATE_SANDBOX_SMTP_HVE='%s:%u'\n", s->cfg.public_host,
+            (unsigned)sg_sbx_smtp_srv_port(s->smtp_hve));
 }
 
 static void on_httpd_closed(void *ud) {
@@ -509,9 +527,25 @@ static void on_httpd_closed(void *ud) {
     done(dud);
 }
 
+static void on_smtp_stopped(void *ud) {
+  sg_sbx *s = ud;
+  if (--s->smtp_stopping == 0)
+    sg_httpd_close(s->httpd, on_httpd_closed);
+}
+
 static void on_flush_closed(uv_handle_t *h) {
   sg_sbx *s = h->data;
-  sg_httpd_close(s->httpd, on_httpd_closed);
+  /* The SMTP listeners first (their connections use the record and tokens). */
+  s->smtp_stopping = 1;
+  if (s->smtp_exchange) {
+    s->smtp_stopping++;
+    sg_sbx_smtp_srv_stop(s->smtp_exchange, on_smtp_stopped, s);
+  }
+  if (s->smtp_hve) {
+    s->smtp_stopping++;
+    sg_sbx_smtp_srv_stop(s->smtp_hve, on_smtp_stopped, s);
+  }
+  on_smtp_stopped(s);
 }
 
 void sg_sbx_stop(sg_sbx *s, void (*done)(void *ud), void *ud) {
