@@ -14,6 +14,9 @@ pkgs=(
   # tests/integration/test_smtpd*.sh: SMTP clients that are not ours (swaks;
   # smtp-source from postfix, installed unconfigured and never left running)
   swaks libnet-ssleay-perl postfix
+  # tests/integration/test_smtpc.sh: a real SMTP server with STARTTLS and AUTH
+  # for the SMTP client (postfix above also brings smtp-sink)
+  python3-aiosmtpd
 )
 # tests/integration/test_acs_sdk.sh: Node.js and npm for Microsoft's ACS client
 # for JavaScript. A Node.js that brings its own npm (NodeSource's nodejs
