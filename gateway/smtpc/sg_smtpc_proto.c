@@ -15,6 +15,7 @@
 #include "smtpc/sg_smtpc_sasl.h"
 
 typedef enum {
+  S_CONNECT, /* TCP connect in progress (the glue's) */
   S_GREETING,
   S_EHLO,
   S_STARTTLS,
@@ -109,7 +110,7 @@ int sg_smtpc_proto_new(sg_smtpc_proto **out, const sg_smtpc_opts *o) {
   DEF(data_block_ms, SG_SMTPC_DATA_BLOCK_MS);
   DEF(data_end_ms, SG_SMTPC_DATA_END_MS);
 #undef DEF
-  p->st = S_GREETING;
+  p->st = S_CONNECT;
   *out = p;
   return 0;
 }
@@ -589,10 +590,16 @@ static void on_reply(sg_smtpc_proto *p, const sg_smtpc_reply *r) {
   }
 }
 
+void sg_smtpc_proto_connected(sg_smtpc_proto *p) {
+  if (p->st == S_CONNECT)
+    p->st = S_GREETING;
+}
+
 void sg_smtpc_proto_feed(sg_smtpc_proto *p, const uint8_t *b, size_t n) {
   if (p->st == S_CLOSED || n == 0)
     return;
-  if (p->st == S_TLS) { /* plaintext after the 220: never read as TLS data */
+  sg_smtpc_proto_connected(p); /* bytes from the server: it is connected */
+  if (p->st == S_TLS) {        /* plaintext after the 220: never read as TLS data */
     fail_local(p, SG_OUTCOME_RETRY, "SmtpProtocolError", "STARTTLS: data before the handshake");
     return;
   }
@@ -684,6 +691,7 @@ const sg_outcome *sg_smtpc_proto_error(const sg_smtpc_proto *p) {
 
 uint64_t sg_smtpc_proto_wait_ms(const sg_smtpc_proto *p) {
   switch (p->st) {
+  case S_CONNECT: /* the connect has its own bound too (sg_tlsconn) */
   case S_GREETING:
     return p->o.greeting_ms;
   case S_DATA:

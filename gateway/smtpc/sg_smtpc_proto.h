@@ -80,13 +80,17 @@ typedef struct sg_smtpc_env {
 typedef struct sg_smtpc_proto sg_smtpc_proto;
 
 /*
- * Makes a session in the state "waiting for the greeting". |o| is copied
+ * Makes a session in the state "connecting" (then "waiting for the
+ * greeting", after sg_smtpc_proto_connected or the first bytes). |o| is copied
  * (strings too; the secret is wiped when freed). Returns 0 or one of:
  * SG_ERR_INVAL (AUTH with |plaintext|, AUTH without user or secret, a user
  * or helo name with control characters or spaces).
  */
 int sg_smtpc_proto_new(sg_smtpc_proto **out, const sg_smtpc_opts *o);
 void sg_smtpc_proto_del(sg_smtpc_proto *p);
+
+/* The TCP connection is up (before: failures are at stage CONNECT). */
+void sg_smtpc_proto_connected(sg_smtpc_proto *p);
 
 /* Takes bytes the server sent (copied as far as needed). */
 void sg_smtpc_proto_feed(sg_smtpc_proto *p, const uint8_t *b, size_t n);

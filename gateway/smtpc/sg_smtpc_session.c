@@ -169,6 +169,8 @@ static void on_conn_ready(sg_tlsconn *c, void *ud) {
   (void)c;
   if (sg_smtpc_proto_stage(s->p) == SG_SMTPC_STAGE_STARTTLS)
     sg_smtpc_proto_tls_done(s->p);
+  else
+    sg_smtpc_proto_connected(s->p);
   settle(s);
 }
 
