@@ -44,6 +44,7 @@ struct sg_smtpc_proto {
   sg_smtpc_ext ext;
   bool tls, want_tls;
   bool quit_pending;
+  bool quit_sent; /* QUIT went out: the connection can be closed in order */
   /* AUTH */
   unsigned auth_step; /* 334 challenges answered */
   bool auth_failing;  /* answered an error challenge; the final reply follows */
@@ -167,18 +168,30 @@ static void close_session(sg_smtpc_proto *p, const sg_outcome *why) {
   finish_msg(p, why);
 }
 
+static void send_line(sg_smtpc_proto *p, const char *s);
+
+/* A session ended by the server's words (not by the transport): say QUIT,
+ * as Postfix does, unless the connection is mid-body or mid-handshake. */
+static void close_politely(sg_smtpc_proto *p, const sg_outcome *why) {
+  if (p->st != S_BODY && p->st != S_TLS && p->st != S_CLOSED) {
+    send_line(p, "QUIT");
+    p->quit_sent = true;
+  }
+  close_session(p, why);
+}
+
 static void fail_reply(sg_smtpc_proto *p, sg_smtpc_stage stage, const sg_smtpc_reply *r) {
   sg_outcome o;
   sg_smtpc_classify_reply(stage, r, p->o.auth == SG_SMTPC_AUTH_XOAUTH2, &o);
   if (o.kind == SG_OUTCOME_SENT) /* a 2xx/3xx where another was due: protocol */
     sg_smtpc_classify_local(SG_OUTCOME_RETRY, "SmtpProtocolError", o.message, &o);
-  close_session(p, &o);
+  close_politely(p, &o);
 }
 
 static void fail_local(sg_smtpc_proto *p, sg_outcome_kind k, const char *code, const char *msg) {
   sg_outcome o;
   sg_smtpc_classify_local(k, code, msg, &o);
-  close_session(p, &o);
+  close_politely(p, &o);
 }
 
 void sg_smtpc_proto_fail(sg_smtpc_proto *p, int err) {
@@ -202,6 +215,7 @@ static void send_line(sg_smtpc_proto *p, const char *s) {
 
 static void send_quit(sg_smtpc_proto *p) {
   send_line(p, "QUIT");
+  p->quit_sent = true;
   p->st = S_QUIT;
 }
 
@@ -683,6 +697,10 @@ bool sg_smtpc_proto_idle(const sg_smtpc_proto *p) {
 
 bool sg_smtpc_proto_closed(const sg_smtpc_proto *p) {
   return p->st == S_CLOSED;
+}
+
+bool sg_smtpc_proto_quit_sent(const sg_smtpc_proto *p) {
+  return p->quit_sent;
 }
 
 const sg_outcome *sg_smtpc_proto_error(const sg_smtpc_proto *p) {

@@ -147,6 +147,10 @@ bool sg_smtpc_proto_idle(const sg_smtpc_proto *p);
 /* The session is over: close the connection (after writing the output). */
 bool sg_smtpc_proto_closed(const sg_smtpc_proto *p);
 
+/* Whether QUIT was sent: close in order (flush, wait for the server's
+ * close); otherwise drop the connection. */
+bool sg_smtpc_proto_quit_sent(const sg_smtpc_proto *p);
+
 /* Why the session ended (kind SENT after an orderly QUIT); valid when closed. */
 const sg_outcome *sg_smtpc_proto_error(const sg_smtpc_proto *p);
 

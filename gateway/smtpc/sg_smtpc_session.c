@@ -132,8 +132,11 @@ static void settle_once(sg_smtpc_session *s) {
   move_output(s); /* what a done callback started */
   if (sg_smtpc_proto_closed(s->p)) {
     const sg_outcome *e = sg_smtpc_proto_error(s->p);
-    /* Orderly after QUIT (flush, close_notify, FIN); dropped otherwise. */
-    start_close(s, e->kind == SG_OUTCOME_SENT ? 0 : (e->transport_err ? e->transport_err : 0));
+    /* Orderly after QUIT (flush, close_notify, FIN, the server's EOF);
+     * dropped otherwise (a broken transport, a protocol violation mid-body). */
+    start_close(s, sg_smtpc_proto_quit_sent(s->p)
+                       ? 0
+                       : (e->transport_err ? e->transport_err : SG_ERR_CLOSED));
     return;
   }
   arm_timer(s);

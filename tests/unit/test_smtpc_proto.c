@@ -229,7 +229,8 @@ static void t_xoauth2_two_step_and_error_challenge(void) {
   srv(p, "334 eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIn0=\r\n");
   out_is(p, "\r\n");
   srv(p, "535 5.7.3 Authentication unsuccessful [host]\r\n");
-  out_is(p, "");
+  out_is(p, "QUIT\r\n"); /* a session the server ended: QUIT, then close */
+  ASSERT(sg_smtpc_proto_quit_sent(p));
   ASSERT(sg_smtpc_proto_closed(p));
   sg_outcome r;
   ASSERT(sg_smtpc_proto_take_result(p, &r));
@@ -280,7 +281,7 @@ static void t_tls_required(void) {
   srv(p, "220 mx\r\n");
   out_is(p, "EHLO gw.test\r\n");
   srv(p, "250-mx\r\n250 AUTH XOAUTH2 PLAIN\r\n");
-  out_is(p, "");
+  out_is(p, "QUIT\r\n");
   ASSERT(sg_smtpc_proto_closed(p));
   sg_outcome r;
   ASSERT(sg_smtpc_proto_take_result(p, &r));
@@ -369,6 +370,7 @@ static void t_transport_loss(void) {
     ASSERT_EQ(after, r.ambiguous);
     ASSERT_STR_EQ(after ? "SG_ERR_TIMEOUT" : "SG_ERR_EOF", r.code);
     ASSERT(sg_smtpc_proto_closed(p));
+    ASSERT(!sg_smtpc_proto_quit_sent(p)); /* a broken transport is dropped */
     sg_smtpc_proto_del(p);
   }
 }
