@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The SMTP client state machine; see sg_smtpc_proto.h. One function per
- * state handles the reply that state awaits (on_greeting, on_ehlo, ...);
- * feed() parses replies and dispatches. Output is appended to |out| only.
+ * The SMTP client state machine's session part; see sg_smtpc_proto.h. One
+ * function per state handles the reply that state awaits (on_greeting,
+ * on_ehlo, ...); feed() parses replies and dispatches. A message's states
+ * are in sg_smtpc_proto_msg.c. Output is appended to |out| only.
  */
 #include "smtpc/sg_smtpc_proto.h"
 
@@ -10,64 +11,11 @@
 #include <string.h>
 
 #include "core/sg_err.h"
-#include "smtpc/sg_smtpc_dot.h"
+#include "smtpc/sg_smtpc_proto_int.h"
 #include "smtpc/sg_smtpc_reply.h"
 #include "smtpc/sg_smtpc_sasl.h"
 
-typedef enum {
-  S_CONNECT, /* TCP connect in progress (the glue's) */
-  S_GREETING,
-  S_EHLO,
-  S_STARTTLS,
-  S_TLS, /* the glue runs the handshake */
-  S_AUTH,
-  S_READY,
-  S_ENVELOPE, /* replies to RSET / MAIL / RCPT */
-  S_DATA,
-  S_BODY,
-  S_DOT,
-  S_QUIT,
-  S_CLOSED,
-} state;
-
-/* One command of a message's envelope. */
-typedef struct {
-  sg_smtpc_stage stage; /* RSET, MAIL or RCPT */
-  size_t rcpt;
-} env_cmd;
-
-struct sg_smtpc_proto {
-  state st;
-  sg_smtpc_opts o;
-  char *helo, *user, *secret;
-  sg_buf in, out;
-  sg_smtpc_ext ext;
-  bool tls, want_tls;
-  bool quit_pending;
-  bool quit_sent; /* QUIT went out: the connection can be closed in order */
-  /* AUTH */
-  unsigned auth_step; /* 334 challenges answered */
-  bool auth_failing;  /* answered an error challenge; the final reply follows */
-  /* the message */
-  bool have_msg, started, used; /* |used|: a message went before (RSET) */
-  char *from;
-  char **rcpts;
-  size_t n_rcpts;
-  const uint8_t *msg;
-  size_t msg_len;
-  sg_smtpc_msg_info info;
-  env_cmd *cmds;
-  size_t n_cmds, sent, answered;
-  bool env_failed;
-  sg_outcome env_outcome;
-  sg_smtpc_dot dot;
-  /* results */
-  bool has_result;
-  sg_outcome result;
-  sg_outcome error; /* why the session ended */
-};
-
-static bool addr_ok(const char *s, bool allow_empty) {
+bool sg_smtpc__addr_ok(const char *s, bool allow_empty) {
   size_t n = strlen(s);
   if ((n == 0 && !allow_empty) || n > SG_SMTPC_MAX_ADDR)
     return false;
@@ -79,21 +27,14 @@ static bool addr_ok(const char *s, bool allow_empty) {
   return true;
 }
 
-static bool has_8bit(const char *s) {
-  for (; *s; s++)
-    if ((unsigned char)*s >= 0x80)
-      return true;
-  return false;
-}
-
 int sg_smtpc_proto_new(sg_smtpc_proto **out, const sg_smtpc_opts *o) {
   *out = NULL;
   const char *helo = o->helo_name && o->helo_name[0] ? o->helo_name : "localhost";
-  if (!addr_ok(helo, false))
+  if (!sg_smtpc__addr_ok(helo, false))
     return SG_ERR_INVAL;
   if (o->auth != SG_SMTPC_AUTH_NONE) {
     if (o->plaintext || !o->user || !o->secret || !o->user[0] || !o->secret[0] ||
-        !addr_ok(o->user, false) || strpbrk(o->secret, "\r\n"))
+        !sg_smtpc__addr_ok(o->user, false) || strpbrk(o->secret, "\r\n"))
       return SG_ERR_INVAL;
   }
   sg_smtpc_proto *p = sg_xcalloc(1, sizeof *p);
@@ -116,7 +57,7 @@ int sg_smtpc_proto_new(sg_smtpc_proto **out, const sg_smtpc_opts *o) {
   return 0;
 }
 
-static void drop_msg(sg_smtpc_proto *p) {
+void sg_smtpc__drop_msg(sg_smtpc_proto *p) {
   sg_free(p->from);
   for (size_t i = 0; i < p->n_rcpts; i++)
     sg_free(p->rcpts[i]);
@@ -133,7 +74,7 @@ static void drop_msg(sg_smtpc_proto *p) {
 void sg_smtpc_proto_del(sg_smtpc_proto *p) {
   if (!p)
     return;
-  drop_msg(p);
+  sg_smtpc__drop_msg(p);
   if (p->secret) {
     sg_buf s = {p->secret, strlen(p->secret), strlen(p->secret) + 1};
     sg_smtpc_sasl_wipe(&s);
@@ -151,33 +92,31 @@ sg_buf *sg_smtpc_proto_output(sg_smtpc_proto *p) {
 
 /* ---- ending ---- */
 
-static void finish_msg(sg_smtpc_proto *p, const sg_outcome *o) {
+void sg_smtpc__finish_msg(sg_smtpc_proto *p, const sg_outcome *o) {
   if (!p->have_msg)
     return;
   p->result = *o;
   p->has_result = true;
   p->used = true;
-  drop_msg(p);
+  sg_smtpc__drop_msg(p);
 }
 
-static void close_session(sg_smtpc_proto *p, const sg_outcome *why) {
+void sg_smtpc__close_session(sg_smtpc_proto *p, const sg_outcome *why) {
   if (p->st == S_CLOSED)
     return;
   p->st = S_CLOSED;
   p->error = *why;
-  finish_msg(p, why);
+  sg_smtpc__finish_msg(p, why);
 }
-
-static void send_line(sg_smtpc_proto *p, const char *s);
 
 /* A session ended by the server's words (not by the transport): say QUIT,
  * as Postfix does, unless the connection is mid-body or mid-handshake. */
 static void close_politely(sg_smtpc_proto *p, const sg_outcome *why) {
   if (p->st != S_BODY && p->st != S_TLS && p->st != S_CLOSED) {
-    send_line(p, "QUIT");
+    sg_smtpc__send_line(p, "QUIT");
     p->quit_sent = true;
   }
-  close_session(p, why);
+  sg_smtpc__close_session(p, why);
 }
 
 static void fail_reply(sg_smtpc_proto *p, sg_smtpc_stage stage, const sg_smtpc_reply *r) {
@@ -200,162 +139,33 @@ void sg_smtpc_proto_fail(sg_smtpc_proto *p, int err) {
   if (p->st == S_QUIT) { /* the server closed after our QUIT: fine */
     sg_outcome o;
     sg_smtpc_classify_local(SG_OUTCOME_SENT, "", "session closed", &o);
-    close_session(p, &o);
+    sg_smtpc__close_session(p, &o);
     return;
   }
   sg_outcome o;
   sg_smtpc_classify_transport(sg_smtpc_proto_stage(p), err, &o);
-  close_session(p, &o);
+  sg_smtpc__close_session(p, &o);
 }
 
-static void send_line(sg_smtpc_proto *p, const char *s) {
+void sg_smtpc__send_line(sg_smtpc_proto *p, const char *s) {
   sg_buf_append_str(&p->out, s);
   sg_buf_append(&p->out, "\r\n", 2);
 }
 
 static void send_quit(sg_smtpc_proto *p) {
-  send_line(p, "QUIT");
+  sg_smtpc__send_line(p, "QUIT");
   p->quit_sent = true;
   p->st = S_QUIT;
 }
 
 /* ---- messages ---- */
 
-static void write_cmd(sg_smtpc_proto *p, const env_cmd *c) {
-  switch (c->stage) {
-  case SG_SMTPC_STAGE_RSET:
-    send_line(p, "RSET");
-    break;
-  case SG_SMTPC_STAGE_MAIL:
-    sg_buf_printf(&p->out, "MAIL FROM:<%s>", p->from);
-    if (p->ext.size)
-      sg_buf_printf(&p->out, " SIZE=%llu", (unsigned long long)p->info.wire_size);
-    if (p->info.has_8bit)
-      sg_buf_append_str(&p->out, " BODY=8BITMIME");
-    if (p->info.header_8bit || has_8bit(p->from))
-      sg_buf_append_str(&p->out, " SMTPUTF8");
-    sg_buf_append(&p->out, "\r\n", 2);
-    break;
-  default:
-    sg_buf_printf(&p->out, "RCPT TO:<%s>\r\n", p->rcpts[c->rcpt]);
-    break;
-  }
-}
-
-static bool needs_smtputf8(const sg_smtpc_proto *p) {
-  if (p->info.header_8bit || has_8bit(p->from))
-    return true;
-  for (size_t i = 0; i < p->n_rcpts; i++)
-    if (has_8bit(p->rcpts[i]))
-      return true;
-  return false;
-}
-
-/* Sends the envelope (all of it when pipelining, else the first command). */
-static void begin_msg(sg_smtpc_proto *p) {
-  p->started = true;
-  if (p->ext.size && p->ext.size_max > 0 && p->info.wire_size > p->ext.size_max) {
-    char m[160];
-    snprintf(m, sizeof m, "message of %llu bytes over the server's SIZE limit %llu",
-             (unsigned long long)p->info.wire_size, (unsigned long long)p->ext.size_max);
-    sg_outcome o;
-    sg_smtpc_classify_local(SG_OUTCOME_FAILED, "5.3.4", m, &o);
-    finish_msg(p, &o);
-    return;
-  }
-  if (needs_smtputf8(p) && !p->ext.smtputf8) {
-    sg_outcome o;
-    sg_smtpc_classify_local(SG_OUTCOME_FAILED, "5.6.7",
-                            "the message needs SMTPUTF8 and the server does not offer it", &o);
-    finish_msg(p, &o);
-    return;
-  }
-  if (p->info.has_8bit && !p->ext.eightbitmime) {
-    sg_outcome o;
-    sg_smtpc_classify_local(SG_OUTCOME_FAILED, "5.6.3",
-                            "the message has 8-bit data and the server does not offer 8BITMIME",
-                            &o);
-    finish_msg(p, &o);
-    return;
-  }
-  p->n_cmds = (p->used ? 1 : 0) + 1 + p->n_rcpts;
-  p->cmds = sg_xcalloc(p->n_cmds, sizeof *p->cmds);
-  size_t k = 0;
-  if (p->used)
-    p->cmds[k++].stage = SG_SMTPC_STAGE_RSET;
-  p->cmds[k++].stage = SG_SMTPC_STAGE_MAIL;
-  for (size_t i = 0; i < p->n_rcpts; i++)
-    p->cmds[k++] = (env_cmd){SG_SMTPC_STAGE_RCPT, i};
-  p->st = S_ENVELOPE;
-  size_t upto = p->ext.pipelining ? p->n_cmds : 1;
-  for (; p->sent < upto; p->sent++)
-    write_cmd(p, &p->cmds[p->sent]);
-}
-
-static void become_ready(sg_smtpc_proto *p) {
+void sg_smtpc__become_ready(sg_smtpc_proto *p) {
   p->st = S_READY;
   if (p->have_msg && !p->started)
-    begin_msg(p);
+    sg_smtpc__begin_msg(p);
   if (p->st == S_READY && p->quit_pending)
     send_quit(p);
-}
-
-int sg_smtpc_proto_start(sg_smtpc_proto *p, const sg_smtpc_env *env, const uint8_t *msg, size_t len,
-                         char *err, size_t errcap) {
-  if (p->st == S_CLOSED || p->st == S_QUIT || p->quit_pending) {
-    snprintf(err, errcap, "the session is closed");
-    return SG_ERR_CLOSED;
-  }
-  if (p->have_msg) {
-    snprintf(err, errcap, "a message is in progress");
-    return SG_ERR_BUSY;
-  }
-  if (env->n_rcpts == 0) {
-    snprintf(err, errcap, "no recipient");
-    return SG_ERR_INVAL;
-  }
-  if (env->n_rcpts > SG_SMTPC_MAX_RCPTS) {
-    snprintf(err, errcap, "%zu recipients; at most %d per message", env->n_rcpts,
-             SG_SMTPC_MAX_RCPTS);
-    return SG_ERR_TOOBIG;
-  }
-  if (!addr_ok(env->from, true)) {
-    snprintf(err, errcap, "sender address not usable in MAIL FROM");
-    return SG_ERR_INVAL;
-  }
-  for (size_t i = 0; i < env->n_rcpts; i++) {
-    if (!addr_ok(env->rcpts[i], false)) {
-      snprintf(err, errcap, "recipient %zu not usable in RCPT TO", i + 1);
-      return SG_ERR_INVAL;
-    }
-  }
-  sg_smtpc_msg_info info;
-  int rv = sg_smtpc_dot_scan(msg, len, &info);
-  if (rv == SG_ERR_TOOBIG) {
-    snprintf(err, errcap, "line %zu of the message is %zu octets; SMTP allows %d", info.bad_line,
-             info.bad_line_len, SG_SMTPC_LINE_MAX);
-    return rv;
-  }
-  if (rv == SG_ERR_PARSE) {
-    snprintf(err, errcap, "line %zu of the message holds a NUL byte", info.bad_line);
-    return rv;
-  }
-  if (rv != 0) {
-    snprintf(err, errcap, "empty message");
-    return rv;
-  }
-  p->info = info;
-  p->from = sg_xstrdup(env->from);
-  p->rcpts = sg_xcalloc(env->n_rcpts, sizeof *p->rcpts);
-  for (size_t i = 0; i < env->n_rcpts; i++)
-    p->rcpts[i] = sg_xstrdup(env->rcpts[i]);
-  p->n_rcpts = env->n_rcpts;
-  p->msg = msg;
-  p->msg_len = len;
-  p->have_msg = true;
-  if (p->st == S_READY)
-    begin_msg(p);
-  return 0;
 }
 
 /* ---- the state handlers: one reply each ---- */
@@ -393,7 +203,7 @@ static void send_auth(sg_smtpc_proto *p) {
   switch (p->o.auth) {
   case SG_SMTPC_AUTH_XOAUTH2:
     if (p->o.xoauth2_two_step) {
-      send_line(p, "AUTH XOAUTH2");
+      sg_smtpc__send_line(p, "AUTH XOAUTH2");
     } else {
       sg_buf_append_str(&p->out, "AUTH XOAUTH2 ");
       sg_smtpc_sasl_xoauth2(&p->out, p->user, p->secret);
@@ -406,7 +216,7 @@ static void send_auth(sg_smtpc_proto *p) {
     sg_buf_append(&p->out, "\r\n", 2);
     break;
   default:
-    send_line(p, "AUTH LOGIN");
+    sg_smtpc__send_line(p, "AUTH LOGIN");
     break;
   }
 }
@@ -423,12 +233,12 @@ static void on_ehlo(sg_smtpc_proto *p, const sg_smtpc_reply *r) {
                  "EHLO: the server does not offer STARTTLS; nothing is sent in clear");
       return;
     }
-    send_line(p, "STARTTLS");
+    sg_smtpc__send_line(p, "STARTTLS");
     p->st = S_STARTTLS;
     return;
   }
   if (p->o.auth == SG_SMTPC_AUTH_NONE) {
-    become_ready(p);
+    sg_smtpc__become_ready(p);
     return;
   }
   if ((p->ext.mechs & mech_bit(p->o.auth)) == 0) {
@@ -472,7 +282,7 @@ static void auth_continue(sg_smtpc_proto *p) {
   }
   /* XOAUTH2's error challenge (base64 JSON): an empty response gets the
    * final reply; other mechanisms: "*" cancels (RFC 4954 4). */
-  send_line(p, p->o.auth == SG_SMTPC_AUTH_XOAUTH2 ? "" : "*");
+  sg_smtpc__send_line(p, p->o.auth == SG_SMTPC_AUTH_XOAUTH2 ? "" : "*");
   p->auth_failing = true;
 }
 
@@ -482,80 +292,10 @@ static void on_auth(sg_smtpc_proto *p, const sg_smtpc_reply *r) {
     return;
   }
   if (r->code == 235 && !p->auth_failing) {
-    become_ready(p);
+    sg_smtpc__become_ready(p);
     return;
   }
   fail_reply(p, SG_SMTPC_STAGE_AUTH, r);
-}
-
-static void on_envelope(sg_smtpc_proto *p, const sg_smtpc_reply *r) {
-  const env_cmd *c = &p->cmds[p->answered++];
-  bool ok = c->stage == SG_SMTPC_STAGE_RCPT ? (r->code == 250 || r->code == 251) : r->code == 250;
-  if (!ok && !p->env_failed) {
-    p->env_failed = true;
-    sg_smtpc_classify_reply(c->stage, r, false, &p->env_outcome);
-    if (p->env_outcome.kind == SG_OUTCOME_SENT)
-      sg_smtpc_classify_local(SG_OUTCOME_RETRY, "SmtpProtocolError", p->env_outcome.message,
-                              &p->env_outcome);
-    if (c->stage == SG_SMTPC_STAGE_RCPT) {
-      char m[SG_OUTCOME_MESSAGE_MAX];
-      snprintf(m, sizeof m, "%.440s (recipient %zu of %zu)", p->env_outcome.message, c->rcpt + 1,
-               p->n_rcpts);
-      snprintf(p->env_outcome.message, sizeof p->env_outcome.message, "%s", m);
-    }
-  }
-  if (p->answered < p->sent)
-    return; /* more replies of the group to come */
-  if (p->env_failed) {
-    sg_outcome o = p->env_outcome;
-    p->st = S_READY;
-    finish_msg(p, &o);
-    if (r->code == 421) { /* the server is closing the session */
-      close_session(p, &o);
-      return;
-    }
-    become_ready(p);
-    return;
-  }
-  if (p->sent < p->n_cmds) {
-    write_cmd(p, &p->cmds[p->sent++]);
-    return;
-  }
-  send_line(p, "DATA");
-  p->st = S_DATA;
-}
-
-static void on_data(sg_smtpc_proto *p, const sg_smtpc_reply *r) {
-  if (r->code != 354) {
-    sg_outcome o;
-    sg_smtpc_classify_reply(SG_SMTPC_STAGE_DATA, r, false, &o);
-    if (o.kind == SG_OUTCOME_SENT)
-      sg_smtpc_classify_local(SG_OUTCOME_RETRY, "SmtpProtocolError", o.message, &o);
-    p->st = S_READY;
-    finish_msg(p, &o);
-    if (r->code == 421)
-      close_session(p, &o);
-    else
-      become_ready(p);
-    return;
-  }
-  sg_smtpc_dot_init(&p->dot, p->msg, p->msg_len);
-  p->st = S_BODY;
-}
-
-static void on_dot(sg_smtpc_proto *p, const sg_smtpc_reply *r) {
-  sg_outcome o;
-  sg_smtpc_classify_reply(SG_SMTPC_STAGE_DOT, r, false, &o);
-  if (sg_smtpc_reply_class(r) == 3) { /* no 3xx ends DATA: did it take the message? */
-    sg_smtpc_classify_local(SG_OUTCOME_RETRY, "SmtpProtocolError", o.message, &o);
-    o.ambiguous = true;
-  }
-  p->st = S_READY;
-  finish_msg(p, &o);
-  if (r->code == 421)
-    close_session(p, &o);
-  else
-    become_ready(p);
 }
 
 static void on_unexpected(sg_smtpc_proto *p, const sg_smtpc_reply *r) {
@@ -584,18 +324,18 @@ static void on_reply(sg_smtpc_proto *p, const sg_smtpc_reply *r) {
     on_auth(p, r);
     break;
   case S_ENVELOPE:
-    on_envelope(p, r);
+    sg_smtpc__on_envelope(p, r);
     break;
   case S_DATA:
-    on_data(p, r);
+    sg_smtpc__on_data(p, r);
     break;
   case S_DOT:
-    on_dot(p, r);
+    sg_smtpc__on_dot(p, r);
     break;
   case S_QUIT: {
     sg_outcome o;
     sg_smtpc_classify_local(SG_OUTCOME_SENT, "", "session closed (QUIT)", &o);
-    close_session(p, &o);
+    sg_smtpc__close_session(p, &o);
     break;
   }
   default: /* S_TLS, S_READY, S_BODY */
@@ -639,18 +379,6 @@ void sg_smtpc_proto_feed(sg_smtpc_proto *p, const uint8_t *b, size_t n) {
 
 /* ---- body, TLS, QUIT ---- */
 
-bool sg_smtpc_proto_body_pending(const sg_smtpc_proto *p) {
-  return p->st == S_BODY;
-}
-
-void sg_smtpc_proto_pump(sg_smtpc_proto *p, size_t budget) {
-  if (p->st != S_BODY)
-    return;
-  sg_smtpc_dot_fill(&p->dot, &p->out, budget ? budget : 1);
-  if (p->dot.done)
-    p->st = S_DOT;
-}
-
 bool sg_smtpc_proto_want_tls(sg_smtpc_proto *p) {
   bool w = p->want_tls;
   p->want_tls = false;
@@ -678,7 +406,7 @@ void sg_smtpc_proto_quit(sg_smtpc_proto *p) {
   }
   sg_outcome o;
   sg_smtpc_classify_transport(sg_smtpc_proto_stage(p), SG_ERR_SHUTDOWN, &o);
-  close_session(p, &o);
+  sg_smtpc__close_session(p, &o);
 }
 
 /* ---- inspection ---- */
