@@ -20,6 +20,7 @@
 #include "core/sg_err.h"
 #include "core/sg_mem.h"
 #include "net/sg_tls.h"
+#include "smtpc/sg_smtpc_account.h"
 #include "smtpc/sg_smtpc_session.h"
 
 /* Messages read from a file or stdin at most (Exchange's own cap is 150 MB). */
@@ -243,16 +244,10 @@ int sg_cmd_smtp_send(int argc, char **argv, char **envp) {
   o.greeting_ms = o.command_ms = o.data_init_ms = o.data_block_ms = o.data_end_ms = timeout;
 
   char hostbuf[300];
-  uint16_t port = 587;
-  snprintf(hostbuf, sizeof hostbuf, "%s", host);
-  char *colon = strrchr(hostbuf, ':');
-  if (colon && !strchr(colon + 1, ']') && strchr(hostbuf, ':') == colon) {
-    long p = strtol(colon + 1, NULL, 10);
-    if (p < 1 || p > 65535)
-      return bad_usage("bad port in --host");
-    port = (uint16_t)p;
-    *colon = '\0';
-  }
+  uint16_t port = 0;
+  if (sg_smtpc_account_parse_host(host, SG_SMTPC_ACCOUNT_EXCHANGE, hostbuf, sizeof hostbuf,
+                                  &port) != 0)
+    return bad_usage("--host must be HOST[:PORT] or [IPv6]:PORT");
 
   sg_buf secret = SG_BUF_INIT, msg = SG_BUF_INIT;
   if (o.auth != SG_SMTPC_AUTH_NONE) {
