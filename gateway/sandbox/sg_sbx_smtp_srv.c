@@ -18,7 +18,8 @@ struct sg_sbx_smtp_srv {
   sg_sbx *sbx;
   uv_tcp_t listener;
   uint16_t port;
-  sg_sbx_smtp_policy pol;
+  sg_sbx_smtp_role role;
+  sg_sbx_smtp_policy pol; /* from the settings, refreshed before each use */
   sg_sbx_smtp_hooks hooks;
   sg_list conns;
   int pending; /* the listener and the connections not yet closed */
@@ -110,6 +111,21 @@ static void hook_deliver(void *ud, const sg_sbx_smtp_delivery *d, char id[64]) {
     save_files(s, n, d);
 }
 
+/* The policy points into the settings, which POST /sandbox/config may
+ * replace at any time: read again before every use. */
+static void refresh_policy(sg_sbx_smtp_srv *srv) {
+  const sg_sbx_cfg *c = &srv->sbx->cfg;
+  srv->pol = (sg_sbx_smtp_policy){srv->role,
+                                  c->smtp_hve_user,
+                                  c->smtp_hve_password,
+                                  c->smtp_accepted_domains,
+                                  (uint32_t)c->smtp_hve_max_rcpts,
+                                  (uint64_t)c->smtp_max_message_bytes,
+                                  c->smtp_basic_5_7_139,
+                                  c->smtp_auth_disabled,
+                                  c->smtp_quota_mailboxes};
+}
+
 /* ---- connections ---- */
 
 static void maybe_done(sg_sbx_smtp_srv *srv) {
@@ -172,6 +188,7 @@ static void on_read(sg_tlsconn *c, const uint8_t *p, size_t n, void *ud) {
   conn *k = ud;
   (void)c;
   uv_timer_again(&k->idle);
+  refresh_policy(k->srv);
   sg_sbx_smtp_feed(k->sess, p, n);
   pump(k);
 }
@@ -192,6 +209,7 @@ static void on_connection(uv_stream_t *server, int status) {
     return;
   conn *k = sg_xcalloc(1, sizeof *k);
   k->srv = srv;
+  refresh_policy(srv);
   k->sess = sg_sbx_smtp_new(&srv->pol, &srv->hooks);
   static const sg_tlsconn_cbs cbs = {on_ready, on_read, NULL, on_close};
   /* Plain first; the handshake timeout also bounds the close. */
@@ -237,16 +255,8 @@ int sg_sbx_smtp_srv_start(sg_sbx_smtp_srv **out, sg_sbx *sbx, sg_sbx_smtp_role r
   sg_sbx_smtp_srv *srv = sg_xcalloc(1, sizeof *srv);
   srv->sbx = sbx;
   sg_list_init(&srv->conns);
-  const sg_sbx_cfg *c = &sbx->cfg;
-  srv->pol = (sg_sbx_smtp_policy){role,
-                                  c->smtp_hve_user,
-                                  c->smtp_hve_password,
-                                  c->smtp_accepted_domains,
-                                  (uint32_t)c->smtp_hve_max_rcpts,
-                                  (uint64_t)c->smtp_max_message_bytes,
-                                  c->smtp_basic_5_7_139,
-                                  c->smtp_auth_disabled,
-                                  c->smtp_quota_mailboxes};
+  srv->role = role;
+  refresh_policy(srv);
   srv->hooks = (sg_sbx_smtp_hooks){hook_token, hook_take, hook_fault, hook_deliver, srv};
   uv_tcp_init(sbx->loop, &srv->listener);
   srv->listener.data = srv;

@@ -163,4 +163,10 @@ send --host "$SENDGATE_SANDBOX_SMTP_HVE" --ca-file "$CA" --auth plain --user hve
   --to someone@fabrikam.com --message "$T/msg4.eml" >"$T/hve2.out" 2>&1 && rc=0 || rc=$?
 check "HVE external recipient: FAILED 5.7.54, nothing sent" 1 \
   "$(grep -c '^message 1: FAILED code=5.7.54 smtp=550 .*(recipient 2 of 2)' "$T/hve2.out")"
+# Settings change at run time, for sessions already open too.
+sbx_config "smtp.accepted_domains=contoso.com, fabrikam.com" >/dev/null
+send --host "$SENDGATE_SANDBOX_SMTP_HVE" --ca-file "$CA" --auth plain --user hve@contoso.com \
+  --secret-file "$T/hve.pw" --from hve@contoso.com --to all@contoso.com \
+  --to someone@fabrikam.com --message "$T/msg4.eml" >"$T/hve3.out" 2>&1 && rc=0 || rc=$?
+check "HVE after POST /sandbox/config accepted_domains: SENT" 0 "$rc"
 finish
