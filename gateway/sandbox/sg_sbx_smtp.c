@@ -38,6 +38,7 @@ struct sg_sbx_smtp {
   char *mailbox; /* authenticated as */
   /* transaction */
   bool in_mail, in_data, data_too_big;
+  bool bare; /* a bare CR or LF in the data: refused as Exchange does */
   char *from;
   char *params;
   char **rcpts;
@@ -59,7 +60,7 @@ static void reset_tx(sg_sbx_smtp *s) {
   s->rcpts = NULL;
   s->from = s->params = NULL;
   s->n_rcpts = 0;
-  s->in_mail = s->in_data = s->data_too_big = false;
+  s->in_mail = s->in_data = s->data_too_big = s->bare = false;
   sg_buf_reset(&s->data);
 }
 
@@ -400,6 +401,9 @@ static void end_data(sg_sbx_smtp *s) {
   s->in_data = false;
   if (s->data_too_big) {
     reply(s, "552 5.3.4 Message size exceeds fixed maximum message size");
+  } else if (s->bare) {
+    reply(s, "550 5.6.11 SMTPSEND.BareLinefeedsAreIllegal; message contains bare linefeeds, "
+             "which cannot be sent via DATA");
   } else if (in_list(s->pol->quota_mailboxes, s->mailbox)) {
     reply(s, "554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed "
              "to process message due to a permanent exception with message [sandbox]");
@@ -435,11 +439,15 @@ static void end_data(sg_sbx_smtp *s) {
   reset_tx(s);
 }
 
-static void data_line(sg_sbx_smtp *s, const char *line, size_t n) {
-  if (n == 1 && line[0] == '.') {
+/* One line of DATA; |crlf| when it ended in CRLF (only then can "." end
+ * the data: a bare LF never does, against SMTP smuggling). */
+static void data_line(sg_sbx_smtp *s, const char *line, size_t n, bool crlf) {
+  if (crlf && n == 1 && line[0] == '.') {
     end_data(s);
     return;
   }
+  if (!crlf || memchr(line, '\r', n))
+    s->bare = true;
   if (n > 0 && line[0] == '.')
     line++, n--;
   if (s->data_too_big || s->data.len + n + 2 > s->pol->max_message_bytes) {
@@ -522,10 +530,11 @@ void sg_sbx_smtp_feed(sg_sbx_smtp *s, const uint8_t *p, size_t n) {
       break;
     size_t len = (size_t)(nl - line);
     off += len + 1;
-    if (len > 0 && line[len - 1] == '\r')
+    bool crlf = len > 0 && line[len - 1] == '\r';
+    if (crlf)
       len--;
     if (s->in_data)
-      data_line(s, line, len);
+      data_line(s, line, len, crlf);
     else
       command_line(s, line, len);
     if (s->want_tls) /* on_starttls dropped the rest of the input */

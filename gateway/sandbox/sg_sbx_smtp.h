@@ -20,6 +20,8 @@
  *  - HVE: recipients outside the accepted domains are refused as Exchange
  *    refuses relaying (550 5.7.54), at most hve_max_rcpts per message
  *    (452 4.5.3 beyond).
+ *  - A bare CR or LF in DATA: 550 5.6.11 (Exchange's answer since 2024);
+ *    only CRLF "." CRLF ends the data.
  *  - Faults (the sandbox's [faults] shares) at the end of DATA: 451 4.3.0,
  *    421 and close, a dropped connection before (not recorded) or after
  *    (recorded: the ambiguous case) taking the message.

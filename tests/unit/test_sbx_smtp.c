@@ -271,7 +271,30 @@ static void t_raw_order(void) {
   world_free(&w);
 }
 
-SG_TESTS({"xoauth2_both_forms", t_xoauth2_both_forms},
+/* Bare line feeds: never the end of the data, and the message is refused. */
+static void t_bare_lf(void) {
+  world w;
+  world_init(&w, SG_SBX_SMTP_HVE);
+  sg_sbx_smtp *s = sg_sbx_smtp_new(&w.pol, &w.hooks);
+  const char a[] = "EHLO x\r\nSTARTTLS\r\n";
+  sg_sbx_smtp_feed(s, (const uint8_t *)a, strlen(a));
+  ASSERT(sg_sbx_smtp_want_tls(s));
+  sg_sbx_smtp_tls_done(s);
+  const char b[] = "EHLO x\r\nAUTH PLAIN AGh2ZUBjb250b3NvLmNvbQBwdw==\r\n"
+                   "MAIL FROM:<hve@contoso.com>\r\nRCPT TO:<a@contoso.com>\r\nDATA\r\n"
+                   "Subject: x\r\n\r\nbody\n.\nMAIL FROM:<evil@contoso.com>\r\n.\r\n";
+  sg_sbx_smtp_feed(s, (const uint8_t *)b, strlen(b));
+  sg_buf *o = sg_sbx_smtp_output(s);
+  ASSERT(strstr(o->data, "235 2.7.0") != NULL);
+  ASSERT(strstr(o->data, "550 5.6.11 SMTPSEND.BareLinefeedsAreIllegal") != NULL);
+  ASSERT(strstr(o->data, "Sender OK\r\n250 2.1.5 Recipient OK\r\n354 ") != NULL);
+  ASSERT(strstr(o->data, "503") == NULL); /* the smuggled MAIL was data, not a command */
+  ASSERT_EQ(0, w.delivered);
+  sg_sbx_smtp_free(s);
+  world_free(&w);
+}
+
+SG_TESTS({"bare_lf", t_bare_lf}, {"xoauth2_both_forms", t_xoauth2_both_forms},
          {"exchange_refuses_basic", t_exchange_refuses_basic},
          {"exchange_send_as_and_quota", t_exchange_send_as_and_quota}, {"hve", t_hve},
          {"faults", t_faults}, {"raw_order", t_raw_order})
