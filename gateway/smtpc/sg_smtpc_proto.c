@@ -447,6 +447,7 @@ uint64_t sg_smtpc_proto_wait_ms(const sg_smtpc_proto *p) {
   case S_DOT:
     return p->o.data_end_ms;
   case S_READY:
+    return p->have_msg ? p->o.command_ms : p->o.idle_ms;
   case S_CLOSED:
     return 0;
   default:

@@ -68,6 +68,9 @@ typedef struct sg_smtpc_opts {
   bool plaintext;        /* no STARTTLS (test servers only); refused with AUTH */
   /* Timeouts in ms; 0: the SG_SMTPC_*_MS defaults. */
   uint64_t greeting_ms, command_ms, data_init_ms, data_block_ms, data_end_ms;
+  /* An idle session (ready, no message) says QUIT after this long; 0: never
+   * (the owner closes it). Servers drop idle clients after a few minutes. */
+  uint64_t idle_ms;
 } sg_smtpc_opts;
 
 /* A message's envelope; everything borrowed for the call to start. */
@@ -154,7 +157,9 @@ bool sg_smtpc_proto_quit_sent(const sg_smtpc_proto *p);
 /* Why the session ended (kind SENT after an orderly QUIT); valid when closed. */
 const sg_outcome *sg_smtpc_proto_error(const sg_smtpc_proto *p);
 
-/* How long the current wait may last in ms; 0 when nothing is awaited. */
+/* How long the current wait may last in ms; 0 when nothing is awaited. An
+ * idle session gives opts.idle_ms: when that runs out, the glue calls
+ * sg_smtpc_proto_quit rather than sg_smtpc_proto_fail. */
 uint64_t sg_smtpc_proto_wait_ms(const sg_smtpc_proto *p);
 
 /* The step the session is at. */

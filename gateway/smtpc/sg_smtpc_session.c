@@ -72,7 +72,10 @@ static void deliver_results(sg_smtpc_session *s) {
 
 static void on_timer(uv_timer_t *t) {
   sg_smtpc_session *s = t->data;
-  sg_smtpc_proto_fail(s->p, SG_ERR_TIMEOUT);
+  if (sg_smtpc_proto_idle(s->p))
+    sg_smtpc_proto_quit(s->p); /* idle too long: leave politely */
+  else
+    sg_smtpc_proto_fail(s->p, SG_ERR_TIMEOUT);
   settle(s);
 }
 

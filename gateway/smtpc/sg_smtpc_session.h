@@ -16,7 +16,8 @@
  * Timers: the TCP connect and each TLS handshake are bounded by
  * |connect_timeout_ms| (sg_tlsconn); every wait for a reply by the machine's
  * RFC 5321 timeouts (sg_smtpc_opts); sending the body by data_block_ms of
- * no write progress. Buffers: input by SG_SMTPC_IN_MAX, output by
+ * no write progress; an idle session says QUIT after opts.idle_ms (when set).
+ * Buffers: input by SG_SMTPC_IN_MAX, output by
  * SG_SMTPC_SESSION_HIGH_WATER plus one body chunk.
  *
  * Callbacks run from the loop, never from inside the functions below. done

@@ -74,7 +74,7 @@ static sg_smtpc_proto *ready(sg_smtpc_auth auth) {
   sg_buf_free(&want);
   srv(p, "235 2.7.0 Authentication successful\r\n");
   ASSERT(sg_smtpc_proto_idle(p));
-  ASSERT_EQ(0, sg_smtpc_proto_wait_ms(p));
+  ASSERT_EQ(0, sg_smtpc_proto_wait_ms(p)); /* no idle_ms: the owner closes it */
   return p;
 }
 

@@ -351,6 +351,22 @@ static void t_data_end_timeout(void) {
   sg_buf_free(&f.last);
 }
 
+/* An idle session leaves by itself after idle_ms: QUIT, then an orderly close. */
+static void t_idle_quit(void) {
+  fx f;
+  fx_init(&f, M_NORMAL);
+  f.msg = (const uint8_t *)"Subject: x\r\n\r\nx\r\n";
+  f.msg_len = strlen((const char *)f.msg);
+  f.to_send = 0;
+  sg_smtpc_opts o;
+  memset(&o, 0, sizeof o);
+  o.idle_ms = 300;
+  run(&f, "good", &o, 0);
+  ASSERT_EQ(0, f.outcomes);
+  ASSERT_EQ(SG_OUTCOME_SENT, f.why.kind);
+  ASSERT(strstr(f.why.message, "QUIT") != NULL);
+}
+
 static void t_connection_refused(void) {
   fx f;
   fx_init(&f, M_NORMAL);
@@ -370,4 +386,5 @@ static void t_connection_refused(void) {
 SG_TESTS({"starttls_xoauth2_large", t_starttls_xoauth2_large}, {"bad_token", t_bad_token},
          {"untrusted_certificate", t_untrusted_certificate},
          {"greeting_timeout", t_greeting_timeout}, {"drop_after_dot", t_drop_after_dot},
-         {"data_end_timeout", t_data_end_timeout}, {"connection_refused", t_connection_refused})
+         {"data_end_timeout", t_data_end_timeout}, {"idle_quit", t_idle_quit},
+         {"connection_refused", t_connection_refused})
