@@ -22,6 +22,8 @@ sg_require(PROTOBUFC libprotobuf-c libprotobuf-c-dev)
 sg_require(INIH inih libinih-dev)
 # libxcrypt: yescrypt password hashes of the SMTP users file.
 sg_require(LIBCRYPT libcrypt libcrypt-dev)
+# GMime 3: MIME jobs turned into structured content (job/sg_mime_parse.c).
+sg_require(GMIME gmime-3.0 libgmime-3.0-dev)
 
 find_program(PROTOC_C protoc-c)
 if(NOT PROTOC_C)

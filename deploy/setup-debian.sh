@@ -8,12 +8,16 @@ pkgs=(
   build-essential cmake pkg-config clang-format
   libuv1-dev libnghttp2-dev libssl-dev libhiredis-dev
   libprotobuf-c-dev protobuf-c-compiler libinih-dev libcrypt-dev
+  # MIME parsing (MIME jobs to ACS, large MIME to Graph)
+  libgmime-3.0-dev
   # tests, demo and benchmark
   redis-server redis-tools nghttp2-client nghttp2-server curl openssl jq python3 procps
   gnuplot-nox
   # tests/integration/test_smtpd*.sh: SMTP clients that are not ours (swaks;
   # smtp-source from postfix, installed unconfigured and never left running)
   swaks libnet-ssleay-perl postfix
+  # tests/integration/test_gateway_proxy.sh: a real HTTPS proxy (CONNECT)
+  tinyproxy
   # tests/integration/test_smtpc.sh: a real SMTP server with STARTTLS and AUTH
   # for the SMTP client (postfix above also brings smtp-sink)
   python3-aiosmtpd
@@ -49,4 +53,12 @@ if printf '%s\n' "${missing[@]}" | grep -qx postfix; then
     $SUDO systemctl disable --now postfix >/dev/null 2>&1 || true
   fi
   $SUDO postfix stop >/dev/null 2>&1 || true
+fi
+# tinyproxy: the test starts its own with its own config; the packaged service
+# is not wanted.
+if printf '%s\n' "${missing[@]}" | grep -qx tinyproxy; then
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now tinyproxy >/dev/null 2>&1 || true
+  fi
+  $SUDO service tinyproxy stop >/dev/null 2>&1 || true
 fi

@@ -195,7 +195,7 @@ static int check_addrs(const sg_job_addr *a, size_t n, const char *field, sg_job
   return 0;
 }
 
-static bool header_name_ok(const char *s) {
+bool sg_job_header_name_ok(const char *s) {
   if (!(s[0] == 'X' || s[0] == 'x') || s[1] != '-' || s[2] == '\0' || strlen(s) > 128)
     return false;
   for (const unsigned char *p = (const unsigned char *)s; *p; p++)
@@ -270,7 +270,7 @@ static int validate(const sg_job *j, sg_job_error *err) {
       return fail(err, SG_JOBERR_CRLF, "headers[%zu] contains CR or LF", i);
     if ((rv = check_text(j->headers[i].value, "headers", i, err)) != 0)
       return rv;
-    if (!header_name_ok(j->headers[i].name))
+    if (!sg_job_header_name_ok(j->headers[i].name))
       return fail(err, SG_JOBERR_BAD_HEADER,
                   "headers[%zu]: the name must start with X- and be a token", i);
   }
@@ -341,7 +341,8 @@ int sg_job_check_backend(const sg_job *j, sg_backend backend, size_t request_siz
     return 0;
   }
   if (j->mime_len)
-    return fail(err, SG_JOBERR_MIME_UNSUPPORTED, "ACS takes structured content only, not MIME");
+    return fail(err, SG_JOBERR_MIME_UNSUPPORTED,
+                "ACS takes structured content only: convert the MIME first");
   if (!sg_addr_valid(j->sender, strlen(j->sender)))
     return fail(err, SG_JOBERR_BAD_ADDRESS, "sender must be an address for ACS");
   if (j->subject[0] == '\0')

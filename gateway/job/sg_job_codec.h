@@ -8,12 +8,14 @@
  * backend (id, sender, recipients, addresses, UTF-8, CR/LF, headers, MIME vs
  * structured content); sg_job_check_backend then checks the chosen backend's
  * own rules (Graph: 500 recipients, the 4 MB request cap; ACS: 50 recipients,
- * subject and body required, no MIME, 10 MB). Every refusal carries one of the
+ * subject and body required, 10 MB, structured content only: a MIME job is
+ * turned into structured content first, job/sg_mime_parse.h). Every refusal carries one of the
  * SG_JOBERR_* codes below, which go into MailResult.error_code unchanged.
  */
 #ifndef SG_JOB_CODEC_H
 #define SG_JOB_CODEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +53,31 @@
 /* The reply_stream is outside gateway.reply_stream_prefix (or names a stream of the gateway's). */
 #define SG_JOBERR_REPLY_STREAM "SENDGATE_REPLY_STREAM_NOT_ALLOWED"
 
+/* A MIME job that cannot be turned into structured content (job/sg_mime_parse.h). */
+/* Not a parsable message, or one the parser would read differently from other software
+ * (a multipart without boundary, conflicting Content-* fields, an invalid header name). */
+#define SG_JOBERR_MIME_MALFORMED "SENDGATE_MIME_MALFORMED"
+/* A text part in a charset that is unknown, or whose bytes are not valid in it; 8-bit text
+ * declared as (or defaulting to) US-ASCII that is not UTF-8 either. */
+#define SG_JOBERR_MIME_CHARSET "SENDGATE_MIME_CHARSET"
+/* A Content-Transfer-Encoding that is not known (7bit, 8bit, binary, base64, quoted-printable,
+ * x-uuencode). */
+#define SG_JOBERR_MIME_ENCODING "SENDGATE_MIME_ENCODING"
+/* Parts nested deeper than the limit (multiparts and attached messages). */
+#define SG_JOBERR_MIME_TOO_DEEP "SENDGATE_MIME_TOO_DEEP"
+/* More parts than the limit. */
+#define SG_JOBERR_MIME_TOO_MANY_PARTS "SENDGATE_MIME_TOO_MANY_PARTS"
+/* A part with more header fields than the limit, or a field longer than it. */
+#define SG_JOBERR_MIME_HEADER_LIMIT "SENDGATE_MIME_HEADER_LIMIT"
+/* S/MIME or PGP encrypted content: it cannot be taken apart and put together again. */
+#define SG_JOBERR_MIME_ENCRYPTED "SENDGATE_MIME_ENCRYPTED"
+/* S/MIME or PGP signed content: taken apart, the signature would no longer verify. */
+#define SG_JOBERR_MIME_SIGNED "SENDGATE_MIME_SIGNED"
+/* ACS: an attachment's content type is not one ACS accepts (svc/sg_acs.h). */
+#define SG_JOBERR_ATTACHMENT_TYPE "SENDGATE_ATTACHMENT_TYPE"
+/* ACS: inline parts (Content-ID) need an api-version with attachment contentId. */
+#define SG_JOBERR_INLINE_UNSUPPORTED "SENDGATE_INLINE_UNSUPPORTED"
+
 /* Limits the codec applies. */
 #define SG_JOB_ID_MAX 128
 #define SG_JOB_MAX_HEADERS 5
@@ -87,6 +114,10 @@ void sg_job_msg_free(sg_job_msg *m);
  */
 int sg_job_check_backend(const sg_job *job, sg_backend backend, size_t request_size,
                          sg_job_error *err);
+
+/* True when |name| is a custom header name the codec accepts: X- and a token
+ * (no blank, control character or colon), 3 to 128 bytes. */
+bool sg_job_header_name_ok(const char *name);
 
 /* Serializes |job| as a MailJob into |out| (appended). */
 void sg_job_encode(const sg_job *job, sg_buf *out);

@@ -79,6 +79,20 @@ int sg_tlsconn_connect(sg_tlsconn **out, uv_loop_t *loop, SSL_CTX *ctx, const ch
                        void *ud);
 
 /*
+ * The same through an HTTPS proxy (net/sg_proxy.h; NULL: direct, as
+ * sg_tlsconn_connect): the socket goes to the proxy, an HTTP CONNECT to
+ * |host|:|port| opens the tunnel (a refusal ends the connection with
+ * SG_ERR_PROXY and the proxy's status line in sg_tlsconn_error_detail), and
+ * the TLS handshake then runs through it with SNI and verification against
+ * |host| exactly as without a proxy. |proxy| is copied. The connect timeout
+ * covers the CONNECT exchange too.
+ */
+typedef struct sg_proxy sg_proxy;
+int sg_tlsconn_connect_via(sg_tlsconn **out, uv_loop_t *loop, SSL_CTX *ctx, const char *host,
+                           uint16_t port, const sg_proxy *proxy, uint64_t handshake_timeout_ms,
+                           const sg_tlsconn_cbs *cbs, void *ud);
+
+/*
  * Accepts one connection from |server| (call from its connection callback).
  * |ctx| comes from sg_tls_ctx_server_new (NULL: plain TCP); borrowed, it must
  * outlive the connection. With plain TCP, on_ready follows from the loop's

@@ -57,6 +57,21 @@ static const char *acs_auth(sg_sbx *s, sg_httpd_req *req) {
   return v == SG_ACS_VERIFY_OK ? NULL : sg_acs_verify_message(v);
 }
 
+/* With acs.bodies_dir set: the accepted body, byte for byte, as <op id>.json
+ * there, so a test can read back every part of what the gateway sent. */
+static void keep_body(sg_sbx *s, const sg_httpd_req *req, const char *op_id) {
+  const char *dir = s->cfg.acs_bodies_dir;
+  if (dir == NULL || dir[0] == '\0' || op_id[strspn(op_id, "0123456789abcdefABCDEF-")] != '\0')
+    return;
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s.json", dir, op_id);
+  FILE *f = fopen(path, "wb");
+  if (f == NULL || fwrite(req->body, 1, req->body_len, f) != req->body_len)
+    sg_log_kv(SG_LOG_WARN, "sandbox", "cannot keep an ACS body", "path", path, NULL);
+  if (f != NULL)
+    fclose(f);
+}
+
 /* True when |s| names a recipient domain in the comma-separated bounce list. */
 static bool bounces(const sg_sbx *s, const sg_sbx_msg *m) {
   const char *p = s->cfg.acs_bounce_domains;
@@ -208,6 +223,7 @@ void sg_sbx__route_acs_send(sg_sbx *s, sg_httpd_req *req) {
   }
   s->stats.acs_accepted++;
   sg_sbx__record(s, &msg, rid, sg_sbx_op_id(op));
+  keep_body(s, req, sg_sbx_op_id(op));
   sg_sbx_msg_free(&msg);
   if (s->cfg.acs_drop_first_response) {
     /* Accepted, but the caller never hears it: a retry with the same

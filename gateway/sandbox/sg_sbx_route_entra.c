@@ -43,7 +43,12 @@ void sg_sbx__route_token(sg_sbx *s, sg_httpd_req *req, const char *tenant) {
     sg_buf_free(&b);
     return;
   }
-  sg_sbx_token_req tr = {tenant, &form, authz, cid};
+  /* The URL the request went to: a client assertion's audience. */
+  char url[1200];
+  const char *q = strchr(req->path, '?');
+  snprintf(url, sizeof url, "https://%s%.*s", req->authority,
+           (int)(q ? (size_t)(q - req->path) : strlen(req->path)), req->path);
+  sg_sbx_token_req tr = {tenant, &form, authz, cid, url};
   sg_sbx_tokens_issue(s->tokens, &tr, (int64_t)sg_wall_ms(), &resp);
   sg_sbx_form_free(&form);
   if (resp.status == 200)

@@ -28,7 +28,13 @@ typedef struct sg_sbx_cfg {
   char *tenant_id;
   char *client_id;
   char *client_secret;
-  int64_t token_lifetime_s; /* 0 = random 3600..5400 as Entra does */
+  char *client_certificate_file; /* certificate registered on the app (PEM); "" = none */
+  /* managed identity stand-in (plain HTTP, as IMDS and App Service's endpoint are) */
+  char *imds_listen;          /* host:port; "" = off */
+  char *imds_system_id;       /* client id of the system-assigned identity */
+  char *imds_user_id;         /* client id of the one user-assigned identity */
+  char *imds_identity_header; /* App Service's X-IDENTITY-HEADER value */
+  int64_t token_lifetime_s;   /* 0 = random 3600..5400 as Entra does */
   double token_fault_429_rate;
   int64_t token_retry_after_s;
   /* [graph] */
@@ -46,6 +52,14 @@ typedef struct sg_sbx_cfg {
   char *graph_slow_mailboxes; /* comma-separated, compared without case; empty = none */
   int64_t graph_slow_requests;
   int64_t graph_slow_window_ms;
+  /* drafts and upload sessions (the large-message route) */
+  bool graph_mail_readwrite;         /* the app holds Mail.ReadWrite (else drafts: 403) */
+  int64_t graph_upload_bytes;        /* bytes per (app, mailbox) per upload window; 0 = off */
+  int64_t graph_upload_window_ms;    /* that window (Outlook: 5 minutes) */
+  int64_t graph_upload_max_chunk;    /* bytes per PUT range at most */
+  int64_t graph_upload_ttl_ms;       /* an upload session lives this long after its last range */
+  int64_t graph_attachment_post_max; /* POST .../attachments: bytes below this */
+  int64_t graph_attachment_max;      /* an upload session's size at most */
   /* [acs] */
   char *acs_access_key; /* base64; empty = made and kept in state_dir */
   int64_t acs_sends_per_minute;
@@ -59,6 +73,7 @@ typedef struct sg_sbx_cfg {
   char *acs_bounce_domains; /* comma-separated recipient domains whose ops end Failed */
   bool acs_drop_first_response;
   int64_t acs_clock_skew_s;
+  char *acs_bodies_dir; /* each accepted emails:send body kept as <operation id>.json; "" = none */
   /* [faults] */
   int64_t fault_seed;
   double fault_rate_500;

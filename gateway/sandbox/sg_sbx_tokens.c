@@ -12,6 +12,7 @@
 #include "core/sg_clock.h"
 #include "core/sg_err.h"
 #include "core/sg_json_write.h"
+#include "sandbox/sg_sbx_assert.h"
 #include "sandbox/sg_sbx_table.h"
 
 #define ACS_SCOPE "https://communication.azure.com//.default"
@@ -26,7 +27,9 @@ typedef struct app {
   struct app *next;
   char *tenant;
   char *client_id;
-  char *secret; /* NULL: certificate app */
+  char *secret;  /* NULL: certificate app */
+  X509 *cert;    /* registered certificate: assertions are verified against it */
+  bool identity; /* a managed identity: tokens only through sg_sbx_tokens_issue_identity */
 } app;
 
 typedef struct tok {
@@ -42,6 +45,7 @@ struct sg_sbx_tokens {
   uint32_t lifetime_s;
   size_t max_tokens;
   sg_sbx_table table;
+  sg_sbx_jtis *jtis; /* assertion ids seen */
 };
 
 sg_sbx_tokens *sg_sbx_tokens_new(const sg_sbx_tokens_config *cfg) {
@@ -57,6 +61,7 @@ sg_sbx_tokens *sg_sbx_tokens_new(const sg_sbx_tokens_config *cfg) {
   t->lifetime_s = cfg ? cfg->lifetime_s : 0;
   t->max_tokens = cfg && cfg->max_tokens ? cfg->max_tokens : SG_SBX_TOKENS_DEFAULT_MAX;
   sg_sbx_table_init(&t->table);
+  t->jtis = sg_sbx_jtis_new(t->max_tokens);
   return t;
 }
 
@@ -74,10 +79,12 @@ void sg_sbx_tokens_free(sg_sbx_tokens *t) {
     if (a->secret)
       OPENSSL_cleanse(a->secret, strlen(a->secret));
     sg_free(a->secret);
+    X509_free(a->cert);
     sg_free(a->tenant);
     sg_free(a->client_id);
     sg_free(a);
   }
+  sg_sbx_jtis_free(t->jtis);
   sg_free(t->graph_scope);
   sg_free(t);
 }
@@ -116,6 +123,23 @@ int sg_sbx_tokens_add_app(sg_sbx_tokens *t, const char *tenant, const char *clie
   a->secret = secret ? sg_xstrdup(secret) : NULL;
   a->next = t->apps;
   t->apps = a;
+  return 0;
+}
+
+int sg_sbx_tokens_add_cert(sg_sbx_tokens *t, const char *tenant, const char *client_id,
+                           X509 *cert) {
+  if (cert == NULL)
+    return SG_ERR_INVAL;
+  app *a = (app *)find_app(t, tenant ? tenant : "", client_id ? client_id : "");
+  if (a == NULL) {
+    int rv = sg_sbx_tokens_add_app(t, tenant, client_id, NULL);
+    if (rv)
+      return rv;
+    a = t->apps;
+  }
+  X509_up_ref(cert);
+  X509_free(a->cert);
+  a->cert = cert;
   return 0;
 }
 
@@ -244,6 +268,36 @@ static void store(sg_sbx_tokens *t, const app *a, sg_sbx_audience aud, int64_t n
                 life, life, out->token);
 }
 
+void sg_sbx_tokens_issue_identity(sg_sbx_tokens *t, const char *tenant, const char *client_id,
+                                  sg_sbx_audience aud, const char *resource, int64_t now_ms,
+                                  sg_sbx_token_resp *out) {
+  memset(out, 0, sizeof *out);
+  sg_buf_init(&out->body);
+  app *a = (app *)find_app(t, tenant, client_id);
+  if (a == NULL && sg_sbx_tokens_add_app(t, tenant, client_id, NULL) == 0) {
+    a = t->apps;
+    a->identity = true;
+  }
+  if (a == NULL || !a->identity) {
+    out->status = 400;
+    out->error = "invalid_request";
+    sg_buf_append_str(&out->body, "{\"error\":\"invalid_request\",\"error_description\":"
+                                  "\"Identity not found\"}");
+    return;
+  }
+  store(t, a, aud, now_ms, out);
+  int64_t now_s = now_ms / 1000;
+  sg_buf_reset(&out->body);
+  sg_buf_printf(&out->body,
+                "{\"access_token\":\"%s\",\"client_id\":\"%s\",\"expires_in\":\"%u\","
+                "\"expires_on\":\"%lld\",\"ext_expires_in\":\"%u\",\"not_before\":\"%lld\","
+                "\"resource\":",
+                out->token, a->client_id, out->expires_in, (long long)(now_s + out->expires_in),
+                out->expires_in, (long long)now_s);
+  sg_jw_cstr(&out->body, resource);
+  sg_buf_append_str(&out->body, ",\"token_type\":\"Bearer\"}");
+}
+
 /* ---- request checks ------------------------------------------------------------------- */
 
 /* Splits "Basic base64(urlenc(id):urlenc(secret))" into |id| and |secret|; 0 or SG_ERR_PARSE. */
@@ -328,6 +382,7 @@ void sg_sbx_tokens_issue(sg_sbx_tokens *t, const sg_sbx_token_req *req, int64_t 
   bool basic = req->authorization && parse_basic(req->authorization, &bid, &bsecret) == 0;
   const app *a = NULL;
   sg_sbx_audience aud = SG_SBX_AUD_NONE;
+  sg_sbx_assert_verdict verdict;
 
   if (strcasecmp(tenant, "common") == 0 || strcasecmp(tenant, "consumers") == 0) {
     sg_buf_append_str(&m, "The grant type is not supported over the /common or /consumers "
@@ -354,7 +409,7 @@ void sg_sbx_tokens_issue(sg_sbx_tokens *t, const sg_sbx_token_req *req, int64_t 
     sg_buf_append_str(&m, "The request body must contain the following parameter: 'client_id'.");
     fail(out, req, now_ms, 400, "invalid_request", 900144, &m);
   } else if ((client_id && basic && strcmp(client_id, bid.data) != 0) ||
-             (a = find_app(t, tenant, client_id ? client_id : bid.data)) == NULL) {
+             (a = find_app(t, tenant, client_id ? client_id : bid.data)) == NULL || a->identity) {
     sg_buf_printf(&m,
                   "Application with identifier '%s' was not found in the directory '%s'. "
                   "This can happen if the application has not been installed by the "
@@ -379,9 +434,16 @@ void sg_sbx_tokens_issue(sg_sbx_tokens *t, const sg_sbx_token_req *req, int64_t 
                           "'client_assertion_type'.");
     fail(out, req, now_ms, 400, "invalid_request", 900144, &m);
   } else if (!(secret || basic) &&
-             (a->secret != NULL ||
-              strcmp(sg_sbx_form_get(f, "client_assertion_type"), JWT_BEARER) != 0 ||
-              !jwt_shaped(assertion))) {
+             strcmp(sg_sbx_form_get(f, "client_assertion_type"), JWT_BEARER) != 0) {
+    sg_buf_printf(&m, "Client assertion failed signature validation. Client id '%s'.",
+                  a->client_id);
+    fail(out, req, now_ms, 401, "invalid_client", 700027, &m);
+  } else if (!(secret || basic) && a->cert &&
+             sg_sbx_assert_check(t->jtis, assertion, a->cert, req->token_url ? req->token_url : "",
+                                 a->client_id, now_ms, &verdict) != 0) {
+    sg_buf_append_str(&m, verdict.message);
+    fail(out, req, now_ms, verdict.status, verdict.error, verdict.aadsts, &m);
+  } else if (!(secret || basic) && !a->cert && (a->secret != NULL || !jwt_shaped(assertion))) {
     sg_buf_printf(&m, "Client assertion failed signature validation. Client id '%s'.",
                   a->client_id);
     fail(out, req, now_ms, 401, "invalid_client", 700027, &m);

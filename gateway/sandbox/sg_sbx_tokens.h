@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/x509.h>
+
 #include "core/sg_mem.h"
 #include "sandbox/sg_sbx_form.h"
 
@@ -52,12 +54,21 @@ void sg_sbx_tokens_set_lifetime(sg_sbx_tokens *t, uint32_t lifetime_s);
 /*
  * Registers application |client_id| in |tenant| (GUID or domain; matched
  * case-insensitively) with |secret|. A NULL |secret| registers a certificate
- * app: it accepts any client_assertion shaped like a JWT (the signature is
- * NOT verified) and refuses secrets. Strings are copied.
+ * app: until a certificate is registered on it (sg_sbx_tokens_add_cert) it
+ * accepts any client_assertion shaped like a JWT (the signature is NOT
+ * verified) and refuses secrets. Strings are copied.
  * Returns 0 or one of: SG_ERR_INVAL (empty tenant/client id), SG_ERR_EXISTS.
  */
 int sg_sbx_tokens_add_app(sg_sbx_tokens *t, const char *tenant, const char *client_id,
                           const char *secret);
+
+/*
+ * Registers certificate |cert| (a reference is taken) on application
+ * |client_id| of |tenant|, creating a certificate-only application when there
+ * is none: its client assertions are then verified exactly
+ * (sandbox/sg_sbx_assert.h). Returns 0 or SG_ERR_INVAL.
+ */
+int sg_sbx_tokens_add_cert(sg_sbx_tokens *t, const char *tenant, const char *client_id, X509 *cert);
 
 /* One token request. All borrowed. */
 typedef struct sg_sbx_token_req {
@@ -65,6 +76,7 @@ typedef struct sg_sbx_token_req {
   const sg_sbx_form *form;    /* the parsed body */
   const char *authorization;  /* Authorization header value or NULL (HTTP Basic accepted) */
   const char *correlation_id; /* client-request-id header or NULL (a random one is made) */
+  const char *token_url;      /* "https://<authority><path>": an assertion's audience */
 } sg_sbx_token_req;
 
 /* The answer to write back. Free with sg_sbx_token_resp_free. */
@@ -80,6 +92,17 @@ typedef struct sg_sbx_token_resp {
 } sg_sbx_token_resp;
 
 /*
+ * Issues a token to managed identity |client_id| of |tenant| for |aud| (the
+ * identity is registered on first use; it cannot ask with client
+ * credentials), with the body the instance metadata service answers:
+ * {"access_token","client_id","expires_in" (a string),"expires_on",
+ * "ext_expires_in","not_before","resource","token_type"}.
+ */
+void sg_sbx_tokens_issue_identity(sg_sbx_tokens *t, const char *tenant, const char *client_id,
+                                  sg_sbx_audience aud, const char *resource, int64_t now_ms,
+                                  sg_sbx_token_resp *out);
+
+/*
  * Answers a client-credentials request. Checks, in order: tenant known
  * ("common"/"consumers": 400 AADSTS9001023; unknown: 400 invalid_request
  * 90002), grant_type (missing: 400 invalid_request 900144; other than
@@ -87,7 +110,8 @@ typedef struct sg_sbx_token_resp {
  * 400 invalid_request 900144; unknown in that tenant, or differing between
  * Basic and body: 400 unauthorized_client 700016), a credential present
  * (400 invalid_request 7000218), secret right (401 invalid_client 7000215;
- * assertion refused: 401 invalid_client 700027), scope exactly one
+ * assertion refused: 401 invalid_client 700027, or with a registered
+ * certificate what sg_sbx_assert_check says), scope exactly one
  * "<graph root>/.default", "https://communication.azure.com//.default",
  * "https://communication.azure.com/.default" or
  * "https://outlook.office365.com/.default" (else 400 invalid_scope 70011).

@@ -81,6 +81,14 @@ int sg_acs_build(const sg_job *job, const char *api_version, const sg_acs_build_
                  sg_buf *body);
 
 /*
+ * True when |content_type| (parameters after ';' ignored, ASCII
+ * case-insensitive) is on ACS's attachment allow-list (microsoft-apis.md
+ * §4.2: about 60 types: Office, PDF, images, audio, video, archives, text,
+ * calendar, JSON, XML, HTML); ACS refuses others with 400 (sg_acs_types.c).
+ */
+bool sg_acs_type_allowed(const char *content_type);
+
+/*
  * The exact number of bytes sg_acs_build() would append, computed without
  * building (so oversize jobs are refused cheaply). 0 for a NULL job or
  * api_version.

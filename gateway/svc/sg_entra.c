@@ -58,6 +58,22 @@ int sg_entra_token_body(sg_buf *out, const char *client_id, const char *client_s
   return 0;
 }
 
+int sg_entra_token_body_assertion(sg_buf *out, const char *client_id, const char *assertion,
+                                  size_t assertion_len, const char *scope) {
+  if (out == NULL || empty(client_id) || assertion == NULL || assertion_len == 0 || empty(scope))
+    return SG_ERR_INVAL;
+  sg_buf_append_str(out, "grant_type=client_credentials&client_id=");
+  pct_encode(out, client_id);
+  sg_buf_append_str(out, "&client_assertion_type=");
+  pct_encode(out, SG_ENTRA_ASSERTION_TYPE);
+  /* A compact JWT is base64url and dots: nothing to encode. */
+  sg_buf_append_str(out, "&client_assertion=");
+  sg_buf_append(out, assertion, assertion_len);
+  sg_buf_append_str(out, "&scope=");
+  pct_encode(out, scope);
+  return 0;
+}
+
 /* expires_in as a JSON integer or a string of 1..9 digits. */
 static bool expires_in(const sg_json *v, int64_t *out) {
   if (v == NULL)

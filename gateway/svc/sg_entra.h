@@ -4,7 +4,8 @@
  * request path and form body, and parsing of the success response. Pure: the
  * HTTP call is the glue's, error responses are classified by
  * sg_classify_entra() (svc/sg_classify.h), caching is svc/sg_token_cache.
- * Certificate assertions (§3.2) are not here yet.
+ * Client assertions (§3.2) are made by svc/sg_cred (certificates, workload
+ * identity token files); this file only puts one in the form body.
  */
 #ifndef SG_ENTRA_H
 #define SG_ENTRA_H
@@ -47,6 +48,18 @@ int sg_entra_token_path(sg_buf *out, const char *tenant);
  */
 int sg_entra_token_body(sg_buf *out, const char *client_id, const char *client_secret,
                         const char *scope);
+
+#define SG_ENTRA_ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+/*
+ * The same form body with a client assertion instead of a secret:
+ * "grant_type=client_credentials&client_id=..&client_assertion_type=urn..
+ * jwt-bearer&client_assertion=<jwt>&scope=..". |assertion| (|assertion_len|
+ * bytes, borrowed) must be a compact JWT (base64url and dots: sent as is).
+ * Returns 0 or SG_ERR_INVAL (a NULL or empty argument).
+ */
+int sg_entra_token_body_assertion(sg_buf *out, const char *client_id, const char *assertion,
+                                  size_t assertion_len, const char *scope);
 
 /*
  * Parses a successful token response

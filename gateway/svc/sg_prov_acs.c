@@ -6,15 +6,19 @@
  * the job's stable Operation-Id on every attempt, and an accepted operation
  * followed up until Succeeded or Failed. A resend after a lost answer carries
  * the same Operation-Id, so ACS never sends the message twice: idempotent.
+ * A MIME job is turned into structured content first (job/sg_mime_parse.h).
  */
 #include "svc/sg_provider.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/sg_clock.h"
 #include "core/sg_err.h"
 #include "core/sg_fmt.h"
+#include "job/sg_mime_parse.h"
 #include "svc/sg_acs.h"
 
 typedef struct acs_acct {
@@ -97,21 +101,82 @@ static void acs_lane(const void *st, const sg_job *job, bool follow, char *key, 
   *rcpts = 1;
 }
 
-static int acs_prepare(const void *st, sg_prov_job *pj, sg_job_error *err) {
-  const acs_acct *s = st;
+__attribute__((format(printf, 3, 4))) static int refuse(sg_job_error *err, const char *code,
+                                                        const char *fmt, ...) {
+  err->code = code;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err->message, sizeof err->message, fmt, ap);
+  va_end(ap);
+  return SG_ERR_INVAL;
+}
+
+/*
+ * What ACS would refuse in a job converted from MIME, known before sending:
+ * an attachment type off its list, inline parts with an api-version that has
+ * no contentId, two inline parts with one Content-ID. X-MS- header fields
+ * (the service's own namespace: x-ms-acsemail-* changes how it treats the
+ * message) are not passed on.
+ */
+static int mime_checks(const acs_acct *s, sg_mime_job *m, sg_job_error *err) {
+  const sg_job *j = &m->job;
+  for (size_t i = 0; i < j->n_attachments; i++) {
+    const sg_job_attachment *a = &j->attachments[i];
+    if (!sg_acs_type_allowed(a->content_type))
+      return refuse(err, SG_JOBERR_ATTACHMENT_TYPE,
+                    "attachment %zu (%.60s) is %.60s, a type ACS does not accept", i, a->name,
+                    a->content_type);
+    if (!a->is_inline)
+      continue;
+    if (!sg_acs_has_content_id(s->cfg->acs_api_version))
+      return refuse(err, SG_JOBERR_INLINE_UNSUPPORTED,
+                    "inline parts need ACS api-version %s or later (configured: %.40s)",
+                    SG_ACS_CONTENT_ID_API_VERSION, s->cfg->acs_api_version);
+    for (size_t k = 0; k < i; k++)
+      if (j->attachments[k].is_inline && strcmp(j->attachments[k].content_id, a->content_id) == 0)
+        return refuse(err, SG_JOBERR_BAD_ATTACHMENT, "two inline parts have Content-ID %.80s",
+                      a->content_id);
+  }
+  size_t n = 0;
+  for (size_t i = 0; i < j->n_headers; i++)
+    if (strncasecmp(m->hdrs[i].name, "x-ms-", 5) != 0)
+      m->hdrs[n++] = m->hdrs[i];
+  m->job.n_headers = n;
+  return 0;
+}
+
+/* The body of |job| (structured) into pj->body, once for every attempt. */
+static int acs_body(const acs_acct *s, sg_prov_job *pj, const sg_job *job, sg_job_error *err) {
   const char *api = s->cfg->acs_api_version;
   sg_acs_build_opts opts = {s->cfg->acs_disable_tracking};
-  sg_buf_reserve(&pj->body, sg_prov_body_guess(pj->job));
-  if (sg_acs_build(pj->job, api, &opts, &pj->body) != 0 ||
-      sg_acs_send_path(&pj->path, s->conn.base_path, api) != 0 ||
-      sg_acs_operation_id(pj->job->id, pj->op_id) != 0) {
-    err->code = SG_JOBERR_BAD_BACKEND;
-    snprintf(err->message, sizeof err->message, "the ACS request cannot be built (api-version %s)",
-             api);
+  /* The rules and the exact size first: an oversize job costs no body. */
+  if (sg_job_check_backend(job, SG_BACKEND_ACS, sg_acs_request_size(job, api, &opts), err) != 0)
     return SG_ERR_INVAL;
-  }
+  sg_buf_reserve(&pj->body, sg_prov_body_guess(job));
+  if (sg_acs_build(job, api, &opts, &pj->body) != 0 ||
+      sg_acs_send_path(&pj->path, s->conn.base_path, api) != 0 ||
+      sg_acs_operation_id(pj->job->id, pj->op_id) != 0)
+    return refuse(err, SG_JOBERR_BAD_BACKEND, "the ACS request cannot be built (api-version %s)",
+                  api);
   pj->keep_body = true;
-  return sg_job_check_backend(pj->job, SG_BACKEND_ACS, pj->body.len, err) != 0 ? SG_ERR_INVAL : 0;
+  return 0;
+}
+
+/* A MIME job goes as the structured content it holds (job/sg_mime_parse.h);
+ * the converted view lives only while the body is written: the body is kept
+ * for every attempt, the view is not needed after it. */
+static int acs_prepare(const void *st, sg_prov_job *pj, sg_job_error *err) {
+  const acs_acct *s = st;
+  if (pj->job->mime_len == 0)
+    return acs_body(s, pj, pj->job, err);
+  sg_mime_job m;
+  int rv = sg_mime_to_job(&m, pj->job, NULL, err);
+  if (rv == 0)
+    rv = mime_checks(s, &m, err);
+  if (rv == 0)
+    rv = acs_body(s, pj, &m.job, err);
+  sg_mime_job_free(&m);
+  return rv != 0 ? SG_ERR_INVAL : 0;
 }
 
 static int acs_build(const void *st, sg_prov_job *pj, const sg_prov_ctx *ctx, sg_prov_req *out,

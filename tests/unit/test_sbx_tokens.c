@@ -18,6 +18,7 @@
 #define GRAPH_SCOPE "https%3A%2F%2Fgraph.microsoft.com%2F.default"
 #define ACS_SCOPE "https://communication.azure.com//.default"
 #define NOW 1704067200000LL /* 2024-01-01 00:00:00 UTC */
+#define TOKEN_URL "https://login.test/" TENANT "/oauth2/v2.0/token"
 
 /* ---- form ------------------------------------------------------------------------------ */
 
@@ -88,7 +89,7 @@ static void issue(sg_sbx_tokens *t, const char *tenant, const char *body, const 
                   int64_t now, sg_sbx_token_resp *out) {
   sg_sbx_form f = SG_SBX_FORM_INIT;
   ASSERT_OK(sg_sbx_form_parse(&f, body, strlen(body)));
-  sg_sbx_token_req req = {tenant, &f, auth, "corr-1234"};
+  sg_sbx_token_req req = {tenant, &f, auth, "corr-1234", TOKEN_URL};
   sg_sbx_tokens_issue(t, &req, now, out);
   sg_sbx_form_free(&f);
 }
@@ -321,7 +322,7 @@ static void t_errors(void) {
   ASSERT_EQ(200, r.status);
   sg_sbx_token_resp_free(&r);
   /* No form at all and no correlation id: still a well-formed error with a random id. */
-  sg_sbx_token_req req = {TENANT, NULL, NULL, NULL};
+  sg_sbx_token_req req = {TENANT, NULL, NULL, NULL, NULL};
   sg_sbx_tokens_issue(t, &req, NOW, &r);
   ASSERT_EQ(400, r.status);
   ASSERT_EQ(900144, r.aadsts);
