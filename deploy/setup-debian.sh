@@ -18,6 +18,9 @@ pkgs=(
   swaks libnet-ssleay-perl postfix
   # tests/integration/test_gateway_proxy.sh: a real HTTPS proxy (CONNECT)
   tinyproxy
+  # tests/integration/test_smtpc.sh: a real SMTP server with STARTTLS and AUTH
+  # for the SMTP client (postfix above also brings smtp-sink)
+  python3-aiosmtpd
 )
 # tests/integration/test_acs_sdk.sh: Node.js and npm for Microsoft's ACS client
 # for JavaScript. A Node.js that brings its own npm (NodeSource's nodejs

@@ -514,6 +514,27 @@ void sg_tlsconn_close(sg_tlsconn *c, int err) {
   closing_progress(c);
 }
 
+int sg_tlsconn_starttls(sg_tlsconn *c, SSL_CTX *ctx, const char *host) {
+  if (c->tls || c->state != SG_TC_READY)
+    return SG_ERR_INVAL;
+  int rv = sg_tls_new(&c->tls, ctx, host);
+  if (rv != 0)
+    return rv;
+  /* What was written before goes first, in clear (a server's "220 ready"). */
+  if (c->plain.len > 0) {
+    sg_buf_append(&c->out, c->plain.data, c->plain.len);
+    sg_buf_reset(&c->plain);
+  }
+  c->state = SG_TC_HANDSHAKE;
+  sg_tlsconn__arm_timer(c);
+  if (host)
+    drive_handshake(c); /* queues the ClientHello; a failure closes the connection */
+  start_write(c);
+  if (c->out.len > 0)
+    schedule(c);
+  return 0;
+}
+
 const char *sg_tlsconn_alpn(const sg_tlsconn *c) {
   return c->tls ? sg_tls_alpn(c->tls) : "";
 }

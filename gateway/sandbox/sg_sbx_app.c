@@ -192,6 +192,8 @@ static void limits_free(sg_sbx *s) {
   sg_sbx_rate_free(s->acs_status_hour);
   sg_sbx_backoff_free(s->backoff);
   sg_sbx_rate_free(s->graph_upload);
+  sg_sbx_rate_free(s->smtp_msg);
+  s->smtp_msg = NULL;
 }
 
 void sg_sbx__limits_rebuild(sg_sbx *s) {
@@ -219,6 +221,8 @@ void sg_sbx__limits_rebuild(sg_sbx *s) {
   s->backoff = sg_sbx_backoff_new(0);
   s->graph_upload = sg_sbx_rate_new((uint64_t)c->graph_upload_bytes,
                                     (uint64_t)c->graph_upload_window_ms, SG_SBX_WINDOW_SLIDING, 0);
+  s->smtp_msg = sg_sbx_rate_new((uint64_t)c->smtp_messages_per_minute,
+                                (uint64_t)c->smtp_minute_window_ms, SG_SBX_WINDOW_SLIDING, 0);
   sg_sbx_tokens_set_lifetime(s->tokens, (uint32_t)c->token_lifetime_s);
 }
 
@@ -518,6 +522,13 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
     return rv;
   }
   s->port = sg_httpd_port(s->httpd);
+  if (s->cfg.smtp_exchange_listen[0] &&
+      sg_sbx_smtp_srv_start(&s->smtp_exchange, s, SG_SBX_SMTP_EXCHANGE, s->cfg.smtp_exchange_listen,
+                            err, errcap) != 0)
+    return SG_ERR_CONFIG; /* the caller exits; nothing to tidy for a process about to end */
+  if (s->cfg.smtp_hve_listen[0] && sg_sbx_smtp_srv_start(&s->smtp_hve, s, SG_SBX_SMTP_HVE,
+                                                         s->cfg.smtp_hve_listen, err, errcap) != 0)
+    return SG_ERR_CONFIG;
   uv_timer_init(loop, &s->flush_timer);
   s->flush_timer.data = s;
   uv_timer_start(&s->flush_timer, on_flush, SG_SBX_FLUSH_MS, SG_SBX_FLUSH_MS);
@@ -545,6 +556,13 @@ void sg_sbx_print_env(const sg_sbx *s, FILE *f) {
   if (s->imds)
     fprintf(f, "SENDGATE_SANDBOX_IMDS_URL='http://%s:%u'\n", s->cfg.public_host,
             (unsigned)s->imds_port);
+  /* The SMTP stand-ins, as the smtp_host of exchange_smtp and hve accounts. */
+  if (s->smtp_exchange)
+    fprintf(f, "SENDGATE_SANDBOX_SMTP_EXCHANGE='%s:%u'\n", s->cfg.public_host,
+            (unsigned)sg_sbx_smtp_srv_port(s->smtp_exchange));
+  if (s->smtp_hve)
+    fprintf(f, "SENDGATE_SANDBOX_SMTP_HVE='%s:%u'\n", s->cfg.public_host,
+            (unsigned)sg_sbx_smtp_srv_port(s->smtp_hve));
 }
 
 static void on_httpd_closed(void *ud) {
@@ -570,8 +588,29 @@ static void close_httpd(sg_sbx *s) {
   sg_httpd_close(s->httpd, on_httpd_closed);
 }
 
+static void on_smtp_stopped(void *ud) {
+  sg_sbx *s = ud;
+  if (--s->smtp_stopping == 0)
+    close_httpd(s);
+}
+
+/* The SMTP listeners before the HTTP server (their connections use the
+ * record and the tokens). */
+static void stop_smtp(sg_sbx *s) {
+  s->smtp_stopping = 1;
+  if (s->smtp_exchange) {
+    s->smtp_stopping++;
+    sg_sbx_smtp_srv_stop(s->smtp_exchange, on_smtp_stopped, s);
+  }
+  if (s->smtp_hve) {
+    s->smtp_stopping++;
+    sg_sbx_smtp_srv_stop(s->smtp_hve, on_smtp_stopped, s);
+  }
+  on_smtp_stopped(s);
+}
+
 static void on_flush_closed(uv_handle_t *h) {
-  sg_sbx__imds_stop(h->data, close_httpd);
+  sg_sbx__imds_stop(h->data, stop_smtp);
 }
 
 void sg_sbx_stop(sg_sbx *s, void (*done)(void *ud), void *ud) {

@@ -23,6 +23,7 @@
 #include "sandbox/sg_sbx_msg.h"
 #include "sandbox/sg_sbx_ops.h"
 #include "sandbox/sg_sbx_settings.h"
+#include "sandbox/sg_sbx_smtp_srv.h"
 #include "sandbox/sg_sbx_stats.h"
 #include "sandbox/sg_sbx_tokens.h"
 
@@ -50,6 +51,11 @@ struct sg_sbx {
   sg_sbx_rate
       *graph_upload; /* bytes uploaded per (app, mailbox) per window (Outlook's 150 MB / 5 min) */
   sg_sbx_drafts drafts; /* drafts and upload sessions */
+  /* the SMTP stand-ins (NULL when off) and their per-mailbox minute window */
+  sg_sbx_smtp_srv *smtp_exchange, *smtp_hve;
+  sg_sbx_rate *smtp_msg;
+  uint64_t smtp_seq; /* accepted SMTP messages, for smtp.save_dir file names */
+  int smtp_stopping; /* listeners still closing at stop */
   sg_sbx_stats stats;
   uint64_t rng;           /* fault decisions: seeded (repeatable) */
   uint64_t id_rng;        /* request and operation ids: random per run */

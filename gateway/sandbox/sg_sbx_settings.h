@@ -87,6 +87,20 @@ typedef struct sg_sbx_cfg {
   double fault_delay_202_rate;
   int64_t fault_delay_202_ms;
   double fault_retry_after_s;
+  /* [smtp]: the SMTP stand-ins (sg_sbx_smtp.h) */
+  char *smtp_exchange_listen; /* host:port; empty = off */
+  char *smtp_hve_listen;
+  char *smtp_hve_user;
+  char *smtp_hve_password;
+  char *smtp_accepted_domains;
+  int64_t smtp_hve_max_rcpts;
+  int64_t smtp_messages_per_minute;
+  int64_t smtp_minute_window_ms;
+  int64_t smtp_max_message_bytes;
+  bool smtp_basic_5_7_139;
+  bool smtp_auth_disabled;
+  char *smtp_quota_mailboxes;
+  char *smtp_save_dir; /* empty = messages not saved */
   /* [record] */
   char *record_file;          /* JSON lines; empty = <state_dir>/messages.jsonl; "off" = none */
   int64_t record_memory;      /* recent messages kept for GET /sandbox/messages */

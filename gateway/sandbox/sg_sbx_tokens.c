@@ -17,6 +17,8 @@
 
 #define ACS_SCOPE "https://communication.azure.com//.default"
 #define ACS_SCOPE_1 "https://communication.azure.com/.default"
+/* Exchange Online's resource: SMTP XOAUTH2 and HVE OAuth (microsoft-apis.md 6.2). */
+#define OUTLOOK_SCOPE "https://outlook.office365.com/.default"
 #define JWT_BEARER "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 /* Expired tokens examined per issue (the incremental part of the lazy purge). */
 #define PURGE_STEP 4
@@ -359,6 +361,8 @@ static sg_sbx_audience scope_audience(const sg_sbx_tokens *t, const char *scope)
   if ((n == strlen(ACS_SCOPE) && strncasecmp(scope, ACS_SCOPE, n) == 0) ||
       (n == strlen(ACS_SCOPE_1) && strncasecmp(scope, ACS_SCOPE_1, n) == 0))
     return SG_SBX_AUD_ACS;
+  if (n == strlen(OUTLOOK_SCOPE) && strncasecmp(scope, OUTLOOK_SCOPE, n) == 0)
+    return SG_SBX_AUD_OUTLOOK;
   return SG_SBX_AUD_NONE;
 }
 

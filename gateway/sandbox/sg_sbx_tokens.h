@@ -24,7 +24,12 @@
 #include "core/sg_mem.h"
 #include "sandbox/sg_sbx_form.h"
 
-typedef enum { SG_SBX_AUD_NONE = 0, SG_SBX_AUD_GRAPH = 1, SG_SBX_AUD_ACS = 2 } sg_sbx_audience;
+typedef enum {
+  SG_SBX_AUD_NONE = 0,
+  SG_SBX_AUD_GRAPH = 1,
+  SG_SBX_AUD_ACS = 2,
+  SG_SBX_AUD_OUTLOOK = 3 /* https://outlook.office365.com: the SMTP stand-in */
+} sg_sbx_audience;
 
 #define SG_SBX_TOKEN_LEN 43
 #define SG_SBX_TOKENS_DEFAULT_MAX 100000
@@ -107,8 +112,9 @@ void sg_sbx_tokens_issue_identity(sg_sbx_tokens *t, const char *tenant, const ch
  * (400 invalid_request 7000218), secret right (401 invalid_client 7000215;
  * assertion refused: 401 invalid_client 700027, or with a registered
  * certificate what sg_sbx_assert_check says), scope exactly one
- * "<graph root>/.default", "https://communication.azure.com//.default" or
- * "https://communication.azure.com/.default" (else 400 invalid_scope 70011).
+ * "<graph root>/.default", "https://communication.azure.com//.default",
+ * "https://communication.azure.com/.default" or
+ * "https://outlook.office365.com/.default" (else 400 invalid_scope 70011).
  * |now_ms| is Unix milliseconds (expiry and the error timestamp).
  * |out| is always filled (free it even when the answer is an error).
  */
