@@ -16,10 +16,17 @@ pkgs=(
   # tests/integration/test_smtpd*.sh: SMTP clients that are not ours (swaks;
   # smtp-source from postfix, installed unconfigured and never left running)
   swaks libnet-ssleay-perl postfix
+  # tests/integration/test_client_python.sh: the Python client library
+  # (proto/python) and protoc, which compiles the schema for it
+  python3-redis python3-protobuf protobuf-compiler
+  # tests/integration/test_deploy_monitoring.sh: promtool (installed for the
+  # tool only; its Prometheus server is stopped and disabled below)
+  prometheus
 )
-# tests/integration/test_acs_sdk.sh: Node.js and npm for Microsoft's ACS client
-# for JavaScript. A Node.js that brings its own npm (NodeSource's nodejs
-# provides and conflicts with Debian's npm) is kept as it is.
+# tests/integration/test_acs_sdk.sh and test_client_node.sh: Node.js and npm
+# (Microsoft's ACS client for JavaScript; ioredis and protobufjs). A Node.js
+# that brings its own npm (NodeSource's nodejs provides and conflicts with
+# Debian's npm) is kept as it is.
 command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 
 missing=()
@@ -48,4 +55,11 @@ if printf '%s\n' "${missing[@]}" | grep -qx postfix; then
     $SUDO systemctl disable --now postfix >/dev/null 2>&1 || true
   fi
   $SUDO postfix stop >/dev/null 2>&1 || true
+fi
+if printf '%s\n' "${missing[@]}" | grep -qx prometheus; then
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+  elif [ -x /etc/init.d/prometheus ]; then
+    $SUDO /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+  fi
 fi
