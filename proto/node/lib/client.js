@@ -7,6 +7,7 @@
 // concurrent waits never hold up send().
 'use strict';
 const Redis = require('ioredis');
+const { MailJob } = require('./schema');
 const { buildJob, parseResult } = require('./job');
 const { JobError, Timeout, errorFor } = require('./errors');
 
@@ -40,7 +41,7 @@ class Client {
   async sendJob(msg) {
     if (msg.replyStream && !msg.replyStream.startsWith(this.replyStreamPrefix))
       throw new JobError(`replyStream must start with ${this.replyStreamPrefix}`);
-    const bytes = Buffer.from(require('./schema').MailJob.encode(msg).finish());
+    const bytes = Buffer.from(MailJob.encode(msg).finish());
     await this.redis.xadd(this.jobsStream, '*', 'job', bytes);
     return msg.id;
   }
