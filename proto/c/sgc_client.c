@@ -39,7 +39,9 @@ static long long mono_ms(void) {
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-const char *sgc_errstr(const sgc_client *c) { return c->err; }
+const char *sgc_errstr(const sgc_client *c) {
+  return c->err;
+}
 
 /* A command with binary-safe arguments; NULL on failure (c->err says why). */
 static redisReply *cmd(sgc_client *c, int argc, const char **argv, const size_t *lens) {
@@ -90,8 +92,9 @@ int sgc_connect(sgc_client **out, const char *url, char *err, size_t errlen) {
     return SGC_ERR_ARG;
   }
   sgc_client *c = calloc(1, sizeof *c);
-  if (c == NULL || (c->jobs = strdup("sendgate:jobs"), c->results = strdup("sendgate:results"),
-                    c->prefix = strdup("sendgate:results"), !c->jobs || !c->results || !c->prefix)) {
+  if (c == NULL ||
+      (c->jobs = strdup("sendgate:jobs"), c->results = strdup("sendgate:results"),
+       c->prefix = strdup("sendgate:results"), !c->jobs || !c->results || !c->prefix)) {
     sgc_close(c);
     snprintf(err, errlen, "out of memory");
     return SGC_ERR_NOMEM;
@@ -109,8 +112,7 @@ int sgc_connect(sgc_client **out, const char *url, char *err, size_t errlen) {
   snprintf(db, sizeof db, "%d", u.db);
   const char *auth[] = {"AUTH", u.user ? u.user : u.password, u.password};
   const char *select[] = {"SELECT", db};
-  if ((u.password && simple(c, u.user ? 3 : 2, auth) != 0) ||
-      (u.db && simple(c, 2, select) != 0)) {
+  if ((u.password && simple(c, u.user ? 3 : 2, auth) != 0) || (u.db && simple(c, 2, select) != 0)) {
     snprintf(err, errlen, "%s", c->err);
     sgc_close(c);
     return SGC_ERR_REDIS;

@@ -65,8 +65,8 @@ void sgc_job_free(sgc_job *j) {
   if (j == NULL)
     return;
   Sendgate__V1__MailJob *m = &j->m;
-  char *strs[] = {m->id,        m->account,      m->sender,      m->subject,
-                  m->text_body, m->html_body,    m->reply_stream, m->campaign_id};
+  char *strs[] = {m->id,        m->account,   m->sender,       m->subject,
+                  m->text_body, m->html_body, m->reply_stream, m->campaign_id};
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     free_str(strs[i]);
   free_addrs(m->to, m->n_to);
@@ -113,18 +113,42 @@ int sgc_job_set_id(sgc_job *j, const char *id) {
     return SGC_ERR_ARG;
   return set_str(&j->m.id, id);
 }
-int sgc_job_set_sender(sgc_job *j, const char *v) { return set_str(&j->m.sender, v); }
-int sgc_job_set_subject(sgc_job *j, const char *v) { return set_str(&j->m.subject, v); }
-int sgc_job_set_text(sgc_job *j, const char *v) { return set_str(&j->m.text_body, v); }
-int sgc_job_set_html(sgc_job *j, const char *v) { return set_str(&j->m.html_body, v); }
-int sgc_job_set_account(sgc_job *j, const char *v) { return set_str(&j->m.account, v); }
-int sgc_job_set_reply_stream(sgc_job *j, const char *v) { return set_str(&j->m.reply_stream, v); }
-int sgc_job_set_campaign_id(sgc_job *j, const char *v) { return set_str(&j->m.campaign_id, v); }
-void sgc_job_set_backend(sgc_job *j, sgc_backend b) { j->m.backend = (Sendgate__V1__Backend)b; }
-void sgc_job_set_max_attempts(sgc_job *j, uint32_t n) { j->m.max_attempts = n; }
-void sgc_job_set_deadline_unix_ms(sgc_job *j, int64_t ms) { j->m.deadline_unix_ms = ms; }
-void sgc_job_set_save_to_sent_items(sgc_job *j, int save) { j->m.save_to_sent_items = save != 0; }
-const char *sgc_job_id(const sgc_job *j) { return j->m.id; }
+int sgc_job_set_sender(sgc_job *j, const char *v) {
+  return set_str(&j->m.sender, v);
+}
+int sgc_job_set_subject(sgc_job *j, const char *v) {
+  return set_str(&j->m.subject, v);
+}
+int sgc_job_set_text(sgc_job *j, const char *v) {
+  return set_str(&j->m.text_body, v);
+}
+int sgc_job_set_html(sgc_job *j, const char *v) {
+  return set_str(&j->m.html_body, v);
+}
+int sgc_job_set_account(sgc_job *j, const char *v) {
+  return set_str(&j->m.account, v);
+}
+int sgc_job_set_reply_stream(sgc_job *j, const char *v) {
+  return set_str(&j->m.reply_stream, v);
+}
+int sgc_job_set_campaign_id(sgc_job *j, const char *v) {
+  return set_str(&j->m.campaign_id, v);
+}
+void sgc_job_set_backend(sgc_job *j, sgc_backend b) {
+  j->m.backend = (Sendgate__V1__Backend)b;
+}
+void sgc_job_set_max_attempts(sgc_job *j, uint32_t n) {
+  j->m.max_attempts = n;
+}
+void sgc_job_set_deadline_unix_ms(sgc_job *j, int64_t ms) {
+  j->m.deadline_unix_ms = ms;
+}
+void sgc_job_set_save_to_sent_items(sgc_job *j, int save) {
+  j->m.save_to_sent_items = save != 0;
+}
+const char *sgc_job_id(const sgc_job *j) {
+  return j->m.id;
+}
 
 /* A malloc'd copy of |len| bytes (a non-NULL pointer even for 0 bytes). */
 static uint8_t *dup_bytes(const void *data, size_t len) {
@@ -222,8 +246,8 @@ int sgc_job_add_metadata(sgc_job *j, const char *key, const char *value) {
   return rv;
 }
 
-int sgc_job_add_attachment(sgc_job *j, const char *name, const char *content_type,
-                           const void *data, size_t len, const char *content_id, int is_inline) {
+int sgc_job_add_attachment(sgc_job *j, const char *name, const char *content_type, const void *data,
+                           size_t len, const char *content_id, int is_inline) {
   if (name == NULL || (data == NULL && len))
     return SGC_ERR_ARG;
   Sendgate__V1__Attachment *a = malloc(sizeof *a);
@@ -295,4 +319,6 @@ int sgc_job_encode(sgc_job *j, uint8_t **out, size_t *len, const char **why) {
   return 0;
 }
 
-const char *sgc_job_reply_stream_(const sgc_job *j) { return j->m.reply_stream; }
+const char *sgc_job_reply_stream_(const sgc_job *j) {
+  return j->m.reply_stream;
+}

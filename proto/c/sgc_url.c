@@ -31,8 +31,7 @@ int sgc_url_parse(const char *url, sgc_url *out) {
   static const char scheme[] = "redis://";
   memset(out, 0, sizeof *out);
   out->port = 6379;
-  if (url == NULL || strncmp(url, scheme, sizeof scheme - 1) != 0 ||
-      strlen(url) >= sizeof out->buf)
+  if (url == NULL || strncmp(url, scheme, sizeof scheme - 1) != 0 || strlen(url) >= sizeof out->buf)
     return SGC_ERR_ARG;
   char *p = strcpy(out->buf, url + sizeof scheme - 1);
   char *slash = strchr(p, '/');

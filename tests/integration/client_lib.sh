@@ -38,6 +38,8 @@ client_checks() {
   check "reply stream: results read back" "$l-reply-0 $l-reply-1 $l-reply-2" "$(field reply '.ids | join(" ")')"
   check "reply stream: all SENT, metadata" "SENT 0 1 2 true" \
     "$(field reply '"\(.statuses | join(" ")) \(.metadata | join(" ")) \(.cursor)"')"
+  check "same id again on the shared reply stream: not sent twice" "SENT SENDGATE_DUPLICATE $l-plain true" \
+    "$(field duplicate '"\(.status) \(.code) \(.job_id) \(.dup)"')"
   check "timeout: Timeout" Timeout "$(field timeout .error)"
   check "bad id: refused locally" JobError "$(field local .error)"
   check "reply stream outside the prefix: refused locally" JobError "$(field reply_prefix .error)"

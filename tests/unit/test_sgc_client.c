@@ -159,8 +159,7 @@ static void t_redis(void) {
   ASSERT_EQ(1, x->elements);
   ASSERT_STR_EQ("job", x->element[0]->element[1]->element[0]->str);
   const redisReply *v = x->element[0]->element[1]->element[1];
-  Sendgate__V1__MailJob *m =
-      sendgate__v1__mail_job__unpack(NULL, v->len, (const uint8_t *)v->str);
+  Sendgate__V1__MailJob *m = sendgate__v1__mail_job__unpack(NULL, v->len, (const uint8_t *)v->str);
   ASSERT_STR_EQ("sendgate:results:app", m->reply_stream);
   sendgate__v1__mail_job__free_unpacked(m, NULL);
   freeReplyObject(x);

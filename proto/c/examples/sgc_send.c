@@ -24,7 +24,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   sgc_job *j = sgc_job_new();
-  if (j == NULL || sgc_job_set_sender(j, argv[1]) || sgc_job_add_recipient(j, SGC_TO, argv[2], NULL) ||
+  if (j == NULL || sgc_job_set_sender(j, argv[1]) ||
+      sgc_job_add_recipient(j, SGC_TO, argv[2], NULL) ||
       sgc_job_set_subject(j, argc > 3 ? argv[3] : "Hello from sendgate") ||
       sgc_job_set_text(j, argc > 4 ? argv[4] : "Sent with the C client.") ||
       sgc_job_add_metadata(j, "source", "examples/sgc_send.c")) {

@@ -39,8 +39,7 @@ static const char *error_name(const sgc_result *r) {
   case SGC_STATUS_SENT:
     return NULL;
   case SGC_STATUS_INVALID:
-    return strcmp(r->error_code, "SENDGATE_UNKNOWN_ACCOUNT") == 0 ? "UnknownAccount"
-                                                                   : "InvalidJob";
+    return strcmp(r->error_code, "SENDGATE_UNKNOWN_ACCOUNT") == 0 ? "UnknownAccount" : "InvalidJob";
   case SGC_STATUS_FAILED:
     return "Failed";
   case SGC_STATUS_EXPIRED:
@@ -226,6 +225,18 @@ int main(void) {
          sgc_result_metadata(got[2], "i"), strcmp(cursor, "0") ? "true" : "false");
   for (int i = 0; i < 3; i++)
     sgc_result_free(got[i]);
+
+  /* The plain job's id again, waited for on the shared reply stream. */
+  j = job(L "-plain", L " plain", "hello again");
+  to(j, "r@example.com");
+  sgc_job_set_reply_stream(j, "sendgate:results:" L);
+  if ((rv = sgc_send_and_wait(c, j, 30000, &r)) != 0)
+    die("duplicate", rv);
+  print_result("duplicate", r,
+               strcmp(r->error_code, "SENDGATE_DUPLICATE") == 0 ? ",\"dup\":true"
+                                                                : ",\"dup\":false");
+  sgc_result_free(r);
+  sgc_job_free(j);
 
   rv = sgc_wait(c, NULL, "never-queued", "$", 300, &r);
   printf("{\"case\":\"timeout\",\"error\":\"%s\"}\n", rv == SGC_ERR_TIMEOUT ? "Timeout" : "none");

@@ -78,6 +78,10 @@ async function main() {
     metadata: got.map((r) => r.metadata.i).sort(), cursor: got.length > 0 && !!got[2].entryId,
   });
 
+  const dup = await c.sendAndWait({ id: `${L}-plain`, sender: SENDER, to: 'r@example.com',
+    subject: `${L} plain`, text: 'hello again', replyStream: stream });
+  out('duplicate', dup, null, { dup: dup.duplicate });
+
   const refused = async (name, fn) => {
     try {
       await fn();

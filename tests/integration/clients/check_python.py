@@ -73,6 +73,12 @@ for r in c.results(stream, after="0", until=time.monotonic() + 30):
 out("reply", ids=sorted(r.job_id for r in got), statuses=sorted({r.status for r in got}),
     metadata=sorted(r.metadata["i"] for r in got), cursor=bool(got and got[-1].entry_id))
 
+# The plain job's id again, waited for on the shared reply stream: the
+# gateway does not send it twice and says so.
+r = c.send_and_wait(id=f"{L}-plain", sender=SENDER, to=["r@example.com"], subject=f"{L} plain",
+                    text="hello again", reply_stream=stream)
+out("duplicate", r, dup=r.duplicate)
+
 try:
     c.wait("never-queued", timeout=0.3)
     out("timeout")

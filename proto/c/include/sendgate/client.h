@@ -97,8 +97,8 @@ void sgc_job_set_save_to_sent_items(sgc_job *j, int save);
 int sgc_job_add_recipient(sgc_job *j, sgc_rcpt_kind kind, const char *address, const char *name);
 int sgc_job_add_header(sgc_job *j, const char *name, const char *value);
 int sgc_job_add_metadata(sgc_job *j, const char *key, const char *value);
-int sgc_job_add_attachment(sgc_job *j, const char *name, const char *content_type,
-                           const void *data, size_t len, const char *content_id, int is_inline);
+int sgc_job_add_attachment(sgc_job *j, const char *name, const char *content_type, const void *data,
+                           size_t len, const char *content_id, int is_inline);
 
 /* The job's id ("" until set or until sgc_send generated one). */
 const char *sgc_job_id(const sgc_job *j);
@@ -127,7 +127,7 @@ typedef struct sgc_result {
   const char *campaign_id;
   int64_t created_unix_ms;
   int64_t completed_unix_ms;
-  const char *stream_entry_id;  /* the job entry's Redis id */
+  const char *stream_entry_id;   /* the job entry's Redis id */
   char entry_id[SGC_CURSOR_MAX]; /* the result entry's Redis id */
   void *priv_;                   /* the decoded message; do not touch */
 } sgc_result;
