@@ -3,11 +3,15 @@
 # assertions on what a client's driver printed (one JSON line per case, the
 # same cases and names in every language) and on what the sandbox received.
 
-# start_client_env: Redis, the sandbox (ACS operations step fast) and a gateway.
+# start_client_env: Redis, the sandbox (ACS operations step fast) and a
+# gateway with a named ACS account "transactional" beside the default Graph one.
 start_client_env() {
   start_redis
   start_sandbox --set acs.op_step_ms=50
-  start_gateway SENDGATE_GATEWAY_RETRY_BASE_MS=10
+  printf '[account.transactional]\ntype = acs\n' >"$T/gateway.conf"
+  start_gateway SENDGATE_GATEWAY_RETRY_BASE_MS=10 \
+    SENDGATE_ACCOUNT_TRANSACTIONAL_CONNECTION_STRING="$SENDGATE_ACS_CONNECTION_STRING" \
+    --config "$T/gateway.conf"
 }
 
 # line CASE: the driver's JSON line for CASE.
@@ -26,6 +30,7 @@ client_checks() {
   check "mime: SENT" SENT "$(field mime .status)"
   check "acs: SENT by ACS" "SENT ACS" "$(field acs '.status + " " + .backend')"
   check "acs: operation id" true "$(field acs '.operation_id != ""')"
+  check "named account: SENT by its ACS resource" "SENT ACS $l-named" "$(field named '.status + " " + .backend + " " + .job_id')"
   check "bounce: Failed" "Failed FAILED" "$(field failed '.error + " " + .status')"
   check "invalid: InvalidJob" "InvalidJob INVALID SENDGATE_BAD_ADDRESS $l-invalid" \
     "$(field invalid '.error + " " + .status + " " + .code + " " + .job_id')"

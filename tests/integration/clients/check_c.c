@@ -154,6 +154,12 @@ int main(void) {
   to(j, "r@example.com");
   run("acs", j);
 
+  j = job(L "-named", L " named", "via the named account");
+  sgc_job_set_sender(j, "noreply@contoso.com");
+  sgc_job_set_account(j, "transactional");
+  to(j, "r@example.com");
+  run("named", j);
+
   j = job(L "-failed", L " bounce", "b");
   sgc_job_set_sender(j, "noreply@contoso.com");
   sgc_job_set_backend(j, SGC_BACKEND_ACS);

@@ -41,6 +41,8 @@ async function main() {
     mime: { id: `${L}-mime`, sender: SENDER, mime: MIME },
     acs: { id: `${L}-acs`, backend: 'acs', sender: 'noreply@contoso.com', to: ['r@example.com'],
       subject: `${L} acs`, text: 'via acs' },
+    named: { id: `${L}-named`, account: 'transactional', sender: 'noreply@contoso.com',
+      to: ['r@example.com'], subject: `${L} named`, text: 'via the named account' },
     failed: { id: `${L}-failed`, backend: 'acs', sender: 'noreply@contoso.com',
       to: ['x@bounce.example'], subject: `${L} bounce`, text: 'b' },
     invalid: { id: `${L}-invalid`, sender: SENDER, to: ['not an address'], subject: 's', text: 'b' },

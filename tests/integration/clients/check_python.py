@@ -46,6 +46,8 @@ case("attach", id=f"{L}-attach", sender=SENDER, to="r@example.com", subject=f"{L
 case("mime", id=f"{L}-mime", sender=SENDER, mime=MIME)
 case("acs", id=f"{L}-acs", backend="acs", sender="noreply@contoso.com", to=["r@example.com"],
      subject=f"{L} acs", text="via acs")
+case("named", id=f"{L}-named", account="transactional", sender="noreply@contoso.com",
+     to=["r@example.com"], subject=f"{L} named", text="via the named account")
 case("failed", id=f"{L}-failed", backend="acs", sender="noreply@contoso.com",
      to=["x@bounce.example"], subject=f"{L} bounce", text="b")
 case("invalid", id=f"{L}-invalid", sender=SENDER, to=["not an address"], subject="s", text="b")
