@@ -21,10 +21,17 @@ pkgs=(
   # tests/integration/test_smtpc.sh: a real SMTP server with STARTTLS and AUTH
   # for the SMTP client (postfix above also brings smtp-sink)
   python3-aiosmtpd
+  # tests/integration/test_client_python.sh: the Python client library
+  # (proto/python) and protoc, which compiles the schema for it
+  python3-redis python3-protobuf protobuf-compiler
+  # tests/integration/test_deploy_monitoring.sh: promtool (installed for the
+  # tool only; its Prometheus server is stopped and disabled below)
+  prometheus
 )
-# tests/integration/test_acs_sdk.sh: Node.js and npm for Microsoft's ACS client
-# for JavaScript. A Node.js that brings its own npm (NodeSource's nodejs
-# provides and conflicts with Debian's npm) is kept as it is.
+# tests/integration/test_acs_sdk.sh and test_client_node.sh: Node.js and npm
+# (Microsoft's ACS client for JavaScript; ioredis and protobufjs). A Node.js
+# that brings its own npm (NodeSource's nodejs provides and conflicts with
+# Debian's npm) is kept as it is.
 command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 
 missing=()
@@ -48,17 +55,20 @@ if printf '%s\n' "${missing[@]}" | grep -qx postfix; then
   echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 fi
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-if printf '%s\n' "${missing[@]}" | grep -qx postfix; then
+# Packages installed for a tool or a test that starts its own instance: the
+# packaged services (postfix on port 25, tinyproxy, the Prometheus server) are
+# not wanted.
+stop_service() {
+  printf '%s\n' "${missing[@]}" | grep -qx "$1" || return 0
   if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-    $SUDO systemctl disable --now postfix >/dev/null 2>&1 || true
+    $SUDO systemctl disable --now "$1" >/dev/null 2>&1 || true
+  elif [ -x "/etc/init.d/$1" ]; then
+    $SUDO "/etc/init.d/$1" stop >/dev/null 2>&1 || true
   fi
+}
+stop_service postfix
+if printf '%s\n' "${missing[@]}" | grep -qx postfix; then
   $SUDO postfix stop >/dev/null 2>&1 || true
 fi
-# tinyproxy: the test starts its own with its own config; the packaged service
-# is not wanted.
-if printf '%s\n' "${missing[@]}" | grep -qx tinyproxy; then
-  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-    $SUDO systemctl disable --now tinyproxy >/dev/null 2>&1 || true
-  fi
-  $SUDO service tinyproxy stop >/dev/null 2>&1 || true
-fi
+stop_service tinyproxy
+stop_service prometheus
