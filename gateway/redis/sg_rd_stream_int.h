@@ -21,6 +21,7 @@ struct sg_rd_stream {
   char *key, *group, *consumer, *dead;
   sg_rd_client *rc; /* read connection: XGROUP CREATE + the read script only */
   sg_rd_client *cc; /* command connection */
+  SSL_CTX *ssl;     /* rediss://: the two connections' TLS context, owned */
   int rc_ups, cc_ups;
 
   /* read side */

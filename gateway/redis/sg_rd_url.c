@@ -173,6 +173,9 @@ int sg_rd_url_parse(const char *s, sg_rd_url *out) {
     rv = 0;
   } else if (strncmp(s, "redis://", 8) == 0) {
     rv = parse_tcp(s + 8, out);
+  } else if (strncmp(s, "rediss://", 9) == 0) {
+    out->tls = true;
+    rv = parse_tcp(s + 9, out);
   } else if (strncmp(s, "unix://", 7) == 0) {
     rv = parse_unix(s + 7, out);
   } else {
@@ -196,7 +199,7 @@ int sg_rd_url_describe(const sg_rd_url *u, char *out, size_t cap) {
   if (u->is_unix)
     return snprintf(out, cap, "unix://%s?db=%d", u->path, u->db);
   bool v6 = strchr(u->host, ':') != NULL;
-  return snprintf(out, cap, "redis://%s%s%s%s%s%s:%u/%d", u->user,
+  return snprintf(out, cap, "%s://%s%s%s%s%s%s:%u/%d", u->tls ? "rediss" : "redis", u->user,
                   u->user[0] && !u->password[0] ? "@" : (u->user[0] ? ":" : ""), pw, v6 ? "[" : "",
                   u->host, v6 ? "]" : "", (unsigned)u->port, u->db);
 }

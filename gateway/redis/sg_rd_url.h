@@ -2,9 +2,11 @@
 /*
  * Redis endpoint URLs. Parses `redis://[[user]:password@]host[:port][/db]`
  * (host may be a bracketed IPv6 literal; user and password may be
- * percent-encoded) and `unix:///path/to/socket[?db=N]`. Defaults:
- * 127.0.0.1, 6379, db 0. Pure: no I/O, no allocation. TLS (`rediss://`) is
- * not supported and is rejected rather than silently downgraded.
+ * percent-encoded), the same with `rediss://` (TLS, always verified: the
+ * host is the name, or IP literal, the certificate must match; the port
+ * defaults to 6379 as with redis-cli, Azure Cache for Redis needs :6380) and
+ * `unix:///path/to/socket[?db=N]`. Defaults: 127.0.0.1, 6379, db 0. Pure: no
+ * I/O, no allocation.
  */
 #ifndef SG_RD_URL_H
 #define SG_RD_URL_H
@@ -21,6 +23,7 @@
 
 typedef struct sg_rd_url {
   bool is_unix;
+  bool tls;                          /* rediss://: TLS with certificate + host checks */
   char host[SG_RD_URL_HOST_MAX];     /* TCP host, IPv6 without brackets */
   char path[SG_RD_URL_PATH_MAX];     /* unix socket path */
   uint16_t port;                     /* TCP port */

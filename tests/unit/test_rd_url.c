@@ -64,9 +64,37 @@ static void t_unix(void) {
   ASSERT_EQ(SG_ERR_PARSE, sg_rd_url_parse("unix:///tmp/r.sock?db=", &u));
 }
 
+static void t_tls(void) {
+  sg_rd_url u;
+  ASSERT_OK(sg_rd_url_parse("rediss://app:p%40ss@cache.redis.example.net:6380/2", &u));
+  ASSERT(u.tls);
+  ASSERT(!u.is_unix);
+  ASSERT_STR_EQ("app", u.user);
+  ASSERT_STR_EQ("p@ss", u.password);
+  ASSERT_STR_EQ("cache.redis.example.net", u.host);
+  ASSERT_EQ(6380, u.port);
+  ASSERT_EQ(2, u.db);
+  ASSERT_OK(sg_rd_url_parse("rediss://localhost", &u));
+  ASSERT(u.tls);
+  ASSERT_EQ(6379, u.port); /* redis-cli's default; Azure's 6380 is given explicitly */
+  ASSERT_EQ(0, u.db);
+  ASSERT_OK(sg_rd_url_parse("rediss://[::1]:7000", &u));
+  ASSERT_STR_EQ("::1", u.host);
+  ASSERT_OK(sg_rd_url_parse("redis://host", &u));
+  ASSERT(!u.tls);
+  ASSERT_EQ(SG_ERR_PARSE, sg_rd_url_parse("rediss://host:0", &u));
+  ASSERT(!u.tls); /* zeroed on error */
+  ASSERT_EQ(SG_ERR_PARSE, sg_rd_url_parse("REDISS://host", &u));
+  ASSERT(sg_rd_url_has_password("rediss://:pw@host"));
+  char out[128];
+  ASSERT_OK(sg_rd_url_parse("rediss://bob:hunter2@cache:6380/1", &u));
+  sg_rd_url_describe(&u, out, sizeof out);
+  ASSERT_STR_EQ("rediss://bob:***@cache:6380/1", out);
+}
+
 static void t_junk(void) {
   sg_rd_url u;
-  const char *bad[] = {"rediss://host",    "http://host",         "host:6379",
+  const char *bad[] = {"rediss:/host",     "http://host",         "host:6379",
                        "redis://host:0",   "redis://host:65536",  "redis://host:12x",
                        "redis://host:",    "redis://host/x",      "redis://host/-1",
                        "redis://host/1/2", "redis://[::1",        "redis://[]:1",
@@ -133,5 +161,5 @@ static void t_idset(void) {
   sg_rd_idset_free(&s);
 }
 
-SG_TESTS({"defaults", t_defaults}, {"full", t_full}, {"unix", t_unix}, {"junk", t_junk},
-         {"describe", t_describe}, {"ids", t_ids}, {"idset", t_idset})
+SG_TESTS({"defaults", t_defaults}, {"full", t_full}, {"unix", t_unix}, {"tls", t_tls},
+         {"junk", t_junk}, {"describe", t_describe}, {"ids", t_ids}, {"idset", t_idset})
