@@ -38,6 +38,7 @@
 typedef struct sg_test_redis_opts {
   const char *password; /* requirepass; NULL: none */
   bool appendonly;      /* appendonly yes + appendfsync always */
+  bool unixsocket;      /* also listen on <dir>/redis.sock (sg_test_redis.sock) */
 } sg_test_redis_opts;
 
 typedef struct sg_test_redis {
@@ -46,6 +47,7 @@ typedef struct sg_test_redis {
   char dir[256];
   char password[128];
   bool appendonly;
+  char sock[300]; /* unix socket path, "" when none */
 } sg_test_redis;
 
 static inline void sg_test_redis_sleep_ms_(int ms) {
@@ -217,6 +219,12 @@ static inline int sg_test_redis_spawn_(sg_test_redis *r) {
   argv[n++] = "local";
   argv[n++] = "--appendfsync";
   argv[n++] = "always"; /* a SIGKILL must not lose acknowledged writes */
+  if (r->sock[0]) {
+    argv[n++] = "--unixsocket";
+    argv[n++] = r->sock;
+    argv[n++] = "--unixsocketperm";
+    argv[n++] = "700";
+  }
   if (r->password[0]) {
     argv[n++] = "--requirepass";
     argv[n++] = r->password;
@@ -271,6 +279,8 @@ static inline int sg_test_redis_start(sg_test_redis *r, const sg_test_redis_opts
   if (o && o->password)
     snprintf(r->password, sizeof r->password, "%s", o->password);
   r->appendonly = o && o->appendonly;
+  if (o && o->unixsocket)
+    snprintf(r->sock, sizeof r->sock, "%s/redis.sock", r->dir);
   /* A picked port can be taken before redis binds it: try a few. */
   for (int attempt = 0; attempt < 5; attempt++) {
     r->port = sg_test_free_port();

@@ -290,6 +290,41 @@ static void t_auth_select(void) {
   sg_test_redis_stop(&r);
 }
 
+static void t_unix(void) {
+  /* unix:// URLs: the same client over a unix socket, SELECT included. */
+  sg_test_redis_opts so = {.unixsocket = true};
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, &so));
+  ctx x;
+  ctx_init(&x);
+  char url[400];
+  snprintf(url, sizeof url, "unix://%s?db=3", r.sock);
+  start_client(&x, url, NULL);
+  run_until(&x, &x.ups, 1, 5000);
+  ASSERT_OK(cmd(&x, "SET", "sockkey", "three", 5, 1000));
+  ASSERT_OK(cmd(&x, "GET", "sockkey", NULL, 0, 1000));
+  run_until(&x, &x.replies, 2, 5000);
+  ASSERT_STR_EQ("three", x.last_str);
+  ASSERT_EQ(0, sg_test_redis_int(&r, "EXISTS %s", "sockkey")); /* not in db 0 */
+  ctx_finish(&x);
+  /* A socket path where nothing listens: a connect failure, retried. */
+  ctx y;
+  ctx_init(&y);
+  snprintf(url, sizeof url, "unix://%s/none.sock", r.dir);
+  sg_rd_client_opts o = {.backoff_base_ms = 5, .backoff_max_ms = 20};
+  start_client(&y, url, &o);
+  uint64_t until = uv_now(&y.loop) + 200;
+  while (uv_now(&y.loop) < until)
+    uv_run(&y.loop, UV_RUN_ONCE);
+  sg_rd_client_stats st;
+  sg_rd_client_get_stats(y.c, &st);
+  ASSERT_GE(st.failures, 2);
+  ASSERT_EQ(0, y.ups);
+  ASSERT(sg_rd_client_last_error(y.c)[0] != '\0');
+  ctx_finish(&y);
+  sg_test_redis_stop(&r);
+}
+
 static void t_unreachable(void) {
   /* Nothing listens: connect fails quickly and repeatedly; close mid-backoff. */
   ctx x;
@@ -318,4 +353,4 @@ static void t_unreachable(void) {
 }
 
 SG_TESTS({"commands", t_commands}, {"timeout", t_timeout}, {"reconnect", t_reconnect},
-         {"auth_select", t_auth_select}, {"unreachable", t_unreachable})
+         {"auth_select", t_auth_select}, {"unix", t_unix}, {"unreachable", t_unreachable})
