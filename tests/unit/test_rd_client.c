@@ -9,7 +9,9 @@
 #include "redis_server.h"
 
 #include "core/sg_err.h"
+#include "core/sg_mem.h"
 #include "redis/sg_rd_client.h"
+#include "sandbox/sg_sbx_certgen.h"
 
 #include <uv.h>
 
@@ -325,6 +327,92 @@ static void t_unix(void) {
   sg_test_redis_stop(&r);
 }
 
+/* Removes the files certgen wrote into |dir|, then |dir|. */
+static void rm_certs(const char *dir) {
+  const char *files[] = {"ca.pem", "ca-key.pem", "server.pem", "server-key.pem"};
+  char p[400];
+  for (size_t i = 0; i < SG_ARRAY_LEN(files); i++) {
+    snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+    unlink(p);
+  }
+  rmdir(dir);
+}
+
+static void t_tls(void) {
+  /* rediss://: TLS with the test's CA, name and IP checked, values larger
+   * than a TLS record, the unparsed-bytes cap, and a CA we do not trust. */
+  char dir[] = "/tmp/sg-rdtls-XXXXXX";
+  ASSERT_NOT_NULL(mkdtemp(dir));
+  ASSERT_OK(sg_sbx_certgen_write(dir, NULL, 0)); /* localhost, 127.0.0.1, ::1 */
+  char ca[400];
+  snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+  sg_test_redis_opts so = {.tls_dir = dir};
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, &so));
+  static char big[300000];
+  for (size_t i = 0; i < sizeof big; i++)
+    big[i] = (char)('a' + i % 26);
+  const char *hosts[] = {"localhost", "127.0.0.1"};
+  for (size_t h = 0; h < SG_ARRAY_LEN(hosts); h++) {
+    ctx x;
+    ctx_init(&x);
+    char url[160];
+    snprintf(url, sizeof url, "rediss://%s:%d/1", hosts[h], r.tls_port);
+    sg_rd_client_opts o = {.tls_ca_file = ca};
+    start_client(&x, url, &o);
+    run_until(&x, &x.ups, 1, 5000);
+    ASSERT_OK(cmd(&x, "SET", "big", big, sizeof big, 2000));
+    ASSERT_OK(cmd(&x, "STRLEN", "big", NULL, 0, 2000));
+    run_until(&x, &x.replies, 2, 5000);
+    ASSERT_EQ((long long)sizeof big, x.last_int);
+    ctx_finish(&x);
+  }
+  ASSERT_EQ(0, sg_test_redis_int(&r, "EXISTS %s", "big")); /* SELECT 1 happened */
+  {
+    /* A reply over max_reply_bytes drops the connection with SG_ERR_TOOBIG. */
+    ctx x;
+    ctx_init(&x);
+    char url[160];
+    snprintf(url, sizeof url, "rediss://localhost:%d/1", r.tls_port);
+    sg_rd_client_opts o = {.tls_ca_file = ca, .max_reply_bytes = 100000};
+    start_client(&x, url, &o);
+    run_until(&x, &x.ups, 1, 5000);
+    ASSERT_OK(cmd(&x, "GET", "big", NULL, 0, 2000));
+    run_until(&x, &x.replies, 1, 5000);
+    ASSERT_EQ(SG_ERR_TOOBIG, x.last_status);
+    run_until(&x, &x.downs, 1, 5000);
+    ctx_finish(&x);
+  }
+  {
+    /* Not signed by a CA we trust: never UP, the verify error kept. */
+    ctx x;
+    ctx_init(&x);
+    char url[160];
+    snprintf(url, sizeof url, "rediss://localhost:%d/0", r.tls_port);
+    sg_rd_client_opts o = {.backoff_base_ms = 10, .backoff_max_ms = 40};
+    start_client(&x, url, &o);
+    uint64_t until = uv_now(&x.loop) + 300;
+    while (uv_now(&x.loop) < until)
+      uv_run(&x.loop, UV_RUN_ONCE);
+    ASSERT_EQ(0, x.ups);
+    ASSERT(strstr(sg_rd_client_last_error(x.c), "verify") != NULL);
+    ctx_finish(&x);
+  }
+  {
+    /* An unreadable CA file is refused when the client is made. */
+    sg_rd_url url;
+    ASSERT_OK(sg_rd_url_parse("rediss://localhost:1", &url));
+    sg_rd_client_opts o = {.tls_ca_file = "/nonexistent/ca.pem"};
+    uv_loop_t loop;
+    ASSERT_OK(uv_loop_init(&loop));
+    sg_rd_client *c = NULL;
+    ASSERT_EQ(SG_ERR_CONFIG, sg_rd_client_new(&loop, &url, &o, NULL, &c));
+    ASSERT_OK(uv_loop_close(&loop));
+  }
+  sg_test_redis_stop(&r);
+  rm_certs(dir);
+}
+
 static void t_unreachable(void) {
   /* Nothing listens: connect fails quickly and repeatedly; close mid-backoff. */
   ctx x;
@@ -353,4 +441,5 @@ static void t_unreachable(void) {
 }
 
 SG_TESTS({"commands", t_commands}, {"timeout", t_timeout}, {"reconnect", t_reconnect},
-         {"auth_select", t_auth_select}, {"unix", t_unix}, {"unreachable", t_unreachable})
+         {"auth_select", t_auth_select}, {"unix", t_unix}, {"tls", t_tls},
+         {"unreachable", t_unreachable})

@@ -76,8 +76,8 @@ static void t_refused(void) {
   ASSERT(sg_rd_sync_connect("http://x", NULL, 2000, err, sizeof err) == NULL);
   ASSERT(strstr(err, "bad Redis URL") != NULL);
   /* rediss:// with an unreadable CA file: refused before any connection. */
-  ASSERT(sg_rd_sync_connect("rediss://localhost:1", "/nonexistent/ca.pem", 2000, err,
-                            sizeof err) == NULL);
+  ASSERT(sg_rd_sync_connect("rediss://localhost:1", "/nonexistent/ca.pem", 2000, err, sizeof err) ==
+         NULL);
 }
 
 SG_TESTS({"commands", t_commands}, {"refused", t_refused})
