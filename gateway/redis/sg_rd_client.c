@@ -12,6 +12,14 @@
  *   client is freed only after the last one's on_close.
  * - The reader may be dropped by a reply callback while on_read is walking
  *   its replies: then on_read frees it once the callback has returned.
+ *
+ * Sentinel (redis-sentinel://): each connect attempt first asks one sentinel
+ * (the next one on every attempt) SENTINEL get-master-addr-by-name, then
+ * connects to the address it names and checks with ROLE, after AUTH/SELECT,
+ * that it is the primary. A READONLY, LOADING or NOREPLICAS error reply (a
+ * demoted primary, a replica still loading, a primary cut off from its
+ * replicas under min-replicas-to-write) drops the connection after its
+ * callback, so the next attempt asks the sentinels again.
  */
 #include "redis/sg_rd_client.h"
 
@@ -59,6 +67,9 @@ struct sg_rd_client {
   sg_rd_client_cbs cbs;
   int state;
   bool was_up;           /* the current connection reached UP */
+  bool asking_sentinel;  /* the current connection is to a sentinel */
+  size_t sentinel_next;  /* the sentinel asked on the next attempt */
+  sg_rd_url_node node;   /* the primary the sentinel named */
   sg_tlsconn *tc;        /* the current connection; NULL when none */
   redisReader *reader;   /* its reply parser */
   int reading;           /* depth of on_read (a dropped reader is freed there) */
@@ -222,8 +233,17 @@ static void dispatch(sg_rd_client *c, const redisReply *reply) {
   if (cmd->cb)
     cmd->cb(c, status, reply, cmd->ud);
   sg_free(cmd);
-  if (c->state == ST_CLOSING && c->npending == 0)
+  if (c->state == ST_CLOSING && c->npending == 0) {
     shutdown_now(c);
+    return;
+  }
+  /* Behind a sentinel: not (or no longer, or not yet) a writable primary. */
+  if (status != 0 && c->url.sentinel && c->state == ST_UP && reply->str != NULL &&
+      (strncmp(reply->str, "READONLY", 8) == 0 || strncmp(reply->str, "LOADING", 7) == 0 ||
+       strncmp(reply->str, "NOREPLICAS", 10) == 0)) {
+    sg_log_kv(LV(c, SG_LOG_WARN), "redis", "not the primary any more", "conn", c->name, NULL);
+    connection_lost(c, SG_ERR_CLOSED);
+  }
 }
 
 /* Parses what the connection delivered and dispatches every complete reply;
@@ -265,10 +285,24 @@ static void tc_on_read(sg_tlsconn *tc, const uint8_t *p, size_t n, void *ud) {
   }
 }
 
+/* Passed as the ROLE command's user data: its reply must say "master". */
+static const char role_check[] = "ROLE";
+
+static bool is_primary(const redisReply *r) {
+  return r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+         r->element[0]->type == REDIS_REPLY_STRING && strcmp(r->element[0]->str, "master") == 0;
+}
+
 static void handshake_reply(sg_rd_client *c, int status, const redisReply *reply, void *ud) {
-  (void)ud;
   if (c->state != ST_CONNECTING)
     return;
+  if (status == 0 && ud == role_check && !is_primary(reply)) {
+    set_error(c, "not the primary (the sentinel's view is out of date)", NULL);
+    sg_log_kv(LV(c, SG_LOG_WARN), "redis", "not the primary", "conn", c->name, "host", c->node.host,
+              NULL);
+    connection_lost(c, SG_ERR_REDIS);
+    return;
+  }
   if (status != 0) {
     /* AUTH/SELECT refused: the server's message names no secret. */
     set_error(c, "handshake refused", reply ? reply->str : sg_strerror(status));
@@ -285,8 +319,10 @@ static void handshake_reply(sg_rd_client *c, int status, const redisReply *reply
   c->attempt = 0;
   c->stats.connects++;
   c->last_error[0] = '\0';
+  char primary[SG_RD_URL_HOST_MAX + 8];
+  snprintf(primary, sizeof primary, "%s:%u", c->node.host, (unsigned)c->node.port);
   sg_log_kv(LV(c, SG_LOG_INFO), "redis", "connected", "conn", c->name, "tls",
-            c->url.tls ? "yes" : "no", NULL);
+            c->url.tls ? "yes" : "no", "primary", c->url.sentinel ? primary : NULL, NULL);
   if (c->cbs.on_up)
     c->cbs.on_up(c, c->cbs.ud);
 }
@@ -350,6 +386,11 @@ static int send_handshake(sg_rd_client *c) {
                   handshake_reply, NULL);
     c->handshake_left++;
   }
+  if (rv == 0 && u->sentinel) { /* the sentinel may be behind a failover */
+    rv = push_cmd(c, 1, (const char *[]){"ROLE"}, (size_t[]){4}, NO_DEADLINE, handshake_reply,
+                  (void *)role_check);
+    c->handshake_left++;
+  }
   if (rv == 0 && c->handshake_left == 0) {
     rv =
         push_cmd(c, 1, (const char *[]){"PING"}, (size_t[]){4}, NO_DEADLINE, handshake_reply, NULL);
@@ -360,11 +401,20 @@ static int send_handshake(sg_rd_client *c) {
 
 /* ---- the connection's callbacks ---- */
 
+static void sentinel_reply(sg_rd_client *c, int status, const redisReply *reply, void *ud);
+
 static void tc_on_ready(sg_tlsconn *tc, void *ud) {
   sg_rd_client *c = ud;
   if (tc != c->tc || c->state != ST_CONNECTING)
     return;
-  int rv = send_handshake(c);
+  int rv;
+  if (c->asking_sentinel) {
+    const char *argv[3] = {"SENTINEL", "get-master-addr-by-name", c->url.master};
+    size_t lens[3] = {8, 23, strlen(c->url.master)};
+    rv = push_cmd(c, 3, argv, lens, NO_DEADLINE, sentinel_reply, NULL);
+  } else {
+    rv = send_handshake(c);
+  }
   if (rv != 0)
     connection_lost(c, rv);
 }
@@ -405,19 +455,18 @@ static void tc_on_close(sg_tlsconn *tc, int err, void *ud) {
 static const sg_tlsconn_cbs tc_cbs = {
     .on_ready = tc_on_ready, .on_read = tc_on_read, .on_close = tc_on_close};
 
-static void begin_connect(sg_rd_client *c) {
-  c->state = ST_CONNECTING;
-  uv_timer_start(&c->conn_timer, on_conn_timer, c->opts.connect_timeout_ms, 0);
+/* Opens the connection to |host|:|port| (or the URL's unix socket). */
+static void open_conn(sg_rd_client *c, const char *host, uint16_t port) {
   sg_tlsconn *tc = NULL;
   /* The connection's own deadline backs up ours (which also covers AUTH/SELECT). */
   uint64_t tmo = c->opts.connect_timeout_ms;
   int rv = c->url.is_unix ? sg_tlsconn_connect_unix(&tc, c->loop, c->url.path, tmo, &tc_cbs, c)
-                          : sg_tlsconn_connect(&tc, c->loop, c->url.tls ? c->ssl : NULL,
-                                               c->url.host, c->url.port, tmo, &tc_cbs, c);
+                          : sg_tlsconn_connect(&tc, c->loop, c->url.tls ? c->ssl : NULL, host, port,
+                                               tmo, &tc_cbs, c);
   if (rv != 0) {
     set_error(c, "connect failed", sg_strerror(rv));
-    sg_log_kv(LV(c, SG_LOG_WARN), "redis", "connect failed", "conn", c->name, "host", c->url.host,
-              "err", sg_err_name(rv), NULL);
+    sg_log_kv(LV(c, SG_LOG_WARN), "redis", "connect failed", "conn", c->name, "host", host, "err",
+              sg_err_name(rv), NULL);
     connection_lost(c, rv);
     return;
   }
@@ -426,6 +475,54 @@ static void begin_connect(sg_rd_client *c) {
   c->reader = reader_new(c);
   /* Commands are queued up to rank SG_TURN_REDIS; all of a turn leave in one write. */
   sg_tlsconn_set_flush_rank(tc, SG_TURN_REDIS_WRITE);
+}
+
+static void begin_connect(sg_rd_client *c) {
+  c->state = ST_CONNECTING;
+  uv_timer_start(&c->conn_timer, on_conn_timer, c->opts.connect_timeout_ms, 0);
+  c->asking_sentinel = c->url.sentinel;
+  if (c->asking_sentinel) {
+    const sg_rd_url_node *s = &c->url.sentinels[c->sentinel_next++ % c->url.nsentinels];
+    open_conn(c, s->host, s->port);
+  } else {
+    open_conn(c, c->url.host, c->url.port);
+  }
+}
+
+/* The sentinel named the primary: leave it (silently) and connect there. */
+static void sentinel_reply(sg_rd_client *c, int status, const redisReply *reply, void *ud) {
+  (void)ud;
+  if (c->state != ST_CONNECTING || !c->asking_sentinel)
+    return;
+  const redisReply *h = NULL, *p = NULL;
+  if (status == 0 && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
+    h = reply->element[0];
+    p = reply->element[1];
+  }
+  long port = p && p->type == REDIS_REPLY_STRING ? strtol(p->str, NULL, 10) : 0;
+  if (h == NULL || h->type != REDIS_REPLY_STRING || h->len == 0 || h->len >= sizeof c->node.host ||
+      port <= 0 || port > 65535) {
+    set_error(c, "the sentinel does not know the master", c->url.master);
+    sg_log_kv(LV(c, SG_LOG_WARN), "redis", "no primary from sentinel", "conn", c->name, "sentinel",
+              c->tc ? sg_tlsconn_peer(c->tc) : NULL, "master", c->url.master, "detail",
+              status != 0 && reply ? reply->str : NULL, NULL);
+    connection_lost(c, SG_ERR_NOTFOUND);
+    return;
+  }
+  memcpy(c->node.host, h->str, h->len + 1);
+  c->node.port = (uint16_t)port;
+  sg_log_kv(SG_LOG_DEBUG, "redis", "primary from sentinel", "conn", c->name, "host", c->node.host,
+            NULL);
+  /* Leave the sentinel: its on_close is only counted; the reader is freed
+   * here or, since we are inside its on_read, right after this callback. */
+  sg_tlsconn *tc = c->tc;
+  c->tc = NULL;
+  sg_tlsconn_close(tc, SG_ERR_CLOSED);
+  if (c->reading == 0)
+    reader_free(c->reader);
+  c->reader = NULL;
+  c->asking_sentinel = false;
+  open_conn(c, c->node.host, c->node.port);
 }
 
 /* ---- timers ---- */

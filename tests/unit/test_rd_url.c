@@ -92,6 +92,37 @@ static void t_tls(void) {
   ASSERT_STR_EQ("rediss://bob:***@cache:6380/1", out);
 }
 
+static void t_sentinel(void) {
+  sg_rd_url u;
+  ASSERT_OK(sg_rd_url_parse("redis-sentinel://app:pw@10.0.0.1:26380,s2,[::1]:7/mymaster/2", &u));
+  ASSERT(u.sentinel);
+  ASSERT(!u.tls);
+  ASSERT_EQ(3, u.nsentinels);
+  ASSERT_STR_EQ("10.0.0.1", u.sentinels[0].host);
+  ASSERT_EQ(26380, u.sentinels[0].port);
+  ASSERT_STR_EQ("s2", u.sentinels[1].host);
+  ASSERT_EQ(26379, u.sentinels[1].port); /* the sentinel default */
+  ASSERT_STR_EQ("::1", u.sentinels[2].host);
+  ASSERT_EQ(7, u.sentinels[2].port);
+  ASSERT_STR_EQ("mymaster", u.master);
+  ASSERT_EQ(2, u.db);
+  ASSERT_STR_EQ("app", u.user);
+  ASSERT_STR_EQ("pw", u.password);
+  ASSERT_OK(sg_rd_url_parse("rediss-sentinel://s1/m", &u));
+  ASSERT(u.tls && u.sentinel);
+  ASSERT_EQ(0, u.db);
+  char out[200];
+  sg_rd_url_describe(&u, out, sizeof out);
+  ASSERT_STR_EQ("rediss-sentinel://s1:26379/m/0", out);
+  const char *bad[] = {
+      "redis-sentinel://s1",     "redis-sentinel://s1/",    "redis-sentinel:///m",
+      "redis-sentinel://s1,/m",  "redis-sentinel://,s1/m",  "redis-sentinel://s1:0/m",
+      "redis-sentinel://s1/m/x", "redis-sentinel://s1/m n", "redis-sentinel://a,b,c,d,e,f/m"};
+  for (size_t i = 0; i < SG_ARRAY_LEN(bad); i++)
+    if (sg_rd_url_parse(bad[i], &u) == 0)
+      SG_FAIL_("accepted %s", bad[i]);
+}
+
 static void t_junk(void) {
   sg_rd_url u;
   const char *bad[] = {"rediss:/host",     "http://host",         "host:6379",
@@ -162,4 +193,5 @@ static void t_idset(void) {
 }
 
 SG_TESTS({"defaults", t_defaults}, {"full", t_full}, {"unix", t_unix}, {"tls", t_tls},
-         {"junk", t_junk}, {"describe", t_describe}, {"ids", t_ids}, {"idset", t_idset})
+         {"sentinel", t_sentinel}, {"junk", t_junk}, {"describe", t_describe}, {"ids", t_ids},
+         {"idset", t_idset})
