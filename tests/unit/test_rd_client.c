@@ -413,6 +413,30 @@ static void t_tls(void) {
   rm_certs(dir);
 }
 
+static void t_sentinel_unknown(void) {
+  /* A "sentinel" that cannot name the primary (a plain server refuses the
+   * SENTINEL command): never UP, the reason kept, sentinels tried in turn. */
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, NULL));
+  ctx x;
+  ctx_init(&x);
+  char url[160];
+  snprintf(url, sizeof url, "redis-sentinel://127.0.0.1:%d,127.0.0.1:%d/mymaster/0", r.port,
+           r.port);
+  sg_rd_client_opts o = {.backoff_base_ms = 10, .backoff_max_ms = 40};
+  start_client(&x, url, &o);
+  uint64_t until = uv_now(&x.loop) + 300;
+  while (uv_now(&x.loop) < until)
+    uv_run(&x.loop, UV_RUN_ONCE);
+  ASSERT_EQ(0, x.ups);
+  sg_rd_client_stats st;
+  sg_rd_client_get_stats(x.c, &st);
+  ASSERT_GE(st.failures, 2);
+  ASSERT(strstr(sg_rd_client_last_error(x.c), "sentinel does not know") != NULL);
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
+}
+
 static void t_unreachable(void) {
   /* Nothing listens: connect fails quickly and repeatedly; close mid-backoff. */
   ctx x;
@@ -442,4 +466,4 @@ static void t_unreachable(void) {
 
 SG_TESTS({"commands", t_commands}, {"timeout", t_timeout}, {"reconnect", t_reconnect},
          {"auth_select", t_auth_select}, {"unix", t_unix}, {"tls", t_tls},
-         {"unreachable", t_unreachable})
+         {"sentinel_unknown", t_sentinel_unknown}, {"unreachable", t_unreachable})
