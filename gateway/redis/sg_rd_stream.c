@@ -448,6 +448,13 @@ static void rc_up(sg_rd_client *c, void *ud) {
   sg_rd_stream *s = ud;
   if (s->rc_ups++ > 0)
     s->stats.reconnects++;
+  /* Entries are read only while the command connection is up too: what the
+   * owner does with an entry (ledger lookups, completions) goes there. The
+   * two connect side by side, so either may be up first. */
+  if (!sg_rd_client_is_up(s->cc)) {
+    s->setup_waits_cc = true;
+    return;
+  }
   do_setup(s);
 }
 
@@ -469,6 +476,7 @@ static void rc_down(sg_rd_client *c, int reason, void *ud) {
   }
   s->read_state = RS_DOWN;
   s->read_inflight = false;
+  s->setup_waits_cc = false;
   uv_timer_stop(&s->retry_timer);
   uv_timer_stop(&s->wait_timer);
 }
@@ -479,6 +487,10 @@ static void cc_up(sg_rd_client *c, void *ud) {
   if (s->cc_ups++ > 0)
     s->stats.reconnects++;
   sg_rd_stream__txn_kick(s);
+  if (s->setup_waits_cc && sg_rd_client_is_up(s->rc)) {
+    s->setup_waits_cc = false;
+    do_setup(s);
+  }
 }
 
 /* ---- lifecycle ---- */
