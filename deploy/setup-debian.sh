@@ -16,6 +16,11 @@ pkgs=(
   # tests/integration/test_smtpd*.sh: SMTP clients that are not ours (swaks;
   # smtp-source from postfix, installed unconfigured and never left running)
   swaks libnet-ssleay-perl postfix
+  # tests/integration/test_gateway_proxy.sh: a real HTTPS proxy (CONNECT)
+  tinyproxy
+  # tests/integration/test_smtpc.sh: a real SMTP server with STARTTLS and AUTH
+  # for the SMTP client (postfix above also brings smtp-sink)
+  python3-aiosmtpd
 )
 # tests/integration/test_acs_sdk.sh: Node.js and npm for Microsoft's ACS client
 # for JavaScript. A Node.js that brings its own npm (NodeSource's nodejs
@@ -48,4 +53,12 @@ if printf '%s\n' "${missing[@]}" | grep -qx postfix; then
     $SUDO systemctl disable --now postfix >/dev/null 2>&1 || true
   fi
   $SUDO postfix stop >/dev/null 2>&1 || true
+fi
+# tinyproxy: the test starts its own with its own config; the packaged service
+# is not wanted.
+if printf '%s\n' "${missing[@]}" | grep -qx tinyproxy; then
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now tinyproxy >/dev/null 2>&1 || true
+  fi
+  $SUDO service tinyproxy stop >/dev/null 2>&1 || true
 fi

@@ -19,6 +19,7 @@ static const char usage[] =
     "  dlq     list dead letters or put them back on the jobs stream\n"
     "  smtpd      receive mail over SMTP (submission, relay) and queue it as jobs\n"
     "  smtp-user  add, list, delete SMTP users or change their passwords\n"
+    "  smtp-send  send one message over SMTP (XOAUTH2, PLAIN, LOGIN): check a tenant\n"
     "  sendmail   sendmail-compatible: queue the message on standard input\n"
     "  version print the version\n"
     "`sendgate <command> --help` describes each command.\n";
@@ -57,6 +58,8 @@ int main(int argc, char **argv) {
     return sg_cmd_dlq(argc - 1, argv + 1, environ);
   if (strcmp(cmd, "smtp-user") == 0)
     return sg_cmd_smtp_user(argc - 1, argv + 1, environ);
+  if (strcmp(cmd, "smtp-send") == 0)
+    return sg_cmd_smtp_send(argc - 1, argv + 1, environ);
   if (strcmp(cmd, "sendmail") == 0)
     return sg_cmd_sendmail(argc - 1, argv + 1, environ);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

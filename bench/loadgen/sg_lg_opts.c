@@ -155,11 +155,11 @@ static int apply(sg_lg_opts *o, const char *name, const char *v, bool *count_set
   if (strcmp(name, "invalid") == 0)
     return parse_dbl(v, 0, 100, &o->invalid_pct) ? BAD("a percentage 0..100") : 0;
   if (strcmp(name, "size") == 0)
-    return parse_u32(v, 0, SG_LG_MAX_PAYLOAD, &o->size) ? BAD("0..3145728") : 0;
+    return parse_u32(v, 0, SG_LG_MAX_PAYLOAD, &o->size) ? BAD("0..36700160") : 0;
   if (strcmp(name, "attachments") == 0)
     return parse_u32(v, 0, SG_LG_MAX_ATTACHMENTS, &o->attachments) ? BAD("0..20") : 0;
   if (strcmp(name, "attachment-size") == 0)
-    return parse_u32(v, 1, SG_LG_MAX_PAYLOAD, &o->attachment_size) ? BAD("1..3145728") : 0;
+    return parse_u32(v, 1, SG_LG_MAX_PAYLOAD, &o->attachment_size) ? BAD("1..36700160") : 0;
   if (strcmp(name, "redis-url") == 0)
     return sg_rd_url_has_password(v) ? BAD("a password here shows in ps: use SENDGATE_REDIS_URL")
                                      : (o->redis_url = v, 0);
@@ -239,7 +239,8 @@ static int check(sg_lg_opts *o, bool count_set, char *err, size_t cap) {
     return fail(err, cap, "--recipients over 50 with --acs: ACS takes at most 50 recipients");
   uint64_t payload = (uint64_t)o->size + (uint64_t)o->attachments * o->attachment_size;
   if (payload > SG_LG_MAX_PAYLOAD)
-    return fail(err, cap, "body plus attachments over 3 MiB (Graph refuses requests over 4 MB)");
+    return fail(err, cap,
+                "body plus attachments over 35 MiB (Graph's default maximum message size)");
   char probe[300];
   int n = snprintf(probe, sizeof probe, "sender-0@%s", o->domain);
   if (n <= 0 || (size_t)n >= sizeof probe || !sg_addr_valid(probe, (size_t)n))

@@ -17,7 +17,9 @@
 #define SG_LG_MAX_RECIPIENTS 500 /* Graph's cap; ACS allows 50 */
 #define SG_LG_MAX_ACS_RECIPIENTS 50
 #define SG_LG_MAX_ATTACHMENTS 20
-#define SG_LG_MAX_PAYLOAD (3u * 1024u * 1024u) /* body + attachments, under Graph's 4 MB */
+/* Body + attachments: Graph's default maximum message size (35 MiB; over 4 MB
+ * the gateway sends a draft with upload sessions). */
+#define SG_LG_MAX_PAYLOAD (35u * 1024u * 1024u)
 #define SG_LG_RUN_ID_MAX 48
 
 typedef struct sg_lg_opts {

@@ -269,6 +269,7 @@ void sg_app__queue_job(sg_jobrun *j) {
                    "the job's deadline had passed when it was fetched");
     return;
   }
+  j->item.bytes = j->pj.next_bytes; /* its first request's, for the lane's byte window */
   lane_for(a, j);
   /* A lane that cannot take it for long (paused, daily budget spent): the
    * job waits in the delayed set, not in memory. */
@@ -384,20 +385,25 @@ static int setup_accounts(sg_app *a, char *err, size_t errcap) {
     if (rv)
       return rv;
     char e2[300];
+    if (rt->info.needs_token && sg_cred_new(&rt->cred, acct, e2, sizeof e2) != 0) {
+      snprintf(err, errcap, "account %s: %s", name, e2);
+      return SG_ERR_CONFIG;
+    }
+    /* A managed identity's tokens come over plain HTTP/1.1, not from Entra. */
+    bool mi = rt->cred && sg_cred_kind_of(rt->cred) == SG_CRED_MANAGED_IDENTITY;
     rt->origin = sg_app__origin(a, rt->info.origin_url, rt->prov->name, e2, sizeof e2);
-    if (rt->origin && rt->info.needs_token)
+    if (rt->origin && rt->info.needs_token && !mi)
       rt->login = sg_app__origin(a, acct->login_url, "entra", e2, sizeof e2);
-    if (rt->origin == NULL || (rt->info.needs_token && rt->login == NULL)) {
+    if (rt->origin == NULL || (rt->info.needs_token && !mi && rt->login == NULL)) {
       snprintf(err, errcap, "account %s: %s", name, e2);
       return SG_ERR_CONFIG;
     }
     if (rt->info.needs_token) {
       sg_token_key k = {acct->login_url, acct->tenant_id, acct->client_id, acct->scope};
+      if (mi) /* one token per identity and resource */
+        k = (sg_token_key){"managed-identity", acct->identity_endpoint, acct->managed_identity,
+                           acct->scope};
       rt->token = sg_token_cache_entry(a->tokens, &k);
-      if (sg_cred_new(&rt->cred, acct, e2, sizeof e2) != 0) {
-        snprintf(err, errcap, "account %s: %s", name, e2);
-        return SG_ERR_CONFIG;
-      }
     }
   }
   return 0;

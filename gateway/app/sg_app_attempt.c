@@ -32,7 +32,7 @@ static void policy(const sg_jobrun *j, sg_attempt_policy *p) {
   p->max_attempts = j->job->max_attempts ? j->job->max_attempts : (uint32_t)a->cfg.max_attempts;
   p->deadline_ms = j->deadline_ms;
   p->stopping = a->stopping;
-  p->idempotent = rt->prov->idempotent;
+  p->idempotent = rt->prov->idempotent || j->pj.step_idempotent;
   p->fail_ambiguous = strcmp(a->cfg.ambiguous, "fail") == 0;
   p->follows = rt->info.follows;
   p->follow_max = rt->info.follow_max;
@@ -51,6 +51,7 @@ static void on_retry_timer(uv_timer_t *t) {
 
 void sg_app__requeue(sg_jobrun *j, uint64_t delay_ms) {
   sg_app *a = j->app;
+  j->item.bytes = j->pj.next_bytes; /* the next request's, for the lane's byte window */
   if (delay_ms > (uint64_t)a->cfg.delayed_after_ms) {
     sg_app__park(j, sg_wall_ms() + (int64_t)delay_ms);
     return;
@@ -186,8 +187,32 @@ static void send_now(sg_jobrun *j, const char *token, size_t token_len) {
       sg_app__finish(j, SG_STATUS_INVALID, NULL, err.code, err.message);
     return;
   }
-  sg_h2_request req = {r->method, r->path, r->authority, r->h,
-                       r->nh,     r->body, r->body_len,  (uint64_t)a->cfg.request_timeout_ms};
+  if (r->store != SG_PROV_STORE_NONE) { /* a record step: Redis, not HTTP */
+    sg_app__store_run(j, r);
+    rt->prov->req_free(r);
+    return;
+  }
+  sg_origin *origin = rt->origin;
+  if (r->origin) { /* e.g. Graph's upload URLs: a pool of their own */
+    char oerr[200];
+    origin = sg_app__origin(a, r->origin, rt->prov->name, oerr, sizeof oerr);
+    if (origin == NULL) {
+      rt->prov->req_free(r);
+      if (!j->pj.keep_body)
+        sg_app__body_put(a, &j->pj.body);
+      release(j);
+      sg_app__finish(j, SG_STATUS_FAILED, NULL, "SENDGATE_BAD_ORIGIN", oerr);
+      return;
+    }
+  }
+  sg_h2_request req = {r->method,
+                       r->path,
+                       r->authority ? r->authority : origin->authority,
+                       r->h,
+                       r->nh,
+                       r->body,
+                       r->body_len,
+                       (uint64_t)a->cfg.request_timeout_ms};
   j->state = SG_JOB_IN_FLIGHT;
   if (follow) {
     j->at.follow_ups++;
@@ -196,7 +221,7 @@ static void send_now(sg_jobrun *j, const char *token, size_t token_len) {
     sg_metric_inc(rt->m_attempts);
   }
   j->sent_at = uv_now(a->loop);
-  j->pool = rt->origin->pool;
+  j->pool = origin->pool;
   rv = sg_h2_pool_request(j->pool, &req, on_response, j, &j->h2);
   rt->prov->req_free(r);
   if (rv) {
@@ -225,9 +250,17 @@ static void on_response(void *ud, int err, const sg_h2_response *resp, bool body
     rt->prov->classify(rt->pstate, &j->pj, resp->status, resp->headers, resp->n_headers,
                        (const char *)resp->body, resp->body_len, sg_wall_ms(), &o);
   }
-  if (o.kind != SG_OUTCOME_SENT && o.kind != SG_OUTCOME_FAILED)
-    keep_last(j, &o);
-  next(j, &o, false);
+  sg_app__answered(j, err, err ? 0 : resp->status, (const char *)resp->body, resp->body_len, &o);
+}
+
+void sg_app__answered(sg_jobrun *j, int err, int status, const char *body, size_t len,
+                      sg_outcome *o) {
+  sg_acct_rt *rt = j->rt;
+  if (rt->prov->advance)
+    rt->prov->advance(rt->pstate, &j->pj, err, status, body, len, o);
+  if (o->kind != SG_OUTCOME_SENT && o->kind != SG_OUTCOME_FAILED && o->kind != SG_OUTCOME_STEP)
+    keep_last(j, o);
+  next(j, o, false);
 }
 
 static void on_token_ready(sg_token_waiter *w, int status, const char *token, size_t len,
@@ -312,6 +345,7 @@ void sg_app__abandon(sg_jobrun *j) {
     sg_app__ledger_cancel(j);
     break;
   case SG_JOB_COMPLETING:
+  case SG_JOB_STORE_WAIT:
     return; /* a Redis reply is on the way and will release it */
   case SG_JOB_NEW:
     break;

@@ -34,6 +34,10 @@
 #include "svc/sg_provider.h"
 #include "svc/sg_token_cache.h"
 
+/* Pools at most: the accounts' origins and their token endpoints, plus the
+ * origins of Graph's upload URLs (outlook.office.com and the like). */
+#define SG_APP_MAX_ORIGINS 256
+
 /* One provider origin ("host:port"), shared by every account that uses it. */
 typedef struct sg_origin {
   char *host;
@@ -66,6 +70,7 @@ typedef enum {
   SG_JOB_QUEUED,     /* waiting on its lane */
   SG_JOB_TOKEN_WAIT, /* admitted, waiting for a token */
   SG_JOB_IN_FLIGHT,  /* request on the wire */
+  SG_JOB_STORE_WAIT, /* a step's record read or write on Redis (the reply releases it) */
   SG_JOB_RETRY_WAIT, /* backing off before going back on its lane */
   SG_JOB_COMPLETING, /* result + ack queued on Redis */
 } sg_job_state;
@@ -197,6 +202,16 @@ void sg_app__start_attempt(sg_jobrun *j);
 void sg_app__requeue(sg_jobrun *j, uint64_t delay_ms);
 /* Releases what a job holds on the loop (request, token wait, timer); for stop. */
 void sg_app__abandon(sg_jobrun *j);
+
+/* The answer to a job's request or record step (|err|: transport error; else
+ * |status| and |body|): classified, handed to the provider's advance, and
+ * carried out by the attempt machine (sg_app_attempt.c). |o| is already
+ * classified. */
+void sg_app__answered(sg_jobrun *j, int err, int status, const char *body, size_t len,
+                      sg_outcome *o);
+
+/* sg_app_store.c: a step that reads or writes the job's record in Redis. */
+void sg_app__store_run(sg_jobrun *j, const sg_prov_req *r);
 
 /* sg_app_tokens.c */
 void sg_app__token_fetch(sg_app *a, sg_acct_rt *rt);

@@ -32,7 +32,14 @@ void sg_app__body_put(sg_app *a, sg_buf *b) {
  * their path and result buffers: no allocation storm per message. */
 #define JOB_POOL_MAX 4096
 
+/* The provider's state of a multi-step send. */
+static void seq_free(sg_jobrun *j) {
+  if (j->pj.seq && j->rt && j->rt->prov->job_free)
+    j->rt->prov->job_free(&j->pj);
+}
+
 static void job_free(sg_jobrun *j) {
+  seq_free(j);
   sg_free(j->last);
   sg_buf_free(&j->pj.body);
   sg_buf_free(&j->pj.path);
@@ -48,6 +55,7 @@ static void on_job_closed(uv_handle_t *h) {
     job_free(j);
     return;
   }
+  seq_free(j);
   sg_app__body_put(a, &j->pj.body);
   sg_job_msg_free(j->msg);
   j->msg = NULL;

@@ -2,6 +2,8 @@
 /* One HTTP/2 pool per provider origin, shared by the accounts that use it. */
 #include "app/sg_app_int.h"
 
+#include "net/sg_proxy.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +65,11 @@ sg_origin *sg_app__origin(sg_app *a, const char *url, const char *label, char *e
         a->origins[i]->label = label;
       return a->origins[i];
     }
+  /* Origins named by answers (Graph's upload URLs) come and stay: bounded. */
+  if (a->norigins >= SG_APP_MAX_ORIGINS) {
+    snprintf(err, errcap, "%s: more than %d origins", url, SG_APP_MAX_ORIGINS);
+    return NULL;
+  }
   sg_origin *o = sg_xcalloc(1, sizeof *o);
   o->host = sg_xstrdup(host);
   o->port = port;
@@ -78,6 +85,15 @@ sg_origin *sg_app__origin(sg_app *a, const char *url, const char *label, char *e
   opts.connect_timeout_ms = (uint64_t)a->cfg.connect_timeout_ms;
   opts.default_timeout_ms = (uint64_t)a->cfg.request_timeout_ms;
   opts.max_queue = (size_t)a->cfg.max_in_flight + 1024;
+  /* Through the HTTPS proxy unless the host is in no_proxy (checked at load). */
+  sg_proxy proxy;
+  char perr[200];
+  if (a->cfg.https_proxy[0] && !sg_proxy_bypass(a->cfg.no_proxy, host) &&
+      sg_proxy_parse(a->cfg.https_proxy, &proxy, perr, sizeof perr) == 0) {
+    opts.proxy = &proxy;
+    sg_log_kv(SG_LOG_INFO, "net", "through the HTTPS proxy", "origin", o->authority, "proxy",
+              proxy.host, NULL);
+  }
   int rv = sg_h2_pool_new(&o->pool, a->loop, a->ssl, host, port, &opts);
   if (rv) {
     snprintf(err, errcap, "cannot make a connection pool for %s: %s", url, sg_strerror(rv));

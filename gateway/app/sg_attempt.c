@@ -104,6 +104,15 @@ void sg_attempt_next(sg_attempt *at, const sg_outcome *o, bool token, const sg_a
   case SG_OUTCOME_PENDING:
     follow(at, p, o->retry_after_ms > 0 ? (uint64_t)o->retry_after_ms : p->follow_default_ms, out);
     return;
+  case SG_OUTCOME_STEP:
+    /* One step of a multi-step send is done: the next goes at once, at the
+     * front of the lane, and has its own max_attempts. */
+    at->steps++;
+    at->failures = 0;
+    at->auth_retried = false;
+    out->kind = SG_NEXT_REQUEUE;
+    out->delay_ms = 0;
+    return;
   case SG_OUTCOME_AUTH_REFRESH:
     out->invalidate_token = true;
     if (at->auth_retried) {

@@ -4,7 +4,8 @@
  * an outcome (a provider's answer, a transport failure or a failed token
  * fetch). Pure: no loop, no I/O; the runtime (sg_app_attempt.c) carries out
  * the decision. The provider's part is only its flags in the policy
- * (idempotent, follows): adding a backend does not touch this file.
+ * (idempotent, follows) and the STEP outcome of multi-step providers:
+ * adding a backend does not touch this file.
  *
  *  SENT             publish SENT.
  *  FAILED           publish FAILED (the provider's code and message).
@@ -13,6 +14,10 @@
  *  PENDING          follow up again after retry_after_ms; after follow_max
  *                   follow-ups publish SENT with SENDGATE_POLL_UNFINISHED
  *                   (the message was taken; its final status is unknown).
+ *  STEP             a step of a multi-step send (Graph drafts) is done: the
+ *                   next goes at once, at the front of the lane; failures
+ *                   start again from 0 (each step is retried on its own,
+ *                   within max_attempts and the deadline).
  *  AUTH_REFRESH     invalidate the token and try once more; a second in a row
  *                   is FAILED.
  *  RETRY            an answer lost after sending is ambiguous: for a provider
@@ -70,6 +75,7 @@ typedef struct sg_attempt {
   uint32_t attempts;   /* send requests made (the runtime counts them) */
   uint32_t failures;   /* failed attempts (throttles excluded) */
   uint32_t follow_ups; /* follow-up requests made (the runtime counts them) */
+  uint32_t steps;      /* steps of a multi-step send done */
   bool auth_retried;
   bool ambiguous_seen; /* an earlier answer was lost after sending */
   bool following;      /* accepted: being followed up */

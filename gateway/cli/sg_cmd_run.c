@@ -24,14 +24,34 @@ static const char usage[] =
     "Microsoft Graph sendMail or ACS Email; every job gets a result.\n"
     "  --config FILE  INI settings file; SENDGATE_<SECTION>_<KEY> variables override it\n"
     "  --check        validate the configuration, print the accounts, exit\n"
-    "SIGTERM/SIGINT: stop fetching, let requests in flight finish (gateway.grace_ms), exit 0.\n";
+    "SIGTERM/SIGINT: stop fetching, let requests in flight finish (gateway.grace_ms), exit 0.\n"
+    "SIGHUP: read the configuration again and take its credentials (secrets, certificates);\n"
+    "        a configuration that does not load, or changes more, is refused and logged.\n";
 
-static uv_signal_t sigint_h, sigterm_h;
+static uv_signal_t sigint_h, sigterm_h, sighup_h;
 static sg_app *g_app;
+static const char *g_config; /* --config, for SIGHUP */
+
+extern char **environ;
 
 static void on_stopped(void *ud) {
   uv_close((uv_handle_t *)&sigint_h, NULL);
   uv_close((uv_handle_t *)&sigterm_h, NULL);
+  uv_close((uv_handle_t *)&sighup_h, NULL);
+}
+
+/* SIGHUP: the configuration again, from the same file and the environment. */
+static void on_hup(uv_signal_t *h, int signum) {
+  (void)h;
+  (void)signum;
+  if (g_app == NULL)
+    return;
+  sg_config next;
+  char err[512];
+  if (sg_config_load(&next, g_config, environ, err, sizeof err) != 0 ||
+      sg_app_reload(g_app, &next, err, sizeof err) != 0)
+    sg_log_kv(SG_LOG_ERROR, "config", "SIGHUP: reload refused, the running configuration stays",
+              "detail", err, NULL);
 }
 
 static void on_signal(uv_signal_t *h, int signum) {
@@ -86,10 +106,13 @@ int sg_cmd_run(int argc, char **argv, char **envp) {
     fprintf(stderr, "sendgate run: %s\n", err);
     return 1;
   }
+  g_config = config;
   uv_signal_init(loop, &sigint_h);
   uv_signal_init(loop, &sigterm_h);
+  uv_signal_init(loop, &sighup_h);
   uv_signal_start(&sigint_h, on_signal, SIGINT);
   uv_signal_start(&sigterm_h, on_signal, SIGTERM);
+  uv_signal_start(&sighup_h, on_hup, SIGHUP);
   uv_run(loop, UV_RUN_DEFAULT);
   uv_loop_close(loop);
   return 0;

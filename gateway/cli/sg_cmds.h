@@ -8,6 +8,7 @@ int sg_cmd_send(int argc, char **argv, char **envp);
 int sg_cmd_smtpd(int argc, char **argv, char **envp);
 /* `sendgate smtp-user`: edits the SMTP users file (sg_cmd_smtp_user.c). */
 int sg_cmd_smtp_user(int argc, char **argv, char **envp);
+int sg_cmd_smtp_send(int argc, char **argv, char **envp);
 /* `sendgate sendmail`, also run when the binary is called as "sendmail"
  * (sg_cmd_sendmail.c); exit codes from sysexits.h. */
 int sg_cmd_sendmail(int argc, char **argv, char **envp);

@@ -11,6 +11,7 @@
 #include "core/sg_err.h"
 #include "core/sg_log.h"
 #include "core/sg_mem.h"
+#include "net/sg_proxy.h"
 
 #define F(name) offsetof(sg_config, name)
 #define L(name) (offsetof(sg_config, limits) + offsetof(sg_limits, name))
@@ -27,7 +28,7 @@ static const sg_setting tbl[] = {
      "bytes of job entries held in memory at once, beside max_in_flight; fetching takes only "
      "what fits (at least one job of max_job_bytes); the gateway's memory peaks near 4x this "
      "when large jobs wait on a slow provider; 0 = no byte budget"},
-    {"gateway", "max_job_bytes", SG_SET_INT, F(max_job_bytes), "10485760", 0, BIG, 0, NULL,
+    {"gateway", "max_job_bytes", SG_SET_INT, F(max_job_bytes), "41943040", 0, BIG, 0, NULL,
      "a job entry larger than this (what any backend can send) is refused as INVALID "
      "SENDGATE_TOO_LARGE without being read into the gateway; 0 = no cap. With both this and "
      "max_held_bytes 0, reads are native XREADGROUPs: less Redis CPU, no size protection"},
@@ -107,16 +108,27 @@ static const sg_setting tbl[] = {
      NULL,
      "instead of a secret: a federated token file, read for every token request (default with "
      "no credential set: AZURE_FEDERATED_TOKEN_FILE, with AZURE_CLIENT_ID and AZURE_TENANT_ID)"},
-    {"graph", "url", SG_SET_STR, F(graph_url), "https://graph.microsoft.com", 0, 0, 0, NULL,
-     "Graph root"},
-    {"graph", "scope", SG_SET_STR, F(graph_scope), "https://graph.microsoft.com/.default", 0, 0, 0,
-     NULL, "token scope: the Graph resource + /.default (national clouds: their Graph root)"},
+    {"graph", "managed_identity", SG_SET_STR, F(graph_managed_identity), "", 0, 0, 0, NULL,
+     "instead of an app credential: the VM's or service's managed identity, \"system\" or a "
+     "user-assigned identity's client id"},
+    {"graph", "cloud", SG_SET_STR, F(cloud), "global", 0, 0, 0, NULL,
+     "global, usgov (= usgovhigh, GCC High), dod or china: the Graph root, Entra root and token "
+     "scope together (explicit url, scope and login url win)"},
+    {"graph", "url", SG_SET_STR, F(graph_url), "", 0, 0, 0, NULL,
+     "Graph root; empty = the cloud's (https://graph.microsoft.com)"},
+    {"graph", "scope", SG_SET_STR, F(graph_scope), "", 0, 0, 0, NULL,
+     "token scope: the Graph resource + /.default; empty = the cloud's"},
     {"graph", "allowed_senders", SG_SET_STR, F(graph_allowed_senders), "", 0, 0, 0, NULL,
      "addresses (or mailbox ids) and @domain entries the default Graph account may send as, "
      "comma-separated; empty = any mailbox the app may use (see README: restrict it in Exchange "
      "too)"},
-    {"login", "url", SG_SET_STR, F(login_url), "https://login.microsoftonline.com", 0, 0, 0, NULL,
-     "Entra token root"},
+    {"login", "identity_endpoint", SG_SET_STR, F(identity_endpoint), "", 0, 0, 0, NULL,
+     "managed identity tokens: empty = IDENTITY_ENDPOINT (App Service) or the instance metadata "
+     "service http://169.254.169.254"},
+    {"login", "identity_header", SG_SET_STR, F(identity_header), "", 0, 0, SG_SET_SECRET, NULL,
+     "App Service's X-IDENTITY-HEADER value; empty = IDENTITY_HEADER"},
+    {"login", "url", SG_SET_STR, F(login_url), "", 0, 0, 0, NULL,
+     "Entra token root; empty = the cloud's (https://login.microsoftonline.com)"},
     {"graph", "mailbox_concurrency", SG_SET_INT, L(graph_mailbox_concurrency), "4", 0, 100000, 0,
      NULL, "requests in flight per (account, mailbox)"},
     {"graph", "mailbox_requests_per_10min", SG_SET_INT, L(graph_mailbox_requests_per_10min),
@@ -125,6 +137,20 @@ static const sg_setting tbl[] = {
      0, BIG, 0, NULL, ""},
     {"graph", "mailbox_recipients_per_day", SG_SET_INT, L(graph_mailbox_recipients_per_day),
      "10000", 0, BIG, 0, NULL, ""},
+    {"graph", "mailbox_upload_bytes_per_5min", SG_SET_INT, L(graph_mailbox_upload_bytes_per_5min),
+     "157286400", 0, BIG, 0, NULL,
+     "request bytes per (account, mailbox) per 5 minutes (Outlook: 150 MB of uploads); a lane "
+     "holds a request back rather than meet a 429; 0 = no limit"},
+    {"graph", "max_send_bytes", SG_SET_INT, L(graph_max_send_bytes), "36700160", 0, 157286400, 0,
+     NULL,
+     "largest message (raw bytes of bodies and attachments) sent through Graph: Exchange's "
+     "default is 35 MB, configurable per mailbox up to 150 MB; larger jobs are INVALID "
+     "SENDGATE_TOO_LARGE; 0 = no check of ours. Messages over 4 MB go as drafts and need "
+     "Mail.ReadWrite"},
+    {"graph", "upload_chunk_bytes", SG_SET_INT, F(graph_upload_chunk_bytes), "3932160", 327680,
+     4194304, 0, NULL,
+     "bytes per upload range of a large message's attachments (rounded down to a multiple of "
+     "320 KiB, as Graph asks; at most 4 MiB)"},
 
     {"acs", "connection_string", SG_SET_STR, F(acs_connection_string), "", 0, 0, SG_SET_SECRET,
      NULL, "endpoint=https://...;accesskey=..."},
@@ -145,6 +171,11 @@ static const sg_setting tbl[] = {
     {"acs", "concurrency", SG_SET_INT, L(acs_concurrency), "16", 0, 100000, 0, NULL,
      "send requests in flight per ACS resource (keeps a Retry-After from meeting a deep queue)"},
 
+    {"network", "https_proxy", SG_SET_STR, F(https_proxy), "", 0, 0, SG_SET_SECRET, NULL,
+     "http://[user:password@]host:port for HTTPS to Graph, ACS and Entra (CONNECT); empty = "
+     "https_proxy / HTTPS_PROXY from the environment, as curl"},
+    {"network", "no_proxy", SG_SET_STR, F(no_proxy), "", 0, 0, 0, NULL,
+     "hosts, .domains, IPs and CIDRs reached directly; empty = no_proxy / NO_PROXY"},
     {"tls", "ca_file", SG_SET_STR, F(tls_ca_file), "", 0, 0, 0, NULL,
      "extra trust anchors (PEM); verification stays on"},
     {"http", "listen", SG_SET_STR, F(http_listen), "127.0.0.1:9464", 0, 0, 0, NULL,
@@ -177,6 +208,10 @@ static const sg_setting acct_tbl[] = {
      "ps256 or rs256"},
     {"", "client_assertion_file", SG_SET_STR, A(client_assertion_file), "", 0, 0, 0, NULL,
      "instead of a secret: a federated token file, read for every token request"},
+    {"", "managed_identity", SG_SET_STR, A(managed_identity), "", 0, 0, 0, NULL,
+     "instead of an app credential: \"system\" or a user-assigned identity's client id"},
+    {"", "cloud", SG_SET_STR, A(cloud), "", 0, 0, 0, NULL,
+     "national cloud of this account; empty = [graph] cloud"},
     {"", "login_url", SG_SET_STR, A(login_url), "", 0, 0, 0, NULL, ""},
     {"", "graph_url", SG_SET_STR, A(graph_url), "", 0, 0, 0, NULL, ""},
     {"", "scope", SG_SET_STR, A(scope), "", 0, 0, 0, NULL, ""},
@@ -192,6 +227,10 @@ static const sg_setting acct_tbl[] = {
      BIG, 0, NULL, ""},
     {"", "mailbox_recipients_per_day", SG_SET_INT, AL(graph_mailbox_recipients_per_day), "-1", -1,
      BIG, 0, NULL, ""},
+    {"", "mailbox_upload_bytes_per_5min", SG_SET_INT, AL(graph_mailbox_upload_bytes_per_5min), "-1",
+     -1, BIG, 0, NULL, ""},
+    {"", "max_send_bytes", SG_SET_INT, AL(graph_max_send_bytes), "-1", -1, 157286400, 0, NULL,
+     "Graph: largest message this account sends (the mailboxes' maximum send size)"},
     {"", "sends_per_minute", SG_SET_INT, AL(acs_sends_per_minute), "-1", -1, BIG, 0, NULL, ""},
     {"", "sends_per_hour", SG_SET_INT, AL(acs_sends_per_hour), "-1", -1, BIG, 0, NULL, ""},
     {"", "concurrency", SG_SET_INT, AL(acs_concurrency), "-1", -1, 100000, 0, NULL, ""},
@@ -209,6 +248,8 @@ static const sg_setting sender_tbl[] = {
      BIG, 0, NULL, ""},
     {"", "mailbox_recipients_per_day", SG_SET_INT, SL(graph_mailbox_recipients_per_day), "-1", -1,
      BIG, 0, NULL, ""},
+    {"", "mailbox_upload_bytes_per_5min", SG_SET_INT, SL(graph_mailbox_upload_bytes_per_5min), "-1",
+     -1, BIG, 0, NULL, ""},
 };
 
 typedef struct {
@@ -242,6 +283,7 @@ static int on_sender(acct_list *l, const char *section, const char *key, const c
     l->senders[i].limits.acs_sends_per_minute = -1;
     l->senders[i].limits.acs_sends_per_hour = -1;
     l->senders[i].limits.acs_concurrency = -1;
+    l->senders[i].limits.graph_max_send_bytes = -1;
     l->senders[i].address = sg_xstrdup(addr);
     for (char *p = l->senders[i].address; *p; p++)
       *p = (char)tolower((unsigned char)*p);
@@ -351,10 +393,6 @@ int sg_backend_parse(const char *s, sg_backend *out) {
   return 0;
 }
 
-static char *dup_or(const char *v, const char *def) {
-  return sg_xstrdup(v && v[0] ? v : def);
-}
-
 static void account_free(sg_account *a) {
   sg_free(a->name);
   sg_free(a->tenant_id);
@@ -364,6 +402,10 @@ static void account_free(sg_account *a) {
   sg_free(a->client_certificate_password);
   sg_free(a->client_assertion_alg);
   sg_free(a->client_assertion_file);
+  sg_free(a->managed_identity);
+  sg_free(a->identity_endpoint);
+  sg_free(a->identity_header);
+  sg_free(a->cloud);
   sg_free(a->login_url);
   sg_free(a->graph_url);
   sg_free(a->scope);
@@ -381,17 +423,81 @@ static bool acs_conn_string_ok(const char *s) {
   return strcasestr(s, "endpoint=") != NULL && strcasestr(s, "accesskey=") != NULL;
 }
 
-/* How many of the three credentials are set. */
-static int has_credential(const char *secret, const char *cert, const char *assertion_file) {
-  return (secret && secret[0]) + (cert && cert[0]) + (assertion_file && assertion_file[0]);
+/* National clouds (microsoft-apis.md §2.7): tokens cannot be swapped between them. */
+typedef struct cloud_roots {
+  const char *name, *login, *graph;
+} cloud_roots;
+
+static const cloud_roots k_clouds[] = {
+    {"global", "https://login.microsoftonline.com", "https://graph.microsoft.com"},
+    {"usgov", "https://login.microsoftonline.us", "https://graph.microsoft.us"},
+    {"usgovhigh", "https://login.microsoftonline.us", "https://graph.microsoft.us"},
+    {"dod", "https://login.microsoftonline.us", "https://dod-graph.microsoft.us"},
+    {"china", "https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn"},
+};
+
+static const cloud_roots *cloud_find(const char *name) {
+  for (size_t i = 0; i < SG_ARRAY_LEN(k_clouds); i++)
+    if (strcasecmp(name, k_clouds[i].name) == 0)
+      return &k_clouds[i];
+  return NULL;
 }
 
-static const char *env_get(char *const *envp, const char *name) {
-  size_t n = strlen(name);
-  for (char *const *e = envp; e && *e; e++)
-    if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
-      return *e + n + 1;
-  return NULL;
+/* |v| when set, else |fallback| when set, else |def| (copied). */
+static char *first_set(const char *v, const char *fallback, const char *def) {
+  return sg_xstrdup(v && v[0] ? v : fallback && fallback[0] ? fallback : def);
+}
+
+/* "<graph root>/.default" */
+static char *graph_scope_of(const char *root) {
+  size_t n = strlen(root);
+  char *s = sg_xmalloc(n + sizeof "/.default");
+  memcpy(s, root, n);
+  memcpy(s + n, "/.default", sizeof "/.default");
+  return s;
+}
+
+static void set_str(char **field, const char *v);
+
+/* How many of the four credentials are set. */
+static int has_credential4(const char *secret, const char *cert, const char *assertion_file,
+                           const char *mi) {
+  return (secret && secret[0]) + (cert && cert[0]) + (assertion_file && assertion_file[0]) +
+         (mi && mi[0]);
+}
+
+static int has_credential(const char *secret, const char *cert, const char *assertion_file) {
+  return has_credential4(secret, cert, assertion_file, NULL);
+}
+
+/* The HTTPS proxy and its exceptions: the settings, else the environment as
+ * curl reads it (lower case first). The URL is checked here. */
+static int proxy_defaults(sg_config *cfg, char *const *envp, char *err, size_t errcap) {
+  const char *url = sg_proxy_env(envp, "https_proxy", "HTTPS_PROXY");
+  const char *no = sg_proxy_env(envp, "no_proxy", "NO_PROXY");
+  if (!cfg->https_proxy[0] && url)
+    set_str(&cfg->https_proxy, url);
+  if (!cfg->no_proxy[0] && no)
+    set_str(&cfg->no_proxy, no);
+  sg_proxy p;
+  char e[200];
+  if (cfg->https_proxy[0] && sg_proxy_parse(cfg->https_proxy, &p, e, sizeof e) != 0) {
+    snprintf(err, errcap, "network.https_proxy (or https_proxy): %s", e);
+    return SG_ERR_CONFIG;
+  }
+  return 0;
+}
+
+/* The managed identity endpoint and header of every account: the settings, or
+ * App Service's variables. */
+static void identity_defaults(sg_config *cfg, char *const *envp) {
+  const char *ep = sg_settings_env(envp, "IDENTITY_ENDPOINT"),
+             *hd = sg_settings_env(envp, "IDENTITY_HEADER");
+  if (!cfg->identity_endpoint[0] && ep && ep[0] && hd && hd[0]) {
+    set_str(&cfg->identity_endpoint, ep);
+    if (!cfg->identity_header[0])
+      set_str(&cfg->identity_header, hd);
+  }
 }
 
 static void set_str(char **field, const char *v) {
@@ -403,12 +509,12 @@ static void set_str(char **field, const char *v) {
  * default Graph account, AZURE_FEDERATED_TOKEN_FILE is its assertion file and
  * AZURE_CLIENT_ID / AZURE_TENANT_ID fill what is not set. */
 static void workload_identity_defaults(sg_config *cfg, char *const *envp) {
-  const char *file = env_get(envp, "AZURE_FEDERATED_TOKEN_FILE");
-  const char *client = env_get(envp, "AZURE_CLIENT_ID");
-  const char *tenant = env_get(envp, "AZURE_TENANT_ID");
+  const char *file = sg_settings_env(envp, "AZURE_FEDERATED_TOKEN_FILE");
+  const char *client = sg_settings_env(envp, "AZURE_CLIENT_ID");
+  const char *tenant = sg_settings_env(envp, "AZURE_TENANT_ID");
   if (!file || !file[0] || !client || !client[0] || !tenant || !tenant[0] ||
-      has_credential(cfg->graph_client_secret, cfg->graph_client_certificate_file,
-                     cfg->graph_client_assertion_file))
+      has_credential4(cfg->graph_client_secret, cfg->graph_client_certificate_file,
+                      cfg->graph_client_assertion_file, cfg->graph_managed_identity))
     return;
   set_str(&cfg->graph_client_assertion_file, file);
   if (!cfg->graph_client_id[0])
@@ -421,18 +527,30 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
                            size_t errcap) {
   /* The default accounts, from [graph] and [acs]. */
   workload_identity_defaults(cfg, envp);
+  identity_defaults(cfg, envp);
+  int prv = proxy_defaults(cfg, envp, err, errcap);
+  if (prv)
+    return prv;
+  const cloud_roots *gc = cloud_find(cfg->cloud);
+  if (gc == NULL) {
+    snprintf(err, errcap, "graph.cloud: expected global, usgov, usgovhigh, dod or china");
+    return SG_ERR_CONFIG;
+  }
   bool t = cfg->graph_tenant_id[0], c = cfg->graph_client_id[0];
-  int ncred = has_credential(cfg->graph_client_secret, cfg->graph_client_certificate_file,
-                             cfg->graph_client_assertion_file);
+  bool mi = cfg->graph_managed_identity[0];
+  int ncred = has_credential4(cfg->graph_client_secret, cfg->graph_client_certificate_file,
+                              cfg->graph_client_assertion_file, cfg->graph_managed_identity);
   if (t || c || ncred) {
-    if (!(t && c && ncred == 1)) {
+    if (ncred > 1 || (!mi && !(t && c && ncred == 1))) {
       snprintf(err, errcap, "default Graph account: %s",
-               !t      ? "SENDGATE_GRAPH_TENANT_ID is missing"
-               : !c    ? "SENDGATE_GRAPH_CLIENT_ID is missing"
-               : ncred ? "set one of SENDGATE_GRAPH_CLIENT_SECRET, _CLIENT_CERTIFICATE_FILE and "
-                         "_CLIENT_ASSERTION_FILE, not several"
-                       : "SENDGATE_GRAPH_CLIENT_SECRET (or _CLIENT_CERTIFICATE_FILE, or "
-                         "_CLIENT_ASSERTION_FILE) is missing");
+               ncred > 1 ? "set one of SENDGATE_GRAPH_CLIENT_SECRET, _CLIENT_CERTIFICATE_FILE, "
+                           "_CLIENT_ASSERTION_FILE and _MANAGED_IDENTITY, not several"
+               : !t      ? "SENDGATE_GRAPH_TENANT_ID is missing"
+               : !c      ? "SENDGATE_GRAPH_CLIENT_ID is missing"
+               : ncred   ? "set one of SENDGATE_GRAPH_CLIENT_SECRET, _CLIENT_CERTIFICATE_FILE, "
+                           "_CLIENT_ASSERTION_FILE and _MANAGED_IDENTITY, not several"
+                         : "SENDGATE_GRAPH_CLIENT_SECRET (or _CLIENT_CERTIFICATE_FILE, or "
+                           "_CLIENT_ASSERTION_FILE) is missing");
       return SG_ERR_CONFIG;
     }
     sg_account a = {0};
@@ -445,9 +563,14 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
     a.client_certificate_password = sg_xstrdup(cfg->graph_client_certificate_password);
     a.client_assertion_alg = sg_xstrdup(cfg->graph_client_assertion_alg);
     a.client_assertion_file = sg_xstrdup(cfg->graph_client_assertion_file);
-    a.login_url = sg_xstrdup(cfg->login_url);
-    a.graph_url = sg_xstrdup(cfg->graph_url);
-    a.scope = sg_xstrdup(cfg->graph_scope);
+    a.managed_identity = sg_xstrdup(cfg->graph_managed_identity);
+    a.identity_endpoint = sg_xstrdup(cfg->identity_endpoint);
+    a.identity_header = sg_xstrdup(cfg->identity_header);
+    a.cloud = sg_xstrdup(gc->name);
+    a.login_url = first_set(cfg->login_url, NULL, gc->login);
+    a.graph_url = first_set(cfg->graph_url, NULL, gc->graph);
+    /* The cloud's resource, even when the URL points elsewhere (a proxy, the sandbox). */
+    a.scope = cfg->graph_scope[0] ? sg_xstrdup(cfg->graph_scope) : graph_scope_of(gc->graph);
     a.connection_string = sg_xstrdup("");
     a.acs_endpoint = sg_xstrdup("");
     a.allowed_senders = sg_xstrdup(cfg->graph_allowed_senders);
@@ -470,7 +593,11 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
     a.client_certificate_password = sg_xstrdup("");
     a.client_assertion_alg = sg_xstrdup("");
     a.client_assertion_file = sg_xstrdup("");
-    a.login_url = sg_xstrdup(cfg->login_url);
+    a.managed_identity = sg_xstrdup("");
+    a.identity_endpoint = sg_xstrdup("");
+    a.identity_header = sg_xstrdup("");
+    a.cloud = sg_xstrdup(gc->name);
+    a.login_url = first_set(cfg->login_url, NULL, gc->login);
     a.graph_url = sg_xstrdup("");
     a.scope = sg_xstrdup("https://communication.azure.com//.default");
     a.connection_string = sg_xstrdup(cfg->acs_connection_string);
@@ -497,27 +624,47 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
     const char *why = NULL;
     if (sg_backend_parse(in->type, &a.backend) != 0)
       why = "type must be graph or acs";
-    else if (has_credential(a.client_secret, a.client_certificate_file, a.client_assertion_file) >
-             1)
-      why = "set one of client_secret, client_certificate_file and client_assertion_file, not "
-            "several";
-    else if (a.backend == SG_BACKEND_GRAPH &&
+    else if (has_credential4(a.client_secret, a.client_certificate_file, a.client_assertion_file,
+                             a.managed_identity) > 1)
+      why = "set one of client_secret, client_certificate_file, client_assertion_file and "
+            "managed_identity, not several";
+    else if (a.backend == SG_BACKEND_GRAPH && !a.managed_identity[0] &&
              !(a.tenant_id[0] && a.client_id[0] &&
                has_credential(a.client_secret, a.client_certificate_file, a.client_assertion_file)))
       why = "a Graph account needs tenant_id, client_id and client_secret (or "
-            "client_certificate_file, or client_assertion_file)";
+            "client_certificate_file, or client_assertion_file), or managed_identity";
     else if (a.backend == SG_BACKEND_ACS && !a.connection_string[0] &&
-             !(a.acs_endpoint[0] && a.tenant_id[0] && a.client_id[0] &&
-               has_credential(a.client_secret, a.client_certificate_file, a.client_assertion_file)))
+             !(a.acs_endpoint[0] &&
+               (a.managed_identity[0] || (a.tenant_id[0] && a.client_id[0] &&
+                                          has_credential(a.client_secret, a.client_certificate_file,
+                                                         a.client_assertion_file)))))
       why = "an ACS account needs connection_string, or endpoint with tenant_id, client_id and "
             "client_secret (or client_certificate_file, or client_assertion_file)";
     else if (a.backend == SG_BACKEND_ACS && a.connection_string[0] &&
              !acs_conn_string_ok(a.connection_string))
       why = "connection_string: expected endpoint=https://...;accesskey=...";
-    char *login = dup_or(a.login_url, cfg->login_url), *graph = dup_or(a.graph_url, cfg->graph_url);
-    char *scope =
-        dup_or(a.scope, a.backend == SG_BACKEND_ACS ? "https://communication.azure.com//.default"
-                                                    : cfg->graph_scope);
+    const cloud_roots *ac = a.cloud && a.cloud[0] ? cloud_find(a.cloud) : gc;
+    if (ac == NULL && why == NULL)
+      why = "cloud: expected global, usgov, usgovhigh, dod or china";
+    if (ac == NULL)
+      ac = gc;
+    char *login = first_set(a.login_url, cfg->login_url, ac->login);
+    char *graph = first_set(a.graph_url, cfg->graph_url, ac->graph);
+    char *scope;
+    if (a.scope && a.scope[0])
+      scope = sg_xstrdup(a.scope);
+    else if (a.backend == SG_BACKEND_ACS)
+      scope = sg_xstrdup("https://communication.azure.com//.default");
+    else if (cfg->graph_scope[0])
+      scope = sg_xstrdup(cfg->graph_scope);
+    else
+      scope = graph_scope_of(ac->graph);
+    sg_free(a.cloud);
+    a.cloud = sg_xstrdup(ac->name);
+    sg_free(a.identity_endpoint);
+    sg_free(a.identity_header);
+    a.identity_endpoint = sg_xstrdup(cfg->identity_endpoint);
+    a.identity_header = sg_xstrdup(cfg->identity_header);
     sg_free(a.login_url);
     sg_free(a.graph_url);
     sg_free(a.scope);

@@ -24,6 +24,8 @@ typedef struct sg_limits {
   int64_t graph_mailbox_requests_per_10min;
   int64_t graph_mailbox_messages_per_minute;
   int64_t graph_mailbox_recipients_per_day;
+  int64_t graph_mailbox_upload_bytes_per_5min; /* request bytes per (account, mailbox) */
+  int64_t graph_max_send_bytes; /* a message's raw bytes at most (Exchange: 35 MB by default) */
   int64_t acs_sends_per_minute;
   int64_t acs_sends_per_hour;
   int64_t acs_concurrency; /* send requests in flight per ACS resource */
@@ -43,6 +45,12 @@ typedef struct sg_account {
   char *client_certificate_password; /* of an encrypted key; "" = none */
   char *client_assertion_alg;        /* ps256 (default) or rs256 */
   char *client_assertion_file;
+  /* Or a managed identity: "system" or a user-assigned identity's client id;
+   * tokens from identity_endpoint (IMDS, or App Service's with identity_header). */
+  char *managed_identity;
+  char *identity_endpoint;
+  char *identity_header;
+  char *cloud; /* global, usgov, usgovhigh, dod, china (resolved) */
   char *login_url;
   char *graph_url;
   char *scope; /* token scope for Graph ("https://graph.microsoft.com/.default") */
@@ -105,10 +113,15 @@ typedef struct sg_config {
   char *graph_client_certificate_password;
   char *graph_client_assertion_alg;
   char *graph_client_assertion_file;
+  char *graph_managed_identity;
+  char *identity_endpoint; /* [login]; default IDENTITY_ENDPOINT or IMDS */
+  char *identity_header;   /* [login]; default IDENTITY_HEADER */
+  char *cloud;
   char *graph_url;
   char *graph_scope;
   char *login_url;
   char *graph_allowed_senders;
+  int64_t graph_upload_chunk_bytes; /* bytes per upload range of a large message */
   /* [acs]: the default ACS account */
   char *acs_connection_string;
   char *acs_api_version;
@@ -122,6 +135,8 @@ typedef struct sg_config {
   sg_limits limits;
   /* [tls] */
   char *tls_ca_file;
+  char *https_proxy; /* [network]; resolved: the setting, else https_proxy/HTTPS_PROXY */
+  char *no_proxy;    /* [network]; resolved: the setting, else no_proxy/NO_PROXY */
   /* [http] */
   char *http_listen;
   /* [log] */

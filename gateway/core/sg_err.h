@@ -32,7 +32,8 @@
   XX(EXISTS, -2020, "already exists")                                                              \
   XX(IO, -2021, "I/O error")                                                                       \
   XX(BUSY, -2022, "at capacity")                                                                   \
-  XX(AUTH, -2023, "no access token could be obtained")
+  XX(AUTH, -2023, "no access token could be obtained")                                             \
+  XX(PROXY, -2024, "the HTTPS proxy refused the tunnel")
 
 typedef enum {
 #define XX(name, value, text) SG_ERR_##name = (value),

@@ -198,7 +198,7 @@ void sg_settings_env_name(const sg_settings *s, const sg_setting *st, char *out,
     *p = (*p == '.' || *p == '-') ? '_' : (char)toupper((unsigned char)*p);
 }
 
-static const char *env_lookup(char *const *envp, const char *name) {
+const char *sg_settings_env(char *const *envp, const char *name) {
   size_t n = strlen(name);
   for (; envp && *envp; envp++)
     if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
@@ -238,7 +238,7 @@ int sg_settings_load_env(const sg_settings *s, void *obj, char *const *envp, cha
     const sg_setting *st = &s->tbl[i];
     char name[160];
     sg_settings_env_name(s, st, name, sizeof name);
-    const char *v = env_lookup(envp, name);
+    const char *v = sg_settings_env(envp, name);
     if (v) {
       int rv = apply(st, obj, v, err, errcap);
       if (rv)
@@ -248,7 +248,7 @@ int sg_settings_load_env(const sg_settings *s, void *obj, char *const *envp, cha
     if (st->flags & SG_SET_SECRET) {
       char fname[170];
       snprintf(fname, sizeof fname, "%s_FILE", name);
-      const char *path = env_lookup(envp, fname);
+      const char *path = sg_settings_env(envp, fname);
       if (path) {
         char *secret = NULL;
         int rv = sg_settings_read_file(path, &secret, 64 * 1024);

@@ -77,6 +77,9 @@ typedef int (*sg_settings_unknown_cb)(void *ud, const char *section, const char 
 int sg_settings_load_ini(const sg_settings *s, void *obj, const char *path,
                          sg_settings_unknown_cb unknown, void *ud, char *err, size_t errcap);
 
+/* The value of |name| in |envp| (NULL-terminated "NAME=value" strings), or NULL. */
+const char *sg_settings_env(char *const *envp, const char *name);
+
 /*
  * Applies the environment (|envp|, NULL-terminated "NAME=value" strings).
  * For SG_SET_SECRET settings, NAME_FILE names a file whose content (trailing

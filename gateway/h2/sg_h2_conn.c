@@ -86,8 +86,8 @@ int sg_h2_conn_open(sg_h2_pool *p, sg_h2_conn **out) {
   c->goaway_last_id = INT32_MAX;
   sg_list_push_back(&p->conns, &c->node);
   c->busy = 1;
-  int rv = sg_tlsconn_connect(&c->tc, p->loop, p->ssl, p->host, p->port, p->o.connect_timeout_ms,
-                              &tls_cbs, c);
+  int rv = sg_tlsconn_connect_via(&c->tc, p->loop, p->ssl, p->host, p->port, p->o.proxy,
+                                  p->o.connect_timeout_ms, &tls_cbs, c);
   if (rv != 0) {
     sg_list_remove(&c->node);
     sg_free(c);

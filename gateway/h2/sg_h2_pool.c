@@ -416,6 +416,12 @@ int sg_h2_pool_new(sg_h2_pool **out, uv_loop_t *loop, SSL_CTX *ssl_ctx, const ch
   p->port = port;
   p->scheme = ssl_ctx ? "https" : "http";
   fill_defaults(&p->o, opts);
+  if (opts && opts->proxy) {
+    p->proxy = *opts->proxy;
+    p->o.proxy = &p->proxy;
+  } else {
+    p->o.proxy = NULL;
+  }
   sg_buf a = SG_BUF_INIT;
   bool v6 = strchr(host, ':') != NULL;
   sg_buf_printf(&a, "%s%s%s", v6 ? "[" : "", host, v6 ? "]" : "");

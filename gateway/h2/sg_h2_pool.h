@@ -58,6 +58,8 @@ typedef struct sg_h2_pool_opts {
   /* This many requests timing out in a row on one connection, with no frame
    * from the server in between, close it too. Default 3. */
   unsigned max_timeouts;
+  /* Connect through this HTTPS proxy (net/sg_proxy.h; copied); NULL: direct. */
+  const struct sg_proxy *proxy;
 } sg_h2_pool_opts;
 
 /* Fills |o| with the defaults above. */

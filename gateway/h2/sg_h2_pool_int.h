@@ -18,6 +18,7 @@
 #include "h2/sg_h2_mem.h"
 #include "h2/sg_h2_pool.h"
 #include "h2/sg_h2_req.h"
+#include "net/sg_proxy.h"
 
 struct sg_h2_conn;
 
@@ -32,6 +33,7 @@ struct sg_h2_pool {
   char *authority; /* default :authority */
   const char *scheme;
   sg_h2_pool_opts o;
+  sg_proxy proxy; /* o.proxy points here when set */
   nghttp2_session_callbacks *ngcbs;
   nghttp2_option *ngopt;
   sg_h2_mem mem; /* nghttp2's allocations for every session of the pool */

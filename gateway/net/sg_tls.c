@@ -88,8 +88,8 @@ static int ctx_common(SSL_CTX **out, unsigned bits) {
 
 int sg_tls_ctx_client_new2(SSL_CTX **out, const char *extra_ca_file, unsigned flags) {
   bool allow11 = (flags & SG_TLS_ALPN_ALLOW_HTTP11) != 0;
-  bool no_alpn = (flags & SG_TLS_ALPN_NONE) != 0;
-  int rv = ctx_common(out, CTX_CLIENT | (allow11 || no_alpn ? 0u : CTX_REQUIRE_H2));
+  bool none = (flags & SG_TLS_ALPN_NONE) != 0;
+  int rv = ctx_common(out, CTX_CLIENT | (allow11 || none ? 0u : CTX_REQUIRE_H2));
   if (rv != 0)
     return rv;
   SSL_CTX *ctx = *out;
@@ -105,7 +105,7 @@ int sg_tls_ctx_client_new2(SSL_CTX **out, const char *extra_ca_file, unsigned fl
     *out = NULL;
     return SG_ERR_CONFIG;
   }
-  if (no_alpn)
+  if (none)
     return 0;
   static const unsigned char h2[] = "\x02h2";
   static const unsigned char h2_11[] = "\x02h2\x08http/1.1";

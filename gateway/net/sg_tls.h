@@ -32,7 +32,10 @@ enum {
    * offering "h2" alone and failing with SG_ERR_ALPN when it is not selected.
    */
   SG_TLS_ALPN_ALLOW_HTTP11 = 1u << 0,
-  /* Offer no ALPN and require none (protocols that do not use it: Redis). */
+  /*
+   * Offer no ALPN and require none: for protocols that do not use it (SMTP
+   * after STARTTLS, Redis). Verification is unchanged.
+   */
   SG_TLS_ALPN_NONE = 1u << 1,
 };
 

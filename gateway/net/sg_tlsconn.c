@@ -59,6 +59,9 @@ void sg_tlsconn__maybe_finish(sg_tlsconn *c) {
   sg_buf_free(&c->plain);
   sg_buf_free(&c->out);
   sg_buf_free(&c->inflight);
+  sg_buf_free(&c->proxy_in);
+  sg_free(c->proxy);
+  sg_free(c->tunnel_host);
   sg_free(c->rbuf);
   sg_free(c);
 }
@@ -118,7 +121,7 @@ static void take_tls_out(sg_tlsconn *c) {
 static void on_write(uv_write_t *req, int status);
 
 static void start_write(sg_tlsconn *c) {
-  if (c->writing || c->out.len == 0 || !c->tcp_open || c->state < SG_TC_HANDSHAKE ||
+  if (c->writing || c->out.len == 0 || !c->tcp_open || c->state < SG_TC_PROXY ||
       c->state == SG_TC_CLOSED)
     return;
   sg_buf tmp = c->inflight;
@@ -319,6 +322,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     }
     return;
   }
+  if (c->state == SG_TC_PROXY) {
+    sg_tlsconn__proxy_read(c, c->rbuf, (size_t)nread);
+    return;
+  }
   if (!c->tls) {
     c->cbs.on_read(c, c->rbuf, (size_t)nread, c->ud);
     return;
@@ -410,6 +417,23 @@ void sg_tlsconn__arm_timer(sg_tlsconn *c) {
 }
 
 void sg_tlsconn__connected(sg_tlsconn *c) {
+  if (c->proxy) {
+    sg_tlsconn__proxy_start(c);
+    return;
+  }
+  sg_tlsconn__tunnel_up(c);
+}
+
+void sg_tlsconn__write_raw(sg_tlsconn *c, const void *p, size_t n) {
+  sg_buf_append(&c->out, p, n);
+  start_write(c);
+}
+
+int sg_tlsconn__read_start(sg_tlsconn *c) {
+  return read_start(c);
+}
+
+void sg_tlsconn__tunnel_up(sg_tlsconn *c) {
   if (!c->tls) {
     become_ready(c);
     return;
@@ -499,6 +523,27 @@ void sg_tlsconn_close(sg_tlsconn *c, int err) {
   }
   start_write(c);
   closing_progress(c);
+}
+
+int sg_tlsconn_starttls(sg_tlsconn *c, SSL_CTX *ctx, const char *host) {
+  if (c->tls || c->state != SG_TC_READY)
+    return SG_ERR_INVAL;
+  int rv = sg_tls_new(&c->tls, ctx, host);
+  if (rv != 0)
+    return rv;
+  /* What was written before goes first, in clear (a server's "220 ready"). */
+  if (c->plain.len > 0) {
+    sg_buf_append(&c->out, c->plain.data, c->plain.len);
+    sg_buf_reset(&c->plain);
+  }
+  c->state = SG_TC_HANDSHAKE;
+  sg_tlsconn__arm_timer(c);
+  if (host)
+    drive_handshake(c); /* queues the ClientHello; a failure closes the connection */
+  start_write(c);
+  if (c->out.len > 0)
+    schedule(c);
+  return 0;
 }
 
 const char *sg_tlsconn_alpn(const sg_tlsconn *c) {

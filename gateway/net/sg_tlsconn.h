@@ -30,7 +30,8 @@
  * return an error immediately, no callback follows and *out is NULL.
  * sg_tlsconn_close may be called from inside any callback; no on_read follows.
  *
- * Callbacks a peer can cause: on_ready once (never for a failed handshake);
+ * Callbacks a peer can cause: on_ready once (never for a failed handshake),
+ * and once more after sg_tlsconn_starttls;
  * on_read only after on_ready; the peer's close_notify or TCP EOF after
  * on_ready ends the connection with on_close(0), a TCP EOF during the
  * handshake with SG_ERR_EOF.
@@ -78,6 +79,20 @@ typedef struct sg_tlsconn_cbs {
 int sg_tlsconn_connect(sg_tlsconn **out, uv_loop_t *loop, SSL_CTX *ctx, const char *host,
                        uint16_t port, uint64_t handshake_timeout_ms, const sg_tlsconn_cbs *cbs,
                        void *ud);
+
+/*
+ * The same through an HTTPS proxy (net/sg_proxy.h; NULL: direct, as
+ * sg_tlsconn_connect): the socket goes to the proxy, an HTTP CONNECT to
+ * |host|:|port| opens the tunnel (a refusal ends the connection with
+ * SG_ERR_PROXY and the proxy's status line in sg_tlsconn_error_detail), and
+ * the TLS handshake then runs through it with SNI and verification against
+ * |host| exactly as without a proxy. |proxy| is copied. The connect timeout
+ * covers the CONNECT exchange too.
+ */
+typedef struct sg_proxy sg_proxy;
+int sg_tlsconn_connect_via(sg_tlsconn **out, uv_loop_t *loop, SSL_CTX *ctx, const char *host,
+                           uint16_t port, const sg_proxy *proxy, uint64_t handshake_timeout_ms,
+                           const sg_tlsconn_cbs *cbs, void *ud);
 
 /*
  * Opens a plain (no TLS) client connection to the unix socket |path|
@@ -135,6 +150,22 @@ void sg_tlsconn_resume_read(sg_tlsconn *c);
  * 0 also closes at once.
  */
 void sg_tlsconn_close(sg_tlsconn *c, int err);
+
+/*
+ * Upgrades a plain connection to TLS in place (SMTP STARTTLS, RFC 3207),
+ * from on_read or on_ready of a connection made with |ctx| NULL. Bytes
+ * written before the call leave first, in clear (a server's "220 ready").
+ * Client: |ctx| from sg_tls_ctx_client_new2 and |host| the name to verify
+ * (copied), as for sg_tlsconn_connect. Server: |ctx| from
+ * sg_tls_ctx_server_new and |host| NULL. |ctx| is borrowed and must outlive
+ * the connection. The handshake runs within the connection's handshake
+ * timeout; on_ready is then called a second time, and what is written from
+ * then on is encrypted. Input the peer sent in clear before the handshake
+ * must not be trusted afterwards (the caller checks it had none).
+ * Returns 0 or one of: SG_ERR_INVAL (already TLS, not ready, a context of
+ * the wrong role), SG_ERR_TLS.
+ */
+int sg_tlsconn_starttls(sg_tlsconn *c, SSL_CTX *ctx, const char *host);
 
 /* ALPN protocol the peers agreed on ("h2", "http/1.1"), or "" for none/plain. */
 const char *sg_tlsconn_alpn(const sg_tlsconn *c);

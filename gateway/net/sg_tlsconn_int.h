@@ -13,12 +13,14 @@
 
 #include "core/sg_mem.h"
 #include "core/sg_turn.h"
+#include "net/sg_proxy.h"
 #include "net/sg_tls.h"
 #include "net/sg_tlsconn.h"
 
 typedef enum sg_tlsconn_state {
   SG_TC_RESOLVING,
   SG_TC_CONNECTING,
+  SG_TC_PROXY, /* CONNECT sent to the proxy; waiting for its answer */
   SG_TC_HANDSHAKE,
   SG_TC_READY,
   SG_TC_CLOSING, /* orderly close: flushing, then lingering for the peer's EOF */
@@ -66,8 +68,14 @@ struct sg_tlsconn {
   bool peer_eof;
   bool silent; /* immediate failure of connect/accept: no on_close */
 
-  char peer[64];
+  char peer[160];
   char detail[256];
+
+  /* through an HTTPS proxy (sg_tlsconn_tcp.c resolves and connects to it) */
+  sg_proxy *proxy;   /* NULL: direct */
+  char *tunnel_host; /* the host:port CONNECT asks for */
+  uint16_t tunnel_port;
+  sg_buf proxy_in; /* the proxy's answer so far */
 };
 
 /* An unstarted connection (no handles yet): callbacks, user data, timeout. */
@@ -77,8 +85,18 @@ sg_tlsconn *sg_tlsconn__new(uv_loop_t *loop, uint64_t timeout_ms, const sg_tlsco
 void sg_tlsconn__init_handles(sg_tlsconn *c);
 /* Starts the connect/handshake deadline (timeout_ms from now). */
 void sg_tlsconn__arm_timer(sg_tlsconn *c);
-/* The TCP connection is up: ready when plain, else the TLS handshake starts. */
+/* The TCP connection is up: through a proxy the CONNECT exchange first; then
+ * ready when plain, else the TLS handshake starts. */
 void sg_tlsconn__connected(sg_tlsconn *c);
+/* The tunnel is up (or there is none): ready when plain, else the handshake. */
+void sg_tlsconn__tunnel_up(sg_tlsconn *c);
+/* Queues raw bytes for the socket (no TLS) and starts writing them. */
+void sg_tlsconn__write_raw(sg_tlsconn *c, const void *p, size_t n);
+/* Starts reading the socket. Returns 0 or a libuv code. */
+int sg_tlsconn__read_start(sg_tlsconn *c);
+/* sg_tlsconn_proxy.c: sends CONNECT; then bytes read in SG_TC_PROXY go to proxy_read. */
+void sg_tlsconn__proxy_start(sg_tlsconn *c);
+void sg_tlsconn__proxy_read(sg_tlsconn *c, const uint8_t *p, size_t n);
 /* An accepted socket: reading for the handshake, or on_ready from the turn
  * when plain. Returns 0 or a libuv code from uv_read_start. */
 int sg_tlsconn__accepted(sg_tlsconn *c);

@@ -99,11 +99,27 @@ static bool cbs_ok(const sg_tlsconn_cbs *cbs) {
 int sg_tlsconn_connect(sg_tlsconn **out, uv_loop_t *loop, SSL_CTX *ctx, const char *host,
                        uint16_t port, uint64_t handshake_timeout_ms, const sg_tlsconn_cbs *cbs,
                        void *ud) {
+  return sg_tlsconn_connect_via(out, loop, ctx, host, port, NULL, handshake_timeout_ms, cbs, ud);
+}
+
+int sg_tlsconn_connect_via(sg_tlsconn **out, uv_loop_t *loop, SSL_CTX *ctx, const char *host,
+                           uint16_t port, const sg_proxy *proxy, uint64_t handshake_timeout_ms,
+                           const sg_tlsconn_cbs *cbs, void *ud) {
   *out = NULL;
-  if (!loop || !host || !host[0] || port == 0 || !cbs_ok(cbs))
+  if (!loop || !host || !host[0] || port == 0 || !cbs_ok(cbs) ||
+      (proxy && (!proxy->host[0] || proxy->port == 0)))
     return SG_ERR_INVAL;
   sg_tlsconn *c = sg_tlsconn__new(loop, handshake_timeout_ms, cbs, ud);
   int rv = ctx ? sg_tls_new(&c->tls, ctx, host) : 0;
+  if (rv == 0 && proxy) {
+    /* The socket goes to the proxy; TLS (SNI, verification) stays with |host|. */
+    c->proxy = sg_xmalloc(sizeof *c->proxy);
+    *c->proxy = *proxy;
+    c->tunnel_host = sg_xstrdup(host);
+    c->tunnel_port = port;
+    host = proxy->host;
+    port = proxy->port;
+  }
   if (rv == 0) {
     char portstr[8];
     snprintf(portstr, sizeof portstr, "%u", (unsigned)port);
@@ -116,12 +132,18 @@ int sg_tlsconn_connect(sg_tlsconn **out, uv_loop_t *loop, SSL_CTX *ctx, const ch
   }
   if (rv != 0) { /* no handle initialised yet: free right here */
     sg_tls_free(c->tls);
+    sg_free(c->proxy);
+    sg_free(c->tunnel_host);
     sg_free(c);
     return rv;
   }
   c->gai_pending = true;
   c->state = SG_TC_RESOLVING;
-  snprintf(c->peer, sizeof c->peer, "%s:%u", host, (unsigned)port);
+  if (c->proxy)
+    snprintf(c->peer, sizeof c->peer, "%.64s:%u via %.64s:%u", c->tunnel_host,
+             (unsigned)c->tunnel_port, host, (unsigned)port);
+  else
+    snprintf(c->peer, sizeof c->peer, "%.140s:%u", host, (unsigned)port);
   sg_tlsconn__init_handles(c);
   sg_tlsconn__arm_timer(c);
   *out = c;

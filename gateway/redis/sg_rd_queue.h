@@ -164,6 +164,39 @@ typedef struct sg_rd_ledger_write {
 void sg_rd_ledger_write_init(sg_rd_queue *q, sg_rd_ledger_write *w, const sg_rd_ledger_id *id,
                              const sg_rd_sent *s, int64_t now_ms);
 
+/* ---- the draft record of a large Graph message ---- */
+
+/*
+ * A job that goes to Graph as a draft (svc/sg_graph_upload.h) keeps one
+ * string per job, written before the draft is sent, so a job handed out again
+ * after a crash finds its draft and does not send a second message:
+ *
+ *   key   sendgate:draft:<field as 16 hex digits><slot_hash as 8 hex digits>
+ *         of the job's ledger id (account, sender, job id)
+ *   value what the provider wrote ("d <draft id>", "s <draft id>"), opaque here
+ *
+ * written with SET ... EX <ttl>; read with GET. Nothing else touches it.
+ */
+#define SG_RD_DRAFT_PREFIX "sendgate:draft:"
+#define SG_RD_DRAFT_KEY_MAX 48
+
+/* |status| 0 with |value| (|len| bytes, borrowed for the call) or NULL when
+ * there is none (or after a SET); else the error (SG_ERR_REDIS: refused;
+ * another code: the connection failed or timed out). */
+typedef void (*sg_rd_draft_cb)(void *ud, int status, const char *value, size_t len);
+
+/* The key of |id| into |out| (SG_RD_DRAFT_KEY_MAX bytes); returns its length. */
+size_t sg_rd_draft_key(const sg_rd_ledger_id *id, char *out);
+
+/* GET the record of |id|. |cb| fires once, never from inside this call.
+ * Returns 0 or the error of sg_rd_client_cmd (then |cb| does not fire). */
+int sg_rd_queue_draft_get(sg_rd_queue *q, const sg_rd_ledger_id *id, sg_rd_draft_cb cb, void *ud);
+
+/* SET the record of |id| to |value| (|len| bytes, copied) for |ttl_s|
+ * seconds. Returns as sg_rd_queue_draft_get. */
+int sg_rd_queue_draft_set(sg_rd_queue *q, const sg_rd_ledger_id *id, const char *value, size_t len,
+                          int64_t ttl_s, sg_rd_draft_cb cb, void *ud);
+
 /* ---- completions ---- */
 
 /*

@@ -24,6 +24,9 @@
  * the script, and a native read that overflows costs a reconnect. */
 #define NATIVE_MIN_COUNT 4
 #define EST_ENTRY_MIN 64
+/* After an entry is given back (sg_rd_stream_unhold), the pending list is read
+ * again no sooner than this. */
+#define RESCAN_MS 1000
 
 /*
  * The read: sizes are decided in Redis, before any payload crosses the wire.
@@ -372,6 +375,13 @@ static bool read_native(sg_rd_stream *s, uint32_t n) {
 }
 
 void sg_rd_stream__maybe_read(sg_rd_stream *s) {
+  if (s->rescan && s->read_state == RS_LIVE && !s->read_inflight && !s->delivering &&
+      sg_rd_client_is_up(s->cc) && !uv_is_active((uv_handle_t *)&s->wait_timer)) {
+    s->rescan = false;
+    s->read_state = RS_PENDING; /* entries given back: read own pending ones again */
+    strcpy(s->cursor, "0");
+    s->stats.rescans++;
+  }
   if (s->stopping || s->delivering || s->read_inflight || s->credit == 0 ||
       (s->read_state != RS_PENDING && s->read_state != RS_LIVE) ||
       uv_is_active((uv_handle_t *)&s->wait_timer))
@@ -491,6 +501,7 @@ static void cc_up(sg_rd_client *c, void *ud) {
     s->setup_waits_cc = false;
     do_setup(s);
   }
+  sg_rd_stream__maybe_read(s); /* a pending rescan waits for this connection */
 }
 
 /* ---- lifecycle ---- */
@@ -662,8 +673,16 @@ int sg_rd_stream_hold(sg_rd_stream *s, const char *id) {
 
 void sg_rd_stream_unhold(sg_rd_stream *s, const char *id) {
   sg_rd_id num;
-  if (parse_id(id, &num) == 0)
-    sg_rd_idset_remove(&s->held, num);
+  if (parse_id(id, &num) != 0)
+    return;
+  sg_rd_idset_remove(&s->held, num);
+  /* The entry stays in this consumer's pending list and must come back: the
+   * pending list is scanned again once the command connection is up (its
+   * loss is what usually makes the owner give an entry back), and not
+   * sooner than RESCAN_MS, so an entry that keeps failing cannot spin. */
+  s->rescan = true;
+  if (!s->stopping && !uv_is_active((uv_handle_t *)&s->wait_timer))
+    uv_timer_start(&s->wait_timer, on_wait_timer, RESCAN_MS, 0);
 }
 
 void sg_rd_stream_deliver_held(sg_rd_stream *s, const sg_rd_entry *e) {

@@ -138,6 +138,7 @@ typedef struct sg_rd_stream_stats {
   uint64_t completion_errors; /* completions Redis refused or partly failed */
   uint64_t reconnects;        /* connections re-established after a loss */
   uint64_t deleted_acked;     /* pending entries with nil payload, acked */
+  uint64_t rescans;           /* own pending entries read again after entries were given back */
   uint64_t flushes;           /* pipelined flushes that sent completions */
   size_t pending_completions; /* queued or sent, not yet confirmed */
   uint64_t oversize;          /* entries handed out without fields (over max_entry_bytes) */
@@ -229,13 +230,14 @@ int sg_rd_stream_dead_letter(sg_rd_stream *s, const sg_rd_entry *e, const char *
  * sg_rd_stream_hold marks |id| (NUL-terminated) as handed out, so a re-read of
  * the own pending list after a reconnect does not hand it out again; a
  * successful completion or dead letter of |id| clears the mark, as does
- * sg_rd_stream_unhold. It returns 0, SG_ERR_EXISTS when |id| is already held
- * (the owner is working on it: leave it alone) or SG_ERR_INVAL.
- * sg_rd_stream_deliver_held hands a held entry to on_entry without consuming
- * credit (it was taken before) but takes its size from the byte credit; it
- * does nothing while stopping. sg_rd_stream_byte_room tells how many entries
- * of the largest size the byte credit has room for (UINT32_MAX without a
- * budget), for such a path to size its batch.
+ * sg_rd_stream_unhold, which gives the entry back: it stays pending, and the
+ * own pending list is read again (at least a second later, once the command
+ * connection is up) so that it comes back without waiting for a reconnect. It returns 0,
+ * SG_ERR_EXISTS when |id| is already held (the owner is working on it: leave it alone) or
+ * SG_ERR_INVAL. sg_rd_stream_deliver_held hands a held entry to on_entry without consuming credit
+ * (it was taken before) but takes its size from the byte credit; it does nothing while stopping.
+ * sg_rd_stream_byte_room tells how many entries of the largest size the byte credit has room for
+ * (UINT32_MAX without a budget), for such a path to size its batch.
  */
 uint32_t sg_rd_stream_take_credit(sg_rd_stream *s, uint32_t max);
 int sg_rd_stream_hold(sg_rd_stream *s, const char *id);

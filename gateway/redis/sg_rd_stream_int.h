@@ -48,6 +48,7 @@ struct sg_rd_stream {
    * or half the previous estimate if that is more (max_entry_bytes at first). */
   uint64_t est_entry;
   uint64_t read_max; /* largest entry of the read being delivered */
+  bool rescan;       /* an entry was given back: scan own pending entries again */
   sg_rd_script read_script;
 
   /* completions (sg_rd_stream_txn.c) */

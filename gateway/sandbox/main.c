@@ -22,11 +22,13 @@ extern char **environ;
 
 static const char usage[] =
     "usage: sendgate-sandbox [options]\n"
-    "A local stand-in for Microsoft Entra (tokens), Graph sendMail and ACS Email.\n"
+    "A local stand-in for Microsoft Entra (tokens), Graph sendMail, ACS Email and Exchange\n"
+    "Online SMTP submission and High Volume Email (smtp.exchange_listen, smtp.hve_listen).\n"
     "  --listen HOST:PORT   where to listen (default 127.0.0.1:8443; port 0 = any free port)\n"
     "  --state-dir DIR      CA, certificate, ACS key and messages (default "
     "./sendgate-sandbox-state)\n"
-    "  --config FILE        settings file (INI: [server] [entra] [graph] [acs] [faults] [record])\n"
+    "  --config FILE        settings file (INI: [server] [entra] [graph] [acs] [smtp] [faults] "
+    "[record])\n"
     "  --set SECTION.KEY=VALUE   one setting (repeatable; wins over the file and environment)\n"
     "  --env-file FILE      write the SENDGATE_* lines for a gateway into FILE once listening\n"
     "  --log-level LEVEL    debug, info, warn, error\n"

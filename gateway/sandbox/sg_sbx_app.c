@@ -191,6 +191,9 @@ static void limits_free(sg_sbx *s) {
   sg_sbx_rate_free(s->acs_status_min);
   sg_sbx_rate_free(s->acs_status_hour);
   sg_sbx_backoff_free(s->backoff);
+  sg_sbx_rate_free(s->graph_upload);
+  sg_sbx_rate_free(s->smtp_msg);
+  s->smtp_msg = NULL;
 }
 
 void sg_sbx__limits_rebuild(sg_sbx *s) {
@@ -216,6 +219,10 @@ void sg_sbx__limits_rebuild(sg_sbx *s) {
   s->acs_status_hour = sg_sbx_rate_new((uint64_t)c->acs_status_per_hour,
                                        (uint64_t)c->acs_hour_window_ms, SG_SBX_WINDOW_SLIDING, 0);
   s->backoff = sg_sbx_backoff_new(0);
+  s->graph_upload = sg_sbx_rate_new((uint64_t)c->graph_upload_bytes,
+                                    (uint64_t)c->graph_upload_window_ms, SG_SBX_WINDOW_SLIDING, 0);
+  s->smtp_msg = sg_sbx_rate_new((uint64_t)c->smtp_messages_per_minute,
+                                (uint64_t)c->smtp_minute_window_ms, SG_SBX_WINDOW_SLIDING, 0);
   sg_sbx_tokens_set_lifetime(s->tokens, (uint32_t)c->token_lifetime_s);
 }
 
@@ -273,6 +280,30 @@ static void on_request(sg_httpd_req *req, void *ud) {
       return;
     }
     sg_sbx__route_graph(s, req, seg);
+    return;
+  }
+  if (strncmp(path, users, sizeof users - 1) == 0) {
+    /* /v1.0/users/{mailbox}/messages[/...]: drafts and their attachments */
+    const char *mb = path + sizeof users - 1, *end = path + plen;
+    const char *sl = memchr(mb, '/', (size_t)(end - mb));
+    if (sl && (size_t)(end - sl) >= 9 && memcmp(sl, "/messages", 9) == 0 &&
+        (sl + 9 == end || sl[9] == '/') && segment(mb, sl, seg, sizeof seg)) {
+      char rest[512];
+      size_t rl = (size_t)(end - (sl + 9));
+      if (rl < sizeof rest) {
+        memcpy(rest, sl + 9, rl);
+        rest[rl] = '\0';
+        sg_sbx__route_draft(s, req, seg, rest);
+        return;
+      }
+    }
+  }
+  static const char up[] = "/up/";
+  if (strncmp(path, up, sizeof up - 1) == 0 && plen > sizeof up - 1 &&
+      plen - (sizeof up - 1) < sizeof seg && memchr(path + 4, '/', plen - 4) == NULL) {
+    memcpy(seg, path + 4, plen - 4);
+    seg[plen - 4] = '\0';
+    sg_sbx__route_upload(s, req, seg);
     return;
   }
   if (plen == 12 && memcmp(path, "/emails:send", 12) == 0 && strcmp(req->method, "POST") == 0) {
@@ -363,7 +394,7 @@ static int load_acs_key(sg_sbx *s, char *err, size_t errcap) {
   return 0;
 }
 
-static int split_listen(const char *listen, char *host, size_t hcap, uint16_t *port) {
+int sg_sbx__split_listen(const char *listen, char *host, size_t hcap, uint16_t *port) {
   const char *colon = strrchr(listen, ':');
   if (colon == NULL)
     return SG_ERR_CONFIG;
@@ -396,13 +427,14 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
   s->cfg = *cfg;
   memset(cfg, 0, sizeof *cfg);
   sg_list_init(&s->delayed);
+  sg_sbx_drafts_init(&s->drafts, 0);
   s->rng = (uint64_t)s->cfg.fault_seed;
   if (RAND_bytes((unsigned char *)&s->id_rng, sizeof s->id_rng) != 1)
     s->id_rng = (uint64_t)sg_wall_ms();
   int rv = ensure_dir(s->cfg.state_dir, err, errcap);
   char host[256];
   uint16_t port = 0;
-  if (rv == 0 && split_listen(s->cfg.listen, host, sizeof host, &port) != 0) {
+  if (rv == 0 && sg_sbx__split_listen(s->cfg.listen, host, sizeof host, &port) != 0) {
     snprintf(err, errcap, "server.listen: '%s' is not host:port", s->cfg.listen);
     rv = SG_ERR_CONFIG;
   }
@@ -464,10 +496,14 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
     size_t cap = (size_t)(s->cfg.acs_max_request_bytes > s->cfg.graph_max_request_bytes
                               ? s->cfg.acs_max_request_bytes
                               : s->cfg.graph_max_request_bytes);
+    if ((size_t)s->cfg.graph_upload_max_chunk > cap) /* upload ranges arrive whole too */
+      cap = (size_t)s->cfg.graph_upload_max_chunk;
     hs.max_body = cap + cap / 2 + 1024 * 1024;
     rv = sg_httpd_new(&s->httpd, loop, host, port, s->ssl, &hs, on_request, s);
     if (rv)
       snprintf(err, errcap, "cannot listen on %s: %s", s->cfg.listen, sg_strerror(rv));
+    else if ((rv = sg_sbx__imds_start(s, err, errcap)) != 0)
+      sg_httpd_close(s->httpd, NULL);
   }
   if (rv) {
     if (s->record)
@@ -475,6 +511,7 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
     if (s->ssl)
       SSL_CTX_free(s->ssl);
     limits_free(s);
+    sg_sbx_drafts_free(&s->drafts);
     sg_sbx_tokens_free(s->tokens);
     sg_sbx_ops_free(s->ops);
     if (s->stats.keys)
@@ -485,6 +522,13 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
     return rv;
   }
   s->port = sg_httpd_port(s->httpd);
+  if (s->cfg.smtp_exchange_listen[0] &&
+      sg_sbx_smtp_srv_start(&s->smtp_exchange, s, SG_SBX_SMTP_EXCHANGE, s->cfg.smtp_exchange_listen,
+                            err, errcap) != 0)
+    return SG_ERR_CONFIG; /* the caller exits; nothing to tidy for a process about to end */
+  if (s->cfg.smtp_hve_listen[0] && sg_sbx_smtp_srv_start(&s->smtp_hve, s, SG_SBX_SMTP_HVE,
+                                                         s->cfg.smtp_hve_listen, err, errcap) != 0)
+    return SG_ERR_CONFIG;
   uv_timer_init(loop, &s->flush_timer);
   s->flush_timer.data = s;
   uv_timer_start(&s->flush_timer, on_flush, SG_SBX_FLUSH_MS, SG_SBX_FLUSH_MS);
@@ -509,6 +553,16 @@ void sg_sbx_print_env(const sg_sbx *s, FILE *f) {
   fprintf(f, "SENDGATE_GRAPH_CLIENT_SECRET='%s'\n", s->cfg.client_secret);
   fprintf(f, "SENDGATE_ACS_CONNECTION_STRING='endpoint=%s/;accesskey=%s'\n", root, s->acs_key_b64);
   fprintf(f, "SENDGATE_SANDBOX_URL='%s'\n", root);
+  if (s->imds)
+    fprintf(f, "SENDGATE_SANDBOX_IMDS_URL='http://%s:%u'\n", s->cfg.public_host,
+            (unsigned)s->imds_port);
+  /* The SMTP stand-ins, as the smtp_host of exchange_smtp and hve accounts. */
+  if (s->smtp_exchange)
+    fprintf(f, "SENDGATE_SANDBOX_SMTP_EXCHANGE='%s:%u'\n", s->cfg.public_host,
+            (unsigned)sg_sbx_smtp_srv_port(s->smtp_exchange));
+  if (s->smtp_hve)
+    fprintf(f, "SENDGATE_SANDBOX_SMTP_HVE='%s:%u'\n", s->cfg.public_host,
+            (unsigned)sg_sbx_smtp_srv_port(s->smtp_hve));
 }
 
 static void on_httpd_closed(void *ud) {
@@ -517,6 +571,7 @@ static void on_httpd_closed(void *ud) {
     fclose(s->record);
   SSL_CTX_free(s->ssl);
   limits_free(s);
+  sg_sbx_drafts_free(&s->drafts);
   sg_sbx_tokens_free(s->tokens);
   sg_sbx_ops_free(s->ops);
   sg_sbx_stats_free(&s->stats);
@@ -529,9 +584,33 @@ static void on_httpd_closed(void *ud) {
     done(dud);
 }
 
-static void on_flush_closed(uv_handle_t *h) {
-  sg_sbx *s = h->data;
+static void close_httpd(sg_sbx *s) {
   sg_httpd_close(s->httpd, on_httpd_closed);
+}
+
+static void on_smtp_stopped(void *ud) {
+  sg_sbx *s = ud;
+  if (--s->smtp_stopping == 0)
+    close_httpd(s);
+}
+
+/* The SMTP listeners before the HTTP server (their connections use the
+ * record and the tokens). */
+static void stop_smtp(sg_sbx *s) {
+  s->smtp_stopping = 1;
+  if (s->smtp_exchange) {
+    s->smtp_stopping++;
+    sg_sbx_smtp_srv_stop(s->smtp_exchange, on_smtp_stopped, s);
+  }
+  if (s->smtp_hve) {
+    s->smtp_stopping++;
+    sg_sbx_smtp_srv_stop(s->smtp_hve, on_smtp_stopped, s);
+  }
+  on_smtp_stopped(s);
+}
+
+static void on_flush_closed(uv_handle_t *h) {
+  sg_sbx__imds_stop(h->data, stop_smtp);
 }
 
 void sg_sbx_stop(sg_sbx *s, void (*done)(void *ud), void *ud) {

@@ -116,7 +116,9 @@ static int check(sg_sbx_jtis *seen, const sg_jwt_parts *p, const sg_json *h, con
                   "The certificate with identifier used to sign the client assertion is not "
                   "registered on application. [Reason - The key was not found., Thumbprint of key "
                   "used by client: '%s'].",
-                  t256 ? t256 : t1 ? t1 : "");
+                  t256 ? t256
+                  : t1 ? t1
+                       : "");
   EVP_PKEY *pub = X509_get0_pubkey(cert);
   if (!sg_jwt_verify(p, alg, pub))
     return refuse(out, 401, "invalid_client", 700027,
@@ -146,8 +148,7 @@ static int check(sg_sbx_jtis *seen, const sg_jwt_parts *p, const sg_json *h, con
                   "assertion valid from %lld, expiry time of assertion %lld.",
                   (long long)now_s, (long long)nbf, (long long)exp);
   if (id == NULL || id[0] == '\0' || strlen(id) > 200)
-    return refuse(out, 400, "invalid_request", 50027,
-                  "JWT token is invalid or malformed: no jti.");
+    return refuse(out, 400, "invalid_request", 50027, "JWT token is invalid or malformed: no jti.");
   size_t idlen = strlen(id);
   if (sg_sbx_table_find(&seen->table, id, idlen))
     return refuse(out, 401, "invalid_client", 700027,
@@ -168,8 +169,7 @@ int sg_sbx_assert_check(sg_sbx_jtis *seen, const char *jwt, X509 *cert, const ch
       part_json(p.claims_b64, p.claims_len, &c) != 0)
     rv = refuse(out, 400, "invalid_request", 50027, "JWT token is invalid or malformed.");
   else
-    rv = check(seen, &p, sg_json_root(h), sg_json_root(c), cert, token_url, client_id, now_ms,
-               out);
+    rv = check(seen, &p, sg_json_root(h), sg_json_root(c), cert, token_url, client_id, now_ms, out);
   sg_json_doc_free(h);
   sg_json_doc_free(c);
   return rv;

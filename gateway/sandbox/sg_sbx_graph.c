@@ -272,8 +272,14 @@ static int attachment(ctx *c, const sg_json *a) {
     sem(c, "ErrorInvalidRequest", "The attachment '%s' has no contentBytes.", name);
   else if (loc)
     sem(c, "ErrorInvalidRequest", "contentLocation must not be set on a file attachment.");
-  else
-    sg_sbx_msg_add_att(c->m, name, ctype, cid, is_inline, b64_size(bytes, blen));
+  else {
+    sg_sbx_att *at = sg_sbx_msg_add_att(c->m, name, ctype, cid, is_inline, b64_size(bytes, blen));
+    /* The digest of the decoded bytes, so tests can compare content exactly. */
+    sg_buf raw = SG_BUF_INIT;
+    if (sg_base64_decode(&raw, bytes, blen, false) == 0)
+      sg_sbx_sha256_hex(raw.data ? raw.data : "", raw.len, at->sha256);
+    sg_buf_free(&raw);
+  }
   return 0;
 }
 

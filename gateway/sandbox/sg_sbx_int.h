@@ -17,11 +17,13 @@
 #include "core/sg_mem.h"
 #include "httpd/sg_httpd.h"
 #include "sandbox/sg_sbx_app.h"
+#include "sandbox/sg_sbx_drafts.h"
 #include "sandbox/sg_sbx_faults.h"
 #include "sandbox/sg_sbx_limits.h"
 #include "sandbox/sg_sbx_msg.h"
 #include "sandbox/sg_sbx_ops.h"
 #include "sandbox/sg_sbx_settings.h"
+#include "sandbox/sg_sbx_smtp_srv.h"
 #include "sandbox/sg_sbx_stats.h"
 #include "sandbox/sg_sbx_tokens.h"
 
@@ -31,6 +33,9 @@ struct sg_sbx {
   SSL_CTX *ssl;
   sg_httpd *httpd;
   uint16_t port;
+  sg_httpd *imds; /* the managed identity stand-in (plain HTTP), or NULL */
+  uint16_t imds_port;
+  void (*imds_then)(sg_sbx *s); /* after it closed */
   char ca_path[1024];
   unsigned char acs_key[64];
   size_t acs_key_len;
@@ -43,6 +48,14 @@ struct sg_sbx {
   sg_sbx_rate *graph_slow; /* graph.slow_mailboxes: their requests per window */
   sg_sbx_rate *acs_min, *acs_hour, *acs_status_min, *acs_status_hour;
   sg_sbx_backoff *backoff;
+  sg_sbx_rate
+      *graph_upload; /* bytes uploaded per (app, mailbox) per window (Outlook's 150 MB / 5 min) */
+  sg_sbx_drafts drafts; /* drafts and upload sessions */
+  /* the SMTP stand-ins (NULL when off) and their per-mailbox minute window */
+  sg_sbx_smtp_srv *smtp_exchange, *smtp_hve;
+  sg_sbx_rate *smtp_msg;
+  uint64_t smtp_seq; /* accepted SMTP messages, for smtp.save_dir file names */
+  int smtp_stopping; /* listeners still closing at stop */
   sg_sbx_stats stats;
   uint64_t rng;           /* fault decisions: seeded (repeatable) */
   uint64_t id_rng;        /* request and operation ids: random per run */
@@ -91,6 +104,14 @@ void sg_sbx__guid(sg_sbx *s, char out[37]);
 /* The value of header |name| as a NUL-terminated copy in |out|, or NULL. */
 const char *sg_sbx__header(const sg_httpd_req *req, const char *name, char *out, size_t cap);
 
+/* "host:port" ("[v6]:port") into |host| and |port|; 0 or SG_ERR_CONFIG. */
+int sg_sbx__split_listen(const char *listen, char *host, size_t hcap, uint16_t *port);
+
+/* The managed identity stand-in (sg_sbx_imds.c): starts its listener when
+ * imds.listen is set; stops it, then calls |then|. */
+int sg_sbx__imds_start(sg_sbx *s, char *err, size_t errcap);
+void sg_sbx__imds_stop(sg_sbx *s, void (*then)(sg_sbx *s));
+
 /* The value of query parameter |name| in |path| (undecoded), or NULL. */
 const char *sg_sbx__query(const char *path, const char *name, char *out, size_t cap);
 
@@ -103,9 +124,37 @@ uint64_t sg_sbx__now(const sg_sbx *s);
 /* (Re)creates the limiters from the settings (state is dropped). */
 void sg_sbx__limits_rebuild(sg_sbx *s);
 
+/* Graph's ids of one request: request-id, client-request-id, the date of innerError. */
+typedef struct graph_ids {
+  char request_id[37];
+  char client_request_id[128];
+  char date[20];
+} graph_ids;
+void sg_sbx__graph_ids_init(sg_sbx *s, sg_httpd_req *req, graph_ids *ids);
+/* request-id, client-request-id, strict-transport-security. */
+void sg_sbx__graph_headers(sg_sbx_reply *r, const graph_ids *ids);
+/* Sends a Graph error; |retry_after_ms| > 0 adds Retry-After and records the
+ * window under |bkey|; |inflight_key| is released when it goes out. */
+void sg_sbx__graph_error(sg_sbx *s, sg_httpd_req *req, const graph_ids *ids, int status,
+                         const char *code, const char *message, bool inner, uint64_t retry_after_ms,
+                         const char *bkey, const char *inflight_key, uint64_t delay);
+/* Checks the bearer token (answers 401 itself and returns false when bad). */
+bool sg_sbx__graph_auth(sg_sbx *s, sg_httpd_req *req, const graph_ids *ids,
+                        sg_sbx_token_info *info);
+/* Injected faults (faults.*): true when one answered (or dropped) the request. */
+bool sg_sbx__graph_fault(sg_sbx *s, sg_httpd_req *req, const graph_ids *ids, const char *key);
+/* The limiter key "graph|<app>|<mailbox lower case>" and the folded mailbox. */
+void sg_sbx__graph_key(const char *client_id, const char *mailbox, char *key, size_t cap, char *mb,
+                       size_t mbcap);
+
 /* Routes. */
 void sg_sbx__route_token(sg_sbx *s, sg_httpd_req *req, const char *tenant);
 void sg_sbx__route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox);
+/* /v1.0/users/{mailbox}/messages[/{id}[/attachments[/createUploadSession]|/send]]: |rest|
+ * is what follows "messages" in the path (sg_sbx_route_draft.c). */
+void sg_sbx__route_draft(sg_sbx *s, sg_httpd_req *req, const char *mailbox, const char *rest);
+/* PUT / DELETE on an upload session's URL, /up/{token} (no bearer: pre-authenticated). */
+void sg_sbx__route_upload(sg_sbx *s, sg_httpd_req *req, const char *token);
 void sg_sbx__route_acs_send(sg_sbx *s, sg_httpd_req *req);
 void sg_sbx__route_acs_get(sg_sbx *s, sg_httpd_req *req, const char *op_id);
 void sg_sbx__route_ctl(sg_sbx *s, sg_httpd_req *req);

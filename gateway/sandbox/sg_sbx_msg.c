@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "core/sg_json_write.h"
 
@@ -86,7 +87,23 @@ sg_sbx_att *sg_sbx_msg_add_att(sg_sbx_msg *m, const char *name, const char *cont
   a->content_id = content_id ? sg_xstrdup(content_id) : NULL;
   a->is_inline = is_inline;
   a->size = size;
+  a->sha256[0] = '\0';
   return a;
+}
+
+void sg_sbx_hex32(const unsigned char md[32], char out[65]) {
+  static const char hex[] = "0123456789abcdef";
+  for (unsigned i = 0; i < 32; i++) {
+    out[2 * i] = hex[md[i] >> 4];
+    out[2 * i + 1] = hex[md[i] & 15];
+  }
+  out[64] = '\0';
+}
+
+void sg_sbx_sha256_hex(const void *p, size_t n, char out[65]) {
+  unsigned char md[32];
+  SHA256(p, n, md);
+  sg_sbx_hex32(md, out);
 }
 
 void sg_sbx_msg_set_key(sg_sbx_msg *m, const char *body, size_t len) {
@@ -233,6 +250,10 @@ void sg_sbx_msg_to_json(const sg_sbx_msg *m, sg_buf *out) {
     sg_jw_bool(out, a->is_inline);
     sg_buf_append_str(out, ",\"size\":");
     sg_jw_int(out, (int64_t)a->size);
+    if (a->sha256[0]) {
+      sg_buf_append_str(out, ",\"sha256\":");
+      sg_jw_cstr(out, a->sha256);
+    }
     sg_buf_append_char(out, '}');
   }
   sg_buf_append_str(out, "],\"headers\":[");

@@ -45,7 +45,8 @@ typedef struct sg_sbx_att {
   char *content_type; /* NULL when absent */
   char *content_id;   /* NULL when absent */
   bool is_inline;
-  size_t size; /* decoded bytes */
+  size_t size;     /* decoded bytes */
+  char sha256[65]; /* lowercase hex SHA-256 of the decoded bytes, "" when not known */
 } sg_sbx_att;
 
 typedef struct sg_sbx_hdr {
@@ -98,6 +99,11 @@ void sg_sbx_msg_add_hdr(sg_sbx_msg *m, const char *name, const char *value);
 sg_sbx_att *sg_sbx_msg_add_att(sg_sbx_msg *m, const char *name, const char *content_type,
                                const char *content_id, bool is_inline, size_t size);
 
+/* Lowercase hex SHA-256 of |n| bytes at |p| into |out|. */
+void sg_sbx_sha256_hex(const void *p, size_t n, char out[65]);
+/* Lowercase hex of a raw 32-byte digest into |out|. */
+void sg_sbx_hex32(const unsigned char md[32], char out[65]);
+
 /*
  * Computes m->key and m->key_bin from m->api, m->mailbox (NULL counts as "") and the |len|
  * request body bytes at |body|. |m->api| must be set.
@@ -115,7 +121,7 @@ bool sg_sbx_msg_has_domain(const sg_sbx_msg *m, const char *domain);
  * {"api","key","mailbox","from","to":[..],"cc","bcc","reply_to","recipients",
  *  "domains":[distinct lowercase recipient domains],"subject","body_kind",
  *  "body_len","mime","save_to_sent_items","tracking_disabled",
- *  "attachments":[{"name","content_type","content_id","inline","size"}],
+ *  "attachments":[{"name","content_type","content_id","inline","size","sha256"}],
  *  "headers":[{"name","value"}]}. Absent strings are written as null.
  */
 void sg_sbx_msg_to_json(const sg_sbx_msg *m, sg_buf *out);

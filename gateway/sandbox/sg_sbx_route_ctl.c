@@ -69,8 +69,11 @@ void sg_sbx__route_ctl(sg_sbx *s, sg_httpd_req *req) {
     sg_sbx_stats_json(&s->stats, &b);
     /* Counters that live elsewhere are appended to the object. */
     b.len--; /* drop the closing brace */
-    sg_buf_printf(&b, ",\"acs_operations\":%zu,\"tokens_stored\":%zu}", sg_sbx_ops_count(s->ops),
-                  sg_sbx_tokens_count(s->tokens));
+    sg_httpd_stats hs;
+    sg_httpd_get_stats(s->httpd, &hs);
+    sg_buf_printf(&b, ",\"acs_operations\":%zu,\"tokens_stored\":%zu,\"connections\":%llu}",
+                  sg_sbx_ops_count(s->ops), sg_sbx_tokens_count(s->tokens),
+                  (unsigned long long)hs.conns_total);
     sg_sbx__send_json(s, req, 200, &b);
     sg_buf_free(&b);
   } else if (get && strncmp(p, "/sandbox/messages", 17) == 0 && (p[17] == '\0' || p[17] == '?')) {

@@ -23,13 +23,7 @@
 #include "core/sg_rand.h"
 #include "sandbox/sg_sbx_graph.h"
 
-typedef struct {
-  char request_id[37];
-  char client_request_id[128];
-  char date[20];
-} graph_ids;
-
-static void ids_init(sg_sbx *s, sg_httpd_req *req, graph_ids *ids) {
+void sg_sbx__graph_ids_init(sg_sbx *s, sg_httpd_req *req, graph_ids *ids) {
   sg_sbx__guid(s, ids->request_id);
   if (!sg_sbx__header(req, "client-request-id", ids->client_request_id,
                       sizeof ids->client_request_id))
@@ -37,20 +31,19 @@ static void ids_init(sg_sbx *s, sg_httpd_req *req, graph_ids *ids) {
   sg_sbx_graph_date(time(NULL), ids->date);
 }
 
-static void common_headers(sg_sbx_reply *r, const graph_ids *ids) {
+void sg_sbx__graph_headers(sg_sbx_reply *r, const graph_ids *ids) {
   sg_sbx__reply_header(r, "request-id", ids->request_id);
   sg_sbx__reply_header(r, "client-request-id", ids->client_request_id);
   sg_sbx__reply_header(r, "strict-transport-security", "max-age=31536000");
 }
 
-/* Sends a Graph error; |retry_after_ms| > 0 adds Retry-After and records the window. */
-static void graph_error(sg_sbx *s, sg_httpd_req *req, const graph_ids *ids, int status,
-                        const char *code, const char *message, bool inner, uint64_t retry_after_ms,
-                        const char *bkey, const char *inflight_key, uint64_t delay) {
+void sg_sbx__graph_error(sg_sbx *s, sg_httpd_req *req, const graph_ids *ids, int status,
+                         const char *code, const char *message, bool inner, uint64_t retry_after_ms,
+                         const char *bkey, const char *inflight_key, uint64_t delay) {
   sg_sbx_reply r;
   sg_sbx__reply_init(&r, status);
   sg_sbx__reply_header(&r, "content-type", "application/json");
-  common_headers(&r, ids);
+  sg_sbx__graph_headers(&r, ids);
   if (status == 401)
     sg_sbx__reply_header(
         &r, "www-authenticate",
@@ -98,88 +91,110 @@ static bool slow_mailbox(const char *list, const char *mb) {
   return false;
 }
 
-void sg_sbx__route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox) {
-  graph_ids ids;
-  ids_init(s, req, &ids);
-  uint64_t now = sg_sbx__now(s);
+bool sg_sbx__graph_auth(sg_sbx *s, sg_httpd_req *req, const graph_ids *ids,
+                        sg_sbx_token_info *info) {
   uint64_t latency = (uint64_t)s->cfg.fault_latency_ms;
-
-  /* 1. The bearer token. */
   char auth[4096];
   const char *a = sg_sbx__header(req, "authorization", auth, sizeof auth);
-  sg_sbx_token_info info;
   const char *why = NULL;
   if (a == NULL || strncasecmp(a, "Bearer ", 7) != 0 || a[7] == '\0') {
     why = "Access token is empty.";
   } else {
     sg_sbx_token_status st = sg_sbx_tokens_validate(s->tokens, a + 7, strlen(a + 7),
-                                                    SG_SBX_AUD_GRAPH, sg_wall_ms(), &info);
+                                                    SG_SBX_AUD_GRAPH, sg_wall_ms(), info);
     if (st != SG_SBX_TOKEN_OK)
       why = sg_sbx_token_status_message(st);
   }
   if (why) {
     s->stats.auth_failures++;
     sg_sbx_stats_reject(&s->stats, "InvalidAuthenticationToken");
-    graph_error(s, req, &ids, 401, "InvalidAuthenticationToken", why, true, 0, NULL, NULL, latency);
-    return;
+    sg_sbx__graph_error(s, req, ids, 401, "InvalidAuthenticationToken", why, true, 0, NULL, NULL,
+                        latency);
+    return false;
   }
+  return true;
+}
 
-  /* Lane key: (app, mailbox), mailbox compared without case. */
-  char key[300], mb[256];
-  size_t i;
-  for (i = 0; mailbox[i] && i < sizeof mb - 1; i++)
-    mb[i] = (char)tolower((unsigned char)mailbox[i]);
-  mb[i] = '\0';
-  snprintf(key, sizeof key, "graph|%s|%s", info.client_id, mb);
-
-  /* 2. Early requests inside a Retry-After window we gave: count, refuse again. */
-  if (sg_sbx_backoff_check(s->backoff, key, now)) {
-    s->stats.retry_after_violations++;
-    s->stats.throttled_graph++;
-    uint64_t left = sg_sbx_backoff_until(s->backoff, key, now) - now;
-    graph_error(s, req, &ids, 429, "ApplicationThrottled",
-                "Application is over its MailboxConcurrency limit.", true, left ? left : 1, key,
-                NULL, latency);
-    return;
-  }
-
-  /* 3. Injected faults: the request is not processed. */
+bool sg_sbx__graph_fault(sg_sbx *s, sg_httpd_req *req, const graph_ids *idp, const char *key) {
+  uint64_t latency = (uint64_t)s->cfg.fault_latency_ms;
+  const graph_ids ids = *idp;
   s->send_requests++;
   sg_sbx_fault f = sg_sbx_fault_pick(&s->cfg, &s->rng);
   switch (f) {
   case SG_SBX_FAULT_DROP:
     s->stats.fault_drop++;
     sg_httpd_drop(req);
-    return;
+    return true;
   case SG_SBX_FAULT_RESET:
     s->stats.fault_reset++;
     sg_httpd_reset(req, NGHTTP2_REFUSED_STREAM);
-    return;
+    return true;
   case SG_SBX_FAULT_500:
     s->stats.fault_500++;
-    graph_error(s, req, &ids, 500, "ErrorInternalServerTransientError",
-                "An internal server error occurred. The operation failed.", true, 0, NULL, NULL,
-                latency);
-    return;
+    sg_sbx__graph_error(s, req, &ids, 500, "ErrorInternalServerTransientError",
+                        "An internal server error occurred. The operation failed.", true, 0, NULL,
+                        NULL, latency);
+    return true;
   case SG_SBX_FAULT_503:
     s->stats.fault_503++;
-    graph_error(s, req, &ids, 503, "ErrorServerBusy",
-                "The server cannot service this request right now.", true,
-                (uint64_t)(s->cfg.fault_retry_after_s * 1000.0), key, NULL, latency);
-    return;
+    sg_sbx__graph_error(s, req, &ids, 503, "ErrorServerBusy",
+                        "The server cannot service this request right now.", true,
+                        (uint64_t)(s->cfg.fault_retry_after_s * 1000.0), key, NULL, latency);
+    return true;
   case SG_SBX_FAULT_503_NO_RA:
     s->stats.fault_503++;
-    graph_error(s, req, &ids, 503, "serviceNotAvailable", "Service unavailable.", true, 0, NULL,
-                NULL, latency);
-    return;
+    sg_sbx__graph_error(s, req, &ids, 503, "serviceNotAvailable", "Service unavailable.", true, 0,
+                        NULL, NULL, latency);
+    return true;
   case SG_SBX_FAULT_504:
     s->stats.fault_504++;
-    graph_error(s, req, &ids, 504, "UnknownError", "Gateway timeout.", false, 0, NULL, NULL,
-                latency);
-    return;
+    sg_sbx__graph_error(s, req, &ids, 504, "UnknownError", "Gateway timeout.", false, 0, NULL, NULL,
+                        latency);
+    return true;
   case SG_SBX_FAULT_NONE:
     break;
   }
+  return false;
+}
+
+void sg_sbx__graph_key(const char *client_id, const char *mailbox, char *key, size_t cap, char *mb,
+                       size_t mbcap) {
+  size_t i;
+  for (i = 0; mailbox[i] && i < mbcap - 1; i++)
+    mb[i] = (char)tolower((unsigned char)mailbox[i]);
+  mb[i] = '\0';
+  snprintf(key, cap, "graph|%s|%s", client_id, mb);
+}
+
+void sg_sbx__route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox) {
+  graph_ids ids;
+  sg_sbx__graph_ids_init(s, req, &ids);
+  uint64_t now = sg_sbx__now(s);
+  uint64_t latency = (uint64_t)s->cfg.fault_latency_ms;
+
+  /* 1. The bearer token. */
+  sg_sbx_token_info info;
+  if (!sg_sbx__graph_auth(s, req, &ids, &info))
+    return;
+
+  /* Lane key: (app, mailbox), mailbox compared without case. */
+  char key[300], mb[256];
+  sg_sbx__graph_key(info.client_id, mailbox, key, sizeof key, mb, sizeof mb);
+
+  /* 2. Early requests inside a Retry-After window we gave: count, refuse again. */
+  if (sg_sbx_backoff_check(s->backoff, key, now)) {
+    s->stats.retry_after_violations++;
+    s->stats.throttled_graph++;
+    uint64_t left = sg_sbx_backoff_until(s->backoff, key, now) - now;
+    sg_sbx__graph_error(s, req, &ids, 429, "ApplicationThrottled",
+                        "Application is over its MailboxConcurrency limit.", true, left ? left : 1,
+                        key, NULL, latency);
+    return;
+  }
+
+  /* 3. Injected faults: the request is not processed. */
+  if (sg_sbx__graph_fault(s, req, &ids, key))
+    return;
 
   /* 4. Per (app, mailbox): requests in flight, then requests per window. */
   sg_sbx_inflight_acquire(s->graph_inflight, key);
@@ -191,8 +206,9 @@ void sg_sbx__route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox) {
   if (s->cfg.graph_mailbox_concurrency && inflight > (uint64_t)s->cfg.graph_mailbox_concurrency) {
     s->stats.throttled_graph++;
     sg_sbx_stats_reject(&s->stats, "ApplicationThrottled");
-    graph_error(s, req, &ids, 429, "ApplicationThrottled",
-                "Application is over its MailboxConcurrency limit.", true, 1000, key, key, latency);
+    sg_sbx__graph_error(s, req, &ids, 429, "ApplicationThrottled",
+                        "Application is over its MailboxConcurrency limit.", true, 1000, key, key,
+                        latency);
     return;
   }
   sg_sbx_rate *req_limit =
@@ -200,8 +216,8 @@ void sg_sbx__route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox) {
   if (sg_sbx_rate_take(req_limit, key, 1, now, &wait) != 0) {
     s->stats.throttled_graph++;
     sg_sbx_stats_reject(&s->stats, "TooManyRequests");
-    graph_error(s, req, &ids, 429, "TooManyRequests", "Please retry again later.", true, wait, key,
-                key, latency);
+    sg_sbx__graph_error(s, req, &ids, 429, "TooManyRequests", "Please retry again later.", true,
+                        wait, key, key, latency);
     return;
   }
 
@@ -217,7 +233,8 @@ void sg_sbx__route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox) {
   if (sg_sbx_graph_validate(ctype, (const char *)req->body, req->body_len, mailbox, &lim, &msg,
                             &v)) {
     sg_sbx_stats_reject(&s->stats, v.code);
-    graph_error(s, req, &ids, v.status, v.code, v.message, !v.no_inner, 0, NULL, key, latency);
+    sg_sbx__graph_error(s, req, &ids, v.status, v.code, v.message, !v.no_inner, 0, NULL, key,
+                        latency);
     sg_sbx_msg_free(&msg);
     return;
   }
@@ -228,8 +245,8 @@ void sg_sbx__route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox) {
   if (sg_sbx_rate_take(s->graph_msg, mkey, 1, now, &wait) != 0) {
     s->stats.throttled_graph++;
     sg_sbx_stats_reject(&s->stats, "TooManyRequests");
-    graph_error(s, req, &ids, 429, "TooManyRequests", "Please retry again later.", true, wait, key,
-                key, latency);
+    sg_sbx__graph_error(s, req, &ids, 429, "TooManyRequests", "Please retry again later.", true,
+                        wait, key, key, latency);
     sg_sbx_msg_free(&msg);
     return;
   }
@@ -237,10 +254,11 @@ void sg_sbx__route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox) {
   if (rr != 0) {
     s->stats.throttled_graph++;
     sg_sbx_stats_reject(&s->stats, "ErrorSubmissionQuotaExceeded");
-    graph_error(s, req, &ids, 429, "ErrorSubmissionQuotaExceeded",
-                "The message couldn't be sent because the sender's submission quota was exceeded. "
-                "Please try again later.",
-                true, wait, key, key, latency);
+    sg_sbx__graph_error(
+        s, req, &ids, 429, "ErrorSubmissionQuotaExceeded",
+        "The message couldn't be sent because the sender's submission quota was exceeded. "
+        "Please try again later.",
+        true, wait, key, key, latency);
     sg_sbx_msg_free(&msg);
     return;
   }
@@ -251,7 +269,7 @@ void sg_sbx__route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox) {
   sg_sbx_msg_free(&msg);
   sg_sbx_reply r;
   sg_sbx__reply_init(&r, 202);
-  common_headers(&r, &ids);
+  sg_sbx__graph_headers(&r, &ids);
   snprintf(r.inflight_key, sizeof r.inflight_key, "%s", key);
   if (s->cfg.fault_goaway_every > 0 && s->send_requests % (uint64_t)s->cfg.fault_goaway_every == 0)
     r.goaway = true;

@@ -29,7 +29,12 @@ typedef struct sg_sbx_cfg {
   char *client_id;
   char *client_secret;
   char *client_certificate_file; /* certificate registered on the app (PEM); "" = none */
-  int64_t token_lifetime_s;      /* 0 = random 3600..5400 as Entra does */
+  /* managed identity stand-in (plain HTTP, as IMDS and App Service's endpoint are) */
+  char *imds_listen;          /* host:port; "" = off */
+  char *imds_system_id;       /* client id of the system-assigned identity */
+  char *imds_user_id;         /* client id of the one user-assigned identity */
+  char *imds_identity_header; /* App Service's X-IDENTITY-HEADER value */
+  int64_t token_lifetime_s;   /* 0 = random 3600..5400 as Entra does */
   double token_fault_429_rate;
   int64_t token_retry_after_s;
   /* [graph] */
@@ -47,6 +52,14 @@ typedef struct sg_sbx_cfg {
   char *graph_slow_mailboxes; /* comma-separated, compared without case; empty = none */
   int64_t graph_slow_requests;
   int64_t graph_slow_window_ms;
+  /* drafts and upload sessions (the large-message route) */
+  bool graph_mail_readwrite;         /* the app holds Mail.ReadWrite (else drafts: 403) */
+  int64_t graph_upload_bytes;        /* bytes per (app, mailbox) per upload window; 0 = off */
+  int64_t graph_upload_window_ms;    /* that window (Outlook: 5 minutes) */
+  int64_t graph_upload_max_chunk;    /* bytes per PUT range at most */
+  int64_t graph_upload_ttl_ms;       /* an upload session lives this long after its last range */
+  int64_t graph_attachment_post_max; /* POST .../attachments: bytes below this */
+  int64_t graph_attachment_max;      /* an upload session's size at most */
   /* [acs] */
   char *acs_access_key; /* base64; empty = made and kept in state_dir */
   int64_t acs_sends_per_minute;
@@ -74,6 +87,20 @@ typedef struct sg_sbx_cfg {
   double fault_delay_202_rate;
   int64_t fault_delay_202_ms;
   double fault_retry_after_s;
+  /* [smtp]: the SMTP stand-ins (sg_sbx_smtp.h) */
+  char *smtp_exchange_listen; /* host:port; empty = off */
+  char *smtp_hve_listen;
+  char *smtp_hve_user;
+  char *smtp_hve_password;
+  char *smtp_accepted_domains;
+  int64_t smtp_hve_max_rcpts;
+  int64_t smtp_messages_per_minute;
+  int64_t smtp_minute_window_ms;
+  int64_t smtp_max_message_bytes;
+  bool smtp_basic_5_7_139;
+  bool smtp_auth_disabled;
+  char *smtp_quota_mailboxes;
+  char *smtp_save_dir; /* empty = messages not saved */
   /* [record] */
   char *record_file;          /* JSON lines; empty = <state_dir>/messages.jsonl; "off" = none */
   int64_t record_memory;      /* recent messages kept for GET /sandbox/messages */

@@ -227,6 +227,15 @@ void sg_sbx_stats_json(const sg_sbx_stats *st, sg_buf *out) {
   U(auth_failures);
   U(inflight_now);
   U(max_inflight_per_mailbox);
+  U(drafts_created);
+  U(drafts_sent);
+  U(drafts_deleted);
+  U(attachments_added);
+  U(uploads_created);
+  U(upload_ranges);
+  U(upload_bytes);
+  U(uploads_completed);
+  U(throttled_upload);
   sg_buf_printf(out,
                 "\"faults\":{\"500\":%llu,\"503\":%llu,\"504\":%llu,\"reset\":%llu,\"drop\":%llu,"
                 "\"goaway\":%llu,\"delay_202\":%llu,\"acs_drop\":%llu},",

@@ -36,6 +36,9 @@ typedef struct sg_sbx_stats {
       fault_acs_drop;
   uint64_t inflight_now; /* Graph requests being processed */
   uint64_t max_inflight_per_mailbox;
+  /* drafts and upload sessions */
+  uint64_t drafts_created, drafts_sent, drafts_deleted, attachments_added, uploads_created,
+      upload_ranges, upload_bytes, uploads_completed, throttled_upload;
   size_t ncodes;
   struct {
     char code[64];

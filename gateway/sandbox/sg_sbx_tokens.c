@@ -17,6 +17,8 @@
 
 #define ACS_SCOPE "https://communication.azure.com//.default"
 #define ACS_SCOPE_1 "https://communication.azure.com/.default"
+/* Exchange Online's resource: SMTP XOAUTH2 and HVE OAuth (microsoft-apis.md 6.2). */
+#define OUTLOOK_SCOPE "https://outlook.office365.com/.default"
 #define JWT_BEARER "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 /* Expired tokens examined per issue (the incremental part of the lazy purge). */
 #define PURGE_STEP 4
@@ -25,8 +27,9 @@ typedef struct app {
   struct app *next;
   char *tenant;
   char *client_id;
-  char *secret; /* NULL: certificate app */
-  X509 *cert;   /* registered certificate: assertions are verified against it */
+  char *secret;  /* NULL: certificate app */
+  X509 *cert;    /* registered certificate: assertions are verified against it */
+  bool identity; /* a managed identity: tokens only through sg_sbx_tokens_issue_identity */
 } app;
 
 typedef struct tok {
@@ -265,6 +268,36 @@ static void store(sg_sbx_tokens *t, const app *a, sg_sbx_audience aud, int64_t n
                 life, life, out->token);
 }
 
+void sg_sbx_tokens_issue_identity(sg_sbx_tokens *t, const char *tenant, const char *client_id,
+                                  sg_sbx_audience aud, const char *resource, int64_t now_ms,
+                                  sg_sbx_token_resp *out) {
+  memset(out, 0, sizeof *out);
+  sg_buf_init(&out->body);
+  app *a = (app *)find_app(t, tenant, client_id);
+  if (a == NULL && sg_sbx_tokens_add_app(t, tenant, client_id, NULL) == 0) {
+    a = t->apps;
+    a->identity = true;
+  }
+  if (a == NULL || !a->identity) {
+    out->status = 400;
+    out->error = "invalid_request";
+    sg_buf_append_str(&out->body, "{\"error\":\"invalid_request\",\"error_description\":"
+                                  "\"Identity not found\"}");
+    return;
+  }
+  store(t, a, aud, now_ms, out);
+  int64_t now_s = now_ms / 1000;
+  sg_buf_reset(&out->body);
+  sg_buf_printf(&out->body,
+                "{\"access_token\":\"%s\",\"client_id\":\"%s\",\"expires_in\":\"%u\","
+                "\"expires_on\":\"%lld\",\"ext_expires_in\":\"%u\",\"not_before\":\"%lld\","
+                "\"resource\":",
+                out->token, a->client_id, out->expires_in, (long long)(now_s + out->expires_in),
+                out->expires_in, (long long)now_s);
+  sg_jw_cstr(&out->body, resource);
+  sg_buf_append_str(&out->body, ",\"token_type\":\"Bearer\"}");
+}
+
 /* ---- request checks ------------------------------------------------------------------- */
 
 /* Splits "Basic base64(urlenc(id):urlenc(secret))" into |id| and |secret|; 0 or SG_ERR_PARSE. */
@@ -328,6 +361,8 @@ static sg_sbx_audience scope_audience(const sg_sbx_tokens *t, const char *scope)
   if ((n == strlen(ACS_SCOPE) && strncasecmp(scope, ACS_SCOPE, n) == 0) ||
       (n == strlen(ACS_SCOPE_1) && strncasecmp(scope, ACS_SCOPE_1, n) == 0))
     return SG_SBX_AUD_ACS;
+  if (n == strlen(OUTLOOK_SCOPE) && strncasecmp(scope, OUTLOOK_SCOPE, n) == 0)
+    return SG_SBX_AUD_OUTLOOK;
   return SG_SBX_AUD_NONE;
 }
 
@@ -374,7 +409,7 @@ void sg_sbx_tokens_issue(sg_sbx_tokens *t, const sg_sbx_token_req *req, int64_t 
     sg_buf_append_str(&m, "The request body must contain the following parameter: 'client_id'.");
     fail(out, req, now_ms, 400, "invalid_request", 900144, &m);
   } else if ((client_id && basic && strcmp(client_id, bid.data) != 0) ||
-             (a = find_app(t, tenant, client_id ? client_id : bid.data)) == NULL) {
+             (a = find_app(t, tenant, client_id ? client_id : bid.data)) == NULL || a->identity) {
     sg_buf_printf(&m,
                   "Application with identifier '%s' was not found in the directory '%s'. "
                   "This can happen if the application has not been installed by the "

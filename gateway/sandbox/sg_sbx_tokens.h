@@ -24,7 +24,12 @@
 #include "core/sg_mem.h"
 #include "sandbox/sg_sbx_form.h"
 
-typedef enum { SG_SBX_AUD_NONE = 0, SG_SBX_AUD_GRAPH = 1, SG_SBX_AUD_ACS = 2 } sg_sbx_audience;
+typedef enum {
+  SG_SBX_AUD_NONE = 0,
+  SG_SBX_AUD_GRAPH = 1,
+  SG_SBX_AUD_ACS = 2,
+  SG_SBX_AUD_OUTLOOK = 3 /* https://outlook.office365.com: the SMTP stand-in */
+} sg_sbx_audience;
 
 #define SG_SBX_TOKEN_LEN 43
 #define SG_SBX_TOKENS_DEFAULT_MAX 100000
@@ -87,6 +92,17 @@ typedef struct sg_sbx_token_resp {
 } sg_sbx_token_resp;
 
 /*
+ * Issues a token to managed identity |client_id| of |tenant| for |aud| (the
+ * identity is registered on first use; it cannot ask with client
+ * credentials), with the body the instance metadata service answers:
+ * {"access_token","client_id","expires_in" (a string),"expires_on",
+ * "ext_expires_in","not_before","resource","token_type"}.
+ */
+void sg_sbx_tokens_issue_identity(sg_sbx_tokens *t, const char *tenant, const char *client_id,
+                                  sg_sbx_audience aud, const char *resource, int64_t now_ms,
+                                  sg_sbx_token_resp *out);
+
+/*
  * Answers a client-credentials request. Checks, in order: tenant known
  * ("common"/"consumers": 400 AADSTS9001023; unknown: 400 invalid_request
  * 90002), grant_type (missing: 400 invalid_request 900144; other than
@@ -96,8 +112,9 @@ typedef struct sg_sbx_token_resp {
  * (400 invalid_request 7000218), secret right (401 invalid_client 7000215;
  * assertion refused: 401 invalid_client 700027, or with a registered
  * certificate what sg_sbx_assert_check says), scope exactly one
- * "<graph root>/.default", "https://communication.azure.com//.default" or
- * "https://communication.azure.com/.default" (else 400 invalid_scope 70011).
+ * "<graph root>/.default", "https://communication.azure.com//.default",
+ * "https://communication.azure.com/.default" or
+ * "https://outlook.office365.com/.default" (else 400 invalid_scope 70011).
  * |now_ms| is Unix milliseconds (expiry and the error timestamp).
  * |out| is always filled (free it even when the answer is an error).
  */

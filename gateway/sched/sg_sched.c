@@ -82,6 +82,11 @@ static uint64_t admission_wait(sg_lane *l, const sg_sched_item *it, uint64_t now
     w = x;
   if ((x = sg_window_wait(&l->req2, now, 1)) > w)
     w = x;
+  /* A request larger than the whole window can never fit: let it through
+   * (as recipients below) rather than block the lane forever. */
+  uint64_t kib = sg_sched_kib(it->bytes);
+  if (kib <= l->bytes.limit && (x = sg_window_wait(&l->bytes, now, kib)) > w)
+    w = x;
   if (!it->counted) {
     if ((x = sg_window_wait(&l->msg, now, 1)) > w)
       w = x;
@@ -117,6 +122,9 @@ sg_sched_item *sg_sched_pop(sg_sched *s, uint64_t now, sg_lane **lane_out) {
     s->queued--;
     sg_window_add(&l->req, now, 1);
     sg_window_add(&l->req2, now, 1);
+    uint64_t kib = sg_sched_kib(it->bytes);
+    if (kib <= l->bytes.limit)
+      sg_window_add(&l->bytes, now, kib);
     if (!it->counted) {
       sg_window_add(&l->msg, now, 1);
       if (it->rcpts <= l->cfg.rcpt_limit || l->cfg.rcpt_limit == 0)

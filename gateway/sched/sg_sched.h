@@ -3,7 +3,7 @@
  * The scheduler: one lane per (account, mailbox) for Graph and per resource
  * for ACS. A lane holds the jobs waiting for it and admits one when its
  * limits allow: a cap on requests in flight, sliding windows on requests,
- * messages and recipients, and a pause (Retry-After) until a given time.
+ * messages, recipients and request bytes, and a pause (Retry-After) until a given time.
  * Ready lanes are served round robin, so senders that share nothing never
  * wait for each other and one campaign cannot hold up another sender.
  *
@@ -39,6 +39,8 @@ typedef struct sg_lane_cfg {
   uint64_t req2_limit, req2_window_ms; /* a second window on requests (ACS: per hour) */
   uint64_t msg_limit, msg_window_ms;   /* messages (first attempt of a job) */
   uint64_t rcpt_limit, rcpt_window_ms; /* recipients of those messages */
+  /* request body bytes (every request; counted in KiB, rounded up) */
+  uint64_t bytes_limit, bytes_window_ms;
 } sg_lane_cfg;
 
 /* Embed in the job; |units| = recipients, |counted| set once the job's message
@@ -47,7 +49,14 @@ typedef struct sg_sched_item {
   sg_list link;
   uint32_t rcpts;
   bool counted;
+  uint64_t bytes; /* body bytes of the item's next request (the lane's byte window) */
 } sg_sched_item;
+
+/* Bytes as the byte window counts them: KiB, rounded up (a window's slots
+ * hold 32-bit counts; 150 MB is 153600 KiB). */
+static inline uint64_t sg_sched_kib(uint64_t bytes) {
+  return bytes / 1024 + (bytes % 1024 != 0);
+}
 
 typedef enum { SG_LANE_IDLE, SG_LANE_READY, SG_LANE_WAIT_SLOT, SG_LANE_WAIT_TIME } sg_lane_state;
 
@@ -60,7 +69,7 @@ typedef struct sg_lane {
   uint32_t max_inflight_seen;
   uint32_t refs; /* holders outside the scheduler (sg_sched_lane_ref) */
   bool idle;     /* unheld, in the idle heap */
-  sg_window req, req2, msg, rcpt;
+  sg_window req, req2, msg, rcpt, bytes;
   uint64_t paused_until;
   /* WAIT_TIME: when to look again; idle: from when the lane may be freed */
   uint64_t wake_at;

@@ -85,6 +85,7 @@ sg_lane *sg_sched_lane(sg_sched *s, const char *key, const sg_lane_cfg *cfg) {
   sg_window_init(&l->req2, cfg->req2_limit, cfg->req2_window_ms);
   sg_window_init(&l->msg, cfg->msg_limit, cfg->msg_window_ms);
   sg_window_init(&l->rcpt, cfg->rcpt_limit, cfg->rcpt_window_ms);
+  sg_window_init(&l->bytes, sg_sched_kib(cfg->bytes_limit), cfg->bytes_window_ms);
   sg_list_init(&l->queue);
   sg_list_node_init(&l->ready_link);
   l->state = SG_LANE_IDLE;
@@ -104,6 +105,8 @@ static uint64_t free_at(const sg_lane *l) {
   if ((x = sg_window_drained_at(&l->req2)) > t)
     t = x;
   if ((x = sg_window_drained_at(&l->msg)) > t)
+    t = x;
+  if ((x = sg_window_drained_at(&l->bytes)) > t)
     t = x;
   if ((x = sg_window_drained_at(&l->rcpt)) > t)
     t = x;

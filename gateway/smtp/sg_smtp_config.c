@@ -18,10 +18,9 @@
 #define F(name) offsetof(sg_smtp_config, name)
 #define DAY 86400000
 
-/* Graph takes a MIME message base64-encoded in a request of at most 4 MiB,
- * so the raw message must stay under 3/4 of it (the default leaves room for
- * the Received: field). */
-#define MAX_MESSAGE_CAP ((int64_t)SG_GRAPH_MAX_REQUEST / 4 * 3 - 4096)
+/* Graph sends messages up to 150 MB (drafts and upload sessions above its
+ * 4 MB request); Exchange's default maximum is 35 MB (the default here). */
+#define MAX_MESSAGE_CAP ((int64_t)157286400)
 
 static const sg_setting tbl[] = {
     {"smtp", "listen", SG_SET_STR, F(listen), "127.0.0.1:2587", 0, 0, 0, NULL,
@@ -44,9 +43,10 @@ static const sg_setting tbl[] = {
      "mailbox that sends delivery status notifications; empty = none"},
     {"smtp", "hostname", SG_SET_STR, F(hostname), "", 0, 0, 0, NULL,
      "name in the greeting and Received: fields (default: the host name)"},
-    {"smtp", "max_message_bytes", SG_SET_INT, F(max_message_bytes), "3000000", 1024,
+    {"smtp", "max_message_bytes", SG_SET_INT, F(max_message_bytes), "36700160", 1024,
      MAX_MESSAGE_CAP, 0, NULL,
-     "largest message accepted (SIZE); Graph's 4 MB request holds about 3 MB of MIME"},
+     "largest message accepted (SIZE): Exchange's default maximum, 35 MB; messages over Graph's "
+     "4 MB request go as drafts (the app needs Mail.ReadWrite)"},
     {"smtp", "max_recipients", SG_SET_INT, F(max_recipients), "100", 1, SG_SMTP_MAX_RCPTS, 0, NULL,
      "RCPT TO per message"},
     {"smtp", "max_connections", SG_SET_INT, F(max_connections), "2000", 1, 1000000, 0, NULL,

@@ -271,6 +271,8 @@ const char *sg_outcome_kind_name(sg_outcome_kind k) {
     return "ACCEPTED";
   case SG_OUTCOME_PENDING:
     return "PENDING";
+  case SG_OUTCOME_STEP:
+    return "STEP";
   }
   return "UNKNOWN";
 }

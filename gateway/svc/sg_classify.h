@@ -39,7 +39,8 @@ typedef enum {
   SG_OUTCOME_RETRY,    /* transient: retry later */
   SG_OUTCOME_AUTH_REFRESH,
   SG_OUTCOME_ACCEPTED, /* taken; its final fate is learnt by following it up (ACS polls) */
-  SG_OUTCOME_PENDING   /* a follow-up: not final yet, ask again after retry_after_ms */
+  SG_OUTCOME_PENDING,  /* a follow-up: not final yet, ask again after retry_after_ms */
+  SG_OUTCOME_STEP      /* one step of a multi-step send is done; the next goes now */
 } sg_outcome_kind;
 
 /* The name used for token responses. */
@@ -111,7 +112,7 @@ void sg_classify_transport(int err, bool body_was_sent, sg_outcome *out);
 int sg_classify_entra(int status, const sg_http_header *h, size_t nh, const char *body, size_t len,
                       int64_t now_unix_ms, sg_outcome *out, sg_entra_token *tok);
 
-/* "SENT", "FAILED", "RETRY", "AUTH_REFRESH", "ACCEPTED", "PENDING". Never NULL. */
+/* "SENT", "FAILED", "RETRY", "AUTH_REFRESH", "ACCEPTED", "PENDING", "STEP". Never NULL. */
 const char *sg_outcome_kind_name(sg_outcome_kind k);
 
 #endif

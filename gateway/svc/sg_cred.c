@@ -10,7 +10,9 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct sg_cred {
   sg_cred_kind kind;
@@ -18,12 +20,18 @@ struct sg_cred {
   EVP_PKEY *key;
   sg_jwt_alg alg;
   char thumb[SG_JWT_THUMB_MAX];
+  /* managed identity */
+  bool app_service; /* IDENTITY_ENDPOINT style, else IMDS */
+  char mi_host[256];
+  uint16_t mi_port;
+  char mi_path[512];
 };
 
 const char *sg_cred_kind_name(sg_cred_kind k) {
-  return k == SG_CRED_CERTIFICATE      ? "certificate"
-         : k == SG_CRED_ASSERTION_FILE ? "assertion_file"
-                                       : "secret";
+  return k == SG_CRED_CERTIFICATE        ? "certificate"
+         : k == SG_CRED_ASSERTION_FILE   ? "assertion_file"
+         : k == SG_CRED_MANAGED_IDENTITY ? "managed_identity"
+                                         : "secret";
 }
 
 sg_cred_kind sg_cred_kind_of(const sg_cred *c) {
@@ -75,13 +83,58 @@ static int load_certificate(sg_cred *c, const char *path, const char *password, 
   return rv;
 }
 
+/* "http://host[:port][/path]" into the managed identity fields. */
+static int parse_endpoint(sg_cred *c, const char *url, char *err, size_t errcap) {
+  const char *p = url;
+  if (strncmp(p, "http://", 7) != 0) {
+    snprintf(err, errcap, "managed identity endpoint %s: expected http://host[:port]/...", url);
+    return SG_ERR_CONFIG;
+  }
+  p += 7;
+  size_t hl = strcspn(p, ":/");
+  if (hl == 0 || hl >= sizeof c->mi_host) {
+    snprintf(err, errcap, "managed identity endpoint %s: no host", url);
+    return SG_ERR_CONFIG;
+  }
+  memcpy(c->mi_host, p, hl);
+  c->mi_host[hl] = '\0';
+  p += hl;
+  c->mi_port = 80;
+  if (*p == ':') {
+    char *end;
+    long port = strtol(p + 1, &end, 10);
+    if (end == p + 1 || port < 1 || port > 65535 || (*end && *end != '/')) {
+      snprintf(err, errcap, "managed identity endpoint %s: bad port", url);
+      return SG_ERR_CONFIG;
+    }
+    c->mi_port = (uint16_t)port;
+    p = end;
+  }
+  snprintf(c->mi_path, sizeof c->mi_path, "%s", *p ? p : "/");
+  return 0;
+}
+
 int sg_cred_new(sg_cred **out, const sg_account *acct, char *err, size_t errcap) {
   *out = NULL;
   sg_cred *c = sg_xcalloc(1, sizeof *c);
   c->acct = acct;
   const char *cert = acct->client_certificate_file ? acct->client_certificate_file : "";
   const char *af = acct->client_assertion_file ? acct->client_assertion_file : "";
-  if (cert[0]) {
+  const char *mi = acct->managed_identity ? acct->managed_identity : "";
+  if (mi[0]) {
+    c->kind = SG_CRED_MANAGED_IDENTITY;
+    c->app_service = acct->identity_header && acct->identity_header[0];
+    const char *ep = acct->identity_endpoint && acct->identity_endpoint[0]
+                         ? acct->identity_endpoint
+                         : "http://169.254.169.254";
+    int rv = parse_endpoint(c, ep, err, errcap);
+    if (rv == 0 && !c->app_service && strcmp(c->mi_path, "/") == 0)
+      snprintf(c->mi_path, sizeof c->mi_path, "/metadata/identity/oauth2/token");
+    if (rv) {
+      sg_free(c);
+      return rv;
+    }
+  } else if (cert[0]) {
     c->kind = SG_CRED_CERTIFICATE;
     const char *alg = acct->client_assertion_alg && acct->client_assertion_alg[0]
                           ? acct->client_assertion_alg
@@ -154,9 +207,56 @@ static int read_assertion(const char *path, sg_buf *out, char *err, size_t errca
   return rv;
 }
 
+static void pct(sg_buf *out, const char *s) {
+  static const char hex[] = "0123456789ABCDEF";
+  for (; *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+        ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+      sg_buf_append_char(out, (char)ch);
+    } else {
+      sg_buf_append_char(out, '%');
+      sg_buf_append_char(out, hex[ch >> 4]);
+      sg_buf_append_char(out, hex[ch & 15]);
+    }
+  }
+}
+
+int sg_cred_mi_request(const sg_cred *c, const char *scope, sg_cred_mi_req *out) {
+  memset(out, 0, sizeof *out);
+  if (c->kind != SG_CRED_MANAGED_IDENTITY || scope == NULL || !scope[0])
+    return SG_ERR_INVAL;
+  /* The resource: the scope without its "/.default". */
+  size_t n = strlen(scope);
+  if (n > 9 && strcmp(scope + n - 9, "/.default") == 0)
+    n -= 9;
+  char resource[600];
+  snprintf(resource, sizeof resource, "%.*s", (int)n, scope);
+  snprintf(out->host, sizeof out->host, "%s", c->mi_host);
+  out->port = c->mi_port;
+  sg_buf_append_str(&out->target, c->mi_path);
+  sg_buf_append_str(&out->target, strchr(c->mi_path, '?') ? "&" : "?");
+  sg_buf_append_str(&out->target,
+                    c->app_service ? "api-version=2019-08-01" : "api-version=2018-02-01");
+  sg_buf_append_str(&out->target, "&resource=");
+  pct(&out->target, resource);
+  const char *mi = c->acct->managed_identity;
+  if (strcasecmp(mi, "system") != 0) {
+    sg_buf_append_str(&out->target, "&client_id=");
+    pct(&out->target, mi);
+  }
+  out->header = c->app_service ? sg_http_hdr("X-IDENTITY-HEADER", c->acct->identity_header)
+                               : sg_http_hdr("Metadata", "true");
+  return 0;
+}
+
 int sg_cred_token_body(const sg_cred *c, sg_buf *out, const char *token_url, const char *scope,
                        int64_t now_s, char *err, size_t errcap) {
   const sg_account *a = c->acct;
+  if (c->kind == SG_CRED_MANAGED_IDENTITY) {
+    snprintf(err, errcap, "a managed identity makes no Entra token request");
+    return SG_ERR_INVAL;
+  }
   if (c->kind == SG_CRED_SECRET) {
     if (sg_entra_token_body(out, a->client_id, a->client_secret, scope) != 0) {
       snprintf(err, errcap, "client id, secret or scope is empty");
@@ -171,8 +271,12 @@ int sg_cred_token_body(const sg_cred *c, sg_buf *out, const char *token_url, con
   } else {
     char jti[37];
     sg_jwt_guid(jti);
-    sg_jwt_claims cl = {token_url, a->client_id, a->client_id,
-                        jti,       now_s,        now_s,
+    sg_jwt_claims cl = {token_url,
+                        a->client_id,
+                        a->client_id,
+                        jti,
+                        now_s,
+                        now_s,
                         now_s + SG_CRED_ASSERTION_LIFETIME_S};
     rv = sg_jwt_sign(&jwt, c->alg, c->thumb, &cl, c->key);
     if (rv)

@@ -51,29 +51,35 @@ static void headers(sg_jemit *e, const sg_job *job) {
   sg_jemit_raw(e, "]");
 }
 
-static void attachments(sg_jemit *e, const sg_job *job) {
-  if (job->n_attachments == 0)
-    return;
-  sg_jemit_raw(e, ",\"attachments\":[");
-  for (size_t i = 0; i < job->n_attachments; i++) {
-    const sg_job_attachment *a = &job->attachments[i];
-    sg_jemit_raw(e, i ? ",{" : "{");
-    sg_jemit_raw(e, "\"@odata.type\":\"#microsoft.graph.fileAttachment\",\"name\":");
-    sg_jemit_str(e, a->name);
-    if (nonempty(a->content_type)) {
-      sg_jemit_raw(e, ",\"contentType\":");
-      sg_jemit_str(e, a->content_type);
-    }
-    sg_jemit_raw(e, ",\"contentBytes\":\"");
-    sg_jemit_b64(e, a->content, a->content_len);
-    sg_jemit_raw(e, a->is_inline ? "\",\"isInline\":true" : "\",\"isInline\":false");
-    if (nonempty(a->content_id)) {
-      sg_jemit_raw(e, ",\"contentId\":");
-      sg_jemit_str(e, a->content_id);
-    }
-    sg_jemit_raw(e, "}");
+void sg_graph_emit_attachment(sg_jemit *e, const sg_job_attachment *a) {
+  sg_jemit_raw(e, "{\"@odata.type\":\"#microsoft.graph.fileAttachment\",\"name\":");
+  sg_jemit_str(e, a->name);
+  if (nonempty(a->content_type)) {
+    sg_jemit_raw(e, ",\"contentType\":");
+    sg_jemit_str(e, a->content_type);
   }
-  sg_jemit_raw(e, "]");
+  sg_jemit_raw(e, ",\"contentBytes\":\"");
+  sg_jemit_b64(e, a->content, a->content_len);
+  sg_jemit_raw(e, a->is_inline ? "\",\"isInline\":true" : "\",\"isInline\":false");
+  if (nonempty(a->content_id)) {
+    sg_jemit_raw(e, ",\"contentId\":");
+    sg_jemit_str(e, a->content_id);
+  }
+  sg_jemit_raw(e, "}");
+}
+
+/* The attachments whose |only| flag is set (all when |only| is NULL). */
+static void attachments(sg_jemit *e, const sg_job *job, const uint8_t *only) {
+  bool first = true;
+  for (size_t i = 0; i < job->n_attachments; i++) {
+    if (only && !only[i])
+      continue;
+    sg_jemit_raw(e, first ? ",\"attachments\":[" : ",");
+    first = false;
+    sg_graph_emit_attachment(e, &job->attachments[i]);
+  }
+  if (!first)
+    sg_jemit_raw(e, "]");
 }
 
 /* A MIME job with recipients: its header section names exactly them. */
@@ -103,8 +109,14 @@ static void walk(sg_jemit *e, const sg_job *job) {
       sg_jemit_b64(e, job->mime, job->mime_len);
     return;
   }
+  sg_jemit_raw(e, "{\"message\":");
+  sg_graph_emit_message(e, job, NULL);
+  sg_jemit_raw(e, job->save_to_sent_items ? "}" : ",\"saveToSentItems\":false}");
+}
+
+void sg_graph_emit_message(sg_jemit *e, const sg_job *job, const uint8_t *only) {
   bool html = nonempty(job->html_body);
-  sg_jemit_raw(e, "{\"message\":{\"subject\":");
+  sg_jemit_raw(e, "{\"subject\":");
   sg_jemit_str(e, job->subject);
   sg_jemit_raw(e, html ? ",\"body\":{\"contentType\":\"html\",\"content\":"
                        : ",\"body\":{\"contentType\":\"text\",\"content\":");
@@ -115,8 +127,8 @@ static void walk(sg_jemit *e, const sg_job *job) {
   recipients(e, "bccRecipients", job->bcc, job->n_bcc);
   recipients(e, "replyTo", job->reply_to, job->n_reply_to);
   headers(e, job);
-  attachments(e, job);
-  sg_jemit_raw(e, job->save_to_sent_items ? "}}" : "},\"saveToSentItems\":false}");
+  attachments(e, job, only);
+  sg_jemit_raw(e, "}");
 }
 
 int sg_graph_build(const sg_job *job, sg_buf *body, const char **content_type) {
@@ -135,7 +147,7 @@ size_t sg_graph_request_size(const sg_job *job) {
   return e.n;
 }
 
-int sg_graph_path(sg_buf *out, const char *mailbox) {
+int sg_graph_user_path(sg_buf *out, const char *mailbox) {
   static const char hex[] = "0123456789ABCDEF";
   if (out == NULL || mailbox == NULL || mailbox[0] == '\0')
     return SG_ERR_INVAL;
@@ -158,6 +170,12 @@ int sg_graph_path(sg_buf *out, const char *mailbox) {
     }
   }
   out->len = (size_t)(o - out->data);
-  sg_buf_append(out, "/sendMail", 9);
   return 0;
+}
+
+int sg_graph_path(sg_buf *out, const char *mailbox) {
+  int rv = sg_graph_user_path(out, mailbox);
+  if (rv == 0)
+    sg_buf_append(out, "/sendMail", 9);
+  return rv;
 }

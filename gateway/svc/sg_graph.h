@@ -25,8 +25,11 @@
 
 #include <stddef.h>
 
+#include <stdint.h>
+
 #include "core/sg_mem.h"
 #include "job/sg_job.h"
+#include "json/sg_json_emit.h"
 
 /*
  * Graph's cap on one request (observed 413 RequestEntityTooLarge above about
@@ -60,5 +63,19 @@ size_t sg_graph_request_size(const sg_job *job);
  * Returns 0 or one of: SG_ERR_INVAL (NULL or empty mailbox, "." or "..").
  */
 int sg_graph_path(sg_buf *out, const char *mailbox);
+
+/* Appends "/v1.0/users/{mailbox}" (encoded as sg_graph_path does) to |out|.
+ * Returns 0 or one of: SG_ERR_INVAL (as sg_graph_path). */
+int sg_graph_user_path(sg_buf *out, const char *mailbox);
+
+/*
+ * Emits the message resource of structured |job| (the object sendMail wraps
+ * in "message", and the body of a draft), with the attachments whose |only|
+ * flag is set (|only| NULL: every attachment; an array of n_attachments).
+ */
+void sg_graph_emit_message(sg_jemit *e, const sg_job *job, const uint8_t *only);
+
+/* Emits one fileAttachment object (the body of POST .../attachments). */
+void sg_graph_emit_attachment(sg_jemit *e, const sg_job_attachment *a);
 
 #endif

@@ -97,13 +97,12 @@ int sg_jwt_sign(sg_buf *out, sg_jwt_alg alg, const char *thumb, const sg_jwt_cla
   EVP_PKEY_CTX *pctx = NULL;
   unsigned char *sig = NULL;
   size_t siglen = 0;
-  if (md && EVP_DigestSignInit(md, &pctx, EVP_sha256(), NULL, key) > 0 &&
-      set_padding(pctx, alg) &&
+  if (md && EVP_DigestSignInit(md, &pctx, EVP_sha256(), NULL, key) > 0 && set_padding(pctx, alg) &&
       EVP_DigestSign(md, NULL, &siglen, (const unsigned char *)out->data + start,
                      out->len - start) > 0 &&
       (sig = OPENSSL_malloc(siglen)) != NULL &&
-      EVP_DigestSign(md, sig, &siglen, (const unsigned char *)out->data + start,
-                     out->len - start) > 0) {
+      EVP_DigestSign(md, sig, &siglen, (const unsigned char *)out->data + start, out->len - start) >
+          0) {
     sg_buf_append(out, ".", 1);
     sg_base64url_encode(out, sig, siglen);
     rv = 0;
@@ -187,8 +186,7 @@ void sg_jwt_guid(char out[37]) {
     memset(r, 0, sizeof r); /* cannot happen with a working OpenSSL; still a valid GUID */
   r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
   r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-  snprintf(out, 37,
-           "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1],
-           r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14],
+  snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0],
+           r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14],
            r[15]);
 }

@@ -41,7 +41,7 @@ typedef struct sg_jwt_claims {
   const char *aud; /* the token endpoint URL */
   const char *iss; /* = sub = client id */
   const char *sub;
-  const char *jti; /* unique per assertion (a GUID) */
+  const char *jti;       /* unique per assertion (a GUID) */
   int64_t nbf, iat, exp; /* Unix seconds */
 } sg_jwt_claims;
 

@@ -50,6 +50,16 @@ typedef struct sg_prov_job {
   char op_id[SG_PROV_OP_ID_MAX]; /* the operation id, "" when the backend has none */
   bool keep_body;                /* prepare wrote the body once for every attempt */
   bool following;                /* accepted: requests now follow the operation up */
+  /* Multi-step sends (Graph drafts): the provider's state of the sequence
+   * (NULL for one-request jobs), released by job_free. */
+  void *seq;
+  /* Bytes the next request carries, for the lane's byte budget (set by
+   * prepare and advance; 0 when unknown). */
+  uint64_t next_bytes;
+  /* The current step cannot deliver the message twice when resent (e.g. a
+   * step before the send, or the send of a draft): a lost answer is not
+   * ambiguous for it, whatever the provider's |idempotent|. Set by advance. */
+  bool step_idempotent;
 } sg_prov_job;
 
 /* What build() gets besides the job. */
@@ -61,7 +71,15 @@ typedef struct sg_prov_ctx {
   uint64_t rnd[2]; /* randomness for request ids */
 } sg_prov_ctx;
 
-/* One request, ready for the HTTP/2 pool (which copies it). */
+/* A step that is not an HTTP request: the job's record in Redis (the
+ * runtime keeps it through the queue module, keyed by the job's ledger id). */
+typedef enum {
+  SG_PROV_STORE_NONE, /* an HTTP request */
+  SG_PROV_STORE_GET,  /* read the record; the answer's body is its value ("" when none) */
+  SG_PROV_STORE_SET,  /* write |store_value| for |store_ttl_s| */
+} sg_prov_store;
+
+/* One request, ready for the HTTP/2 pool (which copies it, except the body). */
 typedef struct sg_prov_req {
   const char *method;
   const char *path;
@@ -71,6 +89,15 @@ typedef struct sg_prov_req {
   const void *body;
   size_t body_len;
   bool follow_up; /* not a send attempt (ACS poll) */
+  /* Another origin than the account's ("https://host[:port]"; Graph's upload
+   * URLs), or NULL. Its pool is made on first use. */
+  const char *origin;
+  /* The body is BORROWED from the job (e.g. a range of an attachment's
+   * bytes): it stays valid as long as the job, no copy is made. */
+  sg_prov_store store;
+  const char *store_value;
+  size_t store_len;
+  int64_t store_ttl_s;
   /* storage the headers point into */
   char bearer[SG_ENTRA_MAX_TOKEN_BYTES + 8];
   char request_id[40];
@@ -108,6 +135,19 @@ typedef struct sg_provider {
    * classified by the runtime (sg_classify_transport). */
   void (*classify)(const void *st, const sg_prov_job *pj, int status, const sg_http_header *h,
                    size_t nh, const char *body, size_t len, int64_t now_unix_ms, sg_outcome *out);
+  /*
+   * Optional, for providers that send in several steps: called after every
+   * answer once it is classified (transport failures and record steps
+   * included: |err| the transport error or 0, |status| the HTTP status or 0,
+   * |body| the answer's body or the record's value), it moves the job's
+   * sequence (pj->seq) on and may rewrite |out|: SG_OUTCOME_STEP when a step
+   * is done and another follows, FAILED or RETRY when the step says so. It
+   * sets pj->next_bytes and pj->step_idempotent for what comes next.
+   */
+  void (*advance)(const void *st, sg_prov_job *pj, int err, int status, const char *body,
+                  size_t len, sg_outcome *out);
+  /* Optional: releases pj->seq (the job is done or dropped). */
+  void (*job_free)(sg_prov_job *pj);
 } sg_provider;
 
 /* The provider of |b| (SG_BACKEND_GRAPH, SG_BACKEND_ACS), or NULL. */

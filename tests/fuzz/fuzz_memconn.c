@@ -52,6 +52,13 @@ int sg_tlsconn_connect(sg_tlsconn **out, uv_loop_t *loop, SSL_CTX *ctx, const ch
   return 0;
 }
 
+int sg_tlsconn_connect_via(sg_tlsconn **out, uv_loop_t *loop, SSL_CTX *ctx, const char *host,
+                           uint16_t port, const sg_proxy *proxy, uint64_t handshake_timeout_ms,
+                           const sg_tlsconn_cbs *cbs, void *ud) {
+  (void)proxy; /* in memory: there is no network to go through */
+  return sg_tlsconn_connect(out, loop, ctx, host, port, handshake_timeout_ms, cbs, ud);
+}
+
 int sg_tlsconn_accept(sg_tlsconn **out, uv_stream_t *server, SSL_CTX *ctx,
                       uint64_t handshake_timeout_ms, const sg_tlsconn_cbs *cbs, void *ud) {
   (void)server;

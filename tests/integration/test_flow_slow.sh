@@ -9,7 +9,8 @@ start_redis
 start_sandbox --set graph.mailbox_concurrency=4 --set graph.mailbox_requests=50 \
   --set graph.mailbox_window_ms=1000 --set graph.mailbox_recipients_per_day=0 \
   --set graph.slow_requests=2 --set graph.slow_window_ms=1000
-GW=(SENDGATE_GRAPH_MAILBOX_REQUESTS_PER_10MIN=0 SENDGATE_GRAPH_MAILBOX_RECIPIENTS_PER_DAY=0)
+GW=(SENDGATE_GRAPH_MAILBOX_REQUESTS_PER_10MIN=0 SENDGATE_GRAPH_MAILBOX_RECIPIENTS_PER_DAY=0
+    SENDGATE_GRAPH_MAILBOX_UPLOAD_BYTES_PER_5MIN=0)
 N=4000 PER=200 SLOW=sender-0@contoso.com
 
 # others_done_ms T0: waits (bounded) until the 19 other lanes hold PER messages

@@ -26,7 +26,8 @@ enum {
   A_THROTTLE = 429,
   A_BUSY = 503,
   A_RESET = 0,
-  A_TIMEOUT = 1
+  A_TIMEOUT = 1,
+  A_STEP = 2 /* a step of a multi-step send done */
 };
 
 static void fake_classify(const void *st, const sg_prov_job *pj, int status,
@@ -67,6 +68,9 @@ static void fake_classify(const void *st, const sg_prov_job *pj, int status,
     break;
   case A_TIMEOUT:
     sg_classify_transport(SG_ERR_TIMEOUT, true, o);
+    break;
+  case A_STEP:
+    o->kind = SG_OUTCOME_STEP;
     break;
   }
 }
@@ -301,6 +305,50 @@ static void t_token_failures(void) {
   ASSERT_NEXT(token_failure(&r, SG_OUTCOME_FAILED, 0), SG_NEXT_LEAVE);
 }
 
+/* Multi-step sends: a step done goes on at once (front of the lane), and
+ * each step has its own max_attempts; the deadline still bounds the whole. */
+static void t_steps(void) {
+  run r;
+  begin(&r, false, false);
+  const sg_next *n = answer(&r, A_BUSY);
+  ASSERT_NEXT(n, SG_NEXT_REQUEUE);
+  ASSERT_EQ(1, r.at.failures);
+  n = answer(&r, A_STEP);
+  ASSERT_NEXT(n, SG_NEXT_REQUEUE);
+  ASSERT_EQ(0, n->delay_ms);
+  ASSERT_EQ(SG_WHY_NONE, n->why);
+  ASSERT_EQ(0, r.at.failures);
+  ASSERT_EQ(1, r.at.steps);
+  /* Two failures of the next step: still under max_attempts (3) for it. */
+  ASSERT_NEXT(answer(&r, A_BUSY), SG_NEXT_REQUEUE);
+  ASSERT_NEXT(answer(&r, A_BUSY), SG_NEXT_REQUEUE);
+  ASSERT_NEXT(answer(&r, A_STEP), SG_NEXT_REQUEUE);
+  ASSERT_EQ(SG_STATUS_SENT, answer(&r, A_SENT)->status);
+  ASSERT_EQ(6, r.at.attempts);
+  /* Three failures of one step: EXPIRED. */
+  begin(&r, false, false);
+  answer(&r, A_STEP);
+  answer(&r, A_BUSY);
+  answer(&r, A_BUSY);
+  n = answer(&r, A_BUSY);
+  ASSERT_NEXT(n, SG_NEXT_FINISH);
+  ASSERT_EQ(SG_STATUS_EXPIRED, n->status);
+  /* A step after the deadline: EXPIRED at its first failure. */
+  begin(&r, false, false);
+  answer(&r, A_STEP);
+  r.now = r.p.deadline_ms;
+  n = answer(&r, A_BUSY);
+  ASSERT_EQ(SG_STATUS_EXPIRED, n->status);
+  /* While stopping, a step done leaves the entry pending (no next step). */
+  begin(&r, false, false);
+  r.p.stopping = true;
+  ASSERT_NEXT(answer(&r, A_STEP), SG_NEXT_LEAVE);
+  /* A throttled step pauses the lane, as any request. */
+  begin(&r, false, false);
+  answer(&r, A_STEP);
+  ASSERT_NEXT(answer(&r, A_THROTTLE), SG_NEXT_PAUSE);
+}
+
 /* The real providers behind the table: their flags and their first answers. */
 static void t_provider_table(void) {
   const sg_provider *g = sg_provider_for(SG_BACKEND_GRAPH);
@@ -328,4 +376,4 @@ SG_TESTS({"sent_and_failed", t_sent_and_failed},
          {"retries_run_out", t_retries_run_out}, {"deadline", t_deadline},
          {"auth_refresh_once", t_auth_refresh_once}, {"ambiguous", t_ambiguous},
          {"follow_up", t_follow_up}, {"stopping", t_stopping}, {"token_failures", t_token_failures},
-         {"provider_table", t_provider_table})
+         {"provider_table", t_provider_table}, {"steps", t_steps})

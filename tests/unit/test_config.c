@@ -229,6 +229,72 @@ static void t_credentials(void) {
   unlink(path);
 }
 
+/* graph.cloud sets the three roots together; explicit URLs and scopes win;
+ * accounts may name their own cloud. */
+static void t_clouds(void) {
+  sg_config cfg;
+  char err[300];
+  char t[] = "SENDGATE_GRAPH_TENANT_ID=t", c[] = "SENDGATE_GRAPH_CLIENT_ID=c",
+       sec[] = "SENDGATE_GRAPH_CLIENT_SECRET=s", cn[] = "SENDGATE_GRAPH_CLOUD=china",
+       url[] = "SENDGATE_GRAPH_URL=https://127.0.0.1:8443";
+  char *none[] = {t, c, sec, NULL};
+  ASSERT_OK(sg_config_load(&cfg, NULL, none, err, sizeof err));
+  ASSERT_STR_EQ("https://login.microsoftonline.com", cfg.accounts[0].login_url);
+  ASSERT_STR_EQ("https://graph.microsoft.com", cfg.accounts[0].graph_url);
+  ASSERT_STR_EQ("https://graph.microsoft.com/.default", cfg.accounts[0].scope);
+  sg_config_free(&cfg);
+  char *china[] = {t, c, sec, cn, NULL};
+  ASSERT_OK(sg_config_load(&cfg, NULL, china, err, sizeof err));
+  ASSERT_STR_EQ("https://login.chinacloudapi.cn", cfg.accounts[0].login_url);
+  ASSERT_STR_EQ("https://microsoftgraph.chinacloudapi.cn", cfg.accounts[0].graph_url);
+  ASSERT_STR_EQ("https://microsoftgraph.chinacloudapi.cn/.default", cfg.accounts[0].scope);
+  sg_config_free(&cfg);
+  /* An explicit URL (a proxy, the sandbox) wins; the scope stays the cloud's resource. */
+  char *china_url[] = {t, c, sec, cn, url, NULL};
+  ASSERT_OK(sg_config_load(&cfg, NULL, china_url, err, sizeof err));
+  ASSERT_STR_EQ("https://127.0.0.1:8443", cfg.accounts[0].graph_url);
+  ASSERT_STR_EQ("https://microsoftgraph.chinacloudapi.cn/.default", cfg.accounts[0].scope);
+  sg_config_free(&cfg);
+
+  char *path = write_tmp("[account.dod]\ntype = graph\ntenant_id = t\nclient_id = c\n"
+                         "client_secret = s\ncloud = DoD\n");
+  char *empty[] = {NULL};
+  ASSERT_OK(sg_config_load(&cfg, path, empty, err, sizeof err));
+  ASSERT_STR_EQ("dod", cfg.accounts[0].cloud);
+  ASSERT_STR_EQ("https://login.microsoftonline.us", cfg.accounts[0].login_url);
+  ASSERT_STR_EQ("https://dod-graph.microsoft.us", cfg.accounts[0].graph_url);
+  ASSERT_STR_EQ("https://dod-graph.microsoft.us/.default", cfg.accounts[0].scope);
+  sg_config_free(&cfg);
+  unlink(path);
+  char bad[] = "SENDGATE_GRAPH_CLOUD=mars";
+  char *mars[] = {t, c, sec, bad, NULL};
+  ASSERT_EQ(SG_ERR_CONFIG, sg_config_load(&cfg, NULL, mars, err, sizeof err));
+  ASSERT(strstr(err, "graph.cloud") != NULL);
+}
+
+/* network.https_proxy, else https_proxy / HTTPS_PROXY; a bad URL stops the load. */
+static void t_proxy(void) {
+  sg_config cfg;
+  char err[300];
+  char t[] = "SENDGATE_GRAPH_TENANT_ID=t", c[] = "SENDGATE_GRAPH_CLIENT_ID=c",
+       sec[] = "SENDGATE_GRAPH_CLIENT_SECRET=s", up[] = "HTTPS_PROXY=http://upper:3128",
+       lo[] = "https_proxy=http://lower:3128", np[] = "NO_PROXY=.corp",
+       set[] = "SENDGATE_NETWORK_HTTPS_PROXY=http://setting:8080",
+       bad[] = "SENDGATE_NETWORK_HTTPS_PROXY=https://tls-proxy:443";
+  char *env1[] = {t, c, sec, up, lo, np, NULL};
+  ASSERT_OK(sg_config_load(&cfg, NULL, env1, err, sizeof err));
+  ASSERT_STR_EQ("http://lower:3128", cfg.https_proxy);
+  ASSERT_STR_EQ(".corp", cfg.no_proxy);
+  sg_config_free(&cfg);
+  char *env2[] = {t, c, sec, up, set, NULL};
+  ASSERT_OK(sg_config_load(&cfg, NULL, env2, err, sizeof err));
+  ASSERT_STR_EQ("http://setting:8080", cfg.https_proxy);
+  sg_config_free(&cfg);
+  char *env3[] = {t, c, sec, bad, NULL};
+  ASSERT_EQ(SG_ERR_CONFIG, sg_config_load(&cfg, NULL, env3, err, sizeof err));
+  ASSERT(strstr(err, "only http://") != NULL);
+}
+
 SG_TESTS({"env_only", t_env_only}, {"file_accounts", t_file_accounts}, {"errors", t_errors},
-         {"allowed_senders", t_allowed_senders}, {"sender_limits", t_sender_limits},
-         {"credentials", t_credentials})
+         {"clouds", t_clouds}, {"proxy", t_proxy}, {"allowed_senders", t_allowed_senders},
+         {"sender_limits", t_sender_limits}, {"credentials", t_credentials})

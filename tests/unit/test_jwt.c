@@ -56,9 +56,8 @@ static int check(sg_sbx_jtis *seen, const sg_buf *jwt, X509 *cert, int64_t now_s
 
 /* The documentation's example: SHA-1 thumbprint hex 84E05C1D... in x5t. */
 static void t_thumbprint_vector(void) {
-  static const unsigned char sha1[] = {0x84, 0xE0, 0x5C, 0x1D, 0x98, 0xBC, 0xE3,
-                                       0xA5, 0x42, 0x1D, 0x22, 0x5B, 0x14, 0x0B,
-                                       0x36, 0xE8, 0x6A, 0x3D, 0x55, 0x34};
+  static const unsigned char sha1[] = {0x84, 0xE0, 0x5C, 0x1D, 0x98, 0xBC, 0xE3, 0xA5, 0x42, 0x1D,
+                                       0x22, 0x5B, 0x14, 0x0B, 0x36, 0xE8, 0x6A, 0x3D, 0x55, 0x34};
   sg_buf b = SG_BUF_INIT;
   sg_base64url_encode(&b, sha1, sizeof sha1);
   ASSERT_STR_EQ("hOBcHZi846VCHSJbFAs26Go9VTQ", b.data);
@@ -323,5 +322,51 @@ static void t_cred(void) {
   EVP_PKEY_free(other_key);
 }
 
+/* A managed identity asks IMDS (Metadata: true) or App Service's endpoint
+ * (X-IDENTITY-HEADER) for the scope's resource; user-assigned by client_id. */
+static void t_managed_identity(void) {
+  sg_account a = account("", "", "");
+  a.managed_identity = (char *)"system";
+  a.identity_endpoint = (char *)"";
+  a.identity_header = (char *)"";
+  char err[300];
+  sg_cred *c;
+  ASSERT_OK(sg_cred_new(&c, &a, err, sizeof err));
+  ASSERT_EQ(SG_CRED_MANAGED_IDENTITY, sg_cred_kind_of(c));
+  sg_cred_mi_req r;
+  ASSERT_OK(sg_cred_mi_request(c, "https://graph.microsoft.com/.default", &r));
+  ASSERT_STR_EQ("169.254.169.254", r.host);
+  ASSERT_EQ(80, r.port);
+  ASSERT_STR_EQ("/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2F"
+                "graph.microsoft.com",
+                r.target.data);
+  ASSERT_MEM_EQ("Metadata", r.header.name, 8);
+  sg_buf_free(&r.target);
+  sg_buf body = SG_BUF_INIT;
+  ASSERT(sg_cred_token_body(c, &body, AUD, "s", NOW_S, err, sizeof err) != 0);
+  sg_buf_free(&body);
+  sg_cred_free(c);
+
+  a.managed_identity = (char *)"1234-abcd";
+  a.identity_endpoint = (char *)"http://127.0.0.1:41741/msi/token";
+  a.identity_header = (char *)"hdr-secret";
+  ASSERT_OK(sg_cred_new(&c, &a, err, sizeof err));
+  ASSERT_OK(sg_cred_mi_request(c, "https://communication.azure.com//.default", &r));
+  ASSERT_STR_EQ("127.0.0.1", r.host);
+  ASSERT_EQ(41741, r.port);
+  ASSERT_STR_EQ("/msi/token?api-version=2019-08-01&resource=https%3A%2F%2Fcommunication.azure.com"
+                "%2F&client_id=1234-abcd",
+                r.target.data);
+  ASSERT_MEM_EQ("X-IDENTITY-HEADER", r.header.name, 17);
+  ASSERT_MEM_EQ("hdr-secret", r.header.value, 10);
+  sg_buf_free(&r.target);
+  sg_cred_free(c);
+
+  a.identity_endpoint = (char *)"https://169.254.169.254";
+  ASSERT_EQ(SG_ERR_CONFIG, sg_cred_new(&c, &a, err, sizeof err));
+  a.identity_endpoint = (char *)"http://host:99999/x";
+  ASSERT_EQ(SG_ERR_CONFIG, sg_cred_new(&c, &a, err, sizeof err));
+}
+
 SG_TESTS({"thumbprint_vector", t_thumbprint_vector}, {"shape", t_shape}, {"verify", t_verify},
-         {"jti_bound", t_jti_bound}, {"cred", t_cred})
+         {"jti_bound", t_jti_bound}, {"cred", t_cred}, {"managed_identity", t_managed_identity})

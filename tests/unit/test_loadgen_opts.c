@@ -115,7 +115,7 @@ static void t_refusals(void) {
     ASSERT(strstr(err, "either --count or --duration") != NULL);
   }
   expect_bad("ACS takes at most 50", 4, "--acs", "1", "--recipients", "51");
-  expect_bad("over 3 MiB", 4, "--attachments", "20", "--attachment-size", "200000");
+  expect_bad("over 35 MiB", 4, "--attachments", "20", "--attachment-size", "2000000");
   expect_bad("--json takes no value", 1, "--json=1", NULL, NULL, NULL);
   expect_bad("bad value for --run-id", 2, "--run-id", "has space", NULL, NULL);
   expect_bad("bad value for --domain", 2, "--domain", "no dots", NULL, NULL);

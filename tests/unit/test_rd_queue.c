@@ -486,7 +486,74 @@ static void t_memory_per_message(void) {
   ASSERT_LE(bytes_per_entry(2048, 100000), 48.0);
 }
 
-SG_TESTS({"pack_and_id", t_pack_and_id}, {"finish_and_ledger", t_finish_and_ledger},
+/* The draft record of a large Graph message: absent, written with a TTL,
+ * read back, overwritten; keyed by the ledger id, so another account or
+ * sender with the same job id has its own. */
+typedef struct draft_answer {
+  int n, status;
+  char value[64];
+  bool none;
+} draft_answer;
+
+static void on_draft(void *ud, int status, const char *value, size_t len) {
+  draft_answer *a = ud;
+  a->n++;
+  a->status = status;
+  a->none = value == NULL;
+  snprintf(a->value, sizeof a->value, "%.*s", (int)len, value ? value : "");
+}
+
+static void t_draft_record(void) {
+  ctx x;
+  begin(&x, 0, (sg_rd_queue_opts){0});
+  sg_rd_ledger_id id, other;
+  sg_rd_ledger_id_make("", "big@contoso.com", "job-1", &id);
+  sg_rd_ledger_id_make("acct2", "big@contoso.com", "job-1", &other);
+  draft_answer a = {0};
+  ASSERT_OK(sg_rd_queue_draft_get(x.q, &id, on_draft, &a));
+  ASSERT_EQ(0, a.n); /* never from inside the call */
+  run_until(&x, &a.n, 1, 5000);
+  ASSERT(a.status == 0 && a.none);
+  ASSERT_OK(sg_rd_queue_draft_set(x.q, &id, "d AAMk=1", 8, 600, on_draft, &a));
+  run_until(&x, &a.n, 2, 5000);
+  ASSERT_EQ(0, a.status);
+  ASSERT_OK(sg_rd_queue_draft_get(x.q, &id, on_draft, &a));
+  run_until(&x, &a.n, 3, 5000);
+  ASSERT_STR_EQ("d AAMk=1", a.value);
+  char key[SG_RD_DRAFT_KEY_MAX];
+  ASSERT_EQ(strlen(SG_RD_DRAFT_PREFIX) + 24, sg_rd_draft_key(&id, key));
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "TTL %s", key);
+  long long ttl = sg_test_redis_int(&x.r, cmd);
+  ASSERT(ttl > 590 && ttl <= 600);
+  ASSERT_OK(sg_rd_queue_draft_set(x.q, &id, "s AAMk=1", 8, 600, on_draft, &a));
+  run_until(&x, &a.n, 4, 5000);
+  ASSERT_OK(sg_rd_queue_draft_get(x.q, &id, on_draft, &a));
+  run_until(&x, &a.n, 5, 5000);
+  ASSERT_STR_EQ("s AAMk=1", a.value);
+  ASSERT_OK(sg_rd_queue_draft_get(x.q, &other, on_draft, &a));
+  run_until(&x, &a.n, 6, 5000);
+  ASSERT(a.none);
+  /* Redis gone: the call fails or the answer is an error, never a value. */
+  sg_test_redis_stop(&x.r);
+  a.status = 0;
+  int before = a.n;
+  if (sg_rd_queue_draft_get(x.q, &id, on_draft, &a) == 0)
+    run_until(&x, &a.n, before + 1, 10000);
+  else
+    a.status = -1;
+  ASSERT(a.status != 0);
+  sg_rd_stream_stop(x.s, on_stopped, &x);
+  run_until(&x, &x.stopped, 1, 10000);
+  sg_rd_queue_free(x.q);
+  uv_close((uv_handle_t *)&x.tick, NULL);
+  for (int i = 0; i < 100 && uv_loop_alive(&x.loop); i++)
+    uv_run(&x.loop, UV_RUN_NOWAIT);
+  ASSERT_OK(uv_loop_close(&x.loop));
+}
+
+SG_TESTS({"draft_record", t_draft_record}, {"pack_and_id", t_pack_and_id},
+         {"finish_and_ledger", t_finish_and_ledger},
          {"generations_and_legacy", t_generations_and_legacy},
          {"lookup_batching", t_lookup_batching}, {"bucket_fill", t_bucket_fill},
          {"park_and_reject", t_park_and_reject}, {"dead_expired", t_dead_expired},

@@ -269,5 +269,28 @@ static void t_byte_budget(void) {
   finish(&x);
 }
 
-SG_TESTS({"oversize", t_oversize}, {"native", t_native}, {"native_sized", t_native_sized},
-         {"byte_budget", t_byte_budget})
+/* An entry given back (the owner could not work on it, e.g. its command
+ * connection was down) comes back through a rescan of the own pending list,
+ * without a reconnect. */
+static void t_unhold_rescan(void) {
+  ctx x;
+  begin(&x);
+  add_job(&x, 100);
+  start(&x, 1u << 20, 0, 100);
+  run_until(&x, &x.n, 1, 10000);
+  ASSERT(!x.redelivered[0]);
+  sg_rd_stream_unhold(x.s, x.ids[0]);
+  run_until(&x, &x.n, 2, 10000);
+  ASSERT_STR_EQ(x.ids[0], x.ids[1]);
+  ASSERT(x.redelivered[1]);
+  sg_rd_stream_stats st;
+  sg_rd_stream_get_stats(x.s, &st);
+  ASSERT_EQ(1u, st.rescans);
+  ASSERT_EQ(0u, st.reconnects);
+  run_for(&x, 300);
+  ASSERT_EQ(2, x.n); /* held again: not handed out a third time */
+  finish(&x);
+}
+
+SG_TESTS({"unhold_rescan", t_unhold_rescan}, {"oversize", t_oversize}, {"native", t_native},
+         {"native_sized", t_native_sized}, {"byte_budget", t_byte_budget})

@@ -161,6 +161,27 @@ static void t_issue_graph(void) {
   sg_sbx_tokens_free(t);
 }
 
+/* Exchange Online's resource: the SMTP stand-in's XOAUTH2 tokens. */
+static void t_issue_outlook(void) {
+  sg_sbx_tokens *t = store(60, 0);
+  char body[512];
+  snprintf(body, sizeof body,
+           "grant_type=client_credentials&client_id=%s&client_secret=%s&scope=%s", CLIENT,
+           SECRET_ENC, "https%3A%2F%2Foutlook.office365.com%2F.default");
+  sg_sbx_token_resp r;
+  issue(t, TENANT, body, NULL, NOW, &r);
+  ASSERT_EQ(200, r.status);
+  ASSERT_EQ(SG_SBX_AUD_OUTLOOK, r.audience);
+  ASSERT_EQ(SG_SBX_TOKEN_OK,
+            sg_sbx_tokens_validate(t, r.token, SG_SBX_TOKEN_LEN, SG_SBX_AUD_OUTLOOK, NOW, NULL));
+  ASSERT_EQ(SG_SBX_TOKEN_WRONG_AUDIENCE,
+            sg_sbx_tokens_validate(t, r.token, SG_SBX_TOKEN_LEN, SG_SBX_AUD_GRAPH, NOW, NULL));
+  ASSERT_EQ(SG_SBX_TOKEN_EXPIRED, sg_sbx_tokens_validate(t, r.token, SG_SBX_TOKEN_LEN,
+                                                         SG_SBX_AUD_OUTLOOK, NOW + 61000, NULL));
+  sg_sbx_token_resp_free(&r);
+  sg_sbx_tokens_free(t);
+}
+
 static void t_issue_acs_and_basic(void) {
   sg_sbx_tokens *t = store(60, 0);
   static const char *scopes[] = {"https%3A%2F%2Fcommunication.azure.com%2F%2F.default",
@@ -387,6 +408,6 @@ static void t_graph_root(void) {
 }
 
 SG_TESTS({"form", t_form}, {"issue_graph", t_issue_graph},
-         {"issue_acs_and_basic", t_issue_acs_and_basic}, {"errors", t_errors},
-         {"lifetime_random", t_lifetime_random}, {"bounded", t_bounded},
+         {"issue_acs_and_basic", t_issue_acs_and_basic}, {"issue_outlook", t_issue_outlook},
+         {"errors", t_errors}, {"lifetime_random", t_lifetime_random}, {"bounded", t_bounded},
          {"graph_root", t_graph_root})
