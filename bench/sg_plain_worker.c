@@ -17,7 +17,8 @@
  * the point of the comparison. It exits on SIGTERM/SIGINT, after --idle
  * seconds without jobs (0 = never) or after --max seconds, and prints its
  * counts as one JSON line on stdout ("ready" first, once the group exists).
- * Blocking hiredis; every call bounded by a timeout.
+ * Blocking hiredis on its own socket (the naive worker being measured; plain
+ * redis:// or unix:// only); every call bounded by a timeout.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -26,7 +27,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "redis/sg_rd_sync.h"
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstrict-prototypes"
+#include <hiredis/hiredis.h>
+#pragma GCC diagnostic pop
+#include <sys/time.h>
+
+#include "redis/sg_rd_url.h"
 #include "core/sg_clock.h"
 #include "core/sg_mem.h"
 #include "job/sg_job_codec.h"
@@ -150,6 +157,54 @@ static int sg_pw_usage(void) {
   return 2;
 }
 
+/* hiredis's blocking connect with AUTH and SELECT from a redis:// or unix:// URL. */
+static redisContext *sg_pw_connect(const char *url, char *err, size_t errcap) {
+  sg_rd_url u;
+  if (sg_rd_url_parse(url, &u) != 0 || u.tls) {
+    snprintf(err, errcap, "bad Redis URL (redis:// or unix:// only)");
+    return NULL;
+  }
+  struct timeval tv = {5, 0};
+  redisContext *c = u.is_unix ? redisConnectUnixWithTimeout(u.path, tv)
+                              : redisConnectWithTimeout(u.host, u.port, tv);
+  if (c == NULL || c->err) {
+    snprintf(err, errcap, "cannot connect to Redis: %s", c ? c->errstr : "out of memory");
+    if (c)
+      redisFree(c);
+    return NULL;
+  }
+  redisSetTimeout(c, tv);
+  redisReply *r = NULL;
+  if (u.password[0])
+    r = u.user[0] ? redisCommand(c, "AUTH %s %s", u.user, u.password)
+                  : redisCommand(c, "AUTH %s", u.password);
+  if (r == NULL && u.password[0]) {
+    snprintf(err, errcap, "Redis AUTH: %s", c->errstr);
+    redisFree(c);
+    return NULL;
+  }
+  if (r != NULL && r->type == REDIS_REPLY_ERROR) {
+    snprintf(err, errcap, "Redis AUTH: %s", r->str);
+    freeReplyObject(r);
+    redisFree(c);
+    return NULL;
+  }
+  if (r)
+    freeReplyObject(r);
+  if (u.db) {
+    r = redisCommand(c, "SELECT %d", u.db);
+    bool ok = r != NULL && r->type != REDIS_REPLY_ERROR;
+    if (r)
+      freeReplyObject(r);
+    if (!ok) {
+      snprintf(err, errcap, "Redis SELECT %d failed", u.db);
+      redisFree(c);
+      return NULL;
+    }
+  }
+  return c;
+}
+
 int main(int argc, char **argv) {
   const char *url = getenv("SENDGATE_REDIS_URL");
   const char *consumer = "plain";
@@ -184,7 +239,7 @@ int main(int argc, char **argv) {
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
   char err[256];
-  redisContext *c = sg_rd_sync_connect(url, 5000, err, sizeof err);
+  redisContext *c = sg_pw_connect(url, err, sizeof err);
   if (c == NULL) {
     fprintf(stderr, "sg-plain-worker: %s\n", err);
     return 1;

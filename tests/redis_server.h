@@ -38,6 +38,10 @@
 typedef struct sg_test_redis_opts {
   const char *password; /* requirepass; NULL: none */
   bool appendonly;      /* appendonly yes + appendfsync always */
+  bool unixsocket;      /* also listen on <dir>/redis.sock (sg_test_redis.sock) */
+  /* Also listen with TLS on sg_test_redis.tls_port, with the ca.pem,
+   * server.pem and server-key.pem of this directory (sg_sbx_certgen). */
+  const char *tls_dir;
 } sg_test_redis_opts;
 
 typedef struct sg_test_redis {
@@ -46,6 +50,9 @@ typedef struct sg_test_redis {
   char dir[256];
   char password[128];
   bool appendonly;
+  char sock[300]; /* unix socket path, "" when none */
+  int tls_port;   /* 0 when none */
+  char tls_cert[300], tls_key[300], tls_ca[300];
 } sg_test_redis;
 
 static inline void sg_test_redis_sleep_ms_(int ms) {
@@ -196,7 +203,9 @@ static inline int sg_test_redis_spawn_(sg_test_redis *r) {
   const char *bin = getenv("SG_REDIS_SERVER");
   if (bin == NULL || bin[0] == '\0')
     bin = "redis-server";
-  const char *argv[32];
+  const char *argv[48];
+  char tls_port[16];
+  snprintf(tls_port, sizeof tls_port, "%d", r->tls_port);
   int n = 0;
   argv[n++] = bin;
   argv[n++] = "--port";
@@ -217,6 +226,24 @@ static inline int sg_test_redis_spawn_(sg_test_redis *r) {
   argv[n++] = "local";
   argv[n++] = "--appendfsync";
   argv[n++] = "always"; /* a SIGKILL must not lose acknowledged writes */
+  if (r->tls_port > 0) {
+    argv[n++] = "--tls-port";
+    argv[n++] = tls_port;
+    argv[n++] = "--tls-cert-file";
+    argv[n++] = r->tls_cert;
+    argv[n++] = "--tls-key-file";
+    argv[n++] = r->tls_key;
+    argv[n++] = "--tls-ca-cert-file";
+    argv[n++] = r->tls_ca;
+    argv[n++] = "--tls-auth-clients";
+    argv[n++] = "no";
+  }
+  if (r->sock[0]) {
+    argv[n++] = "--unixsocket";
+    argv[n++] = r->sock;
+    argv[n++] = "--unixsocketperm";
+    argv[n++] = "700";
+  }
   if (r->password[0]) {
     argv[n++] = "--requirepass";
     argv[n++] = r->password;
@@ -271,6 +298,14 @@ static inline int sg_test_redis_start(sg_test_redis *r, const sg_test_redis_opts
   if (o && o->password)
     snprintf(r->password, sizeof r->password, "%s", o->password);
   r->appendonly = o && o->appendonly;
+  if (o && o->unixsocket)
+    snprintf(r->sock, sizeof r->sock, "%s/redis.sock", r->dir);
+  if (o && o->tls_dir) {
+    snprintf(r->tls_cert, sizeof r->tls_cert, "%s/server.pem", o->tls_dir);
+    snprintf(r->tls_key, sizeof r->tls_key, "%s/server-key.pem", o->tls_dir);
+    snprintf(r->tls_ca, sizeof r->tls_ca, "%s/ca.pem", o->tls_dir);
+    r->tls_port = sg_test_free_port();
+  }
   /* A picked port can be taken before redis binds it: try a few. */
   for (int attempt = 0; attempt < 5; attempt++) {
     r->port = sg_test_free_port();
@@ -320,6 +355,8 @@ static inline void sg_test_redis_stop(sg_test_redis *r) {
   sg_test_redis_signal_(r, SIGTERM);
   if (r->port > 0)
     sg_test_port_release(r->port);
+  if (r->tls_port > 0)
+    sg_test_port_release(r->tls_port);
   DIR *d = opendir(r->dir);
   if (d) {
     struct dirent *e;

@@ -33,7 +33,7 @@ typedef struct counts {
   uint64_t read, published, dropped, invalid, duplicated;
 } counts;
 
-static redisReply *cmd(redisContext *c, int argc, const char **argv, const size_t *lens) {
+static redisReply *cmd(sg_rd_sync *c, int argc, const char **argv, const size_t *lens) {
   char err[256];
   redisReply *r = sg_rd_sync_cmd(c, argc, argv, lens, err, sizeof err);
   if (r == NULL && strstr(err, "BUSYGROUP") == NULL)
@@ -41,7 +41,7 @@ static redisReply *cmd(redisContext *c, int argc, const char **argv, const size_
   return r;
 }
 
-static int publish(redisContext *c, const char *stream, const sg_buf *res) {
+static int publish(sg_rd_sync *c, const char *stream, const sg_buf *res) {
   const char *argv[5] = {"XADD", stream, "*", "result", res->data};
   size_t lens[5] = {4, strlen(stream), 1, 6, res->len};
   redisReply *r = cmd(c, 5, argv, lens);
@@ -52,7 +52,7 @@ static int publish(redisContext *c, const char *stream, const sg_buf *res) {
 }
 
 /* Answers one entry (|id|, job bytes |data|/|len|) per the options. */
-static int answer(redisContext *c, const char *id, const char *data, size_t len, uint64_t drop,
+static int answer(sg_rd_sync *c, const char *id, const char *data, size_t len, uint64_t drop,
                   uint64_t dup, counts *n) {
   n->read++;
   if (drop && n->read % drop == 0) {
@@ -93,7 +93,7 @@ static int answer(redisContext *c, const char *id, const char *data, size_t len,
   return prv;
 }
 
-static int handle(redisContext *c, const redisReply *r, uint64_t drop, uint64_t dup, counts *n) {
+static int handle(sg_rd_sync *c, const redisReply *r, uint64_t drop, uint64_t dup, counts *n) {
   int got = 0;
   for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
     const redisReply *es = r->element[i]->element[1];
@@ -140,7 +140,7 @@ int main(int argc, char **argv) {
   signal(SIGTERM, on_sig);
   signal(SIGINT, on_sig);
   char err[256];
-  redisContext *c = sg_rd_sync_connect(url, 5000, err, sizeof err);
+  sg_rd_sync *c = sg_rd_sync_connect(url, getenv("SENDGATE_TLS_CA_FILE"), 5000, err, sizeof err);
   if (c == NULL) {
     fprintf(stderr, "sg-lg-fakegw: %s\n", err);
     return 1;
@@ -181,6 +181,6 @@ int main(int argc, char **argv) {
   printf("{\"read\":%" PRIu64 ",\"published\":%" PRIu64 ",\"dropped\":%" PRIu64
          ",\"invalid\":%" PRIu64 ",\"duplicated\":%" PRIu64 "}\n",
          n.read, n.published, n.dropped, n.invalid, n.duplicated);
-  redisFree(c);
+  sg_rd_sync_free(c);
   return rc;
 }

@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <uv.h>
@@ -411,6 +412,7 @@ static int start_clients(lg *g, const sg_rd_url *url) {
   sg_rd_client_opts co = {0};
   co.connect_timeout_ms = (uint32_t)(g->o->connect_timeout_s * 1000 + 1);
   co.backoff_max_ms = 1000;
+  co.tls_ca_file = getenv("SENDGATE_TLS_CA_FILE"); /* rediss:// */
   co.name = "results";
   sg_rd_client_cbs rc = {on_reader_up, NULL, g};
   int rv = sg_rd_client_new(&g->loop, url, &co, &rc, &g->reader);
@@ -470,7 +472,7 @@ int sg_lg_run(const sg_lg_opts *o, sg_lg_track *t, sg_lg_stop *stop, sg_lg_times
               size_t errcap) {
   sg_rd_url url;
   if (sg_rd_url_parse(o->redis_url, &url) != 0) {
-    snprintf(err, errcap, "bad Redis URL (expected redis://[:password@]host[:port][/db])");
+    snprintf(err, errcap, "bad Redis URL (expected redis[s]://[[user]:password@]host[:port][/db])");
     return SG_ERR_PARSE;
   }
   lg *g = sg_xcalloc(1, sizeof *g);

@@ -457,7 +457,8 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
   }
   sg_rd_url url;
   if (sg_rd_url_parse(a->cfg.redis_url, &url) != 0) {
-    snprintf(err, errcap, "SENDGATE_REDIS_URL: not a redis://[:password@]host:port/db URL");
+    snprintf(err, errcap,
+             "SENDGATE_REDIS_URL: not a redis[s]://[[user]:password@]host:port/db URL");
     free_app(a);
     return SG_ERR_CONFIG;
   }
@@ -472,6 +473,7 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
   so.byte_budget = (uint64_t)a->cfg.max_held_bytes;
   so.fetch_wait_ms = (uint32_t)a->cfg.fetch_wait_ms;
   so.cmd_timeout_ms = (uint32_t)a->cfg.redis_timeout_ms;
+  so.client.tls_ca_file = a->cfg.tls_ca_file; /* rediss:// */
   /* Acked entries are deleted with their completion (XDEL), not left for the
    * trimmer: test_flow_redis saw entries acked but still in the stream handed
    * out again after a Redis restart (about 1,400 of 10,000 sent twice under

@@ -63,7 +63,7 @@ static const char requeue_script[] =
     "return {-1}\n";
 
 typedef struct dlq {
-  redisContext *c;
+  sg_rd_sync *c;
   const char *dead, *jobs;
   const char *reason; /* filter, or NULL */
   unsigned long limit;
@@ -308,8 +308,8 @@ int sg_cmd_dlq(int argc, char **argv, char **envp) {
     return fail("%s", err);
   }
   uint64_t timeout = cfg.redis_timeout_ms > 0 ? (uint64_t)cfg.redis_timeout_ms : 5000;
-  redisContext *c =
-      sg_rd_sync_connect(redis_url ? redis_url : cfg.redis_url, timeout, err, sizeof err);
+  sg_rd_sync *c = sg_rd_sync_connect(redis_url ? redis_url : cfg.redis_url, cfg.tls_ca_file,
+                                     timeout, err, sizeof err);
   if (c == NULL) {
     fprintf(stderr, "sendgate dlq: %s\n", err);
     sg_settings_free(&sg_config_settings, &cfg);
@@ -344,7 +344,7 @@ int sg_cmd_dlq(int argc, char **argv, char **envp) {
   }
   if (requeue && rc != 3)
     printf("requeued %lu\n", q.done);
-  redisFree(c);
+  sg_rd_sync_free(c);
   sg_settings_free(&sg_config_settings, &cfg);
   return rc;
 }

@@ -33,7 +33,7 @@ static void random_id(char out[40]) {
 }
 
 /* Waits on |stream| for the result of |id|; prints it. Returns the exit code. */
-static int wait_result(redisContext *c, const char *stream, const char *id, unsigned timeout_s) {
+static int wait_result(sg_rd_sync *c, const char *stream, const char *id, unsigned timeout_s) {
   uint64_t deadline = sg_mono_ms() + (uint64_t)timeout_s * 1000u;
   char last[64] = "0";
   char err[256];
@@ -141,8 +141,8 @@ int sg_cmd_send(int argc, char **argv, char **envp) {
     goto out;
   }
   sg_job_msg_free(m);
-  redisContext *c =
-      sg_rd_sync_connect(redis_url ? redis_url : cfg.redis_url, 5000, err, sizeof err);
+  sg_rd_sync *c = sg_rd_sync_connect(redis_url ? redis_url : cfg.redis_url, cfg.tls_ca_file, 5000,
+                                     err, sizeof err);
   if (c == NULL) {
     fprintf(stderr, "sendgate send: %s\n", err);
     rc = 3;
@@ -171,7 +171,7 @@ int sg_cmd_send(int argc, char **argv, char **envp) {
           freeReplyObject(r);
       }
     }
-    redisFree(c);
+    sg_rd_sync_free(c);
   }
   sg_buf_free(&pb);
   sg_settings_free(&sg_config_settings, &cfg);

@@ -248,7 +248,7 @@ static int queue_job(const sg_config *cfg, const sg_job *j, int *rc) {
   sg_buf pb = SG_BUF_INIT;
   sg_job_encode(j, &pb);
   char err[300];
-  redisContext *c = sg_rd_sync_connect(cfg->redis_url, 5000, err, sizeof err);
+  sg_rd_sync *c = sg_rd_sync_connect(cfg->redis_url, cfg->tls_ca_file, 5000, err, sizeof err);
   if (c == NULL) {
     *rc = fail(EX_TEMPFAIL, "%s", err);
   } else {
@@ -259,7 +259,7 @@ static int queue_job(const sg_config *cfg, const sg_job *j, int *rc) {
       *rc = fail(EX_TEMPFAIL, "%s", err);
     else
       freeReplyObject(r);
-    redisFree(c);
+    sg_rd_sync_free(c);
   }
   sg_buf_free(&pb);
   return *rc;

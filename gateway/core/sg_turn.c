@@ -155,6 +155,16 @@ void sg_turn_unwant(sg_turn_reg *reg) {
   reg->turn->nwanted--;
 }
 
+void sg_turn_reg_set_rank(sg_turn_reg *reg, sg_turn_rank rank) {
+  if ((int)rank < 0 || rank >= SG_TURN_NRANKS)
+    return;
+  bool wanted = sg_turn_wanted(reg);
+  sg_turn_unwant(reg);
+  reg->rank = rank;
+  if (wanted)
+    sg_turn_want(reg);
+}
+
 void sg_turn_reg_remove(sg_turn_reg *reg) {
   sg_turn *t = reg->turn;
   if (t == NULL)

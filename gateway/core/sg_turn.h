@@ -92,6 +92,13 @@ void sg_turn_want(sg_turn_reg *reg);
 /* Takes back a want that has not run yet (its work was done another way). */
 void sg_turn_unwant(sg_turn_reg *reg);
 
+/*
+ * Moves |reg| to |rank| (a want that has not run yet moves with it), for a
+ * generic stage whose owner is fed by producers of a later rank (a Redis
+ * connection over sg_tlsconn). No-op when |rank| is out of range.
+ */
+void sg_turn_reg_set_rank(sg_turn_reg *reg, sg_turn_rank rank);
+
 /* True while |reg| is wanted and not yet called. */
 static inline bool sg_turn_wanted(const sg_turn_reg *reg) {
   return sg_list_linked(&reg->node);

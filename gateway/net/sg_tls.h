@@ -34,7 +34,7 @@ enum {
   SG_TLS_ALPN_ALLOW_HTTP11 = 1u << 0,
   /*
    * Offer no ALPN and require none: for protocols that do not use it (SMTP
-   * after STARTTLS). Verification is unchanged.
+   * after STARTTLS, Redis). Verification is unchanged.
    */
   SG_TLS_ALPN_NONE = 1u << 1,
 };

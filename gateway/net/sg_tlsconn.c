@@ -353,6 +353,17 @@ static void flush_out(sg_tlsconn *c) {
   closing_progress(c);
 }
 
+void sg_tlsconn_flush(sg_tlsconn *c) {
+  if (c->state != SG_TC_READY && c->state != SG_TC_CLOSING)
+    return;
+  flush_out(c); /* a want of the turn stays: it finds nothing left, or input to deliver */
+}
+
+void sg_tlsconn_set_flush_rank(sg_tlsconn *c, sg_turn_rank rank) {
+  if (c->state != SG_TC_CLOSED)
+    sg_turn_reg_set_rank(&c->turn, rank);
+}
+
 static void on_turn(sg_turn_reg *reg, void *ud) {
   (void)reg;
   sg_tlsconn *c = ud;

@@ -39,6 +39,8 @@
 #ifndef SG_TLSCONN_H
 #define SG_TLSCONN_H
 
+#include "core/sg_turn.h"
+
 #include <openssl/ssl.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -91,6 +93,24 @@ typedef struct sg_proxy sg_proxy;
 int sg_tlsconn_connect_via(sg_tlsconn **out, uv_loop_t *loop, SSL_CTX *ctx, const char *host,
                            uint16_t port, const sg_proxy *proxy, uint64_t handshake_timeout_ms,
                            const sg_tlsconn_cbs *cbs, void *ud);
+
+/*
+ * Opens a plain (no TLS) client connection to the unix socket |path|
+ * (copied), under the same deadline and callbacks as sg_tlsconn_connect.
+ * Returns 0 or, immediately, SG_ERR_INVAL.
+ */
+int sg_tlsconn_connect_unix(sg_tlsconn **out, uv_loop_t *loop, const char *path,
+                            uint64_t timeout_ms, const sg_tlsconn_cbs *cbs, void *ud);
+
+/*
+ * Moves the connection's per-turn flush to |rank| (default SG_TURN_TLS), so
+ * a connection fed by a stage of a later rank (Redis commands are queued at
+ * SG_TURN_REDIS) still leaves in one write per turn.
+ */
+void sg_tlsconn_set_flush_rank(sg_tlsconn *c, sg_turn_rank rank);
+
+/* Encrypts and starts writing what is queued now instead of in the turn. */
+void sg_tlsconn_flush(sg_tlsconn *c);
 
 /*
  * Accepts one connection from |server| (call from its connection callback).

@@ -29,7 +29,10 @@ typedef enum sg_tlsconn_state {
 
 struct sg_tlsconn {
   uv_loop_t *loop;
-  uv_tcp_t tcp;
+  union { /* tcp_open covers both; casts to uv_stream_t / uv_handle_t work for either */
+    uv_tcp_t tcp;
+    uv_pipe_t pipe; /* sg_tlsconn_connect_unix */
+  };
   uv_timer_t timer;
   sg_turn_reg turn; /* the per-turn flush */
   uv_getaddrinfo_t gai;

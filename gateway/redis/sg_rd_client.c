@@ -2,17 +2,24 @@
 /*
  * Redis connection state machine (see sg_rd_client.h).
  *
- * hiredis 0.14 re-entrancy rules this file relies on:
- * - redisAsyncFree inside a reply callback is deferred until the callback
- *   returns; outside callbacks it frees at once, running every pending reply
- *   callback with NULL, the cleanup hook and then onDisconnect.
- * - onConnect is NOT guarded: freeing inside it is a use-after-free. We never
- *   run user code there (UP is reported from the handshake reply instead).
- * - When hiredis itself drops the connection (EOF, I/O error) it runs pending
- *   callbacks with NULL and onDisconnect, then frees the context: we must not
- *   free it again. A NULL reply therefore means "hiredis is freeing".
- * We detach first (ac->data = NULL), so every late hiredis callback finds
- * nothing and touches no freed command object.
+ * Transport: one sg_tlsconn per connection attempt (plain TCP, TLS or a unix
+ * socket); its on_read feeds a redisReader, whose complete replies go to the
+ * pending commands in order. The client owns every object it frees, so the
+ * hiredis re-entrancy rules of redisAsyncContext no longer apply; ours are:
+ * - A connection is dropped by closing its sg_tlsconn, whose on_close comes
+ *   later (never from inside sg_tlsconn_close); c->tc is cleared first, so a
+ *   late callback of a dropped connection is recognised and ignored. The
+ *   client is freed only after the last one's on_close.
+ * - The reader may be dropped by a reply callback while on_read is walking
+ *   its replies: then on_read frees it once the callback has returned.
+ *
+ * Sentinel (redis-sentinel://): each connect attempt first asks one sentinel
+ * (the next one on every attempt) SENTINEL get-master-addr-by-name, then
+ * connects to the address it names and checks with ROLE, after AUTH/SELECT,
+ * that it is the primary. A READONLY, LOADING or NOREPLICAS error reply (a
+ * demoted primary, a replica still loading, a primary cut off from its
+ * replicas under min-replicas-to-write) drops the connection after its
+ * callback, so the next attempt asks the sentinels again.
  */
 #include "redis/sg_rd_client.h"
 
@@ -22,20 +29,20 @@
 #include "core/sg_log.h"
 #include "core/sg_mem.h"
 #include "core/sg_rand.h"
-#include "redis/sg_rd_adapter.h"
+#include "core/sg_turn.h"
+#include "net/sg_tls.h"
+#include "net/sg_tlsconn.h"
 #include "redis/sg_rd_replies.h"
 #include "redis/sg_resp.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <hiredis/async.h>
+#include <hiredis/read.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum {
   ST_IDLE,       /* created, not started */
-  ST_RESOLVING,  /* uv_getaddrinfo in flight */
-  ST_CONNECTING, /* TCP connect + handshake commands in flight */
+  ST_CONNECTING, /* resolve + connect (+ TLS) + handshake commands */
   ST_UP,
   ST_BACKOFF, /* waiting to reconnect */
   ST_CLOSING, /* draining before close */
@@ -59,30 +66,37 @@ struct sg_rd_client {
   sg_rd_client_opts opts;
   sg_rd_client_cbs cbs;
   int state;
-  bool was_up; /* the current connection reached UP */
-  bool drain;
-  redisAsyncContext *ac;
-  sg_buf fmt;            /* a command's RESP while it is handed to hiredis */
+  bool was_up;           /* the current connection reached UP */
+  bool asking_sentinel;  /* the current connection is to a sentinel */
+  size_t sentinel_next;  /* the sentinel asked on the next attempt */
+  sg_rd_url_node node;   /* the primary the sentinel named */
+  sg_tlsconn *tc;        /* the current connection; NULL when none */
+  redisReader *reader;   /* its reply parser */
+  int reading;           /* depth of on_read (a dropped reader is freed there) */
+  SSL_CTX *ssl;          /* rediss:// */
+  bool own_ssl;          /* made here from opts.tls_ca_file */
+  sg_buf fmt;            /* a command's RESP while it is handed to the connection */
   uv_timer_t conn_timer; /* connect timeout, then backoff */
   uv_timer_t cmd_timer;  /* earliest command deadline */
   uint64_t cmd_due;      /* when cmd_timer fires; 0 = stopped */
-  uv_getaddrinfo_t gai;
-  bool gai_active;
-  sg_list pending; /* rd_cmd, in send order = reply order */
+  sg_list pending;       /* rd_cmd, in send order = reply order */
   size_t npending;
   int handshake_left;
   unsigned attempt;
   uint64_t rng;
-  int open_handles;
+  int open_handles; /* the two timers and every sg_tlsconn not yet closed */
   sg_rd_client_done_cb done;
   void *done_ud;
   sg_rd_client_stats stats;
+  char last_error[256];
 };
 
-static void begin_connect(sg_rd_client *c);
 static void shutdown_now(sg_rd_client *c);
 
-static int map_hiredis_err(int err) {
+/* A quiet client (opts.quiet) logs at debug level only. */
+#define LV(c, lvl) ((c)->opts.quiet ? SG_LOG_DEBUG : (lvl))
+
+static int map_reader_err(int err) {
   switch (err) {
   case REDIS_ERR_IO:
   case REDIS_ERR_EOF:
@@ -94,6 +108,31 @@ static int map_hiredis_err(int err) {
   default:
     return SG_ERR_REDIS;
   }
+}
+
+static void set_error(sg_rd_client *c, const char *what, const char *detail) {
+  snprintf(c->last_error, sizeof c->last_error, "%s%s%s", what, detail && detail[0] ? ": " : "",
+           detail ? detail : "");
+}
+
+/* ---- the reply parser ---- */
+
+static redisReader *reader_new(const sg_rd_client *c) {
+  redisReader *r = redisReaderCreate();
+  if (r == NULL)
+    abort(); /* out of memory, as sg_xmalloc */
+  sg_rd_replies_attach(r);
+  sg_rd_replies_set_cap(r, c->opts.max_reply_total);
+  return r;
+}
+
+static void reader_free(redisReader *r) {
+  sg_rd_replies_detach(r); /* a partly read reply frees the arena when the reader frees it */
+  redisReaderFree(r);
+}
+
+static size_t unparsed(const redisReader *r) {
+  return r->buf ? r->len - r->pos : 0;
 }
 
 /* ---- command deadlines ---- */
@@ -115,20 +154,19 @@ static void stop_cmd_timer(sg_rd_client *c) {
 
 /* ---- tearing a connection down ---- */
 
-/* Detaches from hiredis (freeing the context unless hiredis is doing it) and fails
- * every pending command with |reason|. Returns whether the connection had been UP. */
-static bool drop_connection(sg_rd_client *c, int reason, bool free_ac) {
-  redisAsyncContext *ac = c->ac;
+/* Closes the connection (its on_close comes later and is only counted), drops
+ * the reader and fails every pending command with |reason|. Returns whether
+ * the connection had been UP. */
+static bool drop_connection(sg_rd_client *c, int reason) {
   bool was_up = c->was_up;
-  c->ac = NULL;
   c->was_up = false;
-  if (ac != NULL) {
-    ac->data = NULL;
-    if (free_ac)
-      redisAsyncFree(ac); /* deferred by hiredis when inside one of its callbacks */
-  }
-  if (c->gai_active)
-    uv_cancel((uv_req_t *)&c->gai);
+  sg_tlsconn *tc = c->tc;
+  c->tc = NULL;
+  if (tc != NULL)
+    sg_tlsconn_close(tc, reason != 0 ? reason : SG_ERR_CLOSED); /* at once: no linger */
+  if (c->reader != NULL && c->reading == 0)
+    reader_free(c->reader);
+  c->reader = NULL; /* while reading, on_read frees it after the callback */
   stop_cmd_timer(c);
   uv_timer_stop(&c->conn_timer);
   sg_list *n;
@@ -154,7 +192,7 @@ static void schedule_reconnect(sg_rd_client *c) {
 }
 
 /* The connection failed or was lost: fail what is pending, tell the owner, retry later. */
-static void connection_lost(sg_rd_client *c, int reason, bool free_ac) {
+static void connection_lost(sg_rd_client *c, int reason) {
   if (c->state == ST_CLOSED)
     return;
   bool closing = c->state == ST_CLOSING;
@@ -164,9 +202,9 @@ static void connection_lost(sg_rd_client *c, int reason, bool free_ac) {
   if (reason == SG_ERR_TIMEOUT)
     c->stats.timeouts++;
   /* Failed attempts were logged where they failed; a lost UP connection is news. */
-  sg_log_kv(c->was_up ? SG_LOG_WARN : SG_LOG_DEBUG, "redis", "connection lost", "conn", c->name,
-            "err", sg_err_name(reason), NULL);
-  bool was_up = drop_connection(c, reason, free_ac);
+  sg_log_kv(c->was_up ? LV(c, SG_LOG_WARN) : SG_LOG_DEBUG, "redis", "connection lost", "conn",
+            c->name, "err", sg_err_name(reason), NULL);
+  bool was_up = drop_connection(c, reason);
   if (closing || c->state == ST_CLOSING) {
     shutdown_now(c);
     return;
@@ -179,67 +217,98 @@ static void connection_lost(sg_rd_client *c, int reason, bool free_ac) {
     schedule_reconnect(c);
 }
 
-/* ---- hiredis callbacks ---- */
+/* ---- replies ---- */
 
-static void on_reply(redisAsyncContext *ac, void *r, void *privdata) {
-  sg_rd_client *c = ac->data;
-  if (c == NULL)
-    return; /* detached: the command was already failed */
-  redisReply *reply = r;
-  if (reply == NULL) {
-    /* hiredis is dropping the connection and will free the context itself. */
-    connection_lost(c, map_hiredis_err(ac->err ? ac->err : REDIS_ERR_EOF), false);
+/* Hands one complete reply to the oldest pending command. */
+static void dispatch(sg_rd_client *c, const redisReply *reply) {
+  sg_list *front = sg_list_pop_front(&c->pending);
+  if (front == NULL) { /* a reply nobody asked for (a push): out of step from here on */
+    sg_log_kv(LV(c, SG_LOG_ERROR), "redis", "unexpected reply", "conn", c->name, NULL);
+    connection_lost(c, SG_ERR_PARSE);
     return;
   }
-  rd_cmd *cmd = privdata;
-  sg_list *front = sg_list_front(&c->pending);
-  if (front != &cmd->node) { /* cannot happen with in-order replies; be safe */
-    sg_log_kv(SG_LOG_ERROR, "redis", "reply out of order", "conn", c->name, NULL);
-    connection_lost(c, SG_ERR_REDIS, true);
-    return;
-  }
-  sg_list_remove(&cmd->node);
+  rd_cmd *cmd = sg_container_of(front, rd_cmd, node);
   c->npending--;
   int status = reply->type == REDIS_REPLY_ERROR ? SG_ERR_REDIS : 0;
   if (cmd->cb)
     cmd->cb(c, status, reply, cmd->ud);
   sg_free(cmd);
-  if (c->state == ST_CLOSING && c->npending == 0)
+  if (c->state == ST_CLOSING && c->npending == 0) {
     shutdown_now(c);
-}
-
-static void on_connect(const redisAsyncContext *ac, int status) {
-  sg_rd_client *c = ac->data;
-  if (c == NULL || status == REDIS_OK)
-    return; /* success is reported by the handshake reply, where freeing is safe */
-  sg_log_kv(SG_LOG_WARN, "redis", "connect failed", "conn", c->name, "detail", ac->errstr, NULL);
-  connection_lost(c, ac->err == REDIS_ERR_OTHER ? SG_ERR_CLOSED : map_hiredis_err(ac->err), false);
-}
-
-static void on_disconnect(const redisAsyncContext *ac, int status) {
-  (void)status;
-  sg_rd_client *c = ac->data;
-  if (c == NULL)
     return;
-  connection_lost(c, ac->err ? map_hiredis_err(ac->err) : SG_ERR_CLOSED, false);
+  }
+  /* Behind a sentinel: not (or no longer, or not yet) a writable primary. */
+  if (status != 0 && c->url.sentinel && c->state == ST_UP && reply->str != NULL &&
+      (strncmp(reply->str, "READONLY", 8) == 0 || strncmp(reply->str, "LOADING", 7) == 0 ||
+       strncmp(reply->str, "NOREPLICAS", 10) == 0)) {
+    sg_log_kv(LV(c, SG_LOG_WARN), "redis", "not the primary any more", "conn", c->name, NULL);
+    connection_lost(c, SG_ERR_CLOSED);
+  }
 }
 
-static void on_overflow(redisAsyncContext *ac, void *ud) {
-  (void)ac;
+/* Parses what the connection delivered and dispatches every complete reply;
+ * the reader and the connection may be dropped by any callback. */
+static void tc_on_read(sg_tlsconn *tc, const uint8_t *p, size_t n, void *ud) {
   sg_rd_client *c = ud;
-  sg_log_kv(SG_LOG_ERROR, "redis", "reply over size cap", "conn", c->name, NULL);
-  connection_lost(c, SG_ERR_TOOBIG, true);
+  if (tc != c->tc || c->reader == NULL)
+    return;
+  redisReader *r = c->reader;
+  if (redisReaderFeed(r, (const char *)p, n) != REDIS_OK) {
+    connection_lost(c, map_reader_err(r->err));
+    return;
+  }
+  c->reading++;
+  for (;;) {
+    void *reply = NULL;
+    if (redisReaderGetReply(r, &reply) != REDIS_OK) {
+      sg_log_kv(LV(c, SG_LOG_ERROR), "redis",
+                r->err == REDIS_ERR_OOM ? "reply over size cap" : "bad reply", "conn", c->name,
+                NULL);
+      connection_lost(c, map_reader_err(r->err));
+      break;
+    }
+    if (reply == NULL)
+      break;
+    dispatch(c, reply);
+    r->fn->freeObject(reply); /* resets the arena */
+    if (c->reader != r)
+      break; /* dropped by a callback */
+  }
+  c->reading--;
+  if (c->reader != r) {
+    reader_free(r);
+    return;
+  }
+  if (c->opts.max_reply_bytes > 0 && unparsed(r) > c->opts.max_reply_bytes) {
+    sg_log_kv(LV(c, SG_LOG_ERROR), "redis", "reply over size cap", "conn", c->name, NULL);
+    connection_lost(c, SG_ERR_TOOBIG);
+  }
+}
+
+/* Passed as the ROLE command's user data: its reply must say "master". */
+static const char role_check[] = "ROLE";
+
+static bool is_primary(const redisReply *r) {
+  return r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+         r->element[0]->type == REDIS_REPLY_STRING && strcmp(r->element[0]->str, "master") == 0;
 }
 
 static void handshake_reply(sg_rd_client *c, int status, const redisReply *reply, void *ud) {
-  (void)ud;
   if (c->state != ST_CONNECTING)
     return;
+  if (status == 0 && ud == role_check && !is_primary(reply)) {
+    set_error(c, "not the primary (the sentinel's view is out of date)", NULL);
+    sg_log_kv(LV(c, SG_LOG_WARN), "redis", "not the primary", "conn", c->name, "host", c->node.host,
+              NULL);
+    connection_lost(c, SG_ERR_REDIS);
+    return;
+  }
   if (status != 0) {
     /* AUTH/SELECT refused: the server's message names no secret. */
-    sg_log_kv(SG_LOG_ERROR, "redis", "handshake refused", "conn", c->name, "detail",
+    set_error(c, "handshake refused", reply ? reply->str : sg_strerror(status));
+    sg_log_kv(LV(c, SG_LOG_ERROR), "redis", "handshake refused", "conn", c->name, "detail",
               reply ? reply->str : NULL, NULL);
-    connection_lost(c, status, true);
+    connection_lost(c, status);
     return;
   }
   if (--c->handshake_left > 0)
@@ -249,24 +318,25 @@ static void handshake_reply(sg_rd_client *c, int status, const redisReply *reply
   c->was_up = true;
   c->attempt = 0;
   c->stats.connects++;
-  sg_log_kv(SG_LOG_INFO, "redis", "connected", "conn", c->name, NULL);
+  c->last_error[0] = '\0';
+  char primary[SG_RD_URL_HOST_MAX + 8];
+  snprintf(primary, sizeof primary, "%s:%u", c->node.host, (unsigned)c->node.port);
+  sg_log_kv(LV(c, SG_LOG_INFO), "redis", "connected", "conn", c->name, "tls",
+            c->url.tls ? "yes" : "no", "primary", c->url.sentinel ? primary : NULL, NULL);
   if (c->cbs.on_up)
     c->cbs.on_up(c, c->cbs.ud);
 }
 
-/* ---- connecting ---- */
+/* ---- sending ---- */
 
 /* Queues one command, given either as arguments (|argv|) or already in RESP
  * (|resp|, exactly one command), with its reply callback and deadline. */
 static int push(sg_rd_client *c, int argc, const char **argv, const size_t *lens, const char *resp,
                 size_t resp_len, uint64_t deadline, sg_rd_reply_cb cb, void *ud) {
-  rd_cmd *cmd = sg_xmalloc(sizeof *cmd);
-  cmd->deadline = deadline;
-  cmd->cb = cb;
-  cmd->ud = ud;
+  if (c->tc == NULL)
+    return SG_ERR_CLOSED;
   if (resp == NULL) {
-    /* RESP written into a buffer kept for the next command: hiredis's own
-     * formatting grows a new string for every command. */
+    /* RESP written into a buffer kept for the next command. */
     sg_buf_reset(&c->fmt);
     sg_resp_array(&c->fmt, (size_t)argc);
     for (int i = 0; i < argc; i++)
@@ -274,13 +344,15 @@ static int push(sg_rd_client *c, int argc, const char **argv, const size_t *lens
     resp = c->fmt.data;
     resp_len = c->fmt.len;
   }
-  int rv = redisAsyncFormattedCommand(c->ac, on_reply, cmd, resp, resp_len);
+  int rv = sg_tlsconn_write(c->tc, (const uint8_t *)resp, resp_len);
   if (c->fmt.cap > ((size_t)1 << 20))
     sg_buf_free(&c->fmt); /* a huge command's buffer is not kept */
-  if (rv != REDIS_OK) {
-    sg_free(cmd);
+  if (rv != 0)
     return SG_ERR_REDIS;
-  }
+  rd_cmd *cmd = sg_xmalloc(sizeof *cmd);
+  cmd->deadline = deadline;
+  cmd->cb = cb;
+  cmd->ud = ud;
   sg_list_push_back(&c->pending, &cmd->node);
   c->npending++;
   c->stats.commands++;
@@ -314,6 +386,11 @@ static int send_handshake(sg_rd_client *c) {
                   handshake_reply, NULL);
     c->handshake_left++;
   }
+  if (rv == 0 && u->sentinel) { /* the sentinel may be behind a failover */
+    rv = push_cmd(c, 1, (const char *[]){"ROLE"}, (size_t[]){4}, NO_DEADLINE, handshake_reply,
+                  (void *)role_check);
+    c->handshake_left++;
+  }
   if (rv == 0 && c->handshake_left == 0) {
     rv =
         push_cmd(c, 1, (const char *[]){"PING"}, (size_t[]){4}, NO_DEADLINE, handshake_reply, NULL);
@@ -322,92 +399,130 @@ static int send_handshake(sg_rd_client *c) {
   return rv;
 }
 
-static void connect_to(sg_rd_client *c, const char *ip) {
-  redisAsyncContext *ac =
-      c->url.is_unix ? redisAsyncConnectUnix(c->url.path) : redisAsyncConnect(ip, c->url.port);
-  if (ac == NULL) {
-    connection_lost(c, SG_ERR_REDIS, false);
+/* ---- the connection's callbacks ---- */
+
+static void sentinel_reply(sg_rd_client *c, int status, const redisReply *reply, void *ud);
+
+static void tc_on_ready(sg_tlsconn *tc, void *ud) {
+  sg_rd_client *c = ud;
+  if (tc != c->tc || c->state != ST_CONNECTING)
     return;
+  int rv;
+  if (c->asking_sentinel) {
+    const char *argv[3] = {"SENTINEL", "get-master-addr-by-name", c->url.master};
+    size_t lens[3] = {8, 23, strlen(c->url.master)};
+    rv = push_cmd(c, 3, argv, lens, NO_DEADLINE, sentinel_reply, NULL);
+  } else {
+    rv = send_handshake(c);
   }
-  if (ac->err) {
-    sg_log_kv(SG_LOG_WARN, "redis", "connect failed", "conn", c->name, "detail", ac->errstr, NULL);
-    int reason = ac->err == REDIS_ERR_OTHER ? SG_ERR_CLOSED : map_hiredis_err(ac->err);
-    redisAsyncFree(ac); /* nothing attached yet: no callbacks run */
-    connection_lost(c, reason, false);
-    return;
-  }
-  int rv = sg_rd_adapter_attach(ac, c->loop, c->opts.max_reply_bytes, on_overflow, c);
-  if (rv == 0)
-    sg_rd_replies_set_cap(ac->c.reader, c->opts.max_reply_total);
-  if (rv != 0) {
-    redisAsyncFree(ac);
-    connection_lost(c, rv, false);
-    return;
-  }
-  ac->data = c;
-  c->ac = ac;
-  c->state = ST_CONNECTING;
-  redisAsyncSetConnectCallback(ac, on_connect);
-  redisAsyncSetDisconnectCallback(ac, on_disconnect);
-  rv = send_handshake(c);
   if (rv != 0)
-    connection_lost(c, rv, true);
+    connection_lost(c, rv);
 }
 
-static void on_gai(uv_getaddrinfo_t *req, int status, struct addrinfo *res) {
-  sg_rd_client *c = req->data;
-  c->gai_active = false;
-  char ip[INET6_ADDRSTRLEN] = "";
-  if (status == 0 && res != NULL) {
-    if (res->ai_family == AF_INET6)
-      uv_ip6_name((const struct sockaddr_in6 *)res->ai_addr, ip, sizeof ip);
-    else
-      uv_ip4_name((const struct sockaddr_in *)res->ai_addr, ip, sizeof ip);
+/* What callers see of a transport failure: TLS failures and our own timeouts
+ * as they are, socket errors and EOF as SG_ERR_CLOSED (the detail is logged). */
+static int transport_reason(int err) {
+  switch (err) {
+  case SG_ERR_TLS:
+  case SG_ERR_TLS_VERIFY:
+  case SG_ERR_TIMEOUT:
+    return err;
+  default:
+    return SG_ERR_CLOSED;
   }
-  uv_freeaddrinfo(res);
-  if (c->state == ST_CLOSED) {
-    shutdown_now(c); /* re-checks whether everything is released */
-    return;
-  }
-  if (c->state != ST_RESOLVING)
-    return; /* timed out meanwhile */
-  if (ip[0] == '\0') {
-    sg_log_kv(SG_LOG_WARN, "redis", "resolve failed", "conn", c->name, "host", c->url.host, "err",
-              status ? uv_err_name(status) : "no address", NULL);
-    connection_lost(c, status ? status : SG_ERR_NOTFOUND, false);
-    return;
-  }
-  connect_to(c, ip);
 }
 
-static bool is_ip_literal(const char *host) {
-  unsigned char buf[sizeof(struct in6_addr)];
-  return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+static void tc_on_close(sg_tlsconn *tc, int err, void *ud) {
+  sg_rd_client *c = ud;
+  if (tc == c->tc) { /* lost by the transport, not dropped by us */
+    c->tc = NULL;
+    if (c->state == ST_CONNECTING) {
+      set_error(c, sg_strerror(err), sg_tlsconn_error_detail(tc));
+      sg_log_kv(LV(c, err == SG_ERR_TLS_VERIFY ? SG_LOG_ERROR : SG_LOG_WARN), "redis",
+                err == SG_ERR_TLS_VERIFY ? "TLS certificate not accepted" : "connect failed",
+                "conn", c->name, "peer", sg_tlsconn_peer(tc), "err", sg_err_name(err), "detail",
+                sg_tlsconn_error_detail(tc), NULL);
+    }
+    connection_lost(c, transport_reason(err));
+  }
+  c->open_handles--;
+  if (c->state == ST_CLOSED)
+    shutdown_now(c);
+}
+
+/* ---- connecting ---- */
+
+static const sg_tlsconn_cbs tc_cbs = {
+    .on_ready = tc_on_ready, .on_read = tc_on_read, .on_close = tc_on_close};
+
+/* Opens the connection to |host|:|port| (or the URL's unix socket). */
+static void open_conn(sg_rd_client *c, const char *host, uint16_t port) {
+  sg_tlsconn *tc = NULL;
+  /* The connection's own deadline backs up ours (which also covers AUTH/SELECT). */
+  uint64_t tmo = c->opts.connect_timeout_ms;
+  int rv = c->url.is_unix ? sg_tlsconn_connect_unix(&tc, c->loop, c->url.path, tmo, &tc_cbs, c)
+                          : sg_tlsconn_connect(&tc, c->loop, c->url.tls ? c->ssl : NULL, host, port,
+                                               tmo, &tc_cbs, c);
+  if (rv != 0) {
+    set_error(c, "connect failed", sg_strerror(rv));
+    sg_log_kv(LV(c, SG_LOG_WARN), "redis", "connect failed", "conn", c->name, "host", host, "err",
+              sg_err_name(rv), NULL);
+    connection_lost(c, rv);
+    return;
+  }
+  c->open_handles++;
+  c->tc = tc;
+  c->reader = reader_new(c);
+  /* Commands are queued up to rank SG_TURN_REDIS; all of a turn leave in one write. */
+  sg_tlsconn_set_flush_rank(tc, SG_TURN_REDIS_WRITE);
 }
 
 static void begin_connect(sg_rd_client *c) {
+  c->state = ST_CONNECTING;
   uv_timer_start(&c->conn_timer, on_conn_timer, c->opts.connect_timeout_ms, 0);
-  if (c->url.is_unix || is_ip_literal(c->url.host)) {
-    c->state = ST_CONNECTING;
-    connect_to(c, c->url.host);
+  c->asking_sentinel = c->url.sentinel;
+  if (c->asking_sentinel) {
+    const sg_rd_url_node *s = &c->url.sentinels[c->sentinel_next++ % c->url.nsentinels];
+    open_conn(c, s->host, s->port);
+  } else {
+    open_conn(c, c->url.host, c->url.port);
+  }
+}
+
+/* The sentinel named the primary: leave it (silently) and connect there. */
+static void sentinel_reply(sg_rd_client *c, int status, const redisReply *reply, void *ud) {
+  (void)ud;
+  if (c->state != ST_CONNECTING || !c->asking_sentinel)
+    return;
+  const redisReply *h = NULL, *p = NULL;
+  if (status == 0 && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
+    h = reply->element[0];
+    p = reply->element[1];
+  }
+  long port = p && p->type == REDIS_REPLY_STRING ? strtol(p->str, NULL, 10) : 0;
+  if (h == NULL || h->type != REDIS_REPLY_STRING || h->len == 0 || h->len >= sizeof c->node.host ||
+      port <= 0 || port > 65535) {
+    set_error(c, "the sentinel does not know the master", c->url.master);
+    sg_log_kv(LV(c, SG_LOG_WARN), "redis", "no primary from sentinel", "conn", c->name, "sentinel",
+              c->tc ? sg_tlsconn_peer(c->tc) : NULL, "master", c->url.master, "detail",
+              status != 0 && reply ? reply->str : NULL, NULL);
+    connection_lost(c, SG_ERR_NOTFOUND);
     return;
   }
-  if (c->gai_active) { /* a cancelled lookup still runs in the threadpool: try later */
-    connection_lost(c, SG_ERR_BUSY, false);
-    return;
-  }
-  struct addrinfo hints;
-  memset(&hints, 0, sizeof hints);
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  c->gai.data = c;
-  c->state = ST_RESOLVING;
-  int rv = uv_getaddrinfo(c->loop, &c->gai, on_gai, c->url.host, NULL, &hints);
-  if (rv != 0) {
-    connection_lost(c, rv, false);
-    return;
-  }
-  c->gai_active = true;
+  memcpy(c->node.host, h->str, h->len + 1);
+  c->node.port = (uint16_t)port;
+  sg_log_kv(SG_LOG_DEBUG, "redis", "primary from sentinel", "conn", c->name, "host", c->node.host,
+            NULL);
+  /* Leave the sentinel: its on_close is only counted; the reader is freed
+   * here or, since we are inside its on_read, right after this callback. */
+  sg_tlsconn *tc = c->tc;
+  c->tc = NULL;
+  sg_tlsconn_close(tc, SG_ERR_CLOSED);
+  if (c->reading == 0)
+    reader_free(c->reader);
+  c->reader = NULL;
+  c->asking_sentinel = false;
+  open_conn(c, c->node.host, c->node.port);
 }
 
 /* ---- timers ---- */
@@ -418,9 +533,10 @@ static void on_conn_timer(uv_timer_t *t) {
     begin_connect(c);
     return;
   }
-  if (c->state == ST_RESOLVING || c->state == ST_CONNECTING) {
-    sg_log_kv(SG_LOG_WARN, "redis", "connect timed out", "conn", c->name, NULL);
-    connection_lost(c, SG_ERR_TIMEOUT, true);
+  if (c->state == ST_CONNECTING) {
+    set_error(c, "connect timed out", NULL);
+    sg_log_kv(LV(c, SG_LOG_WARN), "redis", "connect timed out", "conn", c->name, NULL);
+    connection_lost(c, SG_ERR_TIMEOUT);
   }
 }
 
@@ -433,8 +549,8 @@ static void on_cmd_timer(uv_timer_t *t) {
   sg_list_foreach(n, &c->pending) {
     rd_cmd *cmd = sg_container_of(n, rd_cmd, node);
     if (cmd->deadline <= now) {
-      sg_log_kv(SG_LOG_WARN, "redis", "command timed out", "conn", c->name, NULL);
-      connection_lost(c, SG_ERR_TIMEOUT, true);
+      sg_log_kv(LV(c, SG_LOG_WARN), "redis", "command timed out", "conn", c->name, NULL);
+      connection_lost(c, SG_ERR_TIMEOUT);
       return;
     }
     if (cmd->deadline < next)
@@ -455,15 +571,17 @@ static void on_handle_closed(uv_handle_t *h) {
 static void shutdown_now(sg_rd_client *c) {
   if (c->state != ST_CLOSED) {
     c->state = ST_CLOSED;
-    drop_connection(c, SG_ERR_SHUTDOWN, true);
+    drop_connection(c, SG_ERR_SHUTDOWN);
     uv_close((uv_handle_t *)&c->conn_timer, on_handle_closed);
     uv_close((uv_handle_t *)&c->cmd_timer, on_handle_closed);
     return;
   }
-  if (c->open_handles > 0 || c->gai_active)
+  if (c->open_handles > 0 || c->reading > 0)
     return;
   if (c->done)
     c->done(c, c->done_ud);
+  if (c->own_ssl)
+    SSL_CTX_free(c->ssl);
   sg_buf_free(&c->fmt);
   sg_free(c);
 }
@@ -475,12 +593,32 @@ void sg_rd_client_close(sg_rd_client *c, bool drain, sg_rd_client_done_cb done, 
   c->done_ud = ud;
   bool up = c->state == ST_UP;
   c->state = ST_CLOSING;
-  if (drain && up && c->npending > 0)
-    return; /* on_reply (or a timeout) finishes it */
+  if (drain && up && c->npending > 0) {
+    sg_rd_client_flush(c); /* what is queued goes out; dispatch finishes the close */
+    return;
+  }
   shutdown_now(c);
 }
 
 /* ---- public API ---- */
+
+static int make_tls(sg_rd_client *c) {
+  if (!c->url.tls)
+    return 0;
+  if (c->opts.tls_ctx != NULL) {
+    c->ssl = c->opts.tls_ctx;
+    return 0;
+  }
+  const char *ca = c->opts.tls_ca_file;
+  int rv = sg_tls_ctx_client_new2(&c->ssl, ca && ca[0] ? ca : NULL, SG_TLS_ALPN_NONE);
+  if (rv != 0) {
+    sg_log_kv(LV(c, SG_LOG_ERROR), "redis", "TLS setup failed", "conn", c->name, "ca_file", ca,
+              "err", sg_err_name(rv), NULL);
+    return rv;
+  }
+  c->own_ssl = true;
+  return 0;
+}
 
 int sg_rd_client_new(uv_loop_t *loop, const sg_rd_url *url, const sg_rd_client_opts *opts,
                      const sg_rd_client_cbs *cbs, sg_rd_client **out) {
@@ -506,13 +644,15 @@ int sg_rd_client_new(uv_loop_t *loop, const sg_rd_url *url, const sg_rd_client_o
   c->state = ST_IDLE;
   sg_list_init(&c->pending);
   c->rng = uv_hrtime() ^ (uint64_t)(uintptr_t)c ^ 0x9e3779b97f4a7c15ULL;
-  int rv = uv_timer_init(loop, &c->conn_timer);
-  if (rv == 0)
-    rv = uv_timer_init(loop, &c->cmd_timer);
+  int rv = make_tls(c);
+  c->opts.tls_ca_file = NULL; /* not kept: the context holds it */
+  c->opts.tls_ctx = NULL;
   if (rv != 0) {
-    sg_free(c); /* uv_timer_init cannot fail on Linux; nothing to close */
+    sg_free(c);
     return rv;
   }
+  uv_timer_init(loop, &c->conn_timer); /* cannot fail on Linux */
+  uv_timer_init(loop, &c->cmd_timer);
   c->conn_timer.data = c->cmd_timer.data = c;
   c->open_handles = 2;
   *out = c;
@@ -551,13 +691,13 @@ int sg_rd_client_cmd_resp(sg_rd_client *c, const char *resp, size_t len, uint32_
 }
 
 void sg_rd_client_flush(sg_rd_client *c) {
-  if (c->state == ST_UP && c->ac)
-    sg_rd_adapter_flush(c->ac);
+  if (c->tc != NULL && (c->state == ST_UP || c->state == ST_CLOSING))
+    sg_tlsconn_flush(c->tc);
 }
 
 void sg_rd_client_reset(sg_rd_client *c, int reason) {
-  if (c->state == ST_UP || c->state == ST_CONNECTING || c->state == ST_RESOLVING)
-    connection_lost(c, reason, true);
+  if (c->state == ST_UP || c->state == ST_CONNECTING)
+    connection_lost(c, reason);
 }
 
 void sg_rd_client_get_stats(const sg_rd_client *c, sg_rd_client_stats *out) {
@@ -566,4 +706,8 @@ void sg_rd_client_get_stats(const sg_rd_client *c, sg_rd_client_stats *out) {
 
 size_t sg_rd_client_pending(const sg_rd_client *c) {
   return c->npending;
+}
+
+const char *sg_rd_client_last_error(const sg_rd_client *c) {
+  return c->last_error;
 }

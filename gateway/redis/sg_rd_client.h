@@ -2,13 +2,16 @@
 /*
  * One Redis connection with a life of its own: non-blocking connect (host
  * names resolved with uv_getaddrinfo, never in the loop thread) under a
- * connect timer, then AUTH (if a password is set) and SELECT (if db != 0), or
- * a PING, before it reports UP. Each command has a deadline; replies arrive in
- * order, so one timer watches the earliest deadline of the FIFO. On a timeout,
- * an I/O error or an oversized reply the connection is dropped, every pending
- * command's callback fails, and it reconnects with full-jitter exponential
- * backoff (capped). It does not queue commands while down: callers decide
- * what to keep (sg_rd_stream keeps its completions).
+ * connect timer, over plain TCP (redis://), TLS (rediss://: certificate and
+ * host name verified, net/sg_tlsconn) or a unix socket, then AUTH (if a
+ * password is set) and SELECT (if db != 0), or a PING, before it reports UP.
+ * hiredis is only the RESP parser (a redisReader building its replies in an
+ * arena, sg_rd_replies); commands are written by sg_resp and leave in one
+ * write per loop turn (the turn pass, rank SG_TURN_REDIS_WRITE). Each command has a deadline;
+ * replies arrive in order, so one timer watches the earliest deadline of the FIFO. On a timeout, an
+ * I/O error or an oversized reply the connection is dropped, every pending command's callback
+ * fails, and it reconnects with full-jitter exponential backoff (capped). It does not queue
+ * commands while down: callers decide what to keep (sg_rd_stream keeps its completions).
  *
  * Single-threaded: all calls and callbacks happen on the loop thread.
  */
@@ -18,6 +21,7 @@
 #include "redis/sg_rd_url.h"
 
 #include <hiredis/hiredis.h>
+#include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,7 +34,7 @@ typedef struct sg_rd_client sg_rd_client;
  * the error reply (-ERR ..., type REDIS_REPLY_ERROR); or another negative
  * code (SG_ERR_TIMEOUT, SG_ERR_CLOSED, SG_ERR_TOOBIG, SG_ERR_SHUTDOWN) with
  * |reply| NULL when the command's connection went away. The reply is
- * BORROWED: hiredis frees it when the callback returns, so copy what you keep.
+ * BORROWED: it is freed when the callback returns, so copy what you keep.
  * The callback may issue commands, reset or close the client.
  */
 typedef void (*sg_rd_reply_cb)(sg_rd_client *c, int status, const redisReply *reply, void *ud);
@@ -57,6 +61,16 @@ typedef struct sg_rd_client_opts {
    * it the connection drops with SG_ERR_TOOBIG. 0: none (each value is still
    * bounded by max_reply_bytes, the reply is not). */
   size_t max_reply_total;
+  /* rediss:// only: extra trust anchors (PEM, copied; NULL or "": the
+   * system store alone), unless |tls_ctx| is given. */
+  const char *tls_ca_file;
+  /* rediss:// only: a client context of net/sg_tls.h made with
+   * SG_TLS_ALPN_NONE (borrowed; it must outlive the client). NULL: the
+   * client makes its own from |tls_ca_file|. */
+  SSL_CTX *tls_ctx;
+  /* Log at debug level only: the owner reports failures itself (the
+   * command-line tools, through sg_rd_client_last_error). */
+  bool quiet;
 } sg_rd_client_opts;
 
 typedef struct sg_rd_client_stats {
@@ -71,7 +85,8 @@ typedef struct sg_rd_client_stats {
  * (defaults); |cbs| is copied and may be NULL. Nothing happens until
  * sg_rd_client_start. Free it with sg_rd_client_close.
  *
- * Returns 0 or one of: SG_ERR_INVAL, or a libuv code from uv_timer_init.
+ * Returns 0 or one of: SG_ERR_INVAL, SG_ERR_CONFIG (rediss:// and the CA
+ * file unreadable), SG_ERR_TLS, or a libuv code from uv_timer_init.
  */
 int sg_rd_client_new(uv_loop_t *loop, const sg_rd_url *url, const sg_rd_client_opts *opts,
                      const sg_rd_client_cbs *cbs, sg_rd_client **out);
@@ -118,7 +133,7 @@ int sg_rd_client_multi(sg_rd_client *c, const char *cmds, const size_t *ends, si
 
 /*
  * Writes the commands queued so far now instead of later in the loop's turn
- * pass (see sg_rd_adapter.h). Not needed for commands queued before or during
+ * pass. Not needed for commands queued before or during
  * the pass by a stage of an earlier rank: they leave before the loop polls.
  */
 void sg_rd_client_flush(sg_rd_client *c);
@@ -143,5 +158,9 @@ void sg_rd_client_get_stats(const sg_rd_client *c, sg_rd_client_stats *out);
 
 /* Number of commands sent and not yet answered. */
 size_t sg_rd_client_pending(const sg_rd_client *c);
+
+/* Why the last connection failed or was refused ("certificate verify
+ * failed: ...", "WRONGPASS ...", "ECONNREFUSED"), or "". Never NULL. */
+const char *sg_rd_client_last_error(const sg_rd_client *c);
 
 #endif

@@ -9,6 +9,7 @@
 #include "core/sg_err.h"
 #include "core/sg_log.h"
 #include "core/sg_mem.h"
+#include "net/sg_tls.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -457,6 +458,13 @@ static void rc_up(sg_rd_client *c, void *ud) {
   sg_rd_stream *s = ud;
   if (s->rc_ups++ > 0)
     s->stats.reconnects++;
+  /* Entries are read only while the command connection is up too: what the
+   * owner does with an entry (ledger lookups, completions) goes there. The
+   * two connect side by side, so either may be up first. */
+  if (!sg_rd_client_is_up(s->cc)) {
+    s->setup_waits_cc = true;
+    return;
+  }
   do_setup(s);
 }
 
@@ -478,6 +486,7 @@ static void rc_down(sg_rd_client *c, int reason, void *ud) {
   }
   s->read_state = RS_DOWN;
   s->read_inflight = false;
+  s->setup_waits_cc = false;
   uv_timer_stop(&s->retry_timer);
   uv_timer_stop(&s->wait_timer);
 }
@@ -488,6 +497,10 @@ static void cc_up(sg_rd_client *c, void *ud) {
   if (s->cc_ups++ > 0)
     s->stats.reconnects++;
   sg_rd_stream__txn_kick(s);
+  if (s->setup_waits_cc && sg_rd_client_is_up(s->rc)) {
+    s->setup_waits_cc = false;
+    do_setup(s);
+  }
   sg_rd_stream__maybe_read(s); /* a pending rescan waits for this connection */
 }
 
@@ -497,9 +510,21 @@ int sg_rd_stream_new(uv_loop_t *loop, const sg_rd_url *url, const sg_rd_stream_o
                      const sg_rd_stream_cbs *cbs, sg_rd_stream **out) {
   if (!loop || !url || !opts || !opts->consumer || !opts->consumer[0] || !cbs || !cbs->on_entry)
     return SG_ERR_INVAL;
+  /* rediss://: one TLS context for both connections (a bad CA file fails here). */
+  SSL_CTX *ssl = NULL;
+  if (url->tls && opts->client.tls_ctx == NULL) {
+    const char *ca = opts->client.tls_ca_file;
+    int rv = sg_tls_ctx_client_new2(&ssl, ca && ca[0] ? ca : NULL, SG_TLS_ALPN_NONE);
+    if (rv != 0)
+      return rv;
+  }
   sg_rd_stream *s = sg_xcalloc(1, sizeof *s);
   s->loop = loop;
   s->opts = *opts;
+  s->ssl = ssl;
+  if (ssl != NULL)
+    s->opts.client.tls_ctx = ssl;
+  s->opts.client.tls_ca_file = NULL;
   s->cbs = *cbs;
   s->key = sg_xstrdup(opts->stream ? opts->stream : "sendgate:jobs");
   s->group = sg_xstrdup(opts->group ? opts->group : "sendgate");
@@ -566,6 +591,7 @@ static void release(sg_rd_stream *s) {
   sg_free(s->group);
   sg_free(s->consumer);
   sg_free(s->dead);
+  SSL_CTX_free(s->ssl);
   sg_free(s);
 }
 

@@ -21,7 +21,9 @@ struct sg_rd_stream {
   char *key, *group, *consumer, *dead;
   sg_rd_client *rc; /* read connection: XGROUP CREATE + the read script only */
   sg_rd_client *cc; /* command connection */
+  SSL_CTX *ssl;     /* rediss://: the two connections' TLS context, owned */
   int rc_ups, cc_ups;
+  bool setup_waits_cc; /* the read connection is up; reading waits for the command one */
 
   /* read side */
   int read_state;

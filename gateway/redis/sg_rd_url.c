@@ -146,6 +146,66 @@ static int parse_tcp(const char *s, sg_rd_url *u) {
   return 0;
 }
 
+/* "[userinfo@]host[:port][,host[:port]...]/master[/db]" */
+static int parse_sentinel(const char *s, sg_rd_url *u) {
+  const char *slash = strchr(s, '/');
+  if (slash == NULL)
+    return SG_ERR_PARSE; /* the master's name is required */
+  const char *at = NULL;
+  for (const char *p = s; p < slash; p++)
+    if (*p == '@')
+      at = p;
+  const char *hp = s;
+  if (at) {
+    int rv = parse_userinfo(s, (size_t)(at - s), u);
+    if (rv)
+      return rv;
+    hp = at + 1;
+  }
+  while (hp < slash) {
+    const char *comma = memchr(hp, ',', (size_t)(slash - hp));
+    const char *end = comma ? comma : slash;
+    if (end == hp || u->nsentinels == SG_RD_URL_SENTINELS_MAX)
+      return end == hp ? SG_ERR_PARSE : SG_ERR_TOOBIG;
+    sg_rd_url one;
+    memset(&one, 0, sizeof one);
+    int rv = parse_hostport(hp, (size_t)(end - hp), &one);
+    if (rv)
+      return rv;
+    if (one.host[0] == '\0')
+      return SG_ERR_PARSE;
+    sg_rd_url_node *n = &u->sentinels[u->nsentinels++];
+    memcpy(n->host, one.host, sizeof n->host);
+    n->port = one.port ? one.port : 26379;
+    hp = comma ? comma + 1 : slash;
+    if (comma && hp == slash)
+      return SG_ERR_PARSE; /* a trailing comma */
+  }
+  if (u->nsentinels == 0)
+    return SG_ERR_PARSE;
+  const char *name = slash + 1;
+  const char *dbs = strchr(name, '/');
+  size_t nlen = dbs ? (size_t)(dbs - name) : strlen(name);
+  if (nlen == 0)
+    return SG_ERR_PARSE;
+  for (size_t i = 0; i < nlen; i++)
+    if (name[i] <= ' ' || name[i] == '?' || name[i] == '@' || name[i] == ',')
+      return SG_ERR_PARSE;
+  int rv = copy_part(name, nlen, u->master, sizeof u->master, true);
+  if (rv)
+    return rv;
+  if (dbs && dbs[1] != '\0') {
+    long v;
+    if (parse_num(dbs + 1, strlen(dbs + 1), 0, DB_MAX, &v))
+      return SG_ERR_PARSE;
+    u->db = (int)v;
+  }
+  u->sentinel = true;
+  memcpy(u->host, u->sentinels[0].host, sizeof u->host);
+  u->port = u->sentinels[0].port;
+  return 0;
+}
+
 static int parse_unix(const char *s, sg_rd_url *u) {
   if (s[0] != '/')
     return SG_ERR_PARSE;
@@ -173,6 +233,14 @@ int sg_rd_url_parse(const char *s, sg_rd_url *out) {
     rv = 0;
   } else if (strncmp(s, "redis://", 8) == 0) {
     rv = parse_tcp(s + 8, out);
+  } else if (strncmp(s, "redis-sentinel://", 17) == 0) {
+    rv = parse_sentinel(s + 17, out);
+  } else if (strncmp(s, "rediss-sentinel://", 18) == 0) {
+    out->tls = true;
+    rv = parse_sentinel(s + 18, out);
+  } else if (strncmp(s, "rediss://", 9) == 0) {
+    out->tls = true;
+    rv = parse_tcp(s + 9, out);
   } else if (strncmp(s, "unix://", 7) == 0) {
     rv = parse_unix(s + 7, out);
   } else {
@@ -195,8 +263,13 @@ int sg_rd_url_describe(const sg_rd_url *u, char *out, size_t cap) {
   const char *pw = u->password[0] ? "***@" : "";
   if (u->is_unix)
     return snprintf(out, cap, "unix://%s?db=%d", u->path, u->db);
+  if (u->sentinel) /* enough to tell which: the first sentinel and the master */
+    return snprintf(out, cap, "%s://%s%s%s%s:%u/%s/%d",
+                    u->tls ? "rediss-sentinel" : "redis-sentinel", u->user,
+                    u->user[0] && !u->password[0] ? "@" : (u->user[0] ? ":" : ""), pw,
+                    u->sentinels[0].host, (unsigned)u->sentinels[0].port, u->master, u->db);
   bool v6 = strchr(u->host, ':') != NULL;
-  return snprintf(out, cap, "redis://%s%s%s%s%s%s:%u/%d", u->user,
+  return snprintf(out, cap, "%s://%s%s%s%s%s%s:%u/%d", u->tls ? "rediss" : "redis", u->user,
                   u->user[0] && !u->password[0] ? "@" : (u->user[0] ? ":" : ""), pw, v6 ? "[" : "",
                   u->host, v6 ? "]" : "", (unsigned)u->port, u->db);
 }

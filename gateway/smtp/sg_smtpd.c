@@ -139,10 +139,11 @@ static void on_redis_down(sg_rd_client *c, int reason, void *ud) {
 static int start_redis(sg_smtpd *s, char *err, size_t errcap) {
   sg_rd_url url;
   if (sg_rd_url_parse(s->cfg->base.redis_url, &url) != 0) {
-    snprintf(err, errcap, "SENDGATE_REDIS_URL: not a redis:// URL");
+    snprintf(err, errcap, "SENDGATE_REDIS_URL: not a redis[s]:// or unix:// URL");
     return SG_ERR_CONFIG;
   }
-  sg_rd_client_opts o = {.name = "smtpd", .connect_timeout_ms = 3000};
+  sg_rd_client_opts o = {
+      .name = "smtpd", .connect_timeout_ms = 3000, .tls_ca_file = s->cfg->base.tls_ca_file};
   sg_rd_client_cbs cbs = {on_redis_up, on_redis_down, s};
   int rv = sg_rd_client_new(s->loop, &url, &o, &cbs, &s->rd);
   if (rv != 0) {

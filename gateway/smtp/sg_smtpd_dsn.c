@@ -280,7 +280,7 @@ int sg_smtpd_dsn_start(sg_smtpd_dsn **out, uv_loop_t *loop, const sg_smtp_config
   *out = NULL;
   sg_rd_url url;
   if (sg_rd_url_parse(cfg->base.redis_url, &url) != 0) {
-    snprintf(err, errcap, "SENDGATE_REDIS_URL: not a redis:// URL");
+    snprintf(err, errcap, "SENDGATE_REDIS_URL: not a redis[s]:// or unix:// URL");
     return SG_ERR_CONFIG;
   }
   sg_smtpd_dsn *w = sg_xcalloc(1, sizeof *w);
@@ -290,7 +290,8 @@ int sg_smtpd_dsn_start(sg_smtpd_dsn **out, uv_loop_t *loop, const sg_smtp_config
     snprintf(w->consumer, sizeof w->consumer, "%s", cfg->base.consumer);
   else if (gethostname(w->consumer, sizeof w->consumer - 1) != 0 || w->consumer[0] == '\0')
     snprintf(w->consumer, sizeof w->consumer, "smtpd");
-  sg_rd_client_opts o = {.name = "smtpd-dsn", .connect_timeout_ms = 3000};
+  sg_rd_client_opts o = {
+      .name = "smtpd-dsn", .connect_timeout_ms = 3000, .tls_ca_file = cfg->base.tls_ca_file};
   sg_rd_client_cbs cbs = {on_up, on_down, w};
   int rv = sg_rd_client_new(loop, &url, &o, &cbs, &w->rd);
   if (rv != 0) {

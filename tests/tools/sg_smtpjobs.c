@@ -10,6 +10,7 @@
  * still dumped: the view is filled all the same.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "job/sg_job_codec.h"
@@ -50,7 +51,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   char err[256];
-  redisContext *c = sg_rd_sync_connect(argv[2], 5000, err, sizeof err);
+  sg_rd_sync *c =
+      sg_rd_sync_connect(argv[2], getenv("SENDGATE_TLS_CA_FILE"), 5000, err, sizeof err);
   if (c == NULL) {
     fprintf(stderr, "sg_smtpjobs: %s\n", err);
     return 1;
@@ -71,6 +73,6 @@ int main(int argc, char **argv) {
   }
   printf("%zu\n", r->elements);
   freeReplyObject(r);
-  redisFree(c);
+  sg_rd_sync_free(c);
   return rc;
 }

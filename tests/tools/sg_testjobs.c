@@ -142,7 +142,7 @@ static int cmp_str(const void *a, const void *b) {
 
 static int summary(const char *url, const char *stream) {
   char err[256];
-  redisContext *c = sg_rd_sync_connect(url, 5000, err, sizeof err);
+  sg_rd_sync *c = sg_rd_sync_connect(url, getenv("SENDGATE_TLS_CA_FILE"), 5000, err, sizeof err);
   if (c == NULL) {
     fprintf(stderr, "sg_testjobs: %s\n", err);
     return 1;
@@ -212,7 +212,7 @@ static int summary(const char *url, const char *stream) {
     }
     freeReplyObject(r);
   }
-  redisFree(c);
+  sg_rd_sync_free(c);
   qsort(ids, nids, sizeof *ids, cmp_str);
   long distinct = 0;
   for (size_t i = 0; i < nids; i++)

@@ -9,7 +9,9 @@
 #include "redis_server.h"
 
 #include "core/sg_err.h"
+#include "core/sg_mem.h"
 #include "redis/sg_rd_client.h"
+#include "sandbox/sg_sbx_certgen.h"
 
 #include <uv.h>
 
@@ -290,6 +292,151 @@ static void t_auth_select(void) {
   sg_test_redis_stop(&r);
 }
 
+static void t_unix(void) {
+  /* unix:// URLs: the same client over a unix socket, SELECT included. */
+  sg_test_redis_opts so = {.unixsocket = true};
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, &so));
+  ctx x;
+  ctx_init(&x);
+  char url[400];
+  snprintf(url, sizeof url, "unix://%s?db=3", r.sock);
+  start_client(&x, url, NULL);
+  run_until(&x, &x.ups, 1, 5000);
+  ASSERT_OK(cmd(&x, "SET", "sockkey", "three", 5, 1000));
+  ASSERT_OK(cmd(&x, "GET", "sockkey", NULL, 0, 1000));
+  run_until(&x, &x.replies, 2, 5000);
+  ASSERT_STR_EQ("three", x.last_str);
+  ASSERT_EQ(0, sg_test_redis_int(&r, "EXISTS %s", "sockkey")); /* not in db 0 */
+  ctx_finish(&x);
+  /* A socket path where nothing listens: a connect failure, retried. */
+  ctx y;
+  ctx_init(&y);
+  snprintf(url, sizeof url, "unix://%s/none.sock", r.dir);
+  sg_rd_client_opts o = {.backoff_base_ms = 5, .backoff_max_ms = 20};
+  start_client(&y, url, &o);
+  uint64_t until = uv_now(&y.loop) + 200;
+  while (uv_now(&y.loop) < until)
+    uv_run(&y.loop, UV_RUN_ONCE);
+  sg_rd_client_stats st;
+  sg_rd_client_get_stats(y.c, &st);
+  ASSERT_GE(st.failures, 2);
+  ASSERT_EQ(0, y.ups);
+  ASSERT(sg_rd_client_last_error(y.c)[0] != '\0');
+  ctx_finish(&y);
+  sg_test_redis_stop(&r);
+}
+
+/* Removes the files certgen wrote into |dir|, then |dir|. */
+static void rm_certs(const char *dir) {
+  const char *files[] = {"ca.pem", "ca-key.pem", "server.pem", "server-key.pem"};
+  char p[400];
+  for (size_t i = 0; i < SG_ARRAY_LEN(files); i++) {
+    snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+    unlink(p);
+  }
+  rmdir(dir);
+}
+
+static void t_tls(void) {
+  /* rediss://: TLS with the test's CA, name and IP checked, values larger
+   * than a TLS record, the unparsed-bytes cap, and a CA we do not trust. */
+  char dir[] = "/tmp/sg-rdtls-XXXXXX";
+  ASSERT_NOT_NULL(mkdtemp(dir));
+  ASSERT_OK(sg_sbx_certgen_write(dir, NULL, 0)); /* localhost, 127.0.0.1, ::1 */
+  char ca[400];
+  snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+  sg_test_redis_opts so = {.tls_dir = dir};
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, &so));
+  static char big[300000];
+  for (size_t i = 0; i < sizeof big; i++)
+    big[i] = (char)('a' + i % 26);
+  const char *hosts[] = {"localhost", "127.0.0.1"};
+  for (size_t h = 0; h < SG_ARRAY_LEN(hosts); h++) {
+    ctx x;
+    ctx_init(&x);
+    char url[160];
+    snprintf(url, sizeof url, "rediss://%s:%d/1", hosts[h], r.tls_port);
+    sg_rd_client_opts o = {.tls_ca_file = ca};
+    start_client(&x, url, &o);
+    run_until(&x, &x.ups, 1, 5000);
+    ASSERT_OK(cmd(&x, "SET", "big", big, sizeof big, 2000));
+    ASSERT_OK(cmd(&x, "STRLEN", "big", NULL, 0, 2000));
+    run_until(&x, &x.replies, 2, 5000);
+    ASSERT_EQ((long long)sizeof big, x.last_int);
+    ctx_finish(&x);
+  }
+  ASSERT_EQ(0, sg_test_redis_int(&r, "EXISTS %s", "big")); /* SELECT 1 happened */
+  {
+    /* A reply over max_reply_bytes drops the connection with SG_ERR_TOOBIG. */
+    ctx x;
+    ctx_init(&x);
+    char url[160];
+    snprintf(url, sizeof url, "rediss://localhost:%d/1", r.tls_port);
+    sg_rd_client_opts o = {.tls_ca_file = ca, .max_reply_bytes = 100000};
+    start_client(&x, url, &o);
+    run_until(&x, &x.ups, 1, 5000);
+    ASSERT_OK(cmd(&x, "GET", "big", NULL, 0, 2000));
+    run_until(&x, &x.replies, 1, 5000);
+    ASSERT_EQ(SG_ERR_TOOBIG, x.last_status);
+    run_until(&x, &x.downs, 1, 5000);
+    ctx_finish(&x);
+  }
+  {
+    /* Not signed by a CA we trust: never UP, the verify error kept. */
+    ctx x;
+    ctx_init(&x);
+    char url[160];
+    snprintf(url, sizeof url, "rediss://localhost:%d/0", r.tls_port);
+    sg_rd_client_opts o = {.backoff_base_ms = 10, .backoff_max_ms = 40};
+    start_client(&x, url, &o);
+    uint64_t until = uv_now(&x.loop) + 300;
+    while (uv_now(&x.loop) < until)
+      uv_run(&x.loop, UV_RUN_ONCE);
+    ASSERT_EQ(0, x.ups);
+    ASSERT(strstr(sg_rd_client_last_error(x.c), "verify") != NULL);
+    ctx_finish(&x);
+  }
+  {
+    /* An unreadable CA file is refused when the client is made. */
+    sg_rd_url url;
+    ASSERT_OK(sg_rd_url_parse("rediss://localhost:1", &url));
+    sg_rd_client_opts o = {.tls_ca_file = "/nonexistent/ca.pem"};
+    uv_loop_t loop;
+    ASSERT_OK(uv_loop_init(&loop));
+    sg_rd_client *c = NULL;
+    ASSERT_EQ(SG_ERR_CONFIG, sg_rd_client_new(&loop, &url, &o, NULL, &c));
+    ASSERT_OK(uv_loop_close(&loop));
+  }
+  sg_test_redis_stop(&r);
+  rm_certs(dir);
+}
+
+static void t_sentinel_unknown(void) {
+  /* A "sentinel" that cannot name the primary (a plain server refuses the
+   * SENTINEL command): never UP, the reason kept, sentinels tried in turn. */
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, NULL));
+  ctx x;
+  ctx_init(&x);
+  char url[160];
+  snprintf(url, sizeof url, "redis-sentinel://127.0.0.1:%d,127.0.0.1:%d/mymaster/0", r.port,
+           r.port);
+  sg_rd_client_opts o = {.backoff_base_ms = 10, .backoff_max_ms = 40};
+  start_client(&x, url, &o);
+  uint64_t until = uv_now(&x.loop) + 300;
+  while (uv_now(&x.loop) < until)
+    uv_run(&x.loop, UV_RUN_ONCE);
+  ASSERT_EQ(0, x.ups);
+  sg_rd_client_stats st;
+  sg_rd_client_get_stats(x.c, &st);
+  ASSERT_GE(st.failures, 2);
+  ASSERT(strstr(sg_rd_client_last_error(x.c), "sentinel does not know") != NULL);
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
+}
+
 static void t_unreachable(void) {
   /* Nothing listens: connect fails quickly and repeatedly; close mid-backoff. */
   ctx x;
@@ -318,4 +465,5 @@ static void t_unreachable(void) {
 }
 
 SG_TESTS({"commands", t_commands}, {"timeout", t_timeout}, {"reconnect", t_reconnect},
-         {"auth_select", t_auth_select}, {"unreachable", t_unreachable})
+         {"auth_select", t_auth_select}, {"unix", t_unix}, {"tls", t_tls},
+         {"sentinel_unknown", t_sentinel_unknown}, {"unreachable", t_unreachable})

@@ -64,9 +64,68 @@ static void t_unix(void) {
   ASSERT_EQ(SG_ERR_PARSE, sg_rd_url_parse("unix:///tmp/r.sock?db=", &u));
 }
 
+static void t_tls(void) {
+  sg_rd_url u;
+  ASSERT_OK(sg_rd_url_parse("rediss://app:p%40ss@cache.redis.example.net:6380/2", &u));
+  ASSERT(u.tls);
+  ASSERT(!u.is_unix);
+  ASSERT_STR_EQ("app", u.user);
+  ASSERT_STR_EQ("p@ss", u.password);
+  ASSERT_STR_EQ("cache.redis.example.net", u.host);
+  ASSERT_EQ(6380, u.port);
+  ASSERT_EQ(2, u.db);
+  ASSERT_OK(sg_rd_url_parse("rediss://localhost", &u));
+  ASSERT(u.tls);
+  ASSERT_EQ(6379, u.port); /* redis-cli's default; Azure's 6380 is given explicitly */
+  ASSERT_EQ(0, u.db);
+  ASSERT_OK(sg_rd_url_parse("rediss://[::1]:7000", &u));
+  ASSERT_STR_EQ("::1", u.host);
+  ASSERT_OK(sg_rd_url_parse("redis://host", &u));
+  ASSERT(!u.tls);
+  ASSERT_EQ(SG_ERR_PARSE, sg_rd_url_parse("rediss://host:0", &u));
+  ASSERT(!u.tls); /* zeroed on error */
+  ASSERT_EQ(SG_ERR_PARSE, sg_rd_url_parse("REDISS://host", &u));
+  ASSERT(sg_rd_url_has_password("rediss://:pw@host"));
+  char out[128];
+  ASSERT_OK(sg_rd_url_parse("rediss://bob:hunter2@cache:6380/1", &u));
+  sg_rd_url_describe(&u, out, sizeof out);
+  ASSERT_STR_EQ("rediss://bob:***@cache:6380/1", out);
+}
+
+static void t_sentinel(void) {
+  sg_rd_url u;
+  ASSERT_OK(sg_rd_url_parse("redis-sentinel://app:pw@10.0.0.1:26380,s2,[::1]:7/mymaster/2", &u));
+  ASSERT(u.sentinel);
+  ASSERT(!u.tls);
+  ASSERT_EQ(3, u.nsentinels);
+  ASSERT_STR_EQ("10.0.0.1", u.sentinels[0].host);
+  ASSERT_EQ(26380, u.sentinels[0].port);
+  ASSERT_STR_EQ("s2", u.sentinels[1].host);
+  ASSERT_EQ(26379, u.sentinels[1].port); /* the sentinel default */
+  ASSERT_STR_EQ("::1", u.sentinels[2].host);
+  ASSERT_EQ(7, u.sentinels[2].port);
+  ASSERT_STR_EQ("mymaster", u.master);
+  ASSERT_EQ(2, u.db);
+  ASSERT_STR_EQ("app", u.user);
+  ASSERT_STR_EQ("pw", u.password);
+  ASSERT_OK(sg_rd_url_parse("rediss-sentinel://s1/m", &u));
+  ASSERT(u.tls && u.sentinel);
+  ASSERT_EQ(0, u.db);
+  char out[200];
+  sg_rd_url_describe(&u, out, sizeof out);
+  ASSERT_STR_EQ("rediss-sentinel://s1:26379/m/0", out);
+  const char *bad[] = {
+      "redis-sentinel://s1",     "redis-sentinel://s1/",    "redis-sentinel:///m",
+      "redis-sentinel://s1,/m",  "redis-sentinel://,s1/m",  "redis-sentinel://s1:0/m",
+      "redis-sentinel://s1/m/x", "redis-sentinel://s1/m n", "redis-sentinel://a,b,c,d,e,f/m"};
+  for (size_t i = 0; i < SG_ARRAY_LEN(bad); i++)
+    if (sg_rd_url_parse(bad[i], &u) == 0)
+      SG_FAIL_("accepted %s", bad[i]);
+}
+
 static void t_junk(void) {
   sg_rd_url u;
-  const char *bad[] = {"rediss://host",    "http://host",         "host:6379",
+  const char *bad[] = {"rediss:/host",     "http://host",         "host:6379",
                        "redis://host:0",   "redis://host:65536",  "redis://host:12x",
                        "redis://host:",    "redis://host/x",      "redis://host/-1",
                        "redis://host/1/2", "redis://[::1",        "redis://[]:1",
@@ -133,5 +192,6 @@ static void t_idset(void) {
   sg_rd_idset_free(&s);
 }
 
-SG_TESTS({"defaults", t_defaults}, {"full", t_full}, {"unix", t_unix}, {"junk", t_junk},
-         {"describe", t_describe}, {"ids", t_ids}, {"idset", t_idset})
+SG_TESTS({"defaults", t_defaults}, {"full", t_full}, {"unix", t_unix}, {"tls", t_tls},
+         {"sentinel", t_sentinel}, {"junk", t_junk}, {"describe", t_describe}, {"ids", t_ids},
+         {"idset", t_idset})
