@@ -159,14 +159,15 @@ static int graph_prepare(const void *st, sg_prov_job *pj, sg_job_error *err) {
       return SG_ERR_INVAL;
     }
     view = &mj->job;
-    if (view->n_headers > SG_JOB_MAX_HEADERS) {
+    size_t nh = view->n_headers;
+    if (nh > SG_JOB_MAX_HEADERS) {
       sg_mime_job_free(mj);
       sg_free(mj);
       err->code = SG_JOBERR_TOO_MANY_HEADERS;
       snprintf(err->message, sizeof err->message,
                "the message has %zu X- header fields; Graph's internetMessageHeaders take "
                "at most %d",
-               view->n_headers, SG_JOB_MAX_HEADERS);
+               nh, SG_JOB_MAX_HEADERS);
       return SG_ERR_INVAL;
     }
   }
