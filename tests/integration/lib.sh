@@ -85,7 +85,9 @@ redis_ours() {
 # start_sandbox [--set k=v ...]: starts the sandbox, sources its env lines.
 start_sandbox() {
   "$SANDBOX" --listen 127.0.0.1:0 --state-dir "$T/sandbox" --env-file "$T/sandbox.env" \
-    --set record.memory=100000 "$@" >"$T/sandbox.out" 2>"$T/sandbox.log" &
+    --set record.memory=100000 \
+    --set record.violation_grace_ms="${SG_SANDBOX_VIOLATION_GRACE_MS:-100}" "$@" \
+    >"$T/sandbox.out" 2>"$T/sandbox.log" &
   SANDBOX_PID=$!
   PIDS+=("$SANDBOX_PID")
   wait_for test -s "$T/sandbox.env"
