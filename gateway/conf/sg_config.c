@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Gateway configuration: settings tables, named accounts, validation; see sg_config.h. */
 #include "conf/sg_config.h"
+#include "conf/sg_config_int.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -11,7 +12,6 @@
 #include "core/sg_err.h"
 #include "core/sg_log.h"
 #include "core/sg_mem.h"
-#include "net/sg_proxy.h"
 
 #define F(name) offsetof(sg_config, name)
 #define L(name) (offsetof(sg_config, limits) + offsetof(sg_limits, name))
@@ -423,123 +423,23 @@ static bool acs_conn_string_ok(const char *s) {
   return strcasestr(s, "endpoint=") != NULL && strcasestr(s, "accesskey=") != NULL;
 }
 
-/* National clouds (microsoft-apis.md §2.7): tokens cannot be swapped between them. */
-typedef struct cloud_roots {
-  const char *name, *login, *graph;
-} cloud_roots;
-
-static const cloud_roots k_clouds[] = {
-    {"global", "https://login.microsoftonline.com", "https://graph.microsoft.com"},
-    {"usgov", "https://login.microsoftonline.us", "https://graph.microsoft.us"},
-    {"usgovhigh", "https://login.microsoftonline.us", "https://graph.microsoft.us"},
-    {"dod", "https://login.microsoftonline.us", "https://dod-graph.microsoft.us"},
-    {"china", "https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn"},
-};
-
-static const cloud_roots *cloud_find(const char *name) {
-  for (size_t i = 0; i < SG_ARRAY_LEN(k_clouds); i++)
-    if (strcasecmp(name, k_clouds[i].name) == 0)
-      return &k_clouds[i];
-  return NULL;
-}
-
-/* |v| when set, else |fallback| when set, else |def| (copied). */
-static char *first_set(const char *v, const char *fallback, const char *def) {
-  return sg_xstrdup(v && v[0] ? v : fallback && fallback[0] ? fallback : def);
-}
-
-/* "<graph root>/.default" */
-static char *graph_scope_of(const char *root) {
-  size_t n = strlen(root);
-  char *s = sg_xmalloc(n + sizeof "/.default");
-  memcpy(s, root, n);
-  memcpy(s + n, "/.default", sizeof "/.default");
-  return s;
-}
-
-static void set_str(char **field, const char *v);
-
-/* How many of the four credentials are set. */
-static int has_credential4(const char *secret, const char *cert, const char *assertion_file,
-                           const char *mi) {
-  return (secret && secret[0]) + (cert && cert[0]) + (assertion_file && assertion_file[0]) +
-         (mi && mi[0]);
-}
-
-static int has_credential(const char *secret, const char *cert, const char *assertion_file) {
-  return has_credential4(secret, cert, assertion_file, NULL);
-}
-
-/* The HTTPS proxy and its exceptions: the settings, else the environment as
- * curl reads it (lower case first). The URL is checked here. */
-static int proxy_defaults(sg_config *cfg, char *const *envp, char *err, size_t errcap) {
-  const char *url = sg_proxy_env(envp, "https_proxy", "HTTPS_PROXY");
-  const char *no = sg_proxy_env(envp, "no_proxy", "NO_PROXY");
-  if (!cfg->https_proxy[0] && url)
-    set_str(&cfg->https_proxy, url);
-  if (!cfg->no_proxy[0] && no)
-    set_str(&cfg->no_proxy, no);
-  sg_proxy p;
-  char e[200];
-  if (cfg->https_proxy[0] && sg_proxy_parse(cfg->https_proxy, &p, e, sizeof e) != 0) {
-    snprintf(err, errcap, "network.https_proxy (or https_proxy): %s", e);
-    return SG_ERR_CONFIG;
-  }
-  return 0;
-}
-
-/* The managed identity endpoint and header of every account: the settings, or
- * App Service's variables. */
-static void identity_defaults(sg_config *cfg, char *const *envp) {
-  const char *ep = sg_settings_env(envp, "IDENTITY_ENDPOINT"),
-             *hd = sg_settings_env(envp, "IDENTITY_HEADER");
-  if (!cfg->identity_endpoint[0] && ep && ep[0] && hd && hd[0]) {
-    set_str(&cfg->identity_endpoint, ep);
-    if (!cfg->identity_header[0])
-      set_str(&cfg->identity_header, hd);
-  }
-}
-
-static void set_str(char **field, const char *v) {
-  sg_free(*field);
-  *field = sg_xstrdup(v);
-}
-
-/* Workload identity (AKS, GitHub Actions): with no credential set for the
- * default Graph account, AZURE_FEDERATED_TOKEN_FILE is its assertion file and
- * AZURE_CLIENT_ID / AZURE_TENANT_ID fill what is not set. */
-static void workload_identity_defaults(sg_config *cfg, char *const *envp) {
-  const char *file = sg_settings_env(envp, "AZURE_FEDERATED_TOKEN_FILE");
-  const char *client = sg_settings_env(envp, "AZURE_CLIENT_ID");
-  const char *tenant = sg_settings_env(envp, "AZURE_TENANT_ID");
-  if (!file || !file[0] || !client || !client[0] || !tenant || !tenant[0] ||
-      has_credential4(cfg->graph_client_secret, cfg->graph_client_certificate_file,
-                      cfg->graph_client_assertion_file, cfg->graph_managed_identity))
-    return;
-  set_str(&cfg->graph_client_assertion_file, file);
-  if (!cfg->graph_client_id[0])
-    set_str(&cfg->graph_client_id, client);
-  if (!cfg->graph_tenant_id[0])
-    set_str(&cfg->graph_tenant_id, tenant);
-}
-
 static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char *err,
                            size_t errcap) {
   /* The default accounts, from [graph] and [acs]. */
-  workload_identity_defaults(cfg, envp);
-  identity_defaults(cfg, envp);
-  int prv = proxy_defaults(cfg, envp, err, errcap);
+  sg_config__workload_identity_defaults(cfg, envp);
+  sg_config__identity_defaults(cfg, envp);
+  int prv = sg_config__proxy_defaults(cfg, envp, err, errcap);
   if (prv)
     return prv;
-  const cloud_roots *gc = cloud_find(cfg->cloud);
+  const sg_config__cloud *gc = sg_config__cloud_find(cfg->cloud);
   if (gc == NULL) {
     snprintf(err, errcap, "graph.cloud: expected global, usgov, usgovhigh, dod or china");
     return SG_ERR_CONFIG;
   }
   bool t = cfg->graph_tenant_id[0], c = cfg->graph_client_id[0];
   bool mi = cfg->graph_managed_identity[0];
-  int ncred = has_credential4(cfg->graph_client_secret, cfg->graph_client_certificate_file,
-                              cfg->graph_client_assertion_file, cfg->graph_managed_identity);
+  int ncred = sg_config__credentials(cfg->graph_client_secret, cfg->graph_client_certificate_file,
+                                     cfg->graph_client_assertion_file, cfg->graph_managed_identity);
   if (t || c || ncred) {
     if (ncred > 1 || (!mi && !(t && c && ncred == 1))) {
       snprintf(err, errcap, "default Graph account: %s",
@@ -567,10 +467,11 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
     a.identity_endpoint = sg_xstrdup(cfg->identity_endpoint);
     a.identity_header = sg_xstrdup(cfg->identity_header);
     a.cloud = sg_xstrdup(gc->name);
-    a.login_url = first_set(cfg->login_url, NULL, gc->login);
-    a.graph_url = first_set(cfg->graph_url, NULL, gc->graph);
+    a.login_url = sg_config__first_set(cfg->login_url, NULL, gc->login);
+    a.graph_url = sg_config__first_set(cfg->graph_url, NULL, gc->graph);
     /* The cloud's resource, even when the URL points elsewhere (a proxy, the sandbox). */
-    a.scope = cfg->graph_scope[0] ? sg_xstrdup(cfg->graph_scope) : graph_scope_of(gc->graph);
+    a.scope =
+        cfg->graph_scope[0] ? sg_xstrdup(cfg->graph_scope) : sg_config__graph_scope(gc->graph);
     a.connection_string = sg_xstrdup("");
     a.acs_endpoint = sg_xstrdup("");
     a.allowed_senders = sg_xstrdup(cfg->graph_allowed_senders);
@@ -597,7 +498,7 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
     a.identity_endpoint = sg_xstrdup("");
     a.identity_header = sg_xstrdup("");
     a.cloud = sg_xstrdup(gc->name);
-    a.login_url = first_set(cfg->login_url, NULL, gc->login);
+    a.login_url = sg_config__first_set(cfg->login_url, NULL, gc->login);
     a.graph_url = sg_xstrdup("");
     a.scope = sg_xstrdup("https://communication.azure.com//.default");
     a.connection_string = sg_xstrdup(cfg->acs_connection_string);
@@ -624,32 +525,34 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
     const char *why = NULL;
     if (sg_backend_parse(in->type, &a.backend) != 0)
       why = "type must be graph or acs";
-    else if (has_credential4(a.client_secret, a.client_certificate_file, a.client_assertion_file,
-                             a.managed_identity) > 1)
+    else if (sg_config__credentials(a.client_secret, a.client_certificate_file,
+                                    a.client_assertion_file, a.managed_identity) > 1)
       why = "set one of client_secret, client_certificate_file, client_assertion_file and "
             "managed_identity, not several";
     else if (a.backend == SG_BACKEND_GRAPH && !a.managed_identity[0] &&
              !(a.tenant_id[0] && a.client_id[0] &&
-               has_credential(a.client_secret, a.client_certificate_file, a.client_assertion_file)))
+               sg_config__credentials(a.client_secret, a.client_certificate_file,
+                                      a.client_assertion_file, NULL)))
       why = "a Graph account needs tenant_id, client_id and client_secret (or "
             "client_certificate_file, or client_assertion_file), or managed_identity";
     else if (a.backend == SG_BACKEND_ACS && !a.connection_string[0] &&
              !(a.acs_endpoint[0] &&
-               (a.managed_identity[0] || (a.tenant_id[0] && a.client_id[0] &&
-                                          has_credential(a.client_secret, a.client_certificate_file,
-                                                         a.client_assertion_file)))))
+               (a.managed_identity[0] ||
+                (a.tenant_id[0] && a.client_id[0] &&
+                 sg_config__credentials(a.client_secret, a.client_certificate_file,
+                                        a.client_assertion_file, NULL)))))
       why = "an ACS account needs connection_string, or endpoint with tenant_id, client_id and "
             "client_secret (or client_certificate_file, or client_assertion_file)";
     else if (a.backend == SG_BACKEND_ACS && a.connection_string[0] &&
              !acs_conn_string_ok(a.connection_string))
       why = "connection_string: expected endpoint=https://...;accesskey=...";
-    const cloud_roots *ac = a.cloud && a.cloud[0] ? cloud_find(a.cloud) : gc;
+    const sg_config__cloud *ac = a.cloud && a.cloud[0] ? sg_config__cloud_find(a.cloud) : gc;
     if (ac == NULL && why == NULL)
       why = "cloud: expected global, usgov, usgovhigh, dod or china";
     if (ac == NULL)
       ac = gc;
-    char *login = first_set(a.login_url, cfg->login_url, ac->login);
-    char *graph = first_set(a.graph_url, cfg->graph_url, ac->graph);
+    char *login = sg_config__first_set(a.login_url, cfg->login_url, ac->login);
+    char *graph = sg_config__first_set(a.graph_url, cfg->graph_url, ac->graph);
     char *scope;
     if (a.scope && a.scope[0])
       scope = sg_xstrdup(a.scope);
@@ -658,7 +561,7 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
     else if (cfg->graph_scope[0])
       scope = sg_xstrdup(cfg->graph_scope);
     else
-      scope = graph_scope_of(ac->graph);
+      scope = sg_config__graph_scope(ac->graph);
     sg_free(a.cloud);
     a.cloud = sg_xstrdup(ac->name);
     sg_free(a.identity_endpoint);
