@@ -91,7 +91,7 @@ void sg_config__workload_identity_defaults(sg_config *cfg, char *const *envp) {
   const char *tenant = sg_settings_env(envp, "AZURE_TENANT_ID");
   if (!file || !file[0] || !client || !client[0] || !tenant || !tenant[0] ||
       sg_config__credentials(cfg->graph_client_secret, cfg->graph_client_certificate_file,
-                      cfg->graph_client_assertion_file, cfg->graph_managed_identity))
+                             cfg->graph_client_assertion_file, cfg->graph_managed_identity))
     return;
   sg_config__set_str(&cfg->graph_client_assertion_file, file);
   if (!cfg->graph_client_id[0])
@@ -99,4 +99,3 @@ void sg_config__workload_identity_defaults(sg_config *cfg, char *const *envp) {
   if (!cfg->graph_tenant_id[0])
     sg_config__set_str(&cfg->graph_tenant_id, tenant);
 }
-
