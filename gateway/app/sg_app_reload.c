@@ -97,7 +97,8 @@ int sg_app_reload(sg_app *a, sg_config *next, char *err, size_t errcap) {
   if (rv == 0) {
     char num[24];
     snprintf(num, sizeof num, "%zu", n);
-    sg_log_kv(SG_LOG_INFO, "config", "credentials reloaded", "accounts", num, NULL);
+    sg_log_kv(SG_LOG_INFO, "config", "credentials reloaded", "accounts", num, "other settings",
+              "take effect at the next restart", NULL);
   }
   return rv;
 }

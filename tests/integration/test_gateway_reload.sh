@@ -45,6 +45,7 @@ check "still sending" 70 "$(summary SENT)"
 write_conf "client_certificate_file = $T/app.pem"
 kill -HUP "$GATEWAY_PID"
 wait_for grep -q '"msg":"credentials reloaded"' "$T/gateway.log"
+check "says other settings wait for a restart" 1 "$(grep '"msg":"credentials reloaded"' "$T/gateway.log" | grep -c 'take effect at the next restart')"
 queue_jobs 20 --senders 2 --prefix after
 wait_results 90 60
 check "a token from the certificate" 1 "$(grep -c '"credential":"certificate"' "$T/gateway.log" | awk '{print ($1>0)}')"
