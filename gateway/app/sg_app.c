@@ -92,6 +92,7 @@ static void build_result(sg_jobrun *j, sg_status st, const sg_outcome *o, const 
   r.created_unix_ms = job ? job->created_unix_ms : 0;
   r.completed_unix_ms = completed_ms;
   r.stream_entry_id = j->entry_id;
+  r.sender = job ? job->sender : "";
   sg_buf_reset(&j->result);
   sg_result_encode(&r, &j->result);
 }
@@ -121,6 +122,8 @@ void sg_app__finish(sg_jobrun *j, sg_status st, const sg_outcome *o, const char 
     return;
   }
   count_result(j, st);
+  if (st == SG_STATUS_SENT)
+    sg_app__hol_sent(j);
   int64_t now = sg_wall_ms();
   build_result(j, st, o, code, message, now);
   log_result(j, st, code ? code : (o ? o->code : ""), message ? message : (o ? o->message : ""));
@@ -156,7 +159,7 @@ void sg_app__republish(sg_jobrun *j, const sg_rd_sent *sent) {
     sg_app__job_release(j, false);
 }
 
-void sg_app__park(sg_jobrun *j, int64_t due_unix_ms) {
+static void park_at(sg_jobrun *j, int64_t due_unix_ms, sg_log_level lvl) {
   sg_app *a = j->app;
   /* The job's protobuf, encoded again from the decoded job (not kept while it runs). */
   sg_buf raw = SG_BUF_INIT;
@@ -172,10 +175,18 @@ void sg_app__park(sg_jobrun *j, int64_t due_unix_ms) {
   }
   char due[32];
   sg_time_rfc3339(due_unix_ms, due);
-  sg_log_kv(SG_LOG_INFO, "job", "moved to the delayed set", "job_id", j->job ? j->job->id : "",
-            "due", due, NULL);
+  sg_log_kv(lvl, "job", "moved to the delayed set", "job_id", j->job ? j->job->id : "", "due", due,
+            NULL);
   if (a->delayed)
     sg_rd_delayed_notify(a->delayed, due_unix_ms);
+}
+
+void sg_app__park(sg_jobrun *j, int64_t due_unix_ms) {
+  park_at(j, due_unix_ms, SG_LOG_INFO);
+}
+
+void sg_app__park_quiet(sg_jobrun *j, int64_t due_unix_ms) {
+  park_at(j, due_unix_ms, SG_LOG_DEBUG);
 }
 
 /* An entry that is not a job at all: INVALID result on the default stream + dead letter. */
@@ -270,6 +281,7 @@ void sg_app__queue_job(sg_jobrun *j) {
     return;
   }
   j->item.bytes = j->pj.next_bytes; /* its first request's, for the lane's byte window */
+  j->item.bulk = sg_job_bulk(job);
   lane_for(a, j);
   /* A lane that cannot take it for long (paused, daily budget spent): the
    * job waits in the delayed set, not in memory. */
@@ -278,8 +290,11 @@ void sg_app__queue_job(sg_jobrun *j) {
     sg_app__park(j, sg_wall_ms() + (int64_t)wait);
     return;
   }
+  if (sg_app__hol_park(j)) /* its lane cannot start it soon */
+    return;
   j->state = SG_JOB_QUEUED;
   sg_sched_push(&a->sched, j->lane, &j->item, false);
+  sg_app__hol_trim(j);
   sg_app__want_pump(a);
 }
 
@@ -315,6 +330,7 @@ static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
     sg_app__finish(j, SG_STATUS_INVALID, NULL, err.code, err.message);
     return;
   }
+  sg_app__hol_fetched(j);
   if (!reply_allowed(a, j->job->reply_stream)) {
     sg_app__finish(j, SG_STATUS_INVALID, NULL, SG_JOBERR_REPLY_STREAM,
                    "reply_stream is outside gateway.reply_stream_prefix; answered on the default "
@@ -494,7 +510,9 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
                          .cmd_timeout_ms = (uint32_t)a->cfg.redis_timeout_ms,
                          .no_legacy = !a->cfg.ledger_legacy};
   sg_rd_queue_new(a->stream, &qo, &a->queue); /* the config's ranges make it valid */
-  if ((rv = sg_app__metrics_start(a, err, errcap)) != 0) {
+  if ((rv = sg_app__metrics_start(a, err, errcap)) == 0 && (rv = sg_app__hol_metrics(a)) != 0)
+    snprintf(err, errcap, "metrics: %s", sg_strerror(rv));
+  if (rv != 0) {
     /* The consumer is running already: stop it through the normal path. */
     sg_log(SG_LOG_ERROR, "gateway", "%s", err);
   }

@@ -152,6 +152,10 @@ struct sg_app {
         *reconnects, *dur_entra;
   } mc;
   sg_rd_queue *queue; /* the Redis queue protocol: results, ledger, parks, dead letters */
+  /* priorities and head-of-line parking (sg_app_hol.c); [0] transactional, [1] bulk */
+  struct {
+    sg_metric *fetched[2], *sent[2], *parked[2];
+  } mh;
 };
 
 /* sg_app.c */
@@ -212,6 +216,23 @@ void sg_app__answered(sg_jobrun *j, int err, int status, const char *body, size_
 
 /* sg_app_store.c: a step that reads or writes the job's record in Redis. */
 void sg_app__store_run(sg_jobrun *j, const sg_prov_req *r);
+
+/* sg_app_hol.c: priorities and head-of-line parking */
+/* Registers the priority metrics (after the gateway's families). */
+int sg_app__hol_metrics(sg_app *a);
+/* Counts a job of |j|'s priority: fetched (on arrival) or sent. */
+void sg_app__hol_fetched(sg_jobrun *j);
+void sg_app__hol_sent(sg_jobrun *j);
+/* A request of |j| took |duration_ms|: its lane's latency estimate. */
+void sg_app__hol_observe(sg_jobrun *j, uint64_t duration_ms);
+/* True when |j| was moved to the delayed set because its lane cannot take it
+ * within gateway.hol_horizon_ms; else it is to be queued on its lane. */
+bool sg_app__hol_park(sg_jobrun *j);
+/* After |j| was queued: moves the lane's last bulk job out when the lane holds
+ * more than it can admit soon (a transactional job took its place). */
+void sg_app__hol_trim(sg_jobrun *j);
+/* sg_app__park at debug log level (head-of-line parks are routine). */
+void sg_app__park_quiet(sg_jobrun *j, int64_t due_unix_ms);
 
 /* sg_app_tokens.c */
 void sg_app__token_fetch(sg_app *a, sg_acct_rt *rt);

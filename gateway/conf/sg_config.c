@@ -82,6 +82,10 @@ static const sg_setting tbl[] = {
      "same on every gateway"},
     {"gateway", "delayed_after_ms", SG_SET_INT, F(delayed_after_ms), "60000", 1000, BIG, 0, NULL,
      "a job that must wait longer than this moves to sendgate:delayed instead of memory"},
+    {"gateway", "hol_horizon_ms", SG_SET_INT, F(hol_horizon_ms), "1000", 0, 600000, 0, NULL,
+     "a lane keeps in memory only the jobs it can start within this time (from its limits and "
+     "observed latency); the rest wait in sendgate:delayed, due as the lane can take them, so "
+     "a campaign never fills max_in_flight; 0 = off"},
     {"gateway", "reaper_interval_ms", SG_SET_INT, F(reaper_interval_ms), "30000", 100, BIG, 0, NULL,
      "how often entries left pending by dead consumers are claimed"},
     {"gateway", "reaper_min_idle_ms", SG_SET_INT, F(reaper_min_idle_ms), "300000", 1000, BIG, 0,

@@ -99,6 +99,7 @@ typedef struct sg_config {
   int64_t ledger_slots;     /* sent-ledger buckets per generation (see sg_rd_queue.h) */
   bool ledger_legacy;       /* also look up the older layout, sendgate:sent:<id> */
   int64_t delayed_after_ms; /* waits longer than this leave memory for sendgate:delayed */
+  int64_t hol_horizon_ms;   /* jobs a lane cannot admit within this wait in sendgate:delayed */
   int64_t reaper_interval_ms;
   int64_t reaper_min_idle_ms;
   int64_t max_deliveries;

@@ -53,10 +53,7 @@ static void set_idle(sg_sched *s, sg_lane *l) {
 
 void sg_sched_push(sg_sched *s, sg_lane *l, sg_sched_item *it, bool front) {
   sg__sched_lane_unidle(s, l);
-  if (front)
-    sg_list_push_front(&l->queue, &it->link);
-  else
-    sg_list_push_back(&l->queue, &it->link);
+  sg_sched__queue_push(l, it, front);
   l->queued++;
   s->queued++;
   if (l->state == SG_LANE_IDLE)
@@ -64,7 +61,7 @@ void sg_sched_push(sg_sched *s, sg_lane *l, sg_sched_item *it, bool front) {
 }
 
 void sg_sched_remove(sg_sched *s, sg_lane *l, sg_sched_item *it) {
-  sg_list_remove(&it->link);
+  sg_sched__queue_remove(l, it);
   l->queued--;
   s->queued--;
   if (l->queued == 0) {
@@ -111,13 +108,13 @@ sg_sched_item *sg_sched_pop(sg_sched *s, uint64_t now, sg_lane **lane_out) {
       set_state(s, l, SG_LANE_WAIT_SLOT);
       continue;
     }
-    sg_sched_item *it = sg_container_of(sg_list_front(&l->queue), sg_sched_item, link);
+    sg_sched_item *it = sg_sched_front(l);
     uint64_t wait = admission_wait(l, it, now);
     if (wait) {
       set_wait_time(s, l, wait == UINT64_MAX ? UINT64_MAX : now + wait);
       continue;
     }
-    sg_list_remove(&it->link);
+    sg_sched__queue_remove(l, it);
     l->queued--;
     s->queued--;
     sg_window_add(&l->req, now, 1);

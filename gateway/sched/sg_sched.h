@@ -50,6 +50,7 @@ typedef struct sg_sched_item {
   uint32_t rcpts;
   bool counted;
   uint64_t bytes; /* body bytes of the item's next request (the lane's byte window) */
+  bool bulk;      /* waits behind the lane's transactional items (sg_sched_prio.c) */
 } sg_sched_item;
 
 /* Bytes as the byte window counts them: KiB, rounded up (a window's slots
@@ -74,12 +75,18 @@ typedef struct sg_lane {
   /* WAIT_TIME: when to look again; idle: from when the lane may be freed */
   uint64_t wake_at;
   size_t heap_idx; /* in the wait heap (WAIT_TIME) or the idle heap (idle) */
-  sg_list queue;
-  size_t queued;
+  sg_list queue;   /* transactional items; bulk ones wait in |bulk| behind them */
+  sg_list bulk;
+  size_t queued; /* both queues */
+  size_t queued_bulk;
   sg_list ready_link;
   struct sg_lane *hnext; /* hash chain */
   /* counters */
   uint64_t admitted, pauses;
+  /* head-of-line parking (sched/sg_hol.h): observed request latency and the
+   * due time (monotonic ms) of the next job sent to wait in the delayed set */
+  uint32_t lat_ms;
+  uint64_t park_next;
 } sg_lane;
 
 /* A min-heap of lanes by wake_at. */
@@ -128,8 +135,14 @@ void sg_sched_lane_ref(sg_sched *s, sg_lane *lane);
  */
 void sg_sched_lane_unref(sg_sched *s, sg_lane *lane, uint64_t now_ms);
 
-/* Queues |it| on |lane|, at the front for a job that was throttled (it keeps its place). */
+/* Queues |it| on |lane|, at the front for a job that was throttled (it keeps its place).
+ * Transactional items always go ahead of bulk ones (it->bulk). */
 void sg_sched_push(sg_sched *s, sg_lane *lane, sg_sched_item *it, bool front);
+
+/* The item |lane| admits next (transactional before bulk), or NULL. */
+sg_sched_item *sg_sched_front(sg_lane *lane);
+/* The item |lane| would admit last (bulk after transactional), or NULL. */
+sg_sched_item *sg_sched_back(sg_lane *lane);
 
 /* Takes |it| off its lane's queue (for jobs cancelled or expired while waiting). */
 void sg_sched_remove(sg_sched *s, sg_lane *lane, sg_sched_item *it);

@@ -19,6 +19,10 @@ static inline sg_lane *sg_sched__lane_heap_top(const sg_lane_heap *h) {
   return h->len ? h->v[0] : NULL;
 }
 
+/* sg_sched_prio.c: a lane's two queues (transactional, then bulk). */
+void sg_sched__queue_push(sg_lane *l, sg_sched_item *it, bool front);
+void sg_sched__queue_remove(sg_lane *l, sg_sched_item *it);
+
 /* sg_sched_lanes.c */
 /* Lists |l| as idle when it has become unheld (nothing queued, in flight or
  * referenced); its time to be freed is when its pause and windows are over. */

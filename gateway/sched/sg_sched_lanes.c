@@ -87,6 +87,7 @@ sg_lane *sg_sched_lane(sg_sched *s, const char *key, const sg_lane_cfg *cfg) {
   sg_window_init(&l->rcpt, cfg->rcpt_limit, cfg->rcpt_window_ms);
   sg_window_init(&l->bytes, sg_sched_kib(cfg->bytes_limit), cfg->bytes_window_ms);
   sg_list_init(&l->queue);
+  sg_list_init(&l->bulk);
   sg_list_node_init(&l->ready_link);
   l->state = SG_LANE_IDLE;
   l->hnext = s->buckets[k];
