@@ -43,8 +43,8 @@ int sg_app__hol_metrics(sg_app *a) {
   int rv = family(a, "sendgate_jobs_fetched_by_priority_total",
                   "Jobs decoded from the job streams, by priority.", a->mh.fetched);
   if (rv == 0)
-    rv = family(a, "sendgate_jobs_sent_by_priority_total", "SENT results, by priority.",
-                a->mh.sent);
+    rv =
+        family(a, "sendgate_jobs_sent_by_priority_total", "SENT results, by priority.", a->mh.sent);
   if (rv == 0)
     rv = family(a, "sendgate_hol_parked_total",
                 "Jobs moved to the delayed set because their lane could not start them within "

@@ -67,7 +67,7 @@ uint64_t sg_hol_plan(sg_lane *l, uint64_t ahead, uint64_t now, uint64_t h) {
     return 0;
   /* One admission interval per job; the first one back finds the lane's
    * queue about half drained, so it does not come back too early. */
-  uint64_t step = (uint64_t)(1000.0 / r);
+  uint64_t step = (uint64_t)(1000.0 / (r * SG_HOL_OVERSUPPLY));
   if (step == 0)
     step = 1;
   uint64_t earliest = now + h / 2, drained = ahead - n / 2;

@@ -7,8 +7,9 @@
  * gateway.max_in_flight that a job of another sender could use; the runtime
  * (app/sg_app_hol.c) moves it to the delayed set instead, with a due time
  * spread over when the lane can take it: consecutive parked jobs of a lane
- * are due one admission interval apart, after those parked before them, so
- * they come back at about the rate the lane drains and not all at once.
+ * are due one admission interval apart (a little less: SG_HOL_OVERSUPPLY),
+ * after those parked before them, so they come back at about the rate the
+ * lane drains and not all at once.
  *
  * The estimate: the lane admits at the lowest of its in-flight cap divided by
  * the observed request latency, and each request or message window's limit
@@ -26,8 +27,13 @@
 
 #include "sched/sg_sched.h"
 
-/* Latency assumed for a lane that has not answered yet. */
-#define SG_HOL_DEFAULT_LATENCY_MS 100
+/* Latency assumed for a lane that has not answered yet: optimistic, so a
+ * new lane's parked jobs come back early rather than late (a job that comes
+ * back to a full lane is parked again; a lane that runs dry wastes budget). */
+#define SG_HOL_DEFAULT_LATENCY_MS 20
+/* Parked jobs come back this much faster than the estimated rate, for the
+ * same reason: the estimate is an average and a lane must not run dry. */
+#define SG_HOL_OVERSUPPLY 1.25
 
 /* Folds one observed request duration into |l|'s latency estimate (EWMA 1/8). */
 void sg_hol_observe(sg_lane *l, uint64_t duration_ms);

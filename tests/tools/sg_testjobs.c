@@ -2,7 +2,8 @@
 /*
  * Test helper for the integration tests and the demo:
  *   sg_testjobs gen N [--senders S] [--invalid-every K] [--prefix P] [--acs-every K]
- *                     [--created MS] [--reply-stream KEY]
+ *                     [--created MS] [--reply-stream KEY] [--campaign ID]
+ *                     [--priority transactional|bulk] [--stream KEY] [--sender-prefix P]
  *       writes N `XADD sendgate:jobs * job <MailJob>` commands in RESP to stdout,
  *       for `redis-cli --pipe`. Every K-th job is invalid in a rotating way.
  *   sg_testjobs summary URL STREAM
@@ -34,6 +35,8 @@ static int gen(int argc, char **argv) {
   long long created = 0; /* 0: now */
   const char *reply = "";
   const char *prefix = "job";
+  const char *campaign = "demo", *stream = "sendgate:jobs", *sender_prefix = "sender";
+  sg_priority priority = SG_PRIORITY_UNSPECIFIED;
   for (int i = 3; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--senders") == 0)
       senders = atol(argv[i + 1]);
@@ -51,6 +54,14 @@ static int gen(int argc, char **argv) {
       created = strtoll(argv[i + 1], NULL, 10);
     else if (strcmp(argv[i], "--reply-stream") == 0)
       reply = argv[i + 1];
+    else if (strcmp(argv[i], "--campaign") == 0)
+      campaign = argv[i + 1];
+    else if (strcmp(argv[i], "--priority") == 0)
+      priority = strcmp(argv[i + 1], "bulk") == 0 ? SG_PRIORITY_BULK : SG_PRIORITY_TRANSACTIONAL;
+    else if (strcmp(argv[i], "--stream") == 0)
+      stream = argv[i + 1];
+    else if (strcmp(argv[i], "--sender-prefix") == 0)
+      sender_prefix = argv[i + 1];
   }
   if (senders < 1)
     senders = 1;
@@ -61,7 +72,7 @@ static int gen(int argc, char **argv) {
                                 "mime_and_content"};
   for (long i = 0; i < n; i++) {
     snprintf(id, sizeof id, "%s-%ld", prefix, i);
-    snprintf(sender, sizeof sender, "sender-%ld@contoso.com", i % senders);
+    snprintf(sender, sizeof sender, "%s-%ld@contoso.com", sender_prefix, i % senders);
     snprintf(rcpt, sizeof rcpt, "r-%ld@%s", i,
              bounce_every && i % bounce_every == bounce_every - 1 ? "bounce.example"
                                                                   : "example.com");
@@ -89,7 +100,8 @@ static int gen(int argc, char **argv) {
     j.metadata = md;
     j.n_metadata = 1;
     j.reply_stream = reply;
-    j.campaign_id = "demo";
+    j.campaign_id = campaign;
+    j.priority = priority;
     j.created_unix_ms = created ? created : sg_wall_ms();
     if (all_acs || (acs_every && i % acs_every == 1))
       j.backend = SG_BACKEND_ACS;
@@ -128,8 +140,8 @@ static int gen(int argc, char **argv) {
     }
     sg_buf_reset(&pb);
     sg_job_encode(&j, &pb);
-    const char *av[] = {"XADD", "sendgate:jobs", "*", "job", pb.data};
-    size_t al[] = {4, 13, 1, 3, pb.len};
+    const char *av[] = {"XADD", stream, "*", "job", pb.data};
+    size_t al[] = {4, strlen(stream), 1, 3, pb.len};
     resp_cmd(stdout, 5, av, al);
   }
   sg_buf_free(&pb);
