@@ -166,8 +166,12 @@ static void park_at(sg_jobrun *j, int64_t due_unix_ms, sg_log_level lvl) {
   if (j->job)
     sg_job_encode(j->job, &raw);
   j->state = SG_JOB_COMPLETING;
-  int rv = sg_rd_queue_park(a->queue, j->entry_id, due_unix_ms, j->at.attempts, raw.data, raw.len,
-                            sg_app__on_completed, j);
+  sg_rd_delayed *mover = a->delayed;
+  const char *key = sg_app__hol_delayed_key(j, &mover);
+  int rv = key ? sg_rd_delayed_park(a->stream, key, j->entry_id, due_unix_ms, j->at.attempts,
+                                    raw.data, raw.len, sg_app__on_completed, j)
+               : sg_rd_queue_park(a->queue, j->entry_id, due_unix_ms, j->at.attempts, raw.data,
+                                  raw.len, sg_app__on_completed, j);
   sg_buf_free(&raw);
   if (rv != 0) {
     sg_app__job_release(j, false);
@@ -177,8 +181,8 @@ static void park_at(sg_jobrun *j, int64_t due_unix_ms, sg_log_level lvl) {
   sg_time_rfc3339(due_unix_ms, due);
   sg_log_kv(lvl, "job", "moved to the delayed set", "job_id", j->job ? j->job->id : "", "due", due,
             NULL);
-  if (a->delayed)
-    sg_rd_delayed_notify(a->delayed, due_unix_ms);
+  if (mover)
+    sg_rd_delayed_notify(mover, due_unix_ms);
 }
 
 void sg_app__park(sg_jobrun *j, int64_t due_unix_ms) {
@@ -539,6 +543,8 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
     rv2 = sg_rd_delayed_new(loop, &dopts, &a->delayed);
   if (rv2 == 0)
     rv2 = sg_rd_trim_new(loop, &topts, &a->trim);
+  if (rv2 == 0)
+    rv2 = sg_app__hol_start(a);
   if (rv2 && rv == 0) {
     snprintf(err, errcap, "cannot start the reaper or the delayed-set mover: %s", sg_strerror(rv2));
     rv = rv2;
@@ -612,6 +618,7 @@ static void begin_close(sg_app *a) {
   uv_timer_stop(&a->grace_timer);
   /* The reaper and the mover use the stream's connections: close them first. */
   a->closing_helpers = 1 + (a->reaper != NULL) + (a->delayed != NULL) + (a->trim != NULL);
+  a->closing_helpers += sg_app__hol_close(a, on_helper_closed, a);
   if (a->reaper)
     sg_rd_reaper_close(a->reaper, on_helper_closed, a);
   if (a->delayed)

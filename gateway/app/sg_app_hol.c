@@ -12,17 +12,28 @@
  * job joins a lane that already holds its horizon's worth, the lane's last
  * bulk job moves out in its place.
  *
+ * Reading: campaign producers XADD to gateway.bulk_stream; the feeder
+ * (redis/sg_rd_feeder.h) moves its jobs into the job stream only while that
+ * has nothing unread and this gateway has room beyond a reserve of a quarter
+ * of max_in_flight. Parked bulk jobs wait in their own delayed set
+ * (sendgate:delayed:bulk) with their own mover, so due transactional jobs
+ * are never behind due bulk ones.
+ *
  * Metrics (registered here, next to the gateway's families):
  *   sendgate_jobs_fetched_by_priority_total{priority}  jobs decoded, by priority
  *   sendgate_jobs_sent_by_priority_total{priority}     SENT results, by priority
  *   sendgate_hol_parked_total{priority}  jobs moved to the delayed set because
  *                                        their lane could not take them soon
+ *   sendgate_stream_backlog{stream}  jobs waiting in Redis: "jobs" (entries of
+ *                                    the job stream not yet handed out),
+ *                                    "bulk" (the bulk stream), "delayed_bulk"
  * priority: "transactional" or "bulk".
  */
 #include "app/sg_app_int.h"
 
 #include "core/sg_clock.h"
 #include "core/sg_err.h"
+#include "redis/sg_rd_feeder.h"
 #include "sched/sg_hol.h"
 
 static const char *const L_PRIO[] = {"priority", NULL};
@@ -39,7 +50,46 @@ static int family(sg_app *a, const char *name, const char *help, sg_metric *out[
   return 0;
 }
 
+static double g_backlog_jobs(void *ud) {
+  sg_app *a = ud;
+  sg_rd_feeder_stats st = {0};
+  if (a->feeder)
+    sg_rd_feeder_get_stats(a->feeder, &st);
+  return (double)st.backlog;
+}
+
+static double g_backlog_bulk(void *ud) {
+  sg_app *a = ud;
+  sg_rd_feeder_stats st = {0};
+  if (a->feeder)
+    sg_rd_feeder_get_stats(a->feeder, &st);
+  return (double)st.bulk_len;
+}
+
+static double g_backlog_delayed_bulk(void *ud) {
+  sg_app *a = ud;
+  return a->delayed_bulk ? (double)sg_rd_delayed_size(a->delayed_bulk) : 0;
+}
+
+static const char *const L_STREAM[] = {"stream", NULL};
+
 int sg_app__hol_metrics(sg_app *a) {
+  sg_metric_desc d = {"sendgate_stream_backlog",
+                      "Jobs waiting in Redis: the job stream's entries not yet handed out, the "
+                      "bulk stream, the bulk delayed set.",
+                      SG_METRIC_GAUGE,
+                      L_STREAM,
+                      1,
+                      NULL,
+                      0,
+                      0};
+  sg_metric_family *f;
+  int rv0 = sg_metrics_register(a->reg, &d, &f);
+  if (rv0)
+    return rv0;
+  sg_metric_set_fn(sg_metric_child1(f, "jobs"), g_backlog_jobs, a);
+  sg_metric_set_fn(sg_metric_child1(f, "bulk"), g_backlog_bulk, a);
+  sg_metric_set_fn(sg_metric_child1(f, "delayed_bulk"), g_backlog_delayed_bulk, a);
   int rv = family(a, "sendgate_jobs_fetched_by_priority_total",
                   "Jobs decoded from the job streams, by priority.", a->mh.fetched);
   if (rv == 0)
@@ -111,4 +161,59 @@ void sg_app__hol_trim(sg_jobrun *j) {
   sg_jobrun *q = sg_container_of(back, sg_jobrun, item);
   sg_sched_remove(&a->sched, l, back);
   park(q, due, now);
+}
+
+const char *sg_app__hol_delayed_key(const sg_jobrun *j, sg_rd_delayed **mover) {
+  if (!j->item.bulk || j->app->delayed_bulk == NULL)
+    return NULL; /* the queue's own delayed set */
+  *mover = j->app->delayed_bulk;
+  return SG_RD_DELAYED_BULK_KEY;
+}
+
+/* Free places in max_in_flight beyond the quarter kept for transactional jobs. */
+static uint32_t room(void *ud) {
+  sg_app *a = ud;
+  size_t cap = (size_t)a->cfg.max_in_flight, keep = cap / 4;
+  if (a->stopping || a->njobs + keep >= cap)
+    return 0;
+  size_t n = cap - keep - a->njobs;
+  return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+int sg_app__hol_start(sg_app *a) {
+  sg_rd_delayed_opts d;
+  memset(&d, 0, sizeof d);
+  d.client = sg_rd_stream_cmd_client(a->stream);
+  d.key = SG_RD_DELAYED_BULK_KEY;
+  d.stream = a->cfg.jobs_stream;
+  int rv = sg_rd_delayed_new(a->loop, &d, &a->delayed_bulk);
+  if (rv || a->cfg.bulk_stream[0] == '\0')
+    return rv;
+  sg_rd_feeder_opts o;
+  memset(&o, 0, sizeof o);
+  o.client = d.client;
+  o.bulk = a->cfg.bulk_stream;
+  o.stream = a->cfg.jobs_stream;
+  o.group = a->cfg.group;
+  o.batch = (uint32_t)a->cfg.fetch_count;
+  o.low_water = 64;
+  o.cmd_timeout_ms = (uint32_t)a->cfg.redis_timeout_ms;
+  o.room = room;
+  o.room_ud = a;
+  return sg_rd_feeder_new(a->loop, &o, &a->feeder);
+}
+
+int sg_app__hol_close(sg_app *a, void (*done)(void *), void *ud) {
+  int n = 0;
+  if (a->feeder) {
+    sg_rd_feeder_close(a->feeder, done, ud);
+    n++;
+  }
+  if (a->delayed_bulk) {
+    sg_rd_delayed_close(a->delayed_bulk, done, ud);
+    n++;
+  }
+  a->feeder = NULL;
+  a->delayed_bulk = NULL;
+  return n;
 }

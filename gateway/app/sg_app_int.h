@@ -156,6 +156,8 @@ struct sg_app {
   struct {
     sg_metric *fetched[2], *sent[2], *parked[2];
   } mh;
+  struct sg_rd_feeder *feeder; /* the bulk stream's (gateway.bulk_stream) */
+  sg_rd_delayed *delayed_bulk; /* moves due bulk jobs back */
 };
 
 /* sg_app.c */
@@ -233,6 +235,13 @@ bool sg_app__hol_park(sg_jobrun *j);
 void sg_app__hol_trim(sg_jobrun *j);
 /* sg_app__park at debug log level (head-of-line parks are routine). */
 void sg_app__park_quiet(sg_jobrun *j, int64_t due_unix_ms);
+/* The delayed set for |j| (bulk jobs have their own) and its mover (may be NULL). */
+const char *sg_app__hol_delayed_key(const sg_jobrun *j, sg_rd_delayed **mover);
+/* Starts the bulk feeder and the bulk jobs' mover (after the stream). */
+int sg_app__hol_start(sg_app *a);
+/* Closes what sg_app__hol_start started, calling |done| once per helper;
+ * returns how many calls to expect. */
+int sg_app__hol_close(sg_app *a, void (*done)(void *), void *ud);
 
 /* sg_app_tokens.c */
 void sg_app__token_fetch(sg_app *a, sg_acct_rt *rt);

@@ -52,6 +52,10 @@ static const sg_setting tbl[] = {
      "answered on the default stream); empty = any key, which lets producers write into any "
      "key of the Redis user"},
     {"gateway", "jobs_stream", SG_SET_STR, F(jobs_stream), "sendgate:jobs", 0, 0, 0, NULL, ""},
+    {"gateway", "bulk_stream", SG_SET_STR, F(bulk_stream), "sendgate:jobs:bulk", 0, 0, 0, NULL,
+     "campaign producers XADD here; moved into jobs_stream only while it has nothing unread "
+     "and the gateway has room, so transactional jobs never queue behind a campaign; "
+     "empty = off"},
     {"gateway", "group", SG_SET_STR, F(group), "sendgate", 0, 0, 0, NULL, ""},
     {"gateway", "dead_stream", SG_SET_STR, F(dead_stream), "sendgate:dead", 0, 0, 0, NULL, ""},
     {"gateway", "max_attempts", SG_SET_INT, F(max_attempts), "8", 1, 1000, 0, NULL,

@@ -85,6 +85,7 @@ typedef struct sg_config {
   int64_t results_maxlen;
   char *reply_stream_prefix; /* a job's reply_stream must start with it ("" = any key) */
   char *jobs_stream;
+  char *bulk_stream; /* campaign jobs, fed into jobs_stream when there is room ("" = off) */
   char *group;
   char *dead_stream;
   int64_t max_attempts;
