@@ -161,10 +161,11 @@ void sg_app__republish(sg_jobrun *j, const sg_rd_sent *sent) {
 
 static void park_at(sg_jobrun *j, int64_t due_unix_ms, sg_log_level lvl) {
   sg_app *a = j->app;
-  /* The job's protobuf, encoded again from the decoded job (not kept while it runs). */
+  /* The job's protobuf, encoded again from the decoded job (not kept while it
+   * runs): as it came, with a pool's name rather than the member chosen. */
   sg_buf raw = SG_BUF_INIT;
   if (j->job)
-    sg_job_encode(j->job, &raw);
+    sg_job_encode(j->msg ? sg_job_msg_view(j->msg) : j->job, &raw);
   j->state = SG_JOB_COMPLETING;
   sg_rd_delayed *mover = a->delayed;
   const char *key = sg_app__hol_delayed_key(j, &mover);
@@ -210,8 +211,9 @@ static bool resolve_account(sg_app *a, sg_jobrun *j) {
   const sg_job *job = j->job;
   sg_backend b = job->backend;
   const sg_account *acct = NULL;
-  if (job->account[0]) {
-    acct = sg_config_account(&a->cfg, SG_BACKEND_GRAPH, job->account);
+  const char *name = job->account[0] ? job->account : sg_app__pool_account(a, job);
+  if (name[0]) {
+    acct = sg_config_account(&a->cfg, SG_BACKEND_GRAPH, name);
     if (acct == NULL) {
       sg_app__finish(j, SG_STATUS_INVALID, NULL, SG_JOBERR_UNKNOWN_ACCOUNT,
                      "the job names an account the gateway does not have");
@@ -269,6 +271,9 @@ void sg_app__queue_job(sg_jobrun *j) {
   j->deadline_ms = job->deadline_unix_ms > 0               ? job->deadline_unix_ms
                    : base > INT64_MAX - a->cfg.deadline_ms ? INT64_MAX
                                                            : base + a->cfg.deadline_ms;
+  if (!sg_app__pool_assign(j)) /* sender "pool:NAME": one of its members */
+    return;
+  job = j->job;
   j->pj.job = job;
   if (!sg_config_sender_allowed(j->rt->acct, job->sender)) {
     sg_app__finish(j, SG_STATUS_INVALID, NULL, SG_JOBERR_SENDER_NOT_ALLOWED,
@@ -514,7 +519,8 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
                          .cmd_timeout_ms = (uint32_t)a->cfg.redis_timeout_ms,
                          .no_legacy = !a->cfg.ledger_legacy};
   sg_rd_queue_new(a->stream, &qo, &a->queue); /* the config's ranges make it valid */
-  if ((rv = sg_app__metrics_start(a, err, errcap)) == 0 && (rv = sg_app__hol_metrics(a)) != 0)
+  if ((rv = sg_app__metrics_start(a, err, errcap)) == 0 &&
+      ((rv = sg_app__hol_metrics(a)) != 0 || (rv = sg_app__pool_metrics(a)) != 0))
     snprintf(err, errcap, "metrics: %s", sg_strerror(rv));
   if (rv != 0) {
     /* The consumer is running already: stop it through the normal path. */

@@ -107,6 +107,7 @@ typedef struct sg_jobrun {
   /* the queue protocol's state of its ledger lookup and of its completion */
   sg_rd_lookup lookup;
   sg_rd_completion done;
+  sg_job pooled; /* a pool's job as sent: |job| with the member as sender (sg_app_pool.c) */
 } sg_jobrun;
 
 struct sg_app {
@@ -156,8 +157,10 @@ struct sg_app {
   struct {
     sg_metric *fetched[2], *sent[2], *parked[2];
   } mh;
-  struct sg_rd_feeder *feeder; /* the bulk stream's (gateway.bulk_stream) */
-  sg_rd_delayed *delayed_bulk; /* moves due bulk jobs back */
+  struct sg_rd_feeder *feeder;   /* the bulk stream's (gateway.bulk_stream) */
+  size_t pool_rr;                /* where the next member choice starts */
+  sg_metric_family *pool_chosen; /* sendgate_pool_member_chosen_total */
+  sg_rd_delayed *delayed_bulk;   /* moves due bulk jobs back */
 };
 
 /* sg_app.c */
@@ -242,6 +245,16 @@ int sg_app__hol_start(sg_app *a);
 /* Closes what sg_app__hol_start started, calling |done| once per helper;
  * returns how many calls to expect. */
 int sg_app__hol_close(sg_app *a, void (*done)(void *), void *ud);
+
+/* sg_app_pool.c: sender pools */
+/* The account of a "pool:NAME" sender's pool ("" when none, or not a pool). */
+const char *sg_app__pool_account(sg_app *a, const sg_job *job);
+/* For a job whose sender is "pool:NAME": picks the member with budget now and
+ * sends as it (j->job becomes j->pooled, j->rt the member's account). True to
+ * go on (also for other jobs); false when the job was finished INVALID. */
+bool sg_app__pool_assign(sg_jobrun *j);
+/* Registers sendgate_pool_member_chosen_total. */
+int sg_app__pool_metrics(sg_app *a);
 
 /* sg_app_tokens.c */
 void sg_app__token_fetch(sg_app *a, sg_acct_rt *rt);

@@ -266,6 +266,7 @@ typedef struct {
   size_t n;
   sg_sender_limits *senders;
   size_t nsenders;
+  sg_config__pool_in pools;
 } acct_list;
 
 static int on_sender(acct_list *l, const char *section, const char *key, const char *value,
@@ -319,6 +320,8 @@ static int on_unknown(void *ud, const char *section, const char *key, const char
   acct_list *l = ud;
   if (strncasecmp(section, "sender.", 7) == 0)
     return on_sender(l, section, key, value, err, errcap);
+  if (strncasecmp(section, "pool.", 5) == 0)
+    return sg_config__pool_line(&l->pools, section, key, value, err, errcap);
   /* [smtp] belongs to `sendgate smtpd` (smtp/sg_smtp_config.c), which checks it. */
   if (strcasecmp(section, "smtp") == 0)
     return 0;
@@ -610,6 +613,7 @@ static void senders_free(sg_sender_limits *v, size_t n) {
 
 static void acct_list_free(acct_list *l) {
   senders_free(l->senders, l->nsenders);
+  sg_config__pool_in_free(&l->pools);
   sg_settings s = {acct_tbl, SG_ARRAY_LEN(acct_tbl), ""};
   for (size_t i = 0; i < l->n; i++) {
     sg_settings_free(&s, &l->v[i]);
@@ -659,6 +663,8 @@ int sg_config_load(sg_config *cfg, const char *path, char *const *envp, char *er
       rv = SG_ERR_CONFIG;
     }
   }
+  if (rv == 0)
+    rv = sg_config__pools_finish(cfg, &l.pools, envp, err, errcap);
   if (rv == 0) {
     cfg->senders = l.senders;
     cfg->nsenders = l.nsenders;
@@ -689,6 +695,7 @@ void sg_config_sender_limits(const sg_config *cfg, const sg_account *acct, const
 }
 
 void sg_config_free(sg_config *cfg) {
+  sg_config__pools_free(cfg);
   senders_free(cfg->senders, cfg->nsenders);
   cfg->senders = NULL;
   cfg->nsenders = 0;

@@ -70,6 +70,21 @@ typedef struct sg_sender_limits {
   sg_limits limits;
 } sg_sender_limits;
 
+/* A sender pool ([pool.NAME]): a job whose sender is "pool:NAME" is sent by
+ * whichever member has budget now (app/sg_app_pool.c). */
+typedef struct sg_pool_member {
+  char *account; /* "" = the job's account */
+  char *sender;  /* mailbox (Graph) or senderAddress (ACS) */
+  uint32_t weight;
+} sg_pool_member;
+
+typedef struct sg_pool {
+  char *name;
+  char *account; /* "" = the job's; the members' default account */
+  sg_pool_member *members;
+  size_t nmembers;
+} sg_pool;
+
 typedef struct sg_config {
   /* [gateway] */
   char *consumer;         /* Redis consumer name; default: host name */
@@ -151,6 +166,9 @@ typedef struct sg_config {
   /* Per-sender limit overrides. */
   sg_sender_limits *senders;
   size_t nsenders;
+  /* Sender pools (conf/sg_config_pool.c). */
+  sg_pool *pools;
+  size_t npools;
 } sg_config;
 
 extern const sg_settings sg_config_settings;
@@ -182,6 +200,9 @@ void sg_config_sender_limits(const sg_config *cfg, const sg_account *acct, const
 
 /* True when |acct| lets a job send as |sender| (its allowed_senders). */
 bool sg_config_sender_allowed(const sg_account *acct, const char *sender);
+
+/* The pool named |name| (exact), or NULL. */
+const sg_pool *sg_config_pool(const sg_config *cfg, const char *name);
 
 /* Parses "graph"/"acs". Returns 0 or SG_ERR_INVAL. */
 int sg_backend_parse(const char *s, sg_backend *out);

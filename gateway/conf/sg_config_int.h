@@ -34,4 +34,22 @@ void sg_config__identity_defaults(sg_config *cfg, char *const *envp);
 /* AKS workload identity for the default Graph account without a credential. */
 void sg_config__workload_identity_defaults(sg_config *cfg, char *const *envp);
 
+/* sg_config_pool.c: [pool.NAME] sections, as read; checked and moved into
+ * the config by sg_config__pools_finish. */
+typedef struct sg_config__pool_in {
+  char **names;
+  struct sg_config__pool_kv *v;
+  size_t n;
+} sg_config__pool_in;
+
+/* One line of a [pool.NAME] section. Returns 0 or SG_ERR_CONFIG. */
+int sg_config__pool_line(sg_config__pool_in *in, const char *section, const char *key,
+                         const char *value, char *err, size_t errcap);
+/* Applies SENDGATE_POOL_<NAME>_<KEY>, parses the members and checks them
+ * against the accounts; fills cfg->pools. Returns 0 or SG_ERR_CONFIG. */
+int sg_config__pools_finish(sg_config *cfg, sg_config__pool_in *in, char *const *envp, char *err,
+                            size_t errcap);
+void sg_config__pool_in_free(sg_config__pool_in *in);
+void sg_config__pools_free(sg_config *cfg);
+
 #endif

@@ -4,11 +4,13 @@
  *   sg_testjobs gen N [--senders S] [--invalid-every K] [--prefix P] [--acs-every K]
  *                     [--created MS] [--reply-stream KEY] [--campaign ID]
  *                     [--priority transactional|bulk] [--stream KEY] [--sender-prefix P]
+ *                     [--sender S]
  *       writes N `XADD sendgate:jobs * job <MailJob>` commands in RESP to stdout,
  *       for `redis-cli --pipe`. Every K-th job is invalid in a rotating way.
  *   sg_testjobs summary URL STREAM
  *       reads every MailResult in STREAM and prints counts by status and by
- *       error code, and the number of distinct job ids, one "key value" per line.
+ *       error code, and the number of distinct job ids, one "key value" per line;
+ *       then "sender:<sender> n" for each sender named in the results.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,7 @@ static int gen(int argc, char **argv) {
   const char *reply = "";
   const char *prefix = "job";
   const char *campaign = "demo", *stream = "sendgate:jobs", *sender_prefix = "sender";
+  const char *fixed_sender = NULL;
   sg_priority priority = SG_PRIORITY_UNSPECIFIED;
   for (int i = 3; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--senders") == 0)
@@ -62,6 +65,8 @@ static int gen(int argc, char **argv) {
       stream = argv[i + 1];
     else if (strcmp(argv[i], "--sender-prefix") == 0)
       sender_prefix = argv[i + 1];
+    else if (strcmp(argv[i], "--sender") == 0)
+      fixed_sender = argv[i + 1];
   }
   if (senders < 1)
     senders = 1;
@@ -72,7 +77,10 @@ static int gen(int argc, char **argv) {
                                 "mime_and_content"};
   for (long i = 0; i < n; i++) {
     snprintf(id, sizeof id, "%s-%ld", prefix, i);
-    snprintf(sender, sizeof sender, "%s-%ld@contoso.com", sender_prefix, i % senders);
+    if (fixed_sender)
+      snprintf(sender, sizeof sender, "%s", fixed_sender);
+    else
+      snprintf(sender, sizeof sender, "%s-%ld@contoso.com", sender_prefix, i % senders);
     snprintf(rcpt, sizeof rcpt, "r-%ld@%s", i,
              bounce_every && i % bounce_every == bounce_every - 1 ? "bounce.example"
                                                                   : "example.com");
@@ -163,8 +171,8 @@ static int summary(const char *url, const char *stream) {
   struct {
     char code[64];
     long n;
-  } codes[64];
-  size_t ncodes = 0;
+  } codes[64], senders[64];
+  size_t ncodes = 0, nsenders = 0;
   char last[64] = "-";
   char **ids = NULL;
   size_t nids = 0, capids = 0;
@@ -214,6 +222,18 @@ static int summary(const char *url, const char *stream) {
           if (j < ncodes)
             codes[j].n++;
         }
+        if (res->sender[0]) {
+          size_t j;
+          for (j = 0; j < nsenders; j++)
+            if (strcmp(senders[j].code, res->sender) == 0)
+              break;
+          if (j == nsenders && nsenders < 64) {
+            snprintf(senders[nsenders].code, sizeof senders[0].code, "%s", res->sender);
+            senders[nsenders++].n = 0;
+          }
+          if (j < nsenders)
+            senders[j].n++;
+        }
         if (nids == capids) {
           capids = capids ? capids * 2 : 1024;
           ids = sg_xrealloc(ids, capids * sizeof *ids);
@@ -235,6 +255,8 @@ static int summary(const char *url, const char *stream) {
          total, counts[1], counts[2], counts[3], counts[4], distinct, undecodable, with_op);
   for (size_t j = 0; j < ncodes; j++)
     printf("code:%s %ld\n", codes[j].code, codes[j].n);
+  for (size_t j = 0; j < nsenders; j++)
+    printf("sender:%s %ld\n", senders[j].code, senders[j].n);
   for (size_t i = 0; i < nids; i++)
     sg_free(ids[i]);
   sg_free(ids);
