@@ -306,15 +306,6 @@ static int on_sender(acct_list *l, const char *section, const char *key, const c
   return 0;
 }
 
-static bool valid_account_name(const char *s) {
-  if (*s == '\0' || strlen(s) > 64)
-    return false;
-  for (; *s; s++)
-    if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
-      return false;
-  return true;
-}
-
 static int on_unknown(void *ud, const char *section, const char *key, const char *value, char *err,
                       size_t errcap) {
   acct_list *l = ud;
@@ -329,33 +320,9 @@ static int on_unknown(void *ud, const char *section, const char *key, const char
     snprintf(err, errcap, "unknown section [%s]", section);
     return SG_ERR_CONFIG;
   }
-  const char *name = section + 8;
-  if (!valid_account_name(name)) {
-    snprintf(err, errcap, "account name '%s': use letters, digits, '_' or '-'", name);
-    return SG_ERR_CONFIG;
-  }
-  size_t i;
-  for (i = 0; i < l->n; i++)
-    if (strcmp(l->names[i], name) == 0)
-      break;
   sg_settings s = {acct_tbl, SG_ARRAY_LEN(acct_tbl), ""};
-  if (i == l->n) {
-    l->v = sg_xrealloc(l->v, (l->n + 1) * sizeof *l->v);
-    l->names = sg_xrealloc(l->names, (l->n + 1) * sizeof *l->names);
-    memset(&l->v[i], 0, sizeof l->v[i]);
-    l->names[i] = sg_xstrdup(name);
-    l->n++;
-    int rv = sg_settings_defaults(&s, &l->v[i], err, errcap);
-    if (rv)
-      return rv;
-  }
-  char kerr[200];
-  int rv = sg_settings_set(&s, &l->v[i], "", key, value, kerr, sizeof kerr);
-  if (rv) {
-    snprintf(err, errcap, "[%s] %s", section, kerr);
-    return SG_ERR_CONFIG;
-  }
-  return 0;
+  return sg_config__named_line(&l->v, &l->names, &l->n, sizeof *l->v, &s, "account", section,
+                               section + 8, key, value, err, errcap);
 }
 
 static void limits_inherit(sg_limits *l, const sg_limits *def) {

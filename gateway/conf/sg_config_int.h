@@ -9,6 +9,7 @@
 #define SG_CONFIG_INT_H
 
 #include "conf/sg_config.h"
+#include "core/sg_settings.h"
 
 /* A national cloud's roots (microsoft-apis.md §2.7). */
 typedef struct sg_config__cloud {
@@ -33,6 +34,17 @@ int sg_config__proxy_defaults(sg_config *cfg, char *const *envp, char *err, size
 void sg_config__identity_defaults(sg_config *cfg, char *const *envp);
 /* AKS workload identity for the default Graph account without a credential. */
 void sg_config__workload_identity_defaults(sg_config *cfg, char *const *envp);
+
+/*
+ * One line KEY = VALUE of a [KIND.NAME] section (accounts, pools), kept as a
+ * list of |*n| settings structs of |size| bytes at *|vp| (a pointer to the
+ * array pointer) with their names in *|names|: checks NAME (letters, digits,
+ * '_', '-'; at most 64), appends it with the defaults of |s| when new, sets
+ * KEY. Returns 0 or SG_ERR_CONFIG with the reason in |err| (sg_config_pool.c).
+ */
+int sg_config__named_line(void *vp, char ***names, size_t *n, size_t size, const sg_settings *s,
+                          const char *kind, const char *section, const char *name, const char *key,
+                          const char *value, char *err, size_t errcap);
 
 /* sg_config_pool.c: [pool.NAME] sections, as read; checked and moved into
  * the config by sg_config__pools_finish. */

@@ -48,34 +48,43 @@ static bool valid_name(const char *s) {
   return true;
 }
 
-int sg_config__pool_line(sg_config__pool_in *in, const char *section, const char *key,
-                         const char *value, char *err, size_t errcap) {
-  const char *name = section + 5;
+int sg_config__named_line(void *vp, char ***names, size_t *n, size_t size, const sg_settings *s,
+                          const char *kind, const char *section, const char *name, const char *key,
+                          const char *value, char *err, size_t errcap) {
   if (!valid_name(name)) {
-    snprintf(err, errcap, "pool name '%s': use letters, digits, '_' or '-'", name);
+    snprintf(err, errcap, "%s name '%s': use letters, digits, '_' or '-'", kind, name);
     return SG_ERR_CONFIG;
   }
-  sg_settings s = {pool_tbl, SG_ARRAY_LEN(pool_tbl), ""};
+  char *v;
+  memcpy(&v, vp, sizeof v);
   size_t i;
-  for (i = 0; i < in->n; i++)
-    if (strcmp(in->names[i], name) == 0)
+  for (i = 0; i < *n; i++)
+    if (strcmp((*names)[i], name) == 0)
       break;
-  if (i == in->n) {
-    in->v = sg_xrealloc(in->v, (in->n + 1) * sizeof *in->v);
-    in->names = sg_xrealloc(in->names, (in->n + 1) * sizeof *in->names);
-    memset(&in->v[i], 0, sizeof in->v[i]);
-    in->names[i] = sg_xstrdup(name);
-    in->n++;
-    int rv = sg_settings_defaults(&s, &in->v[i], err, errcap);
+  if (i == *n) {
+    v = sg_xrealloc(v, (*n + 1) * size);
+    memcpy(vp, &v, sizeof v);
+    *names = sg_xrealloc(*names, (*n + 1) * sizeof **names);
+    memset(v + i * size, 0, size);
+    (*names)[i] = sg_xstrdup(name);
+    (*n)++;
+    int rv = sg_settings_defaults(s, v + i * size, err, errcap);
     if (rv)
       return rv;
   }
   char kerr[200];
-  if (sg_settings_set(&s, &in->v[i], "", key, value, kerr, sizeof kerr) != 0) {
+  if (sg_settings_set(s, v + i * size, "", key, value, kerr, sizeof kerr) != 0) {
     snprintf(err, errcap, "[%s] %s", section, kerr);
     return SG_ERR_CONFIG;
   }
   return 0;
+}
+
+int sg_config__pool_line(sg_config__pool_in *in, const char *section, const char *key,
+                         const char *value, char *err, size_t errcap) {
+  sg_settings s = {pool_tbl, SG_ARRAY_LEN(pool_tbl), ""};
+  return sg_config__named_line(&in->v, &in->names, &in->n, sizeof *in->v, &s, "pool", section,
+                               section + 5, key, value, err, errcap);
 }
 
 /* The next comma-separated item of *|p| (trimmed) into |out|; false at the end. */
@@ -114,8 +123,7 @@ static int parse_pool(const sg_config *cfg, const char *name, const struct sg_co
     m->sender = sg_xstrdup(slash ? slash + 1 : item);
     m->weight = 1;
     if (m->sender[0] == '\0' || (slash && m->account[0] == '\0')) {
-      snprintf(err, errcap, "[pool.%s] member '%s': expected SENDER or ACCOUNT/SENDER", name,
-               item);
+      snprintf(err, errcap, "[pool.%s] member '%s': expected SENDER or ACCOUNT/SENDER", name, item);
       return SG_ERR_CONFIG;
     }
     if (m->account[0] && sg_config_account(cfg, SG_BACKEND_GRAPH, m->account) == NULL) {

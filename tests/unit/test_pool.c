@@ -78,8 +78,7 @@ static void t_config_errors(void) {
   ASSERT(strstr(err, "weights") != NULL);
   ASSERT_EQ(SG_ERR_CONFIG,
             load(&cfg, "[pool.w]\nmembers = a@x.com\nweights = 0\n", NULL, err, sizeof err));
-  ASSERT_EQ(SG_ERR_CONFIG,
-            load(&cfg, "[pool.a]\nmembers = nope/a@x.com\n", NULL, err, sizeof err));
+  ASSERT_EQ(SG_ERR_CONFIG, load(&cfg, "[pool.a]\nmembers = nope/a@x.com\n", NULL, err, sizeof err));
   ASSERT(strstr(err, "'nope' is not configured") != NULL);
   ASSERT_EQ(SG_ERR_CONFIG, load(&cfg, "[pool.a]\nmembers = /a@x.com\n", NULL, err, sizeof err));
   ASSERT_EQ(SG_ERR_CONFIG,
@@ -129,5 +128,5 @@ static void t_pick_spread(void) {
   ASSERT_EQ(0, sg_pool_pick(e, 1, 7)); /* one member */
 }
 
-SG_TESTS({"config", t_config}, {"config_errors", t_config_errors},
-         {"pick_budget", t_pick_budget}, {"pick_spread", t_pick_spread})
+SG_TESTS({"config", t_config}, {"config_errors", t_config_errors}, {"pick_budget", t_pick_budget},
+         {"pick_spread", t_pick_spread})
