@@ -98,14 +98,15 @@ typedef struct sg_lane_heap {
 typedef struct sg_sched {
   sg_lane **buckets;
   size_t nbuckets, nlanes; /* nlanes: lanes held, idle ones included */
-  sg_list ready;
-  sg_lane_heap wait;   /* WAIT_TIME lanes */
-  sg_lane_heap idle;   /* unheld lanes */
-  size_t waiting;      /* lanes in WAIT_SLOT or WAIT_TIME */
-  uint64_t now;        /* the latest time passed to sg_sched_tick or sg_sched_lane_unref */
-  size_t queued;       /* items waiting in all lanes */
-  size_t inflight;     /* admitted and not released, all lanes */
-  size_t max_inflight; /* cap on that (0 = none): sg_sched_pop returns NULL at it */
+  sg_list ready;           /* READY lanes with only bulk items queued */
+  sg_list ready_tx;        /* READY lanes with transactional items: served first */
+  sg_lane_heap wait;       /* WAIT_TIME lanes */
+  sg_lane_heap idle;       /* unheld lanes */
+  size_t waiting;          /* lanes in WAIT_SLOT or WAIT_TIME */
+  uint64_t now;            /* the latest time passed to sg_sched_tick or sg_sched_lane_unref */
+  size_t queued;           /* items waiting in all lanes */
+  size_t inflight;         /* admitted and not released, all lanes */
+  size_t max_inflight;     /* cap on that (0 = none): sg_sched_pop returns NULL at it */
 } sg_sched;
 
 /* Unheld lanes freed at most per sg_sched_tick and per sg_sched_lane_unref. */

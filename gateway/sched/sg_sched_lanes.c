@@ -22,6 +22,7 @@ static uint64_t hash_str(const char *s) {
 void sg_sched_init(sg_sched *s) {
   memset(s, 0, sizeof *s);
   sg_list_init(&s->ready);
+  sg_list_init(&s->ready_tx);
   s->nbuckets = MIN_BUCKETS;
   s->buckets = sg_xcalloc(s->nbuckets, sizeof *s->buckets);
 }

@@ -7,6 +7,11 @@
  * item goes back to the front of its own queue. sg_sched_back names the item
  * that would go last, which is what the runtime moves to the delayed set
  * first when a lane holds more than it can admit soon (app/sg_app_hol.c).
+ *
+ * Across lanes: ready lanes with transactional items queued are served (round
+ * robin among themselves) before lanes holding only bulk items, which matters
+ * when the scheduler's total cap (gateway.max_requests) is what holds jobs
+ * back: the next free request goes to a transactional job.
  */
 #include "sched/sg_sched_int.h"
 
@@ -42,4 +47,15 @@ sg_sched_item *sg_sched_front(sg_lane *l) {
 sg_sched_item *sg_sched_back(sg_lane *l) {
   sg_list *q = !sg_list_empty(&l->bulk) ? &l->bulk : &l->queue;
   return sg_list_empty(q) ? NULL : sg_container_of(q->prev, sg_sched_item, link);
+}
+
+sg_list *sg_sched__ready_list(sg_sched *s, const sg_lane *l) {
+  return l->queued > l->queued_bulk ? &s->ready_tx : &s->ready;
+}
+
+void sg_sched__prio_pushed(sg_sched *s, sg_lane *l, const sg_sched_item *it) {
+  if (l->state != SG_LANE_READY || it->bulk || l->queued - l->queued_bulk != 1)
+    return;
+  sg_list_remove(&l->ready_link);
+  sg_list_push_back(&s->ready_tx, &l->ready_link);
 }

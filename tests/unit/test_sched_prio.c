@@ -70,8 +70,48 @@ static void t_bulk_lane_rr(void) {
   }
   sg_sched_push(&s, b, &items[50], false);
   sg_lane *l;
-  ASSERT(sg_sched_pop(&s, 0, &l) == &items[0]);
-  ASSERT(sg_sched_pop(&s, 0, &l) == &items[50] && l == b);
+  ASSERT(sg_sched_pop(&s, 0, &l) == &items[50] && l == b); /* transactional first */
+  ASSERT(sg_sched_pop(&s, 0, &l) == &items[0] && l == a);
+  items[51].bulk = true;
+  sg_sched_push(&s, b, &items[51], false);
+  ASSERT(sg_sched_pop(&s, 0, &l) == &items[1] && l == a); /* round robin among the bulk lanes */
+  ASSERT(sg_sched_pop(&s, 0, &l) == &items[51] && l == b);
+  sg_sched_free(&s);
+}
+
+/* Under the total cap, a lane with a transactional item goes before lanes
+ * holding only bulk ones, whatever the round robin order. */
+static void t_ready_transactional_first(void) {
+  sg_sched s;
+  sg_sched_init(&s);
+  s.max_inflight = 1;
+  sg_lane_cfg cfg = {.max_inflight = 4};
+  sg_lane *a = sg_sched_lane(&s, "bulk-a", &cfg);
+  sg_lane *b = sg_sched_lane(&s, "bulk-b", &cfg);
+  sg_lane *c = sg_sched_lane(&s, "mixed", &cfg);
+  memset(items, 0, sizeof items);
+  for (int i = 0; i < 6; i++) {
+    items[i].bulk = true;
+    sg_sched_push(&s, i % 2 ? b : a, &items[i], false);
+  }
+  items[10].bulk = true;
+  sg_sched_push(&s, c, &items[10], false);
+  sg_sched_push(&s, c, &items[11], false); /* c's first transactional item: c goes first */
+  sg_lane *l;
+  ASSERT(sg_sched_pop(&s, 0, &l) == &items[11] && l == c);
+  ASSERT_NULL(sg_sched_pop(&s, 0, &l)); /* the total cap */
+  sg_sched_release(&s, c);
+  /* Only bulk items left: round robin a, b, then c (behind them now). */
+  ASSERT(sg_sched_pop(&s, 0, &l) == &items[0] && l == a);
+  sg_sched_release(&s, a);
+  ASSERT(sg_sched_pop(&s, 0, &l) == &items[1] && l == b);
+  sg_sched_release(&s, b);
+  /* A transactional item on b jumps ahead of a and c. */
+  sg_sched_push(&s, b, &items[12], false);
+  ASSERT(sg_sched_pop(&s, 0, &l) == &items[12] && l == b);
+  sg_sched_release(&s, b);
+  ASSERT(sg_sched_pop(&s, 0, &l) == &items[10] && l == c);
+  sg_sched_release(&s, c);
   sg_sched_free(&s);
 }
 
@@ -157,4 +197,5 @@ static void t_hol_plan_spread(void) {
 }
 
 SG_TESTS({"transactional_first", t_transactional_first}, {"bulk_lane_rr", t_bulk_lane_rr},
+         {"ready_transactional_first", t_ready_transactional_first},
          {"hol_rate_and_admits", t_hol_rate_and_admits}, {"hol_plan_spread", t_hol_plan_spread})
