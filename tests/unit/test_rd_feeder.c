@@ -7,22 +7,15 @@
  * the bulk stream; the job stream without a group counts every entry as
  * undelivered.
  */
-#include "harness.h"
-#include "redis_server.h"
+#include "rd_test_client.h"
 
 #include "core/sg_err.h"
-#include "redis/sg_rd_client.h"
 #include "redis/sg_rd_feeder.h"
 
-#include <uv.h>
-
 typedef struct ctx {
-  uv_loop_t loop;
-  sg_test_redis r;
-  sg_rd_client *c;
+  sg_rd_test_env e;
   sg_rd_feeder *f;
   uint32_t room;
-  int closed;
 } ctx;
 
 static uint32_t room(void *ud) {
@@ -31,28 +24,15 @@ static uint32_t room(void *ud) {
 
 static void begin(ctx *x, uint32_t low_water) {
   memset(x, 0, sizeof *x);
-  ASSERT_OK(sg_test_redis_start(&x->r, NULL));
-  ASSERT_OK(uv_loop_init(&x->loop));
-  char url[64];
-  snprintf(url, sizeof url, "redis://127.0.0.1:%d", x->r.port);
-  sg_rd_url u;
-  ASSERT_OK(sg_rd_url_parse(url, &u));
-  sg_rd_client_opts o = {.name = "cmd"};
-  sg_rd_client_cbs cbs = {0};
-  ASSERT_OK(sg_rd_client_new(&x->loop, &u, &o, &cbs, &x->c));
-  sg_rd_client_start(x->c);
-  uint64_t end = uv_now(&x->loop) + 5000;
-  while (!sg_rd_client_is_up(x->c) && uv_now(&x->loop) < end)
-    uv_run(&x->loop, UV_RUN_NOWAIT);
-  ASSERT(sg_rd_client_is_up(x->c));
-  sg_rd_feeder_opts fo = {.client = x->c,
+  sg_rd_test_env_start(&x->e);
+  sg_rd_feeder_opts fo = {.client = x->e.c,
                           .bulk = "sendgate:jobs:bulk",
                           .batch = 4,
                           .low_water = low_water,
                           .tick_ms = 3600000,
                           .room = room,
                           .room_ud = x};
-  ASSERT_OK(sg_rd_feeder_new(&x->loop, &fo, &x->f));
+  ASSERT_OK(sg_rd_feeder_new(&x->e.loop, &fo, &x->f));
 }
 
 /* Runs the feeder once and waits (bounded) for its answer; returns the entries it moved. */
@@ -60,37 +40,23 @@ static uint64_t feed_once(ctx *x) {
   sg_rd_feeder_stats before, st;
   sg_rd_feeder_get_stats(x->f, &before);
   sg_rd_feeder_kick(x->f);
-  uint64_t end = uv_now(&x->loop) + 5000;
+  uint64_t end = uv_now(&x->e.loop) + 5000;
   do {
-    uv_run(&x->loop, UV_RUN_NOWAIT);
+    uv_run(&x->e.loop, UV_RUN_NOWAIT);
     sg_rd_feeder_get_stats(x->f, &st);
-  } while (st.runs + st.errors == before.runs + before.errors && uv_now(&x->loop) < end);
+  } while (st.runs + st.errors == before.runs + before.errors && uv_now(&x->e.loop) < end);
   ASSERT_EQ(before.errors, st.errors);
   ASSERT_EQ(before.runs + 1, st.runs);
   return st.moved - before.moved;
 }
 
-static void on_closed(void *ud) {
-  ((ctx *)ud)->closed++;
-}
-static void on_client_closed(sg_rd_client *c, void *ud) {
-  (void)c;
-  ((ctx *)ud)->closed++;
-}
-
 static void end_ctx(ctx *x) {
-  sg_rd_feeder_close(x->f, on_closed, x);
-  sg_rd_client_close(x->c, false, on_client_closed, x);
-  uint64_t end = uv_now(&x->loop) + 5000;
-  while (x->closed < 2 && uv_now(&x->loop) < end)
-    uv_run(&x->loop, UV_RUN_NOWAIT);
-  ASSERT_EQ(2, x->closed);
-  ASSERT_OK(uv_loop_close(&x->loop));
-  sg_test_redis_stop(&x->r);
+  sg_rd_feeder_close(x->f, sg_rd_test_env_on_closed, &x->e);
+  sg_rd_test_env_stop(&x->e, 1);
 }
 
 static redisReply *cmd(ctx *x, const char *fmt, const char *a) {
-  redisReply *r = sg_test_redis_cmd(&x->r, fmt, a);
+  redisReply *r = sg_test_redis_cmd(&x->e.r, fmt, a);
   ASSERT_NOT_NULL(r);
   ASSERT(r->type != REDIS_REPLY_ERROR);
   return r;
