@@ -11,7 +11,7 @@ struct sg_sbx_inbox {
   sg_list msgs; /* oldest first */
   size_t count, bytes;
   uint64_t last_id;
-  sg_sbx_inbox_event *ev; /* ring of ev_cap */
+  sg_sbx_inbox_event *ev;         /* ring of ev_cap */
   size_t ev_cap, ev_len, ev_head; /* head: the oldest */
 };
 
@@ -88,13 +88,13 @@ void sg_sbx_inbox_msg_del(sg_sbx_inbox_msg *m) {
 }
 
 void sg_sbx_inbox_msg_add_att(sg_sbx_inbox_msg *m, const char *name, const char *content_type,
-                              const char *content_id, bool is_inline, const void *data,
-                              size_t size, bool keep) {
+                              const char *content_id, bool is_inline, const void *data, size_t size,
+                              bool keep) {
   m->atts = sg_xrealloc(m->atts, (m->n_atts + 1) * sizeof *m->atts);
   sg_sbx_inbox_att *a = &m->atts[m->n_atts++];
   a->name = sg_xstrdup(name ? name : "");
-  a->content_type = sg_xstrdup(content_type && content_type[0] ? content_type
-                                                               : "application/octet-stream");
+  a->content_type =
+      sg_xstrdup(content_type && content_type[0] ? content_type : "application/octet-stream");
   a->content_id = sg_xstrdup(content_id ? content_id : "");
   a->is_inline = is_inline;
   a->size = size;
@@ -218,8 +218,8 @@ bool sg_sbx_inbox_match(const sg_sbx_inbox_msg *m, const sg_sbx_inbox_filter *f)
 
 size_t sg_sbx_inbox_each(const sg_sbx_inbox *ib, const sg_sbx_inbox_filter *f,
                          void (*fn)(const sg_sbx_inbox_msg *m, void *ud), void *ud) {
-  size_t limit = f->limit == 0 || f->limit > SG_SBX_INBOX_LIST_MAX ? SG_SBX_INBOX_LIST_MAX
-                                                                    : f->limit;
+  size_t limit =
+      f->limit == 0 || f->limit > SG_SBX_INBOX_LIST_MAX ? SG_SBX_INBOX_LIST_MAX : f->limit;
   size_t matched = 0;
   for (const sg_list *n = ib->msgs.prev; n != &ib->msgs; n = n->prev) {
     const sg_sbx_inbox_msg *m = sg_container_of(n, const sg_sbx_inbox_msg, link);

@@ -44,9 +44,9 @@ typedef struct sg_sbx_inbox_msg {
   sg_list link; /* in the store, oldest first */
   uint64_t id;  /* 1, 2, ... in order of acceptance; never reused until a reset */
   int64_t ts_ms;
-  const char *api; /* static: "graph", "acs", "smtp", "smtp-hve" */
-  char *mailbox;   /* the sending mailbox (Graph URL, ACS senderAddress, SMTP user) */
-  char *from;      /* From as written, or the mailbox */
+  const char *api;     /* static: "graph", "acs", "smtp", "smtp-hve" */
+  char *mailbox;       /* the sending mailbox (Graph URL, ACS senderAddress, SMTP user) */
+  char *from;          /* From as written, or the mailbox */
   char *to, *cc, *bcc; /* ", "-separated addresses, "" when none */
   char *subject;
   char *request_id; /* the answer's request id (SMTP: queue id) */
@@ -64,11 +64,11 @@ typedef struct sg_sbx_inbox_msg {
 /* A throttling or fault answer. */
 typedef struct sg_sbx_inbox_event {
   int64_t ts_ms;
-  char api[12];       /* "graph", "acs", "smtp", "token" */
-  char mailbox[128];  /* lower case; "" = not one mailbox (ACS's resource-wide limits) */
-  int status;         /* HTTP status or SMTP reply code; 0 when the connection was cut */
-  char code[64];      /* the provider's error code or the fault ("reset", "drop") */
-  uint64_t retry_ms;  /* Retry-After given, 0 when none */
+  char api[12];      /* "graph", "acs", "smtp", "token" */
+  char mailbox[128]; /* lower case; "" = not one mailbox (ACS's resource-wide limits) */
+  int status;        /* HTTP status or SMTP reply code; 0 when the connection was cut */
+  char code[64];     /* the provider's error code or the fault ("reset", "drop") */
+  uint64_t retry_ms; /* Retry-After given, 0 when none */
 } sg_sbx_inbox_event;
 
 typedef struct sg_sbx_inbox_limits {
@@ -91,11 +91,10 @@ void sg_sbx_inbox_msg_del(sg_sbx_inbox_msg *m);
 /* Appends an attachment (strings copied; NULL for ""). |data| of |size|
  * bytes is copied when |keep|, else only the size is recorded. */
 void sg_sbx_inbox_msg_add_att(sg_sbx_inbox_msg *m, const char *name, const char *content_type,
-                              const char *content_id, bool is_inline, const void *data,
-                              size_t size, bool keep);
+                              const char *content_id, bool is_inline, const void *data, size_t size,
+                              bool keep);
 /* Appends a header field (both copied, |value| cut at |max| bytes). */
-void sg_sbx_inbox_msg_add_hdr(sg_sbx_inbox_msg *m, const char *name, const char *value,
-                              size_t max);
+void sg_sbx_inbox_msg_add_hdr(sg_sbx_inbox_msg *m, const char *name, const char *value, size_t max);
 
 /*
  * Takes ownership of |m|, gives it the next id and |ts_ms|, and drops the

@@ -78,9 +78,8 @@ static void json_att(capture *c, const sg_json *a, const char *bytes_key, bool i
   if (v == NULL || v->type != SG_JSON_STRING || sg_base64_decode(&raw, v->str, v->len, true) != 0)
     return; /* reference or item attachments: nothing to download */
   const char *cid = sg_json_str(sg_json_get(a, "contentId"));
-  keep_att(c, sg_json_str(sg_json_get(a, "name")), sg_json_str(sg_json_get(a, "contentType")),
-           cid, is_inline || (cid && cid[0] && sg_json_get(a, "isInline") == NULL), raw.data,
-           raw.len);
+  keep_att(c, sg_json_str(sg_json_get(a, "name")), sg_json_str(sg_json_get(a, "contentType")), cid,
+           is_inline || (cid && cid[0] && sg_json_get(a, "isInline") == NULL), raw.data, raw.len);
   sg_buf_free(&raw);
 }
 
@@ -96,8 +95,7 @@ static void graph_json(capture *c, const sg_json *root) {
     keep_body(c, html ? &c->im->html : &c->im->text, content->str, content->len);
   }
   const sg_json *atts = sg_json_get(msg, "attachments");
-  for (const sg_json *a = atts && atts->type == SG_JSON_ARRAY ? atts->child : NULL; a;
-       a = a->next)
+  for (const sg_json *a = atts && atts->type == SG_JSON_ARRAY ? atts->child : NULL; a; a = a->next)
     json_att(c, a, "contentBytes", sg_json_true(sg_json_get(a, "isInline")));
 }
 
@@ -105,9 +103,8 @@ static void graph_json(capture *c, const sg_json *root) {
  * added by their own requests): their names and sizes only. */
 static void other_atts(capture *c, const sg_sbx_msg *m) {
   for (size_t i = c->im->n_atts; i < m->n_atts; i++)
-    sg_sbx_inbox_msg_add_att(c->im, m->atts[i].name, m->atts[i].content_type,
-                             m->atts[i].content_id, m->atts[i].is_inline, NULL, m->atts[i].size,
-                             false);
+    sg_sbx_inbox_msg_add_att(c->im, m->atts[i].name, m->atts[i].content_type, m->atts[i].content_id,
+                             m->atts[i].is_inline, NULL, m->atts[i].size, false);
 }
 
 static void acs_json(capture *c, const sg_json *root) {
@@ -118,8 +115,7 @@ static void acs_json(capture *c, const sg_json *root) {
   if (html && html->type == SG_JSON_STRING)
     keep_body(c, &c->im->html, html->str, html->len);
   const sg_json *atts = sg_json_get(root, "attachments");
-  for (const sg_json *a = atts && atts->type == SG_JSON_ARRAY ? atts->child : NULL; a;
-       a = a->next)
+  for (const sg_json *a = atts && atts->type == SG_JSON_ARRAY ? atts->child : NULL; a; a = a->next)
     json_att(c, a, "contentInBase64", false);
 }
 
