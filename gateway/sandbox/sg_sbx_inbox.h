@@ -64,7 +64,7 @@ typedef struct sg_sbx_inbox_msg {
 /* A throttling or fault answer. */
 typedef struct sg_sbx_inbox_event {
   int64_t ts_ms;
-  char api[12];      /* "graph", "acs", "smtp", "token" */
+  char api[12];      /* "graph", "acs", "smtp" */
   char mailbox[128]; /* lower case; "" = not one mailbox (ACS's resource-wide limits) */
   int status;        /* HTTP status or SMTP reply code; 0 when the connection was cut */
   char code[64];     /* the provider's error code or the fault ("reset", "drop") */
