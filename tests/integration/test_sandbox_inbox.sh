@@ -87,4 +87,14 @@ check "sandbox: graph accepted" "true" "$(sbx_stat '.graph_accepted >= 2')"
 check "sandbox: acs accepted" "true" "$(sbx_stat '.acs_accepted >= 1')"
 check "inbox bounded by inbox.max_messages" "true" \
   "$(curl -sf --cacert "$CA" "$SBX/inbox/api/messages" | jq '.total <= 50')"
+# The bound changes at run time: the oldest go with the next message.
+sbx_config "inbox.max_messages=2"
+oldest=$(curl -sf --cacert "$CA" "$SBX/inbox/api/messages" | jq '.messages[-1].id')
+check "one more message sent" "SENT" "$("$SENDGATE" send --wait --timeout 30 --from sender-9@contoso.com \
+  --to z@example.com --subject 'Inbox bound' --text x 2>&1 | awk '{print $2}')"
+check "inbox.max_messages=2 keeps two" "2 Inbox bound" \
+  "$(curl -sf --cacert "$CA" "$SBX/inbox/api/messages" | jq -r '"\(.total) \(.messages[0].subject)"')"
+check "the oldest is gone" "404" "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" "$SBX/inbox/api/messages/$oldest")"
+check "DELETE empties it" "0" "$(curl -sf --cacert "$CA" -X DELETE "$SBX/inbox/api/messages" >/dev/null &&
+  curl -sf --cacert "$CA" "$SBX/inbox/api/messages" | jq .total)"
 finish
