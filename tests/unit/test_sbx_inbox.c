@@ -105,7 +105,8 @@ static size_t list(const sg_sbx_inbox *ib, sg_sbx_inbox_filter f, seen *s) {
 
 static void t_filters(void) {
   sg_sbx_inbox *ib = sg_sbx_inbox_new();
-  sg_sbx_inbox_add(ib, msg("graph", "Sales@Contoso.com", "alice@example.com", "Invoice 1"), 1, &BIG);
+  sg_sbx_inbox_add(ib, msg("graph", "Sales@Contoso.com", "alice@example.com", "Invoice 1"), 1,
+                   &BIG);
   sg_sbx_inbox_add(ib, msg("acs", "noreply@contoso.com", "bob@example.net", "Welcome"), 2, &BIG);
   sg_sbx_inbox_msg *m = msg("smtp", "hve@contoso.com", "carol@example.org", "invoice 2");
   set(&m->cc, "alice@example.com");

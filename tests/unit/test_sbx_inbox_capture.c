@@ -118,7 +118,8 @@ static void t_smtp(void) {
   m.from = sg_xstrdup("ops@contoso.com");
   sg_sbx_inbox_msg *im = sg_sbx_inbox_capture(&m, "q1", MIME, strlen(MIME), 1 << 20);
   ASSERT_STR_EQ(im->api, "smtp-hve");
-  ASSERT_STR_EQ(im->subject, "\xc3\x89" "cho"); /* decoded */
+  ASSERT_STR_EQ(im->subject, "\xc3\x89"
+                             "cho"); /* decoded */
   ASSERT_STR_EQ(im->from, "\"Ops\" <ops@contoso.com>");
   ASSERT_STR_EQ(hdr(im, "X-Long")->value, "one two");
   ASSERT_STR_EQ(hdr(im, "Subject")->value, "=?UTF-8?B?w4ljaG8=?="); /* as written */
@@ -137,7 +138,8 @@ static void t_graph_mime(void) {
   record(&m, "graph", "s@contoso.com", "r@example.com", b64.data);
   m.mime = true;
   sg_sbx_inbox_msg *im = sg_sbx_inbox_capture(&m, NULL, b64.data, b64.len, 1 << 20);
-  ASSERT_STR_EQ(im->subject, "\xc3\x89" "cho");
+  ASSERT_STR_EQ(im->subject, "\xc3\x89"
+                             "cho");
   ASSERT_EQ(1, im->n_atts);
   ASSERT_NOT_NULL(hdr(im, "MIME-Version"));
   sg_sbx_inbox_msg_del(im);
