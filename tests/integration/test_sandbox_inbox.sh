@@ -60,14 +60,15 @@ check "bad id" "404" "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" "$
 check "POST refused" "405" "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" -d x "$SBX/inbox/api/messages")"
 check "inbox requests are not provider requests" "0" "$(sbx_stat .requests)"
 
-# The browser: a private NSS database that trusts the sandbox's CA.
-export HOME="$T/home"
-mkdir -p "$HOME/.pki/nssdb"
-certutil -N -d "sql:$HOME/.pki/nssdb" --empty-password
-certutil -A -d "sql:$HOME/.pki/nssdb" -n sendgate-sandbox -t "C,," -i "$CA"
+# The browser: a private NSS database that trusts the sandbox's CA, in the
+# home directory chromium alone is given.
+BROWSER_HOME="$T/home"
+mkdir -p "$BROWSER_HOME/.pki/nssdb"
+certutil -N -d "sql:$BROWSER_HOME/.pki/nssdb" --empty-password
+certutil -A -d "sql:$BROWSER_HOME/.pki/nssdb" -n sendgate-sandbox -t "C,," -i "$CA"
 mkdir -p "$SG_BIN_DIR/../artefacts"
 export NODE_PATH="$DEPS/node_modules" SG_CHROMIUM="$CHROMIUM" SG_SANDBOX_URL="$SBX" SG_CA="$CA" \
-  SG_SENDGATE="$SENDGATE" SG_ARTEFACTS="$(cd "$SG_BIN_DIR/.." && pwd)/artefacts" SG_TMP="$T"
+  SG_SENDGATE="$SENDGATE" SG_BROWSER_HOME="$BROWSER_HOME" SG_ARTEFACTS="$(cd "$SG_BIN_DIR/.." && pwd)/artefacts" SG_TMP="$T"
 if ! timeout 240 node "$PKG/check_inbox.js" >"$T/browser.out" 2>"$T/browser.log"; then
   echo "FAIL the browser driver exited non-zero"
   FAILS=$((FAILS + 1))

@@ -1,7 +1,8 @@
 // The sandbox's web inbox in headless chromium (test_sandbox_inbox.sh).
 // Prints one "ok   NAME" or "FAIL NAME: why" line per check; exits non-zero
 // when the browser or a step breaks. Environment: SG_CHROMIUM, SG_SANDBOX_URL,
-// SG_CA, SG_SENDGATE, SG_ARTEFACTS, SG_TMP, SENDGATE_REDIS_URL and the
+// SG_CA, SG_SENDGATE, SG_BROWSER_HOME (its .pki/nssdb trusts the sandbox's
+// CA), SG_ARTEFACTS, SG_TMP, SENDGATE_REDIS_URL and the
 // sandbox's SENDGATE_SANDBOX_SMTP_HVE.
 'use strict';
 const fs = require('fs');
@@ -119,6 +120,7 @@ async function main() {
     headless: true,
     // Chromium's own sandbox cannot run as root; a user keeps it.
     args: [...(root ? ['--no-sandbox'] : []), '--user-data-dir=' + path.join(TMP, 'chromium'), '--no-first-run'],
+    env: { ...process.env, HOME: process.env.SG_BROWSER_HOME },
     timeout: 60000,
   });
   try {
