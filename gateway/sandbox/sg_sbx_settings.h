@@ -106,6 +106,11 @@ typedef struct sg_sbx_cfg {
   int64_t record_memory;      /* recent messages kept for GET /sandbox/messages */
   int64_t violation_grace_ms; /* after a Retry-After answer goes out, requests already on
                                  their way are not counted as violations */
+  /* [inbox]: the web inbox at /inbox (sg_sbx_inbox.h) */
+  int64_t inbox_max_messages;      /* messages kept with their content */
+  int64_t inbox_max_bytes;         /* all of them together */
+  int64_t inbox_max_message_bytes; /* content of one message kept at most */
+  int64_t inbox_max_events;        /* throttling and fault answers kept */
 } sg_sbx_cfg;
 
 /* The settings table (prefix SENDGATE_SANDBOX_). */
