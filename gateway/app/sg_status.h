@@ -42,19 +42,19 @@ typedef struct sg_status_window {
 
 /* One lane: (account, mailbox) for Graph, the resource for ACS. */
 typedef struct sg_status_lane {
-  char key[400];      /* the scheduler's key, e.g. "graph|default|a@contoso.com" */
-  char backend[16];   /* "graph", "acs", "acs-poll" (the key's first part) */
-  char account[128];  /* "" = the default account */
-  char mailbox[256];  /* Graph: the sender; ACS: "" */
-  const char *state;  /* "ready", "at_cap", "paused", "out_of_budget", "idle" (static) */
-  uint32_t inflight;  /* requests on the wire */
-  uint32_t cap;       /* in-flight cap; 0 = none */
-  uint64_t queued;    /* jobs waiting on the lane */
-  int64_t paused_until; /* wall ms; 0: not paused */
+  char key[400];            /* the scheduler's key, e.g. "graph|default|a@contoso.com" */
+  char backend[16];         /* "graph", "acs", "acs-poll" (the key's first part) */
+  char account[128];        /* "" = the default account */
+  char mailbox[256];        /* Graph: the sender; ACS: "" */
+  const char *state;        /* "ready", "at_cap", "paused", "out_of_budget", "idle" (static) */
+  uint32_t inflight;        /* requests on the wire */
+  uint32_t cap;             /* in-flight cap; 0 = none */
+  uint64_t queued;          /* jobs waiting on the lane */
+  int64_t paused_until;     /* wall ms; 0: not paused */
   const char *pause_reason; /* static; NULL when not paused */
-  int64_t wake_at;    /* out of budget: when the lane can admit again (wall ms) */
-  uint64_t admitted;  /* requests admitted since the lane was made */
-  uint64_t pauses;    /* pauses since the lane was made */
+  int64_t wake_at;          /* out of budget: when the lane can admit again (wall ms) */
+  uint64_t admitted;        /* requests admitted since the lane was made */
+  uint64_t pauses;          /* pauses since the lane was made */
   sg_status_window windows[SG_STATUS_WINDOWS_MAX];
   size_t nwindows;
 } sg_status_lane;
@@ -82,16 +82,16 @@ typedef struct sg_status_jobs {
 /* One account's access token. */
 typedef struct sg_status_token {
   char account[128];
-  const char *backend; /* the account's provider: "graph", "acs", ... (static) */
-  const char *state;  /* "none", "fetching", "valid", "not_needed" (static) */
-  int64_t valid_until; /* wall ms; 0 when no token */
-  bool failing;        /* the last fetch failed */
+  const char *backend;  /* the account's provider: "graph", "acs", ... (static) */
+  const char *state;    /* "none", "fetching", "valid", "not_needed" (static) */
+  int64_t valid_until;  /* wall ms; 0 when no token */
+  bool failing;         /* the last fetch failed */
   char last_error[160]; /* "CODE: message" of the last failed fetch, or "" */
 } sg_status_token;
 
 /* One HTTP/2 pool. */
 typedef struct sg_status_pool {
-  char origin[300]; /* "host:port" */
+  char origin[300];  /* "host:port" */
   const char *label; /* "graph", "acs", "entra" (static) */
   unsigned conns_open, conns_connecting;
   uint64_t streams, queued;
@@ -100,10 +100,10 @@ typedef struct sg_status_pool {
 typedef struct sg_status_redis {
   bool connected;
   uint64_t reconnects;
-  bool group_known; /* the last XINFO GROUPS answered and named the group */
-  int64_t lag;      /* entries not yet read by the group; -1 unknown */
-  int64_t pending;  /* read and not acknowledged */
-  uint64_t delayed; /* size of the delayed set */
+  bool group_known;   /* the last XINFO GROUPS answered and named the group */
+  int64_t lag;        /* entries not yet read by the group; -1 unknown */
+  int64_t pending;    /* read and not acknowledged */
+  uint64_t delayed;   /* size of the delayed set */
   int64_t sampled_at; /* when lag and pending were read (wall ms); 0: never */
 } sg_status_redis;
 
@@ -115,14 +115,14 @@ typedef struct sg_status_totals {
 typedef struct sg_status_snap {
   const char *version;
   int64_t pid;
-  int64_t now;        /* wall ms at the snapshot */
-  int64_t started_at; /* wall ms */
+  int64_t now;                           /* wall ms at the snapshot */
+  int64_t started_at;                    /* wall ms */
   const char *consumer, *group, *stream; /* borrowed */
   bool stopping;
   sg_status_redis redis;
   sg_status_lane *lanes; /* the listed lanes, busiest first */
   size_t nlanes;
-  uint64_t lanes_total;  /* lanes held (listed or not) */
+  uint64_t lanes_total; /* lanes held (listed or not) */
   uint64_t lanes_waiting;
   sg_status_jobs jobs;
   sg_status_token *tokens;
@@ -140,14 +140,14 @@ typedef struct sg_status_job {
   char entry_id[48];
   char account[128];
   char sender[256];
-  char lane[400];      /* "" before the job has a lane */
-  const char *state;   /* sg_status_job_state_name (static) */
-  char why[300];       /* one line: why it waits, or what it is doing */
-  uint32_t attempts;   /* send requests made */
-  uint32_t failures;   /* failed attempts (throttles excluded) */
-  int64_t next_try_at; /* wall ms of its next attempt when known; 0 otherwise */
-  int64_t deadline;    /* wall ms */
-  int64_t entry_at;    /* its stream entry's time (wall ms) */
+  char lane[400];       /* "" before the job has a lane */
+  const char *state;    /* sg_status_job_state_name (static) */
+  char why[300];        /* one line: why it waits, or what it is doing */
+  uint32_t attempts;    /* send requests made */
+  uint32_t failures;    /* failed attempts (throttles excluded) */
+  int64_t next_try_at;  /* wall ms of its next attempt when known; 0 otherwise */
+  int64_t deadline;     /* wall ms */
+  int64_t entry_at;     /* its stream entry's time (wall ms) */
   char last_error[160]; /* the last failed attempt: "CODE (HTTP n)", or "" */
 } sg_status_job;
 
@@ -161,8 +161,8 @@ void sg_status_render(sg_buf *out, const sg_status_snap *s);
  * Appends {"found":true,"gateway":CONSUMER,"job":{...}} for |j|, or
  * {"found":false,"gateway":CONSUMER,"id":ID} when |j| is NULL. Pure.
  */
-void sg_status_render_job(sg_buf *out, const char *consumer, const char *id,
-                          const sg_status_job *j, int64_t now);
+void sg_status_render_job(sg_buf *out, const char *consumer, const char *id, const sg_status_job *j,
+                          int64_t now);
 
 /*
  * Sorts |lanes| busiest first (queued + in flight, then paused before not,

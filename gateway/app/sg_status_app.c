@@ -173,8 +173,7 @@ static void fill_token(const sg_acct_rt *rt, const clocks *c, sg_status_token *t
   t->state = (unsigned)st < 3 ? names[st] : "none";
   t->valid_until = to_wall(c, sg_token_entry_usable_until(rt->token));
   const sg_outcome *e = sg_token_entry_last_error(rt->token);
-  if (e)
-  {
+  if (e) {
     size_t n = sg_fmt_copy(t->last_error, sizeof t->last_error, e->code[0] ? e->code : "error");
     if (e->message[0] && n + 2 < sizeof t->last_error) {
       memcpy(t->last_error + n, ": ", 3);
@@ -274,8 +273,8 @@ static void why_queued(sg_app *a, sg_jobrun *j, const clocks *c, sg_status_job *
     snprintf(out->why, sizeof out->why, "lane at its in-flight cap (%u of %u)", l->inflight,
              l->cfg.max_inflight);
   else if (a->sched.max_inflight && a->sched.inflight >= a->sched.max_inflight)
-    snprintf(out->why, sizeof out->why,
-             "the gateway has gateway.max_requests (%zu) requests out", a->sched.max_inflight);
+    snprintf(out->why, sizeof out->why, "the gateway has gateway.max_requests (%zu) requests out",
+             a->sched.max_inflight);
   else
     snprintf(out->why, sizeof out->why, "waiting its turn on the lane (%zu queued)", l->queued);
 }

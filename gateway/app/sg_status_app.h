@@ -38,7 +38,6 @@ void sg_app__status_sample(sg_app *a);
  * XDEL or before 7.0). Pure. Returns false when |r| is not such a reply or
  * does not name the group.
  */
-bool sg_status_parse_groups(const redisReply *r, const char *group, int64_t *pending,
-                            int64_t *lag);
+bool sg_status_parse_groups(const redisReply *r, const char *group, int64_t *pending, int64_t *lag);
 
 #endif

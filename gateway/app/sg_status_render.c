@@ -258,8 +258,8 @@ void sg_status_render(sg_buf *out, const sg_status_snap *s) {
   sg_buf_append_str(out, "}\n");
 }
 
-void sg_status_render_job(sg_buf *out, const char *consumer, const char *id,
-                          const sg_status_job *j, int64_t now) {
+void sg_status_render_job(sg_buf *out, const char *consumer, const char *id, const sg_status_job *j,
+                          int64_t now) {
   sg_buf_append_char(out, '{');
   key(out, "found", true);
   sg_jw_bool(out, j != NULL);

@@ -308,8 +308,8 @@ static void ask_gateway(ex *x, const char *url) {
       sg_json_int(sg_json_get(j, "next_try_ms"), &x->e.gw_next_try);
     }
   } else if (st >= 0) {
-    snprintf(x->e.gw_error, sizeof x->e.gw_error, "http://%s:%u answered %d", host,
-             (unsigned)port, st);
+    snprintf(x->e.gw_error, sizeof x->e.gw_error, "http://%s:%u answered %d", host, (unsigned)port,
+             st);
   }
   sg_json_doc_free(doc);
   sg_buf_free(&body);
@@ -349,8 +349,8 @@ static void ledger(ex *x) {
 static bool visit_result(ex *x, const char *id, const redisReply *fv, const char *key) {
   (void)id;
   const redisReply *res = field(fv, "result");
-  if (res == NULL || (x->e.job_id[0] && memmem(res->str, res->len, x->e.job_id,
-                                               strlen(x->e.job_id)) == NULL))
+  if (res == NULL ||
+      (x->e.job_id[0] && memmem(res->str, res->len, x->e.job_id, strlen(x->e.job_id)) == NULL))
     return false;
   sg_result_msg *m = NULL;
   if (sg_result_decode((const uint8_t *)res->str, res->len, &m) != 0 || m == NULL)
@@ -413,11 +413,11 @@ static void look(ex *x, const char *url) {
 static int parse(int argc, char **argv, ex *x, const char **config, const char **redis_url,
                  const char **url, int *json) {
   enum { O_ENTRY = 256, O_CONFIG, O_REDIS, O_URL, O_ACCOUNT, O_SENDER, O_SCAN, O_JSON, O_HELP };
-  static const struct option opts[] = {
-      {"entry", 1, 0, O_ENTRY},     {"config", 1, 0, O_CONFIG}, {"redis-url", 1, 0, O_REDIS},
-      {"url", 1, 0, O_URL},         {"account", 1, 0, O_ACCOUNT}, {"sender", 1, 0, O_SENDER},
-      {"scan", 1, 0, O_SCAN},       {"json", 0, 0, O_JSON},     {"help", 0, 0, O_HELP},
-      {0, 0, 0, 0}};
+  static const struct option opts[] = {{"entry", 1, 0, O_ENTRY},     {"config", 1, 0, O_CONFIG},
+                                       {"redis-url", 1, 0, O_REDIS}, {"url", 1, 0, O_URL},
+                                       {"account", 1, 0, O_ACCOUNT}, {"sender", 1, 0, O_SENDER},
+                                       {"scan", 1, 0, O_SCAN},       {"json", 0, 0, O_JSON},
+                                       {"help", 0, 0, O_HELP},       {0, 0, 0, 0}};
   int o;
   optind = 1;
   opterr = 0;

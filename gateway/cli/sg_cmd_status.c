@@ -60,8 +60,8 @@ static int show(const char *host, uint16_t port, const char *target, int json, i
   if (status < 0) {
     rc = fail(err, NULL);
   } else if (status != 200) {
-    fprintf(stderr, "sendgate status: http://%s:%u%s answered %d%s\n", host, (unsigned)port,
-            target, status, status == 404 ? " (a gateway older than /status?)" : "");
+    fprintf(stderr, "sendgate status: http://%s:%u%s answered %d%s\n", host, (unsigned)port, target,
+            status, status == 404 ? " (a gateway older than /status?)" : "");
     rc = 2;
   } else if (json) {
     fwrite(body.data, 1, body.len, stdout);
@@ -94,9 +94,12 @@ int sg_cmd_status(int argc, char **argv, char **envp) {
   double watch = 0;
   unsigned long lanes = 50;
   enum { O_URL = 256, O_CONFIG, O_WATCH, O_JSON, O_LANES, O_HELP };
-  static const struct option opts[] = {{"url", 1, 0, O_URL},     {"config", 1, 0, O_CONFIG},
-                                       {"watch", 2, 0, O_WATCH}, {"json", 0, 0, O_JSON},
-                                       {"lanes", 1, 0, O_LANES}, {"help", 0, 0, O_HELP},
+  static const struct option opts[] = {{"url", 1, 0, O_URL},
+                                       {"config", 1, 0, O_CONFIG},
+                                       {"watch", 2, 0, O_WATCH},
+                                       {"json", 0, 0, O_JSON},
+                                       {"lanes", 1, 0, O_LANES},
+                                       {"help", 0, 0, O_HELP},
                                        {0, 0, 0, 0}};
   int o;
   optind = 1;
@@ -154,7 +157,8 @@ int sg_cmd_status(int argc, char **argv, char **envp) {
   int bad = addr == NULL || addr[0] == '\0' || sg_status_parse_url(addr, host, sizeof host, &port);
   sg_settings_free(&sg_config_settings, &cfg);
   if (bad)
-    return fail(url ? "--url wants http://HOST:PORT, not " : "no admin address: set "
+    return fail(url ? "--url wants http://HOST:PORT, not "
+                    : "no admin address: set "
                       "SENDGATE_HTTP_LISTEN (http.listen) or give --url",
                 url);
   char target[48];

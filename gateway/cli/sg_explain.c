@@ -28,7 +28,7 @@ static void when(char out[80], int64_t t, int64_t now) {
   char rfc[32], d[32];
   sg_time_rfc3339(t, rfc);
   sg_status_fmt_dur(d, t > now ? t - now : now - t);
-  snprintf(out, 80, "%.20s (%s%s%s)", rfc, t > now ? "in " : "", d, t > now ? "" : " ago");
+  snprintf(out, 80, "%.19sZ (%s%s%s)", rfc, t > now ? "in " : "", d, t > now ? "" : " ago");
 }
 
 static void line_gateway(sg_buf *out, const sg_explain *e, int64_t now) {
@@ -59,8 +59,9 @@ void sg_explain_text(sg_buf *out, const sg_explain *e, int64_t now) {
   char t[80];
   const char *id = e->job_id[0] ? e->job_id : e->entry_id;
   if (!sg_explain_found(e)) {
-    sg_buf_printf(out, "job %s: not found (stream, pending, delayed set, gateway, ledger, results, "
-                       "dead letters)%s\n",
+    sg_buf_printf(out,
+                  "job %s: not found (stream, pending, delayed set, gateway, ledger, results, "
+                  "dead letters)%s\n",
                   id, e->scan_cut ? "; some scans stopped at their bound" : "");
     if (e->redis_error[0])
       sg_buf_printf(out, "  Redis: %s\n", e->redis_error);
@@ -80,7 +81,8 @@ void sg_explain_text(sg_buf *out, const sg_explain *e, int64_t now) {
   }
   if (e->ledger_sent) {
     when(t, e->ledger_completed, now);
-    sg_buf_printf(out, "  sent: the sent ledger records it accepted (HTTP %d) after %u attempt%s, %s\n",
+    sg_buf_printf(out,
+                  "  sent: the sent ledger records it accepted (HTTP %d) after %u attempt%s, %s\n",
                   (int)e->ledger_http, e->ledger_attempts, e->ledger_attempts == 1 ? "" : "s", t);
   }
   if (e->dead)
@@ -93,18 +95,21 @@ void sg_explain_text(sg_buf *out, const sg_explain *e, int64_t now) {
     line_gateway(out, e, now);
   }
   if (e->pending)
-    sg_buf_printf(out, "  pending: read by consumer %s, last delivered %" PRId64
-                       " ms ago, %" PRId64 " deliver%s\n",
+    sg_buf_printf(out,
+                  "  pending: read by consumer %s, last delivered %" PRId64 " ms ago, %" PRId64
+                  " deliver%s\n",
                   e->consumer, e->idle_ms, e->deliveries, e->deliveries == 1 ? "y" : "ies");
   if (e->delayed) {
     when(t, e->delayed_until, now);
-    sg_buf_printf(out, "  parked in the delayed set until %s after %u attempt%s "
-                       "(a long wait: a provider Retry-After or a spent budget)\n",
+    sg_buf_printf(out,
+                  "  parked in the delayed set until %s after %u attempt%s "
+                  "(a long wait: a provider Retry-After or a spent budget)\n",
                   t, e->delayed_attempts, e->delayed_attempts == 1 ? "" : "s");
   }
   if (e->in_stream && e->not_read)
-    sg_buf_printf(out, "  queued in the stream, not read yet by the group (%" PRIu64
-                       "%s entries ahead of it)\n",
+    sg_buf_printf(out,
+                  "  queued in the stream, not read yet by the group (%" PRIu64
+                  "%s entries ahead of it)\n",
                   e->ahead, e->scan_cut ? "+" : "");
   else if (e->in_stream && !e->pending && !e->has_result)
     sg_buf_append_str(out, "  in the stream, acknowledged (its result is being written or "

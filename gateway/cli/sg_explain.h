@@ -18,25 +18,25 @@
 #include "core/sg_mem.h"
 
 typedef struct sg_explain {
-  char job_id[129];   /* as asked, or read from the entry */
-  char entry_id[48];  /* the job's stream entry, when known */
-  char account[128];  /* from the job, when found */
+  char job_id[129];  /* as asked, or read from the entry */
+  char entry_id[48]; /* the job's stream entry, when known */
+  char account[128]; /* from the job, when found */
   char sender[256];
   /* the jobs stream */
   bool in_stream;
-  bool not_read;       /* after the group's last-delivered id */
-  uint64_t ahead;      /* not_read: entries before it not read yet (bounded count) */
-  bool pending;        /* in the group's pending list */
-  char consumer[128];  /* pending: read by */
-  int64_t idle_ms;     /* pending: since it was last delivered */
-  int64_t deliveries;  /* pending: delivery count */
+  bool not_read;      /* after the group's last-delivered id */
+  uint64_t ahead;     /* not_read: entries before it not read yet (bounded count) */
+  bool pending;       /* in the group's pending list */
+  char consumer[128]; /* pending: read by */
+  int64_t idle_ms;    /* pending: since it was last delivered */
+  int64_t deliveries; /* pending: delivery count */
   /* the delayed set */
   bool delayed;
   int64_t delayed_until; /* wall ms */
   uint32_t delayed_attempts;
   /* a gateway's memory (its /status/job/ID answer) */
   bool in_gateway;
-  char gateway[128];    /* its consumer name */
+  char gateway[128]; /* its consumer name */
   char gw_state[32];
   char gw_why[300];
   char gw_lane[400];

@@ -87,8 +87,8 @@ int sg_status_get(const char *host, uint16_t port, const char *target, sg_buf *b
     return -1;
   }
   get_state g = {0, 0, 0, body};
-  int rv = sg_h1_get(&loop, NULL, host, port, target, NULL, 0, SG_STATUS_GET_TIMEOUT_MS, on_got,
-                     &g);
+  int rv =
+      sg_h1_get(&loop, NULL, host, port, target, NULL, 0, SG_STATUS_GET_TIMEOUT_MS, on_got, &g);
   if (rv == 0)
     uv_run(&loop, UV_RUN_DEFAULT); /* the GET's own deadline bounds this */
   else

@@ -68,17 +68,16 @@ static void header(sg_buf *out, const sg_json *doc, int64_t now) {
   when(sampled, r, "sampled", now);
   sg_buf_printf(out, "redis %s (reconnects %" PRId64 ")  %s group %s: lag %s, pending %s, ",
                 sg_json_true(sg_json_get(r, "connected")) ? "connected" : "DOWN",
-                num(r, "reconnects", 0), str(r, "stream"), str(r, "group"),
-                numstr(b1, r, "lag"), numstr(b2, r, "pending"));
+                num(r, "reconnects", 0), str(r, "stream"), str(r, "group"), numstr(b1, r, "lag"),
+                numstr(b2, r, "pending"));
   sg_buf_printf(out, "delayed %s\n", numstr(b1, r, "delayed"));
   const sg_json *t = sg_json_get(doc, "totals");
   sg_buf_printf(out,
                 "totals: fetched %" PRId64 ", sent %" PRId64 ", failed %" PRId64
                 ", invalid %" PRId64 ", expired %" PRId64 ", retries %" PRId64
                 ", dead letters %" PRId64 "\n",
-                num(t, "fetched", 0), num(t, "sent", 0), num(t, "failed", 0),
-                num(t, "invalid", 0), num(t, "expired", 0), num(t, "retries", 0),
-                num(t, "dead_letters", 0));
+                num(t, "fetched", 0), num(t, "sent", 0), num(t, "failed", 0), num(t, "invalid", 0),
+                num(t, "expired", 0), num(t, "retries", 0), num(t, "dead_letters", 0));
 }
 
 static void jobs(sg_buf *out, const sg_json *doc) {
@@ -159,8 +158,7 @@ static void tokens(sg_buf *out, const sg_json *doc, int64_t now) {
   for (const sg_json *t = ts->child; t; t = t->next) {
     char until[64];
     when(until, t, "valid_until", now);
-    sg_buf_printf(out, "  %-16s %-6s %-10s", str(t, "account"), str(t, "backend"),
-                  str(t, "state"));
+    sg_buf_printf(out, "  %-16s %-6s %-10s", str(t, "account"), str(t, "backend"), str(t, "state"));
     if (until[0])
       sg_buf_printf(out, " valid until %s", until);
     if (sg_json_true(sg_json_get(t, "failing")))
