@@ -188,7 +188,7 @@ int sg_admin_start(sg_admin **out, uv_loop_t *loop, const char *listen, sg_metri
   char host[64];
   uint16_t port;
   if (sg_admin_parse_listen(listen, host, sizeof host, &port) != 0) {
-    snprintf(err, errcap, "http listen address \"%.80s\": expected IP:PORT", listen);
+    snprintf(err, errcap, "SENDGATE_HTTP_LISTEN (http.listen) \"%.80s\": expected IP:PORT", listen);
     return SG_ERR_CONFIG;
   }
   sg_admin *a = sg_xcalloc(1, sizeof *a);

@@ -68,7 +68,8 @@ static void t_not_read(void) {
   sg_buf_init(&b);
   ASSERT_EQ(0, sg_explain_exit(&e));
   const char *t = text(&e, &b);
-  ASSERT_NOT_NULL(strstr(t, "job order-7 (entry 1796615990000-0) from a@contoso.com, account default:"));
+  ASSERT_NOT_NULL(
+      strstr(t, "job order-7 (entry 1796615990000-0) from a@contoso.com, account default:"));
   ASSERT_NOT_NULL(strstr(t, "queued in the stream, not read yet by the group (41 entries ahead"));
   ASSERT_NULL(strstr(t, "sent ledger was not checked")); /* the sender is known */
   sg_json_doc *doc = json(&e, &b);
@@ -98,9 +99,11 @@ static void t_pending_in_gateway(void) {
   sg_buf b;
   sg_buf_init(&b);
   const char *t = text(&e, &b);
-  ASSERT_NOT_NULL(strstr(t, "in flight on gateway gw1: queued: lane paused until 04:00:42Z; lane "
-                            "graph||a@contoso.com; 1 attempt; next try 2026-12-07T04:00:42Z (in 42s)"));
-  ASSERT_NOT_NULL(strstr(t, "pending: read by consumer gw1, last delivered 1500 ms ago, 1 delivery"));
+  ASSERT_NOT_NULL(
+      strstr(t, "in flight on gateway gw1: queued: lane paused until 04:00:42Z; lane "
+                "graph||a@contoso.com; 1 attempt; next try 2026-12-07T04:00:42Z (in 42s)"));
+  ASSERT_NOT_NULL(
+      strstr(t, "pending: read by consumer gw1, last delivered 1500 ms ago, 1 delivery"));
   ASSERT_NULL(strstr(t, "acknowledged"));
   sg_json_doc *doc = json(&e, &b);
   const sg_json *r = sg_json_root(doc);
@@ -154,8 +157,9 @@ static void t_done(void) {
   sg_buf b;
   sg_buf_init(&b);
   const char *t = text(&e, &b);
-  ASSERT_NOT_NULL(strstr(t, "done: FAILED (HTTP 400) after 1 attempt, 2026-12-07T03:58:30Z (1m30s "
-                            "ago), result on sendgate:results: ErrorInvalidRecipients bad \"rcpt\""));
+  ASSERT_NOT_NULL(strstr(t,
+                         "done: FAILED (HTTP 400) after 1 attempt, 2026-12-07T03:58:30Z (1m30s "
+                         "ago), result on sendgate:results: ErrorInvalidRecipients bad \"rcpt\""));
   ASSERT_NOT_NULL(strstr(t, "sent: the sent ledger records it accepted (HTTP 202)"));
   ASSERT_NOT_NULL(strstr(t, "dead-lettered as 1-0: max_deliveries"));
   ASSERT_NULL(strstr(t, "sent ledger was not checked")); /* it was found there */

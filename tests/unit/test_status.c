@@ -234,8 +234,8 @@ static redisReply *rarr(size_t n, redisReply **el) {
   return r;
 }
 static redisReply *group(const char *name, long long pending, redisReply *lag) {
-  redisReply *f[] = {rstring("name"),    rstring(name),  rstring("consumers"), rinteger(1),
-                     rstring("pending"), rinteger(pending), rstring("lag"),     lag};
+  redisReply *f[] = {rstring("name"),    rstring(name),     rstring("consumers"), rinteger(1),
+                     rstring("pending"), rinteger(pending), rstring("lag"),       lag};
   return rarr(8, f);
 }
 
@@ -329,6 +329,6 @@ static void t_urls(void) {
   ASSERT_EQ(-1, sg_status_parse_url("", host, sizeof host, &port));
 }
 
-SG_TESTS({"document", t_document}, {"unknown_lag", t_unknown_lag}, {"job", t_job},
-         {"sort", t_sort}, {"parse_groups", t_parse_groups}, {"screen", t_screen},
-         {"durations", t_durations}, {"urls", t_urls})
+SG_TESTS({"document", t_document}, {"unknown_lag", t_unknown_lag}, {"job", t_job}, {"sort", t_sort},
+         {"parse_groups", t_parse_groups}, {"screen", t_screen}, {"durations", t_durations},
+         {"urls", t_urls})
