@@ -32,7 +32,7 @@ static void when(char out[80], int64_t t, int64_t now) {
 }
 
 static void line_gateway(sg_buf *out, const sg_explain *e, int64_t now) {
-  sg_buf_printf(out, "in flight on gateway %s: %s: %s", e->gateway, e->gw_state, e->gw_why);
+  sg_buf_printf(out, "held by gateway %s: %s: %s", e->gateway, e->gw_state, e->gw_why);
   if (e->gw_lane[0])
     sg_buf_printf(out, "; lane %s", e->gw_lane);
   sg_buf_printf(out, "; %" PRId64 " attempt%s", e->gw_attempts, e->gw_attempts == 1 ? "" : "s");

@@ -100,7 +100,7 @@ static void t_pending_in_gateway(void) {
   sg_buf_init(&b);
   const char *t = text(&e, &b);
   ASSERT_NOT_NULL(
-      strstr(t, "in flight on gateway gw1: queued: lane paused until 04:00:42Z; lane "
+      strstr(t, "held by gateway gw1: queued: lane paused until 04:00:42Z; lane "
                 "graph||a@contoso.com; 1 attempt; next try 2026-12-07T04:00:42Z (in 42s)"));
   ASSERT_NOT_NULL(
       strstr(t, "pending: read by consumer gw1, last delivered 1500 ms ago, 1 delivery"));
