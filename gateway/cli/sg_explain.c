@@ -118,86 +118,80 @@ void sg_explain_text(sg_buf *out, const sg_explain *e, int64_t now) {
     sg_buf_printf(out, "  (the gateway could not be asked: %s)\n", e->gw_error);
 }
 
+/* "key":"v", or null for "" */
 static void jstr(sg_buf *b, const char *k, const char *v) {
-  sg_buf_printf(b, ",\"%s\":", k);
-  if (v && v[0])
-    sg_jw_cstr(b, v);
-  else
-    sg_buf_append_str(b, "null");
+  sg_jw_mstr(b, k, v && v[0] ? v : NULL);
 }
 
-static void jint(sg_buf *b, const char *k, int64_t v) {
-  sg_buf_printf(b, ",\"%s\":%" PRId64, k, v);
-}
-
-static void jtime(sg_buf *b, const char *k, int64_t v) {
-  if (v == 0) {
-    sg_buf_printf(b, ",\"%s\":null", k);
-    return;
+/* "key":null and false when |present| is false; else "key":{ and true. */
+static bool sub(sg_buf *b, const char *key, bool present) {
+  if (!present) {
+    sg_jw_mnull(b, key);
+    return false;
   }
-  char rfc[32];
-  sg_time_rfc3339(v, rfc);
-  sg_buf_printf(b, ",\"%s\":\"%s\",\"%s_ms\":%" PRId64, k, rfc, k, v);
+  sg_jw_member(b, key);
+  sg_buf_append_char(b, '{');
+  return true;
+}
+
+static void json_places(sg_buf *out, const sg_explain *e) {
+  if (sub(out, "pending", e->pending)) {
+    sg_jw_mstr(out, "consumer", e->consumer);
+    sg_jw_mint(out, "idle_ms", e->idle_ms);
+    sg_jw_mint(out, "deliveries", e->deliveries);
+    sg_buf_append_char(out, '}');
+  }
+  if (sub(out, "delayed", e->delayed)) {
+    sg_jw_mint(out, "attempts", e->delayed_attempts);
+    sg_jw_mtime(out, "until", e->delayed_until);
+    sg_buf_append_char(out, '}');
+  }
+  if (sub(out, "gateway", e->in_gateway)) {
+    sg_jw_mstr(out, "consumer", e->gateway);
+    jstr(out, "state", e->gw_state);
+    jstr(out, "why", e->gw_why);
+    jstr(out, "lane", e->gw_lane);
+    sg_jw_mint(out, "attempts", e->gw_attempts);
+    sg_jw_mtime(out, "next_try", e->gw_next_try);
+    sg_buf_append_char(out, '}');
+  }
+  if (sub(out, "ledger", e->ledger_sent)) {
+    sg_jw_mint(out, "attempts", e->ledger_attempts);
+    sg_jw_mint(out, "http_status", e->ledger_http);
+    sg_jw_mtime(out, "completed", e->ledger_completed);
+    sg_buf_append_char(out, '}');
+  }
+  if (sub(out, "result", e->has_result)) {
+    sg_jw_mstr(out, "status", e->result_status);
+    jstr(out, "stream", e->result_stream);
+    sg_jw_mint(out, "http_status", e->result_http);
+    sg_jw_mint(out, "attempts", e->result_attempts);
+    jstr(out, "error_code", e->result_code);
+    jstr(out, "error_message", e->result_message);
+    sg_jw_mtime(out, "completed", e->result_completed);
+    sg_buf_append_char(out, '}');
+  }
+  if (sub(out, "dead_letter", e->dead)) {
+    sg_jw_mstr(out, "id", e->dead_id);
+    jstr(out, "reason", e->dead_reason);
+    sg_buf_append_char(out, '}');
+  }
 }
 
 void sg_explain_json(sg_buf *out, const sg_explain *e) {
-  sg_buf_printf(out, "{\"found\":%s", sg_explain_found(e) ? "true" : "false");
+  sg_buf_append_char(out, '{');
+  sg_jw_mbool(out, "found", sg_explain_found(e));
   jstr(out, "job_id", e->job_id);
   jstr(out, "entry_id", e->entry_id);
   jstr(out, "account", e->account);
   jstr(out, "sender", e->sender);
-  sg_buf_printf(out, ",\"stream\":{\"present\":%s,\"not_read\":%s", e->in_stream ? "true" : "false",
-                e->not_read ? "true" : "false");
-  jint(out, "ahead", (int64_t)e->ahead);
-  sg_buf_printf(out, "},\"pending\":%s", e->pending ? "{" : "null");
-  if (e->pending) {
-    sg_buf_append_str(out, "\"consumer\":");
-    sg_jw_cstr(out, e->consumer);
-    jint(out, "idle_ms", e->idle_ms);
-    jint(out, "deliveries", e->deliveries);
-    sg_buf_append_char(out, '}');
-  }
-  sg_buf_printf(out, ",\"delayed\":%s", e->delayed ? "{\"attempts\":" : "null");
-  if (e->delayed) {
-    sg_buf_printf(out, "%u", e->delayed_attempts);
-    jtime(out, "until", e->delayed_until);
-    sg_buf_append_char(out, '}');
-  }
-  sg_buf_printf(out, ",\"gateway\":%s", e->in_gateway ? "{\"consumer\":" : "null");
-  if (e->in_gateway) {
-    sg_jw_cstr(out, e->gateway);
-    jstr(out, "state", e->gw_state);
-    jstr(out, "why", e->gw_why);
-    jstr(out, "lane", e->gw_lane);
-    jint(out, "attempts", e->gw_attempts);
-    jtime(out, "next_try", e->gw_next_try);
-    sg_buf_append_char(out, '}');
-  }
-  sg_buf_printf(out, ",\"ledger\":%s", e->ledger_sent ? "{\"attempts\":" : "null");
-  if (e->ledger_sent) {
-    sg_buf_printf(out, "%u", e->ledger_attempts);
-    jint(out, "http_status", e->ledger_http);
-    jtime(out, "completed", e->ledger_completed);
-    sg_buf_append_char(out, '}');
-  }
-  sg_buf_printf(out, ",\"result\":%s", e->has_result ? "{\"status\":" : "null");
-  if (e->has_result) {
-    sg_jw_cstr(out, e->result_status);
-    jstr(out, "stream", e->result_stream);
-    jint(out, "http_status", e->result_http);
-    jint(out, "attempts", e->result_attempts);
-    jstr(out, "error_code", e->result_code);
-    jstr(out, "error_message", e->result_message);
-    jtime(out, "completed", e->result_completed);
-    sg_buf_append_char(out, '}');
-  }
-  sg_buf_printf(out, ",\"dead_letter\":%s", e->dead ? "{\"id\":" : "null");
-  if (e->dead) {
-    sg_jw_cstr(out, e->dead_id);
-    jstr(out, "reason", e->dead_reason);
-    sg_buf_append_char(out, '}');
-  }
-  sg_buf_printf(out, ",\"scan_cut\":%s", e->scan_cut ? "true" : "false");
+  sub(out, "stream", true);
+  sg_jw_mbool(out, "present", e->in_stream);
+  sg_jw_mbool(out, "not_read", e->not_read);
+  sg_jw_mint(out, "ahead", (int64_t)e->ahead);
+  sg_buf_append_char(out, '}');
+  json_places(out, e);
+  sg_jw_mbool(out, "scan_cut", e->scan_cut);
   jstr(out, "redis_error", e->redis_error);
   jstr(out, "gateway_error", e->gw_error);
   sg_buf_append_str(out, "}\n");

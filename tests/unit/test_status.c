@@ -13,6 +13,7 @@
 #include "app/sg_status_app.h"
 #include "cli/sg_status_client.h"
 #include "cli/sg_status_screen.h"
+#include "core/sg_json_write.h"
 #include "json/sg_json.h"
 
 #define NOW 1796616000000LL /* 2026-12-07T04:00:00Z */
@@ -329,6 +330,30 @@ static void t_urls(void) {
   ASSERT_EQ(-1, sg_status_parse_url("", host, sizeof host, &port));
 }
 
-SG_TESTS({"document", t_document}, {"unknown_lag", t_unknown_lag}, {"job", t_job}, {"sort", t_sort},
-         {"parse_groups", t_parse_groups}, {"screen", t_screen}, {"durations", t_durations},
-         {"urls", t_urls})
+/* The member writers of core/sg_json_write.c the document is made with. */
+static void t_json_members(void) {
+  sg_buf b;
+  sg_buf_init(&b);
+  sg_buf_append_char(&b, '{');
+  sg_jw_mstr(&b, "a", "x\"y");
+  sg_jw_mstr(&b, "n", NULL);
+  sg_jw_member(&b, "l");
+  sg_buf_append_char(&b, '[');
+  sg_buf_append_char(&b, '{');
+  sg_jw_mint(&b, "i", -7);
+  sg_buf_append_str(&b, "}]");
+  sg_jw_mbool(&b, "t", true);
+  sg_jw_mtime(&b, "at", NOW + 5);
+  sg_jw_mtime(&b, "never", 0);
+  sg_buf_append_char(&b, '}');
+  sg_buf_append_char(&b, '\0');
+  ASSERT_STR_EQ("{\"a\":\"x\\\"y\",\"n\":null,\"l\":[{\"i\":-7}],\"t\":true,"
+                "\"at\":\"2026-12-07T04:00:00.005Z\",\"at_ms\":1796616000005,"
+                "\"never\":null,\"never_ms\":null}",
+                b.data);
+  sg_buf_free(&b);
+}
+
+SG_TESTS({"document", t_document}, {"json_members", t_json_members}, {"unknown_lag", t_unknown_lag},
+         {"job", t_job}, {"sort", t_sort}, {"parse_groups", t_parse_groups}, {"screen", t_screen},
+         {"durations", t_durations}, {"urls", t_urls})
