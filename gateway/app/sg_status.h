@@ -165,9 +165,13 @@ void sg_status_render_job(sg_buf *out, const char *consumer, const char *id, con
                           int64_t now);
 
 /*
- * Sorts |lanes| busiest first (queued + in flight, then paused before not,
- * then by key) so that a cut keeps the lanes an operator looks for. Pure.
+ * Bounded selection, for the lanes listed: |top| holds the |n| best items
+ * seen so far (at most |max| > 0), best first by |cmp| (< 0: the first
+ * argument is better). Adds |item| if it beats the last one kept, dropping
+ * that one when |top| is full; an item that does not costs one comparison.
+ * Returns the new count. Pure.
  */
-void sg_status_sort_lanes(sg_status_lane *lanes, size_t n);
+size_t sg_status_top_add(const void **top, size_t n, size_t max, const void *item,
+                         int (*cmp)(const void *a, const void *b));
 
 #endif

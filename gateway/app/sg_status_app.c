@@ -128,8 +128,9 @@ static uint64_t lane_load(const sg_lane *l) {
   return (uint64_t)l->queued + l->inflight;
 }
 
-static int cmp_lane_ptr(const void *pa, const void *pb) {
-  const sg_lane *a = *(sg_lane *const *)pa, *b = *(sg_lane *const *)pb;
+/* < 0 when |pa| is listed before |pb|: busier, then paused later, then by key. */
+static int cmp_lane(const void *pa, const void *pb) {
+  const sg_lane *a = pa, *b = pb;
   uint64_t la = lane_load(a), lb = lane_load(b);
   if (la != lb)
     return la > lb ? -1 : 1;
@@ -142,20 +143,21 @@ static void snap_lanes(sg_app *a, size_t max_lanes, const clocks *c, sg_status_s
   sg_sched *s = &a->sched;
   out->lanes_total = s->nlanes;
   out->lanes_waiting = s->waiting;
-  if (s->nlanes == 0 || max_lanes == 0)
+  if (max_lanes > s->nlanes)
+    max_lanes = s->nlanes;
+  if (max_lanes == 0)
     return;
-  sg_lane **all = sg_xcalloc(s->nlanes, sizeof *all);
+  /* One pass over the lanes keeps the busiest; nothing the size of all lanes is sorted. */
+  const void **top = sg_xcalloc(max_lanes, sizeof *top);
   size_t n = 0;
   for (size_t b = 0; b < s->nbuckets; b++)
-    for (sg_lane *l = s->buckets[b]; l && n < s->nlanes; l = l->hnext)
-      all[n++] = l;
-  qsort(all, n, sizeof *all, cmp_lane_ptr);
-  out->nlanes = n < max_lanes ? n : max_lanes;
-  out->lanes = sg_xcalloc(out->nlanes, sizeof *out->lanes);
-  for (size_t i = 0; i < out->nlanes; i++)
-    fill_lane(all[i], c, &out->lanes[i]);
-  sg_free(all);
-  sg_status_sort_lanes(out->lanes, out->nlanes);
+    for (sg_lane *l = s->buckets[b]; l; l = l->hnext)
+      n = sg_status_top_add(top, n, max_lanes, l, cmp_lane);
+  out->nlanes = n;
+  out->lanes = sg_xcalloc(n, sizeof *out->lanes);
+  for (size_t i = 0; i < n; i++)
+    fill_lane((sg_lane *)(uintptr_t)top[i], c, &out->lanes[i]);
+  sg_free(top);
 }
 
 /* ---- tokens, pools, counters ---- */

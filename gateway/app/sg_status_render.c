@@ -215,18 +215,15 @@ void sg_status_render_job(sg_buf *out, const char *consumer, const char *id, con
   sg_buf_append_str(out, "}}\n");
 }
 
-static int cmp_lane(const void *pa, const void *pb) {
-  const sg_status_lane *a = pa, *b = pb;
-  uint64_t la = a->queued + a->inflight, lb = b->queued + b->inflight;
-  if (la != lb)
-    return la > lb ? -1 : 1;
-  bool pa_ = a->paused_until != 0, pb_ = b->paused_until != 0;
-  if (pa_ != pb_)
-    return pa_ ? -1 : 1;
-  return strcmp(a->key, b->key);
-}
-
-void sg_status_sort_lanes(sg_status_lane *lanes, size_t n) {
-  if (n > 1)
-    qsort(lanes, n, sizeof *lanes, cmp_lane);
+size_t sg_status_top_add(const void **top, size_t n, size_t max, const void *item,
+                         int (*cmp)(const void *a, const void *b)) {
+  if (n == max && cmp(item, top[n - 1]) >= 0)
+    return n;
+  size_t i = n < max ? n++ : n - 1; /* a free slot at the end, or the last one dropped */
+  while (i > 0 && cmp(item, top[i - 1]) < 0) {
+    top[i] = top[i - 1];
+    i--;
+  }
+  top[i] = item;
+  return n;
 }

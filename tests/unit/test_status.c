@@ -7,6 +7,7 @@
  */
 #include "harness.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/sg_status.h"
@@ -192,19 +193,39 @@ static void t_job(void) {
   ASSERT_STR_EQ("unknown", sg_status_job_state_name(99));
 }
 
-static void t_sort(void) {
-  sg_status_lane l[4];
-  lane(&l[0], "graph||idle", "idle", 0);
-  lane(&l[1], "graph||busy", "busy", 9);
-  lane(&l[2], "graph||paused", "paused", 0);
-  l[2].paused_until = NOW;
-  lane(&l[3], "graph||flight", "flight", 0);
-  l[3].inflight = 3;
-  sg_status_sort_lanes(l, 4);
-  ASSERT_STR_EQ("graph||busy", l[0].key);
-  ASSERT_STR_EQ("graph||flight", l[1].key);
-  ASSERT_STR_EQ("graph||paused", l[2].key);
-  ASSERT_STR_EQ("graph||idle", l[3].key);
+static int cmp_int(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return x > y ? -1 : x < y; /* larger first */
+}
+
+/* The bounded selection against a full sort, over many orders of input. */
+static void t_top(void) {
+  enum { N = 200 };
+  int v[N];
+  uint64_t r = 42;
+  for (int round = 0; round < 50; round++) {
+    for (int i = 0; i < N; i++) {
+      r = r * 6364136223846793005ull + 1442695040888963407ull;
+      v[i] = round % 5 == 0 ? i : (int)(r >> 56); /* ascending, or random with ties */
+    }
+    size_t max = (size_t)(round % 7) + 1;
+    const void *top[8];
+    size_t n = 0;
+    for (int i = 0; i < N; i++)
+      n = sg_status_top_add(top, n, max, &v[i], cmp_int);
+    ASSERT_EQ(max, n);
+    int sorted[N];
+    memcpy(sorted, v, sizeof v);
+    qsort(sorted, N, sizeof *sorted, cmp_int);
+    for (size_t i = 0; i < n; i++)
+      ASSERT_EQ(sorted[i], *(const int *)top[i]);
+  }
+  /* fewer items than room */
+  const void *top[4];
+  size_t n = 0;
+  n = sg_status_top_add(top, n, 4, &v[1], cmp_int);
+  n = sg_status_top_add(top, n, 4, &v[0], cmp_int);
+  ASSERT_EQ(2, n);
 }
 
 /* hiredis reply objects built by hand, as XINFO GROUPS answers. */
@@ -355,5 +376,5 @@ static void t_json_members(void) {
 }
 
 SG_TESTS({"document", t_document}, {"json_members", t_json_members}, {"unknown_lag", t_unknown_lag},
-         {"job", t_job}, {"sort", t_sort}, {"parse_groups", t_parse_groups}, {"screen", t_screen},
+         {"job", t_job}, {"top", t_top}, {"parse_groups", t_parse_groups}, {"screen", t_screen},
          {"durations", t_durations}, {"urls", t_urls})
