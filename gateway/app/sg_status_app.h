@@ -4,7 +4,7 @@
  * the live state (lanes, jobs, tokens, pools, counters), answers the admin
  * endpoint's /status and /status/job/ID, and samples the consumer group's
  * lag and pending count from Redis (XINFO GROUPS) once a second for the
- * document and the metrics. Internal to app/.
+ * document and the metrics (sg_status_redis.c). Internal to app/.
  */
 #ifndef SG_STATUS_APP_H
 #define SG_STATUS_APP_H

@@ -507,7 +507,7 @@ int sg_cmd_explain(int argc, char **argv, char **envp) {
     sg_explain_text(&out, &x.e, sg_wall_ms());
   fwrite(out.data, 1, out.len, stdout);
   sg_buf_free(&out);
-  if (x.e.redis_error[0] && !json)
+  if (x.e.redis_error[0])
     fprintf(stderr, "sendgate explain: Redis: %s\n", x.e.redis_error);
   rc = sg_explain_exit(&x.e);
   sg_rd_sync_free(x.c);

@@ -14,7 +14,7 @@
 #include "conf/sg_config.h"
 #include "core/sg_mem.h"
 
-/* Seconds a GET of the admin endpoint may take, connect included. */
+/* How long a GET of the admin endpoint may take (ms), connect included. */
 #define SG_STATUS_GET_TIMEOUT_MS 5000
 
 /*
