@@ -432,6 +432,7 @@ static void free_app(sg_app *a) {
 int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_t errcap) {
   sg_app *a = sg_xcalloc(1, sizeof *a);
   a->loop = loop;
+  a->started_at = sg_wall_ms();
   a->cfg = *cfg;
   memset(cfg, 0, sizeof *cfg);
   sg_list_init(&a->jobs);

@@ -14,6 +14,7 @@
 #include "app/sg_admin.h"
 #include "app/sg_app.h"
 #include "app/sg_metrics_gateway.h"
+#include "app/sg_status.h"
 #include "core/sg_fmt.h"
 #include "core/sg_metrics.h"
 #include "core/sg_list.h"
@@ -152,6 +153,10 @@ struct sg_app {
         *reconnects, *dur_entra;
   } mc;
   sg_rd_queue *queue; /* the Redis queue protocol: results, ledger, parks, dead letters */
+  /* /status (sg_status_app.c): start time, the group's lag and pending as last sampled */
+  int64_t started_at;
+  sg_status_redis status_redis;
+  bool status_sampling; /* an XINFO GROUPS is out */
 };
 
 /* sg_app.c */

@@ -18,6 +18,7 @@
  *              "transport" (connection or stream failure, refused stream),
  *              "timeout", "token" (no access token yet)
  *   account    configured account name ("default" for the unnamed one)
+ *   stream     the jobs stream's key (gateway.jobs_stream, "sendgate:jobs")
  */
 #ifndef SG_METRICS_GATEWAY_H
 #define SG_METRICS_GATEWAY_H
@@ -70,6 +71,14 @@ typedef struct sg_gw_metrics {
   /* sendgate_ambiguous_outcomes_total{backend}: send requests whose fate is unknown
    * (timeout or reset after the request went out): the message may have been sent. */
   sg_metric_family *ambiguous_outcomes;
+  /* sendgate_consumer_lag{stream} (gauge): entries of the jobs stream the consumer group
+   * has not read yet (XINFO GROUPS "lag", sampled once a second; NaN when Redis cannot
+   * tell, e.g. after entries were deleted out of order). */
+  sg_metric_family *consumer_lag;
+  /* sendgate_consumer_pending{stream} (gauge): entries read by the group, not yet acked. */
+  sg_metric_family *consumer_pending;
+  /* sendgate_redis_up (gauge): 1 while the gateway's Redis connections are up, else 0. */
+  sg_metric_family *redis_up;
 } sg_gw_metrics;
 
 /*

@@ -39,7 +39,7 @@ const char sg_send_opts_usage[] =
     "  --campaign ID         campaign id\n"
     "  --meta KEY=VALUE      metadata echoed in the result (repeatable)\n"
     "  --no-save-sent        Graph: do not keep a copy in Sent Items\n"
-    "  --max-attempts N      attempts before giving up\n"
+    "  --max-attempts N      attempts before giving up (default: gateway.max_attempts)\n"
     "  --wait                wait for the result; exit 0 only if SENT\n"
     "  --timeout SECONDS     how long --wait waits (default 120)\n"
     "  --config FILE         read the Redis settings from the gateway's config\n"
