@@ -89,8 +89,8 @@ int sg_app__metrics_start(sg_app *a, char *err, size_t errcap) {
     snprintf(err, errcap, "metrics: %s", sg_strerror(rv));
     return rv;
   }
-  static const char *backends[3] = {"graph", "graph", "acs"};
-  for (int b = 1; b < 3; b++)
+  static const char *backends[4] = {"graph", "graph", "acs", "smtp"};
+  for (int b = 1; b < 4; b++)
     for (int st = 1; st < 5; st++)
       a->mc.results[b][st] =
           sg_metric_child2(a->m.results, backends[b], sg_status_name((sg_status)st));

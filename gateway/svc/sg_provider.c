@@ -10,6 +10,8 @@ const sg_provider *sg_provider_for(sg_backend b) {
     return &sg_provider_graph;
   case SG_BACKEND_ACS:
     return &sg_provider_acs;
+  case SG_BACKEND_SMTP:
+    return &sg_provider_smtp;
   default:
     return NULL;
   }
