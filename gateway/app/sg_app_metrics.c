@@ -22,6 +22,10 @@ static double g_lanes_waiting(void *ud) {
   return (double)((sg_app *)ud)->sched.waiting;
 }
 
+static double g_smtp_sessions(void *ud) {
+  return (double)sg_app__smtp_sessions(ud);
+}
+
 static double g_lanes(void *ud) {
   return (double)((sg_app *)ud)->sched.nlanes;
 }
@@ -106,6 +110,7 @@ int sg_app__metrics_start(sg_app *a, char *err, size_t errcap) {
   sg_metric_set_fn(sg_metric_child0(a->m.jobs_in_flight), g_jobs, a);
   sg_metric_set_fn(sg_metric_child1(a->m.lanes_waiting, "graph"), g_lanes_waiting, a);
   sg_metric_set_fn(sg_metric_child0(a->m.lanes), g_lanes, a);
+  sg_metric_set_fn(sg_metric_child0(a->m.smtp_sessions_open), g_smtp_sessions, a);
   for (int i = 0; i < 2 * N_ORIGIN_LABELS; i++) {
     gauges[i] = (pool_gauge){a, origin_labels[i / 2], i % 2 == 1};
     sg_metric *c = sg_metric_child1(i % 2 ? a->m.http_streams_open : a->m.http_connections_open,

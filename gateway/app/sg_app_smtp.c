@@ -51,8 +51,7 @@ static void on_done(const sg_outcome *o, void *ud) {
   j->smtp = NULL;
   release(j);
   uint64_t now = uv_now(a->loop);
-  sg_metric_observe(j->rt->m_duration,
-                    (double)(now > j->sent_at ? now - j->sent_at : 0) / 1000.0);
+  sg_metric_observe(j->rt->m_duration, (double)(now > j->sent_at ? now - j->sent_at : 0) / 1000.0);
   sg_outcome oc = *o;
   sg_prov_smtp_settle(j->rt->pstate, &oc);
   sg_app__answered(j, oc.transport_err, oc.http_status, NULL, 0, &oc);
@@ -91,7 +90,10 @@ void sg_app__smtp_send(sg_jobrun *j, const char *token, size_t token_len) {
   sg_prov_smtp_message(&j->pj, &env, &msg, &len);
   j->state = SG_JOB_IN_FLIGHT;
   j->sent_at = uv_now(a->loop);
+  uint64_t opened = sg_smtpc_pool_opened(a->smtp);
   rv = sg_smtpc_pool_send(a->smtp, &d, &env, msg, len, on_done, j, &j->smtp, err, sizeof err);
+  if (sg_smtpc_pool_opened(a->smtp) != opened)
+    sg_metric_inc(sg_metric_child0(a->m.smtp_sessions_opened));
   memset(tok, 0, token_len + 1);
   if (rv == SG_ERR_TOOBIG || rv == SG_ERR_PARSE || rv == SG_ERR_INVAL) {
     release(j); /* what SMTP cannot carry (prepare checks most of it first) */

@@ -75,6 +75,8 @@ static const entry TABLE[] = {
       "Job latency from creation to terminal result.", L_NONE, B_JOB),
     C(ambiguous_outcomes, "sendgate_ambiguous_outcomes_total",
       "Send requests whose outcome is unknown (the message may have been sent).", L_BACKEND),
+    G(smtp_sessions_open, "sendgate_smtp_sessions_open", "SMTP sessions open or opening.", L_NONE),
+    C(smtp_sessions_opened, "sendgate_smtp_sessions_opened_total", "SMTP sessions opened.", L_NONE),
 };
 
 int sg_gw_metrics_register(sg_metrics *m, sg_gw_metrics *out) {

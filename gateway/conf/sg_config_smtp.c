@@ -36,8 +36,9 @@ const char *sg_config__smtp_account(const sg_config *cfg, sg_account *a) {
   if (a->hve && !oauth && a->password[0] == '\0')
     return "an hve account with a username needs its password (SENDGATE_ACCOUNT_<NAME>_PASSWORD "
            "or _PASSWORD_FILE)";
-  if (a->hve && !oauth && sg_config__credentials(a->client_secret, a->client_certificate_file,
-                                                 a->client_assertion_file, a->managed_identity))
+  if (a->hve && !oauth &&
+      sg_config__credentials(a->client_secret, a->client_certificate_file, a->client_assertion_file,
+                             a->managed_identity))
     return "an hve account signs in with username and password or with an app, not both";
   if (!a->hve && a->username[0])
     return "an exchange_smtp account signs in with its app (XOAUTH2), not a username";

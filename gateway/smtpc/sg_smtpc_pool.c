@@ -203,8 +203,8 @@ static sg_smtpc_pool_msg *pick(group *g, uint64_t cred) {
     if (n == CHOOSE_MAX)
       break;
     sg_smtpc_pool_msg *e = sg_container_of(it, sg_smtpc_pool_msg, link);
-    v[n] = (sg_smtpc_pool_view){e->ready && sg_smtpc_session_idle(e->s), e->busy, e->closing,
-                                e->cred};
+    v[n] =
+        (sg_smtpc_pool_view){e->ready && sg_smtpc_session_idle(e->s), e->busy, e->closing, e->cred};
     es[n++] = e;
   }
   int i = sg_smtpc_pool_choose(v, n, cred);
@@ -231,8 +231,8 @@ int sg_smtpc_pool_send(sg_smtpc_pool *p, const sg_smtpc_pool_dest *d, const sg_s
     if (rv != 0) {
       if (g->n == 0)
         group_free(p, g);
-      snprintf(err, errcap, "cannot open an SMTP session to %s:%u: %s", d->host,
-               (unsigned)d->port, sg_strerror(rv));
+      snprintf(err, errcap, "cannot open an SMTP session to %s:%u: %s", d->host, (unsigned)d->port,
+               sg_strerror(rv));
       return rv;
     }
   }

@@ -64,8 +64,8 @@ typedef struct sg_smtpc_pool_cfg {
   SSL_CTX *tls_ctx; /* borrowed; from sg_tls_ctx_client_new2(..., SG_TLS_ALPN_NONE) */
   uint64_t connect_timeout_ms;
   uint64_t reply_timeout_ms; /* every wait for a reply; 0: RFC 5321's (minutes) */
-  uint64_t idle_ms;      /* an idle session says QUIT after this long (0: 30 s) */
-  const char *helo_name; /* NULL: "localhost" */
+  uint64_t idle_ms;          /* an idle session says QUIT after this long (0: 30 s) */
+  const char *helo_name;     /* NULL: "localhost" */
 } sg_smtpc_pool_cfg;
 
 /* Where a message goes and how its session signs in; all borrowed for the call. */

@@ -114,11 +114,10 @@ static int envelope(const smtp_acct *s, sg_prov_job *pj, sg_job_error *err) {
   for (size_t l = 0; l < 3; l++)
     for (size_t i = 0; i < counts[l]; i++)
       m->rcpts[m->n++] = lists[l][i].address;
-  if (s->acct->hve &&
-      sg_smtpc_account_hve_check(m->rcpts, m->n, s->acct->accepted_domains, err->message,
-                                 sizeof err->message) != 0) {
-    err->code = m->n > SG_SMTPC_HVE_MAX_RCPTS ? SG_JOBERR_TOO_MANY_RECIPIENTS
-                                              : SG_PROV_SMTP_ERR_RCPT;
+  if (s->acct->hve && sg_smtpc_account_hve_check(m->rcpts, m->n, s->acct->accepted_domains,
+                                                 err->message, sizeof err->message) != 0) {
+    err->code =
+        m->n > SG_SMTPC_HVE_MAX_RCPTS ? SG_JOBERR_TOO_MANY_RECIPIENTS : SG_PROV_SMTP_ERR_RCPT;
     return SG_ERR_INVAL;
   }
   return 0;
@@ -205,7 +204,7 @@ void sg_prov_smtp_target_of(const void *st, sg_prov_smtp_target *out) {
   out->host = s->host;
   out->port = s->port;
   if (s->acct->hve && s->acct->username && s->acct->username[0]) {
-    out->auth = SG_SMTPC_AUTH_PLAIN;
+    out->auth = SG_SMTPC_AUTH_LOGIN; /* what Exchange's hosts offer besides XOAUTH2 */
     out->user = s->acct->username;
     out->password = s->acct->password;
   } else {

@@ -30,9 +30,9 @@
 typedef struct sg_prov_smtp_target {
   const char *host; /* borrowed from the account state */
   uint16_t port;
-  sg_smtpc_auth auth;   /* XOAUTH2 (the runtime's token) or PLAIN (HVE's password) */
-  const char *user;     /* PLAIN: the HVE user; XOAUTH2: NULL (the job's sender) */
-  const char *password; /* PLAIN */
+  sg_smtpc_auth auth;   /* XOAUTH2 (the runtime's token) or LOGIN (HVE's password) */
+  const char *user;     /* LOGIN: the HVE user; XOAUTH2: NULL (the job's sender) */
+  const char *password; /* LOGIN */
 } sg_prov_smtp_target;
 
 /* The account's target (|st|: the provider's account state). */
