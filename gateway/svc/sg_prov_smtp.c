@@ -139,8 +139,10 @@ static int smtp_prepare(const void *st, sg_prov_job *pj, sg_job_error *err) {
     char why[200];
     if (sg_mime_render(job, &o, &pj->body, why, sizeof why) != 0)
       return refuse(err, SG_JOBERR_BAD_HEADER, why);
-    msg = (const uint8_t *)pj->body.data;
-    len = pj->body.len;
+    /* The renderer writes lines of at most 998 octets and no NUL (the job's
+     * strings cannot hold one): the session's own scan is enough. */
+    pj->next_bytes = pj->body.len;
+    return 0;
   }
   sg_smtpc_msg_info info;
   rv = sg_smtpc_dot_scan(msg, len, &info);
