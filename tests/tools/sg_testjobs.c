@@ -161,7 +161,7 @@ static int summary(const char *url, const char *stream) {
     fprintf(stderr, "sg_testjobs: %s\n", err);
     return 1;
   }
-  long counts[5] = {0}, total = 0, undecodable = 0, with_op = 0;
+  long counts[5] = {0}, total = 0, undecodable = 0, with_op = 0, by_smtp = 0;
   struct {
     char code[64];
     long n;
@@ -202,6 +202,8 @@ static int summary(const char *url, const char *stream) {
         total++;
         if (res->operation_id[0])
           with_op++;
+        if (res->backend == SG_BACKEND_SMTP)
+          by_smtp++;
         if ((unsigned)res->status < 5)
           counts[res->status]++;
         if (res->error_code[0]) {
@@ -233,8 +235,9 @@ static int summary(const char *url, const char *stream) {
     if (i == 0 || strcmp(ids[i], ids[i - 1]) != 0)
       distinct++;
   printf("results %ld\nSENT %ld\nFAILED %ld\nINVALID %ld\nEXPIRED %ld\ndistinct_ids %ld\n"
-         "undecodable %ld\nwith_operation_id %ld\n",
-         total, counts[1], counts[2], counts[3], counts[4], distinct, undecodable, with_op);
+         "undecodable %ld\nwith_operation_id %ld\nbackend_smtp %ld\n",
+         total, counts[1], counts[2], counts[3], counts[4], distinct, undecodable, with_op,
+         by_smtp);
   for (size_t j = 0; j < ncodes; j++)
     printf("code:%s %ld\n", codes[j].code, codes[j].n);
   for (size_t i = 0; i < nids; i++)

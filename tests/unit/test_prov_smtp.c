@@ -92,7 +92,8 @@ static void t_config_refusals(void) {
   char *with_pw[] = {hpw, NULL};
   expect_refused("[account.h]\ntype = hve\nusername = u@contoso.com\naccepted_domains = c.com\n",
                  none, "needs its password");
-  expect_refused("[account.h]\ntype = hve\nusername = u@contoso.com\n", with_pw, "accepted_domains");
+  expect_refused("[account.h]\ntype = hve\nusername = u@contoso.com\n", with_pw,
+                 "accepted_domains");
   expect_refused("[account.e]\ntype = exchange_smtp\ntenant_id = t\nclient_id = c\n", none,
                  "needs tenant_id, client_id and client_secret");
   expect_refused("[account.e]\ntype = exchange_smtp\ntenant_id = t\nclient_id = c\n"
@@ -117,11 +118,11 @@ static void fx_init(fixture *f) {
   char err[300];
   ASSERT_OK(load(&f->cfg, ini, envp, err, sizeof err));
   ASSERT_OK(sg_provider_smtp.acct_init(&f->ex, &f->ex_info,
-                                       sg_config_account(&f->cfg, SG_BACKEND_SMTP, "exch"),
-                                       &f->cfg, err, sizeof err));
+                                       sg_config_account(&f->cfg, SG_BACKEND_SMTP, "exch"), &f->cfg,
+                                       err, sizeof err));
   ASSERT_OK(sg_provider_smtp.acct_init(&f->hve, &f->hve_info,
-                                       sg_config_account(&f->cfg, SG_BACKEND_SMTP, "hve"),
-                                       &f->cfg, err, sizeof err));
+                                       sg_config_account(&f->cfg, SG_BACKEND_SMTP, "hve"), &f->cfg,
+                                       err, sizeof err));
 }
 
 static void fx_free(fixture *f) {
