@@ -18,7 +18,6 @@
  */
 #include "svc/sg_prov_smtp.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -71,12 +70,7 @@ static void smtp_lane(const void *st, const sg_job *job, bool follow, char *key,
                       uint32_t *rcpts) {
   (void)follow;
   const smtp_acct *s = st;
-  size_t n = 5 + sg_fmt_copy(key + 5, SG_PROV_LANE_KEY_MAX - 6, s->acct->name);
-  memcpy(key, "smtp|", 5);
-  key[n++] = '|';
-  for (const char *p = job->sender; *p && n < SG_PROV_LANE_KEY_MAX - 1; p++)
-    key[n++] = (char)tolower((unsigned char)*p);
-  key[n] = '\0';
+  sg_prov_mailbox_key(key, "smtp|", s->acct->name, job->sender);
   sg_limits l;
   sg_config_sender_limits(s->cfg, s->acct, job->sender, &l);
   *lc = (sg_lane_cfg){.max_inflight = (uint32_t)l.smtp_sessions,

@@ -169,6 +169,10 @@ extern const sg_provider sg_provider_smtp;
 /* A size guess for a request body of |job| (one allocation instead of doublings). */
 size_t sg_prov_body_guess(const sg_job *job);
 
+/* A lane key per (account, mailbox): "<prefix><account>|<sender, lower case>"
+ * into |key| (SG_PROV_LANE_KEY_MAX bytes, cut when longer). */
+void sg_prov_mailbox_key(char *key, const char *prefix, const char *account, const char *sender);
+
 /* "Bearer <token>" into r->bearer (a token longer than the buffer is cut). */
 const char *sg_prov_bearer(sg_prov_req *r, const char *token, size_t len);
 

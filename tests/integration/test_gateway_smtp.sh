@@ -17,23 +17,13 @@
 #     the delayed set, no result yet;
 #  7. an SMTPUTF8 envelope (a non-ASCII mailbox).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/smtp_egress_lib.sh"
 mkdir -p "$T/save"
 start_redis
 start_sandbox --set smtp.exchange_listen=127.0.0.1:0 --set smtp.hve_listen=127.0.0.1:0 \
   --set "smtp.save_dir=$T/save" --set smtp.messages_per_minute=0
-cat >"$T/gw.ini" <<INI
-[account.exch]
-type = exchange_smtp
-tenant_id = $SENDGATE_GRAPH_TENANT_ID
-client_id = $SENDGATE_GRAPH_CLIENT_ID
-login_url = $SENDGATE_LOGIN_URL
-smtp_host = $SENDGATE_SANDBOX_SMTP_EXCHANGE
-
-[account.hve]
-type = hve
-username = hve@contoso.com
-smtp_host = $SENDGATE_SANDBOX_SMTP_HVE
-accepted_domains = contoso.com
+smtp_accounts "$T/gw.ini"
+cat >>"$T/gw.ini" <<INI
 
 [account.basic]
 type = hve
@@ -43,8 +33,7 @@ accepted_domains = contoso.com, fabrikam.com
 INI
 MPORT=$(free_port)
 metric() { curl -sf "http://127.0.0.1:$MPORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
-GW_ENV=(SENDGATE_ACCOUNT_EXCH_CLIENT_SECRET="$SENDGATE_GRAPH_CLIENT_SECRET"
-  SENDGATE_ACCOUNT_HVE_PASSWORD=sandbox-hve-password SENDGATE_ACCOUNT_BASIC_PASSWORD=whatever
+GW_ENV=("${SMTP_ENV[@]}" SENDGATE_ACCOUNT_BASIC_PASSWORD=whatever
   SENDGATE_GATEWAY_RETRY_BASE_MS=50 SENDGATE_GATEWAY_RETRY_CAP_MS=200
   SENDGATE_EXCHANGE_SMTP_THROTTLE_MS=700 SENDGATE_EXCHANGE_SMTP_MESSAGES_PER_MINUTE=0
   SENDGATE_HTTP_LISTEN=127.0.0.1:$MPORT)

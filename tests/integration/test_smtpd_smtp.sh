@@ -8,6 +8,7 @@
 # INVALID and nothing is sent for it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/smtpd_lib.sh"
+. "$(dirname "$0")/smtp_egress_lib.sh"
 start_redis
 mkdir -p "$T/save"
 start_sandbox --set smtp.exchange_listen=127.0.0.1:0 --set smtp.hve_listen=127.0.0.1:0 \
@@ -19,22 +20,8 @@ printf '%s\n' 'correct horse battery' | "$SENDGATE" smtp-user add scanner --user
 printf '%s\n' 'battery staple' | "$SENDGATE" smtp-user add notifier --users-file "$T/users" \
   --allow-from hve@contoso.com --account hve
 start_smtpd SENDGATE_SMTP_LISTEN_RELAY=off
-cat >"$T/gw.conf" <<CONF
-[account.exch]
-type = exchange_smtp
-tenant_id = $SENDGATE_GRAPH_TENANT_ID
-client_id = $SENDGATE_GRAPH_CLIENT_ID
-login_url = $SENDGATE_LOGIN_URL
-smtp_host = $SENDGATE_SANDBOX_SMTP_EXCHANGE
-
-[account.hve]
-type = hve
-username = hve@contoso.com
-smtp_host = $SENDGATE_SANDBOX_SMTP_HVE
-accepted_domains = contoso.com
-CONF
-start_gateway SENDGATE_ACCOUNT_EXCH_CLIENT_SECRET="$SENDGATE_GRAPH_CLIENT_SECRET" \
-  SENDGATE_ACCOUNT_HVE_PASSWORD=sandbox-hve-password --config "$T/gw.conf"
+smtp_accounts "$T/gw.conf"
+start_gateway "${SMTP_ENV[@]}" --config "$T/gw.conf"
 
 # submit USER PASSWORD FROM FILE RCPT...: through smtpd (STARTTLS, AUTH, the
 # test CA); prints the job id of the 250 reply.
