@@ -225,6 +225,11 @@ void sg_prov_smtp_message(const sg_prov_job *pj, sg_smtpc_env *env, const uint8_
 
 void sg_prov_smtp_settle(const void *st, sg_outcome *o) {
   const smtp_acct *s = st;
+  if (o->kind == SG_OUTCOME_SENT) { /* the server's reply names its queue id */
+    const char *r = strstr(o->message, ": ");
+    sg_fmt_copy(o->request_id, sizeof o->request_id, r ? r + 2 : o->message);
+    return;
+  }
   if (o->kind != SG_OUTCOME_RETRY || !o->throttled || o->has_retry_after)
     return;
   o->has_retry_after = true;

@@ -44,7 +44,9 @@ void sg_prov_smtp_message(const sg_prov_job *pj, sg_smtpc_env *env, const uint8_
                           size_t *len);
 
 /*
- * What an SMTP outcome (smtpc/sg_smtpc_classify.h) means for the lane:
+ * What an SMTP outcome (smtpc/sg_smtpc_classify.h) means for the result and
+ * the lane: a SENT message's request_id is the server's final reply ("250
+ * 2.0.0 OK <queue id> ..."), the result's provider_request_id;
  * throttling replies (4.7.x, 421) get a Retry-After of the account's
  * throttle pause, so the lane pauses instead of the job backing off alone;
  * a daily quota refusal pauses the mailbox for SG_PROV_SMTP_QUOTA_MS.

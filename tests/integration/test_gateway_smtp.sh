@@ -45,6 +45,8 @@ echo "# 1. Exchange: XOAUTH2, structured and MIME jobs"
 send --account exch --id ex-1 --from mbx@contoso.com --to bob@fabrikam.com \
   --subject "caf$(printf '\xc3\xa9')" --text 'hello' >"$T/ex1.out" 2>&1 && rc=0 || rc=$?
 check "structured job: SENT" "0" "$rc"
+check "provider_request_id: the server's 250 with its queue id" 1 \
+  "$(grep -c '^ex-1 SENT attempts=1 http=250 request_id=250 2.0.0 OK <[0-9a-f-]*@' "$T/ex1.out")"
 check "the sandbox saved it on the Exchange host" "host exchange|mailbox mbx@contoso.com|from mbx@contoso.com" \
   "$(head -3 "$T/save/1.env" | paste -sd'|')"
 check "rendered: the subject RFC 2047-encoded" 1 "$(grep -c '^Subject: =?UTF-8?B?Y2Fmw6k=?=' "$T/save/1.eml")"

@@ -313,6 +313,7 @@ static void t_replies(void) {
   sg_attempt at = {0};
   sg_outcome o = reply(f.ex, SG_SMTPC_STAGE_DOT, "250 2.0.0 OK <id@host>\r\n", true);
   ASSERT_EQ(SG_OUTCOME_SENT, o.kind);
+  ASSERT_STR_EQ("250 2.0.0 OK <id@host>", o.request_id);
   sg_next n = decide(&at, &o, false);
   ASSERT_EQ(SG_NEXT_FINISH, n.kind);
   ASSERT_EQ(SG_STATUS_SENT, n.status);
