@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Internals of the runtime shared by sg_app.c (lifecycle, entries, results),
- * sg_app_send.c (attempts and outcomes), sg_app_tokens.c (token fetches) and
- * sg_app_origin.c (one HTTP/2 pool per provider origin).
+ * sg_app_send.c (attempts and outcomes), sg_app_tokens.c (token fetches),
+ * sg_app_origin.c (one HTTP/2 pool per provider origin) and sg_app_smtp.c
+ * (SMTP sessions for providers whose transport is SMTP).
  */
 #ifndef SG_APP_INT_H
 #define SG_APP_INT_H
