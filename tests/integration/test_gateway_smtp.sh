@@ -15,7 +15,9 @@
 #     gateway.ambiguous = fail FAILED SENDGATE_AMBIGUOUS, with resend SENT;
 #  6. the daily quota (5.2.0 SubmissionQuotaExceeded): the mailbox waits in
 #     the delayed set, no result yet;
-#  7. an SMTPUTF8 envelope (a non-ASCII mailbox).
+#  7. an SMTPUTF8 envelope (a non-ASCII mailbox);
+#  8. a token that expired (the sandbox's smtp.expire_tokens): 535 5.7.3, a
+#     new token and SENT; twice in a row FAILED 5.7.3.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/smtp_egress_lib.sh"
 mkdir -p "$T/save"
@@ -138,5 +140,18 @@ send --account exch --id utf-1 --from mbx@contoso.com --to "$(printf 'j\xc3\xb6r
 check "SENT" 0 "$rc"
 last=$(ls "$T/save"/*.env | sort -V | tail -1)
 check "MAIL FROM carried SMTPUTF8" 1 "$(grep -c '^params .*SMTPUTF8' "$last")"
+
+echo "# 8. a token that expired: 535 5.7.3, a new token, one more try"
+fetches0=$(metric 'sendgate_token_fetches_total{account="exch"}')
+sbx_config smtp.expire_tokens=1
+send --account exch --id tok-1 --from fresh1@contoso.com --to bob@fabrikam.com --subject t \
+  --text t >"$T/t1.out" 2>&1 && rc=0 || rc=$?
+check "one 535: SENT on the second attempt" "0 1" "$rc $(grep -c '^tok-1 SENT attempts=2 ' "$T/t1.out")"
+check "a new token was fetched" $((fetches0 + 1)) "$(metric 'sendgate_token_fetches_total{account="exch"}')"
+sbx_config smtp.expire_tokens=2
+send --account exch --id tok-2 --from fresh2@contoso.com --to bob@fabrikam.com --subject t \
+  --text t >"$T/t2.out" 2>&1 && rc=0 || rc=$?
+check "two 535 in a row: FAILED 5.7.3" 1 \
+  "$(grep -c '^tok-2 FAILED attempts=2 http=535 error=5.7.3' "$T/t2.out")"
 stop_gateway
 finish
