@@ -28,6 +28,7 @@ while [ $# -gt 0 ]; do
     --senders) SENDERS=$2; shift 2 ;;
     --sessions) SESS=$2; shift 2 ;;
     --perf) PERF=$2; shift 2 ;; # perf report of the gateway during the SMTP run into FILE
+    # (PERF_OPTS: perf report options, default --no-children)
     *) echo "usage: bench/smtp_egress.sh [--build DIR] [--count N] [--size BYTES] [--senders N] [--sessions N]" >&2
       exit 2 ;;
   esac
@@ -124,7 +125,7 @@ run() {
   if [ -n "$perf_pid" ]; then
     kill -INT "$perf_pid" 2>/dev/null || true
     wait "$perf_pid" 2>/dev/null || true
-    perf report -i "$D/perf.data" --no-children --percent-limit 0.7 --stdio >"$PERF" 2>/dev/null || true
+    perf report -i "$D/perf.data" ${PERF_OPTS:---no-children} --percent-limit 0.7 --stdio >"$PERF" 2>/dev/null || true
   fi
   kill "$SAMPLER" 2>/dev/null || true
   wait "$SAMPLER" 2>/dev/null || true
