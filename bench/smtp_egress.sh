@@ -122,6 +122,7 @@ run() {
     --domain contoso.com --producers 4 --pipeline 256 --json --quiet --timeout 300 "$@" \
     >"$D/$name.json" 2>"$D/$name.log"
   g1=$(cpu_ticks "$GW_PID") s1=$(cpu_ticks "$SBX_PID")
+  metric sendgate_smtp_sessions_open >>"$D/sessions.txt" || true # idle ones stay 30 s
   if [ -n "$perf_pid" ]; then
     kill -INT "$perf_pid" 2>/dev/null || true
     wait "$perf_pid" 2>/dev/null || true
