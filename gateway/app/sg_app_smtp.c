@@ -106,6 +106,7 @@ void sg_app__smtp_send(sg_jobrun *j, const char *token, size_t token_len) {
     sg_log_kv(SG_LOG_WARN, "smtp", "cannot send", "job_id", j->job->id, "error", err, NULL);
     sg_outcome o;
     sg_smtpc_classify_transport(SG_SMTPC_STAGE_CONNECT, rv, &o);
+    snprintf(o.message, sizeof o.message, "%s", err);
     j->smtp = NULL;
     on_done(&o, j);
   }

@@ -6,7 +6,7 @@
 #  1. structured and MIME jobs arrive on the Exchange host (the sandbox's
 #     record and saved bytes); 300 jobs of 3 mailboxes on few sessions;
 #  2. an hve account pointed at the Exchange host: Basic auth 550 5.7.30 ->
-#     FAILED with error_code 5.7.30;
+#     FAILED with error_code 5.7.30; no server at all: retried, EXPIRED;
 #  3. HVE: internal recipients SENT on the HVE host; an external one INVALID
 #     before sending; 51 recipients INVALID;
 #  4. throttling (the sandbox's 450 4.7.0 above its minute limit): the lane
@@ -25,7 +25,15 @@ start_redis
 start_sandbox --set smtp.exchange_listen=127.0.0.1:0 --set smtp.hve_listen=127.0.0.1:0 \
   --set "smtp.save_dir=$T/save" --set smtp.messages_per_minute=0
 smtp_accounts "$T/gw.ini"
+DOWN_PORT=$(free_port) # nothing listens there
 cat >>"$T/gw.ini" <<INI
+
+[account.down]
+type = exchange_smtp
+tenant_id = $SENDGATE_GRAPH_TENANT_ID
+client_id = $SENDGATE_GRAPH_CLIENT_ID
+login_url = $SENDGATE_LOGIN_URL
+smtp_host = 127.0.0.1:$DOWN_PORT
 
 [account.basic]
 type = hve
@@ -36,6 +44,7 @@ INI
 MPORT=$(free_port)
 metric() { curl -sf "http://127.0.0.1:$MPORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 GW_ENV=("${SMTP_ENV[@]}" SENDGATE_ACCOUNT_BASIC_PASSWORD=whatever
+  SENDGATE_ACCOUNT_DOWN_CLIENT_SECRET="$SENDGATE_GRAPH_CLIENT_SECRET"
   SENDGATE_GATEWAY_RETRY_BASE_MS=50 SENDGATE_GATEWAY_RETRY_CAP_MS=200
   SENDGATE_EXCHANGE_SMTP_THROTTLE_MS=700 SENDGATE_EXCHANGE_SMTP_MESSAGES_PER_MINUTE=0
   SENDGATE_HTTP_LISTEN=127.0.0.1:$MPORT)
@@ -74,6 +83,12 @@ echo "# 2. Exchange refuses Basic auth"
 send --account basic --id basic-1 --from mbx@contoso.com --to bob@fabrikam.com --subject b \
   --text b >"$T/b1.out" 2>&1 && rc=0 || rc=$?
 check "Basic on the Exchange host: FAILED 5.7.30" "1 1" "$rc $(grep -c '^basic-1 FAILED attempts=1 http=550 error=5.7.30: AUTH: 550 5.7.30 Basic authentication is not supported' "$T/b1.out")"
+
+echo "# 2b. no server: retried, then EXPIRED with the transport error"
+send --account down --id down-1 --from mbx@contoso.com --to bob@fabrikam.com --subject d \
+  --text d --max-attempts 2 >"$T/d1.out" 2>&1 && rc=0 || rc=$?
+check "EXPIRED after 2 attempts, the connect error named" 1 \
+  "$(grep -c '^down-1 EXPIRED attempts=2 .*error=.*CONNREFUSED.*connect' "$T/d1.out")"
 
 echo "# 3. HVE"
 send --account hve --id hve-1 --from hve@contoso.com --to all@contoso.com --cc ops@contoso.com \
