@@ -25,6 +25,10 @@ static double g_lanes_waiting(void *ud) {
   return (double)((sg_app *)ud)->sched.waiting;
 }
 
+static double g_smtp_sessions(void *ud) {
+  return (double)sg_app__smtp_sessions(ud);
+}
+
 static double g_lanes(void *ud) {
   return (double)((sg_app *)ud)->sched.nlanes;
 }
@@ -118,8 +122,8 @@ int sg_app__metrics_start(sg_app *a, char *err, size_t errcap) {
     snprintf(err, errcap, "metrics: %s", sg_strerror(rv));
     return rv;
   }
-  static const char *backends[3] = {"graph", "graph", "acs"};
-  for (int b = 1; b < 3; b++)
+  static const char *backends[4] = {"graph", "graph", "acs", "smtp"};
+  for (int b = 1; b < 4; b++)
     for (int st = 1; st < 5; st++)
       a->mc.results[b][st] =
           sg_metric_child2(a->m.results, backends[b], sg_status_name((sg_status)st));
@@ -139,6 +143,7 @@ int sg_app__metrics_start(sg_app *a, char *err, size_t errcap) {
   sg_metric_set_fn(sg_metric_child1(a->m.consumer_pending, a->cfg.jobs_stream), g_pending, a);
   sg_metric_set_fn(sg_metric_child0(a->m.redis_up), g_redis_up, a);
   sg_metric_set_fn(sg_metric_child0(a->m.delayed_jobs), g_delayed, a);
+  sg_metric_set_fn(sg_metric_child0(a->m.smtp_sessions_open), g_smtp_sessions, a);
   for (int i = 0; i < 2 * N_ORIGIN_LABELS; i++) {
     gauges[i] = (pool_gauge){a, origin_labels[i / 2], i % 2 == 1};
     sg_metric *c = sg_metric_child1(i % 2 ? a->m.http_streams_open : a->m.http_connections_open,

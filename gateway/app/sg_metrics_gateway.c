@@ -82,6 +82,8 @@ static const entry TABLE[] = {
       "Entries read by the consumer group and not yet acknowledged.", L_STREAM),
     G(redis_up, "sendgate_redis_up", "1 while the gateway's Redis connections are up, else 0.",
       L_NONE),
+    G(smtp_sessions_open, "sendgate_smtp_sessions_open", "SMTP sessions open or opening.", L_NONE),
+    C(smtp_sessions_opened, "sendgate_smtp_sessions_opened_total", "SMTP sessions opened.", L_NONE),
 };
 
 int sg_gw_metrics_register(sg_metrics *m, sg_gw_metrics *out) {

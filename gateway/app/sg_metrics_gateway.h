@@ -13,7 +13,8 @@
  *   origin     "graph", "acs", "entra" (the HTTP/2 pool the request went to)
  *   code       HTTP status as digits ("202", "429"), or "error" when no
  *              response came (transport failure, reset, timeout)
- *   lane_kind  "graph" (one lane per account and mailbox), "acs" (per resource)
+ *   lane_kind  "graph" (one lane per account and mailbox), "acs" (per resource),
+ *              "smtp" (per account and mailbox)
  *   reason     retries: "throttled" (429 / Retry-After), "server" (5xx),
  *              "transport" (connection or stream failure, refused stream),
  *              "timeout", "token" (no access token yet)
@@ -79,6 +80,10 @@ typedef struct sg_gw_metrics {
   sg_metric_family *consumer_pending;
   /* sendgate_redis_up (gauge): 1 while the gateway's Redis connections are up, else 0. */
   sg_metric_family *redis_up;
+  /* sendgate_smtp_sessions_open (gauge): SMTP sessions open or opening (SMTP accounts). */
+  sg_metric_family *smtp_sessions_open;
+  /* sendgate_smtp_sessions_opened_total: SMTP sessions opened (each reused for many messages). */
+  sg_metric_family *smtp_sessions_opened;
 } sg_gw_metrics;
 
 /*

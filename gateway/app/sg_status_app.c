@@ -187,7 +187,8 @@ static void fill_token(const sg_acct_rt *rt, const clocks *c, sg_status_token *t
 static void snap_counts(sg_app *a, sg_status_snap *out) {
   sg_status_totals *t = &out->totals;
   t->fetched = (uint64_t)sg_metric_value(a->mc.fetched);
-  for (int b = 1; b < 3; b++) {
+  size_t nb = sizeof a->mc.results / sizeof a->mc.results[0];
+  for (size_t b = 1; b < nb; b++) {
     t->sent += (uint64_t)sg_metric_value(a->mc.results[b][SG_STATUS_SENT]);
     t->failed += (uint64_t)sg_metric_value(a->mc.results[b][SG_STATUS_FAILED]);
     t->invalid += (uint64_t)sg_metric_value(a->mc.results[b][SG_STATUS_INVALID]);

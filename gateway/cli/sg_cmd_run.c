@@ -74,6 +74,9 @@ static void print_accounts(const sg_config *cfg) {
       printf("account %-12s graph tenant=%s client=%s graph=%s login=%s\n",
              a->name[0] ? a->name : "(default)", a->tenant_id, a->client_id, a->graph_url,
              a->login_url);
+    else if (a->backend == SG_BACKEND_SMTP)
+      printf("account %-12s %s smtp=%s %s\n", a->name, a->hve ? "hve" : "exchange_smtp",
+             a->smtp_host, a->hve && a->username[0] ? "password" : "xoauth2");
     else
       printf("account %-12s acs %s\n", a->name[0] ? a->name : "(default)",
              a->connection_string[0] ? "access key" : "entra token");

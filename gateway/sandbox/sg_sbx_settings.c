@@ -162,6 +162,8 @@ static const sg_setting tbl[] = {
      "Exchange host: SMTP AUTH disabled for the tenant (535 5.7.139 to every AUTH)"},
     {"smtp", "quota_mailboxes", SG_SET_STR, F(smtp_quota_mailboxes), "", 0, 0, 0, NULL,
      "comma-separated mailboxes over their daily recipient quota (554 5.2.0)"},
+    {"smtp", "expire_tokens", SG_SET_INT, F(smtp_expire_tokens), "0", 0, BIG, 0, NULL,
+     "the next N XOAUTH2 logins get 535 5.7.3 as if their token had expired"},
     {"smtp", "save_dir", SG_SET_STR, F(smtp_save_dir), "", 0, 0, 0, NULL,
      "directory where each accepted message is saved as N.eml (bytes) and N.env "
      "(envelope); empty = not saved"},

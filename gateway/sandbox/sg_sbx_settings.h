@@ -100,7 +100,8 @@ typedef struct sg_sbx_cfg {
   bool smtp_basic_5_7_139;
   bool smtp_auth_disabled;
   char *smtp_quota_mailboxes;
-  char *smtp_save_dir; /* empty = messages not saved */
+  int64_t smtp_expire_tokens; /* the next N XOAUTH2 tokens are taken as expired */
+  char *smtp_save_dir;        /* empty = messages not saved */
   /* [record] */
   char *record_file;          /* JSON lines; empty = <state_dir>/messages.jsonl; "off" = none */
   int64_t record_memory;      /* recent messages kept for GET /sandbox/messages */

@@ -42,6 +42,10 @@ typedef struct conn {
 
 static sg_sbx_token_status hook_token(void *ud, const char *tok, size_t len) {
   sg_sbx_smtp_srv *srv = ud;
+  if (srv->sbx->cfg.smtp_expire_tokens > 0) { /* a token that ran out in the meantime */
+    srv->sbx->cfg.smtp_expire_tokens--;
+    return SG_SBX_TOKEN_EXPIRED;
+  }
   return sg_sbx_tokens_validate(srv->sbx->tokens, tok, len, SG_SBX_AUD_OUTLOOK, sg_wall_ms(), NULL);
 }
 
