@@ -63,5 +63,12 @@ int sg_config__pools_finish(sg_config *cfg, sg_config__pool_in *in, char *const 
                             size_t errcap);
 void sg_config__pool_in_free(sg_config__pool_in *in);
 void sg_config__pools_free(sg_config *cfg);
+/* sg_config_smtp.c: SMTP accounts (type = exchange_smtp or hve). */
+#define SG_CONFIG_SMTP_SCOPE "https://outlook.office365.com/.default"
+/* Whether |type| names an SMTP account type; |*hve| says which. */
+bool sg_config__smtp_type(const char *type, bool *hve);
+/* Checks and completes SMTP account |a| (its host, its credentials, the [hve]
+ * defaults of its limits); NULL, or why it is refused (static). */
+const char *sg_config__smtp_account(const sg_config *cfg, sg_account *a);
 
 #endif

@@ -214,7 +214,7 @@ static int validate(const sg_job *j, sg_job_error *err) {
     if (*p < 0x20 || *p > 0x7e)
       return fail(err, SG_JOBERR_BAD_ID, "id must be printable ASCII");
   if (j->backend != SG_BACKEND_UNSPECIFIED && j->backend != SG_BACKEND_GRAPH &&
-      j->backend != SG_BACKEND_ACS)
+      j->backend != SG_BACKEND_ACS && j->backend != SG_BACKEND_SMTP)
     return fail(err, SG_JOBERR_BAD_BACKEND, "backend %d is not known", (int)j->backend);
   if ((unsigned)j->priority > SG_PRIORITY_BULK)
     return fail(err, SG_JOBERR_BAD_PRIORITY, "priority %d is not known", (int)j->priority);

@@ -45,7 +45,7 @@ function bytes(v) {
 /**
  * A MailJob message. job: { id, sender, to, cc, bcc, replyTo, subject, text, html,
  * attachments: [{ name, content, contentType, contentId, inline }], headers: { 'X-..': v },
- * mime (Buffer or string), backend ('graph' | 'acs' | number), account, replyStream,
+ * mime (Buffer or string), backend ('graph' | 'acs' | 'smtp' | number), account, replyStream,
  * campaignId, metadata, maxAttempts, deadlineUnixMs, saveToSentItems,
  * priority ('transactional' | 'bulk'; default bulk with a campaignId) }.
  */

@@ -46,7 +46,12 @@ enum {
 };
 
 /* The schema's enums (proto/sendgate/v1/mail.proto), same values. */
-typedef enum { SGC_BACKEND_DEFAULT = 0, SGC_BACKEND_GRAPH = 1, SGC_BACKEND_ACS = 2 } sgc_backend;
+typedef enum {
+  SGC_BACKEND_DEFAULT = 0,
+  SGC_BACKEND_GRAPH = 1,
+  SGC_BACKEND_ACS = 2,
+  SGC_BACKEND_SMTP = 3
+} sgc_backend;
 /* DEFAULT: bulk when the job has a campaign id, else transactional. */
 typedef enum {
   SGC_PRIORITY_DEFAULT = 0,
