@@ -80,6 +80,7 @@ static void sg_pw_append(redisContext *c, const char *id, const char *data, size
   r.created_unix_ms = j ? j->created_unix_ms : 0;
   r.completed_unix_ms = sg_wall_ms();
   r.stream_entry_id = id;
+  r.sender = j ? j->sender : ""; /* as the gateway's results name it */
   if (rv != 0)
     n->invalid++;
   sg_buf_reset(res);

@@ -140,9 +140,13 @@ void sg_lg_job_build(sg_lg_builder *b, uint64_t seq, int64_t created_unix_ms, sg
   sg_buf_append_str(&b->id, o->run_id);
   put_str_u64(&b->id, "-", seq);
   sg_buf_reset(&b->sender);
-  put_str_u64(&b->sender, "sender-", seq % o->senders);
-  sg_buf_append_char(&b->sender, '@');
-  sg_buf_append_str(&b->sender, o->domain);
+  if (o->sender) {
+    sg_buf_append_str(&b->sender, o->sender);
+  } else {
+    put_str_u64(&b->sender, "sender-", seq % o->senders);
+    sg_buf_append_char(&b->sender, '@');
+    sg_buf_append_str(&b->sender, o->domain);
+  }
   j.id = b->id.data;
   j.backend = sg_lg_job_backend(b, seq);
   j.sender = b->sender.data;
@@ -151,6 +155,7 @@ void sg_lg_job_build(sg_lg_builder *b, uint64_t seq, int64_t created_unix_ms, sg
   build_content(b, &j);
   j.reply_stream = o->reply_stream ? o->reply_stream : "";
   j.campaign_id = o->run_id;
+  j.priority = (sg_priority)o->priority;
   j.created_unix_ms = created_unix_ms;
   sg_job_encode(&j, out);
 }

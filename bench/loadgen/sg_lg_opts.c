@@ -27,6 +27,8 @@ const char sg_lg_usage[] =
     "  --warmup SECONDS      with --rate: the jobs of the first SECONDS are a warm-up: sent,\n"
     "                        matched and counted, their latency reported apart\n"
     "  --senders N           distinct senders sender-<i>@DOMAIN (default 10)\n"
+    "  --sender ADDR         every job from ADDR instead (one mailbox, or pool:NAME)\n"
+    "  --priority P          transactional (default) or bulk\n"
     "  --recipients N        To recipients per job, r-<i>@DOMAIN (default 1; ACS: <= 50)\n"
     "  --domain NAME         domain of senders and recipients (default example.com)\n"
     "  --acs PERCENT         share of jobs sent with BACKEND_ACS (default 0)\n"
@@ -38,6 +40,7 @@ const char sg_lg_usage[] =
     "  --size BYTES          text body size (default 1024)\n"
     "  --attachments N       attachments per job (default 0)\n"
     "  --attachment-size B   bytes per attachment (default 1024)\n"
+    "  Campaign mode: --priority bulk --sender news@DOMAIN --jobs-stream sendgate:jobs:bulk\n"
     "\n"
     "Where:\n"
     "  --redis-url URL       Redis (default $SENDGATE_REDIS_URL or redis://127.0.0.1:6379/0)\n"
@@ -127,6 +130,7 @@ static void defaults(sg_lg_opts *o, const char *env_url) {
   o->producers = 4;
   o->pipeline = 64;
   o->senders = 10;
+  o->priority = 1;
   o->recipients = 1;
   o->size = 1024;
   o->attachment_size = 1024;
@@ -153,6 +157,13 @@ static int apply(sg_lg_opts *o, const char *name, const char *v, bool *count_set
     return parse_u32(v, 1, SG_LG_MAX_RECIPIENTS, &o->recipients) ? BAD("1..500") : 0;
   if (strcmp(name, "domain") == 0)
     return (o->domain = v, 0);
+  if (strcmp(name, "sender") == 0)
+    return *v ? (o->sender = v, 0) : BAD("empty");
+  if (strcmp(name, "priority") == 0) {
+    if (strcmp(v, "transactional") != 0 && strcmp(v, "bulk") != 0)
+      return BAD("transactional or bulk");
+    return (o->priority = strcmp(v, "bulk") == 0 ? 2 : 1, 0);
+  }
   if (strcmp(name, "account") == 0)
     return (o->account = v, 0);
   if (strcmp(name, "acs") == 0)
@@ -214,7 +225,8 @@ static bool takes_value(const char *name) {
       "invalid",         "size",        "attachments",    "attachment-size",
       "redis-url",       "jobs-stream", "results-stream", "reply-stream",
       "run-id",          "producers",   "pipeline",       "timeout",
-      "connect-timeout", "interval",    "account"};
+      "connect-timeout", "interval",    "account",        "sender",
+      "priority"};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (strcmp(name, names[i]) == 0)
       return true;

@@ -38,6 +38,8 @@ typedef struct sg_lg_opts {
   uint32_t producers;                /* producer connections */
   uint32_t pipeline;                 /* outstanding XADDs per producer */
   uint32_t senders;                  /* distinct sender mailboxes */
+  const char *sender;                /* NULL, or every job's sender (a campaign, pool:NAME) */
+  int priority;                      /* sendgate.v1.Priority: 1 transactional (default), 2 bulk */
   uint32_t recipients;               /* To recipients per job */
   double acs_pct;                    /* share of jobs for ACS (percent) */
   double invalid_pct;                /* share of jobs invalid on purpose (percent) */

@@ -92,6 +92,7 @@ static void build_result(sg_jobrun *j, sg_status st, const sg_outcome *o, const 
   r.created_unix_ms = job ? job->created_unix_ms : 0;
   r.completed_unix_ms = completed_ms;
   r.stream_entry_id = j->entry_id;
+  r.sender = job ? job->sender : "";
   sg_buf_reset(&j->result);
   sg_result_encode(&r, &j->result);
 }
@@ -121,6 +122,8 @@ void sg_app__finish(sg_jobrun *j, sg_status st, const sg_outcome *o, const char 
     return;
   }
   count_result(j, st);
+  if (st == SG_STATUS_SENT)
+    sg_app__hol_sent(j);
   int64_t now = sg_wall_ms();
   build_result(j, st, o, code, message, now);
   log_result(j, st, code ? code : (o ? o->code : ""), message ? message : (o ? o->message : ""));
@@ -156,15 +159,20 @@ void sg_app__republish(sg_jobrun *j, const sg_rd_sent *sent) {
     sg_app__job_release(j, false);
 }
 
-void sg_app__park(sg_jobrun *j, int64_t due_unix_ms) {
+static void park_at(sg_jobrun *j, int64_t due_unix_ms, sg_log_level lvl) {
   sg_app *a = j->app;
-  /* The job's protobuf, encoded again from the decoded job (not kept while it runs). */
+  /* The job's protobuf, encoded again from the decoded job (not kept while it
+   * runs): as it came, with a pool's name rather than the member chosen. */
   sg_buf raw = SG_BUF_INIT;
   if (j->job)
-    sg_job_encode(j->job, &raw);
+    sg_job_encode(j->msg ? sg_job_msg_view(j->msg) : j->job, &raw);
   j->state = SG_JOB_COMPLETING;
-  int rv = sg_rd_queue_park(a->queue, j->entry_id, due_unix_ms, j->at.attempts, raw.data, raw.len,
-                            sg_app__on_completed, j);
+  sg_rd_delayed *mover = a->delayed;
+  const char *key = sg_app__hol_delayed_key(j, &mover);
+  int rv = key ? sg_rd_delayed_park(a->stream, key, j->entry_id, due_unix_ms, j->at.attempts,
+                                    raw.data, raw.len, sg_app__on_completed, j)
+               : sg_rd_queue_park(a->queue, j->entry_id, due_unix_ms, j->at.attempts, raw.data,
+                                  raw.len, sg_app__on_completed, j);
   sg_buf_free(&raw);
   if (rv != 0) {
     sg_app__job_release(j, false);
@@ -172,10 +180,18 @@ void sg_app__park(sg_jobrun *j, int64_t due_unix_ms) {
   }
   char due[32];
   sg_time_rfc3339(due_unix_ms, due);
-  sg_log_kv(SG_LOG_INFO, "job", "moved to the delayed set", "job_id", j->job ? j->job->id : "",
-            "due", due, NULL);
-  if (a->delayed)
-    sg_rd_delayed_notify(a->delayed, due_unix_ms);
+  sg_log_kv(lvl, "job", "moved to the delayed set", "job_id", j->job ? j->job->id : "", "due", due,
+            NULL);
+  if (mover)
+    sg_rd_delayed_notify(mover, due_unix_ms);
+}
+
+void sg_app__park(sg_jobrun *j, int64_t due_unix_ms) {
+  park_at(j, due_unix_ms, SG_LOG_INFO);
+}
+
+void sg_app__park_quiet(sg_jobrun *j, int64_t due_unix_ms) {
+  park_at(j, due_unix_ms, SG_LOG_DEBUG);
 }
 
 /* An entry that is not a job at all: INVALID result on the default stream + dead letter. */
@@ -195,8 +211,9 @@ static bool resolve_account(sg_app *a, sg_jobrun *j) {
   const sg_job *job = j->job;
   sg_backend b = job->backend;
   const sg_account *acct = NULL;
-  if (job->account[0]) {
-    acct = sg_config_account(&a->cfg, SG_BACKEND_GRAPH, job->account);
+  const char *name = job->account[0] ? job->account : sg_app__pool_account(a, job);
+  if (name[0]) {
+    acct = sg_config_account(&a->cfg, SG_BACKEND_GRAPH, name);
     if (acct == NULL) {
       sg_app__finish(j, SG_STATUS_INVALID, NULL, SG_JOBERR_UNKNOWN_ACCOUNT,
                      "the job names an account the gateway does not have");
@@ -255,6 +272,9 @@ void sg_app__queue_job(sg_jobrun *j) {
   j->deadline_ms = job->deadline_unix_ms > 0               ? job->deadline_unix_ms
                    : base > INT64_MAX - a->cfg.deadline_ms ? INT64_MAX
                                                            : base + a->cfg.deadline_ms;
+  if (!sg_app__pool_assign(j)) /* sender "pool:NAME": one of its members */
+    return;
+  job = j->job;
   j->pj.job = job;
   if (!sg_config_sender_allowed(j->rt->acct, job->sender)) {
     sg_app__finish(j, SG_STATUS_INVALID, NULL, SG_JOBERR_SENDER_NOT_ALLOWED,
@@ -271,6 +291,7 @@ void sg_app__queue_job(sg_jobrun *j) {
     return;
   }
   j->item.bytes = j->pj.next_bytes; /* its first request's, for the lane's byte window */
+  j->item.bulk = sg_job_bulk(job);
   lane_for(a, j);
   /* A lane that cannot take it for long (paused, daily budget spent): the
    * job waits in the delayed set, not in memory. */
@@ -279,8 +300,11 @@ void sg_app__queue_job(sg_jobrun *j) {
     sg_app__park(j, sg_wall_ms() + (int64_t)wait);
     return;
   }
+  if (sg_app__hol_park(j)) /* its lane cannot start it soon */
+    return;
   j->state = SG_JOB_QUEUED;
   sg_sched_push(&a->sched, j->lane, &j->item, false);
+  sg_app__hol_trim(j);
   sg_app__want_pump(a);
 }
 
@@ -316,6 +340,7 @@ static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
     sg_app__finish(j, SG_STATUS_INVALID, NULL, err.code, err.message);
     return;
   }
+  sg_app__hol_fetched(j);
   if (!reply_allowed(a, j->job->reply_stream)) {
     sg_app__finish(j, SG_STATUS_INVALID, NULL, SG_JOBERR_REPLY_STREAM,
                    "reply_stream is outside gateway.reply_stream_prefix; answered on the default "
@@ -498,7 +523,10 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
                          .cmd_timeout_ms = (uint32_t)a->cfg.redis_timeout_ms,
                          .no_legacy = !a->cfg.ledger_legacy};
   sg_rd_queue_new(a->stream, &qo, &a->queue); /* the config's ranges make it valid */
-  if ((rv = sg_app__metrics_start(a, err, errcap)) != 0) {
+  if ((rv = sg_app__metrics_start(a, err, errcap)) == 0 &&
+      ((rv = sg_app__hol_metrics(a)) != 0 || (rv = sg_app__pool_metrics(a)) != 0))
+    snprintf(err, errcap, "metrics: %s", sg_strerror(rv));
+  if (rv != 0) {
     /* The consumer is running already: stop it through the normal path. */
     sg_log(SG_LOG_ERROR, "gateway", "%s", err);
   }
@@ -525,6 +553,8 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
     rv2 = sg_rd_delayed_new(loop, &dopts, &a->delayed);
   if (rv2 == 0)
     rv2 = sg_rd_trim_new(loop, &topts, &a->trim);
+  if (rv2 == 0)
+    rv2 = sg_app__hol_start(a);
   if (rv2 && rv == 0) {
     snprintf(err, errcap, "cannot start the reaper or the delayed-set mover: %s", sg_strerror(rv2));
     rv = rv2;
@@ -602,6 +632,7 @@ static void begin_close(sg_app *a) {
   uv_timer_stop(&a->grace_timer);
   /* The reaper and the mover use the stream's connections: close them first. */
   a->closing_helpers = 1 + (a->reaper != NULL) + (a->delayed != NULL) + (a->trim != NULL);
+  a->closing_helpers += sg_app__hol_close(a, on_helper_closed, a);
   if (a->reaper)
     sg_rd_reaper_close(a->reaper, on_helper_closed, a);
   if (a->delayed)

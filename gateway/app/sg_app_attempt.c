@@ -75,9 +75,9 @@ void sg_app__requeue(sg_jobrun *j, uint64_t delay_ms) {
 /* A lane paused for long: its queued jobs wait in the delayed set, not in memory. */
 static void park_lane(sg_app *a, sg_lane *lane, uint64_t wait_ms) {
   int64_t due = sg_wall_ms() + (int64_t)wait_ms;
-  sg_list *n;
-  while ((n = sg_list_front(&lane->queue)) != NULL) {
-    sg_jobrun *q = sg_container_of(sg_container_of(n, sg_sched_item, link), sg_jobrun, item);
+  sg_sched_item *it;
+  while ((it = sg_sched_front(lane)) != NULL) {
+    sg_jobrun *q = sg_container_of(it, sg_jobrun, item);
     sg_sched_remove(&a->sched, lane, &q->item);
     sg_app__park(q, due);
   }
@@ -243,6 +243,8 @@ static void on_response(void *ud, int err, const sg_h2_response *resp, bool body
   j->h2 = NULL;
   if (!j->pj.keep_body)
     sg_app__body_put(a, &j->pj.body); /* written again if there is another attempt */
+  if (!err)                           /* the lane's latency estimate, for head-of-line parking */
+    sg_app__hol_observe(j, uv_now(a->loop) - j->sent_at);
   release(j);
   sg_app__http_done(a, rt->prov->name, rt->m_duration, err ? 0 : resp->status, j->sent_at);
   sg_outcome o;

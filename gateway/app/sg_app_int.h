@@ -110,6 +110,7 @@ typedef struct sg_jobrun {
   /* the queue protocol's state of its ledger lookup and of its completion */
   sg_rd_lookup lookup;
   sg_rd_completion done;
+  sg_job pooled; /* a pool's job as sent: |job| with the member as sender (sg_app_pool.c) */
 } sg_jobrun;
 
 struct sg_app {
@@ -155,6 +156,14 @@ struct sg_app {
         *reconnects, *dur_entra;
   } mc;
   sg_rd_queue *queue; /* the Redis queue protocol: results, ledger, parks, dead letters */
+  /* priorities and head-of-line parking (sg_app_hol.c); [0] transactional, [1] bulk */
+  struct {
+    sg_metric *fetched[2], *sent[2], *parked[2];
+  } mh;
+  struct sg_rd_feeder *feeder;   /* the bulk stream's (gateway.bulk_stream) */
+  size_t pool_rr;                /* where the next member choice starts */
+  sg_metric_family *pool_chosen; /* sendgate_pool_member_chosen_total */
+  sg_rd_delayed *delayed_bulk;   /* moves due bulk jobs back */
   /* /status (sg_status_app.c): start time, the group's lag and pending as last sampled */
   int64_t started_at;
   sg_status_redis status_redis;
@@ -222,6 +231,39 @@ void sg_app__answered(sg_jobrun *j, int err, int status, const char *body, size_
 /* sg_app_store.c: a step that reads or writes the job's record in Redis. */
 void sg_app__store_run(sg_jobrun *j, const sg_prov_req *r);
 
+/* sg_app_hol.c: priorities and head-of-line parking */
+/* Registers the priority metrics (after the gateway's families). */
+int sg_app__hol_metrics(sg_app *a);
+/* Counts a job of |j|'s priority: fetched (on arrival) or sent. */
+void sg_app__hol_fetched(sg_jobrun *j);
+void sg_app__hol_sent(sg_jobrun *j);
+/* A request of |j| took |duration_ms|: its lane's latency estimate. */
+void sg_app__hol_observe(sg_jobrun *j, uint64_t duration_ms);
+/* True when |j| was moved to the delayed set because its lane cannot take it
+ * within gateway.hol_horizon_ms; else it is to be queued on its lane. */
+bool sg_app__hol_park(sg_jobrun *j);
+/* After |j| was queued: moves the lane's last bulk job out when the lane holds
+ * more than it can admit soon (a transactional job took its place). */
+void sg_app__hol_trim(sg_jobrun *j);
+/* sg_app__park at debug log level (head-of-line parks are routine). */
+void sg_app__park_quiet(sg_jobrun *j, int64_t due_unix_ms);
+/* The delayed set for |j| (bulk jobs have their own) and its mover (may be NULL). */
+const char *sg_app__hol_delayed_key(const sg_jobrun *j, sg_rd_delayed **mover);
+/* Starts the bulk feeder and the bulk jobs' mover (after the stream). */
+int sg_app__hol_start(sg_app *a);
+/* Closes what sg_app__hol_start started, calling |done| once per helper;
+ * returns how many calls to expect. */
+int sg_app__hol_close(sg_app *a, void (*done)(void *), void *ud);
+
+/* sg_app_pool.c: sender pools */
+/* The account of a "pool:NAME" sender's pool ("" when none, or not a pool). */
+const char *sg_app__pool_account(sg_app *a, const sg_job *job);
+/* For a job whose sender is "pool:NAME": picks the member with budget now and
+ * sends as it (j->job becomes j->pooled, j->rt the member's account). True to
+ * go on (also for other jobs); false when the job was finished INVALID. */
+bool sg_app__pool_assign(sg_jobrun *j);
+/* Registers sendgate_pool_member_chosen_total. */
+int sg_app__pool_metrics(sg_app *a);
 /* sg_app_smtp.c: attempts of providers with transport SG_PROV_TRANSPORT_SMTP */
 /* Sends the job's message on a session of its lane's group (|token|: XOAUTH2's). */
 void sg_app__smtp_send(sg_jobrun *j, const char *token, size_t token_len);

@@ -222,6 +222,8 @@ void sg_app__status_snap(sg_app *a, size_t max_lanes, sg_status_snap *out) {
     sg_rd_delayed_get_stats(a->delayed, &ds);
     out->redis.delayed = ds.size;
   }
+  if (a->delayed_bulk) /* bulk jobs wait in a set of their own */
+    out->redis.delayed += sg_rd_delayed_size(a->delayed_bulk);
   snap_lanes(a, max_lanes, &c, out);
   sg_list *n;
   sg_list_foreach(n, &a->jobs) {

@@ -27,6 +27,7 @@
 #include "job/sg_result.h"
 #include "json/sg_json.h"
 #include "redis/sg_rd_delayed.h"
+#include "redis/sg_rd_feeder.h"
 #include "redis/sg_rd_ids.h"
 #include "redis/sg_rd_queue.h"
 #include "redis/sg_rd_sync.h"
@@ -239,16 +240,17 @@ static bool delayed_member(ex *x, const redisReply *m, const redisReply *score) 
   return true;
 }
 
-static void scan_delayed(ex *x) {
+/* Looks for the job in the delayed set |key|; true when found. */
+static bool scan_delayed_key(ex *x, const char *key) {
   for (unsigned long start = 0; start < x->scan; start += PAGE) {
     char a[24], b[24];
     snprintf(a, sizeof a, "%lu", start);
     snprintf(b, sizeof b, "%lu", start + PAGE - 1);
-    const char *argv[] = {"ZRANGE", SG_RD_DELAYED_KEY, a, b, "WITHSCORES"};
+    const char *argv[] = {"ZRANGE", key, a, b, "WITHSCORES"};
     redisReply *r = cmd(x, 5, argv, NULL);
     if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
       freeReplyObject(r);
-      return;
+      return false;
     }
     bool found = false;
     for (size_t i = 0; i + 1 < r->elements && !found; i += 2)
@@ -256,9 +258,16 @@ static void scan_delayed(ex *x) {
     size_t n = r->elements / 2;
     freeReplyObject(r);
     if (found || n < PAGE)
-      return;
+      return found;
   }
   x->e.scan_cut = true;
+  return false;
+}
+
+/* The delayed sets: transactional jobs' and bulk jobs' (sendgate:delayed:bulk). */
+static void scan_delayed(ex *x) {
+  if (!scan_delayed_key(x, SG_RD_DELAYED_KEY))
+    scan_delayed_key(x, SG_RD_DELAYED_BULK_KEY);
 }
 
 /* ---- the gateway ---- */

@@ -38,6 +38,7 @@ const char sg_send_opts_usage[] =
     "  --account NAME        named account from the gateway's config\n"
     "  --id ID               job id (default: random)\n"
     "  --campaign ID         campaign id\n"
+    "  --priority transactional|bulk  queue priority (default: bulk with --campaign)\n"
     "  --meta KEY=VALUE      metadata echoed in the result (repeatable)\n"
     "  --no-save-sent        Graph: do not keep a copy in Sent Items\n"
     "  --max-attempts N      attempts before giving up (default: gateway.max_attempts)\n"
@@ -300,6 +301,19 @@ static int set_backend(sg_send_opts *o, const char *name, const char *arg, char 
   return 0;
 }
 
+static int set_priority(sg_send_opts *o, const char *name, const char *arg, char *err, size_t cap) {
+  (void)name;
+  if (strcasecmp(arg, "transactional") == 0) {
+    o->job.priority = SG_PRIORITY_TRANSACTIONAL;
+  } else if (strcasecmp(arg, "bulk") == 0) {
+    o->job.priority = SG_PRIORITY_BULK;
+  } else {
+    snprintf(err, cap, "--priority must be transactional or bulk, not %s", arg);
+    return SG_ERR_INVAL;
+  }
+  return 0;
+}
+
 static int bad_number(const char *name, const char *arg, unsigned long long max, char *err,
                       size_t cap) {
   snprintf(err, cap, "--%s needs a whole number from 0 to %llu, not '%s'", name, max, arg);
@@ -372,6 +386,7 @@ static const opt_def opt_table[] = {
     {"account", true, FIELD(job.account)},
     {"id", true, FIELD(job.id)},
     {"campaign", true, FIELD(job.campaign_id)},
+    {"priority", true, SETTER(set_priority)},
     {"meta", true, SETTER(set_meta)},
     {"no-save-sent", false, SETTER(set_no_save)},
     {"max-attempts", true, SETTER(set_max_attempts)},

@@ -52,6 +52,10 @@ static const sg_setting tbl[] = {
      "answered on the default stream); empty = any key, which lets producers write into any "
      "key of the Redis user"},
     {"gateway", "jobs_stream", SG_SET_STR, F(jobs_stream), "sendgate:jobs", 0, 0, 0, NULL, ""},
+    {"gateway", "bulk_stream", SG_SET_STR, F(bulk_stream), "sendgate:jobs:bulk", 0, 0, 0, NULL,
+     "campaign producers XADD here; moved into jobs_stream only while it has nothing unread "
+     "and the gateway has room, so transactional jobs never queue behind a campaign; "
+     "empty = off"},
     {"gateway", "group", SG_SET_STR, F(group), "sendgate", 0, 0, 0, NULL, ""},
     {"gateway", "dead_stream", SG_SET_STR, F(dead_stream), "sendgate:dead", 0, 0, 0, NULL, ""},
     {"gateway", "max_attempts", SG_SET_INT, F(max_attempts), "8", 1, 1000, 0, NULL,
@@ -82,6 +86,10 @@ static const sg_setting tbl[] = {
      "same on every gateway"},
     {"gateway", "delayed_after_ms", SG_SET_INT, F(delayed_after_ms), "60000", 1000, BIG, 0, NULL,
      "a job that must wait longer than this moves to sendgate:delayed instead of memory"},
+    {"gateway", "hol_horizon_ms", SG_SET_INT, F(hol_horizon_ms), "1000", 0, 600000, 0, NULL,
+     "a lane keeps in memory only the jobs it can start within this time (from its limits and "
+     "observed latency); the rest wait in sendgate:delayed, due as the lane can take them, so "
+     "a campaign never fills max_in_flight; 0 = off"},
     {"gateway", "reaper_interval_ms", SG_SET_INT, F(reaper_interval_ms), "30000", 100, BIG, 0, NULL,
      "how often entries left pending by dead consumers are claimed"},
     {"gateway", "reaper_min_idle_ms", SG_SET_INT, F(reaper_min_idle_ms), "300000", 1000, BIG, 0,
@@ -281,6 +289,7 @@ typedef struct {
   size_t n;
   sg_sender_limits *senders;
   size_t nsenders;
+  sg_config__pool_in pools;
 } acct_list;
 
 static int on_sender(acct_list *l, const char *section, const char *key, const char *value,
@@ -323,20 +332,13 @@ static int on_sender(acct_list *l, const char *section, const char *key, const c
   return 0;
 }
 
-static bool valid_account_name(const char *s) {
-  if (*s == '\0' || strlen(s) > 64)
-    return false;
-  for (; *s; s++)
-    if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
-      return false;
-  return true;
-}
-
 static int on_unknown(void *ud, const char *section, const char *key, const char *value, char *err,
                       size_t errcap) {
   acct_list *l = ud;
   if (strncasecmp(section, "sender.", 7) == 0)
     return on_sender(l, section, key, value, err, errcap);
+  if (strncasecmp(section, "pool.", 5) == 0)
+    return sg_config__pool_line(&l->pools, section, key, value, err, errcap);
   /* [smtp] belongs to `sendgate smtpd` (smtp/sg_smtp_config.c), which checks it. */
   if (strcasecmp(section, "smtp") == 0)
     return 0;
@@ -344,33 +346,9 @@ static int on_unknown(void *ud, const char *section, const char *key, const char
     snprintf(err, errcap, "unknown section [%s]", section);
     return SG_ERR_CONFIG;
   }
-  const char *name = section + 8;
-  if (!valid_account_name(name)) {
-    snprintf(err, errcap, "account name '%s': use letters, digits, '_' or '-'", name);
-    return SG_ERR_CONFIG;
-  }
-  size_t i;
-  for (i = 0; i < l->n; i++)
-    if (strcmp(l->names[i], name) == 0)
-      break;
   sg_settings s = {acct_tbl, SG_ARRAY_LEN(acct_tbl), ""};
-  if (i == l->n) {
-    l->v = sg_xrealloc(l->v, (l->n + 1) * sizeof *l->v);
-    l->names = sg_xrealloc(l->names, (l->n + 1) * sizeof *l->names);
-    memset(&l->v[i], 0, sizeof l->v[i]);
-    l->names[i] = sg_xstrdup(name);
-    l->n++;
-    int rv = sg_settings_defaults(&s, &l->v[i], err, errcap);
-    if (rv)
-      return rv;
-  }
-  char kerr[200];
-  int rv = sg_settings_set(&s, &l->v[i], "", key, value, kerr, sizeof kerr);
-  if (rv) {
-    snprintf(err, errcap, "[%s] %s", section, kerr);
-    return SG_ERR_CONFIG;
-  }
-  return 0;
+  return sg_config__named_line(&l->v, &l->names, &l->n, sizeof *l->v, &s, "account", section,
+                               section + 8, key, value, err, errcap);
 }
 
 static void limits_inherit(sg_limits *l, const sg_limits *def) {
@@ -639,6 +617,7 @@ static void senders_free(sg_sender_limits *v, size_t n) {
 
 static void acct_list_free(acct_list *l) {
   senders_free(l->senders, l->nsenders);
+  sg_config__pool_in_free(&l->pools);
   sg_settings s = {acct_tbl, SG_ARRAY_LEN(acct_tbl), ""};
   for (size_t i = 0; i < l->n; i++) {
     sg_settings_free(&s, &l->v[i]);
@@ -688,6 +667,8 @@ int sg_config_load(sg_config *cfg, const char *path, char *const *envp, char *er
       rv = SG_ERR_CONFIG;
     }
   }
+  if (rv == 0)
+    rv = sg_config__pools_finish(cfg, &l.pools, envp, err, errcap);
   if (rv == 0) {
     cfg->senders = l.senders;
     cfg->nsenders = l.nsenders;
@@ -718,6 +699,7 @@ void sg_config_sender_limits(const sg_config *cfg, const sg_account *acct, const
 }
 
 void sg_config_free(sg_config *cfg) {
+  sg_config__pools_free(cfg);
   senders_free(cfg->senders, cfg->nsenders);
   cfg->senders = NULL;
   cfg->nsenders = 0;

@@ -81,6 +81,21 @@ typedef struct sg_sender_limits {
   sg_limits limits;
 } sg_sender_limits;
 
+/* A sender pool ([pool.NAME]): a job whose sender is "pool:NAME" is sent by
+ * whichever member has budget now (app/sg_app_pool.c). */
+typedef struct sg_pool_member {
+  char *account; /* "" = the job's account */
+  char *sender;  /* mailbox (Graph) or senderAddress (ACS) */
+  uint32_t weight;
+} sg_pool_member;
+
+typedef struct sg_pool {
+  char *name;
+  char *account; /* "" = the job's; the members' default account */
+  sg_pool_member *members;
+  size_t nmembers;
+} sg_pool;
+
 typedef struct sg_config {
   /* [gateway] */
   char *consumer;         /* Redis consumer name; default: host name */
@@ -96,6 +111,7 @@ typedef struct sg_config {
   int64_t results_maxlen;
   char *reply_stream_prefix; /* a job's reply_stream must start with it ("" = any key) */
   char *jobs_stream;
+  char *bulk_stream; /* campaign jobs, fed into jobs_stream when there is room ("" = off) */
   char *group;
   char *dead_stream;
   int64_t max_attempts;
@@ -110,6 +126,7 @@ typedef struct sg_config {
   int64_t ledger_slots;     /* sent-ledger buckets per generation (see sg_rd_queue.h) */
   bool ledger_legacy;       /* also look up the older layout, sendgate:sent:<id> */
   int64_t delayed_after_ms; /* waits longer than this leave memory for sendgate:delayed */
+  int64_t hol_horizon_ms;   /* jobs a lane cannot admit within this wait in sendgate:delayed */
   int64_t reaper_interval_ms;
   int64_t reaper_min_idle_ms;
   int64_t max_deliveries;
@@ -165,6 +182,9 @@ typedef struct sg_config {
   /* Per-sender limit overrides. */
   sg_sender_limits *senders;
   size_t nsenders;
+  /* Sender pools (conf/sg_config_pool.c). */
+  sg_pool *pools;
+  size_t npools;
 } sg_config;
 
 extern const sg_settings sg_config_settings;
@@ -196,6 +216,9 @@ void sg_config_sender_limits(const sg_config *cfg, const sg_account *acct, const
 
 /* True when |acct| lets a job send as |sender| (its allowed_senders). */
 bool sg_config_sender_allowed(const sg_account *acct, const char *sender);
+
+/* The pool named |name| (exact), or NULL. */
+const sg_pool *sg_config_pool(const sg_config *cfg, const char *name);
 
 /* Parses "graph"/"acs". Returns 0 or SG_ERR_INVAL. */
 int sg_backend_parse(const char *s, sg_backend *out);

@@ -9,6 +9,7 @@
 #define SG_CONFIG_INT_H
 
 #include "conf/sg_config.h"
+#include "core/sg_settings.h"
 
 /* A national cloud's roots (microsoft-apis.md §2.7). */
 typedef struct sg_config__cloud {
@@ -34,6 +35,34 @@ void sg_config__identity_defaults(sg_config *cfg, char *const *envp);
 /* AKS workload identity for the default Graph account without a credential. */
 void sg_config__workload_identity_defaults(sg_config *cfg, char *const *envp);
 
+/*
+ * One line KEY = VALUE of a [KIND.NAME] section (accounts, pools), kept as a
+ * list of |*n| settings structs of |size| bytes at *|vp| (a pointer to the
+ * array pointer) with their names in *|names|: checks NAME (letters, digits,
+ * '_', '-'; at most 64), appends it with the defaults of |s| when new, sets
+ * KEY. Returns 0 or SG_ERR_CONFIG with the reason in |err| (sg_config_pool.c).
+ */
+int sg_config__named_line(void *vp, char ***names, size_t *n, size_t size, const sg_settings *s,
+                          const char *kind, const char *section, const char *name, const char *key,
+                          const char *value, char *err, size_t errcap);
+
+/* sg_config_pool.c: [pool.NAME] sections, as read; checked and moved into
+ * the config by sg_config__pools_finish. */
+typedef struct sg_config__pool_in {
+  char **names;
+  struct sg_config__pool_kv *v;
+  size_t n;
+} sg_config__pool_in;
+
+/* One line of a [pool.NAME] section. Returns 0 or SG_ERR_CONFIG. */
+int sg_config__pool_line(sg_config__pool_in *in, const char *section, const char *key,
+                         const char *value, char *err, size_t errcap);
+/* Applies SENDGATE_POOL_<NAME>_<KEY>, parses the members and checks them
+ * against the accounts; fills cfg->pools. Returns 0 or SG_ERR_CONFIG. */
+int sg_config__pools_finish(sg_config *cfg, sg_config__pool_in *in, char *const *envp, char *err,
+                            size_t errcap);
+void sg_config__pool_in_free(sg_config__pool_in *in);
+void sg_config__pools_free(sg_config *cfg);
 /* sg_config_smtp.c: SMTP accounts (type = exchange_smtp or hve). */
 #define SG_CONFIG_SMTP_SCOPE "https://outlook.office365.com/.default"
 /* Whether |type| names an SMTP account type; |*hve| says which. */

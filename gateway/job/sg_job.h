@@ -27,6 +27,13 @@ typedef enum {
   SG_BACKEND_SMTP = 3 /* OAuth SMTP (exchange_smtp) or High Volume Email (hve) accounts */
 } sg_backend;
 
+/* Same values as sendgate.v1.Priority; see sg_job_bulk. */
+typedef enum {
+  SG_PRIORITY_UNSPECIFIED = 0, /* bulk when campaign_id is set, else transactional */
+  SG_PRIORITY_TRANSACTIONAL = 1,
+  SG_PRIORITY_BULK = 2
+} sg_priority;
+
 /* A mailbox: |address| non-empty once validated; |name| "" when not given. */
 typedef struct sg_job_addr {
   const char *address;
@@ -92,6 +99,14 @@ typedef struct sg_job {
   uint32_t max_attempts;    /* 0 = configured default */
   int64_t deadline_unix_ms; /* 0 = configured default */
   int64_t created_unix_ms;
+  sg_priority priority; /* as sent; sg_job_bulk says what it means */
 } sg_job;
+
+/* Whether |j| waits behind transactional jobs: PRIORITY_BULK, or
+ * PRIORITY_UNSPECIFIED with a campaign_id. */
+static inline bool sg_job_bulk(const sg_job *j) {
+  return j->priority == SG_PRIORITY_BULK ||
+         (j->priority == SG_PRIORITY_UNSPECIFIED && j->campaign_id && j->campaign_id[0] != '\0');
+}
 
 #endif

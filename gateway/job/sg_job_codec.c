@@ -178,6 +178,7 @@ static void build_view(sg_job_msg *m) {
   j->max_attempts = pb->max_attempts;
   j->deadline_unix_ms = pb->deadline_unix_ms;
   j->created_unix_ms = pb->created_unix_ms;
+  j->priority = (sg_priority)pb->priority;
 }
 
 static int check_addrs(const sg_job_addr *a, size_t n, const char *field, sg_job_error *err) {
@@ -215,6 +216,8 @@ static int validate(const sg_job *j, sg_job_error *err) {
   if (j->backend != SG_BACKEND_UNSPECIFIED && j->backend != SG_BACKEND_GRAPH &&
       j->backend != SG_BACKEND_ACS && j->backend != SG_BACKEND_SMTP)
     return fail(err, SG_JOBERR_BAD_BACKEND, "backend %d is not known", (int)j->backend);
+  if ((unsigned)j->priority > SG_PRIORITY_BULK)
+    return fail(err, SG_JOBERR_BAD_PRIORITY, "priority %d is not known", (int)j->priority);
   const char *strs[] = {j->account,   j->sender,       j->subject,    j->text_body,
                         j->html_body, j->reply_stream, j->campaign_id};
   for (size_t i = 0; i < SG_ARRAY_LEN(strs); i++)
@@ -440,6 +443,7 @@ void sg_job_encode(const sg_job *j, sg_buf *out) {
   pb.max_attempts = j->max_attempts;
   pb.deadline_unix_ms = j->deadline_unix_ms;
   pb.created_unix_ms = j->created_unix_ms;
+  pb.priority = (Sendgate__V1__Priority)j->priority;
 
   size_t n = sendgate__v1__mail_job__get_packed_size(&pb);
   sg_buf_reserve(out, n);

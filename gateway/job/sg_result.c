@@ -43,6 +43,7 @@ void sg_result_encode(const sg_result *r, sg_buf *out) {
   pb.created_unix_ms = r->created_unix_ms;
   pb.completed_unix_ms = r->completed_unix_ms;
   pb.stream_entry_id = S(r->stream_entry_id);
+  pb.sender = S(r->sender);
   /* Metadata entries live on the stack for small maps, the heap otherwise. */
   Sendgate__V1__MailResult__MetadataEntry small[8], *ents = small;
   Sendgate__V1__MailResult__MetadataEntry *psmall[8], **ptrs = psmall;
@@ -89,6 +90,7 @@ int sg_result_decode(const uint8_t *data, size_t len, sg_result_msg **out) {
   r->created_unix_ms = pb->created_unix_ms;
   r->completed_unix_ms = pb->completed_unix_ms;
   r->stream_entry_id = pb->stream_entry_id;
+  r->sender = pb->sender;
   if (pb->n_metadata) {
     m->meta = sg_xcalloc(pb->n_metadata, sizeof *m->meta);
     for (size_t i = 0; i < pb->n_metadata; i++)

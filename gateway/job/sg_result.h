@@ -39,6 +39,7 @@ typedef struct sg_result {
   int64_t created_unix_ms;
   int64_t completed_unix_ms;
   const char *stream_entry_id;
+  const char *sender; /* the mailbox or address that sent it (a pool's member) */
 } sg_result;
 
 /* "SENT", "FAILED", "INVALID", "EXPIRED" or "UNSPECIFIED". */

@@ -23,7 +23,7 @@ static void set_ready(sg_sched *s, sg_lane *l) {
   if (l->state == SG_LANE_WAIT_TIME)
     sg_sched__lane_heap_remove(&s->wait, l);
   if (l->state != SG_LANE_READY)
-    sg_list_push_back(&s->ready, &l->ready_link);
+    sg_list_push_back(sg_sched__ready_list(s, l), &l->ready_link);
   set_state(s, l, SG_LANE_READY);
 }
 
@@ -53,18 +53,17 @@ static void set_idle(sg_sched *s, sg_lane *l) {
 
 void sg_sched_push(sg_sched *s, sg_lane *l, sg_sched_item *it, bool front) {
   sg__sched_lane_unidle(s, l);
-  if (front)
-    sg_list_push_front(&l->queue, &it->link);
-  else
-    sg_list_push_back(&l->queue, &it->link);
+  sg_sched__queue_push(l, it, front);
   l->queued++;
   s->queued++;
   if (l->state == SG_LANE_IDLE)
     set_ready(s, l);
+  else
+    sg_sched__prio_pushed(s, l, it);
 }
 
 void sg_sched_remove(sg_sched *s, sg_lane *l, sg_sched_item *it) {
-  sg_list_remove(&it->link);
+  sg_sched__queue_remove(l, it);
   l->queued--;
   s->queued--;
   if (l->queued == 0) {
@@ -104,20 +103,20 @@ sg_sched_item *sg_sched_pop(sg_sched *s, uint64_t now, sg_lane **lane_out) {
   if (s->max_inflight && s->inflight >= s->max_inflight)
     return NULL; /* everything waits where it is until a release */
   sg_list *n;
-  while ((n = sg_list_front(&s->ready)) != NULL) {
+  while ((n = sg_list_front(&s->ready_tx)) != NULL || (n = sg_list_front(&s->ready)) != NULL) {
     sg_lane *l = sg_container_of(n, sg_lane, ready_link);
     if (l->cfg.max_inflight && l->inflight >= l->cfg.max_inflight) {
       leave_ready(l);
       set_state(s, l, SG_LANE_WAIT_SLOT);
       continue;
     }
-    sg_sched_item *it = sg_container_of(sg_list_front(&l->queue), sg_sched_item, link);
+    sg_sched_item *it = sg_sched_front(l);
     uint64_t wait = admission_wait(l, it, now);
     if (wait) {
       set_wait_time(s, l, wait == UINT64_MAX ? UINT64_MAX : now + wait);
       continue;
     }
-    sg_list_remove(&it->link);
+    sg_sched__queue_remove(l, it);
     l->queued--;
     s->queued--;
     sg_window_add(&l->req, now, 1);
@@ -139,7 +138,7 @@ sg_sched_item *sg_sched_pop(sg_sched *s, uint64_t now, sg_lane **lane_out) {
     /* Round robin: the lane goes to the back of the ready list. */
     leave_ready(l);
     if (l->queued) {
-      sg_list_push_back(&s->ready, &l->ready_link);
+      sg_list_push_back(sg_sched__ready_list(s, l), &l->ready_link);
       set_state(s, l, SG_LANE_READY);
     } else {
       set_state(s, l, SG_LANE_IDLE);

@@ -50,6 +50,7 @@ typedef struct sg_sched_item {
   uint32_t rcpts;
   bool counted;
   uint64_t bytes; /* body bytes of the item's next request (the lane's byte window) */
+  bool bulk;      /* waits behind the lane's transactional items (sg_sched_prio.c) */
 } sg_sched_item;
 
 /* Bytes as the byte window counts them: KiB, rounded up (a window's slots
@@ -74,12 +75,18 @@ typedef struct sg_lane {
   /* WAIT_TIME: when to look again; idle: from when the lane may be freed */
   uint64_t wake_at;
   size_t heap_idx; /* in the wait heap (WAIT_TIME) or the idle heap (idle) */
-  sg_list queue;
-  size_t queued;
+  sg_list queue;   /* transactional items; bulk ones wait in |bulk| behind them */
+  sg_list bulk;
+  size_t queued; /* both queues */
+  size_t queued_bulk;
   sg_list ready_link;
   struct sg_lane *hnext; /* hash chain */
   /* counters */
   uint64_t admitted, pauses;
+  /* head-of-line parking (sched/sg_hol.h): observed request latency and the
+   * due time (monotonic ms) of the next job sent to wait in the delayed set */
+  uint32_t lat_ms;
+  uint64_t park_next;
 } sg_lane;
 
 /* A min-heap of lanes by wake_at. */
@@ -91,14 +98,15 @@ typedef struct sg_lane_heap {
 typedef struct sg_sched {
   sg_lane **buckets;
   size_t nbuckets, nlanes; /* nlanes: lanes held, idle ones included */
-  sg_list ready;
-  sg_lane_heap wait;   /* WAIT_TIME lanes */
-  sg_lane_heap idle;   /* unheld lanes */
-  size_t waiting;      /* lanes in WAIT_SLOT or WAIT_TIME */
-  uint64_t now;        /* the latest time passed to sg_sched_tick or sg_sched_lane_unref */
-  size_t queued;       /* items waiting in all lanes */
-  size_t inflight;     /* admitted and not released, all lanes */
-  size_t max_inflight; /* cap on that (0 = none): sg_sched_pop returns NULL at it */
+  sg_list ready;           /* READY lanes with only bulk items queued */
+  sg_list ready_tx;        /* READY lanes with transactional items: served first */
+  sg_lane_heap wait;       /* WAIT_TIME lanes */
+  sg_lane_heap idle;       /* unheld lanes */
+  size_t waiting;          /* lanes in WAIT_SLOT or WAIT_TIME */
+  uint64_t now;            /* the latest time passed to sg_sched_tick or sg_sched_lane_unref */
+  size_t queued;           /* items waiting in all lanes */
+  size_t inflight;         /* admitted and not released, all lanes */
+  size_t max_inflight;     /* cap on that (0 = none): sg_sched_pop returns NULL at it */
 } sg_sched;
 
 /* Unheld lanes freed at most per sg_sched_tick and per sg_sched_lane_unref. */
@@ -128,8 +136,14 @@ void sg_sched_lane_ref(sg_sched *s, sg_lane *lane);
  */
 void sg_sched_lane_unref(sg_sched *s, sg_lane *lane, uint64_t now_ms);
 
-/* Queues |it| on |lane|, at the front for a job that was throttled (it keeps its place). */
+/* Queues |it| on |lane|, at the front for a job that was throttled (it keeps its place).
+ * Transactional items always go ahead of bulk ones (it->bulk). */
 void sg_sched_push(sg_sched *s, sg_lane *lane, sg_sched_item *it, bool front);
+
+/* The item |lane| admits next (transactional before bulk), or NULL. */
+sg_sched_item *sg_sched_front(sg_lane *lane);
+/* The item |lane| would admit last (bulk after transactional), or NULL. */
+sg_sched_item *sg_sched_back(sg_lane *lane);
 
 /* Takes |it| off its lane's queue (for jobs cancelled or expired while waiting). */
 void sg_sched_remove(sg_sched *s, sg_lane *lane, sg_sched_item *it);

@@ -19,6 +19,15 @@ static inline sg_lane *sg_sched__lane_heap_top(const sg_lane_heap *h) {
   return h->len ? h->v[0] : NULL;
 }
 
+/* sg_sched_prio.c: a lane's two queues (transactional, then bulk). */
+void sg_sched__queue_push(sg_lane *l, sg_sched_item *it, bool front);
+void sg_sched__queue_remove(sg_lane *l, sg_sched_item *it);
+/* The ready list |l| belongs on: ready_tx while it has transactional items. */
+sg_list *sg_sched__ready_list(sg_sched *s, const sg_lane *l);
+/* After |it| was queued on READY lane |l|: a lane's first transactional item
+ * moves it to ready_tx. */
+void sg_sched__prio_pushed(sg_sched *s, sg_lane *l, const sg_sched_item *it);
+
 /* sg_sched_lanes.c */
 /* Lists |l| as idle when it has become unheld (nothing queued, in flight or
  * referenced); its time to be freed is when its pause and windows are over. */

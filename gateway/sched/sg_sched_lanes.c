@@ -22,6 +22,7 @@ static uint64_t hash_str(const char *s) {
 void sg_sched_init(sg_sched *s) {
   memset(s, 0, sizeof *s);
   sg_list_init(&s->ready);
+  sg_list_init(&s->ready_tx);
   s->nbuckets = MIN_BUCKETS;
   s->buckets = sg_xcalloc(s->nbuckets, sizeof *s->buckets);
 }
@@ -87,6 +88,7 @@ sg_lane *sg_sched_lane(sg_sched *s, const char *key, const sg_lane_cfg *cfg) {
   sg_window_init(&l->rcpt, cfg->rcpt_limit, cfg->rcpt_window_ms);
   sg_window_init(&l->bytes, sg_sched_kib(cfg->bytes_limit), cfg->bytes_window_ms);
   sg_list_init(&l->queue);
+  sg_list_init(&l->bulk);
   sg_list_node_init(&l->ready_link);
   l->state = SG_LANE_IDLE;
   l->hnext = s->buckets[k];

@@ -137,6 +137,9 @@ int sgc_job_set_campaign_id(sgc_job *j, const char *v) {
 void sgc_job_set_backend(sgc_job *j, sgc_backend b) {
   j->m.backend = (Sendgate__V1__Backend)b;
 }
+void sgc_job_set_priority(sgc_job *j, sgc_priority p) {
+  j->m.priority = (Sendgate__V1__Priority)p;
+}
 void sgc_job_set_max_attempts(sgc_job *j, uint32_t n) {
   j->m.max_attempts = n;
 }

@@ -56,6 +56,7 @@ int sgc_result_decode(const uint8_t *data, size_t len, sgc_result **out) {
   r->created_unix_ms = m->created_unix_ms;
   r->completed_unix_ms = m->completed_unix_ms;
   r->stream_entry_id = m->stream_entry_id;
+  r->sender = m->sender;
   r->priv_ = m;
   *out = r;
   return 0;

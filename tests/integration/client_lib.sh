@@ -25,6 +25,7 @@ client_checks() {
   check "plain: job id as given" "$l-plain" "$(field plain .job_id)"
   check "plain: metadata echoed" "42 $l" "$(field plain '.metadata.order + " " + .metadata.lang')"
   check "plain: graph" GRAPH "$(field plain .backend)"
+  check "plain: the result names the sender" "sender-1@contoso.com" "$(field plain .sender)"
   check "html: SENT" SENT "$(field html .status)"
   check "attachments: SENT" SENT "$(field attach .status)"
   check "mime: SENT" SENT "$(field mime .status)"

@@ -2,12 +2,15 @@
 /*
  * Test helper for the integration tests and the demo:
  *   sg_testjobs gen N [--senders S] [--invalid-every K] [--prefix P] [--acs-every K]
- *                     [--created MS] [--reply-stream KEY]
+ *                     [--created MS] [--reply-stream KEY] [--campaign ID]
+ *                     [--priority transactional|bulk] [--stream KEY] [--sender-prefix P]
+ *                     [--sender S]
  *       writes N `XADD sendgate:jobs * job <MailJob>` commands in RESP to stdout,
  *       for `redis-cli --pipe`. Every K-th job is invalid in a rotating way.
  *   sg_testjobs summary URL STREAM
  *       reads every MailResult in STREAM and prints counts by status and by
- *       error code, and the number of distinct job ids, one "key value" per line.
+ *       error code, and the number of distinct job ids, one "key value" per line;
+ *       then "sender:<sender> n" for each sender named in the results.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +37,9 @@ static int gen(int argc, char **argv) {
   long long created = 0; /* 0: now */
   const char *reply = "";
   const char *prefix = "job";
+  const char *campaign = "demo", *stream = "sendgate:jobs", *sender_prefix = "sender";
+  const char *fixed_sender = NULL;
+  sg_priority priority = SG_PRIORITY_UNSPECIFIED;
   const char *account = "";
   long body_bytes = 0; /* pad the text body to about this size */
   for (int i = 3; i + 1 < argc; i += 2) {
@@ -53,6 +59,16 @@ static int gen(int argc, char **argv) {
       created = strtoll(argv[i + 1], NULL, 10);
     else if (strcmp(argv[i], "--reply-stream") == 0)
       reply = argv[i + 1];
+    else if (strcmp(argv[i], "--campaign") == 0)
+      campaign = argv[i + 1];
+    else if (strcmp(argv[i], "--priority") == 0)
+      priority = strcmp(argv[i + 1], "bulk") == 0 ? SG_PRIORITY_BULK : SG_PRIORITY_TRANSACTIONAL;
+    else if (strcmp(argv[i], "--stream") == 0)
+      stream = argv[i + 1];
+    else if (strcmp(argv[i], "--sender-prefix") == 0)
+      sender_prefix = argv[i + 1];
+    else if (strcmp(argv[i], "--sender") == 0)
+      fixed_sender = argv[i + 1];
     else if (strcmp(argv[i], "--account") == 0)
       account = argv[i + 1];
     else if (strcmp(argv[i], "--body-bytes") == 0)
@@ -74,7 +90,10 @@ static int gen(int argc, char **argv) {
                                 "mime_and_content"};
   for (long i = 0; i < n; i++) {
     snprintf(id, sizeof id, "%s-%ld", prefix, i);
-    snprintf(sender, sizeof sender, "sender-%ld@contoso.com", i % senders);
+    if (fixed_sender)
+      snprintf(sender, sizeof sender, "%s", fixed_sender);
+    else
+      snprintf(sender, sizeof sender, "%s-%ld@contoso.com", sender_prefix, i % senders);
     snprintf(rcpt, sizeof rcpt, "r-%ld@%s", i,
              bounce_every && i % bounce_every == bounce_every - 1 ? "bounce.example"
                                                                   : "example.com");
@@ -102,7 +121,8 @@ static int gen(int argc, char **argv) {
     j.metadata = md;
     j.n_metadata = 1;
     j.reply_stream = reply;
-    j.campaign_id = "demo";
+    j.campaign_id = campaign;
+    j.priority = priority;
     j.created_unix_ms = created ? created : sg_wall_ms();
     if (all_acs || (acs_every && i % acs_every == 1))
       j.backend = SG_BACKEND_ACS;
@@ -141,8 +161,8 @@ static int gen(int argc, char **argv) {
     }
     sg_buf_reset(&pb);
     sg_job_encode(&j, &pb);
-    const char *av[] = {"XADD", "sendgate:jobs", "*", "job", pb.data};
-    size_t al[] = {4, 13, 1, 3, pb.len};
+    const char *av[] = {"XADD", stream, "*", "job", pb.data};
+    size_t al[] = {4, strlen(stream), 1, 3, pb.len};
     resp_cmd(stdout, 5, av, al);
   }
   sg_buf_free(&pb);
@@ -165,8 +185,8 @@ static int summary(const char *url, const char *stream) {
   struct {
     char code[64];
     long n;
-  } codes[64];
-  size_t ncodes = 0;
+  } codes[64], senders[64];
+  size_t ncodes = 0, nsenders = 0;
   char last[64] = "-";
   char **ids = NULL;
   size_t nids = 0, capids = 0;
@@ -218,6 +238,18 @@ static int summary(const char *url, const char *stream) {
           if (j < ncodes)
             codes[j].n++;
         }
+        if (res->sender[0]) {
+          size_t j;
+          for (j = 0; j < nsenders; j++)
+            if (strcmp(senders[j].code, res->sender) == 0)
+              break;
+          if (j == nsenders && nsenders < 64) {
+            snprintf(senders[nsenders].code, sizeof senders[0].code, "%s", res->sender);
+            senders[nsenders++].n = 0;
+          }
+          if (j < nsenders)
+            senders[j].n++;
+        }
         if (nids == capids) {
           capids = capids ? capids * 2 : 1024;
           ids = sg_xrealloc(ids, capids * sizeof *ids);
@@ -240,6 +272,8 @@ static int summary(const char *url, const char *stream) {
          by_smtp);
   for (size_t j = 0; j < ncodes; j++)
     printf("code:%s %ld\n", codes[j].code, codes[j].n);
+  for (size_t j = 0; j < nsenders; j++)
+    printf("sender:%s %ld\n", senders[j].code, senders[j].n);
   for (size_t i = 0; i < nids; i++)
     sg_free(ids[i]);
   sg_free(ids);

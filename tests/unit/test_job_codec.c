@@ -60,6 +60,7 @@ static void t_valid_roundtrip(void) {
   j.n_metadata = 1;
   j.max_attempts = 3;
   j.created_unix_ms = 1700000000000;
+  j.priority = SG_PRIORITY_BULK;
   sg_buf b = SG_BUF_INIT;
   sg_job_encode(&j, &b);
   sg_job_msg *m;
@@ -76,6 +77,8 @@ static void t_valid_roundtrip(void) {
   ASSERT_STR_EQ("v", v->metadata[0].value);
   ASSERT_EQ(3, v->max_attempts);
   ASSERT_EQ(1700000000000, v->created_unix_ms);
+  ASSERT_EQ(SG_PRIORITY_BULK, v->priority);
+  ASSERT(sg_job_bulk(v));
   ASSERT_OK(sg_job_check_backend(v, SG_BACKEND_GRAPH, 1000, &err));
   ASSERT_OK(sg_job_check_backend(v, SG_BACKEND_ACS, 1000, &err));
   sg_job_msg_free(m);
@@ -150,6 +153,9 @@ static void t_invalid_kinds(void) {
   j = base_job();
   j.backend = (sg_backend)7;
   EXPECT_INVALID(j, SG_JOBERR_BAD_BACKEND);
+  j = base_job();
+  j.priority = (sg_priority)3;
+  EXPECT_INVALID(j, SG_JOBERR_BAD_PRIORITY);
   sg_job_attachment at[] = {{"", "", (const uint8_t *)"x", 1, "", false}};
   j = base_job();
   j.attachments = at;
@@ -326,7 +332,8 @@ static void t_result_roundtrip(void) {
                  .n_metadata = 1,
                  .created_unix_ms = 5,
                  .completed_unix_ms = 9,
-                 .stream_entry_id = "1-0"};
+                 .stream_entry_id = "1-0",
+                 .sender = "member-2@contoso.com"};
   sg_buf b = SG_BUF_INIT;
   sg_result_encode(&r, &b);
   sg_result_msg *m;
@@ -338,6 +345,7 @@ static void t_result_roundtrip(void) {
   ASSERT_STR_EQ("ErrorInvalidRecipients", v->error_code);
   ASSERT_STR_EQ("acme", v->metadata[0].value);
   ASSERT_STR_EQ("1-0", v->stream_entry_id);
+  ASSERT_STR_EQ("member-2@contoso.com", v->sender);
   ASSERT_STR_EQ("FAILED", sg_status_name(v->status));
   sg_result_msg_free(m);
   sg_buf_free(&b);

@@ -48,10 +48,37 @@ static void t_fields(void) {
     for (size_t i = (size_t)head; i < 300; i++)
       ASSERT_EQ(filler[(i - (size_t)head) % (sizeof filler - 1)], j->text_body[i]);
     ASSERT_EQ(1796000000000, j->created_unix_ms);
+    ASSERT_EQ(SG_PRIORITY_TRANSACTIONAL, j->priority);
     sg_job_msg_free(m);
   }
   sg_buf_free(&raw);
   sg_lg_builder_free(&b);
 }
 
-SG_TESTS({"fields", t_fields})
+/* Campaign mode: one sender, bulk. */
+static void t_campaign(void) {
+  const char *args[] = {"sendgate-loadgen", "--run-id",   "c",   "--sender",
+                        "pool:news",        "--priority", "bulk"};
+  sg_lg_opts o;
+  char err[256];
+  ASSERT_OK(sg_lg_opts_parse(&o, (int)SG_ARRAY_LEN(args), (char **)args, NULL, err, sizeof err));
+  sg_lg_builder b;
+  sg_lg_builder_init(&b, &o);
+  sg_buf raw = SG_BUF_INIT;
+  for (uint64_t seq = 0; seq < 5; seq++) {
+    sg_job_msg *m = build(&b, seq, &raw);
+    const sg_job *j = sg_job_msg_view(m);
+    ASSERT_STR_EQ("pool:news", j->sender);
+    ASSERT_EQ(SG_PRIORITY_BULK, j->priority);
+    ASSERT(sg_job_bulk(j));
+    sg_job_msg_free(m);
+  }
+  sg_buf_free(&raw);
+  sg_lg_builder_free(&b);
+  const char *bad[] = {"sendgate-loadgen", "--priority", "urgent"};
+  ASSERT_EQ(SG_ERR_INVAL,
+            sg_lg_opts_parse(&o, (int)SG_ARRAY_LEN(bad), (char **)bad, NULL, err, sizeof err));
+  ASSERT(strstr(err, "transactional or bulk") != NULL);
+}
+
+SG_TESTS({"fields", t_fields}, {"campaign", t_campaign})

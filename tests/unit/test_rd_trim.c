@@ -5,44 +5,24 @@
  * never one a group has not read), caps the results stream, and reloads its
  * script after SCRIPT FLUSH (sg_rd_script's EVALSHA -> EVAL fallback).
  */
-#include "harness.h"
-#include "redis_server.h"
+#include "rd_test_client.h"
 
 #include "core/sg_err.h"
-#include "redis/sg_rd_client.h"
 #include "redis/sg_rd_trim.h"
 
-#include <uv.h>
-
 typedef struct ctx {
-  uv_loop_t loop;
-  sg_test_redis r;
-  sg_rd_client *c;
+  sg_rd_test_env e;
   sg_rd_trim *t;
-  int closed;
 } ctx;
 
 static void begin(ctx *x, uint64_t results_maxlen) {
   memset(x, 0, sizeof *x);
-  ASSERT_OK(sg_test_redis_start(&x->r, NULL));
-  ASSERT_OK(uv_loop_init(&x->loop));
-  char url[64];
-  snprintf(url, sizeof url, "redis://127.0.0.1:%d", x->r.port);
-  sg_rd_url u;
-  ASSERT_OK(sg_rd_url_parse(url, &u));
-  sg_rd_client_opts o = {.name = "cmd"};
-  sg_rd_client_cbs cbs = {0};
-  ASSERT_OK(sg_rd_client_new(&x->loop, &u, &o, &cbs, &x->c));
-  sg_rd_client_start(x->c);
-  uint64_t end = uv_now(&x->loop) + 5000;
-  while (!sg_rd_client_is_up(x->c) && uv_now(&x->loop) < end)
-    uv_run(&x->loop, UV_RUN_NOWAIT);
-  ASSERT(sg_rd_client_is_up(x->c));
-  sg_rd_trim_opts to = {.client = x->c,
+  sg_rd_test_env_start(&x->e);
+  sg_rd_trim_opts to = {.client = x->e.c,
                         .results = "sendgate:results",
                         .results_maxlen = results_maxlen,
                         .tick_ms = 3600000};
-  ASSERT_OK(sg_rd_trim_new(&x->loop, &to, &x->t));
+  ASSERT_OK(sg_rd_trim_new(&x->e.loop, &to, &x->t));
 }
 
 /* Runs the trimmer once, waits (bounded) for its answer, returns what that run did. */
@@ -50,11 +30,11 @@ static sg_rd_trim_stats trim_once(ctx *x) {
   sg_rd_trim_stats before, st;
   sg_rd_trim_get_stats(x->t, &before);
   sg_rd_trim_kick(x->t);
-  uint64_t end = uv_now(&x->loop) + 5000;
+  uint64_t end = uv_now(&x->e.loop) + 5000;
   do {
-    uv_run(&x->loop, UV_RUN_NOWAIT);
+    uv_run(&x->e.loop, UV_RUN_NOWAIT);
     sg_rd_trim_get_stats(x->t, &st);
-  } while (st.runs + st.errors == before.runs + before.errors && uv_now(&x->loop) < end);
+  } while (st.runs + st.errors == before.runs + before.errors && uv_now(&x->e.loop) < end);
   ASSERT_EQ(before.errors, st.errors);
   ASSERT_EQ(before.runs + 1, st.runs);
   st.trimmed -= before.trimmed;
@@ -62,27 +42,13 @@ static sg_rd_trim_stats trim_once(ctx *x) {
   return st;
 }
 
-static void on_closed(void *ud) {
-  ((ctx *)ud)->closed++;
-}
-static void on_client_closed(sg_rd_client *c, void *ud) {
-  (void)c;
-  ((ctx *)ud)->closed++;
-}
-
 static void end_ctx(ctx *x) {
-  sg_rd_trim_close(x->t, on_closed, x);
-  sg_rd_client_close(x->c, false, on_client_closed, x);
-  uint64_t end = uv_now(&x->loop) + 5000;
-  while (x->closed < 2 && uv_now(&x->loop) < end)
-    uv_run(&x->loop, UV_RUN_NOWAIT);
-  ASSERT_EQ(2, x->closed);
-  ASSERT_OK(uv_loop_close(&x->loop));
-  sg_test_redis_stop(&x->r);
+  sg_rd_trim_close(x->t, sg_rd_test_env_on_closed, &x->e);
+  sg_rd_test_env_stop(&x->e, 1);
 }
 
 static long long integer(ctx *x, const char *fmt, const char *a) {
-  redisReply *r = sg_test_redis_cmd(&x->r, fmt, a);
+  redisReply *r = sg_test_redis_cmd(&x->e.r, fmt, a);
   ASSERT_NOT_NULL(r);
   ASSERT_EQ(REDIS_REPLY_INTEGER, r->type);
   long long v = r->integer;
@@ -91,7 +57,7 @@ static long long integer(ctx *x, const char *fmt, const char *a) {
 }
 
 static void cmd(ctx *x, const char *fmt, const char *a) {
-  redisReply *r = sg_test_redis_cmd(&x->r, fmt, a);
+  redisReply *r = sg_test_redis_cmd(&x->e.r, fmt, a);
   ASSERT_NOT_NULL(r);
   ASSERT(r->type != REDIS_REPLY_ERROR);
   freeReplyObject(r);

@@ -40,9 +40,9 @@ static void t_all_fields(void) {
                   "c@example.com", "--cc", "d@example.com", "--bcc", "e@example.com", "--reply-to",
                   "f@example.com", "--subject", "Hi", "--text", "body", "--html", "<p>x</p>",
                   "--header", "X-Tag:  v1", "--meta", "k=v=w", "--backend", "ACS", "--account",
-                  "acct", "--id", "job-1", "--campaign", "camp", "--no-save-sent", "--max-attempts",
-                  "7", "--wait", "--timeout", "30", "--config", "/etc/x.conf", "--redis-url",
-                  "redis://h:1/2"));
+                  "acct", "--id", "job-1", "--campaign", "camp", "--priority", "Transactional",
+                  "--no-save-sent", "--max-attempts", "7", "--wait", "--timeout", "30", "--config",
+                  "/etc/x.conf", "--redis-url", "redis://h:1/2"));
   const sg_job *j = &g_o.job;
   ASSERT_STR_EQ("a@contoso.com", j->sender);
   ASSERT_EQ(2, j->n_to);
@@ -67,6 +67,8 @@ static void t_all_fields(void) {
   ASSERT_STR_EQ("acct", j->account);
   ASSERT_STR_EQ("job-1", j->id);
   ASSERT_STR_EQ("camp", j->campaign_id);
+  ASSERT_EQ(SG_PRIORITY_TRANSACTIONAL, j->priority);
+  ASSERT(!sg_job_bulk(j));
   ASSERT(!j->save_to_sent_items);
   ASSERT_EQ(7, j->max_attempts);
   ASSERT(g_o.wait);
@@ -87,6 +89,7 @@ static void t_defaults(void) {
   ASSERT(j->save_to_sent_items);
   ASSERT_EQ(0, j->max_attempts);
   ASSERT_EQ(SG_BACKEND_UNSPECIFIED, j->backend);
+  ASSERT_EQ(SG_PRIORITY_UNSPECIFIED, j->priority);
   ASSERT(!g_o.wait);
   ASSERT_EQ(120, g_o.timeout_s);
   ASSERT_NULL(g_o.config);
@@ -142,6 +145,12 @@ static void t_errors(void) {
   ASSERT_STR_EQ("--backend must be graph, acs or smtp, not pigeon", g_err);
   ASSERT_OK(PARSE("--from", "a@b.c", "--to", "x@y.z", "--account", "relay", "--backend", "smtp"));
   ASSERT_EQ(SG_BACKEND_SMTP, g_o.job.backend);
+  ASSERT_EQ(SG_ERR_INVAL, PARSE("--from", "a@b.c", "--priority", "urgent"));
+  ASSERT_STR_EQ("--priority must be transactional or bulk, not urgent", g_err);
+  ASSERT_OK(PARSE("--from", "a@b.c", "--campaign", "c", "--priority", "bulk"));
+  ASSERT(sg_job_bulk(&g_o.job));
+  ASSERT_OK(PARSE("--from", "a@b.c", "--campaign", "c"));
+  ASSERT(sg_job_bulk(&g_o.job)); /* a campaign's job is bulk unless it says otherwise */
   ASSERT_EQ(SG_ERR_INVAL, PARSE("--from", "a@b.c", "--header", "no colon"));
   ASSERT_STR_EQ("bad --header no colon", g_err);
   ASSERT_EQ(SG_ERR_INVAL, PARSE("--from", "a@b.c", "--meta", "novalue"));

@@ -60,6 +60,7 @@ static void t_job(void) {
   ASSERT_OK(sgc_job_set_account(j, "second"));
   sgc_job_set_backend(j, SGC_BACKEND_ACS);
   sgc_job_set_max_attempts(j, 3);
+  sgc_job_set_priority(j, SGC_PRIORITY_BULK);
   Sendgate__V1__MailJob *m = encode_decode(j);
   ASSERT_STR_EQ("order-1", m->id);
   ASSERT_STR_EQ("a@contoso.com", m->sender);
@@ -77,6 +78,7 @@ static void t_job(void) {
   ASSERT_STR_EQ("second", m->account);
   ASSERT_EQ(SENDGATE__V1__BACKEND__BACKEND_ACS, m->backend);
   ASSERT_EQ(3, m->max_attempts);
+  ASSERT_EQ(SENDGATE__V1__PRIORITY__PRIORITY_BULK, m->priority);
   ASSERT_GT(m->created_unix_ms, 1700000000000);
   sendgate__v1__mail_job__free_unpacked(m, NULL);
   sgc_job_free(j);

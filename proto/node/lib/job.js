@@ -4,7 +4,7 @@
 // everything again and answers INVALID with a code); parseResult().
 'use strict';
 const crypto = require('node:crypto');
-const { MailJob, MailResult, Backend, Status } = require('./schema');
+const { MailJob, MailResult, Backend, Priority, Status } = require('./schema');
 const { JobError } = require('./errors');
 
 const ID_MAX = 128; // CONTRACT: ids are 1..128 printable ASCII
@@ -19,6 +19,15 @@ function backendValue(b) {
   if (typeof b === 'number') return b;
   const v = Backend.values[`BACKEND_${String(b).toUpperCase()}`];
   if (v === undefined) throw new JobError(`unknown backend ${b}`);
+  return v;
+}
+
+// 'transactional' | 'bulk' | a number; empty: bulk with a campaignId, else transactional.
+function priorityValue(p) {
+  if (!p) return 0;
+  if (typeof p === 'number') return p;
+  const v = Priority.values[`PRIORITY_${String(p).toUpperCase()}`];
+  if (v === undefined) throw new JobError(`unknown priority ${p}`);
   return v;
 }
 
@@ -37,7 +46,8 @@ function bytes(v) {
  * A MailJob message. job: { id, sender, to, cc, bcc, replyTo, subject, text, html,
  * attachments: [{ name, content, contentType, contentId, inline }], headers: { 'X-..': v },
  * mime (Buffer or string), backend ('graph' | 'acs' | 'smtp' | number), account, replyStream,
- * campaignId, metadata, maxAttempts, deadlineUnixMs, saveToSentItems }.
+ * campaignId, metadata, maxAttempts, deadlineUnixMs, saveToSentItems,
+ * priority ('transactional' | 'bulk'; default bulk with a campaignId) }.
  */
 function buildJob(job) {
   const id = job.id === undefined ? crypto.randomUUID() : job.id;
@@ -77,6 +87,7 @@ function buildJob(job) {
     maxAttempts: job.maxAttempts || 0,
     deadlineUnixMs: job.deadlineUnixMs || 0,
     createdUnixMs: Date.now(),
+    priority: priorityValue(job.priority),
   });
 }
 

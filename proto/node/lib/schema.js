@@ -14,5 +14,6 @@ module.exports = {
   MailJob: root.lookupType('sendgate.v1.MailJob'),
   MailResult: root.lookupType('sendgate.v1.MailResult'),
   Backend: root.lookupEnum('sendgate.v1.Backend'),
+  Priority: root.lookupEnum('sendgate.v1.Priority'),
   Status: root.lookupEnum('sendgate.v1.Status'),
 };

@@ -34,6 +34,19 @@ def backend_value(backend):
         raise JobError(f"unknown backend {backend!r}") from None
 
 
+def priority_value(priority):
+    """None/""/0 (bulk with a campaign_id, else transactional), a name
+    ("transactional", "bulk") or a number."""
+    if not priority:
+        return 0
+    if isinstance(priority, int):
+        return priority
+    try:
+        return pb.Priority.Value("PRIORITY_" + priority.upper())
+    except ValueError:
+        raise JobError(f"unknown priority {priority!r}") from None
+
+
 def _addresses(values):
     if isinstance(values, (str, Address)):
         values = [values]
@@ -43,11 +56,13 @@ def _addresses(values):
 def build_job(*, sender, to=(), cc=(), bcc=(), reply_to=(), subject="", text=None,
               html=None, attachments=(), headers=None, mime=None, backend=None,
               account="", reply_stream="", campaign_id="", metadata=None,
-              max_attempts=0, deadline_unix_ms=0, save_to_sent_items=False, id=None):
+              max_attempts=0, deadline_unix_ms=0, save_to_sent_items=False, id=None,
+              priority=None):
     """A ``MailJob`` message. Recipients are strings, (address, name) pairs or
     Address values; ``headers`` a dict of custom ``X-`` headers; ``mime`` the
     bytes of a complete RFC 5322 message (then recipients, if any, are its
-    envelope, and subject, bodies, attachments and headers stay empty)."""
+    envelope, and subject, bodies, attachments and headers stay empty).
+    ``priority``: "transactional" or "bulk" (default: bulk for a campaign)."""
     job_id = new_id() if id is None else id
     check_id(job_id)
     if not sender:
@@ -65,7 +80,8 @@ def build_job(*, sender, to=(), cc=(), bcc=(), reply_to=(), subject="", text=Non
         reply_to=_addresses(reply_to), subject=subject, text_body=text or "",
         html_body=html or "", mime=mime or b"", save_to_sent_items=save_to_sent_items,
         reply_stream=reply_stream, campaign_id=campaign_id, max_attempts=max_attempts,
-        deadline_unix_ms=deadline_unix_ms, created_unix_ms=int(time.time() * 1000))
+        deadline_unix_ms=deadline_unix_ms, created_unix_ms=int(time.time() * 1000),
+        priority=priority_value(priority))
     for a in attachments or ():
         if not isinstance(a, Attachment):
             raise JobError(f"attachments must be Attachment values, not {type(a).__name__}")

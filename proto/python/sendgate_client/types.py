@@ -65,6 +65,7 @@ class Result:
     completed_unix_ms: int = 0
     stream_entry_id: str = ""
     entry_id: str = ""
+    sender: str = ""
 
     @property
     def ok(self):
@@ -95,4 +96,5 @@ class Result:
                    operation_id=m.operation_id, campaign_id=m.campaign_id,
                    metadata=dict(m.metadata), created_unix_ms=m.created_unix_ms,
                    completed_unix_ms=m.completed_unix_ms,
-                   stream_entry_id=m.stream_entry_id, entry_id=entry_id)
+                   stream_entry_id=m.stream_entry_id, entry_id=entry_id,
+                   sender=m.sender)

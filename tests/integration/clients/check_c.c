@@ -61,6 +61,8 @@ static void print_result(const char *name, const sgc_result *r, const char *extr
   js(r->error_code);
   printf(",\"backend\":\"%s\",\"operation_id\":", r->backend < 3 ? backends[r->backend] : "?");
   js(r->operation_id);
+  printf(",\"sender\":");
+  js(r->sender);
   printf(",\"attempts\":%u,\"metadata\":{", r->attempts);
   for (size_t i = 0; i < sgc_result_metadata_count(r); i++) {
     const char *k, *v;
@@ -122,6 +124,7 @@ int main(void) {
   to(j, "r@example.com");
   sgc_job_add_metadata(j, "order", "42");
   sgc_job_add_metadata(j, "lang", L);
+  sgc_job_set_priority(j, SGC_PRIORITY_TRANSACTIONAL);
   run("plain", j);
 
   j = job(L "-html", L " html", "t");
@@ -130,6 +133,7 @@ int main(void) {
   sgc_job_add_recipient(j, SGC_REPLY_TO, "help@contoso.com", NULL);
   sgc_job_set_html(j, "<p>hi</p>");
   sgc_job_add_header(j, "X-Client", L);
+  sgc_job_set_priority(j, SGC_PRIORITY_BULK);
   run("html", j);
 
   j = job(L "-attach", L " attach", "see the files");

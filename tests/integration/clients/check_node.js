@@ -20,6 +20,7 @@ function out(name, res, err, extra = {}) {
     Object.assign(line, {
       job_id: res.jobId, status: res.status, code: res.errorCode, backend: res.backend,
       metadata: res.metadata, operation_id: res.operationId, attempts: res.attempts,
+      sender: res.sender,
     });
   }
   console.log(JSON.stringify(line));
@@ -29,10 +30,10 @@ async function main() {
   const c = new sg.Client(); // $SENDGATE_REDIS_URL
   const cases = {
     plain: { id: `${L}-plain`, sender: SENDER, to: ['r@example.com'], subject: `${L} plain`,
-      text: 'hello', metadata: { order: '42', lang: L } },
+      text: 'hello', metadata: { order: '42', lang: L }, priority: 'transactional' },
     html: { id: `${L}-html`, sender: SENDER, to: [{ address: 'r@example.com', name: 'R' }],
       cc: 'c@example.com', replyTo: ['help@contoso.com'], subject: `${L} html`, text: 't',
-      html: '<p>hi</p>', headers: { 'X-Client': L } },
+      html: '<p>hi</p>', headers: { 'X-Client': L }, priority: 'bulk' },
     attach: { id: `${L}-attach`, sender: SENDER, to: 'r@example.com', subject: `${L} attach`,
       html: '<img src="cid:logo">', attachments: [
         { name: 'report.csv', content: 'a,b\n1,2\n', contentType: 'text/csv' },

@@ -22,7 +22,7 @@ def out(case, res=None, err=None, **extra):
     if res is not None:
         line.update(job_id=res.job_id, status=res.status, code=res.error_code,
                     backend=res.backend, metadata=res.metadata,
-                    operation_id=res.operation_id, attempts=res.attempts)
+                    operation_id=res.operation_id, attempts=res.attempts, sender=res.sender)
     print(json.dumps(line), flush=True)
 
 
@@ -35,10 +35,10 @@ def case(name, **job):
 
 c = sg.Client()  # $SENDGATE_REDIS_URL
 case("plain", id=f"{L}-plain", sender=SENDER, to=["r@example.com"], subject=f"{L} plain",
-     text="hello", metadata={"order": "42", "lang": L})
+     text="hello", metadata={"order": "42", "lang": L}, priority="transactional")
 case("html", id=f"{L}-html", sender=SENDER, to=[("r@example.com", "R")], cc=["c@example.com"],
      reply_to=["help@contoso.com"], subject=f"{L} html", text="t", html="<p>hi</p>",
-     headers={"X-Client": L})
+     headers={"X-Client": L}, priority="bulk")
 case("attach", id=f"{L}-attach", sender=SENDER, to="r@example.com", subject=f"{L} attach",
      html='<img src="cid:logo">', attachments=[
          sg.Attachment("report.csv", b"a,b\n1,2\n", "text/csv"),

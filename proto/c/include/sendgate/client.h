@@ -52,6 +52,12 @@ typedef enum {
   SGC_BACKEND_ACS = 2,
   SGC_BACKEND_SMTP = 3
 } sgc_backend;
+/* DEFAULT: bulk when the job has a campaign id, else transactional. */
+typedef enum {
+  SGC_PRIORITY_DEFAULT = 0,
+  SGC_PRIORITY_TRANSACTIONAL = 1,
+  SGC_PRIORITY_BULK = 2
+} sgc_priority;
 typedef enum {
   SGC_STATUS_UNSPECIFIED = 0,
   SGC_STATUS_SENT = 1,    /* the provider accepted the message */
@@ -96,6 +102,8 @@ int sgc_job_set_campaign_id(sgc_job *j, const char *campaign_id);
  * added beside it are its envelope. */
 int sgc_job_set_mime(sgc_job *j, const void *data, size_t len);
 void sgc_job_set_backend(sgc_job *j, sgc_backend backend);
+/* Transactional jobs go ahead of bulk ones wherever jobs wait in the gateway. */
+void sgc_job_set_priority(sgc_job *j, sgc_priority priority);
 void sgc_job_set_max_attempts(sgc_job *j, uint32_t max_attempts);
 void sgc_job_set_deadline_unix_ms(sgc_job *j, int64_t deadline_unix_ms);
 void sgc_job_set_save_to_sent_items(sgc_job *j, int save);
@@ -135,6 +143,7 @@ typedef struct sgc_result {
   const char *stream_entry_id;   /* the job entry's Redis id */
   char entry_id[SGC_CURSOR_MAX]; /* the result entry's Redis id */
   void *priv_;                   /* the decoded message; do not touch */
+  const char *sender;            /* the mailbox or address that sent it (a pool's member) */
 } sgc_result;
 
 /* Decodes a serialized MailResult into *out (free with sgc_result_free).

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Head-of-line parking: how much a lane can admit soon, and when a job that
+ * does not fit should come back. A job that would wait on its lane longer
+ * than a short horizon (a campaign of 100,000 jobs for one mailbox at 4
+ * requests in flight, a spent window, a pause) holds memory and a place in
+ * gateway.max_in_flight that a job of another sender could use; the runtime
+ * (app/sg_app_hol.c) moves it to the delayed set instead, with a due time
+ * spread over when the lane can take it: consecutive parked jobs of a lane
+ * are due one admission interval apart (a little less: SG_HOL_OVERSUPPLY),
+ * after those parked before them, so they come back at about the rate the
+ * lane drains and not all at once.
+ *
+ * The estimate: the lane admits at the lowest of its in-flight cap divided by
+ * the observed request latency, and each request or message window's limit
+ * over its length; within the horizon it can take its free slots and what is
+ * left in its windows now, plus that rate times the horizon (less a pause).
+ * Recipient and byte windows are left out (they vary per job; a job that
+ * does not fit them waits on its lane, and long waits park as before).
+ *
+ * Pure: the caller passes the time; sg_hol_plan advances lane->park_next.
+ */
+#ifndef SG_HOL_H
+#define SG_HOL_H
+
+#include <stdint.h>
+
+#include "sched/sg_sched.h"
+
+/* Latency assumed for a lane that has not answered yet: optimistic, so a
+ * new lane's parked jobs come back early rather than late (a job that comes
+ * back to a full lane is parked again; a lane that runs dry wastes budget). */
+#define SG_HOL_DEFAULT_LATENCY_MS 20
+/* Parked jobs come back this much faster than the estimated rate, for the
+ * same reason: the estimate is an average and a lane must not run dry. */
+#define SG_HOL_OVERSUPPLY 1.25
+
+/* Folds one observed request duration into |l|'s latency estimate (EWMA 1/8). */
+void sg_hol_observe(sg_lane *l, uint64_t duration_ms);
+
+/* Admissions per second |l| sustains (0: no limit applies, never parks). */
+double sg_hol_rate(const sg_lane *l);
+
+/* Items |l| can admit within |horizon_ms| of |now_ms| (UINT64_MAX: no limit). */
+uint64_t sg_hol_admits(sg_lane *l, uint64_t now_ms, uint64_t horizon_ms);
+
+/*
+ * For a job that would have |ahead| items admitted before it on |l|: 0 when
+ * it should wait on the lane, else its due time in monotonic ms (after
+ * |now_ms| + horizon_ms / 2, and after the lane's earlier parked jobs),
+ * advancing the lane's cursor by one admission interval.
+ */
+uint64_t sg_hol_plan(sg_lane *l, uint64_t ahead, uint64_t now_ms, uint64_t horizon_ms);
+
+#endif
