@@ -109,6 +109,9 @@ typedef struct sg_jobrun {
   sg_rd_completion done;
 } sg_jobrun;
 
+/* Shared budgets' glue (sg_app_budget.c). */
+typedef struct sg_app_budget sg_app_budget;
+
 struct sg_app {
   uv_loop_t *loop;
   sg_config cfg;
@@ -151,7 +154,8 @@ struct sg_app {
     sg_metric *fetched, *results[3][5], *retries[SG_WHY_TOKEN + 1], *dead_letters, *job_duration,
         *reconnects, *dur_entra;
   } mc;
-  sg_rd_queue *queue; /* the Redis queue protocol: results, ledger, parks, dead letters */
+  sg_rd_queue *queue;    /* the Redis queue protocol: results, ledger, parks, dead letters */
+  sg_app_budget *budget; /* NULL: shared budgets off */
 };
 
 /* sg_app.c */
@@ -215,6 +219,16 @@ void sg_app__store_run(sg_jobrun *j, const sg_prov_req *r);
 
 /* sg_app_tokens.c */
 void sg_app__token_fetch(sg_app *a, sg_acct_rt *rt);
+
+/* sg_app_budget.c: shared budgets (gateway.shared_budgets) */
+/* Installs the gate on the scheduler (after the metrics registry exists). */
+void sg_app__budget_start(sg_app *a);
+/* Makes the turn's Redis call when one is due (from the pump, after admitting). */
+void sg_app__budget_turn(sg_app *a, uint64_t now);
+/* Drops the shares (before the scheduler is freed) and closes the timer. */
+void sg_app__budget_close(sg_app *a);
+/* False, with |reason|, while lanes run on divided limits for want of Redis. */
+bool sg_app__budget_ready(const sg_app *a, char *reason, size_t cap);
 
 /* sg_app_origin.c */
 /* Finds or makes the pool for |url| ("https://host[:port]"), labelled |label|
