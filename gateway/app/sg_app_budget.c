@@ -107,8 +107,7 @@ static void on_answer(int status, uint32_t gateways, const sg_share_grant *g, si
     bool was = b->t.fallback;
     sg_share_apply(&b->t, &b->req, g, gateways, now);
     if (was)
-      sg_log_kv(SG_LOG_INFO, "budget", "Redis answers again: shared budgets resynchronised",
-                NULL);
+      sg_log_kv(SG_LOG_INFO, "budget", "Redis answers again: shared budgets resynchronised", NULL);
   } else {
     bool was = b->t.fallback;
     sg_share_failed(&b->t, &b->req, now);

@@ -202,7 +202,7 @@ void sg_rd_budget_encode(const sg_share_req *req, sg_buf *out) {
     sg_buf_append(out, n, sg_fmt_u64(n, klen));
     sg_buf_append_char(out, ':');
     sg_buf_append(out, op->key, klen);
-    uint64_t head[7] = {op->cap,   op->want, op->rel,     op->claim, op->reset ? 1u : 0u,
+    uint64_t head[7] = {op->cap,           op->want,    op->rel, op->claim, op->reset ? 1u : 0u,
                         op->bye ? 1u : 0u, op->pause_ms};
     for (int k = 0; k < 7; k++)
       put_u64(out, head[k]);

@@ -273,9 +273,9 @@ static bool build_op(sg_shares *t, sg_share *sh, uint64_t now, sg_share_req *r) 
 }
 
 bool sg_share_build(sg_shares *t, uint64_t now, sg_share_req *r) {
-  req_reset(r);
   if (t->call_out)
-    return false;
+    return false; /* |r| is the call's until its answer */
+  req_reset(r);
   sg_list *n;
   sg_list_foreach(n, &t->all) {
     build_op(t, sg_container_of(n, sg_share, link), now, r);
