@@ -123,13 +123,15 @@ uint64_t sg_share_admit(void *ud, sg_lane *l, const sg_sched_item *it, uint64_t 
   /* The answer wakes the lane; lease_ms only bounds the wait if it never comes. */
   if (sh->in_call)
     return t->cfg.lease_ms;
-  bool slot = !l->cfg.max_inflight || l->inflight < sh->slots;
+  bool slot = !l->cfg.max_inflight || (l->inflight < sh->slots && (sh->alone || sh->fresh));
   if (!slot || !credit_fits(sh, c, now)) {
     sh->wants = true;
     return t->cfg.lease_ms;
   }
   for (int w = 0; w < SG_SHARE_NWIN; w++)
     sh->credit[w] -= c[w];
+  if (l->cfg.max_inflight && !sh->alone)
+    sh->fresh--;
   return 0;
 }
 
@@ -334,6 +336,7 @@ static void apply_op(sg_shares *t, const sg_share_req *r, const sg_share_op *op,
     sh->slots -= op->rel;
   }
   sh->slots += g->slots;
+  sh->fresh = g->slots;
   if (op->nitems) {
     for (int w = 0; w < SG_SHARE_NWIN; w++) {
       sh->credit[w] = g->credit[w];
@@ -388,6 +391,7 @@ void sg_share_failed(sg_shares *t, sg_share_req *r, uint64_t now) {
     sg_share *sh = sg_container_of(n, sg_share, link);
     sh->in_call = false;
     sh->slots = 0;
+    sh->fresh = 0;
     memset(sh->credit, 0, sizeof sh->credit);
     sh->reset = true;
     sh->next_ask = now + t->cfg.poll_ms;

@@ -60,6 +60,9 @@ typedef struct sg_share {
   sg_lane *lane;
   sg_list link; /* sg_shares.all */
   uint32_t slots;
+  /* With company, each slot granted starts one request: a slot freed is given
+   * back, not reused, so every request start has passed Redis (and its pause). */
+  uint32_t fresh;
   uint64_t credit[SG_SHARE_NWIN];
   uint64_t credit_sid[SG_SHARE_NWIN]; /* Redis's window slot where the credit was counted */
   uint64_t credit_until;              /* monotonic ms */

@@ -175,6 +175,7 @@ static void t_pause(void) {
   sg_share_grant g = call(&x, x.g2, (ask){.nitems = 3}, NULL);
   ASSERT(g.pause_ms > 0 && g.pause_ms <= 2000);
   ASSERT_EQ(0, g.items); /* no credit inside a Retry-After */
+  ASSERT_EQ(0, call(&x, x.g2, (ask){.want = 1}, NULL).slots); /* nor a slot */
   /* A shorter pause does not shorten it. */
   call(&x, x.g2, (ask){.pause_ms = 10}, NULL);
   g = call(&x, x.g1, (ask){0}, NULL);
