@@ -10,6 +10,11 @@
 #  B. 2,000 more; one gateway is killed with -9 mid-run: its leases expire,
 #     its pending entries are reclaimed by the others' reapers, every job still
 #     gets a result and the limits still hold.
+#  C. the gateways' own message window (100 per minute, as the sandbox's):
+#     150 jobs for each of 4 mailboxes; across the three gateways exactly 100
+#     per mailbox go in the first minute and the sandbox never throttles.
+#  D. Redis goes away: the gateways say so (log line, fallback gauge) and
+#     come back to the shared budgets when it returns.
 . "$(dirname "$0")/lib.sh"
 start_redis
 start_sandbox --set graph.mailbox_concurrency=4 --set graph.mailbox_requests=50 \
@@ -83,5 +88,38 @@ check "B: at most 4 in flight per mailbox" "true" "$(sbx_stat '.max_inflight_per
 check "B: the dead gateway's leases are gone" "0" \
   "$(for k in $(rcli --scan --pattern 'sendgate:budget:*:s'); do rcli hget "$k" gw-b; done | grep -c . || true)"
 echo "B: duplicates (jobs in flight at the kill): $(sbx_stat .duplicates)"
+stop_all
+
+# C: windows shared. A gateway alone would send 100 per mailbox in the first
+# minute; three of them on their own would send all 150 and be throttled.
+curl -sf --cacert "$CA" -X POST "$SBX/sandbox/reset" >/dev/null
+sbx_config graph.mailbox_requests=0 graph.mailbox_messages_per_minute=100 \
+  graph.minute_window_ms=60000
+rcli del sendgate:results >/dev/null
+queue_jobs 600 --senders 4 --prefix sc
+start_gw gw-a SENDGATE_GRAPH_MAILBOX_MESSAGES_PER_MINUTE=100 SENDGATE_HTTP_LISTEN="127.0.0.1:$METRICS_PORT"
+start_gw gw-b SENDGATE_GRAPH_MAILBOX_MESSAGES_PER_MINUTE=100
+start_gw gw-c SENDGATE_GRAPH_MAILBOX_MESSAGES_PER_MINUTE=100
+wait_results 400 60
+# A bounded look for more than the window allows (there must be none).
+for i in $(seq 1 30); do [ "$(rcli xlen sendgate:results)" -gt 400 ] && break; sleep 0.1; done
+check "C: 100 per mailbox in the first minute across 3 gateways" 400 "$(rcli xlen sendgate:results)"
+check "C: never throttled" 0 "$(sbx_stat .throttled_graph)"
+check "C: no request inside a Retry-After window" 0 "$(sbx_stat .retry_after_violations)"
+
+# D: Redis stops and comes back.
+stop_redis
+fallback() { curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" | awk '$1 == "sendgate_budget_fallback" {print int($2)}'; }
+in_fallback() { [ "$(fallback)" = 1 ]; }
+wait_for in_fallback || true
+check "D: fallback gauge without Redis" 1 "$(fallback)"
+check "D: a log line says so" "true" \
+  "$(grep -q 'shared budgets unavailable' "$T/gateway.log" && echo true || echo false)"
+restart_redis
+out_of_fallback() { [ "$(fallback)" = 0 ]; }
+wait_for out_of_fallback || true
+check "D: back on the shared budgets" 0 "$(fallback)"
+check "D: resynchronised" "true" \
+  "$(grep -q 'shared budgets resynchronised' "$T/gateway.log" && echo true || echo false)"
 stop_all
 finish

@@ -38,7 +38,8 @@ static void begin(ctx *x) {
   while (!sg_rd_client_is_up(x->c) && uv_now(&x->loop) < end)
     uv_run(&x->loop, UV_RUN_NOWAIT);
   ASSERT(sg_rd_client_is_up(x->c));
-  sg_rd_budget_opts bo = {.gateway_id = "g1", .lease_ms = 300, .share_ms = 1000, .timeout_ms = 2000};
+  sg_rd_budget_opts bo = {
+      .gateway_id = "g1", .lease_ms = 300, .share_ms = 1000, .timeout_ms = 2000};
   sg_rd_budget_new(x->c, &bo, &x->g1);
   bo.gateway_id = "g2";
   bo.lease_ms = 5000;
@@ -174,7 +175,7 @@ static void t_pause(void) {
   call(&x, x.g1, (ask){.pause_ms = 2000}, NULL);
   sg_share_grant g = call(&x, x.g2, (ask){.nitems = 3}, NULL);
   ASSERT(g.pause_ms > 0 && g.pause_ms <= 2000);
-  ASSERT_EQ(0, g.items); /* no credit inside a Retry-After */
+  ASSERT_EQ(0, g.items);                                      /* no credit inside a Retry-After */
   ASSERT_EQ(0, call(&x, x.g2, (ask){.want = 1}, NULL).slots); /* nor a slot */
   /* A shorter pause does not shorten it. */
   call(&x, x.g2, (ask){.pause_ms = 10}, NULL);
