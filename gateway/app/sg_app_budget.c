@@ -27,6 +27,7 @@ struct sg_app_budget {
   sg_rd_budget *rd;
   uv_timer_t timer;
   uint64_t failed_at; /* monotonic ms of the last failed call */
+  uint64_t connects;  /* of the command connection, when last looked at */
   sg_metric *m_calls, *m_denials, *m_fallback, *m_leases[2];
   uint64_t denials_seen;
 };
@@ -134,6 +135,18 @@ void sg_app__budget_turn(sg_app *a, uint64_t now) {
     return;
   sg_rd_client *c = a->stream ? sg_rd_stream_cmd_client(a->stream) : NULL;
   bool down = c == NULL || !sg_rd_client_is_up(c);
+  if (c && !down) {
+    /* A new connection since the last look: Redis may have restarted and
+     * lost the leases between two calls. Start again from what is in flight. */
+    sg_rd_client_stats st;
+    sg_rd_client_get_stats(c, &st);
+    if (b->connects && st.connects != b->connects) {
+      sg_share_failed(&b->t, &b->req, now);
+      b->failed_at = 0;
+      sg_log_kv(SG_LOG_INFO, "budget", "Redis connection renewed: leases set again", NULL);
+    }
+    b->connects = st.connects;
+  }
   uint64_t next = sg_share_next_call(&b->t);
   if (b->t.fallback && next < b->failed_at + RETRY_DOWN_MS)
     next = b->failed_at + RETRY_DOWN_MS;

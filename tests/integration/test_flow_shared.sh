@@ -108,18 +108,16 @@ check "C: never throttled" 0 "$(sbx_stat .throttled_graph)"
 check "C: no request inside a Retry-After window" 0 "$(sbx_stat .retry_after_violations)"
 
 # D: Redis stops and comes back.
-stop_redis
 fallback() { curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" | awk '$1 == "sendgate_budget_fallback" {print int($2)}'; }
-in_fallback() { [ "$(fallback)" = 1 ]; }
-wait_for in_fallback || true
+fallback_is() { [ "$(fallback)" = "$1" ]; }
+logged() { grep -q "$1" "$T/gateway.log" && echo true || echo false; }
+stop_redis
+wait_for fallback_is 1 || true
 check "D: fallback gauge without Redis" 1 "$(fallback)"
-check "D: a log line says so" "true" \
-  "$(grep -q 'shared budgets unavailable' "$T/gateway.log" && echo true || echo false)"
+check "D: a log line says so" true "$(logged 'shared budgets unavailable')"
 restart_redis
-out_of_fallback() { [ "$(fallback)" = 0 ]; }
-wait_for out_of_fallback || true
+wait_for fallback_is 0 || true
 check "D: back on the shared budgets" 0 "$(fallback)"
-check "D: resynchronised" "true" \
-  "$(grep -q 'shared budgets resynchronised' "$T/gateway.log" && echo true || echo false)"
+check "D: resynchronised" true "$(logged 'shared budgets resynchronised')"
 stop_all
 finish
