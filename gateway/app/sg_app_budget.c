@@ -182,7 +182,12 @@ void sg_app__budget_start(sg_app *a) {
                      .poll_ms = (uint64_t)a->cfg.budget_poll_ms,
                      .replicas_max = (uint32_t)a->cfg.replicas_max};
   sg_shares_init(&b->t, &a->sched, &sc);
-  sg_rd_budget_opts ro = {.gateway_id = a->cfg.consumer,
+  /* The id of this process, not of the consumer: a gateway restarted under
+   * the same consumer name must not inherit the leases of the one that died
+   * (they expire after budget_lease_ms). */
+  char id[300];
+  snprintf(id, sizeof id, "%s/%016llx", a->cfg.consumer, (unsigned long long)sg_app__rand(a));
+  sg_rd_budget_opts ro = {.gateway_id = id,
                           .lease_ms = sc.lease_ms,
                           .share_ms = sc.share_ms,
                           .timeout_ms = (uint32_t)a->cfg.redis_timeout_ms};
