@@ -129,6 +129,10 @@ static void on_answer(int status, uint32_t gateways, const sg_share_grant *g, si
   sg_app__want_pump(a);
 }
 
+static void on_bye(int status, uint32_t gateways, const sg_share_grant *g, size_t n, void *ud) {
+  (void)status, (void)gateways, (void)g, (void)n, (void)ud;
+}
+
 void sg_app__budget_turn(sg_app *a, uint64_t now) {
   sg_app_budget *b = a->budget;
   if (b == NULL || b->t.call_out)
@@ -207,7 +211,10 @@ void sg_app__budget_close(sg_app *a) {
   if (b == NULL)
     return;
   a->budget = NULL;
-  /* Leases are not given back: they expire after budget_lease_ms. */
+  /* What is held goes back in a last call (best effort: its answer is not
+   * awaited; without it the leases expire after budget_lease_ms). */
+  if (sg_share_build_bye(&b->t, &b->req))
+    sg_rd_budget_call(b->rd, &b->req, on_bye, NULL);
   sg_rd_budget_free(b->rd);
   sg_shares_free(&b->t, uv_now(a->loop));
   sg_share_req_free(&b->req);

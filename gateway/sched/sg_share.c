@@ -226,8 +226,8 @@ static void ask(sg_shares *t, sg_share *sh, sg_share_op *op, sg_share_req *r, ui
     sg_share_charge(l, sg_container_of(n, sg_sched_item, link), req_charges(r));
 }
 
-/* The op of |sh| at |now|; false when it has nothing to say. */
-static bool build_op(sg_shares *t, sg_share *sh, uint64_t now, sg_share_req *r) {
+/* A new op of |r| for |sh|: the lane's key, cap and windows. */
+static sg_share_op *op_begin(sg_share *sh, sg_share_req *r) {
   sg_lane *l = sh->lane;
   sg_share_op *op = req_op(r);
   op->sh = sh;
@@ -237,6 +237,13 @@ static bool build_op(sg_shares *t, sg_share *sh, uint64_t now, sg_share_req *r) 
     op->limit[w] = win(l, w)->limit;
     op->win_ms[w] = win(l, w)->window_ms;
   }
+  return op;
+}
+
+/* The op of |sh| at |now|; false when it has nothing to say. */
+static bool build_op(sg_shares *t, sg_share *sh, uint64_t now, sg_share_req *r) {
+  sg_lane *l = sh->lane;
+  sg_share_op *op = op_begin(sh, r);
   bool say = false;
   uint32_t free_slots = sh->slots > l->inflight ? sh->slots - l->inflight : 0;
   if (sh->reset) {
@@ -288,6 +295,22 @@ bool sg_share_build(sg_shares *t, uint64_t now, sg_share_req *r) {
   t->call_out = true;
   t->calls++;
   return true;
+}
+
+bool sg_share_build_bye(sg_shares *t, sg_share_req *r) {
+  if (t->call_out || t->fallback)
+    return false;
+  req_reset(r);
+  sg_list *n;
+  sg_list_foreach(n, &t->all) {
+    sg_share *sh = sg_container_of(n, sg_share, link);
+    sg_share_op *op = op_begin(sh, r);
+    op->rel = sh->slots > sh->lane->inflight ? sh->slots - sh->lane->inflight : 0;
+    give_back_credit(sh, op);
+    op->bye = sh->lane->inflight == 0; /* requests still out keep their leases until expiry */
+    r->nops++;
+  }
+  return r->nops > 0;
 }
 
 uint64_t sg_share_next_call(const sg_shares *t) {

@@ -137,6 +137,14 @@ void sg_share_paused(void *t, sg_lane *l, uint64_t until);
  */
 bool sg_share_build(sg_shares *t, uint64_t now, sg_share_req *req);
 
+/*
+ * Fills |req| with a last call for a gateway that stops: every slot not in
+ * use and all credit given back, and goodbye on lanes with nothing in flight.
+ * False when there is nothing to say, Redis is not answering or a call is out.
+ * The shares are not changed otherwise (sg_shares_free follows).
+ */
+bool sg_share_build_bye(sg_shares *t, sg_share_req *req);
+
 /* When a call is due next (UINT64_MAX: none); the caller arms a timer. */
 uint64_t sg_share_next_call(const sg_shares *t);
 

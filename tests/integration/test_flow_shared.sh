@@ -10,6 +10,7 @@
 #  B. 2,000 more; one gateway is killed with -9 mid-run: its leases expire,
 #     its pending entries are reclaimed by the others' reapers, every job still
 #     gets a result and the limits still hold.
+#     The survivors, stopped, give their slots back at once.
 #  C. the gateways' own message window (100 per minute, as the sandbox's):
 #     150 jobs for each of 4 mailboxes; across the three gateways exactly 100
 #     per mailbox go in the first minute and the sandbox never throttles.
@@ -89,6 +90,9 @@ check "B: the dead gateway's leases are gone" "0" \
   "$(for k in $(rcli --scan --pattern 'sendgate:budget:*:s'); do rcli hget "$k" gw-b; done | grep -c . || true)"
 echo "B: duplicates (jobs in flight at the kill): $(sbx_stat .duplicates)"
 stop_all
+# A gateway that stops gives its slots back at once (not after budget_lease_ms).
+check "B: no slot held after a clean stop" "0" \
+  "$(for k in $(rcli --scan --pattern 'sendgate:budget:*:s'); do rcli hlen "$k"; done | awk '{n += $1} END {print n + 0}')"
 
 # C: windows shared. A gateway alone would send 100 per mailbox in the first
 # minute; three of them on their own would send all 150 and be throttled.

@@ -186,6 +186,26 @@ static void t_goodbye(void) {
   teardown(&x);
 }
 
+/* A gateway that stops gives back what it does not use and says goodbye
+ * where nothing is in flight. */
+static void t_bye_on_stop(void) {
+  fx x;
+  setup(&x, 4, 100);
+  ASSERT_EQ(0, pop_all(&x, 0));
+  ASSERT(sg_share_build(&x.t, 0, &x.r));
+  sg_share_grant g = grant(4, 4, 4, 0);
+  sg_share_apply(&x.t, &x.r, &g, 1, 1);
+  ASSERT_EQ(1, pop_all(&x, 1) > 0 ? 1 : 0);
+  uint32_t out = x.l->inflight;
+  ASSERT(sg_share_build_bye(&x.t, &x.r));
+  ASSERT_EQ(1, x.r.nops);
+  ASSERT_EQ(4 - out, x.r.ops[0].rel);
+  ASSERT_EQ(4 - out, x.r.ops[0].ret[2]); /* the credit not spent */
+  ASSERT_EQ(77, x.r.ops[0].ret_sid[2]);
+  ASSERT(!x.r.ops[0].bye); /* requests still out keep their lease */
+  teardown(&x);
+}
+
 /* Lanes without limits are not gated. */
 static void t_unlimited(void) {
   fx x;
@@ -204,4 +224,5 @@ static void t_unlimited(void) {
 }
 
 SG_TESTS({"alone_batch", t_alone_batch}, {"contended", t_contended}, {"pauses", t_pauses},
-         {"fallback", t_fallback}, {"goodbye", t_goodbye}, {"unlimited", t_unlimited})
+         {"fallback", t_fallback}, {"goodbye", t_goodbye}, {"bye_on_stop", t_bye_on_stop},
+         {"unlimited", t_unlimited})
