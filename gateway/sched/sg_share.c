@@ -185,9 +185,13 @@ static bool has_credit(const sg_share *sh) {
   return false;
 }
 
+/* Adds what is left of the credit to |op|'s give-back (it may be called twice
+ * for one op: expired, then given back before an ask). */
 static void give_back_credit(sg_share *sh, sg_share_op *op) {
   for (int w = 0; w < SG_SHARE_NWIN; w++) {
-    op->ret[w] = sh->credit[w];
+    if (sh->credit[w] == 0)
+      continue;
+    op->ret[w] += sh->credit[w];
     op->ret_sid[w] = sh->credit_sid[w];
     sh->credit[w] = 0;
   }

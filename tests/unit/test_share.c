@@ -186,6 +186,26 @@ static void t_goodbye(void) {
   teardown(&x);
 }
 
+/* Credit not spent in share_ms goes back to the sub-window it was counted in,
+ * in the same op as the next ask. */
+static void t_expired_credit(void) {
+  fx x;
+  setup(&x, 4, 100);
+  ASSERT_EQ(0, pop_all(&x, 0));
+  ASSERT(sg_share_build(&x.t, 0, &x.r));
+  sg_share_grant g = grant(4, 4, 6, 0);
+  sg_share_apply(&x.t, &x.r, &g, 1, 1);
+  ASSERT_EQ(4, pop_all(&x, 1));
+  for (int i = 0; i < 4; i++)
+    sg_sched_release(&x.s, x.l);
+  ASSERT_EQ(0, pop_all(&x, 1000)); /* the 2 left expired at 1000 */
+  ASSERT(sg_share_build(&x.t, 1000, &x.r));
+  ASSERT_EQ(2, x.r.ops[0].ret[2]);
+  ASSERT_EQ(77, x.r.ops[0].ret_sid[2]);
+  ASSERT_EQ(8, x.r.ops[0].nitems);
+  teardown(&x);
+}
+
 /* A gateway that stops gives back what it does not use and says goodbye
  * where nothing is in flight. */
 static void t_bye_on_stop(void) {
@@ -193,14 +213,14 @@ static void t_bye_on_stop(void) {
   setup(&x, 4, 100);
   ASSERT_EQ(0, pop_all(&x, 0));
   ASSERT(sg_share_build(&x.t, 0, &x.r));
-  sg_share_grant g = grant(4, 4, 4, 0);
+  sg_share_grant g = grant(4, 4, 6, 0);
   sg_share_apply(&x.t, &x.r, &g, 1, 1);
-  ASSERT_EQ(1, pop_all(&x, 1) > 0 ? 1 : 0);
-  uint32_t out = x.l->inflight;
+  ASSERT_EQ(4, pop_all(&x, 1));
+  sg_sched_release(&x.s, x.l);
   ASSERT(sg_share_build_bye(&x.t, &x.r));
   ASSERT_EQ(1, x.r.nops);
-  ASSERT_EQ(4 - out, x.r.ops[0].rel);
-  ASSERT_EQ(4 - out, x.r.ops[0].ret[2]); /* the credit not spent */
+  ASSERT_EQ(1, x.r.ops[0].rel);    /* the slot not in use */
+  ASSERT_EQ(2, x.r.ops[0].ret[2]); /* the credit not spent */
   ASSERT_EQ(77, x.r.ops[0].ret_sid[2]);
   ASSERT(!x.r.ops[0].bye); /* requests still out keep their lease */
   teardown(&x);
@@ -225,4 +245,4 @@ static void t_unlimited(void) {
 
 SG_TESTS({"alone_batch", t_alone_batch}, {"contended", t_contended}, {"pauses", t_pauses},
          {"fallback", t_fallback}, {"goodbye", t_goodbye}, {"bye_on_stop", t_bye_on_stop},
-         {"unlimited", t_unlimited})
+         {"expired_credit", t_expired_credit}, {"unlimited", t_unlimited})
