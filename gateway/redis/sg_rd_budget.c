@@ -12,7 +12,8 @@
 /*
  * ARGV: gateway id, lease ms, share ms, key prefix, the lanes. One lane per
  * line: "<len>:<lane key>" then numbers: cap want rel claim reset bye pause_ms,
- * per window (5) limit window_ms ret ret_sid, nitems, per item 5 charges.
+ * per window (5) limit window_ms ret ret_sid, nruns, per run of jobs that cost
+ * the same: count and 5 charges.
  * Reply: now, gateways, then per lane 14 numbers: slots granted, items
  * granted, other gateways on the lane, pause left (ms), credit per window (5),
  * sub-window index of the credit per window (5).
@@ -50,11 +51,6 @@ static const char SCRIPT[] =
     "  local old = tonumber(redis.call('HGET', sk, gw) or '0')\n"
     "  local mine = claim\n"
     "  if reset == 0 then mine = math.max(old - rel, 0) + claim end\n"
-    "  local used = mine\n"
-    "  local all = redis.call('HGETALL', sk)\n"
-    "  for i = 1, #all, 2 do\n"
-    "    if all[i] ~= gw then used = used + tonumber(all[i + 1]) end\n"
-    "  end\n"
     "  local left = tonumber(redis.call('PTTL', pk))\n"
     "  if pause > 0 and pause > left then\n"
     "    redis.call('SET', pk, '1', 'PX', pause)\n"
@@ -63,18 +59,28 @@ static const char SCRIPT[] =
     "  if left < 0 then left = 0 end\n"
     "  local granted = 0\n"
     "  if want > 0 and left == 0 then\n"
+    "    local used = mine\n"
+    "    local all = redis.call('HGETALL', sk)\n"
+    "    for i = 1, #all, 2 do\n"
+    "      if all[i] ~= gw then used = used + tonumber(all[i + 1]) end\n"
+    "    end\n"
     "    local ahead = redis.call('ZRANK', qk, gw)\n"
     "    if not ahead then ahead = redis.call('ZCARD', qk) end\n"
     "    local free = cap - used - ahead\n"
     "    if free > 0 then granted = math.min(want, free) end\n"
     "    mine = mine + granted\n"
-    "    if granted < want then redis.call('ZADD', qk, 'NX', now, gw)\n"
+    "    if granted < want then\n"
+    "      redis.call('ZADD', qk, 'NX', now, gw)\n"
+    "      redis.call('PEXPIRE', qk, 2 * lease)\n"
     "    else redis.call('ZREM', qk, gw) end\n"
     "  else\n"
     "    redis.call('ZREM', qk, gw)\n"
     "  end\n"
-    "  if mine > 0 then redis.call('HSET', sk, gw, mine) else redis.call('HDEL', sk, gw) end\n"
-    "  local nitems = v[28]\n"
+    "  if mine > 0 then\n"
+    "    redis.call('HSET', sk, gw, mine)\n"
+    "    redis.call('PEXPIRE', sk, 2 * lease)\n"
+    "  elseif old > 0 then redis.call('HDEL', sk, gw) end\n"
+    "  local nruns = v[28]\n"
     "  local lim, sums, keys, rec, cr, sid = {}, {}, {}, {}, {}, {}\n"
     "  for w = 0, 4 do\n"
     "    local l, wms, ret, rsid = v[8 + 4 * w], v[9 + 4 * w], v[10 + 4 * w], v[11 + 4 * w]\n"
@@ -90,7 +96,7 @@ static const char SCRIPT[] =
     "        local have = tonumber(redis.call('HGET', key, f) or '0')\n"
     "        if have > 0 then redis.call('HINCRBY', key, f, -math.min(ret, have)) end\n"
     "      end\n"
-    "      if nitems > 0 then\n"
+    "      if nruns > 0 then\n"
     "        local sum, cur = 0, math.floor(now / slot)\n"
     "        local h = redis.call('HGETALL', key)\n"
     "        for i = 1, #h, 2 do\n"
@@ -103,17 +109,21 @@ static const char SCRIPT[] =
     "  end\n"
     "  local got = 0\n"
     "  if left == 0 then\n"
-    "    for j = 0, nitems - 1 do\n"
-    "      local fits = true\n"
+    "    for j = 0, nruns - 1 do\n"
+    "      local b = 29 + 6 * j\n"
+    "      local n = v[b]\n"
     "      for w = 0, 4 do\n"
-    "        local c = v[29 + 5 * j + w]\n"
-    "        if lim[w] > 0 and c > 0 and sums[w] + cr[w] + c > lim[w] then fits = false end\n"
+    "        local c = v[b + 1 + w]\n"
+    "        if lim[w] > 0 and c > 0 then\n"
+    "          n = math.min(n, math.floor((lim[w] - sums[w] - cr[w]) / c))\n"
+    "        end\n"
     "      end\n"
-    "      if not fits then break end\n"
+    "      if n < 0 then n = 0 end\n"
     "      for w = 0, 4 do\n"
-    "        if lim[w] > 0 then cr[w] = cr[w] + v[29 + 5 * j + w] end\n"
+    "        if lim[w] > 0 then cr[w] = cr[w] + n * v[b + 1 + w] end\n"
     "      end\n"
-    "      got = got + 1\n"
+    "      got = got + n\n"
+    "      if n < v[b] then break end\n"
     "    end\n"
     "  end\n"
     "  for w = 0, 4 do\n"
@@ -124,17 +134,16 @@ static const char SCRIPT[] =
     "      sid[w] = rec[w][1]\n"
     "    end\n"
     "  end\n"
+    "  local others\n"
     "  if bye == 1 and mine == 0 then\n"
     "    redis.call('ZREM', gk, gw)\n"
     "    redis.call('ZREM', qk, gw)\n"
+    "    others = redis.call('ZCARD', gk)\n"
     "  else\n"
     "    redis.call('ZADD', gk, now + lease, gw)\n"
     "    redis.call('PEXPIRE', gk, 2 * lease)\n"
-    "    redis.call('PEXPIRE', sk, 2 * lease)\n"
-    "    redis.call('PEXPIRE', qk, 2 * lease)\n"
+    "    others = redis.call('ZCARD', gk) - 1\n"
     "  end\n"
-    "  local others = redis.call('ZCARD', gk)\n"
-    "  if redis.call('ZSCORE', gk, gw) then others = others - 1 end\n"
     "  local r = {granted, got, others, left}\n"
     "  for w = 0, 4 do r[5 + w] = cr[w] end\n"
     "  for w = 0, 4 do r[10 + w] = sid[w] end\n"
@@ -212,8 +221,8 @@ void sg_rd_budget_encode(const sg_share_req *req, sg_buf *out) {
       put_u64(out, op->ret[w]);
       put_u64(out, op->ret_sid[w]);
     }
-    put_u64(out, op->nitems);
-    for (size_t k = 0; k < (size_t)op->nitems * SG_SHARE_NWIN; k++)
+    put_u64(out, op->nruns);
+    for (size_t k = 0; k < (size_t)op->nruns * SG_SHARE_RUN; k++)
       put_u64(out, req->charges[op->items + k]);
     sg_buf_append_char(out, '\n');
   }

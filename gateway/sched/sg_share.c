@@ -120,11 +120,10 @@ uint64_t sg_share_admit(void *ud, sg_lane *l, const sg_sched_item *it, uint64_t 
   if (t->fallback)
     return fallback_admit(t, l, c, now);
   sg_share *sh = share_of(t, l);
-  /* The answer wakes the lane; lease_ms only bounds the wait if it never comes. */
-  if (sh->in_call)
-    return t->cfg.lease_ms;
-  bool slot = !l->cfg.max_inflight || (l->inflight < sh->slots && (sh->alone || sh->fresh));
+  bool slot =
+      !l->cfg.max_inflight || (l->inflight + sh->rel_out < sh->slots && (sh->alone || sh->fresh));
   if (!slot || !credit_fits(sh, c, now)) {
+    /* The next answer wakes the lane; lease_ms only bounds the wait. */
     sh->wants = true;
     return t->cfg.lease_ms;
   }
@@ -168,14 +167,24 @@ static sg_share_op *req_op(sg_share_req *r) {
   return op;
 }
 
-static uint64_t *req_charges(sg_share_req *r) {
-  if (r->ncharges + SG_SHARE_NWIN > r->cap_charges) {
+/* Adds a job costing |c| to |op|'s last run, or starts a run (jobs of a lane
+ * mostly cost the same: the script reads a few runs, not a list of jobs). */
+static void req_item(sg_share_req *r, sg_share_op *op, const uint64_t *c) {
+  uint64_t *last = op->nruns ? &r->charges[r->ncharges - SG_SHARE_RUN] : NULL;
+  op->nitems++;
+  if (last && memcmp(last + 1, c, SG_SHARE_NWIN * sizeof *c) == 0) {
+    last[0]++;
+    return;
+  }
+  if (r->ncharges + SG_SHARE_RUN > r->cap_charges) {
     r->cap_charges = r->cap_charges ? 2 * r->cap_charges : 256;
     r->charges = sg_xrealloc(r->charges, r->cap_charges * sizeof *r->charges);
   }
-  uint64_t *c = &r->charges[r->ncharges];
-  r->ncharges += SG_SHARE_NWIN;
-  return c;
+  uint64_t *run = &r->charges[r->ncharges];
+  run[0] = 1;
+  memcpy(run + 1, c, SG_SHARE_NWIN * sizeof *c);
+  r->ncharges += SG_SHARE_RUN;
+  op->nruns++;
 }
 
 static bool has_credit(const sg_share *sh) {
@@ -218,16 +227,12 @@ static void ask(sg_shares *t, sg_share *sh, sg_share_op *op, sg_share_req *r, ui
   if (credit_fits(sh, c, now))
     return;
   give_back_credit(sh, op);
-  /* With company: as many jobs as it will have slots for if its ask is met. */
-  uint32_t held = op->reset ? op->claim : sh->slots - op->rel;
-  uint32_t k = sh->alone ? t->cfg.batch
-               : cap     ? (held + op->want > l->inflight ? held + op->want - l->inflight : 0)
-                         : SG_SHARE_CONTENDED_ITEMS;
-  if (k == 0)
-    return;
+  uint32_t k = sh->alone || cap ? t->cfg.batch : SG_SHARE_CONTENDED_ITEMS;
   op->items = r->ncharges;
-  for (; n != &l->queue && op->nitems < k; n = n->next, op->nitems++)
-    sg_share_charge(l, sg_container_of(n, sg_sched_item, link), req_charges(r));
+  for (; n != &l->queue && op->nitems < k; n = n->next) {
+    sg_share_charge(l, sg_container_of(n, sg_sched_item, link), c);
+    req_item(r, op, c);
+  }
 }
 
 /* A new op of |r| for |sh|: the lane's key, cap and windows. */
@@ -281,6 +286,7 @@ static bool build_op(sg_shares *t, sg_share *sh, uint64_t now, sg_share_req *r) 
   if (say) {
     r->nops++;
     sh->in_call = true;
+    sh->rel_out = op->rel;
   }
   return say;
 }
@@ -356,6 +362,7 @@ static void apply_op(sg_shares *t, const sg_share_req *r, const sg_share_op *op,
   sg_share *sh = op->sh;
   sg_lane *l = sh->lane;
   sh->in_call = false;
+  sh->rel_out = 0;
   if (op->reset) {
     sh->slots = op->claim;
     sh->reset = false;
@@ -417,6 +424,7 @@ void sg_share_failed(sg_shares *t, sg_share_req *r, uint64_t now) {
   sg_list_foreach(n, &t->all) {
     sg_share *sh = sg_container_of(n, sg_share, link);
     sh->in_call = false;
+    sh->rel_out = 0;
     sh->slots = 0;
     sh->fresh = 0;
     memset(sh->credit, 0, sizeof sh->credit);

@@ -14,12 +14,14 @@
  *    gives a slot back when its request is over.
  *  - credit: units of the lane's windows (requests, second request window,
  *    messages, recipients, KiB) granted for the first queued jobs, spent as
- *    they are admitted, valid share_ms. Alone it takes |batch| jobs' worth;
- *    with company only what it can admit now, so a pause set by another
- *    gateway is seen before its next request.
+ *    they are admitted, valid share_ms. It takes |batch| jobs' worth at once,
+ *    except on a lane without a slot cap that has company: there only what
+ *    it can admit now, so a pause set by another gateway is seen before its
+ *    next request (on a capped lane the fresh slot does that).
  *  - a pause to publish (a Retry-After this gateway received).
- * Denied asks are repeated after poll_ms. Leases expire in Redis after
- * lease_ms unless renewed (every lease_ms / 3 while anything is held).
+ * Denied asks are repeated after poll_ms. While a call is out a lane keeps
+ * admitting on what it holds (not on the slots and credit it gives back). Leases expire in Redis
+ * after lease_ms unless renewed (every lease_ms / 3 while anything is held).
  *
  * Without Redis (a call failed) the gate falls back to the lane's limits
  * divided by the number of gateways (replicas_max, or those last seen), on
@@ -63,6 +65,7 @@ typedef struct sg_share {
   /* With company, each slot granted starts one request: a slot freed is given
    * back, not reused, so every request start has passed Redis (and its pause). */
   uint32_t fresh;
+  uint32_t rel_out; /* slots given back by the call out: not to be used meanwhile */
   uint64_t credit[SG_SHARE_NWIN];
   uint64_t credit_sid[SG_SHARE_NWIN]; /* Redis's window slot where the credit was counted */
   uint64_t credit_until;              /* monotonic ms */
@@ -95,11 +98,15 @@ typedef struct sg_share_op {
   uint64_t pause_ms;
   uint64_t limit[SG_SHARE_NWIN], win_ms[SG_SHARE_NWIN];
   uint64_t ret[SG_SHARE_NWIN], ret_sid[SG_SHARE_NWIN]; /* credit given back */
-  uint32_t nitems;
-  size_t items; /* index of its first item's charges in sg_share_req.charges */
+  uint32_t nitems; /* jobs asked for, in |nruns| runs of jobs that cost the same */
+  uint32_t nruns;
+  size_t items; /* index of its first run in sg_share_req.charges */
 } sg_share_op;
 
-/* A call: the ops, and the jobs' charges (SG_SHARE_NWIN per item). */
+/* Numbers per run of jobs in sg_share_req.charges: how many, then what each costs. */
+#define SG_SHARE_RUN (1 + SG_SHARE_NWIN)
+
+/* A call: the ops, and the jobs' charges (SG_SHARE_RUN per run). */
 typedef struct sg_share_req {
   sg_share_op *ops;
   size_t nops, cap_ops;

@@ -100,11 +100,11 @@ static sg_share_grant call(ctx *x, sg_rd_budget *b, ask q, uint32_t *gateways) {
   op.win_ms[2] = 60000;
   op.ret[2] = q.ret;
   op.ret_sid[2] = q.ret_sid;
+  /* Two runs when more than two jobs: each costs one message either way. */
   op.nitems = q.nitems;
-  uint64_t charges[SG_SHARE_NWIN * 16];
-  memset(charges, 0, sizeof charges);
-  for (uint32_t i = 0; i < q.nitems && i < 16; i++)
-    charges[i * SG_SHARE_NWIN + 2] = 1;
+  op.nruns = q.nitems > 2 ? 2 : q.nitems ? 1 : 0;
+  uint64_t charges[2 * SG_SHARE_RUN] = {q.nitems > 2 ? 2 : q.nitems,     0, 0, 1, 0, 0,
+                                        q.nitems > 2 ? q.nitems - 2 : 0, 0, 0, 1, 0, 0};
   sg_share_req req = {.ops = &op, .nops = 1, .charges = charges};
   answer a = {0};
   ASSERT_OK(sg_rd_budget_call(b, &req, on_answer, &a));

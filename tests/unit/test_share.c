@@ -67,9 +67,11 @@ static void t_alone_batch(void) {
   sg_share_op *op = &x.r.ops[0];
   /* Unknown company: it asks for what its queue can use (its cap). */
   ASSERT_EQ(4, op->want);
-  ASSERT_EQ(4, op->nitems);
-  ASSERT_EQ(1, x.r.charges[op->items + 2]); /* a message each */
-  ASSERT_EQ(0, x.r.charges[op->items + 0]); /* no request window: not charged */
+  ASSERT_EQ(8, op->nitems); /* a batch: the fresh slot, not the credit, sees pauses */
+  ASSERT_EQ(1, op->nruns);  /* the jobs cost the same */
+  ASSERT_EQ(8, x.r.charges[op->items + 0]); /* eight of them */
+  ASSERT_EQ(1, x.r.charges[op->items + 3]); /* a message each */
+  ASSERT_EQ(0, x.r.charges[op->items + 1]); /* no request window: not charged */
   ASSERT(!sg_share_build(&x.t, 0, &x.r));   /* one call at a time */
   sg_share_grant g = grant(4, 4, 4, 0);
   sg_share_apply(&x.t, &x.r, &g, 1, 1);
@@ -115,6 +117,31 @@ static void t_contended(void) {
   ASSERT_EQ(8, sg_share_next_call(&x.t));
   ASSERT(sg_share_build(&x.t, 8, &x.r));
   ASSERT_EQ(3, x.r.ops[0].want);
+  teardown(&x);
+}
+
+/* While a call is out a lane admits on what it keeps, never on the slots
+ * that call gives back. */
+static void t_during_call(void) {
+  fx x;
+  setup(&x, 4, 0);
+  ASSERT_EQ(0, pop_all(&x, 0));
+  ASSERT(sg_share_build(&x.t, 0, &x.r));
+  sg_share_grant g = grant(4, 0, 0, 0); /* alone */
+  sg_share_apply(&x.t, &x.r, &g, 1, 1);
+  ASSERT_EQ(4, pop_all(&x, 1));
+  sg_sched_release(&x.s, x.l);
+  sg_sched_release(&x.s, x.l);
+  ASSERT(sg_share_build(&x.t, 2000, &x.r)); /* a renewal: nothing given back */
+  ASSERT_EQ(0, x.r.ops[0].rel);
+  ASSERT_EQ(2, pop_all(&x, 2000)); /* admits meanwhile */
+  g = grant(0, 0, 0, 1);           /* company now */
+  sg_share_apply(&x.t, &x.r, &g, 2, 2001);
+  sg_sched_release(&x.s, x.l);
+  sg_sched_release(&x.s, x.l);
+  ASSERT(sg_share_build(&x.t, 2002, &x.r));
+  ASSERT_EQ(2, x.r.ops[0].rel);
+  ASSERT_EQ(0, pop_all(&x, 2002)); /* not on the two going back */
   teardown(&x);
 }
 
@@ -243,6 +270,7 @@ static void t_unlimited(void) {
   teardown(&x);
 }
 
-SG_TESTS({"alone_batch", t_alone_batch}, {"contended", t_contended}, {"pauses", t_pauses},
-         {"fallback", t_fallback}, {"goodbye", t_goodbye}, {"bye_on_stop", t_bye_on_stop},
-         {"expired_credit", t_expired_credit}, {"unlimited", t_unlimited})
+SG_TESTS({"alone_batch", t_alone_batch}, {"contended", t_contended}, {"during_call", t_during_call},
+         {"pauses", t_pauses}, {"fallback", t_fallback}, {"goodbye", t_goodbye},
+         {"bye_on_stop", t_bye_on_stop}, {"expired_credit", t_expired_credit},
+         {"unlimited", t_unlimited})
