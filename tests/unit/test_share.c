@@ -56,6 +56,15 @@ static sg_share_grant grant(uint32_t slots, uint32_t nitems, uint64_t msg, uint3
   return g;
 }
 
+/* The first turn: nothing goes before Redis answers; then the answer |g|
+ * (|gws| gateways) is applied at 1 and the lane admits what it allows. */
+static int first_grant(fx *x, sg_share_grant g, uint32_t gws) {
+  ASSERT_EQ(0, pop_all(x, 0));
+  ASSERT(sg_share_build(&x->t, 0, &x->r));
+  sg_share_apply(&x->t, &x->r, &g, gws, 1);
+  return pop_all(x, 1);
+}
+
 /* Nothing goes before Redis granted it; alone, a gateway takes every slot and
  * a batch of credit, then admits locally without asking again. */
 static void t_alone_batch(void) {
@@ -125,11 +134,8 @@ static void t_contended(void) {
 static void t_during_call(void) {
   fx x;
   setup(&x, 4, 0);
-  ASSERT_EQ(0, pop_all(&x, 0));
-  ASSERT(sg_share_build(&x.t, 0, &x.r));
-  sg_share_grant g = grant(4, 0, 0, 0); /* alone */
-  sg_share_apply(&x.t, &x.r, &g, 1, 1);
-  ASSERT_EQ(4, pop_all(&x, 1));
+  ASSERT_EQ(4, first_grant(&x, grant(4, 0, 0, 0), 1)); /* alone */
+  sg_share_grant g;
   sg_sched_release(&x.s, x.l);
   sg_sched_release(&x.s, x.l);
   ASSERT(sg_share_build(&x.t, 2000, &x.r)); /* a renewal: nothing given back */
@@ -150,11 +156,8 @@ static void t_during_call(void) {
 static void t_pauses(void) {
   fx x;
   setup(&x, 4, 0);
-  ASSERT_EQ(0, pop_all(&x, 0));
-  ASSERT(sg_share_build(&x.t, 0, &x.r));
-  sg_share_grant g = grant(4, 0, 0, 1);
-  sg_share_apply(&x.t, &x.r, &g, 2, 1);
-  ASSERT_EQ(4, pop_all(&x, 1));
+  ASSERT_EQ(4, first_grant(&x, grant(4, 0, 0, 1), 2));
+  sg_share_grant g;
   sg_sched_tick(&x.s, 10);
   sg_sched_pause(&x.s, x.l, 2010);
   ASSERT(sg_share_build(&x.t, 10, &x.r));
@@ -218,11 +221,7 @@ static void t_goodbye(void) {
 static void t_expired_credit(void) {
   fx x;
   setup(&x, 4, 100);
-  ASSERT_EQ(0, pop_all(&x, 0));
-  ASSERT(sg_share_build(&x.t, 0, &x.r));
-  sg_share_grant g = grant(4, 4, 6, 0);
-  sg_share_apply(&x.t, &x.r, &g, 1, 1);
-  ASSERT_EQ(4, pop_all(&x, 1));
+  ASSERT_EQ(4, first_grant(&x, grant(4, 4, 6, 0), 1));
   for (int i = 0; i < 4; i++)
     sg_sched_release(&x.s, x.l);
   ASSERT_EQ(0, pop_all(&x, 1000)); /* the 2 left expired at 1000 */
@@ -238,11 +237,7 @@ static void t_expired_credit(void) {
 static void t_bye_on_stop(void) {
   fx x;
   setup(&x, 4, 100);
-  ASSERT_EQ(0, pop_all(&x, 0));
-  ASSERT(sg_share_build(&x.t, 0, &x.r));
-  sg_share_grant g = grant(4, 4, 6, 0);
-  sg_share_apply(&x.t, &x.r, &g, 1, 1);
-  ASSERT_EQ(4, pop_all(&x, 1));
+  ASSERT_EQ(4, first_grant(&x, grant(4, 4, 6, 0), 1));
   sg_sched_release(&x.s, x.l);
   ASSERT(sg_share_build_bye(&x.t, &x.r));
   ASSERT_EQ(1, x.r.nops);
