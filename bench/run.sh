@@ -52,6 +52,9 @@ usage: bench/run.sh [options]
                      against sg-plain-worker (one MULTI: result XADD + XACK per job, no
                      HTTP) on a fresh redis-server with the same settings, and compare
                      Redis CPU per message with the 0 ms run's saturation run
+  --backend smtp     the SMTP egress benchmark instead (bench/smtp_egress.sh: an
+                     exchange_smtp account against the sandbox's SMTP host, next to
+                     Graph); options after it are smtp_egress.sh's
   --help
 EOF
 }
@@ -88,6 +91,11 @@ while [ $# -gt 0 ]; do
     --perf) PERF=1; shift ;;
     --redis-compare) COMPARE=1; shift ;;
     --soak) SOAK_N=$2; SOAK_RATE=$3; shift 3 ;;
+    --backend)
+      # SMTP egress: bench/smtp_egress.sh (the options after --backend smtp are its own)
+      [ "$2" = smtp ] && { shift 2; exec "$here/smtp_egress.sh" --build "$BUILD" --count "$COUNT" "$@"; }
+      [ "$2" = graph ] || { echo "run.sh: --backend graph or smtp" >&2; exit 2; }
+      shift 2 ;;
     --help | -h) usage; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac

@@ -29,6 +29,9 @@ pkgs=(
   # tests/integration/test_deploy_monitoring.sh: promtool (installed for the
   # tool only; its Prometheus server is stopped and disabled below)
   prometheus
+  # tests/integration/test_sandbox_inbox.sh: the web inbox in a real browser
+  # (puppeteer-core from npm drives it) and certutil for the sandbox's CA
+  chromium libnss3-tools
 )
 # tests/integration/test_acs_sdk.sh and test_client_node.sh: Node.js and npm
 # (Microsoft's ACS client for JavaScript; ioredis and protobufjs). A Node.js

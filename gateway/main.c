@@ -21,6 +21,8 @@ static const char usage[] =
     "  smtp-user  add, list, delete SMTP users or change their passwords\n"
     "  smtp-send  send one message over SMTP (XOAUTH2, PLAIN, LOGIN): check a tenant\n"
     "  sendmail   sendmail-compatible: queue the message on standard input\n"
+    "  status     what a running gateway is doing: lanes, pauses, jobs, tokens, lag\n"
+    "  explain    where one job is: queued, pending, delayed, in flight, sent, done\n"
     "  version print the version\n"
     "`sendgate <command> --help` describes each command.\n";
 
@@ -62,6 +64,10 @@ int main(int argc, char **argv) {
     return sg_cmd_smtp_send(argc - 1, argv + 1, environ);
   if (strcmp(cmd, "sendmail") == 0)
     return sg_cmd_sendmail(argc - 1, argv + 1, environ);
+  if (strcmp(cmd, "status") == 0)
+    return sg_cmd_status(argc - 1, argv + 1, environ);
+  if (strcmp(cmd, "explain") == 0)
+    return sg_cmd_explain(argc - 1, argv + 1, environ);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     printf("sendgate %s\n", SG_VERSION);
     return 0;

@@ -66,7 +66,7 @@ sg_lg_kind sg_lg_job_kind(const sg_lg_builder *b, uint64_t seq) {
 sg_backend sg_lg_job_backend(const sg_lg_builder *b, uint64_t seq) {
   if (sg_rand_mix(seq ^ SALT_ACS) % 1000000u < b->acs_ppm)
     return SG_BACKEND_ACS;
-  return b->o->default_backend ? SG_BACKEND_UNSPECIFIED : SG_BACKEND_GRAPH;
+  return b->o->default_backend || b->o->account[0] ? SG_BACKEND_UNSPECIFIED : SG_BACKEND_GRAPH;
 }
 
 /* Appends |s| then |v| in decimal (printf took a fifth of the loadgen's CPU). */
@@ -146,6 +146,7 @@ void sg_lg_job_build(sg_lg_builder *b, uint64_t seq, int64_t created_unix_ms, sg
   j.id = b->id.data;
   j.backend = sg_lg_job_backend(b, seq);
   j.sender = b->sender.data;
+  j.account = o->account;
   build_recipients(b, seq, kind, &j);
   build_content(b, &j);
   j.reply_stream = o->reply_stream ? o->reply_stream : "";

@@ -31,6 +31,8 @@ const char sg_lg_usage[] =
     "  --domain NAME         domain of senders and recipients (default example.com)\n"
     "  --acs PERCENT         share of jobs sent with BACKEND_ACS (default 0)\n"
     "  --default-backend     other jobs leave the backend UNSPECIFIED (default: GRAPH)\n"
+    "  --account NAME        a named account of the gateway (its type picks the backend:\n"
+    "                        the jobs leave it UNSPECIFIED), e.g. an exchange_smtp account\n"
     "  --invalid PERCENT     share of jobs invalid on purpose (no recipient or a bad\n"
     "                        address), which must come back INVALID (default 0)\n"
     "  --size BYTES          text body size (default 1024)\n"
@@ -121,6 +123,7 @@ static void defaults(sg_lg_opts *o, const char *env_url) {
   o->jobs_stream = "sendgate:jobs";
   o->results_stream = "sendgate:results";
   o->domain = "example.com";
+  o->account = "";
   o->producers = 4;
   o->pipeline = 64;
   o->senders = 10;
@@ -150,6 +153,8 @@ static int apply(sg_lg_opts *o, const char *name, const char *v, bool *count_set
     return parse_u32(v, 1, SG_LG_MAX_RECIPIENTS, &o->recipients) ? BAD("1..500") : 0;
   if (strcmp(name, "domain") == 0)
     return (o->domain = v, 0);
+  if (strcmp(name, "account") == 0)
+    return (o->account = v, 0);
   if (strcmp(name, "acs") == 0)
     return parse_dbl(v, 0, 100, &o->acs_pct) ? BAD("a percentage 0..100") : 0;
   if (strcmp(name, "invalid") == 0)
@@ -209,7 +214,7 @@ static bool takes_value(const char *name) {
       "invalid",         "size",        "attachments",    "attachment-size",
       "redis-url",       "jobs-stream", "results-stream", "reply-stream",
       "run-id",          "producers",   "pipeline",       "timeout",
-      "connect-timeout", "interval"};
+      "connect-timeout", "interval",    "account"};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (strcmp(name, names[i]) == 0)
       return true;

@@ -29,6 +29,7 @@ typedef struct sg_lg_opts {
   const char *reply_stream;          /* NULL: jobs leave reply_stream empty (the default stream) */
   char run_id[SG_LG_RUN_ID_MAX + 1]; /* "" until set: the caller makes a random one */
   const char *domain;                /* example.com */
+  const char *account;               /* MailJob.account of every job ("": the default) */
   uint64_t count;                    /* jobs to queue */
   double rate;                       /* jobs per second; 0 = as fast as possible */
   double duration_s;                 /* with rate: count = rate * duration */

@@ -65,10 +65,11 @@ void sg_lg_report_text(const sg_lg_opts *o, const sg_lg_track *t, const sg_lg_ti
                 t->by_status[SG_STATUS_INVALID], t->by_status[SG_STATUS_EXPIRED],
                 t->by_status[SG_STATUS_UNSPECIFIED]);
   sg_buf_printf(out,
-                "backends    graph %" PRIu64 "  acs %" PRIu64 "  unspecified %" PRIu64
-                "  (planned: acs %" PRIu64 ", invalid %" PRIu64 ")\n",
+                "backends    graph %" PRIu64 "  acs %" PRIu64 "  smtp %" PRIu64
+                "  unspecified %" PRIu64 "  (planned: acs %" PRIu64 ", invalid %" PRIu64 ")\n",
                 t->by_backend[SG_BACKEND_GRAPH], t->by_backend[SG_BACKEND_ACS],
-                t->by_backend[SG_BACKEND_UNSPECIFIED], t->planned_acs, t->planned_invalid);
+                t->by_backend[SG_BACKEND_SMTP], t->by_backend[SG_BACKEND_UNSPECIFIED],
+                t->planned_acs, t->planned_invalid);
   sg_buf_printf(out,
                 "checks      duplicates %" PRIu64 "  foreign %" PRIu64 "  undecodable %" PRIu64
                 "  late %" PRIu64 "  valid-but-INVALID %" PRIu64 "  invalid-not-refused %" PRIu64
@@ -186,6 +187,7 @@ static void json_results(const sg_lg_track *t, sg_buf *b) {
   sg_buf_append_str(b, "},\"by_backend\":{");
   kv_u(b, "graph", t->by_backend[SG_BACKEND_GRAPH], true);
   kv_u(b, "acs", t->by_backend[SG_BACKEND_ACS], true);
+  kv_u(b, "smtp", t->by_backend[SG_BACKEND_SMTP], true);
   kv_u(b, "unspecified", t->by_backend[SG_BACKEND_UNSPECIFIED], false);
   sg_buf_append_str(b, "},\"error_codes\":{");
   for (size_t i = 0; i < t->n_codes; i++) {

@@ -113,7 +113,7 @@ sg_lg_match sg_lg_track_result(sg_lg_track *t, const sg_result *r, uint64_t now_
   t->flags[seq] = (uint8_t)(f | F_DONE);
   unsigned st = (unsigned)r->status <= SG_STATUS_EXPIRED ? (unsigned)r->status : 0u;
   t->by_status[st]++;
-  unsigned be = (unsigned)r->backend <= SG_BACKEND_ACS ? (unsigned)r->backend : 0u;
+  unsigned be = (unsigned)r->backend <= SG_BACKEND_SMTP ? (unsigned)r->backend : 0u;
   t->by_backend[be]++;
   count_code(t, r->error_code);
   bool invalid = r->status == SG_STATUS_INVALID;

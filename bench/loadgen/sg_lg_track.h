@@ -51,7 +51,7 @@ typedef struct sg_lg_track {
   uint64_t unexpected_invalid; /* valid jobs that came back INVALID */
   uint64_t invalid_accepted;   /* invalid jobs that came back other than INVALID */
   uint64_t by_status[5];       /* indexed by sg_status */
-  uint64_t by_backend[3];      /* indexed by the result's sg_backend */
+  uint64_t by_backend[4];      /* indexed by the result's sg_backend */
   sg_lg_code_count codes[SG_LG_MAX_CODES];
   size_t n_codes;
   uint64_t other_codes;

@@ -33,6 +33,8 @@ struct sg_admin {
   sg_admin_ready_cb ready_cb;
   void *ud;
   sg_buf scrape;
+  sg_admin_status_cb status_cb;
+  void *status_ud;
   sg_admin_stopped_cb done;
   void *done_ud;
 };
@@ -124,17 +126,39 @@ static void serve_ready(sg_admin *a, sg_httpd_req *req) {
   respond_text(req, 503, body);
 }
 
+static void serve_status(sg_admin *a, sg_httpd_req *req) {
+  sg_buf_reset(&a->scrape);
+  int status = a->status_cb(a->status_ud, req->path, &a->scrape);
+  sg_http_header h[] = {
+      sg_http_hdr("content-type", "application/json"),
+      sg_http_hdr("cache-control", "no-store"),
+  };
+  (void)sg_httpd_respond(req, status, h, SG_ARRAY_LEN(h), a->scrape.data, a->scrape.len);
+  if (a->scrape.cap > SCRAPE_KEEP)
+    sg_buf_free(&a->scrape);
+}
+
+void sg_admin_set_status(sg_admin *a, sg_admin_status_cb cb, void *ud) {
+  if (a == NULL)
+    return;
+  a->status_cb = cb;
+  a->status_ud = ud;
+}
+
 static void on_request(sg_httpd_req *req, void *ud) {
   sg_admin *a = ud;
   size_t plen = strcspn(req->path, "?");
   bool get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
-  enum { METRICS, HEALTHZ, READYZ, NONE } route = NONE;
+  enum { METRICS, HEALTHZ, READYZ, STATUS, NONE } route = NONE;
   if (plen == 8 && strncmp(req->path, "/metrics", 8) == 0)
     route = METRICS;
   else if (plen == 8 && strncmp(req->path, "/healthz", 8) == 0)
     route = HEALTHZ;
   else if (plen == 7 && strncmp(req->path, "/readyz", 7) == 0)
     route = READYZ;
+  else if (a->status_cb && plen >= 7 && strncmp(req->path, "/status", 7) == 0 &&
+           (plen == 7 || req->path[7] == '/'))
+    route = STATUS;
 
   if (route == NONE) {
     respond_text(req, 404, "not found\n");
@@ -147,6 +171,8 @@ static void on_request(sg_httpd_req *req, void *ud) {
     (void)sg_httpd_respond(req, 405, h, SG_ARRAY_LEN(h), msg, sizeof msg - 1);
   } else if (route == METRICS) {
     serve_metrics(a, req);
+  } else if (route == STATUS) {
+    serve_status(a, req);
   } else if (route == HEALTHZ) {
     respond_text(req, 200, "ok\n");
   } else {
@@ -162,7 +188,7 @@ int sg_admin_start(sg_admin **out, uv_loop_t *loop, const char *listen, sg_metri
   char host[64];
   uint16_t port;
   if (sg_admin_parse_listen(listen, host, sizeof host, &port) != 0) {
-    snprintf(err, errcap, "http listen address \"%.80s\": expected IP:PORT", listen);
+    snprintf(err, errcap, "SENDGATE_HTTP_LISTEN (http.listen) \"%.80s\": expected IP:PORT", listen);
     return SG_ERR_CONFIG;
   }
   sg_admin *a = sg_xcalloc(1, sizeof *a);

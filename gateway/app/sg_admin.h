@@ -8,9 +8,12 @@
  *   GET /healthz  200 "ok" while the loop runs
  *   GET /readyz   200 "ready" when the readiness callback says so, else 503
  *                 with its one-line reason
+ *   GET /status, /status/...  JSON from the status handler, when one is set
+ *                 (sg_admin_set_status); 404 otherwise
  *   other methods on those paths: 405; any other path: 404
  *
- * HEAD works like GET without the body. Query strings are ignored.
+ * HEAD works like GET without the body. Query strings are ignored, except
+ * by the status handler, which gets the whole target.
  */
 #ifndef SG_ADMIN_H
 #define SG_ADMIN_H
@@ -20,6 +23,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "core/sg_mem.h"
 #include "core/sg_metrics.h"
 
 typedef struct sg_admin sg_admin;
@@ -54,6 +58,16 @@ int sg_admin_parse_listen(const char *listen, char *host, size_t cap, uint16_t *
  */
 int sg_admin_start(sg_admin **out, uv_loop_t *loop, const char *listen, sg_metrics *registry,
                    sg_admin_ready_cb ready_cb, void *ud, char *err, size_t errcap);
+
+/*
+ * Answers a GET of /status or /status/... : |target| is the request target
+ * (path and query, borrowed); writes a JSON document into |out| and returns
+ * the HTTP status. Called on the loop thread.
+ */
+typedef int (*sg_admin_status_cb)(void *ud, const char *target, sg_buf *out);
+
+/* Serves /status and /status/... with |cb| and |ud| from now on. |a| may be NULL. */
+void sg_admin_set_status(sg_admin *a, sg_admin_status_cb cb, void *ud);
 
 /* The port bound (useful with port 0); 0 for a NULL (off) endpoint. */
 uint16_t sg_admin_port(const sg_admin *a);

@@ -57,7 +57,7 @@ static void log_result(const sg_jobrun *j, sg_status st, const char *code, const
 
 static void count_result(sg_jobrun *j, sg_status st) {
   sg_app *a = j->app;
-  int b = j->backend == SG_BACKEND_ACS ? 2 : 1;
+  int b = j->backend == SG_BACKEND_ACS || j->backend == SG_BACKEND_SMTP ? (int)j->backend : 1;
   if ((unsigned)st < 5)
     sg_metric_inc(a->mc.results[b][st]);
   if (j->job && j->job->created_unix_ms > 0) {
@@ -214,8 +214,9 @@ static bool resolve_account(sg_app *a, sg_jobrun *j) {
     acct = sg_config_account(&a->cfg, b, "");
     if (acct == NULL) {
       sg_app__finish(j, SG_STATUS_INVALID, NULL, SG_JOBERR_UNKNOWN_ACCOUNT,
-                     b == SG_BACKEND_ACS ? "no default ACS account is configured"
-                                         : "no default Graph account is configured");
+                     b == SG_BACKEND_ACS    ? "no default ACS account is configured"
+                     : b == SG_BACKEND_SMTP ? "SMTP jobs name their account (exchange_smtp or hve)"
+                                            : "no default Graph account is configured");
       return false;
     }
   }
@@ -392,10 +393,12 @@ static int setup_accounts(sg_app *a, char *err, size_t errcap) {
     }
     /* A managed identity's tokens come over plain HTTP/1.1, not from Entra. */
     bool mi = rt->cred && sg_cred_kind_of(rt->cred) == SG_CRED_MANAGED_IDENTITY;
-    rt->origin = sg_app__origin(a, rt->info.origin_url, rt->prov->name, e2, sizeof e2);
-    if (rt->origin && rt->info.needs_token && !mi)
+    bool http = rt->prov->transport == SG_PROV_TRANSPORT_HTTP; /* SMTP: sg_app_smtp.c */
+    rt->origin =
+        http ? sg_app__origin(a, rt->info.origin_url, rt->prov->name, e2, sizeof e2) : NULL;
+    if ((rt->origin || !http) && rt->info.needs_token && !mi)
       rt->login = sg_app__origin(a, acct->login_url, "entra", e2, sizeof e2);
-    if (rt->origin == NULL || (rt->info.needs_token && !mi && rt->login == NULL)) {
+    if ((http && rt->origin == NULL) || (rt->info.needs_token && !mi && rt->login == NULL)) {
       snprintf(err, errcap, "account %s: %s", name, e2);
       return SG_ERR_CONFIG;
     }
@@ -433,6 +436,7 @@ static void free_app(sg_app *a) {
 int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_t errcap) {
   sg_app *a = sg_xcalloc(1, sizeof *a);
   a->loop = loop;
+  a->started_at = sg_wall_ms();
   a->cfg = *cfg;
   memset(cfg, 0, sizeof *cfg);
   sg_list_init(&a->jobs);
@@ -571,9 +575,13 @@ static void on_admin_stopped(void *ud) {
   uv_close((uv_handle_t *)&a->stats_timer, on_handle_closed);
 }
 
-static void on_origins_closed(void *ud) {
+static void on_smtp_closed(void *ud) {
   sg_app *a = ud;
   sg_admin_stop(a->admin, on_admin_stopped, a);
+}
+
+static void on_origins_closed(void *ud) {
+  sg_app__smtp_close(ud, on_smtp_closed, ud);
 }
 
 static void on_stream_stopped(sg_rd_stream *s, void *ud) {

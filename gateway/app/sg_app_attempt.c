@@ -165,6 +165,10 @@ static void send_now(sg_jobrun *j, const char *token, size_t token_len) {
   sg_app *a = j->app;
   sg_acct_rt *rt = j->rt;
   bool follow = j->pj.following;
+  if (rt->prov->transport == SG_PROV_TRANSPORT_SMTP) {
+    sg_app__smtp_send(j, token, token_len);
+    return;
+  }
   if (!j->pj.keep_body && j->pj.body.cap == 0)
     sg_app__body_get(a, &j->pj.body);
   sg_prov_req req_store; /* the headers' storage, on the stack (no allocation per request) */
@@ -325,6 +329,7 @@ void sg_app__abandon(sg_jobrun *j) {
       j->h2 = NULL;
       sg_sched_release(&a->sched, j->lane);
     }
+    sg_app__smtp_cancel(j);
     break;
   case SG_JOB_TOKEN_WAIT:
     if (sg_token_waiter_queued(&j->tw)) {

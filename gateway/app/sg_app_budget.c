@@ -28,17 +28,18 @@ struct sg_app_budget {
   uv_timer_t timer;
   uint64_t failed_at; /* monotonic ms of the last failed call */
   uint64_t connects;  /* of the command connection, when last looked at */
-  sg_metric *m_calls, *m_denials, *m_fallback, *m_leases[2];
+  sg_metric *m_calls, *m_denials;
   uint64_t denials_seen;
 };
 
-static const char *const KINDS[2] = {"graph", "acs"};
+#define NKINDS 3
+static const char *const KINDS[NKINDS] = {"graph", "acs", "smtp"}; /* lane key prefixes */
 
 typedef struct lease_gauge {
   sg_app_budget *b;
   int kind;
 } lease_gauge;
-static lease_gauge lease_gauges[2];
+static lease_gauge lease_gauges[NKINDS];
 
 static double g_lease_kind(void *ud) {
   lease_gauge *g = ud;
@@ -86,11 +87,11 @@ static void metrics(sg_app_budget *b) {
   if (sg_metrics_register(reg, &d, &f) == 0)
     sg_metric_set_fn(sg_metric_child0(f), g_fallback, b);
   d.name = "sendgate_budget_leases";
-  d.help = "In-flight slots leased from the shared budgets, by lane kind.";
+  d.help = "In-flight slots leased from the shared budgets, by lane kind (graph, acs, smtp).";
   d.labels = L_KIND;
   d.nlabels = 1;
   if (sg_metrics_register(reg, &d, &f) == 0)
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < NKINDS; k++) {
       lease_gauges[k] = (lease_gauge){b, k};
       sg_metric_set_fn(sg_metric_child1(f, KINDS[k]), g_lease_kind, &lease_gauges[k]);
     }
@@ -218,7 +219,7 @@ void sg_app__budget_close(sg_app *a) {
   sg_rd_budget_free(b->rd);
   sg_shares_free(&b->t, uv_now(a->loop));
   sg_share_req_free(&b->req);
-  for (int k = 0; k < 2; k++)
+  for (int k = 0; k < NKINDS; k++)
     lease_gauges[k].b = NULL;
   uv_close((uv_handle_t *)&b->timer, on_timer_closed);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Internals of the runtime shared by sg_app.c (lifecycle, entries, results),
- * sg_app_send.c (attempts and outcomes), sg_app_tokens.c (token fetches) and
- * sg_app_origin.c (one HTTP/2 pool per provider origin).
+ * sg_app_send.c (attempts and outcomes), sg_app_tokens.c (token fetches),
+ * sg_app_origin.c (one HTTP/2 pool per provider origin) and sg_app_smtp.c
+ * (SMTP sessions for providers whose transport is SMTP).
  */
 #ifndef SG_APP_INT_H
 #define SG_APP_INT_H
@@ -14,6 +15,7 @@
 #include "app/sg_admin.h"
 #include "app/sg_app.h"
 #include "app/sg_metrics_gateway.h"
+#include "app/sg_status.h"
 #include "core/sg_fmt.h"
 #include "core/sg_metrics.h"
 #include "core/sg_list.h"
@@ -99,9 +101,10 @@ typedef struct sg_jobrun {
   int64_t deadline_ms; /* wall clock */
   sg_token_waiter tw;
   sg_h2_req *h2;
-  sg_h2_pool *pool; /* the pool |h2| is on */
-  uint64_t sent_at; /* monotonic ms, for the request duration */
-  uv_timer_t timer; /* retry wait */
+  sg_h2_pool *pool;                /* the pool |h2| is on */
+  struct sg_smtpc_pool_sess *smtp; /* SMTP providers: the message in progress */
+  uint64_t sent_at;                /* monotonic ms, for the request duration */
+  uv_timer_t timer;                /* retry wait */
   sg_outcome *last; /* the last failed attempt's outcome (allocated when first needed) */
   sg_buf result;    /* encoded MailResult while completing */
   /* the queue protocol's state of its ledger lookup and of its completion */
@@ -151,11 +154,17 @@ struct sg_app {
   uv_timer_t stats_timer;
   uint64_t last_reconnects;
   struct {
-    sg_metric *fetched, *results[3][5], *retries[SG_WHY_TOKEN + 1], *dead_letters, *job_duration,
+    sg_metric *fetched, *results[4][5], *retries[SG_WHY_TOKEN + 1], *dead_letters, *job_duration,
         *reconnects, *dur_entra;
   } mc;
-  sg_rd_queue *queue;    /* the Redis queue protocol: results, ledger, parks, dead letters */
-  sg_app_budget *budget; /* NULL: shared budgets off */
+  sg_rd_queue *queue; /* the Redis queue protocol: results, ledger, parks, dead letters */
+  /* /status (sg_status_app.c): start time, the group's lag and pending as last sampled */
+  int64_t started_at;
+  sg_status_redis status_redis;
+  bool status_sampling;       /* an XINFO GROUPS is out */
+  struct sg_smtpc_pool *smtp; /* SMTP providers' sessions, made on first use (sg_app_smtp.c) */
+  SSL_CTX *smtp_ssl;          /* theirs: no ALPN */
+  sg_app_budget *budget;      /* NULL: shared budgets off */
 };
 
 /* sg_app.c */
@@ -216,6 +225,15 @@ void sg_app__answered(sg_jobrun *j, int err, int status, const char *body, size_
 
 /* sg_app_store.c: a step that reads or writes the job's record in Redis. */
 void sg_app__store_run(sg_jobrun *j, const sg_prov_req *r);
+
+/* sg_app_smtp.c: attempts of providers with transport SG_PROV_TRANSPORT_SMTP */
+/* Sends the job's message on a session of its lane's group (|token|: XOAUTH2's). */
+void sg_app__smtp_send(sg_jobrun *j, const char *token, size_t token_len);
+/* Drops the job's message in progress (stop); its lane slot is released. */
+void sg_app__smtp_cancel(sg_jobrun *j);
+size_t sg_app__smtp_sessions(const sg_app *a);
+/* QUIT on every session; |done| once they are closed. */
+void sg_app__smtp_close(sg_app *a, void (*done)(void *), void *ud);
 
 /* sg_app_tokens.c */
 void sg_app__token_fetch(sg_app *a, sg_acct_rt *rt);

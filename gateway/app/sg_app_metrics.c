@@ -10,8 +10,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app/sg_status_app.h"
 #include "core/sg_err.h"
 #include "core/sg_log.h"
+
+#include <math.h>
 
 static double g_jobs(void *ud) {
   return (double)((sg_app *)ud)->njobs;
@@ -22,8 +25,37 @@ static double g_lanes_waiting(void *ud) {
   return (double)((sg_app *)ud)->sched.waiting;
 }
 
+static double g_smtp_sessions(void *ud) {
+  return (double)sg_app__smtp_sessions(ud);
+}
+
 static double g_lanes(void *ud) {
   return (double)((sg_app *)ud)->sched.nlanes;
+}
+
+/* Consumer group gauges from the last XINFO GROUPS (sg_status_app.c). */
+static double g_lag(void *ud) {
+  const sg_status_redis *r = &((sg_app *)ud)->status_redis;
+  return r->group_known && r->lag >= 0 ? (double)r->lag : NAN;
+}
+
+static double g_pending(void *ud) {
+  const sg_status_redis *r = &((sg_app *)ud)->status_redis;
+  return r->group_known ? (double)r->pending : NAN;
+}
+
+static double g_redis_up(void *ud) {
+  sg_app *a = ud;
+  return a->stream && sg_rd_stream_is_up(a->stream) ? 1 : 0;
+}
+
+static double g_delayed(void *ud) {
+  sg_app *a = ud;
+  if (a->delayed == NULL)
+    return 0;
+  sg_rd_delayed_stats st;
+  sg_rd_delayed_get_stats(a->delayed, &st);
+  return (double)st.size;
 }
 
 typedef struct {
@@ -60,6 +92,7 @@ static void on_stats(uv_timer_t *t) {
     sg_metric_add(a->mc.reconnects, (double)(st.reconnects - a->last_reconnects));
     a->last_reconnects = st.reconnects;
   }
+  sg_app__status_sample(a);
 }
 
 static bool ready(void *ud, char *reason, size_t cap) {
@@ -89,8 +122,8 @@ int sg_app__metrics_start(sg_app *a, char *err, size_t errcap) {
     snprintf(err, errcap, "metrics: %s", sg_strerror(rv));
     return rv;
   }
-  static const char *backends[3] = {"graph", "graph", "acs"};
-  for (int b = 1; b < 3; b++)
+  static const char *backends[4] = {"graph", "graph", "acs", "smtp"};
+  for (int b = 1; b < 4; b++)
     for (int st = 1; st < 5; st++)
       a->mc.results[b][st] =
           sg_metric_child2(a->m.results, backends[b], sg_status_name((sg_status)st));
@@ -106,6 +139,11 @@ int sg_app__metrics_start(sg_app *a, char *err, size_t errcap) {
   sg_metric_set_fn(sg_metric_child0(a->m.jobs_in_flight), g_jobs, a);
   sg_metric_set_fn(sg_metric_child1(a->m.lanes_waiting, "graph"), g_lanes_waiting, a);
   sg_metric_set_fn(sg_metric_child0(a->m.lanes), g_lanes, a);
+  sg_metric_set_fn(sg_metric_child1(a->m.consumer_lag, a->cfg.jobs_stream), g_lag, a);
+  sg_metric_set_fn(sg_metric_child1(a->m.consumer_pending, a->cfg.jobs_stream), g_pending, a);
+  sg_metric_set_fn(sg_metric_child0(a->m.redis_up), g_redis_up, a);
+  sg_metric_set_fn(sg_metric_child0(a->m.delayed_jobs), g_delayed, a);
+  sg_metric_set_fn(sg_metric_child0(a->m.smtp_sessions_open), g_smtp_sessions, a);
   for (int i = 0; i < 2 * N_ORIGIN_LABELS; i++) {
     gauges[i] = (pool_gauge){a, origin_labels[i / 2], i % 2 == 1};
     sg_metric *c = sg_metric_child1(i % 2 ? a->m.http_streams_open : a->m.http_connections_open,
@@ -127,7 +165,10 @@ int sg_app__metrics_start(sg_app *a, char *err, size_t errcap) {
   a->stats_timer.data = a;
   uv_timer_start(&a->stats_timer, on_stats, 1000, 1000);
   uv_unref((uv_handle_t *)&a->stats_timer);
-  return sg_admin_start(&a->admin, a->loop, a->cfg.http_listen, a->reg, ready, a, err, errcap);
+  rv = sg_admin_start(&a->admin, a->loop, a->cfg.http_listen, a->reg, ready, a, err, errcap);
+  if (rv == 0 && a->admin)
+    sg_admin_set_status(a->admin, sg_app__status_http, a);
+  return rv;
 }
 
 void sg_app__http_done(sg_app *a, const char *origin, sg_metric *dur, int status,

@@ -20,6 +20,8 @@ static const char *restart_needed(const sg_account *o, const sg_account *n) {
     return "a tenant or client id changed";
   if (!same(o->scope, n->scope) || !same(o->login_url, n->login_url))
     return "a token scope or endpoint changed";
+  if (!same(o->smtp_host, n->smtp_host) || !same(o->username, n->username))
+    return "an SMTP host or user changed";
   return NULL;
 }
 
@@ -32,6 +34,7 @@ static void swap_str(char **x, char **y) {
 /* Moves the credential fields of |n| into |o| (|n| gets the old ones, to free). */
 static void take_credentials(sg_account *o, sg_account *n) {
   swap_str(&o->client_secret, &n->client_secret);
+  swap_str(&o->password, &n->password); /* hve accounts' */
   swap_str(&o->client_certificate_file, &n->client_certificate_file);
   swap_str(&o->client_certificate_password, &n->client_certificate_password);
   swap_str(&o->client_assertion_alg, &n->client_assertion_alg);

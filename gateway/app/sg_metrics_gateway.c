@@ -18,6 +18,7 @@ static const char *const L_LANE[] = {"lane_kind", NULL};
 static const char *const L_ORIGIN[] = {"origin", NULL};
 static const char *const L_ORIGIN_CODE[] = {"origin", "code", NULL};
 static const char *const L_ACCOUNT[] = {"account", NULL};
+static const char *const L_STREAM[] = {"stream", NULL};
 
 /* HTTP requests: Graph answers in tens to hundreds of ms; the top end catches
  * slow uploads of large messages and the request timeout. */
@@ -75,6 +76,14 @@ static const entry TABLE[] = {
       "Job latency from creation to terminal result.", L_NONE, B_JOB),
     C(ambiguous_outcomes, "sendgate_ambiguous_outcomes_total",
       "Send requests whose outcome is unknown (the message may have been sent).", L_BACKEND),
+    G(consumer_lag, "sendgate_consumer_lag",
+      "Entries of the stream not yet read by the consumer group (NaN when unknown).", L_STREAM),
+    G(consumer_pending, "sendgate_consumer_pending",
+      "Entries read by the consumer group and not yet acknowledged.", L_STREAM),
+    G(redis_up, "sendgate_redis_up", "1 while the gateway's Redis connections are up, else 0.",
+      L_NONE),
+    G(smtp_sessions_open, "sendgate_smtp_sessions_open", "SMTP sessions open or opening.", L_NONE),
+    C(smtp_sessions_opened, "sendgate_smtp_sessions_opened_total", "SMTP sessions opened.", L_NONE),
 };
 
 int sg_gw_metrics_register(sg_metrics *m, sg_gw_metrics *out) {

@@ -13,11 +13,13 @@
  *   origin     "graph", "acs", "entra" (the HTTP/2 pool the request went to)
  *   code       HTTP status as digits ("202", "429"), or "error" when no
  *              response came (transport failure, reset, timeout)
- *   lane_kind  "graph" (one lane per account and mailbox), "acs" (per resource)
+ *   lane_kind  "graph" (one lane per account and mailbox), "acs" (per resource),
+ *              "smtp" (per account and mailbox)
  *   reason     retries: "throttled" (429 / Retry-After), "server" (5xx),
  *              "transport" (connection or stream failure, refused stream),
  *              "timeout", "token" (no access token yet)
  *   account    configured account name ("default" for the unnamed one)
+ *   stream     the jobs stream's key (gateway.jobs_stream, "sendgate:jobs")
  */
 #ifndef SG_METRICS_GATEWAY_H
 #define SG_METRICS_GATEWAY_H
@@ -70,6 +72,18 @@ typedef struct sg_gw_metrics {
   /* sendgate_ambiguous_outcomes_total{backend}: send requests whose fate is unknown
    * (timeout or reset after the request went out): the message may have been sent. */
   sg_metric_family *ambiguous_outcomes;
+  /* sendgate_consumer_lag{stream} (gauge): entries of the jobs stream the consumer group
+   * has not read yet (XINFO GROUPS "lag", sampled once a second; NaN when Redis cannot
+   * tell, e.g. after entries were deleted out of order). */
+  sg_metric_family *consumer_lag;
+  /* sendgate_consumer_pending{stream} (gauge): entries read by the group, not yet acked. */
+  sg_metric_family *consumer_pending;
+  /* sendgate_redis_up (gauge): 1 while the gateway's Redis connections are up, else 0. */
+  sg_metric_family *redis_up;
+  /* sendgate_smtp_sessions_open (gauge): SMTP sessions open or opening (SMTP accounts). */
+  sg_metric_family *smtp_sessions_open;
+  /* sendgate_smtp_sessions_opened_total: SMTP sessions opened (each reused for many messages). */
+  sg_metric_family *smtp_sessions_opened;
 } sg_gw_metrics;
 
 /*

@@ -13,10 +13,12 @@
 #include <string.h>
 #include <uv.h>
 
+#include "app/sg_admin.h"
 #include "app/sg_app.h"
 #include "conf/sg_config.h"
 #include "core/sg_err.h"
 #include "core/sg_log.h"
+#include "redis/sg_rd_url.h"
 
 static const char usage[] =
     "usage: sendgate run [--config FILE] [--check]\n"
@@ -72,10 +74,32 @@ static void print_accounts(const sg_config *cfg) {
       printf("account %-12s graph tenant=%s client=%s graph=%s login=%s\n",
              a->name[0] ? a->name : "(default)", a->tenant_id, a->client_id, a->graph_url,
              a->login_url);
+    else if (a->backend == SG_BACKEND_SMTP)
+      printf("account %-12s %s smtp=%s %s\n", a->name, a->hve ? "hve" : "exchange_smtp",
+             a->smtp_host, a->hve && a->username[0] ? "password" : "xoauth2");
     else
       printf("account %-12s acs %s\n", a->name[0] ? a->name : "(default)",
              a->connection_string[0] ? "access key" : "entra token");
   }
+}
+
+/* --check: the addresses the gateway would only refuse when it starts. */
+static int check_addresses(const sg_config *cfg, char *err, size_t errcap) {
+  sg_rd_url url;
+  char host[64];
+  uint16_t port;
+  if (sg_rd_url_parse(cfg->redis_url, &url) != 0) {
+    snprintf(err, errcap,
+             "SENDGATE_REDIS_URL (redis.url): not a redis[s]://[[user]:password@]"
+             "host:port/db URL");
+    return -1;
+  }
+  if (cfg->http_listen[0] && sg_admin_parse_listen(cfg->http_listen, host, sizeof host, &port)) {
+    snprintf(err, errcap, "SENDGATE_HTTP_LISTEN (http.listen) \"%.80s\": expected IP:PORT",
+             cfg->http_listen);
+    return -1;
+  }
+  return 0;
 }
 
 int sg_cmd_run(int argc, char **argv, char **envp) {
@@ -95,6 +119,11 @@ int sg_cmd_run(int argc, char **argv, char **envp) {
   sg_log_parse_level(cfg.log_level, &lvl);
   sg_log_set_level(lvl);
   sg_log_set_show_recipients(cfg.log_show_recipients);
+  if (check && check_addresses(&cfg, err, sizeof err) != 0) {
+    fprintf(stderr, "sendgate run: %s\n", err);
+    sg_config_free(&cfg);
+    return 2;
+  }
   if (check) {
     print_accounts(&cfg);
     sg_config_free(&cfg);

@@ -40,6 +40,7 @@ static const char usage[] =
     "  --secret-file FILE    the access token (XOAUTH2) or the password, first line;\n"
     "                        default: SENDGATE_SMTP_SEND_SECRET\n"
     "  --xoauth2-token-file FILE   the same as --secret-file\n"
+    "  --message FILE        the message to send (default: standard input)\n"
     "  --ca-file FILE        extra trust anchors (default SENDGATE_TLS_CA_FILE)\n"
     "  --helo NAME           EHLO name (default localhost)\n"
     "  --count N             send the message N times on one session (default 1)\n"

@@ -32,14 +32,15 @@ const char sg_send_opts_usage[] =
     "  --attach FILE[:TYPE]  attachment (repeatable)\n"
     "  --inline FILE:CID[:TYPE]  inline attachment referenced as cid:CID\n"
     "  --header 'X-Name: value'  custom X- header (repeatable, at most 5)\n"
-    "  --mime FILE|-         send a complete RFC 5322 message (Graph only; - = stdin)\n"
-    "  --backend graph|acs   backend (default: the gateway's default)\n"
+    "  --mime FILE|-         send a complete RFC 5322 message (- = stdin)\n"
+    "  --backend graph|acs|smtp  backend (default: the account's, else the gateway's default;\n"
+    "                        smtp needs --account of an exchange_smtp or hve account)\n"
     "  --account NAME        named account from the gateway's config\n"
     "  --id ID               job id (default: random)\n"
     "  --campaign ID         campaign id\n"
     "  --meta KEY=VALUE      metadata echoed in the result (repeatable)\n"
     "  --no-save-sent        Graph: do not keep a copy in Sent Items\n"
-    "  --max-attempts N      attempts before giving up\n"
+    "  --max-attempts N      attempts before giving up (default: gateway.max_attempts)\n"
     "  --wait                wait for the result; exit 0 only if SENT\n"
     "  --timeout SECONDS     how long --wait waits (default 120)\n"
     "  --config FILE         read the Redis settings from the gateway's config\n"
@@ -290,8 +291,10 @@ static int set_backend(sg_send_opts *o, const char *name, const char *arg, char 
     o->job.backend = SG_BACKEND_GRAPH;
   } else if (strcasecmp(arg, "acs") == 0) {
     o->job.backend = SG_BACKEND_ACS;
+  } else if (strcasecmp(arg, "smtp") == 0) {
+    o->job.backend = SG_BACKEND_SMTP;
   } else {
-    snprintf(err, cap, "--backend must be graph or acs, not %s", arg);
+    snprintf(err, cap, "--backend must be graph, acs or smtp, not %s", arg);
     return SG_ERR_INVAL;
   }
   return 0;

@@ -170,6 +170,19 @@ static const sg_setting tbl[] = {
      "bytes per upload range of a large message's attachments (rounded down to a multiple of "
      "320 KiB, as Graph asks; at most 4 MiB)"},
 
+    {"exchange_smtp", "messages_per_minute", SG_SET_INT, L(smtp_messages_per_minute), "30", 0, BIG,
+     0, NULL, "messages per (account, mailbox) of exchange_smtp accounts (Exchange: 30)"},
+    {"exchange_smtp", "recipients_per_day", SG_SET_INT, L(smtp_recipients_per_day), "10000", 0, BIG,
+     0, NULL, "rolling 24 h, per (account, mailbox)"},
+    {"exchange_smtp", "sessions", SG_SET_INT, L(smtp_sessions), "3", 0, 1000, 0, NULL,
+     "SMTP connections per (account, mailbox)"},
+    {"exchange_smtp", "throttle_ms", SG_SET_INT, F(smtp_throttle_ms), "60000", 1, 86400000, 0, NULL,
+     "SMTP accounts: how long a mailbox's lane pauses after a throttling reply (4.7.x, 421)"},
+    {"hve", "messages_per_minute", SG_SET_INT, F(hve_messages_per_minute), "0", 0, BIG, 0, NULL,
+     "messages per (account, mailbox) of hve accounts"},
+    {"hve", "recipients_per_day", SG_SET_INT, F(hve_recipients_per_day), "0", 0, BIG, 0, NULL, ""},
+    {"hve", "sessions", SG_SET_INT, F(hve_sessions), "3", 0, 1000, 0, NULL,
+     "SMTP connections per (account, mailbox)"},
     {"acs", "connection_string", SG_SET_STR, F(acs_connection_string), "", 0, 0, SG_SET_SECRET,
      NULL, "endpoint=https://...;accesskey=..."},
     {"acs", "api_version", SG_SET_STR, F(acs_api_version), "2025-09-01", 0, 0, 0, NULL, ""},
@@ -214,7 +227,8 @@ typedef struct {
 #define A(name) offsetof(acct_in, a.name)
 #define AL(name) (offsetof(acct_in, a.limits) + offsetof(sg_limits, name))
 static const sg_setting acct_tbl[] = {
-    {"", "type", SG_SET_STR, offsetof(acct_in, type), "", 0, 0, 0, NULL, "graph or acs"},
+    {"", "type", SG_SET_STR, offsetof(acct_in, type), "", 0, 0, 0, NULL,
+     "graph, acs, exchange_smtp or hve"},
     {"", "tenant_id", SG_SET_STR, A(tenant_id), "", 0, 0, 0, NULL, ""},
     {"", "client_id", SG_SET_STR, A(client_id), "", 0, 0, 0, NULL, ""},
     {"", "client_secret", SG_SET_STR, A(client_secret), "", 0, 0, SG_SET_SECRET, NULL, ""},
@@ -252,6 +266,15 @@ static const sg_setting acct_tbl[] = {
     {"", "sends_per_minute", SG_SET_INT, AL(acs_sends_per_minute), "-1", -1, BIG, 0, NULL, ""},
     {"", "sends_per_hour", SG_SET_INT, AL(acs_sends_per_hour), "-1", -1, BIG, 0, NULL, ""},
     {"", "concurrency", SG_SET_INT, AL(acs_concurrency), "-1", -1, 100000, 0, NULL, ""},
+    {"", "smtp_host", SG_SET_STR, A(smtp_host), "", 0, 0, 0, NULL, "HOST:PORT; empty = the type's"},
+    {"", "username", SG_SET_STR, A(username), "", 0, 0, 0, NULL, "hve: the HVE account"},
+    {"", "password", SG_SET_STR, A(password), "", 0, 0, SG_SET_SECRET, NULL, "hve"},
+    {"", "accepted_domains", SG_SET_STR, A(accepted_domains), "", 0, 0, 0, NULL, "hve"},
+    {"", "smtp_messages_per_minute", SG_SET_INT, AL(smtp_messages_per_minute), "-1", -1, BIG, 0,
+     NULL, ""},
+    {"", "smtp_recipients_per_day", SG_SET_INT, AL(smtp_recipients_per_day), "-1", -1, BIG, 0, NULL,
+     ""},
+    {"", "smtp_sessions", SG_SET_INT, AL(smtp_sessions), "-1", -1, 1000, 0, NULL, ""},
 };
 
 #define SL(name) (offsetof(sg_sender_limits, limits) + offsetof(sg_limits, name))
@@ -302,6 +325,9 @@ static int on_sender(acct_list *l, const char *section, const char *key, const c
     l->senders[i].limits.acs_sends_per_hour = -1;
     l->senders[i].limits.acs_concurrency = -1;
     l->senders[i].limits.graph_max_send_bytes = -1;
+    l->senders[i].limits.smtp_messages_per_minute = -1;
+    l->senders[i].limits.smtp_recipients_per_day = -1;
+    l->senders[i].limits.smtp_sessions = -1;
     l->senders[i].address = sg_xstrdup(addr);
     for (char *p = l->senders[i].address; *p; p++)
       *p = (char)tolower((unsigned char)*p);
@@ -430,6 +456,10 @@ static void account_free(sg_account *a) {
   sg_free(a->connection_string);
   sg_free(a->acs_endpoint);
   sg_free(a->allowed_senders);
+  sg_free(a->smtp_host);
+  sg_free(a->username);
+  sg_free(a->password);
+  sg_free(a->accepted_domains);
 }
 
 static void push_account(sg_config *cfg, const sg_account *a) {
@@ -541,8 +571,11 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
     a.name = l->names[i];
     l->names[i] = NULL;
     const char *why = NULL;
-    if (sg_backend_parse(in->type, &a.backend) != 0)
-      why = "type must be graph or acs";
+    bool smtp = sg_config__smtp_type(in->type, &a.hve);
+    if (smtp)
+      a.backend = SG_BACKEND_SMTP;
+    else if (sg_backend_parse(in->type, &a.backend) != 0)
+      why = "type must be graph, acs, exchange_smtp or hve";
     else if (sg_config__credentials(a.client_secret, a.client_certificate_file,
                                     a.client_assertion_file, a.managed_identity) > 1)
       why = "set one of client_secret, client_certificate_file, client_assertion_file and "
@@ -576,6 +609,8 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
       scope = sg_xstrdup(a.scope);
     else if (a.backend == SG_BACKEND_ACS)
       scope = sg_xstrdup("https://communication.azure.com//.default");
+    else if (smtp)
+      scope = sg_xstrdup(SG_CONFIG_SMTP_SCOPE);
     else if (cfg->graph_scope[0])
       scope = sg_xstrdup(cfg->graph_scope);
     else
@@ -592,6 +627,8 @@ static int finish_accounts(sg_config *cfg, acct_list *l, char *const *envp, char
     a.login_url = login;
     a.graph_url = graph;
     a.scope = scope;
+    if (smtp && why == NULL)
+      why = sg_config__smtp_account(cfg, &a);
     limits_inherit(&a.limits, &cfg->limits);
     if (why) {
       snprintf(err, errcap, "[account.%s] %s", a.name, why);

@@ -3,7 +3,7 @@
  * The gateway's configuration: an INI file (sendgate run --config FILE) with
  * every setting overridable by SENDGATE_<SECTION>_<KEY> in the environment
  * (the environment wins), secrets also from <VAR>_FILE. Named accounts are
- * sections "[account.NAME]" with "type = graph" or "type = acs"; their
+ * sections "[account.NAME]" with "type = graph", "acs", "exchange_smtp" or "hve"; their
  * settings can be overridden by SENDGATE_ACCOUNT_<NAME>_<KEY>. The [graph]
  * and [acs] sections describe the default accounts (job.account empty).
  * Pure: the environment is passed in; no I/O besides reading the files named.
@@ -29,6 +29,10 @@ typedef struct sg_limits {
   int64_t acs_sends_per_minute;
   int64_t acs_sends_per_hour;
   int64_t acs_concurrency; /* send requests in flight per ACS resource */
+  /* SMTP accounts (exchange_smtp, hve), per (account, mailbox) */
+  int64_t smtp_messages_per_minute;
+  int64_t smtp_recipients_per_day; /* rolling 24 h */
+  int64_t smtp_sessions;           /* SMTP connections open at once */
 } sg_limits;
 
 typedef struct sg_account {
@@ -60,6 +64,13 @@ typedef struct sg_account {
   /* Who a job of this account may send as: comma-separated addresses (or
    * Graph mailbox ids) and "@domain" entries, any case; "" = anyone. */
   char *allowed_senders;
+  /* SMTP accounts (backend SG_BACKEND_SMTP): type exchange_smtp (XOAUTH2
+   * with the Entra app above) or hve (username and password, or the app). */
+  bool hve;
+  char *smtp_host;        /* "HOST:PORT", the type's default when not set */
+  char *username;         /* hve: the HVE account's user; "" = OAuth */
+  char *password;         /* hve: SENDGATE_ACCOUNT_<NAME>_PASSWORD or its _FILE */
+  char *accepted_domains; /* hve: the tenant's domains; other recipients are INVALID */
   sg_limits limits;
 } sg_account;
 
@@ -138,8 +149,13 @@ typedef struct sg_config {
   int64_t acs_polls_per_hour;
   bool acs_disable_tracking; /* userEngagementTrackingDisabled on every message */
   char *acs_allowed_senders;
-  /* default limits ([graph] / [acs] keys) */
+  /* default limits ([graph] / [acs] / [exchange_smtp] keys) */
   sg_limits limits;
+  /* [hve]: the defaults of hve accounts' SMTP limits */
+  int64_t hve_messages_per_minute;
+  int64_t hve_recipients_per_day;
+  int64_t hve_sessions;
+  int64_t smtp_throttle_ms; /* [exchange_smtp] throttle_ms: lane pause after a 4.7.x reply */
   /* [tls] */
   char *tls_ca_file;
   char *https_proxy; /* [network]; resolved: the setting, else https_proxy/HTTPS_PROXY */

@@ -34,4 +34,12 @@ void sg_config__identity_defaults(sg_config *cfg, char *const *envp);
 /* AKS workload identity for the default Graph account without a credential. */
 void sg_config__workload_identity_defaults(sg_config *cfg, char *const *envp);
 
+/* sg_config_smtp.c: SMTP accounts (type = exchange_smtp or hve). */
+#define SG_CONFIG_SMTP_SCOPE "https://outlook.office365.com/.default"
+/* Whether |type| names an SMTP account type; |*hve| says which. */
+bool sg_config__smtp_type(const char *type, bool *hve);
+/* Checks and completes SMTP account |a| (its host, its credentials, the [hve]
+ * defaults of its limits); NULL, or why it is refused (static). */
+const char *sg_config__smtp_account(const sg_config *cfg, sg_account *a);
+
 #endif

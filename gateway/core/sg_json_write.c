@@ -8,6 +8,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "core/sg_clock.h"
 #include "core/sg_utf8.h"
 
 /* Length of the leading run of bytes that need no escaping (0x20..0x7f but '"'
@@ -181,4 +182,51 @@ void sg_jw_bool(sg_buf *b, bool v) {
     sg_buf_append(b, "true", 4);
   else
     sg_buf_append(b, "false", 5);
+}
+
+void sg_jw_member(sg_buf *b, const char *key) {
+  if (b->len > 0 && b->data[b->len - 1] != '{' && b->data[b->len - 1] != '[')
+    sg_buf_append_char(b, ',');
+  sg_jw_key(b, key);
+}
+
+void sg_jw_mstr(sg_buf *b, const char *key, const char *v) {
+  sg_jw_member(b, key);
+  if (v)
+    sg_jw_cstr(b, v);
+  else
+    sg_buf_append(b, "null", 4);
+}
+
+void sg_jw_mint(sg_buf *b, const char *key, int64_t v) {
+  sg_jw_member(b, key);
+  sg_jw_int(b, v);
+}
+
+void sg_jw_mbool(sg_buf *b, const char *key, bool v) {
+  sg_jw_member(b, key);
+  sg_jw_bool(b, v);
+}
+
+void sg_jw_mnull(sg_buf *b, const char *key) {
+  sg_jw_member(b, key);
+  sg_buf_append(b, "null", 4);
+}
+
+void sg_jw_mtime(sg_buf *b, const char *key, int64_t unix_ms) {
+  char ms_key[64];
+  size_t n = strlen(key);
+  if (n > sizeof ms_key - 4)
+    n = sizeof ms_key - 4;
+  memcpy(ms_key, key, n);
+  memcpy(ms_key + n, "_ms", 4);
+  if (unix_ms == 0) {
+    sg_jw_mnull(b, key);
+    sg_jw_mnull(b, ms_key);
+    return;
+  }
+  char t[32];
+  sg_time_rfc3339(unix_ms, t);
+  sg_jw_mstr(b, key, t);
+  sg_jw_mint(b, ms_key, unix_ms);
 }

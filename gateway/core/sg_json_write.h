@@ -24,6 +24,25 @@ void sg_jw_escape(sg_buf *b, const char *s, size_t n);
 void sg_jw_key(sg_buf *b, const char *key);
 void sg_jw_int(sg_buf *b, int64_t v);
 void sg_jw_bool(sg_buf *b, bool v);
+
+/*
+ * Object members, for documents written member by member: each appends
+ * ,"key":value, leaving the comma out right after '{' or '[' (so the first
+ * member of an object needs no special case). |key| needs no escaping.
+ */
+void sg_jw_member(sg_buf *b, const char *key);
+/* "key":"value"; NULL writes null. */
+void sg_jw_mstr(sg_buf *b, const char *key, const char *v);
+void sg_jw_mint(sg_buf *b, const char *key, int64_t v);
+void sg_jw_mbool(sg_buf *b, const char *key, bool v);
+/* "key":null */
+void sg_jw_mnull(sg_buf *b, const char *key);
+/*
+ * A time given in Unix ms, twice: "key":"<RFC 3339>","key_ms":N, or both
+ * null when |unix_ms| is 0 ("none"). |key| at most 60 bytes.
+ */
+void sg_jw_mtime(sg_buf *b, const char *key, int64_t unix_ms);
+
 /* Number of bytes sg_jw_escape writes for |s| (|n| bytes), for exact size
  * estimates made without writing. */
 size_t sg_jw_escaped_len(const char *s, size_t n);

@@ -43,10 +43,16 @@ static void full_name(const sg_setting *st, char *out, size_t cap) {
     snprintf(out, cap, "%s", st->key);
 }
 
-static int apply(const sg_setting *st, void *obj, const char *value, char *err, size_t errcap) {
+/* Errors name the setting both ways, "gateway.ledger_slots (SENDGATE_GATEWAY_LEDGER_SLOTS)",
+ * so the operator finds it in the file or the environment. */
+static int apply(const sg_settings *s, const sg_setting *st, void *obj, const char *value,
+                 char *err, size_t errcap) {
   char *field = (char *)obj + st->offset;
-  char name[128];
-  full_name(st, name, sizeof name);
+  char name[300], env[160];
+  full_name(st, name, 128);
+  sg_settings_env_name(s, st, env, sizeof env);
+  size_t nl = strlen(name);
+  snprintf(name + nl, sizeof name - nl, " (%s)", env);
   switch (st->type) {
   case SG_SET_STR: {
     char **p = (char **)(void *)field;
@@ -101,7 +107,7 @@ static int apply(const sg_setting *st, void *obj, const char *value, char *err, 
 
 int sg_settings_defaults(const sg_settings *s, void *obj, char *err, size_t errcap) {
   for (size_t i = 0; i < s->n; i++) {
-    int rv = apply(&s->tbl[i], obj, s->tbl[i].def, err, errcap);
+    int rv = apply(s, &s->tbl[i], obj, s->tbl[i].def, err, errcap);
     if (rv)
       return rv;
   }
@@ -118,7 +124,7 @@ int sg_settings_set(const sg_settings *s, void *obj, const char *section, const 
       snprintf(err, errcap, "unknown setting %s", key);
     return SG_ERR_NOTFOUND;
   }
-  return apply(st, obj, value, err, errcap);
+  return apply(s, st, obj, value, err, errcap);
 }
 
 int sg_settings_set_kv(const sg_settings *s, void *obj, const char *kv, char *err, size_t errcap) {
@@ -159,7 +165,7 @@ static int on_ini(void *user, const char *section, const char *key, const char *
     return 0;
   const sg_setting *st = find(c->s, section, key);
   if (st)
-    c->rv = apply(st, c->obj, value, c->err, c->errcap);
+    c->rv = apply(c->s, st, c->obj, value, c->err, c->errcap);
   else if (c->unknown)
     c->rv = c->unknown(c->ud, section, key, value, c->err, c->errcap);
   else {
@@ -240,7 +246,7 @@ int sg_settings_load_env(const sg_settings *s, void *obj, char *const *envp, cha
     sg_settings_env_name(s, st, name, sizeof name);
     const char *v = sg_settings_env(envp, name);
     if (v) {
-      int rv = apply(st, obj, v, err, errcap);
+      int rv = apply(s, st, obj, v, err, errcap);
       if (rv)
         return rv;
       continue;
@@ -256,7 +262,7 @@ int sg_settings_load_env(const sg_settings *s, void *obj, char *const *envp, cha
           snprintf(err, errcap, "%s: cannot read %s", fname, path);
           return SG_ERR_CONFIG;
         }
-        rv = apply(st, obj, secret, err, errcap);
+        rv = apply(s, st, obj, secret, err, errcap);
         sg_free(secret);
         if (rv)
           return rv;

@@ -23,7 +23,8 @@
 typedef enum {
   SG_BACKEND_UNSPECIFIED = 0, /* the configured default backend */
   SG_BACKEND_GRAPH = 1,
-  SG_BACKEND_ACS = 2
+  SG_BACKEND_ACS = 2,
+  SG_BACKEND_SMTP = 3 /* OAuth SMTP (exchange_smtp) or High Volume Email (hve) accounts */
 } sg_backend;
 
 /* A mailbox: |address| non-empty once validated; |name| "" when not given. */

@@ -213,7 +213,7 @@ static int validate(const sg_job *j, sg_job_error *err) {
     if (*p < 0x20 || *p > 0x7e)
       return fail(err, SG_JOBERR_BAD_ID, "id must be printable ASCII");
   if (j->backend != SG_BACKEND_UNSPECIFIED && j->backend != SG_BACKEND_GRAPH &&
-      j->backend != SG_BACKEND_ACS)
+      j->backend != SG_BACKEND_ACS && j->backend != SG_BACKEND_SMTP)
     return fail(err, SG_JOBERR_BAD_BACKEND, "backend %d is not known", (int)j->backend);
   const char *strs[] = {j->account,   j->sender,       j->subject,    j->text_body,
                         j->html_body, j->reply_stream, j->campaign_id};

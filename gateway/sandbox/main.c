@@ -31,7 +31,7 @@ static const char usage[] =
     "[record])\n"
     "  --set SECTION.KEY=VALUE   one setting (repeatable; wins over the file and environment)\n"
     "  --env-file FILE      write the SENDGATE_* lines for a gateway into FILE once listening\n"
-    "  --log-level LEVEL    debug, info, warn, error\n"
+    "  --log-level LEVEL    debug, info, warn, error (default info)\n"
     "  --list-settings      print every setting with its default and exit\n"
     "  --help               this text\n"
     "Settings can also come from SENDGATE_SANDBOX_<SECTION>_<KEY>. At run time:\n"

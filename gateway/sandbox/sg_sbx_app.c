@@ -257,6 +257,10 @@ static void on_request(sg_httpd_req *req, void *ud) {
     sg_sbx__route_ctl(s, req);
     return;
   }
+  if (strncmp(path, "/inbox", 6) == 0 && (path[6] == '\0' || path[6] == '/' || path[6] == '?')) {
+    sg_sbx__route_inbox(s, req);
+    return;
+  }
   s->stats.requests++;
   static const char tok_sfx[] = "/oauth2/v2.0/token";
   size_t tl = sizeof tok_sfx - 1;
@@ -474,6 +478,7 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
     s->ops = sg_sbx_ops_new((uint64_t)s->cfg.acs_op_step_ms, 0);
     sg_sbx__limits_rebuild(s);
     sg_sbx_stats_init(&s->stats, (size_t)s->cfg.record_memory);
+    s->inbox = sg_sbx_inbox_new();
     if (strcmp(s->cfg.record_file, "off") != 0) {
       char rp[1100];
       if (s->cfg.record_file[0])
@@ -516,6 +521,7 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
     sg_sbx_ops_free(s->ops);
     if (s->stats.keys)
       sg_sbx_stats_free(&s->stats);
+    sg_sbx_inbox_del(s->inbox);
     sg_free(s->acs_key_b64);
     sg_settings_free(&sg_sbx_settings, &s->cfg);
     sg_free(s);
@@ -575,6 +581,7 @@ static void on_httpd_closed(void *ud) {
   sg_sbx_tokens_free(s->tokens);
   sg_sbx_ops_free(s->ops);
   sg_sbx_stats_free(&s->stats);
+  sg_sbx_inbox_del(s->inbox);
   sg_free(s->acs_key_b64);
   sg_settings_free(&sg_sbx_settings, &s->cfg);
   void (*done)(void *) = s->on_closed;

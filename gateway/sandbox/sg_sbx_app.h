@@ -4,7 +4,7 @@
  * Microsoft Graph sendMail and ACS Email, over HTTPS with HTTP/2 and
  * HTTP/1.1, enforcing the providers' rules and limits and injecting faults on
  * demand. Control and inspection under /sandbox/ (stats, messages, reset,
- * config).
+ * config); the web inbox of accepted messages under /inbox.
  */
 #ifndef SG_SBX_APP_H
 #define SG_SBX_APP_H

@@ -19,6 +19,7 @@
 #include "sandbox/sg_sbx_app.h"
 #include "sandbox/sg_sbx_drafts.h"
 #include "sandbox/sg_sbx_faults.h"
+#include "sandbox/sg_sbx_inbox.h"
 #include "sandbox/sg_sbx_limits.h"
 #include "sandbox/sg_sbx_msg.h"
 #include "sandbox/sg_sbx_ops.h"
@@ -57,6 +58,7 @@ struct sg_sbx {
   uint64_t smtp_seq; /* accepted SMTP messages, for smtp.save_dir file names */
   int smtp_stopping; /* listeners still closing at stop */
   sg_sbx_stats stats;
+  sg_sbx_inbox *inbox;    /* the web inbox's messages and events */
   uint64_t rng;           /* fault decisions: seeded (repeatable) */
   uint64_t id_rng;        /* request and operation ids: random per run */
   uint64_t send_requests; /* for faults.goaway_every */
@@ -158,5 +160,19 @@ void sg_sbx__route_upload(sg_sbx *s, sg_httpd_req *req, const char *token);
 void sg_sbx__route_acs_send(sg_sbx *s, sg_httpd_req *req);
 void sg_sbx__route_acs_get(sg_sbx *s, sg_httpd_req *req, const char *op_id);
 void sg_sbx__route_ctl(sg_sbx *s, sg_httpd_req *req);
+/* /inbox and below: the web inbox (sg_sbx_route_inbox.c). */
+void sg_sbx__route_inbox(sg_sbx *s, sg_httpd_req *req);
+
+/* The web inbox keeps an accepted message (|m| and the |len| bytes of the
+ * request or SMTP message at |body| are borrowed). */
+void sg_sbx__inbox_add(sg_sbx *s, const sg_sbx_msg *m, const char *request_id, const void *body,
+                       size_t len);
+/* The web inbox records a throttling or fault answer to |api|'s |mailbox|
+ * ("" or NULL: not one mailbox); |status| 0 for a cut connection. */
+void sg_sbx__inbox_event(sg_sbx *s, const char *api, const char *mailbox, int status,
+                         const char *code, uint64_t retry_ms);
+/* The same for an HTTP request: the service and mailbox come from its path. */
+void sg_sbx__inbox_event_req(sg_sbx *s, const sg_httpd_req *req, int status, const char *code,
+                             uint64_t retry_ms);
 
 #endif

@@ -21,6 +21,7 @@
 static void acs_error(sg_sbx *s, sg_httpd_req *req, const char *request_id, int status,
                       const char *code, const char *message, uint64_t retry_after_ms,
                       const char *bkey) {
+  sg_sbx__inbox_event_req(s, req, status, code, retry_after_ms);
   sg_sbx_reply r;
   sg_sbx__reply_init(&r, status);
   sg_sbx__reply_header(&r, "content-type", "application/json; charset=utf-8");
@@ -153,10 +154,12 @@ void sg_sbx__route_acs_send(sg_sbx *s, sg_httpd_req *req) {
   switch (sg_sbx_fault_pick(&s->cfg, &s->rng)) {
   case SG_SBX_FAULT_DROP:
     s->stats.fault_drop++;
+    sg_sbx__inbox_event_req(s, req, 0, "fault: connection dropped", 0);
     sg_httpd_drop(req);
     return;
   case SG_SBX_FAULT_RESET:
     s->stats.fault_reset++;
+    sg_sbx__inbox_event_req(s, req, 0, "fault: stream reset", 0);
     sg_httpd_reset(req, NGHTTP2_REFUSED_STREAM);
     return;
   case SG_SBX_FAULT_500:
@@ -223,6 +226,7 @@ void sg_sbx__route_acs_send(sg_sbx *s, sg_httpd_req *req) {
   }
   s->stats.acs_accepted++;
   sg_sbx__record(s, &msg, rid, sg_sbx_op_id(op));
+  sg_sbx__inbox_add(s, &msg, rid, req->body, req->body_len);
   keep_body(s, req, sg_sbx_op_id(op));
   sg_sbx_msg_free(&msg);
   if (s->cfg.acs_drop_first_response) {

@@ -2,7 +2,7 @@
 /*
  * The sandbox's own endpoints: GET /healthz, GET /sandbox/stats (counters),
  * GET /sandbox/messages?limit=N (recent accepted messages), POST
- * /sandbox/reset (counters, messages and limiter state), POST /sandbox/config
+ * /sandbox/reset (counters, messages, the inbox and limiter state), POST /sandbox/config
  * (body: "section.key=value" lines; limits and faults change at once).
  */
 #include "sandbox/sg_sbx_int.h"
@@ -87,6 +87,7 @@ void sg_sbx__route_ctl(sg_sbx *s, sg_httpd_req *req) {
     sg_buf_free(&b);
   } else if (post && strcmp(p, "/sandbox/reset") == 0) {
     sg_sbx_stats_reset(&s->stats);
+    sg_sbx_inbox_clear(s->inbox);
     sg_sbx__limits_rebuild(s);
     plain(s, req, 200, "ok\n");
   } else if (post && strcmp(p, "/sandbox/config") == 0) {

@@ -279,6 +279,7 @@ static void send_draft(dctx *c, sg_sbx_draft *dr) {
   s->stats.graph_accepted++;
   s->stats.drafts_sent++;
   sg_sbx__record(s, &m, c->ids.request_id, NULL);
+  sg_sbx__inbox_add(s, &m, c->ids.request_id, dr->json.data, dr->json.len);
   sg_sbx_msg_free(&m);
   sg_sbx_drafts_remove(&s->drafts, dr);
   /* faults.delay_202_*: the draft is sent, its answer comes late (lost to a

@@ -40,6 +40,7 @@ void sg_sbx__graph_headers(sg_sbx_reply *r, const graph_ids *ids) {
 void sg_sbx__graph_error(sg_sbx *s, sg_httpd_req *req, const graph_ids *ids, int status,
                          const char *code, const char *message, bool inner, uint64_t retry_after_ms,
                          const char *bkey, const char *inflight_key, uint64_t delay) {
+  sg_sbx__inbox_event_req(s, req, status, code, retry_after_ms);
   sg_sbx_reply r;
   sg_sbx__reply_init(&r, status);
   sg_sbx__reply_header(&r, "content-type", "application/json");
@@ -123,10 +124,12 @@ bool sg_sbx__graph_fault(sg_sbx *s, sg_httpd_req *req, const graph_ids *idp, con
   switch (f) {
   case SG_SBX_FAULT_DROP:
     s->stats.fault_drop++;
+    sg_sbx__inbox_event_req(s, req, 0, "fault: connection dropped", 0);
     sg_httpd_drop(req);
     return true;
   case SG_SBX_FAULT_RESET:
     s->stats.fault_reset++;
+    sg_sbx__inbox_event_req(s, req, 0, "fault: stream reset", 0);
     sg_httpd_reset(req, NGHTTP2_REFUSED_STREAM);
     return true;
   case SG_SBX_FAULT_500:
@@ -266,6 +269,7 @@ void sg_sbx__route_graph(sg_sbx *s, sg_httpd_req *req, const char *mailbox) {
   /* Accepted. */
   s->stats.graph_accepted++;
   sg_sbx__record(s, &msg, ids.request_id, NULL);
+  sg_sbx__inbox_add(s, &msg, ids.request_id, req->body, req->body_len);
   sg_sbx_msg_free(&msg);
   sg_sbx_reply r;
   sg_sbx__reply_init(&r, 202);

@@ -162,6 +162,8 @@ static const sg_setting tbl[] = {
      "Exchange host: SMTP AUTH disabled for the tenant (535 5.7.139 to every AUTH)"},
     {"smtp", "quota_mailboxes", SG_SET_STR, F(smtp_quota_mailboxes), "", 0, 0, 0, NULL,
      "comma-separated mailboxes over their daily recipient quota (554 5.2.0)"},
+    {"smtp", "expire_tokens", SG_SET_INT, F(smtp_expire_tokens), "0", 0, BIG, 0, NULL,
+     "the next N XOAUTH2 logins get 535 5.7.3 as if their token had expired"},
     {"smtp", "save_dir", SG_SET_STR, F(smtp_save_dir), "", 0, 0, 0, NULL,
      "directory where each accepted message is saved as N.eml (bytes) and N.env "
      "(envelope); empty = not saved"},
@@ -172,6 +174,14 @@ static const sg_setting tbl[] = {
      "requests within this time after a Retry-After answer was sent are not violations"},
     {"record", "memory", SG_SET_INT, F(record_memory), "1000", 0, 10000000, 0, NULL,
      "recent messages kept for GET /sandbox/messages"},
+    {"inbox", "max_messages", SG_SET_INT, F(inbox_max_messages), "500", 0, 1000000, 0, NULL,
+     "messages the web inbox (/inbox) keeps with their content, newest; 0 = none"},
+    {"inbox", "max_bytes", SG_SET_INT, F(inbox_max_bytes), "67108864", 0, BIG, 0, NULL,
+     "bytes the web inbox keeps for all its messages; the oldest go first"},
+    {"inbox", "max_message_bytes", SG_SET_INT, F(inbox_max_message_bytes), "8388608", 0, BIG, 0,
+     NULL, "content (text, HTML, attachments) kept of one message; the rest is dropped"},
+    {"inbox", "max_events", SG_SET_INT, F(inbox_max_events), "10000", 0, 1000000, 0, NULL,
+     "throttling and fault answers kept for the messages' history in the inbox"},
 };
 
 const sg_settings sg_sbx_settings = {tbl, SG_ARRAY_LEN(tbl), "SENDGATE_SANDBOX_"};

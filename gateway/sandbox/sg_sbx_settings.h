@@ -100,12 +100,18 @@ typedef struct sg_sbx_cfg {
   bool smtp_basic_5_7_139;
   bool smtp_auth_disabled;
   char *smtp_quota_mailboxes;
-  char *smtp_save_dir; /* empty = messages not saved */
+  int64_t smtp_expire_tokens; /* the next N XOAUTH2 tokens are taken as expired */
+  char *smtp_save_dir;        /* empty = messages not saved */
   /* [record] */
   char *record_file;          /* JSON lines; empty = <state_dir>/messages.jsonl; "off" = none */
   int64_t record_memory;      /* recent messages kept for GET /sandbox/messages */
   int64_t violation_grace_ms; /* after a Retry-After answer goes out, requests already on
                                  their way are not counted as violations */
+  /* [inbox]: the web inbox at /inbox (sg_sbx_inbox.h) */
+  int64_t inbox_max_messages;      /* messages kept with their content */
+  int64_t inbox_max_bytes;         /* all of them together */
+  int64_t inbox_max_message_bytes; /* content of one message kept at most */
+  int64_t inbox_max_events;        /* throttling and fault answers kept */
 } sg_sbx_cfg;
 
 /* The settings table (prefix SENDGATE_SANDBOX_). */

@@ -8,7 +8,8 @@
  *  - AUTH XOAUTH2, one-line or two-step: the token must be one the sandbox's
  *    Entra issued for https://outlook.office365.com/.default and not expired;
  *    a bad one gets Google's and Microsoft's error challenge (334 + base64
- *    JSON), then 535 5.7.3 after the client's empty line.
+ *    JSON), then 535 5.7.3 after the client's empty line (smtp.expire_tokens
+ *    makes the next N tokens count as expired, for token refresh tests).
  *  - AUTH PLAIN/LOGIN: Exchange answers the configured Basic refusal
  *    (550 5.7.30 or 535 5.7.139) after the exchange completes; HVE checks
  *    its account's user name and password (535 5.7.3 when wrong).

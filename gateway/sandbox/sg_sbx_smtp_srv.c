@@ -42,6 +42,10 @@ typedef struct conn {
 
 static sg_sbx_token_status hook_token(void *ud, const char *tok, size_t len) {
   sg_sbx_smtp_srv *srv = ud;
+  if (srv->sbx->cfg.smtp_expire_tokens > 0) { /* a token that ran out in the meantime */
+    srv->sbx->cfg.smtp_expire_tokens--;
+    return SG_SBX_TOKEN_EXPIRED;
+  }
   return sg_sbx_tokens_validate(srv->sbx->tokens, tok, len, SG_SBX_AUD_OUTLOOK, sg_wall_ms(), NULL);
 }
 
@@ -56,7 +60,10 @@ static bool hook_take(void *ud, const char *mailbox) {
     if (*p >= 'A' && *p <= 'Z')
       *p = (char)(*p - 'A' + 'a');
   uint64_t ra = 0;
-  return sg_sbx_rate_take(s->smtp_msg, key, 1, sg_sbx__now(s), &ra) == 0;
+  bool ok = sg_sbx_rate_take(s->smtp_msg, key, 1, sg_sbx__now(s), &ra) == 0;
+  if (!ok)
+    sg_sbx__inbox_event(s, "smtp", key, 450, "4.7.0 over messages_per_minute", ra);
+  return ok;
 }
 
 static sg_sbx_fault hook_fault(void *ud) {
@@ -106,6 +113,7 @@ static void hook_deliver(void *ud, const sg_sbx_smtp_delivery *d, char id[64]) {
   m.save_to_sent_items = d->role == SG_SBX_SMTP_EXCHANGE; /* HVE keeps no copy */
   sg_sbx_msg_set_key(&m, (const char *)d->data, d->len);
   sg_sbx__record(s, &m, guid, NULL);
+  sg_sbx__inbox_add(s, &m, guid, d->data, d->len);
   sg_sbx_msg_free(&m);
   if (s->cfg.smtp_save_dir[0])
     save_files(s, n, d);

@@ -76,12 +76,7 @@ static void graph_lane(const void *st, const sg_job *job, bool follow, char *key
                        uint32_t *rcpts) {
   (void)follow;
   const graph_acct *g = st;
-  size_t n = 6 + sg_fmt_copy(key + 6, SG_PROV_LANE_KEY_MAX - 7, g->acct->name);
-  memcpy(key, "graph|", 6);
-  key[n++] = '|';
-  for (const char *p = job->sender; *p && n < SG_PROV_LANE_KEY_MAX - 1; p++)
-    key[n++] = (char)tolower((unsigned char)*p);
-  key[n] = '\0';
+  sg_prov_mailbox_key(key, "graph|", g->acct->name, job->sender);
   sg_limits l;
   sg_config_sender_limits(g->cfg, g->acct, job->sender, &l);
   *lc = (sg_lane_cfg){.max_inflight = (uint32_t)l.graph_mailbox_concurrency,

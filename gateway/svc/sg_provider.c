@@ -2,7 +2,10 @@
 /* The table of providers, and what they share. */
 #include "svc/sg_provider.h"
 
+#include <ctype.h>
 #include <string.h>
+
+#include "core/sg_fmt.h"
 
 const sg_provider *sg_provider_for(sg_backend b) {
   switch (b) {
@@ -10,6 +13,8 @@ const sg_provider *sg_provider_for(sg_backend b) {
     return &sg_provider_graph;
   case SG_BACKEND_ACS:
     return &sg_provider_acs;
+  case SG_BACKEND_SMTP:
+    return &sg_provider_smtp;
   default:
     return NULL;
   }
@@ -24,6 +29,15 @@ size_t sg_prov_body_guess(const sg_job *job) {
   for (size_t i = 0; i < job->n_attachments; i++)
     n += job->attachments[i].content_len * 4 / 3 + 256;
   return n + n / 8;
+}
+
+void sg_prov_mailbox_key(char *key, const char *prefix, const char *account, const char *sender) {
+  size_t n = sg_fmt_copy(key, SG_PROV_LANE_KEY_MAX - 1, prefix);
+  n += sg_fmt_copy(key + n, SG_PROV_LANE_KEY_MAX - 1 - n, account);
+  key[n++] = '|';
+  for (const char *p = sender; *p && n < SG_PROV_LANE_KEY_MAX - 1; p++)
+    key[n++] = (char)tolower((unsigned char)*p);
+  key[n] = '\0';
 }
 
 const char *sg_prov_bearer(sg_prov_req *r, const char *token, size_t len) {

@@ -104,9 +104,18 @@ typedef struct sg_prov_req {
   void *priv; /* the provider's own storage, released by req_free */
 } sg_prov_req;
 
+/* How a provider's attempts travel. */
+typedef enum {
+  SG_PROV_TRANSPORT_HTTP = 0, /* requests (build) on the origin's HTTP/2 pool */
+  /* messages on the runtime's SMTP sessions (app/sg_app_smtp.c and
+   * svc/sg_prov_smtp.h); build and classify are not used */
+  SG_PROV_TRANSPORT_SMTP,
+} sg_prov_transport;
+
 typedef struct sg_provider {
-  const char *name; /* "graph", "acs": metrics labels and logs */
+  const char *name; /* "graph", "acs", "smtp": metrics labels and logs */
   sg_backend backend;
+  sg_prov_transport transport;
   /* A resend after a lost answer cannot deliver twice (ACS: the same
    * Operation-Id on every attempt); otherwise gateway.ambiguous decides. */
   bool idempotent;
@@ -150,14 +159,19 @@ typedef struct sg_provider {
   void (*job_free)(sg_prov_job *pj);
 } sg_provider;
 
-/* The provider of |b| (SG_BACKEND_GRAPH, SG_BACKEND_ACS), or NULL. */
+/* The provider of |b| (SG_BACKEND_GRAPH, SG_BACKEND_ACS, SG_BACKEND_SMTP), or NULL. */
 const sg_provider *sg_provider_for(sg_backend b);
 
 extern const sg_provider sg_provider_graph;
 extern const sg_provider sg_provider_acs;
+extern const sg_provider sg_provider_smtp;
 
 /* A size guess for a request body of |job| (one allocation instead of doublings). */
 size_t sg_prov_body_guess(const sg_job *job);
+
+/* A lane key per (account, mailbox): "<prefix><account>|<sender, lower case>"
+ * into |key| (SG_PROV_LANE_KEY_MAX bytes, cut when longer). */
+void sg_prov_mailbox_key(char *key, const char *prefix, const char *account, const char *sender);
 
 /* "Bearer <token>" into r->bearer (a token longer than the buffer is cut). */
 const char *sg_prov_bearer(sg_prov_req *r, const char *token, size_t len);

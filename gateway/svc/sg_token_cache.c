@@ -157,6 +157,14 @@ sg_token_state sg_token_entry_state(const sg_token_entry *e) {
   return e->state;
 }
 
+uint64_t sg_token_entry_usable_until(const sg_token_entry *e) {
+  return e->token ? e->usable_until_ms : 0;
+}
+
+const sg_outcome *sg_token_entry_last_error(const sg_token_entry *e) {
+  return e->has_error ? &e->last_error : NULL;
+}
+
 static bool usable(const sg_token_entry *e, uint64_t now) {
   return e->token != NULL && now < e->usable_until_ms;
 }

@@ -98,6 +98,12 @@ sg_token_entry *sg_token_cache_entry(sg_token_cache *c, const sg_token_key *key)
 /* The entry's key (strings owned by the entry). */
 const sg_token_key *sg_token_entry_key(const sg_token_entry *e);
 sg_token_state sg_token_entry_state(const sg_token_entry *e);
+/* Until when (the caller's clock, as passed to sg_token_get) the cached token
+ * may be used; 0 when none is cached. For status reports. */
+uint64_t sg_token_entry_usable_until(const sg_token_entry *e);
+/* The outcome of the last failed fetch, or NULL when the last fetch worked
+ * (or none was made). Borrowed until the next call on |e|. */
+const sg_outcome *sg_token_entry_last_error(const sg_token_entry *e);
 
 /*
  * Asks entry |e| for a token at monotonic time |now_ms|.

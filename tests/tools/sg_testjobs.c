@@ -34,6 +34,8 @@ static int gen(int argc, char **argv) {
   long long created = 0; /* 0: now */
   const char *reply = "";
   const char *prefix = "job";
+  const char *account = "";
+  long body_bytes = 0; /* pad the text body to about this size */
   for (int i = 3; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--senders") == 0)
       senders = atol(argv[i + 1]);
@@ -51,9 +53,20 @@ static int gen(int argc, char **argv) {
       created = strtoll(argv[i + 1], NULL, 10);
     else if (strcmp(argv[i], "--reply-stream") == 0)
       reply = argv[i + 1];
+    else if (strcmp(argv[i], "--account") == 0)
+      account = argv[i + 1];
+    else if (strcmp(argv[i], "--body-bytes") == 0)
+      body_bytes = atol(argv[i + 1]);
   }
   if (senders < 1)
     senders = 1;
+  char *big = NULL; /* --body-bytes: lines of text up to about that size */
+  if (body_bytes > 0) {
+    big = sg_xmalloc((size_t)body_bytes + 1);
+    for (long k = 0; k < body_bytes; k++)
+      big[k] = k % 72 == 71 ? '\n' : (char)('a' + k % 26);
+    big[body_bytes] = '\0';
+  }
   sg_buf pb = SG_BUF_INIT;
   char id[128], sender[64], rcpt[64], cc[64], subject[160], body[200];
   static const char *kinds[] = {"no_recipients",   "bad_address",      "crlf_subject",
@@ -75,14 +88,14 @@ static int gen(int argc, char **argv) {
     sg_job_kv md[] = {{"n", id}};
     sg_job j = {0};
     j.id = id;
-    j.account = "";
+    j.account = account;
     j.sender = sender;
     j.to = to;
     j.n_to = 1;
     j.cc = ccs;
     j.n_cc = i % 3 == 0;
     j.subject = subject;
-    j.text_body = body;
+    j.text_body = big ? big : body;
     j.html_body = i % 2 ? "<p>Hello &amp; welcome</p>" : "";
     j.headers = hdr;
     j.n_headers = 1;
@@ -133,6 +146,7 @@ static int gen(int argc, char **argv) {
     resp_cmd(stdout, 5, av, al);
   }
   sg_buf_free(&pb);
+  sg_free(big);
   return 0;
 }
 
@@ -147,7 +161,7 @@ static int summary(const char *url, const char *stream) {
     fprintf(stderr, "sg_testjobs: %s\n", err);
     return 1;
   }
-  long counts[5] = {0}, total = 0, undecodable = 0, with_op = 0;
+  long counts[5] = {0}, total = 0, undecodable = 0, with_op = 0, by_smtp = 0;
   struct {
     char code[64];
     long n;
@@ -188,6 +202,8 @@ static int summary(const char *url, const char *stream) {
         total++;
         if (res->operation_id[0])
           with_op++;
+        if (res->backend == SG_BACKEND_SMTP)
+          by_smtp++;
         if ((unsigned)res->status < 5)
           counts[res->status]++;
         if (res->error_code[0]) {
@@ -219,8 +235,9 @@ static int summary(const char *url, const char *stream) {
     if (i == 0 || strcmp(ids[i], ids[i - 1]) != 0)
       distinct++;
   printf("results %ld\nSENT %ld\nFAILED %ld\nINVALID %ld\nEXPIRED %ld\ndistinct_ids %ld\n"
-         "undecodable %ld\nwith_operation_id %ld\n",
-         total, counts[1], counts[2], counts[3], counts[4], distinct, undecodable, with_op);
+         "undecodable %ld\nwith_operation_id %ld\nbackend_smtp %ld\n",
+         total, counts[1], counts[2], counts[3], counts[4], distinct, undecodable, with_op,
+         by_smtp);
   for (size_t j = 0; j < ncodes; j++)
     printf("code:%s %ld\n", codes[j].code, codes[j].n);
   for (size_t i = 0; i < nids; i++)
@@ -234,7 +251,9 @@ int main(int argc, char **argv) {
     return gen(argc, argv);
   if (argc == 4 && strcmp(argv[1], "summary") == 0)
     return summary(argv[2], argv[3]);
-  fprintf(stderr, "usage: sg_testjobs gen N [--senders S] [--invalid-every K] [--acs-every K] "
-                  "[--backend acs] [--bounce-every K] [--prefix P] | summary URL STREAM\n");
+  fprintf(stderr,
+          "usage: sg_testjobs gen N [--senders S] [--invalid-every K] [--acs-every K] "
+          "[--backend acs] [--bounce-every K] [--prefix P] [--account NAME] [--body-bytes N] | "
+          "summary URL STREAM\n");
   return 2;
 }

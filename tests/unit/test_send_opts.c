@@ -138,8 +138,10 @@ static void t_errors(void) {
   ASSERT_STR_EQ("--to needs a value", g_err);
   ASSERT_EQ(SG_ERR_INVAL, PARSE("--from", "a@b.c", "stray"));
   ASSERT_STR_EQ("unexpected argument stray", g_err);
-  ASSERT_EQ(SG_ERR_INVAL, PARSE("--from", "a@b.c", "--backend", "smtp"));
-  ASSERT_STR_EQ("--backend must be graph or acs, not smtp", g_err);
+  ASSERT_EQ(SG_ERR_INVAL, PARSE("--from", "a@b.c", "--backend", "pigeon"));
+  ASSERT_STR_EQ("--backend must be graph, acs or smtp, not pigeon", g_err);
+  ASSERT_OK(PARSE("--from", "a@b.c", "--to", "x@y.z", "--account", "relay", "--backend", "smtp"));
+  ASSERT_EQ(SG_BACKEND_SMTP, g_o.job.backend);
   ASSERT_EQ(SG_ERR_INVAL, PARSE("--from", "a@b.c", "--header", "no colon"));
   ASSERT_STR_EQ("bad --header no colon", g_err);
   ASSERT_EQ(SG_ERR_INVAL, PARSE("--from", "a@b.c", "--meta", "novalue"));

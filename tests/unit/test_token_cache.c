@@ -161,7 +161,9 @@ static void t_expiry(void) {
   size_t n;
   bool fetch;
   ASSERT_EQ(SG_ERR_AGAIN, sg_token_get(e, 0, NULL, &t, &n, &fetch, NULL));
+  ASSERT_EQ(0, sg_token_entry_usable_until(e));
   succeed(e, 0, "tok-A", 3600);
+  ASSERT_EQ(3570 * SEC, sg_token_entry_usable_until(e)); /* served until 30 s before expiry */
   /* Nobody asked during the refresh window: at 30 s before expiry the token
    * is no longer served; the waiter queues and a fetch starts. */
   ASSERT(get_now(e, 3570 * SEC - 1, "tok-A"));
@@ -246,8 +248,12 @@ static void t_failure_backoff(void) {
   }
   /* Permanent: a wrong secret. Every waiter learns it. */
   sg_outcome bad = failure(SG_OUTCOME_FAILED, "AADSTS7000215", 401, -1);
+  ASSERT_NULL(sg_token_entry_last_error(e));
   ASSERT_OK(sg_token_fetch_done(e, 100, &bad, NULL));
   ASSERT_EQ(SG_TOKEN_EMPTY, sg_token_entry_state(e));
+  /* what `sendgate status` shows of it */
+  ASSERT_STR_EQ("AADSTS7000215", sg_token_entry_last_error(e)->code);
+  ASSERT_EQ(0, sg_token_entry_usable_until(e));
   for (int i = 0; i < 3; i++) {
     ASSERT_EQ(1, r[i].calls);
     ASSERT_EQ(SG_ERR_AUTH, r[i].status);

@@ -36,7 +36,7 @@ function bytes(v) {
 /**
  * A MailJob message. job: { id, sender, to, cc, bcc, replyTo, subject, text, html,
  * attachments: [{ name, content, contentType, contentId, inline }], headers: { 'X-..': v },
- * mime (Buffer or string), backend ('graph' | 'acs' | number), account, replyStream,
+ * mime (Buffer or string), backend ('graph' | 'acs' | 'smtp' | number), account, replyStream,
  * campaignId, metadata, maxAttempts, deadlineUnixMs, saveToSentItems }.
  */
 function buildJob(job) {

@@ -23,7 +23,7 @@ def check_id(job_id):
 
 
 def backend_value(backend):
-    """None/""/0 (the gateway's default), a name ("graph", "acs") or a number."""
+    """None/""/0 (the gateway's default), a name ("graph", "acs", "smtp") or a number."""
     if not backend:
         return 0
     if isinstance(backend, int):

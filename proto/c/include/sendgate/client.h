@@ -46,7 +46,12 @@ enum {
 };
 
 /* The schema's enums (proto/sendgate/v1/mail.proto), same values. */
-typedef enum { SGC_BACKEND_DEFAULT = 0, SGC_BACKEND_GRAPH = 1, SGC_BACKEND_ACS = 2 } sgc_backend;
+typedef enum {
+  SGC_BACKEND_DEFAULT = 0,
+  SGC_BACKEND_GRAPH = 1,
+  SGC_BACKEND_ACS = 2,
+  SGC_BACKEND_SMTP = 3
+} sgc_backend;
 typedef enum {
   SGC_STATUS_UNSPECIFIED = 0,
   SGC_STATUS_SENT = 1,    /* the provider accepted the message */
