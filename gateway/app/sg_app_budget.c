@@ -97,6 +97,14 @@ static void metrics(sg_app_budget *b) {
     }
 }
 
+/* A pause another gateway set: long ones send the lane's queue to the delayed
+ * set, as a Retry-After received here does. */
+static void on_remote_pause(void *ud, sg_lane *l, uint64_t ms) {
+  sg_app_budget *b = ud;
+  if (ms > (uint64_t)b->a->cfg.delayed_after_ms)
+    sg_app__park_lane(b->a, l, ms);
+}
+
 static void on_timer(uv_timer_t *t) {
   sg_app__want_pump(((sg_app_budget *)t->data)->a);
 }
@@ -187,6 +195,8 @@ void sg_app__budget_start(sg_app *a) {
                      .poll_ms = (uint64_t)a->cfg.budget_poll_ms,
                      .replicas_max = (uint32_t)a->cfg.replicas_max};
   sg_shares_init(&b->t, &a->sched, &sc);
+  b->t.remote_pause = on_remote_pause;
+  b->t.remote_pause_ud = b;
   /* The id of this process, not of the consumer: a gateway restarted under
    * the same consumer name must not inherit the leases of the one that died
    * (they expire after budget_lease_ms). */

@@ -213,6 +213,8 @@ void sg_app__body_put(sg_app *a, sg_buf *b);
 void sg_app__start_attempt(sg_jobrun *j);
 /* Puts a job back on its lane after |delay_ms| (0: now, at the front); long waits park it. */
 void sg_app__requeue(sg_jobrun *j, uint64_t delay_ms);
+/* Moves the jobs queued on |lane| to the delayed set for |wait_ms| (a long pause). */
+void sg_app__park_lane(sg_app *a, sg_lane *lane, uint64_t wait_ms);
 /* Releases what a job holds on the loop (request, token wait, timer); for stop. */
 void sg_app__abandon(sg_jobrun *j);
 

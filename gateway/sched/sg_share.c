@@ -389,12 +389,14 @@ static void apply_op(sg_shares *t, const sg_share_req *r, const sg_share_op *op,
       sh->next_ask = now + t->cfg.poll_ms;
     }
   }
-  if (g->pause_ms) {
+  sg_sched_wake(t->sched, l);
+  if (g->pause_ms && now + g->pause_ms > l->paused_until) {
     t->applying = true;
     sg_sched_pause(t->sched, l, now + g->pause_ms);
     t->applying = false;
+    if (t->remote_pause)
+      t->remote_pause(t->remote_pause_ud, l, g->pause_ms);
   }
-  sg_sched_wake(t->sched, l);
 }
 
 void sg_share_apply(sg_shares *t, sg_share_req *r, const sg_share_grant *g, uint32_t gateways,

@@ -86,6 +86,9 @@ typedef struct sg_shares {
   bool call_out;     /* a call is in flight */
   bool applying;     /* applying an answer (pauses from Redis are not published again) */
   uint32_t gateways; /* gateways seen by the last answer */
+  /* Told of each pause another gateway set, after the lane took it (optional). */
+  void (*remote_pause)(void *ud, sg_lane *l, uint64_t ms);
+  void *remote_pause_ud;
   uint64_t calls, denials, failures;
 } sg_shares;
 
