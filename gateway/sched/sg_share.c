@@ -391,10 +391,13 @@ static void apply_op(sg_shares *t, const sg_share_req *r, const sg_share_op *op,
   }
   sg_sched_wake(t->sched, l);
   if (g->pause_ms && now + g->pause_ms > l->paused_until) {
+    /* News only when the lane was not paused here already (by its own
+     * Retry-After, which Redis then extends by a few ms at most). */
+    bool news = l->paused_until <= now;
     t->applying = true;
     sg_sched_pause(t->sched, l, now + g->pause_ms);
     t->applying = false;
-    if (t->remote_pause)
+    if (news && t->remote_pause)
       t->remote_pause(t->remote_pause_ud, l, g->pause_ms);
   }
 }
