@@ -380,16 +380,18 @@ static void apply_op(sg_shares *t, const sg_share_req *r, const sg_share_op *op,
   }
   sh->alone = g->others == 0;
   sh->renew_at = r->sent_at + t->cfg.lease_ms / 3;
-  if (op->want || op->nitems) {
-    if (satisfied(op, g)) {
-      sh->wants = false;
-      sh->next_ask = 0;
-    } else {
-      t->denials++;
-      sh->next_ask = now + t->cfg.poll_ms;
-    }
+  bool denied = (op->want || op->nitems) && !satisfied(op, g);
+  if (denied) {
+    t->denials++;
+    sh->next_ask = now + t->cfg.poll_ms;
+  } else if (op->want || op->nitems) {
+    sh->wants = false;
+    sh->next_ask = 0;
   }
-  sg_sched_wake(t->sched, l);
+  /* A lane denied again keeps waiting (its next ask is the glue's timer):
+   * it does not flap between ready and waiting at every poll. */
+  if (!denied || g->slots || g->items)
+    sg_sched_wake(t->sched, l);
   if (g->pause_ms && now + g->pause_ms > l->paused_until) {
     /* News only when the lane was not paused here already (by its own
      * Retry-After, which Redis then extends by a few ms at most). */
