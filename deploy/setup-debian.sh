@@ -24,6 +24,8 @@ pkgs=(
   # tests/integration/test_client_python.sh: the Python client library
   # (proto/python) and protoc, which compiles the schema for it
   python3-redis python3-protobuf protobuf-compiler
+  # tests/integration/test_deploy_conf.sh: the Kubernetes manifests are parsed
+  python3-yaml
   # tests/integration/test_deploy_monitoring.sh: promtool (installed for the
   # tool only; its Prometheus server is stopped and disabled below)
   prometheus

@@ -385,6 +385,7 @@ static void on_pump(sg_turn_reg *reg, void *a_) {
     sg_jobrun *j = sg_container_of(it, sg_jobrun, item);
     sg_app__start_attempt(j);
   }
+  sg_app__budget_turn(a, now);
   uint64_t wake = sg_sched_next_wake(&a->sched);
   if (wake != UINT64_MAX)
     uv_timer_start(&a->sched_timer, on_sched_timer, wake > now ? wake - now : 1, 0);
@@ -559,6 +560,7 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
     snprintf(err, errcap, "cannot start the reaper or the delayed-set mover: %s", sg_strerror(rv2));
     rv = rv2;
   }
+  sg_app__budget_start(a); /* the metrics registry exists now */
   uv_timer_init(loop, &a->sched_timer);
   a->sched_timer.data = a;
   uv_timer_init(loop, &a->grace_timer);
@@ -630,6 +632,7 @@ static void begin_close(sg_app *a) {
     return;
   a->closing_pools = 1;
   uv_timer_stop(&a->grace_timer);
+  sg_app__budget_close(a);
   /* The reaper and the mover use the stream's connections: close them first. */
   a->closing_helpers = 1 + (a->reaper != NULL) + (a->delayed != NULL) + (a->trim != NULL);
   a->closing_helpers += sg_app__hol_close(a, on_helper_closed, a);

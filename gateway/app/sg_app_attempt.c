@@ -73,7 +73,7 @@ void sg_app__requeue(sg_jobrun *j, uint64_t delay_ms) {
 }
 
 /* A lane paused for long: its queued jobs wait in the delayed set, not in memory. */
-static void park_lane(sg_app *a, sg_lane *lane, uint64_t wait_ms) {
+void sg_app__park_lane(sg_app *a, sg_lane *lane, uint64_t wait_ms) {
   int64_t due = sg_wall_ms() + (int64_t)wait_ms;
   sg_sched_item *it;
   while ((it = sg_sched_front(lane)) != NULL) {
@@ -88,7 +88,7 @@ static void pause_lane(sg_jobrun *j, uint64_t wait_ms) {
   sg_app *a = j->app;
   sg_sched_pause(&a->sched, j->lane, uv_now(a->loop) + wait_ms);
   if (wait_ms > (uint64_t)a->cfg.delayed_after_ms) {
-    park_lane(a, j->lane, wait_ms);
+    sg_app__park_lane(a, j->lane, wait_ms);
     sg_app__park(j, sg_wall_ms() + (int64_t)wait_ms);
     return;
   }

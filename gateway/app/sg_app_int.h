@@ -113,6 +113,9 @@ typedef struct sg_jobrun {
   sg_job pooled; /* a pool's job as sent: |job| with the member as sender (sg_app_pool.c) */
 } sg_jobrun;
 
+/* Shared budgets' glue (sg_app_budget.c). */
+typedef struct sg_app_budget sg_app_budget;
+
 struct sg_app {
   uv_loop_t *loop;
   sg_config cfg;
@@ -170,6 +173,7 @@ struct sg_app {
   bool status_sampling;       /* an XINFO GROUPS is out */
   struct sg_smtpc_pool *smtp; /* SMTP providers' sessions, made on first use (sg_app_smtp.c) */
   SSL_CTX *smtp_ssl;          /* theirs: no ALPN */
+  sg_app_budget *budget;      /* NULL: shared budgets off */
 };
 
 /* sg_app.c */
@@ -218,6 +222,8 @@ void sg_app__body_put(sg_app *a, sg_buf *b);
 void sg_app__start_attempt(sg_jobrun *j);
 /* Puts a job back on its lane after |delay_ms| (0: now, at the front); long waits park it. */
 void sg_app__requeue(sg_jobrun *j, uint64_t delay_ms);
+/* Moves the jobs queued on |lane| to the delayed set for |wait_ms| (a long pause). */
+void sg_app__park_lane(sg_app *a, sg_lane *lane, uint64_t wait_ms);
 /* Releases what a job holds on the loop (request, token wait, timer); for stop. */
 void sg_app__abandon(sg_jobrun *j);
 
@@ -275,6 +281,16 @@ void sg_app__smtp_close(sg_app *a, void (*done)(void *), void *ud);
 
 /* sg_app_tokens.c */
 void sg_app__token_fetch(sg_app *a, sg_acct_rt *rt);
+
+/* sg_app_budget.c: shared budgets (gateway.shared_budgets) */
+/* Installs the gate on the scheduler (after the metrics registry exists). */
+void sg_app__budget_start(sg_app *a);
+/* Makes the turn's Redis call when one is due (from the pump, after admitting). */
+void sg_app__budget_turn(sg_app *a, uint64_t now);
+/* Drops the shares (before the scheduler is freed) and closes the timer. */
+void sg_app__budget_close(sg_app *a);
+/* False, with |reason|, while lanes run on divided limits for want of Redis. */
+bool sg_app__budget_ready(const sg_app *a, char *reason, size_t cap);
 
 /* sg_app_origin.c */
 /* Finds or makes the pool for |url| ("https://host[:port]"), labelled |label|

@@ -112,7 +112,7 @@ static bool ready(void *ud, char *reason, size_t cap) {
       return false;
     }
   }
-  return true;
+  return sg_app__budget_ready(a, reason, cap);
 }
 
 int sg_app__metrics_start(sg_app *a, char *err, size_t errcap) {

@@ -96,6 +96,24 @@ static const sg_setting tbl[] = {
      NULL, "claim only entries idle this long (above the longest in-memory wait)"},
     {"gateway", "max_deliveries", SG_SET_INT, F(max_deliveries), "5", 1, 1000, 0, NULL,
      "an entry delivered more often than this is dead-lettered"},
+    {"gateway", "shared_budgets", SG_SET_BOOL, F(shared_budgets), "true", 0, 0, 0, NULL,
+     "lanes' in-flight caps, windows and Retry-After pauses are shared through Redis by every "
+     "gateway on it (sendgate:budget:*), so N replicas together keep each mailbox's limits; "
+     "off = each gateway allows the full limits on its own (one gateway only)"},
+    {"gateway", "budget_lease_ms", SG_SET_INT, F(budget_lease_ms), "5000", 300, 600000, 0, NULL,
+     "shared budgets: what a gateway holds (in-flight slots) is freed this long after its last "
+     "call to Redis, e.g. when it died"},
+    {"gateway", "budget_share_ms", SG_SET_INT, F(budget_share_ms), "1000", 10, 60000, 0, NULL,
+     "shared budgets: credit taken from a lane's windows is spent within this time (it is "
+     "counted as if spent at its end, so long windows lose about this much of their budget)"},
+    {"gateway", "budget_share_jobs", SG_SET_INT, F(budget_share_jobs), "32", 1, 64, 0, NULL,
+     "shared budgets: jobs' worth of window credit a gateway alone on a lane takes per call "
+     "(with other gateways on the lane, only what it can send at once)"},
+    {"gateway", "budget_poll_ms", SG_SET_INT, F(budget_poll_ms), "5", 1, 10000, 0, NULL,
+     "shared budgets: a lane whose ask was denied asks again after this"},
+    {"gateway", "replicas_max", SG_SET_INT, F(replicas_max), "0", 0, 100000, 0, NULL,
+     "shared budgets without Redis: each lane's limits are divided by this; 0 = by the number "
+     "of gateways last seen in Redis"},
 
     {"redis", "url", SG_SET_STR, F(redis_url), "redis://127.0.0.1:6379/0", 0, 0, SG_SET_SECRET,
      NULL, "redis://[:password@]host:port/db"},

@@ -130,6 +130,13 @@ typedef struct sg_config {
   int64_t reaper_interval_ms;
   int64_t reaper_min_idle_ms;
   int64_t max_deliveries;
+  /* shared budgets (sched/sg_share.h): lanes' limits shared by every gateway on the Redis */
+  bool shared_budgets;
+  int64_t budget_lease_ms;   /* slot leases expire this long after a gateway's last call */
+  int64_t budget_share_ms;   /* credit taken from the shared windows is valid this long */
+  int64_t budget_share_jobs; /* jobs' worth of credit a gateway alone on a lane takes at once */
+  int64_t budget_poll_ms;    /* a denied ask is repeated after this */
+  int64_t replicas_max;      /* without Redis, limits are divided by this (0: gateways seen) */
   /* [redis] */
   char *redis_url;
   int64_t redis_timeout_ms;

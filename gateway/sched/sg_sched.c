@@ -112,6 +112,8 @@ sg_sched_item *sg_sched_pop(sg_sched *s, uint64_t now, sg_lane **lane_out) {
     }
     sg_sched_item *it = sg_sched_front(l);
     uint64_t wait = admission_wait(l, it, now);
+    if (wait == 0 && s->gate.admit)
+      wait = s->gate.admit(s->gate.ud, l, it, now);
     if (wait) {
       set_wait_time(s, l, wait == UINT64_MAX ? UINT64_MAX : now + wait);
       continue;
@@ -170,12 +172,19 @@ void sg_sched_pause(sg_sched *s, sg_lane *l, uint64_t until) {
     return;
   l->paused_until = until;
   l->pauses++;
+  if (s->gate.paused)
+    s->gate.paused(s->gate.ud, l, until);
   if (l->state == SG_LANE_READY)
     set_wait_time(s, l, until);
   else if (l->state == SG_LANE_WAIT_TIME && l->wake_at < until)
     set_wait_time(s, l, until);
   else if (l->idle)
     sg__sched_lane_check_idle(s, l); /* kept until the pause is over */
+}
+
+void sg_sched_wake(sg_sched *s, sg_lane *l) {
+  if (l->state == SG_LANE_WAIT_TIME)
+    set_ready(s, l);
 }
 
 void sg_sched_tick(sg_sched *s, uint64_t now) {

@@ -87,6 +87,7 @@ typedef struct sg_lane {
    * due time (monotonic ms) of the next job sent to wait in the delayed set */
   uint32_t lat_ms;
   uint64_t park_next;
+  void *share; /* the gate's state for this lane (sg_sched_gate), NULL when none */
 } sg_lane;
 
 /* A min-heap of lanes by wake_at. */
@@ -94,6 +95,19 @@ typedef struct sg_lane_heap {
   sg_lane **v;
   size_t len, cap;
 } sg_lane_heap;
+
+/*
+ * An optional gate on admission beside the lane's own limits (shared budgets,
+ * sched/sg_share.h). |admit| is asked once the lane's own limits let its head
+ * item |it| go at |now|: 0 lets it go (the gate has charged what it keeps);
+ * otherwise the lane waits that many ms, or until sg_sched_wake. |paused| is
+ * told of every sg_sched_pause. Both may be NULL.
+ */
+typedef struct sg_sched_gate {
+  uint64_t (*admit)(void *ud, sg_lane *l, const sg_sched_item *it, uint64_t now);
+  void (*paused)(void *ud, sg_lane *l, uint64_t until);
+  void *ud;
+} sg_sched_gate;
 
 typedef struct sg_sched {
   sg_lane **buckets;
@@ -107,6 +121,7 @@ typedef struct sg_sched {
   size_t queued;           /* items waiting in all lanes */
   size_t inflight;         /* admitted and not released, all lanes */
   size_t max_inflight;     /* cap on that (0 = none): sg_sched_pop returns NULL at it */
+  sg_sched_gate gate;      /* zeroed by sg_sched_init: no gate */
 } sg_sched;
 
 /* Unheld lanes freed at most per sg_sched_tick and per sg_sched_lane_unref. */
@@ -166,6 +181,10 @@ void sg_sched_release(sg_sched *s, sg_lane *lane);
 
 /* Pauses |lane| until |until_ms| (Retry-After); later pauses extend, never shorten. */
 void sg_sched_pause(sg_sched *s, sg_lane *lane, uint64_t until_ms);
+
+/* A lane waiting for time (its gate said wait) is looked at again by the next
+ * sg_sched_pop; its pause and windows still hold. No-op for other states. */
+void sg_sched_wake(sg_sched *s, sg_lane *lane);
 
 /* Moves lanes whose wake time has come back to READY; frees up to
  * SG_SCHED_FREE_PER_TICK unheld lanes whose time has come. */

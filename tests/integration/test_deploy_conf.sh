@@ -4,7 +4,9 @@
 # `sendgate run --check` (with the account secrets given in the environment,
 # as deploy/README.md says) and name the example accounts; without the
 # secrets they are refused; the sample lists every setting of
-# gateway/conf/sg_config.c's table; no deploy file carries a secret value.
+# gateway/conf/sg_config.c's table; no deploy file carries a secret value;
+# the KEDA ScaledObject scales the Deployment on the consumer group's lag and
+# the PodDisruptionBudget selects its pods without ever blocking a drain.
 . "$(dirname "$0")/lib.sh"
 
 SAMPLE=$SG_SOURCE_DIR/deploy/sendgate.conf.sample
@@ -92,6 +94,47 @@ for v in SENDGATE_ACCOUNT_MARKETING_CLIENT_SECRET SENDGATE_ACCOUNT_TRANSACTIONAL
   check "deployment sets $v from a secret" "1" \
     "$(grep -A3 "name: $v\$" "$DEPLOY/k8s/deployment.yaml" | grep -c 'secretKeyRef:')"
 done
+
+echo "# k8s: autoscaling, disruption budget, any replica count"
+python3 - "$DEPLOY/k8s" >"$T/k8s.txt" <<'EOF'
+import sys, yaml
+d = sys.argv[1]
+def load(name):
+    return [x for x in yaml.safe_load_all(open(d + "/" + name)) if x]
+dep = load("deployment.yaml")[0]
+so = load("keda-scaledobject.yaml")[0]
+pdb = load("pdb.yaml")[0]
+labels = dep["spec"]["template"]["metadata"]["labels"]
+trig = so["spec"]["triggers"][0]
+m = trig["metadata"]
+print("scaledobject_kind", so["kind"])
+print("scaledobject_target", so["spec"]["scaleTargetRef"]["name"] == dep["metadata"]["name"])
+print("trigger_type", trig["type"])
+print("trigger_stream", m.get("stream"))
+print("trigger_group", m.get("consumerGroup"))
+print("trigger_lag", int(m.get("lagCount", "0")) > 0)
+print("replicas_bounds", 1 <= so["spec"]["minReplicaCount"] <= so["spec"]["maxReplicaCount"])
+print("pdb_kind", pdb["kind"])
+print("pdb_selects_pods", all(labels.get(k) == v for k, v in pdb["spec"]["selector"]["matchLabels"].items()))
+# minAvailable would block every drain of a single replica: maxUnavailable only.
+print("pdb_never_blocks", "minAvailable" not in pdb["spec"] and pdb["spec"].get("maxUnavailable", 0) >= 1)
+print("deployment_rolls_one_more", dep["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0)
+EOF
+kv() { awk -v k="$1" '$1 == k {print $2}' "$T/k8s.txt"; }
+check "keda: a ScaledObject" ScaledObject "$(kv scaledobject_kind)"
+check "keda: scales the sendgate Deployment" True "$(kv scaledobject_target)"
+check "keda: redis-streams scaler" redis-streams "$(kv trigger_type)"
+check "keda: on the jobs stream" sendgate:jobs "$(kv trigger_stream)"
+check "keda: on the consumer group" sendgate "$(kv trigger_group)"
+check "keda: by the group's lag" True "$(kv trigger_lag)"
+check "keda: replica bounds" True "$(kv replicas_bounds)"
+check "pdb: a PodDisruptionBudget" PodDisruptionBudget "$(kv pdb_kind)"
+check "pdb: selects the gateway's pods" True "$(kv pdb_selects_pods)"
+check "pdb: never blocks a drain (maxUnavailable)" True "$(kv pdb_never_blocks)"
+check "deployment: rolling update adds before it removes" True "$(kv deployment_rolls_one_more)"
+# Any replica count is safe only with the budgets shared: the ConfigMap must not turn them off.
+check "configmap: shared budgets on" "0" \
+  "$(grep -ciE '^shared_budgets *= *(false|off|no|0)' "$T/k8s.conf" || true)"
 
 echo "# no secrets in the deploy files"
 check "unit sets no secret" "0" \

@@ -143,6 +143,9 @@ echo "# the lane counts upload bytes"
 # held by the gateway's lane (its byte window), not refused by Graph.
 MPORT=$(free_port)
 sbx_config graph.upload_bytes=30000000
+# The uploads above are in the mailbox's shared byte window (sendgate:budget:*,
+# as Graph counts them too); this part starts both windows empty.
+rcli --scan --pattern 'sendgate:budget:*' | xargs -r redis-cli -p "$REDIS_PORT" del >/dev/null
 start_gateway SENDGATE_GRAPH_MAILBOX_UPLOAD_BYTES_PER_5MIN=30000000 \
   SENDGATE_HTTP_LISTEN="127.0.0.1:$MPORT"
 send large-9 "scan 9" --wait --timeout 120 && rc=0 || rc=$?

@@ -1,0 +1,443 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Shared budgets: the shares, the gate, the per-turn call; see sg_share.h. */
+#include "sched/sg_share.h"
+
+#include <string.h>
+
+#include "core/sg_mem.h"
+
+static sg_window *win(sg_lane *l, int w) {
+  sg_window *v[SG_SHARE_NWIN] = {&l->req, &l->req2, &l->msg, &l->rcpt, &l->bytes};
+  return v[w];
+}
+
+static uint64_t win_limit(const sg_lane *l, int w) {
+  return win((sg_lane *)l, w)->limit;
+}
+
+/* A lane with nothing to share (no cap, no window) is left alone. */
+static bool needs_share(const sg_lane *l) {
+  if (l->cfg.max_inflight)
+    return true;
+  for (int w = 0; w < SG_SHARE_NWIN; w++)
+    if (win_limit(l, w))
+      return true;
+  return false;
+}
+
+void sg_share_charge(const sg_lane *l, const sg_sched_item *it, uint64_t out[SG_SHARE_NWIN]) {
+  /* As sg_sched_pop charges: a request always; the message and its
+   * recipients once; what could never fit a whole window is not charged. */
+  uint64_t kib = sg_sched_kib(it->bytes);
+  out[0] = 1;
+  out[1] = 1;
+  out[2] = it->counted ? 0 : 1;
+  out[3] = it->counted || (l->cfg.rcpt_limit && it->rcpts > l->cfg.rcpt_limit) ? 0 : it->rcpts;
+  out[4] = kib <= l->bytes.limit ? kib : 0;
+  for (int w = 0; w < SG_SHARE_NWIN; w++)
+    if (win_limit(l, w) == 0)
+      out[w] = 0;
+}
+
+void sg_shares_init(sg_shares *t, sg_sched *s, const sg_share_cfg *cfg) {
+  memset(t, 0, sizeof *t);
+  t->sched = s;
+  t->cfg = *cfg;
+  if (t->cfg.batch == 0)
+    t->cfg.batch = 1;
+  if (t->cfg.batch > SG_SHARE_MAX_ITEMS)
+    t->cfg.batch = SG_SHARE_MAX_ITEMS;
+  t->gateways = 1;
+  sg_list_init(&t->all);
+  s->gate = (sg_sched_gate){sg_share_admit, sg_share_paused, t};
+}
+
+static void share_free(sg_shares *t, sg_share *sh, uint64_t now) {
+  sg_list_remove(&sh->link);
+  t->n--;
+  sh->lane->share = NULL;
+  sg_sched_lane_unref(t->sched, sh->lane, now);
+  sg_free(sh);
+}
+
+void sg_shares_free(sg_shares *t, uint64_t now) {
+  sg_list *n, *tmp;
+  sg_list_foreach_safe(n, tmp, &t->all) {
+    share_free(t, sg_container_of(n, sg_share, link), now);
+  }
+  t->sched->gate = (sg_sched_gate){NULL, NULL, NULL};
+}
+
+static sg_share *share_of(sg_shares *t, sg_lane *l) {
+  if (l->share)
+    return l->share;
+  sg_share *sh = sg_xcalloc(1, sizeof *sh);
+  sh->lane = l;
+  l->share = sh;
+  sg_sched_lane_ref(t->sched, l);
+  sg_list_push_back(&t->all, &sh->link);
+  t->n++;
+  return sh;
+}
+
+uint32_t sg_share_divisor(const sg_shares *t) {
+  uint32_t n = t->cfg.replicas_max ? t->cfg.replicas_max : t->gateways;
+  return n ? n : 1;
+}
+
+static uint64_t divided(uint64_t limit, uint32_t n) {
+  return limit / n ? limit / n : 1;
+}
+
+/* Without Redis: the lane's limits divided by the gateways, on its own windows. */
+static uint64_t fallback_admit(sg_shares *t, sg_lane *l, const uint64_t *c, uint64_t now) {
+  uint32_t n = sg_share_divisor(t);
+  if (l->cfg.max_inflight && l->inflight >= divided(l->cfg.max_inflight, n))
+    return SG_SHARE_FALLBACK_RECHECK_MS;
+  for (int w = 0; w < SG_SHARE_NWIN; w++) {
+    sg_window *x = win(l, w);
+    if (x->limit && sg_window_used(x, now) + c[w] > divided(x->limit, n))
+      return SG_SHARE_FALLBACK_RECHECK_MS;
+  }
+  return 0;
+}
+
+/* Whether |c| fits the share's credit at |now| (expired credit is none). */
+static bool credit_fits(const sg_share *sh, const uint64_t *c, uint64_t now) {
+  bool valid = now < sh->credit_until;
+  for (int w = 0; w < SG_SHARE_NWIN; w++)
+    if (c[w] && (!valid || c[w] > sh->credit[w]))
+      return false;
+  return true;
+}
+
+uint64_t sg_share_admit(void *ud, sg_lane *l, const sg_sched_item *it, uint64_t now) {
+  sg_shares *t = ud;
+  if (!needs_share(l))
+    return 0;
+  uint64_t c[SG_SHARE_NWIN];
+  sg_share_charge(l, it, c);
+  if (t->fallback)
+    return fallback_admit(t, l, c, now);
+  sg_share *sh = share_of(t, l);
+  bool slot =
+      !l->cfg.max_inflight || (l->inflight + sh->rel_out < sh->slots && (sh->alone || sh->fresh));
+  if (!slot || !credit_fits(sh, c, now)) {
+    /* The next answer wakes the lane; lease_ms only bounds the wait. */
+    sh->wants = true;
+    return t->cfg.lease_ms;
+  }
+  for (int w = 0; w < SG_SHARE_NWIN; w++)
+    sh->credit[w] -= c[w];
+  if (l->cfg.max_inflight && !sh->alone)
+    sh->fresh--;
+  return 0;
+}
+
+void sg_share_paused(void *ud, sg_lane *l, uint64_t until) {
+  sg_shares *t = ud;
+  if (t->applying || !needs_share(l))
+    return; /* a pause Redis told us of is not published again */
+  uint64_t now = t->sched->now, ms = until > now ? until - now : 1;
+  sg_share *sh = share_of(t, l);
+  if (ms > sh->pause_ms)
+    sh->pause_ms = ms;
+}
+
+/* ---- the call ---- */
+
+static void req_reset(sg_share_req *r) {
+  r->nops = 0;
+  r->ncharges = 0;
+}
+
+void sg_share_req_free(sg_share_req *r) {
+  sg_free(r->ops);
+  sg_free(r->charges);
+  memset(r, 0, sizeof *r);
+}
+
+static sg_share_op *req_op(sg_share_req *r) {
+  if (r->nops == r->cap_ops) {
+    r->cap_ops = r->cap_ops ? 2 * r->cap_ops : 16;
+    r->ops = sg_xrealloc(r->ops, r->cap_ops * sizeof *r->ops);
+  }
+  sg_share_op *op = &r->ops[r->nops];
+  memset(op, 0, sizeof *op);
+  return op;
+}
+
+/* Adds a job costing |c| to |op|'s last run, or starts a run (jobs of a lane
+ * mostly cost the same: the script reads a few runs, not a list of jobs). */
+static void req_item(sg_share_req *r, sg_share_op *op, const uint64_t *c) {
+  uint64_t *last = op->nruns ? &r->charges[r->ncharges - SG_SHARE_RUN] : NULL;
+  op->nitems++;
+  if (last && memcmp(last + 1, c, SG_SHARE_NWIN * sizeof *c) == 0) {
+    last[0]++;
+    return;
+  }
+  if (r->ncharges + SG_SHARE_RUN > r->cap_charges) {
+    r->cap_charges = r->cap_charges ? 2 * r->cap_charges : 256;
+    r->charges = sg_xrealloc(r->charges, r->cap_charges * sizeof *r->charges);
+  }
+  uint64_t *run = &r->charges[r->ncharges];
+  run[0] = 1;
+  memcpy(run + 1, c, SG_SHARE_NWIN * sizeof *c);
+  r->ncharges += SG_SHARE_RUN;
+  op->nruns++;
+}
+
+static bool has_credit(const sg_share *sh) {
+  for (int w = 0; w < SG_SHARE_NWIN; w++)
+    if (sh->credit[w])
+      return true;
+  return false;
+}
+
+/* Adds what is left of the credit to |op|'s give-back (it may be called twice
+ * for one op: expired, then given back before an ask). */
+static void give_back_credit(sg_share *sh, sg_share_op *op) {
+  for (int w = 0; w < SG_SHARE_NWIN; w++) {
+    if (sh->credit[w] == 0)
+      continue;
+    op->ret[w] += sh->credit[w];
+    op->ret_sid[w] = sh->credit_sid[w];
+    sh->credit[w] = 0;
+  }
+}
+
+static uint32_t min_u32(uint64_t a, uint64_t b) {
+  return (uint32_t)(a < b ? a : b);
+}
+
+/* Asks for slots and credit for the lane's queue (op->rel already decided). */
+static void ask(sg_shares *t, sg_share *sh, sg_share_op *op, sg_share_req *r, uint64_t now) {
+  sg_lane *l = sh->lane;
+  uint32_t cap = l->cfg.max_inflight;
+  if (cap) {
+    uint32_t held = op->reset ? op->claim : sh->slots - op->rel;
+    uint32_t need = sh->alone ? cap : min_u32(l->queued + l->inflight, cap);
+    op->want = need > held ? need - held : 0;
+  }
+  sg_list *n = sg_list_front(&l->queue);
+  if (n == NULL)
+    return;
+  uint64_t c[SG_SHARE_NWIN];
+  sg_share_charge(l, sg_container_of(n, sg_sched_item, link), c);
+  if (credit_fits(sh, c, now))
+    return;
+  give_back_credit(sh, op);
+  uint32_t k = sh->alone || cap ? t->cfg.batch : SG_SHARE_CONTENDED_ITEMS;
+  op->items = r->ncharges;
+  for (; n != &l->queue && op->nitems < k; n = n->next) {
+    sg_share_charge(l, sg_container_of(n, sg_sched_item, link), c);
+    req_item(r, op, c);
+  }
+}
+
+/* A new op of |r| for |sh|: the lane's key, cap and windows. */
+static sg_share_op *op_begin(sg_share *sh, sg_share_req *r) {
+  sg_lane *l = sh->lane;
+  sg_share_op *op = req_op(r);
+  op->sh = sh;
+  op->key = l->key;
+  op->cap = l->cfg.max_inflight;
+  for (int w = 0; w < SG_SHARE_NWIN; w++) {
+    op->limit[w] = win(l, w)->limit;
+    op->win_ms[w] = win(l, w)->window_ms;
+  }
+  return op;
+}
+
+/* The op of |sh| at |now|; false when it has nothing to say. */
+static bool build_op(sg_shares *t, sg_share *sh, uint64_t now, sg_share_req *r) {
+  sg_lane *l = sh->lane;
+  sg_share_op *op = op_begin(sh, r);
+  bool say = false;
+  uint32_t free_slots = sh->slots > l->inflight ? sh->slots - l->inflight : 0;
+  if (sh->reset) {
+    op->reset = true;
+    op->claim = l->inflight;
+    say = true;
+  } else if (free_slots && (!sh->alone || l->queued == 0)) {
+    op->rel = free_slots; /* with company a slot goes back when its request is over */
+    say = true;
+  }
+  if (has_credit(sh) && now >= sh->credit_until) {
+    give_back_credit(sh, op);
+    say = true;
+  }
+  if (sh->wants && now >= sh->next_ask && l->queued) {
+    ask(t, sh, op, r, now);
+    say = true;
+  }
+  if (sh->pause_ms) {
+    op->pause_ms = sh->pause_ms;
+    sh->pause_ms = 0;
+    say = true;
+  }
+  if ((sh->slots || has_credit(sh)) && now >= sh->renew_at)
+    say = true;
+  uint32_t held = op->reset ? op->claim : sh->slots - op->rel;
+  if (!held && !has_credit(sh) && !op->want && !op->nitems && !l->queued && !l->inflight) {
+    op->bye = true; /* nothing held, nothing needed: this gateway leaves the lane */
+    say = true;
+  }
+  if (say) {
+    r->nops++;
+    sh->in_call = true;
+    sh->rel_out = op->rel;
+  }
+  return say;
+}
+
+bool sg_share_build(sg_shares *t, uint64_t now, sg_share_req *r) {
+  if (t->call_out)
+    return false; /* |r| is the call's until its answer */
+  req_reset(r);
+  sg_list *n;
+  sg_list_foreach(n, &t->all) {
+    build_op(t, sg_container_of(n, sg_share, link), now, r);
+  }
+  if (r->nops == 0)
+    return false;
+  r->sent_at = now;
+  t->call_out = true;
+  t->calls++;
+  return true;
+}
+
+bool sg_share_build_bye(sg_shares *t, sg_share_req *r) {
+  if (t->call_out || t->fallback)
+    return false;
+  req_reset(r);
+  sg_list *n;
+  sg_list_foreach(n, &t->all) {
+    sg_share *sh = sg_container_of(n, sg_share, link);
+    sg_share_op *op = op_begin(sh, r);
+    op->rel = sh->slots > sh->lane->inflight ? sh->slots - sh->lane->inflight : 0;
+    give_back_credit(sh, op);
+    op->bye = sh->lane->inflight == 0; /* requests still out keep their leases until expiry */
+    r->nops++;
+  }
+  return r->nops > 0;
+}
+
+uint64_t sg_share_next_call(const sg_shares *t) {
+  uint64_t at = UINT64_MAX;
+  if (t->call_out)
+    return at; /* its answer leads to the next */
+  const sg_list *n;
+  sg_list_foreach(n, &t->all) {
+    const sg_share *sh = sg_container_of(n, sg_share, link);
+    const sg_lane *l = sh->lane;
+    uint64_t x = UINT64_MAX;
+    if (sh->reset || sh->pause_ms || (sh->slots > l->inflight && (!sh->alone || !l->queued)))
+      x = 0;
+    else if (sh->wants && l->queued)
+      x = sh->next_ask;
+    else if (!sh->slots && !has_credit(sh) && !l->queued && !l->inflight)
+      x = 0; /* goodbye */
+    if (has_credit(sh) && sh->credit_until < x)
+      x = sh->credit_until;
+    if ((sh->slots || has_credit(sh)) && sh->renew_at < x)
+      x = sh->renew_at;
+    if (x < at)
+      at = x;
+  }
+  return at;
+}
+
+/* Whether the op's ask was met: the lane's head can go (or nothing was asked). */
+static bool satisfied(const sg_share_op *op, const sg_share_grant *g) {
+  if (op->nitems && g->items == 0)
+    return false;
+  if (op->want && g->slots == 0 && op->sh->slots <= op->sh->lane->inflight)
+    return false;
+  return true;
+}
+
+static void apply_op(sg_shares *t, const sg_share_req *r, const sg_share_op *op,
+                     const sg_share_grant *g, uint64_t now) {
+  sg_share *sh = op->sh;
+  sg_lane *l = sh->lane;
+  sh->in_call = false;
+  sh->rel_out = 0;
+  if (op->reset) {
+    sh->slots = op->claim;
+    sh->reset = false;
+  } else {
+    sh->slots -= op->rel;
+  }
+  sh->slots += g->slots;
+  sh->fresh = g->slots;
+  if (op->nitems) {
+    for (int w = 0; w < SG_SHARE_NWIN; w++) {
+      sh->credit[w] = g->credit[w];
+      sh->credit_sid[w] = g->sid[w];
+    }
+    sh->credit_until = r->sent_at + t->cfg.share_ms;
+  }
+  sh->alone = g->others == 0;
+  sh->renew_at = r->sent_at + t->cfg.lease_ms / 3;
+  bool denied = (op->want || op->nitems) && !satisfied(op, g);
+  if (denied) {
+    t->denials++;
+    sh->next_ask = now + t->cfg.poll_ms;
+  } else if (op->want || op->nitems) {
+    sh->wants = false;
+    sh->next_ask = 0;
+  }
+  /* A lane denied again keeps waiting (its next ask is the glue's timer):
+   * it does not flap between ready and waiting at every poll. */
+  if (!denied || g->slots || g->items)
+    sg_sched_wake(t->sched, l);
+  if (g->pause_ms && now + g->pause_ms > l->paused_until) {
+    /* News only when the lane was not paused here already (by its own
+     * Retry-After, which Redis then extends by a few ms at most). */
+    bool news = l->paused_until <= now;
+    t->applying = true;
+    sg_sched_pause(t->sched, l, now + g->pause_ms);
+    t->applying = false;
+    if (news && t->remote_pause)
+      t->remote_pause(t->remote_pause_ud, l, g->pause_ms);
+  }
+}
+
+void sg_share_apply(sg_shares *t, sg_share_req *r, const sg_share_grant *g, uint32_t gateways,
+                    uint64_t now) {
+  t->call_out = false;
+  t->fallback = false;
+  t->gateways = gateways ? gateways : 1;
+  for (size_t i = 0; i < r->nops; i++) {
+    apply_op(t, r, &r->ops[i], &g[i], now);
+    if (r->ops[i].bye && !r->ops[i].sh->lane->queued && !r->ops[i].sh->lane->inflight &&
+        !r->ops[i].sh->slots && !has_credit(r->ops[i].sh))
+      share_free(t, r->ops[i].sh, now);
+  }
+  req_reset(r);
+}
+
+void sg_share_failed(sg_shares *t, sg_share_req *r, uint64_t now) {
+  t->call_out = false;
+  t->fallback = true;
+  t->failures++;
+  for (size_t i = 0; i < r->nops; i++)
+    if (r->ops[i].pause_ms > r->ops[i].sh->pause_ms)
+      r->ops[i].sh->pause_ms = r->ops[i].pause_ms;
+  /* What Redis holds for this gateway is unknown now: nothing is spent from
+   * it, and the first call that works sets the leases to what is in flight. */
+  sg_list *n;
+  sg_list_foreach(n, &t->all) {
+    sg_share *sh = sg_container_of(n, sg_share, link);
+    sh->in_call = false;
+    sh->rel_out = 0;
+    sh->slots = 0;
+    sh->fresh = 0;
+    memset(sh->credit, 0, sizeof sh->credit);
+    sh->reset = true;
+    sh->next_ask = now + t->cfg.poll_ms;
+    sg_sched_wake(t->sched, sh->lane);
+  }
+  req_reset(r);
+}

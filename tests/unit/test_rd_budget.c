@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The shared-budget script against a real, private redis-server, with two
+ * gateway ids: slots never exceed the cap across them and a waiting gateway
+ * is served first; window credit never exceeds the limit and credit given
+ * back is available again; a pause set by one stops the other's credit; the
+ * slots of a gateway whose lease ran out go to the others.
+ */
+#include "harness.h"
+#include "redis_server.h"
+
+#include "core/sg_err.h"
+#include "redis/sg_rd_budget.h"
+#include "redis/sg_rd_client.h"
+
+#include <uv.h>
+
+typedef struct ctx {
+  uv_loop_t loop;
+  sg_test_redis r;
+  sg_rd_client *c;
+  sg_rd_budget *g1, *g2;
+  int closed;
+} ctx;
+
+static void begin(ctx *x) {
+  memset(x, 0, sizeof *x);
+  ASSERT_OK(sg_test_redis_start(&x->r, NULL));
+  ASSERT_OK(uv_loop_init(&x->loop));
+  char url[64];
+  snprintf(url, sizeof url, "redis://127.0.0.1:%d", x->r.port);
+  sg_rd_url u;
+  ASSERT_OK(sg_rd_url_parse(url, &u));
+  sg_rd_client_opts o = {.name = "cmd"};
+  ASSERT_OK(sg_rd_client_new(&x->loop, &u, &o, NULL, &x->c));
+  sg_rd_client_start(x->c);
+  uint64_t end = uv_now(&x->loop) + 5000;
+  while (!sg_rd_client_is_up(x->c) && uv_now(&x->loop) < end)
+    uv_run(&x->loop, UV_RUN_NOWAIT);
+  ASSERT(sg_rd_client_is_up(x->c));
+  sg_rd_budget_opts bo = {
+      .gateway_id = "g1", .lease_ms = 300, .share_ms = 1000, .timeout_ms = 2000};
+  sg_rd_budget_new(x->c, &bo, &x->g1);
+  bo.gateway_id = "g2";
+  bo.lease_ms = 5000;
+  sg_rd_budget_new(x->c, &bo, &x->g2);
+}
+
+static void on_client_closed(sg_rd_client *c, void *ud) {
+  (void)c;
+  ((ctx *)ud)->closed++;
+}
+
+static void end_ctx(ctx *x) {
+  sg_rd_budget_free(x->g1);
+  sg_rd_budget_free(x->g2);
+  sg_rd_client_close(x->c, false, on_client_closed, x);
+  uint64_t end = uv_now(&x->loop) + 5000;
+  while (x->closed < 1 && uv_now(&x->loop) < end)
+    uv_run(&x->loop, UV_RUN_NOWAIT);
+  ASSERT_EQ(1, x->closed);
+  ASSERT_OK(uv_loop_close(&x->loop));
+  sg_test_redis_stop(&x->r);
+}
+
+typedef struct answer {
+  bool done;
+  int status;
+  uint32_t gateways;
+  sg_share_grant g;
+} answer;
+
+static void on_answer(int status, uint32_t gateways, const sg_share_grant *g, size_t n, void *ud) {
+  answer *a = ud;
+  a->done = true;
+  a->status = status;
+  a->gateways = gateways;
+  if (status == 0 && n == 1)
+    a->g = g[0];
+}
+
+/* One lane "graph|a|m" with cap 4 and a message window of 10 per minute. */
+typedef struct ask {
+  uint32_t want, rel;
+  uint32_t nitems; /* each one message */
+  uint64_t ret, ret_sid, pause_ms;
+  bool bye;
+} ask;
+
+static sg_share_grant call(ctx *x, sg_rd_budget *b, ask q, uint32_t *gateways) {
+  sg_share_op op;
+  memset(&op, 0, sizeof op);
+  op.key = "graph|a|m";
+  op.cap = 4;
+  op.want = q.want;
+  op.rel = q.rel;
+  op.pause_ms = q.pause_ms;
+  op.bye = q.bye;
+  op.limit[2] = 10;
+  op.win_ms[2] = 60000;
+  op.ret[2] = q.ret;
+  op.ret_sid[2] = q.ret_sid;
+  /* Two runs when more than two jobs: each costs one message either way. */
+  op.nitems = q.nitems;
+  op.nruns = q.nitems > 2 ? 2 : q.nitems ? 1 : 0;
+  uint64_t charges[2 * SG_SHARE_RUN] = {q.nitems > 2 ? 2 : q.nitems,     0, 0, 1, 0, 0,
+                                        q.nitems > 2 ? q.nitems - 2 : 0, 0, 0, 1, 0, 0};
+  sg_share_req req = {.ops = &op, .nops = 1, .charges = charges};
+  answer a = {0};
+  ASSERT_OK(sg_rd_budget_call(b, &req, on_answer, &a));
+  ASSERT_EQ(SG_ERR_BUSY, sg_rd_budget_call(b, &req, on_answer, &a));
+  uint64_t end = uv_now(&x->loop) + 5000;
+  while (!a.done && uv_now(&x->loop) < end)
+    uv_run(&x->loop, UV_RUN_NOWAIT);
+  ASSERT(a.done);
+  ASSERT_OK(a.status);
+  if (gateways)
+    *gateways = a.gateways;
+  return a.g;
+}
+
+static void t_slots(void) {
+  ctx x;
+  begin(&x);
+  uint32_t gws = 0;
+  sg_share_grant g = call(&x, x.g1, (ask){.want = 4}, &gws);
+  ASSERT_EQ(4, g.slots);
+  ASSERT_EQ(0, g.others);
+  ASSERT_EQ(1, gws);
+  g = call(&x, x.g2, (ask){.want = 2}, &gws);
+  ASSERT_EQ(0, g.slots); /* never more than the cap across gateways */
+  ASSERT_EQ(1, g.others);
+  ASSERT_EQ(2, gws);
+  /* g1 gives two back and wants one again: g2 waits ahead of it. */
+  g = call(&x, x.g1, (ask){.rel = 2, .want = 1}, NULL);
+  ASSERT_EQ(1, g.slots);
+  g = call(&x, x.g2, (ask){.want = 2}, NULL);
+  ASSERT_EQ(1, g.slots);
+  g = call(&x, x.g1, (ask){.want = 1}, NULL);
+  ASSERT_EQ(0, g.slots); /* 3 + 1 held */
+  end_ctx(&x);
+}
+
+static void t_windows_and_give_back(void) {
+  ctx x;
+  begin(&x);
+  sg_share_grant g = call(&x, x.g1, (ask){.nitems = 8}, NULL);
+  ASSERT_EQ(8, g.items);
+  ASSERT_EQ(8, g.credit[2]);
+  ASSERT(g.sid[2] > 0);
+  g = call(&x, x.g2, (ask){.nitems = 5}, NULL);
+  ASSERT_EQ(2, g.items); /* 10 per window across gateways */
+  ASSERT_EQ(2, g.credit[2]);
+  call(&x, x.g1, (ask){.ret = 3, .ret_sid = 0}, NULL);
+  g = call(&x, x.g2, (ask){.nitems = 1}, NULL);
+  ASSERT_EQ(0, g.items); /* given back to a sub-window that holds none: nothing freed */
+  end_ctx(&x);
+}
+
+static void t_give_back(void) {
+  ctx x;
+  begin(&x);
+  sg_share_grant a = call(&x, x.g1, (ask){.nitems = 10}, NULL);
+  ASSERT_EQ(10, a.items);
+  ASSERT_EQ(0, call(&x, x.g2, (ask){.nitems = 1}, NULL).items);
+  call(&x, x.g1, (ask){.ret = 4, .ret_sid = a.sid[2]}, NULL);
+  sg_share_grant b = call(&x, x.g2, (ask){.nitems = 6}, NULL);
+  ASSERT_EQ(4, b.items);
+  end_ctx(&x);
+}
+
+static void t_pause(void) {
+  ctx x;
+  begin(&x);
+  call(&x, x.g1, (ask){.pause_ms = 2000}, NULL);
+  sg_share_grant g = call(&x, x.g2, (ask){.nitems = 3}, NULL);
+  ASSERT(g.pause_ms > 0 && g.pause_ms <= 2000);
+  ASSERT_EQ(0, g.items);                                      /* no credit inside a Retry-After */
+  ASSERT_EQ(0, call(&x, x.g2, (ask){.want = 1}, NULL).slots); /* nor a slot */
+  /* A shorter pause does not shorten it. */
+  call(&x, x.g2, (ask){.pause_ms = 10}, NULL);
+  g = call(&x, x.g1, (ask){0}, NULL);
+  ASSERT(g.pause_ms > 1000);
+  end_ctx(&x);
+}
+
+static void t_lease_expiry(void) {
+  ctx x;
+  begin(&x);
+  ASSERT_EQ(4, call(&x, x.g1, (ask){.want = 4}, NULL).slots); /* g1's lease: 300 ms */
+  ASSERT_EQ(0, call(&x, x.g2, (ask){.want = 4}, NULL).slots);
+  /* g1 says nothing more (it died): its slots go once its lease is over. */
+  uint64_t start = uv_now(&x.loop), got = 0;
+  for (int i = 0; i < 200 && got == 0; i++) {
+    uv_sleep(20);
+    uv_update_time(&x.loop);
+    got = call(&x, x.g2, (ask){.want = 4}, NULL).slots;
+  }
+  ASSERT_EQ(4, got);
+  ASSERT_GE(uv_now(&x.loop) - start, 250);
+  /* A goodbye leaves the lane. */
+  call(&x, x.g2, (ask){.rel = 4, .bye = true}, NULL);
+  ASSERT_EQ(0, call(&x, x.g1, (ask){.want = 1}, NULL).others);
+  end_ctx(&x);
+}
+
+SG_TESTS({"slots", t_slots}, {"windows", t_windows_and_give_back}, {"give_back", t_give_back},
+         {"pause", t_pause}, {"lease_expiry", t_lease_expiry})

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests for sched/sg_share: the gate on the scheduler, the per-turn call
+ * it builds (asks, give-backs, pauses, goodbyes), answers applied, and the
+ * fallback to divided limits without Redis. */
+#include "harness.h"
+
+#include "core/sg_mem.h"
+#include "sched/sg_share.h"
+
+#define N 64
+static sg_sched_item items[N];
+
+typedef struct fx {
+  sg_sched s;
+  sg_shares t;
+  sg_share_req r;
+  sg_lane *l;
+} fx;
+
+static void setup(fx *x, uint32_t cap, uint64_t msg_limit) {
+  memset(x, 0, sizeof *x);
+  memset(items, 0, sizeof items);
+  sg_sched_init(&x->s);
+  sg_share_cfg c = {.lease_ms = 3000, .share_ms = 1000, .batch = 8, .poll_ms = 5};
+  sg_shares_init(&x->t, &x->s, &c);
+  sg_lane_cfg lc = {.max_inflight = cap, .msg_limit = msg_limit, .msg_window_ms = 60000};
+  x->l = sg_sched_lane(&x->s, "graph|a|m@x.com", &lc);
+  for (int i = 0; i < 20; i++) {
+    items[i].rcpts = 1;
+    sg_sched_push(&x->s, x->l, &items[i], false);
+  }
+}
+
+static void teardown(fx *x) {
+  sg_shares_free(&x->t, 0);
+  sg_share_req_free(&x->r);
+  sg_sched_free(&x->s);
+}
+
+static int pop_all(fx *x, uint64_t now) {
+  int n = 0;
+  sg_lane *l;
+  while (sg_sched_pop(&x->s, now, &l))
+    n++;
+  return n;
+}
+
+static sg_share_grant grant(uint32_t slots, uint32_t nitems, uint64_t msg, uint32_t others) {
+  sg_share_grant g;
+  memset(&g, 0, sizeof g);
+  g.slots = slots;
+  g.items = nitems;
+  g.credit[2] = msg;
+  g.sid[2] = 77;
+  g.others = others;
+  return g;
+}
+
+/* The first turn: nothing goes before Redis answers; then the answer |g|
+ * (|gws| gateways) is applied at 1 and the lane admits what it allows. */
+static int first_grant(fx *x, sg_share_grant g, uint32_t gws) {
+  ASSERT_EQ(0, pop_all(x, 0));
+  ASSERT(sg_share_build(&x->t, 0, &x->r));
+  sg_share_apply(&x->t, &x->r, &g, gws, 1);
+  return pop_all(x, 1);
+}
+
+/* Nothing goes before Redis granted it; alone, a gateway takes every slot and
+ * a batch of credit, then admits locally without asking again. */
+static void t_alone_batch(void) {
+  fx x;
+  setup(&x, 4, 100);
+  ASSERT_EQ(0, pop_all(&x, 0));
+  ASSERT(sg_share_build(&x.t, 0, &x.r));
+  ASSERT_EQ(1, x.r.nops);
+  sg_share_op *op = &x.r.ops[0];
+  /* Unknown company: it asks for what its queue can use (its cap). */
+  ASSERT_EQ(4, op->want);
+  ASSERT_EQ(8, op->nitems); /* a batch: the fresh slot, not the credit, sees pauses */
+  ASSERT_EQ(1, op->nruns);  /* the jobs cost the same */
+  ASSERT_EQ(8, x.r.charges[op->items + 0]); /* eight of them */
+  ASSERT_EQ(1, x.r.charges[op->items + 3]); /* a message each */
+  ASSERT_EQ(0, x.r.charges[op->items + 1]); /* no request window: not charged */
+  ASSERT(!sg_share_build(&x.t, 0, &x.r));   /* one call at a time */
+  sg_share_grant g = grant(4, 4, 4, 0);
+  sg_share_apply(&x.t, &x.r, &g, 1, 1);
+  ASSERT_EQ(4, pop_all(&x, 1));
+  ASSERT_EQ(4, x.l->inflight);
+  /* Alone now: the next ask takes a whole batch. */
+  for (int i = 0; i < 4; i++)
+    sg_sched_release(&x.s, x.l);
+  ASSERT_EQ(0, pop_all(&x, 2)); /* the slots are held, the credit is spent */
+  ASSERT(sg_share_build(&x.t, 2, &x.r));
+  op = &x.r.ops[0];
+  ASSERT_EQ(0, op->rel); /* alone with a queue: slots are kept */
+  ASSERT_EQ(0, op->want);
+  ASSERT_EQ(8, op->nitems);
+  g = grant(0, 8, 8, 0);
+  sg_share_apply(&x.t, &x.r, &g, 1, 3);
+  ASSERT_EQ(4, pop_all(&x, 3)); /* the cap of 4 holds */
+  teardown(&x);
+}
+
+/* With company: a slot goes back when its request is over, and a denied ask
+ * is repeated after poll_ms. */
+static void t_contended(void) {
+  fx x;
+  setup(&x, 4, 0);
+  ASSERT_EQ(0, pop_all(&x, 0));
+  ASSERT(sg_share_build(&x.t, 0, &x.r));
+  ASSERT_EQ(0, x.r.ops[0].nitems); /* no window: no credit asked */
+  sg_share_grant g = grant(2, 0, 0, 2);
+  sg_share_apply(&x.t, &x.r, &g, 3, 1);
+  ASSERT_EQ(2, pop_all(&x, 1));
+  sg_sched_release(&x.s, x.l);
+  /* The slot freed is not reused: each request start passes Redis. */
+  ASSERT_EQ(0, pop_all(&x, 2));
+  ASSERT(sg_share_build(&x.t, 2, &x.r));
+  ASSERT_EQ(1, x.r.ops[0].rel);
+  ASSERT_EQ(3, x.r.ops[0].want); /* its queue could use the cap */
+  g = grant(0, 0, 0, 2);
+  sg_share_apply(&x.t, &x.r, &g, 3, 3);
+  ASSERT_EQ(1, x.t.denials);
+  ASSERT_EQ(0, pop_all(&x, 3));
+  ASSERT(!sg_share_build(&x.t, 4, &x.r)); /* before poll_ms */
+  ASSERT_EQ(8, sg_share_next_call(&x.t));
+  ASSERT(sg_share_build(&x.t, 8, &x.r));
+  ASSERT_EQ(3, x.r.ops[0].want);
+  teardown(&x);
+}
+
+/* While a call is out a lane admits on what it keeps, never on the slots
+ * that call gives back. */
+static void t_during_call(void) {
+  fx x;
+  setup(&x, 4, 0);
+  ASSERT_EQ(4, first_grant(&x, grant(4, 0, 0, 0), 1)); /* alone */
+  sg_share_grant g;
+  sg_sched_release(&x.s, x.l);
+  sg_sched_release(&x.s, x.l);
+  ASSERT(sg_share_build(&x.t, 2000, &x.r)); /* a renewal: nothing given back */
+  ASSERT_EQ(0, x.r.ops[0].rel);
+  ASSERT_EQ(2, pop_all(&x, 2000)); /* admits meanwhile */
+  g = grant(0, 0, 0, 1);           /* company now */
+  sg_share_apply(&x.t, &x.r, &g, 2, 2001);
+  sg_sched_release(&x.s, x.l);
+  sg_sched_release(&x.s, x.l);
+  ASSERT(sg_share_build(&x.t, 2002, &x.r));
+  ASSERT_EQ(2, x.r.ops[0].rel);
+  ASSERT_EQ(0, pop_all(&x, 2002)); /* not on the two going back */
+  teardown(&x);
+}
+
+/* A Retry-After received here is published; one from Redis pauses the lane
+ * and is not published again. */
+static void t_pauses(void) {
+  fx x;
+  setup(&x, 4, 0);
+  ASSERT_EQ(4, first_grant(&x, grant(4, 0, 0, 1), 2));
+  sg_share_grant g;
+  sg_sched_tick(&x.s, 10);
+  sg_sched_pause(&x.s, x.l, 2010);
+  ASSERT(sg_share_build(&x.t, 10, &x.r));
+  ASSERT_EQ(2000, x.r.ops[0].pause_ms);
+  g = grant(0, 0, 0, 1);
+  g.pause_ms = 3000; /* another gateway's is longer */
+  sg_share_apply(&x.t, &x.r, &g, 2, 11);
+  ASSERT_EQ(3011, x.l->paused_until);
+  ASSERT(!sg_share_build(&x.t, 12, &x.r)); /* nothing to publish */
+  teardown(&x);
+}
+
+/* Without Redis: the cap divided by replicas_max, on the lane's own count;
+ * the first call after sets the leases to what is in flight. */
+static void t_fallback(void) {
+  fx x;
+  setup(&x, 4, 0);
+  x.t.cfg.replicas_max = 2;
+  ASSERT_EQ(0, pop_all(&x, 0));
+  ASSERT(sg_share_build(&x.t, 0, &x.r));
+  sg_share_failed(&x.t, &x.r, 1);
+  ASSERT(x.t.fallback);
+  ASSERT_EQ(2, sg_share_divisor(&x.t));
+  ASSERT_EQ(2, pop_all(&x, 2));
+  ASSERT(sg_share_build(&x.t, 10, &x.r));
+  ASSERT(x.r.ops[0].reset);
+  ASSERT_EQ(2, x.r.ops[0].claim);
+  sg_share_grant g = grant(1, 0, 0, 0);
+  sg_share_apply(&x.t, &x.r, &g, 1, 11);
+  ASSERT(!x.t.fallback);
+  ASSERT_EQ(3, ((sg_share *)x.l->share)->slots);
+  teardown(&x);
+}
+
+/* A lane with nothing queued, in flight or held says goodbye and its share
+ * (and the reference on the lane) goes. */
+static void t_goodbye(void) {
+  fx x;
+  setup(&x, 4, 0);
+  ASSERT_EQ(0, pop_all(&x, 0));
+  ASSERT(sg_share_build(&x.t, 0, &x.r));
+  sg_share_grant g = grant(4, 0, 0, 0);
+  sg_share_apply(&x.t, &x.r, &g, 2, 1);
+  while (x.l->queued) {
+    ASSERT_EQ(4, pop_all(&x, 1));
+    for (int i = 0; i < 4; i++)
+      sg_sched_release(&x.s, x.l);
+  }
+  ASSERT(sg_share_build(&x.t, 2, &x.r));
+  ASSERT_EQ(4, x.r.ops[0].rel);
+  ASSERT(x.r.ops[0].bye);
+  g = grant(0, 0, 0, 0);
+  sg_share_apply(&x.t, &x.r, &g, 2, 3);
+  ASSERT_EQ(0, x.t.n);
+  ASSERT_EQ(0, x.s.nlanes); /* the share's reference was the last: the lane is freed */
+  teardown(&x);
+}
+
+/* Credit not spent in share_ms goes back to the sub-window it was counted in,
+ * in the same op as the next ask. */
+static void t_expired_credit(void) {
+  fx x;
+  setup(&x, 4, 100);
+  ASSERT_EQ(4, first_grant(&x, grant(4, 4, 6, 0), 1));
+  for (int i = 0; i < 4; i++)
+    sg_sched_release(&x.s, x.l);
+  ASSERT_EQ(0, pop_all(&x, 1000)); /* the 2 left expired at 1000 */
+  ASSERT(sg_share_build(&x.t, 1000, &x.r));
+  ASSERT_EQ(2, x.r.ops[0].ret[2]);
+  ASSERT_EQ(77, x.r.ops[0].ret_sid[2]);
+  ASSERT_EQ(8, x.r.ops[0].nitems);
+  teardown(&x);
+}
+
+/* A gateway that stops gives back what it does not use and says goodbye
+ * where nothing is in flight. */
+static void t_bye_on_stop(void) {
+  fx x;
+  setup(&x, 4, 100);
+  ASSERT_EQ(4, first_grant(&x, grant(4, 4, 6, 0), 1));
+  sg_sched_release(&x.s, x.l);
+  ASSERT(sg_share_build_bye(&x.t, &x.r));
+  ASSERT_EQ(1, x.r.nops);
+  ASSERT_EQ(1, x.r.ops[0].rel);    /* the slot not in use */
+  ASSERT_EQ(2, x.r.ops[0].ret[2]); /* the credit not spent */
+  ASSERT_EQ(77, x.r.ops[0].ret_sid[2]);
+  ASSERT(!x.r.ops[0].bye); /* requests still out keep their lease */
+  teardown(&x);
+}
+
+/* Lanes without limits are not gated. */
+static void t_unlimited(void) {
+  fx x;
+  memset(&x, 0, sizeof x);
+  memset(items, 0, sizeof items);
+  sg_sched_init(&x.s);
+  sg_share_cfg c = {.lease_ms = 3000, .share_ms = 1000, .batch = 8, .poll_ms = 5};
+  sg_shares_init(&x.t, &x.s, &c);
+  sg_lane_cfg lc = {0};
+  x.l = sg_sched_lane(&x.s, "acs|free", &lc);
+  for (int i = 0; i < 5; i++)
+    sg_sched_push(&x.s, x.l, &items[i], false);
+  ASSERT_EQ(5, pop_all(&x, 0));
+  ASSERT(!sg_share_build(&x.t, 0, &x.r));
+  teardown(&x);
+}
+
+SG_TESTS({"alone_batch", t_alone_batch}, {"contended", t_contended}, {"during_call", t_during_call},
+         {"pauses", t_pauses}, {"fallback", t_fallback}, {"goodbye", t_goodbye},
+         {"bye_on_stop", t_bye_on_stop}, {"expired_credit", t_expired_credit},
+         {"unlimited", t_unlimited})
