@@ -219,20 +219,23 @@ static void ask(sg_shares *t, sg_share *sh, sg_share_op *op, sg_share_req *r, ui
     uint32_t need = sh->alone ? cap : min_u32(l->queued + l->inflight, cap);
     op->want = need > held ? need - held : 0;
   }
-  sg_list *n = sg_list_front(&l->queue);
-  if (n == NULL)
+  sg_sched_item *front = sg_sched_front(l);
+  if (front == NULL)
     return;
   uint64_t c[SG_SHARE_NWIN];
-  sg_share_charge(l, sg_container_of(n, sg_sched_item, link), c);
+  sg_share_charge(l, front, c);
   if (credit_fits(sh, c, now))
     return;
   give_back_credit(sh, op);
   uint32_t k = sh->alone || cap ? t->cfg.batch : SG_SHARE_CONTENDED_ITEMS;
   op->items = r->ncharges;
-  for (; n != &l->queue && op->nitems < k; n = n->next) {
-    sg_share_charge(l, sg_container_of(n, sg_sched_item, link), c);
-    req_item(r, op, c);
-  }
+  /* In the order the lane admits them: transactional items, then bulk ones. */
+  sg_list *qs[2] = {&l->queue, &l->bulk};
+  for (int q = 0; q < 2; q++)
+    for (sg_list *n = qs[q]->next; n != qs[q] && op->nitems < k; n = n->next) {
+      sg_share_charge(l, sg_container_of(n, sg_sched_item, link), c);
+      req_item(r, op, c);
+    }
 }
 
 /* A new op of |r| for |sh|: the lane's key, cap and windows. */

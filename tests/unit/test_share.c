@@ -265,7 +265,34 @@ static void t_unlimited(void) {
   teardown(&x);
 }
 
+/* A lane holding bulk items (behind transactional ones, or only bulk ones)
+ * asks credit for them too, in the order it admits them; without that a
+ * bulk-only lane would wait for ever. */
+static void t_bulk_items(void) {
+  fx x;
+  memset(&x, 0, sizeof x);
+  memset(items, 0, sizeof items);
+  sg_sched_init(&x.s);
+  sg_share_cfg c = {.lease_ms = 3000, .share_ms = 1000, .batch = 8, .poll_ms = 5};
+  sg_shares_init(&x.t, &x.s, &c);
+  sg_lane_cfg lc = {.max_inflight = 4, .msg_limit = 100, .msg_window_ms = 60000};
+  x.l = sg_sched_lane(&x.s, "graph|a|m@x.com", &lc);
+  for (int i = 0; i < 6; i++) {
+    items[i].rcpts = 1;
+    items[i].bulk = true;
+    sg_sched_push(&x.s, x.l, &items[i], false);
+  }
+  ASSERT_EQ(0, pop_all(&x, 0));
+  ASSERT(sg_share_build(&x.t, 0, &x.r));
+  ASSERT_EQ(1, x.r.nops);
+  ASSERT_EQ(6, x.r.ops[0].nitems); /* every bulk item, within the batch of 8 */
+  sg_share_grant g = grant(4, 6, 6, 0);
+  sg_share_apply(&x.t, &x.r, &g, 1, 1);
+  ASSERT_EQ(4, pop_all(&x, 1)); /* the bulk items go, up to the cap */
+  teardown(&x);
+}
+
 SG_TESTS({"alone_batch", t_alone_batch}, {"contended", t_contended}, {"during_call", t_during_call},
          {"pauses", t_pauses}, {"fallback", t_fallback}, {"goodbye", t_goodbye},
          {"bye_on_stop", t_bye_on_stop}, {"expired_credit", t_expired_credit},
-         {"unlimited", t_unlimited})
+         {"unlimited", t_unlimited}, {"bulk_items", t_bulk_items})
