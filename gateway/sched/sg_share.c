@@ -391,9 +391,11 @@ static void apply_op(sg_shares *t, const sg_share_req *r, const sg_share_op *op,
     sh->wants = false;
     sh->next_ask = 0;
   }
-  /* A lane denied again keeps waiting (its next ask is the glue's timer):
-   * it does not flap between ready and waiting at every poll. */
-  if (!denied || g->slots || g->items)
+  /* A lane is woken to use what it got. A lane denied again keeps waiting
+   * (its next ask is the glue's timer), and a renewal that asked nothing
+   * wakes nothing: a lane waiting for its own window does not flap between
+   * ready and waiting at every poll or renewal. */
+  if (g->slots || g->items || ((op->want || op->nitems) && !denied))
     sg_sched_wake(t->sched, l);
   if (g->pause_ms && now + g->pause_ms > l->paused_until) {
     /* News only when the lane was not paused here already (by its own
