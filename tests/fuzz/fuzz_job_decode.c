@@ -74,7 +74,9 @@ static void check_valid_view(const sg_job *j) {
     CHECK(j->id[i] >= 0x20 && j->id[i] <= 0x7e);
   CHECK(j->sender[0] != '\0');
   CHECK(j->backend == SG_BACKEND_UNSPECIFIED || j->backend == SG_BACKEND_GRAPH ||
-        j->backend == SG_BACKEND_ACS);
+        j->backend == SG_BACKEND_ACS || j->backend == SG_BACKEND_SMTP);
+  CHECK(j->priority == SG_PRIORITY_UNSPECIFIED || j->priority == SG_PRIORITY_TRANSACTIONAL ||
+        j->priority == SG_PRIORITY_BULK);
   CHECK(text_ok(j->account) && text_ok(j->sender) && text_ok(j->subject));
   CHECK(text_ok(j->text_body) && text_ok(j->html_body) && text_ok(j->reply_stream));
   CHECK(text_ok(j->campaign_id));

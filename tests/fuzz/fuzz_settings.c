@@ -46,7 +46,8 @@ static void check_config(const sg_config *c) {
   for (size_t i = 0; i < c->naccounts; i++) {
     const sg_account *a = &c->accounts[i];
     CHECK(a->name != NULL);
-    CHECK(a->backend == SG_BACKEND_GRAPH || a->backend == SG_BACKEND_ACS);
+    CHECK(a->backend == SG_BACKEND_GRAPH || a->backend == SG_BACKEND_ACS ||
+          a->backend == SG_BACKEND_SMTP);
     CHECK(sg_config_account(c, a->backend, a->name) != NULL);
   }
   for (size_t i = 0; i < c->nsenders; i++) {
