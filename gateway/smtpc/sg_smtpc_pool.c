@@ -203,8 +203,10 @@ static sg_smtpc_pool_msg *pick(group *g, uint64_t cred) {
     if (n == CHOOSE_MAX)
       break;
     sg_smtpc_pool_msg *e = sg_container_of(it, sg_smtpc_pool_msg, link);
-    v[n] =
-        (sg_smtpc_pool_view){e->ready && sg_smtpc_session_idle(e->s), e->busy, e->closing, e->cred};
+    /* A session whose connection failed before its on_close ran (e.g. a
+     * refused connect) counts as closing: the message goes on a new one. */
+    bool closing = e->closing || sg_smtpc_session_closing(e->s);
+    v[n] = (sg_smtpc_pool_view){e->ready && sg_smtpc_session_idle(e->s), e->busy, closing, e->cred};
     es[n++] = e;
   }
   int i = sg_smtpc_pool_choose(v, n, cred);

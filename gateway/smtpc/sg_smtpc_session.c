@@ -277,6 +277,10 @@ bool sg_smtpc_session_idle(const sg_smtpc_session *s) {
   return !s->conn_closing && sg_smtpc_proto_idle(s->p);
 }
 
+bool sg_smtpc_session_closing(const sg_smtpc_session *s) {
+  return s->conn_closing;
+}
+
 void sg_smtpc_session_quit(sg_smtpc_session *s) {
   if (s->conn_closing)
     return;

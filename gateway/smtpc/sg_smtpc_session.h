@@ -83,6 +83,10 @@ int sg_smtpc_send(sg_smtpc_session *s, const sg_smtpc_env *env, const uint8_t *m
 /* Whether the session can take a message now. */
 bool sg_smtpc_session_idle(const sg_smtpc_session *s);
 
+/* Whether the session's connection is closing or closed (its on_close is
+ * still to come): it takes no message any more. */
+bool sg_smtpc_session_closing(const sg_smtpc_session *s);
+
 /* Ends politely: QUIT once the message in progress (if any) is done. */
 void sg_smtpc_session_quit(sg_smtpc_session *s);
 
