@@ -92,7 +92,7 @@ typedef struct sg_status_token {
 /* One HTTP/2 pool. */
 typedef struct sg_status_pool {
   char origin[300];  /* "host:port" */
-  const char *label; /* "graph", "acs", "entra" (static) */
+  const char *label; /* "graph", "acs", "entra", "smtp" (static) */
   unsigned conns_open, conns_connecting;
   uint64_t streams, queued;
 } sg_status_pool;

@@ -238,7 +238,7 @@ void sg_app__status_snap(sg_app *a, size_t max_lanes, sg_status_snap *out) {
   out->tokens = sg_xcalloc(a->cfg.naccounts ? a->cfg.naccounts : 1, sizeof *out->tokens);
   for (size_t i = 0; i < a->cfg.naccounts; i++)
     fill_token(&a->rts[i], &c, &out->tokens[out->ntokens++]);
-  out->pools = sg_xcalloc(a->norigins ? a->norigins : 1, sizeof *out->pools);
+  out->pools = sg_xcalloc(a->norigins + 1, sizeof *out->pools);
   for (size_t i = 0; i < a->norigins; i++) {
     const sg_origin *o = a->origins[i];
     sg_status_pool *p = &out->pools[out->npools++];
@@ -250,6 +250,16 @@ void sg_app__status_snap(sg_app *a, size_t max_lanes, sg_status_snap *out) {
     p->conns_connecting = ps.conns_connecting;
     p->streams = ps.streams_in_flight;
     p->queued = ps.queued;
+  }
+  if (a->smtp) { /* SMTP sessions, all hosts together; a message in progress is a stream */
+    sg_status_pool *p = &out->pools[out->npools++];
+    sg_fmt_copy(p->origin, sizeof p->origin, "smtp");
+    p->label = "smtp";
+    p->conns_open = (unsigned)sg_app__smtp_sessions(a);
+    sg_list_foreach(n, &a->jobs) {
+      if (sg_container_of(n, sg_jobrun, link)->smtp)
+        p->streams++;
+    }
   }
   snap_counts(a, out);
 }

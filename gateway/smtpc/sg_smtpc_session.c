@@ -278,7 +278,9 @@ bool sg_smtpc_session_idle(const sg_smtpc_session *s) {
 }
 
 bool sg_smtpc_session_closing(const sg_smtpc_session *s) {
-  return s->conn_closing;
+  /* The machine closes first (a failed connect delivers its outcome from
+   * on_conn_close, before the timers close): either means no more messages. */
+  return s->conn_closing || sg_smtpc_proto_closed(s->p);
 }
 
 void sg_smtpc_session_quit(sg_smtpc_session *s) {

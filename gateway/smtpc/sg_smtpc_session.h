@@ -83,8 +83,9 @@ int sg_smtpc_send(sg_smtpc_session *s, const sg_smtpc_env *env, const uint8_t *m
 /* Whether the session can take a message now. */
 bool sg_smtpc_session_idle(const sg_smtpc_session *s);
 
-/* Whether the session's connection is closing or closed (its on_close is
- * still to come): it takes no message any more. */
+/* Whether the session is closing or closed (its on_close is still to come;
+ * also inside the done callback of a message whose connection failed): it
+ * takes no message any more. */
 bool sg_smtpc_session_closing(const sg_smtpc_session *s);
 
 /* Ends politely: QUIT once the message in progress (if any) is done. */

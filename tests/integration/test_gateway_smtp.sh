@@ -76,6 +76,11 @@ check "every message from its authenticated mailbox" 0 \
 opened=$(metric sendgate_smtp_sessions_opened_total)
 check_ge "sessions reused: 302 messages on at most 3 x 3 + 1 sessions" "$opened" 10
 check_ge "and at least one per mailbox" 4 "$opened"
+st=$(curl -sf "http://127.0.0.1:$MPORT/status")
+check "/status lists the SMTP sessions as the gauge counts them" \
+  "$(metric sendgate_smtp_sessions_open)" \
+  "$(jq '.connections[] | select(.kind == "smtp") | .open' <<<"$st")"
+check_ge "and at least one is open" 1 "$(jq '.connections[] | select(.kind == "smtp") | .open' <<<"$st")"
 check "results by backend" 302 "$(curl -sf "http://127.0.0.1:$MPORT/metrics" |
   awk '/^sendgate_results_total\{backend="smtp",status="SENT"\}/ {print $2}')"
 
