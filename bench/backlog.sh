@@ -28,38 +28,11 @@ done
 SENDGATE=$BUILD/gateway/sendgate
 SANDBOX=$BUILD/gateway/sendgate-sandbox
 LOADGEN=$BUILD/bench/sendgate-loadgen
-D=$(mktemp -d /tmp/sg-backlog.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_until() { # wait_until SECONDS CMD...
-  local end=$((SECONDS + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ "$SECONDS" -lt "$end" ] || { echo "timed out: $*" >&2; return 1; }
-    sleep 0.1
-  done
-}
+. "$here/lib.sh"
+bench_init backlog
 
-RP=$(port)
-redis-server --port "$RP" --bind 127.0.0.1 --dir "$D" --save '' --appendonly no \
-  >"$D/redis.log" 2>&1 &
-PIDS+=($!)
-wait_until 10 redis-cli -p "$RP" ping
-export SENDGATE_REDIS_URL="redis://127.0.0.1:$RP/0"
-"$SANDBOX" --listen 127.0.0.1:0 --state-dir "$D/sandbox" --env-file "$D/sandbox.env" \
-  --log-level error --set graph.mailbox_concurrency=0 --set graph.mailbox_requests=0 \
-  --set graph.mailbox_recipients_per_day=0 --set record.file=off --set record.memory=0 \
-  --set faults.latency_ms="$LAT" >"$D/sandbox.out" 2>"$D/sandbox.log" &
-PIDS+=($!)
-wait_until 10 test -s "$D/sandbox.env"
-set -a
-. "$D/sandbox.env"
-set +a
+bench_redis
+bench_sandbox --set faults.latency_ms="$LAT"
 
 # Queue everything first (the loadgen then waits for the results).
 "$LOADGEN" --count "$N" --senders 20 --attachments 1 --attachment-size "$SIZE" --size 256 \
@@ -95,4 +68,3 @@ wait "$LG" || true
 echo "sent in $(((t1 - t0) / 1000000)) ms; gateway peak RSS $((peak / 1024)) MiB (VmHWM)"
 jq -c '{by_status, missing: .jobs.missing, duplicates: .jobs.duplicates}' "$D/loadgen.json" 2>/dev/null ||
   tail -3 "$D/loadgen.log"
-rm -rf "$D"

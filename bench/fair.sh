@@ -36,39 +36,12 @@ done
 SENDGATE=$BUILD/gateway/sendgate
 SANDBOX=$BUILD/gateway/sendgate-sandbox
 LOADGEN=$BUILD/bench/sendgate-loadgen
-D=$(mktemp -d /tmp/sg-fair.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_until() { # wait_until SECONDS CMD...
-  local end=$((SECONDS + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ "$SECONDS" -lt "$end" ] || { echo "timed out: $*" >&2; return 1; }
-    sleep 0.1
-  done
-}
+. "$here/lib.sh"
+bench_init fair
 rc() { redis-cli -p "$RP" "$@"; }
 
-RP=$(port)
-redis-server --port "$RP" --bind 127.0.0.1 --dir "$D" --save '' --appendonly no \
-  >"$D/redis.log" 2>&1 &
-PIDS+=($!)
-wait_until 10 rc ping
-export SENDGATE_REDIS_URL="redis://127.0.0.1:$RP/0"
-"$SANDBOX" --listen 127.0.0.1:0 --state-dir "$D/sandbox" --env-file "$D/sandbox.env" \
-  --log-level error --set graph.mailbox_concurrency="$CONC" --set graph.mailbox_requests=0 \
-  --set graph.mailbox_recipients_per_day=0 --set record.file=off --set record.memory=0 \
-  --set faults.latency_ms="$LAT" >"$D/sandbox.out" 2>"$D/sandbox.log" &
-PIDS+=($!)
-wait_until 10 test -s "$D/sandbox.env"
-set -a
-. "$D/sandbox.env"
-set +a
+bench_redis
+bench_sandbox --set graph.mailbox_concurrency="$CONC" --set faults.latency_ms="$LAT"
 
 # The campaign, queued before the gateway starts (its results are not waited for).
 t0=$(date +%s%N)
@@ -106,4 +79,3 @@ echo "campaign waiting: bulk stream $(rc xlen sendgate:jobs:bulk), job stream $(
 echo "gateway peak RSS $((peak / 1024)) MiB (VmHWM)"
 kill -TERM "$GW"
 wait "$GW" || true
-rm -rf "$D"

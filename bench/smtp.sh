@@ -28,42 +28,12 @@ done
 command -v smtp-source >/dev/null || { echo "smtp-source missing (apt-get install postfix)" >&2; exit 1; }
 SENDGATE=$BUILD/gateway/sendgate
 SANDBOX=$BUILD/gateway/sendgate-sandbox
-D=$(mktemp -d /tmp/sg-smtpbench.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$D"
-}
-trap cleanup EXIT
+. "$here/lib.sh"
+bench_init smtpbench
 ulimit -n 8192 2>/dev/null || true
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_until() { # wait_until SECONDS CMD...
-  local end=$((SECONDS + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ "$SECONDS" -lt "$end" ] || { echo "timed out: $*" >&2; return 1; }
-    sleep 0.05
-  done
-}
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-metric() { curl -sf "http://127.0.0.1:$AP/metrics" | awk -v k="$1" '$1 == k {print $2}'; }
 
-RP=$(port)
-redis-server --port "$RP" --bind 127.0.0.1 --dir "$D" --save '' --appendonly yes \
-  --appendfsync everysec >"$D/redis.log" 2>&1 &
-PIDS+=($!)
-wait_until 10 redis-cli -p "$RP" ping
-export SENDGATE_REDIS_URL="redis://127.0.0.1:$RP/0"
-"$SANDBOX" --listen 127.0.0.1:0 --state-dir "$D/sandbox" --env-file "$D/sandbox.env" \
-  --log-level error --set graph.mailbox_concurrency=0 --set graph.mailbox_requests=0 \
-  --set graph.mailbox_recipients_per_day=0 --set record.file=off --set record.memory=0 \
-  >"$D/sandbox.out" 2>"$D/sandbox.log" &
-PIDS+=($!)
-wait_until 10 test -s "$D/sandbox.env"
-set -a
-. "$D/sandbox.env"
-set +a
+bench_redis --appendonly yes --appendfsync everysec
+bench_sandbox
 SP=$(port) AP=$(port)
 env SENDGATE_SMTP_LISTEN=off SENDGATE_SMTP_LISTEN_RELAY="127.0.0.1:$SP" \
   SENDGATE_SMTP_RELAY_NETWORKS=127.0.0.1/32 SENDGATE_SMTP_RELAY_SENDERS=@devices.contoso.com \

@@ -39,50 +39,11 @@ LOADGEN=$BUILD/bench/sendgate-loadgen
 for b in "$SENDGATE" "$SANDBOX" "$LOADGEN"; do
   [ -x "$b" ] || { echo "smtp_egress.sh: no $b (build first, or pass --build)" >&2; exit 2; }
 done
-D=$(mktemp -d /tmp/sg-smtpegress.XXXXXX)
-PIDS=()
-SAMPLER=
-cleanup() {
-  local rc=$?
-  [ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null || true
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ "$rc" -ne 0 ]; then
-    for f in "$D"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }; done
-  fi
-  rm -rf "$D"
-}
-trap cleanup EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_until() { # wait_until SECONDS CMD...
-  local end=$((SECONDS + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ "$SECONDS" -lt "$end" ] || { echo "timed out: $*" >&2; return 1; }
-    sleep 0.05
-  done
-}
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-metric() { curl -sf --max-time 2 "http://127.0.0.1:$AP/metrics" | awk -v k="$1" '$1 == k {print $2}'; }
-HZ=$(getconf CLK_TCK)
+. "$here/lib.sh"
+bench_init smtpegress
 
-RP=$(port)
-redis-server --port "$RP" --bind 127.0.0.1 --dir "$D" --save '' --appendonly yes \
-  --appendfsync everysec >"$D/redis.log" 2>&1 &
-PIDS+=($!)
-wait_until 10 redis-cli -p "$RP" ping
-export SENDGATE_REDIS_URL="redis://127.0.0.1:$RP/0"
-"$SANDBOX" --listen 127.0.0.1:0 --state-dir "$D/sandbox" --env-file "$D/sandbox.env" \
-  --log-level error --set graph.mailbox_concurrency=0 --set graph.mailbox_requests=0 \
-  --set graph.mailbox_recipients_per_day=0 --set record.file=off --set record.memory=0 \
-  --set smtp.exchange_listen=127.0.0.1:0 --set smtp.messages_per_minute=0 \
-  >"$D/sandbox.out" 2>"$D/sandbox.log" &
-SBX_PID=$!
-PIDS+=($SBX_PID)
-wait_until 10 test -s "$D/sandbox.env"
-set -a
-. "$D/sandbox.env"
-set +a
+bench_redis --appendonly yes --appendfsync everysec
+bench_sandbox --set smtp.exchange_listen=127.0.0.1:0 --set smtp.messages_per_minute=0
 cat >"$D/gw.ini" <<INI
 [account.bench]
 type = exchange_smtp

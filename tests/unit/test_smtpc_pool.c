@@ -141,5 +141,4 @@ static void t_resend_next_turn(void) {
   run(false);
 }
 
-SG_TESTS({"resend_from_callback", t_resend_from_callback},
-         {"resend_next_turn", t_resend_next_turn})
+SG_TESTS({"resend_from_callback", t_resend_from_callback}, {"resend_next_turn", t_resend_next_turn})
