@@ -8,7 +8,10 @@
  * gateway.hol_horizon_ms, counting only the jobs that go before it (for a
  * transactional job only the transactional ones), does not wait in memory:
  * it moves to the delayed set, due as the lane can take it (sched/sg_hol.h),
- * so max_in_flight always has room for jobs that can go. When a transactional
+ * so max_in_flight always has room for jobs that can go. With shared budgets
+ * the estimate is of this gateway's part of the lane's budget
+ * (sched/sg_share_est.h): its leased slots and credit, the lane's rate
+ * divided by the gateways on it. When a transactional
  * job joins a lane that already holds its horizon's worth, the lane's last
  * bulk job moves out in its place.
  *
@@ -35,6 +38,7 @@
 #include "core/sg_err.h"
 #include "redis/sg_rd_feeder.h"
 #include "sched/sg_hol.h"
+#include "sched/sg_share_est.h"
 
 static const char *const L_PRIO[] = {"priority", NULL};
 static const char *const PRIO_NAMES[2] = {"transactional", "bulk"};
@@ -130,6 +134,16 @@ static void park(sg_jobrun *j, uint64_t due, uint64_t now) {
   sg_app__park_quiet(j, sg_wall_ms() + (int64_t)(due - now));
 }
 
+uint64_t sg_app__hol_plan(sg_app *a, sg_lane *l, uint64_t ahead, uint64_t now, uint64_t h) {
+  sg_hol_share buf;
+  return sg_hol_plan(l, sg_share_est_lane(&a->sched, l, now, &buf), ahead, now, h);
+}
+
+uint64_t sg_app__hol_admits(sg_app *a, sg_lane *l, uint64_t now, uint64_t h) {
+  sg_hol_share buf;
+  return sg_hol_admits(l, sg_share_est_lane(&a->sched, l, now, &buf), now, h);
+}
+
 bool sg_app__hol_park(sg_jobrun *j) {
   sg_app *a = j->app;
   uint64_t h = (uint64_t)a->cfg.hol_horizon_ms;
@@ -138,7 +152,7 @@ bool sg_app__hol_park(sg_jobrun *j) {
   sg_lane *l = j->lane;
   size_t ahead = j->item.bulk ? l->queued : l->queued - l->queued_bulk;
   uint64_t now = uv_now(a->loop);
-  uint64_t due = sg_hol_plan(l, ahead, now, h);
+  uint64_t due = sg_app__hol_plan(a, l, ahead, now, h);
   if (due == 0)
     return false;
   park(j, due, now);
@@ -155,7 +169,7 @@ void sg_app__hol_trim(sg_jobrun *j) {
   sg_sched_item *back = sg_sched_back(l);
   if (back == NULL || !back->bulk)
     return;
-  uint64_t due = sg_hol_plan(l, l->queued - 1, now, h);
+  uint64_t due = sg_app__hol_plan(a, l, l->queued - 1, now, h);
   if (due == 0)
     return;
   sg_jobrun *q = sg_container_of(back, sg_jobrun, item);
