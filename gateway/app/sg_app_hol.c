@@ -27,6 +27,9 @@
  *   sendgate_jobs_sent_by_priority_total{priority}     SENT results, by priority
  *   sendgate_hol_parked_total{priority}  jobs moved to the delayed set because
  *                                        their lane could not take them soon
+ *   sendgate_job_latency_by_priority_seconds{priority}  histogram: job
+ *     created_unix_ms to its terminal result, as sendgate_job_duration_seconds
+ *     (same buckets; its sum over priorities), split by priority
  *   sendgate_stream_backlog{stream}  jobs waiting in Redis: "jobs" (entries of
  *                                    the job stream not yet handed out),
  *                                    "bulk" (the bulk stream), "delayed_bulk"
@@ -51,6 +54,28 @@ static int family(sg_app *a, const char *name, const char *help, sg_metric *out[
     return rv;
   for (int i = 0; i < 2; i++)
     out[i] = sg_metric_child1(f, PRIO_NAMES[i]);
+  return 0;
+}
+
+/* As sendgate_job_duration_seconds's (app/sg_metrics_gateway.c): queueing
+ * behind lane limits, pauses and delayed retries reaches an hour. */
+static const double B_LATENCY[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600};
+
+static int latency_family(sg_app *a) {
+  sg_metric_desc d = {"sendgate_job_latency_by_priority_seconds",
+                      "Job latency from creation to terminal result, by priority.",
+                      SG_METRIC_HISTOGRAM,
+                      L_PRIO,
+                      1,
+                      B_LATENCY,
+                      SG_ARRAY_LEN(B_LATENCY),
+                      0};
+  sg_metric_family *f;
+  int rv = sg_metrics_register(a->reg, &d, &f);
+  if (rv)
+    return rv;
+  for (int i = 0; i < 2; i++)
+    a->mh.latency[i] = sg_metric_child1(f, PRIO_NAMES[i]);
   return 0;
 }
 
@@ -104,6 +129,8 @@ int sg_app__hol_metrics(sg_app *a) {
                 "Jobs moved to the delayed set because their lane could not start them within "
                 "gateway.hol_horizon_ms, by priority.",
                 a->mh.parked);
+  if (rv == 0)
+    rv = latency_family(a);
   return rv;
 }
 
@@ -119,6 +146,11 @@ void sg_app__hol_fetched(sg_jobrun *j) {
 void sg_app__hol_sent(sg_jobrun *j) {
   if (j->app->mh.sent[0])
     sg_metric_inc(j->app->mh.sent[prio(j)]);
+}
+
+void sg_app__hol_latency(sg_jobrun *j, double seconds) {
+  if (j->app->mh.latency[0])
+    sg_metric_observe(j->app->mh.latency[prio(j)], seconds);
 }
 
 void sg_app__hol_observe(sg_jobrun *j, uint64_t duration_ms) {
