@@ -9,11 +9,10 @@
  * transactional job only the transactional ones), does not wait in memory:
  * it moves to the delayed set, due as the lane can take it (sched/sg_hol.h),
  * so max_in_flight always has room for jobs that can go. With shared budgets
- * the estimate is of this gateway's part of the lane's budget
- * (sched/sg_share_est.h): its leased slots and credit, the lane's rate
- * divided by the gateways on it. When a transactional
- * job joins a lane that already holds its horizon's worth, the lane's last
- * bulk job moves out in its place.
+ * the estimate is of this gateway's part of the lane (sched/sg_share_est.h):
+ * the lane's rates divided among the gateways on it, its leased slots. When a
+ * transactional job joins a lane that already holds its horizon's worth, the
+ * lane's last bulk job moves out in its place.
  *
  * Reading: campaign producers XADD to gateway.bulk_stream; the feeder
  * (redis/sg_rd_feeder.h) moves its jobs into the job stream only while that
@@ -166,14 +165,15 @@ static void park(sg_jobrun *j, uint64_t due, uint64_t now) {
   sg_app__park_quiet(j, sg_wall_ms() + (int64_t)(due - now));
 }
 
-uint64_t sg_app__hol_plan(sg_app *a, sg_lane *l, uint64_t ahead, uint64_t now, uint64_t h) {
+/* sg_hol_plan with this gateway's part of the lane's shared budget, if any. */
+static uint64_t hol_plan(sg_app *a, sg_lane *l, uint64_t ahead, uint64_t now, uint64_t h) {
   sg_hol_share buf;
-  return sg_hol_plan(l, sg_share_est_lane(&a->sched, l, now, &buf), ahead, now, h);
+  return sg_hol_plan(l, sg_share_est_lane(&a->sched, l, &buf), ahead, now, h);
 }
 
 uint64_t sg_app__hol_admits(sg_app *a, sg_lane *l, uint64_t now, uint64_t h) {
   sg_hol_share buf;
-  return sg_hol_admits(l, sg_share_est_lane(&a->sched, l, now, &buf), now, h);
+  return sg_hol_admits(l, sg_share_est_lane(&a->sched, l, &buf), now, h);
 }
 
 bool sg_app__hol_park(sg_jobrun *j) {
@@ -184,7 +184,7 @@ bool sg_app__hol_park(sg_jobrun *j) {
   sg_lane *l = j->lane;
   size_t ahead = j->item.bulk ? l->queued : l->queued - l->queued_bulk;
   uint64_t now = uv_now(a->loop);
-  uint64_t due = sg_app__hol_plan(a, l, ahead, now, h);
+  uint64_t due = hol_plan(a, l, ahead, now, h);
   if (due == 0)
     return false;
   park(j, due, now);
@@ -201,7 +201,7 @@ void sg_app__hol_trim(sg_jobrun *j) {
   sg_sched_item *back = sg_sched_back(l);
   if (back == NULL || !back->bulk)
     return;
-  uint64_t due = sg_app__hol_plan(a, l, l->queued - 1, now, h);
+  uint64_t due = hol_plan(a, l, l->queued - 1, now, h);
   if (due == 0)
     return;
   sg_jobrun *q = sg_container_of(back, sg_jobrun, item);

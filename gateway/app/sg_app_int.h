@@ -250,9 +250,8 @@ void sg_app__hol_observe(sg_jobrun *j, uint64_t duration_ms);
 /* True when |j| was moved to the delayed set because its lane cannot take it
  * within gateway.hol_horizon_ms; else it is to be queued on its lane. */
 bool sg_app__hol_park(sg_jobrun *j);
-/* sg_hol_plan and sg_hol_admits for |l| at |now|, with this gateway's part of
- * the lane's shared budget when shared budgets are on. */
-uint64_t sg_app__hol_plan(sg_app *a, sg_lane *l, uint64_t ahead, uint64_t now, uint64_t h);
+/* sg_hol_admits for |l| at |now|, with this gateway's part of the lane's
+ * shared budget when shared budgets are on. */
 uint64_t sg_app__hol_admits(sg_app *a, sg_lane *l, uint64_t now, uint64_t h);
 /* After |j| was queued: moves the lane's last bulk job out when the lane holds
  * more than it can admit soon (a transactional job took its place). */

@@ -56,18 +56,15 @@ double sg_hol_rate(const sg_lane *l, const sg_hol_share *sh) {
   return r;
 }
 
-/* What |w| allows this gateway within |h| ms of |now|: its room now (its part
- * of the limit less what it used, or the credit it holds when that is more)
- * plus its part of the refill. */
-static void lower_window(uint64_t *n, sg_window *w, uint64_t credit, uint64_t k, uint64_t now,
+/* What |w| allows this gateway within |h| ms of |now|: its room now (its
+ * part |rk| of the limit less what it used itself) plus its part |k| of the
+ * refill. */
+static void lower_window(uint64_t *n, sg_window *w, uint64_t rk, uint64_t k, uint64_t now,
                          uint64_t h) {
   if (w->limit == 0)
     return;
-  uint64_t mine = divided(w->limit, k), used = sg_window_used(w, now);
-  uint64_t room = used < mine ? mine - used : 0;
-  if (credit > room)
-    room = credit;
-  uint64_t x = room + w->limit * h / (w->window_ms * k);
+  uint64_t mine = divided(w->limit, rk), used = sg_window_used(w, now);
+  uint64_t x = (used < mine ? mine - used : 0) + w->limit * h / (w->window_ms * k);
   if (x < *n)
     *n = x;
 }
@@ -79,14 +76,14 @@ uint64_t sg_hol_admits(sg_lane *l, const sg_hol_share *sh, uint64_t now, uint64_
       return 0;
     h -= p;
   }
-  uint64_t n = UINT64_MAX, k = parts(sh);
+  uint64_t n = UINT64_MAX, k = parts(sh), rk = sh && sh->room_n > 1 ? sh->room_n : 1;
   if (l->cfg.max_inflight) {
     uint64_t s = slots(l, sh);
     n = (l->inflight < s ? s - l->inflight : 0) + l->cfg.max_inflight * h / (latency(l) * k);
   }
-  lower_window(&n, &l->req, sh ? sh->credit[0] : 0, k, now, h);
-  lower_window(&n, &l->req2, sh ? sh->credit[1] : 0, k, now, h);
-  lower_window(&n, &l->msg, sh ? sh->credit[2] : 0, k, now, h);
+  lower_window(&n, &l->req, rk, k, now, h);
+  lower_window(&n, &l->req2, rk, k, now, h);
+  lower_window(&n, &l->msg, rk, k, now, h);
   return n;
 }
 

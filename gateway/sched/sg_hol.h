@@ -20,11 +20,14 @@
  *
  * With shared budgets (sched/sg_share.h) a lane's limits are every gateway's
  * together, so what this gateway can admit is its part of them: the caller
- * passes an sg_hol_share (sched/sg_share_est.h fills it), and the rate and
- * the refill are the lane's divided by the gateways on it; the room now is
- * the larger of the slots and window credit this gateway holds and the
- * divided limits less what it has used itself. With n = 1 (a gateway alone,
- * or no sg_hol_share) the estimate is the lane's own, as without shares.
+ * passes an sg_hol_share (sched/sg_share_est.h fills it). The rates (the
+ * in-flight cap over the latency, the windows' refill) are divided by the
+ * gateways on the lane, and so is the number of requests it may start now,
+ * unless it holds more slots than that. A window's room now is divided only
+ * where the admission gate divides it (without Redis); with Redis answering,
+ * window credit goes to whichever gateway asks first, so this gateway may get
+ * all of what its own window shows free. With n = 1 (a gateway alone, or no
+ * sg_hol_share) the estimate is the lane's own, as without shares.
  *
  * Pure: the caller passes the time; sg_hol_plan advances lane->park_next.
  */
@@ -45,11 +48,9 @@
 
 /* This gateway's part of a lane's shared budget at a given time. */
 typedef struct sg_hol_share {
-  uint32_t n;     /* gateways the lane's limits are divided among (0 counts as 1) */
-  uint32_t slots; /* in-flight slots this gateway holds (leased from Redis) */
-  /* window credit it holds and may spend now: requests, second request
-   * window, messages (in the order of sg_share's windows) */
-  uint64_t credit[3];
+  uint32_t n;      /* gateways the lane's rates are divided among (0 counts as 1) */
+  uint32_t room_n; /* what the windows' room now is divided by (0 counts as 1) */
+  uint32_t slots;  /* in-flight slots this gateway holds (leased from Redis) */
 } sg_hol_share;
 
 /* Folds one observed request duration into |l|'s latency estimate (EWMA 1/8). */

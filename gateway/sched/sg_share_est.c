@@ -4,35 +4,33 @@
 
 #include <string.h>
 
+/* With company on a lane: the gateways on it, at least (see sg_share_est.h). */
+#define COMPANY 2
+
 const sg_shares *sg_share_est_of(const sg_sched *s) {
   return s->gate.admit == sg_share_admit ? s->gate.ud : NULL;
 }
 
-void sg_share_est(const sg_shares *t, const sg_lane *l, uint64_t now, sg_hol_share *out) {
+void sg_share_est(const sg_shares *t, const sg_lane *l, sg_hol_share *out) {
   memset(out, 0, sizeof *out);
   if (t->fallback) {
-    out->n = sg_share_divisor(t);
+    out->n = out->room_n = sg_share_divisor(t);
     return;
   }
   const sg_share *sh = l->share;
-  uint32_t seen = t->gateways ? t->gateways : 1;
-  if (sh == NULL) {
-    out->n = seen;
+  out->n = out->room_n = 1;
+  if (sh == NULL)
     return;
-  }
-  /* Not alone and a count of 1: no answer for this lane yet (it is alone on the Redis). */
-  out->n = sh->alone ? 1 : seen;
   out->slots = sh->slots;
-  if (now < sh->credit_until)
-    for (int w = 0; w < 3; w++) /* req, req2, msg: sg_share's first three windows */
-      out->credit[w] = sh->credit[w];
+  /* A share not answered yet is not alone either: a count of 1 tells it apart. */
+  if (!sh->alone && t->gateways >= COMPANY)
+    out->n = COMPANY;
 }
 
-const sg_hol_share *sg_share_est_lane(const sg_sched *s, const sg_lane *l, uint64_t now,
-                                      sg_hol_share *buf) {
+const sg_hol_share *sg_share_est_lane(const sg_sched *s, const sg_lane *l, sg_hol_share *buf) {
   const sg_shares *t = sg_share_est_of(s);
   if (t == NULL)
     return NULL;
-  sg_share_est(t, l, now, buf);
+  sg_share_est(t, l, buf);
   return buf;
 }

@@ -9,10 +9,12 @@
 #include "sched/sg_hol.h"
 #include "sched/sg_share_est.h"
 
+/* With Redis answering: rates divided by |n|, the windows' room now not. */
 static sg_hol_share part(uint32_t n, uint32_t slots) {
   sg_hol_share v;
   memset(&v, 0, sizeof v);
   v.n = n;
+  v.room_n = 1;
   v.slots = slots;
   return v;
 }
@@ -81,27 +83,36 @@ static void t_divided(void) {
   c->paused_until = 500;
   ASSERT_EQ(2 + 20, sg_hol_admits(c, &two, 0, 1000));
   c->paused_until = 0;
-  /* A window: 600 per 10 min among 3 gateways is 1/3 per second; its part
-   * (200) less what it used itself, or the credit it holds when more. */
+  /* A window: 600 per 10 min among 3 gateways is 1/3 per second. With
+   * Redis answering its room now is what this gateway's window shows free
+   * (credit goes to who asks first); without Redis its part (200) less what
+   * it used itself, as the fallback's gate counts. */
   sg_lane_cfg win = {.max_inflight = 4, .req_limit = 600, .req_window_ms = 600000};
   sg_lane *w = sg_sched_lane(&s, "win", &win);
   sg_sched_lane_ref(&s, w);
   sg_hol_observe(w, 50);
+  sg_hol_share fb = part(3, 0);
+  fb.room_n = 3;
   ASSERT(sg_hol_rate(w, &three) * 3 == 1.0);
+  ASSERT(sg_hol_rate(w, &fb) * 3 == 1.0);
   ASSERT_EQ(27, sg_hol_admits(w, &three, 0, 1000)); /* the cap's part decides */
   for (int i = 0; i < 198; i++)
     sg_window_add(&w->req, 10, 1);
-  ASSERT_EQ(2, sg_hol_admits(w, &three, 10, 1000));
-  three.credit[0] = 5;
-  ASSERT_EQ(5, sg_hol_admits(w, &three, 10, 1000));
-  /* Alone the same window leaves 402 + 1 s of refill: the cap decides. */
-  ASSERT_EQ(84, sg_hol_admits(w, NULL, 10, 1000));
-  /* A message window without a cap, 2 gateways: 30/min -> 15, 0.25/s. */
+  ASSERT_EQ(27, sg_hol_admits(w, &three, 10, 1000)); /* 402 free */
+  ASSERT_EQ(2, sg_hol_admits(w, &fb, 10, 1000));     /* 2 left of its 200 */
+  for (int i = 0; i < 400; i++)
+    sg_window_add(&w->req, 10, 1);
+  ASSERT_EQ(2, sg_hol_admits(w, &three, 10, 1000)); /* 2 free, 1/3 s of refill: 0 */
+  ASSERT_EQ(0, sg_hol_admits(w, &fb, 10, 1000));
+  ASSERT_EQ(2 + 1, sg_hol_admits(w, NULL, 10, 1000)); /* alone: 1 s of refill */
+  /* A message window without a cap, 2 gateways: 30/min, 0.25/s each. */
   sg_lane_cfg msg = {.msg_limit = 30, .msg_window_ms = 60000};
   sg_lane *m = sg_sched_lane(&s, "msg", &msg);
   sg_sched_lane_ref(&s, m);
   ASSERT(sg_hol_rate(m, &two) == 0.25);
-  ASSERT_EQ(15 + 2, sg_hol_admits(m, &two, 0, 8000)); /* 8 s of refill at 0.25/s */
+  ASSERT_EQ(30 + 2, sg_hol_admits(m, &two, 0, 8000)); /* 8 s of refill at 0.25/s */
+  two.room_n = 2;
+  ASSERT_EQ(15 + 2, sg_hol_admits(m, &two, 0, 8000));
   ASSERT_EQ(30 + 4, sg_hol_admits(m, NULL, 0, 8000));
   sg_sched_free(&s);
 }
@@ -190,55 +201,55 @@ static void t_est_off(void) {
   sg_lane *l = sg_sched_lane(&s, "cap", &cap);
   sg_hol_share buf;
   ASSERT_NULL(sg_share_est_of(&s));
-  ASSERT_NULL(sg_share_est_lane(&s, l, 0, &buf));
+  ASSERT_NULL(sg_share_est_lane(&s, l, &buf));
   sg_sched_free(&s);
 }
 
-/* The part read from the shares: before an answer, alone, with company,
- * credit expired, and without Redis. */
+/* The part read from the shares: before an answer, with company, without
+ * Redis, alone. */
 static void t_est_from_shares(void) {
   fx x;
   setup(&x, 0);
   sg_hol_share v;
   ASSERT(sg_share_est_of(&x.s) == &x.t);
   /* No answer yet, one gateway seen: the lane's own limits. */
-  ASSERT(sg_share_est_lane(&x.s, x.l, 0, &v) == &v);
+  ASSERT(sg_share_est_lane(&x.s, x.l, &v) == &v);
   ASSERT_EQ(1, v.n);
+  ASSERT_EQ(1, v.room_n);
   ASSERT_EQ(0, v.slots);
-  /* Company: 3 gateways on the Redis, 2 slots and 4 messages' credit granted. */
+  /* Company: 3 gateways on the Redis, 2 slots and 4 messages' credit granted;
+   * the rates are divided by 2 (the gateways on the lane, at least). */
   sg_share_grant g = grant(2, 4, 4, 2);
   sg_share_apply(&x.t, &x.r, &g, 3, 1);
-  sg_share_est(&x.t, x.l, 1, &v);
-  ASSERT_EQ(3, v.n);
+  sg_share_est(&x.t, x.l, &v);
+  ASSERT_EQ(2, v.n);
+  ASSERT_EQ(1, v.room_n);
   ASSERT_EQ(2, v.slots);
-  ASSERT_EQ(4, v.credit[2]);
-  /* 2 slots + 4 * 1000 / (50 * 3) = 26; the message window's part is 33. */
-  ASSERT_EQ(2 + 26, sg_hol_admits(x.l, &v, 1, 1000));
+  /* 2 slots + 4 * 1000 / (50 * 2) = 40; the message window's room is 100. */
+  ASSERT_EQ(2 + 40, sg_hol_admits(x.l, &v, 1, 1000));
   ASSERT_EQ(84, sg_hol_admits(x.l, NULL, 1, 1000));
-  /* The credit is valid share_ms from the call. */
-  sg_share_est(&x.t, x.l, 1000, &v);
-  ASSERT_EQ(0, v.credit[2]);
-  ASSERT_EQ(2, v.slots);
-  /* Redis stops answering: the fallback's divisor (the gateways last seen), nothing held. */
+  /* Redis stops answering: the fallback's divisor (the gateways last seen) for
+   * the rates and the room alike, nothing held. */
   ASSERT(sg_share_build(&x.t, 2, &x.r));
   sg_share_failed(&x.t, &x.r, 2);
-  sg_share_est(&x.t, x.l, 2, &v);
+  sg_share_est(&x.t, x.l, &v);
   ASSERT_EQ(3, v.n);
+  ASSERT_EQ(3, v.room_n);
   ASSERT_EQ(0, v.slots);
-  ASSERT_EQ(0, v.credit[2]);
   ASSERT_EQ(1 + 26, sg_hol_admits(x.l, &v, 2, 1000));
   teardown(&x);
   /* gateway.replicas_max decides without Redis when set. */
   setup(&x, 5);
   sg_share_failed(&x.t, &x.r, 1);
-  sg_share_est(&x.t, x.l, 1, &v);
+  sg_share_est(&x.t, x.l, &v);
   ASSERT_EQ(5, v.n);
+  ASSERT_EQ(5, v.room_n);
   teardown(&x);
   /* Alone on the lane (others 0), though 2 gateways use the Redis: its own. */
   setup(&x, 0);
   g = grant(4, 8, 8, 0);
   sg_share_apply(&x.t, &x.r, &g, 2, 1);
-  sg_share_est(&x.t, x.l, 1, &v);
+  sg_share_est(&x.t, x.l, &v);
   ASSERT_EQ(1, v.n);
   ASSERT_EQ(4, v.slots);
   ASSERT_EQ(84, sg_hol_admits(x.l, &v, 1, 1000));
