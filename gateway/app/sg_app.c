@@ -63,6 +63,7 @@ static void count_result(sg_jobrun *j, sg_status st) {
   if (j->job && j->job->created_unix_ms > 0) {
     int64_t d = sg_wall_ms() - j->job->created_unix_ms;
     sg_metric_observe(a->mc.job_duration, d > 0 ? (double)d / 1000.0 : 0.0);
+    sg_app__hol_latency(j, d > 0 ? (double)d / 1000.0 : 0.0);
   }
 }
 

@@ -8,9 +8,11 @@
  * gateway.hol_horizon_ms, counting only the jobs that go before it (for a
  * transactional job only the transactional ones), does not wait in memory:
  * it moves to the delayed set, due as the lane can take it (sched/sg_hol.h),
- * so max_in_flight always has room for jobs that can go. When a transactional
- * job joins a lane that already holds its horizon's worth, the lane's last
- * bulk job moves out in its place.
+ * so max_in_flight always has room for jobs that can go. With shared budgets
+ * the estimate is of this gateway's part of the lane (sched/sg_share_est.h):
+ * the lane's rates divided among the gateways on it, its leased slots. When a
+ * transactional job joins a lane that already holds its horizon's worth, the
+ * lane's last bulk job moves out in its place.
  *
  * Reading: campaign producers XADD to gateway.bulk_stream; the feeder
  * (redis/sg_rd_feeder.h) moves its jobs into the job stream only while that
@@ -24,6 +26,9 @@
  *   sendgate_jobs_sent_by_priority_total{priority}     SENT results, by priority
  *   sendgate_hol_parked_total{priority}  jobs moved to the delayed set because
  *                                        their lane could not take them soon
+ *   sendgate_job_latency_by_priority_seconds{priority}  histogram: job
+ *     created_unix_ms to its terminal result, as sendgate_job_duration_seconds
+ *     (same buckets; its sum over priorities), split by priority
  *   sendgate_stream_backlog{stream}  jobs waiting in Redis: "jobs" (entries of
  *                                    the job stream not yet handed out),
  *                                    "bulk" (the bulk stream), "delayed_bulk"
@@ -35,6 +40,7 @@
 #include "core/sg_err.h"
 #include "redis/sg_rd_feeder.h"
 #include "sched/sg_hol.h"
+#include "sched/sg_share_est.h"
 
 static const char *const L_PRIO[] = {"priority", NULL};
 static const char *const PRIO_NAMES[2] = {"transactional", "bulk"};
@@ -47,6 +53,28 @@ static int family(sg_app *a, const char *name, const char *help, sg_metric *out[
     return rv;
   for (int i = 0; i < 2; i++)
     out[i] = sg_metric_child1(f, PRIO_NAMES[i]);
+  return 0;
+}
+
+/* As sendgate_job_duration_seconds's (app/sg_metrics_gateway.c): queueing
+ * behind lane limits, pauses and delayed retries reaches an hour. */
+static const double B_LATENCY[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600};
+
+static int latency_family(sg_app *a) {
+  sg_metric_desc d = {"sendgate_job_latency_by_priority_seconds",
+                      "Job latency from creation to terminal result, by priority.",
+                      SG_METRIC_HISTOGRAM,
+                      L_PRIO,
+                      1,
+                      B_LATENCY,
+                      SG_ARRAY_LEN(B_LATENCY),
+                      0};
+  sg_metric_family *f;
+  int rv = sg_metrics_register(a->reg, &d, &f);
+  if (rv)
+    return rv;
+  for (int i = 0; i < 2; i++)
+    a->mh.latency[i] = sg_metric_child1(f, PRIO_NAMES[i]);
   return 0;
 }
 
@@ -100,6 +128,8 @@ int sg_app__hol_metrics(sg_app *a) {
                 "Jobs moved to the delayed set because their lane could not start them within "
                 "gateway.hol_horizon_ms, by priority.",
                 a->mh.parked);
+  if (rv == 0)
+    rv = latency_family(a);
   return rv;
 }
 
@@ -117,6 +147,11 @@ void sg_app__hol_sent(sg_jobrun *j) {
     sg_metric_inc(j->app->mh.sent[prio(j)]);
 }
 
+void sg_app__hol_latency(sg_jobrun *j, double seconds) {
+  if (j->app->mh.latency[0])
+    sg_metric_observe(j->app->mh.latency[prio(j)], seconds);
+}
+
 void sg_app__hol_observe(sg_jobrun *j, uint64_t duration_ms) {
   if (j->lane)
     sg_hol_observe(j->lane, duration_ms);
@@ -130,6 +165,17 @@ static void park(sg_jobrun *j, uint64_t due, uint64_t now) {
   sg_app__park_quiet(j, sg_wall_ms() + (int64_t)(due - now));
 }
 
+/* sg_hol_plan with this gateway's part of the lane's shared budget, if any. */
+static uint64_t hol_plan(sg_app *a, sg_lane *l, uint64_t ahead, uint64_t now, uint64_t h) {
+  sg_hol_share buf;
+  return sg_hol_plan(l, sg_share_est_lane(&a->sched, l, &buf), ahead, now, h);
+}
+
+uint64_t sg_app__hol_admits(sg_app *a, sg_lane *l, uint64_t now, uint64_t h) {
+  sg_hol_share buf;
+  return sg_hol_admits(l, sg_share_est_lane(&a->sched, l, &buf), now, h);
+}
+
 bool sg_app__hol_park(sg_jobrun *j) {
   sg_app *a = j->app;
   uint64_t h = (uint64_t)a->cfg.hol_horizon_ms;
@@ -138,7 +184,7 @@ bool sg_app__hol_park(sg_jobrun *j) {
   sg_lane *l = j->lane;
   size_t ahead = j->item.bulk ? l->queued : l->queued - l->queued_bulk;
   uint64_t now = uv_now(a->loop);
-  uint64_t due = sg_hol_plan(l, ahead, now, h);
+  uint64_t due = hol_plan(a, l, ahead, now, h);
   if (due == 0)
     return false;
   park(j, due, now);
@@ -155,7 +201,7 @@ void sg_app__hol_trim(sg_jobrun *j) {
   sg_sched_item *back = sg_sched_back(l);
   if (back == NULL || !back->bulk)
     return;
-  uint64_t due = sg_hol_plan(l, l->queued - 1, now, h);
+  uint64_t due = hol_plan(a, l, l->queued - 1, now, h);
   if (due == 0)
     return;
   sg_jobrun *q = sg_container_of(back, sg_jobrun, item);

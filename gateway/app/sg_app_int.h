@@ -161,7 +161,7 @@ struct sg_app {
   sg_rd_queue *queue; /* the Redis queue protocol: results, ledger, parks, dead letters */
   /* priorities and head-of-line parking (sg_app_hol.c); [0] transactional, [1] bulk */
   struct {
-    sg_metric *fetched[2], *sent[2], *parked[2];
+    sg_metric *fetched[2], *sent[2], *parked[2], *latency[2];
   } mh;
   struct sg_rd_feeder *feeder;   /* the bulk stream's (gateway.bulk_stream) */
   size_t pool_rr;                /* where the next member choice starts */
@@ -243,11 +243,16 @@ int sg_app__hol_metrics(sg_app *a);
 /* Counts a job of |j|'s priority: fetched (on arrival) or sent. */
 void sg_app__hol_fetched(sg_jobrun *j);
 void sg_app__hol_sent(sg_jobrun *j);
+/* |j| has its terminal result |seconds| after its creation: the latency by priority. */
+void sg_app__hol_latency(sg_jobrun *j, double seconds);
 /* A request of |j| took |duration_ms|: its lane's latency estimate. */
 void sg_app__hol_observe(sg_jobrun *j, uint64_t duration_ms);
 /* True when |j| was moved to the delayed set because its lane cannot take it
  * within gateway.hol_horizon_ms; else it is to be queued on its lane. */
 bool sg_app__hol_park(sg_jobrun *j);
+/* sg_hol_admits for |l| at |now|, with this gateway's part of the lane's
+ * shared budget when shared budgets are on. */
+uint64_t sg_app__hol_admits(sg_app *a, sg_lane *l, uint64_t now, uint64_t h);
 /* After |j| was queued: moves the lane's last bulk job out when the lane holds
  * more than it can admit soon (a transactional job took its place). */
 void sg_app__hol_trim(sg_jobrun *j);

@@ -24,7 +24,6 @@
 #include <string.h>
 
 #include "core/sg_log.h"
-#include "sched/sg_hol.h"
 #include "sched/sg_pool_pick.h"
 
 #define SG_POOL_PREFIX "pool:"
@@ -91,7 +90,7 @@ bool sg_app__pool_assign(sg_jobrun *j) {
     probe.sender = m->sender;
     rt->prov->lane(rt->pstate, &probe, false, key, &lc, &it.rcpts);
     sg_lane *l = sg_sched_lane(&a->sched, key, &lc);
-    uint64_t soon = h ? sg_hol_admits(l, now, h) : UINT64_MAX;
+    uint64_t soon = h ? sg_app__hol_admits(a, l, now, h) : UINT64_MAX;
     c[k] = (sg_pool_cand){sg_sched_wait(&a->sched, l, &it, now), l->queued + l->inflight,
                           soon > l->queued ? soon - l->queued : 0, m->weight};
   }

@@ -18,6 +18,17 @@
  * Recipient and byte windows are left out (they vary per job; a job that
  * does not fit them waits on its lane, and long waits park as before).
  *
+ * With shared budgets (sched/sg_share.h) a lane's limits are every gateway's
+ * together, so what this gateway can admit is its part of them: the caller
+ * passes an sg_hol_share (sched/sg_share_est.h fills it). The rates (the
+ * in-flight cap over the latency, the windows' refill) are divided by the
+ * gateways on the lane, and so is the number of requests it may start now,
+ * unless it holds more slots than that. A window's room now is divided only
+ * where the admission gate divides it (without Redis); with Redis answering,
+ * window credit goes to whichever gateway asks first, so this gateway may get
+ * all of what its own window shows free. With n = 1 (a gateway alone, or no
+ * sg_hol_share) the estimate is the lane's own, as without shares.
+ *
  * Pure: the caller passes the time; sg_hol_plan advances lane->park_next.
  */
 #ifndef SG_HOL_H
@@ -35,21 +46,32 @@
  * same reason: the estimate is an average and a lane must not run dry. */
 #define SG_HOL_OVERSUPPLY 1.25
 
+/* This gateway's part of a lane's shared budget at a given time. */
+typedef struct sg_hol_share {
+  uint32_t n;      /* gateways the lane's rates are divided among (0 counts as 1) */
+  uint32_t room_n; /* what the windows' room now is divided by (0 counts as 1) */
+  uint32_t slots;  /* in-flight slots this gateway holds (leased from Redis) */
+} sg_hol_share;
+
 /* Folds one observed request duration into |l|'s latency estimate (EWMA 1/8). */
 void sg_hol_observe(sg_lane *l, uint64_t duration_ms);
 
-/* Admissions per second |l| sustains (0: no limit applies, never parks). */
-double sg_hol_rate(const sg_lane *l);
+/* Admissions per second |l| sustains for this gateway (0: no limit applies,
+ * never parks). |sh| (borrowed, may be NULL: the lane's own limits) is this
+ * gateway's part of a shared budget. */
+double sg_hol_rate(const sg_lane *l, const sg_hol_share *sh);
 
-/* Items |l| can admit within |horizon_ms| of |now_ms| (UINT64_MAX: no limit). */
-uint64_t sg_hol_admits(sg_lane *l, uint64_t now_ms, uint64_t horizon_ms);
+/* Items |l| can admit within |horizon_ms| of |now_ms| (UINT64_MAX: no limit);
+ * |sh| as for sg_hol_rate. */
+uint64_t sg_hol_admits(sg_lane *l, const sg_hol_share *sh, uint64_t now_ms, uint64_t horizon_ms);
 
 /*
  * For a job that would have |ahead| items admitted before it on |l|: 0 when
  * it should wait on the lane, else its due time in monotonic ms (after
  * |now_ms| + horizon_ms / 2, and after the lane's earlier parked jobs),
- * advancing the lane's cursor by one admission interval.
+ * advancing the lane's cursor by one admission interval. |sh| as for sg_hol_rate.
  */
-uint64_t sg_hol_plan(sg_lane *l, uint64_t ahead, uint64_t now_ms, uint64_t horizon_ms);
+uint64_t sg_hol_plan(sg_lane *l, const sg_hol_share *sh, uint64_t ahead, uint64_t now_ms,
+                     uint64_t horizon_ms);
 
 #endif

@@ -5,7 +5,10 @@
 # metric the rules and the Grafana dashboard (deploy/grafana/) name must be a
 # family those two export. The dashboard's queries must parse (each is
 # checked by promtool as a recording rule, Grafana's variables filled in), and
-# its panels must be well formed. promtool comes with Debian's prometheus
+# its panels must be well formed. The families of budgets, priorities and
+# pools (dashboard row "Budgets, priorities and pools") are checked for
+# values from the activity: latency by priority, pool choices, budget calls.
+# promtool comes with Debian's prometheus
 # package (deploy/setup-debian.sh); without it the test fails.
 . "$(dirname "$0")/lib.sh"
 
@@ -25,10 +28,16 @@ echo "# a gateway and smtpd with some activity, scraped"
 start_redis
 start_sandbox --set faults.rate_503=0.1 --set graph.mailbox_concurrency=1
 MPORT=$(free_port)
-start_gateway SENDGATE_HTTP_LISTEN=127.0.0.1:$MPORT SENDGATE_GATEWAY_RETRY_BASE_MS=10
-queue_jobs 40 --senders 2 --invalid-every 10
+# A sender pool, and shared budgets on (the default, said here because the
+# dashboard's budget panels need their families).
+printf '[pool.mon]\nmembers = p1@contoso.com, p2@contoso.com\n' >"$T/gw.conf"
+start_gateway SENDGATE_HTTP_LISTEN=127.0.0.1:$MPORT SENDGATE_GATEWAY_RETRY_BASE_MS=10 \
+  SENDGATE_GATEWAY_SHARED_BUDGETS=true --config "$T/gw.conf"
+queue_jobs 40 --senders 2 --invalid-every 10 # bulk: they belong to a campaign
+queue_jobs 10 --sender pool:mon --campaign "" --prefix tx --reply-stream sendgate:results:tx
 rcli xadd sendgate:jobs '*' job 'not protobuf' >/dev/null # a dead letter
 wait_results 41 60
+wait_results 10 60 sendgate:results:tx
 SPORT=$(free_port)
 env SENDGATE_HTTP_LISTEN=127.0.0.1:$SPORT SENDGATE_SMTP_LISTEN=off \
   SENDGATE_SMTP_LISTEN_RELAY=127.0.0.1:$(free_port) SENDGATE_SMTP_RELAY_NETWORKS=127.0.0.0/8 \
@@ -39,6 +48,17 @@ curl -sf "http://127.0.0.1:$MPORT/metrics" >"$T/gateway.metrics"
 curl -sf "http://127.0.0.1:$SPORT/metrics" >"$T/smtpd.metrics"
 check "gateway: throttles seen (labeled families have children)" true \
   "$(awk '$1 ~ /^sendgate_throttles_total/ && $2 > 0 {f=1} END {print f ? "true" : "false"}' "$T/gateway.metrics")"
+# The families of budgets, priorities and pools have children with the activity's values.
+metric() { awk -v n="$1" '$1 == n {print $2; f=1} END {if (!f) print "none"}' "$T/gateway.metrics"; }
+check "latency by priority: the 10 transactional jobs" 10 \
+  "$(metric 'sendgate_job_latency_by_priority_seconds_count{priority="transactional"}')"
+check "latency by priority: every result, split" "$(metric sendgate_job_duration_seconds_count)" \
+  "$(($(metric 'sendgate_job_latency_by_priority_seconds_count{priority="transactional"}') + $(metric 'sendgate_job_latency_by_priority_seconds_count{priority="bulk"}')))"
+check "sent by priority: transactional" 10 "$(metric 'sendgate_jobs_sent_by_priority_total{priority="transactional"}')"
+check "pool members chosen" 10 "$(awk '$1 ~ /^sendgate_pool_member_chosen_total\{pool="mon"/ {n += $2} END {print n + 0}' "$T/gateway.metrics")"
+check_ge "budget calls made" 1 "$(metric sendgate_budget_calls_total)"
+check "budget not on fallback" 0 "$(metric sendgate_budget_fallback)"
+check "backlog gauges" 3 "$(grep -c '^sendgate_stream_backlog{stream="\(jobs\|bulk\|delayed_bulk\)"} [0-9]' "$T/gateway.metrics")"
 check "promtool check metrics: gateway" "0 " "$(promtool check metrics <"$T/gateway.metrics" >"$T/lint.log" 2>&1; echo "$? $(cat "$T/lint.log")")"
 check "promtool check metrics: smtpd" "0 " "$(promtool check metrics <"$T/smtpd.metrics" >"$T/lint.log" 2>&1; echo "$? $(cat "$T/lint.log")")"
 
@@ -53,7 +73,7 @@ exported() {
   grep -q "^$base histogram$" "$T/families"
 }
 jq -r '.. | .expr? // empty' "$DASH" >"$T/dash_exprs"
-check_ge "dashboard queries" 30 "$(wc -l <"$T/dash_exprs")"
+check_ge "dashboard queries" 40 "$(wc -l <"$T/dash_exprs")"
 for src in "$RULES" "$T/dash_exprs"; do
   for n in $(grep -o 'sendgate_[a-z0-9_]*' "$src" | sort -u); do
     if exported "$n"; then :; else check "$(basename "$src"): $n exported" yes no; fi

@@ -8,6 +8,8 @@
 # minutes; with it the campaign's excess waits in sendgate:delayed, due as the
 # lane can take it, and:
 #  - all 200 transactional jobs have their results within 15 s (bounded poll),
+#    and /metrics counts them in sendgate_job_latency_by_priority_seconds
+#    (priority="transactional", within 30 s), the campaign's under "bulk",
 #  - the campaign keeps running at its lane's budget meanwhile (never more
 #    than 4 in flight for its mailbox),
 #  - nothing is lost or sent twice: after a stop, every campaign job is either
@@ -29,13 +31,15 @@ MIN_RATE=180
 [ "${SG_SANITIZE:-OFF}" = ON ] && MIN_RATE=120
 # run_case NAME STREAM: the campaign on STREAM, then the transactional jobs.
 run_case() {
-  local name=$1 stream=$2 t0 took c0 c1 c2 parked res left
+  local name=$1 stream=$2 t0 took c0 c1 c2 parked res left mport tx30 bulkn
   rcli del sendgate:results sendgate:results:tx sendgate:delayed sendgate:delayed:bulk >/dev/null
   "$TOOLS/sg_testjobs" gen $NC --senders 1 --sender-prefix "campaign-$name" --campaign big \
     --prefix "camp-$name" --stream "$stream" | redis-cli -p "$REDIS_PORT" --pipe >/dev/null
   check "$name: campaign queued" $NC "$(rcli xlen "$stream")"
+  mport=$(free_port)
   start_gateway SENDGATE_GRAPH_MAILBOX_CONCURRENCY=4 SENDGATE_GRAPH_MAILBOX_REQUESTS_PER_10MIN=0 \
-    SENDGATE_GRAPH_MAILBOX_RECIPIENTS_PER_DAY=0 SENDGATE_GATEWAY_MAX_IN_FLIGHT=1000 ${FAIR_EXTRA_ENV:-}
+    SENDGATE_GRAPH_MAILBOX_RECIPIENTS_PER_DAY=0 SENDGATE_GATEWAY_MAX_IN_FLIGHT=1000 \
+    SENDGATE_HTTP_LISTEN=127.0.0.1:$mport ${FAIR_EXTRA_ENV:-}
   # The campaign is under way.
   wait_results 50 60
   t0=$(now_ms)
@@ -51,6 +55,13 @@ run_case() {
   echo "$name: $NT transactional results in $took ms behind a $NC-job campaign ($stream)"
   check "$name: all transactional jobs answered within 15 s" "true" "$([ "$took" -ge 0 ] && echo true)"
   check "$name: transactional all SENT" $NT "$(summary SENT sendgate:results:tx)"
+  # The latency by priority on /metrics: every transactional job within 30 s
+  # of its creation, the campaign's results counted apart.
+  curl -sf "http://127.0.0.1:$mport/metrics" >"$T/metrics"
+  tx30=$(awk '$1 == "sendgate_job_latency_by_priority_seconds_bucket{priority=\"transactional\",le=\"30\"}" {print $2}' "$T/metrics")
+  bulkn=$(awk '$1 == "sendgate_job_latency_by_priority_seconds_count{priority=\"bulk\"}" {print $2}' "$T/metrics")
+  check "$name: /metrics: $NT transactional results within 30 s" $NT "${tx30:-none}"
+  check_ge "$name: /metrics: campaign results counted as bulk" 50 "${bulkn:-0}"
   # The campaign's pace over the same time, then over 3 more seconds.
   c1=$(rcli xlen sendgate:results)
   sleep 3

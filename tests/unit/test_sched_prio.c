@@ -121,19 +121,19 @@ static void t_hol_rate_and_admits(void) {
   /* No limits: never parks. */
   sg_lane_cfg none = {0};
   sg_lane *f = sg_sched_lane(&s, "free", &none);
-  ASSERT(sg_hol_rate(f) == 0);
-  ASSERT_EQ(UINT64_MAX, sg_hol_admits(f, 0, 1000));
-  ASSERT_EQ(0, sg_hol_plan(f, 1000000, 0, 1000));
+  ASSERT(sg_hol_rate(f, NULL) == 0);
+  ASSERT_EQ(UINT64_MAX, sg_hol_admits(f, NULL, 0, 1000));
+  ASSERT_EQ(0, sg_hol_plan(f, NULL, 1000000, 0, 1000));
   /* Cap 4 at 50 ms: 80 per second; within 1 s: 4 free slots + 80. */
   sg_lane_cfg cap = {.max_inflight = 4};
   sg_lane *c = sg_sched_lane(&s, "cap", &cap);
-  ASSERT(sg_hol_rate(c) == 200.0); /* default latency 20 ms before any answer */
+  ASSERT(sg_hol_rate(c, NULL) == 200.0); /* default latency 20 ms before any answer */
   sg_hol_observe(c, 50);
   ASSERT_EQ(50, c->lat_ms);
-  ASSERT(sg_hol_rate(c) == 80.0);
-  ASSERT_EQ(84, sg_hol_admits(c, 0, 1000));
+  ASSERT(sg_hol_rate(c, NULL) == 80.0);
+  ASSERT_EQ(84, sg_hol_admits(c, NULL, 0, 1000));
   c->inflight = 4;
-  ASSERT_EQ(80, sg_hol_admits(c, 0, 1000));
+  ASSERT_EQ(80, sg_hol_admits(c, NULL, 0, 1000));
   c->inflight = 0;
   /* EWMA: one slow answer moves it by an eighth. */
   sg_hol_observe(c, 850);
@@ -143,16 +143,16 @@ static void t_hol_rate_and_admits(void) {
   sg_lane_cfg win = {.max_inflight = 4, .req_limit = 600, .req_window_ms = 600000};
   sg_lane *w = sg_sched_lane(&s, "win", &win);
   sg_hol_observe(w, 50);
-  ASSERT(sg_hol_rate(w) == 1.0);
+  ASSERT(sg_hol_rate(w, NULL) == 1.0);
   /* Fresh window: all 600 fit now (the cap allows 84 in 1 s). */
-  ASSERT_EQ(84, sg_hol_admits(w, 0, 1000));
+  ASSERT_EQ(84, sg_hol_admits(w, NULL, 0, 1000));
   for (int i = 0; i < 598; i++)
     sg_window_add(&w->req, 10, 1);
-  ASSERT_EQ(2 + 1, sg_hol_admits(w, 10, 1000)); /* 2 left + 1 s of refill */
+  ASSERT_EQ(2 + 1, sg_hol_admits(w, NULL, 10, 1000)); /* 2 left + 1 s of refill */
   /* Paused past the horizon: nothing; paused for part of it: the rest. */
   c->paused_until = 5000;
-  ASSERT_EQ(0, sg_hol_admits(c, 0, 1000));
-  ASSERT_EQ(4 + 40, sg_hol_admits(c, 4500, 1000)); /* 500 ms at 50 ms */
+  ASSERT_EQ(0, sg_hol_admits(c, NULL, 0, 1000));
+  ASSERT_EQ(4 + 40, sg_hol_admits(c, NULL, 4500, 1000)); /* 500 ms at 50 ms */
   sg_sched_free(&s);
 }
 
@@ -165,10 +165,10 @@ static void t_hol_plan_spread(void) {
   sg_hol_observe(c, 50); /* 80/s, back at 100/s: 10 ms apart */
   uint64_t now = 100000;
   /* Below the horizon's 84: stays. */
-  ASSERT_EQ(0, sg_hol_plan(c, 83, now, 1000));
+  ASSERT_EQ(0, sg_hol_plan(c, NULL, 83, now, 1000));
   uint64_t prev = 0;
   for (int i = 0; i < 1000; i++) {
-    uint64_t due = sg_hol_plan(c, 84, now, 1000);
+    uint64_t due = sg_hol_plan(c, NULL, 84, now, 1000);
     ASSERT_GE(due, now + 500);
     if (prev)
       ASSERT_EQ(prev + 10, due);
@@ -179,19 +179,19 @@ static void t_hol_plan_spread(void) {
   ASSERT_LT(prev, now + 11000);
   /* Later, with the cursor in the past: starts again from now. */
   uint64_t later = prev + 60000;
-  uint64_t d = sg_hol_plan(c, 84, later, 1000);
+  uint64_t d = sg_hol_plan(c, NULL, 84, later, 1000);
   ASSERT_GE(d, later + 500);
   ASSERT_LT(d, later + 1000);
   /* A long queue ahead: due when it has drained to half the horizon's worth. */
   sg_lane *c2 = sg_sched_lane(&s, "cap2", &cap);
   sg_hol_observe(c2, 50);
-  d = sg_hol_plan(c2, 84 + 800, now, 1000);
+  d = sg_hol_plan(c2, NULL, 84 + 800, now, 1000);
   ASSERT_EQ(now + (884 - 42) * 10, d);
   /* Paused: not before the pause is over. */
   sg_lane *p = sg_sched_lane(&s, "paused", &cap);
   sg_sched_lane_ref(&s, p);
   sg_sched_pause(&s, p, now + 30000);
-  d = sg_hol_plan(p, 0, now, 1000);
+  d = sg_hol_plan(p, NULL, 0, now, 1000);
   ASSERT_GE(d, now + 30000);
   sg_sched_free(&s);
 }
