@@ -23,7 +23,6 @@
 #include <ctype.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,8 +141,9 @@ void sg_rd_ledger_write_init(sg_rd_queue *q, sg_rd_ledger_write *w, const sg_rd_
 
 /*
  * The lookups of a loop turn go out as plain commands pipelined on the
- * command connection, not as a script: Redis runs a native HGET for a
- * fraction of what the same call costs from Lua. Per batch one HLEN of the
+ * command connection (one write and one pending record per batch of 512
+ * jobs), not as a script: Redis runs a native HGET for a fraction of what
+ * the same call costs from Lua. Per batch one HLEN of the
  * first job's bucket of this generation (a sample of how full the buckets
  * are), then per job HGET <this generation's bucket> <field>, HGET <the
  * previous generation's bucket> <field> and, with the older layout on,
@@ -151,8 +151,8 @@ void sg_rd_ledger_write_init(sg_rd_queue *q, sg_rd_ledger_write *w, const sg_rd_
  * this generation's record first, then the previous one's, then the older
  * layout's (only a SENT MailResult counts there; a key of another type is
  * no record). An error reply to an HGET (a bucket of another type) answers
- * that job SG_ERR_REDIS; the connection failing answers every job whose
- * replies are still out with its status.
+ * that job SG_ERR_REDIS; the connection failing (or the batch's timeout)
+ * answers every job whose replies are still out with its status.
  */
 
 /* Above this many fields a bucket is no longer a listpack (Redis's default
@@ -256,23 +256,21 @@ static void on_lookup_reply(sg_rd_client *c, int status, const redisReply *reply
       note_fill(b->q, reply);
   } else {
     size_t j = (i - 1) / b->per, k = (i - 1) % b->per;
-    if (j < b->owed) {
-      if (k == 0) {
-        b->status = 0;
-        b->hit = false;
-      }
-      job_reply(b, k, status, reply);
-      if (k == b->per - 1) {
-        done = b->l[j];
-        done_status = b->status;
-        hit = b->status == 0 && b->hit;
-        rec = b->rec;
-      }
+    if (k == 0) {
+      b->status = 0;
+      b->hit = false;
+    }
+    job_reply(b, k, status, reply);
+    if (k == b->per - 1) {
+      done = b->l[j];
+      done_status = b->status;
+      hit = b->status == 0 && b->hit;
+      rec = b->rec;
     }
   }
   /* The batch goes first: the callback may make the connection answer the
    * rest of it. */
-  if (b->got == b->sent)
+  if (b->got == 1 + b->n * b->per)
     sg_free(b);
   if (done)
     done->cb(done, done_status, hit ? &rec : NULL);
@@ -305,11 +303,9 @@ static void put_hget(sg_buf *w, const char *prefix, size_t plen, uint64_t slot, 
   sg_resp_bulk(w, field, flen);
 }
 
-/* Writes one batch's commands; returns 0 or the first write's error (the
- * jobs whose replies will not all come are answered with it). */
-static int send_batch(sg_rd_queue *q, sg_rd_client *cc, lookup_batch *b, const char *p0, size_t l0,
-                      const char *p1, size_t l1) {
-  sg_buf *w = &q->wbuf;
+/* Writes one batch's commands into |w|; returns how many. */
+static uint32_t write_batch(sg_rd_queue *q, sg_buf *w, const lookup_batch *b, const char *p0,
+                            size_t l0, const char *p1, size_t l1) {
   char key[64];
   memcpy(key, p0, l0);
   size_t kl = l0 + sg_fmt_u64(key + l0, b->l[0]->id.slot_hash % q->slots);
@@ -317,45 +313,29 @@ static int send_batch(sg_rd_queue *q, sg_rd_client *cc, lookup_batch *b, const c
   sg_resp_array(w, 2);
   sg_resp_bulk(w, "HLEN", 4);
   sg_resp_bulk(w, key, kl);
-  int rv = sg_rd_client_cmd_resp(cc, w->data, w->len, q->timeout_ms, on_lookup_reply, b);
-  if (rv != 0) {
-    b->owed = 0;
-    return rv;
-  }
-  b->sent = 1;
   for (size_t i = 0; i < b->n; i++) {
     const sg_rd_lookup *l = b->l[i];
     uint64_t slot = l->id.slot_hash % q->slots;
     char field[24];
     size_t fl = sg_fmt_i64(field, l->id.field);
-    size_t ends[3];
-    sg_buf_reset(w);
     put_hget(w, p0, l0, slot, field, fl);
-    ends[0] = w->len;
     put_hget(w, p1, l1, slot, field, fl);
-    ends[1] = w->len;
     if (b->per == 3) {
-      size_t il = strlen(l->job_id), pl = sizeof SG_RD_LEDGER_LEGACY_PREFIX - 1;
-      char hdr[32];
-      int hl = snprintf(hdr, sizeof hdr, "$%zu\r\n", pl + il);
+      static const char pre[] = SG_RD_LEDGER_LEGACY_PREFIX;
+      size_t il = strlen(l->job_id), pl = sizeof pre - 1;
+      char len[SG_FMT_U64_MAX];
+      size_t nl = sg_fmt_u64(len, pl + il);
       sg_resp_array(w, 2);
       sg_resp_bulk(w, "GET", 3);
-      sg_buf_append(w, hdr, (size_t)hl);
-      sg_buf_append(w, SG_RD_LEDGER_LEGACY_PREFIX, pl);
+      sg_buf_append(w, "$", 1);
+      sg_buf_append(w, len, nl);
+      sg_buf_append(w, "\r\n", 2);
+      sg_buf_append(w, pre, pl);
       sg_buf_append(w, l->job_id, il);
       sg_buf_append(w, "\r\n", 2);
-      ends[2] = w->len;
-    }
-    for (size_t k = 0, at = 0; k < b->per; at = ends[k++]) {
-      rv = sg_rd_client_cmd_resp(cc, w->data + at, ends[k] - at, q->timeout_ms, on_lookup_reply, b);
-      if (rv != 0) {
-        b->owed = i; /* job i on: answered here; the replies still due are skipped */
-        return rv;
-      }
-      b->sent++;
     }
   }
-  return 0;
+  return (uint32_t)(1 + b->n * b->per);
 }
 
 void sg_rd_queue_flush(sg_rd_queue *q) {
@@ -371,15 +351,13 @@ void sg_rd_queue_flush(sg_rd_queue *q) {
     sg_list *n;
     while (b->n < LOOKUP_BATCH_MAX && (n = sg_list_pop_front(&q->lookups)) != NULL)
       b->l[b->n++] = sg_container_of(n, sg_rd_lookup, node);
-    b->owed = b->n;
-    int rv = send_batch(q, cc, b, p0, l0, p1, l1);
+    uint32_t ncmd = write_batch(q, &q->wbuf, b, p0, l0, p1, l1);
+    int rv = sg_rd_client_pipeline_resp(cc, q->wbuf.data, q->wbuf.len, ncmd, q->timeout_ms,
+                                        on_lookup_reply, b);
     if (rv != 0) {
-      /* The jobs whose replies will not all come are answered now (all of
-       * them when nothing went out); the batch goes with its last reply. */
-      for (size_t i = b->owed; i < b->n; i++)
-        b->l[i]->cb(b->l[i], rv, NULL);
-      if (b->sent == 0)
-        sg_free(b);
+      for (size_t i = 0; i < b->n; i++)
+        b->l[i]->cb(b->l[i], rv, NULL); /* not up */
+      sg_free(b);
     }
   }
   if (q->wbuf.cap > (1u << 20))
