@@ -291,16 +291,31 @@ bool sg_rd_queue_lookup_cancel(sg_rd_lookup *l) {
   return true;
 }
 
-/* HGET <prefix><slot> <field> into |w|. */
-static void put_hget(sg_buf *w, const char *prefix, size_t plen, uint64_t slot, const char *field,
-                     size_t flen) {
-  char key[64];
-  memcpy(key, prefix, plen);
-  size_t kl = plen + sg_fmt_u64(key + plen, slot);
-  sg_resp_array(w, 3);
-  sg_resp_bulk(w, "HGET", 4);
-  sg_resp_bulk(w, key, kl);
-  sg_resp_bulk(w, field, flen);
+/* Copies |n| bytes to |p| and returns the byte after them. */
+static char *put_raw(char *p, const void *src, size_t n) {
+  memcpy(p, src, n);
+  return p + n;
+}
+
+/* HGET <prefix><slot digits> <field> into |w|, written in one go (two per
+ * job and many jobs per turn). */
+static void put_hget(sg_buf *w, const char *prefix, size_t plen, const char *slot, size_t slen,
+                     const char *field, size_t flen) {
+  static const char head[] = "*3\r\n$4\r\nHGET\r\n$";
+  char num[SG_FMT_U64_MAX];
+  sg_buf_reserve(w, sizeof head + 2 * SG_FMT_U64_MAX + plen + slen + flen + 8);
+  char *p = put_raw(w->data + w->len, head, sizeof head - 1);
+  p = put_raw(p, num, sg_fmt_u64(num, plen + slen));
+  p = put_raw(p, "\r\n", 2);
+  p = put_raw(p, prefix, plen);
+  p = put_raw(p, slot, slen);
+  p = put_raw(p, "\r\n$", 3);
+  p = put_raw(p, num, sg_fmt_u64(num, flen));
+  p = put_raw(p, "\r\n", 2);
+  p = put_raw(p, field, flen);
+  p = put_raw(p, "\r\n", 2);
+  *p = '\0';
+  w->len = (size_t)(p - w->data);
 }
 
 /* Writes one batch's commands into |w|; returns how many. */
@@ -316,10 +331,10 @@ static uint32_t write_batch(sg_rd_queue *q, sg_buf *w, const lookup_batch *b, co
   for (size_t i = 0; i < b->n; i++) {
     const sg_rd_lookup *l = b->l[i];
     uint64_t slot = l->id.slot_hash % q->slots;
-    char field[24];
-    size_t fl = sg_fmt_i64(field, l->id.field);
-    put_hget(w, p0, l0, slot, field, fl);
-    put_hget(w, p1, l1, slot, field, fl);
+    char field[24], sd[SG_FMT_U64_MAX];
+    size_t fl = sg_fmt_i64(field, l->id.field), sl = sg_fmt_u64(sd, slot);
+    put_hget(w, p0, l0, sd, sl, field, fl);
+    put_hget(w, p1, l1, sd, sl, field, fl);
     if (b->per == 3) {
       static const char pre[] = SG_RD_LEDGER_LEGACY_PREFIX;
       size_t il = strlen(l->job_id), pl = sizeof pre - 1;
