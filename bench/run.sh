@@ -520,7 +520,7 @@ jq -n --argjson m "$(machine_json)" --argjson runs "$runs" --argjson count "$COU
      {jobs: $count, warmup_jobs: 2000,
       producer: "sendgate-loadgen: 4 producers x 256 pipelined XADDs; results read back with XREAD (its commands are in both figures)",
       sendgate: {worker: "sendgate + sandbox (0 ms run)",
-                 does: "XREADGROUP COUNT 512; per loop turn one script call of ledger lookups (two HGETs and a GET of the older layout per job) and one completion script (per job HSETNX of the ledger and XADD of the result; one XACK and one XDEL); once a second XTRIM of the results stream; reaper and delayed-set polls",
+                 does: "XREADGROUP COUNT 512; per loop turn the ledger lookups as native commands in one pipelined write (two HGETs and a GET of the older layout per job) and one completion script (per job HSETNX of the ledger and XADD of the result; one XACK and one XDEL); once a second XTRIM of the results stream; reaper and delayed-set polls",
                  messages: $z.gateway.messages, missing: $z.gateway.missing,
                  msgs_per_s: $z.gateway.msgs_per_s, redis_cpu_s: $z.gateway.redis_cpu_s,
                  redis_cpu_us_per_msg: $z.gateway.redis_cpu_us_per_msg,
