@@ -304,6 +304,58 @@ static void t_generations_and_legacy(void) {
   finish(&x);
 }
 
+/* A lookup that keeps its own answer. */
+typedef struct own_probe {
+  sg_rd_lookup l;
+  ctx *x;
+  int status, hit, answered;
+} own_probe;
+
+static void on_own_lookup(sg_rd_lookup *l, int status, const sg_rd_sent *sent) {
+  own_probe *p = sg_container_of(l, own_probe, l);
+  p->status = status;
+  p->hit = sent != NULL;
+  p->answered++;
+  p->x->answers++;
+}
+
+/* A bucket of another type answers its own job SG_ERR_REDIS; the jobs around
+ * it in the same batch are answered as usual (one found, one not). */
+static void t_lookup_refused_bucket(void) {
+  ctx x;
+  begin(&x, 0, (sg_rd_queue_opts){0});
+  int64_t now = sg_wall_ms(), gen = sg_rd_ledger_gen(x.q, now);
+  const char *ids[3] = {"rb-0", "rb-1", "rb-2"};
+  sg_rd_ledger_id lid[3];
+  for (int i = 0; i < 3; i++)
+    sg_rd_ledger_id_make("", "s@contoso.com", ids[i], &lid[i]);
+  char key[64];
+  sg_rd_ledger_key(x.q, gen, &lid[0], key);
+  sg_rd_sent s = {2, 202, now, false};
+  freeReplyObject(sg_test_redis_cmd(&x.r, "HSET %s %lld %lld", key, (long long)lid[0].field,
+                                    (long long)sg_rd_sent_pack(&s)));
+  sg_rd_ledger_key(x.q, gen - 1, &lid[1], key);
+  ASSERT(lid[1].slot_hash % SG_RD_LEDGER_SLOTS_DEFAULT !=
+         lid[0].slot_hash % SG_RD_LEDGER_SLOTS_DEFAULT);
+  freeReplyObject(sg_test_redis_cmd(&x.r, "SET %s not-a-hash", key));
+  own_probe r[3];
+  for (int i = 0; i < 3; i++) {
+    r[i] = (own_probe){.x = &x};
+    sg_rd_queue_lookup(x.q, &r[i].l, &lid[i], ids[i], on_own_lookup);
+  }
+  sg_rd_queue_flush(x.q);
+  run_until(&x, &x.answers, 3, 5000);
+  for (int i = 0; i < 3; i++)
+    ASSERT_EQ(1, r[i].answered);
+  ASSERT_OK(r[0].status);
+  ASSERT(r[0].hit);
+  ASSERT_EQ(SG_ERR_REDIS, r[1].status);
+  ASSERT(!r[1].hit);
+  ASSERT_OK(r[2].status);
+  ASSERT(!r[2].hit);
+  finish(&x);
+}
+
 /* 1,200 lookups queued in one turn go out as native commands in 3 batches
  * (512 per batch, one HLEN each), no script, and a cancelled one gets no answer. */
 static void t_lookup_batching(void) {
@@ -562,6 +614,6 @@ static void t_draft_record(void) {
 SG_TESTS({"draft_record", t_draft_record}, {"pack_and_id", t_pack_and_id},
          {"finish_and_ledger", t_finish_and_ledger},
          {"generations_and_legacy", t_generations_and_legacy},
-         {"lookup_batching", t_lookup_batching}, {"bucket_fill", t_bucket_fill},
-         {"park_and_reject", t_park_and_reject}, {"dead_expired", t_dead_expired},
-         {"memory_per_message", t_memory_per_message})
+         {"lookup_batching", t_lookup_batching}, {"lookup_refused_bucket", t_lookup_refused_bucket},
+         {"bucket_fill", t_bucket_fill}, {"park_and_reject", t_park_and_reject},
+         {"dead_expired", t_dead_expired}, {"memory_per_message", t_memory_per_message})
