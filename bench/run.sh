@@ -48,6 +48,9 @@ usage: bench/run.sh [options]
   --soak N RATE      soak mode: N jobs at RATE/s, RSS sampled every --sample s
   --perf             perf record -g the gateway during the first saturation run
                      (perf.data, perf-top.txt; its CPU figures are then inflated)
+  --wrap "CMD"       run the gateway under CMD (split on spaces), e.g.
+                     "valgrind --tool=callgrind --callgrind-out-file=/tmp/gw.cg" to
+                     count instructions per message; every CPU figure is then CMD's
   --redis-compare    also run the same warm-up and --count jobs from the same loadgen
                      against sg-plain-worker (one MULTI: result XADD + XACK per job, no
                      HTTP) on a fresh redis-server with the same settings, and compare
@@ -71,6 +74,7 @@ SENDERS=100
 SAMPLE=0.5
 PERF=0
 PERF_PID=
+WRAP=()
 SOAK_N=
 SOAK_RATE=
 COMPARE=0
@@ -89,6 +93,7 @@ while [ $# -gt 0 ]; do
     --senders) SENDERS=$2; shift 2 ;;
     --sample) SAMPLE=$2; shift 2 ;;
     --perf) PERF=1; shift ;;
+    --wrap) read -r -a WRAP <<<"$2"; shift 2 ;;
     --redis-compare) COMPARE=1; shift ;;
     --soak) SOAK_N=$2; SOAK_RATE=$3; shift 3 ;;
     --backend)
@@ -203,7 +208,7 @@ start_stack() {
     SENDGATE_LOG_LEVEL=warn \
     SENDGATE_GRAPH_MAILBOX_CONCURRENCY=0 SENDGATE_GRAPH_MAILBOX_REQUESTS_PER_10MIN=0 \
     SENDGATE_GRAPH_MAILBOX_RECIPIENTS_PER_DAY=0 SENDGATE_GATEWAY_MAX_IN_FLIGHT=10000 \
-    "$SENDGATE" run >"$d/gateway.out" 2>"$d/gateway.log" &
+    ${WRAP[@]+"${WRAP[@]}"} "$SENDGATE" run >"$d/gateway.out" 2>"$d/gateway.log" &
   GW_PID=$!
   PIDS+=("$GW_PID")
   wait_for curl -sf "http://127.0.0.1:$MPORT/readyz"
@@ -515,7 +520,7 @@ jq -n --argjson m "$(machine_json)" --argjson runs "$runs" --argjson count "$COU
      {jobs: $count, warmup_jobs: 2000,
       producer: "sendgate-loadgen: 4 producers x 256 pipelined XADDs; results read back with XREAD (its commands are in both figures)",
       sendgate: {worker: "sendgate + sandbox (0 ms run)",
-                 does: "XREADGROUP COUNT 512; per loop turn one script call of ledger lookups (two HGETs and a GET of the older layout per job) and one completion script (per job HSETNX of the ledger and XADD of the result; one XACK and one XDEL); once a second XTRIM of the results stream; reaper and delayed-set polls",
+                 does: "XREADGROUP COUNT 512; per loop turn the ledger lookups as native commands in one pipelined write (two HGETs and a GET of the older layout per job) and one completion script (per job HSETNX of the ledger and XADD of the result; one XACK and one XDEL); once a second XTRIM of the results stream; reaper and delayed-set polls",
                  messages: $z.gateway.messages, missing: $z.gateway.missing,
                  msgs_per_s: $z.gateway.msgs_per_s, redis_cpu_s: $z.gateway.redis_cpu_s,
                  redis_cpu_us_per_msg: $z.gateway.redis_cpu_us_per_msg,

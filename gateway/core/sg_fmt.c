@@ -4,27 +4,37 @@
 
 #include <string.h>
 
+/* "00" to "99": two digits per division. */
+static const char k_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
+
 size_t sg_fmt_u64(char *out, uint64_t v) {
   if (v < 10) { /* most RESP lengths and counts are short */
     out[0] = (char)('0' + v);
     out[1] = '\0';
     return 1;
   }
-  if (v < 100) {
-    out[0] = (char)('0' + v / 10);
-    out[1] = (char)('0' + v % 10);
-    out[2] = '\0';
-    return 2;
+  /* Digits counted first, then written from the end two at a time (ledger
+   * fields and packed values have 19 digits). */
+  size_t n = 1;
+  for (uint64_t t = v; t >= 10; t /= 10)
+    n++;
+  char *p = out + n;
+  *p = '\0';
+  while (v >= 100) {
+    unsigned d = (unsigned)(v % 100) * 2;
+    v /= 100;
+    *--p = k_pairs[d + 1];
+    *--p = k_pairs[d];
   }
-  char tmp[20];
-  size_t n = 0;
-  do {
-    tmp[n++] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  for (size_t i = 0; i < n; i++)
-    out[i] = tmp[n - 1 - i];
-  out[n] = '\0';
+  if (v >= 10) {
+    *--p = k_pairs[v * 2 + 1];
+    *--p = k_pairs[v * 2];
+  } else {
+    *--p = (char)('0' + v);
+  }
   return n;
 }
 

@@ -57,6 +57,7 @@ typedef struct rd_cmd {
   uint64_t deadline; /* uv_now() ms */
   sg_rd_reply_cb cb;
   void *ud;
+  uint32_t replies; /* still due: 1, or more for a pipeline (sg_rd_client_pipeline_resp) */
 } rd_cmd;
 
 struct sg_rd_client {
@@ -173,7 +174,7 @@ static bool drop_connection(sg_rd_client *c, int reason) {
   while ((n = sg_list_pop_front(&c->pending)) != NULL) {
     rd_cmd *cmd = sg_container_of(n, rd_cmd, node);
     c->npending--;
-    if (cmd->cb)
+    for (uint32_t i = 0; cmd->cb && i < cmd->replies; i++)
       cmd->cb(c, reason, NULL, cmd->ud);
     sg_free(cmd);
   }
@@ -221,17 +222,25 @@ static void connection_lost(sg_rd_client *c, int reason) {
 
 /* Hands one complete reply to the oldest pending command. */
 static void dispatch(sg_rd_client *c, const redisReply *reply) {
-  sg_list *front = sg_list_pop_front(&c->pending);
+  sg_list *front = sg_list_front(&c->pending);
   if (front == NULL) { /* a reply nobody asked for (a push): out of step from here on */
     sg_log_kv(LV(c, SG_LOG_ERROR), "redis", "unexpected reply", "conn", c->name, NULL);
     connection_lost(c, SG_ERR_PARSE);
     return;
   }
   rd_cmd *cmd = sg_container_of(front, rd_cmd, node);
-  c->npending--;
+  /* A pipeline stays first until its last reply; it leaves the list before
+   * that reply's callback, as a single command does before its own. */
+  bool last = --cmd->replies == 0;
+  if (last) {
+    sg_list_remove(front);
+    c->npending--;
+  }
   int status = reply->type == REDIS_REPLY_ERROR ? SG_ERR_REDIS : 0;
   if (cmd->cb)
     cmd->cb(c, status, reply, cmd->ud);
+  if (!last)
+    return; /* more replies of this pipeline to come (or the callback dropped them all) */
   sg_free(cmd);
   if (c->state == ST_CLOSING && c->npending == 0) {
     shutdown_now(c);
@@ -332,7 +341,7 @@ static void handshake_reply(sg_rd_client *c, int status, const redisReply *reply
 /* Queues one command, given either as arguments (|argv|) or already in RESP
  * (|resp|, exactly one command), with its reply callback and deadline. */
 static int push(sg_rd_client *c, int argc, const char **argv, const size_t *lens, const char *resp,
-                size_t resp_len, uint64_t deadline, sg_rd_reply_cb cb, void *ud) {
+                size_t resp_len, uint32_t replies, uint64_t deadline, sg_rd_reply_cb cb, void *ud) {
   if (c->tc == NULL)
     return SG_ERR_CLOSED;
   if (resp == NULL) {
@@ -353,6 +362,7 @@ static int push(sg_rd_client *c, int argc, const char **argv, const size_t *lens
   cmd->deadline = deadline;
   cmd->cb = cb;
   cmd->ud = ud;
+  cmd->replies = replies;
   sg_list_push_back(&c->pending, &cmd->node);
   c->npending++;
   c->stats.commands++;
@@ -362,7 +372,7 @@ static int push(sg_rd_client *c, int argc, const char **argv, const size_t *lens
 
 static int push_cmd(sg_rd_client *c, int argc, const char **argv, const size_t *lens,
                     uint64_t deadline, sg_rd_reply_cb cb, void *ud) {
-  return push(c, argc, argv, lens, NULL, 0, deadline, cb, ud);
+  return push(c, argc, argv, lens, NULL, 0, 1, deadline, cb, ud);
 }
 
 static int send_handshake(sg_rd_client *c) {
@@ -687,7 +697,18 @@ int sg_rd_client_cmd_resp(sg_rd_client *c, const char *resp, size_t len, uint32_
     return SG_ERR_CLOSED;
   if (resp == NULL || len < 4 || resp[0] != '*' || timeout_ms == 0)
     return SG_ERR_INVAL;
-  return push(c, 0, NULL, NULL, resp, len, uv_now(c->loop) + timeout_ms, cb, ud);
+  return push(c, 0, NULL, NULL, resp, len, 1, uv_now(c->loop) + timeout_ms, cb, ud);
+}
+
+int sg_rd_client_pipeline_resp(sg_rd_client *c, const char *resp, size_t len, uint32_t n,
+                               uint32_t timeout_ms, sg_rd_reply_cb cb, void *ud) {
+  if (c->state == ST_CLOSING || c->state == ST_CLOSED)
+    return SG_ERR_SHUTDOWN;
+  if (c->state != ST_UP)
+    return SG_ERR_CLOSED;
+  if (resp == NULL || len < 4 || resp[0] != '*' || timeout_ms == 0 || n == 0 || cb == NULL)
+    return SG_ERR_INVAL;
+  return push(c, 0, NULL, NULL, resp, len, n, uv_now(c->loop) + timeout_ms, cb, ud);
 }
 
 void sg_rd_client_flush(sg_rd_client *c) {

@@ -120,6 +120,18 @@ int sg_rd_client_cmd_resp(sg_rd_client *c, const char *resp, size_t len, uint32_
                           sg_rd_reply_cb cb, void *ud);
 
 /*
+ * |n| commands written in RESP one after another in |resp| (borrowed, copied
+ * before return), sent as one write with one pending record: |cb| is called
+ * once per reply, |n| times in all, in order (each error reply with
+ * SG_ERR_REDIS; when the connection goes, the calls still due come with its
+ * status and a NULL reply). |timeout_ms| bounds the wait for the last reply.
+ * Returns as sg_rd_client_cmd_resp (and SG_ERR_INVAL for |n| 0 or no |cb|);
+ * on an error |cb| is never called.
+ */
+int sg_rd_client_pipeline_resp(sg_rd_client *c, const char *resp, size_t len, uint32_t n,
+                               uint32_t timeout_ms, sg_rd_reply_cb cb, void *ud);
+
+/*
  * A transaction: MULTI, the |n| commands written in RESP one after another in
  * |cmds| (command i ends at byte |ends[i]|), EXEC. |cb| gets EXEC's reply
  * (an array with one reply per command; an error such as EXECABORT when a

@@ -33,7 +33,8 @@
  * within one bucket: about 2^-57 per lookup). The prefix is new rather than
  * sendgate:sent: because job ids may contain ':', so sendgate:sent:<a>:<b>
  * could be a key of the older layout. All lookups of a loop turn go out
- * as one script call (sg_rd_queue_flush). Keys of the older layout
+ * as native commands in one pipelined write, 512 jobs per batch (HGET of
+ * both generations per job; sg_rd_queue_flush). Keys of the older layout
  * (sendgate:sent:<job id>, a string holding the whole MailResult) are still
  * honoured on lookup unless switched off (no_legacy), so an upgrade does not
  * send again what the old gateway sent.
@@ -133,7 +134,7 @@ void sg_rd_queue_lookup(sg_rd_queue *q, sg_rd_lookup *l, const sg_rd_ledger_id *
                         const char *job_id, sg_rd_lookup_cb cb);
 /* Takes a lookup off the queue if not sent yet; returns whether it was queued. */
 bool sg_rd_queue_lookup_cancel(sg_rd_lookup *l);
-/* Sends the queued lookups, up to 512 per script call (call once per loop
+/* Sends the queued lookups, up to 512 per pipelined batch (call once per loop
  * turn). Lookups that cannot be sent get their callback with the error. */
 void sg_rd_queue_flush(sg_rd_queue *q);
 /* The fields in one bucket of the current generation (the first job's of

@@ -14,7 +14,21 @@ static uint64_t next(uint64_t *s) {
 }
 
 static void t_decimal(void) {
-  const uint64_t u[] = {0, 1, 9, 10, 99, 100, 4294967295u, 4294967296u, UINT64_MAX - 1, UINT64_MAX};
+  const uint64_t u[] = {0,
+                        1,
+                        9,
+                        10,
+                        99,
+                        100,
+                        101,
+                        999,
+                        1000,
+                        4294967295u,
+                        4294967296u,
+                        9999999999999999999u,
+                        10000000000000000000u,
+                        UINT64_MAX - 1,
+                        UINT64_MAX};
   char got[SG_FMT_U64_MAX + 1], want[32];
   for (size_t i = 0; i < SG_ARRAY_LEN(u); i++) {
     int n = snprintf(want, sizeof want, "%" PRIu64, u[i]);

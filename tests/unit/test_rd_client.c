@@ -246,6 +246,52 @@ static void t_reconnect(void) {
   sg_test_redis_stop(&r);
 }
 
+/* A pipeline: n commands in one write, one callback per reply in order (an
+ * error reply in the middle changes nothing for the others), and when the
+ * connection dies the calls still due all come, with its status. */
+static void t_pipeline(void) {
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, NULL));
+  ctx x;
+  ctx_init(&x);
+  char url[128];
+  url_of(&r, NULL, 0, url, sizeof url);
+  start_client(&x, url, &(sg_rd_client_opts){.backoff_base_ms = 20, .backoff_max_ms = 200});
+  run_until(&x, &x.ups, 1, 5000);
+  static const char p3[] = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\n7\r\n"
+                           "*1\r\n$4\r\nNOPE\r\n"
+                           "*2\r\n$4\r\nINCR\r\n$1\r\nk\r\n";
+  ASSERT_EQ(SG_ERR_INVAL,
+            sg_rd_client_pipeline_resp(x.c, p3, sizeof p3 - 1, 0, 1000, on_order, &x));
+  ASSERT_OK(sg_rd_client_pipeline_resp(x.c, p3, sizeof p3 - 1, 3, 1000, on_order, &x));
+  ASSERT_OK(cmd(&x, "GET", "k", NULL, 0, 1000)); /* behind the pipeline */
+  ASSERT_EQ(2, sg_rd_client_pending(x.c));
+  run_until(&x, &x.replies, 4, 5000);
+  ASSERT_EQ(3, x.norder); /* on_reply counted the GET, not in order[] */
+  ASSERT_EQ(0, x.order[0]);
+  ASSERT_EQ(SG_ERR_REDIS, x.order[1]);
+  ASSERT_EQ(0, x.order[2]);
+  ASSERT_STR_EQ("8", x.last_str);
+  ASSERT(sg_rd_client_is_up(x.c));
+  ASSERT_EQ(0, sg_rd_client_pending(x.c));
+  /* Two replies of three are held back by a blocking command; the server dies. */
+  static const char pb[] = "*1\r\n$4\r\nPING\r\n"
+                           "*3\r\n$5\r\nBLPOP\r\n$7\r\nnothing\r\n$1\r\n5\r\n"
+                           "*1\r\n$4\r\nPING\r\n";
+  x.norder = 0;
+  ASSERT_OK(sg_rd_client_pipeline_resp(x.c, pb, sizeof pb - 1, 3, 10000, on_order, &x));
+  run_until(&x, &x.norder, 1, 5000);
+  ASSERT_EQ(0, x.order[0]);
+  sg_test_redis_kill(&r);
+  run_until(&x, &x.downs, 1, 5000);
+  ASSERT_EQ(3, x.norder);
+  ASSERT_EQ(SG_ERR_CLOSED, x.order[1]);
+  ASSERT_EQ(SG_ERR_CLOSED, x.order[2]);
+  ASSERT_EQ(0, sg_rd_client_pending(x.c));
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
+}
+
 static void t_auth_select(void) {
   sg_test_redis_opts so = {.password = "p@ss word"};
   sg_test_redis r;
@@ -465,5 +511,5 @@ static void t_unreachable(void) {
 }
 
 SG_TESTS({"commands", t_commands}, {"timeout", t_timeout}, {"reconnect", t_reconnect},
-         {"auth_select", t_auth_select}, {"unix", t_unix}, {"tls", t_tls},
+         {"pipeline", t_pipeline}, {"auth_select", t_auth_select}, {"unix", t_unix}, {"tls", t_tls},
          {"sentinel_unknown", t_sentinel_unknown}, {"unreachable", t_unreachable})
