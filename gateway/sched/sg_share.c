@@ -114,7 +114,7 @@ static uint64_t share_due(const sg_shares *t, const sg_share *sh) {
   const sg_lane *l = sh->lane;
   if (sh->in_call)
     return UINT64_MAX;
-  if (sh->reset || sh->pause_ms || sh->company)
+  if (sh->reset || sh->pause_ms || sh->company || (sh->turn_credit && has_credit(sh)))
     return 0;
   bool held = sh->slots || has_credit(sh);
   if (sh->slots > l->inflight && !sh->alone)
@@ -222,8 +222,8 @@ static uint64_t fallback_admit(sg_shares *t, sg_lane *l, const uint64_t *c, uint
 }
 
 /* Whether |c| fits the share's credit at |now| (expired credit is none). */
-static bool credit_fits(const sg_share *sh, const uint64_t *c, uint64_t now) {
-  bool valid = now < sh->credit_until;
+static bool credit_fits(const sg_shares *t, const sg_share *sh, const uint64_t *c, uint64_t now) {
+  bool valid = now < sh->credit_until && (!sh->turn_credit || sh->grant_call == t->calls);
   for (int w = 0; w < SG_SHARE_NWIN; w++)
     if (c[w] && (!valid || c[w] > sh->credit[w]))
       return false;
@@ -233,7 +233,7 @@ static bool credit_fits(const sg_share *sh, const uint64_t *c, uint64_t now) {
 /* Whether the lane may start a request on a slot it holds at |now|: a gateway
  * alone holding every slot reuses them; otherwise each start needs a slot
  * granted in this turn (so it has passed Redis and the lane's pause there). */
-static bool slot_ok(const sg_share *sh, const sg_lane *l, uint64_t now) {
+static bool slot_ok(const sg_shares *t, const sg_share *sh, const sg_lane *l) {
   uint32_t cap = l->cfg.max_inflight;
   if (cap == 0)
     return true;
@@ -241,7 +241,7 @@ static bool slot_ok(const sg_share *sh, const sg_lane *l, uint64_t now) {
     return false;
   if (sh->alone && sh->slots >= cap)
     return true;
-  return sh->fresh && now < sh->fresh_until;
+  return sh->fresh && sh->grant_call == t->calls;
 }
 
 uint64_t sg_share_admit(void *ud, sg_lane *l, const sg_sched_item *it, uint64_t now) {
@@ -253,7 +253,7 @@ uint64_t sg_share_admit(void *ud, sg_lane *l, const sg_sched_item *it, uint64_t 
   if (t->fallback)
     return fallback_admit(t, l, c, now);
   sg_share *sh = share_of(t, l);
-  if (!slot_ok(sh, l, now) || !credit_fits(sh, c, now)) {
+  if (!slot_ok(t, sh, l) || !credit_fits(t, sh, c, now)) {
     /* The next answer wakes the lane; lease_ms only bounds the wait. */
     if (!sh->wants) {
       sh->wants = true;
@@ -362,7 +362,7 @@ static void ask(sg_shares *t, sg_share *sh, sg_share_op *op, sg_share_req *r, ui
     return;
   uint64_t c[SG_SHARE_NWIN];
   sg_share_charge(l, front, c);
-  if (credit_fits(sh, c, now))
+  if (credit_fits(t, sh, c, now))
     return;
   give_back_credit(sh, op);
   uint32_t k = sh->alone || cap ? t->cfg.batch : SG_SHARE_CONTENDED_ITEMS;
@@ -376,8 +376,9 @@ static void ask(sg_shares *t, sg_share *sh, sg_share_op *op, sg_share_req *r, ui
     }
   /* Alone, a whole batch: the jobs not fetched yet count as the last queued
    * one (what is not spent goes back after share_ms), so a lane whose queue
-   * the fetch refills a few jobs at a time does not ask for each few. */
-  if (sh->alone && op->nitems < k)
+   * the fetch refills a few jobs at a time does not ask for each few; not
+   * for jobs charged on the byte window (large messages, one at a time). */
+  if (sh->alone && op->nitems < k && c[4] == 0)
     req_items(r, op, c, k - op->nitems);
 }
 
@@ -411,7 +412,8 @@ static bool build_op(sg_shares *t, sg_share *sh, uint64_t now, sg_share_req *r) 
     op->rel = free_slots; /* with company a slot goes back when its request is over */
     say = true;
   }
-  if (has_credit(sh) && (now >= sh->credit_until || sh->company || (idle_lane(l) && !linger))) {
+  if (has_credit(sh) &&
+      (now >= sh->credit_until || sh->turn_credit || sh->company || (idle_lane(l) && !linger))) {
     give_back_credit(sh, op);
     say = true;
   }
@@ -517,7 +519,7 @@ static void apply_op(sg_shares *t, const sg_share_req *r, const sg_share_op *op,
   }
   sh->slots += g->slots;
   sh->fresh = g->slots;
-  sh->fresh_until = now + 1; /* this turn only */
+  sh->grant_call = t->calls; /* good until the next call is built */
   bool was_alone = sh->alone;
   sh->alone = g->others == 0;
   if (!l->cfg.max_inflight && was_alone && !sh->alone)
@@ -531,8 +533,7 @@ static void apply_op(sg_shares *t, const sg_share_req *r, const sg_share_op *op,
   }
   /* No cap and company: credit is spent in this turn or given back, so a
    * pause another gateway publishes later stops this one's next request. */
-  if (!l->cfg.max_inflight && !sh->alone && sh->credit_until > now + 1)
-    sh->credit_until = now + 1;
+  sh->turn_credit = !l->cfg.max_inflight && !sh->alone && has_credit(sh);
   bool denied = (op->want || op->nitems) && !satisfied(op, g);
   if (denied) {
     t->denials++;

@@ -85,14 +85,18 @@ typedef struct sg_share {
   uint64_t credit_until;              /* monotonic ms */
   uint64_t pause_ms;                  /* a Retry-After to publish */
   uint64_t next_ask;
-  uint64_t fresh_until; /* monotonic ms: |fresh| is good before it (the answer's turn) */
-  uint64_t kept_at;     /* sent_at of the last op on the lane */
-  uint64_t idle_at;     /* when the lane last had nothing queued or in flight */
-  uint64_t due;         /* when it has something to say (UINT64_MAX: nothing) */
-  size_t heap_idx;      /* in sg_shares.heap */
-  bool alone;           /* the last answer saw no other gateway on the lane */
-  bool company;         /* no cap, company: tell Redis to drop this gateway's alone credit */
-  bool wants;           /* the gate was denied: ask at the next call */
+  /* t->calls when the last answer was applied: |fresh| slots, and credit
+   * when |turn_credit|, are good only until the next call is built (the
+   * pump that follows an answer admits before it builds) */
+  uint64_t grant_call;
+  bool turn_credit;
+  uint64_t kept_at; /* sent_at of the last op on the lane */
+  uint64_t idle_at; /* when the lane last had nothing queued or in flight */
+  uint64_t due;     /* when it has something to say (UINT64_MAX: nothing) */
+  size_t heap_idx;  /* in sg_shares.heap */
+  bool alone;       /* the last answer saw no other gateway on the lane */
+  bool company;     /* no cap, company: tell Redis to drop this gateway's alone credit */
+  bool wants;       /* the gate was denied: ask at the next call */
   bool in_call;
   bool reset; /* after a fallback: set the leases to what is in flight */
 } sg_share;

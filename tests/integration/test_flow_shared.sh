@@ -125,4 +125,5 @@ wait_for fallback_is 0 || true
 check "D: back on the shared budgets" 0 "$(fallback)"
 check "D: resynchronised" true "$(logged 'shared budgets resynchronised')"
 stop_all
+
 finish
