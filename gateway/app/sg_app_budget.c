@@ -109,13 +109,21 @@ static void on_timer(uv_timer_t *t) {
   sg_app__want_pump(((sg_app_budget *)t->data)->a);
 }
 
-static void on_answer(int status, uint32_t gateways, const sg_share_grant *g, size_t n, void *ud) {
+static void on_answer(int status, const sg_rd_budget_reply *r, void *ud) {
   sg_app_budget *b = ud;
   sg_app *a = b->a;
   uint64_t now = uv_now(a->loop);
-  if (status == 0 && n == b->req.nops) {
-    bool was = b->t.fallback;
-    sg_share_apply(&b->t, &b->req, g, gateways, now);
+  if (status == 0 && r && r->n == b->req.nops) {
+    bool was = b->t.fallback, known = b->t.known;
+    sg_share_apply(&b->t, &b->req, r->g, r->gateways, now);
+    sg_share_news(&b->t, r->news, r->nnews, now);
+    if (r->lost && known) {
+      sg_share_lost(&b->t, now);
+      sg_log_kv(SG_LOG_WARN, "budget",
+                "shared budgets: this gateway's leases had expired in Redis (no call for "
+                "budget_lease_ms); set again from what is in flight",
+                NULL);
+    }
     if (was)
       sg_log_kv(SG_LOG_INFO, "budget", "Redis answers again: shared budgets resynchronised", NULL);
   } else {
@@ -138,8 +146,8 @@ static void on_answer(int status, uint32_t gateways, const sg_share_grant *g, si
   sg_app__want_pump(a);
 }
 
-static void on_bye(int status, uint32_t gateways, const sg_share_grant *g, size_t n, void *ud) {
-  (void)status, (void)gateways, (void)g, (void)n, (void)ud;
+static void on_bye(int status, const sg_rd_budget_reply *r, void *ud) {
+  (void)status, (void)r, (void)ud;
 }
 
 void sg_app__budget_turn(sg_app *a, uint64_t now) {
@@ -170,7 +178,7 @@ void sg_app__budget_turn(sg_app *a, uint64_t now) {
   }
   if (down) {
     if (!b->t.fallback)
-      on_answer(SG_ERR_CLOSED, 0, NULL, 0, b);
+      on_answer(SG_ERR_CLOSED, NULL, b);
     else
       b->failed_at = now;
     uv_timer_start(&b->timer, on_timer, RETRY_DOWN_MS, 0);
@@ -179,9 +187,9 @@ void sg_app__budget_turn(sg_app *a, uint64_t now) {
   if (!sg_share_build(&b->t, now, &b->req))
     return;
   sg_metric_inc(b->m_calls);
-  int rv = sg_rd_budget_call(b->rd, &b->req, on_answer, b);
+  int rv = sg_rd_budget_call(b->rd, &b->req, b->t.known, on_answer, b);
   if (rv)
-    on_answer(rv, 0, NULL, 0, b);
+    on_answer(rv, NULL, b);
 }
 
 void sg_app__budget_start(sg_app *a) {
@@ -223,9 +231,17 @@ void sg_app__budget_close(sg_app *a) {
     return;
   a->budget = NULL;
   /* What is held goes back in a last call (best effort: its answer is not
-   * awaited; without it the leases expire after budget_lease_ms). */
-  if (sg_share_build_bye(&b->t, &b->req))
-    sg_rd_budget_call(b->rd, &b->req, on_bye, NULL);
+   * awaited; without it the leases expire after budget_lease_ms): with
+   * nothing in flight the gateway leaves Redis's registry, and everything it
+   * holds (even what a call still out grants) goes back; else each lane gives
+   * back what it does not use. */
+  if (a->sched.inflight == 0 && !b->t.fallback)
+    sg_rd_budget_leave(b->rd);
+  else if (sg_share_build_bye(&b->t, &b->req))
+    sg_rd_budget_call(b->rd, &b->req, b->t.known, on_bye, NULL);
+  /* Written now: the connection closes before the loop's turn would write it. */
+  if (a->stream)
+    sg_rd_client_flush(sg_rd_stream_cmd_client(a->stream));
   sg_rd_budget_free(b->rd);
   sg_shares_free(&b->t, uv_now(a->loop));
   sg_share_req_free(&b->req);

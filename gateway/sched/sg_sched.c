@@ -164,6 +164,8 @@ void sg_sched_release(sg_sched *s, sg_lane *l) {
   }
   if (l->state == SG_LANE_WAIT_SLOT)
     set_ready(s, l);
+  if (s->gate.released)
+    s->gate.released(s->gate.ud, l);
   sg__sched_lane_check_idle(s, l);
 }
 

@@ -107,6 +107,7 @@ typedef struct sg_sched_gate {
   uint64_t (*admit)(void *ud, sg_lane *l, const sg_sched_item *it, uint64_t now);
   void (*paused)(void *ud, sg_lane *l, uint64_t until);
   void *ud;
+  void (*released)(void *ud, sg_lane *l); /* after each sg_sched_release (may be NULL) */
 } sg_sched_gate;
 
 typedef struct sg_sched {

@@ -25,6 +25,118 @@ static bool needs_share(const sg_lane *l) {
   return false;
 }
 
+/* ---- the due heap: a build visits only the shares that have something to say ---- */
+
+static bool has_credit(const sg_share *sh) {
+  for (int w = 0; w < SG_SHARE_NWIN; w++)
+    if (sh->credit[w])
+      return true;
+  return false;
+}
+
+static void heap_swap(sg_shares *t, size_t i, size_t j) {
+  sg_share *a = t->heap[i];
+  t->heap[i] = t->heap[j];
+  t->heap[j] = a;
+  t->heap[i]->heap_idx = i;
+  t->heap[j]->heap_idx = j;
+}
+
+static void heap_up(sg_shares *t, size_t i) {
+  while (i > 0 && t->heap[(i - 1) / 2]->due > t->heap[i]->due) {
+    heap_swap(t, i, (i - 1) / 2);
+    i = (i - 1) / 2;
+  }
+}
+
+static void heap_down(sg_shares *t, size_t i) {
+  for (;;) {
+    size_t m = i, a = 2 * i + 1, b = a + 1;
+    if (a < t->hlen && t->heap[a]->due < t->heap[m]->due)
+      m = a;
+    if (b < t->hlen && t->heap[b]->due < t->heap[m]->due)
+      m = b;
+    if (m == i)
+      return;
+    heap_swap(t, i, m);
+    i = m;
+  }
+}
+
+#define NOT_IN_HEAP SIZE_MAX
+
+static void heap_remove(sg_shares *t, sg_share *sh) {
+  size_t i = sh->heap_idx;
+  if (i == NOT_IN_HEAP)
+    return;
+  sh->heap_idx = NOT_IN_HEAP;
+  t->hlen--;
+  if (i == t->hlen)
+    return;
+  t->heap[i] = t->heap[t->hlen];
+  t->heap[i]->heap_idx = i;
+  heap_up(t, i);
+  heap_down(t, t->heap[i]->heap_idx);
+}
+
+static void heap_set(sg_shares *t, sg_share *sh, uint64_t due) {
+  if (due == UINT64_MAX) {
+    heap_remove(t, sh);
+    sh->due = due;
+    return;
+  }
+  if (sh->heap_idx == NOT_IN_HEAP) {
+    if (t->hlen == t->hcap) {
+      t->hcap = t->hcap ? 2 * t->hcap : 64;
+      t->heap = sg_xrealloc(t->heap, t->hcap * sizeof *t->heap);
+    }
+    sh->due = due;
+    sh->heap_idx = t->hlen;
+    t->heap[t->hlen++] = sh;
+    heap_up(t, sh->heap_idx);
+    return;
+  }
+  uint64_t was = sh->due;
+  sh->due = due;
+  if (due < was)
+    heap_up(t, sh->heap_idx);
+  else
+    heap_down(t, sh->heap_idx);
+}
+
+static bool idle_lane(const sg_lane *l) {
+  return l->queued == 0 && l->inflight == 0;
+}
+
+/* When |sh| has something to say next (UINT64_MAX: nothing; a share in the
+ * call out waits for its answer). */
+static uint64_t share_due(const sg_shares *t, const sg_share *sh) {
+  const sg_lane *l = sh->lane;
+  if (sh->in_call)
+    return UINT64_MAX;
+  if (sh->reset || sh->pause_ms || sh->company || (sh->turn_credit && has_credit(sh)))
+    return 0;
+  bool held = sh->slots || has_credit(sh);
+  if (sh->slots > l->inflight && !sh->alone)
+    return 0; /* with company a slot goes back when its request is over */
+  if (idle_lane(l) && !held)
+    return 0; /* goodbye */
+  uint64_t x = UINT64_MAX;
+  if (sh->wants && l->queued)
+    x = sh->next_ask;
+  if (has_credit(sh) && sh->credit_until < x)
+    x = sh->credit_until;
+  if (idle_lane(l) && sh->idle_at + t->cfg.share_ms < x)
+    x = sh->idle_at + t->cfg.share_ms; /* alone and idle: let go after a while */
+  if (held && sh->kept_at + 3 * t->cfg.lease_ms < x)
+    x = sh->kept_at + 3 * t->cfg.lease_ms; /* keeps the lane's keys in Redis alive */
+  return x;
+}
+
+static void touch(sg_shares *t, sg_share *sh) {
+  heap_set(t, sh, share_due(t, sh));
+}
+
 void sg_share_charge(const sg_lane *l, const sg_sched_item *it, uint64_t out[SG_SHARE_NWIN]) {
   /* As sg_sched_pop charges: a request always; the message and its
    * recipients once; what could never fit a whole window is not charged. */
@@ -49,10 +161,11 @@ void sg_shares_init(sg_shares *t, sg_sched *s, const sg_share_cfg *cfg) {
     t->cfg.batch = SG_SHARE_MAX_ITEMS;
   t->gateways = 1;
   sg_list_init(&t->all);
-  s->gate = (sg_sched_gate){sg_share_admit, sg_share_paused, t};
+  s->gate = (sg_sched_gate){sg_share_admit, sg_share_paused, t, sg_share_released};
 }
 
 static void share_free(sg_shares *t, sg_share *sh, uint64_t now) {
+  heap_remove(t, sh);
   sg_list_remove(&sh->link);
   t->n--;
   sh->lane->share = NULL;
@@ -65,7 +178,10 @@ void sg_shares_free(sg_shares *t, uint64_t now) {
   sg_list_foreach_safe(n, tmp, &t->all) {
     share_free(t, sg_container_of(n, sg_share, link), now);
   }
-  t->sched->gate = (sg_sched_gate){NULL, NULL, NULL};
+  sg_free(t->heap);
+  t->heap = NULL;
+  t->hlen = t->hcap = 0;
+  t->sched->gate = (sg_sched_gate){NULL, NULL, NULL, NULL};
 }
 
 static sg_share *share_of(sg_shares *t, sg_lane *l) {
@@ -73,6 +189,9 @@ static sg_share *share_of(sg_shares *t, sg_lane *l) {
     return l->share;
   sg_share *sh = sg_xcalloc(1, sizeof *sh);
   sh->lane = l;
+  sh->heap_idx = NOT_IN_HEAP;
+  sh->due = UINT64_MAX;
+  sh->kept_at = t->sched->now;
   l->share = sh;
   sg_sched_lane_ref(t->sched, l);
   sg_list_push_back(&t->all, &sh->link);
@@ -103,12 +222,26 @@ static uint64_t fallback_admit(sg_shares *t, sg_lane *l, const uint64_t *c, uint
 }
 
 /* Whether |c| fits the share's credit at |now| (expired credit is none). */
-static bool credit_fits(const sg_share *sh, const uint64_t *c, uint64_t now) {
-  bool valid = now < sh->credit_until;
+static bool credit_fits(const sg_shares *t, const sg_share *sh, const uint64_t *c, uint64_t now) {
+  bool valid = now < sh->credit_until && (!sh->turn_credit || sh->grant_call == t->calls);
   for (int w = 0; w < SG_SHARE_NWIN; w++)
     if (c[w] && (!valid || c[w] > sh->credit[w]))
       return false;
   return true;
+}
+
+/* Whether the lane may start a request on a slot it holds at |now|: a gateway
+ * alone holding every slot reuses them; otherwise each start needs a slot
+ * granted in this turn (so it has passed Redis and the lane's pause there). */
+static bool slot_ok(const sg_shares *t, const sg_share *sh, const sg_lane *l) {
+  uint32_t cap = l->cfg.max_inflight;
+  if (cap == 0)
+    return true;
+  if (l->inflight + sh->rel_out >= sh->slots)
+    return false;
+  if (sh->alone && sh->slots >= cap)
+    return true;
+  return sh->fresh && sh->grant_call == t->calls;
 }
 
 uint64_t sg_share_admit(void *ud, sg_lane *l, const sg_sched_item *it, uint64_t now) {
@@ -120,16 +253,17 @@ uint64_t sg_share_admit(void *ud, sg_lane *l, const sg_sched_item *it, uint64_t 
   if (t->fallback)
     return fallback_admit(t, l, c, now);
   sg_share *sh = share_of(t, l);
-  bool slot =
-      !l->cfg.max_inflight || (l->inflight + sh->rel_out < sh->slots && (sh->alone || sh->fresh));
-  if (!slot || !credit_fits(sh, c, now)) {
+  if (!slot_ok(t, sh, l) || !credit_fits(t, sh, c, now)) {
     /* The next answer wakes the lane; lease_ms only bounds the wait. */
-    sh->wants = true;
+    if (!sh->wants) {
+      sh->wants = true;
+      touch(t, sh);
+    }
     return t->cfg.lease_ms;
   }
   for (int w = 0; w < SG_SHARE_NWIN; w++)
     sh->credit[w] -= c[w];
-  if (l->cfg.max_inflight && !sh->alone)
+  if (l->cfg.max_inflight && !(sh->alone && sh->slots >= l->cfg.max_inflight))
     sh->fresh--;
   return 0;
 }
@@ -142,6 +276,17 @@ void sg_share_paused(void *ud, sg_lane *l, uint64_t until) {
   sg_share *sh = share_of(t, l);
   if (ms > sh->pause_ms)
     sh->pause_ms = ms;
+  touch(t, sh);
+}
+
+void sg_share_released(void *ud, sg_lane *l) {
+  sg_shares *t = ud;
+  sg_share *sh = l->share;
+  if (sh == NULL)
+    return;
+  if (idle_lane(l))
+    sh->idle_at = t->sched->now;
+  touch(t, sh);
 }
 
 /* ---- the call ---- */
@@ -167,13 +312,13 @@ static sg_share_op *req_op(sg_share_req *r) {
   return op;
 }
 
-/* Adds a job costing |c| to |op|'s last run, or starts a run (jobs of a lane
- * mostly cost the same: the script reads a few runs, not a list of jobs). */
-static void req_item(sg_share_req *r, sg_share_op *op, const uint64_t *c) {
+/* Adds |n| jobs costing |c| to |op|'s last run, or starts a run (jobs of a
+ * lane mostly cost the same: the script reads a few runs, not a list of jobs). */
+static void req_items(sg_share_req *r, sg_share_op *op, const uint64_t *c, uint32_t n) {
   uint64_t *last = op->nruns ? &r->charges[r->ncharges - SG_SHARE_RUN] : NULL;
-  op->nitems++;
+  op->nitems += n;
   if (last && memcmp(last + 1, c, SG_SHARE_NWIN * sizeof *c) == 0) {
-    last[0]++;
+    last[0] += n;
     return;
   }
   if (r->ncharges + SG_SHARE_RUN > r->cap_charges) {
@@ -181,17 +326,10 @@ static void req_item(sg_share_req *r, sg_share_op *op, const uint64_t *c) {
     r->charges = sg_xrealloc(r->charges, r->cap_charges * sizeof *r->charges);
   }
   uint64_t *run = &r->charges[r->ncharges];
-  run[0] = 1;
+  run[0] = n;
   memcpy(run + 1, c, SG_SHARE_NWIN * sizeof *c);
   r->ncharges += SG_SHARE_RUN;
   op->nruns++;
-}
-
-static bool has_credit(const sg_share *sh) {
-  for (int w = 0; w < SG_SHARE_NWIN; w++)
-    if (sh->credit[w])
-      return true;
-  return false;
 }
 
 /* Adds what is left of the credit to |op|'s give-back (it may be called twice
@@ -224,7 +362,7 @@ static void ask(sg_shares *t, sg_share *sh, sg_share_op *op, sg_share_req *r, ui
     return;
   uint64_t c[SG_SHARE_NWIN];
   sg_share_charge(l, front, c);
-  if (credit_fits(sh, c, now))
+  if (credit_fits(t, sh, c, now))
     return;
   give_back_credit(sh, op);
   uint32_t k = sh->alone || cap ? t->cfg.batch : SG_SHARE_CONTENDED_ITEMS;
@@ -234,8 +372,14 @@ static void ask(sg_shares *t, sg_share *sh, sg_share_op *op, sg_share_req *r, ui
   for (int q = 0; q < 2; q++)
     for (sg_list *n = qs[q]->next; n != qs[q] && op->nitems < k; n = n->next) {
       sg_share_charge(l, sg_container_of(n, sg_sched_item, link), c);
-      req_item(r, op, c);
+      req_items(r, op, c, 1);
     }
+  /* Alone, a whole batch: the jobs not fetched yet count as the last queued
+   * one (what is not spent goes back after share_ms), so a lane whose queue
+   * the fetch refills a few jobs at a time does not ask for each few; not
+   * for jobs charged on the byte window (large messages, one at a time). */
+  if (sh->alone && op->nitems < k && c[4] == 0)
+    req_items(r, op, c, k - op->nitems);
 }
 
 /* A new op of |r| for |sh|: the lane's key, cap and windows. */
@@ -245,6 +389,7 @@ static sg_share_op *op_begin(sg_share *sh, sg_share_req *r) {
   op->sh = sh;
   op->key = l->key;
   op->cap = l->cfg.max_inflight;
+  op->company = sh->company;
   for (int w = 0; w < SG_SHARE_NWIN; w++) {
     op->limit[w] = win(l, w)->limit;
     op->win_ms[w] = win(l, w)->window_ms;
@@ -258,18 +403,22 @@ static bool build_op(sg_shares *t, sg_share *sh, uint64_t now, sg_share_req *r) 
   sg_share_op *op = op_begin(sh, r);
   bool say = false;
   uint32_t free_slots = sh->slots > l->inflight ? sh->slots - l->inflight : 0;
+  bool linger = idle_lane(l) && now < sh->idle_at + t->cfg.share_ms;
   if (sh->reset) {
     op->reset = true;
     op->claim = l->inflight;
     say = true;
-  } else if (free_slots && (!sh->alone || l->queued == 0)) {
+  } else if (free_slots && (!sh->alone || (idle_lane(l) && !linger))) {
     op->rel = free_slots; /* with company a slot goes back when its request is over */
     say = true;
   }
-  if (has_credit(sh) && now >= sh->credit_until) {
+  if (has_credit(sh) &&
+      (now >= sh->credit_until || sh->turn_credit || sh->company || (idle_lane(l) && !linger))) {
     give_back_credit(sh, op);
     say = true;
   }
+  if (sh->company)
+    say = true; /* Redis drops the credit this gateway took alone */
   if (sh->wants && now >= sh->next_ask && l->queued) {
     ask(t, sh, op, r, now);
     say = true;
@@ -279,10 +428,10 @@ static bool build_op(sg_shares *t, sg_share *sh, uint64_t now, sg_share_req *r) 
     sh->pause_ms = 0;
     say = true;
   }
-  if ((sh->slots || has_credit(sh)) && now >= sh->renew_at)
+  if ((sh->slots || has_credit(sh)) && now >= sh->kept_at + 3 * t->cfg.lease_ms)
     say = true;
   uint32_t held = op->reset ? op->claim : sh->slots - op->rel;
-  if (!held && !has_credit(sh) && !op->want && !op->nitems && !l->queued && !l->inflight) {
+  if (!held && !has_credit(sh) && !op->want && !op->nitems && idle_lane(l)) {
     op->bye = true; /* nothing held, nothing needed: this gateway leaves the lane */
     say = true;
   }
@@ -290,21 +439,32 @@ static bool build_op(sg_shares *t, sg_share *sh, uint64_t now, sg_share_req *r) 
     r->nops++;
     sh->in_call = true;
     sh->rel_out = op->rel;
+    sh->company = false; /* told */
   }
   return say;
+}
+
+static uint64_t heartbeat_ms(const sg_shares *t) {
+  uint64_t hb = t->cfg.lease_ms / 3;
+  return hb && hb < SG_SHARE_HEARTBEAT_MS ? hb : SG_SHARE_HEARTBEAT_MS;
 }
 
 bool sg_share_build(sg_shares *t, uint64_t now, sg_share_req *r) {
   if (t->call_out)
     return false; /* |r| is the call's until its answer */
   req_reset(r);
-  sg_list *n;
-  sg_list_foreach(n, &t->all) {
-    build_op(t, sg_container_of(n, sg_share, link), now, r);
+  while (t->hlen && t->heap[0]->due <= now) {
+    sg_share *sh = t->heap[0];
+    heap_remove(t, sh);
+    sh->due = UINT64_MAX;
+    if (!build_op(t, sh, now, r))
+      touch(t, sh);
   }
-  if (r->nops == 0)
+  bool heartbeat = t->n && now >= t->last_call + heartbeat_ms(t);
+  if (r->nops == 0 && !heartbeat)
     return false;
   r->sent_at = now;
+  t->last_call = now;
   t->call_out = true;
   t->calls++;
   return true;
@@ -327,27 +487,11 @@ bool sg_share_build_bye(sg_shares *t, sg_share_req *r) {
 }
 
 uint64_t sg_share_next_call(const sg_shares *t) {
-  uint64_t at = UINT64_MAX;
   if (t->call_out)
-    return at; /* its answer leads to the next */
-  const sg_list *n;
-  sg_list_foreach(n, &t->all) {
-    const sg_share *sh = sg_container_of(n, sg_share, link);
-    const sg_lane *l = sh->lane;
-    uint64_t x = UINT64_MAX;
-    if (sh->reset || sh->pause_ms || (sh->slots > l->inflight && (!sh->alone || !l->queued)))
-      x = 0;
-    else if (sh->wants && l->queued)
-      x = sh->next_ask;
-    else if (!sh->slots && !has_credit(sh) && !l->queued && !l->inflight)
-      x = 0; /* goodbye */
-    if (has_credit(sh) && sh->credit_until < x)
-      x = sh->credit_until;
-    if ((sh->slots || has_credit(sh)) && sh->renew_at < x)
-      x = sh->renew_at;
-    if (x < at)
-      at = x;
-  }
+    return UINT64_MAX; /* its answer leads to the next */
+  uint64_t at = t->hlen ? t->heap[0]->due : UINT64_MAX;
+  if (t->n && t->last_call + heartbeat_ms(t) < at)
+    at = t->last_call + heartbeat_ms(t);
   return at;
 }
 
@@ -366,6 +510,7 @@ static void apply_op(sg_shares *t, const sg_share_req *r, const sg_share_op *op,
   sg_lane *l = sh->lane;
   sh->in_call = false;
   sh->rel_out = 0;
+  sh->kept_at = r->sent_at;
   if (op->reset) {
     sh->slots = op->claim;
     sh->reset = false;
@@ -374,6 +519,11 @@ static void apply_op(sg_shares *t, const sg_share_req *r, const sg_share_op *op,
   }
   sh->slots += g->slots;
   sh->fresh = g->slots;
+  sh->grant_call = t->calls; /* good until the next call is built */
+  bool was_alone = sh->alone;
+  sh->alone = g->others == 0;
+  if (!l->cfg.max_inflight && was_alone && !sh->alone)
+    sh->company = true; /* what it took alone goes back at the next call */
   if (op->nitems) {
     for (int w = 0; w < SG_SHARE_NWIN; w++) {
       sh->credit[w] = g->credit[w];
@@ -381,8 +531,9 @@ static void apply_op(sg_shares *t, const sg_share_req *r, const sg_share_op *op,
     }
     sh->credit_until = r->sent_at + t->cfg.share_ms;
   }
-  sh->alone = g->others == 0;
-  sh->renew_at = r->sent_at + t->cfg.lease_ms / 3;
+  /* No cap and company: credit is spent in this turn or given back, so a
+   * pause another gateway publishes later stops this one's next request. */
+  sh->turn_credit = !l->cfg.max_inflight && !sh->alone && has_credit(sh);
   bool denied = (op->want || op->nitems) && !satisfied(op, g);
   if (denied) {
     t->denials++;
@@ -413,14 +564,52 @@ void sg_share_apply(sg_shares *t, sg_share_req *r, const sg_share_grant *g, uint
                     uint64_t now) {
   t->call_out = false;
   t->fallback = false;
+  t->known = true;
   t->gateways = gateways ? gateways : 1;
   for (size_t i = 0; i < r->nops; i++) {
+    sg_share *sh = r->ops[i].sh;
     apply_op(t, r, &r->ops[i], &g[i], now);
-    if (r->ops[i].bye && !r->ops[i].sh->lane->queued && !r->ops[i].sh->lane->inflight &&
-        !r->ops[i].sh->slots && !has_credit(r->ops[i].sh))
-      share_free(t, r->ops[i].sh, now);
+    if (r->ops[i].bye && idle_lane(sh->lane) && !sh->slots && !has_credit(sh))
+      share_free(t, sh, now);
+    else
+      touch(t, sh);
   }
   req_reset(r);
+}
+
+void sg_share_news(sg_shares *t, const char *const *keys, size_t n, uint64_t now) {
+  (void)now;
+  if (n == 0)
+    return;
+  /* Rare (a gateway arriving on a lane): a walk over the shares is fine. */
+  sg_list *it;
+  sg_list_foreach(it, &t->all) {
+    sg_share *sh = sg_container_of(it, sg_share, link);
+    for (size_t i = 0; i < n; i++) {
+      if (strcmp(keys[i], sh->lane->key) != 0)
+        continue;
+      sh->alone = false;
+      /* Credit taken alone on a lane without a cap is given back (Redis
+       * keeps the newcomer waiting until then). */
+      if (!sh->lane->cfg.max_inflight && has_credit(sh))
+        sh->company = true;
+      if (!sh->in_call)
+        touch(t, sh);
+      break;
+    }
+  }
+}
+
+void sg_share_lost(sg_shares *t, uint64_t now) {
+  (void)now;
+  sg_list *n;
+  sg_list_foreach(n, &t->all) {
+    sg_share *sh = sg_container_of(n, sg_share, link);
+    sh->reset = true;
+    sh->alone = false;
+    if (!sh->in_call)
+      touch(t, sh);
+  }
 }
 
 void sg_share_failed(sg_shares *t, sg_share_req *r, uint64_t now) {
@@ -440,9 +629,11 @@ void sg_share_failed(sg_shares *t, sg_share_req *r, uint64_t now) {
     sh->slots = 0;
     sh->fresh = 0;
     memset(sh->credit, 0, sizeof sh->credit);
+    sh->company = false;
     sh->reset = true;
     sh->next_ask = now + t->cfg.poll_ms;
     sg_sched_wake(t->sched, sh->lane);
+    touch(t, sh);
   }
   req_reset(r);
 }

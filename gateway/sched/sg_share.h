@@ -10,18 +10,29 @@
  *  - slots: in-flight leases granted by Redis; the lane admits only while its
  *    requests in flight are fewer. A gateway alone on a lane takes every slot
  *    (so nobody else can send there until it learns it has company and gives
- *    the unused ones back); with company it asks for what its queue needs and
- *    gives a slot back when its request is over.
+ *    the unused ones back) and reuses them; with company (or holding fewer
+ *    than the cap) it asks for what its queue needs, a slot is good for one
+ *    request start in the turn its answer came, and goes back when unused.
  *  - credit: units of the lane's windows (requests, second request window,
- *    messages, recipients, KiB) granted for the first queued jobs, spent as
- *    they are admitted, valid share_ms. It takes |batch| jobs' worth at once,
- *    except on a lane without a slot cap that has company: there only what
- *    it can admit now, so a pause set by another gateway is seen before its
- *    next request (on a capped lane the fresh slot does that).
+ *    messages, recipients, KiB) granted for the first queued jobs (alone: a
+ *    whole batch, counting jobs not fetched yet as the last queued one),
+ *    spent as they are admitted, valid share_ms. On a lane without a slot cap
+ *    that has company, credit is spent only in the turn its answer came (a
+ *    pause another gateway set is then seen by the call that grants), and
+ *    Redis grants none there while a gateway alone on it holds credit.
  *  - a pause to publish (a Retry-After this gateway received).
  * Denied asks are repeated after poll_ms. While a call is out a lane keeps
- * admitting on what it holds (not on the slots and credit it gives back). Leases expire in Redis
- * after lease_ms unless renewed (every lease_ms / 3 while anything is held).
+ * admitting on what it holds (not on the slots and credit it gives back).
+ *
+ * A build visits only the shares that are due (a heap by due time): a lane
+ * that wants, gives back, publishes a pause, says goodbye or is reset is due
+ * at once; credit at its expiry; an idle lane alone at idle + share_ms; a
+ * lane holding anything every 3 lease_ms (its keys in Redis live 10
+ * lease_ms). Leases hang on this gateway's entry in Redis's gateway registry,
+ * renewed by every call (a call with no op at least every
+ * SG_SHARE_HEARTBEAT_MS while any share exists): a gateway whose entry
+ * expired loses every lease, and one that arrives on a lane is told to the
+ * others at their next call (news), so they give back what they do not use.
  *
  * Without Redis (a call failed) the gate falls back to the lane's limits
  * divided by the number of gateways (replicas_max, or those last seen), on
@@ -49,6 +60,9 @@
 #define SG_SHARE_CONTENDED_ITEMS 8
 /* Without Redis, how often a lane held back by the divided limits looks again. */
 #define SG_SHARE_FALLBACK_RECHECK_MS 100
+/* While any share exists, a call is made at least this often (lease_ms / 3 if
+ * shorter): it renews the leases and brings news of newcomers. */
+#define SG_SHARE_HEARTBEAT_MS 200
 
 typedef struct sg_share_cfg {
   uint64_t lease_ms;     /* leases live this long in Redis unless renewed */
@@ -70,9 +84,19 @@ typedef struct sg_share {
   uint64_t credit_sid[SG_SHARE_NWIN]; /* Redis's window slot where the credit was counted */
   uint64_t credit_until;              /* monotonic ms */
   uint64_t pause_ms;                  /* a Retry-After to publish */
-  uint64_t next_ask, renew_at;
-  bool alone; /* the last answer saw no other gateway on the lane */
-  bool wants; /* the gate was denied: ask at the next call */
+  uint64_t next_ask;
+  /* t->calls when the last answer was applied: |fresh| slots, and credit
+   * when |turn_credit|, are good only until the next call is built (the
+   * pump that follows an answer admits before it builds) */
+  uint64_t grant_call;
+  bool turn_credit;
+  uint64_t kept_at; /* sent_at of the last op on the lane */
+  uint64_t idle_at; /* when the lane last had nothing queued or in flight */
+  uint64_t due;     /* when it has something to say (UINT64_MAX: nothing) */
+  size_t heap_idx;  /* in sg_shares.heap */
+  bool alone;       /* the last answer saw no other gateway on the lane */
+  bool company;     /* no cap, company: tell Redis to drop this gateway's alone credit */
+  bool wants;       /* the gate was denied: ask at the next call */
   bool in_call;
   bool reset; /* after a fallback: set the leases to what is in flight */
 } sg_share;
@@ -82,10 +106,14 @@ typedef struct sg_shares {
   sg_share_cfg cfg;
   sg_list all;
   size_t n;
-  bool fallback;     /* Redis is not answering: divided local limits */
-  bool call_out;     /* a call is in flight */
-  bool applying;     /* applying an answer (pauses from Redis are not published again) */
-  uint32_t gateways; /* gateways seen by the last answer */
+  sg_share **heap; /* min-heap by due */
+  size_t hlen, hcap;
+  uint64_t last_call; /* sent_at of the last call */
+  bool known;         /* a call has succeeded: Redis knows this gateway */
+  bool fallback;      /* Redis is not answering: divided local limits */
+  bool call_out;      /* a call is in flight */
+  bool applying;      /* applying an answer (pauses from Redis are not published again) */
+  uint32_t gateways;  /* gateways seen by the last answer */
   /* Told of each pause another gateway set, after the lane took it (optional). */
   void (*remote_pause)(void *ud, sg_lane *l, uint64_t ms);
   void *remote_pause_ud;
@@ -97,7 +125,7 @@ typedef struct sg_share_op {
   sg_share *sh;
   const char *key; /* the lane's, borrowed */
   uint32_t cap, want, rel, claim;
-  bool reset, bye;
+  bool reset, bye, company;
   uint64_t pause_ms;
   uint64_t limit[SG_SHARE_NWIN], win_ms[SG_SHARE_NWIN];
   uint64_t ret[SG_SHARE_NWIN], ret_sid[SG_SHARE_NWIN]; /* credit given back */
@@ -161,9 +189,21 @@ uint64_t sg_share_next_call(const sg_shares *t);
 /*
  * Applies Redis's answer to |req|: |g| has one grant per op; |gateways| is the
  * number of gateways using the Redis now. Lanes that got something are woken.
+ * A call may have no op (a heartbeat).
  */
 void sg_share_apply(sg_shares *t, sg_share_req *req, const sg_share_grant *g, uint32_t gateways,
                     uint64_t now);
+
+/* News from the last answer: another gateway arrived on the lanes |keys|
+ * (borrowed): their shares have company now and give back what they do not use. */
+void sg_share_news(sg_shares *t, const char *const *keys, size_t n, uint64_t now);
+
+/* Redis forgot this gateway's leases (its registry entry had expired): every
+ * lane sets its leases again to what it has in flight at the next call. */
+void sg_share_lost(sg_shares *t, uint64_t now);
+
+/* The gate's release hook (sg_sched_gate.released). */
+void sg_share_released(void *t, sg_lane *l);
 
 /* The call for |req| failed: fall back to divided limits until a call succeeds. */
 void sg_share_failed(sg_shares *t, sg_share_req *req, uint64_t now);

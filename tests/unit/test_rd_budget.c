@@ -20,6 +20,7 @@ typedef struct ctx {
   sg_test_redis r;
   sg_rd_client *c;
   sg_rd_budget *g1, *g2;
+  bool known1, known2; /* a call of g1 / g2 succeeded */
   int closed;
 } ctx;
 
@@ -67,35 +68,45 @@ typedef struct answer {
   bool done;
   int status;
   uint32_t gateways;
+  bool lost;
+  char news[4][64];
+  size_t nnews;
   sg_share_grant g;
 } answer;
 
-static void on_answer(int status, uint32_t gateways, const sg_share_grant *g, size_t n, void *ud) {
+static void on_answer(int status, const sg_rd_budget_reply *r, void *ud) {
   answer *a = ud;
   a->done = true;
   a->status = status;
-  a->gateways = gateways;
-  if (status == 0 && n == 1)
-    a->g = g[0];
+  if (status != 0)
+    return;
+  a->gateways = r->gateways;
+  a->lost = r->lost;
+  for (size_t i = 0; i < r->nnews && a->nnews < 4; i++)
+    snprintf(a->news[a->nnews++], sizeof a->news[0], "%s", r->news[i]);
+  if (r->n == 1)
+    a->g = r->g[0];
 }
 
-/* One lane "graph|a|m" with cap 4 and a message window of 10 per minute. */
+/* One lane "graph|a|m" with cap 4 (or |nocap|: "acs|r", no cap) and a message
+ * window of 10 per minute. */
 typedef struct ask {
   uint32_t want, rel;
   uint32_t nitems; /* each one message */
   uint64_t ret, ret_sid, pause_ms;
-  bool bye;
+  bool bye, nocap, company, none; /* none: a call with no op (a heartbeat) */
 } ask;
 
-static sg_share_grant call(ctx *x, sg_rd_budget *b, ask q, uint32_t *gateways) {
+static answer call_full(ctx *x, sg_rd_budget *b, ask q) {
   sg_share_op op;
   memset(&op, 0, sizeof op);
-  op.key = "graph|a|m";
-  op.cap = 4;
+  op.key = q.nocap ? "acs|r" : "graph|a|m";
+  op.cap = q.nocap ? 0 : 4;
   op.want = q.want;
   op.rel = q.rel;
   op.pause_ms = q.pause_ms;
   op.bye = q.bye;
+  op.company = q.company;
   op.limit[2] = 10;
   op.win_ms[2] = 60000;
   op.ret[2] = q.ret;
@@ -105,15 +116,23 @@ static sg_share_grant call(ctx *x, sg_rd_budget *b, ask q, uint32_t *gateways) {
   op.nruns = q.nitems > 2 ? 2 : q.nitems ? 1 : 0;
   uint64_t charges[2 * SG_SHARE_RUN] = {q.nitems > 2 ? 2 : q.nitems,     0, 0, 1, 0, 0,
                                         q.nitems > 2 ? q.nitems - 2 : 0, 0, 0, 1, 0, 0};
-  sg_share_req req = {.ops = &op, .nops = 1, .charges = charges};
-  answer a = {0};
-  ASSERT_OK(sg_rd_budget_call(b, &req, on_answer, &a));
-  ASSERT_EQ(SG_ERR_BUSY, sg_rd_budget_call(b, &req, on_answer, &a));
+  sg_share_req req = {.ops = &op, .nops = q.none ? 0 : 1, .charges = charges};
+  answer a;
+  memset(&a, 0, sizeof a);
+  bool *known = b == x->g1 ? &x->known1 : &x->known2;
+  ASSERT_OK(sg_rd_budget_call(b, &req, *known, on_answer, &a));
+  ASSERT_EQ(SG_ERR_BUSY, sg_rd_budget_call(b, &req, *known, on_answer, &a));
   uint64_t end = uv_now(&x->loop) + 5000;
   while (!a.done && uv_now(&x->loop) < end)
     uv_run(&x->loop, UV_RUN_NOWAIT);
   ASSERT(a.done);
   ASSERT_OK(a.status);
+  *known = true;
+  return a;
+}
+
+static sg_share_grant call(ctx *x, sg_rd_budget *b, ask q, uint32_t *gateways) {
+  answer a = call_full(x, b, q);
   if (gateways)
     *gateways = a.gateways;
   return a.g;
@@ -204,5 +223,68 @@ static void t_lease_expiry(void) {
   end_ctx(&x);
 }
 
+/* A gateway arriving on a lane is news for the others at their next call,
+ * even one with no op. */
+static void t_news(void) {
+  ctx x;
+  begin(&x);
+  ASSERT_EQ(4, call(&x, x.g1, (ask){.want = 4}, NULL).slots);
+  ASSERT_EQ(0, call_full(&x, x.g1, (ask){.none = true}).nnews);
+  ASSERT_EQ(0, call(&x, x.g2, (ask){.want = 1}, NULL).slots);
+  answer a = call_full(&x, x.g1, (ask){.none = true});
+  ASSERT_EQ(1, a.nnews);
+  ASSERT_STR_EQ("graph|a|m", a.news[0]);
+  ASSERT_EQ(0, call_full(&x, x.g1, (ask){.none = true}).nnews); /* told once */
+  end_ctx(&x);
+}
+
+/* No slot cap: while a gateway holds credit it took alone, another gets
+ * none (its pause could not reach the first in time); once the first says it
+ * has company (giving back what is left), the other is served. */
+static void t_alone_credit(void) {
+  ctx x;
+  begin(&x);
+  sg_share_grant a = call(&x, x.g1, (ask){.nocap = true, .nitems = 3}, NULL);
+  ASSERT_EQ(3, a.items);
+  ASSERT_EQ(0, a.others);
+  sg_share_grant b = call(&x, x.g2, (ask){.nocap = true, .nitems = 2}, NULL);
+  ASSERT_EQ(1, b.others);
+  ASSERT_EQ(0, b.items);
+  answer n = call_full(&x, x.g1, (ask){.none = true});
+  ASSERT_EQ(1, n.nnews);
+  call(&x, x.g1, (ask){.nocap = true, .company = true, .ret = 3, .ret_sid = a.sid[2]}, NULL);
+  b = call(&x, x.g2, (ask){.nocap = true, .nitems = 2}, NULL);
+  ASSERT_EQ(2, b.items);
+  /* With company, g1's credit takes no lock: g2 is served again. */
+  ASSERT_EQ(2, call(&x, x.g1, (ask){.nocap = true, .nitems = 2}, NULL).items);
+  ASSERT_EQ(2, call(&x, x.g2, (ask){.nocap = true, .nitems = 2}, NULL).items);
+  end_ctx(&x);
+}
+
+/* A gateway that leaves gives back everything at once. */
+static void t_leave(void) {
+  ctx x;
+  begin(&x);
+  ASSERT_EQ(4, call(&x, x.g2, (ask){.want = 4}, NULL).slots);
+  ASSERT_EQ(0, call(&x, x.g1, (ask){.want = 4}, NULL).slots);
+  ASSERT_OK(sg_rd_budget_leave(x.g2));
+  ASSERT_EQ(4, call(&x, x.g1, (ask){.want = 4}, NULL).slots);
+  end_ctx(&x);
+}
+
+/* A gateway whose registry entry expired is told its leases are gone. */
+static void t_lost(void) {
+  ctx x;
+  begin(&x);
+  ASSERT(!call_full(&x, x.g1, (ask){.want = 4}).lost); /* g1's lease: 300 ms */
+  uv_sleep(400);
+  uv_update_time(&x.loop);
+  ASSERT_EQ(4, call(&x, x.g2, (ask){.want = 4}, NULL).slots); /* g1's slots went */
+  ASSERT(call_full(&x, x.g1, (ask){.none = true}).lost);
+  ASSERT(!call_full(&x, x.g1, (ask){.none = true}).lost);
+  end_ctx(&x);
+}
+
 SG_TESTS({"slots", t_slots}, {"windows", t_windows_and_give_back}, {"give_back", t_give_back},
-         {"pause", t_pause}, {"lease_expiry", t_lease_expiry})
+         {"pause", t_pause}, {"lease_expiry", t_lease_expiry}, {"news", t_news},
+         {"alone_credit", t_alone_credit}, {"leave", t_leave}, {"lost", t_lost})

@@ -138,11 +138,12 @@ static void t_during_call(void) {
   sg_share_grant g;
   sg_sched_release(&x.s, x.l);
   sg_sched_release(&x.s, x.l);
-  ASSERT(sg_share_build(&x.t, 2000, &x.r)); /* a renewal: nothing given back */
-  ASSERT_EQ(0, x.r.ops[0].rel);
+  ASSERT(sg_share_build(&x.t, 2000, &x.r)); /* a heartbeat: no op, nothing given back */
+  ASSERT_EQ(0, x.r.nops);
   ASSERT_EQ(2, pop_all(&x, 2000)); /* admits meanwhile */
-  g = grant(0, 0, 0, 1);           /* company now */
   sg_share_apply(&x.t, &x.r, &g, 2, 2001);
+  const char *news[1] = {x.l->key}; /* company now */
+  sg_share_news(&x.t, news, 1, 2001);
   sg_sched_release(&x.s, x.l);
   sg_sched_release(&x.s, x.l);
   ASSERT(sg_share_build(&x.t, 2002, &x.r));
@@ -206,11 +207,13 @@ static void t_goodbye(void) {
     for (int i = 0; i < 4; i++)
       sg_sched_release(&x.s, x.l);
   }
-  ASSERT(sg_share_build(&x.t, 2, &x.r));
+  /* Alone, an idle lane keeps what it holds share_ms, in case more comes. */
+  ASSERT(!sg_share_build(&x.t, 2, &x.r));
+  ASSERT(sg_share_build(&x.t, 1000, &x.r));
   ASSERT_EQ(4, x.r.ops[0].rel);
   ASSERT(x.r.ops[0].bye);
   g = grant(0, 0, 0, 0);
-  sg_share_apply(&x.t, &x.r, &g, 2, 3);
+  sg_share_apply(&x.t, &x.r, &g, 2, 1001);
   ASSERT_EQ(0, x.t.n);
   ASSERT_EQ(0, x.s.nlanes); /* the share's reference was the last: the lane is freed */
   teardown(&x);
@@ -292,7 +295,106 @@ static void t_bulk_items(void) {
   teardown(&x);
 }
 
+/* A lane without a slot cap (an ACS resource) that has company spends its
+ * credit only in the turn the answer came: a pause another gateway publishes
+ * after that is seen by the next call, before the next request. */
+static void t_nocap_turn(void) {
+  fx x;
+  setup(&x, 0, 100);
+  x.s.max_inflight = 2; /* only two go in the answer's turn */
+  ASSERT_EQ(2, first_grant(&x, grant(0, 8, 8, 1), 2));
+  /* The pump builds its next call after admitting: what is left goes back. */
+  ASSERT(sg_share_build(&x.t, 1, &x.r));
+  ASSERT_EQ(1, x.r.nops);
+  ASSERT_EQ(6, x.r.ops[0].ret[2]);
+  sg_sched_release(&x.s, x.l);
+  sg_sched_release(&x.s, x.l);
+  ASSERT_EQ(0, pop_all(&x, 2)); /* nothing spent from what goes back */
+  sg_share_grant g = grant(0, 0, 0, 1);
+  g.pause_ms = 5000; /* set by another gateway meanwhile */
+  sg_share_apply(&x.t, &x.r, &g, 2, 3);
+  ASSERT_EQ(0, pop_all(&x, 3));
+  teardown(&x);
+}
+
+/* Alone on a lane without a cap, a gateway spends its batch over share_ms;
+ * once it learns of company (news, or an answer), it tells Redis, which
+ * holds the newcomer's credit until then, and gives back what is left. */
+static void t_nocap_company(void) {
+  fx x;
+  setup(&x, 0, 100);
+  x.s.max_inflight = 2;
+  ASSERT_EQ(2, first_grant(&x, grant(0, 8, 8, 0), 1));
+  sg_sched_release(&x.s, x.l);
+  sg_sched_release(&x.s, x.l);
+  ASSERT_EQ(2, pop_all(&x, 2)); /* alone: its batch is good for share_ms */
+  const char *news[1] = {x.l->key};
+  sg_share_news(&x.t, news, 1, 3);
+  ASSERT_EQ(0, sg_share_next_call(&x.t));
+  sg_sched_release(&x.s, x.l);
+  sg_sched_release(&x.s, x.l);
+  ASSERT(sg_share_build(&x.t, 3, &x.r));
+  ASSERT(x.r.ops[0].company);
+  ASSERT_EQ(4, x.r.ops[0].ret[2]);
+  ASSERT_EQ(0, pop_all(&x, 3)); /* nothing spent from what goes back */
+  teardown(&x);
+}
+
+/* A gateway alone that holds fewer slots than the cap (another held the rest
+ * when it asked) does not reuse them: each request start needs a fresh slot. */
+static void t_alone_partial(void) {
+  fx x;
+  setup(&x, 4, 0);
+  ASSERT_EQ(2, first_grant(&x, grant(2, 0, 0, 0), 1));
+  sg_sched_release(&x.s, x.l);
+  sg_sched_wake(&x.s, x.l); /* as its wait's timer would */
+  ASSERT_EQ(0, pop_all(&x, 2));
+  ASSERT(sg_share_build(&x.t, 2, &x.r));
+  ASSERT_EQ(2, x.r.ops[0].want); /* alone: up to the cap */
+  teardown(&x);
+}
+
+/* A build visits only the lanes that have something to say: with many lanes
+ * holding what they need, one whose request ended with company is the only op. */
+static void t_due_only(void) {
+  fx x;
+  memset(&x, 0, sizeof x);
+  sg_sched_init(&x.s);
+  sg_share_cfg c = {.lease_ms = 3000, .share_ms = 1000, .batch = 8, .poll_ms = 5};
+  sg_shares_init(&x.t, &x.s, &c);
+  enum { NL = 40 };
+  sg_lane *ls[NL];
+  sg_lane_cfg lc = {.max_inflight = 4};
+  static sg_sched_item more[NL];
+  memset(more, 0, sizeof more);
+  for (int i = 0; i < NL; i++) {
+    char key[32];
+    snprintf(key, sizeof key, "graph|a|m%d@x.com", i);
+    ls[i] = sg_sched_lane(&x.s, key, &lc);
+    sg_sched_push(&x.s, ls[i], &more[i], false);
+  }
+  ASSERT_EQ(0, pop_all(&x, 0));
+  ASSERT(sg_share_build(&x.t, 0, &x.r));
+  ASSERT_EQ(NL, x.r.nops);
+  sg_share_grant g[NL];
+  for (int i = 0; i < NL; i++)
+    g[i] = grant(1, 0, 0, 1);
+  sg_share_apply(&x.t, &x.r, g, 2, 1);
+  ASSERT_EQ(NL, pop_all(&x, 1));          /* one each, a fresh slot each */
+  ASSERT(!sg_share_build(&x.t, 2, &x.r)); /* nobody has anything to say */
+  sg_sched_release(&x.s, ls[7]);
+  ASSERT_LE(sg_share_next_call(&x.t), 2);
+  ASSERT(sg_share_build(&x.t, 2, &x.r));
+  ASSERT_EQ(1, x.r.nops);
+  ASSERT(x.r.ops[0].sh->lane == ls[7]);
+  ASSERT_EQ(1, x.r.ops[0].rel);
+  ASSERT(x.r.ops[0].bye);
+  teardown(&x);
+}
+
 SG_TESTS({"alone_batch", t_alone_batch}, {"contended", t_contended}, {"during_call", t_during_call},
          {"pauses", t_pauses}, {"fallback", t_fallback}, {"goodbye", t_goodbye},
          {"bye_on_stop", t_bye_on_stop}, {"expired_credit", t_expired_credit},
-         {"unlimited", t_unlimited}, {"bulk_items", t_bulk_items})
+         {"unlimited", t_unlimited}, {"bulk_items", t_bulk_items}, {"nocap_turn", t_nocap_turn},
+         {"nocap_company", t_nocap_company}, {"alone_partial", t_alone_partial},
+         {"due_only", t_due_only})
