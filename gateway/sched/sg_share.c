@@ -348,6 +348,23 @@ static uint32_t min_u32(uint64_t a, uint64_t b) {
   return (uint32_t)(a < b ? a : b);
 }
 
+/*
+ * Of |want| extra jobs' worth costing |c| each, how many a batch may take:
+ * at most 1/SG_SHARE_BATCH_SHARE of any window's limit. Credit is counted
+ * in Redis when granted, so what a gateway that dies holds stays counted
+ * until its window passes; a batch of large messages on the byte window
+ * (150 MiB per 5 min) could otherwise hold the lane's whole window.
+ */
+static uint32_t batch_extra(const sg_share_op *op, const uint64_t *c, uint32_t want) {
+  for (int w = 0; w < SG_SHARE_NWIN; w++)
+    if (op->limit[w] && c[w]) {
+      uint64_t fit = op->limit[w] / SG_SHARE_BATCH_SHARE / c[w];
+      if (fit < want)
+        want = (uint32_t)fit;
+    }
+  return want;
+}
+
 /* Asks for slots and credit for the lane's queue (op->rel already decided). */
 static void ask(sg_shares *t, sg_share *sh, sg_share_op *op, sg_share_req *r, uint64_t now) {
   sg_lane *l = sh->lane;
@@ -376,10 +393,10 @@ static void ask(sg_shares *t, sg_share *sh, sg_share_op *op, sg_share_req *r, ui
     }
   /* Alone, a whole batch: the jobs not fetched yet count as the last queued
    * one (what is not spent goes back after share_ms), so a lane whose queue
-   * the fetch refills a few jobs at a time does not ask for each few; not
-   * for jobs charged on the byte window (large messages, one at a time). */
-  if (sh->alone && op->nitems < k && c[4] == 0)
-    req_items(r, op, c, k - op->nitems);
+   * the fetch refills a few jobs at a time does not ask for each few. */
+  uint32_t extra = sh->alone && op->nitems < k ? batch_extra(op, c, k - op->nitems) : 0;
+  if (extra)
+    req_items(r, op, c, extra);
 }
 
 /* A new op of |r| for |sh|: the lane's key, cap and windows. */
@@ -522,6 +539,7 @@ static void apply_op(sg_shares *t, const sg_share_req *r, const sg_share_op *op,
   sh->grant_call = t->calls; /* good until the next call is built */
   bool was_alone = sh->alone;
   sh->alone = g->others == 0;
+  sh->others = g->others;
   if (!l->cfg.max_inflight && was_alone && !sh->alone)
     sh->company = true; /* what it took alone goes back at the next call */
   if (op->nitems) {
@@ -589,6 +607,8 @@ void sg_share_news(sg_shares *t, const char *const *keys, size_t n, uint64_t now
       if (strcmp(keys[i], sh->lane->key) != 0)
         continue;
       sh->alone = false;
+      if (sh->others == 0)
+        sh->others = 1;
       /* Credit taken alone on a lane without a cap is given back (Redis
        * keeps the newcomer waiting until then). */
       if (!sh->lane->cfg.max_inflight && has_credit(sh))

@@ -54,6 +54,8 @@
 
 /* The windows of a lane, in this order: req, req2, msg, rcpt, bytes (KiB). */
 #define SG_SHARE_NWIN 5
+/* A batch's extra jobs (beyond those queued) take at most 1/this of any window. */
+#define SG_SHARE_BATCH_SHARE 64
 /* Jobs' worth of credit asked for at most per lane and call. */
 #define SG_SHARE_MAX_ITEMS 64
 /* With company, jobs' worth asked per lane and call when the lane has no slot cap. */
@@ -95,6 +97,7 @@ typedef struct sg_share {
   uint64_t due;     /* when it has something to say (UINT64_MAX: nothing) */
   size_t heap_idx;  /* in sg_shares.heap */
   bool alone;       /* the last answer saw no other gateway on the lane */
+  uint32_t others;  /* other gateways on the lane in the last answer (at least 1 after news) */
   bool company;     /* no cap, company: tell Redis to drop this gateway's alone credit */
   bool wants;       /* the gate was denied: ask at the next call */
   bool in_call;

@@ -4,9 +4,6 @@
 
 #include <string.h>
 
-/* With company on a lane: the gateways on it, at least (see sg_share_est.h). */
-#define COMPANY 2
-
 const sg_shares *sg_share_est_of(const sg_sched *s) {
   return s->gate.admit == sg_share_admit ? s->gate.ud : NULL;
 }
@@ -22,9 +19,9 @@ void sg_share_est(const sg_shares *t, const sg_lane *l, sg_hol_share *out) {
   if (sh == NULL)
     return;
   out->slots = sh->slots;
-  /* A share not answered yet is not alone either: a count of 1 tells it apart. */
-  if (!sh->alone && t->gateways >= COMPANY)
-    out->n = COMPANY;
+  /* A share not answered yet is not alone either, but has no others counted. */
+  if (!sh->alone && sh->others > 0)
+    out->n = sh->others + 1;
 }
 
 const sg_hol_share *sg_share_est_lane(const sg_sched *s, const sg_lane *l, sg_hol_share *buf) {

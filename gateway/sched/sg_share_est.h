@@ -6,14 +6,10 @@
  * slots leased. Read-only over the shares of sched/sg_share.h; it changes
  * nothing there and asks Redis nothing.
  *
- *  - Redis answering, the lane's last answer saw other gateways on it (and
- *    more than one gateway uses the Redis): rates divided by 2. Redis counts
- *    the gateways on the lane in its answer, but the share keeps only whether
- *    there were others, so 2 is the lower bound: with more gateways on the
- *    lane a gateway keeps up to n/2 horizons' worth, and its parked jobs come
- *    back early rather than late (a lane must not run dry; one that comes
- *    back to a full lane is parked again). Windows' room now is not divided:
- *    credit goes to whichever gateway asks first.
+ *  - Redis answering, the lane's last answer saw other gateways on it: rates
+ *    divided by the gateways on the lane (the others Redis counted, plus
+ *    this one; at least 2 after news of a newcomer). Windows' room now is
+ *    not divided: credit goes to whichever gateway asks first.
  *  - Alone on the lane, no answer for it yet, or a single gateway on the
  *    Redis: the lane's own limits (n = 1), as without shared budgets.
  *  - Redis not answering: what the fallback's gate divides every limit by

@@ -217,9 +217,9 @@ static void t_est_from_shares(void) {
   ASSERT_EQ(1, v.n);
   ASSERT_EQ(1, v.room_n);
   ASSERT_EQ(0, v.slots);
-  /* Company: 3 gateways on the Redis, 2 slots and 4 messages' credit granted;
-   * the rates are divided by 2 (the gateways on the lane, at least). */
-  sg_share_grant g = grant(2, 4, 4, 2);
+  /* Company: 3 gateways on the Redis, one other on the lane, 2 slots and 4
+   * messages' credit granted; the rates are divided by the 2 on the lane. */
+  sg_share_grant g = grant(2, 4, 4, 1);
   sg_share_apply(&x.t, &x.r, &g, 3, 1);
   sg_share_est(&x.t, x.l, &v);
   ASSERT_EQ(2, v.n);
@@ -244,6 +244,24 @@ static void t_est_from_shares(void) {
   sg_share_est(&x.t, x.l, &v);
   ASSERT_EQ(5, v.n);
   ASSERT_EQ(5, v.room_n);
+  teardown(&x);
+  /* Two others on the lane: the rates divided by 3 (4 in flight at 50 ms is
+   * 80/s, 26 of them each within the second). */
+  setup(&x, 0);
+  g = grant(2, 4, 4, 2);
+  sg_share_apply(&x.t, &x.r, &g, 3, 1);
+  sg_share_est(&x.t, x.l, &v);
+  ASSERT_EQ(3, v.n);
+  ASSERT_EQ(2 + 26, sg_hol_admits(x.l, &v, 1, 1000));
+  teardown(&x);
+  /* News of a newcomer before the next answer counts one other. */
+  setup(&x, 0);
+  g = grant(4, 8, 8, 0);
+  sg_share_apply(&x.t, &x.r, &g, 1, 1);
+  const char *key = x.l->key;
+  sg_share_news(&x.t, &key, 1, 2);
+  sg_share_est(&x.t, x.l, &v);
+  ASSERT_EQ(2, v.n);
   teardown(&x);
   /* Alone on the lane (others 0), though 2 gateways use the Redis: its own. */
   setup(&x, 0);

@@ -354,6 +354,57 @@ static void t_alone_partial(void) {
   teardown(&x);
 }
 
+/* Alone, the batch's extra jobs take at most 1/SG_SHARE_BATCH_SHARE of any
+ * window: small messages a whole batch, a large one only itself (credit is
+ * counted in Redis when granted, and a gateway that dies keeps it counted). */
+static void t_batch_window_share(void) {
+  sg_sched s;
+  sg_sched_init(&s);
+  sg_shares t;
+  sg_share_cfg c = {.lease_ms = 3000, .share_ms = 1000, .batch = 32, .poll_ms = 5};
+  sg_shares_init(&t, &s, &c);
+  /* 150 MiB per 5 min on the byte window, as Graph's upload limit. */
+  sg_lane_cfg lc = {.max_inflight = 4, .bytes_limit = 150 << 20, .bytes_window_ms = 300000};
+  sg_lane *small = sg_sched_lane(&s, "graph|a|small@x.com", &lc);
+  sg_lane *large = sg_sched_lane(&s, "graph|a|large@x.com", &lc);
+  sg_lane *mid = sg_sched_lane(&s, "graph|a|mid@x.com", &lc);
+  static sg_sched_item it[3];
+  memset(it, 0, sizeof it);
+  it[0].bytes = 5000;             /* 5 KiB: 32 of them are 160 KiB */
+  it[1].bytes = 20 * 1024 * 1024; /* 20 MiB */
+  it[2].bytes = 1024 * 1024;      /* 1 MiB: 2 fit in 1/64 of the window */
+  sg_sched_push(&s, small, &it[0], false);
+  sg_sched_push(&s, large, &it[1], false);
+  sg_sched_push(&s, mid, &it[2], false);
+  sg_lane *l;
+  ASSERT(!sg_sched_pop(&s, 0, &l));
+  sg_share_req r;
+  memset(&r, 0, sizeof r);
+  ASSERT(sg_share_build(&t, 0, &r));
+  ASSERT_EQ(3, r.nops);
+  /* First answers come back alone: the next ask is a batch. */
+  sg_share_grant g[3];
+  memset(g, 0, sizeof g);
+  for (int i = 0; i < 3; i++)
+    g[i].slots = 4;
+  sg_share_apply(&t, &r, g, 1, 1);
+  ASSERT(!sg_sched_pop(&s, 1, &l)); /* no credit yet */
+  ASSERT(sg_share_build(&t, 10, &r));
+  ASSERT_EQ(3, r.nops);
+  for (size_t i = 0; i < r.nops; i++) {
+    const sg_share_op *op = &r.ops[i];
+    if (op->sh->lane == small)
+      ASSERT_EQ(32, op->nitems);
+    else if (op->sh->lane == large)
+      ASSERT_EQ(1, op->nitems);
+    else
+      ASSERT_EQ(1 + 2, op->nitems); /* 153600 KiB / 64 / 1024 KiB = 2 more */
+  }
+  sg_shares_free(&t, 10);
+  sg_share_req_free(&r);
+  sg_sched_free(&s);
+}
+
 /* A build visits only the lanes that have something to say: with many lanes
  * holding what they need, one whose request ended with company is the only op. */
 static void t_due_only(void) {
@@ -397,4 +448,4 @@ SG_TESTS({"alone_batch", t_alone_batch}, {"contended", t_contended}, {"during_ca
          {"bye_on_stop", t_bye_on_stop}, {"expired_credit", t_expired_credit},
          {"unlimited", t_unlimited}, {"bulk_items", t_bulk_items}, {"nocap_turn", t_nocap_turn},
          {"nocap_company", t_nocap_company}, {"alone_partial", t_alone_partial},
-         {"due_only", t_due_only})
+         {"due_only", t_due_only}, {"batch_window_share", t_batch_window_share})
