@@ -25,9 +25,6 @@ while [ $# -gt 0 ]; do
     *) echo "usage: bench/backlog.sh [--build DIR] [--count N] [--size BYTES] [--latency-ms MS] [VAR=value ...]" >&2; exit 2 ;;
   esac
 done
-SENDGATE=$BUILD/gateway/sendgate
-SANDBOX=$BUILD/gateway/sendgate-sandbox
-LOADGEN=$BUILD/bench/sendgate-loadgen
 . "$here/lib.sh"
 bench_init backlog
 

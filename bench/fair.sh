@@ -33,12 +33,8 @@ while [ $# -gt 0 ]; do
     *) echo "usage: bench/fair.sh [--build DIR] [--campaign N] [--main] [--tx-rate R] [--tx-seconds S] [--latency-ms MS] [--concurrency C] [VAR=value ...]" >&2; exit 2 ;;
   esac
 done
-SENDGATE=$BUILD/gateway/sendgate
-SANDBOX=$BUILD/gateway/sendgate-sandbox
-LOADGEN=$BUILD/bench/sendgate-loadgen
 . "$here/lib.sh"
 bench_init fair
-rc() { redis-cli -p "$RP" "$@"; }
 
 bench_redis
 bench_sandbox --set graph.mailbox_concurrency="$CONC" --set faults.latency_ms="$LAT"

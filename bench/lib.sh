@@ -5,13 +5,21 @@
 # private redis-server and the sandbox with its limits off. Loopback only.
 #
 #   . "$(dirname "$0")/lib.sh"
-#   bench_init NAME               D=/tmp/sg-NAME.XXXXXX, PIDS=(), the exit trap
+#   bench_init NAME               SENDGATE, SANDBOX, LOADGEN from $BUILD (checked);
+#                                 D=/tmp/sg-NAME.XXXXXX, PIDS=(), the exit trap
 #   bench_redis [redis options]   RP: a private redis-server (no RDB; AOF as asked)
 #   bench_sandbox [--set k=v ...] the sandbox, every mailbox limit off; its env exported
-#   port, wait_until SECONDS CMD..., cpu_ticks PID, metric NAME (on $AP)
+#   port, wait_until SECONDS CMD..., cpu_ticks PID, metric NAME (on $AP), rc (redis-cli on $RP)
 
-# bench_init NAME: the temp directory and the cleanup trap.
+# bench_init NAME: the binaries of the build in $BUILD, the temp directory and the cleanup trap.
 bench_init() {
+  SENDGATE=$BUILD/gateway/sendgate
+  SANDBOX=$BUILD/gateway/sendgate-sandbox
+  LOADGEN=$BUILD/bench/sendgate-loadgen
+  local b
+  for b in "$SENDGATE" "$SANDBOX" "$LOADGEN"; do
+    [ -x "$b" ] || { echo "$1: no $b (build first, or pass --build)" >&2; exit 2; }
+  done
   D=$(mktemp -d "/tmp/sg-$1.XXXXXX")
   PIDS=()
   SAMPLER=
@@ -41,6 +49,8 @@ wait_until() { # wait_until SECONDS CMD...
     sleep 0.05
   done
 }
+
+rc() { redis-cli -p "$RP" "$@"; }
 
 # CPU time of a process so far, in clock ticks (user + system).
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }

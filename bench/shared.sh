@@ -26,12 +26,8 @@ while [ $# -gt 0 ]; do
     *) echo "usage: bench/shared.sh [--build DIR] [--mailboxes N] [--count N] [--shared true|false] [VAR=value ...]" >&2; exit 2 ;;
   esac
 done
-SENDGATE=$BUILD/gateway/sendgate
-SANDBOX=$BUILD/gateway/sendgate-sandbox
-LOADGEN=$BUILD/bench/sendgate-loadgen
 . "$here/lib.sh"
 bench_init shared
-rc() { redis-cli -p "$RP" "$@"; }
 now_ns() { date +%s%N; }
 
 bench_redis

@@ -26,8 +26,6 @@ while [ $# -gt 0 ]; do
   esac
 done
 command -v smtp-source >/dev/null || { echo "smtp-source missing (apt-get install postfix)" >&2; exit 1; }
-SENDGATE=$BUILD/gateway/sendgate
-SANDBOX=$BUILD/gateway/sendgate-sandbox
 . "$here/lib.sh"
 bench_init smtpbench
 ulimit -n 8192 2>/dev/null || true

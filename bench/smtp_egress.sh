@@ -33,12 +33,6 @@ while [ $# -gt 0 ]; do
       exit 2 ;;
   esac
 done
-SENDGATE=$BUILD/gateway/sendgate
-SANDBOX=$BUILD/gateway/sendgate-sandbox
-LOADGEN=$BUILD/bench/sendgate-loadgen
-for b in "$SENDGATE" "$SANDBOX" "$LOADGEN"; do
-  [ -x "$b" ] || { echo "smtp_egress.sh: no $b (build first, or pass --build)" >&2; exit 2; }
-done
 . "$here/lib.sh"
 bench_init smtpegress
 
