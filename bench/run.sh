@@ -352,7 +352,7 @@ scenario() {
   # Redis's side of the latency tail: AOF rewrites (a forked child that
   # serializes the whole dataset) and its latency monitor's worst events.
   { redis-cli -p "$REDIS_PORT" info all; echo "# latency latest"
-    redis-cli -p "$REDIS_PORT" latency latest; } >"$OUT/redis-info-$lat.txt" 2>/dev/null || true
+    redis-cli -p "$REDIS_PORT" latency latest; echo "# slowlog"; redis-cli -p "$REDIS_PORT" slowlog get 64; } >"$OUT/redis-info-$lat.txt" 2>/dev/null || true
   rw1=$(redis_info aof_rewrites)
   log "h2load: $H2N requests"
   h2load_run "$d" "$H2N"

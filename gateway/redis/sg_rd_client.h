@@ -133,14 +133,15 @@ int sg_rd_client_pipeline_resp(sg_rd_client *c, const char *resp, size_t len, ui
 
 /*
  * A transaction: MULTI, the |n| commands written in RESP one after another in
- * |cmds| (command i ends at byte |ends[i]|), EXEC. |cb| gets EXEC's reply
- * (an array with one reply per command; an error such as EXECABORT when a
- * command was refused while queued, in which case none ran); the +QUEUED
- * replies are not passed on. Returns as sg_rd_client_cmd_resp; when it fails
- * after MULTI went out, the caller must sg_rd_client_reset (which discards
- * the half-written transaction) and |cb| is not called.
+ * |cmds| (|len| bytes, borrowed, copied before return), EXEC, as one write
+ * with one pending record. |cb| is called once: with EXEC's reply (an array
+ * with one reply per command; an error such as EXECABORT when a command was
+ * refused while queued, in which case none ran), or with the connection's
+ * status and a NULL reply when it went first; the +QUEUED replies are not
+ * passed on. Returns as sg_rd_client_pipeline_resp (nothing was sent on an
+ * error, and |cb| is not called).
  */
-int sg_rd_client_multi(sg_rd_client *c, const char *cmds, const size_t *ends, size_t n,
+int sg_rd_client_multi(sg_rd_client *c, const char *cmds, size_t len, uint32_t n,
                        uint32_t timeout_ms, sg_rd_reply_cb cb, void *ud);
 
 /*

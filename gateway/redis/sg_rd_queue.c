@@ -100,12 +100,10 @@ int sg_rd_queue_finish(sg_rd_queue *q, sg_rd_completion *c, const char *entry_id
   const char *argv[8];
   size_t lens[8];
   sg_rd_op ops[3];
-  /* Our own results stream and ledger cannot refuse an op: the fast path.
-   * A producer's reply stream can (a key of another type): the script. */
-  /* The MULTI fast path (SG_RD_COMPLETE_TRUSTED) is off: under ASan the
-   * gateway's many more commands per job slowed it into timeouts and
-   * duplicate sends in test_flow_redis; see the session note. */
-  unsigned trusted = 0;
+  /* Our own results stream and ledger cannot refuse an op: the fast path
+   * (one MULTI of native commands per turn, one pending record). A
+   * producer's reply stream can (a key of another type): the script. */
+  unsigned trusted = c->on_default ? SG_RD_COMPLETE_TRUSTED : 0;
   if (sent && id && q->ttl_s > 0) {
     /* The ledger write goes first: if the completion has to be sent again
      * after a lost reply, a field already there means the result is out. */

@@ -303,25 +303,22 @@ static void fast_reply(sg_rd_client *cc, int status, const redisReply *reply, vo
 
 static int send_fast(sg_rd_stream *s, rd_batch *b) {
   sg_buf *w = &s->wbuf;
-  size_t nids = 0, ncmds = 0, bytes = 0;
+  size_t nids = 0, bytes = 0;
+  uint32_t n = 0;
   for (size_t k = 0; k < b->n; k++) {
     nids += b->c[k]->has_id;
-    ncmds += b->c[k]->nops;
     bytes += b->c[k]->resp_len;
   }
-  size_t *ends = sg_xmalloc((ncmds + 2) * sizeof *ends);
-  size_t n = 0;
   sg_buf_reset(w);
   sg_buf_reserve(w, bytes + 64 * (nids + 4));
   for (size_t k = 0; k < b->n; k++) {
     const rd_comp *c = b->c[k];
-    for (size_t i = 0; i < c->nops; i++) {
+    for (size_t i = 0; i < c->nops; i++, n++) {
       sg_resp_array(w, c->op[i].argc);
       sg_buf_append(w, c->resp + c->op[i].off, c->op[i].len);
-      ends[n++] = w->len;
     }
   }
-  for (int del = 0; nids > 0 && del <= !s->opts.trim_acked; del++) {
+  for (int del = 0; nids > 0 && del <= !s->opts.trim_acked; del++, n++) {
     sg_resp_array(w, (del ? 2 : 3) + nids);
     sg_resp_bulk(w, del ? "XDEL" : "XACK", 4);
     sg_resp_bulk(w, s->key, strlen(s->key));
@@ -330,10 +327,8 @@ static int send_fast(sg_rd_stream *s, rd_batch *b) {
     for (size_t k = 0; k < b->n; k++)
       if (b->c[k]->has_id)
         sg_resp_bulk(w, b->c[k]->id, strlen(b->c[k]->id));
-    ends[n++] = w->len;
   }
-  int rv = sg_rd_client_multi(s->cc, w->data, ends, n, s->opts.cmd_timeout_ms, fast_reply, b);
-  sg_free(ends);
+  int rv = sg_rd_client_multi(s->cc, w->data, w->len, n, s->opts.cmd_timeout_ms, fast_reply, b);
   if (w->cap > 4 * BATCH_BYTES)
     sg_buf_free(w);
   return rv;
@@ -370,8 +365,8 @@ static int send_batch(sg_rd_stream *s) {
   if (fast) {
     int rv = send_fast(s, b);
     if (rv != 0) {
-      /* A half-written MULTI: the caller drops the connection, which
-       * discards it; nothing ran. Back to the front of the retry list. */
+      /* Not queued (nothing went out): back to the front of the retry
+       * list, in order. */
       for (size_t k = b->n; k-- > 0;) {
         sg_list_remove(&b->c[k]->node);
         sg_list_push_front(&s->retry, &b->c[k]->node);

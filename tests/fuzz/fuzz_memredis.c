@@ -96,6 +96,18 @@ int sg_rd_client_cmd_resp(sg_rd_client *c, const char *resp, size_t len, uint32_
   return queue(c, v + 1, (size_t)(e - v - 1), cb, ud);
 }
 
+/* |n| commands with one callback each, in order, as the real client's one
+ * pending record calls it (the verb is the first command's). */
+int sg_rd_client_pipeline_resp(sg_rd_client *c, const char *resp, size_t len, uint32_t n,
+                               uint32_t timeout_ms, sg_rd_reply_cb cb, void *ud) {
+  if (n == 0 || cb == NULL)
+    return SG_ERR_INVAL;
+  int rv = 0; /* only the first can fail (the client's state): all or none */
+  for (uint32_t i = 0; i < n && rv == 0; i++)
+    rv = sg_rd_client_cmd_resp(c, resp, len, timeout_ms, cb, ud);
+  return rv;
+}
+
 void sg_rd_client_flush(sg_rd_client *c) {
   (void)c;
 }

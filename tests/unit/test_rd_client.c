@@ -292,6 +292,68 @@ static void t_pipeline(void) {
   sg_test_redis_stop(&r);
 }
 
+/* A transaction: one callback, with EXEC's array (the +QUEUED replies are
+ * not passed on); EXECABORT when a command is refused while queued (nothing
+ * ran); the connection's status, once, when it goes before EXEC answers. */
+static void on_exec(sg_rd_client *c, int status, const redisReply *r, void *ud) {
+  (void)c;
+  ctx *x = ud;
+  x->replies++;
+  x->last_status = status;
+  x->last_int = -1;
+  x->last_str[0] = '\0';
+  if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+      r->element[1]->type == REDIS_REPLY_INTEGER)
+    x->last_int = r->element[1]->integer;
+  if (r && r->type == REDIS_REPLY_ERROR)
+    snprintf(x->last_str, sizeof x->last_str, "%.*s", (int)r->len, r->str);
+}
+
+static void t_multi(void) {
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, NULL));
+  ctx x;
+  ctx_init(&x);
+  char url[128];
+  url_of(&r, NULL, 0, url, sizeof url);
+  start_client(&x, url, &(sg_rd_client_opts){.backoff_base_ms = 20, .backoff_max_ms = 200});
+  run_until(&x, &x.ups, 1, 5000);
+  static const char two[] = "*3\r\n$3\r\nSET\r\n$1\r\nm\r\n$1\r\n4\r\n"
+                            "*2\r\n$4\r\nINCR\r\n$1\r\nm\r\n";
+  ASSERT_EQ(SG_ERR_INVAL, sg_rd_client_multi(x.c, two, sizeof two - 1, 0, 1000, on_exec, &x));
+  ASSERT_OK(sg_rd_client_multi(x.c, two, sizeof two - 1, 2, 1000, on_exec, &x));
+  ASSERT_EQ(1, sg_rd_client_pending(x.c)); /* one record for MULTI, 2 commands, EXEC */
+  ASSERT_OK(cmd(&x, "GET", "m", NULL, 0, 1000));
+  run_until(&x, &x.replies, 2, 5000);
+  ASSERT_STR_EQ("5", x.last_str); /* the GET, after EXEC's one callback */
+  ASSERT_EQ(2, x.replies);
+  /* Refused while queued: EXEC answers EXECABORT and the SET did not run. */
+  static const char bad[] = "*3\r\n$3\r\nSET\r\n$1\r\nm\r\n$1\r\n9\r\n"
+                            "*1\r\n$4\r\nNOPE\r\n";
+  ASSERT_OK(sg_rd_client_multi(x.c, bad, sizeof bad - 1, 2, 1000, on_exec, &x));
+  run_until(&x, &x.replies, 3, 5000);
+  ASSERT_EQ(SG_ERR_REDIS, x.last_status);
+  ASSERT(strncmp(x.last_str, "EXECABORT", 9) == 0);
+  ASSERT_OK(cmd(&x, "GET", "m", NULL, 0, 1000));
+  run_until(&x, &x.replies, 4, 5000);
+  ASSERT_STR_EQ("5", x.last_str);
+  /* The server dies while a command ahead blocks: one callback, its status. */
+  static const char one[] = "*2\r\n$4\r\nINCR\r\n$1\r\nm\r\n";
+  const char *argv[] = {"BLPOP", "nothing", "5"};
+  size_t lens[] = {5, 7, 1};
+  ASSERT_OK(sg_rd_client_cmd(x.c, 3, argv, lens, 10000, on_order, &x));
+  ASSERT_OK(sg_rd_client_multi(x.c, one, sizeof one - 1, 1, 10000, on_exec, &x));
+  for (int i = 0; i < 5; i++) /* let them be written */
+    uv_run(&x.loop, UV_RUN_NOWAIT);
+  sg_test_redis_kill(&r);
+  run_until(&x, &x.downs, 1, 5000);
+  ASSERT_EQ(6, x.replies); /* the BLPOP's and the transaction's, once */
+  ASSERT_EQ(SG_ERR_CLOSED, x.last_status);
+  ASSERT_EQ(0, sg_rd_client_pending(x.c));
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
+}
+
 static void t_auth_select(void) {
   sg_test_redis_opts so = {.password = "p@ss word"};
   sg_test_redis r;
@@ -511,5 +573,5 @@ static void t_unreachable(void) {
 }
 
 SG_TESTS({"commands", t_commands}, {"timeout", t_timeout}, {"reconnect", t_reconnect},
-         {"pipeline", t_pipeline}, {"auth_select", t_auth_select}, {"unix", t_unix}, {"tls", t_tls},
+         {"pipeline", t_pipeline}, {"multi", t_multi}, {"auth_select", t_auth_select}, {"unix", t_unix}, {"tls", t_tls},
          {"sentinel_unknown", t_sentinel_unknown}, {"unreachable", t_unreachable})
