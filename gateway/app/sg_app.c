@@ -459,6 +459,12 @@ static void free_app(sg_app *a) {
   sg_free(a);
 }
 
+/* ledger_legacy auto: the lookups ask for the older layout only while keys of it exist. */
+static void on_legacy(bool present, void *ud) {
+  sg_app *a = ud;
+  sg_rd_queue_set_legacy(a->queue, present);
+}
+
 int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_t errcap) {
   sg_app *a = sg_xcalloc(1, sizeof *a);
   a->loop = loop;
@@ -523,7 +529,7 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
                          .ledger_ttl_s = a->cfg.ledger_ttl_s,
                          .ledger_slots = (uint32_t)a->cfg.ledger_slots,
                          .cmd_timeout_ms = (uint32_t)a->cfg.redis_timeout_ms,
-                         .no_legacy = !a->cfg.ledger_legacy};
+                         .no_legacy = a->cfg.ledger_legacy == SG_LEDGER_LEGACY_OFF};
   sg_rd_queue_new(a->stream, &qo, &a->queue); /* the config's ranges make it valid */
   if ((rv = sg_app__metrics_start(a, err, errcap)) == 0 &&
       ((rv = sg_app__hol_metrics(a)) != 0 || (rv = sg_app__pool_metrics(a)) != 0))
@@ -555,6 +561,13 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
     rv2 = sg_rd_delayed_new(loop, &dopts, &a->delayed);
   if (rv2 == 0)
     rv2 = sg_rd_trim_new(loop, &topts, &a->trim);
+  if (rv2 == 0 && a->cfg.ledger_legacy == SG_LEDGER_LEGACY_AUTO && sg_rd_queue_ledger_on(a->queue))
+    rv2 = sg_rd_legacy_new(loop,
+                           &(sg_rd_legacy_opts){.client = sg_rd_stream_cmd_client(a->stream),
+                                                .cmd_timeout_ms = (uint32_t)a->cfg.redis_timeout_ms,
+                                                .cb = on_legacy,
+                                                .ud = a},
+                           &a->legacy);
   if (rv2 == 0)
     rv2 = sg_app__hol_start(a);
   if (rv2 && rv == 0) {
@@ -635,7 +648,8 @@ static void begin_close(sg_app *a) {
   uv_timer_stop(&a->grace_timer);
   sg_app__budget_close(a);
   /* The reaper and the mover use the stream's connections: close them first. */
-  a->closing_helpers = 1 + (a->reaper != NULL) + (a->delayed != NULL) + (a->trim != NULL);
+  a->closing_helpers =
+      1 + (a->reaper != NULL) + (a->delayed != NULL) + (a->trim != NULL) + (a->legacy != NULL);
   a->closing_helpers += sg_app__hol_close(a, on_helper_closed, a);
   if (a->reaper)
     sg_rd_reaper_close(a->reaper, on_helper_closed, a);
@@ -643,9 +657,12 @@ static void begin_close(sg_app *a) {
     sg_rd_delayed_close(a->delayed, on_helper_closed, a);
   if (a->trim)
     sg_rd_trim_close(a->trim, on_helper_closed, a);
+  if (a->legacy)
+    sg_rd_legacy_close(a->legacy, on_helper_closed, a);
   a->reaper = NULL;
   a->delayed = NULL;
   a->trim = NULL;
+  a->legacy = NULL;
   on_helper_closed(a);
 }
 

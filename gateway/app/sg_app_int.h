@@ -28,6 +28,7 @@
 #include "redis/sg_rd_queue.h"
 #include "redis/sg_rd_reaper.h"
 #include "redis/sg_rd_stream.h"
+#include "redis/sg_rd_legacy.h"
 #include "redis/sg_rd_trim.h"
 #include "sched/sg_sched.h"
 #include "app/sg_attempt.h"
@@ -123,7 +124,8 @@ struct sg_app {
   sg_rd_stream *stream;
   sg_rd_reaper *reaper;
   sg_rd_delayed *delayed;
-  sg_rd_trim *trim; /* removes acked job entries, caps the results stream */
+  sg_rd_trim *trim;     /* removes acked job entries, caps the results stream */
+  sg_rd_legacy *legacy; /* whether keys of the older ledger layout exist (ledger_legacy auto) */
   sg_origin **origins;
   size_t norigins;
   sg_acct_rt *rts; /* parallel to cfg.accounts */

@@ -78,9 +78,9 @@ static const sg_setting tbl[] = {
     {"gateway", "ledger_ttl_s", SG_SET_INT, F(ledger_ttl_s), "604800", 0, BIG, 0, NULL,
      "remember sent jobs (sendgate:ledger:*) at least this long so a redelivery is not sent "
      "again; 0 = off"},
-    {"gateway", "ledger_legacy", SG_SET_BOOL, F(ledger_legacy), "true", 0, 0, 0, NULL,
+    {"gateway", "ledger_legacy", SG_SET_STR, F(ledger_legacy_text), "auto", 0, 0, 0, NULL,
      "also look sent jobs up in sendgate:sent:<id> (written by gateways before the compact "
-     "ledger); off once ledger_ttl_s has passed since the upgrade, or on a new install"},
+     "ledger): auto (while a keyspace scan every 10 minutes finds such keys), true or false"},
     {"gateway", "ledger_slots", SG_SET_INT, F(ledger_slots), "131072", 1, 16777216, 0, NULL,
      "sent-ledger buckets per ledger_ttl_s: at least the jobs sent per ledger_ttl_s / 64; the "
      "same on every gateway"},
@@ -645,6 +645,21 @@ static void acct_list_free(acct_list *l) {
   sg_free(l->names);
 }
 
+/* gateway.ledger_legacy: "auto" or a boolean word (as SG_SET_BOOL takes them); -1 for neither. */
+static int parse_legacy(const char *v) {
+  static const char *const on[] = {"true", "yes", "on", "1"}, *const off[] = {"false", "no", "off",
+                                                                              "0"};
+  if (strcasecmp(v, "auto") == 0)
+    return SG_LEDGER_LEGACY_AUTO;
+  for (size_t i = 0; i < 4; i++) {
+    if (strcasecmp(v, on[i]) == 0)
+      return SG_LEDGER_LEGACY_ON;
+    if (strcasecmp(v, off[i]) == 0)
+      return SG_LEDGER_LEGACY_OFF;
+  }
+  return -1;
+}
+
 int sg_config_load(sg_config *cfg, const char *path, char *const *envp, char *err, size_t errcap) {
   memset(cfg, 0, sizeof *cfg);
   acct_list l = {0};
@@ -662,6 +677,11 @@ int sg_config_load(sg_config *cfg, const char *path, char *const *envp, char *er
   }
   if (rv == 0 && strcmp(cfg->ambiguous, "resend") != 0 && strcmp(cfg->ambiguous, "fail") != 0) {
     snprintf(err, errcap, "SENDGATE_GATEWAY_AMBIGUOUS: '%s' is not resend or fail", cfg->ambiguous);
+    rv = SG_ERR_CONFIG;
+  }
+  if (rv == 0 && (cfg->ledger_legacy = parse_legacy(cfg->ledger_legacy_text)) < 0) {
+    snprintf(err, errcap, "SENDGATE_GATEWAY_LEDGER_LEGACY: '%s' is not auto, true or false",
+             cfg->ledger_legacy_text);
     rv = SG_ERR_CONFIG;
   }
   if (rv == 0 && sg_log_parse_level(cfg->log_level, &lvl) != 0) {

@@ -19,6 +19,9 @@
 #include "job/sg_job.h"
 
 /* Limits of one lane; 0 = no limit. -1 = inherit (in account/sender overrides). */
+/* gateway.ledger_legacy */
+enum { SG_LEDGER_LEGACY_OFF, SG_LEDGER_LEGACY_ON, SG_LEDGER_LEGACY_AUTO };
+
 typedef struct sg_limits {
   int64_t graph_mailbox_concurrency;
   int64_t graph_mailbox_requests_per_10min;
@@ -124,7 +127,8 @@ typedef struct sg_config {
   char *ambiguous;          /* Graph answer lost after sending: "resend" or "fail" */
   int64_t ledger_ttl_s;     /* how long the sent ledger remembers a sent job (at least); 0 = off */
   int64_t ledger_slots;     /* sent-ledger buckets per generation (see sg_rd_queue.h) */
-  bool ledger_legacy;       /* also look up the older layout, sendgate:sent:<id> */
+  char *ledger_legacy_text; /* "auto", or a boolean word */
+  int ledger_legacy;        /* SG_LEDGER_LEGACY_*: look up the older layout, sendgate:sent:<id> */
   int64_t delayed_after_ms; /* waits longer than this leave memory for sendgate:delayed */
   int64_t hol_horizon_ms;   /* jobs a lane cannot admit within this wait in sendgate:delayed */
   int64_t reaper_interval_ms;

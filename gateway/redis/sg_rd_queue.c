@@ -52,6 +52,10 @@ void sg_rd_queue_free(sg_rd_queue *q) {
   sg_free(q);
 }
 
+void sg_rd_queue_set_legacy(sg_rd_queue *q, bool on) {
+  q->legacy = on;
+}
+
 bool sg_rd_queue_ledger_on(const sg_rd_queue *q) {
   return q->ttl_s > 0;
 }

@@ -84,6 +84,9 @@ typedef struct sg_rd_queue_opts {
 int sg_rd_queue_new(sg_rd_stream *s, const sg_rd_queue_opts *o, sg_rd_queue **out);
 void sg_rd_queue_free(sg_rd_queue *q);
 bool sg_rd_queue_ledger_on(const sg_rd_queue *q);
+/* Looks up the older layout from the next flush on, or not (e.g. as told by
+ * sg_rd_legacy: whether any key of it exists). */
+void sg_rd_queue_set_legacy(sg_rd_queue *q, bool on);
 
 /* ---- the sent ledger ---- */
 

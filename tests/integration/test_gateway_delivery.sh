@@ -40,8 +40,17 @@ check "delayed set empty again" 0 "$(rcli zcard sendgate:delayed)"
 check "no duplicates" 0 "$(sbx_stat .duplicates)"
 
 echo "# ledger of an older gateway (sendgate:sent:<id>, a whole SENT result) still honoured"
+# ledger_legacy auto: this gateway's scan found no key of the older layout, so
+# its lookups do not ask for them; a gateway started after one is written
+# looks them up (from its start, and while its scans meet one).
+legacy_absent() { grep -q 'no key of the older ledger layout' "$T/gateway.log"; }
+check "auto: no old key, not looked up" 0 "$(wait_for legacy_absent; echo $?)"
 rcli eval "redis.call('SET', KEYS[2], redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][2][2])" \
   2 sendgate:results sendgate:sent:legacy-1 >/dev/null
+stop_gateway
+start_gateway SENDGATE_GATEWAY_DELAYED_AFTER_MS=1000
+legacy_met() { grep -q 'keys of the older ledger layout exist' "$T/gateway.log"; }
+check "auto: the old key was met" 0 "$(wait_for legacy_met; echo $?)"
 before=$(sbx_stat .graph_accepted)
 old=$("${J[@]}" --id legacy-1)
 check "old ledger key: SENT" "SENT" "$(echo "$old" | awk '{print $2}')"

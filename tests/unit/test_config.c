@@ -36,7 +36,22 @@ static void t_env_only(void) {
   ASSERT_EQ(0, cfg.limits.acs_sends_per_minute);
   ASSERT_NULL(sg_config_account(&cfg, SG_BACKEND_ACS, ""));
   ASSERT(cfg.consumer[0] != '\0');
+  ASSERT_EQ(SG_LEDGER_LEGACY_AUTO, cfg.ledger_legacy);
   sg_config_free(&cfg);
+  /* gateway.ledger_legacy: auto, or a boolean word. */
+  const char *words[][2] = {{"false", "0"}, {"no", "0"}, {"TRUE", "1"}, {"on", "1"}, {"Auto", "2"}};
+  for (size_t i = 0; i < 5; i++) {
+    char e7[64];
+    snprintf(e7, sizeof e7, "SENDGATE_GATEWAY_LEDGER_LEGACY=%s", words[i][0]);
+    char *env2[] = {e1, e2, e3, e4, e7, NULL};
+    ASSERT_OK(sg_config_load(&cfg, NULL, env2, err, sizeof err));
+    ASSERT_EQ(atoi(words[i][1]), cfg.ledger_legacy);
+    sg_config_free(&cfg);
+  }
+  char e8[] = "SENDGATE_GATEWAY_LEDGER_LEGACY=sometimes";
+  char *env3[] = {e1, e2, e3, e4, e8, NULL};
+  ASSERT_EQ(SG_ERR_CONFIG, sg_config_load(&cfg, NULL, env3, err, sizeof err));
+  ASSERT(strstr(err, "SENDGATE_GATEWAY_LEDGER_LEGACY") != NULL);
 }
 
 static void t_file_accounts(void) {

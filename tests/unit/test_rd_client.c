@@ -573,5 +573,6 @@ static void t_unreachable(void) {
 }
 
 SG_TESTS({"commands", t_commands}, {"timeout", t_timeout}, {"reconnect", t_reconnect},
-         {"pipeline", t_pipeline}, {"multi", t_multi}, {"auth_select", t_auth_select}, {"unix", t_unix}, {"tls", t_tls},
-         {"sentinel_unknown", t_sentinel_unknown}, {"unreachable", t_unreachable})
+         {"pipeline", t_pipeline}, {"multi", t_multi}, {"auth_select", t_auth_select},
+         {"unix", t_unix}, {"tls", t_tls}, {"sentinel_unknown", t_sentinel_unknown},
+         {"unreachable", t_unreachable})
