@@ -115,7 +115,7 @@ int sg_rd_legacy_new(uv_loop_t *loop, const sg_rd_legacy_opts *o, sg_rd_legacy *
   memcpy(w->match, prefix, n);
   memcpy(w->match + n, "*", 2);
   w->o.prefix = NULL;
-  sg_fmt_u64(w->count, o->count ? o->count : 1000);
+  sg_fmt_u64(w->count, o->count ? o->count : 250);
   if (w->o.pass_every_ms == 0)
     w->o.pass_every_ms = 600000;
   if (w->o.retry_ms == 0)

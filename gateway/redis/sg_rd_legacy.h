@@ -34,7 +34,7 @@ typedef void (*sg_rd_legacy_cb)(bool present, void *ud);
 typedef struct sg_rd_legacy_opts {
   sg_rd_client *client;    /* required, borrowed */
   const char *prefix;      /* default SG_RD_LEDGER_LEGACY_PREFIX (copied) */
-  uint32_t count;          /* SCAN COUNT; default 1000 */
+  uint32_t count;          /* SCAN COUNT; default 250 (about 150 us of Redis a call) */
   uint32_t pass_every_ms;  /* from one pass's start to the next; default 600000 */
   uint32_t retry_ms;       /* after a failed call; default 1000 */
   uint32_t cmd_timeout_ms; /* default 5000 */
