@@ -20,9 +20,26 @@
  * gateway arrived), then per lane 14 numbers: slots granted, items granted, other gateways on the
  * lane, pause left (ms), credit per window (5), sub-window index of the credit per window (5).
  *
+ * Window hash <base>w<w>: field = sub-window index (decimal), value = credit
+ * counted there; gateways of the previous version read and write it the same
+ * way. Its companion <base>w<w>:s holds t, the sum of the window's live fields,
+ * and r, the sub-window index (floor(now / slot)) when t was last rebuilt.
+ * A credit read takes t when r is the current index: a field expires only
+ * when the index moves (the cutoff depends on it alone). Otherwise it rebuilds
+ * t from the window as before (HGETALL, HDEL of the expired fields, sum). Every
+ * change the script makes to the window goes to t too: granted credit is added
+ * (the companion was read or rebuilt in the same call) and credit given back
+ * is taken off when the companion exists (one made by that HINCRBY would have
+ * no r nor TTL; a missing companion is rebuilt at its next read anyway). The
+ * companion gets the window's TTL whenever the window does, and at a rebuild.
+ * Writers that do not keep t (older gateways) are seen at the next rebuild:
+ * t may miss their changes for the rest of the current sub-window only.
+ *
  * Cost: a call does the registry (expired gateways' leases dropped through
- * their lane sets, once) and per lane a few commands; the lane's window
- * hashes (at most 61 sub-windows) are read only when credit is asked.
+ * their lane sets, once) and per lane a few commands. Per limited window, a
+ * credit read is one HMGET of the companion; the window hash (at most 61
+ * sub-windows) is read and summed at most once per sub-window (1/60 of the
+ * window) per lane, whichever gateway asks first.
  */
 static const char SCRIPT[] =
     "local gw, lease, share, pfx, blob = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], "
@@ -148,20 +165,33 @@ static const char SCRIPT[] =
     "    if l > 0 and (ret > 0 or nruns > 0) then\n"
     "      local slot = math.max(1, math.floor(wms / 60))\n"
     "      local key = base .. 'w' .. w\n"
+    "      local ck = key .. ':s'\n"
     "      keys[w] = key\n"
     "      if ret > 0 then\n"
     "        local f = string.format('%d', rsid)\n"
     "        local have = tonumber(redis.call('HGET', key, f) or '0')\n"
-    "        if have > 0 then redis.call('HINCRBY', key, f, -math.min(ret, have)) end\n"
+    "        if have > 0 then\n"
+    "          local d = math.min(ret, have)\n"
+    "          redis.call('HINCRBY', key, f, -d)\n"
+    "          if redis.call('EXISTS', ck) == 1 then redis.call('HINCRBY', ck, 't', -d) end\n"
+    "        end\n"
     "      end\n"
     "      if nruns > 0 and not blocked then\n"
     "        local nslots = math.ceil(wms / slot)\n"
     "        rec[w] = {math.floor((now + share) / slot), wms + share + 2 * slot}\n"
-    "        local sum, cur = 0, math.floor(now / slot)\n"
-    "        local h = redis.call('HGETALL', key)\n"
-    "        for i = 1, #h, 2 do\n"
-    "          if tonumber(h[i]) < cur - nslots then redis.call('HDEL', key, h[i])\n"
-    "          else sum = sum + tonumber(h[i + 1]) end\n"
+    "        local cur = math.floor(now / slot)\n"
+    "        local cs = redis.call('HMGET', ck, 't', 'r')\n"
+    "        local sum = tonumber(cs[1])\n"
+    "        if not sum or tonumber(cs[2]) ~= cur then\n"
+    "          sum = 0\n"
+    "          local h = redis.call('HGETALL', key)\n"
+    "          for i = 1, #h, 2 do\n"
+    "            if tonumber(h[i]) < cur - nslots then redis.call('HDEL', key, h[i])\n"
+    "            else sum = sum + tonumber(h[i + 1]) end\n"
+    "          end\n"
+    "          local ts, rs = string.format('%d', sum), string.format('%d', cur)\n"
+    "          redis.call('HSET', ck, 't', ts, 'r', rs)\n"
+    "          redis.call('PEXPIRE', ck, rec[w][2])\n"
     "        end\n"
     "        sums[w] = sum\n"
     "      end\n"
@@ -191,6 +221,8 @@ static const char SCRIPT[] =
     "      local f = string.format('%d', rec[w][1])\n"
     "      redis.call('HINCRBY', keys[w], f, cr[w])\n"
     "      redis.call('PEXPIRE', keys[w], rec[w][2])\n"
+    "      redis.call('HINCRBY', keys[w] .. ':s', 't', cr[w])\n"
+    "      redis.call('PEXPIRE', keys[w] .. ':s', rec[w][2])\n"
     "      sid[w] = rec[w][1]\n"
     "    end\n"
     "  end\n"

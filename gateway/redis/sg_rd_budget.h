@@ -17,6 +17,8 @@
  *                            (lanes without a slot cap: no credit for others meanwhile)
  *   <p>{<lane>}:w<0..4>      HASH sub-window index -> units (requests, second request
  *                            window, messages, recipients, KiB), 60 sub-windows per window
+ *   <p>{<lane>}:w<0..4>:s    HASH t -> sum of the window's live sub-windows, r -> the
+ *                            sub-window index when t was last rebuilt (see the script)
  *   <p>{<lane>}:p            STRING with a PX TTL: the lane's Retry-After pause
  *
  * A gateway whose registry entry expired (it died, or made no call for

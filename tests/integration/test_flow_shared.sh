@@ -88,12 +88,12 @@ check "B: no request inside a Retry-After window" 0 "$(sbx_stat .retry_after_vio
 check "B: at most 4 in flight per mailbox" "true" "$(sbx_stat '.max_inflight_per_mailbox <= 4')"
 # A gateway's id is its consumer name, '/', a random number.
 check "B: the dead gateway's leases are gone" "0" \
-  "$(for k in $(rcli --scan --pattern 'sendgate:budget:*:s'); do rcli hkeys "$k"; done | grep -c '^gw-b/' || true)"
+  "$(for k in $(rcli --scan --pattern 'sendgate:budget:*}:s'); do rcli hkeys "$k"; done | grep -c '^gw-b/' || true)"
 echo "B: duplicates (jobs in flight at the kill): $(sbx_stat .duplicates)"
 stop_all
 # A gateway that stops gives its slots back at once (not after budget_lease_ms).
 check "B: no slot held after a clean stop" "0" \
-  "$(for k in $(rcli --scan --pattern 'sendgate:budget:*:s'); do rcli hlen "$k"; done | awk '{n += $1} END {print n + 0}')"
+  "$(for k in $(rcli --scan --pattern 'sendgate:budget:*}:s'); do rcli hlen "$k"; done | awk '{n += $1} END {print n + 0}')"
 
 # C: windows shared. A gateway alone would send 100 per mailbox in the first
 # minute; three of them on their own would send all 150 and be throttled.

@@ -4,7 +4,10 @@
  * gateway ids: slots never exceed the cap across them and a waiting gateway
  * is served first; window credit never exceeds the limit and credit given
  * back is available again; a pause set by one stops the other's credit; the
- * slots of a gateway whose lease ran out go to the others.
+ * slots of a gateway whose lease ran out go to the others. The window's sum
+ * kept beside it grants exactly the limit across sub-windows and give-backs,
+ * takes in counts written by older gateways from the next sub-window on, and
+ * the window hash is read at most once per sub-window.
  */
 #include "harness.h"
 #include "redis_server.h"
@@ -95,6 +98,7 @@ typedef struct ask {
   uint32_t nitems; /* each one message */
   uint64_t ret, ret_sid, pause_ms;
   bool bye, nocap, company, none; /* none: a call with no op (a heartbeat) */
+  uint64_t limit, win_ms;         /* of the message window; 0: 10 per 60000 ms */
 } ask;
 
 static answer call_full(ctx *x, sg_rd_budget *b, ask q) {
@@ -107,8 +111,8 @@ static answer call_full(ctx *x, sg_rd_budget *b, ask q) {
   op.pause_ms = q.pause_ms;
   op.bye = q.bye;
   op.company = q.company;
-  op.limit[2] = 10;
-  op.win_ms[2] = 60000;
+  op.limit[2] = q.limit ? q.limit : 10;
+  op.win_ms[2] = q.win_ms ? q.win_ms : 60000;
   op.ret[2] = q.ret;
   op.ret_sid[2] = q.ret_sid;
   /* Two runs when more than two jobs: each costs one message either way. */
@@ -285,6 +289,158 @@ static void t_lost(void) {
   end_ctx(&x);
 }
 
+/* Redis's clock (the script's), in ms. */
+static uint64_t redis_ms(ctx *x) {
+  redisReply *t = sg_test_redis_cmd(&x->r, "TIME");
+  ASSERT_NOT_NULL(t);
+  ASSERT(t->type == REDIS_REPLY_ARRAY && t->elements == 2);
+  uint64_t ms =
+      strtoull(t->element[0]->str, NULL, 10) * 1000 + strtoull(t->element[1]->str, NULL, 10) / 1000;
+  freeReplyObject(t);
+  return ms;
+}
+
+/* Waits (bounded) until Redis's clock enters the next sub-window of |slot|
+ * ms and returns its index: the calls that follow start a sub-window. */
+static uint64_t next_sub(ctx *x, uint64_t slot) {
+  uint64_t cur = redis_ms(x) / slot, now = cur;
+  for (int i = 0; i < 1000 && now == cur; i++) {
+    uv_sleep(2);
+    now = redis_ms(x) / slot;
+  }
+  ASSERT_EQ(cur + 1, now);
+  uv_update_time(&x->loop);
+  return now;
+}
+
+/* The message window of lane "graph|a|m" and its companion (sum, index). */
+#define WIN_KEY "sendgate:budget:{graph|a|m}:w2"
+
+static long long hgetall_calls(ctx *x) {
+  redisReply *st = sg_test_redis_cmd(&x->r, "INFO commandstats");
+  ASSERT_NOT_NULL(st);
+  const char *p = strstr(st->str, "cmdstat_hgetall:calls=");
+  long long n = p ? strtoll(p + strlen("cmdstat_hgetall:calls="), NULL, 10) : 0;
+  freeReplyObject(st);
+  return n;
+}
+
+/* The window's live fields summed, as the companion's t must be. */
+static long long window_sum(ctx *x) {
+  redisReply *h = sg_test_redis_cmd(&x->r, "HVALS %s", WIN_KEY);
+  ASSERT_NOT_NULL(h);
+  long long sum = 0;
+  for (size_t i = 0; i < h->elements; i++)
+    sum += strtoll(h->element[i]->str, NULL, 10);
+  freeReplyObject(h);
+  return sum;
+}
+
+static long long companion_t(ctx *x) {
+  redisReply *t = sg_test_redis_cmd(&x->r, "HGET %s:s t", WIN_KEY);
+  ASSERT_NOT_NULL(t);
+  long long v = t->type == REDIS_REPLY_STRING ? strtoll(t->str, NULL, 10) : -1;
+  freeReplyObject(t);
+  return v;
+}
+
+/* Message window of 20 per 12000 ms: sub-windows of 200 ms, and credit
+ * counted at (now + 1000 ms) stays live for the whole test (about 13 s). */
+#define SUM_LIMIT 20
+#define SUM_WIN 12000
+#define SUM_SLOT (SUM_WIN / 60)
+
+static sg_share_grant credit(ctx *x, sg_rd_budget *b, uint32_t n, uint64_t ret, uint64_t sid) {
+  return call(x, b,
+              (ask){.nitems = n, .ret = ret, .ret_sid = sid, .limit = SUM_LIMIT, .win_ms = SUM_WIN},
+              NULL);
+}
+
+/* The window's sum kept across calls (grants in one sub-window and across
+ * sub-windows, credit given back) grants exactly the limit, never more. */
+static void t_window_sum(void) {
+  ctx x;
+  begin(&x);
+  next_sub(&x, SUM_SLOT);
+  sg_share_grant a = credit(&x, x.g1, 3, 0, 0);
+  ASSERT_EQ(3, a.items);
+  ASSERT_EQ(4, credit(&x, x.g2, 4, 0, 0).items);
+  sg_share_grant c = credit(&x, x.g1, 2, 0, 0);
+  ASSERT_EQ(2, c.items);
+  ASSERT_EQ(9, companion_t(&x));
+  next_sub(&x, SUM_SLOT);
+  ASSERT_EQ(5, credit(&x, x.g2, 5, 0, 0).items); /* 14 */
+  credit(&x, x.g1, 0, 3, a.sid[2]);              /* 11 */
+  ASSERT_EQ(11, companion_t(&x));
+  ASSERT_EQ(9, credit(&x, x.g2, 20, 0, 0).items); /* exactly up to the limit */
+  ASSERT_EQ(0, credit(&x, x.g1, 1, 0, 0).items);
+  next_sub(&x, SUM_SLOT);
+  ASSERT_EQ(0, credit(&x, x.g1, 1, 0, 0).items);
+  credit(&x, x.g1, 0, 2, c.sid[2]); /* 18 */
+  ASSERT_EQ(2, credit(&x, x.g2, 5, 0, 0).items);
+  ASSERT_EQ(0, credit(&x, x.g1, 1, 0, 0).items);
+  next_sub(&x, SUM_SLOT);
+  ASSERT_EQ(0, credit(&x, x.g2, 1, 0, 0).items);
+  ASSERT_EQ(SUM_LIMIT, window_sum(&x));
+  ASSERT_EQ(SUM_LIMIT, companion_t(&x));
+  /* The companion lives as long as the window. */
+  long long wt = sg_test_redis_int(&x.r, "PTTL %s", WIN_KEY);
+  long long ct = sg_test_redis_int(&x.r, "PTTL %s:s", WIN_KEY);
+  ASSERT_GT(wt, 0);
+  ASSERT_GT(ct, 0);
+  ASSERT_LE(ct > wt ? ct - wt : wt - ct, 1000);
+  end_ctx(&x);
+}
+
+/* A count written straight into the window (an older gateway, which does not
+ * keep the companion's sum) is seen from the next sub-window on. Within the
+ * sub-window it was written in, it is not: the sum read there is the one kept
+ * since that sub-window's rebuild (the drift is bounded by one sub-window). */
+static void t_window_drift(void) {
+  ctx x;
+  begin(&x);
+  uint64_t cur = next_sub(&x, SUM_SLOT);
+  sg_share_grant a = credit(&x, x.g1, 3, 0, 0);
+  ASSERT_EQ(3, a.items);
+  char f[24];
+  snprintf(f, sizeof f, "%llu", (unsigned long long)a.sid[2]);
+  ASSERT_EQ(3 + 9, sg_test_redis_int(&x.r, "HINCRBY %s %s 9", WIN_KEY, f)); /* 12 */
+  sg_share_grant b = credit(&x, x.g2, 20, 0, 0);
+  ASSERT_EQ(cur, redis_ms(&x) / SUM_SLOT); /* still in that sub-window */
+  ASSERT_EQ(17, b.items);                  /* the 9 are not seen yet: 29 */
+  next_sub(&x, SUM_SLOT);
+  ASSERT_EQ(0, credit(&x, x.g1, 1, 0, 0).items); /* now they are */
+  ASSERT_EQ(29, companion_t(&x));
+  credit(&x, x.g2, 0, 17, b.sid[2]); /* 12 */
+  ASSERT_EQ(SUM_LIMIT - 12, credit(&x, x.g1, 20, 0, 0).items);
+  ASSERT_EQ(SUM_LIMIT, window_sum(&x));
+  end_ctx(&x);
+}
+
+/* The window hash is read (HGETALL) at most once per sub-window, whichever
+ * gateway asks: the other credit reads take the companion's sum. */
+static void t_window_rebuild_once(void) {
+  ctx x;
+  begin(&x);
+  ask q = {.nitems = 1, .limit = 1000, .win_ms = 60000}; /* sub-windows of 1 s */
+  uint64_t first = next_sub(&x, 1000);
+  long long before = hgetall_calls(&x);
+  for (int i = 0; i < 20; i++)
+    ASSERT_EQ(1, call(&x, i % 2 ? x.g2 : x.g1, q, NULL).items);
+  uint64_t last = redis_ms(&x) / 1000;
+  long long n = hgetall_calls(&x) - before;
+  ASSERT_GE(n, 1); /* the first read of a sub-window rebuilds */
+  ASSERT_LE(n, (long long)(last - first + 1));
+  next_sub(&x, 1000);
+  before = hgetall_calls(&x);
+  ASSERT_EQ(1, call(&x, x.g1, q, NULL).items);
+  ASSERT_EQ(1, hgetall_calls(&x) - before);
+  ASSERT_EQ(21, companion_t(&x));
+  end_ctx(&x);
+}
+
 SG_TESTS({"slots", t_slots}, {"windows", t_windows_and_give_back}, {"give_back", t_give_back},
          {"pause", t_pause}, {"lease_expiry", t_lease_expiry}, {"news", t_news},
-         {"alone_credit", t_alone_credit}, {"leave", t_leave}, {"lost", t_lost})
+         {"alone_credit", t_alone_credit}, {"leave", t_leave}, {"lost", t_lost},
+         {"window_sum", t_window_sum}, {"window_drift", t_window_drift},
+         {"window_rebuild_once", t_window_rebuild_once})
