@@ -15,8 +15,8 @@ struct sg_rd_legacy {
   uv_timer_t timer;
   char *match; /* <prefix>* */
   char count[24];
-  char cursor[24];   /* "0" at the start of a pass */
-  uint64_t pass_t0;  /* uv_now at the start of the current (or last) pass */
+  char cursor[24];  /* "0" at the start of a pass */
+  uint64_t pass_t0; /* uv_now at the start of the current (or last) pass */
   bool present;
   bool inflight, closing, timer_closed;
   void (*done)(void *ud);

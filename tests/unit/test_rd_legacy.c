@@ -28,11 +28,8 @@ static void on_answer(bool present, void *ud) {
 static void begin(ctx *x, uint32_t pass_every_ms) {
   memset(x, 0, sizeof *x);
   sg_rd_test_env_start(&x->e);
-  sg_rd_legacy_opts o = {.client = x->e.c,
-                         .count = 100,
-                         .pass_every_ms = pass_every_ms,
-                         .cb = on_answer,
-                         .ud = x};
+  sg_rd_legacy_opts o = {
+      .client = x->e.c, .count = 100, .pass_every_ms = pass_every_ms, .cb = on_answer, .ud = x};
   ASSERT_OK(sg_rd_legacy_new(&x->e.loop, &o, &x->w));
 }
 
