@@ -21,7 +21,7 @@ static void set_state(sg_sched *s, sg_lane *l, sg_lane_state st) {
 
 static void set_ready(sg_sched *s, sg_lane *l) {
   if (l->state == SG_LANE_WAIT_TIME)
-    sg_sched__lane_heap_remove(&s->wait, l);
+    sg_heap_remove(&s->wait, l);
   if (l->state != SG_LANE_READY)
     sg_list_push_back(sg_sched__ready_list(s, l), &l->ready_link);
   set_state(s, l, SG_LANE_READY);
@@ -36,17 +36,17 @@ static void set_wait_time(sg_sched *s, sg_lane *l, uint64_t at) {
   leave_ready(l);
   l->wake_at = at;
   if (l->state == SG_LANE_WAIT_TIME) {
-    sg_sched__lane_heap_fix(&s->wait, l);
+    sg_heap_fix(&s->wait, l);
     return;
   }
   set_state(s, l, SG_LANE_WAIT_TIME);
-  sg_sched__lane_heap_push(&s->wait, l);
+  sg_heap_push(&s->wait, l);
 }
 
 /* Nothing left queued on |l|. */
 static void set_idle(sg_sched *s, sg_lane *l) {
   if (l->state == SG_LANE_WAIT_TIME)
-    sg_sched__lane_heap_remove(&s->wait, l);
+    sg_heap_remove(&s->wait, l);
   leave_ready(l);
   set_state(s, l, SG_LANE_IDLE);
 }

@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/sg_heap.h"
 #include "core/sg_list.h"
 #include "sched/sg_window.h"
 
@@ -90,12 +91,6 @@ typedef struct sg_lane {
   void *share; /* the gate's state for this lane (sg_sched_gate), NULL when none */
 } sg_lane;
 
-/* A min-heap of lanes by wake_at. */
-typedef struct sg_lane_heap {
-  sg_lane **v;
-  size_t len, cap;
-} sg_lane_heap;
-
 /*
  * An optional gate on admission beside the lane's own limits (shared budgets,
  * sched/sg_share.h). |admit| is asked once the lane's own limits let its head
@@ -115,8 +110,8 @@ typedef struct sg_sched {
   size_t nbuckets, nlanes; /* nlanes: lanes held, idle ones included */
   sg_list ready;           /* READY lanes with only bulk items queued */
   sg_list ready_tx;        /* READY lanes with transactional items: served first */
-  sg_lane_heap wait;       /* WAIT_TIME lanes */
-  sg_lane_heap idle;       /* unheld lanes */
+  sg_heap wait;            /* WAIT_TIME lanes */
+  sg_heap idle;            /* unheld lanes */
   size_t waiting;          /* lanes in WAIT_SLOT or WAIT_TIME */
   uint64_t now;            /* the latest time passed to sg_sched_tick or sg_sched_lane_unref */
   size_t queued;           /* items waiting in all lanes */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Internals shared by the scheduler's files: the lane heap (sg_lane_heap.c),
+ * Internals shared by the scheduler's files: the lane heaps,
  * the lane table and the lanes' lifetime (sg_sched_lanes.c), used by the
  * state machine (sg_sched.c).
  */
@@ -9,14 +9,10 @@
 
 #include "sched/sg_sched.h"
 
-/* sg_lane_heap.c: a min-heap by wake_at; a lane is in at most one heap. */
-void sg_sched__lane_heap_push(sg_lane_heap *h, sg_lane *l);
-void sg_sched__lane_heap_remove(sg_lane_heap *h, sg_lane *l);
-/* Restores the order after l->wake_at changed. */
-void sg_sched__lane_heap_fix(sg_lane_heap *h, sg_lane *l);
-void sg_sched__lane_heap_free(sg_lane_heap *h);
-static inline sg_lane *sg_sched__lane_heap_top(const sg_lane_heap *h) {
-  return h->len ? h->v[0] : NULL;
+/* The lane heaps (wait, idle): min-heaps by wake_at (core/sg_heap.h); a lane
+ * is in at most one. */
+static inline sg_lane *sg_sched__lane_heap_top(const sg_heap *h) {
+  return (sg_lane *)sg_heap_top(h);
 }
 
 /* sg_sched_prio.c: a lane's two queues (transactional, then bulk). */

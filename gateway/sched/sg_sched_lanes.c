@@ -25,6 +25,8 @@ void sg_sched_init(sg_sched *s) {
   sg_list_init(&s->ready_tx);
   s->nbuckets = MIN_BUCKETS;
   s->buckets = sg_xcalloc(s->nbuckets, sizeof *s->buckets);
+  s->wait = (sg_heap)SG_HEAP_INIT(sg_lane, wake_at, heap_idx);
+  s->idle = (sg_heap)SG_HEAP_INIT(sg_lane, wake_at, heap_idx);
 }
 
 static void lane_delete(sg_lane *l) {
@@ -42,8 +44,8 @@ void sg_sched_free(sg_sched *s) {
     }
   }
   sg_free(s->buckets);
-  sg_sched__lane_heap_free(&s->wait);
-  sg_sched__lane_heap_free(&s->idle);
+  sg_heap_free(&s->wait);
+  sg_heap_free(&s->idle);
   memset(s, 0, sizeof *s);
 }
 
@@ -79,6 +81,7 @@ sg_lane *sg_sched_lane(sg_sched *s, const char *key, const sg_lane_cfg *cfg) {
     k = h & (s->nbuckets - 1);
   }
   sg_lane *l = sg_xcalloc(1, sizeof *l);
+  l->heap_idx = SG_HEAP_NONE;
   l->key = sg_xstrdup(key);
   l->hash = h;
   l->cfg = *cfg;
@@ -122,19 +125,19 @@ void sg__sched_lane_check_idle(sg_sched *s, sg_lane *l) {
   if (l->idle) { /* a pause may have pushed its time back */
     if (t != l->wake_at) {
       l->wake_at = t;
-      sg_sched__lane_heap_fix(&s->idle, l);
+      sg_heap_fix(&s->idle, l);
     }
     return;
   }
   l->idle = true;
   l->wake_at = t;
-  sg_sched__lane_heap_push(&s->idle, l);
+  sg_heap_push(&s->idle, l);
 }
 
 void sg__sched_lane_unidle(sg_sched *s, sg_lane *l) {
   if (!l->idle)
     return;
-  sg_sched__lane_heap_remove(&s->idle, l);
+  sg_heap_remove(&s->idle, l);
   l->idle = false;
   l->wake_at = 0;
 }

@@ -34,74 +34,14 @@ static bool has_credit(const sg_share *sh) {
   return false;
 }
 
-static void heap_swap(sg_shares *t, size_t i, size_t j) {
-  sg_share *a = t->heap[i];
-  t->heap[i] = t->heap[j];
-  t->heap[j] = a;
-  t->heap[i]->heap_idx = i;
-  t->heap[j]->heap_idx = j;
-}
-
-static void heap_up(sg_shares *t, size_t i) {
-  while (i > 0 && t->heap[(i - 1) / 2]->due > t->heap[i]->due) {
-    heap_swap(t, i, (i - 1) / 2);
-    i = (i - 1) / 2;
-  }
-}
-
-static void heap_down(sg_shares *t, size_t i) {
-  for (;;) {
-    size_t m = i, a = 2 * i + 1, b = a + 1;
-    if (a < t->hlen && t->heap[a]->due < t->heap[m]->due)
-      m = a;
-    if (b < t->hlen && t->heap[b]->due < t->heap[m]->due)
-      m = b;
-    if (m == i)
-      return;
-    heap_swap(t, i, m);
-    i = m;
-  }
-}
-
-#define NOT_IN_HEAP SIZE_MAX
-
-static void heap_remove(sg_shares *t, sg_share *sh) {
-  size_t i = sh->heap_idx;
-  if (i == NOT_IN_HEAP)
-    return;
-  sh->heap_idx = NOT_IN_HEAP;
-  t->hlen--;
-  if (i == t->hlen)
-    return;
-  t->heap[i] = t->heap[t->hlen];
-  t->heap[i]->heap_idx = i;
-  heap_up(t, i);
-  heap_down(t, t->heap[i]->heap_idx);
-}
-
 static void heap_set(sg_shares *t, sg_share *sh, uint64_t due) {
-  if (due == UINT64_MAX) {
-    heap_remove(t, sh);
-    sh->due = due;
-    return;
-  }
-  if (sh->heap_idx == NOT_IN_HEAP) {
-    if (t->hlen == t->hcap) {
-      t->hcap = t->hcap ? 2 * t->hcap : 64;
-      t->heap = sg_xrealloc(t->heap, t->hcap * sizeof *t->heap);
-    }
-    sh->due = due;
-    sh->heap_idx = t->hlen;
-    t->heap[t->hlen++] = sh;
-    heap_up(t, sh->heap_idx);
-    return;
-  }
-  uint64_t was = sh->due;
   sh->due = due;
-  if (due < was)
-    heap_up(t, sh->heap_idx);
+  if (due == UINT64_MAX)
+    sg_heap_remove(&t->heap, sh);
+  else if (sh->heap_idx == SG_HEAP_NONE)
+    sg_heap_push(&t->heap, sh);
   else
-    heap_down(t, sh->heap_idx);
+    sg_heap_fix(&t->heap, sh);
 }
 
 static bool idle_lane(const sg_lane *l) {
@@ -160,12 +100,13 @@ void sg_shares_init(sg_shares *t, sg_sched *s, const sg_share_cfg *cfg) {
   if (t->cfg.batch > SG_SHARE_MAX_ITEMS)
     t->cfg.batch = SG_SHARE_MAX_ITEMS;
   t->gateways = 1;
+  t->heap = (sg_heap)SG_HEAP_INIT(sg_share, due, heap_idx);
   sg_list_init(&t->all);
   s->gate = (sg_sched_gate){sg_share_admit, sg_share_paused, t, sg_share_released};
 }
 
 static void share_free(sg_shares *t, sg_share *sh, uint64_t now) {
-  heap_remove(t, sh);
+  sg_heap_remove(&t->heap, sh);
   sg_list_remove(&sh->link);
   t->n--;
   sh->lane->share = NULL;
@@ -178,9 +119,7 @@ void sg_shares_free(sg_shares *t, uint64_t now) {
   sg_list_foreach_safe(n, tmp, &t->all) {
     share_free(t, sg_container_of(n, sg_share, link), now);
   }
-  sg_free(t->heap);
-  t->heap = NULL;
-  t->hlen = t->hcap = 0;
+  sg_heap_free(&t->heap);
   t->sched->gate = (sg_sched_gate){NULL, NULL, NULL, NULL};
 }
 
@@ -189,7 +128,7 @@ static sg_share *share_of(sg_shares *t, sg_lane *l) {
     return l->share;
   sg_share *sh = sg_xcalloc(1, sizeof *sh);
   sh->lane = l;
-  sh->heap_idx = NOT_IN_HEAP;
+  sh->heap_idx = SG_HEAP_NONE;
   sh->due = UINT64_MAX;
   sh->kept_at = t->sched->now;
   l->share = sh;
@@ -470,9 +409,9 @@ bool sg_share_build(sg_shares *t, uint64_t now, sg_share_req *r) {
   if (t->call_out)
     return false; /* |r| is the call's until its answer */
   req_reset(r);
-  while (t->hlen && t->heap[0]->due <= now) {
-    sg_share *sh = t->heap[0];
-    heap_remove(t, sh);
+  sg_share *sh;
+  while ((sh = sg_heap_top(&t->heap)) != NULL && sh->due <= now) {
+    sg_heap_remove(&t->heap, sh);
     sh->due = UINT64_MAX;
     if (!build_op(t, sh, now, r))
       touch(t, sh);
@@ -506,7 +445,8 @@ bool sg_share_build_bye(sg_shares *t, sg_share_req *r) {
 uint64_t sg_share_next_call(const sg_shares *t) {
   if (t->call_out)
     return UINT64_MAX; /* its answer leads to the next */
-  uint64_t at = t->hlen ? t->heap[0]->due : UINT64_MAX;
+  const sg_share *top = sg_heap_top(&t->heap);
+  uint64_t at = top ? top->due : UINT64_MAX;
   if (t->n && t->last_call + heartbeat_ms(t) < at)
     at = t->last_call + heartbeat_ms(t);
   return at;

@@ -49,6 +49,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/sg_heap.h"
 #include "core/sg_list.h"
 #include "sched/sg_sched.h"
 
@@ -109,8 +110,7 @@ typedef struct sg_shares {
   sg_share_cfg cfg;
   sg_list all;
   size_t n;
-  sg_share **heap; /* min-heap by due */
-  size_t hlen, hcap;
+  sg_heap heap;       /* of shares, by due */
   uint64_t last_call; /* sent_at of the last call */
   bool known;         /* a call has succeeded: Redis knows this gateway */
   bool fallback;      /* Redis is not answering: divided local limits */
