@@ -336,6 +336,9 @@ scenario() {
   mem_sat=$(redis_info used_memory)
   rbytes=$(result_bytes)
   rw0=$(redis_info aof_rewrites)
+  # Redis's per-command counters so far: the half-rate run's own are the
+  # difference with those in redis-info-LAT.txt (written after it).
+  redis-cli -p "$REDIS_PORT" info commandstats >"$OUT/redis-cmdstats-before-half-$lat.txt" 2>/dev/null || true
   log "half rate: $half/s for ${HALF_S}s"
   local h0 h1 hr0 hr1 hc0 hc1
   h0=$(cpu_ticks "$GW_PID")
@@ -520,7 +523,7 @@ jq -n --argjson m "$(machine_json)" --argjson runs "$runs" --argjson count "$COU
      {jobs: $count, warmup_jobs: 2000,
       producer: "sendgate-loadgen: 4 producers x 256 pipelined XADDs; results read back with XREAD (its commands are in both figures)",
       sendgate: {worker: "sendgate + sandbox (0 ms run)",
-                 does: "XREADGROUP COUNT 512; per loop turn the ledger lookups as native commands in one pipelined write (two HGETs and a GET of the older layout per job) and one completion script (per job HSETNX of the ledger and XADD of the result; one XACK and one XDEL); once a second XTRIM of the results stream; reaper and delayed-set polls",
+                 does: "XREADGROUP COUNT 512; per loop turn the ledger lookups as native commands in one pipelined write (two HGETs per job; a GET of the older layout only while such keys exist) and one MULTI of native commands (per job HSETNX of the ledger and XADD of the result; one XACK and one XDEL for all); shared-budget script calls for the lanes that are due; once a second XTRIM of the results stream; reaper, delayed-set and older-layout scans",
                  messages: $z.gateway.messages, missing: $z.gateway.missing,
                  msgs_per_s: $z.gateway.msgs_per_s, redis_cpu_s: $z.gateway.redis_cpu_s,
                  redis_cpu_us_per_msg: $z.gateway.redis_cpu_us_per_msg,
