@@ -106,7 +106,7 @@ static const sg_setting tbl[] = {
     {"gateway", "budget_share_ms", SG_SET_INT, F(budget_share_ms), "1000", 10, 60000, 0, NULL,
      "shared budgets: credit taken from a lane's windows is spent within this time (it is "
      "counted as if spent at its end, so long windows lose about this much of their budget)"},
-    {"gateway", "budget_share_jobs", SG_SET_INT, F(budget_share_jobs), "32", 1, 64, 0, NULL,
+    {"gateway", "budget_share_jobs", SG_SET_INT, F(budget_share_jobs), "64", 1, 64, 0, NULL,
      "shared budgets: jobs' worth of window credit a gateway alone on a lane takes per call "
      "(with other gateways on the lane, only what it can send at once)"},
     {"gateway", "budget_poll_ms", SG_SET_INT, F(budget_poll_ms), "5", 1, 10000, 0, NULL,
