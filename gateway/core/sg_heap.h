@@ -21,7 +21,8 @@ typedef struct sg_heap {
 } sg_heap;
 
 /* An empty heap of |type| by its member |key|, index in its member |idx|. */
-#define SG_HEAP_INIT(type, key, idx) {NULL, 0, 0, offsetof(type, key), offsetof(type, idx)}
+#define SG_HEAP_INIT(type, key, idx)                                                               \
+  { NULL, 0, 0, offsetof(type, key), offsetof(type, idx) }
 
 /* Adds |e| (not in the heap) with its current key. */
 void sg_heap_push(sg_heap *h, void *e);

@@ -195,6 +195,18 @@ static bool lookup(ctx *x, const char *account, const char *sender, const char *
   return x->hits > hits;
 }
 
+/* Calls of |cmd| (lower case) so far, from INFO commandstats; 0 when none. */
+static long long cmd_calls(ctx *x, const char *cmd) {
+  redisReply *st = sg_test_redis_cmd(&x->r, "INFO commandstats");
+  ASSERT_NOT_NULL(st);
+  char pat[64];
+  snprintf(pat, sizeof pat, "cmdstat_%s:calls=", cmd);
+  const char *p = strstr(st->str, pat);
+  long long n = p ? atoll(p + strlen(pat)) : 0;
+  freeReplyObject(st);
+  return n;
+}
+
 static void t_finish_and_ledger(void) {
   ctx x;
   begin(&x, 3, (sg_rd_queue_opts){.results_maxlen = 100});
@@ -208,6 +220,9 @@ static void t_finish_and_ledger(void) {
   run_until(&x, &x.done_ok, 1, 5000);
   ASSERT_EQ(1, sg_test_redis_int(&x.r, "XLEN sendgate:results"));
   ASSERT_EQ(2, pending_count(&x)); /* the first entry is acked */
+  /* On the default stream: the MULTI fast path, not the script. */
+  ASSERT_EQ(1, cmd_calls(&x, "exec"));
+  long long evals = cmd_calls(&x, "eval");
   /* The bucket: a listpack hash expiring between ttl and 2 x ttl from now. */
   char key[64];
   sg_rd_ledger_key(x.q, sg_rd_ledger_gen(x.q, now), &lid, key);
@@ -231,6 +246,8 @@ static void t_finish_and_ledger(void) {
   ASSERT_OK(sg_rd_queue_finish(x.q, &c, x.ids[1], "app:replies", "r2", 2, NULL, NULL, on_done, &x));
   run_until(&x, &x.done_ok, 2, 5000);
   ASSERT_EQ(1, sg_test_redis_int(&x.r, "XLEN app:replies"));
+  ASSERT_EQ(evals + 1, cmd_calls(&x, "eval")); /* a producer's stream: the script */
+  ASSERT_EQ(1, cmd_calls(&x, "exec"));
   ASSERT_EQ(1, sg_test_redis_int(&x.r, "HLEN %s", key));
   /* A reply stream that refuses the result: it goes to the default stream, acked, one callback. */
   freeReplyObject(sg_test_redis_cmd(&x.r, "SET app:notastream x"));
