@@ -10,6 +10,7 @@
 #include "core/sg_log.h"
 #include "core/sg_mem.h"
 #include "redis/sg_rd_script.h"
+#include "redis/sg_rd_tick.h"
 
 static const char k_feed[] =
     "local und=0\n"
@@ -32,29 +33,16 @@ static const char k_feed[] =
     "return {moved,und,redis.call('XLEN',KEYS[1])}\n";
 
 struct sg_rd_feeder {
-  uv_loop_t *loop;
   sg_rd_feeder_opts o;
   char *bulk, *stream, *group;
   char low[16];
   sg_rd_script script;
-  uv_timer_t timer;
-  bool inflight, closing, timer_closed;
-  void (*done)(void *);
-  void *done_ud;
+  sg_rd_tick tick;
   sg_rd_feeder_stats stats;
 };
 
-static void run(sg_rd_feeder *f);
-
-static void on_timer(uv_timer_t *h) {
-  run(h->data);
-}
-
-static void maybe_free(sg_rd_feeder *f) {
-  if (!f->closing || !f->timer_closed || f->inflight)
-    return;
-  if (f->done)
-    f->done(f->done_ud);
+static void release(sg_rd_tick *t) {
+  sg_rd_feeder *f = sg_container_of(t, sg_rd_feeder, tick);
   sg_free(f->bulk);
   sg_free(f->stream);
   sg_free(f->group);
@@ -68,11 +56,8 @@ static bool is_int(const redisReply *x) {
 static void on_reply(sg_rd_client *c, int status, const redisReply *reply, void *ud) {
   (void)c;
   sg_rd_feeder *f = ud;
-  f->inflight = false;
-  if (f->closing) {
-    maybe_free(f);
+  if (!sg_rd_tick_answered(&f->tick))
     return;
-  }
   uint64_t next = f->o.tick_ms;
   if (status != 0 || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 ||
       !is_int(reply->element[0]) || !is_int(reply->element[1]) || !is_int(reply->element[2])) {
@@ -90,13 +75,11 @@ static void on_reply(sg_rd_client *c, int status, const redisReply *reply, void 
     if (moved >= (long long)f->o.batch && left > 0)
       next = 0; /* a full batch and more waiting */
   }
-  uv_timer_start(&f->timer, on_timer, next, 0);
+  sg_rd_tick_after(&f->tick, next);
 }
 
-static void run(sg_rd_feeder *f) {
-  if (f->closing || f->inflight)
-    return;
-  uv_timer_stop(&f->timer);
+static void run(sg_rd_tick *t) {
+  sg_rd_feeder *f = sg_container_of(t, sg_rd_feeder, tick);
   uint32_t n = f->o.room(f->o.room_ud);
   if (n > f->o.batch)
     n = f->o.batch;
@@ -108,16 +91,15 @@ static void run(sg_rd_feeder *f) {
   /* With no room it still runs: its reply keeps the backlog figures fresh. */
   if (sg_rd_script_run(&f->script, f->o.client, 2, 5, args, lens, f->o.cmd_timeout_ms, on_reply,
                        f) == 0)
-    f->inflight = true;
+    sg_rd_tick_sent(t);
   else
-    uv_timer_start(&f->timer, on_timer, f->o.tick_ms, 0); /* not connected: later */
+    sg_rd_tick_after(t, f->o.tick_ms); /* not connected: later */
 }
 
 int sg_rd_feeder_new(uv_loop_t *loop, const sg_rd_feeder_opts *opts, sg_rd_feeder **out) {
   if (!loop || !opts || !opts->client || !opts->bulk || !opts->bulk[0] || !opts->room)
     return SG_ERR_INVAL;
   sg_rd_feeder *f = sg_xcalloc(1, sizeof *f);
-  f->loop = loop;
   f->o = *opts;
   f->bulk = sg_xstrdup(opts->bulk);
   f->stream = sg_xstrdup(opts->stream ? opts->stream : "sendgate:jobs");
@@ -131,33 +113,19 @@ int sg_rd_feeder_new(uv_loop_t *loop, const sg_rd_feeder_opts *opts, sg_rd_feede
     f->o.cmd_timeout_ms = 5000;
   snprintf(f->low, sizeof f->low, "%u", f->o.low_water);
   sg_rd_script_init(&f->script, k_feed);
-  uv_timer_init(loop, &f->timer);
-  f->timer.data = f;
-  uv_timer_start(&f->timer, on_timer, f->o.tick_ms, 0);
-  uv_unref((uv_handle_t *)&f->timer);
+  sg_rd_tick_init(&f->tick, loop, f->o.tick_ms, run, release);
   *out = f;
   return 0;
 }
 
 void sg_rd_feeder_kick(sg_rd_feeder *f) {
-  run(f);
+  sg_rd_tick_kick(&f->tick);
 }
 
 void sg_rd_feeder_get_stats(const sg_rd_feeder *f, sg_rd_feeder_stats *out) {
   *out = f->stats;
 }
 
-static void on_timer_closed(uv_handle_t *h) {
-  sg_rd_feeder *f = h->data;
-  f->timer_closed = true;
-  maybe_free(f);
-}
-
 void sg_rd_feeder_close(sg_rd_feeder *f, void (*done)(void *ud), void *ud) {
-  if (f->closing)
-    return;
-  f->closing = true;
-  f->done = done;
-  f->done_ud = ud;
-  uv_close((uv_handle_t *)&f->timer, on_timer_closed);
+  sg_rd_tick_close(&f->tick, done, ud);
 }

@@ -9,32 +9,21 @@
 #include "core/sg_log.h"
 #include "core/sg_mem.h"
 #include "redis/sg_rd_queue.h"
+#include "redis/sg_rd_tick.h"
 
 struct sg_rd_legacy {
   sg_rd_legacy_opts o;
-  uv_timer_t timer;
+  sg_rd_tick tick;
   char *match; /* <prefix>* */
   char count[24];
   char cursor[24];  /* "0" at the start of a pass */
   uint64_t pass_t0; /* uv_now at the start of the current (or last) pass */
   bool present;
-  bool inflight, closing, timer_closed;
-  void (*done)(void *ud);
-  void *done_ud;
   sg_rd_legacy_stats stats;
 };
 
-static void step(sg_rd_legacy *w);
-
-static void on_timer(uv_timer_t *h) {
-  step(h->data);
-}
-
-static void maybe_free(sg_rd_legacy *w) {
-  if (!w->closing || !w->timer_closed || w->inflight)
-    return;
-  if (w->done)
-    w->done(w->done_ud);
+static void release(sg_rd_tick *t) {
+  sg_rd_legacy *w = sg_container_of(t, sg_rd_legacy, tick);
   sg_free(w->match);
   sg_free(w);
 }
@@ -45,8 +34,8 @@ static void pass_end(sg_rd_legacy *w, bool present) {
   bool changed = present != w->present || w->stats.passes == 1;
   w->present = present;
   memcpy(w->cursor, "0", 2);
-  uint64_t now = uv_now(w->timer.loop), due = w->pass_t0 + w->o.pass_every_ms;
-  uv_timer_start(&w->timer, on_timer, due > now ? due - now : 0, 0);
+  uint64_t now = uv_now(sg_rd_tick_loop(&w->tick)), due = w->pass_t0 + w->o.pass_every_ms;
+  sg_rd_tick_after(&w->tick, due > now ? due - now : 0);
   if (changed)
     sg_log_kv(SG_LOG_INFO, "redis",
               present ? "keys of the older ledger layout exist: looking them up"
@@ -58,11 +47,8 @@ static void pass_end(sg_rd_legacy *w, bool present) {
 static void on_reply(sg_rd_client *c, int status, const redisReply *r, void *ud) {
   (void)c;
   sg_rd_legacy *w = ud;
-  w->inflight = false;
-  if (w->closing) {
-    maybe_free(w);
+  if (!sg_rd_tick_answered(&w->tick))
     return;
-  }
   /* [cursor, [keys...]] */
   if (status != 0 || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
       r->element[0]->type != REDIS_REPLY_STRING || r->element[0]->len >= sizeof w->cursor ||
@@ -72,7 +58,7 @@ static void on_reply(sg_rd_client *c, int status, const redisReply *r, void *ud)
       sg_log_kv(SG_LOG_WARN, "redis", "scan for the older ledger layout failed", "err",
                 sg_err_name(status ? status : SG_ERR_PARSE), "detail",
                 r && r->type == REDIS_REPLY_ERROR ? r->str : NULL, NULL);
-    uv_timer_start(&w->timer, on_timer, w->o.retry_ms, 0); /* the same cursor again */
+    sg_rd_tick_after(&w->tick, w->o.retry_ms); /* the same cursor again */
     return;
   }
   w->stats.calls++;
@@ -86,22 +72,21 @@ static void on_reply(sg_rd_client *c, int status, const redisReply *r, void *ud)
     pass_end(w, false);
     return;
   }
-  uv_timer_start(&w->timer, on_timer, 0, 0); /* the next call on the next turn */
+  sg_rd_tick_after(&w->tick, 0); /* the next call on the next turn */
 }
 
-static void step(sg_rd_legacy *w) {
-  if (w->closing || w->inflight)
-    return;
+static void step(sg_rd_tick *t) {
+  sg_rd_legacy *w = sg_container_of(t, sg_rd_legacy, tick);
   if (strcmp(w->cursor, "0") == 0)
-    w->pass_t0 = uv_now(w->timer.loop);
+    w->pass_t0 = uv_now(sg_rd_tick_loop(t));
   const char *argv[] = {"SCAN", w->cursor, "MATCH", w->match, "COUNT", w->count, "TYPE", "string"};
   size_t lens[8];
   for (int i = 0; i < 8; i++)
     lens[i] = strlen(argv[i]);
   if (sg_rd_client_cmd(w->o.client, 8, argv, lens, w->o.cmd_timeout_ms, on_reply, w) == 0)
-    w->inflight = true;
+    sg_rd_tick_sent(t);
   else
-    uv_timer_start(&w->timer, on_timer, w->o.retry_ms, 0); /* not connected: later */
+    sg_rd_tick_after(t, w->o.retry_ms); /* not connected: later */
 }
 
 int sg_rd_legacy_new(uv_loop_t *loop, const sg_rd_legacy_opts *o, sg_rd_legacy **out) {
@@ -124,10 +109,7 @@ int sg_rd_legacy_new(uv_loop_t *loop, const sg_rd_legacy_opts *o, sg_rd_legacy *
     w->o.cmd_timeout_ms = 5000;
   memcpy(w->cursor, "0", 2);
   w->present = true;
-  uv_timer_init(loop, &w->timer);
-  w->timer.data = w;
-  uv_timer_start(&w->timer, on_timer, 0, 0);
-  uv_unref((uv_handle_t *)&w->timer);
+  sg_rd_tick_init(&w->tick, loop, 0, step, release);
   *out = w;
   return 0;
 }
@@ -140,17 +122,6 @@ void sg_rd_legacy_get_stats(const sg_rd_legacy *w, sg_rd_legacy_stats *out) {
   *out = w->stats;
 }
 
-static void on_timer_closed(uv_handle_t *h) {
-  sg_rd_legacy *w = h->data;
-  w->timer_closed = true;
-  maybe_free(w);
-}
-
 void sg_rd_legacy_close(sg_rd_legacy *w, void (*done)(void *ud), void *ud) {
-  if (w->closing)
-    return;
-  w->closing = true;
-  w->done = done;
-  w->done_ud = ud;
-  uv_close((uv_handle_t *)&w->timer, on_timer_closed);
+  sg_rd_tick_close(&w->tick, done, ud);
 }

@@ -8,8 +8,10 @@
 
 #include "core/sg_err.h"
 #include "core/sg_log.h"
+#include "core/sg_list.h"
 #include "core/sg_mem.h"
 #include "redis/sg_rd_script.h"
+#include "redis/sg_rd_tick.h"
 
 /*
  * KEYS[1] the job stream, KEYS[2] the results stream; ARGV[1] the results cap
@@ -45,29 +47,16 @@ static const char k_trim[] =
     "return {n,r}\n";
 
 struct sg_rd_trim {
-  uv_loop_t *loop;
+  sg_rd_tick tick;
   sg_rd_trim_opts o;
   char *stream, *results;
   char maxlen[24];
   sg_rd_script script;
-  uv_timer_t timer;
-  bool inflight, closing, timer_closed;
-  void (*done)(void *);
-  void *done_ud;
   sg_rd_trim_stats stats;
 };
 
-static void run(sg_rd_trim *t);
-
-static void on_timer(uv_timer_t *h) {
-  run(h->data);
-}
-
-static void maybe_free(sg_rd_trim *t) {
-  if (!t->closing || !t->timer_closed || t->inflight)
-    return;
-  if (t->done)
-    t->done(t->done_ud);
+static void release(sg_rd_tick *tk) {
+  sg_rd_trim *t = sg_container_of(tk, sg_rd_trim, tick);
   sg_free(t->stream);
   sg_free(t->results);
   sg_free(t);
@@ -76,11 +65,8 @@ static void maybe_free(sg_rd_trim *t) {
 static void on_reply(sg_rd_client *c, int status, const redisReply *reply, void *ud) {
   (void)c;
   sg_rd_trim *t = ud;
-  t->inflight = false;
-  if (t->closing) {
-    maybe_free(t);
+  if (!sg_rd_tick_answered(&t->tick))
     return;
-  }
   if (status != 0 || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
       reply->element[0]->type != REDIS_REPLY_INTEGER ||
       reply->element[1]->type != REDIS_REPLY_INTEGER) {
@@ -94,27 +80,24 @@ static void on_reply(sg_rd_client *c, int status, const redisReply *reply, void 
     t->stats.results_trimmed +=
         (uint64_t)(reply->element[1]->integer > 0 ? reply->element[1]->integer : 0);
   }
-  uv_timer_start(&t->timer, on_timer, t->o.tick_ms, 0);
+  sg_rd_tick_after(&t->tick, t->o.tick_ms);
 }
 
-static void run(sg_rd_trim *t) {
-  if (t->closing || t->inflight)
-    return;
-  uv_timer_stop(&t->timer);
+static void run(sg_rd_tick *tk) {
+  sg_rd_trim *t = sg_container_of(tk, sg_rd_trim, tick);
   const char *args[] = {t->stream, t->results ? t->results : t->stream, t->maxlen};
   size_t lens[] = {strlen(args[0]), strlen(args[1]), strlen(t->maxlen)};
   if (sg_rd_script_run(&t->script, t->o.client, 2, 3, args, lens, t->o.cmd_timeout_ms, on_reply,
                        t) == 0)
-    t->inflight = true;
+    sg_rd_tick_sent(tk);
   else
-    uv_timer_start(&t->timer, on_timer, t->o.tick_ms, 0); /* not connected: later */
+    sg_rd_tick_after(tk, t->o.tick_ms); /* not connected: later */
 }
 
 int sg_rd_trim_new(uv_loop_t *loop, const sg_rd_trim_opts *opts, sg_rd_trim **out) {
   if (!loop || !opts || !opts->client)
     return SG_ERR_INVAL;
   sg_rd_trim *t = sg_xcalloc(1, sizeof *t);
-  t->loop = loop;
   t->o = *opts;
   t->stream = sg_xstrdup(opts->stream ? opts->stream : "sendgate:jobs");
   t->results = opts->results && opts->results_maxlen ? sg_xstrdup(opts->results) : NULL;
@@ -126,33 +109,19 @@ int sg_rd_trim_new(uv_loop_t *loop, const sg_rd_trim_opts *opts, sg_rd_trim **ou
   if (t->o.cmd_timeout_ms == 0)
     t->o.cmd_timeout_ms = 5000;
   sg_rd_script_init(&t->script, k_trim);
-  uv_timer_init(loop, &t->timer);
-  t->timer.data = t;
-  uv_timer_start(&t->timer, on_timer, t->o.tick_ms, 0);
-  uv_unref((uv_handle_t *)&t->timer);
+  sg_rd_tick_init(&t->tick, loop, t->o.tick_ms, run, release);
   *out = t;
   return 0;
 }
 
 void sg_rd_trim_kick(sg_rd_trim *t) {
-  run(t);
+  sg_rd_tick_kick(&t->tick);
 }
 
 void sg_rd_trim_get_stats(const sg_rd_trim *t, sg_rd_trim_stats *out) {
   *out = t->stats;
 }
 
-static void on_timer_closed(uv_handle_t *h) {
-  sg_rd_trim *t = h->data;
-  t->timer_closed = true;
-  maybe_free(t);
-}
-
 void sg_rd_trim_close(sg_rd_trim *t, void (*done)(void *ud), void *ud) {
-  if (t->closing)
-    return;
-  t->closing = true;
-  t->done = done;
-  t->done_ud = ud;
-  uv_close((uv_handle_t *)&t->timer, on_timer_closed);
+  sg_rd_tick_close(&t->tick, done, ud);
 }
