@@ -132,16 +132,17 @@ int sg_rd_client_pipeline_resp(sg_rd_client *c, const char *resp, size_t len, ui
                                uint32_t timeout_ms, sg_rd_reply_cb cb, void *ud);
 
 /*
- * A transaction: MULTI, the |n| commands written in RESP one after another in
- * |cmds| (|len| bytes, borrowed, copied before return), EXEC, as one write
+ * A transaction: |txn| (|len| bytes, borrowed, copied before return) holds
+ * SG_RESP_MULTI, |n| commands in RESP and SG_RESP_EXEC, sent as one write
  * with one pending record. |cb| is called once: with EXEC's reply (an array
  * with one reply per command; an error such as EXECABORT when a command was
  * refused while queued, in which case none ran), or with the connection's
  * status and a NULL reply when it went first; the +QUEUED replies are not
- * passed on. Returns as sg_rd_client_pipeline_resp (nothing was sent on an
- * error, and |cb| is not called).
+ * passed on. Returns as sg_rd_client_pipeline_resp (SG_ERR_INVAL also when
+ * |txn| is not framed so); nothing was sent on an error, and |cb| is not
+ * called.
  */
-int sg_rd_client_multi(sg_rd_client *c, const char *cmds, size_t len, uint32_t n,
+int sg_rd_client_multi(sg_rd_client *c, const char *txn, size_t len, uint32_t n,
                        uint32_t timeout_ms, sg_rd_reply_cb cb, void *ud);
 
 /*

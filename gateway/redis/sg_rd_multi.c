@@ -7,6 +7,7 @@
 
 #include "core/sg_err.h"
 #include "core/sg_mem.h"
+#include "redis/sg_resp.h"
 
 /* The transaction's one pending record: +OK, the +QUEUED replies, EXEC's. */
 typedef struct multi_call {
@@ -30,20 +31,16 @@ static void on_reply(sg_rd_client *c, int status, const redisReply *reply, void 
     sg_free(m);
 }
 
-int sg_rd_client_multi(sg_rd_client *c, const char *cmds, size_t len, uint32_t n,
+int sg_rd_client_multi(sg_rd_client *c, const char *txn, size_t len, uint32_t n,
                        uint32_t timeout_ms, sg_rd_reply_cb cb, void *ud) {
-  static const char multi[] = "*1\r\n$5\r\nMULTI\r\n", exec[] = "*1\r\n$4\r\nEXEC\r\n";
-  if (n == 0 || cb == NULL || len == 0 || n > UINT32_MAX - 2)
+  static const char multi[] = SG_RESP_MULTI, exec[] = SG_RESP_EXEC;
+  size_t ml = sizeof multi - 1, el = sizeof exec - 1;
+  if (n == 0 || n > UINT32_MAX - 2 || cb == NULL || txn == NULL || len <= ml + el ||
+      memcmp(txn, multi, ml) != 0 || memcmp(txn + len - el, exec, el) != 0)
     return SG_ERR_INVAL;
-  size_t total = sizeof multi - 1 + len + sizeof exec - 1;
-  char *buf = sg_xmalloc(total);
-  memcpy(buf, multi, sizeof multi - 1);
-  memcpy(buf + sizeof multi - 1, cmds, len);
-  memcpy(buf + sizeof multi - 1 + len, exec, sizeof exec - 1);
   multi_call *m = sg_xmalloc(sizeof *m);
   *m = (multi_call){cb, ud, n + 2, false};
-  int rv = sg_rd_client_pipeline_resp(c, buf, total, n + 2, timeout_ms, on_reply, m);
-  sg_free(buf);
+  int rv = sg_rd_client_pipeline_resp(c, txn, len, n + 2, timeout_ms, on_reply, m);
   if (rv != 0)
     sg_free(m);
   return rv;

@@ -311,6 +311,7 @@ static int send_fast(sg_rd_stream *s, rd_batch *b) {
   }
   sg_buf_reset(w);
   sg_buf_reserve(w, bytes + 64 * (nids + 4));
+  sg_buf_append(w, SG_RESP_MULTI, sizeof SG_RESP_MULTI - 1);
   for (size_t k = 0; k < b->n; k++) {
     const rd_comp *c = b->c[k];
     for (size_t i = 0; i < c->nops; i++, n++) {
@@ -328,6 +329,7 @@ static int send_fast(sg_rd_stream *s, rd_batch *b) {
       if (b->c[k]->has_id)
         sg_resp_bulk(w, b->c[k]->id, strlen(b->c[k]->id));
   }
+  sg_buf_append(w, SG_RESP_EXEC, sizeof SG_RESP_EXEC - 1);
   int rv = sg_rd_client_multi(s->cc, w->data, w->len, n, s->opts.cmd_timeout_ms, fast_reply, b);
   if (w->cap > 4 * BATCH_BYTES)
     sg_buf_free(w);

@@ -31,4 +31,8 @@ void sg_resp_bulk(sg_buf *b, const void *p, size_t n);
 /* A decimal number as a bulk string. */
 void sg_resp_bulk_u64(sg_buf *b, uint64_t v);
 
+/* The commands that open and close a transaction (sg_rd_client_multi). */
+#define SG_RESP_MULTI "*1\r\n$5\r\nMULTI\r\n"
+#define SG_RESP_EXEC "*1\r\n$4\r\nEXEC\r\n"
+
 #endif

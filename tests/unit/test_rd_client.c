@@ -11,6 +11,7 @@
 #include "core/sg_err.h"
 #include "core/sg_mem.h"
 #include "redis/sg_rd_client.h"
+#include "redis/sg_resp.h"
 #include "sandbox/sg_sbx_certgen.h"
 
 #include <uv.h>
@@ -204,6 +205,16 @@ static void on_order(sg_rd_client *c, int status, const redisReply *r, void *ud)
   x->replies++;
 }
 
+/* Counts replies; each must be the integer one more than the last. */
+static void on_count(sg_rd_client *c, int status, const redisReply *r, void *ud) {
+  (void)c;
+  ctx *x = ud;
+  x->replies++;
+  if (status != 0 || r == NULL || r->type != REDIS_REPLY_INTEGER || r->integer != x->replies)
+    x->norder++;
+  x->last_int = r ? r->integer : -1;
+}
+
 static void t_reconnect(void) {
   sg_test_redis r;
   ASSERT_OK(sg_test_redis_start(&r, NULL));
@@ -274,6 +285,19 @@ static void t_pipeline(void) {
   ASSERT_STR_EQ("8", x.last_str);
   ASSERT(sg_rd_client_is_up(x.c));
   ASSERT_EQ(0, sg_rd_client_pending(x.c));
+  /* 3,000 replies arrive in a few reads of tens of KB: every one, in order. */
+  sg_buf many = SG_BUF_INIT;
+  for (int i = 0; i < 3000; i++) {
+    sg_resp_array(&many, 2);
+    sg_resp_bulk(&many, "INCR", 4);
+    sg_resp_bulk(&many, "n", 1);
+  }
+  x.replies = x.norder = 0;
+  ASSERT_OK(sg_rd_client_pipeline_resp(x.c, many.data, many.len, 3000, 5000, on_count, &x));
+  sg_buf_free(&many);
+  run_until(&x, &x.replies, 3000, 5000);
+  ASSERT_EQ(3000, x.last_int); /* the last reply was the 3,000th INCR's */
+  ASSERT_EQ(0, x.norder);      /* none out of order */
   /* Two replies of three are held back by a blocking command; the server dies. */
   static const char pb[] = "*1\r\n$4\r\nPING\r\n"
                            "*3\r\n$5\r\nBLPOP\r\n$7\r\nnothing\r\n$1\r\n5\r\n"
@@ -318,9 +342,12 @@ static void t_multi(void) {
   url_of(&r, NULL, 0, url, sizeof url);
   start_client(&x, url, &(sg_rd_client_opts){.backoff_base_ms = 20, .backoff_max_ms = 200});
   run_until(&x, &x.ups, 1, 5000);
-  static const char two[] = "*3\r\n$3\r\nSET\r\n$1\r\nm\r\n$1\r\n4\r\n"
-                            "*2\r\n$4\r\nINCR\r\n$1\r\nm\r\n";
+  static const char two[] = SG_RESP_MULTI "*3\r\n$3\r\nSET\r\n$1\r\nm\r\n$1\r\n4\r\n"
+                                          "*2\r\n$4\r\nINCR\r\n$1\r\nm\r\n" SG_RESP_EXEC;
   ASSERT_EQ(SG_ERR_INVAL, sg_rd_client_multi(x.c, two, sizeof two - 1, 0, 1000, on_exec, &x));
+  ASSERT_EQ(SG_ERR_INVAL, /* not framed by MULTI ... EXEC */
+            sg_rd_client_multi(x.c, two + sizeof SG_RESP_MULTI - 1,
+                               sizeof two - sizeof SG_RESP_MULTI, 2, 1000, on_exec, &x));
   ASSERT_OK(sg_rd_client_multi(x.c, two, sizeof two - 1, 2, 1000, on_exec, &x));
   ASSERT_EQ(1, sg_rd_client_pending(x.c)); /* one record for MULTI, 2 commands, EXEC */
   ASSERT_OK(cmd(&x, "GET", "m", NULL, 0, 1000));
@@ -328,8 +355,8 @@ static void t_multi(void) {
   ASSERT_STR_EQ("5", x.last_str); /* the GET, after EXEC's one callback */
   ASSERT_EQ(2, x.replies);
   /* Refused while queued: EXEC answers EXECABORT and the SET did not run. */
-  static const char bad[] = "*3\r\n$3\r\nSET\r\n$1\r\nm\r\n$1\r\n9\r\n"
-                            "*1\r\n$4\r\nNOPE\r\n";
+  static const char bad[] = SG_RESP_MULTI "*3\r\n$3\r\nSET\r\n$1\r\nm\r\n$1\r\n9\r\n"
+                                          "*1\r\n$4\r\nNOPE\r\n" SG_RESP_EXEC;
   ASSERT_OK(sg_rd_client_multi(x.c, bad, sizeof bad - 1, 2, 1000, on_exec, &x));
   run_until(&x, &x.replies, 3, 5000);
   ASSERT_EQ(SG_ERR_REDIS, x.last_status);
@@ -338,7 +365,7 @@ static void t_multi(void) {
   run_until(&x, &x.replies, 4, 5000);
   ASSERT_STR_EQ("5", x.last_str);
   /* The server dies while a command ahead blocks: one callback, its status. */
-  static const char one[] = "*2\r\n$4\r\nINCR\r\n$1\r\nm\r\n";
+  static const char one[] = SG_RESP_MULTI "*2\r\n$4\r\nINCR\r\n$1\r\nm\r\n" SG_RESP_EXEC;
   const char *argv[] = {"BLPOP", "nothing", "5"};
   size_t lens[] = {5, 7, 1};
   ASSERT_OK(sg_rd_client_cmd(x.c, 3, argv, lens, 10000, on_order, &x));
