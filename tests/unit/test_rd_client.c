@@ -115,6 +115,16 @@ static void url_of(const sg_test_redis *r, const char *auth, int db, char *out, 
   snprintf(out, cap, "redis://%s127.0.0.1:%d/%d", auth ? auth : "", r->port, db);
 }
 
+/* A private redis-server and a client UP on it (bounded wait), with backoff |base_ms|..|max_ms|. */
+static void start_up(sg_test_redis *r, ctx *x, uint32_t base_ms, uint32_t max_ms) {
+  ASSERT_OK(sg_test_redis_start(r, NULL));
+  ctx_init(x);
+  char url[128];
+  url_of(r, NULL, 0, url, sizeof url);
+  start_client(x, url, &(sg_rd_client_opts){.backoff_base_ms = base_ms, .backoff_max_ms = max_ms});
+  run_until(x, &x->ups, 1, 5000);
+}
+
 static void t_commands(void) {
   sg_test_redis r;
   ASSERT_OK(sg_test_redis_start(&r, NULL));
@@ -166,14 +176,8 @@ static void t_commands(void) {
 
 static void t_timeout(void) {
   sg_test_redis r;
-  ASSERT_OK(sg_test_redis_start(&r, NULL));
   ctx x;
-  ctx_init(&x);
-  char url[128];
-  url_of(&r, NULL, 0, url, sizeof url);
-  sg_rd_client_opts o = {.backoff_base_ms = 10, .backoff_max_ms = 50};
-  start_client(&x, url, &o);
-  run_until(&x, &x.ups, 1, 5000);
+  start_up(&r, &x, 10, 50);
   uint64_t t0 = uv_now(&x.loop);
   ASSERT_OK(cmd(&x, "DEBUG", "SLEEP", "1", 1, 200));
   ASSERT_OK(cmd(&x, "PING", NULL, NULL, 0, 5000)); /* behind it: fails with it */
@@ -217,14 +221,8 @@ static void on_count(sg_rd_client *c, int status, const redisReply *r, void *ud)
 
 static void t_reconnect(void) {
   sg_test_redis r;
-  ASSERT_OK(sg_test_redis_start(&r, NULL));
   ctx x;
-  ctx_init(&x);
-  char url[128];
-  url_of(&r, NULL, 0, url, sizeof url);
-  sg_rd_client_opts o = {.backoff_base_ms = 20, .backoff_max_ms = 200};
-  start_client(&x, url, &o);
-  run_until(&x, &x.ups, 1, 5000);
+  start_up(&r, &x, 20, 200);
   /* Commands pending when the server dies all fail, in order, with a connection error. */
   const char *argv[] = {"BLPOP", "nothing", "5"};
   size_t lens[] = {5, 7, 1};
@@ -262,13 +260,8 @@ static void t_reconnect(void) {
  * connection dies the calls still due all come, with its status. */
 static void t_pipeline(void) {
   sg_test_redis r;
-  ASSERT_OK(sg_test_redis_start(&r, NULL));
   ctx x;
-  ctx_init(&x);
-  char url[128];
-  url_of(&r, NULL, 0, url, sizeof url);
-  start_client(&x, url, &(sg_rd_client_opts){.backoff_base_ms = 20, .backoff_max_ms = 200});
-  run_until(&x, &x.ups, 1, 5000);
+  start_up(&r, &x, 20, 200);
   static const char p3[] = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\n7\r\n"
                            "*1\r\n$4\r\nNOPE\r\n"
                            "*2\r\n$4\r\nINCR\r\n$1\r\nk\r\n";
@@ -335,13 +328,8 @@ static void on_exec(sg_rd_client *c, int status, const redisReply *r, void *ud) 
 
 static void t_multi(void) {
   sg_test_redis r;
-  ASSERT_OK(sg_test_redis_start(&r, NULL));
   ctx x;
-  ctx_init(&x);
-  char url[128];
-  url_of(&r, NULL, 0, url, sizeof url);
-  start_client(&x, url, &(sg_rd_client_opts){.backoff_base_ms = 20, .backoff_max_ms = 200});
-  run_until(&x, &x.ups, 1, 5000);
+  start_up(&r, &x, 20, 200);
   static const char two[] = SG_RESP_MULTI "*3\r\n$3\r\nSET\r\n$1\r\nm\r\n$1\r\n4\r\n"
                                           "*2\r\n$4\r\nINCR\r\n$1\r\nm\r\n" SG_RESP_EXEC;
   ASSERT_EQ(SG_ERR_INVAL, sg_rd_client_multi(x.c, two, sizeof two - 1, 0, 1000, on_exec, &x));
