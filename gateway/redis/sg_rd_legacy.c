@@ -22,6 +22,8 @@ struct sg_rd_legacy {
   sg_rd_legacy_stats stats;
 };
 
+#define NOT_CONNECTED_MS 50
+
 static void release(sg_rd_tick *t) {
   sg_rd_legacy *w = sg_container_of(t, sg_rd_legacy, tick);
   sg_free(w->match);
@@ -86,7 +88,9 @@ static void step(sg_rd_tick *t) {
   if (sg_rd_client_cmd(w->o.client, 8, argv, lens, w->o.cmd_timeout_ms, on_reply, w) == 0)
     sg_rd_tick_sent(t);
   else
-    sg_rd_tick_after(t, w->o.retry_ms); /* not connected: later */
+    /* Not connected (yet): soon again, as lookups carry the GET of the older
+     * layout until the first pass says there is none. */
+    sg_rd_tick_after(t, w->o.retry_ms < NOT_CONNECTED_MS ? w->o.retry_ms : NOT_CONNECTED_MS);
 }
 
 int sg_rd_legacy_new(uv_loop_t *loop, const sg_rd_legacy_opts *o, sg_rd_legacy **out) {
