@@ -641,6 +641,10 @@ void sg_rd_stream_set_credit(sg_rd_stream *s, uint32_t credit) {
   sg_rd_stream__maybe_read(s);
 }
 
+void sg_rd_stream_set_trim_acked(sg_rd_stream *s, bool on) {
+  s->opts.trim_acked = on;
+}
+
 void sg_rd_stream_add_credit(sg_rd_stream *s, uint32_t n) {
   s->credit = n > UINT32_MAX - s->credit ? UINT32_MAX : s->credit + n;
   sg_rd_stream__maybe_read(s);

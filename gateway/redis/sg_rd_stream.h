@@ -123,7 +123,9 @@ typedef struct sg_rd_stream_opts {
   uint32_t cmd_timeout_ms;  /* per command; default 5000 */
   uint32_t stop_timeout_ms; /* max wait for queued completions at stop; default 5000 */
   /* Completions only XACK their entries; a trimmer (sg_rd_trim) removes them
-   * later in bulk instead of an XDEL per completion (less Redis work). */
+   * later in bulk instead of an XDEL per completion (less Redis work). The
+   * owner switches it with sg_rd_stream_set_trim_acked as the trimmer keeps
+   * up or not. */
   bool trim_acked;
   sg_rd_client_opts client; /* connect timeout, backoff, reply cap (name ignored) */
 } sg_rd_stream_opts;
@@ -160,6 +162,9 @@ int sg_rd_stream_new(uv_loop_t *loop, const sg_rd_url *url, const sg_rd_stream_o
 /* Sets the number of further entries the owner accepts (lowering it takes
  * effect from the next read). */
 void sg_rd_stream_set_credit(sg_rd_stream *s, uint32_t credit);
+/* Whether completions leave their acked entries to a trimmer (true) or XDEL
+ * them (false); from the next completion batch on. */
+void sg_rd_stream_set_trim_acked(sg_rd_stream *s, bool on);
 /* Adds |n| to the credit (e.g. 1 per finished job). */
 void sg_rd_stream_add_credit(sg_rd_stream *s, uint32_t n);
 /* Gives back |n| bytes of byte credit (the size of a finished entry). */

@@ -65,3 +65,8 @@ void sg_rd_tick_close(sg_rd_tick *t, void (*done)(void *ud), void *ud) {
   t->done_ud = ud;
   uv_close((uv_handle_t *)&t->timer, on_timer_closed);
 }
+
+void sg_rd_tick_close_after_run(sg_rd_tick *t, void (*done)(void *ud), void *ud) {
+  sg_rd_tick_kick(t);
+  sg_rd_tick_close(t, done, ud);
+}

@@ -52,5 +52,8 @@ uv_loop_t *sg_rd_tick_loop(const sg_rd_tick *t);
 /* Stops: a command in flight is waited for; then |done| (may be NULL) and
  * release. A second call does nothing. */
 void sg_rd_tick_close(sg_rd_tick *t, void (*done)(void *ud), void *ud);
+/* The same after one last run now, unless a command is in flight (a run
+ * that cannot send just closes). */
+void sg_rd_tick_close_after_run(sg_rd_tick *t, void (*done)(void *ud), void *ud);
 
 #endif

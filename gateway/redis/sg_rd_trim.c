@@ -15,10 +15,13 @@
 
 /*
  * KEYS[1] the job stream, KEYS[2] the results stream; ARGV[1] the results cap
- * (0: none). For every group of the job stream the first entry it may still
- * need is its oldest pending entry, or else the one after its last-delivered
- * id; the stream is trimmed exactly below the smallest of those. Returns
- * {job entries trimmed, result entries trimmed}.
+ * (0: none), ARGV[2] the age in ms past which a pending entry holds the trim
+ * up. For every group of the job stream the first entry it may still need is
+ * its oldest pending entry, or else the one after its last-delivered id; the
+ * stream is trimmed exactly below the smallest of those. Returns {job entries
+ * trimmed, result entries trimmed, held}: held is 1 when that smallest is a
+ * pending entry older than ARGV[2] (the acked entries after it stay in the
+ * stream until it is done), else 0.
  */
 static const char k_trim[] =
     "local function parse(id)\n"
@@ -26,33 +29,41 @@ static const char k_trim[] =
     " return tonumber(m),tonumber(s)\n"
     "end\n"
     "local function less(am,as,bm,bs) return am<bm or (am==bm and as<bs) end\n"
-    "local n,r=0,0\n"
+    "local n,r,held=0,0,0\n"
     "if redis.call('EXISTS',KEYS[1])==1 then\n"
-    " local mm,ms\n"
+    " local mm,ms,mp\n"
     " for _,g in ipairs(redis.call('XINFO','GROUPS',KEYS[1])) do\n"
     "  local h={}\n"
     "  for i=1,#g,2 do h[g[i]]=g[i+1] end\n"
     "  local cm,cs=parse(h['last-delivered-id'])\n"
+    "  local cp=false\n"
     "  cs=cs+1\n"
     "  if h['pending']>0 then\n"
     "   local p=redis.call('XPENDING',KEYS[1],h['name'])\n"
     "   local pm,ps=parse(p[2])\n"
-    "   if less(pm,ps,cm,cs) then cm,cs=pm,ps end\n"
+    "   if less(pm,ps,cm,cs) then cm,cs,cp=pm,ps,true end\n"
     "  end\n"
-    "  if mm==nil or less(cm,cs,mm,ms) then mm,ms=cm,cs end\n"
+    "  if mm==nil or less(cm,cs,mm,ms) then mm,ms,mp=cm,cs,cp end\n"
     " end\n"
-    " if mm then n=redis.call('XTRIM',KEYS[1],'MINID',string.format('%d-%d',mm,ms)) end\n"
+    " if mm then\n"
+    "  n=redis.call('XTRIM',KEYS[1],'MINID',string.format('%d-%d',mm,ms))\n"
+    "  local t=redis.call('TIME')\n"
+    "  if mp and tonumber(t[1])*1000+math.floor(tonumber(t[2])/1000)-mm>tonumber(ARGV[2]) then\n"
+    "   held=1\n"
+    "  end\n"
+    " end\n"
     "end\n"
     "if tonumber(ARGV[1])>0 then r=redis.call('XTRIM',KEYS[2],'MAXLEN','~',ARGV[1]) end\n"
-    "return {n,r}\n";
+    "return {n,r,held}\n";
 
 struct sg_rd_trim {
   sg_rd_tick tick;
   sg_rd_trim_opts o;
   char *stream, *results;
-  char maxlen[24];
+  char maxlen[24], held_ms[24];
   sg_rd_script script;
   sg_rd_trim_stats stats;
+  bool keeps_up; /* the last run trimmed all it should (told to o.cb on change) */
 };
 
 static void release(sg_rd_tick *tk) {
@@ -67,15 +78,28 @@ static void on_reply(sg_rd_client *c, int status, const redisReply *reply, void 
   sg_rd_trim *t = ud;
   if (!sg_rd_tick_answered(&t->tick))
     return;
-  if (status != 0 || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-      reply->element[0]->type != REDIS_REPLY_INTEGER ||
-      reply->element[1]->type != REDIS_REPLY_INTEGER) {
+  bool ok = status == 0 && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3;
+  for (size_t i = 0; ok && i < 3; i++)
+    ok = reply->element[i]->type == REDIS_REPLY_INTEGER;
+  bool keeps_up = ok && reply->element[2]->integer == 0;
+  if (keeps_up != t->keeps_up) {
+    t->keeps_up = keeps_up;
+    if (ok)
+      sg_log_kv(SG_LOG_DEBUG, "redis",
+                keeps_up ? "acked jobs are left to the trimmer (no XDEL per completion)"
+                         : "a long-pending job holds the trim up: completions XDEL their jobs",
+                "stream", t->stream, NULL);
+    if (t->o.cb)
+      t->o.cb(keeps_up, t->o.ud);
+  }
+  if (!ok) {
     t->stats.errors++;
     if (status != SG_ERR_CLOSED && status != SG_ERR_SHUTDOWN)
       sg_log_kv(SG_LOG_WARN, "redis", "stream trim failed", "err", sg_err_name(status), "detail",
                 reply && reply->type == REDIS_REPLY_ERROR ? reply->str : NULL, NULL);
   } else {
     t->stats.runs++;
+    t->stats.held += !keeps_up;
     t->stats.trimmed += (uint64_t)(reply->element[0]->integer > 0 ? reply->element[0]->integer : 0);
     t->stats.results_trimmed +=
         (uint64_t)(reply->element[1]->integer > 0 ? reply->element[1]->integer : 0);
@@ -85,9 +109,9 @@ static void on_reply(sg_rd_client *c, int status, const redisReply *reply, void 
 
 static void run(sg_rd_tick *tk) {
   sg_rd_trim *t = sg_container_of(tk, sg_rd_trim, tick);
-  const char *args[] = {t->stream, t->results ? t->results : t->stream, t->maxlen};
-  size_t lens[] = {strlen(args[0]), strlen(args[1]), strlen(t->maxlen)};
-  if (sg_rd_script_run(&t->script, t->o.client, 2, 3, args, lens, t->o.cmd_timeout_ms, on_reply,
+  const char *args[] = {t->stream, t->results ? t->results : t->stream, t->maxlen, t->held_ms};
+  size_t lens[] = {strlen(args[0]), strlen(args[1]), strlen(t->maxlen), strlen(t->held_ms)};
+  if (sg_rd_script_run(&t->script, t->o.client, 2, 4, args, lens, t->o.cmd_timeout_ms, on_reply,
                        t) == 0)
     sg_rd_tick_sent(tk);
   else
@@ -106,6 +130,9 @@ int sg_rd_trim_new(uv_loop_t *loop, const sg_rd_trim_opts *opts, sg_rd_trim **ou
            t->results ? (unsigned long long)opts->results_maxlen : 0ull);
   if (t->o.tick_ms == 0)
     t->o.tick_ms = 1000;
+  if (t->o.held_ms == 0)
+    t->o.held_ms = 1000;
+  snprintf(t->held_ms, sizeof t->held_ms, "%u", t->o.held_ms);
   if (t->o.cmd_timeout_ms == 0)
     t->o.cmd_timeout_ms = 5000;
   sg_rd_script_init(&t->script, k_trim);
@@ -123,5 +150,7 @@ void sg_rd_trim_get_stats(const sg_rd_trim *t, sg_rd_trim_stats *out) {
 }
 
 void sg_rd_trim_close(sg_rd_trim *t, void (*done)(void *ud), void *ud) {
-  sg_rd_tick_close(&t->tick, done, ud);
+  /* One last trim: what this gateway acked since the last tick goes now, so
+   * a stopped gateway leaves only the jobs still to do in the stream. */
+  sg_rd_tick_close_after_run(&t->tick, done, ud);
 }

@@ -6,13 +6,17 @@
  * delivered, over all groups), and caps the default results stream (XTRIM
  * MAXLEN ~). This replaces an XDEL per completed job and a MAXLEN per result
  * XADD: the same outcome for a fraction of Redis's work per message. An
- * entry still pending or not yet read by some group is never trimmed.
+ * entry still pending or not yet read by some group is never trimmed; while
+ * one pending entry is old (a job held long), the acked ones after it cannot
+ * be trimmed either, and the trimmer tells its owner so (opts.cb) that
+ * completions delete their entries again meanwhile.
  *
  * Single-threaded: all calls and callbacks on the loop thread.
  */
 #ifndef SG_RD_TRIM_H
 #define SG_RD_TRIM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -27,6 +31,14 @@ typedef struct sg_rd_trim_opts {
   uint64_t results_maxlen; /* its approximate cap; 0: none */
   uint32_t tick_ms;        /* between runs; default 1000 */
   uint32_t cmd_timeout_ms; /* default 5000 */
+  uint32_t held_ms;        /* a pending entry this old holds the trim up; default 1000 */
+  /* Whether the trim keeps up changed (it starts as false): true after a run
+   * that trimmed everything acked, false after a failed run or one held up by
+   * a pending entry older than held_ms (the acked entries after it stay in the
+   * stream until it is acked: completions should XDEL theirs meanwhile, see
+   * sg_rd_stream_set_trim_acked). May be NULL. */
+  void (*cb)(bool keeps_up, void *ud);
+  void *ud;
 } sg_rd_trim_opts;
 
 typedef struct sg_rd_trim_stats {
@@ -34,6 +46,7 @@ typedef struct sg_rd_trim_stats {
   uint64_t trimmed;         /* job stream entries removed */
   uint64_t results_trimmed; /* results stream entries removed */
   uint64_t errors;          /* failed runs */
+  uint64_t held;            /* runs held up by a long-pending entry */
 } sg_rd_trim_stats;
 
 /* Creates the trimmer on |loop|; its first run is one tick from now.
@@ -45,8 +58,9 @@ void sg_rd_trim_kick(sg_rd_trim *t);
 
 void sg_rd_trim_get_stats(const sg_rd_trim *t, sg_rd_trim_stats *out);
 
-/* Stops the trimmer; a run in flight is waited for. |done| (may be NULL)
- * fires once everything is released; |t| is freed then. */
+/* Stops the trimmer after one last run (unless a run is in flight: that one
+ * is waited for). |done| (may be NULL) fires once its reply came and
+ * everything is released; |t| is freed then. */
 void sg_rd_trim_close(sg_rd_trim *t, void (*done)(void *ud), void *ud);
 
 #endif

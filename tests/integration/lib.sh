@@ -183,10 +183,32 @@ wait_results() {
   return 1
 }
 
-# jobs_drained: the job stream is empty (each completion deletes its entry;
-# the trimmer's XTRIM MINID once a second is a safety net); waits up to 20 s.
+# jobs_drained: the job stream is empty (the trimmer removes acked entries
+# every 100 ms and once more when the gateway stops; completions delete their
+# own while a long-pending job holds the trim up); waits up to 20 s.
 jobs_stream_empty() { [ "$(rcli xlen sendgate:jobs)" -eq 0 ]; }
 jobs_drained() { wait_for jobs_stream_empty || true; rcli xlen sendgate:jobs; }
+
+# unacked STREAM [GROUP]: entries of STREAM that GROUP (sendgate) has not
+# acked: its pending ones and those after its last-delivered id. Acked
+# entries behind a pending one stay in the stream until the trimmer can
+# remove them, so XLEN may count them too.
+unacked() {
+  rcli eval "local ld, p
+for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+  local h = {}
+  for i = 1, #g, 2 do h[g[i]] = g[i + 1] end
+  if h['name'] == ARGV[1] then ld, p = h['last-delivered-id'], h['pending'] end
+end
+if not ld then return redis.call('XLEN', KEYS[1]) end
+local n, from = p, '(' .. ld
+while true do
+  local r = redis.call('XRANGE', KEYS[1], from, '+', 'COUNT', 1000)
+  n = n + #r
+  if #r < 1000 then return n end
+  from = '(' .. r[#r][1]
+end" 1 "$1" "${2:-sendgate}"
+}
 
 # summary KEY: a figure of the results stream (SENT, FAILED, distinct_ids, code:X ...).
 summary() {

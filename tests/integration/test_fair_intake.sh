@@ -80,7 +80,7 @@ run_case() {
   check "$name: each campaign result once" "$res" "$(summary distinct_ids)"
   check "$name: no duplicates at the sandbox" 0 "$(sbx_stat .duplicates)"
   parked=$(($(rcli zcard sendgate:delayed) + $(rcli zcard sendgate:delayed:bulk)))
-  left=$(($(rcli xlen sendgate:jobs) + $(rcli xlen sendgate:jobs:bulk) + parked))
+  left=$(($(unacked sendgate:jobs) + $(rcli xlen sendgate:jobs:bulk) + parked))
   check "$name: every campaign job answered, queued or delayed" $NC $((res + left))
 }
 

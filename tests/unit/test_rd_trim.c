@@ -13,7 +13,15 @@
 typedef struct ctx {
   sg_rd_test_env e;
   sg_rd_trim *t;
+  int told;      /* keeps-up changes told */
+  bool keeps_up; /* the last one */
 } ctx;
+
+static void on_keeps_up(bool keeps_up, void *ud) {
+  ctx *x = ud;
+  x->told++;
+  x->keeps_up = keeps_up;
+}
 
 static void begin(ctx *x, uint64_t results_maxlen) {
   memset(x, 0, sizeof *x);
@@ -21,7 +29,10 @@ static void begin(ctx *x, uint64_t results_maxlen) {
   sg_rd_trim_opts to = {.client = x->e.c,
                         .results = "sendgate:results",
                         .results_maxlen = results_maxlen,
-                        .tick_ms = 3600000};
+                        .tick_ms = 3600000,
+                        .held_ms = 60000,
+                        .cb = on_keeps_up,
+                        .ud = x};
   ASSERT_OK(sg_rd_trim_new(&x->e.loop, &to, &x->t));
 }
 
@@ -39,6 +50,7 @@ static sg_rd_trim_stats trim_once(ctx *x) {
   ASSERT_EQ(before.runs + 1, st.runs);
   st.trimmed -= before.trimmed;
   st.results_trimmed -= before.results_trimmed;
+  st.held -= before.held;
   return st;
 }
 
@@ -149,5 +161,68 @@ static void t_script_reload(void) {
   end_ctx(&x);
 }
 
-SG_TESTS({"acked_only", t_acked_only}, {"slowest_group", t_slowest_group},
-         {"results_cap", t_results_cap}, {"script_reload", t_script_reload})
+/* A pending entry older than held_ms holds the trim up, and the owner is
+ * told (completions should XDEL meanwhile); once it is acked the trim keeps
+ * up again. A young pending entry does not count. */
+static void t_held_up(void) {
+  ctx x;
+  begin(&x, 0);
+  ten_entries(&x); /* ids 1-0 ..: from 1970, older than any held_ms */
+  cmd(&x, "XGROUP CREATE sendgate:jobs %s 0", "sendgate");
+  cmd(&x, "XREADGROUP GROUP sendgate c1 COUNT 2 STREAMS sendgate:jobs %s", ">");
+  cmd(&x, "XACK sendgate:jobs sendgate 1-0 %s", "2-0");
+  sg_rd_trim_stats st = trim_once(&x);
+  ASSERT_EQ(2, st.trimmed);
+  ASSERT_EQ(0, st.held);
+  ASSERT_EQ(1, x.told);
+  ASSERT(x.keeps_up);
+  /* 3-0 stays pending, 4..6 are acked behind it */
+  cmd(&x, "XREADGROUP GROUP sendgate c1 COUNT 4 STREAMS sendgate:jobs %s", ">");
+  cmd(&x, "XACK sendgate:jobs sendgate 4-0 5-0 %s", "6-0");
+  st = trim_once(&x);
+  ASSERT_EQ(0, st.trimmed);
+  ASSERT_EQ(1, st.held);
+  ASSERT_EQ(2, x.told);
+  ASSERT(!x.keeps_up);
+  st = trim_once(&x); /* still held: nothing new told */
+  ASSERT_EQ(1, st.held);
+  ASSERT_EQ(2, x.told);
+  cmd(&x, "XACK sendgate:jobs sendgate %s", "3-0");
+  st = trim_once(&x);
+  ASSERT_EQ(4, st.trimmed);
+  ASSERT_EQ(0, st.held);
+  ASSERT_EQ(3, x.told);
+  ASSERT(x.keeps_up);
+  /* a pending entry of now is not old: the trim keeps up */
+  cmd(&x, "XREADGROUP GROUP sendgate c1 COUNT 4 STREAMS sendgate:jobs %s", ">");
+  cmd(&x, "XACK sendgate:jobs sendgate 7-0 8-0 9-0 %s", "10-0");
+  cmd(&x, "XADD sendgate:jobs * job %s", "y");
+  cmd(&x, "XREADGROUP GROUP sendgate c1 COUNT 1 STREAMS sendgate:jobs %s", ">");
+  st = trim_once(&x);
+  ASSERT_EQ(4, st.trimmed);
+  ASSERT_EQ(0, st.held);
+  ASSERT_EQ(3, x.told);
+  ASSERT_EQ(1, integer(&x, "XLEN %s", "sendgate:jobs"));
+  end_ctx(&x);
+}
+
+/* Closing trims once more: what was acked since the last run goes. */
+static void t_final_on_close(void) {
+  ctx x;
+  begin(&x, 0);
+  ten_entries(&x);
+  cmd(&x, "XGROUP CREATE sendgate:jobs %s 0", "sendgate");
+  cmd(&x, "XREADGROUP GROUP sendgate c1 COUNT 4 STREAMS sendgate:jobs %s", ">");
+  cmd(&x, "XACK sendgate:jobs sendgate 1-0 2-0 3-0 %s", "4-0");
+  sg_rd_trim_close(x.t, sg_rd_test_env_on_closed, &x.e);
+  uint64_t end = uv_now(&x.e.loop) + 5000;
+  while (x.e.closed < 1 && uv_now(&x.e.loop) < end)
+    uv_run(&x.e.loop, UV_RUN_NOWAIT);
+  ASSERT_EQ(1, x.e.closed);
+  ASSERT_EQ(6, integer(&x, "XLEN %s", "sendgate:jobs"));
+  sg_rd_test_env_stop(&x.e, 1);
+}
+
+SG_TESTS({"acked_only", t_acked_only}, {"final_on_close", t_final_on_close}, {"held_up", t_held_up},
+         {"slowest_group", t_slowest_group}, {"results_cap", t_results_cap},
+         {"script_reload", t_script_reload})
