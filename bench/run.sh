@@ -46,6 +46,11 @@ usage: bench/run.sh [options]
   --h2load-n N       h2load requests (default: same as --count)
   --latency-ms L     the second run's sandbox latency (default 50; 0 = only one run)
   --senders N        distinct sender mailboxes (default 100)
+  --ledger-slots N   the gateway's gateway.ledger_slots (default: sized by the README's
+                     rule for this run's volume, 2 x --count / 64 rounded up to a power
+                     of two, at least 1024, as an operator sizes it for a steady state;
+                     131072, the gateway's default, shows a ledger this run fills to 1 %:
+                     the first write to each bucket then carries its EXPIREAT)
   --sample S         seconds between samples of throughput, RSS, in flight (default 0.5)
   --soak N RATE      soak mode: N jobs at RATE/s, RSS sampled every --sample s
   --perf             perf record -g the gateway during the first saturation run
@@ -74,6 +79,7 @@ AOF=yes
 H2N=
 LAT=50
 SENDERS=100
+SLOTS=
 SAMPLE=0.5
 PERF=0
 PERF_PID=
@@ -95,6 +101,7 @@ while [ $# -gt 0 ]; do
     --h2load-n) H2N=$2; shift 2 ;;
     --latency-ms) LAT=$2; shift 2 ;;
     --senders) SENDERS=$2; shift 2 ;;
+    --ledger-slots) SLOTS=$2; shift 2 ;;
     --sample) SAMPLE=$2; shift 2 ;;
     --perf) PERF=1; shift ;;
     --wrap) read -r -a WRAP <<<"$2"; shift 2 ;;
@@ -110,6 +117,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 H2N=${H2N:-$COUNT}
+if [ -z "$SLOTS" ]; then
+  SLOTS=1024
+  while [ "$SLOTS" -lt $((2 * COUNT / 64)) ]; do SLOTS=$((SLOTS * 2)); done
+fi
 BUILD=$(cd "$BUILD" && pwd)
 SANDBOX=$BUILD/gateway/sendgate-sandbox
 SENDGATE=$BUILD/gateway/sendgate
@@ -212,7 +223,7 @@ start_stack() {
     SENDGATE_LOG_LEVEL=warn \
     SENDGATE_GRAPH_MAILBOX_CONCURRENCY=0 SENDGATE_GRAPH_MAILBOX_REQUESTS_PER_10MIN=0 \
     SENDGATE_GRAPH_MAILBOX_RECIPIENTS_PER_DAY=0 SENDGATE_GATEWAY_MAX_IN_FLIGHT=10000 \
-    ${WRAP[@]+"${WRAP[@]}"} "$SENDGATE" run >"$d/gateway.out" 2>"$d/gateway.log" &
+    SENDGATE_GATEWAY_LEDGER_SLOTS="$SLOTS" ${WRAP[@]+"${WRAP[@]}"} "$SENDGATE" run >"$d/gateway.out" 2>"$d/gateway.log" &
   GW_PID=$!
   PIDS+=("$GW_PID")
   wait_for curl -sf "http://127.0.0.1:$MPORT/readyz"
@@ -518,9 +529,10 @@ if [ "$COMPARE" = 1 ]; then plain=$(cat "$OUT/run-plain.json"); fi
 jq -n --argjson m "$(machine_json)" --argjson runs "$runs" --argjson count "$COUNT" \
   --argjson senders "$SENDERS" --arg aof "$AOF" --arg rconf "${REDIS_CONF[*]:-}" \
   --argjson plain "$plain" --argjson compare "$([ "$COMPARE" = 1 ] && echo true || echo false)" \
-  --argjson hrate "${HALF_RATE:-null}" '
+  --argjson hrate "${HALF_RATE:-null}" --argjson slots "$SLOTS" '
   ($runs[0]) as $z |
   {machine: $m, config: {count: $count, senders: $senders, gateway_connections: 4,
+                         ledger_slots: $slots,
                          max_in_flight: 10000, redis_appendonly: $aof, redis_conf: $rconf,
                          redis_compare: $compare, half_rate_fixed: $hrate},
    runs: $runs,
@@ -528,7 +540,7 @@ jq -n --argjson m "$(machine_json)" --argjson runs "$runs" --argjson count "$COU
      {jobs: $count, warmup_jobs: 2000,
       producer: "sendgate-loadgen: 4 producers x 256 pipelined XADDs; results read back with XREAD (its commands are in both figures)",
       sendgate: {worker: "sendgate + sandbox (0 ms run)",
-                 does: "XREADGROUP COUNT 512; per loop turn the ledger lookups as native commands in one pipelined write (two HGETs per job; a GET of the older layout only while such keys exist) and one MULTI of native commands (per job HSETNX of the ledger and XADD of the result; one XACK and one XDEL for all); shared-budget script calls for the lanes that are due; once a second XTRIM of the results stream; reaper, delayed-set and older-layout scans",
+                 does: "XREADGROUP COUNT 512; per loop turn the ledger lookups as native commands in one pipelined write (two HGETs per job; a GET of the older layout only while such keys exist) and one MULTI of native commands (per job HSETNX of the ledger and XADD of the result, an EXPIREAT with the first write to a bucket; one XACK for all); shared-budget script calls for the lanes that are due; every 100 ms a script that trims the acked jobs (XTRIM MINID) and caps the results stream (XTRIM MAXLEN ~); reaper, delayed-set and older-layout scans",
                  messages: $z.gateway.messages, missing: $z.gateway.missing,
                  msgs_per_s: $z.gateway.msgs_per_s, redis_cpu_s: $z.gateway.redis_cpu_s,
                  redis_cpu_us_per_msg: $z.gateway.redis_cpu_us_per_msg,
@@ -549,7 +561,7 @@ jq -n --argjson m "$(machine_json)" --argjson runs "$runs" --argjson count "$COU
 
 # results.md
 {
-  jq -r '.machine | "Machine: \(.cpu), \(.cores) cores; build \(.build_type); commit \(.commit); \(.date)\n"' "$OUT/results.json"
+  jq -r '"Machine: \(.machine.cpu), \(.machine.cores) cores; build \(.machine.build_type); commit \(.machine.commit); \(.machine.date); gateway.ledger_slots \(.config.ledger_slots)\n"' "$OUT/results.json"
   printf '| sandbox latency | gateway msg/s | msg/s after queueing | gateway CPU us/msg | Redis CPU us/msg | peak RSS MB | peak in flight | half rate | p50 ms | p99 ms | p99.9 ms | h2load req/s | h2load CPU us/req | CPU ratio | throughput ratio |\n'
   printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
   jq -r '.runs[] | "| \(.sandbox_latency_ms) ms | \(.gateway.msgs_per_s | floor) | \(.gateway.drain_msgs_per_s | floor) | \(.gateway.cpu_us_per_msg * 10 | floor / 10) | \(.gateway.redis_cpu_us_per_msg * 10 | floor / 10) | \(.gateway.peak_rss_mb * 10 | floor / 10) | \(.gateway.peak_in_flight) | \(.half_rate.rate | floor)/s | \(.half_rate.latency_ms.p50) | \(.half_rate.latency_ms.p99) | \(.half_rate.latency_ms.p99_9) | \(.h2load.req_per_s | floor) | \(.h2load.cpu_us_per_req * 10 | floor / 10) | \(.ratios.cpu_per_msg_vs_h2load * 100 | floor / 100) | \(.ratios.throughput_vs_h2load * 100 | floor / 100) |"' "$OUT/results.json"
