@@ -10,17 +10,39 @@ static const char k_pairs[201] =
     "34353637383940414243444546474849505152535455565758596061626364656667"
     "6869707172737475767778798081828384858687888990919293949596979899";
 
+/* 10^0 .. 10^19 (every power of ten a uint64_t holds). */
+static const uint64_t k_pow10[20] = {1u,
+                                     10u,
+                                     100u,
+                                     1000u,
+                                     10000u,
+                                     100000u,
+                                     1000000u,
+                                     10000000u,
+                                     100000000u,
+                                     1000000000u,
+                                     10000000000u,
+                                     100000000000u,
+                                     1000000000000u,
+                                     10000000000000u,
+                                     100000000000000u,
+                                     1000000000000000u,
+                                     10000000000000000u,
+                                     100000000000000000u,
+                                     1000000000000000000u,
+                                     10000000000000000000u};
+
 size_t sg_fmt_u64(char *out, uint64_t v) {
   if (v < 10) { /* most RESP lengths and counts are short */
     out[0] = (char)('0' + v);
     out[1] = '\0';
     return 1;
   }
-  /* Digits counted first, then written from the end two at a time (ledger
-   * fields and packed values have 19 digits). */
-  size_t n = 1;
-  for (uint64_t t = v; t >= 10; t /= 10)
-    n++;
+  /* The digit count from the bit length (1233 / 4096 ~ log10(2)), corrected
+   * by one comparison, instead of a division per digit (ledger fields and
+   * packed values have 19 digits); then written from the end two at a time. */
+  unsigned t = ((64u - (unsigned)__builtin_clzll(v)) * 1233u) >> 12;
+  size_t n = t + 1 - (v < k_pow10[t]);
   char *p = out + n;
   *p = '\0';
   while (v >= 100) {

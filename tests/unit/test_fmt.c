@@ -41,6 +41,18 @@ static void t_decimal(void) {
     ASSERT_EQ((size_t)n, sg_fmt_i64(got, s[i]));
     ASSERT_STR_EQ(want, got);
   }
+  /* Each side of every power of ten and of two (the digit count's edges). */
+  for (int k = 0; k < 64; k++) {
+    uint64_t p10 = 1;
+    for (int j = 0; j < k % 20; j++)
+      p10 *= 10;
+    const uint64_t e[] = {p10 - 1, p10, p10 + 1, (1ull << k) - 1, 1ull << k, (1ull << k) + 1};
+    for (size_t i = 0; i < SG_ARRAY_LEN(e); i++) {
+      int n = snprintf(want, sizeof want, "%" PRIu64, e[i]);
+      ASSERT_EQ((size_t)n, sg_fmt_u64(got, e[i]));
+      ASSERT_STR_EQ(want, got);
+    }
+  }
   uint64_t r = 0x9e3779b97f4a7c15ull;
   for (int i = 0; i < 10000; i++) {
     uint64_t v = next(&r) >> (i % 64);
