@@ -84,6 +84,23 @@ static void t_req_build(void) {
   ASSERT_EQ(SG_ERR_INVAL, sg_h2_req_build(&r, &in, "http", "d"));
   bad = sg_http_hdr(":path", "/");
   ASSERT_EQ(SG_ERR_INVAL, sg_h2_req_build(&r, &in, "http", "d"));
+  /* CR, LF or NUL at any place of a short or long value or name (the vector
+   * blocks, their tails, the memchr scans). */
+  static char buf[300];
+  for (size_t n = 1; n < sizeof buf; n += (n < 40 ? 1 : 37)) {
+    for (size_t at = 0; at < n; at += (n < 40 ? 1 : 7)) {
+      memset(buf, 'v', n);
+      bad = (sg_http_header){"x-a", 3, buf, n};
+      ASSERT_OK(sg_h2_req_build(&r, &in, "http", "d"));
+      for (int k = 0; k < 3; k++) {
+        buf[at] = "\r\n"[k];
+        ASSERT_EQ(SG_ERR_INVAL, sg_h2_req_build(&r, &in, "http", "d"));
+        bad = (sg_http_header){buf, n, "v", 1};
+        ASSERT_EQ(SG_ERR_INVAL, sg_h2_req_build(&r, &in, "http", "d"));
+        bad = (sg_http_header){"x-a", 3, buf, n};
+      }
+    }
+  }
   sg_h2_req_release(&r);
 }
 
