@@ -64,6 +64,14 @@ static void t_req_build(void) {
   ASSERT(!(nv[4].flags & NGHTTP2_NV_FLAG_NO_INDEX)); /* content-type repeats: indexed */
   ASSERT_STR_EQ("content-length", (const char *)nv[7].name);
   ASSERT_STR_EQ("2", (const char *)nv[7].value);
+  /* Only A-Z are lower-cased (their neighbours and bytes over 0x7f are not). */
+  sg_http_header odd = sg_http_hdr("X-@AZ[`az{\xc1\xda", "v");
+  in.headers = &odd;
+  in.n_headers = 1;
+  ASSERT_OK(sg_h2_req_build(&r, &in, "https", "graph.example:443"));
+  ASSERT_STR_EQ("x-@az[`az{\xc1\xda", (const char *)sg_h2_req_nv(&r)[4].name);
+  in.headers = hs;
+  in.n_headers = 5;
   in.authority = "other:1";
   in.method = "GET";
   in.body = NULL;
