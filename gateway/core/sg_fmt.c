@@ -3,6 +3,9 @@
 #include "core/sg_fmt.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* "00" to "99": two digits per division. */
 static const char k_pairs[201] =
@@ -102,8 +105,29 @@ size_t sg_fmt_copy_utf8(char *dst, size_t cap, const char *src, size_t n) {
   return k;
 }
 
+#if defined(__SSE2__)
+/* The 16 bytes at |src| to |dst|, each outside 0x20..0x7e as '?'. */
+static void ascii16(char *dst, const char *src) {
+  __m128i v = _mm_loadu_si128((const __m128i *)(const void *)src);
+  /* Signed compare: below 0x20 are the controls and 0x80..0xff (negative). */
+  __m128i bad =
+      _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)), _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+  v = _mm_or_si128(_mm_andnot_si128(bad, v), _mm_and_si128(bad, _mm_set1_epi8('?')));
+  _mm_storeu_si128((__m128i *)(void *)dst, v);
+}
+#endif
+
 size_t sg_fmt_copy_ascii(char *dst, size_t cap, const char *src, size_t n) {
   size_t k = n < cap - 1 ? n : cap - 1;
+#if defined(__SSE2__)
+  if (k >= 16) { /* blocks of 16, the last one overlapping the one before */
+    for (size_t i = 0; i + 16 <= k; i += 16)
+      ascii16(dst + i, src + i);
+    ascii16(dst + k - 16, src + k - 16);
+    dst[k] = '\0';
+    return k;
+  }
+#endif
   for (size_t i = 0; i < k; i++) {
     unsigned char c = (unsigned char)src[i];
     dst[i] = (c < 0x20 || c > 0x7e) ? '?' : (char)c;
