@@ -126,6 +126,7 @@ static nv_off put_pair(sg_buf *b, const char *name, size_t nlen, const char *val
   if (vlen)
     memcpy(d + nlen + 1, value, vlen);
   d[nlen + 1 + vlen] = '\0';
+  d[nlen + 2 + vlen] = '\0'; /* the buffer's own NUL after its length */
   b->len += nlen + vlen + 2;
   return o;
 }
@@ -250,15 +251,19 @@ int sg_h2_req_on_header(sg_h2_req *r, const uint8_t *name, size_t nlen, const ui
   if (r->n_hdrs >= SG_H2_MAX_RESP_HEADERS ||
       r->hstrs.len + nlen + vlen + 2 > SG_H2_MAX_RESP_HEADER_BYTES)
     return SG_ERR_TOOBIG;
-  uint32_t idx[4];
-  idx[0] = (uint32_t)r->hstrs.len;
-  idx[1] = (uint32_t)nlen;
-  sg_buf_append(&r->hstrs, name, nlen);
-  sg_buf_append_char(&r->hstrs, '\0');
-  idx[2] = (uint32_t)r->hstrs.len;
-  idx[3] = (uint32_t)vlen;
-  sg_buf_append(&r->hstrs, value, vlen);
-  sg_buf_append_char(&r->hstrs, '\0');
+  /* One reservation each, then name and value with their NULs written in place. */
+  uint32_t idx[4] = {(uint32_t)r->hstrs.len, (uint32_t)nlen, (uint32_t)(r->hstrs.len + nlen + 1),
+                     (uint32_t)vlen};
+  sg_buf_reserve(&r->hstrs, nlen + vlen + 2);
+  char *d = r->hstrs.data + r->hstrs.len;
+  if (nlen)
+    memcpy(d, name, nlen);
+  d[nlen] = '\0';
+  if (vlen)
+    memcpy(d + nlen + 1, value, vlen);
+  d[nlen + 1 + vlen] = '\0';
+  d[nlen + 2 + vlen] = '\0'; /* the buffer's own NUL after its length */
+  r->hstrs.len += nlen + vlen + 2;
   sg_buf_append(&r->hidx, idx, sizeof idx);
   r->n_hdrs++;
   return 0;
