@@ -3,6 +3,7 @@
 #include "core/sg_addr.h"
 
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 #if defined(__SSE2__)
@@ -56,12 +57,21 @@ static bool literal_valid(const char *d, size_t n) {
   return inet_pton(AF_INET, ip, bin) == 1;
 }
 
+#define B(c) (1u << ((c)&31))
+/* RFC 5322 atext below 0x80, one bit each: letters, digits and
+ * !#$%&'*+-/=?^_`{|}~ (one table lookup a byte, no strchr). */
+static const uint32_t k_atext[4] = {
+    0,
+    B('!') | B('#') | B('$') | B('%') | B('&') | B('\'') | B('*') | B('+') | B('-') | B('/') |
+        0x3FFu << ('0' & 31) | B('=') | B('?'),
+    0x3FFFFFFu << ('A' & 31) | B('^') | B('_'),
+    B('`') | 0x3FFFFFFu << ('a' & 31) | B('{') | B('|') | B('}') | B('~')};
+#undef B
+
 static bool atext(unsigned char c) {
   if (c >= 0x80)
     return true; /* UTF-8 (SMTPUTF8); validity of the sequence is checked elsewhere */
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-    return true;
-  return strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL && c != '\0';
+  return k_atext[c >> 5] >> (c & 31) & 1u;
 }
 
 static bool label_char(unsigned char c) {

@@ -86,6 +86,18 @@ static bool ctl_reference(const unsigned char *p, size_t n, bool allow_tab) {
 
 /* The vector scan agrees with the byte loop wherever the byte that decides
  * falls (in a 16-byte block, across two, in the tail). */
+/* The local part takes exactly RFC 5322 atext (and bytes of 0x80 or more). */
+static void t_addr_atext(void) {
+  for (unsigned c = 1; c < 256; c++) {
+    char a[] = {'a', (char)c, 'b', '@', 'e', 'x', '.', 'o', 'r', 'g', '\0'};
+    bool want = c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~.", (int)c));
+    if (c == '@') /* the last @ splits: "a@b" is not a local part */
+      want = false;
+    ASSERT_EQ(want, sg_addr_valid(a, strlen(a)));
+  }
+}
+
 static void t_has_ctl(void) {
   static const unsigned char bytes[] = {'a',  ' ',  '~',  '\t', 0x01, 0x1f, 0x7f, 0xC2,
                                         0x80, 0x9F, 0xA0, 0xC3, 0xFF, '\r', '\n', 0x00};
@@ -111,4 +123,4 @@ static void t_has_ctl(void) {
 }
 
 SG_TESTS({"buf", t_buf}, {"err", t_err}, {"json_escape", t_json_escape}, {"mask", t_mask},
-         {"has_ctl", t_has_ctl})
+         {"has_ctl", t_has_ctl}, {"addr_atext", t_addr_atext})
