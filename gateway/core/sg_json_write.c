@@ -11,10 +11,6 @@
 #include "core/sg_clock.h"
 #include "core/sg_utf8.h"
 
-/* Length of the leading run of bytes that need no escaping (0x20..0x7f but '"'
- * and '\\'). SSE2 (every x86-64) tests 16 bytes at a time; elsewhere eight
- * at a time in a word (SWAR). Either way the first byte that needs escaping
- * is found exactly, without a second byte-by-byte scan. */
 #if defined(__SSE2__)
 /* The bytes among the 16 of |v| that need escaping, one bit each. Signed
  * compare: below 0x20 are the controls and 0x80..0xff (negative). */
@@ -30,6 +26,10 @@ static inline __m128i load16(const unsigned char *p) {
 }
 #endif
 
+/* Length of the leading run of bytes that need no escaping (0x20..0x7f but '"'
+ * and '\\'). SSE2 (every x86-64) tests 16 bytes at a time; elsewhere eight
+ * at a time in a word (SWAR). Either way the first byte that needs escaping
+ * is found exactly, without a second byte-by-byte scan. */
 static size_t plain_run(const unsigned char *p, size_t n) {
   size_t i = 0;
 #if defined(__SSE2__)
