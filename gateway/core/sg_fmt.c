@@ -3,6 +3,9 @@
 #include "core/sg_fmt.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* "00" to "99": two digits per division. */
 static const char k_pairs[201] =
@@ -10,17 +13,39 @@ static const char k_pairs[201] =
     "34353637383940414243444546474849505152535455565758596061626364656667"
     "6869707172737475767778798081828384858687888990919293949596979899";
 
+/* 10^0 .. 10^19 (every power of ten a uint64_t holds). */
+static const uint64_t k_pow10[20] = {1u,
+                                     10u,
+                                     100u,
+                                     1000u,
+                                     10000u,
+                                     100000u,
+                                     1000000u,
+                                     10000000u,
+                                     100000000u,
+                                     1000000000u,
+                                     10000000000u,
+                                     100000000000u,
+                                     1000000000000u,
+                                     10000000000000u,
+                                     100000000000000u,
+                                     1000000000000000u,
+                                     10000000000000000u,
+                                     100000000000000000u,
+                                     1000000000000000000u,
+                                     10000000000000000000u};
+
 size_t sg_fmt_u64(char *out, uint64_t v) {
   if (v < 10) { /* most RESP lengths and counts are short */
     out[0] = (char)('0' + v);
     out[1] = '\0';
     return 1;
   }
-  /* Digits counted first, then written from the end two at a time (ledger
-   * fields and packed values have 19 digits). */
-  size_t n = 1;
-  for (uint64_t t = v; t >= 10; t /= 10)
-    n++;
+  /* The digit count from the bit length (1233 / 4096 ~ log10(2)), corrected
+   * by one comparison, instead of a division per digit (ledger fields and
+   * packed values have 19 digits); then written from the end two at a time. */
+  unsigned t = ((64u - (unsigned)__builtin_clzll(v)) * 1233u) >> 12;
+  size_t n = t + 1 - (v < k_pow10[t]);
   char *p = out + n;
   *p = '\0';
   while (v >= 100) {
@@ -80,8 +105,29 @@ size_t sg_fmt_copy_utf8(char *dst, size_t cap, const char *src, size_t n) {
   return k;
 }
 
+#if defined(__SSE2__)
+/* The 16 bytes at |src| to |dst|, each outside 0x20..0x7e as '?'. */
+static void ascii16(char *dst, const char *src) {
+  __m128i v = _mm_loadu_si128((const __m128i *)(const void *)src);
+  /* Signed compare: below 0x20 are the controls and 0x80..0xff (negative). */
+  __m128i bad =
+      _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)), _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+  v = _mm_or_si128(_mm_andnot_si128(bad, v), _mm_and_si128(bad, _mm_set1_epi8('?')));
+  _mm_storeu_si128((__m128i *)(void *)dst, v);
+}
+#endif
+
 size_t sg_fmt_copy_ascii(char *dst, size_t cap, const char *src, size_t n) {
   size_t k = n < cap - 1 ? n : cap - 1;
+#if defined(__SSE2__)
+  if (k >= 16) { /* blocks of 16, the last one overlapping the one before */
+    for (size_t i = 0; i + 16 <= k; i += 16)
+      ascii16(dst + i, src + i);
+    ascii16(dst + k - 16, src + k - 16);
+    dst[k] = '\0';
+    return k;
+  }
+#endif
   for (size_t i = 0; i < k; i++) {
     unsigned char c = (unsigned char)src[i];
     dst[i] = (c < 0x20 || c > 0x7e) ? '?' : (char)c;

@@ -11,6 +11,21 @@
 #include "core/sg_clock.h"
 #include "core/sg_utf8.h"
 
+#if defined(__SSE2__)
+/* The bytes among the 16 of |v| that need escaping, one bit each. Signed
+ * compare: below 0x20 are the controls and 0x80..0xff (negative). */
+static inline unsigned stop_mask(__m128i v) {
+  const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  return (unsigned)_mm_movemask_epi8(_mm_or_si128(
+      _mm_cmplt_epi8(v, space), _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash))));
+}
+
+static inline __m128i load16(const unsigned char *p) {
+  return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+#endif
+
 /* Length of the leading run of bytes that need no escaping (0x20..0x7f but '"'
  * and '\\'). SSE2 (every x86-64) tests 16 bytes at a time; elsewhere eight
  * at a time in a word (SWAR). Either way the first byte that needs escaping
@@ -18,14 +33,8 @@
 static size_t plain_run(const unsigned char *p, size_t n) {
   size_t i = 0;
 #if defined(__SSE2__)
-  const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-  const __m128i space = _mm_set1_epi8(0x20);
   while (i + 16 <= n) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-    /* Signed compare: below 0x20 are the controls and 0x80..0xff (negative). */
-    __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, space),
-                               _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
-    unsigned mask = (unsigned)_mm_movemask_epi8(bad);
+    unsigned mask = stop_mask(load16(p + i));
     if (mask)
       return i + (size_t)__builtin_ctz(mask);
     i += 16;
@@ -91,19 +100,48 @@ static size_t escape_ascii(unsigned char c, char *o) {
   return 2;
 }
 
-/* Written straight into the buffer: a run of plain bytes is one memcpy, an
- * escape at most 6 bytes, and the buffer is grown only when a step would not
- * fit (never per byte). */
+/* Copies the leading run of |p| that needs no escaping to |o| (room for |n|
+ * bytes) and returns its length. With SSE2 a block of 16 is stored whole as
+ * it is tested, also past the byte that ends the run (the caller overwrites
+ * from there), and the last bytes of a string of 16 or more are one block
+ * that overlaps the one before: no memcpy call per run. */
+static size_t copy_run(char *o, const unsigned char *p, size_t n) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  if (n >= 16) {
+    for (; i + 16 <= n; i += 16) {
+      __m128i v = load16(p + i);
+      _mm_storeu_si128((__m128i *)(void *)(o + i), v);
+      unsigned mask = stop_mask(v);
+      if (mask)
+        return i + (size_t)__builtin_ctz(mask);
+    }
+    if (i == n)
+      return n;
+    /* Bytes n-16 .. i-1 were tested and stored already (the same values). */
+    __m128i v = load16(p + n - 16);
+    _mm_storeu_si128((__m128i *)(void *)(o + n - 16), v);
+    unsigned mask = stop_mask(v) >> (i - (n - 16));
+    return mask ? i + (size_t)__builtin_ctz(mask) : n;
+  }
+#endif
+  size_t run = plain_run(p + i, n - i);
+  memcpy(o + i, p + i, run);
+  return i + run;
+}
+
+/* Written straight into the buffer: runs of plain bytes by copy_run, an
+ * escape at most 6 bytes, and the buffer is grown only when the rest might
+ * not fit (never per byte). */
 void sg_jw_escape(sg_buf *b, const char *s, size_t n) {
   const unsigned char *p = (const unsigned char *)s;
   size_t i = 0;
   sg_buf_reserve(b, n + 8);
   while (i < n) {
-    size_t run = plain_run(p + i, n - i);
-    if (b->cap - b->len < run + 7) /* the run, one escape (<= 6) and the NUL */
-      sg_buf_reserve(b, run + 6 + (n - i - run) / 8);
+    if (b->cap - b->len < n - i + 7) /* the rest as a run, one escape (<= 6) and the NUL */
+      sg_buf_reserve(b, n - i + 6 + (n - i) / 8);
     char *o = b->data + b->len;
-    memcpy(o, p + i, run);
+    size_t run = copy_run(o, p + i, n - i);
     o += run;
     i += run;
     if (i < n) {
@@ -130,10 +168,61 @@ void sg_jw_escape(sg_buf *b, const char *s, size_t n) {
     b->data[b->len] = '\0';
 }
 
+#if defined(__SSE2__)
+/* The bytes among the 16 of |v| escaped in two bytes (\" \\ \n \r \t \b \f). */
+static inline unsigned short_escapes(__m128i v) {
+  __m128i m =
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+  m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')),
+                                   _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))));
+  m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
+                                   _mm_cmpeq_epi8(v, _mm_set1_epi8('\b'))));
+  m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('\f')));
+  return (unsigned)_mm_movemask_epi8(m);
+}
+
+/* What escaping adds to each control character: \b \t \n \f \r one byte,
+ * the others (\u00XX) five. */
+static const unsigned char k_ctl_extra[32] = {5, 5, 5, 5, 5, 5, 5, 5, 1, 1, 1, 5, 1, 1, 5, 5,
+                                              5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5};
+
+/* Set bits of a 16-bit mask (usually none or one: no popcount call). */
+static inline size_t bits16(unsigned m) {
+  size_t n = 0;
+  for (; m; m &= m - 1)
+    n++;
+  return n;
+}
+#endif
+
 size_t sg_jw_escaped_len(const char *s, size_t n) {
   const unsigned char *p = (const unsigned char *)s;
   size_t out = 0, i = 0;
   while (i < n) {
+#if defined(__SSE2__)
+    /* Blocks of ASCII counted whole: an escape is one byte more (\n) or
+     * five (\u00XX); a block with a byte of 0x80 or more goes the exact way
+     * below (UTF-8 sequences, \ufffd for invalid ones). */
+    for (; i + 16 <= n; i += 16) {
+      __m128i v = load16(p + i);
+      unsigned stop = stop_mask(v);
+      if (stop == 0) {
+        out += 16;
+        continue;
+      }
+      if (_mm_movemask_epi8(v))
+        break;
+      if ((stop & (stop - 1)) == 0) { /* one escape (text with line breaks) */
+        unsigned char c = p[i + (size_t)__builtin_ctz(stop)];
+        out += 16 + (c < 0x20 ? k_ctl_extra[c] : 1u);
+        continue;
+      }
+      unsigned two = short_escapes(v);
+      out += 16 + bits16(two) + 5 * bits16(stop & ~two);
+    }
+    if (i >= n)
+      break;
+#endif
     size_t run = plain_run(p + i, n - i);
     out += run;
     i += run;

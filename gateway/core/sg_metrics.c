@@ -207,7 +207,7 @@ static void key_add(char *key, size_t *len, const char *v) {
   size_t n = strlen((const char *)s), out = 0, i = 0;
   char *dst = key + *len;
   while (i < n) {
-    size_t k = sg_utf8_seq(s + i, n - i);
+    size_t k = s[i] < 0x80 ? 1 : sg_utf8_seq(s + i, n - i); /* ASCII without a call */
     size_t w = k ? k : 1;
     if (out + w > SG_METRICS_MAX_VALUE)
       break; /* cut here, never inside a character */

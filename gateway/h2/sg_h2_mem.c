@@ -18,12 +18,13 @@ typedef union blk_hdr {
 
 #define MIN_SHIFT 5 /* 32 bytes */
 
+/* The smallest class that holds |size| bytes (its bit length above 32), -1
+ * when none does. */
 static int class_of(size_t size) {
-  size_t cap = (size_t)1 << MIN_SHIFT;
-  for (int c = 0; c < SG_H2_MEM_CLASSES; c++, cap <<= 1)
-    if (size <= cap)
-      return c;
-  return -1;
+  if (size <= (size_t)1 << MIN_SHIFT)
+    return 0;
+  int c = 64 - __builtin_clzll((unsigned long long)(size - 1)) - MIN_SHIFT;
+  return c < SG_H2_MEM_CLASSES ? c : -1;
 }
 
 static size_t class_cap(int c) {

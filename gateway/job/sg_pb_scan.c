@@ -4,8 +4,9 @@
 
 #include <string.h>
 
-/* Reads a varint at |*p| (< |end|); false when it runs past the end or 10 bytes. */
-static bool varint(const uint8_t **p, const uint8_t *end, uint64_t *out) {
+/* Reads a varint of two bytes or more at |*p| (< |end|); false when it runs
+ * past the end or 10 bytes. */
+static bool varint_long(const uint8_t **p, const uint8_t *end, uint64_t *out) {
   uint64_t v = 0;
   for (unsigned shift = 0; shift < 70 && *p < end; shift += 7) {
     uint8_t b = *(*p)++;
@@ -16,6 +17,24 @@ static bool varint(const uint8_t **p, const uint8_t *end, uint64_t *out) {
     }
   }
   return false;
+}
+
+/* Reads a varint at |*p| (< |end|): one byte (tags, most lengths) inline. */
+static inline bool varint(const uint8_t **p, const uint8_t *end, uint64_t *out) {
+  if (*p < end && **p < 0x80) {
+    *out = *(*p)++;
+    return true;
+  }
+  return varint_long(p, end, out);
+}
+
+/* The field numbered |id| of |d|, or NULL. Fields are sorted by number, so
+ * where numbers have no gaps up to |id| it is at index id - 1 (checked);
+ * otherwise protobuf-c's own search. */
+static const ProtobufCFieldDescriptor *field(const ProtobufCMessageDescriptor *d, uint64_t id) {
+  if (id >= 1 && id <= d->n_fields && d->fields[id - 1].id == id)
+    return &d->fields[id - 1];
+  return id <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(d, (unsigned)id) : NULL;
 }
 
 static bool scan(const ProtobufCMessageDescriptor *d, const uint8_t *p, const uint8_t *end,
@@ -42,9 +61,7 @@ static bool scan(const ProtobufCMessageDescriptor *d, const uint8_t *p, const ui
     case 2: { /* length-delimited: string, bytes, message, packed */
       if (!varint(&p, end, &n) || n > (uint64_t)(end - p))
         return false;
-      const ProtobufCFieldDescriptor *f =
-          key >> 3 <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(d, (unsigned)(key >> 3))
-                                 : NULL;
+      const ProtobufCFieldDescriptor *f = field(d, key >> 3);
       if (f && f->type == PROTOBUF_C_TYPE_STRING && memchr(p, 0, (size_t)n) != NULL)
         return true;
       if (f && f->type == PROTOBUF_C_TYPE_MESSAGE && depth < SG_PB_SCAN_MAX_DEPTH &&

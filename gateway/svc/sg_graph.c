@@ -147,6 +147,18 @@ size_t sg_graph_request_size(const sg_job *job) {
   return e.n;
 }
 
+/* Bytes a mailbox keeps as they are in the path, one bit each: A-Z a-z 0-9
+ * - . _ ~ (unreserved) and @; every other byte is percent-encoded. */
+static const uint32_t k_path_plain[8] = {
+    0,
+    (1u << ('-' - 32)) | (1u << ('.' - 32)) | (0x3FFu << ('0' - 32)), /* 0x20..0x3f */
+    (1u << ('@' - 64)) | (0x3FFFFFFu << ('A' - 64)) | (1u << ('_' - 64)),
+    (0x3FFFFFFu << ('a' - 96)) | (1u << ('~' - 96)),
+    0,
+    0,
+    0,
+    0};
+
 int sg_graph_user_path(sg_buf *out, const char *mailbox) {
   static const char hex[] = "0123456789ABCDEF";
   if (out == NULL || mailbox == NULL || mailbox[0] == '\0')
@@ -160,8 +172,7 @@ int sg_graph_user_path(sg_buf *out, const char *mailbox) {
   char *o = out->data + out->len;
   for (const unsigned char *p = (const unsigned char *)mailbox; *p; p++) {
     unsigned char c = *p;
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~' || c == '@') {
+    if (k_path_plain[c >> 5] >> (c & 31) & 1u) {
       *o++ = (char)c;
     } else {
       *o++ = '%';

@@ -2,6 +2,7 @@
 /* Unit tests for core/: sg_buf, errors, JSON string writing, address masking. */
 #include "harness.h"
 
+#include "core/sg_addr.h"
 #include "core/sg_err.h"
 #include "core/sg_json_write.h"
 #include "core/sg_log.h"
@@ -74,4 +75,52 @@ static void t_mask(void) {
   sg_log_set_show_recipients(false);
 }
 
-SG_TESTS({"buf", t_buf}, {"err", t_err}, {"json_escape", t_json_escape}, {"mask", t_mask})
+/* sg_has_ctl as a byte loop: C0 (a tab only when allowed), DEL, C1 (0xC2 0x80..0x9F). */
+static bool ctl_reference(const unsigned char *p, size_t n, bool allow_tab) {
+  for (size_t i = 0; i < n; i++)
+    if ((p[i] < 0x20 && !(allow_tab && p[i] == '\t')) || p[i] == 0x7f ||
+        (i + 1 < n && p[i] == 0xC2 && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F))
+      return true;
+  return false;
+}
+
+/* The vector scan agrees with the byte loop wherever the byte that decides
+ * falls (in a 16-byte block, across two, in the tail). */
+/* The local part takes exactly RFC 5322 atext (and bytes of 0x80 or more). */
+static void t_addr_atext(void) {
+  for (unsigned c = 1; c < 256; c++) {
+    char a[] = {'a', (char)c, 'b', '@', 'e', 'x', '.', 'o', 'r', 'g', '\0'};
+    bool want = c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~.", (int)c));
+    if (c == '@') /* the last @ splits: "a@b" is not a local part */
+      want = false;
+    ASSERT_EQ(want, sg_addr_valid(a, strlen(a)));
+  }
+}
+
+static void t_has_ctl(void) {
+  static const unsigned char bytes[] = {'a',  ' ',  '~',  '\t', 0x01, 0x1f, 0x7f, 0xC2,
+                                        0x80, 0x9F, 0xA0, 0xC3, 0xFF, '\r', '\n', 0x00};
+  unsigned char buf[48];
+  uint64_t x = 88172645463325252ull;
+  for (int round = 0; round < 20000; round++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    size_t n = (size_t)(x % sizeof buf);
+    memset(buf, 'a', sizeof buf);
+    /* Mostly printable, one to three other bytes anywhere. */
+    for (unsigned k = 0; k < 1 + (x >> 8) % 3 && n > 0; k++)
+      buf[(x >> (16 + 8 * k)) % n] = bytes[(x >> (40 + 4 * k)) % sizeof bytes];
+    for (int tab = 0; tab < 2; tab++)
+      ASSERT_EQ(ctl_reference(buf, n, tab), sg_has_ctl((const char *)buf, n, tab));
+  }
+  ASSERT(!sg_has_ctl("plain text that is longer than sixteen bytes", 44, false));
+  ASSERT(sg_has_ctl("plain text that is longer than\x7f", 31, false));
+  ASSERT(sg_has_ctl("sixteen bytes...\xC2\x85", 18, true));
+  ASSERT(!sg_has_ctl("sixteen bytes...\xC2\xA0", 18, true));
+  ASSERT(!sg_has_ctl("sixteen bytes...\xC2", 17, true)); /* cut short: not a C1 */
+}
+
+SG_TESTS({"buf", t_buf}, {"err", t_err}, {"json_escape", t_json_escape}, {"mask", t_mask},
+         {"has_ctl", t_has_ctl}, {"addr_atext", t_addr_atext})

@@ -41,6 +41,18 @@ static void t_decimal(void) {
     ASSERT_EQ((size_t)n, sg_fmt_i64(got, s[i]));
     ASSERT_STR_EQ(want, got);
   }
+  /* Each side of every power of ten and of two (the digit count's edges). */
+  for (int k = 0; k < 64; k++) {
+    uint64_t p10 = 1;
+    for (int j = 0; j < k % 20; j++)
+      p10 *= 10;
+    const uint64_t e[] = {p10 - 1, p10, p10 + 1, (1ull << k) - 1, 1ull << k, (1ull << k) + 1};
+    for (size_t i = 0; i < SG_ARRAY_LEN(e); i++) {
+      int n = snprintf(want, sizeof want, "%" PRIu64, e[i]);
+      ASSERT_EQ((size_t)n, sg_fmt_u64(got, e[i]));
+      ASSERT_STR_EQ(want, got);
+    }
+  }
   uint64_t r = 0x9e3779b97f4a7c15ull;
   for (int i = 0; i < 10000; i++) {
     uint64_t v = next(&r) >> (i % 64);
@@ -113,6 +125,26 @@ static void t_copy_ascii(void) {
   ASSERT_STR_EQ("a?b??~?", d);
   ASSERT_EQ(3, sg_fmt_copy_ascii(d, sizeof d, "abc", 3));
   ASSERT_STR_EQ("abc", d);
+  /* Every byte value at every place of 1 to 70 bytes, cut or not by |cap|. */
+  char src[70], got[72], want[72];
+  for (size_t n = 1; n <= sizeof src; n++) {
+    for (unsigned c = 0; c < 256; c += 3) {
+      size_t at = (c * 7) % n;
+      memset(src, 'a' + (int)(n % 26), sizeof src);
+      src[at] = (char)c;
+      src[(at + 17) % n] = (char)(255 - c);
+      size_t cap = c % 2 ? sizeof got : n; /* odd: room for all; even: the last byte cut */
+      size_t k = n < cap - 1 ? n : cap - 1;
+      for (size_t i = 0; i < k; i++)
+        want[i] = (unsigned char)src[i] < 0x20 || (unsigned char)src[i] > 0x7e ? '?' : src[i];
+      want[k] = '\0';
+      memset(got, 'Z', sizeof got);
+      ASSERT_EQ(k, sg_fmt_copy_ascii(got, cap, src, n));
+      ASSERT_STR_EQ(want, got);
+      if (k + 1 < sizeof got)
+        ASSERT_EQ('Z', got[k + 1]); /* nothing written past the NUL */
+    }
+  }
 }
 
 SG_TESTS({"decimal", t_decimal}, {"hex", t_hex}, {"copy", t_copy}, {"copy_utf8", t_copy_utf8},

@@ -401,6 +401,17 @@ static void t_path(void) {
   path_is("j\xc3\xb6ns@x", "/v1.0/users/j%C3%B6ns@x/sendMail");
   path_is("\r\n", "/v1.0/users/%0D%0A/sendMail");
   path_is("...", "/v1.0/users/.../sendMail");
+  /* Every byte: kept when unreserved (RFC 3986) or '@', else %XX. */
+  for (unsigned c = 1; c < 256; c++) {
+    char mailbox[] = {'a', (char)c, 'b', '\0'}, want[64];
+    bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '.' || c == '_' || c == '~' || c == '@';
+    if (keep)
+      snprintf(want, sizeof want, "/v1.0/users/a%cb/sendMail", c);
+    else
+      snprintf(want, sizeof want, "/v1.0/users/a%%%02Xb/sendMail", c);
+    path_is(mailbox, want);
+  }
   sg_buf b = SG_BUF_INIT;
   ASSERT_EQ(SG_ERR_INVAL, sg_graph_path(&b, ""));
   ASSERT_EQ(SG_ERR_INVAL, sg_graph_path(&b, NULL));

@@ -41,6 +41,24 @@ static void t_reuse(void) {
   ASSERT_EQ(1, m.hits);
   sg_h2_mem_free(&m);
   ASSERT_EQ(0, sg_h2_mem_cached(&m));
+  /* Each class edge: the largest size of a class reuses its smallest's block
+   * (0 and 1 are in the first), one byte more does not; above 4096 nothing is
+   * cached. */
+  static const size_t lo[] = {0, 1, 33, 65, 129, 257, 513, 1025, 2049};
+  static const size_t hi[] = {32, 32, 64, 128, 256, 512, 1024, 2048, 4096};
+  for (size_t i = 0; i < sizeof lo / sizeof lo[0]; i++) {
+    void *x = M(&m, lo[i]);
+    F(&m, x);
+    void *y = M(&m, hi[i]);
+    ASSERT(y == x);
+    F(&m, y);
+    void *z = M(&m, hi[i] + 1); /* the cached block is too small */
+    ASSERT(z != x);
+    F(&m, z);
+    sg_h2_mem_free(&m);
+  }
+  F(&m, M(&m, 4097));
+  ASSERT_EQ(0, sg_h2_mem_cached(&m));
 }
 
 /* A class keeps at most SG_H2_MEM_CLASS_BYTES of free blocks. */

@@ -64,6 +64,14 @@ static void t_req_build(void) {
   ASSERT(!(nv[4].flags & NGHTTP2_NV_FLAG_NO_INDEX)); /* content-type repeats: indexed */
   ASSERT_STR_EQ("content-length", (const char *)nv[7].name);
   ASSERT_STR_EQ("2", (const char *)nv[7].value);
+  /* Only A-Z are lower-cased (their neighbours and bytes over 0x7f are not). */
+  sg_http_header odd = sg_http_hdr("X-@AZ[`az{\xc1\xda", "v");
+  in.headers = &odd;
+  in.n_headers = 1;
+  ASSERT_OK(sg_h2_req_build(&r, &in, "https", "graph.example:443"));
+  ASSERT_STR_EQ("x-@az[`az{\xc1\xda", (const char *)sg_h2_req_nv(&r)[4].name);
+  in.headers = hs;
+  in.n_headers = 5;
   in.authority = "other:1";
   in.method = "GET";
   in.body = NULL;
@@ -84,6 +92,23 @@ static void t_req_build(void) {
   ASSERT_EQ(SG_ERR_INVAL, sg_h2_req_build(&r, &in, "http", "d"));
   bad = sg_http_hdr(":path", "/");
   ASSERT_EQ(SG_ERR_INVAL, sg_h2_req_build(&r, &in, "http", "d"));
+  /* CR, LF or NUL at any place of a short or long value or name (the vector
+   * blocks, their tails, the memchr scans). */
+  static char buf[300];
+  for (size_t n = 1; n < sizeof buf; n += (n < 40 ? 1 : 37)) {
+    for (size_t at = 0; at < n; at += (n < 40 ? 1 : 7)) {
+      memset(buf, 'v', n);
+      bad = (sg_http_header){"x-a", 3, buf, n};
+      ASSERT_OK(sg_h2_req_build(&r, &in, "http", "d"));
+      for (int k = 0; k < 3; k++) {
+        buf[at] = "\r\n"[k];
+        ASSERT_EQ(SG_ERR_INVAL, sg_h2_req_build(&r, &in, "http", "d"));
+        bad = (sg_http_header){buf, n, "v", 1};
+        ASSERT_EQ(SG_ERR_INVAL, sg_h2_req_build(&r, &in, "http", "d"));
+        bad = (sg_http_header){"x-a", 3, buf, n};
+      }
+    }
+  }
   sg_h2_req_release(&r);
 }
 

@@ -5,6 +5,7 @@
 #include "core/sg_addr.h"
 #include "core/sg_err.h"
 #include "job/sg_job_codec.h"
+#include "job/sg_proto.h"
 #include "job/sg_result.h"
 
 static sg_job_addr to1[] = {{"a@example.com", "Ann"}};
@@ -351,8 +352,92 @@ static void t_result_roundtrip(void) {
   sg_buf_free(&b);
 }
 
+/* What protobuf-c's generic packer makes of |r| (sg_result_encode's reference). */
+static void pack_reference(const sg_result *r, sg_buf *out) {
+#define S(x) ((char *)((x) ? (x) : ""))
+  Sendgate__V1__MailResult pb = SENDGATE__V1__MAIL_RESULT__INIT;
+  Sendgate__V1__MailResult__MetadataEntry ents[4], *ptrs[4];
+  pb.job_id = S(r->job_id);
+  pb.status = (Sendgate__V1__Status)r->status;
+  pb.backend = (Sendgate__V1__Backend)r->backend;
+  pb.attempts = r->attempts;
+  pb.http_status = r->http_status;
+  pb.error_code = S(r->error_code);
+  pb.error_message = S(r->error_message);
+  pb.provider_request_id = S(r->provider_request_id);
+  pb.operation_id = S(r->operation_id);
+  pb.campaign_id = S(r->campaign_id);
+  pb.created_unix_ms = r->created_unix_ms;
+  pb.completed_unix_ms = r->completed_unix_ms;
+  pb.stream_entry_id = S(r->stream_entry_id);
+  pb.sender = S(r->sender);
+  for (size_t i = 0; i < r->n_metadata; i++) {
+    sendgate__v1__mail_result__metadata_entry__init(&ents[i]);
+    ents[i].key = S(r->metadata[i].key);
+    ents[i].value = S(r->metadata[i].value);
+    ptrs[i] = &ents[i];
+  }
+  pb.n_metadata = r->n_metadata;
+  pb.metadata = r->n_metadata ? ptrs : NULL;
+#undef S
+  size_t n = sendgate__v1__mail_result__get_packed_size(&pb);
+  sg_buf_reserve(out, n);
+  sendgate__v1__mail_result__pack(&pb, (uint8_t *)out->data + out->len);
+  out->len += n;
+}
+
+/* The hand-written encoder gives protobuf-c's bytes: every field empty, set,
+ * negative, long (two-byte lengths) or NULL, in random combinations. */
+static void t_result_bytes(void) {
+  static char long_s[300];
+  memset(long_s, 'x', sizeof long_s - 1);
+  const char *strs[] = {NULL, "", "a", "ErrorInvalidRecipients", long_s};
+  const int64_t nums[] = {0, 1, 127, 128, 202, -1, INT32_MIN, INT32_MAX, INT64_MIN, INT64_MAX};
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (int round = 0; round < 3000; round++) {
+    uint64_t bits[4];
+    for (int k = 0; k < 4; k++) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      bits[k] = x;
+    }
+#define STR(k) strs[(bits[(k) / 8] >> (((k) % 8) * 8)) % SG_ARRAY_LEN(strs)]
+#define NUM(k) nums[(bits[(k) / 8] >> (((k) % 8) * 8)) % SG_ARRAY_LEN(nums)]
+    sg_job_kv md[4] = {{STR(16), STR(17)}, {STR(18), STR(19)}, {STR(20), STR(21)}, {"k", "v"}};
+    sg_result r = {.job_id = STR(0),
+                   .status = (sg_status)NUM(1),
+                   .backend = (sg_backend)NUM(2),
+                   .attempts = (uint32_t)NUM(3),
+                   .http_status = (int32_t)NUM(4),
+                   .error_code = STR(5),
+                   .error_message = STR(6),
+                   .provider_request_id = STR(7),
+                   .operation_id = STR(8),
+                   .campaign_id = STR(9),
+                   .metadata = md,
+                   .n_metadata = (size_t)(bits[3] % 5),
+                   .created_unix_ms = NUM(10),
+                   .completed_unix_ms = NUM(11),
+                   .stream_entry_id = STR(12),
+                   .sender = STR(13)};
+#undef STR
+#undef NUM
+    sg_buf got = SG_BUF_INIT, want = SG_BUF_INIT;
+    sg_buf_append(&got, "pre", 3); /* appends after what is there */
+    sg_buf_append(&want, "pre", 3);
+    sg_result_encode(&r, &got);
+    pack_reference(&r, &want);
+    ASSERT_EQ(want.len, got.len);
+    ASSERT(memcmp(want.data, got.data, got.len) == 0);
+    ASSERT_EQ('\0', got.data[got.len]);
+    sg_buf_free(&got);
+    sg_buf_free(&want);
+  }
+}
+
 SG_TESTS({"valid_roundtrip", t_valid_roundtrip}, {"undecodable", t_undecodable},
          {"invalid_kinds", t_invalid_kinds}, {"mime_job", t_mime_job},
          {"backend_rules", t_backend_rules}, {"addresses", t_addresses},
          {"control_chars", t_control_chars}, {"embedded_nul", t_embedded_nul},
-         {"result_roundtrip", t_result_roundtrip})
+         {"result_roundtrip", t_result_roundtrip}, {"result_bytes", t_result_bytes})

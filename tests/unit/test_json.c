@@ -570,8 +570,9 @@ static void ref_escape(sg_buf *b, const unsigned char *p, size_t n) {
 }
 
 static void t_escape_words(void) {
-  static const unsigned char specials[] = {'"',  '\\', 0x00, 0x1f, 0x20, 0x7f, 0x80, 0xc3,
-                                           0xa9, 0xe2, 0x82, 0xac, 0xff, '\n', 'a'};
+  static const unsigned char specials[] = {'"',  '\\', 0x00, 0x1f, 0x20, 0x7f, 0x80,
+                                           0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xff, '\n',
+                                           '\r', '\t', '\b', '\f', 0x01, 'a'};
   unsigned char s[80];
   sg_buf got = SG_BUF_INIT, want = SG_BUF_INIT;
   uint64_t rnd = 88172645463325252ull;
