@@ -389,6 +389,14 @@ static void pack_reference(const sg_result *r, sg_buf *out) {
 /* The hand-written encoder gives protobuf-c's bytes: every field empty, set,
  * negative, long (two-byte lengths) or NULL, in random combinations. */
 static void t_result_bytes(void) {
+  /* sg_result_encode writes each MailResult field by hand (job/sg_result.c):
+   * a field added to the schema must be added there, to pack_reference and
+   * to the draws below, or this fails. */
+  const ProtobufCMessageDescriptor *d = &sendgate__v1__mail_result__descriptor;
+  ASSERT_EQ(15, d->n_fields);
+  for (unsigned i = 0; i < d->n_fields; i++)
+    ASSERT(d->fields[i].id >= 1 && d->fields[i].id <= 15);
+  ASSERT_EQ(2, sendgate__v1__mail_result__metadata_entry__descriptor.n_fields);
   static char long_s[300];
   memset(long_s, 'x', sizeof long_s - 1);
   const char *strs[] = {NULL, "", "a", "ErrorInvalidRecipients", long_s};
