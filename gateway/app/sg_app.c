@@ -474,10 +474,12 @@ static void on_legacy(bool present, void *ud) {
   sg_rd_queue_set_legacy(a->queue, present);
 }
 
-/* Completions leave acked entries to the trimmer only while it keeps up. */
-static void on_trim(bool keeps_up, void *ud) {
+/* Completions leave acked entries to the trimmer only while it keeps up, and
+ * go as a MULTI only while the results stream takes results. */
+static void on_trim(bool keeps_up, bool results_ok, void *ud) {
   sg_app *a = ud;
   sg_rd_stream_set_trim_acked(a->stream, keeps_up);
+  sg_rd_queue_set_default_trusted(a->queue, results_ok);
 }
 
 int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_t errcap) {
@@ -545,7 +547,8 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
                          .ledger_slots = (uint32_t)a->cfg.ledger_slots,
                          .cmd_timeout_ms = (uint32_t)a->cfg.redis_timeout_ms,
                          .no_legacy = a->cfg.ledger_legacy == SG_LEDGER_LEGACY_OFF};
-  sg_rd_queue_new(a->stream, &qo, &a->queue); /* the config's ranges make it valid */
+  sg_rd_queue_new(a->stream, &qo, &a->queue);       /* the config's ranges make it valid */
+  sg_rd_queue_set_default_trusted(a->queue, false); /* until the trimmer has looked */
   if ((rv = sg_app__metrics_start(a, err, errcap)) == 0 &&
       ((rv = sg_app__hol_metrics(a)) != 0 || (rv = sg_app__pool_metrics(a)) != 0))
     snprintf(err, errcap, "metrics: %s", sg_strerror(rv));

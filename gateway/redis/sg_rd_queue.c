@@ -31,6 +31,7 @@ int sg_rd_queue_new(sg_rd_stream *s, const sg_rd_queue_opts *o, sg_rd_queue **ou
   q->slots = o->ledger_slots ? o->ledger_slots : SG_RD_LEDGER_SLOTS_DEFAULT;
   q->timeout_ms = o->cmd_timeout_ms ? o->cmd_timeout_ms : 5000;
   q->legacy = !o->no_legacy;
+  q->default_trusted = true;
   sg_list_init(&q->lookups);
   sg_buf_init(&q->wbuf);
   *out = q;
@@ -54,6 +55,10 @@ void sg_rd_queue_free(sg_rd_queue *q) {
 
 void sg_rd_queue_set_legacy(sg_rd_queue *q, bool on) {
   q->legacy = on;
+}
+
+void sg_rd_queue_set_default_trusted(sg_rd_queue *q, bool on) {
+  q->default_trusted = on;
 }
 
 bool sg_rd_queue_ledger_on(const sg_rd_queue *q) {
@@ -104,10 +109,11 @@ int sg_rd_queue_finish(sg_rd_queue *q, sg_rd_completion *c, const char *entry_id
   const char *argv[8];
   size_t lens[8];
   sg_rd_op ops[3];
-  /* Our own results stream and ledger cannot refuse an op: the fast path
-   * (one MULTI of native commands per turn, one pending record). A
-   * producer's reply stream can (a key of another type): the script. */
-  unsigned trusted = c->on_default ? SG_RD_COMPLETE_TRUSTED : 0;
+  /* Our own results stream, while it is known to be one, and the ledger do
+   * not refuse an op: the fast path (one MULTI of native commands per turn,
+   * one pending record). A producer's reply stream can (a key of another
+   * type): the script. */
+  unsigned trusted = c->on_default && q->default_trusted ? SG_RD_COMPLETE_TRUSTED : 0;
   if (sent && id && q->ttl_s > 0) {
     /* The ledger write goes first: if the completion has to be sent again
      * after a lost reply, a field already there means the result is out. */

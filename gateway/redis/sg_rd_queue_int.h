@@ -20,6 +20,7 @@ struct sg_rd_queue {
   sg_list lookups;        /* queued, not sent yet */
   sg_buf wbuf;            /* the lookup script call being written */
   bool legacy;            /* look up the older layout too */
+  bool default_trusted;   /* the default results stream is known to take results */
   uint32_t fill;          /* fields in the bucket sampled by the last lookup reply */
   int64_t full_warned_ms; /* when that was last logged as too many */
   /* Buckets of generation |exp_gen| whose EXPIREAT this process has sent

@@ -19,9 +19,10 @@
  * up. For every group of the job stream the first entry it may still need is
  * its oldest pending entry, or else the one after its last-delivered id; the
  * stream is trimmed exactly below the smallest of those. Returns {job entries
- * trimmed, result entries trimmed, held}: held is 1 when that smallest is a
- * pending entry older than ARGV[2] (the acked entries after it stay in the
- * stream until it is done), else 0.
+ * trimmed, result entries trimmed, held, results ok}: held is 1 when that
+ * smallest is a pending entry older than ARGV[2] (the acked entries after it
+ * stay in the stream until it is done), else 0; results ok is 1 when KEYS[2]
+ * is a stream or no key (it takes results), else 0.
  */
 static const char k_trim[] =
     "local function parse(id)\n"
@@ -30,6 +31,8 @@ static const char k_trim[] =
     "end\n"
     "local function less(am,as,bm,bs) return am<bm or (am==bm and as<bs) end\n"
     "local n,r,held=0,0,0\n"
+    "local ty=redis.call('TYPE',KEYS[2])['ok']\n"
+    "local rok=(ty=='stream' or ty=='none') and 1 or 0\n"
     "if redis.call('EXISTS',KEYS[1])==1 then\n"
     " local mm,ms,mp\n"
     " for _,g in ipairs(redis.call('XINFO','GROUPS',KEYS[1])) do\n"
@@ -53,8 +56,9 @@ static const char k_trim[] =
     "  end\n"
     " end\n"
     "end\n"
-    "if tonumber(ARGV[1])>0 then r=redis.call('XTRIM',KEYS[2],'MAXLEN','~',ARGV[1]) end\n"
-    "return {n,r,held}\n";
+    "if rok==1 and tonumber(ARGV[1])>0 then r=redis.call('XTRIM',KEYS[2],'MAXLEN','~',ARGV[1]) "
+    "end\n"
+    "return {n,r,held,rok}\n";
 
 struct sg_rd_trim {
   sg_rd_tick tick;
@@ -63,7 +67,9 @@ struct sg_rd_trim {
   char maxlen[24], held_ms[24];
   sg_rd_script script;
   sg_rd_trim_stats stats;
-  bool keeps_up; /* the last run trimmed all it should (told to o.cb on change) */
+  bool keeps_up;   /* the last run trimmed all it should (told to o.cb on change) */
+  bool results_ok; /* the results stream takes results (told likewise) */
+  bool told;       /* o.cb has been called */
 };
 
 static void release(sg_rd_tick *tk) {
@@ -78,19 +84,28 @@ static void on_reply(sg_rd_client *c, int status, const redisReply *reply, void 
   sg_rd_trim *t = ud;
   if (!sg_rd_tick_answered(&t->tick))
     return;
-  bool ok = status == 0 && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3;
-  for (size_t i = 0; ok && i < 3; i++)
+  bool ok = status == 0 && reply->type == REDIS_REPLY_ARRAY && reply->elements == 4;
+  for (size_t i = 0; ok && i < 4; i++)
     ok = reply->element[i]->type == REDIS_REPLY_INTEGER;
   bool keeps_up = ok && reply->element[2]->integer == 0;
-  if (keeps_up != t->keeps_up) {
-    t->keeps_up = keeps_up;
-    if (ok)
+  bool results_ok = ok ? reply->element[3]->integer == 1 : t->results_ok;
+  if (keeps_up != t->keeps_up || results_ok != t->results_ok || !t->told) {
+    if (ok && keeps_up != t->keeps_up)
       sg_log_kv(SG_LOG_DEBUG, "redis",
                 keeps_up ? "acked jobs are left to the trimmer (no XDEL per completion)"
                          : "a long-pending job holds the trim up: completions XDEL their jobs",
                 "stream", t->stream, NULL);
+    if (results_ok != t->results_ok && t->results)
+      sg_log_kv(results_ok ? SG_LOG_INFO : SG_LOG_ERROR, "redis",
+                results_ok ? "the results stream takes results again"
+                           : "the results stream's key holds another type: results cannot be "
+                             "published there, the jobs stay pending",
+                "stream", t->results, NULL);
+    t->keeps_up = keeps_up;
+    t->results_ok = results_ok;
+    t->told = true;
     if (t->o.cb)
-      t->o.cb(keeps_up, t->o.ud);
+      t->o.cb(keeps_up, results_ok, t->o.ud);
   }
   if (!ok) {
     t->stats.errors++;
@@ -124,10 +139,11 @@ int sg_rd_trim_new(uv_loop_t *loop, const sg_rd_trim_opts *opts, sg_rd_trim **ou
   sg_rd_trim *t = sg_xcalloc(1, sizeof *t);
   t->o = *opts;
   t->stream = sg_xstrdup(opts->stream ? opts->stream : "sendgate:jobs");
-  t->results = opts->results && opts->results_maxlen ? sg_xstrdup(opts->results) : NULL;
+  t->results = opts->results ? sg_xstrdup(opts->results) : NULL;
   t->o.stream = t->o.results = NULL;
   snprintf(t->maxlen, sizeof t->maxlen, "%llu",
            t->results ? (unsigned long long)opts->results_maxlen : 0ull);
+  t->results_ok = true;
   if (t->o.tick_ms == 0)
     t->o.tick_ms = 1000;
   if (t->o.held_ms == 0)

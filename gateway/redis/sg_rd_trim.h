@@ -27,17 +27,21 @@ typedef struct sg_rd_trim sg_rd_trim;
 typedef struct sg_rd_trim_opts {
   sg_rd_client *client;    /* required, borrowed: e.g. sg_rd_stream_cmd_client */
   const char *stream;      /* the job stream; default "sendgate:jobs" (copied) */
-  const char *results;     /* the results stream to cap; NULL: none (copied) */
+  const char *results;     /* the results stream to cap and watch; NULL: none (copied) */
   uint64_t results_maxlen; /* its approximate cap; 0: none */
   uint32_t tick_ms;        /* between runs; default 1000 */
   uint32_t cmd_timeout_ms; /* default 5000 */
   uint32_t held_ms;        /* a pending entry this old holds the trim up; default 1000 */
-  /* Whether the trim keeps up changed (it starts as false): true after a run
-   * that trimmed everything acked, false after a failed run or one held up by
-   * a pending entry older than held_ms (the acked entries after it stay in the
-   * stream until it is acked: completions should XDEL theirs meanwhile, see
-   * sg_rd_stream_set_trim_acked). May be NULL. */
-  void (*cb)(bool keeps_up, void *ud);
+  /* After the first answered run, and whenever one of these changed:
+   * keeps_up, true after a run that trimmed everything acked, false after a
+   * failed run or one held up by a pending entry older than held_ms (the
+   * acked entries after it stay in the stream until it is acked: completions
+   * should XDEL theirs meanwhile, see sg_rd_stream_set_trim_acked);
+   * results_ok, whether the results stream is a stream or no key (false: a
+   * key of another type, which refuses results: see
+   * sg_rd_queue_set_default_trusted; a failed run keeps the last value).
+   * May be NULL. */
+  void (*cb)(bool keeps_up, bool results_ok, void *ud);
   void *ud;
 } sg_rd_trim_opts;
 

@@ -338,6 +338,31 @@ static void on_own_lookup(sg_rd_lookup *l, int status, const sg_rd_sent *sent) {
 
 /* A bucket of another type answers its own job SG_ERR_REDIS; the jobs around
  * it in the same batch are answered as usual (one found, one not). */
+/* Not trusted (the gateway's trimmer saw a key of another type there), a
+ * completion on the default stream goes by the script: a refused result
+ * leaves its job pending, not acked and lost as a MULTI would. */
+static void t_default_refused(void) {
+  ctx x;
+  begin(&x, 2, (sg_rd_queue_opts){0});
+  freeReplyObject(sg_test_redis_cmd(&x.r, "SET sendgate:results x"));
+  sg_rd_queue_set_default_trusted(x.q, false);
+  sg_rd_completion c;
+  ASSERT_OK(sg_rd_queue_finish(x.q, &c, x.ids[0], NULL, "r1", 2, NULL, NULL, on_done, &x));
+  run_until(&x, &x.done_err, 1, 5000);
+  ASSERT_EQ(0, x.done_ok);
+  ASSERT_EQ(2, pending_count(&x)); /* still pending */
+  ASSERT_EQ(0, cmd_calls(&x, "exec"));
+  /* The key a stream again and trusted: the fast path. */
+  freeReplyObject(sg_test_redis_cmd(&x.r, "DEL sendgate:results"));
+  sg_rd_queue_set_default_trusted(x.q, true);
+  ASSERT_OK(sg_rd_queue_finish(x.q, &c, x.ids[1], NULL, "r2", 2, NULL, NULL, on_done, &x));
+  run_until(&x, &x.done_ok, 1, 5000);
+  ASSERT_EQ(1, cmd_calls(&x, "exec"));
+  ASSERT_EQ(1, pending_count(&x));
+  ASSERT_EQ(1, sg_test_redis_int(&x.r, "XLEN sendgate:results"));
+  finish(&x);
+}
+
 static void t_lookup_refused_bucket(void) {
   ctx x;
   begin(&x, 0, (sg_rd_queue_opts){0});
@@ -633,4 +658,5 @@ SG_TESTS({"draft_record", t_draft_record}, {"pack_and_id", t_pack_and_id},
          {"generations_and_legacy", t_generations_and_legacy},
          {"lookup_batching", t_lookup_batching}, {"lookup_refused_bucket", t_lookup_refused_bucket},
          {"bucket_fill", t_bucket_fill}, {"park_and_reject", t_park_and_reject},
-         {"dead_expired", t_dead_expired}, {"memory_per_message", t_memory_per_message})
+         {"dead_expired", t_dead_expired}, {"memory_per_message", t_memory_per_message},
+         {"default_refused", t_default_refused})

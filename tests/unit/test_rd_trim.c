@@ -13,14 +13,16 @@
 typedef struct ctx {
   sg_rd_test_env e;
   sg_rd_trim *t;
-  int told;      /* keeps-up changes told */
-  bool keeps_up; /* the last one */
+  int told;      /* changes told */
+  bool keeps_up; /* the last ones */
+  bool results_ok;
 } ctx;
 
-static void on_keeps_up(bool keeps_up, void *ud) {
+static void on_keeps_up(bool keeps_up, bool results_ok, void *ud) {
   ctx *x = ud;
   x->told++;
   x->keeps_up = keeps_up;
+  x->results_ok = results_ok;
 }
 
 static void begin(ctx *x, uint64_t results_maxlen) {
@@ -206,6 +208,29 @@ static void t_held_up(void) {
   end_ctx(&x);
 }
 
+/* A results key of another type is told (results cannot go there), and is
+ * not trimmed; once it is a stream again, that is told too. */
+static void t_results_type(void) {
+  ctx x;
+  begin(&x, 100);
+  trim_once(&x);
+  ASSERT_EQ(1, x.told);
+  ASSERT(x.results_ok);
+  cmd(&x, "SET sendgate:results %s", "not-a-stream");
+  ASSERT_EQ(0, trim_once(&x).results_trimmed);
+  ASSERT_EQ(2, x.told);
+  ASSERT(!x.results_ok);
+  trim_once(&x); /* no change: not told again */
+  ASSERT_EQ(2, x.told);
+  cmd(&x, "DEL %s", "sendgate:results");
+  for (int i = 0; i < 1000; i++)
+    cmd(&x, "XADD sendgate:results * result %s", "r");
+  ASSERT(trim_once(&x).results_trimmed > 0);
+  ASSERT_EQ(3, x.told);
+  ASSERT(x.results_ok);
+  end_ctx(&x);
+}
+
 /* Closing trims once more: what was acked since the last run goes. */
 static void t_final_on_close(void) {
   ctx x;
@@ -224,5 +249,5 @@ static void t_final_on_close(void) {
 }
 
 SG_TESTS({"acked_only", t_acked_only}, {"final_on_close", t_final_on_close}, {"held_up", t_held_up},
-         {"slowest_group", t_slowest_group}, {"results_cap", t_results_cap},
-         {"script_reload", t_script_reload})
+         {"results_type", t_results_type}, {"slowest_group", t_slowest_group},
+         {"results_cap", t_results_cap}, {"script_reload", t_script_reload})
