@@ -147,6 +147,18 @@ static void t_pack_and_id(void) {
   ASSERT_EQ(1023, u.http_status);
   ASSERT_EQ(1765000000123, u.completed_unix_ms);
 
+  /* The id is SHA-256 of account NUL lower(sender) NUL id NUL: its first 8
+   * bytes (big-endian) the field, the next 4 the slot hash. Fixed vectors
+   * (Python's hashlib), so that the ledger written by one build is read by
+   * the next. */
+  sg_rd_ledger_id v;
+  sg_rd_ledger_id_make("acct", "S@Contoso.com", "job-1", &v);
+  ASSERT_EQ(-5143188734222166292, v.field);
+  ASSERT_EQ(2204674198u, v.slot_hash);
+  sg_rd_ledger_id_make("", "", "", &v);
+  ASSERT_EQ(8115065177273508417, v.field);
+  ASSERT_EQ(505341151u, v.slot_hash);
+
   sg_rd_ledger_id a, b, c, d, e;
   sg_rd_ledger_id_make("", "Sender@contoso.com", "id-1", &a);
   sg_rd_ledger_id_make("", "sender@CONTOSO.com", "id-1", &b);
