@@ -320,13 +320,19 @@ static size_t make_mime(size_t att_bytes, int x_headers) {
   return n;
 }
 
+/* A fixture whose job is the MIME message of make_mime(|att_bytes|, |x_headers|)
+ * alone. */
+static void setup_mime(fixture *f, int64_t max_send, size_t att_bytes, int x_headers) {
+  setup(f, 0, max_send);
+  f->job.subject = f->job.text_body = "";
+  f->job.n_attachments = 0;
+  f->job.mime = mime_buf;
+  f->job.mime_len = make_mime(att_bytes, x_headers);
+}
+
 static void t_large_mime_goes_as_draft(void) {
   fixture f;
-  setup(&f, 0, 0);
-  f.job.subject = f.job.text_body = "";
-  f.job.n_attachments = 0;
-  f.job.mime = mime_buf;
-  f.job.mime_len = make_mime(4000000, 1);
+  setup_mime(&f, 0, 4000000, 1);
   sg_job_error err;
   ASSERT_OK(sg_provider_graph.prepare(f.st, &f.pj, &err));
   ASSERT_NOT_NULL(f.pj.seq);
@@ -350,31 +356,19 @@ static void t_large_mime_goes_as_draft(void) {
   teardown(&f);
 
   /* Too many X- fields for Graph's internetMessageHeaders: INVALID. */
-  setup(&f, 0, 0);
-  f.job.subject = f.job.text_body = "";
-  f.job.n_attachments = 0;
-  f.job.mime = mime_buf;
-  f.job.mime_len = make_mime(4000000, 6);
+  setup_mime(&f, 0, 4000000, 6);
   ASSERT_EQ(SG_ERR_INVAL, sg_provider_graph.prepare(f.st, &f.pj, &err));
   ASSERT_STR_EQ("SENDGATE_TOO_MANY_HEADERS", err.code);
   teardown(&f);
 
   /* Over max_send_bytes: INVALID before it is taken apart. */
-  setup(&f, 0, 5000000);
-  f.job.subject = f.job.text_body = "";
-  f.job.n_attachments = 0;
-  f.job.mime = mime_buf;
-  f.job.mime_len = make_mime(4000000, 0);
+  setup_mime(&f, 5000000, 4000000, 0);
   ASSERT_EQ(SG_ERR_INVAL, sg_provider_graph.prepare(f.st, &f.pj, &err));
   ASSERT_STR_EQ("SENDGATE_TOO_LARGE", err.code);
   teardown(&f);
 
   /* Small MIME: one sendMail request, as before. */
-  setup(&f, 0, 0);
-  f.job.subject = f.job.text_body = "";
-  f.job.n_attachments = 0;
-  f.job.mime = mime_buf;
-  f.job.mime_len = make_mime(1000, 0);
+  setup_mime(&f, 0, 1000, 0);
   ASSERT_OK(sg_provider_graph.prepare(f.st, &f.pj, &err));
   ASSERT_NULL(f.pj.seq);
   teardown(&f);
