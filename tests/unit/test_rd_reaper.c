@@ -158,13 +158,19 @@ static long long pending_of(sg_test_redis *r, const char *consumer) {
   return v;
 }
 
+/* A private redis-server with |orphans| entries pending for consumer "dead"
+ * (add_orphans), and a stream of consumer "live" with |credit|. */
+static void begin(ctx *x, sg_test_redis *r, int orphans, uint32_t credit) {
+  ASSERT_OK(sg_test_redis_start(r, NULL));
+  add_orphans(r, orphans, NULL, 0);
+  ctx_init(x, r);
+  start_stream(x, "live", credit);
+}
+
 static void t_claims_dead_consumer(void) {
   sg_test_redis r;
-  ASSERT_OK(sg_test_redis_start(&r, NULL));
-  add_orphans(&r, 3, NULL, 0);
   ctx x;
-  ctx_init(&x, &r);
-  start_stream(&x, "live", 10);
+  begin(&x, &r, 3, 10);
   start_reaper(
       &x, (sg_rd_reaper_opts){
               .interval_ms = 100, .first_delay_ms = 20, .min_idle_ms = 600, .max_deliveries = 3});
@@ -209,11 +215,8 @@ static void t_claims_dead_consumer(void) {
 
 static void t_credit(void) {
   sg_test_redis r;
-  ASSERT_OK(sg_test_redis_start(&r, NULL));
-  add_orphans(&r, 5, NULL, 0);
   ctx x;
-  ctx_init(&x, &r);
-  start_stream(&x, "live", 2);
+  begin(&x, &r, 5, 2);
   start_reaper(&x,
                (sg_rd_reaper_opts){.interval_ms = 50, .first_delay_ms = 150, .min_idle_ms = 100});
   sg_rd_test_run_until(&x.loop, &x.n, 2, 5000);
@@ -396,11 +399,8 @@ static void t_deleted_and_own_held(void) {
 
 static void t_paging(void) {
   sg_test_redis r;
-  ASSERT_OK(sg_test_redis_start(&r, NULL));
-  add_orphans(&r, 25, NULL, 0);
   ctx x;
-  ctx_init(&x, &r);
-  start_stream(&x, "live", 100);
+  begin(&x, &r, 25, 100);
   /* One run claims 10; the cursor makes the next batches run at once, not after 60 s. */
   start_reaper(&x,
                (sg_rd_reaper_opts){
@@ -426,11 +426,8 @@ static void t_paging(void) {
 
 static void t_close_in_flight(void) {
   sg_test_redis r;
-  ASSERT_OK(sg_test_redis_start(&r, NULL));
-  add_orphans(&r, 3, NULL, 0);
   ctx x;
-  ctx_init(&x, &r);
-  start_stream(&x, "live", 10);
+  begin(&x, &r, 3, 10);
   start_reaper(
       &x, (sg_rd_reaper_opts){.interval_ms = 60000, .first_delay_ms = 60000, .min_idle_ms = 50});
   wait_up(&x);
