@@ -97,6 +97,13 @@ static int cmd(ctx *x, const char *a0, const char *a1, const char *a2, size_t a2
   return sg_rd_client_cmd(x->c, argc, argv, lens, timeout, on_reply, x);
 }
 
+/* The client's connect failures and dropped connections so far. */
+static uint64_t failures_of(ctx *x) {
+  sg_rd_client_stats st;
+  sg_rd_client_get_stats(x->c, &st);
+  return st.failures;
+}
+
 static void url_of(const sg_test_redis *r, const char *auth, int db, char *out, size_t cap) {
   snprintf(out, cap, "redis://%s127.0.0.1:%d/%d", auth ? auth : "", r->port, db);
 }
@@ -225,12 +232,8 @@ static void t_reconnect(void) {
   ASSERT(!sg_rd_client_is_up(x.c));
   ASSERT_EQ(SG_ERR_CLOSED, cmd(&x, "PING", NULL, NULL, 0, 1000));
   /* A few failed attempts while it is down, then back on the same port. */
-  uint64_t until = uv_now(&x.loop) + 300;
-  while (uv_now(&x.loop) < until)
-    uv_run(&x.loop, UV_RUN_ONCE);
-  sg_rd_client_stats st;
-  sg_rd_client_get_stats(x.c, &st);
-  ASSERT_GE(st.failures, 2);
+  sg_rd_test_run_for(&x.loop, 300);
+  ASSERT_GE(failures_of(&x), 2);
   ASSERT_OK(sg_test_redis_restart(&r));
   sg_rd_test_run_until(&x.loop, &x.ups, 2, 5000);
   int before = x.replies;
@@ -389,13 +392,9 @@ static void t_auth_select(void) {
     url_of(&r, ":wrong@", 0, url, sizeof url);
     sg_rd_client_opts o = {.backoff_base_ms = 10, .backoff_max_ms = 40};
     start_client(&x, url, &o);
-    uint64_t until = uv_now(&x.loop) + 300;
-    while (uv_now(&x.loop) < until)
-      uv_run(&x.loop, UV_RUN_ONCE);
+    sg_rd_test_run_for(&x.loop, 300);
     ASSERT_EQ(0, x.ups);
-    sg_rd_client_stats st;
-    sg_rd_client_get_stats(x.c, &st);
-    ASSERT_GE(st.failures, 2);
+    ASSERT_GE(failures_of(&x), 2);
     ctx_finish(&x);
   }
   sg_test_redis_stop(&r);
@@ -424,12 +423,8 @@ static void t_unix(void) {
   snprintf(url, sizeof url, "unix://%s/none.sock", r.dir);
   sg_rd_client_opts o = {.backoff_base_ms = 5, .backoff_max_ms = 20};
   start_client(&y, url, &o);
-  uint64_t until = uv_now(&y.loop) + 200;
-  while (uv_now(&y.loop) < until)
-    uv_run(&y.loop, UV_RUN_ONCE);
-  sg_rd_client_stats st;
-  sg_rd_client_get_stats(y.c, &st);
-  ASSERT_GE(st.failures, 2);
+  sg_rd_test_run_for(&y.loop, 200);
+  ASSERT_GE(failures_of(&y), 2);
   ASSERT_EQ(0, y.ups);
   ASSERT(sg_rd_client_last_error(y.c)[0] != '\0');
   ctx_finish(&y);
@@ -500,9 +495,7 @@ static void t_tls(void) {
     snprintf(url, sizeof url, "rediss://localhost:%d/0", r.tls_port);
     sg_rd_client_opts o = {.backoff_base_ms = 10, .backoff_max_ms = 40};
     start_client(&x, url, &o);
-    uint64_t until = uv_now(&x.loop) + 300;
-    while (uv_now(&x.loop) < until)
-      uv_run(&x.loop, UV_RUN_ONCE);
+    sg_rd_test_run_for(&x.loop, 300);
     ASSERT_EQ(0, x.ups);
     ASSERT(strstr(sg_rd_client_last_error(x.c), "verify") != NULL);
     ctx_finish(&x);
@@ -534,13 +527,9 @@ static void t_sentinel_unknown(void) {
            r.port);
   sg_rd_client_opts o = {.backoff_base_ms = 10, .backoff_max_ms = 40};
   start_client(&x, url, &o);
-  uint64_t until = uv_now(&x.loop) + 300;
-  while (uv_now(&x.loop) < until)
-    uv_run(&x.loop, UV_RUN_ONCE);
+  sg_rd_test_run_for(&x.loop, 300);
   ASSERT_EQ(0, x.ups);
-  sg_rd_client_stats st;
-  sg_rd_client_get_stats(x.c, &st);
-  ASSERT_GE(st.failures, 2);
+  ASSERT_GE(failures_of(&x), 2);
   ASSERT(strstr(sg_rd_client_last_error(x.c), "sentinel does not know") != NULL);
   ctx_finish(&x);
   sg_test_redis_stop(&r);
@@ -555,14 +544,10 @@ static void t_unreachable(void) {
   snprintf(url, sizeof url, "redis://127.0.0.1:%d", port);
   sg_rd_client_opts o = {.backoff_base_ms = 5, .backoff_max_ms = 20};
   start_client(&x, url, &o);
-  uint64_t until = uv_now(&x.loop) + 200;
-  while (uv_now(&x.loop) < until)
-    uv_run(&x.loop, UV_RUN_ONCE);
+  sg_rd_test_run_for(&x.loop, 200);
   ASSERT_EQ(0, x.ups);
   ASSERT_EQ(0, x.downs); /* never UP, so never "down" */
-  sg_rd_client_stats st;
-  sg_rd_client_get_stats(x.c, &st);
-  ASSERT_GE(st.failures, 3);
+  ASSERT_GE(failures_of(&x), 3);
   ctx_finish(&x);
   /* A host name goes through uv_getaddrinfo; closing while resolving is clean too. */
   ctx y;
