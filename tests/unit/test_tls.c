@@ -39,6 +39,15 @@ static void ctxs_make_dir(ctxs *x, const char *trust_dir, const char *srv_dir) {
   sg_free(key);
 }
 
+/* A new directory with sg_sbx_certgen's CA and server certificate, and the
+ * contexts of ctxs_make_dir on it. */
+static char *certs_dir(ctxs *x) {
+  char *dir = sg_tls_test_dir_new("sg_tls_test");
+  ASSERT_OK(sg_sbx_certgen_write(dir, NULL, 0));
+  ctxs_make_dir(x, dir, dir);
+  return dir;
+}
+
 static void ctxs_free(ctxs *x) {
   SSL_CTX_free(x->cctx);
   SSL_CTX_free(x->sctx);
@@ -126,13 +135,17 @@ static void transfer(pair *p, sg_tls *from, sg_tls *to, size_t n, unsigned seed)
   sg_free(dst);
 }
 
+/* A new pair for |host| on |x|, and its handshake (see handshake). */
+static void pair_handshake(pair *p, const ctxs *x, const char *host, int *crv, int *srv) {
+  pair_new(p, x, host);
+  handshake(p, crv, srv);
+}
+
 /* ---- cases ---- */
 
 static void t_roundtrip(void) {
-  char *dir = sg_tls_test_dir_new("sg_tls_test");
-  ASSERT_OK(sg_sbx_certgen_write(dir, NULL, 0));
   ctxs x;
-  ctxs_make_dir(&x, dir, dir);
+  char *dir = certs_dir(&x);
   pair p;
   pair_new(&p, &x, "localhost");
   ASSERT(!sg_tls_handshake_done(p.c));
@@ -177,9 +190,8 @@ static void t_alpn_http11(void) {
   ctxs x;
   ctxs_make(&x, dir, cert, key, SG_TLS_ALPN_ALLOW_HTTP11);
   pair p;
-  pair_new(&p, &x, "localhost");
   int crv, srv;
-  handshake(&p, &crv, &srv);
+  pair_handshake(&p, &x, "localhost", &crv, &srv);
   ASSERT_OK(crv);
   ASSERT_OK(srv);
   ASSERT_STR_EQ("h2", sg_tls_alpn(p.c));
@@ -250,9 +262,8 @@ static void t_alpn_required(void) {
   ctxs_make(&x, dir, cert, key, SG_TLS_ALPN_ALLOW_HTTP11);
   SSL_CTX_set_alpn_select_cb(x.sctx, pick_http11, NULL);
   pair p;
-  pair_new(&p, &x, "localhost");
   int crv, srv;
-  handshake(&p, &crv, &srv);
+  pair_handshake(&p, &x, "localhost", &crv, &srv);
   ASSERT_OK(crv); /* http/1.1 allowed by this client */
   ASSERT_STR_EQ("http/1.1", sg_tls_alpn(p.c));
   pair_free(&p);
@@ -262,8 +273,7 @@ static void t_alpn_required(void) {
   SSL_CTX_set_alpn_select_cb(x.sctx, pick_none, NULL);
   char *ca = sg_tls_test_path(dir, "ca.pem");
   ASSERT_OK(sg_tls_ctx_client_new(&x.cctx, ca));
-  pair_new(&p, &x, "localhost");
-  handshake(&p, &crv, &srv);
+  pair_handshake(&p, &x, "localhost", &crv, &srv);
   ASSERT_EQ(SG_ERR_ALPN, crv);
   ASSERT(strstr(sg_tls_error_detail(p.c), "not \"h2\"") != NULL);
   pair_free(&p);
@@ -275,14 +285,11 @@ static void t_alpn_required(void) {
 }
 
 static void t_wrong_host(void) {
-  char *dir = sg_tls_test_dir_new("sg_tls_test");
-  ASSERT_OK(sg_sbx_certgen_write(dir, NULL, 0));
   ctxs x;
-  ctxs_make_dir(&x, dir, dir);
+  char *dir = certs_dir(&x);
   pair p;
-  pair_new(&p, &x, "graph.microsoft.com");
   int crv, srv;
-  handshake(&p, &crv, &srv);
+  pair_handshake(&p, &x, "graph.microsoft.com", &crv, &srv);
   ASSERT_EQ(SG_ERR_TLS_VERIFY, crv);
   ASSERT(strstr(sg_tls_error_detail(p.c), "hostname mismatch") != NULL);
   ASSERT_EQ(SG_ERR_TLS, srv); /* the client's alert ends the server's handshake */
@@ -296,12 +303,10 @@ static void t_wrong_host(void) {
   ASSERT_OK(sg_sbx_certgen_leaf(ca, cakey, names, 1, cert, key));
   ctxs y;
   ctxs_make(&y, dir, cert, key, 0);
-  pair_new(&p, &y, "localhost");
-  handshake(&p, &crv, &srv);
+  pair_handshake(&p, &y, "localhost", &crv, &srv);
   ASSERT_EQ(SG_ERR_TLS_VERIFY, crv);
   pair_free(&p);
-  pair_new(&p, &y, "other.test");
-  handshake(&p, &crv, &srv);
+  pair_handshake(&p, &y, "other.test", &crv, &srv);
   ASSERT_OK(crv);
   ASSERT_OK(srv);
   pair_free(&p);
@@ -322,9 +327,8 @@ static void t_untrusted_ca(void) {
   ctxs x;
   ctxs_make_dir(&x, trusted, other);
   pair p;
-  pair_new(&p, &x, "localhost");
   int crv, srv;
-  handshake(&p, &crv, &srv);
+  pair_handshake(&p, &x, "localhost", &crv, &srv);
   ASSERT_EQ(SG_ERR_TLS_VERIFY, crv);
   ASSERT(strstr(sg_tls_error_detail(p.c), "certificate verify failed") != NULL);
   pair_free(&p);
@@ -334,25 +338,21 @@ static void t_untrusted_ca(void) {
 }
 
 static void t_ip_literal(void) {
-  char *dir = sg_tls_test_dir_new("sg_tls_test");
-  ASSERT_OK(sg_sbx_certgen_write(dir, NULL, 0));
   ctxs x;
-  ctxs_make_dir(&x, dir, dir);
+  char *dir = certs_dir(&x);
   const char *good[] = {"127.0.0.1", "::1"};
   for (size_t i = 0; i < SG_ARRAY_LEN(good); i++) {
     pair p;
-    pair_new(&p, &x, good[i]);
     int crv, srv;
-    handshake(&p, &crv, &srv);
+    pair_handshake(&p, &x, good[i], &crv, &srv);
     ASSERT_OK(crv);
     ASSERT_OK(srv);
     transfer(&p, p.c, p.s, 10, 5);
     pair_free(&p);
   }
   pair p;
-  pair_new(&p, &x, "127.0.0.2");
   int crv, srv;
-  handshake(&p, &crv, &srv);
+  pair_handshake(&p, &x, "127.0.0.2", &crv, &srv);
   ASSERT_EQ(SG_ERR_TLS_VERIFY, crv);
   ASSERT(strstr(sg_tls_error_detail(p.c), "IP address mismatch") != NULL);
   pair_free(&p);
@@ -361,10 +361,8 @@ static void t_ip_literal(void) {
 }
 
 static void t_ctx_roles(void) {
-  char *dir = sg_tls_test_dir_new("sg_tls_test");
-  ASSERT_OK(sg_sbx_certgen_write(dir, NULL, 0));
   ctxs x;
-  ctxs_make_dir(&x, dir, dir);
+  char *dir = certs_dir(&x);
   sg_tls *t = NULL;
   ASSERT_EQ(SG_ERR_INVAL, sg_tls_new(&t, x.cctx, NULL)); /* a client needs a name */
   ASSERT_EQ(SG_ERR_INVAL, sg_tls_new(&t, x.cctx, ""));
