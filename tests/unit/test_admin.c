@@ -7,6 +7,7 @@
  * the off / bad address / address-in-use start paths.
  */
 #include "harness.h"
+#include "proc_test_run.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -87,72 +88,12 @@ static void fx_stop(fx *f) {
 
 /* ---- running curl ---- */
 
-typedef struct run {
-  uv_process_t proc;
-  uv_timer_t guard;
-  bool exited, timed_out;
-  int64_t status;
-  int closes;
-} run;
-
-static void on_exit_cb(uv_process_t *p, int64_t status, int sig) {
-  run *r = p->data;
-  r->exited = true;
-  r->status = sig ? 128 + sig : status;
-}
-
-static void on_guard(uv_timer_t *t) {
-  ((run *)t->data)->timed_out = true;
-}
-
-static void on_run_close(uv_handle_t *h) {
-  ((run *)h->data)->closes++;
-}
-
 /* Runs argv with stdout and stderr to files under g_dir; returns the exit code. */
 static int run_client(uv_loop_t *loop, const char *const *argv) {
   char outp[300], errp[300];
   path_in(outp, sizeof outp, "stdout.txt");
   path_in(errp, sizeof errp, "stderr.txt");
-  int ofd = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  int efd = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  ASSERT(ofd >= 0 && efd >= 0);
-  run r;
-  memset(&r, 0, sizeof r);
-  uv_stdio_container_t stdio[3];
-  stdio[0].flags = UV_IGNORE;
-  stdio[1].flags = UV_INHERIT_FD;
-  stdio[1].data.fd = ofd;
-  stdio[2].flags = UV_INHERIT_FD;
-  stdio[2].data.fd = efd;
-  uv_process_options_t o;
-  memset(&o, 0, sizeof o);
-  o.file = argv[0];
-  o.args = (char **)argv;
-  o.exit_cb = on_exit_cb;
-  o.stdio = stdio;
-  o.stdio_count = 3;
-  r.proc.data = &r;
-  int rv = uv_spawn(loop, &r.proc, &o);
-  close(ofd);
-  close(efd);
-  if (rv != 0)
-    SG_FAIL_("spawn %s: %s", argv[0], uv_strerror(rv));
-  uv_timer_init(loop, &r.guard);
-  r.guard.data = &r;
-  uv_timer_start(&r.guard, on_guard, CLIENT_TIMEOUT_MS, 0);
-  while (!r.exited && !r.timed_out)
-    uv_run(loop, UV_RUN_ONCE);
-  if (!r.exited)
-    uv_process_kill(&r.proc, SIGKILL);
-  while (!r.exited) /* SIGKILL cannot be ignored; the exit arrives promptly */
-    uv_run(loop, UV_RUN_ONCE);
-  uv_close((uv_handle_t *)&r.proc, on_run_close);
-  uv_close((uv_handle_t *)&r.guard, on_run_close);
-  while (r.closes < 2)
-    uv_run(loop, UV_RUN_ONCE);
-  ASSERT(!r.timed_out);
-  return (int)r.status;
+  return sg_test_run_client(loop, argv, outp, errp, CLIENT_TIMEOUT_MS);
 }
 
 static char *slurp(const char *name) {

@@ -61,6 +61,13 @@ static void setup(fixture *f, size_t big, int64_t max_send) {
   f->pj.job = j;
 }
 
+/* setup(), and the job prepared. */
+static void setup_prepared(fixture *f, size_t big, int64_t max_send) {
+  setup(f, big, max_send);
+  sg_job_error err;
+  ASSERT_OK(sg_provider_graph.prepare(f->st, &f->pj, &err));
+}
+
 static void teardown(fixture *f) {
   if (sg_provider_graph.job_free)
     sg_provider_graph.job_free(&f->pj);
@@ -108,9 +115,7 @@ static sg_gstep step(const fixture *f) {
 
 static void t_small_job_is_not_a_draft(void) {
   fixture f;
-  setup(&f, 100000, 36700160);
-  sg_job_error err;
-  ASSERT_OK(sg_provider_graph.prepare(f.st, &f.pj, &err));
+  setup_prepared(&f, 100000, 36700160);
   ASSERT_NULL(f.pj.seq);
   ASSERT_GT(f.pj.next_bytes, 100000); /* the sendMail body, for the byte window */
   teardown(&f);
@@ -128,9 +133,7 @@ static void t_over_max_send(void) {
 
 static void t_full_sequence(void) {
   fixture f;
-  setup(&f, 6000000, 36700160);
-  sg_job_error err;
-  ASSERT_OK(sg_provider_graph.prepare(f.st, &f.pj, &err));
+  setup_prepared(&f, 6000000, 36700160);
   ASSERT_NOT_NULL(f.pj.seq);
   ASSERT(f.pj.step_idempotent);
   sg_prov_req r;
@@ -196,9 +199,7 @@ static void t_full_sequence(void) {
 
 static void t_needs_readwrite(void) {
   fixture f;
-  setup(&f, 6000000, 0);
-  sg_job_error err;
-  ASSERT_OK(sg_provider_graph.prepare(f.st, &f.pj, &err));
+  setup_prepared(&f, 6000000, 0);
   answer(&f, 0, 0, NULL);
   sg_outcome o = answer(
       &f, 0, 403, "{\"error\":{\"code\":\"ErrorAccessDenied\",\"message\":\"Access is denied.\"}}");
@@ -210,9 +211,7 @@ static void t_needs_readwrite(void) {
 
 static void t_recalled_records(void) {
   fixture f;
-  setup(&f, 6000000, 0);
-  sg_job_error err;
-  ASSERT_OK(sg_provider_graph.prepare(f.st, &f.pj, &err));
+  setup_prepared(&f, 6000000, 0);
   /* An unsent draft of an earlier run: deleted (404: already gone is fine). */
   ASSERT_EQ(SG_OUTCOME_STEP, answer(&f, 0, 0, "d OLD").kind);
   sg_prov_req r;
@@ -225,8 +224,7 @@ static void t_recalled_records(void) {
   teardown(&f);
 
   /* A send that may have gone out: that draft again; gone (404) is ambiguous. */
-  setup(&f, 6000000, 0);
-  ASSERT_OK(sg_provider_graph.prepare(f.st, &f.pj, &err));
+  setup_prepared(&f, 6000000, 0);
   answer(&f, 0, 0, "s SENT1");
   ASSERT_EQ(SG_GSTEP_SEND, step(&f));
   build(&f, &r);
@@ -241,9 +239,7 @@ static void t_recalled_records(void) {
 
 static void t_lost_range_starts_over(void) {
   fixture f;
-  setup(&f, 6000000, 0);
-  sg_job_error err;
-  ASSERT_OK(sg_provider_graph.prepare(f.st, &f.pj, &err));
+  setup_prepared(&f, 6000000, 0);
   answer(&f, 0, 0, NULL);
   answer(&f, 0, 201, "{\"id\":\"D1\"}");
   answer(&f, 0, 0, NULL);
@@ -281,9 +277,7 @@ static void t_lost_range_starts_over(void) {
 
 static void t_throttled_step(void) {
   fixture f;
-  setup(&f, 6000000, 0);
-  sg_job_error err;
-  ASSERT_OK(sg_provider_graph.prepare(f.st, &f.pj, &err));
+  setup_prepared(&f, 6000000, 0);
   answer(&f, 0, 0, NULL);
   sg_outcome o = answer(&f, 0, 429, "{\"error\":{\"code\":\"ApplicationThrottled\"}}");
   ASSERT_EQ(SG_OUTCOME_RETRY, o.kind);
@@ -320,13 +314,19 @@ static size_t make_mime(size_t att_bytes, int x_headers) {
   return n;
 }
 
+/* A fixture whose job is the MIME message of make_mime(|att_bytes|, |x_headers|)
+ * alone. */
+static void setup_mime(fixture *f, int64_t max_send, size_t att_bytes, int x_headers) {
+  setup(f, 0, max_send);
+  f->job.subject = f->job.text_body = "";
+  f->job.n_attachments = 0;
+  f->job.mime = mime_buf;
+  f->job.mime_len = make_mime(att_bytes, x_headers);
+}
+
 static void t_large_mime_goes_as_draft(void) {
   fixture f;
-  setup(&f, 0, 0);
-  f.job.subject = f.job.text_body = "";
-  f.job.n_attachments = 0;
-  f.job.mime = mime_buf;
-  f.job.mime_len = make_mime(4000000, 1);
+  setup_mime(&f, 0, 4000000, 1);
   sg_job_error err;
   ASSERT_OK(sg_provider_graph.prepare(f.st, &f.pj, &err));
   ASSERT_NOT_NULL(f.pj.seq);
@@ -350,31 +350,19 @@ static void t_large_mime_goes_as_draft(void) {
   teardown(&f);
 
   /* Too many X- fields for Graph's internetMessageHeaders: INVALID. */
-  setup(&f, 0, 0);
-  f.job.subject = f.job.text_body = "";
-  f.job.n_attachments = 0;
-  f.job.mime = mime_buf;
-  f.job.mime_len = make_mime(4000000, 6);
+  setup_mime(&f, 0, 4000000, 6);
   ASSERT_EQ(SG_ERR_INVAL, sg_provider_graph.prepare(f.st, &f.pj, &err));
   ASSERT_STR_EQ("SENDGATE_TOO_MANY_HEADERS", err.code);
   teardown(&f);
 
   /* Over max_send_bytes: INVALID before it is taken apart. */
-  setup(&f, 0, 5000000);
-  f.job.subject = f.job.text_body = "";
-  f.job.n_attachments = 0;
-  f.job.mime = mime_buf;
-  f.job.mime_len = make_mime(4000000, 0);
+  setup_mime(&f, 5000000, 4000000, 0);
   ASSERT_EQ(SG_ERR_INVAL, sg_provider_graph.prepare(f.st, &f.pj, &err));
   ASSERT_STR_EQ("SENDGATE_TOO_LARGE", err.code);
   teardown(&f);
 
   /* Small MIME: one sendMail request, as before. */
-  setup(&f, 0, 0);
-  f.job.subject = f.job.text_body = "";
-  f.job.n_attachments = 0;
-  f.job.mime = mime_buf;
-  f.job.mime_len = make_mime(1000, 0);
+  setup_mime(&f, 0, 1000, 0);
   ASSERT_OK(sg_provider_graph.prepare(f.st, &f.pj, &err));
   ASSERT_NULL(f.pj.seq);
   teardown(&f);
@@ -384,9 +372,7 @@ static void t_large_mime_goes_as_draft(void) {
  * the refusal is the outcome. */
 static void t_refused_draft_deleted(void) {
   fixture f;
-  setup(&f, 6000000, 0);
-  sg_job_error err;
-  ASSERT_OK(sg_provider_graph.prepare(f.st, &f.pj, &err));
+  setup_prepared(&f, 6000000, 0);
   answer(&f, 0, 0, NULL);
   answer(&f, 0, 201, "{\"id\":\"D1\"}");
   answer(&f, 0, 0, NULL);

@@ -39,6 +39,12 @@ static void make_job(sg_job *j, sg_job_attachment *a, const size_t *sizes, size_
   j->n_attachments = n;
 }
 
+/* A job of one attachment of |size| bytes and its sequence (default chunk). */
+static void start_one(sg_job *j, sg_job_attachment *a, size_t size, sg_graph_seq *q) {
+  make_job(j, a, &size, 1);
+  ASSERT_EQ(SG_GSEQ_OK, sg_graph_seq_init(q, j, 0));
+}
+
 /* The steps from the start (no record) to DONE, as names joined by spaces;
  * PUTs advance by whole ranges (200 then 201). */
 static void walk(sg_graph_seq *q, const sg_job *job, char *out, size_t cap) {
@@ -168,10 +174,8 @@ static void t_ranges(void) {
 static void t_put_answers(void) {
   sg_job j;
   sg_job_attachment a[1];
-  size_t sizes[] = {9000000};
-  make_job(&j, a, sizes, 1);
   sg_graph_seq q;
-  ASSERT_EQ(SG_GSEQ_OK, sg_graph_seq_init(&q, &j, 0));
+  start_one(&j, a, 9000000, &q);
   q.step = SG_GSTEP_PUT;
   /* A partial take resumes from where Graph says. */
   ASSERT(sg_graph_seq_put_done(&q, &j, 200, 1000));
@@ -193,10 +197,8 @@ static void t_put_answers(void) {
 static void t_record_and_recall(void) {
   sg_job j;
   sg_job_attachment a[1];
-  size_t sizes[] = {5000000};
-  make_job(&j, a, sizes, 1);
   sg_graph_seq q;
-  ASSERT_EQ(SG_GSEQ_OK, sg_graph_seq_init(&q, &j, 0));
+  start_one(&j, a, 5000000, &q);
   char rec[SG_GRAPH_ID_MAX + 4];
   strcpy(q.draft_id, "AAMkAD=1");
   q.step = SG_GSTEP_REMEMBER;
@@ -241,10 +243,8 @@ static void t_record_and_recall(void) {
 static void t_restart(void) {
   sg_job j;
   sg_job_attachment a[1];
-  size_t sizes[] = {5000000};
-  make_job(&j, a, sizes, 1);
   sg_graph_seq q;
-  ASSERT_EQ(SG_GSEQ_OK, sg_graph_seq_init(&q, &j, 0));
+  start_one(&j, a, 5000000, &q);
   strcpy(q.draft_id, "D1");
   strcpy(q.upload_url, "https://x/up/1");
   q.step = SG_GSTEP_PUT;

@@ -4,6 +4,7 @@
  * as sched/sg_share_est.c reads it from the shares (alone, with company,
  * without Redis). */
 #include "harness.h"
+#include "share_fixture.h"
 
 #include "core/sg_mem.h"
 #include "sched/sg_hol.h"
@@ -148,49 +149,16 @@ static void t_plan_divided(void) {
   sg_sched_free(&s);
 }
 
-#define NITEMS 20
-static sg_sched_item items[NITEMS];
-
-typedef struct fx {
-  sg_sched s;
-  sg_shares t;
-  sg_share_req r;
-  sg_lane *l;
-} fx;
-
 static void setup(fx *x, uint32_t replicas_max) {
-  memset(x, 0, sizeof *x);
-  memset(items, 0, sizeof items);
-  sg_sched_init(&x->s);
   sg_share_cfg c = {
       .lease_ms = 3000, .share_ms = 1000, .batch = 8, .poll_ms = 5, .replicas_max = replicas_max};
-  sg_shares_init(&x->t, &x->s, &c);
   sg_lane_cfg lc = {.max_inflight = 4, .msg_limit = 100, .msg_window_ms = 60000};
-  x->l = sg_sched_lane(&x->s, "graph|a|m@x.com", &lc);
+  sg_share_fx_init(x, &c, "graph|a|m@x.com", &lc);
   sg_hol_observe(x->l, 50);
-  for (int i = 0; i < NITEMS; i++) {
-    items[i].rcpts = 1;
-    sg_sched_push(&x->s, x->l, &items[i], false);
-  }
+  sg_share_fx_push_all(x);
   sg_lane *out;
   ASSERT_NULL(sg_sched_pop(&x->s, 0, &out)); /* the gate asks first: the share exists */
   ASSERT(sg_share_build(&x->t, 0, &x->r));
-}
-
-static void teardown(fx *x) {
-  sg_shares_free(&x->t, 0);
-  sg_share_req_free(&x->r);
-  sg_sched_free(&x->s);
-}
-
-static sg_share_grant grant(uint32_t slots, uint32_t nitems, uint64_t msg, uint32_t others) {
-  sg_share_grant g;
-  memset(&g, 0, sizeof g);
-  g.slots = slots;
-  g.items = nitems;
-  g.credit[2] = msg;
-  g.others = others;
-  return g;
 }
 
 /* Shared budgets off: no shares on the scheduler, no part, the lane's own estimate. */
@@ -219,7 +187,7 @@ static void t_est_from_shares(void) {
   ASSERT_EQ(0, v.slots);
   /* Company: 3 gateways on the Redis, one other on the lane, 2 slots and 4
    * messages' credit granted; the rates are divided by the 2 on the lane. */
-  sg_share_grant g = grant(2, 4, 4, 1);
+  sg_share_grant g = sg_share_fx_grant(2, 4, 4, 1);
   sg_share_apply(&x.t, &x.r, &g, 3, 1);
   sg_share_est(&x.t, x.l, &v);
   ASSERT_EQ(2, v.n);
@@ -237,41 +205,41 @@ static void t_est_from_shares(void) {
   ASSERT_EQ(3, v.room_n);
   ASSERT_EQ(0, v.slots);
   ASSERT_EQ(1 + 26, sg_hol_admits(x.l, &v, 2, 1000));
-  teardown(&x);
+  sg_share_fx_free(&x);
   /* gateway.replicas_max decides without Redis when set. */
   setup(&x, 5);
   sg_share_failed(&x.t, &x.r, 1);
   sg_share_est(&x.t, x.l, &v);
   ASSERT_EQ(5, v.n);
   ASSERT_EQ(5, v.room_n);
-  teardown(&x);
+  sg_share_fx_free(&x);
   /* Two others on the lane: the rates divided by 3 (4 in flight at 50 ms is
    * 80/s, 26 of them each within the second). */
   setup(&x, 0);
-  g = grant(2, 4, 4, 2);
+  g = sg_share_fx_grant(2, 4, 4, 2);
   sg_share_apply(&x.t, &x.r, &g, 3, 1);
   sg_share_est(&x.t, x.l, &v);
   ASSERT_EQ(3, v.n);
   ASSERT_EQ(2 + 26, sg_hol_admits(x.l, &v, 1, 1000));
-  teardown(&x);
+  sg_share_fx_free(&x);
   /* News of a newcomer before the next answer counts one other. */
   setup(&x, 0);
-  g = grant(4, 8, 8, 0);
+  g = sg_share_fx_grant(4, 8, 8, 0);
   sg_share_apply(&x.t, &x.r, &g, 1, 1);
   const char *key = x.l->key;
   sg_share_news(&x.t, &key, 1, 2);
   sg_share_est(&x.t, x.l, &v);
   ASSERT_EQ(2, v.n);
-  teardown(&x);
+  sg_share_fx_free(&x);
   /* Alone on the lane (others 0), though 2 gateways use the Redis: its own. */
   setup(&x, 0);
-  g = grant(4, 8, 8, 0);
+  g = sg_share_fx_grant(4, 8, 8, 0);
   sg_share_apply(&x.t, &x.r, &g, 2, 1);
   sg_share_est(&x.t, x.l, &v);
   ASSERT_EQ(1, v.n);
   ASSERT_EQ(4, v.slots);
   ASSERT_EQ(84, sg_hol_admits(x.l, &v, 1, 1000));
-  teardown(&x);
+  sg_share_fx_free(&x);
 }
 
 SG_TESTS({"alone_as_local", t_alone_as_local}, {"divided", t_divided},

@@ -9,8 +9,7 @@
  * takes in counts written by older gateways from the next sub-window on, and
  * the window hash is read at most once per sub-window.
  */
-#include "harness.h"
-#include "redis_server.h"
+#include "rd_test_client.h"
 
 #include "core/sg_err.h"
 #include "redis/sg_rd_budget.h"
@@ -19,52 +18,26 @@
 #include <uv.h>
 
 typedef struct ctx {
-  uv_loop_t loop;
-  sg_test_redis r;
-  sg_rd_client *c;
+  sg_rd_test_env e;
   sg_rd_budget *g1, *g2;
   bool known1, known2; /* a call of g1 / g2 succeeded */
-  int closed;
 } ctx;
 
 static void begin(ctx *x) {
   memset(x, 0, sizeof *x);
-  ASSERT_OK(sg_test_redis_start(&x->r, NULL));
-  ASSERT_OK(uv_loop_init(&x->loop));
-  char url[64];
-  snprintf(url, sizeof url, "redis://127.0.0.1:%d", x->r.port);
-  sg_rd_url u;
-  ASSERT_OK(sg_rd_url_parse(url, &u));
-  sg_rd_client_opts o = {.name = "cmd"};
-  ASSERT_OK(sg_rd_client_new(&x->loop, &u, &o, NULL, &x->c));
-  sg_rd_client_start(x->c);
-  uint64_t end = uv_now(&x->loop) + 5000;
-  while (!sg_rd_client_is_up(x->c) && uv_now(&x->loop) < end)
-    uv_run(&x->loop, UV_RUN_NOWAIT);
-  ASSERT(sg_rd_client_is_up(x->c));
+  sg_rd_test_env_start(&x->e);
   sg_rd_budget_opts bo = {
       .gateway_id = "g1", .lease_ms = 300, .share_ms = 1000, .timeout_ms = 2000};
-  sg_rd_budget_new(x->c, &bo, &x->g1);
+  sg_rd_budget_new(x->e.c, &bo, &x->g1);
   bo.gateway_id = "g2";
   bo.lease_ms = 5000;
-  sg_rd_budget_new(x->c, &bo, &x->g2);
-}
-
-static void on_client_closed(sg_rd_client *c, void *ud) {
-  (void)c;
-  ((ctx *)ud)->closed++;
+  sg_rd_budget_new(x->e.c, &bo, &x->g2);
 }
 
 static void end_ctx(ctx *x) {
   sg_rd_budget_free(x->g1);
   sg_rd_budget_free(x->g2);
-  sg_rd_client_close(x->c, false, on_client_closed, x);
-  uint64_t end = uv_now(&x->loop) + 5000;
-  while (x->closed < 1 && uv_now(&x->loop) < end)
-    uv_run(&x->loop, UV_RUN_NOWAIT);
-  ASSERT_EQ(1, x->closed);
-  ASSERT_OK(uv_loop_close(&x->loop));
-  sg_test_redis_stop(&x->r);
+  sg_rd_test_env_stop(&x->e, 0);
 }
 
 typedef struct answer {
@@ -126,9 +99,9 @@ static answer call_full(ctx *x, sg_rd_budget *b, ask q) {
   bool *known = b == x->g1 ? &x->known1 : &x->known2;
   ASSERT_OK(sg_rd_budget_call(b, &req, *known, on_answer, &a));
   ASSERT_EQ(SG_ERR_BUSY, sg_rd_budget_call(b, &req, *known, on_answer, &a));
-  uint64_t end = uv_now(&x->loop) + 5000;
-  while (!a.done && uv_now(&x->loop) < end)
-    uv_run(&x->loop, UV_RUN_NOWAIT);
+  uint64_t end = uv_now(&x->e.loop) + 5000;
+  while (!a.done && uv_now(&x->e.loop) < end)
+    uv_run(&x->e.loop, UV_RUN_NOWAIT);
   ASSERT(a.done);
   ASSERT_OK(a.status);
   *known = true;
@@ -213,14 +186,14 @@ static void t_lease_expiry(void) {
   ASSERT_EQ(4, call(&x, x.g1, (ask){.want = 4}, NULL).slots); /* g1's lease: 300 ms */
   ASSERT_EQ(0, call(&x, x.g2, (ask){.want = 4}, NULL).slots);
   /* g1 says nothing more (it died): its slots go once its lease is over. */
-  uint64_t start = uv_now(&x.loop), got = 0;
+  uint64_t start = uv_now(&x.e.loop), got = 0;
   for (int i = 0; i < 200 && got == 0; i++) {
     uv_sleep(20);
-    uv_update_time(&x.loop);
+    uv_update_time(&x.e.loop);
     got = call(&x, x.g2, (ask){.want = 4}, NULL).slots;
   }
   ASSERT_EQ(4, got);
-  ASSERT_GE(uv_now(&x.loop) - start, 250);
+  ASSERT_GE(uv_now(&x.e.loop) - start, 250);
   /* A goodbye leaves the lane. */
   call(&x, x.g2, (ask){.rel = 4, .bye = true}, NULL);
   ASSERT_EQ(0, call(&x, x.g1, (ask){.want = 1}, NULL).others);
@@ -282,7 +255,7 @@ static void t_lost(void) {
   begin(&x);
   ASSERT(!call_full(&x, x.g1, (ask){.want = 4}).lost); /* g1's lease: 300 ms */
   uv_sleep(400);
-  uv_update_time(&x.loop);
+  uv_update_time(&x.e.loop);
   ASSERT_EQ(4, call(&x, x.g2, (ask){.want = 4}, NULL).slots); /* g1's slots went */
   ASSERT(call_full(&x, x.g1, (ask){.none = true}).lost);
   ASSERT(!call_full(&x, x.g1, (ask){.none = true}).lost);
@@ -291,7 +264,7 @@ static void t_lost(void) {
 
 /* Redis's clock (the script's), in ms. */
 static uint64_t redis_ms(ctx *x) {
-  redisReply *t = sg_test_redis_cmd(&x->r, "TIME");
+  redisReply *t = sg_test_redis_cmd(&x->e.r, "TIME");
   ASSERT_NOT_NULL(t);
   ASSERT(t->type == REDIS_REPLY_ARRAY && t->elements == 2);
   uint64_t ms =
@@ -309,7 +282,7 @@ static uint64_t next_sub(ctx *x, uint64_t slot) {
     now = redis_ms(x) / slot;
   }
   ASSERT_EQ(cur + 1, now);
-  uv_update_time(&x->loop);
+  uv_update_time(&x->e.loop);
   return now;
 }
 
@@ -317,7 +290,7 @@ static uint64_t next_sub(ctx *x, uint64_t slot) {
 #define WIN_KEY "sendgate:budget:{graph|a|m}:w2"
 
 static long long hgetall_calls(ctx *x) {
-  redisReply *st = sg_test_redis_cmd(&x->r, "INFO commandstats");
+  redisReply *st = sg_test_redis_cmd(&x->e.r, "INFO commandstats");
   ASSERT_NOT_NULL(st);
   const char *p = strstr(st->str, "cmdstat_hgetall:calls=");
   long long n = p ? strtoll(p + strlen("cmdstat_hgetall:calls="), NULL, 10) : 0;
@@ -327,7 +300,7 @@ static long long hgetall_calls(ctx *x) {
 
 /* The window's live fields summed, as the companion's t must be. */
 static long long window_sum(ctx *x) {
-  redisReply *h = sg_test_redis_cmd(&x->r, "HVALS %s", WIN_KEY);
+  redisReply *h = sg_test_redis_cmd(&x->e.r, "HVALS %s", WIN_KEY);
   ASSERT_NOT_NULL(h);
   long long sum = 0;
   for (size_t i = 0; i < h->elements; i++)
@@ -337,7 +310,7 @@ static long long window_sum(ctx *x) {
 }
 
 static long long companion_t(ctx *x) {
-  redisReply *t = sg_test_redis_cmd(&x->r, "HGET %s:s t", WIN_KEY);
+  redisReply *t = sg_test_redis_cmd(&x->e.r, "HGET %s:s t", WIN_KEY);
   ASSERT_NOT_NULL(t);
   long long v = t->type == REDIS_REPLY_STRING ? strtoll(t->str, NULL, 10) : -1;
   freeReplyObject(t);
@@ -384,8 +357,8 @@ static void t_window_sum(void) {
   ASSERT_EQ(SUM_LIMIT, window_sum(&x));
   ASSERT_EQ(SUM_LIMIT, companion_t(&x));
   /* The companion lives as long as the window. */
-  long long wt = sg_test_redis_int(&x.r, "PTTL %s", WIN_KEY);
-  long long ct = sg_test_redis_int(&x.r, "PTTL %s:s", WIN_KEY);
+  long long wt = sg_test_redis_int(&x.e.r, "PTTL %s", WIN_KEY);
+  long long ct = sg_test_redis_int(&x.e.r, "PTTL %s:s", WIN_KEY);
   ASSERT_GT(wt, 0);
   ASSERT_GT(ct, 0);
   ASSERT_LE(ct > wt ? ct - wt : wt - ct, 1000);
@@ -404,7 +377,7 @@ static void t_window_drift(void) {
   ASSERT_EQ(3, a.items);
   char f[24];
   snprintf(f, sizeof f, "%llu", (unsigned long long)a.sid[2]);
-  ASSERT_EQ(3 + 9, sg_test_redis_int(&x.r, "HINCRBY %s %s 9", WIN_KEY, f)); /* 12 */
+  ASSERT_EQ(3 + 9, sg_test_redis_int(&x.e.r, "HINCRBY %s %s 9", WIN_KEY, f)); /* 12 */
   sg_share_grant b = credit(&x, x.g2, 20, 0, 0);
   ASSERT_EQ(cur, redis_ms(&x) / SUM_SLOT); /* still in that sub-window */
   ASSERT_EQ(17, b.items);                  /* the 9 are not seen yet: 29 */

@@ -6,6 +6,7 @@
  * unreachable servers, and clean closing (uv_loop_close must return 0).
  */
 #include "harness.h"
+#include "rd_test_loop.h"
 #include "redis_server.h"
 
 #include "core/sg_err.h"
@@ -29,24 +30,9 @@ typedef struct ctx {
   bool closed;
 } ctx;
 
-static void on_tick(uv_timer_t *t) {
-  (void)t;
-}
-
 static void ctx_init(ctx *x) {
   memset(x, 0, sizeof *x);
-  ASSERT_OK(uv_loop_init(&x->loop));
-  ASSERT_OK(uv_timer_init(&x->loop, &x->tick));
-  ASSERT_OK(uv_timer_start(&x->tick, on_tick, 20, 20));
-}
-
-/* Runs the loop until *flag >= want or |ms| pass. */
-static void run_until(ctx *x, const int *flag, int want, uint64_t ms) {
-  uint64_t end = uv_now(&x->loop) + ms;
-  while (*flag < want && uv_now(&x->loop) < end)
-    uv_run(&x->loop, UV_RUN_ONCE);
-  if (*flag < want)
-    SG_FAIL_("timed out waiting (%d < %d)", *flag, want);
+  sg_rd_test_loop_init(&x->loop, &x->tick, 20);
 }
 
 static void on_closed(sg_rd_client *c, void *ud) {
@@ -111,6 +97,13 @@ static int cmd(ctx *x, const char *a0, const char *a1, const char *a2, size_t a2
   return sg_rd_client_cmd(x->c, argc, argv, lens, timeout, on_reply, x);
 }
 
+/* The client's connect failures and dropped connections so far. */
+static uint64_t failures_of(ctx *x) {
+  sg_rd_client_stats st;
+  sg_rd_client_get_stats(x->c, &st);
+  return st.failures;
+}
+
 static void url_of(const sg_test_redis *r, const char *auth, int db, char *out, size_t cap) {
   snprintf(out, cap, "redis://%s127.0.0.1:%d/%d", auth ? auth : "", r->port, db);
 }
@@ -122,7 +115,7 @@ static void start_up(sg_test_redis *r, ctx *x, uint32_t base_ms, uint32_t max_ms
   char url[128];
   url_of(r, NULL, 0, url, sizeof url);
   start_client(x, url, &(sg_rd_client_opts){.backoff_base_ms = base_ms, .backoff_max_ms = max_ms});
-  run_until(x, &x->ups, 1, 5000);
+  sg_rd_test_run_until(&x->loop, &x->ups, 1, 5000);
 }
 
 static void t_commands(void) {
@@ -135,7 +128,7 @@ static void t_commands(void) {
   start_client(&x, url, NULL);
   ASSERT(!sg_rd_client_is_up(x.c));
   ASSERT_EQ(SG_ERR_CLOSED, cmd(&x, "PING", NULL, NULL, 0, 1000));
-  run_until(&x, &x.ups, 1, 5000);
+  sg_rd_test_run_until(&x.loop, &x.ups, 1, 5000);
   ASSERT(sg_rd_client_is_up(x.c));
 
   const char bin[] = "a\0b\r\nc";
@@ -143,17 +136,17 @@ static void t_commands(void) {
   ASSERT_OK(cmd(&x, "GET", "k", NULL, 0, 1000));
   ASSERT_EQ(2, sg_rd_client_pending(x.c));
   ASSERT_EQ(0, x.replies); /* never from inside sg_rd_client_cmd */
-  run_until(&x, &x.replies, 2, 5000);
+  sg_rd_test_run_until(&x.loop, &x.replies, 2, 5000);
   ASSERT_EQ(0, x.last_status);
   ASSERT_EQ(sizeof bin - 1, x.last_len);
   ASSERT_MEM_EQ(bin, x.last_str, sizeof bin - 1);
 
   ASSERT_OK(cmd(&x, "INCR", "n", NULL, 0, 1000));
-  run_until(&x, &x.replies, 3, 5000);
+  sg_rd_test_run_until(&x.loop, &x.replies, 3, 5000);
   ASSERT_EQ(1, x.last_int);
 
   ASSERT_OK(cmd(&x, "NOSUCHCOMMAND", NULL, NULL, 0, 1000));
-  run_until(&x, &x.replies, 4, 5000);
+  sg_rd_test_run_until(&x.loop, &x.replies, 4, 5000);
   ASSERT_EQ(SG_ERR_REDIS, x.last_status);
   ASSERT(strstr(x.last_str, "unknown command") != NULL);
   ASSERT(sg_rd_client_is_up(x.c)); /* an error reply is not a connection failure */
@@ -181,7 +174,7 @@ static void t_timeout(void) {
   uint64_t t0 = uv_now(&x.loop);
   ASSERT_OK(cmd(&x, "DEBUG", "SLEEP", "1", 1, 200));
   ASSERT_OK(cmd(&x, "PING", NULL, NULL, 0, 5000)); /* behind it: fails with it */
-  run_until(&x, &x.replies, 2, 5000);
+  sg_rd_test_run_until(&x.loop, &x.replies, 2, 5000);
   uint64_t took = uv_now(&x.loop) - t0;
   ASSERT_EQ(SG_ERR_TIMEOUT, x.last_status);
   ASSERT_GE(took, 190);
@@ -192,9 +185,9 @@ static void t_timeout(void) {
   sg_rd_client_get_stats(x.c, &st);
   ASSERT_EQ(1, st.timeouts);
   /* It reconnects by itself once the server answers again. */
-  run_until(&x, &x.ups, 2, 5000);
+  sg_rd_test_run_until(&x.loop, &x.ups, 2, 5000);
   ASSERT_OK(cmd(&x, "PING", NULL, NULL, 0, 3000));
-  run_until(&x, &x.replies, 3, 5000);
+  sg_rd_test_run_until(&x.loop, &x.replies, 3, 5000);
   ASSERT_STR_EQ("PONG", x.last_str);
   ctx_finish(&x);
   sg_test_redis_stop(&r);
@@ -231,7 +224,7 @@ static void t_reconnect(void) {
   for (int i = 0; i < 5; i++) /* let them be written */
     uv_run(&x.loop, UV_RUN_NOWAIT);
   sg_test_redis_kill(&r);
-  run_until(&x, &x.downs, 1, 5000);
+  sg_rd_test_run_until(&x.loop, &x.downs, 1, 5000);
   ASSERT_EQ(3, x.norder);
   for (int i = 0; i < 3; i++)
     ASSERT_EQ(SG_ERR_CLOSED, x.order[i]);
@@ -239,17 +232,13 @@ static void t_reconnect(void) {
   ASSERT(!sg_rd_client_is_up(x.c));
   ASSERT_EQ(SG_ERR_CLOSED, cmd(&x, "PING", NULL, NULL, 0, 1000));
   /* A few failed attempts while it is down, then back on the same port. */
-  uint64_t until = uv_now(&x.loop) + 300;
-  while (uv_now(&x.loop) < until)
-    uv_run(&x.loop, UV_RUN_ONCE);
-  sg_rd_client_stats st;
-  sg_rd_client_get_stats(x.c, &st);
-  ASSERT_GE(st.failures, 2);
+  sg_rd_test_run_for(&x.loop, 300);
+  ASSERT_GE(failures_of(&x), 2);
   ASSERT_OK(sg_test_redis_restart(&r));
-  run_until(&x, &x.ups, 2, 5000);
+  sg_rd_test_run_until(&x.loop, &x.ups, 2, 5000);
   int before = x.replies;
   ASSERT_OK(cmd(&x, "PING", NULL, NULL, 0, 1000));
-  run_until(&x, &x.replies, before + 1, 5000);
+  sg_rd_test_run_until(&x.loop, &x.replies, before + 1, 5000);
   ASSERT_STR_EQ("PONG", x.last_str);
   ctx_finish(&x);
   sg_test_redis_stop(&r);
@@ -270,7 +259,7 @@ static void t_pipeline(void) {
   ASSERT_OK(sg_rd_client_pipeline_resp(x.c, p3, sizeof p3 - 1, 3, 1000, on_order, &x));
   ASSERT_OK(cmd(&x, "GET", "k", NULL, 0, 1000)); /* behind the pipeline */
   ASSERT_EQ(2, sg_rd_client_pending(x.c));
-  run_until(&x, &x.replies, 4, 5000);
+  sg_rd_test_run_until(&x.loop, &x.replies, 4, 5000);
   ASSERT_EQ(3, x.norder); /* on_reply counted the GET, not in order[] */
   ASSERT_EQ(0, x.order[0]);
   ASSERT_EQ(SG_ERR_REDIS, x.order[1]);
@@ -288,7 +277,7 @@ static void t_pipeline(void) {
   x.replies = x.norder = 0;
   ASSERT_OK(sg_rd_client_pipeline_resp(x.c, many.data, many.len, 3000, 5000, on_count, &x));
   sg_buf_free(&many);
-  run_until(&x, &x.replies, 3000, 5000);
+  sg_rd_test_run_until(&x.loop, &x.replies, 3000, 5000);
   ASSERT_EQ(3000, x.last_int); /* the last reply was the 3,000th INCR's */
   ASSERT_EQ(0, x.norder);      /* none out of order */
   /* Two replies of three are held back by a blocking command; the server dies. */
@@ -297,10 +286,10 @@ static void t_pipeline(void) {
                            "*1\r\n$4\r\nPING\r\n";
   x.norder = 0;
   ASSERT_OK(sg_rd_client_pipeline_resp(x.c, pb, sizeof pb - 1, 3, 10000, on_order, &x));
-  run_until(&x, &x.norder, 1, 5000);
+  sg_rd_test_run_until(&x.loop, &x.norder, 1, 5000);
   ASSERT_EQ(0, x.order[0]);
   sg_test_redis_kill(&r);
-  run_until(&x, &x.downs, 1, 5000);
+  sg_rd_test_run_until(&x.loop, &x.downs, 1, 5000);
   ASSERT_EQ(3, x.norder);
   ASSERT_EQ(SG_ERR_CLOSED, x.order[1]);
   ASSERT_EQ(SG_ERR_CLOSED, x.order[2]);
@@ -339,18 +328,18 @@ static void t_multi(void) {
   ASSERT_OK(sg_rd_client_multi(x.c, two, sizeof two - 1, 2, 1000, on_exec, &x));
   ASSERT_EQ(1, sg_rd_client_pending(x.c)); /* one record for MULTI, 2 commands, EXEC */
   ASSERT_OK(cmd(&x, "GET", "m", NULL, 0, 1000));
-  run_until(&x, &x.replies, 2, 5000);
+  sg_rd_test_run_until(&x.loop, &x.replies, 2, 5000);
   ASSERT_STR_EQ("5", x.last_str); /* the GET, after EXEC's one callback */
   ASSERT_EQ(2, x.replies);
   /* Refused while queued: EXEC answers EXECABORT and the SET did not run. */
   static const char bad[] = SG_RESP_MULTI "*3\r\n$3\r\nSET\r\n$1\r\nm\r\n$1\r\n9\r\n"
                                           "*1\r\n$4\r\nNOPE\r\n" SG_RESP_EXEC;
   ASSERT_OK(sg_rd_client_multi(x.c, bad, sizeof bad - 1, 2, 1000, on_exec, &x));
-  run_until(&x, &x.replies, 3, 5000);
+  sg_rd_test_run_until(&x.loop, &x.replies, 3, 5000);
   ASSERT_EQ(SG_ERR_REDIS, x.last_status);
   ASSERT(strncmp(x.last_str, "EXECABORT", 9) == 0);
   ASSERT_OK(cmd(&x, "GET", "m", NULL, 0, 1000));
-  run_until(&x, &x.replies, 4, 5000);
+  sg_rd_test_run_until(&x.loop, &x.replies, 4, 5000);
   ASSERT_STR_EQ("5", x.last_str);
   /* The server dies while a command ahead blocks: one callback, its status. */
   static const char one[] = SG_RESP_MULTI "*2\r\n$4\r\nINCR\r\n$1\r\nm\r\n" SG_RESP_EXEC;
@@ -361,7 +350,7 @@ static void t_multi(void) {
   for (int i = 0; i < 5; i++) /* let them be written */
     uv_run(&x.loop, UV_RUN_NOWAIT);
   sg_test_redis_kill(&r);
-  run_until(&x, &x.downs, 1, 5000);
+  sg_rd_test_run_until(&x.loop, &x.downs, 1, 5000);
   ASSERT_EQ(6, x.replies); /* the BLPOP's and the transaction's, once */
   ASSERT_EQ(SG_ERR_CLOSED, x.last_status);
   ASSERT_EQ(0, sg_rd_client_pending(x.c));
@@ -379,9 +368,9 @@ static void t_auth_select(void) {
     char url[160];
     url_of(&r, ":p%40ss%20word@", 2, url, sizeof url);
     start_client(&x, url, NULL);
-    run_until(&x, &x.ups, 1, 5000);
+    sg_rd_test_run_until(&x.loop, &x.ups, 1, 5000);
     ASSERT_OK(cmd(&x, "SET", "dbkey", "two", 3, 1000));
-    run_until(&x, &x.replies, 1, 5000);
+    sg_rd_test_run_until(&x.loop, &x.replies, 1, 5000);
     ASSERT_EQ(0, x.last_status);
     ctx_finish(&x);
     redisContext *c = sg_test_redis_connect(&r);
@@ -403,13 +392,9 @@ static void t_auth_select(void) {
     url_of(&r, ":wrong@", 0, url, sizeof url);
     sg_rd_client_opts o = {.backoff_base_ms = 10, .backoff_max_ms = 40};
     start_client(&x, url, &o);
-    uint64_t until = uv_now(&x.loop) + 300;
-    while (uv_now(&x.loop) < until)
-      uv_run(&x.loop, UV_RUN_ONCE);
+    sg_rd_test_run_for(&x.loop, 300);
     ASSERT_EQ(0, x.ups);
-    sg_rd_client_stats st;
-    sg_rd_client_get_stats(x.c, &st);
-    ASSERT_GE(st.failures, 2);
+    ASSERT_GE(failures_of(&x), 2);
     ctx_finish(&x);
   }
   sg_test_redis_stop(&r);
@@ -425,10 +410,10 @@ static void t_unix(void) {
   char url[400];
   snprintf(url, sizeof url, "unix://%s?db=3", r.sock);
   start_client(&x, url, NULL);
-  run_until(&x, &x.ups, 1, 5000);
+  sg_rd_test_run_until(&x.loop, &x.ups, 1, 5000);
   ASSERT_OK(cmd(&x, "SET", "sockkey", "three", 5, 1000));
   ASSERT_OK(cmd(&x, "GET", "sockkey", NULL, 0, 1000));
-  run_until(&x, &x.replies, 2, 5000);
+  sg_rd_test_run_until(&x.loop, &x.replies, 2, 5000);
   ASSERT_STR_EQ("three", x.last_str);
   ASSERT_EQ(0, sg_test_redis_int(&r, "EXISTS %s", "sockkey")); /* not in db 0 */
   ctx_finish(&x);
@@ -438,12 +423,8 @@ static void t_unix(void) {
   snprintf(url, sizeof url, "unix://%s/none.sock", r.dir);
   sg_rd_client_opts o = {.backoff_base_ms = 5, .backoff_max_ms = 20};
   start_client(&y, url, &o);
-  uint64_t until = uv_now(&y.loop) + 200;
-  while (uv_now(&y.loop) < until)
-    uv_run(&y.loop, UV_RUN_ONCE);
-  sg_rd_client_stats st;
-  sg_rd_client_get_stats(y.c, &st);
-  ASSERT_GE(st.failures, 2);
+  sg_rd_test_run_for(&y.loop, 200);
+  ASSERT_GE(failures_of(&y), 2);
   ASSERT_EQ(0, y.ups);
   ASSERT(sg_rd_client_last_error(y.c)[0] != '\0');
   ctx_finish(&y);
@@ -483,10 +464,10 @@ static void t_tls(void) {
     snprintf(url, sizeof url, "rediss://%s:%d/1", hosts[h], r.tls_port);
     sg_rd_client_opts o = {.tls_ca_file = ca};
     start_client(&x, url, &o);
-    run_until(&x, &x.ups, 1, 5000);
+    sg_rd_test_run_until(&x.loop, &x.ups, 1, 5000);
     ASSERT_OK(cmd(&x, "SET", "big", big, sizeof big, 2000));
     ASSERT_OK(cmd(&x, "STRLEN", "big", NULL, 0, 2000));
-    run_until(&x, &x.replies, 2, 5000);
+    sg_rd_test_run_until(&x.loop, &x.replies, 2, 5000);
     ASSERT_EQ((long long)sizeof big, x.last_int);
     ctx_finish(&x);
   }
@@ -499,11 +480,11 @@ static void t_tls(void) {
     snprintf(url, sizeof url, "rediss://localhost:%d/1", r.tls_port);
     sg_rd_client_opts o = {.tls_ca_file = ca, .max_reply_bytes = 100000};
     start_client(&x, url, &o);
-    run_until(&x, &x.ups, 1, 5000);
+    sg_rd_test_run_until(&x.loop, &x.ups, 1, 5000);
     ASSERT_OK(cmd(&x, "GET", "big", NULL, 0, 2000));
-    run_until(&x, &x.replies, 1, 5000);
+    sg_rd_test_run_until(&x.loop, &x.replies, 1, 5000);
     ASSERT_EQ(SG_ERR_TOOBIG, x.last_status);
-    run_until(&x, &x.downs, 1, 5000);
+    sg_rd_test_run_until(&x.loop, &x.downs, 1, 5000);
     ctx_finish(&x);
   }
   {
@@ -514,9 +495,7 @@ static void t_tls(void) {
     snprintf(url, sizeof url, "rediss://localhost:%d/0", r.tls_port);
     sg_rd_client_opts o = {.backoff_base_ms = 10, .backoff_max_ms = 40};
     start_client(&x, url, &o);
-    uint64_t until = uv_now(&x.loop) + 300;
-    while (uv_now(&x.loop) < until)
-      uv_run(&x.loop, UV_RUN_ONCE);
+    sg_rd_test_run_for(&x.loop, 300);
     ASSERT_EQ(0, x.ups);
     ASSERT(strstr(sg_rd_client_last_error(x.c), "verify") != NULL);
     ctx_finish(&x);
@@ -548,13 +527,9 @@ static void t_sentinel_unknown(void) {
            r.port);
   sg_rd_client_opts o = {.backoff_base_ms = 10, .backoff_max_ms = 40};
   start_client(&x, url, &o);
-  uint64_t until = uv_now(&x.loop) + 300;
-  while (uv_now(&x.loop) < until)
-    uv_run(&x.loop, UV_RUN_ONCE);
+  sg_rd_test_run_for(&x.loop, 300);
   ASSERT_EQ(0, x.ups);
-  sg_rd_client_stats st;
-  sg_rd_client_get_stats(x.c, &st);
-  ASSERT_GE(st.failures, 2);
+  ASSERT_GE(failures_of(&x), 2);
   ASSERT(strstr(sg_rd_client_last_error(x.c), "sentinel does not know") != NULL);
   ctx_finish(&x);
   sg_test_redis_stop(&r);
@@ -569,14 +544,10 @@ static void t_unreachable(void) {
   snprintf(url, sizeof url, "redis://127.0.0.1:%d", port);
   sg_rd_client_opts o = {.backoff_base_ms = 5, .backoff_max_ms = 20};
   start_client(&x, url, &o);
-  uint64_t until = uv_now(&x.loop) + 200;
-  while (uv_now(&x.loop) < until)
-    uv_run(&x.loop, UV_RUN_ONCE);
+  sg_rd_test_run_for(&x.loop, 200);
   ASSERT_EQ(0, x.ups);
   ASSERT_EQ(0, x.downs); /* never UP, so never "down" */
-  sg_rd_client_stats st;
-  sg_rd_client_get_stats(x.c, &st);
-  ASSERT_GE(st.failures, 3);
+  ASSERT_GE(failures_of(&x), 3);
   ctx_finish(&x);
   /* A host name goes through uv_getaddrinfo; closing while resolving is clean too. */
   ctx y;

@@ -8,6 +8,7 @@
  * time before the next tick.
  */
 #include "harness.h"
+#include "rd_test_loop.h"
 #include "redis_server.h"
 
 #include "core/sg_err.h"
@@ -34,10 +35,6 @@ typedef struct ctx {
   int done_ok, stopped, closed;
 } ctx;
 
-static void on_tick(uv_timer_t *t) {
-  (void)t;
-}
-
 static int64_t fake_now(void *ud) {
   return ((ctx *)ud)->now;
 }
@@ -46,23 +43,7 @@ static void ctx_init(ctx *x, sg_test_redis *r) {
   memset(x, 0, sizeof *x);
   x->r = r;
   x->now = T0;
-  ASSERT_OK(uv_loop_init(&x->loop));
-  ASSERT_OK(uv_timer_init(&x->loop, &x->tick));
-  ASSERT_OK(uv_timer_start(&x->tick, on_tick, 10, 10));
-}
-
-static void run_until(ctx *x, const int *flag, int want, uint64_t ms) {
-  uint64_t end = uv_now(&x->loop) + ms;
-  while (*flag < want && uv_now(&x->loop) < end)
-    uv_run(&x->loop, UV_RUN_ONCE);
-  if (*flag < want)
-    SG_FAIL_("timed out waiting (%d < %d)", *flag, want);
-}
-
-static void run_for(ctx *x, uint64_t ms) {
-  uint64_t end = uv_now(&x->loop) + ms;
-  while (uv_now(&x->loop) < end)
-    uv_run(&x->loop, UV_RUN_ONCE);
+  sg_rd_test_loop_init(&x->loop, &x->tick, 10);
 }
 
 /* Runs until the mover has answered |runs| scripts in total. */
@@ -141,10 +122,10 @@ static void on_stopped(sg_rd_stream *s, void *ud) {
 static void ctx_finish(ctx *x) {
   if (x->d) {
     sg_rd_delayed_close(x->d, on_closed, x);
-    run_until(x, &x->closed, 1, 5000);
+    sg_rd_test_run_until(&x->loop, &x->closed, 1, 5000);
   }
   sg_rd_stream_stop(x->s, on_stopped, x);
-  run_until(x, &x->stopped, 1, 10000);
+  sg_rd_test_run_until(&x->loop, &x->stopped, 1, 10000);
   uv_close((uv_handle_t *)&x->tick, NULL);
   for (int i = 0; i < 100 && uv_loop_alive(&x->loop); i++)
     uv_run(&x->loop, UV_RUN_NOWAIT);
@@ -191,13 +172,13 @@ static void t_park_and_move(void) {
   start_stream(&x, 10);
   redisReply *y = sg_test_redis_cmd(&r, "XADD sendgate:jobs * job payload-1");
   freeReplyObject(y);
-  run_until(&x, &x.n, 1, 5000);
+  sg_rd_test_run_until(&x.loop, &x.n, 1, 5000);
   char orig[SG_RD_ID_MAX];
   snprintf(orig, sizeof orig, "%s", x.ids[0]);
 
   /* Park it for 60 s of fake time, with 2 attempts so far. */
   ASSERT_OK(sg_rd_delayed_park(x.s, NULL, orig, T0 + 60000, 2, "payload-1", 9, on_done, &x));
-  run_until(&x, &x.done_ok, 1, 5000);
+  sg_rd_test_run_until(&x.loop, &x.done_ok, 1, 5000);
   ASSERT_EQ(1, sg_test_redis_int(&r, "ZCARD sendgate:delayed"));
   ASSERT_EQ(0, sg_test_redis_int(&r, "XLEN sendgate:jobs"));
   y = sg_test_redis_cmd(&r, "XPENDING sendgate:jobs sendgate");
@@ -222,7 +203,7 @@ static void t_park_and_move(void) {
   ASSERT_EQ(0, st.moved);
 
   x.now = T0 + 60000; /* due */
-  run_until(&x, &x.n, 2, 5000);
+  sg_rd_test_run_until(&x.loop, &x.n, 2, 5000);
   sg_rd_delayed_get_stats(x.d, &st);
   run_runs(&x, st.runs + 5, 5000); /* more runs: it does not come back twice */
   sg_rd_delayed_get_stats(x.d, &st);
@@ -247,7 +228,7 @@ static void t_park_and_move(void) {
   sg_rd_op ops[2] = {p.op, {3, set, sl}};
   ASSERT_OK(sg_rd_stream_complete(x.s, x.ids[1], ops, 2, on_done, &x));
   sg_rd_park_free(&p);
-  run_until(&x, &x.done_ok, 2, 5000);
+  sg_rd_test_run_until(&x.loop, &x.done_ok, 2, 5000);
   ASSERT_EQ(1, sg_test_redis_int(&r, "ZCARD other:delayed"));
   ASSERT_EQ(1, sg_test_redis_int(&r, "EXISTS marker"));
   ASSERT_EQ(0, sg_test_redis_int(&r, "XLEN sendgate:jobs"));
@@ -279,7 +260,7 @@ static void t_many(void) {
   start_mover(&x, 60000, 100);
   /* Full batches run back to back: 501 members in 6 runs, long before the 60 s tick. */
   run_runs(&x, 6, 5000);
-  run_for(&x, 100);
+  sg_rd_test_run_for(&x.loop, 100);
   sg_rd_delayed_stats st;
   sg_rd_delayed_get_stats(x.d, &st);
   ASSERT_EQ(501, st.moved);
@@ -342,7 +323,7 @@ static void t_script_flush_and_notify(void) {
   run_runs(&x, 2, 3000); /* the run notify() asked for, long before the tick: not due yet */
   ASSERT_EQ(0, x.n);
   x.now = T0 + 100;
-  run_until(&x, &x.n, 1, 3000); /* the run at the next due time */
+  sg_rd_test_run_until(&x.loop, &x.n, 1, 3000); /* the run at the next due time */
   ASSERT_STR_EQ("flushed", x.jobs[0]);
   ASSERT_STR_EQ("5-5", x.from[0]);
   run_runs(&x, 3, 3000); /* its reply may come after the read connection saw the entry */
@@ -363,12 +344,12 @@ static void t_redis_down(void) {
   start_mover(&x, 30, 100);
   run_runs(&x, 1, 5000);
   sg_test_redis_kill(&r); /* runs fail or are skipped while it is down */
-  run_for(&x, 200);
+  sg_rd_test_run_for(&x.loop, 200);
   ASSERT_OK(sg_test_redis_restart(&r));
   redisReply *y = sg_test_redis_cmd(&r, "ZADD sendgate:delayed %lld 6-6|0|back", T0);
   ASSERT_NOT_NULL(y);
   freeReplyObject(y);
-  run_until(&x, &x.n, 1, 10000);
+  sg_rd_test_run_until(&x.loop, &x.n, 1, 10000);
   ASSERT_STR_EQ("back", x.jobs[0]);
   ctx_finish(&x);
   sg_test_redis_stop(&r);

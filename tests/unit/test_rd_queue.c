@@ -9,6 +9,7 @@
  * from INFO memory; asserted <= 48 bytes).
  */
 #include "harness.h"
+#include "rd_test_loop.h"
 #include "redis_server.h"
 
 #include "core/sg_clock.h"
@@ -34,18 +35,6 @@ typedef struct ctx {
   sg_rd_sent last_hit;
   int lookup_status;
 } ctx;
-
-static void on_tick(uv_timer_t *t) {
-  (void)t;
-}
-
-static void run_until(ctx *x, const int *flag, int want, uint64_t ms) {
-  uint64_t end = uv_now(&x->loop) + ms;
-  while (*flag < want && uv_now(&x->loop) < end)
-    uv_run(&x->loop, UV_RUN_ONCE);
-  if (*flag < want)
-    SG_FAIL_("timed out waiting (%d < %d)", *flag, want);
-}
 
 static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
   (void)s;
@@ -77,9 +66,7 @@ static void begin(ctx *x, int njobs, sg_rd_queue_opts o) {
   ASSERT_OK(sg_test_redis_start(&x->r, NULL));
   for (int i = 0; i < njobs; i++)
     freeReplyObject(sg_test_redis_cmd(&x->r, "XADD sendgate:jobs * job j%d", i));
-  ASSERT_OK(uv_loop_init(&x->loop));
-  ASSERT_OK(uv_timer_init(&x->loop, &x->tick));
-  ASSERT_OK(uv_timer_start(&x->tick, on_tick, 20, 20));
+  sg_rd_test_loop_init(&x->loop, &x->tick, 20);
   char url[64];
   snprintf(url, sizeof url, "redis://127.0.0.1:%d", x->r.port);
   sg_rd_url u;
@@ -107,7 +94,7 @@ static void begin(ctx *x, int njobs, sg_rd_queue_opts o) {
 
 static void finish(ctx *x) {
   sg_rd_stream_stop(x->s, on_stopped, x);
-  run_until(x, &x->stopped, 1, 10000);
+  sg_rd_test_run_until(&x->loop, &x->stopped, 1, 10000);
   sg_rd_queue_free(x->q);
   uv_close((uv_handle_t *)&x->tick, NULL);
   for (int i = 0; i < 100 && uv_loop_alive(&x->loop); i++)
@@ -202,7 +189,7 @@ static bool lookup(ctx *x, const char *account, const char *sender, const char *
   int want = x->answers + 1, hits = x->hits;
   sg_rd_queue_lookup(x->q, &p.l, &lid, id, on_lookup);
   sg_rd_queue_flush(x->q);
-  run_until(x, &x->answers, want, 5000);
+  sg_rd_test_run_until(&x->loop, &x->answers, want, 5000);
   ASSERT_OK(x->lookup_status);
   return x->hits > hits;
 }
@@ -229,7 +216,7 @@ static void t_finish_and_ledger(void) {
   sg_rd_sent sent = {2, 202, now, false};
   sg_rd_completion c;
   ASSERT_OK(sg_rd_queue_finish(x.q, &c, x.ids[0], NULL, "res", 3, &lid, &sent, on_done, &x));
-  run_until(&x, &x.done_ok, 1, 5000);
+  sg_rd_test_run_until(&x.loop, &x.done_ok, 1, 5000);
   ASSERT_EQ(1, sg_test_redis_int(&x.r, "XLEN sendgate:results"));
   ASSERT_EQ(2, pending_count(&x)); /* the first entry is acked */
   /* On the default stream: the MULTI fast path, not the script. */
@@ -256,7 +243,7 @@ static void t_finish_and_ledger(void) {
   ASSERT(!lookup(&x, "acct2", "s@contoso.com", "job-1"));
   /* The reply stream, and no ledger without a record. */
   ASSERT_OK(sg_rd_queue_finish(x.q, &c, x.ids[1], "app:replies", "r2", 2, NULL, NULL, on_done, &x));
-  run_until(&x, &x.done_ok, 2, 5000);
+  sg_rd_test_run_until(&x.loop, &x.done_ok, 2, 5000);
   ASSERT_EQ(1, sg_test_redis_int(&x.r, "XLEN app:replies"));
   ASSERT_EQ(evals + 1, cmd_calls(&x, "eval")); /* a producer's stream: the script */
   ASSERT_EQ(1, cmd_calls(&x, "exec"));
@@ -265,7 +252,7 @@ static void t_finish_and_ledger(void) {
   freeReplyObject(sg_test_redis_cmd(&x.r, "SET app:notastream x"));
   ASSERT_OK(
       sg_rd_queue_finish(x.q, &c, x.ids[2], "app:notastream", "r3", 2, NULL, NULL, on_done, &x));
-  run_until(&x, &x.done_ok, 3, 5000);
+  sg_rd_test_run_until(&x.loop, &x.done_ok, 3, 5000);
   ASSERT_EQ(0, x.done_err);
   ASSERT_EQ(2, sg_test_redis_int(&x.r, "XLEN sendgate:results"));
   ASSERT_EQ(0, pending_count(&x));
@@ -325,7 +312,7 @@ static void t_generations_and_legacy(void) {
   sg_rd_ledger_write w;
   sg_rd_ledger_write_init(big, &w, &lid, &s, now);
   ASSERT_OK(sg_rd_stream_publish(x.s, w.ops, w.nops, on_done, &x));
-  run_until(&x, &x.done_ok, 1, 5000);
+  sg_rd_test_run_until(&x.loop, &x.done_ok, 1, 5000);
   ASSERT_EQ(0, x.done_err);
   sg_rd_ledger_key(big, sg_rd_ledger_gen(big, now), &lid, key);
   ASSERT_GT(sg_test_redis_int(&x.r, "TTL %s", key), 3000000000LL);
@@ -360,7 +347,7 @@ static void t_default_refused(void) {
   sg_rd_queue_set_default_trusted(x.q, false);
   sg_rd_completion c;
   ASSERT_OK(sg_rd_queue_finish(x.q, &c, x.ids[0], NULL, "r1", 2, NULL, NULL, on_done, &x));
-  run_until(&x, &x.done_err, 1, 5000);
+  sg_rd_test_run_until(&x.loop, &x.done_err, 1, 5000);
   ASSERT_EQ(0, x.done_ok);
   ASSERT_EQ(2, pending_count(&x)); /* still pending */
   ASSERT_EQ(0, cmd_calls(&x, "exec"));
@@ -368,7 +355,7 @@ static void t_default_refused(void) {
   freeReplyObject(sg_test_redis_cmd(&x.r, "DEL sendgate:results"));
   sg_rd_queue_set_default_trusted(x.q, true);
   ASSERT_OK(sg_rd_queue_finish(x.q, &c, x.ids[1], NULL, "r2", 2, NULL, NULL, on_done, &x));
-  run_until(&x, &x.done_ok, 1, 5000);
+  sg_rd_test_run_until(&x.loop, &x.done_ok, 1, 5000);
   ASSERT_EQ(1, cmd_calls(&x, "exec"));
   ASSERT_EQ(1, pending_count(&x));
   ASSERT_EQ(1, sg_test_redis_int(&x.r, "XLEN sendgate:results"));
@@ -398,7 +385,7 @@ static void t_lookup_refused_bucket(void) {
     sg_rd_queue_lookup(x.q, &r[i].l, &lid[i], ids[i], on_own_lookup);
   }
   sg_rd_queue_flush(x.q);
-  run_until(&x, &x.answers, 3, 5000);
+  sg_rd_test_run_until(&x.loop, &x.answers, 3, 5000);
   for (int i = 0; i < 3; i++)
     ASSERT_EQ(1, r[i].answered);
   ASSERT_OK(r[0].status);
@@ -430,7 +417,7 @@ static void t_lookup_batching(void) {
   ASSERT(!sg_rd_queue_lookup_cancel(&p[7].l));
   sg_rd_queue_flush(x.q);
   ASSERT(!sg_rd_queue_lookup_cancel(&p[8].l)); /* sent: too late */
-  run_until(&x, &x.answers, N - 1, 10000);
+  sg_rd_test_run_until(&x.loop, &x.answers, N - 1, 10000);
   ASSERT_EQ(0, x.hits);
   redisReply *st = sg_test_redis_cmd(&x.r, "INFO commandstats");
   ASSERT(strstr(st->str, "cmdstat_eval") == NULL);
@@ -472,7 +459,7 @@ static void t_bucket_fill(void) {
     expires += w.nops == 2;
     ASSERT_OK(sg_rd_stream_publish(x.s, w.ops, w.nops, on_done, &x));
   }
-  run_until(&x, &x.done_ok, 130, 5000);
+  sg_rd_test_run_until(&x.loop, &x.done_ok, 130, 5000);
   ASSERT_EQ(1, expires); /* one bucket: its EXPIREAT went with the first write only */
   ASSERT(lookup(&x, "", "s@contoso.com", "f-129"));
   ASSERT_EQ(130, sg_rd_queue_ledger_fill(x.q));
@@ -485,7 +472,7 @@ static void t_park_and_reject(void) {
   ctx x;
   begin(&x, 2, (sg_rd_queue_opts){0});
   ASSERT_OK(sg_rd_queue_park(x.q, x.ids[0], 12345, 3, "jobbytes", 8, on_done, &x));
-  run_until(&x, &x.done_ok, 1, 5000);
+  sg_rd_test_run_until(&x.loop, &x.done_ok, 1, 5000);
   redisReply *z = sg_test_redis_cmd(&x.r, "ZRANGE sendgate:delayed 0 -1 WITHSCORES");
   ASSERT_EQ(2, z->elements);
   char member[64];
@@ -496,7 +483,7 @@ static void t_park_and_reject(void) {
   sg_rd_field f = {"job", 3, "j1", 2};
   sg_rd_entry e = {.id = x.ids[1], .fields = &f, .nfields = 1};
   ASSERT_OK(sg_rd_queue_reject(x.q, &e, "SENDGATE_UNDECODABLE", "inv", 3, on_done, &x));
-  run_until(&x, &x.done_ok, 2, 5000);
+  sg_rd_test_run_until(&x.loop, &x.done_ok, 2, 5000);
   redisReply *d = sg_test_redis_cmd(&x.r, "XRANGE sendgate:dead - +");
   ASSERT_EQ(1, d->elements);
   const redisReply *fv = d->element[0]->element[1];
@@ -525,7 +512,7 @@ static void t_dead_expired(void) {
   sg_rd_field f = {"job", 3, jb.data, jb.len};
   sg_rd_entry e = {.id = x.ids[0], .fields = &f, .nfields = 1};
   ASSERT_OK(sg_rd_queue_dead_expired(x.q, &e, 7, 5, on_done, &x));
-  run_until(&x, &x.done_ok, 1, 5000);
+  sg_rd_test_run_until(&x.loop, &x.done_ok, 1, 5000);
   redisReply *d = sg_test_redis_cmd(&x.r, "XRANGE sendgate:dead - +");
   ASSERT_EQ(1, d->elements);
   const redisReply *fv = d->element[0]->element[1];
@@ -579,7 +566,7 @@ static double bytes_per_entry(uint32_t slots, int n) {
       sg_rd_ledger_write_init(x.q, &w, &lid, &s, now);
       ASSERT_OK(sg_rd_stream_publish(x.s, w.ops, w.nops, on_done, &x));
     }
-    run_until(&x, &x.done_ok, i, 20000);
+    sg_rd_test_run_until(&x.loop, &x.done_ok, i, 20000);
   }
   ASSERT_EQ(0, x.done_err);
   ASSERT_EQ(n, sg_test_redis_int(&x.r, "EVAL %s 0",
@@ -625,13 +612,13 @@ static void t_draft_record(void) {
   draft_answer a = {0};
   ASSERT_OK(sg_rd_queue_draft_get(x.q, &id, on_draft, &a));
   ASSERT_EQ(0, a.n); /* never from inside the call */
-  run_until(&x, &a.n, 1, 5000);
+  sg_rd_test_run_until(&x.loop, &a.n, 1, 5000);
   ASSERT(a.status == 0 && a.none);
   ASSERT_OK(sg_rd_queue_draft_set(x.q, &id, "d AAMk=1", 8, 600, on_draft, &a));
-  run_until(&x, &a.n, 2, 5000);
+  sg_rd_test_run_until(&x.loop, &a.n, 2, 5000);
   ASSERT_EQ(0, a.status);
   ASSERT_OK(sg_rd_queue_draft_get(x.q, &id, on_draft, &a));
-  run_until(&x, &a.n, 3, 5000);
+  sg_rd_test_run_until(&x.loop, &a.n, 3, 5000);
   ASSERT_STR_EQ("d AAMk=1", a.value);
   char key[SG_RD_DRAFT_KEY_MAX];
   ASSERT_EQ(strlen(SG_RD_DRAFT_PREFIX) + 24, sg_rd_draft_key(&id, key));
@@ -640,24 +627,24 @@ static void t_draft_record(void) {
   long long ttl = sg_test_redis_int(&x.r, cmd);
   ASSERT(ttl > 590 && ttl <= 600);
   ASSERT_OK(sg_rd_queue_draft_set(x.q, &id, "s AAMk=1", 8, 600, on_draft, &a));
-  run_until(&x, &a.n, 4, 5000);
+  sg_rd_test_run_until(&x.loop, &a.n, 4, 5000);
   ASSERT_OK(sg_rd_queue_draft_get(x.q, &id, on_draft, &a));
-  run_until(&x, &a.n, 5, 5000);
+  sg_rd_test_run_until(&x.loop, &a.n, 5, 5000);
   ASSERT_STR_EQ("s AAMk=1", a.value);
   ASSERT_OK(sg_rd_queue_draft_get(x.q, &other, on_draft, &a));
-  run_until(&x, &a.n, 6, 5000);
+  sg_rd_test_run_until(&x.loop, &a.n, 6, 5000);
   ASSERT(a.none);
   /* Redis gone: the call fails or the answer is an error, never a value. */
   sg_test_redis_stop(&x.r);
   a.status = 0;
   int before = a.n;
   if (sg_rd_queue_draft_get(x.q, &id, on_draft, &a) == 0)
-    run_until(&x, &a.n, before + 1, 10000);
+    sg_rd_test_run_until(&x.loop, &a.n, before + 1, 10000);
   else
     a.status = -1;
   ASSERT(a.status != 0);
   sg_rd_stream_stop(x.s, on_stopped, &x);
-  run_until(&x, &x.stopped, 1, 10000);
+  sg_rd_test_run_until(&x.loop, &x.stopped, 1, 10000);
   sg_rd_queue_free(x.q);
   uv_close((uv_handle_t *)&x.tick, NULL);
   for (int i = 0; i < 100 && uv_loop_alive(&x.loop); i++)

@@ -9,6 +9,7 @@
  * parts (jitter, the EXPIRED result).
  */
 #include "harness.h"
+#include "rd_test_loop.h"
 #include "redis_server.h"
 
 #include "core/sg_err.h"
@@ -36,30 +37,10 @@ typedef struct ctx {
   int done_ok, stopped, reaper_closed;
 } ctx;
 
-static void on_tick(uv_timer_t *t) {
-  (void)t;
-}
-
 static void ctx_init(ctx *x, sg_test_redis *r) {
   memset(x, 0, sizeof *x);
   x->r = r;
-  ASSERT_OK(uv_loop_init(&x->loop));
-  ASSERT_OK(uv_timer_init(&x->loop, &x->tick));
-  ASSERT_OK(uv_timer_start(&x->tick, on_tick, 10, 10));
-}
-
-static void run_until(ctx *x, const int *flag, int want, uint64_t ms) {
-  uint64_t end = uv_now(&x->loop) + ms;
-  while (*flag < want && uv_now(&x->loop) < end)
-    uv_run(&x->loop, UV_RUN_ONCE);
-  if (*flag < want)
-    SG_FAIL_("timed out waiting (%d < %d)", *flag, want);
-}
-
-static void run_for(ctx *x, uint64_t ms) {
-  uint64_t end = uv_now(&x->loop) + ms;
-  while (uv_now(&x->loop) < end)
-    uv_run(&x->loop, UV_RUN_ONCE);
+  sg_rd_test_loop_init(&x->loop, &x->tick, 10);
 }
 
 static void wait_up(ctx *x) {
@@ -127,7 +108,7 @@ static void close_reaper(ctx *x) {
     return;
   int want = x->reaper_closed + 1;
   sg_rd_reaper_close(x->rp, on_reaper_closed, x);
-  run_until(x, &x->reaper_closed, want, 5000);
+  sg_rd_test_run_until(&x->loop, &x->reaper_closed, want, 5000);
   x->rp = NULL;
 }
 
@@ -142,7 +123,7 @@ static void ctx_finish(ctx *x) {
   sg_rd_queue_free(x->q);
   x->q = NULL;
   sg_rd_stream_stop(x->s, on_stopped, x);
-  run_until(x, &x->stopped, 1, 10000);
+  sg_rd_test_run_until(&x->loop, &x->stopped, 1, 10000);
   uv_close((uv_handle_t *)&x->tick, NULL);
   for (int i = 0; i < 100 && uv_loop_alive(&x->loop); i++)
     uv_run(&x->loop, UV_RUN_NOWAIT);
@@ -177,17 +158,23 @@ static long long pending_of(sg_test_redis *r, const char *consumer) {
   return v;
 }
 
+/* A private redis-server with |orphans| entries pending for consumer "dead"
+ * (add_orphans), and a stream of consumer "live" with |credit|. */
+static void begin(ctx *x, sg_test_redis *r, int orphans, uint32_t credit) {
+  ASSERT_OK(sg_test_redis_start(r, NULL));
+  add_orphans(r, orphans, NULL, 0);
+  ctx_init(x, r);
+  start_stream(x, "live", credit);
+}
+
 static void t_claims_dead_consumer(void) {
   sg_test_redis r;
-  ASSERT_OK(sg_test_redis_start(&r, NULL));
-  add_orphans(&r, 3, NULL, 0);
   ctx x;
-  ctx_init(&x, &r);
-  start_stream(&x, "live", 10);
+  begin(&x, &r, 3, 10);
   start_reaper(
       &x, (sg_rd_reaper_opts){
               .interval_ms = 100, .first_delay_ms = 20, .min_idle_ms = 600, .max_deliveries = 3});
-  run_for(&x, 250); /* several runs, all before min-idle */
+  sg_rd_test_run_for(&x.loop, 250); /* several runs, all before min-idle */
   ASSERT_EQ(0, x.n);
   sg_rd_reaper_stats st;
   sg_rd_reaper_get_stats(x.rp, &st);
@@ -195,7 +182,7 @@ static void t_claims_dead_consumer(void) {
   ASSERT_EQ(0, st.claimed);
   ASSERT_EQ(3, pending_of(&r, "dead"));
 
-  run_until(&x, &x.n, 3, 5000);
+  sg_rd_test_run_until(&x.loop, &x.n, 3, 5000);
   for (int i = 0; i < 3; i++) {
     char want[16];
     snprintf(want, sizeof want, "job-%d", i);
@@ -205,7 +192,7 @@ static void t_claims_dead_consumer(void) {
   }
   ASSERT_EQ(0, pending_of(&r, "dead"));
   ASSERT_EQ(3, pending_of(&r, "live"));
-  run_for(&x, 300); /* later runs do not hand them out again */
+  sg_rd_test_run_for(&x.loop, 300); /* later runs do not hand them out again */
   ASSERT_EQ(3, x.n);
   sg_rd_reaper_get_stats(x.rp, &st);
   ASSERT_EQ(3, st.delivered);
@@ -219,7 +206,7 @@ static void t_claims_dead_consumer(void) {
 
   for (int i = 0; i < 3; i++)
     ASSERT_OK(sg_rd_stream_complete(x.s, x.ids[i], NULL, 0, on_done, &x));
-  run_until(&x, &x.done_ok, 3, 5000);
+  sg_rd_test_run_until(&x.loop, &x.done_ok, 3, 5000);
   ASSERT_EQ(0, pending_of(&r, "live"));
   ASSERT_EQ(0, sg_test_redis_int(&r, "XLEN sendgate:jobs"));
   ctx_finish(&x);
@@ -228,20 +215,17 @@ static void t_claims_dead_consumer(void) {
 
 static void t_credit(void) {
   sg_test_redis r;
-  ASSERT_OK(sg_test_redis_start(&r, NULL));
-  add_orphans(&r, 5, NULL, 0);
   ctx x;
-  ctx_init(&x, &r);
-  start_stream(&x, "live", 2);
+  begin(&x, &r, 5, 2);
   start_reaper(&x,
                (sg_rd_reaper_opts){.interval_ms = 50, .first_delay_ms = 150, .min_idle_ms = 100});
-  run_until(&x, &x.n, 2, 5000);
-  run_for(&x, 400);
+  sg_rd_test_run_until(&x.loop, &x.n, 2, 5000);
+  sg_rd_test_run_for(&x.loop, 400);
   ASSERT_EQ(2, x.n);
   ASSERT_EQ(3, pending_of(&r, "dead")); /* never claimed beyond the credit */
   sg_rd_stream_add_credit(x.s, 3);
-  run_until(&x, &x.n, 5, 5000);
-  run_for(&x, 200);
+  sg_rd_test_run_until(&x.loop, &x.n, 5, 5000);
+  sg_rd_test_run_for(&x.loop, 200);
   ASSERT_EQ(5, x.n);
   ASSERT_EQ(0, pending_of(&r, "dead"));
   close_reaper(&x);
@@ -392,12 +376,12 @@ static void t_deleted_and_own_held(void) {
   /* An entry of our own, held (not completed) longer than min-idle. */
   y = sg_test_redis_cmd(&r, "XADD sendgate:jobs * job own");
   freeReplyObject(y);
-  run_until(&x, &x.n, 1, 5000);
+  sg_rd_test_run_until(&x.loop, &x.n, 1, 5000);
   ASSERT_STR_EQ("own", x.jobs[0]);
   start_reaper(&x,
                (sg_rd_reaper_opts){.interval_ms = 50, .first_delay_ms = 200, .min_idle_ms = 100});
-  run_until(&x, &x.n, 2, 5000);
-  run_for(&x, 300);
+  sg_rd_test_run_until(&x.loop, &x.n, 2, 5000);
+  sg_rd_test_run_for(&x.loop, 300);
   ASSERT_EQ(2, x.n); /* the orphan once; our own held entry never again */
   ASSERT_STR_EQ("job-1", x.jobs[1]);
   sg_rd_reaper_stats st;
@@ -415,20 +399,17 @@ static void t_deleted_and_own_held(void) {
 
 static void t_paging(void) {
   sg_test_redis r;
-  ASSERT_OK(sg_test_redis_start(&r, NULL));
-  add_orphans(&r, 25, NULL, 0);
   ctx x;
-  ctx_init(&x, &r);
-  start_stream(&x, "live", 100);
+  begin(&x, &r, 25, 100);
   /* One run claims 10; the cursor makes the next batches run at once, not after 60 s. */
   start_reaper(&x,
                (sg_rd_reaper_opts){
                    .interval_ms = 60000, .first_delay_ms = 60000, .min_idle_ms = 50, .count = 10});
   wait_up(&x);
-  run_for(&x, 100);
+  sg_rd_test_run_for(&x.loop, 100);
   sg_rd_reaper_run_now(x.rp);
-  run_until(&x, &x.n, 25, 3000);
-  run_for(&x, 100);
+  sg_rd_test_run_until(&x.loop, &x.n, 25, 3000);
+  sg_rd_test_run_for(&x.loop, 100);
   ASSERT_EQ(25, x.n);
   for (int i = 0; i < 25; i++) {
     char want[16];
@@ -445,21 +426,18 @@ static void t_paging(void) {
 
 static void t_close_in_flight(void) {
   sg_test_redis r;
-  ASSERT_OK(sg_test_redis_start(&r, NULL));
-  add_orphans(&r, 3, NULL, 0);
   ctx x;
-  ctx_init(&x, &r);
-  start_stream(&x, "live", 10);
+  begin(&x, &r, 3, 10);
   start_reaper(
       &x, (sg_rd_reaper_opts){.interval_ms = 60000, .first_delay_ms = 60000, .min_idle_ms = 50});
   wait_up(&x);
-  run_for(&x, 100);
+  sg_rd_test_run_for(&x.loop, 100);
   sg_rd_reaper_run_now(x.rp);
   sg_rd_reaper_close(x.rp, on_reaper_closed, &x); /* the script is in flight */
   ASSERT_EQ(0, x.reaper_closed);
-  run_until(&x, &x.reaper_closed, 1, 5000);
+  sg_rd_test_run_until(&x.loop, &x.reaper_closed, 1, 5000);
   x.rp = NULL;
-  run_for(&x, 100);
+  sg_rd_test_run_for(&x.loop, 100);
   ASSERT_EQ(0, x.n); /* claimed, not handed out: pending for "live" for its next start */
   ASSERT_EQ(3, pending_of(&r, "live"));
   ASSERT_EQ(10, credit_of(&x));

@@ -8,6 +8,7 @@
  * result.
  */
 #include "harness.h"
+#include "rd_test_loop.h"
 #include "redis_server.h"
 
 #include "core/sg_err.h"
@@ -35,30 +36,10 @@ typedef struct ctx {
   int stopped;
 } ctx;
 
-static void on_tick(uv_timer_t *t) {
-  (void)t;
-}
-
 static void ctx_init(ctx *x, sg_test_redis *r) {
   memset(x, 0, sizeof *x);
   x->r = r;
-  ASSERT_OK(uv_loop_init(&x->loop));
-  ASSERT_OK(uv_timer_init(&x->loop, &x->tick));
-  ASSERT_OK(uv_timer_start(&x->tick, on_tick, 20, 20));
-}
-
-static void run_until(ctx *x, const int *flag, int want, uint64_t ms) {
-  uint64_t end = uv_now(&x->loop) + ms;
-  while (*flag < want && uv_now(&x->loop) < end)
-    uv_run(&x->loop, UV_RUN_ONCE);
-  if (*flag < want)
-    SG_FAIL_("timed out waiting (%d < %d)", *flag, want);
-}
-
-static void run_for(ctx *x, uint64_t ms) {
-  uint64_t end = uv_now(&x->loop) + ms;
-  while (uv_now(&x->loop) < end)
-    uv_run(&x->loop, UV_RUN_ONCE);
+  sg_rd_test_loop_init(&x->loop, &x->tick, 20);
 }
 
 static void on_done(sg_rd_stream *s, int status, void *ud) {
@@ -128,7 +109,7 @@ static void on_stopped(sg_rd_stream *s, void *ud) {
 static void stop_stream(ctx *x) {
   int want = x->stopped + 1;
   sg_rd_stream_stop(x->s, on_stopped, x);
-  run_until(x, &x->stopped, want, 10000);
+  sg_rd_test_run_until(&x->loop, &x->stopped, want, 10000);
   x->s = NULL;
 }
 
@@ -165,7 +146,7 @@ static void begin(sg_test_redis *r, ctx *x, int n, uint32_t count, uint32_t cred
   add_jobs(r, 0, n);
   ctx_init(x, r);
   start_stream(x, "c1", count, credit);
-  run_until(x, &x->n, n, 10000);
+  sg_rd_test_run_until(&x->loop, &x->n, n, 10000);
 }
 
 static long long pending_count(sg_test_redis *r) {
@@ -183,7 +164,7 @@ static void t_preexisting(void) {
   ctx x;
   ctx_init(&x, &r);
   start_stream(&x, "c1", 64, 100);
-  run_until(&x, &x.n, 5, 5000);
+  sg_rd_test_run_until(&x.loop, &x.n, 5, 5000);
   for (int i = 0; i < 5; i++) {
     char want[32];
     snprintf(want, sizeof want, "job-%d", i);
@@ -208,8 +189,8 @@ static void t_pending_redelivery(void) {
   ctx x;
   ctx_init(&x, &r);
   start_stream(&x, "worker-a", 2, 3);
-  run_until(&x, &x.n, 3, 5000);
-  run_for(&x, 100);
+  sg_rd_test_run_until(&x.loop, &x.n, 3, 5000);
+  sg_rd_test_run_for(&x.loop, 100);
   ASSERT_EQ(3, x.n); /* credit */
   stop_stream(&x);   /* nothing completed: 3 stay pending for worker-a */
   ASSERT_EQ(3, pending_count(&r));
@@ -218,8 +199,8 @@ static void t_pending_redelivery(void) {
   ctx y;
   ctx_init(&y, &r);
   start_stream(&y, "worker-b", 2, 10);
-  run_until(&y, &y.n, 2, 5000);
-  run_for(&y, 300);
+  sg_rd_test_run_until(&y.loop, &y.n, 2, 5000);
+  sg_rd_test_run_for(&y.loop, 300);
   ASSERT_EQ(2, y.n);
   ASSERT_STR_EQ("job-3", y.jobs[0]);
   ctx_finish(&y);
@@ -228,8 +209,8 @@ static void t_pending_redelivery(void) {
   ctx_finish(&x);
   ctx_init(&x, &r);
   start_stream(&x, "worker-a", 2, 10);
-  run_until(&x, &x.n, 3, 5000);
-  run_for(&x, 300);
+  sg_rd_test_run_until(&x.loop, &x.n, 3, 5000);
+  sg_rd_test_run_for(&x.loop, 300);
   ASSERT_EQ(3, x.n);
   for (int i = 0; i < 3; i++) {
     char want[32];
@@ -248,16 +229,16 @@ static void t_credit(void) {
   ctx x;
   ctx_init(&x, &r);
   start_stream(&x, "c1", 64, 0);
-  run_for(&x, 300);
+  sg_rd_test_run_for(&x.loop, 300);
   ASSERT_EQ(0, x.n);
   sg_rd_stream_set_credit(x.s, 10);
-  run_until(&x, &x.n, 10, 5000);
-  run_for(&x, 500); /* a few BLOCK periods: no more reads */
+  sg_rd_test_run_until(&x.loop, &x.n, 10, 5000);
+  sg_rd_test_run_for(&x.loop, 500); /* a few BLOCK periods: no more reads */
   ASSERT_EQ(10, x.n);
   ASSERT_EQ(10, pending_count(&r)); /* never read more than the credit */
   sg_rd_stream_add_credit(x.s, 5);
-  run_until(&x, &x.n, 15, 5000);
-  run_for(&x, 300);
+  sg_rd_test_run_until(&x.loop, &x.n, 15, 5000);
+  sg_rd_test_run_for(&x.loop, 300);
   ASSERT_EQ(15, x.n);
   ASSERT_EQ(15, pending_count(&r));
   sg_rd_stream_stats st;
@@ -275,7 +256,7 @@ static void t_complete(void) {
   /* 0: normal completion. */
   ASSERT_OK(complete_entry(&x, x.ids[0], x.jobs[0]));
   ASSERT_EQ(0, x.done_ok); /* never from inside the call */
-  run_until(&x, &x.done_ok, 1, 5000);
+  sg_rd_test_run_until(&x.loop, &x.done_ok, 1, 5000);
   redisReply *y = sg_test_redis_cmd(&r, "XRANGE sendgate:results - +");
   ASSERT_EQ(1, y->elements);
   ASSERT_STR_EQ("result:job-0", y->element[0]->element[1]->element[1]->str);
@@ -291,7 +272,7 @@ static void t_complete(void) {
   size_t il[] = {4, 16, 1, 6, 7};
   sg_rd_op extra = {5, inv, il};
   ASSERT_OK(sg_rd_stream_dead_letter(x.s, &e, "undecodable", &extra, 1, on_done, &x));
-  run_until(&x, &x.done_ok, 2, 5000);
+  sg_rd_test_run_until(&x.loop, &x.done_ok, 2, 5000);
   y = sg_test_redis_cmd(&r, "XRANGE sendgate:dead - +");
   ASSERT_EQ(1, y->elements);
   redisReply *fv = y->element[0]->element[1];
@@ -309,7 +290,7 @@ static void t_complete(void) {
   size_t bl[] = {4, 16};
   sg_rd_op bop = {2, bad, bl};
   ASSERT_OK(sg_rd_stream_complete(x.s, x.ids[2], &bop, 1, on_done, &x));
-  run_until(&x, &x.done_err, 1, 5000);
+  sg_rd_test_run_until(&x.loop, &x.done_err, 1, 5000);
   ASSERT_EQ(SG_ERR_REDIS, x.last_err);
   ASSERT_EQ(2, pending_count(&r));
   ASSERT_EQ(2, sg_test_redis_int(&r, "XLEN sendgate:results"));
@@ -319,7 +300,7 @@ static void t_complete(void) {
   size_t pl[] = {4, 11, 1, 6, 1};
   sg_rd_op pop = {5, pub, pl};
   ASSERT_OK(sg_rd_stream_publish(x.s, &pop, 1, on_done, &x));
-  run_until(&x, &x.done_ok, 3, 5000);
+  sg_rd_test_run_until(&x.loop, &x.done_ok, 3, 5000);
   ASSERT_EQ(1, sg_test_redis_int(&r, "XLEN app:replies"));
   ASSERT_EQ(2, pending_count(&r));
 
@@ -351,7 +332,7 @@ static void t_dead_letter_many_fields(void) {
   sg_rd_entry e = {.id = x.ids[0], .fields = f, .nfields = NF};
   ASSERT_OK(sg_rd_id_parse(x.ids[0], strlen(x.ids[0]), &e.id_num));
   ASSERT_OK(sg_rd_stream_dead_letter(x.s, &e, "no_job_field", NULL, 0, on_done, &x));
-  run_until(&x, &x.done_ok, 1, 5000);
+  sg_rd_test_run_until(&x.loop, &x.done_ok, 1, 5000);
   redisReply *y = sg_test_redis_cmd(&r, "XRANGE sendgate:dead - +");
   ASSERT_EQ(1, y->elements);
   redisReply *fv = y->element[0]->element[1];
@@ -378,8 +359,8 @@ static void t_deleted_pending(void) {
   ctx_finish(&x);
   ctx_init(&x, &r);
   start_stream(&x, "c1", 64, 10);
-  run_until(&x, &x.n, 2, 5000);
-  run_for(&x, 300);
+  sg_rd_test_run_until(&x.loop, &x.n, 2, 5000);
+  sg_rd_test_run_for(&x.loop, 300);
   ASSERT_EQ(2, x.n);
   ASSERT_STR_EQ(kept[0], x.ids[0]);
   ASSERT_STR_EQ(kept[1], x.ids[1]);
@@ -400,7 +381,7 @@ static void t_batch_1000(void) {
   uint64_t t0 = uv_hrtime();
   for (int i = 0; i < 1000; i++)
     ASSERT_OK(complete_entry(&x, x.ids[i], x.jobs[i]));
-  run_until(&x, &x.done_ok, 1000, 10000);
+  sg_rd_test_run_until(&x.loop, &x.done_ok, 1000, 10000);
   uint64_t ms = (uv_hrtime() - t0) / 1000000;
   sg_rd_stream_stats st;
   sg_rd_stream_get_stats(x.s, &st);
@@ -425,12 +406,12 @@ static void t_restart_mid_run(void) {
   ctx_init(&x, &r);
   x.auto_complete = true;
   start_stream(&x, "c1", 10, 20);
-  run_until(&x, &x.done_ok, 120, 10000);
+  sg_rd_test_run_until(&x.loop, &x.done_ok, 120, 10000);
   sg_test_redis_kill(&r); /* completions and reads are in flight */
-  run_for(&x, 200);
+  sg_rd_test_run_for(&x.loop, 200);
   ASSERT(!sg_rd_stream_is_up(x.s));
   ASSERT_OK(sg_test_redis_restart(&r));
-  run_until(&x, &x.done_ok, N, 20000);
+  sg_rd_test_run_until(&x.loop, &x.done_ok, N, 20000);
   ASSERT_EQ(0, x.done_err);
   sg_rd_stream_stats st;
   sg_rd_stream_get_stats(x.s, &st);
@@ -505,7 +486,7 @@ static void lost_reply_case(bool once, bool hash, bool trusted) {
   ctx_init(&x, &r);
   x.cmd_timeout_ms = 300;
   start_stream(&x, "c1", 10, 10);
-  run_until(&x, &x.n, 1, 5000);
+  sg_rd_test_run_until(&x.loop, &x.n, 1, 5000);
   redisContext *busy = busy_redis(&r, 1200);
   const char *set[] = {"SET", "sendgate:sent:job-0", "r", "NX", "EX", "600"};
   size_t sl[] = {3, 19, 1, 2, 2, 3};
@@ -521,7 +502,7 @@ static void lost_reply_case(bool once, bool hash, bool trusted) {
     ASSERT_OK(sg_rd_stream_complete_ex(x.s, x.ids[0], ops, 2, flags, on_done, &x));
   else
     ASSERT_OK(sg_rd_stream_complete(x.s, x.ids[0], ops, 2, on_done, &x));
-  run_until(&x, &x.done_ok, 1, 10000);
+  sg_rd_test_run_until(&x.loop, &x.done_ok, 1, 10000);
   redisFree(busy);
   sg_rd_stream_stats st;
   sg_rd_stream_get_stats(x.s, &st);
@@ -561,7 +542,7 @@ static void t_fast_path(void) {
   ASSERT_OK(sg_rd_stream_complete_ex(x.s, x.ids[1], two, 2,
                                      SG_RD_COMPLETE_TRUSTED | SG_RD_COMPLETE_ONCE, on_done, &x));
   ASSERT_OK(sg_rd_stream_complete_ex(x.s, x.ids[2], &one, 1, SG_RD_COMPLETE_TRUSTED, on_done, &x));
-  run_until(&x, &x.done_ok, 3, 5000);
+  sg_rd_test_run_until(&x.loop, &x.done_ok, 3, 5000);
   ASSERT_EQ(3, sg_test_redis_int(&r, "XLEN sendgate:results"));
   ASSERT_EQ(1, sg_test_redis_int(&r, "HLEN sendgate:ledger:1:0"));
   ASSERT_EQ(3, pending_count(&r));
@@ -574,7 +555,7 @@ static void t_fast_path(void) {
   sg_rd_op bad = {2, xadd, xl};
   ASSERT_OK(sg_rd_stream_complete_ex(x.s, x.ids[3], &one, 1, SG_RD_COMPLETE_TRUSTED, on_done, &x));
   ASSERT_OK(sg_rd_stream_complete_ex(x.s, x.ids[4], &bad, 1, SG_RD_COMPLETE_TRUSTED, on_done, &x));
-  run_until(&x, &x.done_err, 2, 5000);
+  sg_rd_test_run_until(&x.loop, &x.done_err, 2, 5000);
   ASSERT_EQ(SG_ERR_REDIS, x.last_err);
   ASSERT_EQ(3, sg_test_redis_int(&r, "XLEN sendgate:results"));
   ASSERT_EQ(3, pending_count(&r)); /* neither was acked */
@@ -599,8 +580,8 @@ static void t_failing_op_in_batch(void) {
   ASSERT_OK(sg_rd_stream_complete(x.s, x.ids[0], &g, 1, on_done, &x));
   ASSERT_OK(sg_rd_stream_complete(x.s, x.ids[1], b2, 2, on_done, &x));
   ASSERT_OK(sg_rd_stream_complete(x.s, x.ids[2], &g, 1, on_done, &x));
-  run_until(&x, &x.done_ok, 2, 5000);
-  run_until(&x, &x.done_err, 1, 5000);
+  sg_rd_test_run_until(&x.loop, &x.done_ok, 2, 5000);
+  sg_rd_test_run_until(&x.loop, &x.done_err, 1, 5000);
   ASSERT_EQ(SG_ERR_REDIS, x.last_err);
   ASSERT_EQ(2, sg_test_redis_int(&r, "XLEN sendgate:results"));
   ASSERT_EQ(0, sg_test_redis_int(&r, "EXISTS app:after")); /* ops after the failure did not run */
@@ -622,14 +603,14 @@ static void t_fetch_wait(void) {
   ctx_init(&x, &r);
   x.fetch_wait_ms = 400;
   start_stream(&x, "c1", 10, 100);
-  run_for(&x, 50); /* the blocking read is out */
+  sg_rd_test_run_for(&x.loop, 50); /* the blocking read is out */
   add_jobs(&r, 0, 1);
-  run_until(&x, &x.n, 1, 5000); /* a short read (1 < 10) */
+  sg_rd_test_run_until(&x.loop, &x.n, 1, 5000); /* a short read (1 < 10) */
   uint64_t t0 = uv_now(&x.loop);
   add_jobs(&r, 1, 5);
-  run_for(&x, 150);
+  sg_rd_test_run_for(&x.loop, 150);
   ASSERT_EQ(1, x.n); /* still waiting */
-  run_until(&x, &x.n, 6, 5000);
+  sg_rd_test_run_until(&x.loop, &x.n, 6, 5000);
   ASSERT_GE(uv_now(&x.loop) - t0, 350);
   ctx_finish(&x);
   sg_test_redis_stop(&r);
@@ -682,7 +663,7 @@ static void t_same_turn(void) {
   uv_run(&x.loop, UV_RUN_NOWAIT); /* one loop turn */
   ASSERT_EQ(1, t.after_calls);
   ASSERT_EQ(1, t.results);
-  run_until(&x, &x.done_ok, 1, 5000);
+  sg_rd_test_run_until(&x.loop, &x.done_ok, 1, 5000);
   sg_turn_reg_remove(&t.admit);
   sg_turn_reg_remove(&t.after);
   ctx_finish(&x);

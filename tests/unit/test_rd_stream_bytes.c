@@ -12,6 +12,7 @@
  * through the pending scan, sized, with nothing lost or handed out twice.
  */
 #include "harness.h"
+#include "rd_test_loop.h"
 #include "redis_server.h"
 
 #include "core/sg_err.h"
@@ -33,24 +34,6 @@ typedef struct ctx {
   size_t value_len[MAXE];
   int stopped;
 } ctx;
-
-static void on_tick(uv_timer_t *t) {
-  (void)t;
-}
-
-static void run_until(ctx *x, const int *flag, int want, uint64_t ms) {
-  uint64_t end = uv_now(&x->loop) + ms;
-  while (*flag < want && uv_now(&x->loop) < end)
-    uv_run(&x->loop, UV_RUN_ONCE);
-  if (*flag < want)
-    SG_FAIL_("timed out waiting (%d < %d)", *flag, want);
-}
-
-static void run_for(ctx *x, uint64_t ms) {
-  uint64_t end = uv_now(&x->loop) + ms;
-  while (uv_now(&x->loop) < end)
-    uv_run(&x->loop, UV_RUN_ONCE);
-}
 
 static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
   (void)s;
@@ -103,16 +86,14 @@ static void start_cap(ctx *x, uint64_t max_entry, uint64_t budget, uint32_t cred
 static void stop(ctx *x) {
   int want = x->stopped + 1;
   sg_rd_stream_stop(x->s, on_stopped, x);
-  run_until(x, &x->stopped, want, 10000);
+  sg_rd_test_run_until(&x->loop, &x->stopped, want, 10000);
   x->s = NULL;
 }
 
 static void begin(ctx *x) {
   memset(x, 0, sizeof *x);
   ASSERT_OK(sg_test_redis_start(&x->r, NULL));
-  ASSERT_OK(uv_loop_init(&x->loop));
-  ASSERT_OK(uv_timer_init(&x->loop, &x->tick));
-  ASSERT_OK(uv_timer_start(&x->tick, on_tick, 20, 20));
+  sg_rd_test_loop_init(&x->loop, &x->tick, 20);
 }
 
 static void finish(ctx *x) {
@@ -147,7 +128,7 @@ static void t_oversize(void) {
   add_job(&x, 2u << 20); /* 2 MiB: over the 1 MiB cap and the 256 KiB reply cap */
   add_job(&x, 200);
   start(&x, 1u << 20, 0, 100);
-  run_until(&x, &x.n, 3, 10000);
+  sg_rd_test_run_until(&x.loop, &x.n, 3, 10000);
   ASSERT(!x.oversize[0]);
   ASSERT_EQ(100u, x.value_len[0]);
   ASSERT_EQ(103u, x.size[0]); /* "job" + the value */
@@ -164,7 +145,7 @@ static void t_oversize(void) {
   stop(&x);
   x.n = 0;
   start(&x, 1u << 20, 0, 100);
-  run_until(&x, &x.n, 3, 10000);
+  sg_rd_test_run_until(&x.loop, &x.n, 3, 10000);
   ASSERT(x.redelivered[0] && x.redelivered[1] && x.redelivered[2]);
   ASSERT(!x.oversize[0] && x.oversize[1] && !x.oversize[2]);
   ASSERT_EQ((2u << 20) + 3u, x.size[1]);
@@ -179,12 +160,12 @@ static void t_native(void) {
   add_job(&x, 100);
   add_job(&x, 300000);
   start_cap(&x, 0, 0, 100, 0);
-  run_until(&x, &x.n, 2, 10000);
+  sg_rd_test_run_until(&x.loop, &x.n, 2, 10000);
   ASSERT(!x.oversize[0] && !x.oversize[1]);
   ASSERT_EQ(300000u, x.value_len[1]);
   ASSERT_EQ(300003u, x.size[1]);
   add_job(&x, 50); /* a blocked native read wakes up for it */
-  run_until(&x, &x.n, 3, 10000);
+  sg_rd_test_run_until(&x.loop, &x.n, 3, 10000);
   sg_rd_stream_stats st;
   sg_rd_stream_get_stats(x.s, &st);
   ASSERT_GE(st.native_reads, 1u);
@@ -199,19 +180,19 @@ static void t_native_sized(void) {
     add_job(&x, 100);
   /* At first entries may be of the size cap: (3 - 1) MiB holds two, sized reads. */
   start_cap(&x, 1u << 20, 0, 100, 3u << 20);
-  run_until(&x, &x.n, 40, 10000);
+  sg_rd_test_run_until(&x.loop, &x.n, 40, 10000);
   sg_rd_stream_stats st;
   sg_rd_stream_get_stats(x.s, &st);
   ASSERT_GE(st.native_fetched, 1u);  /* small entries seen: native reads */
   ASSERT_LT(st.native_fetched, 40u); /* but not the first */
   uint64_t native_before = st.native_fetched;
   for (int i = 0; i < 30 && st.native_reads == 0; i++) /* the read now in flight is native */
-    run_for(&x, 20), sg_rd_stream_get_stats(x.s, &st);
+    sg_rd_test_run_for(&x.loop, 20), sg_rd_stream_get_stats(x.s, &st);
 
   /* Over the size cap, within the reply cap: read natively, without its fields. */
   add_job(&x, 2u << 20);
   add_job(&x, 100);
-  run_until(&x, &x.n, 42, 10000);
+  sg_rd_test_run_until(&x.loop, &x.n, 42, 10000);
   ASSERT(x.oversize[40] && !x.oversize[41]);
   ASSERT_EQ((2u << 20) + 3u, x.size[40]);
   ASSERT_EQ(100u, x.value_len[41]);
@@ -224,12 +205,12 @@ static void t_native_sized(void) {
    * pending scan (sized), once each. */
   for (int i = 0; i < 30; i++) /* the large entry's estimate halves read by read */
     add_job(&x, 100);
-  run_until(&x, &x.n, 72, 10000);
-  run_for(&x, 100);
+  sg_rd_test_run_until(&x.loop, &x.n, 72, 10000);
+  sg_rd_test_run_for(&x.loop, 100);
   add_job(&x, 4u << 20);
   add_job(&x, 100);
-  run_until(&x, &x.n, 74, 10000);
-  run_for(&x, 200);
+  sg_rd_test_run_until(&x.loop, &x.n, 74, 10000);
+  sg_rd_test_run_for(&x.loop, 200);
   ASSERT_EQ(74, x.n);
   ASSERT(x.oversize[72] && !x.oversize[73]);
   ASSERT_EQ((4u << 20) + 3u, x.size[72]);
@@ -251,8 +232,8 @@ static void t_byte_budget(void) {
     add_job(&x, 100000);
   /* Room for three entries of 100,003 bytes; a read needs 120,000 free. */
   start(&x, 120000, 350000, 100);
-  run_until(&x, &x.n, 3, 10000);
-  run_for(&x, 200); /* polls go on; none may take a fourth */
+  sg_rd_test_run_until(&x.loop, &x.n, 3, 10000);
+  sg_rd_test_run_for(&x.loop, 200); /* polls go on; none may take a fourth */
   ASSERT_EQ(3, x.n);
   sg_rd_stream_stats st;
   sg_rd_stream_get_stats(x.s, &st);
@@ -260,12 +241,12 @@ static void t_byte_budget(void) {
   ASSERT_EQ(0u, st.native_reads); /* the reply cap holds fewer than a native read's minimum */
   /* Two finished: two more fit. */
   sg_rd_stream_add_byte_credit(x.s, 2 * 100003);
-  run_until(&x, &x.n, 5, 10000);
-  run_for(&x, 200);
+  sg_rd_test_run_until(&x.loop, &x.n, 5, 10000);
+  sg_rd_test_run_for(&x.loop, 200);
   ASSERT_EQ(5, x.n);
   /* All given back: the rest (five) fits in three reads at most. */
   sg_rd_stream_add_byte_credit(x.s, 5 * 100003);
-  run_until(&x, &x.n, 8, 10000);
+  sg_rd_test_run_until(&x.loop, &x.n, 8, 10000);
   finish(&x);
 }
 
@@ -277,17 +258,17 @@ static void t_unhold_rescan(void) {
   begin(&x);
   add_job(&x, 100);
   start(&x, 1u << 20, 0, 100);
-  run_until(&x, &x.n, 1, 10000);
+  sg_rd_test_run_until(&x.loop, &x.n, 1, 10000);
   ASSERT(!x.redelivered[0]);
   sg_rd_stream_unhold(x.s, x.ids[0]);
-  run_until(&x, &x.n, 2, 10000);
+  sg_rd_test_run_until(&x.loop, &x.n, 2, 10000);
   ASSERT_STR_EQ(x.ids[0], x.ids[1]);
   ASSERT(x.redelivered[1]);
   sg_rd_stream_stats st;
   sg_rd_stream_get_stats(x.s, &st);
   ASSERT_EQ(1u, st.rescans);
   ASSERT_EQ(0u, st.reconnects);
-  run_for(&x, 300);
+  sg_rd_test_run_for(&x.loop, 300);
   ASSERT_EQ(2, x.n); /* held again: not handed out a third time */
   finish(&x);
 }

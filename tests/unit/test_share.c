@@ -3,38 +3,16 @@
  * it builds (asks, give-backs, pauses, goodbyes), answers applied, and the
  * fallback to divided limits without Redis. */
 #include "harness.h"
+#include "share_fixture.h"
 
 #include "core/sg_mem.h"
 #include "sched/sg_share.h"
 
-#define N 64
-static sg_sched_item items[N];
-
-typedef struct fx {
-  sg_sched s;
-  sg_shares t;
-  sg_share_req r;
-  sg_lane *l;
-} fx;
-
 static void setup(fx *x, uint32_t cap, uint64_t msg_limit) {
-  memset(x, 0, sizeof *x);
-  memset(items, 0, sizeof items);
-  sg_sched_init(&x->s);
   sg_share_cfg c = {.lease_ms = 3000, .share_ms = 1000, .batch = 8, .poll_ms = 5};
-  sg_shares_init(&x->t, &x->s, &c);
   sg_lane_cfg lc = {.max_inflight = cap, .msg_limit = msg_limit, .msg_window_ms = 60000};
-  x->l = sg_sched_lane(&x->s, "graph|a|m@x.com", &lc);
-  for (int i = 0; i < 20; i++) {
-    items[i].rcpts = 1;
-    sg_sched_push(&x->s, x->l, &items[i], false);
-  }
-}
-
-static void teardown(fx *x) {
-  sg_shares_free(&x->t, 0);
-  sg_share_req_free(&x->r);
-  sg_sched_free(&x->s);
+  sg_share_fx_init(x, &c, "graph|a|m@x.com", &lc);
+  sg_share_fx_push_all(x);
 }
 
 static int pop_all(fx *x, uint64_t now) {
@@ -45,14 +23,10 @@ static int pop_all(fx *x, uint64_t now) {
   return n;
 }
 
+/* An answer whose message credit was counted in Redis's window slot 77. */
 static sg_share_grant grant(uint32_t slots, uint32_t nitems, uint64_t msg, uint32_t others) {
-  sg_share_grant g;
-  memset(&g, 0, sizeof g);
-  g.slots = slots;
-  g.items = nitems;
-  g.credit[2] = msg;
+  sg_share_grant g = sg_share_fx_grant(slots, nitems, msg, others);
   g.sid[2] = 77;
-  g.others = others;
   return g;
 }
 
@@ -98,7 +72,7 @@ static void t_alone_batch(void) {
   g = grant(0, 8, 8, 0);
   sg_share_apply(&x.t, &x.r, &g, 1, 3);
   ASSERT_EQ(4, pop_all(&x, 3)); /* the cap of 4 holds */
-  teardown(&x);
+  sg_share_fx_free(&x);
 }
 
 /* With company: a slot goes back when its request is over, and a denied ask
@@ -126,7 +100,7 @@ static void t_contended(void) {
   ASSERT_EQ(8, sg_share_next_call(&x.t));
   ASSERT(sg_share_build(&x.t, 8, &x.r));
   ASSERT_EQ(3, x.r.ops[0].want);
-  teardown(&x);
+  sg_share_fx_free(&x);
 }
 
 /* While a call is out a lane admits on what it keeps, never on the slots
@@ -149,7 +123,7 @@ static void t_during_call(void) {
   ASSERT(sg_share_build(&x.t, 2002, &x.r));
   ASSERT_EQ(2, x.r.ops[0].rel);
   ASSERT_EQ(0, pop_all(&x, 2002)); /* not on the two going back */
-  teardown(&x);
+  sg_share_fx_free(&x);
 }
 
 /* A Retry-After received here is published; one from Redis pauses the lane
@@ -168,7 +142,7 @@ static void t_pauses(void) {
   sg_share_apply(&x.t, &x.r, &g, 2, 11);
   ASSERT_EQ(3011, x.l->paused_until);
   ASSERT(!sg_share_build(&x.t, 12, &x.r)); /* nothing to publish */
-  teardown(&x);
+  sg_share_fx_free(&x);
 }
 
 /* Without Redis: the cap divided by replicas_max, on the lane's own count;
@@ -190,7 +164,7 @@ static void t_fallback(void) {
   sg_share_apply(&x.t, &x.r, &g, 1, 11);
   ASSERT(!x.t.fallback);
   ASSERT_EQ(3, ((sg_share *)x.l->share)->slots);
-  teardown(&x);
+  sg_share_fx_free(&x);
 }
 
 /* A lane with nothing queued, in flight or held says goodbye and its share
@@ -216,7 +190,7 @@ static void t_goodbye(void) {
   sg_share_apply(&x.t, &x.r, &g, 2, 1001);
   ASSERT_EQ(0, x.t.n);
   ASSERT_EQ(0, x.s.nlanes); /* the share's reference was the last: the lane is freed */
-  teardown(&x);
+  sg_share_fx_free(&x);
 }
 
 /* Credit not spent in share_ms goes back to the sub-window it was counted in,
@@ -232,7 +206,7 @@ static void t_expired_credit(void) {
   ASSERT_EQ(2, x.r.ops[0].ret[2]);
   ASSERT_EQ(77, x.r.ops[0].ret_sid[2]);
   ASSERT_EQ(8, x.r.ops[0].nitems);
-  teardown(&x);
+  sg_share_fx_free(&x);
 }
 
 /* A gateway that stops gives back what it does not use and says goodbye
@@ -248,24 +222,20 @@ static void t_bye_on_stop(void) {
   ASSERT_EQ(2, x.r.ops[0].ret[2]); /* the credit not spent */
   ASSERT_EQ(77, x.r.ops[0].ret_sid[2]);
   ASSERT(!x.r.ops[0].bye); /* requests still out keep their lease */
-  teardown(&x);
+  sg_share_fx_free(&x);
 }
 
 /* Lanes without limits are not gated. */
 static void t_unlimited(void) {
   fx x;
-  memset(&x, 0, sizeof x);
-  memset(items, 0, sizeof items);
-  sg_sched_init(&x.s);
   sg_share_cfg c = {.lease_ms = 3000, .share_ms = 1000, .batch = 8, .poll_ms = 5};
-  sg_shares_init(&x.t, &x.s, &c);
   sg_lane_cfg lc = {0};
-  x.l = sg_sched_lane(&x.s, "acs|free", &lc);
+  sg_share_fx_init(&x, &c, "acs|free", &lc);
   for (int i = 0; i < 5; i++)
-    sg_sched_push(&x.s, x.l, &items[i], false);
+    sg_sched_push(&x.s, x.l, &x.items[i], false);
   ASSERT_EQ(5, pop_all(&x, 0));
   ASSERT(!sg_share_build(&x.t, 0, &x.r));
-  teardown(&x);
+  sg_share_fx_free(&x);
 }
 
 /* A lane holding bulk items (behind transactional ones, or only bulk ones)
@@ -273,17 +243,13 @@ static void t_unlimited(void) {
  * bulk-only lane would wait for ever. */
 static void t_bulk_items(void) {
   fx x;
-  memset(&x, 0, sizeof x);
-  memset(items, 0, sizeof items);
-  sg_sched_init(&x.s);
   sg_share_cfg c = {.lease_ms = 3000, .share_ms = 1000, .batch = 8, .poll_ms = 5};
-  sg_shares_init(&x.t, &x.s, &c);
   sg_lane_cfg lc = {.max_inflight = 4, .msg_limit = 100, .msg_window_ms = 60000};
-  x.l = sg_sched_lane(&x.s, "graph|a|m@x.com", &lc);
+  sg_share_fx_init(&x, &c, "graph|a|m@x.com", &lc);
   for (int i = 0; i < 6; i++) {
-    items[i].rcpts = 1;
-    items[i].bulk = true;
-    sg_sched_push(&x.s, x.l, &items[i], false);
+    x.items[i].rcpts = 1;
+    x.items[i].bulk = true;
+    sg_sched_push(&x.s, x.l, &x.items[i], false);
   }
   ASSERT_EQ(0, pop_all(&x, 0));
   ASSERT(sg_share_build(&x.t, 0, &x.r));
@@ -292,7 +258,7 @@ static void t_bulk_items(void) {
   sg_share_grant g = grant(4, 6, 6, 0);
   sg_share_apply(&x.t, &x.r, &g, 1, 1);
   ASSERT_EQ(4, pop_all(&x, 1)); /* the bulk items go, up to the cap */
-  teardown(&x);
+  sg_share_fx_free(&x);
 }
 
 /* A lane without a slot cap (an ACS resource) that has company spends its
@@ -314,7 +280,7 @@ static void t_nocap_turn(void) {
   g.pause_ms = 5000; /* set by another gateway meanwhile */
   sg_share_apply(&x.t, &x.r, &g, 2, 3);
   ASSERT_EQ(0, pop_all(&x, 3));
-  teardown(&x);
+  sg_share_fx_free(&x);
 }
 
 /* Alone on a lane without a cap, a gateway spends its batch over share_ms;
@@ -337,7 +303,7 @@ static void t_nocap_company(void) {
   ASSERT(x.r.ops[0].company);
   ASSERT_EQ(4, x.r.ops[0].ret[2]);
   ASSERT_EQ(0, pop_all(&x, 3)); /* nothing spent from what goes back */
-  teardown(&x);
+  sg_share_fx_free(&x);
 }
 
 /* A gateway alone that holds fewer slots than the cap (another held the rest
@@ -351,7 +317,7 @@ static void t_alone_partial(void) {
   ASSERT_EQ(0, pop_all(&x, 2));
   ASSERT(sg_share_build(&x.t, 2, &x.r));
   ASSERT_EQ(2, x.r.ops[0].want); /* alone: up to the cap */
-  teardown(&x);
+  sg_share_fx_free(&x);
 }
 
 /* Alone, the batch's extra jobs take at most 1/SG_SHARE_BATCH_SHARE of any
@@ -440,7 +406,7 @@ static void t_due_only(void) {
   ASSERT(x.r.ops[0].sh->lane == ls[7]);
   ASSERT_EQ(1, x.r.ops[0].rel);
   ASSERT(x.r.ops[0].bye);
-  teardown(&x);
+  sg_share_fx_free(&x);
 }
 
 SG_TESTS({"alone_batch", t_alone_batch}, {"contended", t_contended}, {"during_call", t_during_call},

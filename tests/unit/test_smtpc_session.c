@@ -277,12 +277,17 @@ static void t_starttls_xoauth2_large(void) {
   sg_buf_free(&f.last);
 }
 
+/* The one-line message of the tests below, to be sent |to_send| times. */
+static void small_msg(fx *f, int to_send) {
+  f->msg = (const uint8_t *)"Subject: x\r\n\r\nx\r\n";
+  f->msg_len = strlen((const char *)f->msg);
+  f->to_send = to_send;
+}
+
 static void t_bad_token(void) {
   fx f;
   fx_init(&f, M_NORMAL);
-  f.msg = (const uint8_t *)"Subject: x\r\n\r\nx\r\n";
-  f.msg_len = strlen((const char *)f.msg);
-  f.to_send = 1;
+  small_msg(&f, 1);
   run(&f, "bad", NULL, 0);
   ASSERT_EQ(0, f.outcomes); /* never became ready: no message was started */
   ASSERT_EQ(SG_OUTCOME_AUTH_REFRESH, f.why.kind);
@@ -294,9 +299,7 @@ static void t_untrusted_certificate(void) {
   fx_init(&f, M_NORMAL);
   SSL_CTX_free(f.cctx);
   ASSERT_OK(sg_tls_ctx_client_new2(&f.cctx, NULL, SG_TLS_ALPN_NONE)); /* system store only */
-  f.msg = (const uint8_t *)"Subject: x\r\n\r\nx\r\n";
-  f.msg_len = strlen((const char *)f.msg);
-  f.to_send = 1;
+  small_msg(&f, 1);
   run(&f, "good", NULL, 0);
   ASSERT_EQ(SG_OUTCOME_RETRY, f.why.kind);
   ASSERT_STR_EQ("SG_ERR_TLS_VERIFY", f.why.code);
@@ -306,12 +309,8 @@ static void t_untrusted_certificate(void) {
 static void t_greeting_timeout(void) {
   fx f;
   fx_init(&f, M_SILENT);
-  f.msg = (const uint8_t *)"Subject: x\r\n\r\nx\r\n";
-  f.msg_len = strlen((const char *)f.msg);
-  f.to_send = 0;
-  sg_smtpc_opts o;
-  memset(&o, 0, sizeof o);
-  o.greeting_ms = 300;
+  small_msg(&f, 0);
+  sg_smtpc_opts o = {.greeting_ms = 300};
   run(&f, "good", &o, 0);
   ASSERT_EQ(SG_OUTCOME_RETRY, f.why.kind);
   ASSERT_STR_EQ("SG_ERR_TIMEOUT", f.why.code);
@@ -322,9 +321,7 @@ static void t_greeting_timeout(void) {
 static void t_drop_after_dot(void) {
   fx f;
   fx_init(&f, M_DROP_AFTER_DOT);
-  f.msg = (const uint8_t *)"Subject: x\r\n\r\nx\r\n";
-  f.msg_len = strlen((const char *)f.msg);
-  f.to_send = 1;
+  small_msg(&f, 1);
   run(&f, "good", NULL, 0);
   ASSERT_EQ(1, f.outcomes);
   ASSERT_EQ(SG_OUTCOME_RETRY, f.last_outcome.kind);
@@ -335,12 +332,8 @@ static void t_drop_after_dot(void) {
 static void t_data_end_timeout(void) {
   fx f;
   fx_init(&f, M_HANG_AFTER_DOT);
-  f.msg = (const uint8_t *)"Subject: x\r\n\r\nx\r\n";
-  f.msg_len = strlen((const char *)f.msg);
-  f.to_send = 1;
-  sg_smtpc_opts o;
-  memset(&o, 0, sizeof o);
-  o.data_end_ms = 400;
+  small_msg(&f, 1);
+  sg_smtpc_opts o = {.data_end_ms = 400};
   run(&f, "good", &o, 0);
   ASSERT_EQ(1, f.outcomes);
   ASSERT_EQ(SG_OUTCOME_RETRY, f.last_outcome.kind);
@@ -355,12 +348,8 @@ static void t_data_end_timeout(void) {
 static void t_idle_quit(void) {
   fx f;
   fx_init(&f, M_NORMAL);
-  f.msg = (const uint8_t *)"Subject: x\r\n\r\nx\r\n";
-  f.msg_len = strlen((const char *)f.msg);
-  f.to_send = 0;
-  sg_smtpc_opts o;
-  memset(&o, 0, sizeof o);
-  o.idle_ms = 300;
+  small_msg(&f, 0);
+  sg_smtpc_opts o = {.idle_ms = 300};
   run(&f, "good", &o, 0);
   ASSERT_EQ(0, f.outcomes);
   ASSERT_EQ(SG_OUTCOME_SENT, f.why.kind);
@@ -374,9 +363,7 @@ static void t_connection_refused(void) {
   uint16_t port = f.port;
   uv_close((uv_handle_t *)&f.listener, NULL);
   uv_run(&f.loop, UV_RUN_NOWAIT);
-  f.msg = (const uint8_t *)"Subject: x\r\n\r\nx\r\n";
-  f.msg_len = strlen((const char *)f.msg);
-  f.to_send = 1;
+  small_msg(&f, 1);
   run(&f, "good", NULL, port);
   ASSERT_EQ(SG_OUTCOME_RETRY, f.why.kind);
   ASSERT(!f.why.ambiguous);

@@ -5,8 +5,8 @@
  * time in a temporary directory. No sockets, no event loop.
  */
 #include "harness.h"
+#include "tls_test_dir.h"
 
-#include <dirent.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -18,39 +18,6 @@
 #include "net/sg_tls.h"
 #include "sandbox/sg_sbx_certgen.h"
 
-/* ---- temporary certificate directories ---- */
-
-static char *make_tmpdir(void) {
-  const char *base = getenv("TMPDIR");
-  sg_buf b = SG_BUF_INIT;
-  sg_buf_printf(&b, "%s/sg_tls_test.XXXXXX", base && base[0] ? base : "/tmp");
-  ASSERT_NOT_NULL(mkdtemp(b.data));
-  return sg_buf_steal(&b, NULL);
-}
-
-static void rm_tmpdir(char *dir) {
-  DIR *d = opendir(dir);
-  ASSERT_NOT_NULL(d);
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-      continue;
-    sg_buf p = SG_BUF_INIT;
-    sg_buf_printf(&p, "%s/%s", dir, e->d_name);
-    ASSERT_OK(unlink(p.data));
-    sg_buf_free(&p);
-  }
-  closedir(d);
-  ASSERT_OK(rmdir(dir));
-  sg_free(dir);
-}
-
-static char *path_in(const char *dir, const char *file) {
-  sg_buf b = SG_BUF_INIT;
-  sg_buf_printf(&b, "%s/%s", dir, file);
-  return sg_buf_steal(&b, NULL);
-}
-
 /* A CA dir plus the contexts: client trusts |trust_dir|'s CA, server uses |srv_dir|. */
 typedef struct {
   SSL_CTX *cctx, *sctx;
@@ -58,18 +25,27 @@ typedef struct {
 
 static void ctxs_make(ctxs *x, const char *trust_dir, const char *cert, const char *key,
                       unsigned client_flags) {
-  char *ca = path_in(trust_dir, "ca.pem");
+  char *ca = sg_tls_test_path(trust_dir, "ca.pem");
   ASSERT_OK(sg_tls_ctx_client_new2(&x->cctx, ca, client_flags));
   ASSERT_OK(sg_tls_ctx_server_new(&x->sctx, cert, key));
   sg_free(ca);
 }
 
 static void ctxs_make_dir(ctxs *x, const char *trust_dir, const char *srv_dir) {
-  char *cert = path_in(srv_dir, "server.pem");
-  char *key = path_in(srv_dir, "server-key.pem");
+  char *cert = sg_tls_test_path(srv_dir, "server.pem");
+  char *key = sg_tls_test_path(srv_dir, "server-key.pem");
   ctxs_make(x, trust_dir, cert, key, 0);
   sg_free(cert);
   sg_free(key);
+}
+
+/* A new directory with sg_sbx_certgen's CA and server certificate, and the
+ * contexts of ctxs_make_dir on it. */
+static char *certs_dir(ctxs *x) {
+  char *dir = sg_tls_test_dir_new("sg_tls_test");
+  ASSERT_OK(sg_sbx_certgen_write(dir, NULL, 0));
+  ctxs_make_dir(x, dir, dir);
+  return dir;
 }
 
 static void ctxs_free(ctxs *x) {
@@ -159,13 +135,17 @@ static void transfer(pair *p, sg_tls *from, sg_tls *to, size_t n, unsigned seed)
   sg_free(dst);
 }
 
+/* A new pair for |host| on |x|, and its handshake (see handshake). */
+static void pair_handshake(pair *p, const ctxs *x, const char *host, int *crv, int *srv) {
+  pair_new(p, x, host);
+  handshake(p, crv, srv);
+}
+
 /* ---- cases ---- */
 
 static void t_roundtrip(void) {
-  char *dir = make_tmpdir();
-  ASSERT_OK(sg_sbx_certgen_write(dir, NULL, 0));
   ctxs x;
-  ctxs_make_dir(&x, dir, dir);
+  char *dir = certs_dir(&x);
   pair p;
   pair_new(&p, &x, "localhost");
   ASSERT(!sg_tls_handshake_done(p.c));
@@ -196,23 +176,22 @@ static void t_roundtrip(void) {
   ASSERT_EQ(SG_ERR_CLOSED, sg_tls_write(p.s, tmp, 1));
   pair_free(&p);
   ctxs_free(&x);
-  rm_tmpdir(dir);
+  sg_tls_test_dir_rm(dir);
 }
 
 static void t_alpn_http11(void) {
-  char *dir = make_tmpdir();
+  char *dir = sg_tls_test_dir_new("sg_tls_test");
   ASSERT_OK(sg_sbx_certgen_write(dir, NULL, 0));
-  char *ca = path_in(dir, "ca.pem");
-  char *cert = path_in(dir, "server.pem");
-  char *key = path_in(dir, "server-key.pem");
+  char *ca = sg_tls_test_path(dir, "ca.pem");
+  char *cert = sg_tls_test_path(dir, "server.pem");
+  char *key = sg_tls_test_path(dir, "server-key.pem");
 
   /* Offering "h2,http/1.1": the server still prefers h2. */
   ctxs x;
   ctxs_make(&x, dir, cert, key, SG_TLS_ALPN_ALLOW_HTTP11);
   pair p;
-  pair_new(&p, &x, "localhost");
   int crv, srv;
-  handshake(&p, &crv, &srv);
+  pair_handshake(&p, &x, "localhost", &crv, &srv);
   ASSERT_OK(crv);
   ASSERT_OK(srv);
   ASSERT_STR_EQ("h2", sg_tls_alpn(p.c));
@@ -258,7 +237,7 @@ static void t_alpn_http11(void) {
   sg_free(ca);
   sg_free(cert);
   sg_free(key);
-  rm_tmpdir(dir);
+  sg_tls_test_dir_rm(dir);
 }
 
 /* A server that picks http/1.1 although the client offered h2. */
@@ -275,17 +254,16 @@ static int pick_none(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 }
 
 static void t_alpn_required(void) {
-  char *dir = make_tmpdir();
+  char *dir = sg_tls_test_dir_new("sg_tls_test");
   ASSERT_OK(sg_sbx_certgen_write(dir, NULL, 0));
-  char *cert = path_in(dir, "server.pem");
-  char *key = path_in(dir, "server-key.pem");
+  char *cert = sg_tls_test_path(dir, "server.pem");
+  char *key = sg_tls_test_path(dir, "server-key.pem");
   ctxs x;
   ctxs_make(&x, dir, cert, key, SG_TLS_ALPN_ALLOW_HTTP11);
   SSL_CTX_set_alpn_select_cb(x.sctx, pick_http11, NULL);
   pair p;
-  pair_new(&p, &x, "localhost");
   int crv, srv;
-  handshake(&p, &crv, &srv);
+  pair_handshake(&p, &x, "localhost", &crv, &srv);
   ASSERT_OK(crv); /* http/1.1 allowed by this client */
   ASSERT_STR_EQ("http/1.1", sg_tls_alpn(p.c));
   pair_free(&p);
@@ -293,10 +271,9 @@ static void t_alpn_required(void) {
 
   /* The default client requires h2: a server that selects no ALPN fails it. */
   SSL_CTX_set_alpn_select_cb(x.sctx, pick_none, NULL);
-  char *ca = path_in(dir, "ca.pem");
+  char *ca = sg_tls_test_path(dir, "ca.pem");
   ASSERT_OK(sg_tls_ctx_client_new(&x.cctx, ca));
-  pair_new(&p, &x, "localhost");
-  handshake(&p, &crv, &srv);
+  pair_handshake(&p, &x, "localhost", &crv, &srv);
   ASSERT_EQ(SG_ERR_ALPN, crv);
   ASSERT(strstr(sg_tls_error_detail(p.c), "not \"h2\"") != NULL);
   pair_free(&p);
@@ -304,18 +281,15 @@ static void t_alpn_required(void) {
   sg_free(ca);
   sg_free(cert);
   sg_free(key);
-  rm_tmpdir(dir);
+  sg_tls_test_dir_rm(dir);
 }
 
 static void t_wrong_host(void) {
-  char *dir = make_tmpdir();
-  ASSERT_OK(sg_sbx_certgen_write(dir, NULL, 0));
   ctxs x;
-  ctxs_make_dir(&x, dir, dir);
+  char *dir = certs_dir(&x);
   pair p;
-  pair_new(&p, &x, "graph.microsoft.com");
   int crv, srv;
-  handshake(&p, &crv, &srv);
+  pair_handshake(&p, &x, "graph.microsoft.com", &crv, &srv);
   ASSERT_EQ(SG_ERR_TLS_VERIFY, crv);
   ASSERT(strstr(sg_tls_error_detail(p.c), "hostname mismatch") != NULL);
   ASSERT_EQ(SG_ERR_TLS, srv); /* the client's alert ends the server's handshake */
@@ -323,18 +297,16 @@ static void t_wrong_host(void) {
   pair_free(&p);
 
   /* A leaf made for another name by the same (trusted) CA. */
-  char *ca = path_in(dir, "ca.pem"), *cakey = path_in(dir, "ca-key.pem");
-  char *cert = path_in(dir, "other.pem"), *key = path_in(dir, "other-key.pem");
+  char *ca = sg_tls_test_path(dir, "ca.pem"), *cakey = sg_tls_test_path(dir, "ca-key.pem");
+  char *cert = sg_tls_test_path(dir, "other.pem"), *key = sg_tls_test_path(dir, "other-key.pem");
   const char *names[] = {"other.test"};
   ASSERT_OK(sg_sbx_certgen_leaf(ca, cakey, names, 1, cert, key));
   ctxs y;
   ctxs_make(&y, dir, cert, key, 0);
-  pair_new(&p, &y, "localhost");
-  handshake(&p, &crv, &srv);
+  pair_handshake(&p, &y, "localhost", &crv, &srv);
   ASSERT_EQ(SG_ERR_TLS_VERIFY, crv);
   pair_free(&p);
-  pair_new(&p, &y, "other.test");
-  handshake(&p, &crv, &srv);
+  pair_handshake(&p, &y, "other.test", &crv, &srv);
   ASSERT_OK(crv);
   ASSERT_OK(srv);
   pair_free(&p);
@@ -344,60 +316,53 @@ static void t_wrong_host(void) {
   sg_free(cakey);
   sg_free(cert);
   sg_free(key);
-  rm_tmpdir(dir);
+  sg_tls_test_dir_rm(dir);
 }
 
 static void t_untrusted_ca(void) {
-  char *trusted = make_tmpdir();
-  char *other = make_tmpdir();
+  char *trusted = sg_tls_test_dir_new("sg_tls_test");
+  char *other = sg_tls_test_dir_new("sg_tls_test");
   ASSERT_OK(sg_sbx_certgen_write(trusted, NULL, 0));
   ASSERT_OK(sg_sbx_certgen_write(other, NULL, 0));
   ctxs x;
   ctxs_make_dir(&x, trusted, other);
   pair p;
-  pair_new(&p, &x, "localhost");
   int crv, srv;
-  handshake(&p, &crv, &srv);
+  pair_handshake(&p, &x, "localhost", &crv, &srv);
   ASSERT_EQ(SG_ERR_TLS_VERIFY, crv);
   ASSERT(strstr(sg_tls_error_detail(p.c), "certificate verify failed") != NULL);
   pair_free(&p);
   ctxs_free(&x);
-  rm_tmpdir(trusted);
-  rm_tmpdir(other);
+  sg_tls_test_dir_rm(trusted);
+  sg_tls_test_dir_rm(other);
 }
 
 static void t_ip_literal(void) {
-  char *dir = make_tmpdir();
-  ASSERT_OK(sg_sbx_certgen_write(dir, NULL, 0));
   ctxs x;
-  ctxs_make_dir(&x, dir, dir);
+  char *dir = certs_dir(&x);
   const char *good[] = {"127.0.0.1", "::1"};
   for (size_t i = 0; i < SG_ARRAY_LEN(good); i++) {
     pair p;
-    pair_new(&p, &x, good[i]);
     int crv, srv;
-    handshake(&p, &crv, &srv);
+    pair_handshake(&p, &x, good[i], &crv, &srv);
     ASSERT_OK(crv);
     ASSERT_OK(srv);
     transfer(&p, p.c, p.s, 10, 5);
     pair_free(&p);
   }
   pair p;
-  pair_new(&p, &x, "127.0.0.2");
   int crv, srv;
-  handshake(&p, &crv, &srv);
+  pair_handshake(&p, &x, "127.0.0.2", &crv, &srv);
   ASSERT_EQ(SG_ERR_TLS_VERIFY, crv);
   ASSERT(strstr(sg_tls_error_detail(p.c), "IP address mismatch") != NULL);
   pair_free(&p);
   ctxs_free(&x);
-  rm_tmpdir(dir);
+  sg_tls_test_dir_rm(dir);
 }
 
 static void t_ctx_roles(void) {
-  char *dir = make_tmpdir();
-  ASSERT_OK(sg_sbx_certgen_write(dir, NULL, 0));
   ctxs x;
-  ctxs_make_dir(&x, dir, dir);
+  char *dir = certs_dir(&x);
   sg_tls *t = NULL;
   ASSERT_EQ(SG_ERR_INVAL, sg_tls_new(&t, x.cctx, NULL)); /* a client needs a name */
   ASSERT_EQ(SG_ERR_INVAL, sg_tls_new(&t, x.cctx, ""));
@@ -409,17 +374,17 @@ static void t_ctx_roles(void) {
   SSL_CTX *bad = NULL;
   ASSERT_EQ(SG_ERR_CONFIG, sg_tls_ctx_client_new(&bad, "/nonexistent/ca.pem"));
   ASSERT_NULL(bad);
-  char *ca = path_in(dir, "ca.pem"), *key = path_in(dir, "server-key.pem");
+  char *ca = sg_tls_test_path(dir, "ca.pem"), *key = sg_tls_test_path(dir, "server-key.pem");
   ASSERT_EQ(SG_ERR_CONFIG, sg_tls_ctx_server_new(&bad, ca, key)); /* key does not match */
   ASSERT_NULL(bad);
   sg_free(ca);
   sg_free(key);
   ctxs_free(&x);
-  rm_tmpdir(dir);
+  sg_tls_test_dir_rm(dir);
 }
 
 static void t_certgen_files(void) {
-  char *dir = make_tmpdir();
+  char *dir = sg_tls_test_dir_new("sg_tls_test");
   const char *bad1[] = {"a b"}, *bad2[] = {""}, *bad3[] = {"x,IP:1.2.3.4"};
   ASSERT_EQ(SG_ERR_INVAL, sg_sbx_certgen_write(dir, bad1, 1));
   ASSERT_EQ(SG_ERR_INVAL, sg_sbx_certgen_write(dir, bad2, 1));
@@ -430,12 +395,12 @@ static void t_certgen_files(void) {
   struct stat st;
   const char *keys[] = {"ca-key.pem", "server-key.pem"};
   for (size_t i = 0; i < 2; i++) {
-    char *p = path_in(dir, keys[i]);
+    char *p = sg_tls_test_path(dir, keys[i]);
     ASSERT_OK(stat(p, &st));
     ASSERT_EQ(0600, st.st_mode & 0777);
     sg_free(p);
   }
-  char *srv = path_in(dir, "server.pem");
+  char *srv = sg_tls_test_path(dir, "server.pem");
   ASSERT_OK(stat(srv, &st));
   time_t mtime = st.st_mtime;
   ino_t ino = st.st_ino;
@@ -463,7 +428,7 @@ static void t_certgen_files(void) {
   X509_free(leaf);
   X509_free(ca);
   sg_free(srv);
-  rm_tmpdir(dir);
+  sg_tls_test_dir_rm(dir);
 }
 
 SG_TESTS({"roundtrip", t_roundtrip}, {"alpn_http11", t_alpn_http11},

@@ -7,8 +7,8 @@
  * timer aborts a case that does not finish in time.
  */
 #include "harness.h"
+#include "tls_test_dir.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,39 +20,6 @@
 
 #define GUARD_MS 20000
 #define HS_TIMEOUT_MS 5000
-
-/* ---- temporary certificate directory ---- */
-
-static char *make_tmpdir(void) {
-  const char *base = getenv("TMPDIR");
-  sg_buf b = SG_BUF_INIT;
-  sg_buf_printf(&b, "%s/sg_tlsconn_test.XXXXXX", base && base[0] ? base : "/tmp");
-  ASSERT_NOT_NULL(mkdtemp(b.data));
-  return sg_buf_steal(&b, NULL);
-}
-
-static void rm_tmpdir(char *dir) {
-  DIR *d = opendir(dir);
-  ASSERT_NOT_NULL(d);
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-      continue;
-    sg_buf p = SG_BUF_INIT;
-    sg_buf_printf(&p, "%s/%s", dir, e->d_name);
-    ASSERT_OK(unlink(p.data));
-    sg_buf_free(&p);
-  }
-  closedir(d);
-  ASSERT_OK(rmdir(dir));
-  sg_free(dir);
-}
-
-static char *path_in(const char *dir, const char *file) {
-  sg_buf b = SG_BUF_INIT;
-  sg_buf_printf(&b, "%s/%s", dir, file);
-  return sg_buf_steal(&b, NULL);
-}
 
 /* ---- fixture ---- */
 
@@ -93,11 +60,11 @@ static void fx_init(fx *f) {
   ASSERT_OK(uv_timer_init(&f->loop, &f->guard));
   ASSERT_OK(uv_timer_start(&f->guard, on_guard, GUARD_MS, 0));
   uv_unref((uv_handle_t *)&f->guard); /* must not keep the loop alive */
-  f->dir = make_tmpdir();
+  f->dir = sg_tls_test_dir_new("sg_tlsconn_test");
   ASSERT_OK(sg_sbx_certgen_write(f->dir, NULL, 0));
-  char *ca = path_in(f->dir, "ca.pem");
-  char *cert = path_in(f->dir, "server.pem");
-  char *key = path_in(f->dir, "server-key.pem");
+  char *ca = sg_tls_test_path(f->dir, "ca.pem");
+  char *cert = sg_tls_test_path(f->dir, "server.pem");
+  char *key = sg_tls_test_path(f->dir, "server-key.pem");
   ASSERT_OK(sg_tls_ctx_client_new(&f->cctx, ca));
   ASSERT_OK(sg_tls_ctx_server_new(&f->sctx, cert, key));
   sg_free(ca);
@@ -120,7 +87,7 @@ static void fx_finish(fx *f) {
   ASSERT_OK(uv_loop_close(&f->loop));
   SSL_CTX_free(f->cctx);
   SSL_CTX_free(f->sctx);
-  rm_tmpdir(f->dir);
+  sg_tls_test_dir_rm(f->dir);
   sg_free(f->payload);
 }
 
@@ -275,8 +242,9 @@ static void t_wrong_host(void) {
   fx f;
   fx_init(&f);
   /* The server presents a leaf for another name, signed by the trusted CA. */
-  char *ca = path_in(f.dir, "ca.pem"), *cakey = path_in(f.dir, "ca-key.pem");
-  char *cert = path_in(f.dir, "wrong.pem"), *key = path_in(f.dir, "wrong-key.pem");
+  char *ca = sg_tls_test_path(f.dir, "ca.pem"), *cakey = sg_tls_test_path(f.dir, "ca-key.pem");
+  char *cert = sg_tls_test_path(f.dir, "wrong.pem"),
+       *key = sg_tls_test_path(f.dir, "wrong-key.pem");
   const char *names[] = {"wrong.test"};
   ASSERT_OK(sg_sbx_certgen_leaf(ca, cakey, names, 1, cert, key));
   SSL_CTX *wrong = NULL;

@@ -67,6 +67,16 @@ static bool get_now(sg_token_entry *e, uint64_t now, const char *want) {
   return fetch;
 }
 
+/* A get at |now| that has to wait (queueing |w| unless NULL); returns whether
+ * it asked for a fetch. */
+static bool get_wait(sg_token_entry *e, uint64_t now, sg_token_waiter *w) {
+  const char *t;
+  size_t n;
+  bool fetch;
+  ASSERT_EQ(SG_ERR_AGAIN, sg_token_get(e, now, w, &t, &n, &fetch, NULL));
+  return fetch;
+}
+
 static void t_one_fetch_many_waiters(void) {
   sg_token_cache *c;
   ASSERT_OK(sg_token_cache_new(&c, 7));
@@ -106,7 +116,7 @@ static void t_one_fetch_many_waiters(void) {
   const char *t;
   size_t n;
   bool fetch;
-  ASSERT_EQ(SG_ERR_AGAIN, sg_token_get(e, 5000, &x.w, &t, &n, &fetch, NULL));
+  get_wait(e, 5000, &x.w);
   ASSERT_EQ(SG_ERR_EXISTS, sg_token_get(e, 5000, &x.w, &t, &n, &fetch, NULL));
   sg_token_waiter_cancel(&x.w);
   sg_free(r);
@@ -118,11 +128,7 @@ static void t_refresh_ahead(void) {
   sg_token_cache *c;
   ASSERT_OK(sg_token_cache_new(&c, 1));
   sg_token_entry *e = sg_token_cache_entry(c, &key);
-  const char *t;
-  size_t n;
-  bool fetch;
-  ASSERT_EQ(SG_ERR_AGAIN, sg_token_get(e, 0, NULL, &t, &n, &fetch, NULL));
-  ASSERT(fetch);
+  ASSERT(get_wait(e, 0, NULL));
   uint64_t t0 = 10 * SEC;
   succeed(e, t0, "tok-A", 3600);
   /* 80 % of 3600 s = 2880 s (sooner than 5 min before expiry). */
@@ -139,8 +145,7 @@ static void t_refresh_ahead(void) {
   /* Short lifetimes: 10 min -> 5 min before expiry (sooner than 80 %). */
   sg_token_invalidate(e, NULL, 0);
   uint64_t t1 = t0 + 4000 * SEC;
-  ASSERT_EQ(SG_ERR_AGAIN, sg_token_get(e, t1, NULL, &t, &n, &fetch, NULL));
-  ASSERT(fetch);
+  ASSERT(get_wait(e, t1, NULL));
   succeed(e, t1, "tok-C", 600);
   ASSERT(!get_now(e, t1 + 5 * MIN - 1, "tok-C"));
   ASSERT(get_now(e, t1 + 5 * MIN, "tok-C"));
@@ -157,10 +162,7 @@ static void t_expiry(void) {
   sg_token_cache *c;
   ASSERT_OK(sg_token_cache_new(&c, 1));
   sg_token_entry *e = sg_token_cache_entry(c, &key);
-  const char *t;
-  size_t n;
-  bool fetch;
-  ASSERT_EQ(SG_ERR_AGAIN, sg_token_get(e, 0, NULL, &t, &n, &fetch, NULL));
+  get_wait(e, 0, NULL);
   ASSERT_EQ(0, sg_token_entry_usable_until(e));
   succeed(e, 0, "tok-A", 3600);
   ASSERT_EQ(3570 * SEC, sg_token_entry_usable_until(e)); /* served until 30 s before expiry */
@@ -170,8 +172,7 @@ static void t_expiry(void) {
   ASSERT_EQ(SG_TOKEN_FETCHING, sg_token_entry_state(e));
   rec r;
   rec_init(&r);
-  ASSERT_EQ(SG_ERR_AGAIN, sg_token_get(e, 3570 * SEC, &r.w, &t, &n, &fetch, NULL));
-  ASSERT(!fetch); /* the refresh-ahead fetch is still running */
+  ASSERT(!get_wait(e, 3570 * SEC, &r.w)); /* the refresh-ahead fetch is still running */
   succeed(e, 3575 * SEC, "tok-B", 3600);
   ASSERT_EQ(1, r.calls);
   ASSERT_STR_EQ("tok-B", r.token);
@@ -179,8 +180,7 @@ static void t_expiry(void) {
   /* Expired with no fetch running: a new fetch. */
   sg_token_cache_entry(c, &key); /* same entry */
   ASSERT(sg_token_cache_entry(c, &key) == e);
-  ASSERT_EQ(SG_ERR_AGAIN, sg_token_get(e, 3575 * SEC + 3600 * SEC, NULL, &t, &n, &fetch, NULL));
-  ASSERT(fetch);
+  ASSERT(get_wait(e, 3575 * SEC + 3600 * SEC, NULL));
   sg_token_cache_free(c);
 }
 
@@ -188,10 +188,7 @@ static void t_invalidate(void) {
   sg_token_cache *c;
   ASSERT_OK(sg_token_cache_new(&c, 1));
   sg_token_entry *e = sg_token_cache_entry(c, &key);
-  const char *t;
-  size_t n;
-  bool fetch;
-  ASSERT_EQ(SG_ERR_AGAIN, sg_token_get(e, 0, NULL, &t, &n, &fetch, NULL));
+  get_wait(e, 0, NULL);
   succeed(e, 0, "tok-A", 3600);
   get_now(e, 1, "tok-A");
   /* Graph said 401 for tok-A: drop it, the next get fetches. */
@@ -199,8 +196,7 @@ static void t_invalidate(void) {
   ASSERT_EQ(SG_TOKEN_EMPTY, sg_token_entry_state(e));
   rec r;
   rec_init(&r);
-  ASSERT_EQ(SG_ERR_AGAIN, sg_token_get(e, 2, &r.w, &t, &n, &fetch, NULL));
-  ASSERT(fetch);
+  ASSERT(get_wait(e, 2, &r.w));
   succeed(e, 3, "tok-B", 3600);
   ASSERT_STR_EQ("tok-B", r.token);
   /* A late 401 of a request that used tok-A does not drop tok-B. */
@@ -213,8 +209,7 @@ static void t_invalidate(void) {
   ASSERT_EQ(SG_TOKEN_FETCHING, sg_token_entry_state(e));
   rec q;
   rec_init(&q);
-  ASSERT_EQ(SG_ERR_AGAIN, sg_token_get(e, 4 + 2880 * SEC, &q.w, &t, &n, &fetch, NULL));
-  ASSERT(!fetch);
+  ASSERT(!get_wait(e, 4 + 2880 * SEC, &q.w));
   succeed(e, 5 + 2880 * SEC, "tok-C", 3600);
   ASSERT_STR_EQ("tok-C", q.token);
   sg_token_invalidate(NULL, NULL, 0);
@@ -244,7 +239,7 @@ static void t_failure_backoff(void) {
   bool fetch;
   for (int i = 0; i < 3; i++) {
     rec_init(&r[i]);
-    ASSERT_EQ(SG_ERR_AGAIN, sg_token_get(e, 0, &r[i].w, &t, &n, &fetch, NULL));
+    get_wait(e, 0, &r[i].w);
   }
   /* Permanent: a wrong secret. Every waiter learns it. */
   sg_outcome bad = failure(SG_OUTCOME_FAILED, "AADSTS7000215", 401, -1);
@@ -280,8 +275,7 @@ static void t_failure_backoff(void) {
   /* After it, a new fetch. Repeated failures back off longer, up to 60 s. */
   uint64_t now = 100 + (uint64_t)wait;
   for (int i = 0; i < 12; i++) {
-    ASSERT_EQ(SG_ERR_AGAIN, sg_token_get(e, now, NULL, &t, &n, &fetch, NULL));
-    ASSERT(fetch);
+    ASSERT(get_wait(e, now, NULL));
     ASSERT_OK(sg_token_fetch_done(e, now, &bad, NULL));
     sg_outcome err;
     int rv = sg_token_get(e, now, NULL, &t, &n, &fetch, &err);
@@ -298,8 +292,7 @@ static void t_failure_backoff(void) {
     }
   }
   /* Success resets the back-off. */
-  ASSERT_EQ(SG_ERR_AGAIN, sg_token_get(e, now, NULL, &t, &n, &fetch, NULL));
-  ASSERT(fetch);
+  ASSERT(get_wait(e, now, NULL));
   succeed(e, now, "tok-A", 3600);
   ASSERT(!get_now(e, now + 1, "tok-A"));
   /* done() without a fetch in flight, or OK without a token, is refused. */
@@ -318,7 +311,7 @@ static void t_throttled_429(void) {
   bool fetch;
   rec r;
   rec_init(&r);
-  ASSERT_EQ(SG_ERR_AGAIN, sg_token_get(e, 0, &r.w, &t, &n, &fetch, NULL));
+  get_wait(e, 0, &r.w);
   /* Entra: 429 with Retry-After: 60. */
   sg_outcome thr = failure(SG_OUTCOME_RETRY, "", 429, 60000);
   thr.throttled = true;
@@ -330,8 +323,7 @@ static void t_throttled_429(void) {
   sg_outcome err;
   ASSERT_EQ(SG_ERR_AUTH, sg_token_get(e, 60000, NULL, &t, &n, &fetch, &err));
   ASSERT_EQ(1000, err.retry_after_ms);
-  ASSERT_EQ(SG_ERR_AGAIN, sg_token_get(e, 61000, NULL, &t, &n, &fetch, NULL));
-  ASSERT(fetch);
+  ASSERT(get_wait(e, 61000, NULL));
   succeed(e, 61000, "tok-A", 3600);
 
   /* A refresh-ahead that gets 429: the old token keeps being served and no
@@ -385,9 +377,6 @@ static void t_cancel_and_reentry(void) {
   sg_token_cache *c;
   ASSERT_OK(sg_token_cache_new(&c, 5));
   sg_token_entry *e = sg_token_cache_entry(c, &key);
-  const char *t;
-  size_t n;
-  bool fetch;
   rec a, b, d;
   reent first = {.e = e};
   sg_token_waiter_init(&first.w, on_reent, &first);
@@ -395,10 +384,10 @@ static void t_cancel_and_reentry(void) {
   rec_init(&b);
   rec_init(&d);
   first.victim = &b;
-  ASSERT_EQ(SG_ERR_AGAIN, sg_token_get(e, 0, &a.w, &t, &n, &fetch, NULL));
-  ASSERT_EQ(SG_ERR_AGAIN, sg_token_get(e, 0, &first.w, &t, &n, &fetch, NULL));
-  ASSERT_EQ(SG_ERR_AGAIN, sg_token_get(e, 0, &b.w, &t, &n, &fetch, NULL));
-  ASSERT_EQ(SG_ERR_AGAIN, sg_token_get(e, 0, &d.w, &t, &n, &fetch, NULL));
+  get_wait(e, 0, &a.w);
+  get_wait(e, 0, &first.w);
+  get_wait(e, 0, &b.w);
+  get_wait(e, 0, &d.w);
   sg_token_waiter_cancel(&a.w); /* cancelled before completion */
   sg_token_waiter_cancel(&a.w); /* twice is harmless */
   succeed(e, 5, "tok-A", 3600);
@@ -433,12 +422,11 @@ static void t_keys_and_shutdown(void) {
   const char *t;
   size_t n;
   bool fetch;
-  ASSERT_EQ(SG_ERR_AGAIN, sg_token_get(e1, 0, NULL, &t, &n, &fetch, NULL));
+  get_wait(e1, 0, NULL);
   succeed(e1, 0, "tok-1", 3600);
   rec r;
   rec_init(&r);
-  ASSERT_EQ(SG_ERR_AGAIN, sg_token_get(e2, 0, &r.w, &t, &n, &fetch, NULL));
-  ASSERT(fetch);
+  ASSERT(get_wait(e2, 0, &r.w));
   ASSERT(!get_now(e1, 1, "tok-1"));
   ASSERT_EQ(SG_ERR_INVAL, sg_token_get(NULL, 0, NULL, &t, &n, &fetch, NULL));
   ASSERT_EQ(SG_ERR_INVAL, sg_token_get(e1, 0, NULL, NULL, &n, &fetch, NULL));
@@ -461,7 +449,7 @@ static void t_with_classifier(void) {
   const char *t;
   size_t n;
   bool fetch;
-  ASSERT_EQ(SG_ERR_AGAIN, sg_token_get(e, 0, &r.w, &t, &n, &fetch, NULL));
+  get_wait(e, 0, &r.w);
   static const char body[] = "{\"token_type\":\"Bearer\",\"expires_in\":\"4000\","
                              "\"access_token\":\"eyJhbGciOi.x.y\"}";
   sg_outcome o;
