@@ -34,11 +34,12 @@
  * the byte credit, asks for at most min(COUNT, credit) entries, and each
  * entry handed out consumes one credit and its size in byte credit.
  *
- * Completing. sg_rd_stream_complete queues <ops...> + XACK + XDEL of the
- * entry; everything queued during one loop turn is written in one pipelined
- * flush (the loop's turn pass, just before it polls) as calls of one Lua script
- * that applies up to 256 completions atomically (one XACK and one XDEL for
- * all their ids). The done callback fires after the script ran. If the
+ * Completing. sg_rd_stream_complete queues <ops...> + XACK (+ XDEL unless
+ * trim_acked) of the entry; everything queued during one loop turn is written
+ * in one pipelined flush (the loop's turn pass, just before it polls) as one
+ * MULTI of native commands (completions marked trusted) or calls of one Lua
+ * script that applies up to 256 completions atomically (one XACK, and one
+ * XDEL, for all their ids). The done callback fires after the script ran. If the
  * command connection drops first, the completion stays queued and is sent
  * again after the reconnect: XACK, XDEL, SET NX and HSETNX are idempotent; a
  * result XADD would be written twice when the lost reply belonged to a call
@@ -172,8 +173,8 @@ void sg_rd_stream_add_byte_credit(sg_rd_stream *s, uint64_t n);
 
 /*
  * Queues a completion for |entry_id| (NUL-terminated, borrowed): the |nops|
- * |ops| (copied), then XACK <stream> <group> <id> and XDEL <stream> <id>,
- * applied atomically.
+ * |ops| (copied), then XACK <stream> <group> <id> and (unless trim_acked)
+ * XDEL <stream> <id>, applied atomically.
  * With |entry_id| NULL the transaction has no ack (publishing only). |done|
  * (may be NULL) fires once, see sg_rd_stream_done_cb; never from inside this
  * call.

@@ -15,14 +15,16 @@
 
 /*
  * KEYS[1] the job stream, KEYS[2] the results stream; ARGV[1] the results cap
- * (0: none), ARGV[2] the age in ms past which a pending entry holds the trim
- * up. For every group of the job stream the first entry it may still need is
- * its oldest pending entry, or else the one after its last-delivered id; the
- * stream is trimmed exactly below the smallest of those. Returns {job entries
- * trimmed, result entries trimmed, held, results ok}: held is 1 when that
- * smallest is a pending entry older than ARGV[2] (the acked entries after it
- * stay in the stream until it is done), else 0; results ok is 1 when KEYS[2]
- * is a stream or no key (it takes results), else 0.
+ * (0: none), ARGV[2] the time in ms past which a pending entry holds the
+ * trim up. For every group of the job stream the first entry it may still
+ * need is its oldest pending entry, or else the one after its last-delivered
+ * id; the stream is trimmed exactly below the smallest of those. Returns {job
+ * entries trimmed, result entries trimmed, held, results ok}: held is 1 when
+ * that smallest is a pending entry delivered (its idle time) more than
+ * ARGV[2] ago (the acked entries after it stay in the stream until it is
+ * done), else 0; an entry that waited long in the stream before it was read
+ * does not count. Results ok is 1 when KEYS[2] is a stream or no key (it
+ * takes results), else 0.
  */
 static const char k_trim[] =
     "local function parse(id)\n"
@@ -34,26 +36,23 @@ static const char k_trim[] =
     "local ty=redis.call('TYPE',KEYS[2])['ok']\n"
     "local rok=(ty=='stream' or ty=='none') and 1 or 0\n"
     "if redis.call('EXISTS',KEYS[1])==1 then\n"
-    " local mm,ms,mp\n"
+    " local mm,ms,midle\n"
     " for _,g in ipairs(redis.call('XINFO','GROUPS',KEYS[1])) do\n"
     "  local h={}\n"
     "  for i=1,#g,2 do h[g[i]]=g[i+1] end\n"
     "  local cm,cs=parse(h['last-delivered-id'])\n"
-    "  local cp=false\n"
+    "  local cidle=nil\n"
     "  cs=cs+1\n"
     "  if h['pending']>0 then\n"
-    "   local p=redis.call('XPENDING',KEYS[1],h['name'])\n"
-    "   local pm,ps=parse(p[2])\n"
-    "   if less(pm,ps,cm,cs) then cm,cs,cp=pm,ps,true end\n"
+    "   local p=redis.call('XPENDING',KEYS[1],h['name'],'-','+',1)[1]\n"
+    "   local pm,ps=parse(p[1])\n"
+    "   if less(pm,ps,cm,cs) then cm,cs,cidle=pm,ps,p[3] end\n"
     "  end\n"
-    "  if mm==nil or less(cm,cs,mm,ms) then mm,ms,mp=cm,cs,cp end\n"
+    "  if mm==nil or less(cm,cs,mm,ms) then mm,ms,midle=cm,cs,cidle end\n"
     " end\n"
     " if mm then\n"
     "  n=redis.call('XTRIM',KEYS[1],'MINID',string.format('%d-%d',mm,ms))\n"
-    "  local t=redis.call('TIME')\n"
-    "  if mp and tonumber(t[1])*1000+math.floor(tonumber(t[2])/1000)-mm>tonumber(ARGV[2]) then\n"
-    "   held=1\n"
-    "  end\n"
+    "  if midle and midle>tonumber(ARGV[2]) then held=1 end\n"
     " end\n"
     "end\n"
     "if rok==1 and tonumber(ARGV[1])>0 then r=redis.call('XTRIM',KEYS[2],'MAXLEN','~',ARGV[1]) "
