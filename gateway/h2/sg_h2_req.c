@@ -119,7 +119,7 @@ static nv_off put_pair(sg_buf *b, const char *name, size_t nlen, const char *val
       unsigned c = (unsigned char)name[i];
       d[i] = (char)(c | (unsigned)(c - 'A' < 26u) << 5);
     }
-  } else {
+  } else if (nlen) {
     memcpy(d, name, nlen);
   }
   d[nlen] = '\0';
@@ -251,19 +251,9 @@ int sg_h2_req_on_header(sg_h2_req *r, const uint8_t *name, size_t nlen, const ui
   if (r->n_hdrs >= SG_H2_MAX_RESP_HEADERS ||
       r->hstrs.len + nlen + vlen + 2 > SG_H2_MAX_RESP_HEADER_BYTES)
     return SG_ERR_TOOBIG;
-  /* One reservation each, then name and value with their NULs written in place. */
-  uint32_t idx[4] = {(uint32_t)r->hstrs.len, (uint32_t)nlen, (uint32_t)(r->hstrs.len + nlen + 1),
-                     (uint32_t)vlen};
-  sg_buf_reserve(&r->hstrs, nlen + vlen + 2);
-  char *d = r->hstrs.data + r->hstrs.len;
-  if (nlen)
-    memcpy(d, name, nlen);
-  d[nlen] = '\0';
-  if (vlen)
-    memcpy(d + nlen + 1, value, vlen);
-  d[nlen + 1 + vlen] = '\0';
-  d[nlen + 2 + vlen] = '\0'; /* the buffer's own NUL after its length */
-  r->hstrs.len += nlen + vlen + 2;
+  /* Name and value with their NULs, written in place; their offsets indexed. */
+  nv_off o = put_pair(&r->hstrs, (const char *)name, nlen, (const char *)value, vlen, false);
+  uint32_t idx[4] = {(uint32_t)o.name, (uint32_t)o.nlen, (uint32_t)o.value, (uint32_t)o.vlen};
   sg_buf_append(&r->hidx, idx, sizeof idx);
   r->n_hdrs++;
   return 0;
