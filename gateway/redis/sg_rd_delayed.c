@@ -9,6 +9,8 @@
 #include "core/sg_clock.h"
 #include "core/sg_err.h"
 #include "core/sg_log.h"
+#include "core/sg_mem.h"
+#include "redis/sg_rd_tick.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -114,43 +116,37 @@ struct sg_rd_delayed {
   sg_rd_delayed_opts o;
   char *key, *stream;
   char sha[41];
-  uv_timer_t timer;
+  sg_rd_tick tick;    /* the timer, the run in flight, the close */
   uint64_t timer_due; /* loop time the timer fires at (while armed) */
-  bool inflight, closing, timer_closed;
-  sg_rd_delayed_closed_cb done;
-  void *done_ud;
   sg_rd_delayed_stats stats;
 };
 
-static void run(sg_rd_delayed *d, bool with_eval);
+static bool run(sg_rd_delayed *d, bool with_eval);
 
 static int64_t now_ms(const sg_rd_delayed *d) {
   return d->o.now_ms ? d->o.now_ms(d->o.now_ud) : sg_wall_ms();
 }
 
-static void on_timer(uv_timer_t *t) {
-  sg_rd_delayed *d = t->data;
-  d->timer_due = 0;
-  run(d, false);
-}
-
-/* Arms the timer for |ms| from now unless it already fires sooner. */
+/* Arms the timer for |ms| from now unless it already fires sooner. (A
+ * timer_due in the past fired while a run was in flight, which skips it.) */
 static void schedule(sg_rd_delayed *d, uint64_t ms) {
-  if (d->closing)
-    return;
   uv_update_time(d->loop);
-  uint64_t at = uv_now(d->loop) + ms;
-  if (d->timer_due != 0 && d->timer_due <= at)
+  uint64_t now = uv_now(d->loop), at = now + ms;
+  if (d->timer_due >= now && d->timer_due <= at)
     return;
   d->timer_due = at;
-  uv_timer_start(&d->timer, on_timer, ms, 0);
+  sg_rd_tick_after(&d->tick, ms);
 }
 
-static void maybe_free(sg_rd_delayed *d) {
-  if (!d->closing || !d->timer_closed || d->inflight)
-    return;
-  if (d->done)
-    d->done(d->done_ud);
+static void on_run(sg_rd_tick *t) {
+  sg_rd_delayed *d = sg_container_of(t, sg_rd_delayed, tick);
+  d->timer_due = 0;
+  if (!run(d, false))
+    schedule(d, d->o.tick_ms); /* not connected: try again later */
+}
+
+static void on_release(sg_rd_tick *t) {
+  sg_rd_delayed *d = sg_container_of(t, sg_rd_delayed, tick);
   sg_free(d->key);
   sg_free(d->stream);
   sg_free(d);
@@ -175,17 +171,12 @@ static uint64_t next_delay(sg_rd_delayed *d, long long moved) {
 static void on_reply(sg_rd_client *c, int status, const redisReply *reply, void *ud) {
   (void)c;
   sg_rd_delayed *d = ud;
-  d->inflight = false;
-  if (d->closing) {
-    maybe_free(d);
+  if (!sg_rd_tick_answered(&d->tick))
     return;
-  }
   if (status == SG_ERR_REDIS && strncmp(reply->str, "NOSCRIPT", 8) == 0) {
     d->stats.script_loads++;
-    run(d, true);
-    if (d->inflight)
-      return;
-    schedule(d, d->o.tick_ms);
+    if (!run(d, true))
+      schedule(d, d->o.tick_ms);
     return;
   }
   const redisReply *x = reply;
@@ -212,11 +203,9 @@ static void on_reply(sg_rd_client *c, int status, const redisReply *reply, void 
   schedule(d, next_delay(d, moved));
 }
 
-static void run(sg_rd_delayed *d, bool with_eval) {
-  if (d->closing || d->inflight)
-    return;
-  uv_timer_stop(&d->timer);
-  d->timer_due = 0;
+/* Sends the move (the tick's run, or again with the script after NOSCRIPT);
+ * false when it could not be sent. */
+static bool run(sg_rd_delayed *d, bool with_eval) {
   char now[24], batch[16];
   int nl = snprintf(now, sizeof now, "%lld", (long long)now_ms(d));
   int bl = snprintf(batch, sizeof batch, "%u", d->o.batch);
@@ -234,10 +223,10 @@ static void run(sg_rd_delayed *d, bool with_eval) {
                    strlen(d->stream),
                    (size_t)nl,
                    (size_t)bl};
-  if (sg_rd_client_cmd(d->o.client, 7, argv, lens, d->o.cmd_timeout_ms, on_reply, d) == 0)
-    d->inflight = true;
-  else
-    schedule(d, d->o.tick_ms); /* not connected: try again later */
+  if (sg_rd_client_cmd(d->o.client, 7, argv, lens, d->o.cmd_timeout_ms, on_reply, d) != 0)
+    return false;
+  sg_rd_tick_sent(&d->tick);
+  return true;
 }
 
 int sg_rd_delayed_new(uv_loop_t *loop, const sg_rd_delayed_opts *opts, sg_rd_delayed **out) {
@@ -260,9 +249,9 @@ int sg_rd_delayed_new(uv_loop_t *loop, const sg_rd_delayed_opts *opts, sg_rd_del
   EVP_Digest(move_script, sizeof move_script - 1, md, &mdlen, EVP_sha1(), NULL);
   for (unsigned i = 0; i < 20 && i < mdlen; i++)
     snprintf(d->sha + 2 * i, 3, "%02x", md[i]);
-  uv_timer_init(loop, &d->timer);
-  d->timer.data = d;
-  schedule(d, 0);
+  sg_rd_tick_init(&d->tick, loop, 0, on_run, on_release);
+  uv_update_time(loop);
+  d->timer_due = uv_now(loop);
   *out = d;
   return 0;
 }
@@ -283,17 +272,6 @@ void sg_rd_delayed_get_stats(const sg_rd_delayed *d, sg_rd_delayed_stats *out) {
   *out = d->stats;
 }
 
-static void on_timer_closed(uv_handle_t *h) {
-  sg_rd_delayed *d = h->data;
-  d->timer_closed = true;
-  maybe_free(d);
-}
-
 void sg_rd_delayed_close(sg_rd_delayed *d, sg_rd_delayed_closed_cb done, void *ud) {
-  if (d->closing)
-    return;
-  d->closing = true;
-  d->done = done;
-  d->done_ud = ud;
-  uv_close((uv_handle_t *)&d->timer, on_timer_closed);
+  sg_rd_tick_close(&d->tick, done, ud);
 }

@@ -11,6 +11,7 @@
 #include "core/sg_list.h"
 #include "core/sg_log.h"
 #include "core/sg_rand.h"
+#include "redis/sg_rd_tick.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -57,45 +58,27 @@ typedef struct dl_ctx {
 } dl_ctx;
 
 struct sg_rd_reaper {
-  uv_loop_t *loop;
   sg_rd_stream *s;
   sg_rd_reaper_opts o;
   char *stream, *group, *consumer;
   char cursor[SG_RD_ID_MAX];
-  uv_timer_t timer;
+  sg_rd_tick tick; /* the timer, the claim in flight, the close */
   uint64_t rnd;
   uint32_t taken; /* credit taken for the run in flight */
-  bool inflight, closing, timer_closed;
   sg_list dls;
-  sg_rd_reaper_closed_cb done;
-  void *done_ud;
   sg_rd_reaper_stats stats;
 };
-
-static void run(sg_rd_reaper *r);
 
 uint64_t sg_rd_reaper_jitter_ms(uint32_t interval_ms, uint64_t rnd) {
   uint64_t span = interval_ms / 2u + 1u;
   return (uint64_t)interval_ms - interval_ms / 4u + rnd % span;
 }
 
-static void on_timer(uv_timer_t *t) {
-  run(t->data);
-}
-
-static void schedule(sg_rd_reaper *r, uint64_t ms) {
-  if (!r->closing)
-    uv_timer_start(&r->timer, on_timer, ms, 0);
-}
-
-static void maybe_free(sg_rd_reaper *r) {
-  if (!r->closing || !r->timer_closed || r->inflight)
-    return;
+static void on_release(sg_rd_tick *t) {
+  sg_rd_reaper *r = sg_container_of(t, sg_rd_reaper, tick);
   sg_list *n;
   while ((n = sg_list_pop_front(&r->dls)) != NULL)
     sg_container_of(n, dl_ctx, node)->r = NULL;
-  if (r->done)
-    r->done(r->done_ud);
   sg_free(r->stream);
   sg_free(r->group);
   sg_free(r->consumer);
@@ -218,13 +201,18 @@ static bool handle_entry(sg_rd_reaper *r, const redisReply *e, long long deliver
 static void on_reply(sg_rd_client *c, int status, const redisReply *reply, void *ud) {
   (void)c;
   sg_rd_reaper *r = ud;
-  r->inflight = false;
+  sg_rd_stream *s = r->s;
   uint32_t taken = r->taken, used = 0;
   r->taken = 0;
+  if (!sg_rd_tick_answered(&r->tick)) {
+    /* Closing (|r| may be gone): claimed entries stay pending for this
+     * consumer (own-pending scan at the next start). */
+    if (taken > 0)
+      sg_rd_stream_add_credit(s, taken);
+    return;
+  }
   uint64_t next = sg_rd_reaper_jitter_ms(r->o.interval_ms, sg_rand_next(&r->rnd));
-  if (r->closing) {
-    /* Claimed entries stay pending for this consumer (own-pending scan at the next start). */
-  } else if (status != 0 || !reply_ok(reply)) {
+  if (status != 0 || !reply_ok(reply)) {
     r->stats.errors++;
     sg_log_kv(SG_LOG_ERROR, "reaper", "claim failed", "err", sg_err_name(status), "detail",
               reply && reply->type == REDIS_REPLY_ERROR ? reply->str : NULL, NULL);
@@ -252,24 +240,21 @@ static void on_reply(sg_rd_client *c, int status, const redisReply *reply, void 
     used = taken;
   if (taken > used)
     sg_rd_stream_add_credit(r->s, taken - used);
-  schedule(r, next);
-  maybe_free(r);
+  sg_rd_tick_after(&r->tick, next);
 }
 
-static void run(sg_rd_reaper *r) {
-  if (r->closing || r->inflight)
-    return;
-  uv_timer_stop(&r->timer);
+static void run(sg_rd_tick *t) {
+  sg_rd_reaper *r = sg_container_of(t, sg_rd_reaper, tick);
   uint32_t retry = r->o.interval_ms < NO_CREDIT_RETRY_MS ? r->o.interval_ms : NO_CREDIT_RETRY_MS;
   if (!sg_rd_stream_is_up(r->s)) {
-    schedule(r, retry);
+    sg_rd_tick_after(t, retry);
     return;
   }
   /* No more entries than the byte budget has room for at the largest size. */
   uint32_t room = sg_rd_stream_byte_room(r->s);
   uint32_t n = sg_rd_stream_take_credit(r->s, r->o.count < room ? r->o.count : room);
   if (n == 0) {
-    schedule(r, retry);
+    sg_rd_tick_after(t, retry);
     return;
   }
   char idle[16], count[16], maxe[24];
@@ -293,11 +278,11 @@ static void run(sg_rd_reaper *r) {
                             on_reply, r);
   if (rv != 0) {
     sg_rd_stream_add_credit(r->s, n);
-    schedule(r, retry);
+    sg_rd_tick_after(t, retry);
     return;
   }
   r->taken = n;
-  r->inflight = true;
+  sg_rd_tick_sent(t);
 }
 
 int sg_rd_reaper_new(uv_loop_t *loop, sg_rd_stream *s, const sg_rd_reaper_opts *opts,
@@ -305,7 +290,6 @@ int sg_rd_reaper_new(uv_loop_t *loop, sg_rd_stream *s, const sg_rd_reaper_opts *
   if (!loop || !s || !opts || !opts->consumer || !opts->consumer[0] || !opts->queue)
     return SG_ERR_INVAL;
   sg_rd_reaper *r = sg_xcalloc(1, sizeof *r);
-  r->loop = loop;
   r->s = s;
   r->o = *opts;
   r->stream = sg_xstrdup(opts->stream ? opts->stream : "sendgate:jobs");
@@ -327,32 +311,19 @@ int sg_rd_reaper_new(uv_loop_t *loop, sg_rd_stream *s, const sg_rd_reaper_opts *
   r->rnd = opts->seed ? opts->seed : uv_hrtime() ^ ((uint64_t)getpid() << 32);
   strcpy(r->cursor, "0-0");
   sg_list_init(&r->dls);
-  uv_timer_init(loop, &r->timer);
-  r->timer.data = r;
-  schedule(r, r->o.first_delay_ms);
+  sg_rd_tick_init(&r->tick, loop, r->o.first_delay_ms, run, on_release);
   *out = r;
   return 0;
 }
 
 void sg_rd_reaper_run_now(sg_rd_reaper *r) {
-  run(r);
+  sg_rd_tick_kick(&r->tick);
 }
 
 void sg_rd_reaper_get_stats(const sg_rd_reaper *r, sg_rd_reaper_stats *out) {
   *out = r->stats;
 }
 
-static void on_timer_closed(uv_handle_t *h) {
-  sg_rd_reaper *r = h->data;
-  r->timer_closed = true;
-  maybe_free(r);
-}
-
 void sg_rd_reaper_close(sg_rd_reaper *r, sg_rd_reaper_closed_cb done, void *ud) {
-  if (r->closing)
-    return;
-  r->closing = true;
-  r->done = done;
-  r->done_ud = ud;
-  uv_close((uv_handle_t *)&r->timer, on_timer_closed);
+  sg_rd_tick_close(&r->tick, done, ud);
 }
