@@ -9,7 +9,9 @@
  * (redis/sg_rd_replies.c). Each reply answers the oldest command sent (an
  * error reply as Redis's error; the status reply "+DROP" instead drops that
  * command's connection). Entries handed out are completed at once, in turn
- * with sg_rd_stream_complete, _complete_once and _dead_letter, each giving one
+ * with sg_rd_stream_complete, _complete_once, _complete_ex with
+ * SG_RD_COMPLETE_TRUSTED (the MULTI fast path), the same with
+ * SG_RD_COMPLETE_ONCE, and _dead_letter, each giving one
  * credit back. At the end the consumer is stopped; completions still waiting
  * then get an empty script reply.
  * Checked: an entry handed out has a NUL-terminated id below SG_RD_ID_MAX that
@@ -79,12 +81,19 @@ static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
   static const size_t lens[] = {4, 16, 1, 6, 1};
   sg_rd_op ops[] = {{5, argv, lens}};
   int rv;
-  switch (entries % 3) {
+  switch (entries % 5) {
   case 0:
     rv = sg_rd_stream_complete(s, e->id, ops, 1, on_done, cud);
     break;
   case 1:
     rv = sg_rd_stream_complete_once(s, e->id, ops, 1, on_done, cud);
+    break;
+  case 2: /* the MULTI fast path */
+    rv = sg_rd_stream_complete_ex(s, e->id, ops, 1, SG_RD_COMPLETE_TRUSTED, on_done, cud);
+    break;
+  case 3:
+    rv = sg_rd_stream_complete_ex(s, e->id, ops, 1, SG_RD_COMPLETE_TRUSTED | SG_RD_COMPLETE_ONCE,
+                                  on_done, cud);
     break;
   default:
     rv = sg_rd_stream_dead_letter(s, e, "fuzz", ops, 1, on_done, cud);
