@@ -32,6 +32,8 @@ int sg_rd_queue_new(sg_rd_stream *s, const sg_rd_queue_opts *o, sg_rd_queue **ou
   q->timeout_ms = o->cmd_timeout_ms ? o->cmd_timeout_ms : 5000;
   q->legacy = !o->no_legacy;
   q->default_trusted = true;
+  /* The fast path's results go to q->results: their ack waits on its type. */
+  sg_rd_stream_set_ack_guard(s, q->results);
   sg_list_init(&q->lookups);
   sg_buf_init(&q->wbuf);
   *out = q;

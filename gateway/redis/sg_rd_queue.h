@@ -89,9 +89,10 @@ bool sg_rd_queue_ledger_on(const sg_rd_queue *q);
 void sg_rd_queue_set_legacy(sg_rd_queue *q, bool on);
 /* Whether the default results stream is known to take results (a stream or
  * no key; true at first). While it is, its completions go as one MULTI of
- * native commands, which does not stop at a failed command: a result refused
- * there would be lost with its entry acked. While it is not, they go by the
- * script, which leaves a job whose result was refused pending. The gateway
+ * native commands, which does not stop at a failed command; its ack is
+ * guarded (sg_rd_stream_set_ack_guard, set by sg_rd_queue_new), so a result
+ * refused there leaves the whole MULTI's jobs pending, not acked. While it is
+ * not, they go by the script, which answers each job by itself. The gateway
  * sets it from the trimmer's look at the key (sg_rd_trim). */
 void sg_rd_queue_set_default_trusted(sg_rd_queue *q, bool on);
 

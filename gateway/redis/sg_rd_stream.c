@@ -588,6 +588,7 @@ static void release(sg_rd_stream *s) {
   sg_free(s->fields);
   sg_buf_free(&s->wbuf);
   sg_free(s->key);
+  sg_free(s->ack_guard);
   sg_free(s->group);
   sg_free(s->consumer);
   sg_free(s->dead);
@@ -643,6 +644,11 @@ void sg_rd_stream_set_credit(sg_rd_stream *s, uint32_t credit) {
 
 void sg_rd_stream_set_trim_acked(sg_rd_stream *s, bool on) {
   s->opts.trim_acked = on;
+}
+
+void sg_rd_stream_set_ack_guard(sg_rd_stream *s, const char *key) {
+  sg_free(s->ack_guard);
+  s->ack_guard = key ? sg_xstrdup(key) : NULL;
 }
 
 void sg_rd_stream_add_credit(sg_rd_stream *s, uint32_t n) {

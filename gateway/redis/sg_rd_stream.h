@@ -166,6 +166,12 @@ void sg_rd_stream_set_credit(sg_rd_stream *s, uint32_t credit);
 /* Whether completions leave their acked entries to a trimmer (true) or XDEL
  * them (false); from the next completion batch on. */
 void sg_rd_stream_set_trim_acked(sg_rd_stream *s, bool on);
+/* The key the fast path's completions write their results to (copied;
+ * NULL: none, the default). While it holds another type than a stream, a
+ * result XADD there fails in the MULTI, which goes on: with a guard the
+ * MULTI's ack is a small script that acks nothing then, so those entries
+ * stay pending (SG_ERR_REDIS) instead of acked without their results. */
+void sg_rd_stream_set_ack_guard(sg_rd_stream *s, const char *key);
 /* Adds |n| to the credit (e.g. 1 per finished job). */
 void sg_rd_stream_add_credit(sg_rd_stream *s, uint32_t n);
 /* Gives back |n| bytes of byte credit (the size of a finished entry). */

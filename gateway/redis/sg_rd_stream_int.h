@@ -19,6 +19,7 @@ struct sg_rd_stream {
   sg_rd_stream_opts opts; /* string members NULL: see below */
   sg_rd_stream_cbs cbs;
   char *key, *group, *consumer, *dead;
+  char *ack_guard;  /* sg_rd_stream_set_ack_guard; NULL: none */
   sg_rd_client *rc; /* read connection: XGROUP CREATE + the read script only */
   sg_rd_client *cc; /* command connection */
   SSL_CTX *ssl;     /* rediss://: the two connections' TLS context, owned */

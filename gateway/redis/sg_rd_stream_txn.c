@@ -58,6 +58,17 @@ static const char k_script[] =
     "end\n"
     "return errs\n";
 
+/* The fast path's ack under sg_rd_stream_set_ack_guard. KEYS: the stream,
+ * the guard key; ARGV: group, whether to XDEL too ("1"), the entry ids.
+ * Returns the number acked, or -1 (nothing acked) when the guard key holds
+ * another type than a stream. */
+static const char k_guarded_ack[] =
+    "local t=redis.call('TYPE',KEYS[2])['ok']\n"
+    "if t~='stream' and t~='none' then return -1 end\n"
+    "local n=redis.call('XACK',KEYS[1],ARGV[1],unpack(ARGV,3))\n"
+    "if ARGV[2]=='1' then redis.call('XDEL',KEYS[1],unpack(ARGV,3)) end\n"
+    "return n\n";
+
 /* At most this many completions (or about this many bytes) per script call. */
 #define BATCH_MAX 256
 #define BATCH_BYTES (1u << 20)
@@ -86,6 +97,7 @@ typedef struct rd_comp {
 
 typedef struct rd_batch {
   sg_rd_stream *s;
+  bool guarded; /* a fast batch whose ack is the guarded script */
   size_t n;
   rd_comp *c[];
 } rd_batch;
@@ -267,7 +279,10 @@ static void batch_reply(sg_rd_client *cc, int status, const redisReply *reply, v
 /*
  * MULTI, every op of every completion as a native command, one XACK for all
  * their ids (and one XDEL unless a trimmer removes acked entries), EXEC: no
- * Lua, so Redis does a fraction of the work per message. Only completions
+ * Lua, so Redis does a fraction of the work per message. With an ack guard
+ * (sg_rd_stream_set_ack_guard) the XACK and XDEL are one small script in the
+ * MULTI instead, that acks nothing when the guard key holds another type (the
+ * results XADDs before it failed). Only completions
  * whose ops cannot fail on their keys (sg_rd_stream_complete_ex with
  * SG_RD_COMPLETE_TRUSTED: the gateway's own streams and sets) and that were
  * never sent before go this way: a MULTI does not stop at a failed command,
@@ -279,10 +294,9 @@ static void batch_reply(sg_rd_client *cc, int status, const redisReply *reply, v
  * a gateway killed at any point leaves either both or neither, and a job gets
  * exactly one result (test_flow_shared B kills one mid-run and counts them).
  * An XACK sent after EXEC's reply, only for the completions whose ops all
- * ran, would guard against a key of another type without the trimmer's look
- * (sg_rd_queue_set_default_trusted), but a kill between the two re-publishes
- * the result from the ledger when the entry is claimed again: tried, and
- * that test failed with 2,001 results for 2,000 jobs.
+ * ran, would also keep a refused result's entry pending, but a kill between
+ * the two re-publishes the result from the ledger when the entry is claimed
+ * again: tried, and that test failed with 2,001 results for 2,000 jobs.
  */
 static void fast_reply(sg_rd_client *cc, int status, const redisReply *reply, void *ud) {
   (void)cc;
@@ -295,6 +309,10 @@ static void fast_reply(sg_rd_client *cc, int status, const redisReply *reply, vo
     batch_unanswered(s, b, status, reply); /* EXECABORT or nil: nothing ran */
     return;
   }
+  /* Under a guard, its script's answer follows the ops: -1 (or anything but
+   * a count) acked nothing. */
+  const redisReply *g = b->guarded && reply->elements > nops ? reply->element[nops] : NULL;
+  bool refused = b->guarded && (g == NULL || g->type != REDIS_REPLY_INTEGER || g->integer < 0);
   size_t at = 0;
   for (size_t k = 0; k < b->n; k++) {
     rd_comp *c = b->c[k];
@@ -302,7 +320,11 @@ static void fast_reply(sg_rd_client *cc, int status, const redisReply *reply, vo
     for (size_t i = 0; i < c->nops; i++, at++)
       if (reply->element[at]->type == REDIS_REPLY_ERROR && err == NULL)
         err = reply->element[at];
-    /* (cannot happen on trusted keys: the entry was acked with the others) */
+    if (refused && c->has_id) {
+      comp_answered(s, c, err ? err : g, "completion refused by the ack guard; entry not acked");
+      continue;
+    }
+    /* (only on a key the guard does not cover: the entry was acked with the others) */
     comp_answered(s, c, err, "completion command failed in a MULTI; entry acked");
   }
   sg_free(b);
@@ -319,7 +341,7 @@ static int send_fast(sg_rd_stream *s, rd_batch *b) {
     bytes += b->c[k]->resp_len;
   }
   sg_buf_reset(w);
-  sg_buf_reserve(w, bytes + 64 * (nids + 4));
+  sg_buf_reserve(w, bytes + 64 * (nids + 4) + sizeof k_guarded_ack);
   sg_buf_append(w, SG_RESP_MULTI, sizeof SG_RESP_MULTI - 1);
   for (size_t k = 0; k < b->n; k++) {
     const rd_comp *c = b->c[k];
@@ -328,7 +350,22 @@ static int send_fast(sg_rd_stream *s, rd_batch *b) {
       sg_buf_append(w, c->resp + c->op[i].off, c->op[i].len);
     }
   }
-  for (int del = 0; nids > 0 && del <= !s->opts.trim_acked; del++, n++) {
+  b->guarded = s->ack_guard != NULL && nids > 0;
+  if (b->guarded) {
+    sg_resp_array(w, 7 + nids);
+    sg_resp_bulk(w, "EVAL", 4);
+    sg_resp_bulk(w, k_guarded_ack, sizeof k_guarded_ack - 1);
+    sg_resp_bulk(w, "2", 1);
+    sg_resp_bulk(w, s->key, strlen(s->key));
+    sg_resp_bulk(w, s->ack_guard, strlen(s->ack_guard));
+    sg_resp_bulk(w, s->group, strlen(s->group));
+    sg_resp_bulk(w, s->opts.trim_acked ? "0" : "1", 1);
+    for (size_t k = 0; k < b->n; k++)
+      if (b->c[k]->has_id)
+        sg_resp_bulk(w, b->c[k]->id, strlen(b->c[k]->id));
+    n++;
+  }
+  for (int del = 0; nids > 0 && !b->guarded && del <= !s->opts.trim_acked; del++, n++) {
     sg_resp_array(w, (del ? 2 : 3) + nids);
     sg_resp_bulk(w, del ? "XDEL" : "XACK", 4);
     sg_resp_bulk(w, s->key, strlen(s->key));
@@ -353,6 +390,7 @@ static int send_fast(sg_rd_stream *s, rd_batch *b) {
 static int send_batch(sg_rd_stream *s) {
   rd_batch *b = sg_xmalloc(sizeof *b + BATCH_MAX * sizeof(rd_comp *));
   b->s = s;
+  b->guarded = false;
   b->n = 0;
   size_t nargs = 7, bytes = 0;
   sg_list *from = !sg_list_empty(&s->retry) ? &s->retry : &s->queue;

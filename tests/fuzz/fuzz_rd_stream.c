@@ -10,7 +10,8 @@
  * error reply as Redis's error; the status reply "+DROP" instead drops that
  * command's connection). Entries handed out are completed at once, in turn
  * with sg_rd_stream_complete, _complete_once, _complete_ex with
- * SG_RD_COMPLETE_TRUSTED (the MULTI fast path), the same with
+ * SG_RD_COMPLETE_TRUSTED (the MULTI fast path; its ack guarded by a script
+ * for inputs of odd length, sg_rd_stream_set_ack_guard), the same with
  * SG_RD_COMPLETE_ONCE, and _dead_letter, each giving one
  * credit back. At the end the consumer is stopped; completions still waiting
  * then get an empty script reply.
@@ -145,6 +146,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   sg_rd_stream_cbs cbs = {on_entry, NULL};
   sg_rd_stream *s = NULL;
   CHECK(sg_rd_stream_new(&loop, &url, &o, &cbs, &s) == 0);
+  if (size % 2 == 1) /* the fast path's ack: the guarded script, else XACK + XDEL */
+    sg_rd_stream_set_ack_guard(s, "sendgate:results");
   sg_rd_stream_set_credit(s, 8);
   step();
 

@@ -337,27 +337,37 @@ static void on_own_lookup(sg_rd_lookup *l, int status, const sg_rd_sent *sent) {
 
 /* A bucket of another type answers its own job SG_ERR_REDIS; the jobs around
  * it in the same batch are answered as usual (one found, one not). */
-/* Not trusted (the gateway's trimmer saw a key of another type there), a
- * completion on the default stream goes by the script: a refused result
- * leaves its job pending, not acked and lost as a MULTI would. */
+/* A default results stream that holds another type refuses the result. Still
+ * trusted (before the gateway's trimmer has looked), the completion goes in
+ * the MULTI, whose guarded ack leaves the job pending instead of acked with
+ * its result lost; not trusted (after the look), by the script, which does
+ * the same per job. */
 static void t_default_refused(void) {
   ctx x;
-  begin(&x, 2, (sg_rd_queue_opts){0});
+  begin(&x, 3, (sg_rd_queue_opts){0});
   freeReplyObject(sg_test_redis_cmd(&x.r, "SET sendgate:results x"));
-  sg_rd_queue_set_default_trusted(x.q, false);
   sg_rd_completion c;
-  ASSERT_OK(sg_rd_queue_finish(x.q, &c, x.ids[0], NULL, "r1", 2, NULL, NULL, on_done, &x));
+  ASSERT_OK(sg_rd_queue_finish(x.q, &c, x.ids[2], NULL, "r0", 2, NULL, NULL, on_done, &x));
   sg_rd_test_run_until(&x.loop, &x.done_err, 1, 5000);
   ASSERT_EQ(0, x.done_ok);
-  ASSERT_EQ(2, pending_count(&x)); /* still pending */
-  ASSERT_EQ(0, cmd_calls(&x, "exec"));
+  ASSERT_EQ(3, pending_count(&x)); /* still pending */
+  ASSERT_EQ(1, cmd_calls(&x, "exec"));
+  ASSERT_EQ(0, cmd_calls(&x, "xack"));
+  long long evals = cmd_calls(&x, "eval");
+  sg_rd_queue_set_default_trusted(x.q, false);
+  ASSERT_OK(sg_rd_queue_finish(x.q, &c, x.ids[0], NULL, "r1", 2, NULL, NULL, on_done, &x));
+  sg_rd_test_run_until(&x.loop, &x.done_err, 2, 5000);
+  ASSERT_EQ(0, x.done_ok);
+  ASSERT_EQ(3, pending_count(&x)); /* still pending */
+  ASSERT_EQ(1, cmd_calls(&x, "exec"));
+  ASSERT_EQ(evals + 1, cmd_calls(&x, "eval"));
   /* The key a stream again and trusted: the fast path. */
   freeReplyObject(sg_test_redis_cmd(&x.r, "DEL sendgate:results"));
   sg_rd_queue_set_default_trusted(x.q, true);
   ASSERT_OK(sg_rd_queue_finish(x.q, &c, x.ids[1], NULL, "r2", 2, NULL, NULL, on_done, &x));
   sg_rd_test_run_until(&x.loop, &x.done_ok, 1, 5000);
-  ASSERT_EQ(1, cmd_calls(&x, "exec"));
-  ASSERT_EQ(1, pending_count(&x));
+  ASSERT_EQ(2, cmd_calls(&x, "exec"));
+  ASSERT_EQ(2, pending_count(&x));
   ASSERT_EQ(1, sg_test_redis_int(&x.r, "XLEN sendgate:results"));
   finish(&x);
 }
