@@ -540,7 +540,7 @@ jq -n --argjson m "$(machine_json)" --argjson runs "$runs" --argjson count "$COU
      {jobs: $count, warmup_jobs: 2000,
       producer: "sendgate-loadgen: 4 producers x 256 pipelined XADDs; results read back with XREAD (its commands are in both figures)",
       sendgate: {worker: "sendgate + sandbox (0 ms run)",
-                 does: "XREADGROUP COUNT 512; per loop turn the ledger lookups as native commands in one pipelined write (two HGETs per job; a GET of the older layout only while such keys exist) and one MULTI of native commands (per job HSETNX of the ledger and XADD of the result, an EXPIREAT with the first write to a bucket; one XACK for all); shared-budget script calls for the lanes that are due; every 100 ms a script that trims the acked jobs (XTRIM MINID) and caps the results stream (XTRIM MAXLEN ~); reaper, delayed-set and older-layout scans",
+                 does: "XREADGROUP COUNT 512; per loop turn the ledger lookups as native commands in one pipelined write (two HGETs per job; a GET of the older layout only while such keys exist) and one MULTI of native commands (per job HSETNX of the ledger and XADD of the result, an EXPIREAT with the first write to a bucket; one XACK for all, in a small script that checks the results key's type); shared-budget script calls for the lanes that are due; every 100 ms a script that trims the acked jobs (XTRIM MINID) and caps the results stream (XTRIM MAXLEN ~); reaper, delayed-set and older-layout scans",
                  messages: $z.gateway.messages, missing: $z.gateway.missing,
                  msgs_per_s: $z.gateway.msgs_per_s, redis_cpu_s: $z.gateway.redis_cpu_s,
                  redis_cpu_us_per_msg: $z.gateway.redis_cpu_us_per_msg,
