@@ -311,6 +311,9 @@ static void fast_reply(sg_rd_client *cc, int status, const redisReply *reply, vo
   }
   /* Under a guard, its script's answer follows the ops: -1 (or anything but
    * a count) acked nothing. */
+  static char no_answer[] = "the ack guard gave no count: nothing acked";
+  static const redisReply refusal = {
+      .type = REDIS_REPLY_ERROR, .str = no_answer, .len = sizeof no_answer - 1};
   const redisReply *g = b->guarded && reply->elements > nops ? reply->element[nops] : NULL;
   bool refused = b->guarded && (g == NULL || g->type != REDIS_REPLY_INTEGER || g->integer < 0);
   size_t at = 0;
@@ -321,7 +324,8 @@ static void fast_reply(sg_rd_client *cc, int status, const redisReply *reply, vo
       if (reply->element[at]->type == REDIS_REPLY_ERROR && err == NULL)
         err = reply->element[at];
     if (refused && c->has_id) {
-      comp_answered(s, c, err ? err : g, "completion refused by the ack guard; entry not acked");
+      comp_answered(s, c, err ? err : &refusal,
+                    "completion refused by the ack guard; entry not acked");
       continue;
     }
     /* (only on a key the guard does not cover: the entry was acked with the others) */
