@@ -59,15 +59,13 @@ static uint64_t share_due(const sg_shares *t, const sg_share *sh) {
   bool held = sh->slots || has_credit(sh);
   if (sh->slots > l->inflight && !sh->alone)
     return 0; /* with company a slot goes back when its request is over */
-  if (idle_lane(l) && !held)
-    return 0; /* goodbye */
   uint64_t x = UINT64_MAX;
   if (sh->wants && l->queued)
     x = sh->next_ask;
   if (has_credit(sh) && sh->credit_until < x)
     x = sh->credit_until;
   if (idle_lane(l) && sh->idle_at + t->cfg.share_ms < x)
-    x = sh->idle_at + t->cfg.share_ms; /* alone and idle: let go after a while */
+    x = sh->idle_at + t->cfg.share_ms; /* idle: let go, and say goodbye, after a while */
   if (held && sh->kept_at + 3 * t->cfg.lease_ms < x)
     x = sh->kept_at + 3 * t->cfg.lease_ms; /* keeps the lane's keys in Redis alive */
   return x;
@@ -387,8 +385,12 @@ static bool build_op(sg_shares *t, sg_share *sh, uint64_t now, sg_share_req *r) 
   if ((sh->slots || has_credit(sh)) && now >= sh->kept_at + 3 * t->cfg.lease_ms)
     say = true;
   uint32_t held = op->reset ? op->claim : sh->slots - op->rel;
-  if (!held && !has_credit(sh) && !op->want && !op->nitems && idle_lane(l)) {
-    op->bye = true; /* nothing held, nothing needed: this gateway leaves the lane */
+  /* Nothing held and nothing needed for share_ms: this gateway leaves the
+   * lane. Not at once: a lane at a moderate rate is idle between most of its
+   * jobs, and a goodbye then a new share at the next job cost Redis about as
+   * much as the asks (and that job a call's wait). */
+  if (!held && !has_credit(sh) && !op->want && !op->nitems && idle_lane(l) && !linger) {
+    op->bye = true;
     say = true;
   }
   if (say) {

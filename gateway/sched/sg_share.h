@@ -25,8 +25,9 @@
  * admitting on what it holds (not on the slots and credit it gives back).
  *
  * A build visits only the shares that are due (a heap by due time): a lane
- * that wants, gives back, publishes a pause, says goodbye or is reset is due
- * at once; credit at its expiry; an idle lane alone at idle + share_ms; a
+ * that wants, gives back, publishes a pause or is reset is due at once;
+ * credit at its expiry; an idle lane at idle + share_ms (alone it gives back
+ * what it holds then; with nothing held it says goodbye then, not at once); a
  * lane holding anything every 3 lease_ms (its keys in Redis live 10
  * lease_ms). Leases hang on this gateway's entry in Redis's gateway registry,
  * renewed by every call (a call with no op at least every

@@ -209,6 +209,54 @@ static void t_expired_credit(void) {
   sg_share_fx_free(&x);
 }
 
+/* Only its heartbeats until |to|: calls with no op, answered at once. */
+static void heartbeats_until(fx *x, uint64_t from, uint64_t to) {
+  for (uint64_t now = from; now < to; now++)
+    if (sg_share_build(&x->t, now, &x->r)) {
+      ASSERT_EQ(0, x->r.nops);
+      sg_share_apply(&x->t, &x->r, NULL, 1, now);
+    }
+}
+
+/* A lane with nothing held says goodbye only after share_ms idle: a job that
+ * comes meanwhile asks on the same share (no goodbye, no new share); idle
+ * share_ms after its last job, the lane says goodbye and its share goes. */
+static void t_linger(void) {
+  fx x;
+  sg_share_cfg c = {.lease_ms = 3000, .share_ms = 1000, .batch = 8, .poll_ms = 5};
+  sg_lane_cfg lc = {.msg_limit = 6400, .msg_window_ms = 60000}; /* no slot cap */
+  sg_share_fx_init(&x, &c, "graph|a|m@x.com", &lc);
+  sg_sched_push(&x.s, x.l, &x.items[0], false);
+  ASSERT_EQ(1, first_grant(&x, grant(0, 1, 1, 0), 1)); /* credit for exactly one */
+  sg_sched_tick(&x.s, 5);
+  sg_sched_release(&x.s, x.l); /* idle at 5, nothing held */
+  const sg_share *sh = x.l->share;
+  ASSERT(sh != NULL);
+  heartbeats_until(&x, 5, 500);
+  ASSERT_EQ(1, x.t.n);
+  sg_sched_push(&x.s, x.l, &x.items[1], false);
+  ASSERT_EQ(0, pop_all(&x, 500)); /* no credit left */
+  ASSERT(sg_share_build(&x.t, 500, &x.r));
+  ASSERT_EQ(1, x.r.nops);
+  ASSERT(x.r.ops[0].sh == sh); /* the same share */
+  ASSERT(!x.r.ops[0].bye);
+  ASSERT_EQ(8, x.r.ops[0].nitems);
+  sg_share_grant g = grant(0, 1, 1, 0);
+  sg_share_apply(&x.t, &x.r, &g, 1, 501);
+  ASSERT_EQ(1, pop_all(&x, 501));
+  sg_sched_tick(&x.s, 600);
+  sg_sched_release(&x.s, x.l); /* idle at 600 */
+  heartbeats_until(&x, 600, 1600);
+  ASSERT_EQ(1, x.t.n);
+  ASSERT(sg_share_build(&x.t, 1600, &x.r));
+  ASSERT_EQ(1, x.r.nops);
+  ASSERT(x.r.ops[0].bye);
+  g = grant(0, 0, 0, 0);
+  sg_share_apply(&x.t, &x.r, &g, 1, 1601);
+  ASSERT_EQ(0, x.t.n);
+  sg_share_fx_free(&x);
+}
+
 /* A gateway that stops gives back what it does not use and says goodbye
  * where nothing is in flight. */
 static void t_bye_on_stop(void) {
@@ -405,13 +453,23 @@ static void t_due_only(void) {
   ASSERT_EQ(1, x.r.nops);
   ASSERT(x.r.ops[0].sh->lane == ls[7]);
   ASSERT_EQ(1, x.r.ops[0].rel);
+  ASSERT(!x.r.ops[0].bye); /* the slot goes back at once, the lane stays share_ms */
+  sg_share_grant none = grant(0, 0, 0, 1);
+  sg_share_apply(&x.t, &x.r, &none, 2, 3);
+  heartbeats_until(&x, 3, 1000); /* idle since 0 (the scheduler's time) */
+  ASSERT_EQ(NL, x.t.n);
+  ASSERT(sg_share_build(&x.t, 1000, &x.r));
+  ASSERT_EQ(1, x.r.nops);
+  ASSERT(x.r.ops[0].sh->lane == ls[7]);
   ASSERT(x.r.ops[0].bye);
+  sg_share_apply(&x.t, &x.r, &none, 2, 1001);
+  ASSERT_EQ(NL - 1, x.t.n);
   sg_share_fx_free(&x);
 }
 
 SG_TESTS({"alone_batch", t_alone_batch}, {"contended", t_contended}, {"during_call", t_during_call},
          {"pauses", t_pauses}, {"fallback", t_fallback}, {"goodbye", t_goodbye},
-         {"bye_on_stop", t_bye_on_stop}, {"expired_credit", t_expired_credit},
+         {"linger", t_linger}, {"bye_on_stop", t_bye_on_stop}, {"expired_credit", t_expired_credit},
          {"unlimited", t_unlimited}, {"bulk_items", t_bulk_items}, {"nocap_turn", t_nocap_turn},
          {"nocap_company", t_nocap_company}, {"alone_partial", t_alone_partial},
          {"due_only", t_due_only}, {"batch_window_share", t_batch_window_share})
