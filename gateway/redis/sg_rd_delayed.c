@@ -117,7 +117,7 @@ struct sg_rd_delayed {
   char *key, *stream;
   char sha[41];
   sg_rd_tick tick;    /* the timer, the run in flight, the close */
-  uint64_t timer_due; /* loop time the timer fires at (while armed) */
+  uint64_t timer_due; /* loop time the timer fires at (while it is armed) */
   sg_rd_delayed_stats stats;
 };
 
@@ -127,12 +127,13 @@ static int64_t now_ms(const sg_rd_delayed *d) {
   return d->o.now_ms ? d->o.now_ms(d->o.now_ud) : sg_wall_ms();
 }
 
-/* Arms the timer for |ms| from now unless it already fires sooner. (A
- * timer_due in the past fired while a run was in flight, which skips it.) */
+/* Arms the timer for |ms| from now unless it is armed to fire sooner. (One
+ * that fired while a run was in flight was skipped and is armed no more,
+ * though its timer_due may not be in the past yet: it fired in this ms.) */
 static void schedule(sg_rd_delayed *d, uint64_t ms) {
   uv_update_time(d->loop);
   uint64_t now = uv_now(d->loop), at = now + ms;
-  if (d->timer_due >= now && d->timer_due <= at)
+  if (sg_rd_tick_armed(&d->tick) && d->timer_due <= at)
     return;
   d->timer_due = at;
   sg_rd_tick_after(&d->tick, ms);

@@ -35,6 +35,10 @@ void sg_rd_tick_after(sg_rd_tick *t, uint64_t ms) {
     uv_timer_start(&t->timer, on_timer, ms, 0);
 }
 
+bool sg_rd_tick_armed(const sg_rd_tick *t) {
+  return uv_is_active((const uv_handle_t *)&t->timer) != 0;
+}
+
 void sg_rd_tick_sent(sg_rd_tick *t) {
   t->inflight = true;
 }

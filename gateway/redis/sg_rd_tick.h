@@ -43,6 +43,8 @@ void sg_rd_tick_init(sg_rd_tick *t, uv_loop_t *loop, uint64_t first_ms, sg_rd_ti
 void sg_rd_tick_kick(sg_rd_tick *t);
 /* The next run |ms| from now (replacing a pending one). */
 void sg_rd_tick_after(sg_rd_tick *t, uint64_t ms);
+/* Whether a next run is pending on the timer (it has not fired yet). */
+bool sg_rd_tick_armed(const sg_rd_tick *t);
 /* The run sent its command. */
 void sg_rd_tick_sent(sg_rd_tick *t);
 /* Its reply came; false while closing (the owner may have been released:

@@ -335,6 +335,35 @@ static void t_script_flush_and_notify(void) {
   sg_test_redis_stop(&r);
 }
 
+/* A timer that fires while a run is out is skipped; that run's reply arms
+ * the timer again for the next due time, even in the same millisecond as
+ * the skipped firing (the loopback reply usually comes that fast). */
+static void t_fired_during_run(void) {
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, NULL));
+  ctx x;
+  ctx_init(&x, &r);
+  start_stream(&x, 10);
+  start_mover(&x, 60000, 100); /* ticks far apart: only notify() and replies arm the timer */
+  run_runs(&x, 1, 5000);
+  redisReply *y = sg_test_redis_cmd(&r, "ZADD sendgate:delayed %lld 7-7|0|later", T0 + 50);
+  freeReplyObject(y);
+  for (int round = 0; round < 20; round++) {
+    sg_rd_delayed_stats st;
+    sg_rd_delayed_get_stats(x.d, &st);
+    sg_rd_delayed_notify(x.d, T0); /* due now: a run at the next loop turn */
+    uv_run(&x.loop, UV_RUN_NOWAIT);
+    sg_rd_delayed_notify(x.d, T0); /* fires while that run is out: skipped */
+    run_runs(&x, st.runs + 1, 3000);
+  }
+  ASSERT_EQ(0, x.n); /* not due yet (fake clock) */
+  x.now = T0 + 50;   /* due: the timer the replies armed must still be there */
+  sg_rd_test_run_until(&x.loop, &x.n, 1, 3000);
+  ASSERT_STR_EQ("later", x.jobs[0]);
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
+}
+
 static void t_redis_down(void) {
   sg_test_redis r;
   ASSERT_OK(sg_test_redis_start(&r, NULL));
@@ -356,4 +385,5 @@ static void t_redis_down(void) {
 }
 
 SG_TESTS({"member", t_member}, {"park_and_move", t_park_and_move}, {"many", t_many},
-         {"script_flush_and_notify", t_script_flush_and_notify}, {"redis_down", t_redis_down})
+         {"script_flush_and_notify", t_script_flush_and_notify},
+         {"fired_during_run", t_fired_during_run}, {"redis_down", t_redis_down})
