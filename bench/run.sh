@@ -411,7 +411,9 @@ scenario() {
                  cpu_us_per_msg: ($halfcpu / ([$h.jobs.completed, 1] | max)),
                  redis_cpu_us_per_msg: ($rhalf / ([$h.jobs.completed, 1] | max)),
                  redis_fork_children_cpu_s: ($hchild / 1e6),
-                 latency_ms: $h.latency_ms, warmup: ($h.warmup // null)},
+                 latency_ms: $h.latency_ms, to_entry_ms: ($h.to_entry_ms // null),
+                 job_to_entry_ms: ($h.job_to_entry_ms // null),
+                 warmup: ($h.warmup // null)},
      redis: {aof_rewrites_before_half_rate: $rw0, aof_rewrites_in_half_rate: ($rw1 - $rw0),
              latest_fork_ms: ($fork / 1000), used_memory_mb: ($mem / 1048576),
              used_memory_mb_after_saturation: ($memsat / 1048576),
@@ -567,6 +569,7 @@ jq -n --argjson m "$(machine_json)" --argjson runs "$runs" --argjson count "$COU
   jq -r '.runs[] | "| \(.sandbox_latency_ms) ms | \(.gateway.msgs_per_s | floor) | \(.gateway.drain_msgs_per_s | floor) | \(.gateway.cpu_us_per_msg * 10 | floor / 10) | \(.gateway.redis_cpu_us_per_msg * 10 | floor / 10) | \(.gateway.peak_rss_mb * 10 | floor / 10) | \(.gateway.peak_in_flight) | \(.half_rate.rate | floor)/s | \(.half_rate.latency_ms.p50) | \(.half_rate.latency_ms.p99) | \(.half_rate.latency_ms.p99_9) | \(.h2load.req_per_s | floor) | \(.h2load.cpu_us_per_req * 10 | floor / 10) | \(.ratios.cpu_per_msg_vs_h2load * 100 | floor / 100) | \(.ratios.throughput_vs_h2load * 100 | floor / 100) |"' "$OUT/results.json"
   echo
   jq -r '.runs[] | "Redis (\(.sandbox_latency_ms) ms run): \(.redis.aof_rewrites_in_half_rate) AOF rewrites during the half-rate run, \(.redis.aof_rewrites_before_half_rate) before it; last fork \(.redis.latest_fork_ms) ms; dataset \(.redis.used_memory_mb | floor) MB."' "$OUT/results.json"
+  jq -r '.runs[] | select(.half_rate.to_entry_ms != null) | "Half rate (\(.sandbox_latency_ms) ms run), from a job created to its result appended in Redis (the result entry id, whole ms): p50 \(.half_rate.to_entry_ms.p50), p99 \(.half_rate.to_entry_ms.p99), p99.9 \(.half_rate.to_entry_ms.p99_9) ms; from the job appended to its result appended (both times from Redis): p50 \(.half_rate.job_to_entry_ms.p50 // "-"), p99 \(.half_rate.job_to_entry_ms.p99 // "-"), p99.9 \(.half_rate.job_to_entry_ms.p99_9 // "-") ms."' "$OUT/results.json"
   jq -r '.runs[] | "Redis memory (\(.sandbox_latency_ms) ms run, INFO used_memory): \(.redis.used_memory_mb_after_saturation * 10 | floor / 10) MB after the saturation run, \(.redis.used_memory_mb_after_half_rate * 10 | floor / 10) MB after the half-rate run."' "$OUT/results.json"
   jq -r '.runs[] | "Redis CPU (\(.sandbox_latency_ms) ms run; redis-server utime+stime per message, the loadgen'"'"'s own commands included): \(.gateway.redis_cpu_us_per_msg * 10 | floor / 10) us/msg in the saturation run, \(.half_rate.redis_cpu_us_per_msg * 10 | floor / 10) us/msg at half rate; AOF rewrite children reaped during the saturation run: \(.gateway.redis_fork_children_cpu_s) s CPU, during the half-rate run: \(.half_rate.redis_fork_children_cpu_s) s (not in the per-message figures)."' "$OUT/results.json"
   if [ "$COMPARE" = 1 ]; then

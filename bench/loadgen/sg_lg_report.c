@@ -49,6 +49,14 @@ void sg_lg_report_progress(const sg_lg_track *t, double elapsed_s, double queued
                   ms(sg_hist_percentile(&t->latency_us, 99)));
 }
 
+/* "<label> p50 X p90 X p99 X p99_9 X  (<what>)" of |h| (us), whole ms. */
+static void text_hist(sg_buf *out, const char *label, const sg_hist *h, const char *what) {
+  sg_buf_printf(out, "%s", label);
+  for (size_t i = 0; i < SG_ARRAY_LEN(pcts); i++)
+    sg_buf_printf(out, " %s %.0f", pct_keys[i], ms(sg_hist_percentile(h, pcts[i])));
+  sg_buf_printf(out, "  (%s)\n", what);
+}
+
 void sg_lg_report_text(const sg_lg_opts *o, const sg_lg_track *t, const sg_lg_times *tm,
                        sg_lg_stop stop, sg_buf *out) {
   const sg_hist *h = &t->latency_us;
@@ -87,6 +95,11 @@ void sg_lg_report_text(const sg_lg_opts *o, const sg_lg_track *t, const sg_lg_ti
   sg_buf_printf(out, "  max %.3f  (min %.3f, mean %.3f, n %" PRIu64 ")\n",
                 ms(h->total ? h->max : 0), ms(h->total ? h->min : 0), sg_hist_mean(h) / 1000.0,
                 h->total);
+  if (t->to_entry_us.total)
+    text_hist(out, "to entry ms", &t->to_entry_us,
+              "creation to the result's entry id, Redis's clock, whole ms");
+  if (t->job_to_entry_us.total)
+    text_hist(out, "job to entry", &t->job_to_entry_us, "the job's entry id to the result's");
   if (t->warm_seq) {
     const sg_hist *w = &t->warm_latency_us;
     sg_buf_printf(out,
@@ -201,6 +214,16 @@ static void json_results(const sg_lg_track *t, sg_buf *b) {
   sg_buf_append_str(b, "},");
 }
 
+/* ,"<name>":{count, p50 ... p99_9, max} of |h| (us) in ms. */
+static void json_hist(sg_buf *b, const char *name, const sg_hist *h) {
+  sg_buf_printf(b, ",\"%s\":{", name);
+  kv_u(b, "count", h->total, true);
+  for (size_t i = 0; i < SG_ARRAY_LEN(pcts); i++)
+    kv_d(b, pct_keys[i], ms(sg_hist_percentile(h, pcts[i])), true);
+  kv_d(b, "max", ms(h->total ? h->max : 0), false);
+  sg_buf_append_char(b, '}');
+}
+
 void sg_lg_report_json(const sg_lg_opts *o, const sg_lg_track *t, const sg_lg_times *tm,
                        sg_lg_stop stop, sg_buf *b) {
   const sg_hist *h = &t->latency_us;
@@ -227,6 +250,10 @@ void sg_lg_report_json(const sg_lg_opts *o, const sg_lg_track *t, const sg_lg_ti
     kv_d(b, pct_keys[i], ms(sg_hist_percentile(h, pcts[i])), true);
   kv_d(b, "max", ms(h->total ? h->max : 0), false);
   sg_buf_append_char(b, '}');
+  if (t->to_entry_us.total)
+    json_hist(b, "to_entry_ms", &t->to_entry_us);
+  if (t->job_to_entry_us.total)
+    json_hist(b, "job_to_entry_ms", &t->job_to_entry_us);
   if (t->warm_seq) {
     const sg_hist *w = &t->warm_latency_us;
     sg_buf_append_str(b, ",\"warmup\":{");

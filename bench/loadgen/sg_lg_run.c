@@ -220,6 +220,10 @@ static void handle_entry(lg *g, const redisReply *e, uint64_t now) {
   if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[1]->type != REDIS_REPLY_ARRAY)
     return;
   const redisReply *f = e->element[1];
+  /* The entry id's time: when Redis appended the result. */
+  int64_t entry_ms = 0;
+  if (e->element[0]->type == REDIS_REPLY_STRING)
+    entry_ms = strtoll(e->element[0]->str, NULL, 10);
   for (size_t i = 0; i + 1 < f->elements; i += 2) {
     const redisReply *k = f->element[i], *v = f->element[i + 1];
     if (k->type != REDIS_REPLY_STRING || k->len != 6 || memcmp(k->str, "result", 6) != 0 ||
@@ -230,7 +234,7 @@ static void handle_entry(lg *g, const redisReply *e, uint64_t now) {
       sg_lg_track_undecodable(g->t);
       continue;
     }
-    sg_lg_track_result(g->t, sg_result_msg_view(m), now);
+    sg_lg_track_result_at(g->t, sg_result_msg_view(m), now, entry_ms);
     sg_result_msg_free(m);
   }
 }

@@ -3,6 +3,7 @@
 #include "sg_lg_track.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/sg_mem.h"
@@ -24,6 +25,8 @@ void sg_lg_track_init(sg_lg_track *t, const char *run_id, uint64_t planned) {
   t->flags = sg_xcalloc(planned ? planned : 1, 1);
   sg_hist_init(&t->latency_us);
   sg_hist_init(&t->warm_latency_us);
+  sg_hist_init(&t->to_entry_us);
+  sg_hist_init(&t->job_to_entry_us);
 }
 
 void sg_lg_track_free(sg_lg_track *t) {
@@ -31,6 +34,8 @@ void sg_lg_track_free(sg_lg_track *t) {
   sg_free(t->flags);
   sg_hist_free(&t->latency_us);
   sg_hist_free(&t->warm_latency_us);
+  sg_hist_free(&t->to_entry_us);
+  sg_hist_free(&t->job_to_entry_us);
   memset(t, 0, sizeof *t);
 }
 
@@ -98,7 +103,17 @@ static void count_code(sg_lg_track *t, const char *code) {
   t->codes[t->n_codes++].n = 1;
 }
 
+/* From |a| to |b| (Unix ms) in us; 0 when |b| is earlier. */
+static uint64_t ms_between(int64_t a, int64_t b) {
+  return b > a ? (uint64_t)(b - a) * 1000u : 0;
+}
+
 sg_lg_match sg_lg_track_result(sg_lg_track *t, const sg_result *r, uint64_t now_us) {
+  return sg_lg_track_result_at(t, r, now_us, 0);
+}
+
+sg_lg_match sg_lg_track_result_at(sg_lg_track *t, const sg_result *r, uint64_t now_us,
+                                  int64_t entry_ms) {
   uint64_t seq;
   if (r->job_id == NULL || !sg_lg_track_parse_id(t, r->job_id, &seq) ||
       !(t->flags[seq] & F_BUILT)) {
@@ -136,6 +151,13 @@ sg_lg_match sg_lg_track_result(sg_lg_track *t, const sg_result *r, uint64_t now_
   uint64_t c = t->created_us[seq];
   sg_hist_record(seq < t->warm_seq ? &t->warm_latency_us : &t->latency_us,
                  now_us > c ? now_us - c : 0);
+  if (entry_ms > 0 && seq >= t->warm_seq) {
+    if (r->created_unix_ms > 0)
+      sg_hist_record(&t->to_entry_us, ms_between(r->created_unix_ms, entry_ms));
+    int64_t job_ms = r->stream_entry_id ? strtoll(r->stream_entry_id, NULL, 10) : 0;
+    if (job_ms > 0)
+      sg_hist_record(&t->job_to_entry_us, ms_between(job_ms, entry_ms));
+  }
   return SG_LG_MATCHED;
 }
 

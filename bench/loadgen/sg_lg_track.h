@@ -58,6 +58,13 @@ typedef struct sg_lg_track {
   sg_hist latency_us;      /* creation to result seen, queued jobs only */
   uint64_t warm_seq;       /* jobs below this number are the warm-up (0: none) */
   sg_hist warm_latency_us; /* their latencies (not in latency_us) */
+  /* Creation (the job's created_unix_ms) to the result's entry id (Redis's
+   * clock, when it appended the result), queued jobs after the warm-up, in
+   * whole ms: what of latency_us is not the reader's own delay. */
+  sg_hist to_entry_us;
+  /* The same from the job's own entry id (its stream_entry_id in the result,
+   * when Redis appended the job): the gateway's part, both times Redis's. */
+  sg_hist job_to_entry_us;
   uint64_t first_result_us, last_result_us;
 } sg_lg_track;
 
@@ -79,6 +86,10 @@ void sg_lg_track_queued(sg_lg_track *t, uint64_t seq, bool ok);
  * job. Returns what it was.
  */
 sg_lg_match sg_lg_track_result(sg_lg_track *t, const sg_result *r, uint64_t now_us);
+/* The same for a result whose stream entry id's time is |entry_ms| (Unix ms;
+ * 0: unknown), which also goes to to_entry_us and job_to_entry_us. */
+sg_lg_match sg_lg_track_result_at(sg_lg_track *t, const sg_result *r, uint64_t now_us,
+                                  int64_t entry_ms);
 
 /* Counts a results-stream entry that could not be decoded. */
 void sg_lg_track_undecodable(sg_lg_track *t);

@@ -242,6 +242,38 @@ static void t_warmup(void) {
   sg_lg_track_free(&t);
 }
 
+/* The time to the result's entry, in whole ms: from the job's created_unix_ms
+ * and from the job's own entry id to the result's entry id; not for warm-up
+ * jobs, nor without either time. */
+static void t_to_entry(void) {
+  sg_lg_track t;
+  sg_lg_track_init(&t, "e", 5);
+  t.warm_seq = 1;
+  for (uint64_t s = 0; s < 5; s++) {
+    sg_lg_track_built(&t, s, 1000, SG_LG_VALID, SG_BACKEND_GRAPH);
+    sg_lg_track_queued(&t, s, true);
+  }
+  const char *ids[] = {"e-0", "e-1", "e-2", "e-3", "e-4"};
+  const int64_t created[] = {1000, 1000, 1000, 0, 1000};
+  const int64_t entry[] = {1500, 1007, 1030, 1050, 0};
+  const char *job_entry[] = {"1001-0", "1002-3", "x", "1004-0", "1005-0"};
+  for (int i = 0; i < 5; i++) {
+    sg_result r = res(ids[i], SG_STATUS_SENT, "");
+    r.created_unix_ms = created[i];
+    r.stream_entry_id = job_entry[i];
+    ASSERT_EQ(SG_LG_MATCHED, sg_lg_track_result_at(&t, &r, 9000, entry[i]));
+  }
+  ASSERT_EQ(4, t.latency_us.total);  /* every job after the warm-up */
+  ASSERT_EQ(2, t.to_entry_us.total); /* e-1 and e-2: e-3 has no creation time, e-4 no entry */
+  ASSERT_EQ(7000, t.to_entry_us.min);
+  ASSERT_EQ(30000, t.to_entry_us.max);
+  /* From the job's entry: e-1 (1002 to 1007) and e-3 (1004 to 1050); e-2's id is not one. */
+  ASSERT_EQ(2, t.job_to_entry_us.total);
+  ASSERT_EQ(5000, t.job_to_entry_us.min);
+  ASSERT_EQ(46000, t.job_to_entry_us.max);
+  sg_lg_track_free(&t);
+}
+
 static void t_many_codes(void) {
   sg_lg_track t;
   sg_lg_track_init(&t, "r", SG_LG_MAX_CODES + 10);
@@ -279,7 +311,8 @@ static void t_report(void) {
     char id[16];
     snprintf(id, sizeof id, "run7-%llu", (unsigned long long)s);
     sg_result r = res(id, s == 2 ? SG_STATUS_FAILED : SG_STATUS_SENT, s == 2 ? "Err\"x" : "");
-    sg_lg_track_result(&t, &r, 1000 + 2000 * (s + 1));
+    r.created_unix_ms = 5000;
+    sg_lg_track_result_at(&t, &r, 1000 + 2000 * (s + 1), 5000 + 10 * (int64_t)(s + 1));
   }
   sg_lg_times tm = {
       .elapsed_s = 2.5, .queue_s = 0.5, .complete_s = 2.0, .drain_s = 1.5, .drain_completed = 3};
@@ -305,6 +338,8 @@ static void t_report(void) {
   ASSERT(sg_json_get(lat, "p50")->num > 3.9 && sg_json_get(lat, "p50")->num < 4.1);
   ASSERT(sg_json_get(lat, "max")->num == 6.0);
   ASSERT(sg_json_get(lat, "p99_9")->num == 6.0);
+  ASSERT_EQ(3, jint(root, "to_entry_ms", "count"));
+  ASSERT(sg_json_get(sg_json_get(root, "to_entry_ms"), "max")->num == 30.0);
   const sg_json *th = sg_json_get(root, "throughput");
   ASSERT(sg_json_get(th, "queued_per_s")->num == 8.0);
   ASSERT(sg_json_get(th, "completed_per_s")->num == 1.5);
@@ -318,6 +353,7 @@ static void t_report(void) {
   ASSERT(strstr(b.data, "missing 1") != NULL);
   ASSERT(strstr(b.data, "run7-3") != NULL);
   ASSERT(strstr(b.data, "SENT 2") != NULL);
+  ASSERT(strstr(b.data, "to entry ms") != NULL);
   sg_buf_reset(&b);
   sg_lg_report_progress(&t, 2.0, 10, 5, &b);
   ASSERT(strstr(b.data, "queued 4/4") != NULL);
@@ -327,5 +363,5 @@ static void t_report(void) {
 }
 
 SG_TESTS({"warmup", t_warmup}, {"jobs_decode", t_jobs_decode}, {"jobs_shares", t_jobs_shares},
-         {"parse_id", t_parse_id}, {"accounting", t_accounting}, {"many_codes", t_many_codes},
-         {"report", t_report})
+         {"parse_id", t_parse_id}, {"accounting", t_accounting}, {"to_entry", t_to_entry},
+         {"many_codes", t_many_codes}, {"report", t_report})
