@@ -218,15 +218,21 @@ static void t_accounting(void) {
   sg_lg_track_free(&t);
 }
 
+/* A track of run |id| whose |n| jobs were built at 1000 us and queued, the
+ * first |warm| of them the warm-up. */
+static void queued_track(sg_lg_track *t, const char *id, uint64_t n, uint64_t warm) {
+  sg_lg_track_init(t, id, n);
+  t->warm_seq = warm;
+  for (uint64_t s = 0; s < n; s++) {
+    sg_lg_track_built(t, s, 1000, SG_LG_VALID, SG_BACKEND_GRAPH);
+    sg_lg_track_queued(t, s, true);
+  }
+}
+
 /* With a warm-up, the first jobs' latencies go to their own histogram. */
 static void t_warmup(void) {
   sg_lg_track t;
-  sg_lg_track_init(&t, "w", 4);
-  t.warm_seq = 2;
-  for (uint64_t s = 0; s < 4; s++) {
-    sg_lg_track_built(&t, s, 1000, SG_LG_VALID, SG_BACKEND_GRAPH);
-    sg_lg_track_queued(&t, s, true);
-  }
+  queued_track(&t, "w", 4, 2);
   const char *ids[] = {"w-0", "w-1", "w-2", "w-3"};
   const uint64_t seen[] = {101000, 51000, 3000, 5000};
   for (int i = 0; i < 4; i++) {
@@ -247,12 +253,7 @@ static void t_warmup(void) {
  * jobs, nor without either time. */
 static void t_to_entry(void) {
   sg_lg_track t;
-  sg_lg_track_init(&t, "e", 5);
-  t.warm_seq = 1;
-  for (uint64_t s = 0; s < 5; s++) {
-    sg_lg_track_built(&t, s, 1000, SG_LG_VALID, SG_BACKEND_GRAPH);
-    sg_lg_track_queued(&t, s, true);
-  }
+  queued_track(&t, "e", 5, 1);
   const char *ids[] = {"e-0", "e-1", "e-2", "e-3", "e-4"};
   const int64_t created[] = {1000, 1000, 1000, 0, 1000};
   const int64_t entry[] = {1500, 1007, 1030, 1050, 0};
