@@ -26,8 +26,13 @@
 
 /* How often the trimmer removes acked entries from the job stream (and caps
  * the results stream): short, so that each trim is small (about 0.1 us of
- * Redis time per entry, a fraction of a millisecond at 30,000 jobs/s). */
+ * Redis time per entry, a fraction of a millisecond at 30,000 jobs/s), and
+ * shorter while it finds entries to trim: at 40,000 jobs/s of 1.2 KB (three
+ * to a stream node) a trim every 100 ms blocked Redis 3 ms at its p99 and
+ * 5-9 ms at its p99.9, every 20 ms 0.8-0.9 and 4-4.5 ms, for about the same
+ * Redis time in all. */
 #define TRIM_TICK_MS 100
+#define TRIM_BUSY_TICK_MS 20
 /* A pending job this old holds the trim up (the acked jobs after it stay in
  * the stream): completions XDEL their entries until it is done, which bounds
  * what waits behind it to about this long's worth of jobs. */
@@ -575,6 +580,7 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
                            .results_maxlen = (uint64_t)a->cfg.results_maxlen,
                            .cmd_timeout_ms = (uint32_t)a->cfg.redis_timeout_ms,
                            .tick_ms = TRIM_TICK_MS,
+                           .busy_tick_ms = TRIM_BUSY_TICK_MS,
                            .held_ms = TRIM_HELD_MS,
                            .cb = on_trim,
                            .ud = a};

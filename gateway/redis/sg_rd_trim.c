@@ -66,10 +66,16 @@ struct sg_rd_trim {
   char maxlen[24], held_ms[24];
   sg_rd_script script;
   sg_rd_trim_stats stats;
-  bool keeps_up;   /* the last run trimmed all it should (told to o.cb on change) */
-  bool results_ok; /* the results stream takes results (told likewise) */
-  bool told;       /* o.cb has been called */
+  bool keeps_up;       /* the last run trimmed all it should (told to o.cb on change) */
+  bool results_ok;     /* the results stream takes results (told likewise) */
+  bool told;           /* o.cb has been called */
+  uint64_t busy_until; /* loop ms: runs come every busy_tick_ms until then */
 };
+
+/* How long after a run that trimmed the runs stay on busy_tick_ms: a run
+ * that finds nothing between two bursts (the oldest job still in flight)
+ * does not let the next trim grow to a whole tick's worth. */
+#define BUSY_FOR_MS 1000
 
 static void release(sg_rd_tick *tk) {
   sg_rd_trim *t = sg_container_of(tk, sg_rd_trim, tick);
@@ -118,7 +124,10 @@ static void on_reply(sg_rd_client *c, int status, const redisReply *reply, void 
     t->stats.results_trimmed +=
         (uint64_t)(reply->element[1]->integer > 0 ? reply->element[1]->integer : 0);
   }
-  sg_rd_tick_after(&t->tick, t->o.tick_ms);
+  uint64_t now = uv_now(sg_rd_tick_loop(&t->tick));
+  if (ok && reply->element[0]->integer > 0)
+    t->busy_until = now + BUSY_FOR_MS;
+  sg_rd_tick_after(&t->tick, now < t->busy_until ? t->o.busy_tick_ms : t->o.tick_ms);
 }
 
 static void run(sg_rd_tick *tk) {
@@ -145,6 +154,8 @@ int sg_rd_trim_new(uv_loop_t *loop, const sg_rd_trim_opts *opts, sg_rd_trim **ou
   t->results_ok = true;
   if (t->o.tick_ms == 0)
     t->o.tick_ms = 1000;
+  if (t->o.busy_tick_ms == 0 || t->o.busy_tick_ms > t->o.tick_ms)
+    t->o.busy_tick_ms = t->o.tick_ms;
   if (t->o.held_ms == 0)
     t->o.held_ms = 1000;
   snprintf(t->held_ms, sizeof t->held_ms, "%u", t->o.held_ms);

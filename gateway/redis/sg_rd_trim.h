@@ -30,6 +30,11 @@ typedef struct sg_rd_trim_opts {
   const char *results;     /* the results stream to cap and watch; NULL: none (copied) */
   uint64_t results_maxlen; /* its approximate cap; 0: none */
   uint32_t tick_ms;        /* between runs; default 1000 */
+  /* For a second after a run that trimmed job entries (more are likely):
+   * runs come this often, so that each trim stays small (Redis frees the
+   * nodes of what it trims in one go, blocking every client meanwhile);
+   * default tick_ms. */
+  uint32_t busy_tick_ms;
   uint32_t cmd_timeout_ms; /* default 5000 */
   uint32_t held_ms;        /* a pending entry this old holds the trim up; default 1000 */
   /* After the first answered run, and whenever one of these changed:

@@ -6,6 +6,7 @@
  * script after SCRIPT FLUSH (sg_rd_script's EVALSHA -> EVAL fallback).
  */
 #include "rd_test_client.h"
+#include "rd_test_loop.h"
 
 #include "core/sg_err.h"
 #include "redis/sg_rd_trim.h"
@@ -25,17 +26,24 @@ static void on_keeps_up(bool keeps_up, bool results_ok, void *ud) {
   x->results_ok = results_ok;
 }
 
-static void begin(ctx *x, uint64_t results_maxlen) {
+/* A trimmer that runs when kicked (its tick is an hour), or |busy_ms| after a
+ * run that trimmed (0: an hour too). */
+static void begin_busy(ctx *x, uint64_t results_maxlen, uint32_t busy_ms) {
   memset(x, 0, sizeof *x);
   sg_rd_test_env_start(&x->e);
   sg_rd_trim_opts to = {.client = x->e.c,
                         .results = "sendgate:results",
                         .results_maxlen = results_maxlen,
                         .tick_ms = 3600000,
+                        .busy_tick_ms = busy_ms,
                         .held_ms = 60000,
                         .cb = on_keeps_up,
                         .ud = x};
   ASSERT_OK(sg_rd_trim_new(&x->e.loop, &to, &x->t));
+}
+
+static void begin(ctx *x, uint64_t results_maxlen) {
+  begin_busy(x, results_maxlen, 0);
 }
 
 /* Runs the trimmer once, waits (bounded) for its answer, returns what that run did. */
@@ -111,6 +119,49 @@ static void t_acked_only(void) {
   cmd(&x, "XACK sendgate:jobs sendgate 7-0 8-0 9-0 %s", "10-0");
   ASSERT_EQ(4, trim_once(&x).trimmed);
   ASSERT_EQ(0, integer(&x, "XLEN %s", "sendgate:jobs"));
+  end_ctx(&x);
+}
+
+/* Runs the loop until the trimmer has answered |runs| runs in all, at most
+ * |ms| (a 10 ms tick keeps the loop turning); returns the stats then. */
+static sg_rd_trim_stats runs_within(ctx *x, uint64_t runs, uint64_t ms) {
+  uv_timer_t tick;
+  ASSERT_OK(uv_timer_init(&x->e.loop, &tick));
+  ASSERT_OK(uv_timer_start(&tick, sg_rd_test_on_tick_, 10, 10));
+  sg_rd_trim_stats st;
+  uint64_t end = uv_now(&x->e.loop) + ms;
+  do {
+    uv_run(&x->e.loop, UV_RUN_ONCE);
+    sg_rd_trim_get_stats(x->t, &st);
+  } while (st.runs < runs && uv_now(&x->e.loop) < end);
+  uv_close((uv_handle_t *)&tick, NULL);
+  uv_run(&x->e.loop, UV_RUN_NOWAIT);
+  return st;
+}
+
+/* For a second after a run that trimmed, the runs come every busy_tick_ms
+ * (more acked entries are likely), without a kick, also those that find
+ * nothing; then not before tick_ms. */
+static void t_busy_tick(void) {
+  ctx x;
+  begin_busy(&x, 0, 50);
+  ten_entries(&x);
+  cmd(&x, "XGROUP CREATE sendgate:jobs %s 0", "sendgate");
+  cmd(&x, "XREADGROUP GROUP sendgate c1 COUNT 10 STREAMS sendgate:jobs %s", ">");
+  cmd(&x, "XACK sendgate:jobs sendgate 1-0 2-0 %s", "3-0");
+  ASSERT_EQ(3, trim_once(&x).trimmed);
+  cmd(&x, "XACK sendgate:jobs sendgate 4-0 %s", "5-0");
+  sg_rd_trim_stats st = runs_within(&x, 2, 3000); /* no kick: the busy tick */
+  ASSERT_EQ(2, st.runs);
+  ASSERT_EQ(5, st.trimmed);
+  st = runs_within(&x, 1000, 2000); /* a second of runs that find nothing */
+  ASSERT_GE(st.runs, 6);
+  ASSERT_LE(st.runs, 40);
+  ASSERT_EQ(5, st.trimmed);
+  uint64_t runs = st.runs;
+  st = runs_within(&x, 1000, 500); /* then the long tick: none */
+  ASSERT_EQ(runs, st.runs);
+  ASSERT_EQ(5, integer(&x, "XLEN %s", "sendgate:jobs"));
   end_ctx(&x);
 }
 
@@ -246,6 +297,7 @@ static void t_final_on_close(void) {
   sg_rd_test_env_stop(&x.e, 1);
 }
 
-SG_TESTS({"acked_only", t_acked_only}, {"final_on_close", t_final_on_close}, {"held_up", t_held_up},
+SG_TESTS({"acked_only", t_acked_only}, {"busy_tick", t_busy_tick},
+         {"final_on_close", t_final_on_close}, {"held_up", t_held_up},
          {"results_type", t_results_type}, {"slowest_group", t_slowest_group},
          {"results_cap", t_results_cap}, {"script_reload", t_script_reload})
