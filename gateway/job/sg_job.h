@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Same values as sendgate.v1.Backend. */
 typedef enum {
@@ -79,6 +80,10 @@ typedef struct sg_job {
   const char *subject;
   const char *text_body; /* "" when absent */
   const char *html_body; /* "" when absent */
+  /* The bodies' lengths when known (the decoder sets them), else 0: read
+   * them with sg_job_text_len and sg_job_html_len. */
+  size_t text_body_len;
+  size_t html_body_len;
 
   const sg_job_attachment *attachments;
   size_t n_attachments;
@@ -101,6 +106,15 @@ typedef struct sg_job {
   int64_t created_unix_ms;
   sg_priority priority; /* as sent; sg_job_bulk says what it means */
 } sg_job;
+
+/* A body's length: the one the decoder kept, or counted (a job built by
+ * hand may leave the lengths 0). */
+static inline size_t sg_job_text_len(const sg_job *j) {
+  return j->text_body_len ? j->text_body_len : strlen(j->text_body);
+}
+static inline size_t sg_job_html_len(const sg_job *j) {
+  return j->html_body_len ? j->html_body_len : strlen(j->html_body);
+}
 
 /* Whether |j| waits behind transactional jobs: PRIORITY_BULK, or
  * PRIORITY_UNSPECIFIED with a campaign_id. */

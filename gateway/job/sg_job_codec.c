@@ -146,6 +146,8 @@ static void build_view(sg_job_msg *m) {
   j->subject = pb->subject;
   j->text_body = pb->text_body;
   j->html_body = pb->html_body;
+  j->text_body_len = strlen(j->text_body);
+  j->html_body_len = strlen(j->html_body);
   if (pb->n_attachments) {
     m->atts = arena_calloc(&m->arena, pb->n_attachments, sizeof *m->atts);
     for (size_t i = 0; i < pb->n_attachments; i++) {
@@ -218,11 +220,13 @@ static int validate(const sg_job *j, sg_job_error *err) {
     return fail(err, SG_JOBERR_BAD_BACKEND, "backend %d is not known", (int)j->backend);
   if ((unsigned)j->priority > SG_PRIORITY_BULK)
     return fail(err, SG_JOBERR_BAD_PRIORITY, "priority %d is not known", (int)j->priority);
-  const char *strs[] = {j->account,   j->sender,       j->subject,    j->text_body,
-                        j->html_body, j->reply_stream, j->campaign_id};
+  const char *strs[] = {j->account, j->sender, j->subject, j->reply_stream, j->campaign_id};
   for (size_t i = 0; i < SG_ARRAY_LEN(strs); i++)
     if (!utf8(strs[i]))
       return fail(err, SG_JOBERR_BAD_UTF8, "a text field is not valid UTF-8");
+  if (!sg_utf8_valid(j->text_body, sg_job_text_len(j)) ||
+      !sg_utf8_valid(j->html_body, sg_job_html_len(j)))
+    return fail(err, SG_JOBERR_BAD_UTF8, "a text field is not valid UTF-8");
   for (size_t i = 0; i < j->n_metadata; i++)
     if (!utf8(j->metadata[i].key) || !utf8(j->metadata[i].value))
       return fail(err, SG_JOBERR_BAD_UTF8, "metadata is not valid UTF-8");

@@ -325,6 +325,7 @@ int sg_mime_to_job(sg_mime_job *out, const sg_job *job, const sg_mime_limits *li
   out->job.headers = NULL;
   out->job.n_headers = 0;
   out->job.subject = out->job.text_body = out->job.html_body = "";
+  out->job.text_body_len = out->job.html_body_len = 0;
   out->job.mime = NULL;
   out->job.mime_len = 0;
   if (job->mime == NULL || job->mime_len == 0 || job->mime_len > G_MAXUINT) {

@@ -30,15 +30,19 @@ static inline void sg_jemit_raw(sg_jemit *e, const char *s) {
     e->n += n;
 }
 
-/* Appends |s| (NULL as "") as a quoted, escaped JSON string. */
-static inline void sg_jemit_str(sg_jemit *e, const char *s) {
-  if (s == NULL)
-    s = "";
-  size_t n = strlen(s);
+/* Appends the |n| bytes at |s| as a quoted, escaped JSON string. */
+static inline void sg_jemit_strn(sg_jemit *e, const char *s, size_t n) {
   if (e->b)
     sg_jw_str(e->b, s, n);
   else
     e->n += 2 + sg_jw_escaped_len(s, n);
+}
+
+/* Appends |s| (NULL as "") as a quoted, escaped JSON string. */
+static inline void sg_jemit_str(sg_jemit *e, const char *s) {
+  if (s == NULL)
+    s = "";
+  sg_jemit_strn(e, s, strlen(s));
 }
 
 /* Appends the base64 of |n| bytes at |p| (no quotes). */

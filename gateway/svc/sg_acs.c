@@ -77,11 +77,11 @@ static void content(sg_jemit *e, const sg_job *job, bool *first) {
   sg_jemit_str(e, job->subject);
   if (nonempty(job->text_body)) {
     sg_jemit_raw(e, ",\"plainText\":");
-    sg_jemit_str(e, job->text_body);
+    sg_jemit_strn(e, job->text_body, sg_job_text_len(job));
   }
   if (nonempty(job->html_body)) {
     sg_jemit_raw(e, ",\"html\":");
-    sg_jemit_str(e, job->html_body);
+    sg_jemit_strn(e, job->html_body, sg_job_html_len(job));
   }
   sg_jemit_raw(e, "}");
 }

@@ -120,7 +120,10 @@ void sg_graph_emit_message(sg_jemit *e, const sg_job *job, const uint8_t *only) 
   sg_jemit_str(e, job->subject);
   sg_jemit_raw(e, html ? ",\"body\":{\"contentType\":\"html\",\"content\":"
                        : ",\"body\":{\"contentType\":\"text\",\"content\":");
-  sg_jemit_str(e, html ? job->html_body : job->text_body);
+  if (html)
+    sg_jemit_strn(e, job->html_body, sg_job_html_len(job));
+  else
+    sg_jemit_strn(e, job->text_body, sg_job_text_len(job));
   sg_jemit_raw(e, "}");
   recipients(e, "toRecipients", job->to, job->n_to);
   recipients(e, "ccRecipients", job->cc, job->n_cc);

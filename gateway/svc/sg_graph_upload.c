@@ -303,7 +303,7 @@ int sg_graph_url_split(const char *url, char *origin, size_t ocap, const char **
 }
 
 uint64_t sg_graph_job_bytes(const sg_job *job) {
-  uint64_t n = strlen(job->subject) + strlen(job->text_body) + strlen(job->html_body);
+  uint64_t n = strlen(job->subject) + sg_job_text_len(job) + sg_job_html_len(job);
   for (size_t i = 0; i < job->n_attachments; i++)
     n += job->attachments[i].content_len;
   return n + job->mime_len;

@@ -300,7 +300,12 @@ static int graph_build(const void *st, sg_prov_job *pj, const sg_prov_ctx *ctx, 
   const char *ctype =
       pj->job->mime_len > 0 ? SG_GRAPH_CONTENT_TYPE_MIME : SG_GRAPH_CONTENT_TYPE_JSON;
   if (pj->body.len == 0) {
-    sg_buf_reserve(&pj->body, pj->body_size ? pj->body_size : sg_prov_body_guess(pj->job));
+    /* The exact size when prepare measured it (a structured job's sendMail). */
+    size_t want = pj->body_size;
+    if (want == 0)
+      want = pj->job->mime_len == 0 && pj->next_bytes ? (size_t)pj->next_bytes
+                                                      : sg_prov_body_guess(pj->job);
+    sg_buf_reserve(&pj->body, want);
     sg_graph_build(pj->job, &pj->body, &ctype);
     pj->body_size = pj->body.len;
     /* Too large for Graph: refused before anything is sent. */

@@ -23,7 +23,7 @@ const sg_provider *sg_provider_for(sg_backend b) {
 /* Escapes and base64 make the real size a bit larger than the text; a short
  * guess only costs one more growth. */
 size_t sg_prov_body_guess(const sg_job *job) {
-  size_t n = 512 + strlen(job->subject) + strlen(job->text_body) + strlen(job->html_body) +
+  size_t n = 512 + strlen(job->subject) + sg_job_text_len(job) + sg_job_html_len(job) +
              job->mime_len * 4 / 3 + 160 * (job->n_to + job->n_cc + job->n_bcc + job->n_reply_to) +
              96 * job->n_headers;
   for (size_t i = 0; i < job->n_attachments; i++)

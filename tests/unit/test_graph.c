@@ -343,6 +343,16 @@ static void t_size_many(void) {
     const char *ct;
     ASSERT_OK(sg_graph_build(&j, &b, &ct));
     ASSERT_EQ(sg_graph_request_size(&j), b.len);
+    /* The same bytes with the bodies' lengths given, as the decoder does. */
+    sg_job jl = j;
+    jl.text_body_len = strlen(j.text_body);
+    jl.html_body_len = strlen(j.html_body);
+    sg_buf bl = SG_BUF_INIT;
+    ASSERT_OK(sg_graph_build(&jl, &bl, &ct));
+    ASSERT_EQ(b.len, bl.len);
+    ASSERT_MEM_EQ(b.data, bl.data, b.len);
+    ASSERT_EQ(b.len, sg_graph_request_size(&jl));
+    sg_buf_free(&bl);
     if (j.mime_len == 0) {
       sg_json_doc *d = parse(&b);
       const sg_json *m = sg_json_get(sg_json_root(d), "message");

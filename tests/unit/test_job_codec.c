@@ -62,6 +62,8 @@ static void t_valid_roundtrip(void) {
   j.max_attempts = 3;
   j.created_unix_ms = 1700000000000;
   j.priority = SG_PRIORITY_BULK;
+  j.html_body = "<p>Gr\xc3\xbc\xc3\x9f"
+                "e</p>";
   sg_buf b = SG_BUF_INIT;
   sg_job_encode(&j, &b);
   sg_job_msg *m;
@@ -69,6 +71,10 @@ static void t_valid_roundtrip(void) {
   ASSERT_OK(sg_job_decode((const uint8_t *)b.data, b.len, &m, &err));
   const sg_job *v = sg_job_msg_view(m);
   ASSERT_STR_EQ("job-1", v->id);
+  ASSERT_STR_EQ("Body", v->text_body);
+  ASSERT_EQ(4, v->text_body_len); /* the decoder keeps the bodies' lengths */
+  ASSERT_EQ(strlen(j.html_body), v->html_body_len);
+  ASSERT_EQ(14, sg_job_html_len(v));
   ASSERT_STR_EQ("a@example.com", v->to[0].address);
   ASSERT_STR_EQ("Ann", v->to[0].name);
   ASSERT_EQ(4, v->attachments[0].content_len);
