@@ -251,9 +251,12 @@ int sg_h2_req_on_header(sg_h2_req *r, const uint8_t *name, size_t nlen, const ui
   if (r->n_hdrs >= SG_H2_MAX_RESP_HEADERS ||
       r->hstrs.len + nlen + vlen + 2 > SG_H2_MAX_RESP_HEADER_BYTES)
     return SG_ERR_TOOBIG;
-  /* Name and value with their NULs, written in place; their offsets indexed. */
-  nv_off o = put_pair(&r->hstrs, (const char *)name, nlen, (const char *)value, vlen, false);
-  uint32_t idx[4] = {(uint32_t)o.name, (uint32_t)o.nlen, (uint32_t)o.value, (uint32_t)o.vlen};
+  /* Name and value with their NULs, written in place; their offsets indexed
+   * (taken before the copy, not from put_pair's returned struct: reading that
+   * back from the stack as one vector stalled on its separate stores). */
+  size_t at = r->hstrs.len;
+  uint32_t idx[4] = {(uint32_t)at, (uint32_t)nlen, (uint32_t)(at + nlen + 1), (uint32_t)vlen};
+  put_pair(&r->hstrs, (const char *)name, nlen, (const char *)value, vlen, false);
   sg_buf_append(&r->hidx, idx, sizeof idx);
   r->n_hdrs++;
   return 0;
