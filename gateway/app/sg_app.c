@@ -344,7 +344,8 @@ static void on_entry(sg_rd_stream *s, const sg_rd_entry *e, void *ud) {
     return;
   }
   sg_job_error err;
-  int rv = sg_job_decode((const uint8_t *)f->value, f->value_len, &j->msg, &err);
+  int rv =
+      sg_job_decode_cached(a->msg_cache, (const uint8_t *)f->value, f->value_len, &j->msg, &err);
   if (rv == SG_ERR_PARSE) {
     reject_entry(a, e, j, err.code, err.message);
     return;
@@ -470,6 +471,7 @@ static void free_app(sg_app *a) {
   sg_config_free(&a->cfg);
   sg_rd_queue_free(a->queue);
   sg_app__jobs_free_pools(a);
+  sg_job_msg_cache_free(a->msg_cache); /* after the jobs: they give their blocks back */
   sg_free(a);
 }
 
@@ -496,6 +498,7 @@ int sg_app_start(sg_app **out, uv_loop_t *loop, sg_config *cfg, char *err, size_
   sg_list_init(&a->jobs);
   sg_list_init(&a->ledger_q);
   sg_list_init(&a->free_jobs);
+  a->msg_cache = sg_job_msg_cache_new(SG_MSG_CACHE_BYTES, SG_MSG_CACHE_BLOCK);
   sg_sched_init(&a->sched);
   a->sched.max_inflight = (size_t)a->cfg.max_requests;
   a->rng = (uint64_t)sg_wall_ms() ^ ((uint64_t)uv_os_getpid() << 32);

@@ -83,6 +83,10 @@ typedef enum {
 #define SG_BODY_POOL_MAX 1024
 #define SG_BODY_POOL_CAP (64u * 1024u) /* larger buffers are freed, not kept */
 #define SG_BODY_POOL_BYTES (4u * 1024u * 1024u)
+/* The blocks of decoded jobs kept for reuse (job/sg_job_codec.h), bounded
+ * like the bodies. */
+#define SG_MSG_CACHE_BYTES (4u * 1024u * 1024u)
+#define SG_MSG_CACHE_BLOCK (64u * 1024u)
 
 typedef struct sg_jobrun {
   struct sg_app *app;
@@ -141,7 +145,8 @@ struct sg_app {
   sg_buf bodies[SG_BODY_POOL_MAX]; /* request body buffers kept for reuse */
   size_t n_bodies;
   size_t bodies_bytes; /* their capacity together */
-  sg_list ledger_q;    /* jobs whose ledger lookup goes out with the next flush */
+  sg_job_msg_cache *msg_cache;
+  sg_list ledger_q; /* jobs whose ledger lookup goes out with the next flush */
   uint64_t rng;
   bool stopping;
   uv_timer_t grace_timer;

@@ -58,18 +58,80 @@ static void *arena_calloc(arena *a, size_t n, size_t size) {
   return p;
 }
 
-static void arena_release(arena *a) {
-  arena_chunk *c = a->head;
-  while (c) {
-    arena_chunk *n = c->next;
-    sg_free(c);
-    c = n;
+struct sg_job_msg_cache {
+  arena_chunk *top; /* linked by |next| */
+  size_t n, bytes;
+  size_t max_bytes, max_block;
+  uint64_t reused;
+};
+
+sg_job_msg_cache *sg_job_msg_cache_new(size_t max_bytes, size_t max_block) {
+  sg_job_msg_cache *c = sg_xcalloc(1, sizeof *c);
+  c->max_bytes = max_bytes;
+  c->max_block = max_block;
+  return c;
+}
+
+void sg_job_msg_cache_free(sg_job_msg_cache *c) {
+  if (c == NULL)
+    return;
+  while (c->top) {
+    arena_chunk *k = c->top;
+    c->top = k->next;
+    sg_free(k);
   }
+  sg_free(c);
+}
+
+void sg_job_msg_cache_get_stats(const sg_job_msg_cache *c, sg_job_msg_cache_stats *out) {
+  *out = (sg_job_msg_cache_stats){c->n, c->bytes, c->reused};
+}
+
+/* A first block of at least |cap| bytes: the cache's top when it is large
+ * enough (one that is not is freed: the jobs have grown), else a new one. */
+static arena_chunk *cache_take(sg_job_msg_cache *c, size_t cap) {
+  arena_chunk *k = c ? c->top : NULL;
+  if (k) {
+    c->top = k->next;
+    c->n--;
+    c->bytes -= k->cap;
+    if (k->cap >= cap) {
+      k->used = 0;
+      k->next = NULL;
+      c->reused++;
+      return k;
+    }
+    sg_free(k);
+  }
+  k = sg_xmalloc(sizeof *k + cap);
+  k->cap = cap;
+  k->used = 0;
+  k->next = NULL;
+  return k;
+}
+
+/* Frees the chunks of |a|; its first one (the last linked) goes back to |c|
+ * when there is room. */
+static void arena_release(arena *a, sg_job_msg_cache *c) {
+  arena_chunk *k = a->head;
   a->head = NULL;
+  while (k) {
+    arena_chunk *n = k->next;
+    if (n == NULL && c && k->cap <= c->max_block && c->bytes + k->cap <= c->max_bytes) {
+      k->next = c->top;
+      c->top = k;
+      c->n++;
+      c->bytes += k->cap;
+    } else {
+      sg_free(k);
+    }
+    k = n;
+  }
 }
 
 struct sg_job_msg {
   arena arena;
+  sg_job_msg_cache *cache; /* where the first block goes back, or NULL */
   Sendgate__V1__MailJob *pb;
   sg_job job;
   sg_job_addr *addrs; /* to, cc, bcc, reply_to back to back */
@@ -296,20 +358,27 @@ static int validate(const sg_job *j, sg_job_error *err) {
 }
 
 int sg_job_decode(const uint8_t *data, size_t len, sg_job_msg **out, sg_job_error *err) {
+  return sg_job_decode_cached(NULL, data, len, out, err);
+}
+
+int sg_job_decode_cached(sg_job_msg_cache *c, const uint8_t *data, size_t len, sg_job_msg **out,
+                         sg_job_error *err) {
   *out = NULL;
   /* One allocation for most jobs: the first chunk holds this sg_job_msg, the
-   * decoded form (about the packed size plus the structs) and the views. */
-  arena first = {NULL};
-  arena_free_one(NULL, arena_alloc(&first, sizeof(sg_job_msg) + len + len / 2 + 1024));
-  first.head->used = 0;
+   * decoded form (about the packed size plus the structs) and the views;
+   * rounded up to whole KiB (the cache's size classes). */
+  size_t cap = sizeof(sg_job_msg) + len + len / 2 + 1024;
+  cap = (cap + 1023) & ~(size_t)1023;
+  arena first = {cache_take(c, cap)};
   sg_job_msg *m = arena_alloc(&first, sizeof *m);
   memset(m, 0, sizeof *m);
   m->arena = first;
+  m->cache = c;
   ProtobufCAllocator alloc = {arena_alloc, arena_free_one, &m->arena};
   Sendgate__V1__MailJob *pb = sendgate__v1__mail_job__unpack(&alloc, len, data);
   if (pb == NULL) {
     arena a = m->arena; /* |m| is in the arena */
-    arena_release(&a);
+    arena_release(&a, c);
     err->code = SG_JOBERR_UNDECODABLE;
     snprintf(err->message, sizeof err->message,
              "the job field is not a sendgate.v1.MailJob (%zu bytes)", len);
@@ -332,7 +401,7 @@ void sg_job_msg_free(sg_job_msg *m) {
   if (m == NULL)
     return;
   arena a = m->arena; /* |m| and everything it points to are in the arena */
-  arena_release(&a);
+  arena_release(&a, m->cache);
 }
 
 int sg_job_check_backend(const sg_job *j, sg_backend backend, size_t request_size,

@@ -110,6 +110,30 @@ const sg_job *sg_job_msg_view(const sg_job_msg *m);
 void sg_job_msg_free(sg_job_msg *m);
 
 /*
+ * A bounded stack of the blocks decoded jobs lived in, kept for the next
+ * decodes: a gateway decodes thousands of jobs a second, each into one block
+ * of a few KB (past malloc's per-thread cache, so a malloc and a free that
+ * walk its bins). Blocks are sized in whole KiB so that jobs of about the
+ * same size fit each other's. At most |max_bytes| are kept, none larger than
+ * |max_block|. Not thread-safe: one per event loop. Every message decoded
+ * with a cache must be freed before the cache.
+ */
+typedef struct sg_job_msg_cache sg_job_msg_cache;
+sg_job_msg_cache *sg_job_msg_cache_new(size_t max_bytes, size_t max_block);
+void sg_job_msg_cache_free(sg_job_msg_cache *c);
+/* Blocks kept, their bytes, and how many decodes took one. */
+typedef struct sg_job_msg_cache_stats {
+  size_t blocks, bytes;
+  uint64_t reused;
+} sg_job_msg_cache_stats;
+void sg_job_msg_cache_get_stats(const sg_job_msg_cache *c, sg_job_msg_cache_stats *out);
+
+/* sg_job_decode with the message's first block taken from |c| when one
+ * there is large enough; sg_job_msg_free gives it back. |c| may be NULL. */
+int sg_job_decode_cached(sg_job_msg_cache *c, const uint8_t *data, size_t len, sg_job_msg **out,
+                         sg_job_error *err);
+
+/*
  * Checks the rules of |backend| (GRAPH or ACS; the caller resolves
  * UNSPECIFIED). |request_size| is the size the provider request would have
  * (the service builders compute it). Returns 0 or SG_ERR_INVAL with |err|.

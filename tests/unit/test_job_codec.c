@@ -450,8 +450,87 @@ static void t_result_bytes(void) {
   }
 }
 
-SG_TESTS({"valid_roundtrip", t_valid_roundtrip}, {"undecodable", t_undecodable},
-         {"invalid_kinds", t_invalid_kinds}, {"mime_job", t_mime_job},
-         {"backend_rules", t_backend_rules}, {"addresses", t_addresses},
+/* Decodes with |c| and frees: the first block goes back to |c|. */
+static void decode_free(sg_job_msg_cache *c, const sg_buf *b, const char *want_id) {
+  sg_job_msg *m;
+  sg_job_error err;
+  ASSERT_OK(sg_job_decode_cached(c, (const uint8_t *)b->data, b->len, &m, &err));
+  ASSERT_STR_EQ(want_id, sg_job_msg_view(m)->id);
+  sg_job_msg_free(m);
+}
+
+static void t_msg_cache(void) {
+  sg_job j = base_job();
+  sg_buf small = SG_BUF_INIT, big = SG_BUF_INIT;
+  sg_job_encode(&j, &small);
+  size_t n = 100000; /* a job whose block is over the cache's largest */
+  char *text = sg_xmalloc(n + 1);
+  memset(text, 'a', n);
+  text[n] = '\0';
+  j.text_body = text;
+  j.id = "job-big";
+  sg_job_encode(&j, &big);
+  sg_job_msg_cache *c = sg_job_msg_cache_new(8 * 1024, 16 * 1024);
+  sg_job_msg_cache_stats st;
+  sg_job_msg_cache_get_stats(c, &st);
+  ASSERT_EQ(0, st.blocks);
+  /* Two jobs out at once, then both back: two blocks kept, in whole KiB. */
+  sg_job_msg *m1, *m2;
+  sg_job_error err;
+  ASSERT_OK(sg_job_decode_cached(c, (const uint8_t *)small.data, small.len, &m1, &err));
+  ASSERT_OK(sg_job_decode_cached(c, (const uint8_t *)small.data, small.len, &m2, &err));
+  uintptr_t last = (uintptr_t)(void *)m2;
+  sg_job_msg_free(m1);
+  sg_job_msg_free(m2);
+  sg_job_msg_cache_get_stats(c, &st);
+  ASSERT_EQ(2, st.blocks);
+  ASSERT_EQ(0, st.reused);
+  ASSERT(st.bytes >= 2 * 1024 && st.bytes % 1024 == 0);
+  /* The next decode takes the block freed last, and the job decoded into it
+   * is whole. */
+  sg_job_msg *m3;
+  ASSERT_OK(sg_job_decode_cached(c, (const uint8_t *)small.data, small.len, &m3, &err));
+  sg_job_msg_cache_get_stats(c, &st);
+  ASSERT_EQ(1, st.blocks);
+  ASSERT_EQ(1, st.reused);
+  ASSERT_EQ(last, (uintptr_t)(void *)m3);
+  ASSERT_STR_EQ("job-1", sg_job_msg_view(m3)->id);
+  ASSERT_STR_EQ("Body", sg_job_msg_view(m3)->text_body);
+  ASSERT_STR_EQ("a@example.com", sg_job_msg_view(m3)->to[0].address);
+  sg_job_msg_free(m3);
+  /* A kept block too small for the next job is freed and the job gets a new
+   * one; that one, over max_block, is freed too, not kept. */
+  decode_free(c, &big, "job-big");
+  sg_job_msg_cache_get_stats(c, &st);
+  ASSERT_EQ(1, st.blocks);
+  ASSERT_EQ(1, st.reused);
+  /* Bounded by max_bytes: eight jobs out at once, at most 8 KiB kept. */
+  sg_job_msg *ms[8];
+  for (size_t i = 0; i < 8; i++)
+    ASSERT_OK(sg_job_decode_cached(c, (const uint8_t *)small.data, small.len, &ms[i], &err));
+  for (size_t i = 0; i < 8; i++)
+    sg_job_msg_free(ms[i]);
+  sg_job_msg_cache_get_stats(c, &st);
+  ASSERT(st.blocks >= 2 && st.bytes <= 8 * 1024);
+  ASSERT_EQ(2, st.reused);
+  /* Undecodable bytes give their block back too. */
+  size_t before = st.blocks;
+  sg_job_msg *bad = (sg_job_msg *)1;
+  ASSERT_EQ(SG_ERR_PARSE, sg_job_decode_cached(c, (const uint8_t *)"\xff\xff\xff", 3, &bad, &err));
+  ASSERT_NULL(bad);
+  sg_job_msg_cache_get_stats(c, &st);
+  ASSERT_EQ(before, st.blocks);
+  ASSERT_EQ(3, st.reused);
+  /* A NULL cache is plain sg_job_decode. */
+  decode_free(NULL, &small, "job-1");
+  sg_job_msg_cache_free(c);
+  sg_free(text);
+  sg_buf_free(&small);
+  sg_buf_free(&big);
+}
+
+SG_TESTS({"valid_roundtrip", t_valid_roundtrip}, {"msg_cache", t_msg_cache},
+         {"undecodable", t_undecodable}, {"invalid_kinds", t_invalid_kinds},
+         {"mime_job", t_mime_job}, {"backend_rules", t_backend_rules}, {"addresses", t_addresses},
          {"control_chars", t_control_chars}, {"embedded_nul", t_embedded_nul},
          {"result_roundtrip", t_result_roundtrip}, {"result_bytes", t_result_bytes})
