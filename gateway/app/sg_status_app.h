@@ -3,8 +3,8 @@
  * The runtime's side of the status document: fills sg_status snapshots from
  * the live state (lanes, jobs, tokens, pools, counters), answers the admin
  * endpoint's /status and /status/job/ID, and samples the consumer group's
- * lag and pending count from Redis (XINFO GROUPS) once a second for the
- * document and the metrics (sg_status_redis.c). Internal to app/.
+ * lag and pending count from Redis (redis/sg_rd_group_info.h) once a second
+ * for the document and the metrics (sg_status_redis.c). Internal to app/.
  */
 #ifndef SG_STATUS_APP_H
 #define SG_STATUS_APP_H
@@ -28,16 +28,9 @@ bool sg_app__status_job(sg_app *a, const char *id, sg_status_job *out);
  */
 int sg_app__status_http(void *app, const char *path, sg_buf *out);
 
-/* Starts one XINFO GROUPS on the command connection unless one is out or
- * Redis is down; its answer updates a->status_redis. From the stats timer. */
+/* Asks Redis for the consumer group's pending count and lag unless a
+ * question is out or Redis is down; the answer updates a->status_redis. From
+ * the stats timer. */
 void sg_app__status_sample(sg_app *a);
-
-/*
- * Reads the group named |group| out of an XINFO GROUPS reply |r| (borrowed):
- * its pending count and its lag (-1 when Redis does not know it, e.g. after
- * XDEL or before 7.0). Pure. Returns false when |r| is not such a reply or
- * does not name the group.
- */
-bool sg_status_parse_groups(const redisReply *r, const char *group, int64_t *pending, int64_t *lag);
 
 #endif

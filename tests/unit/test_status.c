@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for the status document (app/sg_status_render.c), the group
- * reply parser behind the lag gauges (sg_status_parse_groups) and the
+ * reply parser behind the lag gauges (sg_rd_group_info_parse) and the
  * `sendgate status` screen (cli/sg_status_screen.c): snapshots made by hand,
  * rendered, parsed back with the project's JSON parser and checked.
  */
@@ -12,6 +12,7 @@
 
 #include "app/sg_status.h"
 #include "app/sg_status_app.h"
+#include "redis/sg_rd_group_info.h"
 #include "cli/sg_status_client.h"
 #include "cli/sg_status_screen.h"
 #include "core/sg_json_write.h"
@@ -265,20 +266,20 @@ static void t_parse_groups(void) {
   redisReply *gs[] = {group("other", 1, rinteger(99)), group("sendgate", 5, rinteger(17))};
   redisReply *r = rarr(2, gs);
   int64_t pending = 0, lag = 0;
-  ASSERT(sg_status_parse_groups(r, "sendgate", &pending, &lag));
+  ASSERT(sg_rd_group_info_parse(r, "sendgate", &pending, &lag));
   ASSERT_EQ(5, pending);
   ASSERT_EQ(17, lag);
-  ASSERT(!sg_status_parse_groups(r, "missing", &pending, &lag));
+  ASSERT(!sg_rd_group_info_parse(r, "missing", &pending, &lag));
   freeReplyObject(r);
   redisReply *g2[] = {group("sendgate", 3, rnil())}; /* Redis cannot tell the lag */
   r = rarr(1, g2);
-  ASSERT(sg_status_parse_groups(r, "sendgate", &pending, &lag));
+  ASSERT(sg_rd_group_info_parse(r, "sendgate", &pending, &lag));
   ASSERT_EQ(3, pending);
   ASSERT_EQ(-1, lag);
   freeReplyObject(r);
   r = rinteger(1);
-  ASSERT(!sg_status_parse_groups(r, "sendgate", &pending, &lag));
-  ASSERT(!sg_status_parse_groups(NULL, "sendgate", &pending, &lag));
+  ASSERT(!sg_rd_group_info_parse(r, "sendgate", &pending, &lag));
+  ASSERT(!sg_rd_group_info_parse(NULL, "sendgate", &pending, &lag));
   freeReplyObject(r);
 }
 
