@@ -14,8 +14,8 @@ static const redisReply *hash_get(const redisReply *h, const char *name) {
   return NULL;
 }
 
-bool sg_rd_group_info_parse(const redisReply *r, const char *group, int64_t *pending,
-                            int64_t *lag) {
+bool sg_rd_group_info_parse(sg_rd_group_info *out, const redisReply *r, const char *group) {
+  *out = (sg_rd_group_info){false, 0, -1};
   if (r == NULL || r->type != REDIS_REPLY_ARRAY)
     return false;
   for (size_t i = 0; i < r->elements; i++) {
@@ -28,8 +28,9 @@ bool sg_rd_group_info_parse(const redisReply *r, const char *group, int64_t *pen
       continue;
     if (p == NULL || p->type != REDIS_REPLY_INTEGER)
       return false;
-    *pending = p->integer;
-    *lag = l && l->type == REDIS_REPLY_INTEGER ? l->integer : -1;
+    out->pending = p->integer;
+    out->lag = l && l->type == REDIS_REPLY_INTEGER ? l->integer : -1;
+    out->known = true;
     return true;
   }
   return false;
@@ -44,9 +45,9 @@ typedef struct ask {
 static void on_groups(sg_rd_client *c, int status, const redisReply *r, void *ud) {
   (void)c;
   ask *q = ud;
-  sg_rd_group_info info = {false, 0, -1};
+  sg_rd_group_info info;
   if (status == 0)
-    info.known = sg_rd_group_info_parse(r, q->group, &info.pending, &info.lag);
+    sg_rd_group_info_parse(&info, r, q->group);
   q->cb(status, status == 0 ? &info : NULL, q->ud);
   sg_free(q);
 }

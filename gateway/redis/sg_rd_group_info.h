@@ -29,11 +29,11 @@ typedef void (*sg_rd_group_info_cb)(int status, const sg_rd_group_info *info, vo
 int sg_rd_group_info_get(sg_rd_stream *s, uint32_t timeout_ms, sg_rd_group_info_cb cb, void *ud);
 
 /*
- * Reads the group named |group| out of an XINFO GROUPS reply |r| (borrowed):
- * its pending count and its lag (-1 when Redis does not know it, e.g. after
- * XDEL or before 7.0). Pure. Returns false when |r| is not such a reply or
- * does not name the group.
+ * Fills |out| with the group named |group| out of an XINFO GROUPS reply |r|
+ * (borrowed): its pending count and its lag (-1 when Redis does not know it,
+ * e.g. after XDEL or before 7.0). Pure. Returns |out->known|: false when |r|
+ * is not such a reply or does not name the group.
  */
-bool sg_rd_group_info_parse(const redisReply *r, const char *group, int64_t *pending, int64_t *lag);
+bool sg_rd_group_info_parse(sg_rd_group_info *out, const redisReply *r, const char *group);
 
 #endif

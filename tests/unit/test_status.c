@@ -265,21 +265,23 @@ static redisReply *group(const char *name, long long pending, redisReply *lag) {
 static void t_parse_groups(void) {
   redisReply *gs[] = {group("other", 1, rinteger(99)), group("sendgate", 5, rinteger(17))};
   redisReply *r = rarr(2, gs);
-  int64_t pending = 0, lag = 0;
-  ASSERT(sg_rd_group_info_parse(r, "sendgate", &pending, &lag));
-  ASSERT_EQ(5, pending);
-  ASSERT_EQ(17, lag);
-  ASSERT(!sg_rd_group_info_parse(r, "missing", &pending, &lag));
+  sg_rd_group_info g;
+  ASSERT(sg_rd_group_info_parse(&g, r, "sendgate"));
+  ASSERT(g.known);
+  ASSERT_EQ(5, g.pending);
+  ASSERT_EQ(17, g.lag);
+  ASSERT(!sg_rd_group_info_parse(&g, r, "missing"));
+  ASSERT(!g.known);
   freeReplyObject(r);
   redisReply *g2[] = {group("sendgate", 3, rnil())}; /* Redis cannot tell the lag */
   r = rarr(1, g2);
-  ASSERT(sg_rd_group_info_parse(r, "sendgate", &pending, &lag));
-  ASSERT_EQ(3, pending);
-  ASSERT_EQ(-1, lag);
+  ASSERT(sg_rd_group_info_parse(&g, r, "sendgate"));
+  ASSERT_EQ(3, g.pending);
+  ASSERT_EQ(-1, g.lag);
   freeReplyObject(r);
   r = rinteger(1);
-  ASSERT(!sg_rd_group_info_parse(r, "sendgate", &pending, &lag));
-  ASSERT(!sg_rd_group_info_parse(NULL, "sendgate", &pending, &lag));
+  ASSERT(!sg_rd_group_info_parse(&g, r, "sendgate"));
+  ASSERT(!sg_rd_group_info_parse(&g, NULL, "sendgate"));
   freeReplyObject(r);
 }
 
