@@ -22,9 +22,10 @@ void sg_rd_script_init(sg_rd_script *s, const char *text) {
     snprintf(s->sha + 2 * i, 3, "%02x", md[i]);
 }
 
-/* One run in flight: what the EVAL retry needs. */
+/* One run in flight: what the EVAL retry needs (a copy of the script's
+ * handle, not a pointer to it: its owner may be gone when the reply comes). */
 typedef struct run {
-  sg_rd_script *s;
+  sg_rd_script s;
   sg_rd_client *c;
   sg_rd_reply_cb cb;
   void *ud;
@@ -51,7 +52,6 @@ static void on_eval(sg_rd_client *c, int status, const redisReply *reply, void *
 static void on_evalsha(sg_rd_client *c, int status, const redisReply *reply, void *ud) {
   run *r = ud;
   if (status == SG_ERR_REDIS && reply && reply->str && strncmp(reply->str, "NOSCRIPT", 8) == 0) {
-    r->s->loads++;
     int rv = run_send(r, true, on_eval);
     if (rv == 0)
       return;
@@ -68,8 +68,8 @@ static int run_send(run *r, bool eval, sg_rd_reply_cb on_reply) {
   char nk[12];
   argv[0] = eval ? "EVAL" : "EVALSHA";
   lens[0] = strlen(argv[0]);
-  argv[1] = eval ? r->s->text : r->s->sha;
-  lens[1] = eval ? r->s->len : 40;
+  argv[1] = eval ? r->s.text : r->s.sha;
+  lens[1] = eval ? r->s.len : 40;
   lens[2] = (size_t)snprintf(nk, sizeof nk, "%d", r->nkeys);
   argv[2] = nk;
   for (int i = 0; i < r->nargs; i++) {
@@ -84,7 +84,7 @@ int sg_rd_script_run(sg_rd_script *s, sg_rd_client *c, int nkeys, int nargs, con
   if (!s || !c || !cb || nargs < 0 || nargs > MAX_ARGS || nkeys < 0 || nkeys > nargs)
     return SG_ERR_INVAL;
   run *r = sg_xcalloc(1, sizeof *r);
-  r->s = s;
+  r->s = *s;
   r->c = c;
   r->cb = cb;
   r->ud = ud;

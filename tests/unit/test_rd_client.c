@@ -12,6 +12,7 @@
 #include "core/sg_err.h"
 #include "core/sg_mem.h"
 #include "redis/sg_rd_client.h"
+#include "redis/sg_rd_script.h"
 #include "redis/sg_resp.h"
 #include "sandbox/sg_sbx_certgen.h"
 
@@ -163,6 +164,30 @@ static void t_commands(void) {
   ASSERT_EQ(0, x.last_status);
   ASSERT_STR_EQ("PONG", x.last_str);
   x.c = NULL;
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
+}
+
+/*
+ * A script run outlives its script's owner: a stage that closes (the shared
+ * budget at stop) frees the sg_rd_script while its EVALSHA is out. On a fresh
+ * Redis the answer is NOSCRIPT and the run sends the text with EVAL: it must
+ * not read the freed handle for that (it did, and the gateway crashed at stop).
+ */
+static void t_script_owner_gone(void) {
+  sg_test_redis r;
+  ctx x;
+  start_up(&r, &x, 20, 200);
+  sg_rd_script *s = sg_xmalloc(sizeof *s);
+  sg_rd_script_init(s, "return ARGV[1]");
+  const char *args[] = {"still here"};
+  size_t lens[] = {10};
+  ASSERT_OK(sg_rd_script_run(s, x.c, 0, 1, args, lens, 2000, on_reply, &x));
+  memset(s, 0xab, sizeof *s); /* what a reused block would hold */
+  sg_free(s);
+  sg_rd_test_run_until(&x.loop, &x.replies, 1, 5000);
+  ASSERT_EQ(0, x.last_status);
+  ASSERT_STR_EQ("still here", x.last_str);
   ctx_finish(&x);
   sg_test_redis_stop(&r);
 }
@@ -558,7 +583,7 @@ static void t_unreachable(void) {
   sg_test_port_release(port);
 }
 
-SG_TESTS({"commands", t_commands}, {"timeout", t_timeout}, {"reconnect", t_reconnect},
-         {"pipeline", t_pipeline}, {"multi", t_multi}, {"auth_select", t_auth_select},
-         {"unix", t_unix}, {"tls", t_tls}, {"sentinel_unknown", t_sentinel_unknown},
-         {"unreachable", t_unreachable})
+SG_TESTS({"commands", t_commands}, {"script_owner_gone", t_script_owner_gone},
+         {"timeout", t_timeout}, {"reconnect", t_reconnect}, {"pipeline", t_pipeline},
+         {"multi", t_multi}, {"auth_select", t_auth_select}, {"unix", t_unix}, {"tls", t_tls},
+         {"sentinel_unknown", t_sentinel_unknown}, {"unreachable", t_unreachable})
