@@ -382,7 +382,7 @@ void sg_rd_stream__maybe_read(sg_rd_stream *s) {
     strcpy(s->cursor, "0");
     s->stats.rescans++;
   }
-  if (s->stopping || s->delivering || s->read_inflight || s->credit == 0 ||
+  if (s->stopping || s->delivering || s->read_inflight || s->credit == 0 || s->reads_held ||
       (s->read_state != RS_PENDING && s->read_state != RS_LIVE) ||
       uv_is_active((uv_handle_t *)&s->wait_timer))
     return;
@@ -640,6 +640,14 @@ void sg_rd_stream_stop(sg_rd_stream *s, sg_rd_stream_stopped_cb done, void *ud) 
 void sg_rd_stream_set_credit(sg_rd_stream *s, uint32_t credit) {
   s->credit = credit;
   sg_rd_stream__maybe_read(s);
+}
+
+void sg_rd_stream_hold_reads(sg_rd_stream *s, bool hold) {
+  if (s->reads_held == hold)
+    return;
+  s->reads_held = hold;
+  if (!hold)
+    sg_rd_stream__maybe_read(s);
 }
 
 void sg_rd_stream_set_trim_acked(sg_rd_stream *s, bool on) {

@@ -174,6 +174,10 @@ void sg_rd_stream_set_trim_acked(sg_rd_stream *s, bool on);
 void sg_rd_stream_set_ack_guard(sg_rd_stream *s, const char *key);
 /* Adds |n| to the credit (e.g. 1 per finished job). */
 void sg_rd_stream_add_credit(sg_rd_stream *s, uint32_t n);
+/* While |hold| is true no new read is sent, whatever the credit (a read
+ * already out still delivers); reading resumes when it is set false. For an
+ * owner that has enough work in hand for now. */
+void sg_rd_stream_hold_reads(sg_rd_stream *s, bool hold);
 /* Gives back |n| bytes of byte credit (the size of a finished entry). */
 void sg_rd_stream_add_byte_credit(sg_rd_stream *s, uint64_t n);
 

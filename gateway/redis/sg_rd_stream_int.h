@@ -30,6 +30,7 @@ struct sg_rd_stream {
   int read_state;
   bool read_inflight;
   bool delivering;           /* inside on_entry calls: no nested reads */
+  bool reads_held;           /* sg_rd_stream_hold_reads */
   char cursor[SG_RD_ID_MAX]; /* pending scan position */
   uint32_t credit;
   sg_rd_idset held; /* handed out, not completed */

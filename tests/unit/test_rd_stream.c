@@ -616,6 +616,40 @@ static void t_fetch_wait(void) {
   sg_test_redis_stop(&r);
 }
 
+/* While the owner holds the reads nothing more is read, whatever the credit;
+ * a read already out still delivers; released, the rest comes. */
+static void t_hold_reads(void) {
+  sg_test_redis r;
+  ASSERT_OK(sg_test_redis_start(&r, NULL));
+  add_jobs(&r, 0, 10);
+  ctx x;
+  ctx_init(&x, &r);
+  start_stream(&x, "c1", 4, 0);
+  sg_rd_stream_hold_reads(x.s, true);
+  sg_rd_stream_set_credit(x.s, 100);
+  sg_rd_test_run_for(&x.loop, 300);
+  ASSERT_EQ(0, x.n);
+  ASSERT_EQ(0, pending_count(&r));
+  sg_rd_stream_hold_reads(x.s, false);
+  sg_rd_test_run_until(&x.loop, &x.n, 10, 5000);
+  sg_rd_test_run_for(&x.loop, 100); /* the next (blocking) read is out */
+  sg_rd_stream_stats st;
+  sg_rd_stream_get_stats(x.s, &st);
+  uint64_t reads = st.reads;
+  sg_rd_stream_hold_reads(x.s, true);
+  add_jobs(&r, 10, 8);
+  sg_rd_test_run_for(&x.loop, 300);
+  sg_rd_stream_get_stats(x.s, &st);
+  ASSERT_EQ(reads + 1, st.reads); /* the read that was out, no other */
+  ASSERT(x.n > 10 && x.n <= 14);  /* its COUNT 4 at most */
+  ASSERT_EQ(x.n, pending_count(&r));
+  sg_rd_stream_hold_reads(x.s, false);
+  sg_rd_test_run_until(&x.loop, &x.n, 18, 5000);
+  ASSERT_EQ(18, pending_count(&r));
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
+}
+
 /*
  * A completion queued by the admission stage of the loop's turn reaches Redis
  * in that same pass: a registrant ranked after the Redis writes waits for its
@@ -675,4 +709,5 @@ SG_TESTS({"preexisting", t_preexisting}, {"pending_redelivery", t_pending_redeli
          {"batch_1000", t_batch_1000}, {"restart_mid_run", t_restart_mid_run},
          {"once_after_lost_reply", t_once_after_lost_reply}, {"fast_path", t_fast_path},
          {"failing_op_in_batch", t_failing_op_in_batch}, {"fetch_wait", t_fetch_wait},
-         {"dead_letter_many_fields", t_dead_letter_many_fields}, {"same_turn", t_same_turn})
+         {"dead_letter_many_fields", t_dead_letter_many_fields}, {"same_turn", t_same_turn},
+         {"hold_reads", t_hold_reads})
