@@ -146,6 +146,7 @@ struct sg_app {
   size_t n_bodies;
   size_t bodies_bytes; /* their capacity together */
   sg_job_msg_cache *msg_cache;
+  bool reads_held;  /* the stream holds its reads (read_gate in sg_app.c) */
   sg_list ledger_q; /* jobs whose ledger lookup goes out with the next flush */
   uint64_t rng;
   bool stopping;
@@ -185,6 +186,8 @@ struct sg_app {
 
 /* sg_app.c */
 void sg_app__want_pump(sg_app *a);
+/* Holds or resumes the job stream's reads (read-ahead; see sg_app.c). */
+void sg_app__read_gate(sg_app *a);
 /* Moves |j| to the delayed set until |due_unix_ms| (acks it in the same MULTI). */
 void sg_app__park(sg_jobrun *j, int64_t due_unix_ms);
 /* Publishes the job's terminal result and acks it; frees the job when Redis confirmed. */
