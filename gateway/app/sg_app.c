@@ -401,7 +401,7 @@ static void on_sched_timer(uv_timer_t *t) {
 void sg_app__read_gate(sg_app *a) {
   const sg_sched *s = &a->sched;
   bool hold = s->max_inflight > 0 && s->inflight >= s->max_inflight &&
-              a->njobs - s->inflight >= s->max_inflight;
+              a->njobs >= s->inflight + s->max_inflight;
   if (hold == a->reads_held || a->stream == NULL)
     return;
   a->reads_held = hold;
