@@ -236,11 +236,15 @@ static bool write_responses(sg_hd_conn *c) {
         return done_any;
       r->resp_off += chunk;
     }
-    bool close = !r->keep_alive;
+    bool close = !r->keep_alive, lingers = r->too_big && c->h1 == H1_DISCARD;
     sg_httpd__req_free(r);
     done_any = true;
     if (close) {
-      if (c->h1 == H1_DISCARD)
+      /* After its own 413 the connection reads on a while (discarding) so
+       * that the client gets to read it. Any other closing response ends the
+       * connection here: what was pipelined after it is dropped, a 413
+       * already queued behind it included. */
+      if (lingers)
         sg_httpd__conn_linger(c);
       else
         sg_httpd__conn_close(c, 0);
