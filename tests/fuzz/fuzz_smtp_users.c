@@ -36,8 +36,10 @@ static void check_user(const sg_smtp_users *u, const sg_smtp_user *x) {
     const char *a = x->allow_from[k];
     for (const char *p = a; *p; p++)
       CHECK(!(*p >= 'A' && *p <= 'Z'));
+    /* "x@domain" for an @domain entry: the parser's own rule (an entry of
+     * 254 bytes leaves no room for a longer local part). */
     char probe[300];
-    snprintf(probe, sizeof probe, "%s%s", a[0] == '@' ? "someone" : "", a);
+    snprintf(probe, sizeof probe, "%s%s", a[0] == '@' ? "x" : "", a);
     CHECK(sg_smtp_user_may_send_as(x, probe));
   }
 }
