@@ -2,6 +2,8 @@
 /* E-mail address syntax check; see sg_addr.h. */
 #include "core/sg_addr.h"
 
+#include "core/sg_utf8.h"
+
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <string.h>
@@ -70,7 +72,7 @@ static const uint32_t k_atext[4] = {
 
 static bool atext(unsigned char c) {
   if (c >= 0x80)
-    return true; /* UTF-8 (SMTPUTF8); validity of the sequence is checked elsewhere */
+    return true; /* UTF-8 (SMTPUTF8): sg_addr_valid checks the sequences */
   return k_atext[c >> 5] >> (c & 31) & 1u;
 }
 
@@ -124,7 +126,9 @@ bool sg_addr_valid(const char *s, size_t n) {
     if (!atext(c))
       return false;
   }
-  return domain_valid(at + 1, n - ln - 1);
+  /* Bytes of 0x80 or more must form UTF-8 (RFC 6531): a lone 0xff or an
+   * overlong sequence is no address, whatever its parts look like. */
+  return domain_valid(at + 1, n - ln - 1) && sg_utf8_valid(s, n);
 }
 
 const char *sg_addr_domain(const char *s) {

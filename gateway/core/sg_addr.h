@@ -5,7 +5,9 @@
  * at most 254 bytes; local part 1..64 bytes of atext and single dots (or UTF-8
  * for SMTPUTF8); domain of dot-separated labels (letters, digits, hyphens, or
  * UTF-8 for IDN), at least two labels, or an address literal: [IPv4] or
- * [IPv6:...] (RFC 5321 4.1.3), nothing else in brackets. Pure.
+ * [IPv6:...] (RFC 5321 4.1.3), nothing else in brackets. Bytes of 0x80 or
+ * more only as valid UTF-8 (sg_utf8.h: no stray bytes, overlongs or
+ * surrogates). Pure.
  */
 #ifndef SG_ADDR_H
 #define SG_ADDR_H

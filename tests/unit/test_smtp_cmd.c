@@ -79,6 +79,8 @@ static void t_mail(void) {
   ASSERT_STR_EQ("555 5.5.4", code("MAIL FROM:<a@contoso.com> RET=HDRS"));
   ASSERT_STR_EQ("553 5.6.7", code("MAIL FROM:<j\xc3\xb6rg@contoso.com>"));
   ASSERT_STR_EQ("", code("MAIL FROM:<j\xc3\xb6rg@contoso.com> SMTPUTF8"));
+  /* SMTPUTF8 takes UTF-8, not any byte over 0x7f. */
+  ASSERT_STR_EQ("501 5.1.7", code("MAIL FROM:<j\xf6rg@contoso.com> SMTPUTF8"));
 }
 
 static void t_rcpt(void) {
