@@ -21,10 +21,25 @@
  * Returns {next cursor, claimed entries, deleted ids, delivery counts}. The
  * claim runs inside the script, so a payload reaches the gateway only when it
  * is within the entry size cap: a larger one comes back as {id, nil, size}
- * (XAUTOCLAIM JUSTID would not count the delivery). */
+ * (XAUTOCLAIM JUSTID would not count the delivery).
+ *
+ * The pending list is in id order, and an entry added less than min-idle ago
+ * (its id's time, by Redis's clock) cannot have been idle that long: once the
+ * cursor reaches such ids the pass is over and the cursor answers 0-0. Without
+ * that, a busy stream's pending list (every job in flight) was walked to its
+ * tail COUNT * 10 entries a call, one call after the other while the tail kept
+ * growing. An id whose time is ahead of Redis's clock (set by hand, or a clock
+ * that went back) proves nothing: the walk goes on. */
 static const char claim_script[] =
     "local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], "
     "'COUNT', ARGV[5])\n"
+    "local cur = r[1]\n"
+    "local ms = tonumber(string.match(cur, '^(%d+)%-'))\n"
+    "if cur ~= '0-0' and ms then\n"
+    "  local t = redis.call('TIME')\n"
+    "  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+    "  if ms > now - tonumber(ARGV[3]) and ms <= now then cur = '0-0' end\n"
+    "end\n"
     "local maxe = tonumber(ARGV[6])\n"
     "local ents, counts = {}, {}\n"
     "for i, e in ipairs(r[2]) do\n"
@@ -46,7 +61,7 @@ static const char claim_script[] =
     "  end\n"
     "  counts[i] = n\n"
     "end\n"
-    "return {r[1], ents, r[3] or {}, counts}\n";
+    "return {cur, ents, r[3] or {}, counts}\n";
 
 #define NO_CREDIT_RETRY_MS 1000
 

@@ -27,7 +27,10 @@
  * Credit: n = the credit taken from the stream (sg_rd_stream_take_credit, at
  * most |count|); what is not delivered is given back. With no credit the run
  * is skipped and retried after min(interval, 1 s). While the XAUTOCLAIM
- * cursor is not back at 0-0 the next batch runs right away.
+ * cursor is not back at 0-0 the next batch runs right away; a pass ends where
+ * the pending list's ids are younger than min_idle_ms by Redis's clock (no
+ * entry from there on can be idle that long), so the jobs in flight on a busy
+ * stream are not walked again and again.
  *
  * min_idle_ms must exceed the longest time the runtime keeps an entry in
  * memory (in-memory retry waits, request timeouts, the shutdown grace), or

@@ -424,6 +424,63 @@ static void t_paging(void) {
   sg_test_redis_stop(&r);
 }
 
+/* A pass ends where the pending ids are younger than min-idle: 200 fresh
+ * entries of a live consumer, 10 looked at per call (count 1), take one call,
+ * not twenty back to back. */
+static void t_young_ends_pass(void) {
+  sg_test_redis r;
+  ctx x;
+  begin(&x, &r, 200, 100);
+  start_reaper(
+      &x, (sg_rd_reaper_opts){
+              .interval_ms = 60000, .first_delay_ms = 60000, .min_idle_ms = 60000, .count = 1});
+  wait_up(&x);
+  sg_rd_reaper_run_now(x.rp);
+  sg_rd_reaper_stats st = {0};
+  for (int i = 0; i < 500 && st.runs == 0; i++) {
+    sg_rd_test_run_for(&x.loop, 10);
+    sg_rd_reaper_get_stats(x.rp, &st);
+  }
+  ASSERT_EQ(1, st.runs);
+  sg_rd_test_run_for(&x.loop, 200); /* a next call would be sent at once and answered */
+  sg_rd_reaper_get_stats(x.rp, &st);
+  ASSERT_EQ(1, st.runs);
+  ASSERT_EQ(0, st.claimed);
+  ASSERT_EQ(200, pending_of(&r, "dead"));
+  ASSERT_EQ(100, credit_of(&x));
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
+}
+
+/* Ids ahead of Redis's clock (set by the producer) say nothing of idle time:
+ * the pass walks on and claims them all at once. */
+static void t_future_ids_walked(void) {
+  sg_test_redis r;
+  ctx x;
+  ASSERT_OK(sg_test_redis_start(&r, NULL));
+  redisReply *y = sg_test_redis_cmd(&r, "XGROUP CREATE sendgate:jobs sendgate 0 MKSTREAM");
+  freeReplyObject(y);
+  for (int i = 0; i < 5; i++) {
+    y = sg_test_redis_cmd(&r, "XADD sendgate:jobs 99999999999999-%d job job-%d", i, i);
+    ASSERT_EQ(REDIS_REPLY_STRING, y->type);
+    freeReplyObject(y);
+  }
+  y = sg_test_redis_cmd(&r, "XREADGROUP GROUP sendgate dead COUNT 10 STREAMS sendgate:jobs >");
+  freeReplyObject(y);
+  ctx_init(&x, &r);
+  start_stream(&x, "live", 100);
+  start_reaper(&x,
+               (sg_rd_reaper_opts){
+                   .interval_ms = 60000, .first_delay_ms = 60000, .min_idle_ms = 50, .count = 1});
+  wait_up(&x);
+  sg_rd_test_run_for(&x.loop, 100);
+  sg_rd_reaper_run_now(x.rp);
+  sg_rd_test_run_until(&x.loop, &x.n, 5, 3000);
+  ASSERT_EQ(5, x.n);
+  ctx_finish(&x);
+  sg_test_redis_stop(&r);
+}
+
 static void t_close_in_flight(void) {
   sg_test_redis r;
   ctx x;
@@ -486,5 +543,6 @@ static void t_expired_result(void) {
 
 SG_TESTS({"claims_dead_consumer", t_claims_dead_consumer}, {"credit", t_credit},
          {"max_deliveries", t_max_deliveries}, {"deleted_and_own_held", t_deleted_and_own_held},
-         {"paging", t_paging}, {"close_in_flight", t_close_in_flight}, {"jitter", t_jitter},
-         {"expired_result", t_expired_result})
+         {"paging", t_paging}, {"young_ends_pass", t_young_ends_pass},
+         {"future_ids_walked", t_future_ids_walked}, {"close_in_flight", t_close_in_flight},
+         {"jitter", t_jitter}, {"expired_result", t_expired_result})
