@@ -8,9 +8,10 @@
  *
  * Output path: sg_tlsconn_write appends plaintext to |plain|. The connection's
  * registrant with the loop's turn (sg_turn.h, rank SG_TURN_TLS), wanted only
- * while there is work, encrypts |plain| into |out| in one go and starts a
- * uv_write if none is in flight (|out| and |inflight| swap: h2o's double
- * buffer). The turn runs right before the loop blocks for I/O, after the
+ * while there is work, encrypts |plain| into |out| in one go and, if no write
+ * is in flight, writes it: at once when the socket takes it all (nearly
+ * always), else the rest by a uv_write (|out| and |inflight| swap: h2o's
+ * double buffer). The turn runs right before the loop blocks for I/O, after the
  * stages that produce our output (the HTTP/2 pool), so everything queued
  * during this turn (timers, reads, write completions, the pool's flush)
  * leaves in one write before the loop sleeps.
@@ -120,15 +121,41 @@ static void take_tls_out(sg_tlsconn *c) {
 
 static void on_write(uv_write_t *req, int status);
 
+/*
+ * Writes |out|. Most writes fit the socket's send buffer: uv_try_write takes
+ * them at once, with no write request. (With a request, libuv 1.44 answers
+ * through its pending queue and then asks epoll to drop a POLLOUT it never
+ * armed: one more system call per write.) What the socket does not take goes
+ * out through a uv_write of the rest, as before. A write that completed here
+ * leaves its after-write step (the drain callback, the orderly close) to
+ * after_write, from the turn: never from inside the caller's call.
+ */
 static void start_write(sg_tlsconn *c) {
   if (c->writing || c->out.len == 0 || !c->tcp_open || c->state < SG_TC_PROXY ||
       c->state == SG_TC_CLOSED)
     return;
+  uv_buf_t b = uv_buf_init(c->out.data, (unsigned int)c->out.len);
+  int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+  if (n < 0 && n != UV_EAGAIN) {
+    sg_tlsconn__fail(c, n);
+    return;
+  }
+  size_t done = n > 0 ? (size_t)n : 0;
+  if (done == c->out.len) {
+    if (c->out.cap > RETAIN_CAP)
+      sg_buf_free(&c->out);
+    else
+      sg_buf_reset(&c->out);
+    c->drain_due = true;
+    schedule(c);
+    return;
+  }
   sg_buf tmp = c->inflight;
   c->inflight = c->out;
   c->out = tmp;
   sg_buf_reset(&c->out);
-  uv_buf_t b = uv_buf_init(c->inflight.data, (unsigned int)c->inflight.len);
+  c->inflight_done = done;
+  b = uv_buf_init(c->inflight.data + done, (unsigned int)(c->inflight.len - done));
   int rv = uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &b, 1, on_write);
   if (rv < 0) {
     sg_tlsconn__fail(c, rv);
@@ -184,9 +211,21 @@ static void closing_progress(sg_tlsconn *c) {
     sg_tlsconn__teardown(c);
 }
 
+/* After a write completed: the orderly close goes on, or the user hears
+ * that everything queued has left (on_drain). */
+static void after_write(sg_tlsconn *c) {
+  c->drain_due = false;
+  if (c->state == SG_TC_CLOSING) {
+    closing_progress(c);
+  } else if (c->state == SG_TC_READY && all_flushed(c) && c->cbs.on_drain) {
+    c->cbs.on_drain(c, c->ud);
+  }
+}
+
 static void on_write(uv_write_t *req, int status) {
   sg_tlsconn *c = req->data;
   c->writing = false;
+  c->inflight_done = 0;
   if (c->inflight.cap > RETAIN_CAP)
     sg_buf_free(&c->inflight); /* a burst's memory is not kept for the connection's life */
   else
@@ -198,11 +237,7 @@ static void on_write(uv_write_t *req, int status) {
     return;
   }
   start_write(c);
-  if (c->state == SG_TC_CLOSING) {
-    closing_progress(c);
-  } else if (c->state == SG_TC_READY && all_flushed(c) && c->cbs.on_drain) {
-    c->cbs.on_drain(c, c->ud);
-  }
+  after_write(c);
 }
 
 /* ---- input ---- */
@@ -378,6 +413,14 @@ static void on_turn(sg_turn_reg *reg, void *ud) {
   if (c->state == SG_TC_CLOSED)
     return;
   flush_out(c);
+  if (!c->drain_due || c->state == SG_TC_CLOSED)
+    return;
+  after_write(c);
+  /* The want start_write made for this is served: keep one only for new work
+   * (on_drain may have queued some, or written and completed again). */
+  if (c->state != SG_TC_CLOSED && c->plain.len == 0 && !c->drain_due && !c->input_pending &&
+      !c->ready_pending)
+    sg_turn_unwant(&c->turn);
 }
 
 static void on_timer(uv_timer_t *t) {
@@ -470,7 +513,7 @@ int sg_tlsconn_write(sg_tlsconn *c, const uint8_t *p, size_t n) {
 }
 
 size_t sg_tlsconn_out_pending(const sg_tlsconn *c) {
-  return c->plain.len + c->out.len + c->inflight.len;
+  return c->plain.len + c->out.len + c->inflight.len - c->inflight_done;
 }
 
 void sg_tlsconn_pause_read(sg_tlsconn *c) {

@@ -49,16 +49,18 @@ struct sg_tlsconn {
   struct addrinfo *addrs, *next_addr;
   int last_connect_err;
 
-  sg_buf plain;    /* application bytes not yet encrypted / handed on */
-  sg_buf out;      /* bytes for the socket, filling */
-  sg_buf inflight; /* bytes of the uv_write in flight */
-  uint8_t *rbuf;   /* READ_BUF_SIZE, reused for every read */
+  sg_buf plain;         /* application bytes not yet encrypted / handed on */
+  sg_buf out;           /* bytes for the socket, filling */
+  sg_buf inflight;      /* bytes of the uv_write in flight */
+  size_t inflight_done; /* of them, taken by the socket before the uv_write */
+  uint8_t *rbuf;        /* READ_BUF_SIZE, reused for every read */
 
   int open_handles; /* initialised handles whose close callback is pending */
   int close_err;
   bool gai_pending;
   bool tcp_open;      /* tcp initialised and not being closed */
   bool writing;       /* a uv_write is in flight */
+  bool drain_due;     /* a write completed in start_write: after_write from the turn */
   bool reading;       /* uv_read_start active */
   bool paused;        /* the user asked for no on_read */
   bool ready_pending; /* plain accept: on_ready from the turn */

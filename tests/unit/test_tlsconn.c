@@ -48,6 +48,7 @@ typedef struct fx {
   uint8_t *payload;
   size_t total;
   bool send_on_ready;
+  bool srv_paused_at_ready; /* the server reads nothing until resumed by the case */
 } fx;
 
 static void on_guard(uv_timer_t *t) {
@@ -97,11 +98,17 @@ static void srv_ready(sg_tlsconn *c, void *ud) {
   fx *f = ud;
   f->srv.ready++;
   snprintf(f->srv.alpn, sizeof f->srv.alpn, "%s", sg_tlsconn_alpn(c));
+  if (f->srv_paused_at_ready)
+    sg_tlsconn_pause_read(c);
 }
 
 static void srv_read(sg_tlsconn *c, const uint8_t *p, size_t n, void *ud) {
   fx *f = ud;
   ASSERT_EQ(1, f->srv.ready);
+  if (f->srv_paused_at_ready) { /* the client's one big write: every byte once, in order */
+    ASSERT_LE(f->srv.got + n, f->total);
+    ASSERT_MEM_EQ(f->payload + f->srv.got, p, n);
+  }
   f->srv.got += n;
   if (!f->echo)
     return;
@@ -179,6 +186,9 @@ static void cli_read(sg_tlsconn *c, const uint8_t *p, size_t n, void *ud) {
 static void cli_drain(sg_tlsconn *c, void *ud) {
   fx *f = ud;
   f->cli.drains++;
+  ASSERT_EQ(0, sg_tlsconn_out_pending(c));
+  if (f->srv_paused_at_ready)
+    sg_tlsconn_close(c, 0);
 }
 
 static void cli_close(sg_tlsconn *c, int err, void *ud) {
@@ -371,6 +381,54 @@ static void t_close_in_ready(void) {
   fx_finish(&f);
 }
 
+/*
+ * A write larger than the socket takes while the peer reads nothing: the
+ * socket takes what fits at once, the rest waits in flight. Once the peer
+ * reads, every byte arrives once and in order, and on_drain comes once,
+ * after the last byte has left.
+ */
+static void run_backpressure(bool tls) {
+  fx f;
+  fx_init(&f);
+  fx_listen(&f);
+  if (!tls)
+    f.accept_ctx = NULL;
+  f.srv_paused_at_ready = true;
+  f.send_on_ready = true;
+  make_payload(&f, 24 * 1024 * 1024 + 77); /* above loopback's send and receive buffers */
+  ASSERT_OK(sg_tlsconn_connect(&f.cli.conn, &f.loop, tls ? f.cctx : NULL, "localhost", f.port,
+                               HS_TIMEOUT_MS, &cli_cbs, &f));
+  /* Until the client has handed the socket what it takes: then part of the
+   * payload is stuck in flight, as long as the server does not read. */
+  bool stuck = false;
+  for (int i = 0; i < 100000 && !stuck; i++) {
+    if (uv_run(&f.loop, UV_RUN_ONCE) == 0)
+      break;
+    size_t left = f.cli.conn && f.srv.conn ? sg_tlsconn_out_pending(f.cli.conn) : 0;
+    stuck = f.cli.ready == 1 && f.srv.ready == 1 && left > 0 && left < f.total;
+  }
+  ASSERT(stuck);
+  ASSERT_EQ(0, f.cli.drains);
+  ASSERT_EQ(0, f.srv.got);
+  sg_tlsconn_resume_read(f.srv.conn);
+  ASSERT_OK(uv_run(&f.loop, UV_RUN_DEFAULT));
+  ASSERT_EQ(f.total, f.srv.got);
+  ASSERT_EQ(1, f.cli.drains);
+  ASSERT_EQ(1, f.cli.closed);
+  ASSERT_EQ(0, f.cli.close_err);
+  ASSERT_EQ(1, f.srv.closed);
+  ASSERT_EQ(0, f.srv.close_err);
+  fx_finish(&f);
+}
+
+static void t_backpressure_tls(void) {
+  run_backpressure(true);
+}
+
+static void t_backpressure_plain(void) {
+  run_backpressure(false);
+}
+
 /* Closing while the name is resolving or the TCP connect is pending. */
 static void t_close_early(void) {
   for (int round = 0; round < 2; round++) {
@@ -395,4 +453,5 @@ static void t_close_early(void) {
 SG_TESTS({"echo_tls", t_echo_tls}, {"echo_plain", t_echo_plain}, {"wrong_host", t_wrong_host},
          {"ip_literal", t_ip_literal}, {"refused", t_refused},
          {"handshake_timeout", t_handshake_timeout}, {"bad_args", t_bad_args},
-         {"close_in_ready", t_close_in_ready}, {"close_early", t_close_early})
+         {"close_in_ready", t_close_in_ready}, {"close_early", t_close_early},
+         {"backpressure_tls", t_backpressure_tls}, {"backpressure_plain", t_backpressure_plain})
