@@ -153,6 +153,8 @@ cleanup() {
   if [ "$rc" -ne 0 ]; then
     echo "bench failed; logs kept in $W" >&2
     for f in "$W"/*/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }; done
+  elif [ -n "${BENCH_KEEP:-}" ]; then
+    echo "logs kept in $W" >&2
   else
     rm -rf "$W"
   fi
