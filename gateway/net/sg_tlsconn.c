@@ -33,6 +33,7 @@
 #include "core/sg_err.h"
 #include "core/sg_mem.h"
 #include "core/sg_turn.h"
+#include "net/sg_stream_write.h"
 #include "net/sg_tls.h"
 #include "net/sg_tlsconn_int.h"
 
@@ -121,44 +122,22 @@ static void take_tls_out(sg_tlsconn *c) {
 
 static void on_write(uv_write_t *req, int status);
 
-/*
- * Writes |out|. Most writes fit the socket's send buffer: uv_try_write takes
- * them at once, with no write request. (With a request, libuv 1.44 answers
- * through its pending queue and then asks epoll to drop a POLLOUT it never
- * armed: one more system call per write.) What the socket does not take goes
- * out through a uv_write of the rest, as before. A write that completed here
- * leaves its after-write step (the drain callback, the orderly close) to
- * after_write, from the turn: never from inside the caller's call.
- */
+/* Writes |out| (sg_stream_write.h). A write that completed at once leaves
+ * its after-write step (the drain callback, the orderly close) to
+ * after_write, from the turn: never from inside the caller's call. */
 static void start_write(sg_tlsconn *c) {
   if (c->writing || c->out.len == 0 || !c->tcp_open || c->state < SG_TC_PROXY ||
       c->state == SG_TC_CLOSED)
     return;
-  uv_buf_t b = uv_buf_init(c->out.data, (unsigned int)c->out.len);
-  int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
-  if (n < 0 && n != UV_EAGAIN) {
-    sg_tlsconn__fail(c, n);
-    return;
-  }
-  size_t done = n > 0 ? (size_t)n : 0;
-  if (done == c->out.len) {
-    if (c->out.cap > RETAIN_CAP)
-      sg_buf_free(&c->out);
-    else
-      sg_buf_reset(&c->out);
-    c->drain_due = true;
-    schedule(c);
-    return;
-  }
-  sg_buf tmp = c->inflight;
-  c->inflight = c->out;
-  c->out = tmp;
-  sg_buf_reset(&c->out);
-  c->inflight_done = done;
-  b = uv_buf_init(c->inflight.data + done, (unsigned int)(c->inflight.len - done));
-  int rv = uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &b, 1, on_write);
+  int rv = sg_stream_write((uv_stream_t *)&c->tcp, &c->write_req, on_write, &c->out, &c->inflight,
+                           &c->inflight_done, RETAIN_CAP);
   if (rv < 0) {
     sg_tlsconn__fail(c, rv);
+    return;
+  }
+  if (rv == 1) {
+    c->drain_due = true;
+    schedule(c);
     return;
   }
   c->writing = true;

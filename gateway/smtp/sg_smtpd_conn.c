@@ -15,6 +15,7 @@
 #include "core/sg_err.h"
 #include "core/sg_log.h"
 #include "core/sg_mem.h"
+#include "net/sg_stream_write.h"
 #include "smtp/sg_smtp_job.h"
 #include "smtp/sg_smtpd_int.h"
 
@@ -126,25 +127,26 @@ static void on_written(uv_write_t *req, int status) {
   start_write(c);
 }
 
+/* Writes the pending replies (sg_stream_write.h: at once, nearly always). */
 static void start_write(sg_smtpd_conn *c) {
   if (c->writing || c->closing)
     return;
-  if (c->wpend.len == 0) {
-    if (c->close_after_write)
+  if (c->wpend.len > 0) {
+    c->wreq.data = c;
+    size_t done;
+    int rv = sg_stream_write((uv_stream_t *)&c->tcp, &c->wreq, on_written, &c->wpend, &c->winflight,
+                             &done, MAX_PENDING_OUTPUT);
+    if (rv < 0) {
       conn_close(c);
-    return;
+      return;
+    }
+    if (rv == 0) {
+      c->writing = true;
+      return;
+    }
   }
-  sg_buf t = c->winflight;
-  c->winflight = c->wpend;
-  c->wpend = t;
-  sg_buf_reset(&c->wpend);
-  uv_buf_t b = uv_buf_init(c->winflight.data, (unsigned)c->winflight.len);
-  c->wreq.data = c;
-  if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) {
+  if (c->close_after_write)
     conn_close(c);
-    return;
-  }
-  c->writing = true;
 }
 
 /* Moves TLS records and the session's replies to the socket. */

@@ -123,6 +123,43 @@ swaks --server 127.0.0.1 --port "$RELAY_PORT" --from intruder@evil.example \
   --to bob@fabrikam.example >"$T/swaks5.log" 2>&1 || true
 check "relay: sender outside relay_senders 550 5.7.1" 1 "$(grep -c '<\*\* 550 5.7.1' "$T/swaks5.log")"
 
+# 5b. A client that pipelines 8,000 HELPs (under smtp.max_commands) with a
+# 4 KB receive buffer and reads only after sending them all: 750 KB of
+# replies wait in smtpd's socket meanwhile. Every reply comes once and in
+# order. (A write the socket takes only in part is test_tlsconn's
+# backpressure case: the same sg_stream_write.)
+python3 - "$RELAY_PORT" >"$T/noop.log" 2>&1 <<'PY' && rc=0 || rc=$?
+import socket, sys
+n = 8000
+help = b"214 2.0.0 See RFC 5321; commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT STARTTLS AUTH VRFY HELP"
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.settimeout(60)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"EHLO pipeline.test\r\n" + b"HELP\r\n" * n + b"QUIT\r\n")
+data = bytearray()
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+lines = bytes(data).split(b"\r\n")
+assert lines[-1] == b"", "no CRLF at the end"
+lines = lines[:-1]
+assert lines[0].startswith(b"220 "), lines[0]
+i = 1
+while lines[i].startswith(b"250-"):
+    i += 1
+assert lines[i].startswith(b"250 "), lines[i]
+helps = lines[i + 1:-1]
+assert len(helps) == n, "%d HELP replies for %d" % (len(helps), n)
+assert all(l == help for l in helps), "a HELP reply differs"
+assert lines[-1] == b"221 2.0.0 Bye", lines[-1]
+print("ok", len(helps))
+PY
+check "8,000 pipelined HELPs, read late: every reply once, in order" 0 "$rc"
+[ "$rc" = 0 ] || cat "$T/noop.log"
+
 # 6. Relay from outside relay_networks: 554, nothing accepted. (The client
 # connects from 127.0.0.1; a second smtpd allows only 10.0.0.0/8.)
 stop_smtpd && rc=0 || rc=$?
