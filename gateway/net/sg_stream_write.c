@@ -2,8 +2,8 @@
 /* See sg_stream_write.h. */
 #include "net/sg_stream_write.h"
 
-int sg_stream_write(uv_stream_t *s, uv_write_t *req, uv_write_cb cb, sg_buf *out,
-                    sg_buf *inflight, size_t *inflight_done, size_t retain_cap) {
+int sg_stream_write(uv_stream_t *s, uv_write_t *req, uv_write_cb cb, sg_buf *out, sg_buf *inflight,
+                    size_t *inflight_done, size_t retain_cap) {
   uv_buf_t b = uv_buf_init(out->data, (unsigned int)out->len);
   int n = uv_try_write(s, &b, 1);
   if (n < 0 && n != UV_EAGAIN)

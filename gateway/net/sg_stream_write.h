@@ -25,7 +25,7 @@
  * *|inflight_done| how many of them the socket took already; |out| is empty);
  * or a negative libuv error (the connection is broken; nothing queued).
  */
-int sg_stream_write(uv_stream_t *s, uv_write_t *req, uv_write_cb cb, sg_buf *out,
-                    sg_buf *inflight, size_t *inflight_done, size_t retain_cap);
+int sg_stream_write(uv_stream_t *s, uv_write_t *req, uv_write_cb cb, sg_buf *out, sg_buf *inflight,
+                    size_t *inflight_done, size_t retain_cap);
 
 #endif
