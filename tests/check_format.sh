@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Checks that every tracked C source and header matches .clang-format
+# Checks that every C source and header of the tree (tracked, or new and not
+# ignored) matches .clang-format
 # (clang-format --dry-run -Werror); lists the files that do not and exits 1.
 # Generated code (protoc-c output) lives in the build directory, never in git.
 #   tests/check_format.sh         check
@@ -15,7 +16,9 @@ fi
 exclude='\.pb-c\.[ch]$'
 
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-  list() { git ls-files -- '*.c' '*.h'; }
+  # New files too: a file not added yet is checked before its commit, not by CI after it.
+  list() { git ls-files --cached --others --exclude-standard -- '*.c' '*.h' |
+    while IFS= read -r f; do [ -f "$f" ] && echo "$f"; done | sort -u; }
 else # an exported tree: the same files, build directories aside
   list() { find . \( -name 'build*' -prune \) -o -type f \( -name '*.c' -o -name '*.h' \) -print |
     sed 's|^\./||' | grep -v '/node_modules/' | sort; }
