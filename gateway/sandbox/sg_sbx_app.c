@@ -224,6 +224,7 @@ void sg_sbx__limits_rebuild(sg_sbx *s) {
   s->smtp_msg = sg_sbx_rate_new((uint64_t)c->smtp_messages_per_minute,
                                 (uint64_t)c->smtp_minute_window_ms, SG_SBX_WINDOW_SLIDING, 0);
   sg_sbx_tokens_set_lifetime(s->tokens, (uint32_t)c->token_lifetime_s);
+  sg_sbx_tokens_set_length(s->tokens, (size_t)c->token_length);
 }
 
 /* ---- dispatch ---- */
@@ -465,6 +466,7 @@ int sg_sbx_start(sg_sbx **out, uv_loop_t *loop, sg_sbx_cfg *cfg, char *err, size
   if (rv == 0) {
     sg_sbx_tokens_config tc = {0};
     tc.lifetime_s = (uint32_t)s->cfg.token_lifetime_s;
+    tc.token_len = (size_t)s->cfg.token_length;
     s->tokens = sg_sbx_tokens_new(&tc);
     if (sg_sbx_tokens_add_app(s->tokens, s->cfg.tenant_id, s->cfg.client_id,
                               s->cfg.client_secret)) {

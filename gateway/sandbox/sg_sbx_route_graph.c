@@ -95,13 +95,12 @@ static bool slow_mailbox(const char *list, const char *mb) {
 bool sg_sbx__graph_auth(sg_sbx *s, sg_httpd_req *req, const graph_ids *ids,
                         sg_sbx_token_info *info) {
   uint64_t latency = (uint64_t)s->cfg.fault_latency_ms;
-  char auth[4096];
-  const char *a = sg_sbx__header(req, "authorization", auth, sizeof auth);
+  const sg_http_header *a = sg_http_find(req->headers, req->nheaders, "authorization");
   const char *why = NULL;
-  if (a == NULL || strncasecmp(a, "Bearer ", 7) != 0 || a[7] == '\0') {
+  if (a == NULL || a->value_len <= 7 || strncasecmp(a->value, "Bearer ", 7) != 0) {
     why = "Access token is empty.";
   } else {
-    sg_sbx_token_status st = sg_sbx_tokens_validate(s->tokens, a + 7, strlen(a + 7),
+    sg_sbx_token_status st = sg_sbx_tokens_validate(s->tokens, a->value + 7, a->value_len - 7,
                                                     SG_SBX_AUD_GRAPH, sg_wall_ms(), info);
     if (st != SG_SBX_TOKEN_OK)
       why = sg_sbx_token_status_message(st);

@@ -42,6 +42,9 @@ static const sg_setting tbl[] = {
      0, SG_SET_SECRET, NULL, "App Service's X-IDENTITY-HEADER value"},
     {"entra", "token_lifetime_s", SG_SET_INT, F(token_lifetime_s), "0", 0, 100000000, 0, NULL,
      "token lifetime; 0 = random 3600..5400"},
+    {"entra", "token_length", SG_SET_INT, F(token_length), "1300", 43, 4096, 0, NULL,
+     "characters of an access token (a JWT's shape from 423 on); Entra's app-only tokens are "
+     "about 1,300"},
     {"entra", "fault_429_rate", SG_SET_DOUBLE, F(token_fault_429_rate), "0", 0, 0, 0, NULL,
      "share of token requests answered 429"},
     {"entra", "retry_after_s", SG_SET_INT, F(token_retry_after_s), "60", 0, 86400, 0, NULL,

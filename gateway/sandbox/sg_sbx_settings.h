@@ -35,6 +35,7 @@ typedef struct sg_sbx_cfg {
   char *imds_user_id;         /* client id of the one user-assigned identity */
   char *imds_identity_header; /* App Service's X-IDENTITY-HEADER value */
   int64_t token_lifetime_s;   /* 0 = random 3600..5400 as Entra does */
+  int64_t token_length;       /* characters of an access token (SG_SBX_TOKEN_DEFAULT) */
   double token_fault_429_rate;
   int64_t token_retry_after_s;
   /* [graph] */

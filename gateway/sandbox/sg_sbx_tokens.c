@@ -7,6 +7,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "core/sg_base64.h"
 #include "core/sg_clock.h"
@@ -43,9 +44,10 @@ struct sg_sbx_tokens {
   app *apps;
   char *graph_scope; /* "<root>/.default" */
   uint32_t lifetime_s;
+  size_t token_len;
   size_t max_tokens;
-  sg_sbx_table table;
-  sg_sbx_jtis *jtis; /* assertion ids seen */
+  sg_sbx_table table; /* keyed by the SHA-256 of the token */
+  sg_sbx_jtis *jtis;  /* assertion ids seen */
 };
 
 sg_sbx_tokens *sg_sbx_tokens_new(const sg_sbx_tokens_config *cfg) {
@@ -59,6 +61,7 @@ sg_sbx_tokens *sg_sbx_tokens_new(const sg_sbx_tokens_config *cfg) {
   sg_buf_append_str(&b, "/.default");
   t->graph_scope = sg_buf_steal(&b, NULL);
   t->lifetime_s = cfg ? cfg->lifetime_s : 0;
+  sg_sbx_tokens_set_length(t, cfg ? cfg->token_len : 0);
   t->max_tokens = cfg && cfg->max_tokens ? cfg->max_tokens : SG_SBX_TOKENS_DEFAULT_MAX;
   sg_sbx_table_init(&t->table);
   t->jtis = sg_sbx_jtis_new(t->max_tokens);
@@ -91,6 +94,13 @@ void sg_sbx_tokens_free(sg_sbx_tokens *t) {
 
 void sg_sbx_tokens_set_lifetime(sg_sbx_tokens *t, uint32_t lifetime_s) {
   t->lifetime_s = lifetime_s;
+}
+
+void sg_sbx_tokens_set_length(sg_sbx_tokens *t, size_t token_len) {
+  t->token_len = token_len == 0                 ? SG_SBX_TOKEN_DEFAULT
+                 : token_len < SG_SBX_TOKEN_MIN ? SG_SBX_TOKEN_MIN
+                 : token_len > SG_SBX_TOKEN_MAX ? SG_SBX_TOKEN_MAX
+                                                : token_len;
 }
 
 size_t sg_sbx_tokens_count(const sg_sbx_tokens *t) {
@@ -230,6 +240,38 @@ static uint32_t lifetime(const sg_sbx_tokens *t) {
   return 3600 + r % 1801;
 }
 
+/*
+ * A new token of |n| characters into |b|: random base64url (six bits of
+ * entropy a character) in a JWT's shape from JWT_MIN characters on, a fixed
+ * {"typ":"JWT","alg":"RS256"} header, the claims and an RS256 signature's 342
+ * characters, as Entra's are; one opaque segment when shorter. Only its
+ * length and alphabet matter to a client, which never reads it.
+ */
+#define JWT_HEAD "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9."
+#define JWT_SIG 342
+#define JWT_MIN (sizeof JWT_HEAD - 1 + SG_SBX_TOKEN_MIN + 1 + JWT_SIG)
+
+static void make_token(sg_buf *b, size_t n) {
+  static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  unsigned char r[SG_SBX_TOKEN_MAX];
+  if (RAND_bytes(r, (int)n) != 1)
+    abort(); /* no randomness: nothing sensible to hand out */
+  sg_buf_reset(b);
+  sg_buf_reserve(b, n + 1);
+  size_t i = 0;
+  if (n >= JWT_MIN) {
+    sg_buf_append(b, JWT_HEAD, sizeof JWT_HEAD - 1);
+    i = sizeof JWT_HEAD - 1;
+  }
+  for (; i < n; i++) {
+    char c = alphabet[r[i] & 63]; /* 256 is a multiple of 64: uniform */
+    if (n >= JWT_MIN && i == n - JWT_SIG - 1)
+      c = '.';
+    sg_buf_append(b, &c, 1);
+  }
+  OPENSSL_cleanse(r, n);
+}
+
 static void store(sg_sbx_tokens *t, const app *a, sg_sbx_audience aud, int64_t now_ms,
                   sg_sbx_token_resp *out) {
   purge(t, now_ms, PURGE_STEP);
@@ -239,22 +281,19 @@ static void store(sg_sbx_tokens *t, const app *a, sg_sbx_audience aud, int64_t n
     drop(t, sg_container_of(sg_sbx_table_oldest(&t->table), tok, e));
 
   sg_buf b = SG_BUF_INIT;
+  unsigned char key[SHA256_DIGEST_LENGTH];
   do {
-    unsigned char r[32];
-    if (RAND_bytes(r, sizeof r) != 1)
-      abort();
-    sg_buf_reset(&b);
-    sg_base64url_encode(&b, r, sizeof r);
-  } while (sg_sbx_table_find(&t->table, b.data, b.len)); /* 2^-256: never loops in practice */
+    make_token(&b, t->token_len);
+    SHA256((const unsigned char *)b.data, b.len, key);
+  } while (sg_sbx_table_find(&t->table, (const char *)key, sizeof key)); /* never in practice */
   tok *k = sg_xcalloc(1, sizeof(*k));
   k->app = a;
   k->aud = aud;
   uint32_t life = lifetime(t);
   k->expires_ms = now_ms + (int64_t)life * 1000;
-  sg_sbx_table_insert(&t->table, &k->e, b.data, b.len);
-  memcpy(out->token, b.data, SG_SBX_TOKEN_LEN);
-  out->token[SG_SBX_TOKEN_LEN] = '\0';
-  sg_buf_free(&b);
+  sg_sbx_table_insert(&t->table, &k->e, (const char *)key, sizeof key);
+  out->token_len = b.len;
+  out->token = sg_buf_steal(&b, NULL);
 
   out->status = 200;
   out->error = NULL;
@@ -468,15 +507,21 @@ void sg_sbx_tokens_issue(sg_sbx_tokens *t, const sg_sbx_token_req *req, int64_t 
 
 void sg_sbx_token_resp_free(sg_sbx_token_resp *r) {
   sg_buf_free(&r->body);
-  OPENSSL_cleanse(r->token, sizeof r->token);
+  if (r->token)
+    OPENSSL_cleanse(r->token, r->token_len);
+  sg_free(r->token);
+  r->token = NULL;
+  r->token_len = 0;
 }
 
 sg_sbx_token_status sg_sbx_tokens_validate(sg_sbx_tokens *t, const char *bearer, size_t len,
                                            sg_sbx_audience aud, int64_t now_ms,
                                            sg_sbx_token_info *info) {
-  if (bearer == NULL || len != SG_SBX_TOKEN_LEN)
+  if (bearer == NULL || len < SG_SBX_TOKEN_MIN || len > SG_SBX_TOKEN_MAX)
     return SG_SBX_TOKEN_UNKNOWN;
-  sg_sbx_entry *e = sg_sbx_table_find(&t->table, bearer, len);
+  unsigned char key[SHA256_DIGEST_LENGTH];
+  SHA256((const unsigned char *)bearer, len, key);
+  sg_sbx_entry *e = sg_sbx_table_find(&t->table, (const char *)key, sizeof key);
   if (e == NULL)
     return SG_SBX_TOKEN_UNKNOWN;
   tok *k = sg_container_of(e, tok, e);

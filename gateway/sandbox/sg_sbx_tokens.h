@@ -31,7 +31,16 @@ typedef enum {
   SG_SBX_AUD_OUTLOOK = 3 /* https://outlook.office365.com: the SMTP stand-in */
 } sg_sbx_audience;
 
-#define SG_SBX_TOKEN_LEN 43
+/*
+ * An access token's length in characters. Entra's app-only access tokens are
+ * JWTs of about 1,300 characters (some twenty claims and an RS256 signature),
+ * more with many roles; the default is that, so that what a token's size
+ * costs (HPACK codes the authorization header in every request, the XOAUTH2
+ * line) shows here as it will against Entra. The minimum is 32 random bytes.
+ */
+#define SG_SBX_TOKEN_MIN 43
+#define SG_SBX_TOKEN_MAX 4096
+#define SG_SBX_TOKEN_DEFAULT 1300
 #define SG_SBX_TOKENS_DEFAULT_MAX 100000
 
 typedef struct sg_sbx_tokens_config {
@@ -41,6 +50,8 @@ typedef struct sg_sbx_tokens_config {
   uint32_t lifetime_s;
   /* Bound on stored tokens; 0: SG_SBX_TOKENS_DEFAULT_MAX. */
   size_t max_tokens;
+  /* Length of the tokens issued, SG_SBX_TOKEN_MIN..MAX; 0: SG_SBX_TOKEN_DEFAULT. */
+  size_t token_len;
 } sg_sbx_tokens_config;
 
 typedef struct sg_sbx_tokens sg_sbx_tokens;
@@ -50,6 +61,9 @@ sg_sbx_tokens *sg_sbx_tokens_new(const sg_sbx_tokens_config *cfg);
 void sg_sbx_tokens_free(sg_sbx_tokens *t);
 /* Changes the lifetime of tokens issued from now on (0: random 3600..5400 s). */
 void sg_sbx_tokens_set_lifetime(sg_sbx_tokens *t, uint32_t lifetime_s);
+/* Changes the length of tokens issued from now on (0: SG_SBX_TOKEN_DEFAULT;
+ * clamped to SG_SBX_TOKEN_MIN..MAX). */
+void sg_sbx_tokens_set_length(sg_sbx_tokens *t, size_t token_len);
 
 /*
  * Registers application |client_id| in |tenant| (GUID or domain; matched
@@ -86,7 +100,8 @@ typedef struct sg_sbx_token_resp {
   const char *error; /* NULL on success, else "invalid_client", ... (static) */
   int aadsts;        /* 0 on success, else the AADSTS number */
   /* On success: */
-  char token[SG_SBX_TOKEN_LEN + 1];
+  char *token; /* NUL-terminated, |token_len| characters; NULL on an error */
+  size_t token_len;
   sg_sbx_audience audience;
   uint32_t expires_in; /* seconds */
 } sg_sbx_token_resp;

@@ -18,6 +18,8 @@ token_status() { # form -> "status error_code"
 echo "# Entra"
 check "token ok" "200 0" "$(token_status "grant_type=client_credentials&client_id=$CLIENT&client_secret=$SECRET&scope=$GSCOPE")"
 check "token has expires_in" "true" "$(jq '.expires_in >= 3600 and .expires_in <= 5400 and .token_type == "Bearer"' "$T/tok.json")"
+# Entra's size and a JWT's three segments (entra.token_length, default 1,300).
+check "token is JWT-sized" "1300 3" "$(jq -r '.access_token | "\(length) \(split(".") | length)"' "$T/tok.json")"
 GTOKEN=$(jq -r .access_token "$T/tok.json")
 check "wrong tenant" "400 90002" "$(token_status "grant_type=client_credentials&client_id=$CLIENT&client_secret=$SECRET&scope=$GSCOPE" "$SENDGATE_LOGIN_URL/nope/oauth2/v2.0/token")"
 check "wrong client" "400 700016" "$(token_status "grant_type=client_credentials&client_id=bad&client_secret=$SECRET&scope=$GSCOPE")"
@@ -99,7 +101,13 @@ check "goaway still answers" "202 " "$(gsend "$(msg '')")"
 check_ge "goaway counted" 1 "$(sbx_stat '.faults.goaway')"
 sbx_config faults.goaway_every=0 entra.fault_429_rate=1
 check "token endpoint 429" "429" "$("${C[@]}" -o /dev/null -w '%{http_code}' -d "grant_type=client_credentials&client_id=$CLIENT&client_secret=$SECRET&scope=$GSCOPE" "$TOKEN_URL")"
-sbx_config entra.fault_429_rate=0
+sbx_config entra.fault_429_rate=0 entra.token_length=43
+token_status "grant_type=client_credentials&client_id=$CLIENT&client_secret=$SECRET&scope=$GSCOPE" >/dev/null
+check "entra.token_length=43: one opaque segment" "43 1" "$(jq -r '.access_token | "\(length) \(split(".") | length)"' "$T/tok.json")"
+AUTH="Bearer $(jq -r .access_token "$T/tok.json")"
+check "a short token sends too" "202 " "$(gsend "$(msg '')")"
+AUTH=
+sbx_config entra.token_length=1300
 
 echo "# ACS"
 KEY=${SENDGATE_ACS_CONNECTION_STRING##*accesskey=}

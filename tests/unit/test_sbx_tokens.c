@@ -75,7 +75,7 @@ static void t_form(void) {
 /* ---- tokens ---------------------------------------------------------------------------- */
 
 static sg_sbx_tokens *store(uint32_t lifetime_s, size_t max) {
-  sg_sbx_tokens_config cfg = {NULL, lifetime_s, max};
+  sg_sbx_tokens_config cfg = {NULL, lifetime_s, max, 0};
   sg_sbx_tokens *t = sg_sbx_tokens_new(&cfg);
   ASSERT_OK(sg_sbx_tokens_add_app(t, TENANT, CLIENT, SECRET));
   ASSERT_OK(sg_sbx_tokens_add_app(t, "contoso.onmicrosoft.com", "cert-app", NULL));
@@ -106,19 +106,27 @@ static void t_issue_graph(void) {
   ASSERT_EQ(0, r.aadsts);
   ASSERT_EQ(SG_SBX_AUD_GRAPH, r.audience);
   ASSERT_EQ(3599, r.expires_in);
-  ASSERT_EQ(SG_SBX_TOKEN_LEN, strlen(r.token));
-  for (const char *p = r.token; *p; p++)
-    ASSERT(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", *p));
-  char want[256];
-  snprintf(want, sizeof want,
-           "{\"token_type\":\"Bearer\",\"expires_in\":3599,\"ext_expires_in\":3599,"
-           "\"access_token\":\"%s\"}",
-           r.token);
-  ASSERT_STR_EQ(want, r.body.data);
+  /* Entra's size and a JWT's shape: a fixed header, the claims, a signature of 342. */
+  ASSERT_EQ(SG_SBX_TOKEN_DEFAULT, r.token_len);
+  ASSERT_EQ(r.token_len, strlen(r.token));
+  ASSERT_MEM_EQ("eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.", r.token, 37);
+  const char *dot = strchr(r.token + 37, '.');
+  ASSERT_NOT_NULL(dot);
+  ASSERT_EQ(342, strlen(dot + 1));
+  for (const char *p = r.token + 37; *p; p++)
+    ASSERT(p == dot ||
+           strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", *p));
+  sg_buf want = SG_BUF_INIT;
+  sg_buf_printf(&want,
+                "{\"token_type\":\"Bearer\",\"expires_in\":3599,\"ext_expires_in\":3599,"
+                "\"access_token\":\"%s\"}",
+                r.token);
+  ASSERT_STR_EQ(want.data, r.body.data);
+  sg_buf_free(&want);
 
   sg_sbx_token_info info;
-  ASSERT_EQ(SG_SBX_TOKEN_OK, sg_sbx_tokens_validate(t, r.token, SG_SBX_TOKEN_LEN, SG_SBX_AUD_GRAPH,
-                                                    NOW + 1000, &info));
+  ASSERT_EQ(SG_SBX_TOKEN_OK,
+            sg_sbx_tokens_validate(t, r.token, r.token_len, SG_SBX_AUD_GRAPH, NOW + 1000, &info));
   ASSERT_STR_EQ(CLIENT, info.client_id);
   ASSERT_STR_EQ(TENANT, info.tenant);
   ASSERT_EQ(SG_SBX_AUD_GRAPH, info.audience);
@@ -126,23 +134,23 @@ static void t_issue_graph(void) {
   ASSERT_NULL(sg_sbx_token_status_message(SG_SBX_TOKEN_OK));
   /* Wrong audience, last valid millisecond, expiry. */
   ASSERT_EQ(SG_SBX_TOKEN_WRONG_AUDIENCE,
-            sg_sbx_tokens_validate(t, r.token, SG_SBX_TOKEN_LEN, SG_SBX_AUD_ACS, NOW, NULL));
+            sg_sbx_tokens_validate(t, r.token, r.token_len, SG_SBX_AUD_ACS, NOW, NULL));
   ASSERT_STR_EQ("Access token validation failure. Invalid audience.",
                 sg_sbx_token_status_message(SG_SBX_TOKEN_WRONG_AUDIENCE));
-  ASSERT_EQ(SG_SBX_TOKEN_OK, sg_sbx_tokens_validate(t, r.token, SG_SBX_TOKEN_LEN, SG_SBX_AUD_GRAPH,
-                                                    NOW + 3598999, NULL));
-  ASSERT_EQ(SG_SBX_TOKEN_EXPIRED, sg_sbx_tokens_validate(t, r.token, SG_SBX_TOKEN_LEN,
-                                                         SG_SBX_AUD_GRAPH, NOW + 3599000, NULL));
+  ASSERT_EQ(SG_SBX_TOKEN_OK,
+            sg_sbx_tokens_validate(t, r.token, r.token_len, SG_SBX_AUD_GRAPH, NOW + 3598999, NULL));
+  ASSERT_EQ(SG_SBX_TOKEN_EXPIRED,
+            sg_sbx_tokens_validate(t, r.token, r.token_len, SG_SBX_AUD_GRAPH, NOW + 3599000, NULL));
   ASSERT_STR_EQ("Access token has expired or is not yet valid.",
                 sg_sbx_token_status_message(SG_SBX_TOKEN_EXPIRED));
   /* Unknown: altered, truncated, empty. */
-  char other[SG_SBX_TOKEN_LEN + 1];
-  memcpy(other, r.token, sizeof other);
-  other[0] = other[0] == 'A' ? 'B' : 'A';
+  char *other = sg_xstrdup(r.token);
+  other[r.token_len - 1] = other[r.token_len - 1] == 'A' ? 'B' : 'A'; /* in the signature */
   ASSERT_EQ(SG_SBX_TOKEN_UNKNOWN,
-            sg_sbx_tokens_validate(t, other, SG_SBX_TOKEN_LEN, SG_SBX_AUD_GRAPH, NOW, NULL));
+            sg_sbx_tokens_validate(t, other, r.token_len, SG_SBX_AUD_GRAPH, NOW, NULL));
+  sg_free(other);
   ASSERT_EQ(SG_SBX_TOKEN_UNKNOWN,
-            sg_sbx_tokens_validate(t, r.token, SG_SBX_TOKEN_LEN - 1, SG_SBX_AUD_GRAPH, NOW, NULL));
+            sg_sbx_tokens_validate(t, r.token, r.token_len - 1, SG_SBX_AUD_GRAPH, NOW, NULL));
   ASSERT_EQ(SG_SBX_TOKEN_UNKNOWN, sg_sbx_tokens_validate(t, "", 0, SG_SBX_AUD_GRAPH, NOW, NULL));
   ASSERT_STR_EQ("Access token validation failure.",
                 sg_sbx_token_status_message(SG_SBX_TOKEN_UNKNOWN));
@@ -173,11 +181,11 @@ static void t_issue_outlook(void) {
   ASSERT_EQ(200, r.status);
   ASSERT_EQ(SG_SBX_AUD_OUTLOOK, r.audience);
   ASSERT_EQ(SG_SBX_TOKEN_OK,
-            sg_sbx_tokens_validate(t, r.token, SG_SBX_TOKEN_LEN, SG_SBX_AUD_OUTLOOK, NOW, NULL));
+            sg_sbx_tokens_validate(t, r.token, r.token_len, SG_SBX_AUD_OUTLOOK, NOW, NULL));
   ASSERT_EQ(SG_SBX_TOKEN_WRONG_AUDIENCE,
-            sg_sbx_tokens_validate(t, r.token, SG_SBX_TOKEN_LEN, SG_SBX_AUD_GRAPH, NOW, NULL));
-  ASSERT_EQ(SG_SBX_TOKEN_EXPIRED, sg_sbx_tokens_validate(t, r.token, SG_SBX_TOKEN_LEN,
-                                                         SG_SBX_AUD_OUTLOOK, NOW + 61000, NULL));
+            sg_sbx_tokens_validate(t, r.token, r.token_len, SG_SBX_AUD_GRAPH, NOW, NULL));
+  ASSERT_EQ(SG_SBX_TOKEN_EXPIRED,
+            sg_sbx_tokens_validate(t, r.token, r.token_len, SG_SBX_AUD_OUTLOOK, NOW + 61000, NULL));
   sg_sbx_token_resp_free(&r);
   sg_sbx_tokens_free(t);
 }
@@ -196,7 +204,7 @@ static void t_issue_acs_and_basic(void) {
     ASSERT_EQ(200, r.status);
     ASSERT_EQ(SG_SBX_AUD_ACS, r.audience);
     ASSERT_EQ(SG_SBX_TOKEN_OK,
-              sg_sbx_tokens_validate(t, r.token, SG_SBX_TOKEN_LEN, SG_SBX_AUD_ACS, NOW, NULL));
+              sg_sbx_tokens_validate(t, r.token, r.token_len, SG_SBX_AUD_ACS, NOW, NULL));
     sg_sbx_token_resp_free(&r);
   }
 
@@ -257,7 +265,8 @@ static void expect_error(sg_sbx_tokens *t, const char *tenant, const char *body,
            "login.microsoftonline.com/error?code=%d\"}",
            code);
   ASSERT(strstr(r.body.data, want) != NULL);
-  ASSERT_EQ(0, r.token[0]);
+  ASSERT_NULL(r.token); /* no token on an error */
+  ASSERT_EQ(0, r.token_len);
   sg_sbx_token_resp_free(&r);
 }
 
@@ -359,39 +368,86 @@ static void t_lifetime_random(void) {
 
 static void t_bounded(void) {
   sg_sbx_tokens *t = store(10, 3);
-  char toks[5][SG_SBX_TOKEN_LEN + 1];
+  char toks[5][SG_SBX_TOKEN_MAX + 1];
   for (int i = 0; i < 5; i++) {
     sg_sbx_token_resp r;
     issue(t, TENANT, GC GOOD_ID GOOD_SECRET "&scope=" GRAPH_SCOPE, NULL, NOW + i, &r);
     ASSERT_EQ(200, r.status);
-    memcpy(toks[i], r.token, sizeof toks[i]);
+    memcpy(toks[i], r.token, r.token_len + 1);
     sg_sbx_token_resp_free(&r);
     ASSERT_LE(sg_sbx_tokens_count(t), 3);
   }
   /* Full of live tokens: the oldest were dropped. */
   ASSERT_EQ(SG_SBX_TOKEN_UNKNOWN,
-            sg_sbx_tokens_validate(t, toks[0], SG_SBX_TOKEN_LEN, SG_SBX_AUD_GRAPH, NOW + 5, NULL));
+            sg_sbx_tokens_validate(t, toks[0], strlen(toks[0]), SG_SBX_AUD_GRAPH, NOW + 5, NULL));
   ASSERT_EQ(SG_SBX_TOKEN_UNKNOWN,
-            sg_sbx_tokens_validate(t, toks[1], SG_SBX_TOKEN_LEN, SG_SBX_AUD_GRAPH, NOW + 5, NULL));
+            sg_sbx_tokens_validate(t, toks[1], strlen(toks[1]), SG_SBX_AUD_GRAPH, NOW + 5, NULL));
   for (int i = 2; i < 5; i++)
-    ASSERT_EQ(SG_SBX_TOKEN_OK, sg_sbx_tokens_validate(t, toks[i], SG_SBX_TOKEN_LEN,
-                                                      SG_SBX_AUD_GRAPH, NOW + 5, NULL));
+    ASSERT_EQ(SG_SBX_TOKEN_OK,
+              sg_sbx_tokens_validate(t, toks[i], strlen(toks[i]), SG_SBX_AUD_GRAPH, NOW + 5, NULL));
   /* Once expired they answer EXPIRED until the next issue purges them. */
   int64_t later = NOW + 20000;
   ASSERT_EQ(SG_SBX_TOKEN_EXPIRED,
-            sg_sbx_tokens_validate(t, toks[4], SG_SBX_TOKEN_LEN, SG_SBX_AUD_GRAPH, later, NULL));
+            sg_sbx_tokens_validate(t, toks[4], strlen(toks[4]), SG_SBX_AUD_GRAPH, later, NULL));
   sg_sbx_token_resp r;
   issue(t, TENANT, GC GOOD_ID GOOD_SECRET "&scope=" GRAPH_SCOPE, NULL, later, &r);
   ASSERT_EQ(200, r.status);
   sg_sbx_token_resp_free(&r);
   ASSERT_EQ(1, sg_sbx_tokens_count(t));
   ASSERT_EQ(SG_SBX_TOKEN_UNKNOWN,
-            sg_sbx_tokens_validate(t, toks[4], SG_SBX_TOKEN_LEN, SG_SBX_AUD_GRAPH, later, NULL));
+            sg_sbx_tokens_validate(t, toks[4], strlen(toks[4]), SG_SBX_AUD_GRAPH, later, NULL));
+  sg_sbx_tokens_free(t);
+}
+
+/* The length setting: clamped; opaque below a JWT's shape, three segments from 423 on;
+ * every length validates, and only the token issued. */
+static void t_length(void) {
+  sg_sbx_tokens *t = store(60, 0);
+  static const struct {
+    size_t set, want;
+    int dots;
+  } cases[] = {{0, SG_SBX_TOKEN_DEFAULT, 2},
+               {1, 43, 0},
+               {43, 43, 0},
+               {422, 422, 0},
+               {423, 423, 2},
+               {2000, 2000, 2},
+               {100000, 4096, 2}};
+  for (size_t i = 0; i < SG_ARRAY_LEN(cases); i++) {
+    sg_sbx_tokens_set_length(t, cases[i].set);
+    sg_sbx_token_resp r;
+    issue(t, TENANT, GC GOOD_ID GOOD_SECRET "&scope=" GRAPH_SCOPE, NULL, NOW, &r);
+    ASSERT_EQ(200, r.status);
+    ASSERT_EQ(cases[i].want, r.token_len);
+    ASSERT_EQ(r.token_len, strlen(r.token));
+    int dots = 0;
+    for (const char *p = r.token; *p; p++)
+      dots += *p == '.';
+    ASSERT_EQ(cases[i].dots, dots);
+    ASSERT_EQ(SG_SBX_TOKEN_OK,
+              sg_sbx_tokens_validate(t, r.token, r.token_len, SG_SBX_AUD_GRAPH, NOW, NULL));
+    /* The same with one more character, or the issued one's prefix: unknown. */
+    char *longer = sg_xmalloc(r.token_len + 2);
+    memcpy(longer, r.token, r.token_len);
+    memcpy(longer + r.token_len, "A", 2);
+    ASSERT_EQ(SG_SBX_TOKEN_UNKNOWN,
+              sg_sbx_tokens_validate(t, longer, r.token_len + 1, SG_SBX_AUD_GRAPH, NOW, NULL));
+    ASSERT_EQ(SG_SBX_TOKEN_UNKNOWN,
+              sg_sbx_tokens_validate(t, r.token, r.token_len / 2, SG_SBX_AUD_GRAPH, NOW, NULL));
+    sg_free(longer);
+    sg_sbx_token_resp_free(&r);
+    ASSERT_NULL(r.token);
+  }
+  /* Longer than any token: refused before it is hashed. */
+  char big[SG_SBX_TOKEN_MAX + 2];
+  memset(big, 'A', sizeof big);
+  ASSERT_EQ(SG_SBX_TOKEN_UNKNOWN,
+            sg_sbx_tokens_validate(t, big, sizeof big, SG_SBX_AUD_GRAPH, NOW, NULL));
   sg_sbx_tokens_free(t);
 }
 
 static void t_graph_root(void) {
-  sg_sbx_tokens_config cfg = {"https://graph.microsoft.us/", 100, 0};
+  sg_sbx_tokens_config cfg = {"https://graph.microsoft.us/", 100, 0, 0};
   sg_sbx_tokens *t = sg_sbx_tokens_new(&cfg);
   ASSERT_OK(sg_sbx_tokens_add_app(t, TENANT, CLIENT, SECRET));
   sg_sbx_token_resp r;
@@ -410,4 +466,4 @@ static void t_graph_root(void) {
 SG_TESTS({"form", t_form}, {"issue_graph", t_issue_graph},
          {"issue_acs_and_basic", t_issue_acs_and_basic}, {"issue_outlook", t_issue_outlook},
          {"errors", t_errors}, {"lifetime_random", t_lifetime_random}, {"bounded", t_bounded},
-         {"graph_root", t_graph_root})
+         {"graph_root", t_graph_root}, {"length", t_length})
