@@ -46,6 +46,9 @@ usage: bench/run.sh [options]
   --h2load-n N       h2load requests (default: same as --count)
   --latency-ms L     the second run's sandbox latency (default 50; 0 = only one run)
   --senders N        distinct sender mailboxes (default 100)
+  --token-length N   characters of the sandbox's access tokens (default: the sandbox's
+                     1,300, about what Entra issues; 43 was its size before, for figures
+                     comparable with older runs); h2load sends the same token
   --ledger-slots N   the gateway's gateway.ledger_slots (default: sized by the README's
                      rule for this run's volume, 2 x --count / 64 rounded up to a power
                      of two, at least 1024, as an operator sizes it for a steady state;
@@ -78,6 +81,7 @@ HALF_RATE=
 AOF=yes
 H2N=
 LAT=50
+TOKEN_LEN=
 SENDERS=100
 SLOTS=
 SAMPLE=0.5
@@ -101,6 +105,7 @@ while [ $# -gt 0 ]; do
     --h2load-n) H2N=$2; shift 2 ;;
     --latency-ms) LAT=$2; shift 2 ;;
     --senders) SENDERS=$2; shift 2 ;;
+    --token-length) TOKEN_LEN=$2; shift 2 ;;
     --ledger-slots) SLOTS=$2; shift 2 ;;
     --sample) SAMPLE=$2; shift 2 ;;
     --perf) PERF=1; shift ;;
@@ -211,7 +216,8 @@ start_stack() {
     --log-level error \
     --set graph.mailbox_concurrency=0 --set graph.mailbox_requests=0 \
     --set graph.mailbox_recipients_per_day=0 --set record.file=off --set record.memory=0 \
-    --set faults.latency_ms="$lat" >"$d/sandbox.out" 2>"$d/sandbox.log" &
+    --set faults.latency_ms="$lat" ${TOKEN_LEN:+--set entra.token_length="$TOKEN_LEN"} \
+    >"$d/sandbox.out" 2>"$d/sandbox.log" &
   SBX_PID=$!
   PIDS+=("$SBX_PID")
   wait_for test -s "$d/sandbox.env"
@@ -307,8 +313,8 @@ h2load_run() {
   read -r user sys _ <"$d/h2load.time"
   jq -n --argjson n "$n" --argjson rps "${rps:-0}" --argjson ok "${ok:-0}" \
     --argjson user "$user" --argjson sys "$sys" --argjson bytes "$(wc -c <"$d/body.json")" \
-    --argjson sbx "$(((sb1 - sb0) * 1000000 / HZ))" \
-    '{requests: $n, ok_2xx: $ok, req_per_s: $rps, body_bytes: $bytes, connections: 4,
+    --argjson sbx "$(((sb1 - sb0) * 1000000 / HZ))" --argjson tl "${#token}" \
+    '{requests: $n, ok_2xx: $ok, token_length: $tl, req_per_s: $rps, body_bytes: $bytes, connections: 4,
       streams_per_connection: 256, cpu_s: ($user + $sys),
       cpu_us_per_req: (($user + $sys) * 1e6 / $n), sandbox_cpu_us_per_req: ($sbx / $n)}' \
     >"$d/h2load.json"
@@ -565,7 +571,7 @@ jq -n --argjson m "$(machine_json)" --argjson runs "$runs" --argjson count "$COU
 
 # results.md
 {
-  jq -r '"Machine: \(.machine.cpu), \(.machine.cores) cores; build \(.machine.build_type); commit \(.machine.commit); \(.machine.date); gateway.ledger_slots \(.config.ledger_slots)\n"' "$OUT/results.json"
+  jq -r '"Machine: \(.machine.cpu), \(.machine.cores) cores; build \(.machine.build_type); commit \(.machine.commit); \(.machine.date); gateway.ledger_slots \(.config.ledger_slots); access token \(.runs[0].h2load.token_length // "-") characters\n"' "$OUT/results.json"
   printf '| sandbox latency | gateway msg/s | msg/s after queueing | gateway CPU us/msg | Redis CPU us/msg | peak RSS MB | peak in flight | half rate | p50 ms | p99 ms | p99.9 ms | h2load req/s | h2load CPU us/req | CPU ratio | throughput ratio |\n'
   printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
   jq -r '.runs[] | "| \(.sandbox_latency_ms) ms | \(.gateway.msgs_per_s | floor) | \(.gateway.drain_msgs_per_s | floor) | \(.gateway.cpu_us_per_msg * 10 | floor / 10) | \(.gateway.redis_cpu_us_per_msg * 10 | floor / 10) | \(.gateway.peak_rss_mb * 10 | floor / 10) | \(.gateway.peak_in_flight) | \(.half_rate.rate | floor)/s | \(.half_rate.latency_ms.p50) | \(.half_rate.latency_ms.p99) | \(.half_rate.latency_ms.p99_9) | \(.h2load.req_per_s | floor) | \(.h2load.cpu_us_per_req * 10 | floor / 10) | \(.ratios.cpu_per_msg_vs_h2load * 100 | floor / 100) | \(.ratios.throughput_vs_h2load * 100 | floor / 100) |"' "$OUT/results.json"
