@@ -375,6 +375,11 @@ scenario() {
   hr1=$(cpu_ticks "$REDIS_PID")
   hc1=$(child_ticks "$REDIS_PID")
   h1=$(cpu_ticks "$GW_PID")
+  # The half-rate latency split by AOF rewrite (bench/tail.py): the jobs in
+  # flight while a rewrite's child ran against the others.
+  python3 "$here/tail.py" --port "$REDIS_PORT" --run-id half --redis-log "$d/redis.log" \
+    --skip "$(awk -v r="$half" -v w="$HALF_WARM" 'BEGIN {printf "%d", r * w}')" >"$d/tail.json" ||
+    { log "tail.py failed; no split by AOF rewrite"; echo null >"$d/tail.json"; }
   # Redis's side of the latency tail: AOF rewrites (a forked child that
   # serializes the whole dataset) and its latency monitor's worst events.
   { redis-cli -p "$REDIS_PORT" info all; echo "# latency latest"
@@ -393,6 +398,7 @@ scenario() {
   local peak_inf
   peak_inf=$(awk 'BEGIN {m = 0} $3 > m {m = $3} END {print m}' "$d/samples.dat")
   jq -n --argjson lat "$lat" --slurpfile sat "$d/sat.json" --slurpfile half "$d/half.json" \
+    --slurpfile tail "$d/tail.json" \
     --slurpfile h2 "$d/h2load.json" --argjson satcpu "$(((c1 - c0) * 1000000 / HZ))" \
     --argjson halfcpu "$(((h1 - h0) * 1000000 / HZ))" --argjson hwm "$hwm" \
     --argjson inflight "$peak_inf" --argjson rw0 "${rw0:-0}" --argjson rw1 "${rw1:-0}" \
@@ -421,6 +427,7 @@ scenario() {
                  redis_fork_children_cpu_s: ($hchild / 1e6),
                  latency_ms: $h.latency_ms, to_entry_ms: ($h.to_entry_ms // null),
                  job_to_entry_ms: ($h.job_to_entry_ms // null),
+                 by_aof_rewrite: $tail[0],
                  warmup: ($h.warmup // null)},
      redis: {aof_rewrites_before_half_rate: $rw0, aof_rewrites_in_half_rate: ($rw1 - $rw0),
              latest_fork_ms: ($fork / 1000), used_memory_mb: ($mem / 1048576),
@@ -578,6 +585,7 @@ jq -n --argjson m "$(machine_json)" --argjson runs "$runs" --argjson count "$COU
   echo
   jq -r '.runs[] | "Redis (\(.sandbox_latency_ms) ms run): \(.redis.aof_rewrites_in_half_rate) AOF rewrites during the half-rate run, \(.redis.aof_rewrites_before_half_rate) before it; last fork \(.redis.latest_fork_ms) ms; dataset \(.redis.used_memory_mb | floor) MB."' "$OUT/results.json"
   jq -r '.runs[] | select(.half_rate.to_entry_ms != null) | "Half rate (\(.sandbox_latency_ms) ms run), from a job created to its result appended in Redis (the result entry id, whole ms): p50 \(.half_rate.to_entry_ms.p50), p99 \(.half_rate.to_entry_ms.p99), p99.9 \(.half_rate.to_entry_ms.p99_9) ms; from the job appended to its result appended (both times from Redis): p50 \(.half_rate.job_to_entry_ms.p50 // "-"), p99 \(.half_rate.job_to_entry_ms.p99 // "-"), p99.9 \(.half_rate.job_to_entry_ms.p99_9 // "-") ms."' "$OUT/results.json"
+  jq -r '.runs[] | select(.half_rate.by_aof_rewrite != null) | .half_rate.by_aof_rewrite as $t | "Half rate (\(.sandbox_latency_ms) ms run) by AOF rewrite (bench/tail.py; job appended to result appended): \($t.during.jobs) of \($t.jobs) jobs were in flight while a rewrite ran (\($t.rewrites | length) rewrites in the whole run): p50 \($t.during.p50 // "-"), p99 \($t.during.p99 // "-"), max \($t.during.max // "-") ms; the others p50 \($t.outside.p50 // "-"), p99 \($t.outside.p99 // "-"), p99.9 \($t.outside.p99_9 // "-"), max \($t.outside.max // "-") ms."' "$OUT/results.json"
   jq -r '.runs[] | "Redis memory (\(.sandbox_latency_ms) ms run, INFO used_memory): \(.redis.used_memory_mb_after_saturation * 10 | floor / 10) MB after the saturation run, \(.redis.used_memory_mb_after_half_rate * 10 | floor / 10) MB after the half-rate run."' "$OUT/results.json"
   jq -r '.runs[] | "Redis CPU (\(.sandbox_latency_ms) ms run; redis-server utime+stime per message, the loadgen'"'"'s own commands included): \(.gateway.redis_cpu_us_per_msg * 10 | floor / 10) us/msg in the saturation run, \(.half_rate.redis_cpu_us_per_msg * 10 | floor / 10) us/msg at half rate; AOF rewrite children reaped during the saturation run: \(.gateway.redis_fork_children_cpu_s) s CPU, during the half-rate run: \(.half_rate.redis_fork_children_cpu_s) s (not in the per-message figures)."' "$OUT/results.json"
   if [ "$COMPARE" = 1 ]; then

@@ -42,6 +42,14 @@ for k in h2load.cpu_us_per_req ratios.cpu_per_msg_vs_h2load; do
   check "json $k is a number, 0 or more" true \
     "$(jq "[.runs[].$k | type == \"number\" and . >= 0] | all" "$R/results.json")"
 done
+# The half-rate jobs split by AOF rewrite (bench/tail.py): the same jobs the
+# loadgen timed from appended to answered, on the two sides.
+check "split by AOF rewrite covers the half-rate jobs" true "$(jq '[.runs[].half_rate |
+  .by_aof_rewrite.jobs == .job_to_entry_ms.count and .by_aof_rewrite.jobs > 0 and
+  .by_aof_rewrite.during.jobs + .by_aof_rewrite.outside.jobs == .by_aof_rewrite.jobs] | all' "$R/results.json")"
+check "split line" 2 "$(grep -c '^Half rate ([0-9]* ms run) by AOF rewrite' "$R/results.md")"
+check "h2load used the sandbox's Entra-sized token" "1300 1300" \
+  "$(jq -r '[.runs[].h2load.token_length] | join(" ")' "$R/results.json")"
 check "20 ms latency seen" true "$(jq '.runs[1].half_rate.latency_ms.p50 >= 20' "$R/results.json")"
 for k in sendgate.redis_cpu_us_per_msg plain_worker.redis_cpu_us_per_msg \
   plain_worker.redis_used_memory_mb redis_cpu_ratio; do
