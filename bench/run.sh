@@ -61,6 +61,10 @@ usage: bench/run.sh [options]
   --wrap "CMD"       run the gateway under CMD (split on spaces), e.g.
                      "valgrind --tool=callgrind --callgrind-out-file=/tmp/gw.cg" to
                      count instructions per message; every CPU figure is then CMD's
+  --wrap-h2load "CMD" run h2load under CMD, e.g. "valgrind --tool=callgrind
+                     --callgrind-out-file=/tmp/h2.cg" (two runs with different
+                     --h2load-n: the difference over the difference of requests is
+                     h2load's instructions per request without its start-up)
   --redis-compare    also run the same warm-up and --count jobs from the same loadgen
                      against sg-plain-worker (one MULTI: result XADD + XACK per job, no
                      HTTP) on a fresh redis-server with the same settings, and compare
@@ -88,6 +92,7 @@ SAMPLE=0.5
 PERF=0
 PERF_PID=
 WRAP=()
+H2WRAP=()
 SOAK_N=
 SOAK_RATE=
 COMPARE=0
@@ -110,6 +115,7 @@ while [ $# -gt 0 ]; do
     --sample) SAMPLE=$2; shift 2 ;;
     --perf) PERF=1; shift ;;
     --wrap) read -r -a WRAP <<<"$2"; shift 2 ;;
+    --wrap-h2load) read -r -a H2WRAP <<<"$2"; shift 2 ;;
     --redis-compare) COMPARE=1; shift ;;
     --soak) SOAK_N=$2; SOAK_RATE=$3; shift 3 ;;
     --backend)
@@ -302,7 +308,7 @@ h2load_run() {
   read -r path ctype < <("$BODYTOOL" "$d/body.json" 1 --senders "$SENDERS")
   local sb0 sb1
   sb0=$(cpu_ticks "$SBX_PID")
-  /usr/bin/time -f "%U %S %M" -o "$d/h2load.time" \
+  /usr/bin/time -f "%U %S %M" -o "$d/h2load.time" ${H2WRAP[@]+"${H2WRAP[@]}"} \
     h2load -n "$n" -c 4 -m 256 -t 1 -d "$d/body.json" \
     -H "authorization: Bearer $token" -H "content-type: $ctype" \
     "${SBX}${path}" >"$d/h2load.out" 2>&1 || { cat "$d/h2load.out" >&2; return 1; }

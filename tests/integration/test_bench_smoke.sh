@@ -12,9 +12,14 @@
 . "$(dirname "$0")/lib.sh"
 BUILD=$(cd "$SG_BIN_DIR/.." && pwd)
 R="$T/results"
+# --wrap-h2load: a wrapper that notes each h2load it starts, then runs it.
+printf '#!/bin/sh\necho "$*" >>"%s"\nexec "$@"\n' "$T/h2wrap.log" >"$T/h2wrap"
+chmod +x "$T/h2wrap"
 "$SG_SOURCE_DIR/bench/run.sh" --build "$BUILD" --out "$R" --count 2000 --half-seconds 1 \
-  --h2load-n 2000 --latency-ms 20 --senders 20 --sample 0.1 --redis-compare >"$T/bench.out" 2>"$T/bench.log" && rc=0 || rc=$?
+  --h2load-n 2000 --latency-ms 20 --senders 20 --sample 0.1 --redis-compare \
+  --wrap-h2load "$T/h2wrap" >"$T/bench.out" 2>"$T/bench.log" && rc=0 || rc=$?
 check "run.sh exit" 0 "$rc"
+check "h2load ran under --wrap-h2load, once a run" 2 "$(grep -c '^h2load -n 2000 ' "$T/h2wrap.log")"
 check "table header" 1 "$(grep -c '^| sandbox latency | gateway msg/s |' "$R/results.md")"
 check "Redis memory line" 2 "$(grep -c '^Redis memory ([0-9]* ms run, INFO used_memory): [0-9.]* MB after the saturation run' "$R/results.md")"
 check "table has Redis CPU" 1 "$(grep -c '^| sandbox latency |.*| gateway CPU us/msg | Redis CPU us/msg |' "$R/results.md")"
