@@ -133,7 +133,8 @@ typedef struct graph_ids {
   char date[20];
 } graph_ids;
 void sg_sbx__graph_ids_init(sg_sbx *s, sg_httpd_req *req, graph_ids *ids);
-/* request-id, client-request-id, strict-transport-security. */
+/* Graph's common response headers: date, request-id, client-request-id,
+ * x-ms-ags-diagnostic, strict-transport-security. */
 void sg_sbx__graph_headers(sg_sbx_reply *r, const graph_ids *ids);
 /* Sends a Graph error; |retry_after_ms| > 0 adds Retry-After and records the
  * window under |bkey|; |inflight_key| is released when it goes out. */

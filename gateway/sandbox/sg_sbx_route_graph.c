@@ -31,9 +31,19 @@ void sg_sbx__graph_ids_init(sg_sbx *s, sg_httpd_req *req, graph_ids *ids) {
   sg_sbx_graph_date(time(NULL), ids->date);
 }
 
+/* Graph's front end names the server that answered; one value here, as on
+ * one connection to Graph (where it is the same from request to request). */
+#define AGS_DIAGNOSTIC                                                                             \
+  "{\"ServerInfo\":{\"DataCenter\":\"West Europe\",\"Slice\":\"E\",\"Ring\":\"5\","                \
+  "\"ScaleUnit\":\"002\",\"RoleInstance\":\"AM2PEPF0000A1B2\"}}"
+
 void sg_sbx__graph_headers(sg_sbx_reply *r, const graph_ids *ids) {
+  char date[32];
+  sg_time_imf(sg_wall_ms() / 1000, date);
+  sg_sbx__reply_header(r, "date", date);
   sg_sbx__reply_header(r, "request-id", ids->request_id);
   sg_sbx__reply_header(r, "client-request-id", ids->client_request_id);
+  sg_sbx__reply_header(r, "x-ms-ags-diagnostic", AGS_DIAGNOSTIC);
   sg_sbx__reply_header(r, "strict-transport-security", "max-age=31536000");
 }
 

@@ -47,6 +47,15 @@ check "sendMail h2" "202 " "$(gsend "$(msg '')")"
 check "sendMail http/1.1" "202 " "$(gsend "$(msg ',"ccRecipients":[{"emailAddress":{"address":"c@b.example"}}]')" --http1.1)"
 check "request-id header" "1" "$("${C[@]}" -D - -o /dev/null -H "Authorization: Bearer $GTOKEN" -H 'Content-Type: application/json' -d "$(msg ',"importance":"high"')" "$SEND_URL" | grep -ci '^request-id:')"
 check "no bearer" "401" "$("${C[@]}" -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d "$(msg '')" "$SEND_URL")"
+# Graph's common response headers (microsoft-apis.md), on an answer and on an error.
+hdr() { awk -v n="$1:" 'tolower($1) == n {sub(/^[^:]*: */, ""); sub(/\r$/, ""); print}' "$2"; }
+"${C[@]}" -D "$T/h202" -o /dev/null -H "Authorization: Bearer $GTOKEN" -H 'Content-Type: application/json' -d "$(msg '')" "$SEND_URL"
+"${C[@]}" -D "$T/h401" -o /dev/null -H 'Content-Type: application/json' -d "$(msg '')" "$SEND_URL"
+for h in h202 h401; do
+  check "$h: Date is an IMF-fixdate within a minute" true "$(hdr date "$T/$h" | grep -qE '^[A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT$' &&
+    d=$(date -d "$(hdr date "$T/$h")" +%s) && [ $((d - $(date +%s))) -le 60 ] && [ $(($(date +%s) - d)) -le 60 ] && echo true)"
+  check "$h: x-ms-ags-diagnostic names the server" true "$(hdr x-ms-ags-diagnostic "$T/$h" | jq '.ServerInfo | has("DataCenter") and has("RoleInstance")')"
+done
 check "unknown token" "401 InvalidAuthenticationToken" "$(AUTH='Bearer forged' gsend "$(msg '')")"
 GT=$GTOKEN; GTOKEN=$ATOKEN
 check "ACS token on Graph" "401 InvalidAuthenticationToken" "$(gsend "$(msg '')")"
